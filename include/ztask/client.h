@@ -1,0 +1,126 @@
+/*  ztask/client.h - submit tasks to a ztask broker and follow them (libztask).
+
+        ztask_client_t *client = ztask_client_new ("tcp://127.0.0.1:5570");
+        ztask_submit_opts_t opts = ZTASK_SUBMIT_OPTS_INIT;
+        opts.priority = ZTASK_PRIORITY_HIGH;
+        uint64_t id;
+        if (ztask_client_submit (client, "sha256", "hello", 5, &opts, &id) == 0) {
+            ztask_task_t *task;
+            if (ztask_client_wait (client, id, -1, &task) == 0)
+                printf ("%s\n", task->state == ZTASK_STATE_DONE ? "done" : task->error);
+            ztask_task_destroy (&task);
+        }
+        ztask_client_destroy (&client);
+
+    Link with $(pkg-config --libs ztask). A client object is used by one
+    thread at a time. Every call returns 0 on success or -1 on failure, with
+    the reason in ztask_client_error ().
+*/
+#ifndef ZTASK_CLIENT_H_INCLUDED
+#define ZTASK_CLIENT_H_INCLUDED
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define ZTASK_DEFAULT_ENDPOINT "tcp://127.0.0.1:5570"
+
+/* Priorities: 0 (lowest) to 9 (highest); these three have names. */
+#define ZTASK_PRIORITY_MIN 0
+#define ZTASK_PRIORITY_MAX 9
+#define ZTASK_PRIORITY_LOW 0
+#define ZTASK_PRIORITY_NORMAL 5
+#define ZTASK_PRIORITY_HIGH 9
+
+typedef enum {
+    ZTASK_STATE_QUEUED = 0,
+    ZTASK_STATE_RUNNING = 1,
+    ZTASK_STATE_DONE = 2,
+    ZTASK_STATE_FAILED = 3,
+    ZTASK_STATE_CANCELLED = 4
+} ztask_state_t;
+
+typedef struct ztask_client ztask_client_t;
+
+typedef struct {
+    int priority;          /* ZTASK_PRIORITY_MIN..MAX                        */
+    uint32_t timeout_ms;   /* per-attempt run time limit; 0: none            */
+    uint32_t max_attempts; /* 0: the broker's default                        */
+    const char *key;       /* idempotency key; NULL: none                    */
+} ztask_submit_opts_t;
+
+#define ZTASK_SUBMIT_OPTS_INIT { ZTASK_PRIORITY_NORMAL, 0, 0, NULL }
+
+/* A task as the broker last reported it. Allocated by the library: new
+   fields are only ever added at the end. */
+typedef struct {
+    uint64_t id;
+    char *type;              /* plugin name                                  */
+    int priority;
+    ztask_state_t state;
+    uint32_t attempts;       /* attempts started so far                      */
+    uint32_t max_attempts;
+    uint64_t progress_done;  /* last progress reported by the plugin         */
+    uint64_t progress_total; /* 0: unknown                                   */
+    char *progress_text;     /* "" when none                                 */
+    char *worker;            /* worker that ran (or runs) it; "" when none   */
+    char *error;             /* why it failed; "" when it did not            */
+    void *result;            /* result bytes (NUL-terminated for convenience) */
+    size_t result_size;
+    int64_t created_ms;      /* wall clock, milliseconds since the epoch     */
+    int64_t started_ms;      /* 0 when not started                           */
+    int64_t finished_ms;     /* 0 when not finished                          */
+} ztask_task_t;
+
+/* Called by ztask_client_wait as progress reports arrive; may be NULL. */
+typedef void (ztask_progress_fn) (const ztask_task_t *task, void *arg);
+
+/* Connects to a broker (NULL: $ZTASK_BROKER, else ZTASK_DEFAULT_ENDPOINT).
+   Connecting is lazy: an unreachable broker shows as a timeout on the first
+   request. Returns NULL only when out of memory or the endpoint is invalid. */
+ztask_client_t *ztask_client_new (const char *endpoint);
+void ztask_client_destroy (ztask_client_t **self_p);
+
+/* How long a request waits for the broker's answer (default 5000 ms). */
+void ztask_client_set_timeout (ztask_client_t *self, int timeout_ms);
+
+/* Text of the last failure. */
+const char *ztask_client_error (ztask_client_t *self);
+
+/* Submits a task; *id gets its id once the broker has stored it. opts may
+   be NULL for the defaults. */
+int ztask_client_submit (ztask_client_t *self, const char *type, const void *payload,
+                         size_t size, const ztask_submit_opts_t *opts, uint64_t *id);
+
+/* The task's current state (without its result) or, with result, also its
+   result bytes. */
+int ztask_client_status (ztask_client_t *self, uint64_t id, ztask_task_t **task);
+int ztask_client_result (ztask_client_t *self, uint64_t id, ztask_task_t **task);
+
+/* Waits until the task is done, failed or cancelled (timeout_ms < 0: no
+   limit), calling progress (if not NULL) as reports arrive. On return 0,
+   *task holds the final state and result. */
+int ztask_client_wait_progress (ztask_client_t *self, uint64_t id, int timeout_ms,
+                                ztask_progress_fn *progress, void *arg, ztask_task_t **task);
+int ztask_client_wait (ztask_client_t *self, uint64_t id, int timeout_ms, ztask_task_t **task);
+
+/* Broker statistics and connected workers, as JSON text (free () it). */
+int ztask_client_stats (ztask_client_t *self, char **json);
+int ztask_client_workers (ztask_client_t *self, char **json);
+
+void ztask_task_destroy (ztask_task_t **task_p);
+
+/* "queued", "running", "done", "failed", "cancelled". */
+const char *ztask_state_name (ztask_state_t state);
+
+/* Parses "low", "normal", "high" or a number 0-9; returns -1 if invalid. */
+int ztask_priority_parse (const char *text);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

@@ -1,0 +1,94 @@
+/*  scheduler - matches queued tasks with free worker slots (DESIGN.md s.3).
+
+    Eligibility: a worker may run a task if it has the task's plugin and
+    serves its priority. A free slot takes the eligible queued task of the
+    highest priority, FIFO within a level across types. A new task goes to
+    the most specialised free worker (fewest plugins, then fewest priority
+    levels), then the one idle longest. Free slots are the credit: a worker
+    is never given more tasks than it has slots.
+
+    Cost: queues are per (type, priority) and free workers are indexed per
+    (type, priority, specialisation), so a decision looks at the heads of at
+    most plugins x 10 queues, or the first non-empty of a handful of
+    specialisation buckets: never at the queued tasks or connected workers
+    one by one. No sockets here; the broker does the sending.
+*/
+#ifndef ZTASK_SCHEDULER_H_INCLUDED
+#define ZTASK_SCHEDULER_H_INCLUDED
+
+#include "task.h"
+
+typedef struct scheduler scheduler_t;
+typedef struct free_node free_node_t;
+typedef struct free_bucket free_bucket_t;
+
+/* One priority level of one task type: its queue and its free workers. */
+typedef struct {
+    task_t *head, *tail;     /* queued tasks, oldest first                     */
+    size_t queued;
+    free_bucket_t **buckets; /* free eligible workers by specialisation, most specialised first */
+    size_t bucket_count;
+} type_level_t;
+
+struct task_type {
+    char *name;
+    size_t workers;          /* connected workers that have this plugin        */
+    size_t running;          /* tasks of this type running now                 */
+    type_level_t level[TASK_PRIORITY_LEVELS];
+};
+
+/* The scheduler's part of a worker; the broker embeds it in its record. */
+struct sched_worker {
+    task_type_t **types;     /* plugins it has                                 */
+    size_t type_count;
+    uint16_t levels;         /* bit n: serves priority n                       */
+    uint16_t level_count;
+    uint32_t slots;          /* concurrent tasks it runs                       */
+    uint32_t free;           /* slots without a task                           */
+    free_node_t *nodes;      /* its place in each free list: type x level      */
+    size_t node_count;
+    task_t *running;         /* tasks on its slots (linked with task->next)    */
+};
+
+scheduler_t *scheduler_new (void);
+void scheduler_destroy (scheduler_t **self_p);
+
+/* The type for a plugin name, created on first use; NULL when the limit of
+   distinct types is reached. */
+task_type_t *scheduler_type (scheduler_t *self, const char *name);
+/* Type by name if it exists. */
+task_type_t *scheduler_type_lookup (scheduler_t *self, const char *name);
+/* First / next type, in no particular order (for statistics). */
+task_type_t *scheduler_type_first (scheduler_t *self);
+task_type_t *scheduler_type_next (scheduler_t *self);
+
+/* Adds a worker with the given plugins (types), levels and slots, all free.
+   The caller then calls scheduler_assign until it returns NULL. */
+void scheduler_worker_add (scheduler_t *self, sched_worker_t *worker, task_type_t **types,
+                           size_t type_count, uint16_t levels, uint32_t slots);
+
+/* Removes a worker; its running tasks stay on worker->running for the
+   caller to requeue or finish (they are unlinked as the caller takes them). */
+void scheduler_worker_remove (scheduler_t *self, sched_worker_t *worker);
+
+/* Offers a task. Returns the worker whose slot now runs it (task is on its
+   running list), or NULL if it was queued. A requeued task (front = true)
+   goes to the head of its level. */
+sched_worker_t *scheduler_submit (scheduler_t *self, task_t *task, bool front);
+
+/* Gives one free slot of worker the best eligible queued task: returns it
+   (dequeued, on the worker's running list), or NULL if none is eligible. */
+task_t *scheduler_assign (scheduler_t *self, sched_worker_t *worker);
+
+/* A task on a worker's slot has ended (or is taken back): unlinks it and
+   frees the slot. The caller then calls scheduler_assign. */
+void scheduler_release (scheduler_t *self, task_t *task);
+
+/* Removes a queued task from its queue (cancel). */
+void scheduler_dequeue (scheduler_t *self, task_t *task);
+
+/* Totals. */
+size_t scheduler_queued (scheduler_t *self);
+size_t scheduler_running (scheduler_t *self);
+
+#endif

@@ -1,0 +1,336 @@
+/*  store - the broker's durable record of tasks (SQLite, WAL). */
+#include "store.h"
+#include "scheduler.h"
+#include "ztask/client.h"
+
+#include <sqlite3.h>
+
+#define SCHEMA_VERSION 1
+
+static const char *s_schema =
+    "CREATE TABLE IF NOT EXISTS tasks ("
+    "  id INTEGER PRIMARY KEY,"
+    "  type TEXT NOT NULL,"
+    "  priority INTEGER NOT NULL,"
+    "  state INTEGER NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  max_attempts INTEGER NOT NULL,"
+    "  timeout_ms INTEGER NOT NULL DEFAULT 0,"
+    "  idem_key TEXT UNIQUE,"
+    "  payload BLOB NOT NULL,"
+    "  result BLOB,"
+    "  error TEXT,"
+    "  worker TEXT,"
+    "  created_ms INTEGER NOT NULL,"
+    "  started_ms INTEGER,"
+    "  finished_ms INTEGER);"
+    "CREATE INDEX IF NOT EXISTS tasks_active ON tasks (state) WHERE state < 2;";
+
+enum { INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, STATEMENTS };
+
+static const char *s_sql[STATEMENTS] = {
+    [INSERT] = "INSERT INTO tasks (id, type, priority, state, max_attempts, timeout_ms, idem_key,"
+               " payload, created_ms) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?)",
+    [FIND_KEY] = "SELECT id FROM tasks WHERE idem_key = ?",
+    [STARTED] = "UPDATE tasks SET state = 1, attempts = ?, worker = ?, started_ms = ? WHERE id = ?",
+    [REQUEUED] = "UPDATE tasks SET state = 0 WHERE id = ?",
+    [FINISHED] = "UPDATE tasks SET state = ?, attempts = ?, error = ?, result = ?, finished_ms = ?"
+                 " WHERE id = ?",
+    [GET] = "SELECT type, priority, state, attempts, max_attempts, worker, error, created_ms,"
+            " started_ms, finished_ms, result FROM tasks WHERE id = ?",
+};
+
+struct store {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[STATEMENTS]; /* prepared once, reset after each use */
+    bool in_transaction;            /* a batch is open                     */
+    uint64_t next_id;               /* id for the next new task            */
+    char *path;                     /* for log messages                    */
+};
+
+static int
+s_exec (store_t *self, const char *sql)
+{
+    char *error = NULL;
+    if (sqlite3_exec (self->db, sql, NULL, NULL, &error) != SQLITE_OK) {
+        zsys_error ("store: %s: %s", self->path, error ? error : sqlite3_errmsg (self->db));
+        sqlite3_free (error);
+        return -1;
+    }
+    return 0;
+}
+
+store_t *
+store_open (const char *path, const char *sync)
+{
+    const char *pragma = NULL;
+    if (streq (sync, "full"))
+        pragma = "PRAGMA synchronous = FULL;";
+    else if (streq (sync, "normal"))
+        pragma = "PRAGMA synchronous = NORMAL;";
+    else if (streq (sync, "off"))
+        pragma = "PRAGMA synchronous = OFF;";
+    else {
+        zsys_error ("store: sync must be full, normal or off, not '%s'", sync);
+        return NULL;
+    }
+    store_t *self = (store_t *) zmalloc (sizeof (store_t));
+    assert (self);
+    self->path = strdup (path);
+    if (sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+        zsys_error ("store: cannot open %s: %s", path, self->db ? sqlite3_errmsg (self->db) : "out of memory");
+        store_close (&self);
+        return NULL;
+    }
+    sqlite3_busy_timeout (self->db, 5000);
+    sqlite3_stmt *version = NULL;
+    int user_version = -1;
+    if (sqlite3_prepare_v2 (self->db, "PRAGMA user_version", -1, &version, NULL) == SQLITE_OK
+        && sqlite3_step (version) == SQLITE_ROW)
+        user_version = sqlite3_column_int (version, 0);
+    sqlite3_finalize (version);
+    if (user_version < 0) {
+        zsys_error ("store: %s is not an SQLite database: %s", path, sqlite3_errmsg (self->db));
+        store_close (&self);
+        return NULL;
+    }
+    if (user_version != 0 && user_version != SCHEMA_VERSION) {
+        zsys_error ("store: %s has schema version %d; this ztaskd reads version %d", path,
+                    user_version, SCHEMA_VERSION);
+        store_close (&self);
+        return NULL;
+    }
+    if (s_exec (self, "PRAGMA journal_mode = WAL;") || s_exec (self, pragma)
+        || s_exec (self, s_schema) || s_exec (self, "PRAGMA user_version = 1;")) {
+        store_close (&self);
+        return NULL;
+    }
+    for (int i = 0; i < STATEMENTS; i++)
+        if (sqlite3_prepare_v2 (self->db, s_sql[i], -1, &self->stmt[i], NULL) != SQLITE_OK) {
+            zsys_error ("store: %s: %s", path, sqlite3_errmsg (self->db));
+            store_close (&self);
+            return NULL;
+        }
+    sqlite3_stmt *max = NULL;
+    self->next_id = 1;
+    if (sqlite3_prepare_v2 (self->db, "SELECT max(id) FROM tasks", -1, &max, NULL) == SQLITE_OK
+        && sqlite3_step (max) == SQLITE_ROW)
+        self->next_id = (uint64_t) sqlite3_column_int64 (max, 0) + 1;
+    sqlite3_finalize (max);
+    return self;
+}
+
+void
+store_close (store_t **self_p)
+{
+    assert (self_p);
+    store_t *self = *self_p;
+    if (self) {
+        if (self->db)
+            store_commit (self);
+        for (int i = 0; i < STATEMENTS; i++)
+            sqlite3_finalize (self->stmt[i]);
+        sqlite3_close (self->db);
+        free (self->path);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+uint64_t
+store_next_id (store_t *self)
+{
+    return self->next_id++;
+}
+
+static int
+s_begin (store_t *self)
+{
+    if (self->in_transaction)
+        return 0;
+    if (s_exec (self, "BEGIN"))
+        return -1;
+    self->in_transaction = true;
+    return 0;
+}
+
+int
+store_commit (store_t *self)
+{
+    if (!self->in_transaction)
+        return 0;
+    self->in_transaction = false;
+    if (s_exec (self, "COMMIT")) {
+        s_exec (self, "ROLLBACK");
+        return -1;
+    }
+    return 0;
+}
+
+/* Runs a prepared statement that returns no rows, then resets it. */
+static int
+s_run (store_t *self, sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    sqlite3_clear_bindings (stmt);
+    if (rc != SQLITE_DONE) {
+        zsys_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return 0;
+}
+
+int
+store_insert (store_t *self, const task_t *task, const char *key)
+{
+    if (s_begin (self))
+        return -1;
+    sqlite3_stmt *s = self->stmt[INSERT];
+    sqlite3_bind_int64 (s, 1, (sqlite3_int64) task->id);
+    sqlite3_bind_text (s, 2, task->type->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int (s, 3, task->priority);
+    sqlite3_bind_int64 (s, 4, task->max_attempts);
+    sqlite3_bind_int64 (s, 5, task->timeout_ms);
+    if (key && *key)
+        sqlite3_bind_text (s, 6, key, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (s, 6);
+    size_t size = task->payload ? zframe_size (task->payload) : 0;
+    sqlite3_bind_blob (s, 7, size ? zframe_data (task->payload) : "", (int) size, SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 8, task->created_ms);
+    return s_run (self, s);
+}
+
+uint64_t
+store_find_key (store_t *self, const char *key)
+{
+    sqlite3_stmt *s = self->stmt[FIND_KEY];
+    sqlite3_bind_text (s, 1, key, -1, SQLITE_STATIC);
+    uint64_t id = 0;
+    if (sqlite3_step (s) == SQLITE_ROW)
+        id = (uint64_t) sqlite3_column_int64 (s, 0);
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
+    return id;
+}
+
+int
+store_started (store_t *self, const task_t *task, const char *worker)
+{
+    if (s_begin (self))
+        return -1;
+    sqlite3_stmt *s = self->stmt[STARTED];
+    sqlite3_bind_int64 (s, 1, task->attempts);
+    sqlite3_bind_text (s, 2, worker, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 3, task->started_ms);
+    sqlite3_bind_int64 (s, 4, (sqlite3_int64) task->id);
+    return s_run (self, s);
+}
+
+int
+store_requeued (store_t *self, const task_t *task)
+{
+    if (s_begin (self))
+        return -1;
+    sqlite3_stmt *s = self->stmt[REQUEUED];
+    sqlite3_bind_int64 (s, 1, (sqlite3_int64) task->id);
+    return s_run (self, s);
+}
+
+int
+store_finished (store_t *self, const task_t *task, int state, const char *error,
+                const void *result, size_t result_size, int64_t finished_ms)
+{
+    if (s_begin (self))
+        return -1;
+    sqlite3_stmt *s = self->stmt[FINISHED];
+    sqlite3_bind_int (s, 1, state);
+    sqlite3_bind_int64 (s, 2, task->attempts);
+    if (error && *error)
+        sqlite3_bind_text (s, 3, error, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (s, 3);
+    if (result)
+        sqlite3_bind_blob (s, 4, result_size ? result : "", (int) result_size, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (s, 4);
+    sqlite3_bind_int64 (s, 5, finished_ms);
+    sqlite3_bind_int64 (s, 6, (sqlite3_int64) task->id);
+    return s_run (self, s);
+}
+
+static const char *
+s_column_text (sqlite3_stmt *s, int column)
+{
+    const unsigned char *text = sqlite3_column_text (s, column);
+    return text ? (const char *) text : "";
+}
+
+int
+store_get (store_t *self, uint64_t id, ztask_msg_t *info, bool with_result)
+{
+    sqlite3_stmt *s = self->stmt[GET];
+    sqlite3_bind_int64 (s, 1, (sqlite3_int64) id);
+    int rc = -1;
+    if (sqlite3_step (s) == SQLITE_ROW) {
+        info->task_id = id;
+        ztask_msg_strcpy (info->type, s_column_text (s, 0));
+        info->priority = (uint8_t) sqlite3_column_int (s, 1);
+        info->state = (uint8_t) sqlite3_column_int (s, 2);
+        info->attempt = (uint32_t) sqlite3_column_int64 (s, 3);
+        info->max_attempts = (uint32_t) sqlite3_column_int64 (s, 4);
+        ztask_msg_strcpy (info->worker, s_column_text (s, 5));
+        ztask_msg_strcpy (info->error, s_column_text (s, 6));
+        info->created_ms = sqlite3_column_int64 (s, 7);
+        info->started_ms = sqlite3_column_int64 (s, 8);
+        info->finished_ms = sqlite3_column_int64 (s, 9);
+        if (with_result) {
+            info->flags |= ZTASK_FLAG_RESULT;
+            const void *blob = sqlite3_column_blob (s, 10);
+            ztask_msg_set_body (info, blob, blob ? (size_t) sqlite3_column_bytes (s, 10) : 0);
+        }
+        rc = 0;
+    }
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
+    return rc;
+}
+
+int
+store_recover (store_t *self, store_type_fn *type_fn, store_task_fn *task_fn, void *arg)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2 (self->db,
+                            "SELECT id, type, priority, attempts, max_attempts, timeout_ms,"
+                            " payload, created_ms FROM tasks WHERE state < 2 ORDER BY id",
+                            -1, &s, NULL) != SQLITE_OK) {
+        zsys_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        return -1;
+    }
+    int rc;
+    while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+        task_type_t *type = type_fn (s_column_text (s, 1), arg);
+        int priority = sqlite3_column_int (s, 2);
+        if (!type || priority < 0 || priority >= TASK_PRIORITY_LEVELS) {
+            zsys_warning ("store: task %lld has an invalid type or priority; left as it is",
+                          (long long) sqlite3_column_int64 (s, 0));
+            continue;
+        }
+        const void *blob = sqlite3_column_blob (s, 6);
+        zframe_t *payload = zframe_new (blob, (size_t) sqlite3_column_bytes (s, 6));
+        task_t *task = task_new ((uint64_t) sqlite3_column_int64 (s, 0), type, (uint8_t) priority, &payload);
+        task->attempts = (uint32_t) sqlite3_column_int64 (s, 3);
+        task->max_attempts = (uint32_t) sqlite3_column_int64 (s, 4);
+        task->timeout_ms = (uint32_t) sqlite3_column_int64 (s, 5);
+        task->created_ms = sqlite3_column_int64 (s, 7);
+        task->state = ZTASK_STATE_QUEUED;
+        task_fn (task, arg);
+    }
+    sqlite3_finalize (s);
+    if (rc != SQLITE_DONE) {
+        zsys_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return s_exec (self, "UPDATE tasks SET state = 0 WHERE state = 1");
+}

@@ -1,0 +1,188 @@
+/*  ztask_cfg - strict libconfig reading. */
+#include "ztask_cfg.h"
+#include "ztask/client.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int
+s_loaded (ztask_cfg_t *self, int ok)
+{
+    if (ok == CONFIG_TRUE)
+        return 0;
+    if (config_error_type (&self->cfg) == CONFIG_ERR_FILE_IO)
+        snprintf (self->error, sizeof self->error, "%s: cannot read the file", self->file);
+    else
+        snprintf (self->error, sizeof self->error, "%s:%d: %s", self->file,
+                  config_error_line (&self->cfg), config_error_text (&self->cfg));
+    return -1;
+}
+
+int
+ztask_cfg_load (ztask_cfg_t *self, const char *file)
+{
+    config_init (&self->cfg);
+    snprintf (self->file, sizeof self->file, "%s", file);
+    self->error[0] = 0;
+    return s_loaded (self, config_read_file (&self->cfg, file));
+}
+
+int
+ztask_cfg_load_string (ztask_cfg_t *self, const char *text, const char *name)
+{
+    config_init (&self->cfg);
+    snprintf (self->file, sizeof self->file, "%s", name);
+    self->error[0] = 0;
+    return s_loaded (self, config_read_string (&self->cfg, text));
+}
+
+void
+ztask_cfg_free (ztask_cfg_t *self)
+{
+    config_destroy (&self->cfg);
+}
+
+int
+ztask_cfg_fail (ztask_cfg_t *self, const config_setting_t *at, const char *format, ...)
+{
+    char message[768];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (message, sizeof message, format, args);
+    va_end (args);
+    unsigned line = at ? config_setting_source_line (at) : 0;
+    if (line)
+        snprintf (self->error, sizeof self->error, "%s:%u: %s", self->file, line, message);
+    else
+        snprintf (self->error, sizeof self->error, "%s: %s", self->file, message);
+    return -1;
+}
+
+int
+ztask_cfg_keys (ztask_cfg_t *self, const config_setting_t *group, const char *const *allowed)
+{
+    int count = config_setting_length (group);
+    for (int i = 0; i < count; i++) {
+        config_setting_t *item = config_setting_get_elem (group, (unsigned) i);
+        const char *name = config_setting_name (item);
+        bool known = false;
+        for (const char *const *a = allowed; *a && !known; a++)
+            known = name && strcmp (name, *a) == 0;
+        if (!known) {
+            char list[512] = "";
+            for (const char *const *a = allowed; *a; a++)
+                snprintf (list + strlen (list), sizeof list - strlen (list), "%s%s",
+                          a == allowed ? "" : ", ", *a);
+            return ztask_cfg_fail (self, item, "unknown setting '%s' (known here: %s)",
+                                   name ? name : "?", list);
+        }
+    }
+    return 0;
+}
+
+int
+ztask_cfg_string (ztask_cfg_t *self, const config_setting_t *group, const char *key,
+                  const char **value)
+{
+    config_setting_t *item = config_setting_get_member (group, key);
+    if (!item)
+        return 0;
+    if (config_setting_type (item) != CONFIG_TYPE_STRING)
+        return ztask_cfg_fail (self, item, "'%s' must be a string in double quotes", key);
+    const char *text = config_setting_get_string (item);
+    if (!*text)
+        return ztask_cfg_fail (self, item, "'%s' must not be empty", key);
+    *value = text;
+    return 0;
+}
+
+int
+ztask_cfg_int (ztask_cfg_t *self, const config_setting_t *group, const char *key, long long min,
+               long long max, long long *value)
+{
+    config_setting_t *item = config_setting_get_member (group, key);
+    if (!item)
+        return 0;
+    int type = config_setting_type (item);
+    if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+        return ztask_cfg_fail (self, item, "'%s' must be a whole number from %lld to %lld", key,
+                               min, max);
+    long long v = config_setting_get_int64 (item);
+    if (v < min || v > max)
+        return ztask_cfg_fail (self, item, "'%s' is %lld; it must be from %lld to %lld", key, v,
+                               min, max);
+    *value = v;
+    return 0;
+}
+
+int
+ztask_cfg_bool (ztask_cfg_t *self, const config_setting_t *group, const char *key, bool *value)
+{
+    config_setting_t *item = config_setting_get_member (group, key);
+    if (!item)
+        return 0;
+    if (config_setting_type (item) != CONFIG_TYPE_BOOL)
+        return ztask_cfg_fail (self, item, "'%s' must be true or false", key);
+    *value = config_setting_get_bool (item);
+    return 0;
+}
+
+/* One list entry: a name, a number or an "N-M" range. */
+static int
+s_priority_entry (ztask_cfg_t *self, const config_setting_t *item, uint16_t *mask)
+{
+    int lo, hi;
+    if (config_setting_type (item) == CONFIG_TYPE_INT) {
+        lo = hi = config_setting_get_int (item);
+        if (lo < ZTASK_PRIORITY_MIN || lo > ZTASK_PRIORITY_MAX)
+            return ztask_cfg_fail (self, item, "priority %d is out of range %d-%d", lo,
+                                   ZTASK_PRIORITY_MIN, ZTASK_PRIORITY_MAX);
+    }
+    else if (config_setting_type (item) == CONFIG_TYPE_STRING) {
+        const char *text = config_setting_get_string (item);
+        char tail;
+        if (sscanf (text, "%d-%d%c", &lo, &hi, &tail) == 2) {
+            if (lo < ZTASK_PRIORITY_MIN || hi > ZTASK_PRIORITY_MAX || lo > hi)
+                return ztask_cfg_fail (self, item, "priority range '%s' must be within %d-%d", text,
+                                       ZTASK_PRIORITY_MIN, ZTASK_PRIORITY_MAX);
+        }
+        else if ((lo = hi = ztask_priority_parse (text)) < 0)
+            return ztask_cfg_fail (self, item,
+                                   "unknown priority '%s' (use low, normal, high, 0-9 or a range like \"3-7\")",
+                                   text);
+    }
+    else
+        return ztask_cfg_fail (self, item, "a priority is a name, a number or a \"N-M\" range");
+    for (int p = lo; p <= hi; p++)
+        *mask |= (uint16_t) (1u << p);
+    return 0;
+}
+
+int
+ztask_cfg_priorities (ztask_cfg_t *self, const config_setting_t *group, const char *key,
+                      uint16_t *mask)
+{
+    config_setting_t *item = config_setting_get_member (group, key);
+    if (!item)
+        return 0;
+    if (config_setting_type (item) == CONFIG_TYPE_STRING
+        && strcmp (config_setting_get_string (item), "all") == 0) {
+        *mask = (uint16_t) ((1u << (ZTASK_PRIORITY_MAX + 1)) - 1);
+        return 0;
+    }
+    uint16_t result = 0;
+    if (config_setting_is_array (item) || config_setting_is_list (item)) {
+        int count = config_setting_length (item);
+        for (int i = 0; i < count; i++)
+            if (s_priority_entry (self, config_setting_get_elem (item, (unsigned) i), &result))
+                return -1;
+    }
+    else if (s_priority_entry (self, item, &result))
+        return -1;
+    if (!result)
+        return ztask_cfg_fail (self, item, "'%s' names no priority level", key);
+    *mask = result;
+    return 0;
+}

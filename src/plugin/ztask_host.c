@@ -1,0 +1,183 @@
+/*  ztask_host - the worker side of the plugin API. */
+#include "ztask_host.h"
+
+#include <czmq.h>
+#include <stdarg.h>
+
+static __thread const char *s_current = NULL; /* plugin running on this thread */
+
+struct ztask_settings {
+    zhashx_t *values; /* key -> strdup'd text */
+};
+
+void
+ztask_host_set_current (const char *plugin_name)
+{
+    s_current = plugin_name;
+}
+
+void
+ztask_ctx_init (ztask_ctx_t *ctx, uint64_t task_id, unsigned attempt, const void *payload,
+                size_t payload_size, size_t result_max)
+{
+    memset (ctx, 0, sizeof *ctx);
+    ctx->task_id = task_id;
+    ctx->attempt = attempt;
+    ctx->payload = payload ? payload : "";
+    ctx->payload_size = payload_size;
+    ctx->result_max = result_max;
+    atomic_init (&ctx->cancelled, 0);
+}
+
+void
+ztask_ctx_clear (ztask_ctx_t *ctx)
+{
+    free (ctx->result);
+    ctx->result = NULL;
+    ctx->result_size = 0;
+}
+
+const void *
+ztask_payload (ztask_ctx_t *ctx, size_t *size)
+{
+    if (size)
+        *size = ctx->payload_size;
+    return ctx->payload;
+}
+
+int
+ztask_set_result (ztask_ctx_t *ctx, const void *data, size_t size)
+{
+    if (size > ctx->result_max) {
+        ctx->result_too_large = true;
+        return -1;
+    }
+    void *copy = malloc (size ? size : 1);
+    if (!copy)
+        return -1;
+    if (size)
+        memcpy (copy, data, size);
+    free (ctx->result);
+    ctx->result = copy;
+    ctx->result_size = size;
+    ctx->result_too_large = false;
+    return 0;
+}
+
+void
+ztask_set_error (ztask_ctx_t *ctx, int retry, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    vsnprintf (ctx->error, sizeof ctx->error, format, args);
+    va_end (args);
+    ctx->retry = retry != 0;
+    ctx->error_set = true;
+}
+
+void
+ztask_progress (ztask_ctx_t *ctx, uint64_t done, uint64_t total, const char *text)
+{
+    if (ctx->progress_fn)
+        ctx->progress_fn (ctx->progress_arg, done, total, text);
+}
+
+int
+ztask_cancelled (ztask_ctx_t *ctx)
+{
+    return atomic_load (&ctx->cancelled);
+}
+
+uint64_t
+ztask_task_id (ztask_ctx_t *ctx)
+{
+    return ctx->task_id;
+}
+
+unsigned
+ztask_attempt (ztask_ctx_t *ctx)
+{
+    return ctx->attempt;
+}
+
+void
+ztask_log (int level, const char *format, ...)
+{
+    char message[1024];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (message, sizeof message, format, args);
+    va_end (args);
+    const char *name = s_current ? s_current : "?";
+    switch (level) {
+    case ZTASK_LOG_ERROR: zsys_error ("plugin %s: %s", name, message); break;
+    case ZTASK_LOG_WARNING: zsys_warning ("plugin %s: %s", name, message); break;
+    case ZTASK_LOG_INFO: zsys_info ("plugin %s: %s", name, message); break;
+    default: zsys_debug ("plugin %s: %s", name, message); break;
+    }
+}
+
+/* ---- settings ---- */
+
+static void
+s_free_value (void **item)
+{
+    free (*item);
+    *item = NULL;
+}
+
+ztask_settings_t *
+ztask_settings_new (void)
+{
+    ztask_settings_t *self = (ztask_settings_t *) zmalloc (sizeof (ztask_settings_t));
+    assert (self);
+    self->values = zhashx_new ();
+    assert (self->values);
+    zhashx_set_destructor (self->values, s_free_value);
+    return self;
+}
+
+void
+ztask_settings_destroy (ztask_settings_t **self_p)
+{
+    assert (self_p);
+    if (*self_p) {
+        zhashx_destroy (&(*self_p)->values);
+        free (*self_p);
+        *self_p = NULL;
+    }
+}
+
+void
+ztask_settings_set (ztask_settings_t *self, const char *key, const char *value)
+{
+    char *copy = strdup (value);
+    assert (copy);
+    zhashx_update (self->values, key, copy);
+}
+
+const char *
+ztask_setting (const ztask_settings_t *settings, const char *key)
+{
+    if (!settings || !key)
+        return NULL;
+    return (const char *) zhashx_lookup (settings->values, key);
+}
+
+int
+ztask_setting_int (const ztask_settings_t *settings, const char *key, long long dflt,
+                   long long *value)
+{
+    const char *text = ztask_setting (settings, key);
+    if (!text) {
+        *value = dflt;
+        return 0;
+    }
+    char *end;
+    errno = 0;
+    long long v = strtoll (text, &end, 0);
+    if (errno || end == text || *end)
+        return -1;
+    *value = v;
+    return 0;
+}

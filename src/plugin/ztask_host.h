@@ -1,0 +1,45 @@
+/*  ztask_host - the worker side of the plugin API: the context a plugin's
+    run gets, and the settings its init gets (include/ztask/plugin.h). */
+#ifndef ZTASK_HOST_H_INCLUDED
+#define ZTASK_HOST_H_INCLUDED
+
+#include "ztask/plugin.h"
+
+#include <stdatomic.h>
+#include <stdbool.h>
+
+/* Receives progress reports from a running plugin (on its thread). */
+typedef void (ztask_progress_sink_fn) (void *arg, uint64_t done, uint64_t total, const char *text);
+
+struct ztask_ctx {
+    uint64_t task_id;
+    unsigned attempt;
+    const void *payload;         /* not owned                                 */
+    size_t payload_size;
+    size_t result_max;           /* largest result accepted                   */
+    void *result;                /* owned; NULL until set                     */
+    size_t result_size;
+    bool result_too_large;       /* set_result was refused                    */
+    bool error_set;
+    int retry;                   /* the plugin says a retry could help        */
+    char error[256];
+    atomic_int cancelled;        /* set by the worker's messaging thread      */
+    ztask_progress_sink_fn *progress_fn;
+    void *progress_arg;
+};
+
+/* Prepares ctx for one run of a task (payload is borrowed). */
+void ztask_ctx_init (ztask_ctx_t *ctx, uint64_t task_id, unsigned attempt, const void *payload,
+                     size_t payload_size, size_t result_max);
+/* Frees the result. */
+void ztask_ctx_clear (ztask_ctx_t *ctx);
+
+/* Settings: a flat key -> text table. */
+ztask_settings_t *ztask_settings_new (void);
+void ztask_settings_destroy (ztask_settings_t **self_p);
+void ztask_settings_set (ztask_settings_t *self, const char *key, const char *value);
+
+/* Names the plugin that the calling thread runs, for ztask_log's prefix. */
+void ztask_host_set_current (const char *plugin_name);
+
+#endif

@@ -1,0 +1,453 @@
+/*  ztask_msg - the ztask wire protocol codec. The grammar is in
+    docs/protocol.md; s_commands below is the same table in code. */
+#include "ztask_msg.h"
+
+#include <string.h>
+
+#define HEADER_MAX 65536 /* largest header frame we encode or accept */
+
+/* Field codes: each command's fields, in wire order. */
+typedef struct {
+    int command;
+    const char *name;
+    const char *fields;
+    int body; /* 0 none, 1 required, 2 iff flags & ZTASK_FLAG_RESULT */
+} command_t;
+
+static const command_t s_commands[] = {
+    { ZTASK_MSG_SUBMIT, "SUBMIT", "cTpomK", 1 },
+    { ZTASK_MSG_STATUS, "STATUS", "cif", 0 },
+    { ZTASK_MSG_WAIT, "WAIT", "ci", 0 },
+    { ZTASK_MSG_STATS, "STATS", "c", 0 },
+    { ZTASK_MSG_WORKERS, "WORKERS", "c", 0 },
+    { ZTASK_MSG_SUBMITTED, "SUBMITTED", "cif", 0 },
+    { ZTASK_MSG_TASK_INFO, "TASK_INFO", "cifTpSamdDXWE123", 2 },
+    { ZTASK_MSG_PROGRESS, "PROGRESS", "cidDX", 0 },
+    { ZTASK_MSG_JSON, "JSON", "c", 1 },
+    { ZTASK_MSG_ERROR, "ERROR", "ceX", 0 },
+    { ZTASK_MSG_REGISTER, "REGISTER", "NHlPL", 0 },
+    { ZTASK_MSG_HEARTBEAT, "HEARTBEAT", "", 0 },
+    { ZTASK_MSG_WORKER_PROGRESS, "WORKER_PROGRESS", "iadDX", 0 },
+    { ZTASK_MSG_RESULT, "RESULT", "iarE", 1 },
+    { ZTASK_MSG_GOODBYE, "GOODBYE", "", 0 },
+    { ZTASK_MSG_REGISTERED, "REGISTERED", "h", 0 },
+    { ZTASK_MSG_TASK, "TASK", "iaTpo", 1 },
+};
+
+static const command_t *
+s_command (int command)
+{
+    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
+        if (s_commands[i].command == command)
+            return &s_commands[i];
+    return NULL;
+}
+
+const char *
+ztask_msg_command_name (int command)
+{
+    const command_t *c = s_command (command);
+    return c ? c->name : "UNKNOWN";
+}
+
+const char *
+ztask_msg_error_name (int status)
+{
+    switch (status) {
+    case ZTASK_ERR_BAD_REQUEST: return "bad request";
+    case ZTASK_ERR_NOT_FOUND: return "not found";
+    case ZTASK_ERR_QUEUE_FULL: return "queue full";
+    case ZTASK_ERR_TOO_LARGE: return "too large";
+    case ZTASK_ERR_NOT_REGISTERED: return "not registered";
+    case ZTASK_ERR_INTERNAL: return "internal error";
+    case ZTASK_ERR_VERSION: return "protocol version mismatch";
+    default: return "unknown error";
+    }
+}
+
+ztask_msg_t *
+ztask_msg_new (void)
+{
+    ztask_msg_t *self = (ztask_msg_t *) zmalloc (sizeof (ztask_msg_t));
+    assert (self);
+    self->plugins = (ztask_msg_plugin_t *) zmalloc (ZTASK_PLUGINS_MAX * sizeof (ztask_msg_plugin_t));
+    assert (self->plugins);
+    return self;
+}
+
+void
+ztask_msg_destroy (ztask_msg_t **self_p)
+{
+    assert (self_p);
+    ztask_msg_t *self = *self_p;
+    if (self) {
+        zframe_destroy (&self->routing_id);
+        zframe_destroy (&self->body);
+        free (self->plugins);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+void
+ztask_msg_reset (ztask_msg_t *self, int command)
+{
+    zframe_destroy (&self->routing_id);
+    zframe_destroy (&self->body);
+    ztask_msg_plugin_t *plugins = self->plugins;
+    memset (self, 0, sizeof *self);
+    self->plugins = plugins;
+    self->command = command;
+}
+
+void
+ztask_msg_set_body (ztask_msg_t *self, const void *data, size_t size)
+{
+    zframe_destroy (&self->body);
+    self->body = zframe_new (data, size);
+    assert (self->body);
+}
+
+/* Length of the longest prefix of src, at most ZTASK_STRING_MAX bytes,
+   that does not cut a UTF-8 sequence in two. */
+static size_t
+s_utf8_prefix (const char *src)
+{
+    size_t len = strnlen (src, ZTASK_STRING_MAX + 1);
+    if (len <= ZTASK_STRING_MAX)
+        return len;
+    len = ZTASK_STRING_MAX;
+    while (len > 0 && ((unsigned char) src[len] & 0xC0) == 0x80)
+        len--;
+    return len;
+}
+
+void
+ztask_msg_strcpy (char *field, const char *src)
+{
+    size_t len = src ? s_utf8_prefix (src) : 0;
+    memcpy (field, src, len);
+    field[len] = 0;
+}
+
+/* True if data[0..size) is well-formed UTF-8 without NUL or overlongs. */
+static bool
+s_utf8_valid (const unsigned char *data, size_t size)
+{
+    size_t i = 0;
+    while (i < size) {
+        unsigned char c = data[i];
+        size_t extra;
+        uint32_t cp;
+        if (c == 0)
+            return false;
+        if (c < 0x80) {
+            i++;
+            continue;
+        }
+        if ((c & 0xE0) == 0xC0) {
+            extra = 1;
+            cp = c & 0x1F;
+        }
+        else if ((c & 0xF0) == 0xE0) {
+            extra = 2;
+            cp = c & 0x0F;
+        }
+        else if ((c & 0xF8) == 0xF0) {
+            extra = 3;
+            cp = c & 0x07;
+        }
+        else
+            return false;
+        if (extra >= size - i)
+            return false;
+        for (size_t k = 1; k <= extra; k++) {
+            if ((data[i + k] & 0xC0) != 0x80)
+                return false;
+            cp = (cp << 6) | (data[i + k] & 0x3F);
+        }
+        if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000)
+            || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        i += extra + 1;
+    }
+    return true;
+}
+
+/* ---- encoding ---- */
+
+typedef struct {
+    byte *data;
+    size_t size;
+    bool overflow;
+} writer_t;
+
+static void
+s_put (writer_t *w, const void *src, size_t n)
+{
+    if (w->overflow || w->size + n > HEADER_MAX) {
+        w->overflow = true;
+        return;
+    }
+    memcpy (w->data + w->size, src, n);
+    w->size += n;
+}
+
+static void
+s_put_uint (writer_t *w, uint64_t value, int bytes)
+{
+    byte buf[8];
+    for (int i = bytes - 1; i >= 0; i--) {
+        buf[i] = (byte) (value & 0xFF);
+        value >>= 8;
+    }
+    s_put (w, buf, (size_t) bytes);
+}
+
+static void
+s_put_string (writer_t *w, const char *s)
+{
+    size_t len = strnlen (s, ZTASK_STRING_MAX + 1);
+    if (len > ZTASK_STRING_MAX) {
+        w->overflow = true;
+        return;
+    }
+    s_put_uint (w, len, 1);
+    s_put (w, s, len);
+}
+
+static char *
+s_string_field (ztask_msg_t *self, char code)
+{
+    switch (code) {
+    case 'T': return self->type;
+    case 'K': return self->key;
+    case 'N': return self->name;
+    case 'H': return self->host;
+    case 'W': return self->worker;
+    case 'X': return self->text;
+    case 'E': return self->error;
+    default: return NULL;
+    }
+}
+
+/* Width in bytes and address of each numeric field. */
+static void *
+s_number_field (ztask_msg_t *self, char code, int *bytes)
+{
+    switch (code) {
+    case 'c': *bytes = 4; return &self->corr;
+    case 'i': *bytes = 8; return &self->task_id;
+    case 'a': *bytes = 4; return &self->attempt;
+    case 'p': *bytes = 1; return &self->priority;
+    case 'S': *bytes = 1; return &self->state;
+    case 'f': *bytes = 1; return &self->flags;
+    case 'r': *bytes = 1; return &self->status;
+    case 'e': *bytes = 2; return &self->error_status;
+    case 'l': *bytes = 2; return &self->slots;
+    case 'P': *bytes = 2; return &self->priorities;
+    case 'o': *bytes = 4; return &self->timeout_ms;
+    case 'm': *bytes = 4; return &self->max_attempts;
+    case 'h': *bytes = 4; return &self->heartbeat_ms;
+    case 'd': *bytes = 8; return &self->progress_done;
+    case 'D': *bytes = 8; return &self->progress_total;
+    case '1': *bytes = 8; return &self->created_ms;
+    case '2': *bytes = 8; return &self->started_ms;
+    case '3': *bytes = 8; return &self->finished_ms;
+    default: return NULL;
+    }
+}
+
+static uint64_t
+s_load (void *field, int bytes)
+{
+    switch (bytes) {
+    case 1: return *(uint8_t *) field;
+    case 2: return *(uint16_t *) field;
+    case 4: return *(uint32_t *) field;
+    default: return *(uint64_t *) field;
+    }
+}
+
+static void
+s_store (void *field, int bytes, uint64_t value)
+{
+    switch (bytes) {
+    case 1: *(uint8_t *) field = (uint8_t) value; break;
+    case 2: *(uint16_t *) field = (uint16_t) value; break;
+    case 4: *(uint32_t *) field = (uint32_t) value; break;
+    default: *(uint64_t *) field = value; break;
+    }
+}
+
+zmsg_t *
+ztask_msg_encode (ztask_msg_t *self)
+{
+    const command_t *cmd = s_command (self->command);
+    if (!cmd || self->plugin_count > ZTASK_PLUGINS_MAX)
+        return NULL;
+    static __thread byte buffer[HEADER_MAX];
+    writer_t w = { buffer, 0, false };
+    s_put (&w, "ZT", 2);
+    s_put_uint (&w, ZTASK_PROTO_VERSION, 1);
+    s_put_uint (&w, (uint64_t) self->command, 1);
+    for (const char *f = cmd->fields; *f; f++) {
+        int bytes;
+        void *number = s_number_field (self, *f, &bytes);
+        char *string = s_string_field (self, *f);
+        if (number)
+            s_put_uint (&w, s_load (number, bytes), bytes);
+        else if (string)
+            s_put_string (&w, string);
+        else {
+            assert (*f == 'L');
+            s_put_uint (&w, self->plugin_count, 1);
+            for (size_t i = 0; i < self->plugin_count; i++) {
+                s_put_string (&w, self->plugins[i].name);
+                s_put_string (&w, self->plugins[i].version);
+            }
+        }
+    }
+    if (w.overflow)
+        return NULL;
+    zmsg_t *msg = zmsg_new ();
+    if (self->routing_id)
+        zmsg_append (msg, &(zframe_t *) { zframe_dup (self->routing_id) });
+    zmsg_addmem (msg, buffer, w.size);
+    bool with_body = cmd->body == 1 || (cmd->body == 2 && (self->flags & ZTASK_FLAG_RESULT));
+    if (with_body) {
+        if (self->body)
+            zmsg_addmem (msg, zframe_data (self->body), zframe_size (self->body));
+        else
+            zmsg_addmem (msg, NULL, 0);
+    }
+    return msg;
+}
+
+int
+ztask_msg_send (ztask_msg_t *self, zsock_t *sock)
+{
+    zmsg_t *msg = ztask_msg_encode (self);
+    if (!msg)
+        return -1;
+    if (zmsg_send (&msg, sock) != 0) {
+        zmsg_destroy (&msg);
+        return -1;
+    }
+    return 0;
+}
+
+/* ---- decoding ---- */
+
+typedef struct {
+    const byte *data;
+    size_t size;
+    size_t pos;
+    bool bad;
+} reader_t;
+
+static uint64_t
+s_get_uint (reader_t *r, int bytes)
+{
+    if (r->bad || r->size - r->pos < (size_t) bytes) {
+        r->bad = true;
+        return 0;
+    }
+    uint64_t value = 0;
+    for (int i = 0; i < bytes; i++)
+        value = (value << 8) | r->data[r->pos++];
+    return value;
+}
+
+static void
+s_get_string (reader_t *r, char *field)
+{
+    size_t len = (size_t) s_get_uint (r, 1);
+    if (r->bad || r->size - r->pos < len || !s_utf8_valid (r->data + r->pos, len)) {
+        r->bad = true;
+        field[0] = 0;
+        return;
+    }
+    memcpy (field, r->data + r->pos, len);
+    field[len] = 0;
+    r->pos += len;
+}
+
+int
+ztask_msg_decode (ztask_msg_t *self, zmsg_t **msg_p, bool routing)
+{
+    zmsg_t *msg = *msg_p;
+    *msg_p = NULL;
+    ztask_msg_reset (self, 0);
+    if (!msg)
+        return -2;
+    if (routing) {
+        self->routing_id = zmsg_pop (msg);
+        if (!self->routing_id) {
+            zmsg_destroy (&msg);
+            return -2;
+        }
+    }
+    int rc = -2;
+    size_t frames = zmsg_size (msg);
+    zframe_t *header = zmsg_first (msg);
+    if (!header || frames > 2)
+        goto done;
+    reader_t r = { zframe_data (header), zframe_size (header), 0, false };
+    if (r.size < 4 || r.data[0] != 'Z' || r.data[1] != 'T')
+        goto done;
+    if (r.data[2] != ZTASK_PROTO_VERSION) {
+        rc = -3;
+        goto done;
+    }
+    r.pos = 3;
+    self->command = (int) s_get_uint (&r, 1);
+    const command_t *cmd = s_command (self->command);
+    if (!cmd)
+        goto done;
+    for (const char *f = cmd->fields; *f && !r.bad; f++) {
+        int bytes;
+        void *number = s_number_field (self, *f, &bytes);
+        char *string = s_string_field (self, *f);
+        if (number)
+            s_store (number, bytes, s_get_uint (&r, bytes));
+        else if (string)
+            s_get_string (&r, string);
+        else {
+            self->plugin_count = (size_t) s_get_uint (&r, 1);
+            if (self->plugin_count > ZTASK_PLUGINS_MAX)
+                r.bad = true;
+            for (size_t i = 0; i < self->plugin_count && !r.bad; i++) {
+                s_get_string (&r, self->plugins[i].name);
+                s_get_string (&r, self->plugins[i].version);
+            }
+        }
+    }
+    if (r.bad || r.pos != r.size)
+        goto done;
+    size_t expect = 1;
+    if (cmd->body == 1 || (cmd->body == 2 && (self->flags & ZTASK_FLAG_RESULT)))
+        expect = 2;
+    if (frames != expect)
+        goto done;
+    if (expect == 2) {
+        header = zmsg_pop (msg);
+        zframe_destroy (&header);
+        self->body = zmsg_pop (msg);
+    }
+    rc = 0;
+done:
+    zmsg_destroy (&msg);
+    if (rc == -2)
+        self->command = 0;
+    return rc;
+}
+
+int
+ztask_msg_recv (ztask_msg_t *self, zsock_t *sock, bool routing)
+{
+    zmsg_t *msg = zmsg_recv (sock);
+    if (!msg)
+        return -1;
+    return ztask_msg_decode (self, &msg, routing);
+}

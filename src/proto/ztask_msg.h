@@ -1,0 +1,130 @@
+/*  ztask_msg - the ztask wire protocol codec (see docs/protocol.md).
+
+    One message = a header frame (signature, version, command, fields) and,
+    for the commands that carry bytes (payload, result, JSON), a body frame.
+    Received messages are decoded into a reusable ztask_msg_t; every read is
+    bounds-checked and anything that does not match the grammar exactly is
+    rejected as malformed.
+*/
+#ifndef ZTASK_MSG_H_INCLUDED
+#define ZTASK_MSG_H_INCLUDED
+
+#include <czmq.h>
+
+#define ZTASK_PROTO_VERSION 1
+
+/* Commands. Client -> broker: */
+#define ZTASK_MSG_SUBMIT 1
+#define ZTASK_MSG_STATUS 2
+#define ZTASK_MSG_WAIT 3
+#define ZTASK_MSG_STATS 4
+#define ZTASK_MSG_WORKERS 5
+/* Broker -> client: */
+#define ZTASK_MSG_SUBMITTED 20
+#define ZTASK_MSG_TASK_INFO 21
+#define ZTASK_MSG_PROGRESS 22
+#define ZTASK_MSG_JSON 23
+#define ZTASK_MSG_ERROR 24
+/* Worker -> broker: */
+#define ZTASK_MSG_REGISTER 40
+#define ZTASK_MSG_HEARTBEAT 41 /* both directions */
+#define ZTASK_MSG_WORKER_PROGRESS 42
+#define ZTASK_MSG_RESULT 43
+#define ZTASK_MSG_GOODBYE 44
+/* Broker -> worker: */
+#define ZTASK_MSG_REGISTERED 60
+#define ZTASK_MSG_TASK 61
+
+/* ERROR statuses. */
+#define ZTASK_ERR_BAD_REQUEST 1    /* well-formed, but a field is invalid   */
+#define ZTASK_ERR_NOT_FOUND 2      /* no such task                          */
+#define ZTASK_ERR_QUEUE_FULL 3     /* the broker holds its queue limit      */
+#define ZTASK_ERR_TOO_LARGE 4      /* payload over the broker's limit       */
+#define ZTASK_ERR_NOT_REGISTERED 5 /* worker message before REGISTER        */
+#define ZTASK_ERR_INTERNAL 6       /* the broker could not store the task   */
+#define ZTASK_ERR_VERSION 7        /* protocol version not spoken           */
+
+/* RESULT status from a worker. */
+#define ZTASK_RESULT_OK 0
+#define ZTASK_RESULT_FAILED 1       /* do not retry                         */
+#define ZTASK_RESULT_RETRY 2        /* failed; another attempt could help   */
+
+/* STATUS flag: include the result. SUBMITTED flag: the key matched an
+   existing task. TASK_INFO flag: a body frame with the result follows. */
+#define ZTASK_FLAG_RESULT 1
+#define ZTASK_FLAG_EXISTING 1
+
+#define ZTASK_STRING_MAX 255 /* longest string field, in bytes          */
+#define ZTASK_PLUGINS_MAX 64 /* most plugins a worker may register      */
+
+typedef struct {
+    char name[ZTASK_STRING_MAX + 1];
+    char version[ZTASK_STRING_MAX + 1];
+} ztask_msg_plugin_t;
+
+/* All fields of all commands; each command uses the ones docs/protocol.md
+   lists for it. Strings are NUL-terminated and contain no NUL. */
+typedef struct {
+    int command;                      /* ZTASK_MSG_*                          */
+    zframe_t *routing_id;             /* peer identity on a ROUTER socket     */
+    uint32_t corr;                    /* client's request number, echoed back */
+    uint64_t task_id;
+    uint32_t attempt;
+    uint8_t priority;
+    uint8_t state;                    /* ztask_state_t                        */
+    uint8_t flags;
+    uint8_t status;                   /* RESULT status                        */
+    uint16_t error_status;            /* ERROR status                         */
+    uint16_t slots;
+    uint16_t priorities;              /* bit n set: serves priority n         */
+    uint32_t timeout_ms;
+    uint32_t max_attempts;
+    uint32_t heartbeat_ms;
+    uint64_t progress_done;
+    uint64_t progress_total;
+    int64_t created_ms, started_ms, finished_ms;
+    char type[ZTASK_STRING_MAX + 1];  /* task type (plugin name)              */
+    char key[ZTASK_STRING_MAX + 1];   /* idempotency key                      */
+    char name[ZTASK_STRING_MAX + 1];  /* worker name                          */
+    char host[ZTASK_STRING_MAX + 1];  /* worker host                          */
+    char worker[ZTASK_STRING_MAX + 1];/* worker running the task              */
+    char text[ZTASK_STRING_MAX + 1];  /* progress or ERROR text               */
+    char error[ZTASK_STRING_MAX + 1]; /* why a task failed                    */
+    size_t plugin_count;
+    ztask_msg_plugin_t *plugins;      /* plugin_count entries (REGISTER)      */
+    zframe_t *body;                   /* payload, result or JSON; may be NULL */
+} ztask_msg_t;
+
+ztask_msg_t *ztask_msg_new (void);
+void ztask_msg_destroy (ztask_msg_t **self_p);
+
+/* Clears every field (keeps the plugin buffer) and sets the command. */
+void ztask_msg_reset (ztask_msg_t *self, int command);
+
+/* Decodes msg (consumed). With routing, the first frame is the peer's
+   identity. Returns 0, or -2 if malformed, or -3 for a well-formed header
+   of another protocol version (routing_id is then set). */
+int ztask_msg_decode (ztask_msg_t *self, zmsg_t **msg_p, bool routing);
+
+/* Receives and decodes one message: 0, -1 interrupted / nothing, -2
+   malformed, -3 wrong version. */
+int ztask_msg_recv (ztask_msg_t *self, zsock_t *sock, bool routing);
+
+/* Encodes into a new zmsg (routing_id first when set). The body frame is
+   copied, so self still owns it. Returns NULL only for an invalid field
+   (a string too long, too many plugins). */
+zmsg_t *ztask_msg_encode (ztask_msg_t *self);
+
+/* Encodes and sends. Returns 0 or -1. */
+int ztask_msg_send (ztask_msg_t *self, zsock_t *sock);
+
+/* Sets the body (copied). */
+void ztask_msg_set_body (ztask_msg_t *self, const void *data, size_t size);
+
+/* Copies src into a string field, truncating at ZTASK_STRING_MAX bytes. */
+void ztask_msg_strcpy (char *field, const char *src);
+
+const char *ztask_msg_command_name (int command);
+const char *ztask_msg_error_name (int status);
+
+#endif

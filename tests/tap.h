@@ -1,0 +1,48 @@
+/*  tap.h - minimal TAP output for ztask's C tests (automake's tap-driver).
+
+        TAP_OK (x == 3, "x is %d", x);
+        return tap_done ();
+*/
+#ifndef ZTASK_TAP_H_INCLUDED
+#define ZTASK_TAP_H_INCLUDED
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+static int tap_count = 0;
+static int tap_failed = 0;
+
+static inline int
+tap_ok (int pass, const char *file, int line, const char *format, ...)
+{
+    va_list args;
+    tap_count++;
+    if (!pass)
+        tap_failed++;
+    printf ("%sok %d - ", pass ? "" : "not ", tap_count);
+    va_start (args, format);
+    vprintf (format, args);
+    va_end (args);
+    printf ("\n");
+    if (!pass)
+        printf ("#   failed at %s:%d\n", file, line);
+    fflush (stdout);
+    return pass;
+}
+
+#define TAP_OK(cond, ...) tap_ok ((cond) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
+/* Passes if haystack contains needle; prints haystack otherwise. */
+#define TAP_CONTAINS(haystack, needle, ...)                                            \
+    (TAP_OK ((haystack) && strstr ((haystack), (needle)), __VA_ARGS__)                 \
+         ? 1                                                                           \
+         : (printf ("#   '%s' not in '%s'\n", (needle), (haystack) ? (haystack) : "(null)"), 0))
+
+static inline int
+tap_done (void)
+{
+    printf ("1..%d\n", tap_count);
+    return tap_failed ? 1 : 0;
+}
+
+#endif
