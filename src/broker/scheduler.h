@@ -34,6 +34,7 @@ struct task_type {
     char *name;
     size_t workers;          /* connected workers that have this plugin        */
     size_t running;          /* tasks of this type running now                 */
+    uint64_t done, failed;   /* tasks of this type ended since the broker started */
     type_level_t level[TASK_PRIORITY_LEVELS];
 };
 

@@ -197,7 +197,7 @@ store_insert (store_t *self, const task_t *task, const char *key)
     else
         sqlite3_bind_null (s, 6);
     size_t size = task->payload ? zframe_size (task->payload) : 0;
-    sqlite3_bind_blob (s, 7, size ? zframe_data (task->payload) : "", (int) size, SQLITE_STATIC);
+    sqlite3_bind_blob (s, 7, size ? (const void *) zframe_data (task->payload) : "", (int) size, SQLITE_STATIC);
     sqlite3_bind_int64 (s, 8, task->created_ms);
     return s_run (self, s);
 }

@@ -47,7 +47,7 @@ ztask_cfg_free (ztask_cfg_t *self)
 int
 ztask_cfg_fail (ztask_cfg_t *self, const config_setting_t *at, const char *format, ...)
 {
-    char message[768];
+    char message[900];
     va_list args;
     va_start (args, format);
     vsnprintf (message, sizeof message, format, args);

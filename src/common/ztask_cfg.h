@@ -9,8 +9,8 @@
 
 typedef struct {
     config_t cfg;
-    char file[1024];  /* path as given, for messages    */
-    char error[1024]; /* "file:line: what is wrong"     */
+    char file[512];   /* path as given, for messages    */
+    char error[1536]; /* "file:line: what is wrong"     */
 } ztask_cfg_t;
 
 /* Reads file. Returns 0, or -1 with self->error set. Call ztask_cfg_free

@@ -1,0 +1,840 @@
+/*  broker - ztaskd's server. See broker.h and docs/protocol.md. */
+#include "broker.h"
+#include "scheduler.h"
+#include "store.h"
+#include "proto/ztask_msg.h"
+#include "ztask/client.h"
+
+#include <jansson.h>
+
+#define BATCH_MAX 1024  /* messages handled between two commits           */
+#define IDENTITY_KEY_MAX (2 * 255 + 1)
+
+/* A registered worker; sched comes first so a sched_worker_t * is one. */
+typedef struct {
+    sched_worker_t sched;
+    zframe_t *routing_id;
+    char key[IDENTITY_KEY_MAX];  /* routing id in hex: the workers table key */
+    char name[ZTASK_STRING_MAX + 1];
+    char host[ZTASK_STRING_MAX + 1];
+    ztask_msg_plugin_t *plugins; /* names and versions it registered     */
+    size_t plugin_count;
+    int64_t heard_at;            /* last message from it (monotonic ms)  */
+    int64_t sent_at;             /* last message to it                   */
+    const char *lost;            /* why it is to be removed, or NULL     */
+} worker_t;
+
+/* A submit answered once the batch is committed. */
+typedef struct {
+    zframe_t *routing_id;
+    uint32_t corr;
+    uint64_t task_id;
+    uint8_t flags;
+} pending_submit_t;
+
+struct broker {
+    broker_config_t config;
+    zsock_t *router;
+    zlistx_t *endpoints;         /* bound endpoints, real ports          */
+    store_t *store;
+    scheduler_t *scheduler;
+    zhashx_t *workers;           /* identity hex -> worker_t             */
+    zhashx_t *tasks;             /* &id -> task_t, queued and running    */
+    zlistx_t *pending_submits;   /* answered after commit                */
+    zlistx_t *pending_sends;     /* zmsg_t, sent after commit            */
+    ztask_msg_t *in;             /* message being handled                */
+    ztask_msg_t *out;            /* message being built                  */
+    int64_t next_tick;           /* heartbeats and expiry (monotonic ms) */
+    uint64_t malformed;          /* messages dropped as malformed        */
+    uint64_t send_failures;      /* replies a peer could not take        */
+};
+
+/* ---- keys ---- */
+
+static size_t
+s_id_hash (const void *key)
+{
+    uint64_t id = *(const uint64_t *) key;
+    return (size_t) (id * 0x9E3779B97F4A7C15ULL);
+}
+
+static int
+s_id_compare (const void *a, const void *b)
+{
+    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
+    return x < y ? -1 : x > y;
+}
+
+static void
+s_identity_key (zframe_t *routing_id, char *key)
+{
+    static const char hex[] = "0123456789abcdef";
+    const byte *data = zframe_data (routing_id);
+    size_t size = zframe_size (routing_id);
+    if (size > 255)
+        size = 255;
+    for (size_t i = 0; i < size; i++) {
+        key[2 * i] = hex[data[i] >> 4];
+        key[2 * i + 1] = hex[data[i] & 15];
+    }
+    key[2 * size] = 0;
+}
+
+static task_t *
+s_task_lookup (broker_t *self, uint64_t id)
+{
+    return (task_t *) zhashx_lookup (self->tasks, &id);
+}
+
+/* ---- sending ---- */
+
+/* Sends self->out to routing_id. Returns 0 or -1 (peer gone or full). */
+static int
+s_send (broker_t *self, zframe_t *routing_id)
+{
+    zframe_destroy (&self->out->routing_id);
+    self->out->routing_id = zframe_dup (routing_id);
+    if (ztask_msg_send (self->out, self->router) == 0)
+        return 0;
+    self->send_failures++;
+    return -1;
+}
+
+static void
+s_send_error (broker_t *self, zframe_t *routing_id, uint32_t corr, int status, const char *text)
+{
+    ztask_msg_reset (self->out, ZTASK_MSG_ERROR);
+    self->out->corr = corr;
+    self->out->error_status = (uint16_t) status;
+    ztask_msg_strcpy (self->out->text, text);
+    s_send (self, routing_id);
+}
+
+static int
+s_send_to_worker (broker_t *self, worker_t *worker)
+{
+    if (s_send (self, worker->routing_id) != 0) {
+        worker->lost = "unreachable";
+        return -1;
+    }
+    worker->sent_at = zclock_mono ();
+    return 0;
+}
+
+/* Fills self->out as TASK_INFO for a live task. */
+static void
+s_task_info (broker_t *self, task_t *task, uint32_t corr)
+{
+    ztask_msg_t *m = self->out;
+    ztask_msg_reset (m, ZTASK_MSG_TASK_INFO);
+    m->corr = corr;
+    m->task_id = task->id;
+    ztask_msg_strcpy (m->type, task->type->name);
+    m->priority = task->priority;
+    m->state = task->state;
+    m->attempt = task->attempts;
+    m->max_attempts = task->max_attempts;
+    m->progress_done = task->progress_done;
+    m->progress_total = task->progress_total;
+    ztask_msg_strcpy (m->text, task->progress_text);
+    if (task->worker)
+        ztask_msg_strcpy (m->worker, ((worker_t *) task->worker)->name);
+    m->created_ms = task->created_ms;
+    m->started_ms = task->started_ms;
+}
+
+/* ---- task lifecycle ---- */
+
+static void s_dispatch_worker (broker_t *self, worker_t *worker);
+
+/* Sends a task that the scheduler put on worker's slot. */
+static void
+s_start (broker_t *self, worker_t *worker, task_t *task)
+{
+    task->attempts++;
+    task->state = ZTASK_STATE_RUNNING;
+    task->started_ms = zclock_time ();
+    free (task->progress_text);
+    task->progress_text = NULL;
+    task->progress_done = task->progress_total = 0;
+    store_started (self->store, task, worker->name);
+    ztask_msg_t *m = self->out;
+    ztask_msg_reset (m, ZTASK_MSG_TASK);
+    m->task_id = task->id;
+    m->attempt = task->attempts;
+    ztask_msg_strcpy (m->type, task->type->name);
+    m->priority = task->priority;
+    m->timeout_ms = task->timeout_ms;
+    m->body = task->payload; /* borrowed for the send */
+    s_send_to_worker (self, worker);
+    m->body = NULL;
+    /* A failed send marks the worker lost; the reaper requeues the task. */
+}
+
+/* Offers a queued task to the scheduler and starts it if a slot took it. */
+static void
+s_offer (broker_t *self, task_t *task, bool front)
+{
+    task->state = ZTASK_STATE_QUEUED;
+    worker_t *worker = (worker_t *) scheduler_submit (self->scheduler, task, front);
+    if (worker)
+        s_start (self, worker, task);
+}
+
+/* Ends a task that is no longer queued or running: records it, answers
+   its waiters after the commit, forgets it. */
+static void
+s_finish (broker_t *self, task_t *task, int state, const char *error, zframe_t *result)
+{
+    task->state = (uint8_t) state;
+    int64_t now = zclock_time ();
+    store_finished (self->store, task, state, error, result ? zframe_data (result) : NULL,
+                    result ? zframe_size (result) : 0, now);
+    if (state == ZTASK_STATE_DONE)
+        task->type->done++;
+    else
+        task->type->failed++;
+    for (waiter_t *w = task->waiters; w; w = w->next) {
+        s_task_info (self, task, w->corr);
+        ztask_msg_t *m = self->out;
+        m->finished_ms = now;
+        ztask_msg_strcpy (m->error, error);
+        m->flags |= ZTASK_FLAG_RESULT;
+        if (result)
+            ztask_msg_set_body (m, zframe_data (result), zframe_size (result));
+        m->routing_id = zframe_dup (w->routing_id);
+        zmsg_t *msg = ztask_msg_encode (m);
+        if (msg)
+            zlistx_add_end (self->pending_sends, msg);
+    }
+    zhashx_delete (self->tasks, &task->id);
+    task_destroy (&task);
+}
+
+/* A running task comes back from a worker that is gone: queue it again
+   at the front of its level, or fail it when its attempts are used up. */
+static void
+s_requeue (broker_t *self, task_t *task, const char *why)
+{
+    if (task->attempts >= task->max_attempts) {
+        char error[ZTASK_STRING_MAX + 1];
+        snprintf (error, sizeof error, "%s; %u of %u attempts used", why, task->attempts,
+                  task->max_attempts);
+        s_finish (self, task, ZTASK_STATE_FAILED, error, NULL);
+        return;
+    }
+    store_requeued (self->store, task);
+    s_offer (self, task, true);
+}
+
+/* ---- workers ---- */
+
+static void
+s_worker_destroy (void **item)
+{
+    worker_t *worker = (worker_t *) *item;
+    zframe_destroy (&worker->routing_id);
+    free (worker->plugins);
+    free (worker);
+    *item = NULL;
+}
+
+/* Forgets a worker and requeues what it was running. */
+static void
+s_worker_remove (broker_t *self, worker_t *worker, const char *why)
+{
+    scheduler_worker_remove (self->scheduler, &worker->sched);
+    size_t requeued = 0;
+    task_t *task;
+    zlistx_t *orphans = zlistx_new ();
+    while ((task = worker->sched.running)) {
+        scheduler_release (self->scheduler, task);
+        zlistx_add_end (orphans, task);
+        requeued++;
+    }
+    zsys_info ("broker: worker %s %s, %zu task%s requeued", worker->name, why, requeued,
+               requeued == 1 ? "" : "s");
+    char reason[128];
+    snprintf (reason, sizeof reason, "worker %.64s %s", worker->name, why);
+    zhashx_delete (self->workers, worker->key); /* frees worker */
+    for (task = (task_t *) zlistx_first (orphans); task; task = (task_t *) zlistx_next (orphans))
+        s_requeue (self, task, reason);
+    zlistx_destroy (&orphans);
+}
+
+/* Removes workers marked lost; requeuing their tasks may mark more. */
+static void
+s_reap (broker_t *self)
+{
+    worker_t *w = (worker_t *) zhashx_first (self->workers);
+    while (w) {
+        if (w->lost) {
+            s_worker_remove (self, w, w->lost);
+            w = (worker_t *) zhashx_first (self->workers); /* the table changed */
+        }
+        else
+            w = (worker_t *) zhashx_next (self->workers);
+    }
+}
+
+/* Fills every free slot of worker with the best eligible queued task. */
+static void
+s_dispatch_worker (broker_t *self, worker_t *worker)
+{
+    task_t *task;
+    while (!worker->lost && (task = scheduler_assign (self->scheduler, &worker->sched)))
+        s_start (self, worker, task);
+}
+
+static void
+s_on_register (broker_t *self, ztask_msg_t *in)
+{
+    char key[IDENTITY_KEY_MAX];
+    s_identity_key (in->routing_id, key);
+    worker_t *old = (worker_t *) zhashx_lookup (self->workers, key);
+    if (old)
+        s_worker_remove (self, old, "registered again");
+    const char *problem = NULL;
+    if (!in->name[0])
+        problem = "worker name is empty";
+    else if (in->slots < 1 || in->slots > 1024)
+        problem = "slots must be 1 to 1024";
+    else if (in->priorities == 0 || in->priorities >> TASK_PRIORITY_LEVELS)
+        problem = "priorities must name levels 0 to 9";
+    else if (in->plugin_count == 0)
+        problem = "a worker needs at least one plugin";
+    task_type_t *types[ZTASK_PLUGINS_MAX];
+    size_t type_count = 0;
+    for (size_t i = 0; i < in->plugin_count && !problem; i++) {
+        task_type_t *type = in->plugins[i].name[0] ? scheduler_type (self->scheduler, in->plugins[i].name) : NULL;
+        if (!type)
+            problem = in->plugins[i].name[0] ? "too many task types" : "empty plugin name";
+        for (size_t k = 0; k < type_count && !problem; k++)
+            if (types[k] == type)
+                problem = "a plugin is named twice";
+        types[type_count++] = type;
+    }
+    if (problem) {
+        zsys_warning ("broker: refused worker '%s': %s", in->name, problem);
+        s_send_error (self, in->routing_id, 0, ZTASK_ERR_BAD_REQUEST, problem);
+        return;
+    }
+    worker_t *worker = (worker_t *) zmalloc (sizeof (worker_t));
+    assert (worker);
+    worker->routing_id = zframe_dup (in->routing_id);
+    memcpy (worker->key, key, sizeof key);
+    memcpy (worker->name, in->name, sizeof worker->name);
+    memcpy (worker->host, in->host, sizeof worker->host);
+    worker->plugins = (ztask_msg_plugin_t *) malloc (in->plugin_count * sizeof (ztask_msg_plugin_t));
+    assert (worker->plugins);
+    memcpy (worker->plugins, in->plugins, in->plugin_count * sizeof (ztask_msg_plugin_t));
+    worker->plugin_count = in->plugin_count;
+    worker->heard_at = zclock_mono ();
+    scheduler_worker_add (self->scheduler, &worker->sched, types, type_count, in->priorities, in->slots);
+    zhashx_insert (self->workers, key, worker);
+    zsys_info ("broker: worker %s (%s) registered: %zu plugin%s, %u slot%s", worker->name,
+               worker->host, type_count, type_count == 1 ? "" : "s", in->slots,
+               in->slots == 1 ? "" : "s");
+    ztask_msg_reset (self->out, ZTASK_MSG_REGISTERED);
+    self->out->heartbeat_ms = self->config.heartbeat_ms;
+    if (s_send_to_worker (self, worker) == 0)
+        s_dispatch_worker (self, worker);
+}
+
+/* The task a worker reports on, if that is the attempt it was given. */
+static task_t *
+s_current_attempt (broker_t *self, worker_t *worker, ztask_msg_t *in)
+{
+    task_t *task = s_task_lookup (self, in->task_id);
+    if (!task || task->worker != &worker->sched || task->attempts != in->attempt) {
+        zsys_debug ("broker: stale report for task %" PRIu64 " attempt %u from %s", in->task_id,
+                    in->attempt, worker->name);
+        return NULL;
+    }
+    return task;
+}
+
+static void
+s_on_result (broker_t *self, worker_t *worker, ztask_msg_t *in)
+{
+    task_t *task = s_current_attempt (self, worker, in);
+    if (!task)
+        return;
+    scheduler_release (self->scheduler, task);
+    if (in->status == ZTASK_RESULT_OK)
+        s_finish (self, task, ZTASK_STATE_DONE, NULL, in->body);
+    else if (in->status == ZTASK_RESULT_RETRY && task->attempts < task->max_attempts) {
+        store_requeued (self->store, task);
+        s_offer (self, task, false); /* to the back: a failing task must not hog the front */
+    }
+    else
+        s_finish (self, task, ZTASK_STATE_FAILED, in->error[0] ? in->error : "failed", NULL);
+    s_dispatch_worker (self, worker);
+}
+
+static void
+s_on_worker_progress (broker_t *self, worker_t *worker, ztask_msg_t *in)
+{
+    task_t *task = s_current_attempt (self, worker, in);
+    if (!task)
+        return;
+    task->progress_done = in->progress_done;
+    task->progress_total = in->progress_total;
+    if (!task->progress_text || strcmp (task->progress_text, in->text)) {
+        free (task->progress_text);
+        task->progress_text = strdup (in->text);
+    }
+    for (waiter_t *w = task->waiters; w; w = w->next) {
+        ztask_msg_reset (self->out, ZTASK_MSG_PROGRESS);
+        self->out->corr = w->corr;
+        self->out->task_id = task->id;
+        self->out->progress_done = in->progress_done;
+        self->out->progress_total = in->progress_total;
+        memcpy (self->out->text, in->text, sizeof self->out->text);
+        s_send (self, w->routing_id);
+    }
+}
+
+/* ---- clients ---- */
+
+/* Why a submit cannot be accepted (with its ERROR status), or NULL. */
+static const char *
+s_submit_refusal (broker_t *self, ztask_msg_t *in, int *status, char *text, size_t text_size)
+{
+    size_t size = in->body ? zframe_size (in->body) : 0;
+    *status = ZTASK_ERR_BAD_REQUEST;
+    if (!in->type[0])
+        return "task type is empty";
+    if (in->priority >= TASK_PRIORITY_LEVELS)
+        return "priority must be 0 to 9";
+    if (size > self->config.max_payload) {
+        *status = ZTASK_ERR_TOO_LARGE;
+        snprintf (text, text_size, "payload of %zu bytes is over the broker's max_payload of %zu",
+                  size, self->config.max_payload);
+        return text;
+    }
+    if (scheduler_queued (self->scheduler) >= self->config.max_queued) {
+        *status = ZTASK_ERR_QUEUE_FULL;
+        return "the broker holds max_queued tasks; submit again later";
+    }
+    return NULL;
+}
+
+/* Answers a submit once the batch holding it is committed. */
+static void
+s_answer_after_commit (broker_t *self, ztask_msg_t *in, uint64_t task_id, uint8_t flags)
+{
+    pending_submit_t *reply = (pending_submit_t *) zmalloc (sizeof (pending_submit_t));
+    assert (reply);
+    reply->routing_id = zframe_dup (in->routing_id);
+    reply->corr = in->corr;
+    reply->task_id = task_id;
+    reply->flags = flags;
+    zlistx_add_end (self->pending_submits, reply);
+}
+
+static void
+s_on_submit (broker_t *self, ztask_msg_t *in)
+{
+    int status;
+    char text[160];
+    const char *refusal = s_submit_refusal (self, in, &status, text, sizeof text);
+    if (refusal) {
+        s_send_error (self, in->routing_id, in->corr, status, refusal);
+        return;
+    }
+    uint64_t existing = in->key[0] ? store_find_key (self->store, in->key) : 0;
+    if (existing) {
+        s_answer_after_commit (self, in, existing, ZTASK_FLAG_EXISTING);
+        return;
+    }
+    task_type_t *type = scheduler_type (self->scheduler, in->type);
+    if (!type) {
+        s_send_error (self, in->routing_id, in->corr, ZTASK_ERR_BAD_REQUEST,
+                      "too many distinct task types");
+        return;
+    }
+    zframe_t *payload = in->body ? in->body : zframe_new (NULL, 0);
+    in->body = NULL;
+    task_t *task = task_new (store_next_id (self->store), type, in->priority, &payload);
+    task->max_attempts = in->max_attempts ? in->max_attempts : self->config.max_attempts;
+    task->timeout_ms = in->timeout_ms;
+    task->created_ms = zclock_time ();
+    if (store_insert (self->store, task, in->key) != 0) {
+        task_destroy (&task);
+        s_send_error (self, in->routing_id, in->corr, ZTASK_ERR_INTERNAL,
+                      "the broker could not store the task");
+        return;
+    }
+    zhashx_insert (self->tasks, &task->id, task);
+    s_answer_after_commit (self, in, task->id, 0);
+    s_offer (self, task, false);
+}
+
+static void
+s_on_status (broker_t *self, ztask_msg_t *in, bool wait)
+{
+    task_t *task = s_task_lookup (self, in->task_id);
+    if (task && wait) {
+        for (waiter_t *w = task->waiters; w; w = w->next)
+            if (w->corr == in->corr && zframe_eq (w->routing_id, in->routing_id))
+                return; /* a repeated WAIT */
+        waiter_t *waiter = (waiter_t *) zmalloc (sizeof (waiter_t));
+        assert (waiter);
+        waiter->routing_id = zframe_dup (in->routing_id);
+        waiter->corr = in->corr;
+        waiter->next = task->waiters;
+        task->waiters = waiter;
+        return;
+    }
+    if (task)
+        s_task_info (self, task, in->corr);
+    else {
+        ztask_msg_reset (self->out, ZTASK_MSG_TASK_INFO);
+        self->out->corr = in->corr;
+        bool with_result = wait || (in->flags & ZTASK_FLAG_RESULT);
+        if (store_get (self->store, in->task_id, self->out, with_result) != 0) {
+            char text[64];
+            snprintf (text, sizeof text, "no task %" PRIu64, in->task_id);
+            s_send_error (self, in->routing_id, in->corr, ZTASK_ERR_NOT_FOUND, text);
+            return;
+        }
+    }
+    s_send (self, in->routing_id);
+}
+
+static void
+s_send_json (broker_t *self, ztask_msg_t *in, json_t *doc)
+{
+    char *text = json_dumps (doc, JSON_COMPACT);
+    json_decref (doc);
+    ztask_msg_reset (self->out, ZTASK_MSG_JSON);
+    self->out->corr = in->corr;
+    ztask_msg_set_body (self->out, text, text ? strlen (text) : 0);
+    free (text);
+    s_send (self, in->routing_id);
+}
+
+static void
+s_on_stats (broker_t *self, ztask_msg_t *in)
+{
+    size_t slots = 0, free_slots = 0;
+    for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
+         w = (worker_t *) zhashx_next (self->workers)) {
+        slots += w->sched.slots;
+        free_slots += w->sched.free;
+    }
+    json_t *types = json_array ();
+    uint64_t done = 0, failed = 0;
+    for (task_type_t *t = scheduler_type_first (self->scheduler); t;
+         t = scheduler_type_next (self->scheduler)) {
+        json_t *queued = json_array ();
+        size_t total = 0;
+        for (int l = 0; l < TASK_PRIORITY_LEVELS; l++) {
+            json_array_append_new (queued, json_integer ((json_int_t) t->level[l].queued));
+            total += t->level[l].queued;
+        }
+        done += t->done;
+        failed += t->failed;
+        json_array_append_new (types, json_pack ("{s:s, s:I, s:o, s:I, s:I, s:I, s:b}", "type", t->name,
+                                                 "workers", (json_int_t) t->workers, "queued", queued,
+                                                 "running", (json_int_t) t->running, "done",
+                                                 (json_int_t) t->done, "failed", (json_int_t) t->failed,
+                                                 "waiting_for_plugin", total > 0 && t->workers == 0));
+    }
+    s_send_json (self, in,
+                 json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "queued",
+                            (json_int_t) scheduler_queued (self->scheduler), "running",
+                            (json_int_t) scheduler_running (self->scheduler), "done", (json_int_t) done,
+                            "failed", (json_int_t) failed, "workers",
+                            (json_int_t) zhashx_size (self->workers), "slots", (json_int_t) slots,
+                            "slots_free", (json_int_t) free_slots, "malformed",
+                            (json_int_t) self->malformed, "types", types));
+}
+
+static void
+s_on_workers (broker_t *self, ztask_msg_t *in)
+{
+    json_t *list = json_array ();
+    for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
+         w = (worker_t *) zhashx_next (self->workers)) {
+        json_t *plugins = json_array (), *levels = json_array (), *tasks = json_array ();
+        for (size_t i = 0; i < w->plugin_count; i++)
+            json_array_append_new (plugins, json_pack ("{s:s, s:s}", "name", w->plugins[i].name,
+                                                       "version", w->plugins[i].version));
+        for (int l = 0; l < TASK_PRIORITY_LEVELS; l++)
+            if (w->sched.levels & (1u << l))
+                json_array_append_new (levels, json_integer (l));
+        for (task_t *t = w->sched.running; t; t = t->next)
+            json_array_append_new (tasks, json_pack ("{s:I, s:s, s:i, s:I, s:I, s:s}", "id",
+                                                     (json_int_t) t->id, "type", t->type->name,
+                                                     "priority", t->priority, "progress_done",
+                                                     (json_int_t) t->progress_done, "progress_total",
+                                                     (json_int_t) t->progress_total, "progress_text",
+                                                     t->progress_text ? t->progress_text : ""));
+        json_array_append_new (list, json_pack ("{s:s, s:s, s:o, s:o, s:I, s:I, s:o}", "name", w->name,
+                                                "host", w->host, "plugins", plugins, "priorities",
+                                                levels, "slots", (json_int_t) w->sched.slots, "busy",
+                                                (json_int_t) (w->sched.slots - w->sched.free),
+                                                "tasks", tasks));
+    }
+    s_send_json (self, in, json_pack ("{s:o}", "workers", list));
+}
+
+/* ---- the loop ---- */
+
+static void
+s_handle (broker_t *self, ztask_msg_t *in)
+{
+    int command = in->command;
+    if (command >= ZTASK_MSG_REGISTER && command <= ZTASK_MSG_GOODBYE) {
+        if (command == ZTASK_MSG_REGISTER) {
+            s_on_register (self, in);
+            return;
+        }
+        char key[IDENTITY_KEY_MAX];
+        s_identity_key (in->routing_id, key);
+        worker_t *worker = (worker_t *) zhashx_lookup (self->workers, key);
+        if (!worker) {
+            if (command != ZTASK_MSG_GOODBYE)
+                s_send_error (self, in->routing_id, 0, ZTASK_ERR_NOT_REGISTERED,
+                              "unknown worker: register again");
+            return;
+        }
+        worker->heard_at = zclock_mono ();
+        if (command == ZTASK_MSG_RESULT)
+            s_on_result (self, worker, in);
+        else if (command == ZTASK_MSG_WORKER_PROGRESS)
+            s_on_worker_progress (self, worker, in);
+        else if (command == ZTASK_MSG_GOODBYE)
+            s_worker_remove (self, worker, "left");
+        return;
+    }
+    switch (command) {
+    case ZTASK_MSG_SUBMIT: s_on_submit (self, in); break;
+    case ZTASK_MSG_STATUS: s_on_status (self, in, false); break;
+    case ZTASK_MSG_WAIT: s_on_status (self, in, true); break;
+    case ZTASK_MSG_STATS: s_on_stats (self, in); break;
+    case ZTASK_MSG_WORKERS: s_on_workers (self, in); break;
+    default:
+        /* Well-formed, but a broker-to-peer command: not ours to receive. */
+        s_send_error (self, in->routing_id, in->corr, ZTASK_ERR_BAD_REQUEST,
+                      "command not accepted by the broker");
+    }
+}
+
+/* Commits the batch, then sends what had to wait for it. */
+static void
+s_commit (broker_t *self)
+{
+    bool stored = store_commit (self->store) == 0;
+    pending_submit_t *reply;
+    while ((reply = (pending_submit_t *) zlistx_detach (self->pending_submits, NULL))) {
+        if (stored) {
+            ztask_msg_reset (self->out, ZTASK_MSG_SUBMITTED);
+            self->out->corr = reply->corr;
+            self->out->task_id = reply->task_id;
+            self->out->flags = reply->flags;
+            s_send (self, reply->routing_id);
+        }
+        else
+            s_send_error (self, reply->routing_id, reply->corr, ZTASK_ERR_INTERNAL,
+                          "the broker could not commit the task to its store");
+        zframe_destroy (&reply->routing_id);
+        free (reply);
+    }
+    zmsg_t *msg;
+    while ((msg = (zmsg_t *) zlistx_detach (self->pending_sends, NULL)))
+        if (zmsg_send (&msg, self->router) != 0) {
+            zmsg_destroy (&msg);
+            self->send_failures++;
+        }
+}
+
+/* Heartbeats to workers that heard nothing lately; forgets silent ones. */
+static void
+s_tick (broker_t *self)
+{
+    int64_t now = zclock_mono ();
+    int64_t dead_after = (int64_t) self->config.heartbeat_ms * self->config.heartbeat_liveness;
+    for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
+         w = (worker_t *) zhashx_next (self->workers)) {
+        if (now - w->heard_at > dead_after)
+            w->lost = "silent (missed heartbeats)";
+        else if (now - w->sent_at >= (int64_t) self->config.heartbeat_ms) {
+            ztask_msg_reset (self->out, ZTASK_MSG_HEARTBEAT);
+            s_send_to_worker (self, w);
+        }
+    }
+    self->next_tick = now + self->config.heartbeat_ms / 2;
+}
+
+int
+broker_run (broker_t *self)
+{
+    zpoller_t *poller = zpoller_new (self->router, NULL);
+    assert (poller);
+    self->next_tick = zclock_mono ();
+    while (!zsys_interrupted) {
+        int64_t wait = self->next_tick - zclock_mono ();
+        if (wait > 0 && !zpoller_wait (poller, (int) wait) && zpoller_terminated (poller))
+            break;
+        /* Drain what is ready, up to a batch, then commit once. */
+        for (int n = 0; n < BATCH_MAX; n++) {
+            zmsg_t *msg = zmsg_recv (self->router);
+            if (!msg)
+                break;
+            int rc = ztask_msg_decode (self->in, &msg, true);
+            if (rc == 0)
+                s_handle (self, self->in);
+            else if (rc == -3 && self->in->routing_id)
+                s_send_error (self, self->in->routing_id, 0, ZTASK_ERR_VERSION,
+                              "this broker speaks ztask protocol version 1");
+            else if (self->malformed++ < 10 || self->malformed % 1000 == 0)
+                zsys_warning ("broker: dropped a malformed message (%" PRIu64 " so far)",
+                              self->malformed);
+        }
+        s_reap (self);
+        s_commit (self);
+        if (zclock_mono () >= self->next_tick) {
+            s_tick (self);
+            s_reap (self);
+            s_commit (self);
+        }
+    }
+    zpoller_destroy (&poller);
+    s_commit (self);
+    return 0;
+}
+
+/* ---- construction ---- */
+
+static task_type_t *
+s_recover_type (const char *name, void *arg)
+{
+    return scheduler_type (((broker_t *) arg)->scheduler, name);
+}
+
+static void
+s_recover_task (task_t *task, void *arg)
+{
+    broker_t *self = (broker_t *) arg;
+    zhashx_insert (self->tasks, &task->id, task);
+    s_offer (self, task, false);
+}
+
+static void
+s_task_destroy (void **item)
+{
+    task_destroy ((task_t **) item);
+}
+
+static void
+s_pending_submit_destroy (void **item)
+{
+    pending_submit_t *reply = (pending_submit_t *) *item;
+    zframe_destroy (&reply->routing_id);
+    free (reply);
+    *item = NULL;
+}
+
+static void
+s_zmsg_destroy (void **item)
+{
+    zmsg_destroy ((zmsg_t **) item);
+}
+
+broker_t *
+broker_new (const broker_config_t *config)
+{
+    broker_t *self = (broker_t *) zmalloc (sizeof (broker_t));
+    assert (self);
+    self->config = *config; /* shallow: the caller keeps config alive */
+    self->scheduler = scheduler_new ();
+    self->workers = zhashx_new ();
+    zhashx_set_destructor (self->workers, s_worker_destroy);
+    self->tasks = zhashx_new ();
+    zhashx_set_key_hasher (self->tasks, s_id_hash);
+    zhashx_set_key_comparator (self->tasks, s_id_compare);
+    zhashx_set_key_duplicator (self->tasks, NULL);
+    zhashx_set_key_destructor (self->tasks, NULL);
+    zhashx_set_destructor (self->tasks, s_task_destroy);
+    self->pending_submits = zlistx_new ();
+    zlistx_set_destructor (self->pending_submits, s_pending_submit_destroy);
+    self->pending_sends = zlistx_new ();
+    zlistx_set_destructor (self->pending_sends, s_zmsg_destroy);
+    self->endpoints = zlistx_new ();
+    zlistx_set_duplicator (self->endpoints, (zlistx_duplicator_fn *) strdup);
+    zlistx_set_destructor (self->endpoints, (zlistx_destructor_fn *) zstr_free);
+    self->in = ztask_msg_new ();
+    self->out = ztask_msg_new ();
+
+    self->store = store_open (config->store, config->sync);
+    if (!self->store) {
+        broker_destroy (&self);
+        return NULL;
+    }
+    if (store_recover (self->store, s_recover_type, s_recover_task, self) != 0
+        || store_commit (self->store) != 0) {
+        broker_destroy (&self);
+        return NULL;
+    }
+    if (zhashx_size (self->tasks))
+        zsys_info ("broker: recovered %zu unfinished tasks from %s", zhashx_size (self->tasks),
+                   config->store);
+
+    self->router = zsock_new (ZMQ_ROUTER);
+    assert (self->router);
+    zsock_set_router_mandatory (self->router, 1);
+    zsock_set_sndtimeo (self->router, 0); /* a full peer never blocks the loop */
+    zsock_set_rcvtimeo (self->router, 0); /* the loop drains without blocking */
+    zsock_set_sndhwm (self->router, 100000);
+    zsock_set_rcvhwm (self->router, 100000);
+    zsock_set_linger (self->router, 500);
+    for (size_t i = 0; i < config->endpoint_count; i++) {
+        if (zsock_bind (self->router, "%s", config->endpoints[i]) < 0) {
+            zsys_error ("broker: cannot bind %s: %s", config->endpoints[i], zmq_strerror (zmq_errno ()));
+            broker_destroy (&self);
+            return NULL;
+        }
+        char *bound = zsock_last_endpoint (self->router);
+        zsys_info ("broker: listening on %s", bound);
+        zlistx_add_end (self->endpoints, bound);
+        zstr_free (&bound);
+    }
+    return self;
+}
+
+void
+broker_destroy (broker_t **self_p)
+{
+    assert (self_p);
+    broker_t *self = *self_p;
+    if (self) {
+        zsock_destroy (&self->router);
+        zlistx_destroy (&self->pending_submits);
+        zlistx_destroy (&self->pending_sends);
+        /* Workers before tasks: tasks point at their workers' slots. */
+        for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
+             w = (worker_t *) zhashx_next (self->workers))
+            scheduler_worker_remove (self->scheduler, &w->sched);
+        zhashx_destroy (&self->workers);
+        zhashx_destroy (&self->tasks);
+        scheduler_destroy (&self->scheduler);
+        store_close (&self->store);
+        zlistx_destroy (&self->endpoints);
+        ztask_msg_destroy (&self->in);
+        ztask_msg_destroy (&self->out);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+const char *
+broker_endpoint (broker_t *self, size_t i)
+{
+    const char *endpoint = (const char *) zlistx_first (self->endpoints);
+    while (endpoint && i--)
+        endpoint = (const char *) zlistx_next (self->endpoints);
+    return endpoint;
+}

@@ -1,0 +1,24 @@
+/*  broker - ztaskd's server: one ROUTER socket for clients and workers, the
+    scheduler, the store, heartbeats. Single-threaded: every handler runs to
+    completion without blocking; the store's commit groups a whole batch of
+    messages, and submit answers wait for that commit. */
+#ifndef ZTASK_BROKER_H_INCLUDED
+#define ZTASK_BROKER_H_INCLUDED
+
+#include "broker_config.h"
+
+typedef struct broker broker_t;
+
+/* Opens the store, recovers its unfinished tasks and binds the endpoints.
+   Returns NULL after logging why. */
+broker_t *broker_new (const broker_config_t *config);
+void broker_destroy (broker_t **self_p);
+
+/* Serves until SIGINT/SIGTERM (zsys_interrupted). Returns 0, or -1 on a
+   fatal error. */
+int broker_run (broker_t *self);
+
+/* The i-th bound endpoint with its real port, or NULL. */
+const char *broker_endpoint (broker_t *self, size_t i);
+
+#endif

@@ -1,0 +1,130 @@
+/*  broker_config - ztaskd's settings. */
+#include "broker_config.h"
+#include "ztask/client.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const s_keys[] = { "endpoint", "store", "sync", "heartbeat_ms",
+                                      "heartbeat_liveness", "max_attempts", "max_payload",
+                                      "max_queued", NULL };
+
+static char *
+s_strdup (const char *text)
+{
+    char *copy = strdup (text);
+    if (!copy)
+        abort ();
+    return copy;
+}
+
+void
+broker_config_init (broker_config_t *self)
+{
+    memset (self, 0, sizeof *self);
+    self->endpoints[0] = s_strdup (ZTASK_DEFAULT_ENDPOINT);
+    self->endpoint_count = 1;
+    self->store = s_strdup ("ztask.db");
+    self->sync = s_strdup ("normal");
+    self->heartbeat_ms = 1000;
+    self->heartbeat_liveness = 3;
+    self->max_attempts = 3;
+    self->max_payload = 1024 * 1024;
+    self->max_queued = 10 * 1000 * 1000;
+}
+
+void
+broker_config_free (broker_config_t *self)
+{
+    for (size_t i = 0; i < self->endpoint_count; i++)
+        free (self->endpoints[i]);
+    free (self->store);
+    free (self->sync);
+    memset (self, 0, sizeof *self);
+}
+
+static int
+s_endpoints (broker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
+{
+    config_setting_t *item = config_setting_get_member (root, "endpoint");
+    if (!item)
+        return 0;
+    const char *list[BROKER_ENDPOINTS_MAX];
+    size_t count = 0;
+    if (config_setting_type (item) == CONFIG_TYPE_STRING)
+        list[count++] = config_setting_get_string (item);
+    else if (config_setting_is_array (item) || config_setting_is_list (item)) {
+        int length = config_setting_length (item);
+        if (length < 1 || length > BROKER_ENDPOINTS_MAX)
+            return ztask_cfg_fail (cfg, item, "'endpoint' needs 1 to %d endpoints",
+                                   BROKER_ENDPOINTS_MAX);
+        for (int i = 0; i < length; i++) {
+            config_setting_t *elem = config_setting_get_elem (item, (unsigned) i);
+            if (config_setting_type (elem) != CONFIG_TYPE_STRING)
+                return ztask_cfg_fail (cfg, elem, "each endpoint must be a string");
+            list[count++] = config_setting_get_string (elem);
+        }
+    }
+    else
+        return ztask_cfg_fail (cfg, item, "'endpoint' must be a string or a list of strings");
+    for (size_t i = 0; i < count; i++)
+        if (!strstr (list[i], "://"))
+            return ztask_cfg_fail (cfg, item,
+                                   "endpoint '%s' is not a ZeroMQ endpoint (e.g. \"tcp://0.0.0.0:5570\")",
+                                   list[i]);
+    for (size_t i = 0; i < self->endpoint_count; i++)
+        free (self->endpoints[i]);
+    for (size_t i = 0; i < count; i++)
+        self->endpoints[i] = s_strdup (list[i]);
+    self->endpoint_count = count;
+    return 0;
+}
+
+int
+broker_config_parse (broker_config_t *self, ztask_cfg_t *cfg)
+{
+    config_setting_t *root = config_root_setting (&cfg->cfg);
+    if (ztask_cfg_keys (cfg, root, s_keys) || s_endpoints (self, cfg, root))
+        return -1;
+    const char *store = self->store, *sync = self->sync;
+    if (ztask_cfg_string (cfg, root, "store", &store) || ztask_cfg_string (cfg, root, "sync", &sync))
+        return -1;
+    if (strcmp (sync, "full") && strcmp (sync, "normal") && strcmp (sync, "off"))
+        return ztask_cfg_fail (cfg, config_setting_get_member (root, "sync"),
+                               "'sync' must be \"full\", \"normal\" or \"off\", not \"%s\"", sync);
+    long long heartbeat = self->heartbeat_ms, liveness = self->heartbeat_liveness,
+              attempts = self->max_attempts, payload = (long long) self->max_payload,
+              queued = (long long) self->max_queued;
+    if (ztask_cfg_int (cfg, root, "heartbeat_ms", 50, 60000, &heartbeat)
+        || ztask_cfg_int (cfg, root, "heartbeat_liveness", 2, 100, &liveness)
+        || ztask_cfg_int (cfg, root, "max_attempts", 1, 1000, &attempts)
+        || ztask_cfg_int (cfg, root, "max_payload", 0, 256LL * 1024 * 1024, &payload)
+        || ztask_cfg_int (cfg, root, "max_queued", 1, 1000LL * 1000 * 1000, &queued))
+        return -1;
+    char *store_copy = s_strdup (store), *sync_copy = s_strdup (sync);
+    free (self->store);
+    free (self->sync);
+    self->store = store_copy;
+    self->sync = sync_copy;
+    self->heartbeat_ms = (unsigned) heartbeat;
+    self->heartbeat_liveness = (unsigned) liveness;
+    self->max_attempts = (unsigned) attempts;
+    self->max_payload = (size_t) payload;
+    self->max_queued = (size_t) queued;
+    return 0;
+}
+
+int
+broker_config_load (broker_config_t *self, const char *file, char *error, size_t error_size)
+{
+    broker_config_init (self);
+    ztask_cfg_t cfg;
+    int rc = ztask_cfg_load (&cfg, file);
+    if (rc == 0)
+        rc = broker_config_parse (self, &cfg);
+    if (rc != 0)
+        snprintf (error, error_size, "%s", cfg.error);
+    ztask_cfg_free (&cfg);
+    return rc;
+}

@@ -1,0 +1,35 @@
+/*  broker_config - ztaskd's settings, read from broker.cfg (libconfig). */
+#ifndef ZTASK_BROKER_CONFIG_H_INCLUDED
+#define ZTASK_BROKER_CONFIG_H_INCLUDED
+
+#include "common/ztask_cfg.h"
+
+#include <stddef.h>
+
+#define BROKER_ENDPOINTS_MAX 8
+
+typedef struct {
+    char *endpoints[BROKER_ENDPOINTS_MAX]; /* ROUTER binds; "tcp://127.0.0.1:*" picks a port */
+    size_t endpoint_count;
+    char *store;                /* SQLite file                                   */
+    char *sync;                 /* "full", "normal" or "off"                      */
+    unsigned heartbeat_ms;      /* interval both ways                            */
+    unsigned heartbeat_liveness;/* missed intervals before a worker is gone      */
+    unsigned max_attempts;      /* default for tasks submitted without one       */
+    size_t max_payload;         /* largest payload accepted, bytes               */
+    size_t max_queued;          /* submits beyond this get QUEUE_FULL            */
+} broker_config_t;
+
+/* Sets the defaults. */
+void broker_config_init (broker_config_t *self);
+
+/* Reads settings from a loaded file over the defaults. Returns 0, or -1
+   with cfg->error set ("file:line: what is wrong"). */
+int broker_config_parse (broker_config_t *self, ztask_cfg_t *cfg);
+
+/* broker_config_init + load + parse; error gets the message. */
+int broker_config_load (broker_config_t *self, const char *file, char *error, size_t error_size);
+
+void broker_config_free (broker_config_t *self);
+
+#endif

@@ -1,0 +1,57 @@
+/*  slot - runs one task at a time on its own thread, so the worker's
+    messaging thread keeps heartbeating while a plugin runs for minutes.
+
+    The worker polls slot_actor (); slot_recv then returns what happened:
+    a progress report (rate-limited on the slot's thread) or the end of the
+    task. Cancel and timeout set the context's flag that plugins check.
+*/
+#ifndef ZTASK_SLOT_H_INCLUDED
+#define ZTASK_SLOT_H_INCLUDED
+
+#include "plugin/ztask_module.h"
+
+#include <czmq.h>
+
+typedef struct slot slot_t;
+
+typedef enum { SLOT_NOTHING, SLOT_PROGRESS, SLOT_DONE } slot_event_kind_t;
+
+typedef struct {
+    slot_event_kind_t kind;
+    uint64_t task_id;
+    uint32_t attempt;
+    /* SLOT_PROGRESS */
+    uint64_t done, total;
+    char text[256];
+    /* SLOT_DONE: status is a ZTASK_RESULT_*; error and result stay valid
+       until the slot's next slot_start */
+    int status;
+    const char *error;
+    const void *result;
+    size_t result_size;
+} slot_event_t;
+
+slot_t *slot_new (size_t max_result);
+/* Cancels a running task and waits for its plugin to return. */
+void slot_destroy (slot_t **self_p);
+
+/* For zpoller: readable when slot_recv has an event. */
+zactor_t *slot_actor (slot_t *self);
+
+bool slot_busy (slot_t *self);
+uint64_t slot_task_id (slot_t *self);
+
+/* Starts a task (payload taken over). timeout_ms 0: no limit. */
+void slot_start (slot_t *self, ztask_module_t *module, uint64_t task_id, uint32_t attempt,
+                 zframe_t **payload_p, uint32_t timeout_ms);
+
+/* Asks the running plugin to stop (ztask_cancelled returns true). */
+void slot_cancel (slot_t *self, const char *why);
+
+/* Cancels the task if its timeout has passed. */
+void slot_check_timeout (slot_t *self, int64_t now);
+
+/* Reads one event; call when slot_actor is readable. */
+void slot_recv (slot_t *self, slot_event_t *event);
+
+#endif

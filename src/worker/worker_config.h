@@ -1,0 +1,37 @@
+/*  worker_config - ztask-worker's settings, read from worker.cfg (libconfig). */
+#ifndef ZTASK_WORKER_CONFIG_H_INCLUDED
+#define ZTASK_WORKER_CONFIG_H_INCLUDED
+
+#include "common/ztask_cfg.h"
+#include "plugin/ztask_host.h"
+
+#define WORKER_PLUGINS_MAX 64
+
+typedef struct {
+    char *name;                 /* plugin (task type) name                    */
+    char *file;                 /* shared object to load                      */
+    ztask_settings_t *settings; /* its settings section                       */
+} worker_plugin_config_t;
+
+typedef struct {
+    char *broker;               /* endpoint to connect to                     */
+    char *name;                 /* shown in `ztask workers`                   */
+    unsigned slots;             /* tasks run at once                          */
+    uint16_t priorities;        /* bit n: serves priority n                   */
+    size_t max_result;          /* largest result a plugin may return, bytes  */
+    worker_plugin_config_t plugins[WORKER_PLUGINS_MAX];
+    size_t plugin_count;
+} worker_config_t;
+
+/* Reads settings from a loaded file. Plugin files are plugin_dir/NAME.so
+   unless a plugin sets `file`; plugin_dir defaults to $ZTASK_PLUGIN_DIR,
+   else the installed plugin directory. Relative paths are taken from the
+   config file's directory. Returns 0, or -1 with cfg->error set. */
+int worker_config_parse (worker_config_t *self, ztask_cfg_t *cfg);
+
+/* Load + parse; error gets the message. */
+int worker_config_load (worker_config_t *self, const char *file, char *error, size_t error_size);
+
+void worker_config_free (worker_config_t *self);
+
+#endif

@@ -1,0 +1,63 @@
+/*  ztaskd - the ztask broker. Parses flags and config; broker.c does the work. */
+#include <config.h>
+
+#include "broker/broker.h"
+
+#include <getopt.h>
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+             "usage: ztaskd -c broker.cfg [-f]\n"
+             "  -c FILE  broker configuration (libconfig; see docs/configuration.md)\n"
+             "  -f       stay in the foreground, log to stderr (default: daemon, syslog)\n"
+             "  -h       this help;  -V  version\n");
+}
+
+int
+main (int argc, char **argv)
+{
+    const char *file = NULL;
+    bool foreground = false;
+    int opt;
+    while ((opt = getopt (argc, argv, "c:fhV")) != -1)
+        switch (opt) {
+        case 'c': file = optarg; break;
+        case 'f': foreground = true; break;
+        case 'h': s_usage (stdout); return 0;
+        case 'V': printf ("ztaskd %s\n", PACKAGE_VERSION); return 0;
+        default: s_usage (stderr); return 2;
+        }
+    if (!file || optind != argc) {
+        fprintf (stderr, "ztaskd: %s\n", file ? "unexpected argument" : "-c broker.cfg is required");
+        s_usage (stderr);
+        return 2;
+    }
+    broker_config_t config;
+    char error[1024];
+    if (broker_config_load (&config, file, error, sizeof error) != 0) {
+        fprintf (stderr, "ztaskd: %s\n", error);
+        broker_config_free (&config);
+        return 1;
+    }
+    if (!foreground) {
+        if (zsys_daemonize (NULL) != 0) {
+            fprintf (stderr, "ztaskd: cannot become a daemon: %s\n", strerror (errno));
+            broker_config_free (&config);
+            return 1;
+        }
+        zsys_set_logsystem (true);
+    }
+    zsys_set_logident ("ztaskd");
+    zsys_init ();
+    broker_t *broker = broker_new (&config);
+    int rc = 1;
+    if (broker) {
+        rc = broker_run (broker) == 0 ? 0 : 1;
+        zsys_info ("broker: stopped");
+        broker_destroy (&broker);
+    }
+    broker_config_free (&config);
+    return rc;
+}

@@ -1,0 +1,137 @@
+/*  config_test - broker and worker config parsing: values, defaults and the
+    file:line errors for every kind of mistake. */
+#include "tap.h"
+#include "broker/broker_config.h"
+#include "worker/worker_config.h"
+
+#include <czmq.h>
+
+/* Parses text as a broker config; returns 0 or -1 with error copied. */
+static int
+s_broker (const char *text, broker_config_t *config, char *error)
+{
+    ztask_cfg_t cfg;
+    broker_config_init (config);
+    int rc = ztask_cfg_load_string (&cfg, text, "broker.cfg");
+    if (rc == 0)
+        rc = broker_config_parse (config, &cfg);
+    strcpy (error, cfg.error);
+    ztask_cfg_free (&cfg);
+    return rc;
+}
+
+static int
+s_worker (const char *text, worker_config_t *config, char *error)
+{
+    ztask_cfg_t cfg;
+    int rc = ztask_cfg_load_string (&cfg, text, "/etc/ztask/worker.cfg");
+    if (rc == 0)
+        rc = worker_config_parse (config, &cfg);
+    else
+        memset (config, 0, sizeof *config);
+    strcpy (error, cfg.error);
+    ztask_cfg_free (&cfg);
+    return rc;
+}
+
+static void
+s_broker_refuses (const char *text, const char *expect, const char *what)
+{
+    broker_config_t config;
+    char error[2048];
+    TAP_OK (s_broker (text, &config, error) == -1, "broker refuses %s", what);
+    TAP_CONTAINS (error, expect, "  with '%s'", expect);
+    broker_config_free (&config);
+}
+
+static void
+s_worker_refuses (const char *text, const char *expect, const char *what)
+{
+    worker_config_t config;
+    char error[2048];
+    TAP_OK (s_worker (text, &config, error) == -1, "worker refuses %s", what);
+    TAP_CONTAINS (error, expect, "  with '%s'", expect);
+    worker_config_free (&config);
+}
+
+int
+main (void)
+{
+    broker_config_t b;
+    char error[2048];
+
+    /* Broker: defaults, then every key. */
+    TAP_OK (s_broker ("", &b, error) == 0, "an empty broker config is valid");
+    TAP_OK (b.endpoint_count == 1 && streq (b.endpoints[0], "tcp://127.0.0.1:5570"), "default endpoint");
+    TAP_OK (streq (b.sync, "normal") && b.heartbeat_ms == 1000 && b.max_attempts == 3, "defaults");
+    broker_config_free (&b);
+    TAP_OK (s_broker ("endpoint = [\"tcp://127.0.0.1:6000\", \"ipc:///tmp/z\"];\n"
+                      "store = \"/var/lib/ztask/t.db\"; sync = \"full\"; heartbeat_ms = 250;\n"
+                      "heartbeat_liveness = 5; max_attempts = 7; max_payload = 4096; max_queued = 99;",
+                      &b, error) == 0,
+            "a full broker config parses");
+    TAP_OK (b.endpoint_count == 2 && streq (b.endpoints[1], "ipc:///tmp/z"), "endpoint list");
+    TAP_OK (streq (b.store, "/var/lib/ztask/t.db") && streq (b.sync, "full"), "store and sync");
+    TAP_OK (b.heartbeat_ms == 250 && b.heartbeat_liveness == 5 && b.max_attempts == 7
+                && b.max_payload == 4096 && b.max_queued == 99,
+            "numbers");
+    broker_config_free (&b);
+
+    s_broker_refuses ("store = \"a\";\nbogus = 1;", "broker.cfg:2: unknown setting 'bogus'", "an unknown key");
+    s_broker_refuses ("sync = \"sometimes\";", "broker.cfg:1: 'sync' must be", "a bad sync level");
+    s_broker_refuses ("\n\nheartbeat_ms = 5;", "broker.cfg:3: 'heartbeat_ms' is 5; it must be from 50",
+                      "a heartbeat out of range");
+    s_broker_refuses ("max_attempts = \"three\";", "'max_attempts' must be a whole number", "a string for a number");
+    s_broker_refuses ("endpoint = \"localhost\";", "is not a ZeroMQ endpoint", "an endpoint without a transport");
+    s_broker_refuses ("endpoint = 5570;", "'endpoint' must be a string", "a number for an endpoint");
+    s_broker_refuses ("store = \"\";", "'store' must not be empty", "an empty store path");
+    s_broker_refuses ("store = \"x\"\nsync = ", "broker.cfg:2: syntax error", "a syntax error");
+
+    /* Worker. */
+    worker_config_t w;
+    TAP_OK (s_worker ("broker = \"tcp://10.0.0.1:5570\"; name = \"w1\"; slots = 4;\n"
+                      "priorities = (\"low\", 7, \"8-9\");\n"
+                      "plugins = ( { name = \"echo\"; },\n"
+                      "  { name = \"sleep\"; file = \"lib/sleep.so\"; settings = { max_ms = 500; fast = true; f = 1.5; s = \"x\"; }; } );",
+                      &w, error) == 0,
+            "a full worker config parses");
+    TAP_OK (streq (w.broker, "tcp://10.0.0.1:5570") && streq (w.name, "w1") && w.slots == 4, "broker, name, slots");
+    TAP_OK (w.priorities == ((1 << 0) | (1 << 7) | (1 << 8) | (1 << 9)), "priority names, numbers and ranges");
+    TAP_OK (w.plugin_count == 2 && streq (w.plugins[0].name, "echo"), "plugins");
+    TAP_CONTAINS (w.plugins[0].file, "/echo.so", "a plugin's file defaults to plugin_dir/NAME.so");
+    TAP_OK (streq (w.plugins[1].file, "/etc/ztask/lib/sleep.so"), "a relative file is taken from the config's directory");
+    TAP_OK (streq (ztask_setting (w.plugins[1].settings, "max_ms"), "500")
+                && streq (ztask_setting (w.plugins[1].settings, "fast"), "true")
+                && streq (ztask_setting (w.plugins[1].settings, "f"), "1.5")
+                && streq (ztask_setting (w.plugins[1].settings, "s"), "x"),
+            "settings become text");
+    worker_config_free (&w);
+    TAP_OK (s_worker ("plugin_dir = \"/opt/p\"; priorities = \"all\"; plugins = ( { name = \"echo\"; } );", &w, error) == 0
+                && streq (w.plugins[0].file, "/opt/p/echo.so") && w.priorities == 0x3FF && w.slots == 1,
+            "plugin_dir, \"all\" and the default of one slot");
+    worker_config_free (&w);
+
+    s_worker_refuses ("name = \"x\";", "'plugins' must list at least one plugin", "no plugins");
+    s_worker_refuses ("plugins = ( { name = \"echo\"; colour = 1; } );", "worker.cfg:1: unknown setting 'colour'",
+                      "an unknown plugin key");
+    s_worker_refuses ("plugins = ( { file = \"x.so\"; } );", "a plugin needs a 'name'", "a plugin without a name");
+    s_worker_refuses ("plugins = ( { name = \"echo\"; }, { name = \"echo\"; } );", "listed twice", "a plugin listed twice");
+    s_worker_refuses ("slots = 0;\nplugins = ( { name = \"echo\"; } );", "worker.cfg:1: 'slots' is 0", "zero slots");
+    s_worker_refuses ("priorities = [\"urgent\"];\nplugins = ( { name = \"echo\"; } );",
+                      "unknown priority 'urgent'", "an unknown priority name");
+    s_worker_refuses ("priorities = \"5-12\";\nplugins = ( { name = \"echo\"; } );", "must be within 0-9",
+                      "a priority range out of bounds");
+    s_worker_refuses ("priorities = [];\nplugins = ( { name = \"echo\"; } );", "names no priority level",
+                      "an empty priority list");
+    s_worker_refuses ("plugins = ( { name = \"echo\"; settings = { deep = { x = 1; }; }; } );",
+                      "setting 'deep' must be a number, string or boolean", "a nested setting");
+    s_worker_refuses ("plugins = ( { name = \"../evil\"; } );", "without '/'", "a plugin name with a slash");
+    s_worker_refuses ("\nwhat = 1;\nplugins = ( { name = \"echo\"; } );", "worker.cfg:2: unknown setting 'what'",
+                      "an unknown worker key");
+
+    ztask_cfg_t cfg;
+    TAP_OK (ztask_cfg_load (&cfg, "/nonexistent/ztask.cfg") == -1, "a missing file is an error");
+    TAP_CONTAINS (cfg.error, "/nonexistent/ztask.cfg: cannot read the file", "naming the file");
+    ztask_cfg_free (&cfg);
+    return tap_done ();
+}

@@ -1,0 +1,97 @@
+# tests/lib.sh - helpers for ztask's integration tests (TAP).
+#
+# Each test starts its own ztaskd and ztask-worker processes on a loopback
+# port the broker picks (tcp://127.0.0.1:*), keeps their logs in a temp dir,
+# and on exit kills exactly the processes it started.
+
+set -u
+top_builddir=${top_builddir:-$(pwd)}
+top_srcdir=${top_srcdir:-$top_builddir}
+ZTASKD="$top_builddir/ztaskd"
+ZWORKER="$top_builddir/ztask-worker"
+ZTASK="$top_builddir/ztask"
+export ZTASK_PLUGIN_DIR="$top_builddir/plugins/.libs"
+
+T=$(mktemp -d "${TMPDIR:-/tmp}/ztask-test.XXXXXX")
+PIDS=""
+tap_n=0
+tap_failed=0
+
+zt_cleanup () {
+    for pid in $PIDS; do kill -9 "$pid" 2>/dev/null; done
+    for pid in $PIDS; do wait "$pid" 2>/dev/null; done
+    if [ "$tap_failed" -ne 0 ]; then
+        for log in "$T"/*.log; do
+            [ -f "$log" ] || continue
+            echo "# ---- $log"; sed 's/^/#   /' "$log" | tail -30
+        done
+    fi
+    rm -rf "$T"
+}
+trap zt_cleanup EXIT
+
+ok () {         # ok CONDITION-EXIT-CODE DESCRIPTION
+    tap_n=$((tap_n + 1))
+    if [ "$1" -eq 0 ]; then echo "ok $tap_n - $2"
+    else echo "not ok $tap_n - $2"; tap_failed=$((tap_failed + 1)); fi
+}
+is () {         # is GOT EXPECTED DESCRIPTION
+    if [ "$1" = "$2" ]; then ok 0 "$3"
+    else ok 1 "$3"; echo "#   got '$1', expected '$2'"; fi
+}
+like () {       # like GOT PATTERN DESCRIPTION (grep -E)
+    if printf '%s' "$1" | grep -Eq -- "$2"; then ok 0 "$3"
+    else ok 1 "$3"; echo "#   '$1' does not match /$2/"; fi
+}
+done_testing () { echo "1..$tap_n"; [ "$tap_failed" -eq 0 ]; }
+
+# Waits up to $2 seconds (default 10) for command $1 to succeed.
+wait_for () {
+    local deadline=$(( $(date +%s) + ${2:-10} ))
+    while ! eval "$1" >/dev/null 2>&1; do
+        [ "$(date +%s)" -ge "$deadline" ] && return 1
+        sleep 0.05
+    done
+}
+
+# zt_broker [EXTRA CONFIG LINES]: starts ztaskd, exports ZTASK_BROKER.
+zt_broker () {
+    cat > "$T/broker.cfg" <<CFG
+endpoint = "tcp://127.0.0.1:*";
+store = "$T/ztask.db";
+heartbeat_ms = 200;
+${1:-}
+CFG
+    "$ZTASKD" -c "$T/broker.cfg" -f >>"$T/broker.log" 2>&1 &
+    BROKER_PID=$!
+    PIDS="$PIDS $BROKER_PID"
+    wait_for "grep -q 'listening on tcp' '$T/broker.log'" 10 || { echo "Bail out! ztaskd did not start"; exit 1; }
+    ZTASK_BROKER=$(grep -o 'listening on tcp://[0-9.:]*' "$T/broker.log" | tail -1 | sed 's/listening on //')
+    export ZTASK_BROKER
+}
+
+# zt_worker NAME SLOTS PRIORITIES PLUGIN...: starts a worker and waits until
+# the broker lists it. PRIORITIES is a libconfig value: "all" or ["high"].
+# Sets WORKER_PID.
+zt_worker () {
+    local name=$1 slots=$2 priorities=$3; shift 3
+    local plugins="" p
+    for p in "$@"; do plugins="$plugins${plugins:+, }{ name = \"$p\"; }"; done
+    cat > "$T/$name.cfg" <<CFG
+broker = "$ZTASK_BROKER";
+name = "$name";
+slots = $slots;
+priorities = $priorities;
+plugins = ( $plugins );
+CFG
+    "$ZWORKER" -c "$T/$name.cfg" -f >>"$T/$name.log" 2>&1 &
+    WORKER_PID=$!
+    PIDS="$PIDS $WORKER_PID"
+    wait_for "\"$ZTASK\" workers --json | grep -q '\"name\": \"$name\"'" 10 \
+        || { echo "Bail out! worker $name did not register"; exit 1; }
+}
+
+# Field of `ztask status --json ID`: zt_field ID FIELD
+zt_field () {
+    "$ZTASK" status --json "$1" | sed -n "s/^ *\"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" | head -1
+}
