@@ -60,6 +60,8 @@ main (int argc, char **argv)
         }
         zsys_set_logsystem (true);
     }
+    else
+        zsys_set_logstream (stderr);
     int rc = worker_run (worker) == 0 ? 0 : 1;
     worker_destroy (&worker);
     worker_config_free (&config);

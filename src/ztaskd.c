@@ -49,6 +49,8 @@ main (int argc, char **argv)
         }
         zsys_set_logsystem (true);
     }
+    else
+        zsys_set_logstream (stderr);
     zsys_set_logident ("ztaskd");
     zsys_init ();
     broker_t *broker = broker_new (&config);

@@ -31,12 +31,33 @@ tap_ok (int pass, const char *file, int line, const char *format, ...)
     return pass;
 }
 
+/* Formats a description (one buffer per call site use; TAP output is serial). */
+static inline const char *
+tap_format (const char *format, ...)
+{
+    static char buffer[512];
+    va_list args;
+    va_start (args, format);
+    vsnprintf (buffer, sizeof buffer, format, args);
+    va_end (args);
+    return buffer;
+}
+
 #define TAP_OK(cond, ...) tap_ok ((cond) ? 1 : 0, __FILE__, __LINE__, __VA_ARGS__)
-/* Passes if haystack contains needle; prints haystack otherwise. */
-#define TAP_CONTAINS(haystack, needle, ...)                                            \
-    (TAP_OK ((haystack) && strstr ((haystack), (needle)), __VA_ARGS__)                 \
-         ? 1                                                                           \
-         : (printf ("#   '%s' not in '%s'\n", (needle), (haystack) ? (haystack) : "(null)"), 0))
+/* Passes if haystack contains needle; shows both otherwise. */
+static inline int
+tap_contains (const char *haystack, const char *needle, const char *file, int line,
+              const char *description)
+{
+    int pass = haystack && strstr (haystack, needle);
+    tap_ok (pass, file, line, "%s", description);
+    if (!pass)
+        printf ("#   '%s' not in '%s'\n", needle, haystack ? haystack : "(null)");
+    return pass;
+}
+
+#define TAP_CONTAINS(haystack, needle, ...)                                                \
+    tap_contains ((haystack), (needle), __FILE__, __LINE__, tap_format (__VA_ARGS__))
 
 static inline int
 tap_done (void)

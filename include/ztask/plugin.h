@@ -84,6 +84,7 @@ typedef struct ztask_plugin {
 
 /* Defines the plugin's descriptor. Use once per plugin, at file scope. */
 #define ZTASK_PLUGIN(NAME, VERSION, DESCRIPTION, INIT, RUN, FINI)                  \
+    ZTASK_EXPORT extern const ztask_plugin_t ztask_plugin;                         \
     ZTASK_EXPORT const ztask_plugin_t ztask_plugin = {                             \
         ZTASK_ABI_VERSION, (uint32_t) sizeof (ztask_plugin_t), NAME, VERSION,      \
         DESCRIPTION, INIT, RUN, FINI, { 0 }}
@@ -95,7 +96,8 @@ typedef struct ztask_plugin {
 const void *ztask_payload (ztask_ctx_t *ctx, size_t *size);
 
 /* Sets the result (copied). Returns 0, or -1 if it exceeds the worker's
-   result size limit (the task then fails with that reason). */
+   result size limit or memory runs out (the task then fails with that
+   reason, whatever run returns). */
 int ztask_set_result (ztask_ctx_t *ctx, const void *data, size_t size);
 
 /* Sets the error text returned to the submitter when run returns

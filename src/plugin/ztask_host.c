@@ -49,18 +49,20 @@ int
 ztask_set_result (ztask_ctx_t *ctx, const void *data, size_t size)
 {
     if (size > ctx->result_max) {
-        ctx->result_too_large = true;
+        ctx->result_refused = "larger than the worker's max_result";
         return -1;
     }
     void *copy = malloc (size ? size : 1);
-    if (!copy)
+    if (!copy) {
+        ctx->result_refused = "out of memory";
         return -1;
+    }
     if (size)
         memcpy (copy, data, size);
     free (ctx->result);
     ctx->result = copy;
     ctx->result_size = size;
-    ctx->result_too_large = false;
+    ctx->result_refused = NULL;
     return 0;
 }
 
@@ -175,7 +177,7 @@ ztask_setting_int (const ztask_settings_t *settings, const char *key, long long 
     }
     char *end;
     errno = 0;
-    long long v = strtoll (text, &end, 0);
+    long long v = strtoll (text, &end, 10); /* "010" is ten, not eight */
     if (errno || end == text || *end)
         return -1;
     *value = v;

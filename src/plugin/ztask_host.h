@@ -19,7 +19,7 @@ struct ztask_ctx {
     size_t result_max;           /* largest result accepted                   */
     void *result;                /* owned; NULL until set                     */
     size_t result_size;
-    bool result_too_large;       /* set_result was refused                    */
+    const char *result_refused;  /* why set_result failed, or NULL            */
     bool error_set;
     int retry;                   /* the plugin says a retry could help        */
     char error[256];

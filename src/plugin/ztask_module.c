@@ -1,4 +1,7 @@
 /*  ztask_module - a plugin shared object loaded into the worker. */
+#ifdef HAVE_CONFIG_H
+#include <config.h> /* PACKAGE_VERSION, first: it may set feature macros */
+#endif
 #include "ztask_module.h"
 
 #include <czmq.h>
@@ -133,9 +136,9 @@ ztask_module_run (ztask_module_t *self, ztask_ctx_t *ctx)
     ztask_host_set_current (self->plugin->name);
     int rc = self->plugin->run (ctx, self->state);
     ztask_host_set_current (NULL);
-    if (ctx->result_too_large) {
-        snprintf (ctx->error, sizeof ctx->error,
-                  "result larger than the worker's max_result of %zu bytes", ctx->result_max);
+    if (ctx->result_refused) {
+        snprintf (ctx->error, sizeof ctx->error, "result refused: %s (max_result is %zu bytes)",
+                  ctx->result_refused, ctx->result_max);
         ctx->retry = 0;
         return ZTASK_FAILED;
     }
