@@ -39,7 +39,9 @@ struct broker {
     store_t *store;
     scheduler_t *scheduler;
     zhashx_t *workers;           /* identity hex -> worker_t             */
-    zhashx_t *tasks;             /* &id -> task_t, queued and running    */
+    zhashx_t *tasks;             /* &id -> task_t, queued and running; the
+                                    table does not own them: s_finish and
+                                    broker_destroy free them              */
     zlistx_t *pending_submits;   /* answered after commit                */
     zlistx_t *pending_sends;     /* zmsg_t, sent after commit            */
     ztask_msg_t *in;             /* message being handled                */
@@ -181,10 +183,12 @@ s_offer (broker_t *self, task_t *task, bool front)
         s_start (self, worker, task);
 }
 
-/* Ends a task that is no longer queued or running: records it, answers
-   its waiters after the commit, forgets it. */
+/* Ends a task that is no longer queued or running (its last attempt ran
+   on worker_name): records it, answers its waiters after the commit,
+   forgets it. */
 static void
-s_finish (broker_t *self, task_t *task, int state, const char *error, zframe_t *result)
+s_finish (broker_t *self, task_t *task, const char *worker_name, int state, const char *error,
+          zframe_t *result)
 {
     task->state = (uint8_t) state;
     int64_t now = zclock_time ();
@@ -198,6 +202,7 @@ s_finish (broker_t *self, task_t *task, int state, const char *error, zframe_t *
         s_task_info (self, task, w->corr);
         ztask_msg_t *m = self->out;
         m->finished_ms = now;
+        ztask_msg_strcpy (m->worker, worker_name);
         ztask_msg_strcpy (m->error, error);
         m->flags |= ZTASK_FLAG_RESULT;
         if (result)
@@ -214,13 +219,13 @@ s_finish (broker_t *self, task_t *task, int state, const char *error, zframe_t *
 /* A running task comes back from a worker that is gone: queue it again
    at the front of its level, or fail it when its attempts are used up. */
 static void
-s_requeue (broker_t *self, task_t *task, const char *why)
+s_requeue (broker_t *self, task_t *task, const char *worker_name, const char *why)
 {
     if (task->attempts >= task->max_attempts) {
         char error[ZTASK_STRING_MAX + 1];
         snprintf (error, sizeof error, "%s; %u of %u attempts used", why, task->attempts,
                   task->max_attempts);
-        s_finish (self, task, ZTASK_STATE_FAILED, error, NULL);
+        s_finish (self, task, worker_name, ZTASK_STATE_FAILED, error, NULL);
         return;
     }
     store_requeued (self->store, task);
@@ -254,11 +259,12 @@ s_worker_remove (broker_t *self, worker_t *worker, const char *why)
     }
     zsys_info ("broker: worker %s %s, %zu task%s requeued", worker->name, why, requeued,
                requeued == 1 ? "" : "s");
-    char reason[128];
+    char reason[128], name[ZTASK_STRING_MAX + 1];
     snprintf (reason, sizeof reason, "worker %.64s %s", worker->name, why);
+    memcpy (name, worker->name, sizeof name);
     zhashx_delete (self->workers, worker->key); /* frees worker */
     for (task = (task_t *) zlistx_first (orphans); task; task = (task_t *) zlistx_next (orphans))
-        s_requeue (self, task, reason);
+        s_requeue (self, task, name, reason);
     zlistx_destroy (&orphans);
 }
 
@@ -362,13 +368,14 @@ s_on_result (broker_t *self, worker_t *worker, ztask_msg_t *in)
         return;
     scheduler_release (self->scheduler, task);
     if (in->status == ZTASK_RESULT_OK)
-        s_finish (self, task, ZTASK_STATE_DONE, NULL, in->body);
+        s_finish (self, task, worker->name, ZTASK_STATE_DONE, NULL, in->body);
     else if (in->status == ZTASK_RESULT_RETRY && task->attempts < task->max_attempts) {
         store_requeued (self->store, task);
         s_offer (self, task, false); /* to the back: a failing task must not hog the front */
     }
     else
-        s_finish (self, task, ZTASK_STATE_FAILED, in->error[0] ? in->error : "failed", NULL);
+        s_finish (self, task, worker->name, ZTASK_STATE_FAILED, in->error[0] ? in->error : "failed",
+                  NULL);
     s_dispatch_worker (self, worker);
 }
 
@@ -724,12 +731,6 @@ s_recover_task (task_t *task, void *arg)
 }
 
 static void
-s_task_destroy (void **item)
-{
-    task_destroy ((task_t **) item);
-}
-
-static void
 s_pending_submit_destroy (void **item)
 {
     pending_submit_t *reply = (pending_submit_t *) *item;
@@ -758,7 +759,6 @@ broker_new (const broker_config_t *config)
     zhashx_set_key_comparator (self->tasks, s_id_compare);
     zhashx_set_key_duplicator (self->tasks, NULL);
     zhashx_set_key_destructor (self->tasks, NULL);
-    zhashx_set_destructor (self->tasks, s_task_destroy);
     self->pending_submits = zlistx_new ();
     zlistx_set_destructor (self->pending_submits, s_pending_submit_destroy);
     self->pending_sends = zlistx_new ();
@@ -819,6 +819,10 @@ broker_destroy (broker_t **self_p)
              w = (worker_t *) zhashx_next (self->workers))
             scheduler_worker_remove (self->scheduler, &w->sched);
         zhashx_destroy (&self->workers);
+        if (self->tasks)
+            for (task_t *task = (task_t *) zhashx_first (self->tasks); task;
+                 task = (task_t *) zhashx_next (self->tasks))
+                task_destroy (&task);
         zhashx_destroy (&self->tasks);
         scheduler_destroy (&self->scheduler);
         store_close (&self->store);

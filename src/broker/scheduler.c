@@ -2,6 +2,9 @@
 #include "scheduler.h"
 
 #define TYPES_MAX 4096 /* distinct task types the broker keeps track of */
+/* Queue stamps count up from here at the back of a level and down at its
+   front, so every (type, level) queue stays sorted by seq. */
+#define SEQ_START (UINT64_C (1) << 62)
 
 /* A worker's membership in the free list of one (type, level). */
 struct free_node {
@@ -19,7 +22,8 @@ struct free_bucket {
 
 struct scheduler {
     zhashx_t *types;         /* name -> task_type_t                        */
-    uint64_t next_seq;       /* FIFO stamp for the next queued task        */
+    uint64_t next_seq;       /* FIFO stamp for the next task at the back   */
+    uint64_t front_seq;      /* stamp for the next task requeued at the front */
     size_t queued;           /* tasks in all queues                        */
     size_t running;          /* tasks on worker slots                      */
 };
@@ -46,7 +50,8 @@ scheduler_new (void)
     self->types = zhashx_new ();
     assert (self->types);
     zhashx_set_destructor (self->types, s_type_destroy);
-    self->next_seq = 1;
+    self->next_seq = SEQ_START;
+    self->front_seq = SEQ_START - 1;
     return self;
 }
 
@@ -278,8 +283,9 @@ static void
 s_enqueue (scheduler_t *self, task_t *task, bool front)
 {
     type_level_t *tl = &task->type->level[task->priority];
-    if (!front || task->seq == 0)
-        task->seq = self->next_seq++;
+    /* A requeued task goes before every task queued at its priority, of
+       any type: assign compares the heads of the queues by seq. */
+    task->seq = front ? self->front_seq-- : self->next_seq++;
     if (front) {
         task->prev = NULL;
         task->next = tl->head;

@@ -1,0 +1,484 @@
+/*  store_test - the SQLite task store against a file in a temporary
+    directory: sync levels, insert and get, idempotency keys, state updates
+    with binary results, reopening, recovery after a crash, and refusing
+    files it must not use (not SQLite, newer schema).
+*/
+#include "tap.h"
+#include "broker/store.h"
+#include "broker/scheduler.h"
+#include "ztask/client.h"
+
+#include <dirent.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define CREATED_MS INT64_C (1700000000123)
+
+static char s_dir[] = "/tmp/ztask-store-test-XXXXXX";
+
+static char *
+s_path (const char *name)
+{
+    char *path = zsys_sprintf ("%s/%s", s_dir, name);
+    assert (path);
+    return path;
+}
+
+/* A new task, as the broker builds one for a submit. */
+static task_t *
+s_task (scheduler_t *sched, uint64_t id, const char *type, uint8_t priority, const void *data,
+        size_t size)
+{
+    zframe_t *payload = zframe_new (data, size);
+    task_t *task = task_new (id, scheduler_type (sched, type), priority, &payload);
+    task->max_attempts = 3;
+    task->timeout_ms = 1500;
+    task->created_ms = CREATED_MS + (int64_t) id;
+    return task;
+}
+
+/* Runs a query returning one integer through a connection of our own. */
+static int64_t
+s_query_int (const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    int64_t value = -1;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE, NULL) == SQLITE_OK
+        && sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK
+        && sqlite3_step (stmt) == SQLITE_ROW)
+        value = sqlite3_column_int64 (stmt, 0);
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    return value;
+}
+
+static bool
+s_query_text (const char *path, const char *sql, const char *expect)
+{
+    sqlite3 *db = NULL;
+    sqlite3_stmt *stmt = NULL;
+    bool equal = false;
+    if (sqlite3_open_v2 (path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK
+        && sqlite3_prepare_v2 (db, sql, -1, &stmt, NULL) == SQLITE_OK
+        && sqlite3_step (stmt) == SQLITE_ROW)
+        equal = streq ((const char *) sqlite3_column_text (stmt, 0), expect);
+    sqlite3_finalize (stmt);
+    sqlite3_close (db);
+    return equal;
+}
+
+static int
+s_exec (const char *path, const char *sql)
+{
+    sqlite3 *db = NULL;
+    int rc = sqlite3_open_v2 (path, &db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec (db, sql, NULL, NULL, NULL);
+    sqlite3_close (db);
+    return rc == SQLITE_OK ? 0 : -1;
+}
+
+/* What store_recover's callbacks work with. */
+typedef struct {
+    scheduler_t *sched;      /* maps type names                                */
+    zlistx_t *tasks;         /* recovered tasks, in the order given            */
+} recovery_t;
+
+static task_type_t *
+s_recover_type (const char *name, void *arg)
+{
+    if (streq (name, "unknown"))
+        return NULL; /* as if the type limit were reached */
+    return scheduler_type (((recovery_t *) arg)->sched, name);
+}
+
+static void
+s_recover_task (task_t *task, void *arg)
+{
+    zlistx_add_end (((recovery_t *) arg)->tasks, task);
+}
+
+static void
+s_task_destroy (void **item)
+{
+    task_destroy ((task_t **) item);
+}
+
+static void
+s_test_sync (void)
+{
+    const char *levels[] = { "full", "normal", "off" };
+    scheduler_t *sched = scheduler_new ();
+    for (int i = 0; i < 3; i++) {
+        char *name = zsys_sprintf ("sync-%s.db", levels[i]);
+        char *path = s_path (name);
+        store_t *store = store_open (path, levels[i]);
+        TAP_OK (store != NULL, "sync %s: store opens", levels[i]);
+        if (store) {
+            task_t *task = s_task (sched, store_next_id (store), "echo", 5, "x", 1);
+            ztask_msg_t *info = ztask_msg_new ();
+            TAP_OK (task->id == 1 && store_insert (store, task, NULL) == 0
+                        && store_commit (store) == 0 && store_get (store, 1, info, false) == 0
+                        && info->task_id == 1,
+                    "sync %s: a task is stored and read back", levels[i]);
+            ztask_msg_destroy (&info);
+            task_destroy (&task);
+            store_close (&store);
+            TAP_OK (store == NULL, "sync %s: store_close nulls the pointer", levels[i]);
+            TAP_OK (s_query_text (path, "PRAGMA journal_mode", "wal"), "sync %s: in WAL mode",
+                    levels[i]);
+        }
+        zstr_free (&path);
+        zstr_free (&name);
+    }
+    char *path = s_path ("sync-bad.db");
+    TAP_OK (store_open (path, "fast") == NULL, "sync: 'fast' is refused");
+    TAP_OK (store_open (path, "") == NULL && store_open (path, "FULL") == NULL,
+            "sync: '' and 'FULL' are refused");
+    TAP_OK (access (path, F_OK) != 0, "sync: a refused store leaves no file behind");
+    zstr_free (&path);
+    scheduler_destroy (&sched);
+}
+
+static void
+s_test_tasks (void)
+{
+    scheduler_t *sched = scheduler_new ();
+    ztask_msg_t *info = ztask_msg_new ();
+    char *path = s_path ("tasks.db");
+    store_t *store = store_open (path, "normal");
+    TAP_OK (store != NULL, "tasks: a new store opens");
+    if (!store) {
+        zstr_free (&path);
+        ztask_msg_destroy (&info);
+        scheduler_destroy (&sched);
+        return;
+    }
+    TAP_OK (store_next_id (store) == 1 && store_next_id (store) == 2,
+            "tasks: ids of a new store start at 1");
+
+    /* t1: binary payload, a key, every field set. */
+    const char payload1[] = "hello\0world";
+    task_t *t1 = s_task (sched, 1, "echo", 7, payload1, sizeof payload1);
+    TAP_OK (store_insert (store, t1, "key-1") == 0, "tasks: insert with a key");
+    TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks") == 0,
+            "tasks: not visible to others before the commit");
+    TAP_OK (store_commit (store) == 0, "tasks: commit");
+    TAP_OK (store_commit (store) == 0, "tasks: commit with nothing open");
+    TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks") == 1,
+            "tasks: visible to others after the commit");
+
+    ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
+    TAP_OK (store_get (store, 1, info, false) == 0, "tasks: get t1");
+    TAP_OK (info->task_id == 1 && streq (info->type, "echo") && info->priority == 7
+                && info->state == ZTASK_STATE_QUEUED && info->attempt == 0
+                && info->max_attempts == 3
+                && streq (info->worker, "") && streq (info->error, "")
+                && info->created_ms == CREATED_MS + 1 && info->started_ms == 0
+                && info->finished_ms == 0,
+            "tasks: t1 reads back with all its fields");
+    TAP_OK (info->body == NULL && info->flags == 0, "tasks: no result asked, none given");
+    TAP_OK (s_query_int (path, "SELECT length(payload) FROM tasks WHERE id = 1")
+                    == (int64_t) sizeof payload1
+                && s_query_int (path, "SELECT timeout_ms FROM tasks WHERE id = 1") == 1500,
+            "tasks: payload (with its NUL) and timeout are stored");
+    ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
+    TAP_OK (store_get (store, 999, info, true) == -1, "tasks: get of an unknown id fails");
+
+    /* Keys. */
+    TAP_OK (store_find_key (store, "key-1") == 1, "tasks: the key finds t1");
+    TAP_OK (store_find_key (store, "key-2") == 0, "tasks: an unknown key finds nothing");
+    task_t *t2 = s_task (sched, 2, "echo", 5, "b", 1);
+    task_t *t3 = s_task (sched, 3, "sleep", 0, "c", 1);
+    TAP_OK (store_insert (store, t2, NULL) == 0 && store_insert (store, t3, "") == 0,
+            "tasks: inserts without a key (NULL and \"\")");
+    TAP_OK (store_find_key (store, "") == 0, "tasks: the empty key is not a key");
+    task_t *dup = s_task (sched, 4, "echo", 5, "d", 1);
+    TAP_OK (store_insert (store, dup, "key-1") == -1, "tasks: a second task with a key is refused");
+    task_destroy (&dup);
+    /* t4: queued, recovered; zero-length payload. */
+    task_t *t4 = s_task (sched, 4, "wordcount", 9, NULL, 0);
+    TAP_OK (store_insert (store, t4, "key-4") == 0 && store_commit (store) == 0,
+            "tasks: the batch still commits after the refused insert");
+    TAP_OK (store_find_key (store, "key-4") == 4, "tasks: key-4 finds t4");
+
+    /* t1 runs and is done, with a binary result. */
+    t1->attempts = 1;
+    t1->started_ms = CREATED_MS + 1000;
+    TAP_OK (store_started (store, t1, "w-1") == 0, "tasks: t1 started");
+    ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
+    TAP_OK (store_get (store, 1, info, false) == 0 && info->state == ZTASK_STATE_RUNNING
+                && info->attempt == 1 && streq (info->worker, "w-1")
+                && info->started_ms == CREATED_MS + 1000 && info->finished_ms == 0,
+            "tasks: t1 reads back running on w-1");
+    const unsigned char result[] = { 0x00, 0xff, 'a', 0x00, 0x80, 0x01, 0x00 };
+    TAP_OK (store_finished (store, t1, ZTASK_STATE_DONE, NULL, result, sizeof result,
+                            CREATED_MS + 2000)
+                == 0,
+            "tasks: t1 finished");
+    TAP_OK (store_commit (store) == 0, "tasks: commit");
+    ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
+    TAP_OK (store_get (store, 1, info, true) == 0 && info->state == ZTASK_STATE_DONE
+                && info->attempt == 1 && streq (info->worker, "w-1") && streq (info->error, "")
+                && info->started_ms == CREATED_MS + 1000 && info->finished_ms == CREATED_MS + 2000,
+            "tasks: t1 reads back done");
+    TAP_OK ((info->flags & ZTASK_FLAG_RESULT) && info->body
+                && zframe_size (info->body) == sizeof result
+                && memcmp (zframe_data (info->body), result, sizeof result) == 0,
+            "tasks: with_result gives t1's binary result byte for byte");
+    ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
+    TAP_OK (store_get (store, 1, info, false) == 0 && info->body == NULL && info->flags == 0,
+            "tasks: without with_result, no body");
+
+    /* t2 fails with an error and no result. */
+    t2->attempts = 3;
+    TAP_OK (store_finished (store, t2, ZTASK_STATE_FAILED, "boom: 3 of 3 attempts used", NULL, 0,
+                            CREATED_MS + 3000)
+                == 0,
+            "tasks: t2 failed");
+    ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
+    TAP_OK (store_get (store, 2, info, true) == 0 && info->state == ZTASK_STATE_FAILED
+                && info->attempt == 3 && streq (info->error, "boom: 3 of 3 attempts used")
+                && info->finished_ms == CREATED_MS + 3000 && info->body
+                && zframe_size (info->body) == 0,
+            "tasks: t2 reads back failed with its error and an empty result");
+
+    /* t3 runs, goes back to the queue, runs again and is left running. */
+    t3->attempts = 1;
+    TAP_OK (store_started (store, t3, "w-2") == 0 && store_requeued (store, t3) == 0,
+            "tasks: t3 started and requeued");
+    ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
+    TAP_OK (store_get (store, 3, info, false) == 0 && info->state == ZTASK_STATE_QUEUED
+                && info->attempt == 1,
+            "tasks: t3 reads back queued after 1 attempt");
+    t3->attempts = 2;
+    t3->started_ms = CREATED_MS + 4000;
+    TAP_OK (store_started (store, t3, "w-3") == 0, "tasks: t3 started again");
+
+    /* t5 is cancelled while queued; t42 is left uncommitted at close. */
+    task_t *t5 = s_task (sched, 5, "echo", 1, "e", 1);
+    TAP_OK (store_insert (store, t5, NULL) == 0
+                && store_finished (store, t5, ZTASK_STATE_CANCELLED, "cancelled", NULL, 0,
+                                   CREATED_MS + 5000)
+                       == 0,
+            "tasks: t5 inserted and cancelled");
+    task_t *t6 = s_task (sched, 6, "unknown", 1, "f", 1);
+    TAP_OK (store_insert (store, t6, NULL) == 0, "tasks: t6 of a type recovery will not map");
+    task_t *t42 = s_task (sched, 42, "sleep", 5, "forty-two", 9);
+    TAP_OK (store_insert (store, t42, NULL) == 0, "tasks: t42 inserted, not committed");
+    store_close (&store);
+    TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks") == 7,
+            "tasks: close commits the open batch (7 tasks)");
+
+    /* Reopen: ids go on after the highest, not after the count. */
+    store = store_open (path, "full");
+    TAP_OK (store != NULL, "tasks: the store reopens");
+    if (store) {
+        TAP_OK (store_next_id (store) == 43, "tasks: next id is 43, after the max id");
+        ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
+        TAP_OK (store_get (store, 1, info, true) == 0 && info->state == ZTASK_STATE_DONE
+                    && info->body && zframe_size (info->body) == sizeof result
+                    && memcmp (zframe_data (info->body), result, sizeof result) == 0,
+                "tasks: t1 and its result survive reopening");
+        TAP_OK (store_find_key (store, "key-1") == 1, "tasks: and its key");
+
+        /* Recover: queued t4 and t42, running t3, in id order; not the
+           ended t1, t2, t5, nor t6 whose type does not map. */
+        zlistx_t *recovered = zlistx_new ();
+        zlistx_set_destructor (recovered, s_task_destroy);
+        recovery_t recovery = { sched, recovered };
+        TAP_OK (store_recover (store, s_recover_type, s_recover_task, &recovery) == 0,
+                "recover: succeeds");
+        TAP_OK (store_commit (store) == 0, "recover: commit");
+        TAP_OK (zlistx_size (recovered) == 3, "recover: 3 tasks (%zu)", zlistx_size (recovered));
+        task_t *r = (task_t *) zlistx_first (recovered);
+        TAP_OK (r && r->id == 3 && streq (r->type->name, "sleep") && r->priority == 0
+                    && r->state == ZTASK_STATE_QUEUED && r->attempts == 2 && r->max_attempts == 3
+                    && r->timeout_ms == 1500 && r->created_ms == CREATED_MS + 3
+                    && r->worker == NULL && r->payload && zframe_size (r->payload) == 1
+                    && memcmp (zframe_data (r->payload), "c", 1) == 0,
+                "recover: first t3 (was running), as queued, with its payload and attempts");
+        r = (task_t *) zlistx_next (recovered);
+        TAP_OK (r && r->id == 4 && streq (r->type->name, "wordcount") && r->priority == 9
+                    && r->state == ZTASK_STATE_QUEUED && r->attempts == 0 && r->payload
+                    && zframe_size (r->payload) == 0,
+                "recover: then t4, queued, with its empty payload");
+        r = (task_t *) zlistx_next (recovered);
+        TAP_OK (r && r->id == 42 && streq (r->type->name, "sleep") && r->priority == 5
+                    && r->state == ZTASK_STATE_QUEUED && r->payload && zframe_size (r->payload) == 9
+                    && memcmp (zframe_data (r->payload), "forty-two", 9) == 0,
+                "recover: then t42, with its payload");
+        zlistx_destroy (&recovered);
+        ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
+        TAP_OK (store_get (store, 3, info, false) == 0 && info->state == ZTASK_STATE_QUEUED
+                    && info->attempt == 2,
+                "recover: the running t3 is queued in the store");
+        ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
+        TAP_OK (store_get (store, 5, info, false) == 0 && info->state == ZTASK_STATE_CANCELLED
+                    && streq (info->error, "cancelled"),
+                "recover: the cancelled t5 is left alone");
+        store_close (&store);
+        char *wal = zsys_sprintf ("%s-wal", path);
+        TAP_OK (access (wal, F_OK) != 0,
+                "tasks: a clean close leaves no WAL file (every statement finalized)");
+        zstr_free (&wal);
+    }
+    TAP_OK (s_query_int (path, "SELECT state FROM tasks WHERE id = 3") == ZTASK_STATE_QUEUED
+                && s_query_int (path, "SELECT count(*) FROM tasks WHERE state = 1") == 0,
+            "recover: no task is left running on disk");
+
+    task_destroy (&t1);
+    task_destroy (&t2);
+    task_destroy (&t3);
+    task_destroy (&t4);
+    task_destroy (&t5);
+    task_destroy (&t6);
+    task_destroy (&t42);
+    zstr_free (&path);
+    ztask_msg_destroy (&info);
+    scheduler_destroy (&sched);
+}
+
+/* A writer killed with SIGKILL loses nothing it committed. */
+static void
+s_test_crash (void)
+{
+    char *path = s_path ("crash.db");
+    fflush (stdout);
+    pid_t pid = fork ();
+    assert (pid >= 0);
+    if (pid == 0) {
+        scheduler_t *sched = scheduler_new ();
+        store_t *store = store_open (path, "normal");
+        if (!store)
+            _exit (1);
+        task_t *queued = s_task (sched, store_next_id (store), "echo", 5, "kept", 4);
+        task_t *running = s_task (sched, store_next_id (store), "sleep", 9, "also kept", 9);
+        task_t *unaccepted = s_task (sched, store_next_id (store), "echo", 5, "lost", 4);
+        if (store_insert (store, queued, "crash-key") || store_insert (store, running, NULL)
+            || store_commit (store))
+            _exit (1);
+        running->attempts = 1;
+        if (store_started (store, running, "w-1") || store_commit (store)
+            || store_insert (store, unaccepted, NULL))
+            _exit (1);
+        kill (getpid (), SIGKILL);
+        _exit (1);
+    }
+    int status = 0;
+    waitpid (pid, &status, 0);
+    TAP_OK (WIFSIGNALED (status) && WTERMSIG (status) == SIGKILL, "crash: the writer was killed");
+    scheduler_t *sched = scheduler_new ();
+    store_t *store = store_open (path, "normal");
+    TAP_OK (store != NULL, "crash: the store reopens");
+    if (store) {
+        TAP_OK (store_next_id (store) == 3, "crash: the uncommitted task is gone, next id 3");
+        TAP_OK (store_find_key (store, "crash-key") == 1, "crash: the committed key is there");
+        zlistx_t *recovered = zlistx_new ();
+        zlistx_set_destructor (recovered, s_task_destroy);
+        recovery_t recovery = { sched, recovered };
+        TAP_OK (store_recover (store, s_recover_type, s_recover_task, &recovery) == 0
+                    && zlistx_size (recovered) == 2,
+                "crash: 2 tasks recovered");
+        task_t *first = (task_t *) zlistx_first (recovered);
+        task_t *second = (task_t *) zlistx_next (recovered);
+        TAP_OK (first && first->id == 1 && first->attempts == 0 && zframe_size (first->payload) == 4
+                    && memcmp (zframe_data (first->payload), "kept", 4) == 0,
+                "crash: the queued task, with its payload");
+        TAP_OK (second && second->id == 2 && second->attempts == 1
+                    && second->state == ZTASK_STATE_QUEUED
+                    && zframe_size (second->payload) == 9,
+                "crash: the running task, queued again after 1 attempt");
+        zlistx_destroy (&recovered);
+        store_close (&store);
+    }
+    scheduler_destroy (&sched);
+    zstr_free (&path);
+}
+
+static void
+s_test_refused (void)
+{
+    /* Not an SQLite file. */
+    char *path = s_path ("not-sqlite.db");
+    char junk[4096];
+    for (size_t i = 0; i < sizeof junk; i++)
+        junk[i] = (char) ("this is not a database\n"[i % 23]);
+    FILE *file = fopen (path, "w");
+    assert (file);
+    fwrite (junk, 1, sizeof junk, file);
+    fclose (file);
+    TAP_OK (store_open (path, "normal") == NULL, "refused: a file that is not SQLite");
+    char back[sizeof junk + 1];
+    file = fopen (path, "r");
+    assert (file);
+    size_t size = fread (back, 1, sizeof back, file);
+    fclose (file);
+    TAP_OK (size == sizeof junk && memcmp (back, junk, sizeof junk) == 0,
+            "refused: ... and left unchanged");
+    zstr_free (&path);
+
+    /* A store of a newer ztask. */
+    path = s_path ("newer.db");
+    store_t *store = store_open (path, "normal");
+    TAP_OK (store != NULL, "refused: a store is created");
+    store_close (&store);
+    TAP_OK (s_exec (path, "PRAGMA user_version = 99") == 0,
+            "refused: its schema version set to 99");
+    TAP_OK (store_open (path, "normal") == NULL, "refused: a store with schema version 99");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 99, "refused: ... and left at version 99");
+    zstr_free (&path);
+
+    /* A short text file, a directory, a file in a missing directory. */
+    path = s_path ("short.txt");
+    file = fopen (path, "w");
+    assert (file);
+    fputs ("hello\n", file);
+    fclose (file);
+    TAP_OK (store_open (path, "normal") == NULL, "refused: a short text file");
+    zstr_free (&path);
+    TAP_OK (store_open (s_dir, "normal") == NULL, "refused: a directory");
+    path = s_path ("missing/tasks.db");
+    TAP_OK (store_open (path, "normal") == NULL, "refused: a file in a missing directory");
+    zstr_free (&path);
+}
+
+/* Removes the temporary directory and everything in it. */
+static int
+s_remove_dir (void)
+{
+    DIR *dir = opendir (s_dir);
+    if (!dir)
+        return -1;
+    struct dirent *entry;
+    while ((entry = readdir (dir))) {
+        if (streq (entry->d_name, ".") || streq (entry->d_name, ".."))
+            continue;
+        char *path = s_path (entry->d_name);
+        unlink (path);
+        zstr_free (&path);
+    }
+    closedir (dir);
+    return rmdir (s_dir);
+}
+
+int
+main (void)
+{
+    zsys_init ();
+    zsys_set_logstream (stderr);
+    if (!mkdtemp (s_dir)) {
+        TAP_OK (false, "mkdtemp %s: %s", s_dir, strerror (errno));
+        return tap_done ();
+    }
+    printf ("# store files in %s\n", s_dir);
+    s_test_sync ();
+    s_test_tasks ();
+    s_test_crash ();
+    s_test_refused ();
+    TAP_OK (s_remove_dir () == 0, "the temporary directory is removed");
+    return tap_done ();
+}
