@@ -421,6 +421,13 @@ s_test_refused (void)
             "refused: ... and left unchanged");
     zstr_free (&path);
 
+    /* Another program's SQLite database is not taken over. */
+    path = s_path ("other.db");
+    TAP_OK (s_exec (path, "CREATE TABLE accounts (id INTEGER)") == 0, "refused: another program's database made");
+    TAP_OK (store_open (path, "normal") == NULL, "refused: another program's database");
+    TAP_OK (s_exec (path, "SELECT count(*) FROM tasks") != 0, "refused: ... and no tasks table added to it");
+    zstr_free (&path);
+
     /* A store of a newer ztask. */
     path = s_path ("newer.db");
     store_t *store = store_open (path, "normal");

@@ -60,6 +60,18 @@ s_exec (store_t *self, const char *sql)
     return 0;
 }
 
+/* True if the database already holds tables (a new store holds none). */
+static bool
+s_has_tables (store_t *self)
+{
+    sqlite3_stmt *s = NULL;
+    bool found = false;
+    if (sqlite3_prepare_v2 (self->db, "SELECT 1 FROM sqlite_master LIMIT 1", -1, &s, NULL) == SQLITE_OK)
+        found = sqlite3_step (s) == SQLITE_ROW;
+    sqlite3_finalize (s);
+    return found;
+}
+
 store_t *
 store_open (const char *path, const char *sync)
 {
@@ -91,6 +103,11 @@ store_open (const char *path, const char *sync)
     sqlite3_finalize (version);
     if (user_version < 0) {
         zsys_error ("store: %s is not an SQLite database: %s", path, sqlite3_errmsg (self->db));
+        store_close (&self);
+        return NULL;
+    }
+    if (user_version == 0 && s_has_tables (self)) {
+        zsys_error ("store: %s is an SQLite database of another program, not a ztask store", path);
         store_close (&self);
         return NULL;
     }
