@@ -3,6 +3,8 @@
 
 #include "broker/broker.h"
 
+#include <czmq.h>
+
 #include <getopt.h>
 
 static void

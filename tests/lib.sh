@@ -91,7 +91,9 @@ CFG
         || { echo "Bail out! worker $name did not register"; exit 1; }
 }
 
-# Field of `ztask status --json ID`: zt_field ID FIELD
+# Field of `ztask status --json ID` (one "key": value per line; a string
+# comes back as written in JSON, without its quotes): zt_field ID FIELD
 zt_field () {
-    "$ZTASK" status --json "$1" | sed -n "s/^ *\"$2\": \"\{0,1\}\([^\",]*\)\"\{0,1\},\{0,1\}$/\1/p" | head -1
+    "$ZTASK" status --json "$1" | sed -n "s/^  \"$2\": \(.*\)$/\1/p" | head -1 \
+        | sed 's/,$//; s/^"\(.*\)"$/\1/'
 }

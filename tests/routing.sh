@@ -56,7 +56,8 @@ is "$bad" 0 "each ran on a worker with its plugin and its priority"
 
 # --- a high task while general capacity is busy with long low tasks ---
 for n in 1 2 3 4; do "$ZTASK" submit sleep -p low -d 3000 >/dev/null; done
-wait_for "\"$ZTASK\" workers --json | tr -d ' \n' | grep -q '\"name\":\"gs\"[^]]*\"busy\":2'" 5
+# Only gs serves low sleep tasks: two run there, two wait.
+wait_for "\"$ZTASK\" stats --json | tr -d ' \n' | grep -q '\"type\":\"sleep\",\"workers\":2,\"queued\":\[2,0,0,0,0,0,0,0,0,0\],\"running\":2'" 5
 ok $? "the general worker is busy with long low tasks"
 start=$(date +%s%N)
 out=$("$ZTASK" submit sleep -p high -d 50 --wait)

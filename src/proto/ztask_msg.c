@@ -126,7 +126,8 @@ void
 ztask_msg_strcpy (char *field, const char *src)
 {
     size_t len = src ? s_utf8_prefix (src) : 0;
-    memcpy (field, src, len);
+    if (len) /* memcpy from NULL is undefined even for 0 bytes */
+        memcpy (field, src, len);
     field[len] = 0;
 }
 

@@ -1,0 +1,531 @@
+/*  cli_output - tables, JSON and the progress line of the ztask command. */
+#if HAVE_CONFIG_H
+#include <config.h>
+#endif
+#include "cli_output.h"
+
+#include <assert.h>
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <time.h>
+#include <unistd.h>
+
+/* ---- JSON ---- */
+
+/* Base64 (RFC 4648, with padding) of data, or NULL when out of memory. */
+static char *
+s_base64 (const unsigned char *data, size_t size)
+{
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    char *text = (char *) malloc ((size + 2) / 3 * 4 + 1);
+    if (!text)
+        return NULL;
+    char *at = text;
+    for (size_t i = 0; i < size; i += 3) {
+        uint32_t bits = (uint32_t) data[i] << 16;
+        if (i + 1 < size)
+            bits |= (uint32_t) data[i + 1] << 8;
+        if (i + 2 < size)
+            bits |= data[i + 2];
+        *at++ = digits[(bits >> 18) & 63];
+        *at++ = digits[(bits >> 12) & 63];
+        *at++ = i + 1 < size ? digits[(bits >> 6) & 63] : '=';
+        *at++ = i + 2 < size ? digits[bits & 63] : '=';
+    }
+    *at = 0;
+    return text;
+}
+
+static json_t *
+s_string (const char *text)
+{
+    json_t *json = json_string (text ? text : "");
+    /* Strings from the codec are valid UTF-8; should one not be, show
+       that rather than nothing. */
+    return json ? json : json_string ("(not UTF-8)");
+}
+
+json_t *
+cli_output_task_json (const ztask_task_t *task, bool with_result)
+{
+    json_t *json = json_object ();
+    json_object_set_new (json, "id", json_integer ((json_int_t) task->id));
+    json_object_set_new (json, "type", s_string (task->type));
+    json_object_set_new (json, "priority", json_integer (task->priority));
+    json_object_set_new (json, "state", json_string (ztask_state_name (task->state)));
+    json_object_set_new (json, "attempts", json_integer (task->attempts));
+    json_object_set_new (json, "max_attempts", json_integer (task->max_attempts));
+    json_object_set_new (json, "progress",
+                         json_pack ("{s:I, s:I, s:o}", "done", (json_int_t) task->progress_done,
+                                    "total", (json_int_t) task->progress_total, "text",
+                                    s_string (task->progress_text)));
+    json_object_set_new (json, "worker", s_string (task->worker));
+    json_object_set_new (json, "error", s_string (task->error));
+    json_object_set_new (json, "created_ms", json_integer (task->created_ms));
+    json_object_set_new (json, "started_ms", json_integer (task->started_ms));
+    json_object_set_new (json, "finished_ms", json_integer (task->finished_ms));
+    if (with_result) {
+        json_object_set_new (json, "result_size", json_integer ((json_int_t) task->result_size));
+        /* json_stringn refuses bytes that are not UTF-8. */
+        json_t *text = json_stringn ((const char *) task->result, task->result_size);
+        if (text)
+            json_object_set_new (json, "result", text);
+        else {
+            char *base64 = s_base64 ((const unsigned char *) task->result, task->result_size);
+            if (base64)
+                json_object_set_new (json, "result_base64", json_string (base64));
+            free (base64);
+        }
+    }
+    return json;
+}
+
+int
+cli_output_json (FILE *out, const json_t *json)
+{
+    if (json_dumpf (json, out, JSON_INDENT (2)) != 0)
+        return -1;
+    return fputc ('\n', out) == EOF ? -1 : 0;
+}
+
+/* ---- tasks ---- */
+
+/* "2024-05-01 12:00:00.123" in local time; "-" for 0. */
+static void
+s_time (int64_t ms, char *buffer, size_t size)
+{
+    if (ms <= 0) {
+        snprintf (buffer, size, "-");
+        return;
+    }
+    time_t seconds = (time_t) (ms / 1000);
+    struct tm tm;
+    char text[32];
+    if (!localtime_r (&seconds, &tm) || !strftime (text, sizeof text, "%Y-%m-%d %H:%M:%S", &tm)) {
+        snprintf (buffer, size, "%" PRId64 " ms", ms);
+        return;
+    }
+    snprintf (buffer, size, "%s.%03d", text, (int) (ms % 1000));
+}
+
+/* "850 ms", "12.3 s", "4 min 05 s", "2 h 03 min". */
+static void
+s_duration (int64_t ms, char *buffer, size_t size)
+{
+    if (ms < 1000)
+        snprintf (buffer, size, "%" PRId64 " ms", ms);
+    else if (ms < 60000)
+        snprintf (buffer, size, "%.1f s", (double) ms / 1000);
+    else if (ms < 3600000)
+        snprintf (buffer, size, "%" PRId64 " min %02" PRId64 " s", ms / 60000, ms / 1000 % 60);
+    else
+        snprintf (buffer, size, "%" PRId64 " h %02" PRId64 " min", ms / 3600000, ms / 60000 % 60);
+}
+
+/* done of total in percent, 0-100 (done * 100 could overflow). */
+static unsigned
+s_percent (uint64_t done, uint64_t total)
+{
+    if (done >= total)
+        return 100;
+    return (unsigned) ((double) done * 100 / (double) total);
+}
+
+/* "50% (250/500) sleeping", "250 (sleeping)", "" when nothing reported. */
+static void
+s_progress (uint64_t done, uint64_t total, const char *text, char *buffer, size_t size)
+{
+    if (total > 0) {
+        unsigned percent = s_percent (done, total);
+        snprintf (buffer, size, "%u%% (%" PRIu64 "/%" PRIu64 ")%s%s", percent, done, total,
+                  text && *text ? " " : "", text ? text : "");
+    }
+    else if (done > 0)
+        snprintf (buffer, size, "%" PRIu64 "%s%s", done, text && *text ? " " : "", text ? text : "");
+    else
+        snprintf (buffer, size, "%s", text ? text : "");
+}
+
+static const char *
+s_priority_name (int priority)
+{
+    switch (priority) {
+    case ZTASK_PRIORITY_LOW: return " (low)";
+    case ZTASK_PRIORITY_NORMAL: return " (normal)";
+    case ZTASK_PRIORITY_HIGH: return " (high)";
+    default: return "";
+    }
+}
+
+void
+cli_output_task (FILE *out, const ztask_task_t *task)
+{
+    char created[48], started[48], finished[48], took[32], progress[400];
+    fprintf (out, "task %" PRIu64 ": %s\n", task->id, ztask_state_name (task->state));
+    fprintf (out, "  type        %s\n", task->type);
+    fprintf (out, "  priority    %d%s\n", task->priority, s_priority_name (task->priority));
+    fprintf (out, "  attempts    %u of %u\n", task->attempts, task->max_attempts);
+    if (task->worker[0])
+        fprintf (out, "  worker      %s\n", task->worker);
+    s_progress (task->progress_done, task->progress_total, task->progress_text, progress,
+                sizeof progress);
+    if (progress[0] && task->state == ZTASK_STATE_RUNNING)
+        fprintf (out, "  progress    %s\n", progress);
+    s_time (task->created_ms, created, sizeof created);
+    fprintf (out, "  created     %s\n", created);
+    if (task->started_ms > 0) {
+        s_time (task->started_ms, started, sizeof started);
+        fprintf (out, "  started     %s\n", started);
+    }
+    if (task->finished_ms > 0) {
+        s_time (task->finished_ms, finished, sizeof finished);
+        if (task->started_ms > 0 && task->finished_ms >= task->started_ms) {
+            s_duration (task->finished_ms - task->started_ms, took, sizeof took);
+            fprintf (out, "  finished    %s (ran %s)\n", finished, took);
+        }
+        else
+            fprintf (out, "  finished    %s\n", finished);
+    }
+    if (task->error[0])
+        fprintf (out, "  error       %s\n", task->error);
+    if (task->state == ZTASK_STATE_DONE)
+        fprintf (out, "  result      see 'ztask result %" PRIu64 "'\n", task->id);
+}
+
+int
+cli_output_result (FILE *out, const ztask_task_t *task)
+{
+    const char *bytes = (const char *) task->result;
+    if (task->result_size && fwrite (bytes, 1, task->result_size, out) != task->result_size)
+        return -1;
+    if (isatty (fileno (out)) && (task->result_size == 0 || bytes[task->result_size - 1] != '\n'))
+        fputc ('\n', out);
+    return fflush (out) == 0 ? 0 : -1;
+}
+
+/* ---- tables ---- */
+
+#define TABLE_COLUMNS_MAX 8
+
+/* Rows of text cells printed in aligned columns; a row may carry detail
+   lines printed under it. */
+typedef struct {
+    size_t columns;
+    const char *align;    /* per column: 'l' left or 'r' right          */
+    char **cells;         /* rows x columns, owned                      */
+    char **details;       /* per row: lines under it, or NULL; owned    */
+    size_t rows;
+    size_t capacity;
+} table_t;
+
+static void
+s_table_init (table_t *self, const char *align)
+{
+    memset (self, 0, sizeof *self);
+    self->align = align;
+    self->columns = strlen (align);
+    assert (self->columns <= TABLE_COLUMNS_MAX);
+}
+
+/* Adds a row of self->columns cells (copied) and its detail lines (or NULL). */
+static void
+s_table_add (table_t *self, const char **cells, const char *details)
+{
+    if (self->rows == self->capacity) {
+        self->capacity = self->capacity ? 2 * self->capacity : 16;
+        self->cells = (char **) realloc (self->cells, self->capacity * self->columns * sizeof (char *));
+        self->details = (char **) realloc (self->details, self->capacity * sizeof (char *));
+        assert (self->cells && self->details);
+    }
+    for (size_t c = 0; c < self->columns; c++) {
+        self->cells[self->rows * self->columns + c] = strdup (cells[c] ? cells[c] : "");
+        assert (self->cells[self->rows * self->columns + c]);
+    }
+    self->details[self->rows] = details && *details ? strdup (details) : NULL;
+    self->rows++;
+}
+
+/* Columns a UTF-8 string takes, counting each character as one. */
+static size_t
+s_width (const char *text)
+{
+    size_t width = 0;
+    for (const unsigned char *s = (const unsigned char *) text; *s; s++)
+        if ((*s & 0xC0) != 0x80)
+            width++;
+    return width;
+}
+
+static void
+s_table_print (table_t *self, FILE *out)
+{
+    size_t widths[TABLE_COLUMNS_MAX] = { 0 };
+    for (size_t r = 0; r < self->rows; r++)
+        for (size_t c = 0; c < self->columns; c++) {
+            size_t w = s_width (self->cells[r * self->columns + c]);
+            if (w > widths[c])
+                widths[c] = w;
+        }
+    for (size_t r = 0; r < self->rows; r++) {
+        /* The last non-empty cell ends the line: no trailing blanks. */
+        size_t last = self->columns;
+        while (last > 1 && !self->cells[r * self->columns + last - 1][0])
+            last--;
+        for (size_t c = 0; c < last; c++) {
+            const char *cell = self->cells[r * self->columns + c];
+            size_t pad = widths[c] - s_width (cell);
+            if (c > 0)
+                fputs ("  ", out);
+            if (self->align[c] == 'r')
+                fprintf (out, "%*s%s", (int) pad, "", cell);
+            else if (c + 1 < last)
+                fprintf (out, "%s%*s", cell, (int) pad, "");
+            else
+                fputs (cell, out);
+        }
+        fputc ('\n', out);
+        if (self->details[r])
+            fputs (self->details[r], out);
+    }
+}
+
+static void
+s_table_free (table_t *self)
+{
+    for (size_t i = 0; i < self->rows * self->columns; i++)
+        free (self->cells[i]);
+    for (size_t r = 0; r < self->rows; r++)
+        free (self->details[r]);
+    free (self->cells);
+    free (self->details);
+    memset (self, 0, sizeof *self);
+}
+
+/* ---- stats and workers ---- */
+
+/* The integer at key, or 0 if it is missing or not an integer. */
+static json_int_t
+s_int (const json_t *object, const char *key)
+{
+    return json_integer_value (json_object_get (object, key));
+}
+
+static const char *
+s_text (const json_t *object, const char *key)
+{
+    const char *text = json_string_value (json_object_get (object, key));
+    return text ? text : "?";
+}
+
+int
+cli_output_stats (FILE *out, const json_t *stats)
+{
+    const json_t *types = json_object_get (stats, "types");
+    if (!json_is_object (stats) || !json_is_array (types))
+        return -1;
+    fprintf (out,
+             "tasks:    %" JSON_INTEGER_FORMAT " queued, %" JSON_INTEGER_FORMAT " running, "
+             "%" JSON_INTEGER_FORMAT " done, %" JSON_INTEGER_FORMAT " failed\n",
+             s_int (stats, "queued"), s_int (stats, "running"), s_int (stats, "done"), s_int (stats, "failed"));
+    fprintf (out,
+             "workers:  %" JSON_INTEGER_FORMAT " connected, %" JSON_INTEGER_FORMAT " slots "
+             "(%" JSON_INTEGER_FORMAT " free)\n",
+             s_int (stats, "workers"), s_int (stats, "slots"), s_int (stats, "slots_free"));
+    if (s_int (stats, "malformed") > 0)
+        fprintf (out, "dropped:  %" JSON_INTEGER_FORMAT " malformed messages\n", s_int (stats, "malformed"));
+    if (json_array_size (types) == 0) {
+        fprintf (out, "\nno tasks submitted yet\n");
+        return 0;
+    }
+    fputc ('\n', out);
+    table_t table;
+    s_table_init (&table, "lrlrrrl");
+    const char *header[] = { "TYPE", "WORKERS", "QUEUED (priority:count)", "RUNNING", "DONE", "FAILED", "" };
+    s_table_add (&table, header, NULL);
+    size_t index;
+    const json_t *type;
+    json_array_foreach (types, index, type) {
+        char workers[24], queued[256] = "", running[24], done[24], failed[24];
+        size_t at = 0;
+        const json_t *levels = json_object_get (type, "queued");
+        /* Highest priority first: the order the broker serves them in. */
+        for (size_t level = json_array_size (levels); level-- > 0;) {
+            json_int_t count = json_integer_value (json_array_get (levels, level));
+            if (count > 0 && at < sizeof queued)
+                at += (size_t) snprintf (queued + at, sizeof queued - at, "%s%zu:%" JSON_INTEGER_FORMAT,
+                                         at ? " " : "", level, count);
+        }
+        if (!queued[0])
+            snprintf (queued, sizeof queued, "-");
+        snprintf (workers, sizeof workers, "%" JSON_INTEGER_FORMAT, s_int (type, "workers"));
+        snprintf (running, sizeof running, "%" JSON_INTEGER_FORMAT, s_int (type, "running"));
+        snprintf (done, sizeof done, "%" JSON_INTEGER_FORMAT, s_int (type, "done"));
+        snprintf (failed, sizeof failed, "%" JSON_INTEGER_FORMAT, s_int (type, "failed"));
+        const char *note = json_is_true (json_object_get (type, "waiting_for_plugin"))
+                               ? "waiting for a plugin: no connected worker has it"
+                               : "";
+        const char *row[] = { s_text (type, "type"), workers, queued, running, done, failed, note };
+        s_table_add (&table, row, NULL);
+    }
+    s_table_print (&table, out);
+    s_table_free (&table);
+    return 0;
+}
+
+void
+cli_output_levels (const json_t *levels, char *buffer, size_t size)
+{
+    size_t at = 0, count = json_array_size (levels);
+    buffer[0] = 0;
+    for (size_t i = 0; i < count && at < size;) {
+        json_int_t first = json_integer_value (json_array_get (levels, i));
+        size_t k = i;
+        while (k + 1 < count && json_integer_value (json_array_get (levels, k + 1))
+                                    == json_integer_value (json_array_get (levels, k)) + 1)
+            k++;
+        json_int_t last = json_integer_value (json_array_get (levels, k));
+        const char *comma = at ? "," : "";
+        if (k == i)
+            at += (size_t) snprintf (buffer + at, size - at, "%s%" JSON_INTEGER_FORMAT, comma, first);
+        else
+            at += (size_t) snprintf (buffer + at, size - at, "%s%" JSON_INTEGER_FORMAT "-%" JSON_INTEGER_FORMAT,
+                                     comma, first, last);
+        i = k + 1;
+    }
+    if (!buffer[0])
+        snprintf (buffer, size, "-");
+}
+
+/* The detail lines for a worker's running tasks, or NULL. */
+static char *
+s_worker_tasks (const json_t *tasks)
+{
+    if (json_array_size (tasks) == 0)
+        return NULL;
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    if (!out)
+        return NULL;
+    size_t index;
+    const json_t *task;
+    json_array_foreach (tasks, index, task) {
+        char progress[400];
+        s_progress ((uint64_t) s_int (task, "progress_done"), (uint64_t) s_int (task, "progress_total"),
+                    json_string_value (json_object_get (task, "progress_text")), progress, sizeof progress);
+        fprintf (out, "    task %" JSON_INTEGER_FORMAT "  %s  priority %" JSON_INTEGER_FORMAT "  %s\n",
+                 s_int (task, "id"), s_text (task, "type"), s_int (task, "priority"),
+                 progress[0] ? progress : "started");
+    }
+    fclose (out);
+    return text;
+}
+
+int
+cli_output_workers (FILE *out, const json_t *workers)
+{
+    const json_t *list = json_object_get (workers, "workers");
+    if (!json_is_object (workers) || !json_is_array (list))
+        return -1;
+    if (json_array_size (list) == 0) {
+        fprintf (out, "no workers connected\n");
+        return 0;
+    }
+    table_t table;
+    s_table_init (&table, "llrll");
+    const char *header[] = { "NAME", "HOST", "BUSY/SLOTS", "PRIORITIES", "PLUGINS" };
+    s_table_add (&table, header, NULL);
+    size_t index;
+    const json_t *worker;
+    json_array_foreach (list, index, worker) {
+        char slots[48], levels[64], plugins[1024] = "";
+        snprintf (slots, sizeof slots, "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT, s_int (worker, "busy"),
+                  s_int (worker, "slots"));
+        cli_output_levels (json_object_get (worker, "priorities"), levels, sizeof levels);
+        size_t at = 0, i;
+        const json_t *plugin;
+        json_array_foreach (json_object_get (worker, "plugins"), i, plugin) {
+            if (at < sizeof plugins)
+                at += (size_t) snprintf (plugins + at, sizeof plugins - at, "%s%s@%s", at ? " " : "",
+                                         s_text (plugin, "name"), s_text (plugin, "version"));
+        }
+        char *tasks = s_worker_tasks (json_object_get (worker, "tasks"));
+        const char *row[] = { s_text (worker, "name"), s_text (worker, "host"), slots, levels, plugins };
+        s_table_add (&table, row, tasks);
+        free (tasks);
+    }
+    s_table_print (&table, out);
+    s_table_free (&table);
+    return 0;
+}
+
+/* ---- the progress line ---- */
+
+#define BAR_CELLS 10
+
+void
+cli_progress_init (cli_progress_t *self, FILE *out)
+{
+    self->out = out;
+    self->shown = 0;
+}
+
+/* Columns of the terminal, 80 if unknown. */
+static size_t
+s_columns (FILE *out)
+{
+    struct winsize size;
+    if (ioctl (fileno (out), TIOCGWINSZ, &size) == 0 && size.ws_col > 0)
+        return size.ws_col;
+    return 80;
+}
+
+void
+cli_progress_show (cli_progress_t *self, const ztask_task_t *task)
+{
+    char line[512], text[256];
+    /* The plugin's text may hold anything: show control characters as '?'. */
+    size_t n = 0;
+    for (const char *s = task->progress_text; s && *s && n + 1 < sizeof text; s++)
+        text[n++] = (unsigned char) *s < 0x20 || *s == 0x7F ? '?' : *s;
+    text[n] = 0;
+    if (task->progress_total > 0) {
+        unsigned percent = s_percent (task->progress_done, task->progress_total);
+        unsigned cells = percent * BAR_CELLS / 100;
+        char bar[BAR_CELLS + 1];
+        for (unsigned i = 0; i < BAR_CELLS; i++)
+            bar[i] = i < cells ? '#' : ' ';
+        bar[BAR_CELLS] = 0;
+        snprintf (line, sizeof line, "[%s] %3u%% %s (%" PRIu64 "/%" PRIu64 ")", bar, percent, text,
+                  task->progress_done, task->progress_total);
+    }
+    else if (task->progress_done > 0)
+        snprintf (line, sizeof line, "[ running  ] %s (%" PRIu64 ")", text, task->progress_done);
+    else
+        snprintf (line, sizeof line, "[ running  ] %s", text);
+    /* Fit the terminal, cutting at a character boundary. */
+    size_t limit = s_columns (self->out) - 1, width = 0, at = 0;
+    for (; line[at]; at++) {
+        if (((unsigned char) line[at] & 0xC0) != 0x80 && width++ == limit)
+            break;
+    }
+    line[at] = 0;
+    width = s_width (line);
+    fprintf (self->out, "\r%s", line);
+    if (width < self->shown)
+        fprintf (self->out, "%*s\r%s", (int) (self->shown - width), "", line);
+    fflush (self->out);
+    self->shown = width;
+}
+
+void
+cli_progress_clear (cli_progress_t *self)
+{
+    if (self->shown) {
+        fprintf (self->out, "\r%*s\r", (int) self->shown, "");
+        fflush (self->out);
+        self->shown = 0;
+    }
+}

@@ -1,0 +1,748 @@
+/*  ztask - the command line client: submit tasks, follow them, look at the
+    broker. Parses the command line and calls libztask; cli_output.c does
+    the printing. Exit codes are part of the interface (see s_usage). */
+#if HAVE_CONFIG_H
+#include <config.h>
+#endif
+#include "cli/cli_output.h"
+#include "proto/ztask_msg.h"
+#include "ztask/client.h"
+
+#include <assert.h>
+#include <errno.h>
+#include <getopt.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#ifndef PACKAGE_VERSION
+#define PACKAGE_VERSION "unknown"
+#endif
+
+/* Exit codes a script can rely on. */
+#define EXIT_OK 0
+#define EXIT_TASK_FAILED 1   /* failed or cancelled (submit --wait, result)  */
+#define EXIT_USAGE 2         /* bad command line                             */
+#define EXIT_NOT_FINISHED 3  /* result of a queued or running task           */
+#define EXIT_NOT_FOUND 4     /* no such task                                 */
+#define EXIT_NO_BROKER 5     /* broker unreachable, no answer in time        */
+#define EXIT_REFUSED 6       /* queue full, payload too large, bad request   */
+#define EXIT_INTERRUPTED 130 /* Ctrl-C (128 + SIGINT, as shells report it)   */
+
+#define PAYLOAD_MAX (256UL * 1024 * 1024) /* the most any broker accepts  */
+#define ATTEMPTS_MAX 1000
+
+static void
+s_usage (FILE *out)
+{
+    fprintf (out,
+"usage: ztask [OPTIONS] COMMAND [ARGS]\n"
+"\n"
+"Commands:\n"
+"  submit TYPE [SUBMIT OPTIONS]  queue a task for plugin TYPE; prints its id\n"
+"  status ID                     state, progress, worker and times of a task\n"
+"  result ID                     the result of a finished task, as raw bytes\n"
+"  stats                         tasks by type and priority, workers, slots\n"
+"  workers                       workers: plugins, priorities, slots, tasks\n"
+"\n"
+"Submit options:\n"
+"  -p, --priority P     low, normal (the default), high, or 0-9 (9 goes first)\n"
+"  -d, --data DATA      the payload\n"
+"  -i, --input FILE     read the payload from FILE ('-' for stdin); without -d\n"
+"                       or -i the payload is stdin, or empty on a terminal\n"
+"      --timeout DUR    run time limit per attempt: 500ms, 30s, 5m, 1h, or\n"
+"                       a number of seconds (default 0: no limit)\n"
+"      --attempts N     attempts at most, 1-%d (default: the broker's)\n"
+"      --key KEY        idempotency key: submitting a key again returns the\n"
+"                       task that has it instead of a new one\n"
+"      --wait           wait for the task and print its result (progress\n"
+"                       shows on stderr when it is a terminal)\n"
+"\n"
+"Options, before or after the command:\n"
+"  -b, --broker ENDPOINT  the broker's endpoint (default: $ZTASK_BROKER,\n"
+"                         else %s)\n"
+"  -t, --timeout MS       how long to wait for each answer of the broker\n"
+"                         (default 5000); after 'submit', --timeout is the\n"
+"                         task's limit: use -t there\n"
+"      --json             print JSON (status, result, stats, workers, and\n"
+"                         submit: its id, or the final task with --wait)\n"
+"  -h, --help             this help\n"
+"      --version          the version of ztask\n"
+"\n"
+"Exit status:\n"
+"  0    success\n"
+"  1    the task failed or was cancelled (submit --wait, result)\n"
+"  2    usage error: unknown command or option, bad value, unreadable -i file\n"
+"  3    the task has not finished yet (result)\n"
+"  4    no such task\n"
+"  5    no answer from the broker: not running, wrong endpoint, or too slow\n"
+"  6    the broker refused: queue full, payload too large, bad request\n"
+"  130  interrupted (Ctrl-C); a submitted task goes on\n"
+"\n"
+"Examples:\n"
+"  ztask submit sleep -p high -d 2000 --wait\n"
+"  printf 'some text' | ztask submit wordcount\n"
+"  ztask status 42 --json\n",
+             ATTEMPTS_MAX, ZTASK_DEFAULT_ENDPOINT);
+}
+
+typedef enum { CMD_SUBMIT, CMD_STATUS, CMD_RESULT, CMD_STATS, CMD_WORKERS } command_t;
+
+static const struct {
+    const char *name;
+    command_t command;
+    size_t args; /* positional arguments it takes */
+    const char *args_name;
+} s_commands[] = {
+    { "submit", CMD_SUBMIT, 1, "a TYPE: the plugin that runs the task" },
+    { "status", CMD_STATUS, 1, "a task ID" },
+    { "result", CMD_RESULT, 1, "a task ID" },
+    { "stats", CMD_STATS, 0, NULL },
+    { "workers", CMD_WORKERS, 0, NULL },
+};
+#define COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])
+
+/* What the command line asked for. */
+typedef struct {
+    const char *name;           /* command name                             */
+    command_t command;
+    const char *endpoint;       /* -b; NULL: $ZTASK_BROKER or the default   */
+    int request_timeout_ms;     /* -t; 0: the library's default             */
+    bool json;                  /* --json                                   */
+    const char *args[1];        /* positional arguments                     */
+    size_t arg_count;
+    size_t args_max;            /* how many the command takes               */
+    uint64_t id;                /* status, result: the task                 */
+    ztask_submit_opts_t opts;   /* submit: priority, timeout, attempts, key */
+    const char *data;           /* submit -d                                */
+    const char *input;          /* submit -i                                */
+    bool wait;                  /* submit --wait                            */
+} cli_t;
+
+/* ---- messages ---- */
+
+static int
+s_usage_error (const char *format, ...) __attribute__ ((format (printf, 1, 2)));
+
+/* Prints "ztask: ..." and a pointer to --help; returns EXIT_USAGE. */
+static int
+s_usage_error (const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    fputs ("ztask: ", stderr);
+    vfprintf (stderr, format, args);
+    va_end (args);
+    fputs ("\n(see 'ztask --help')\n", stderr);
+    return EXIT_USAGE;
+}
+
+/* ---- values ---- */
+
+/* Parses a whole decimal number without sign into *value; 0 or -1. */
+static int
+s_parse_uint (const char *text, uint64_t max, uint64_t *value)
+{
+    if (!text || !*text)
+        return -1;
+    uint64_t number = 0;
+    for (const char *s = text; *s; s++) {
+        if (*s < '0' || *s > '9')
+            return -1;
+        unsigned digit = (unsigned) (*s - '0');
+        if (number > (max - digit) / 10)
+            return -1;
+        number = number * 10 + digit;
+    }
+    *value = number;
+    return 0;
+}
+
+/* Parses a duration "500ms", "30s", "5m", "1h", or a bare number in
+   unit_ms, into milliseconds at most max_ms. Returns 0 or -1. */
+static int
+s_parse_duration (const char *text, uint64_t unit_ms, uint64_t max_ms, uint64_t *ms)
+{
+    static const struct {
+        const char *suffix;
+        uint64_t ms;
+    } units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 } };
+    size_t digits = strspn (text, "0123456789");
+    if (digits == 0 || digits > 19)
+        return -1;
+    const char *suffix = text + digits;
+    if (*suffix) {
+        size_t i;
+        for (i = 0; i < sizeof units / sizeof units[0]; i++)
+            if (strcmp (suffix, units[i].suffix) == 0)
+                break;
+        if (i == sizeof units / sizeof units[0])
+            return -1;
+        unit_ms = units[i].ms;
+    }
+    char number[20];
+    memcpy (number, text, digits);
+    number[digits] = 0;
+    uint64_t count;
+    if (s_parse_uint (number, max_ms / unit_ms, &count) != 0)
+        return -1;
+    *ms = count * unit_ms;
+    return 0;
+}
+
+/* A task id: a positive decimal number. */
+static int
+s_parse_id (const char *text, uint64_t *id)
+{
+    if (s_parse_uint (text, UINT64_MAX, id) != 0 || *id == 0)
+        return s_usage_error ("invalid task id '%s': ids are positive numbers, as 'ztask submit' prints them",
+                              text);
+    return 0;
+}
+
+/* ---- the command line ---- */
+
+enum {
+    OPT_JSON = 256,
+    OPT_VERSION,
+    OPT_TIMEOUT, /* global --timeout, or submit's task timeout */
+    OPT_ATTEMPTS,
+    OPT_KEY,
+    OPT_WAIT,
+};
+
+static const struct option s_options[] = {
+    { "broker", required_argument, NULL, 'b' },
+    { "timeout", required_argument, NULL, OPT_TIMEOUT },
+    { "json", no_argument, NULL, OPT_JSON },
+    { "help", no_argument, NULL, 'h' },
+    { "version", no_argument, NULL, OPT_VERSION },
+    { "priority", required_argument, NULL, 'p' },
+    { "data", required_argument, NULL, 'd' },
+    { "input", required_argument, NULL, 'i' },
+    { "attempts", required_argument, NULL, OPT_ATTEMPTS },
+    { "key", required_argument, NULL, OPT_KEY },
+    { "wait", no_argument, NULL, OPT_WAIT },
+    { NULL, 0, NULL, 0 },
+};
+
+/* The option getopt_long refused (unknown, or missing its value), as the
+   user wrote it. */
+static void
+s_option_name (char **argv, char *buffer, size_t size)
+{
+    const char *arg = argv[optind - 1];
+    if (strncmp (arg, "--", 2) == 0 || optopt <= 0 || optopt >= 256)
+        snprintf (buffer, size, "%.*s", (int) strcspn (arg, "="), arg);
+    else
+        snprintf (buffer, size, "-%c", optopt);
+}
+
+/* "-p/--priority" or "--attempts" for an option getopt_long returned. */
+static void
+s_option_label (int opt, char *buffer, size_t size)
+{
+    for (const struct option *o = s_options; o->name; o++)
+        if (o->val == opt) {
+            if (opt < 256)
+                snprintf (buffer, size, "-%c/--%s", opt, o->name);
+            else
+                snprintf (buffer, size, "--%s", o->name);
+            return;
+        }
+    snprintf (buffer, size, "-%c", opt);
+}
+
+/* Request timeout (-t): milliseconds, or a duration with a unit. */
+static int
+s_set_request_timeout (cli_t *cli, const char *text)
+{
+    uint64_t ms;
+    if (s_parse_duration (text, 1, INT_MAX, &ms) != 0 || ms == 0)
+        return s_usage_error ("invalid timeout '%s': give milliseconds (e.g. -t 2000) or a duration (2s)",
+                              text);
+    cli->request_timeout_ms = (int) ms;
+    return 0;
+}
+
+/* Handles one option; which is the getopt code. Returns 0, -1 to stop
+   with success (help, version), or an exit code. */
+static int
+s_option (cli_t *cli, int which, const char *value, bool after_submit)
+{
+    uint64_t number;
+    switch (which) {
+    case 'b':
+        if (!*value)
+            return s_usage_error ("-b needs an endpoint, e.g. -b tcp://127.0.0.1:5570");
+        cli->endpoint = value;
+        return 0;
+    case 't':
+        return s_set_request_timeout (cli, value);
+    case OPT_TIMEOUT:
+        if (!after_submit)
+            return s_set_request_timeout (cli, value);
+        if (s_parse_duration (value, 1000, UINT32_MAX, &number) != 0)
+            return s_usage_error ("invalid --timeout '%s': use e.g. 500ms, 30s, 5m, 1h or a number of "
+                                  "seconds (at most 49 days)",
+                                  value);
+        cli->opts.timeout_ms = (uint32_t) number;
+        return 0;
+    case OPT_JSON:
+        cli->json = true;
+        return 0;
+    case 'h':
+        s_usage (stdout);
+        return -1;
+    case OPT_VERSION:
+        printf ("ztask %s\n", PACKAGE_VERSION);
+        return -1;
+    default:
+        break;
+    }
+    /* The rest belong to submit. */
+    if (!after_submit)
+        return -2;
+    switch (which) {
+    case 'p':
+        cli->opts.priority = ztask_priority_parse (value);
+        if (cli->opts.priority < 0)
+            return s_usage_error ("unknown priority '%s' (use low, normal, high or 0-9)", value);
+        return 0;
+    case 'd':
+        cli->data = value;
+        return 0;
+    case 'i':
+        cli->input = value;
+        return 0;
+    case OPT_ATTEMPTS:
+        if (s_parse_uint (value, ATTEMPTS_MAX, &number) != 0 || number < 1)
+            return s_usage_error ("invalid --attempts '%s': give a number from 1 to %d", value, ATTEMPTS_MAX);
+        cli->opts.max_attempts = (uint32_t) number;
+        return 0;
+    case OPT_KEY:
+        if (!*value)
+            return s_usage_error ("--key needs a value");
+        if (strlen (value) > ZTASK_STRING_MAX)
+            return s_usage_error ("--key is %zu bytes long; at most %d are allowed", strlen (value),
+                                  ZTASK_STRING_MAX);
+        cli->opts.key = value;
+        return 0;
+    case OPT_WAIT:
+        cli->wait = true;
+        return 0;
+    default:
+        return -2;
+    }
+}
+
+/* Runs getopt_long over argv. In the global part (before the command),
+   it stops at the first non-option; in the command's part it collects
+   positional arguments wherever they are. Returns 0, -1 (help or version
+   printed: exit 0), or an exit code. */
+static int
+s_parse (cli_t *cli, int argc, char **argv, bool global)
+{
+    /* '+': stop at the command; '-': positional arguments come back as
+       code 1, in order, even with POSIXLY_CORRECT; ':': report a missing
+       value as ':'. */
+    const char *shorts = global ? "+:b:t:hp:d:i:" : "-:b:t:hp:d:i:";
+    bool submit = !global && cli->command == CMD_SUBMIT;
+    char name[64];
+    int opt;
+    opterr = 0;
+    optind = 0; /* glibc: start afresh */
+    while ((opt = getopt_long (argc, argv, shorts, s_options, NULL)) != -1) {
+        if (opt == 1) {
+            if (cli->arg_count >= cli->args_max)
+                return s_usage_error ("unexpected argument '%s' for '%s'", optarg, cli->name);
+            cli->args[cli->arg_count++] = optarg;
+            continue;
+        }
+        if (opt == '?') {
+            s_option_name (argv, name, sizeof name);
+            if (global)
+                return s_usage_error ("unknown option '%s'", name);
+            return s_usage_error ("unknown option '%s' for '%s'", name, cli->name);
+        }
+        if (opt == ':') {
+            s_option_name (argv, name, sizeof name);
+            return s_usage_error ("option '%s' needs a value", name);
+        }
+        int rc = s_option (cli, opt, optarg, submit);
+        if (rc == -2) {
+            s_option_label (opt, name, sizeof name);
+            if (global)
+                return s_usage_error ("option %s belongs after 'submit': ztask submit TYPE [OPTIONS]", name);
+            return s_usage_error ("option %s is for 'submit', not '%s'", name, cli->name);
+        }
+        if (rc != 0)
+            return rc;
+    }
+    if (!global)
+        /* After "--", everything is positional. */
+        for (; optind < argc; optind++) {
+            if (cli->arg_count >= cli->args_max)
+                return s_usage_error ("unexpected argument '%s' for '%s'", argv[optind], cli->name);
+            cli->args[cli->arg_count++] = argv[optind];
+        }
+    return 0;
+}
+
+/* Parses the whole command line into cli. Returns 0, -1 (help or
+   version printed), or an exit code. */
+static int
+s_command_line (cli_t *cli, int argc, char **argv)
+{
+    memset (cli, 0, sizeof *cli);
+    cli->opts = (ztask_submit_opts_t) ZTASK_SUBMIT_OPTS_INIT;
+    int rc = s_parse (cli, argc, argv, true);
+    if (rc != 0)
+        return rc;
+    if (optind >= argc) {
+        fprintf (stderr, "ztask: no command given\n\n");
+        s_usage (stderr);
+        return EXIT_USAGE;
+    }
+    cli->name = argv[optind];
+    if (strcmp (cli->name, "help") == 0) {
+        s_usage (stdout);
+        return -1;
+    }
+    size_t i;
+    for (i = 0; i < COMMAND_COUNT; i++)
+        if (strcmp (cli->name, s_commands[i].name) == 0)
+            break;
+    if (i == COMMAND_COUNT)
+        return s_usage_error ("unknown command '%s' (commands: submit, status, result, stats, workers)",
+                              cli->name);
+    cli->command = s_commands[i].command;
+    cli->args_max = s_commands[i].args;
+    assert (cli->args_max <= sizeof cli->args / sizeof cli->args[0]);
+    /* The command's own part: argv[optind] is the command, as argv[0]. */
+    rc = s_parse (cli, argc - optind, argv + optind, false);
+    if (rc != 0)
+        return rc;
+    if (cli->arg_count < s_commands[i].args)
+        return s_usage_error ("'%s' needs %s", cli->name, s_commands[i].args_name);
+    if (cli->data && cli->input)
+        return s_usage_error ("-d and -i both give the payload: use one");
+    if ((cli->command == CMD_STATUS || cli->command == CMD_RESULT) && s_parse_id (cli->args[0], &cli->id) != 0)
+        return EXIT_USAGE;
+    return 0;
+}
+
+/* ---- talking to the broker ---- */
+
+/* The endpoint we use, and where it came from (for hints). */
+static const char *
+s_endpoint (cli_t *cli, const char **source)
+{
+    if (cli->endpoint) {
+        *source = "-b";
+        return cli->endpoint;
+    }
+    const char *env = getenv ("ZTASK_BROKER");
+    if (env && *env) {
+        *source = "$ZTASK_BROKER";
+        return env;
+    }
+    *source = NULL;
+    return ZTASK_DEFAULT_ENDPOINT;
+}
+
+/* True if error starts with ztask_msg_error_name (status) and ':' (or is it). */
+static bool
+s_is_status (const char *error, int status)
+{
+    const char *name = ztask_msg_error_name (status);
+    size_t len = strlen (name);
+    return strncmp (error, name, len) == 0 && (error[len] == ':' || error[len] == 0);
+}
+
+/* Reports a failed libztask call and returns the exit code for it. The
+   library's error text names the kind of failure in its first words:
+   "invalid ..." (our input), "<ERROR status name>: ..." (the broker's
+   answer), "interrupted", anything else is the connection. */
+static int
+s_failed (cli_t *cli, ztask_client_t *client)
+{
+    const char *error = ztask_client_error (client);
+    const char *source;
+    const char *endpoint = s_endpoint (cli, &source);
+    fprintf (stderr, "ztask: %s\n", error);
+    if (strcmp (error, "interrupted") == 0)
+        return EXIT_INTERRUPTED;
+    if (strncmp (error, "invalid ", 8) == 0)
+        return EXIT_USAGE;
+    if (s_is_status (error, ZTASK_ERR_NOT_FOUND))
+        return EXIT_NOT_FOUND;
+    if (s_is_status (error, ZTASK_ERR_QUEUE_FULL) || s_is_status (error, ZTASK_ERR_TOO_LARGE)
+        || s_is_status (error, ZTASK_ERR_BAD_REQUEST) || s_is_status (error, ZTASK_ERR_INTERNAL)
+        || s_is_status (error, ZTASK_ERR_VERSION) || s_is_status (error, ZTASK_ERR_NOT_REGISTERED))
+        return EXIT_REFUSED;
+    if (strncmp (error, "no answer from the broker", 25) == 0) {
+        if (source)
+            fprintf (stderr, "ztask: (the endpoint %s comes from %s)\n", endpoint, source);
+        else
+            fprintf (stderr, "ztask: (%s is the default: name the broker with -b ENDPOINT or "
+                             "ZTASK_BROKER)\n", endpoint);
+    }
+    return EXIT_NO_BROKER;
+}
+
+static ztask_client_t *
+s_client (cli_t *cli)
+{
+    const char *source;
+    const char *endpoint = s_endpoint (cli, &source);
+    ztask_client_t *client = ztask_client_new (endpoint);
+    if (!client) {
+        fprintf (stderr, "ztask: invalid broker endpoint '%s'%s%s (expected e.g. %s)\n", endpoint,
+                 source ? " from " : "", source ? source : "", ZTASK_DEFAULT_ENDPOINT);
+        return NULL;
+    }
+    if (cli->request_timeout_ms > 0)
+        ztask_client_set_timeout (client, cli->request_timeout_ms);
+    return client;
+}
+
+/* ---- commands ---- */
+
+/* Reads all of file into *data (malloc'd) and *size. Returns 0 or -1
+   with errno set (EFBIG when over PAYLOAD_MAX). */
+static int
+s_read_all (FILE *file, char **data, size_t *size)
+{
+    size_t used = 0, capacity = 65536;
+    char *buffer = (char *) malloc (capacity);
+    if (!buffer)
+        return -1;
+    while (true) {
+        if (used == capacity) {
+            if (capacity > PAYLOAD_MAX) {
+                free (buffer);
+                errno = EFBIG;
+                return -1;
+            }
+            capacity *= 2;
+            char *bigger = (char *) realloc (buffer, capacity);
+            if (!bigger) {
+                free (buffer);
+                return -1;
+            }
+            buffer = bigger;
+        }
+        size_t n = fread (buffer + used, 1, capacity - used, file);
+        used += n;
+        if (n == 0) {
+            if (ferror (file)) {
+                int error = errno;
+                free (buffer);
+                errno = error ? error : EIO;
+                return -1;
+            }
+            break;
+        }
+    }
+    if (used > PAYLOAD_MAX) {
+        free (buffer);
+        errno = EFBIG;
+        return -1;
+    }
+    *data = buffer;
+    *size = used;
+    return 0;
+}
+
+/* The payload for submit: -d, -i FILE, or stdin when it is not a terminal.
+   Returns 0, or an exit code. */
+static int
+s_payload (cli_t *cli, char **data, size_t *size)
+{
+    *data = NULL;
+    *size = 0;
+    if (cli->data) {
+        *data = strdup (cli->data);
+        *size = strlen (cli->data);
+        return *data ? 0 : EXIT_USAGE;
+    }
+    bool from_stdin = cli->input ? strcmp (cli->input, "-") == 0 : !isatty (STDIN_FILENO);
+    if (!cli->input && !from_stdin)
+        return 0; /* a terminal: no payload rather than waiting for one */
+    FILE *file = from_stdin ? stdin : fopen (cli->input, "rb");
+    const char *what = from_stdin ? "stdin" : cli->input;
+    if (!file || s_read_all (file, data, size) != 0) {
+        if (errno == EFBIG)
+            fprintf (stderr, "ztask: the payload in %s is over %lu MiB, more than any broker takes\n", what,
+                     PAYLOAD_MAX >> 20);
+        else
+            fprintf (stderr, "ztask: cannot read the payload from %s: %s\n", what, strerror (errno));
+        if (file && file != stdin)
+            fclose (file);
+        return EXIT_USAGE;
+    }
+    if (file != stdin)
+        fclose (file);
+    return 0;
+}
+
+/* Shows a finished (or not) task the way submit --wait and result do,
+   and returns the exit code its state means. */
+static int
+s_show_outcome (cli_t *cli, const ztask_task_t *task)
+{
+    int code = EXIT_OK;
+    if (task->state == ZTASK_STATE_FAILED || task->state == ZTASK_STATE_CANCELLED) {
+        code = EXIT_TASK_FAILED;
+        const char *what = task->state == ZTASK_STATE_FAILED ? "failed" : "was cancelled";
+        if (task->error[0])
+            fprintf (stderr, "ztask: task %" PRIu64 " %s: %s\n", task->id, what, task->error);
+        else
+            fprintf (stderr, "ztask: task %" PRIu64 " %s\n", task->id, what);
+    }
+    else if (task->state != ZTASK_STATE_DONE) {
+        code = EXIT_NOT_FINISHED;
+        fprintf (stderr,
+                 "ztask: task %" PRIu64 " is still %s: try again when it has finished "
+                 "('ztask status %" PRIu64 "' shows how far it is)\n",
+                 task->id, task->state == ZTASK_STATE_QUEUED ? "queued" : "running", task->id);
+    }
+    if (cli->json) {
+        json_t *json = cli_output_task_json (task, task->state == ZTASK_STATE_DONE);
+        cli_output_json (stdout, json);
+        json_decref (json);
+    }
+    else if (code == EXIT_OK && cli_output_result (stdout, task) != 0) {
+        fprintf (stderr, "ztask: cannot write the result: %s\n", strerror (errno));
+        code = EXIT_TASK_FAILED;
+    }
+    return code;
+}
+
+static void
+s_on_progress (const ztask_task_t *task, void *arg)
+{
+    cli_progress_show ((cli_progress_t *) arg, task);
+}
+
+static int
+s_submit (cli_t *cli, ztask_client_t *client, const char *payload, size_t size)
+{
+    uint64_t id;
+    int rc = ztask_client_submit (client, cli->args[0], payload, size, &cli->opts, &id);
+    if (rc != 0)
+        return s_failed (cli, client);
+    if (!cli->wait) {
+        if (cli->json) {
+            json_t *json = json_pack ("{s:I}", "id", (json_int_t) id);
+            cli_output_json (stdout, json);
+            json_decref (json);
+        }
+        else
+            printf ("%" PRIu64 "\n", id);
+        return EXIT_OK;
+    }
+    cli_progress_t progress;
+    cli_progress_init (&progress, stderr);
+    bool terminal = isatty (STDERR_FILENO);
+    ztask_task_t *task;
+    rc = ztask_client_wait_progress (client, id, -1, terminal ? s_on_progress : NULL, &progress, &task);
+    cli_progress_clear (&progress);
+    if (rc != 0) {
+        int code = s_failed (cli, client);
+        if (code == EXIT_INTERRUPTED)
+            fprintf (stderr, "ztask: task %" PRIu64 " goes on: see 'ztask status %" PRIu64 "'\n", id, id);
+        return code;
+    }
+    rc = s_show_outcome (cli, task);
+    ztask_task_destroy (&task);
+    return rc;
+}
+
+static int
+s_status (cli_t *cli, ztask_client_t *client, bool result)
+{
+    ztask_task_t *task;
+    int rc = result ? ztask_client_result (client, cli->id, &task) : ztask_client_status (client, cli->id, &task);
+    if (rc != 0)
+        return s_failed (cli, client);
+    if (result)
+        rc = s_show_outcome (cli, task);
+    else if (cli->json) {
+        json_t *json = cli_output_task_json (task, false);
+        cli_output_json (stdout, json);
+        json_decref (json);
+    }
+    else
+        cli_output_task (stdout, task);
+    ztask_task_destroy (&task);
+    return rc;
+}
+
+static int
+s_broker_info (cli_t *cli, ztask_client_t *client)
+{
+    char *text;
+    bool stats = cli->command == CMD_STATS;
+    if ((stats ? ztask_client_stats (client, &text) : ztask_client_workers (client, &text)) != 0)
+        return s_failed (cli, client);
+    json_error_t error;
+    json_t *json = json_loads (text, 0, &error);
+    free (text);
+    if (!json) {
+        fprintf (stderr, "ztask: the broker sent invalid JSON: %s (line %d)\n", error.text, error.line);
+        return EXIT_NO_BROKER;
+    }
+    int rc = 0;
+    if (cli->json)
+        cli_output_json (stdout, json);
+    else
+        rc = stats ? cli_output_stats (stdout, json) : cli_output_workers (stdout, json);
+    json_decref (json);
+    if (rc != 0) {
+        fprintf (stderr, "ztask: the broker's %s are not in the expected form (try --json)\n",
+                 stats ? "statistics" : "worker list");
+        return EXIT_NO_BROKER;
+    }
+    return EXIT_OK;
+}
+
+int
+main (int argc, char **argv)
+{
+    cli_t cli;
+    int rc = s_command_line (&cli, argc, argv);
+    if (rc != 0)
+        return rc < 0 ? EXIT_OK : rc;
+    /* The payload first: the client's first socket installs czmq's SIGINT
+       handler, after which Ctrl-C would only interrupt a read on stdin. */
+    char *payload = NULL;
+    size_t size = 0;
+    if (cli.command == CMD_SUBMIT && (rc = s_payload (&cli, &payload, &size)) != 0)
+        return rc;
+    ztask_client_t *client = s_client (&cli);
+    if (!client) {
+        free (payload);
+        return EXIT_USAGE;
+    }
+    switch (cli.command) {
+    case CMD_SUBMIT: rc = s_submit (&cli, client, payload, size); break;
+    case CMD_STATUS: rc = s_status (&cli, client, false); break;
+    case CMD_RESULT: rc = s_status (&cli, client, true); break;
+    case CMD_STATS:
+    case CMD_WORKERS: rc = s_broker_info (&cli, client); break;
+    }
+    ztask_client_destroy (&client);
+    free (payload);
+    if (fflush (stdout) != 0 || ferror (stdout)) {
+        fprintf (stderr, "ztask: cannot write the output: %s\n", strerror (errno));
+        if (rc == EXIT_OK)
+            rc = EXIT_TASK_FAILED;
+    }
+    return rc;
+}

@@ -1,0 +1,547 @@
+/*  ztask_client - libztask's client API (include/ztask/client.h).
+
+    One DEALER socket to the broker. Each request carries a new corr number
+    and the client reads until the answer with that number arrives: answers
+    to earlier requests that gave up (stale) are dropped. A request waits at
+    most timeout_ms; a WAIT may take as long as the task runs, so while the
+    broker is silent the client sends the same WAIT again every few seconds:
+    a broker that restarted meanwhile (and forgot the waiter) then answers
+    too, and a broker that still knows the waiter ignores the duplicate.
+
+    Signals. The first czmq socket in a process runs zsys_init (), which
+    (unless the application called zsys_handler_set (NULL) first or set
+    ZSYS_SIGHANDLER=false) installs czmq's SIGINT/SIGTERM handler; that
+    handler only sets zsys_interrupted. We leave this alone on purpose:
+    calling zsys_handler_set (NULL) here would switch off the handling that
+    czmq applications, and the ztask command (whose Ctrl-C must end a
+    --wait cleanly), rely on, and a library cannot tell which kind of
+    program it is in. What the library guarantees instead: it never
+    installs a signal handler itself; every request and wait returns -1
+    with "interrupted" as soon as zsys_interrupted is set; and a signal
+    that interrupts a poll without setting zsys_interrupted (a handler of
+    the application's own) is not an error, the call carries on. An
+    application that wants its own SIGINT behaviour calls zsys_handler_set
+    (NULL) or sets ZSYS_SIGHANDLER=false before its first ztask_client_new,
+    or installs its handler after it.
+*/
+#include "ztask/client.h"
+#include "proto/ztask_msg.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_TIMEOUT_MS 5000 /* a request's default time limit           */
+#define LINGER_MS 100           /* destroy never waits longer than this     */
+#define WAIT_RESEND_MS 3000     /* silence after which a WAIT is sent again */
+#define POLL_MAX_MS 1000        /* longest single poll, see s_receive        */
+#define ERROR_MAX 512
+
+struct ztask_client {
+    zsock_t *dealer;        /* DEALER socket connected to the broker         */
+    char *endpoint;         /* where it connects                             */
+    int timeout_ms;         /* a request's time limit; < 0: none             */
+    uint32_t corr;          /* number of the latest request                  */
+    ztask_msg_t *request;   /* the latest request, kept to send it again     */
+    ztask_msg_t *reply;     /* the message last received                     */
+    char error[ERROR_MAX];  /* text of the last failure; "" before any       */
+};
+
+/* Records why a call failed; returns -1 for the caller to return. */
+static int
+s_fail (ztask_client_t *self, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    vsnprintf (self->error, sizeof self->error, format, args);
+    va_end (args);
+    return -1;
+}
+
+/* True if text is well-formed UTF-8: no overlong forms, no surrogates,
+   nothing past U+10FFFF. (The codec checks received strings; this checks
+   ours before they go out, so a bad one is an error here rather than a
+   message the broker drops as malformed.) */
+static bool
+s_utf8_valid (const char *text)
+{
+    const unsigned char *s = (const unsigned char *) text;
+    while (*s) {
+        unsigned char c = *s;
+        size_t extra;
+        uint32_t cp, min;
+        if (c < 0x80) {
+            s++;
+            continue;
+        }
+        if ((c & 0xE0) == 0xC0) {
+            extra = 1;
+            cp = c & 0x1F;
+            min = 0x80;
+        }
+        else if ((c & 0xF0) == 0xE0) {
+            extra = 2;
+            cp = c & 0x0F;
+            min = 0x800;
+        }
+        else if ((c & 0xF8) == 0xF0) {
+            extra = 3;
+            cp = c & 0x07;
+            min = 0x10000;
+        }
+        else
+            return false;
+        for (size_t k = 1; k <= extra; k++) {
+            if ((s[k] & 0xC0) != 0x80) /* also stops at the NUL */
+                return false;
+            cp = (cp << 6) | (s[k] & 0x3F);
+        }
+        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+            return false;
+        s += extra + 1;
+    }
+    return true;
+}
+
+/* Checks a string field we are about to send; what names it in the error. */
+static int
+s_check_string (ztask_client_t *self, const char *text, const char *what)
+{
+    if (strlen (text) > ZTASK_STRING_MAX)
+        return s_fail (self, "invalid %s: longer than %d bytes", what, ZTASK_STRING_MAX);
+    if (!s_utf8_valid (text))
+        return s_fail (self, "invalid %s: not valid UTF-8", what);
+    return 0;
+}
+
+ztask_client_t *
+ztask_client_new (const char *endpoint)
+{
+    if (!endpoint) {
+        endpoint = getenv ("ZTASK_BROKER");
+        if (!endpoint || !*endpoint)
+            endpoint = ZTASK_DEFAULT_ENDPOINT;
+    }
+    ztask_client_t *self = (ztask_client_t *) zmalloc (sizeof (ztask_client_t));
+    if (!self)
+        return NULL;
+    self->timeout_ms = DEFAULT_TIMEOUT_MS;
+    self->endpoint = strdup (endpoint);
+    self->request = ztask_msg_new ();
+    self->reply = ztask_msg_new ();
+    self->dealer = zsock_new (ZMQ_DEALER);
+    if (!self->endpoint || !self->dealer) {
+        ztask_client_destroy (&self);
+        return NULL;
+    }
+    zsock_set_linger (self->dealer, LINGER_MS);
+    zsock_set_sndtimeo (self->dealer, 0);
+    if (strchr (endpoint, '['))
+        zsock_set_ipv6 (self->dealer, 1); /* tcp://[::1]:5570 */
+    if (zsock_connect (self->dealer, "%s", endpoint) != 0)
+        ztask_client_destroy (&self);
+    return self;
+}
+
+void
+ztask_client_destroy (ztask_client_t **self_p)
+{
+    assert (self_p);
+    ztask_client_t *self = *self_p;
+    if (self) {
+        zsock_destroy (&self->dealer);
+        ztask_msg_destroy (&self->request);
+        ztask_msg_destroy (&self->reply);
+        free (self->endpoint);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+void
+ztask_client_set_timeout (ztask_client_t *self, int timeout_ms)
+{
+    assert (self);
+    self->timeout_ms = timeout_ms;
+}
+
+const char *
+ztask_client_error (ztask_client_t *self)
+{
+    if (!self)
+        return "no client: ztask_client_new failed (invalid endpoint or out of memory)";
+    return self->error;
+}
+
+/* ---- requests ---- */
+
+/* Sends self->request as it is (corr included). Sending only queues the
+   message while the connection is made in the background; the queue is
+   full (EAGAIN: the socket never blocks) only when the broker has been
+   away for a long time. Returns 0, -1, or -2 when the queue is full. */
+static int
+s_send (ztask_client_t *self)
+{
+    zmsg_t *msg = ztask_msg_encode (self->request);
+    if (!msg)
+        return s_fail (self, "invalid request: a field is too long");
+    if (zmsg_send (&msg, self->dealer) != 0) {
+        int error = zmq_errno ();
+        zmsg_destroy (&msg);
+        if (zsys_interrupted)
+            return s_fail (self, "interrupted");
+        if (error == EAGAIN) {
+            s_fail (self, "the broker at %s takes no messages: is ztaskd running?", self->endpoint);
+            return -2;
+        }
+        return s_fail (self, "cannot send to the broker at %s: %s", self->endpoint,
+                       zmq_strerror (error));
+    }
+    return 0;
+}
+
+/* Starts a request: self->request gets a new corr and goes out. */
+static int
+s_start (ztask_client_t *self)
+{
+    self->corr++;
+    if (self->corr == 0)
+        self->corr = 1; /* 0 is what the broker puts on messages to workers */
+    self->request->corr = self->corr;
+    int rc = s_send (self);
+    zframe_destroy (&self->request->body); /* a payload can be large */
+    return rc == 0 ? 0 : -1;
+}
+
+/* Receives until a message answering the current request arrives or the
+   deadline (monotonic ms; < 0: none) passes. Returns 1 with the message in
+   self->reply, 0 at the deadline, or -1 with the error set (an ERROR
+   answer, a malformed message, an interrupt). */
+static int
+s_receive (ztask_client_t *self, int64_t deadline)
+{
+    zmq_pollitem_t item = { zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0 };
+    while (true) {
+        if (zsys_interrupted)
+            return s_fail (self, "interrupted");
+        /* At most a second per poll: a signal that lands between the check
+           above and the poll is then noticed soon all the same. */
+        long wait = POLL_MAX_MS;
+        if (deadline >= 0) {
+            int64_t now = zclock_mono ();
+            if (now >= deadline)
+                return 0;
+            if (deadline - now < wait)
+                wait = (long) (deadline - now);
+        }
+        int rc = zmq_poll (&item, 1, wait);
+        if (rc < 0) {
+            if (zmq_errno () == EINTR)
+                continue; /* the loop checks zsys_interrupted */
+            return s_fail (self, "cannot poll the broker connection: %s", zmq_strerror (zmq_errno ()));
+        }
+        if (rc == 0)
+            continue; /* the loop checks the deadline */
+        zmsg_t *msg = zmsg_recv (self->dealer);
+        if (!msg)
+            continue;
+        rc = ztask_msg_decode (self->reply, &msg, false);
+        if (rc == -3)
+            return s_fail (self, "the broker at %s speaks another protocol version than this client (%d)",
+                           self->endpoint, ZTASK_PROTO_VERSION);
+        if (rc != 0)
+            return s_fail (self, "malformed answer from the broker at %s", self->endpoint);
+        if (self->reply->corr != self->corr)
+            continue; /* the answer to an earlier request that gave up */
+        if (self->reply->command == ZTASK_MSG_ERROR) {
+            const char *name = ztask_msg_error_name (self->reply->error_status);
+            if (self->reply->text[0])
+                return s_fail (self, "%s: %s", name, self->reply->text);
+            return s_fail (self, "%s", name);
+        }
+        return 1;
+    }
+}
+
+static int
+s_no_answer (ztask_client_t *self, int timeout_ms)
+{
+    return s_fail (self, "no answer from the broker at %s within %d ms: is ztaskd running?",
+                   self->endpoint, timeout_ms);
+}
+
+/* Sends self->request and receives its answer, which must be expect.
+   Returns 0 with the answer in self->reply, or -1. */
+static int
+s_request (ztask_client_t *self, int expect)
+{
+    if (s_start (self) != 0)
+        return -1;
+    int64_t deadline = self->timeout_ms >= 0 ? zclock_mono () + self->timeout_ms : -1;
+    int rc = s_receive (self, deadline);
+    if (rc == 0)
+        return s_no_answer (self, self->timeout_ms);
+    if (rc < 0)
+        return -1;
+    if (self->reply->command != expect)
+        return s_fail (self, "unexpected %s answer from the broker at %s (expected %s)",
+                       ztask_msg_command_name (self->reply->command), self->endpoint,
+                       ztask_msg_command_name (expect));
+    return 0;
+}
+
+/* ---- tasks ---- */
+
+static char *
+s_strdup (const char *text)
+{
+    return strdup (text ? text : "");
+}
+
+void
+ztask_task_destroy (ztask_task_t **task_p)
+{
+    assert (task_p);
+    ztask_task_t *task = *task_p;
+    if (task) {
+        free (task->type);
+        free (task->progress_text);
+        free (task->worker);
+        free (task->error);
+        free (task->result);
+        free (task);
+        *task_p = NULL;
+    }
+}
+
+/* A new task from a TASK_INFO message, or NULL when out of memory. */
+static ztask_task_t *
+s_task_new (ztask_msg_t *msg)
+{
+    ztask_task_t *task = (ztask_task_t *) calloc (1, sizeof (ztask_task_t));
+    if (!task)
+        return NULL;
+    task->id = msg->task_id;
+    task->priority = msg->priority;
+    task->state = (ztask_state_t) msg->state;
+    task->attempts = msg->attempt;
+    task->max_attempts = msg->max_attempts;
+    task->progress_done = msg->progress_done;
+    task->progress_total = msg->progress_total;
+    task->created_ms = msg->created_ms;
+    task->started_ms = msg->started_ms;
+    task->finished_ms = msg->finished_ms;
+    task->type = s_strdup (msg->type);
+    task->progress_text = s_strdup (msg->text);
+    task->worker = s_strdup (msg->worker);
+    task->error = s_strdup (msg->error);
+    task->result_size = msg->body ? zframe_size (msg->body) : 0;
+    task->result = malloc (task->result_size + 1);
+    if (!task->type || !task->progress_text || !task->worker || !task->error || !task->result) {
+        ztask_task_destroy (&task);
+        return NULL;
+    }
+    if (task->result_size)
+        memcpy (task->result, zframe_data (msg->body), task->result_size);
+    ((char *) task->result)[task->result_size] = 0;
+    return task;
+}
+
+/* Checks that a TASK_INFO is about task id and hands it out as *task_p. */
+static int
+s_task_info (ztask_client_t *self, uint64_t id, ztask_task_t **task_p)
+{
+    if (self->reply->task_id != id)
+        return s_fail (self, "the broker at %s answered about task %" PRIu64 " instead of task %" PRIu64,
+                       self->endpoint, self->reply->task_id, id);
+    if (!task_p)
+        return 0;
+    *task_p = s_task_new (self->reply);
+    return *task_p ? 0 : s_fail (self, "out of memory");
+}
+
+int
+ztask_client_submit (ztask_client_t *self, const char *type, const void *payload, size_t size,
+                     const ztask_submit_opts_t *opts, uint64_t *id)
+{
+    assert (self);
+    ztask_submit_opts_t defaults = ZTASK_SUBMIT_OPTS_INIT;
+    if (!opts)
+        opts = &defaults;
+    if (!type || !*type)
+        return s_fail (self, "invalid task type: it is empty (name the plugin that runs the task)");
+    if (s_check_string (self, type, "task type") != 0)
+        return -1;
+    if (opts->priority < ZTASK_PRIORITY_MIN || opts->priority > ZTASK_PRIORITY_MAX)
+        return s_fail (self, "invalid priority %d: use %d (lowest) to %d (highest)", opts->priority,
+                       ZTASK_PRIORITY_MIN, ZTASK_PRIORITY_MAX);
+    if (opts->key && s_check_string (self, opts->key, "idempotency key") != 0)
+        return -1;
+    if (!payload && size)
+        return s_fail (self, "invalid payload: no data for %zu bytes", size);
+
+    ztask_msg_t *m = self->request;
+    ztask_msg_reset (m, ZTASK_MSG_SUBMIT);
+    ztask_msg_strcpy (m->type, type);
+    m->priority = (uint8_t) opts->priority;
+    m->timeout_ms = opts->timeout_ms;
+    m->max_attempts = opts->max_attempts;
+    ztask_msg_strcpy (m->key, opts->key);
+    ztask_msg_set_body (m, payload, size);
+    if (s_request (self, ZTASK_MSG_SUBMITTED) != 0)
+        return -1;
+    if (self->reply->task_id == 0)
+        return s_fail (self, "the broker at %s answered with task id 0", self->endpoint);
+    if (id)
+        *id = self->reply->task_id;
+    return 0;
+}
+
+static int
+s_status (ztask_client_t *self, uint64_t id, bool with_result, ztask_task_t **task_p)
+{
+    assert (self);
+    if (task_p)
+        *task_p = NULL;
+    ztask_msg_reset (self->request, ZTASK_MSG_STATUS);
+    self->request->task_id = id;
+    self->request->flags = with_result ? ZTASK_FLAG_RESULT : 0;
+    if (s_request (self, ZTASK_MSG_TASK_INFO) != 0)
+        return -1;
+    return s_task_info (self, id, task_p);
+}
+
+int
+ztask_client_status (ztask_client_t *self, uint64_t id, ztask_task_t **task_p)
+{
+    return s_status (self, id, false, task_p);
+}
+
+int
+ztask_client_result (ztask_client_t *self, uint64_t id, ztask_task_t **task_p)
+{
+    return s_status (self, id, true, task_p);
+}
+
+/* Calls progress with what a PROGRESS message says (or a TASK_INFO for a
+   task that has not ended). Only id, state and the progress fields are
+   known; the strings are "" rather than NULL. */
+static void
+s_report_progress (ztask_msg_t *msg, ztask_progress_fn *progress, void *arg)
+{
+    static char empty[1] = "";
+    ztask_task_t task;
+    memset (&task, 0, sizeof task);
+    task.id = msg->task_id;
+    task.state = msg->command == ZTASK_MSG_TASK_INFO ? (ztask_state_t) msg->state : ZTASK_STATE_RUNNING;
+    task.priority = msg->priority;
+    task.attempts = msg->attempt;
+    task.max_attempts = msg->max_attempts;
+    task.progress_done = msg->progress_done;
+    task.progress_total = msg->progress_total;
+    task.progress_text = msg->text;
+    task.type = msg->command == ZTASK_MSG_TASK_INFO ? msg->type : empty;
+    task.worker = msg->command == ZTASK_MSG_TASK_INFO ? msg->worker : empty;
+    task.error = empty;
+    task.result = empty;
+    task.created_ms = msg->created_ms;
+    task.started_ms = msg->started_ms;
+    progress (&task, arg);
+}
+
+/* The progress callback must not use this client: it runs in the middle
+   of the wait, which owns the request. */
+int
+ztask_client_wait_progress (ztask_client_t *self, uint64_t id, int timeout_ms,
+                            ztask_progress_fn *progress, void *arg, ztask_task_t **task_p)
+{
+    assert (self);
+    if (task_p)
+        *task_p = NULL;
+    ztask_msg_reset (self->request, ZTASK_MSG_WAIT);
+    self->request->task_id = id;
+    if (s_start (self) != 0)
+        return -1;
+    int64_t deadline = timeout_ms >= 0 ? zclock_mono () + timeout_ms : -1;
+    int64_t resend_at = zclock_mono () + WAIT_RESEND_MS;
+    while (true) {
+        int64_t until = deadline >= 0 && deadline < resend_at ? deadline : resend_at;
+        int rc = s_receive (self, until);
+        if (rc < 0)
+            return -1;
+        int64_t now = zclock_mono ();
+        if (rc == 0) {
+            if (deadline >= 0 && now >= deadline)
+                return s_fail (self, "task %" PRIu64 " did not finish within %d ms", id, timeout_ms);
+            /* A long silence: the broker may have restarted and forgotten
+               us. The same WAIT again; a broker that knows it ignores it. */
+            if (s_send (self) == -1)
+                return -1; /* -2, a full queue: earlier copies are still in it */
+            resend_at = now + WAIT_RESEND_MS;
+            continue;
+        }
+        resend_at = now + WAIT_RESEND_MS;
+        ztask_msg_t *reply = self->reply;
+        if (reply->command == ZTASK_MSG_PROGRESS) {
+            if (reply->task_id == id && progress)
+                s_report_progress (reply, progress, arg);
+            continue;
+        }
+        if (reply->command != ZTASK_MSG_TASK_INFO)
+            return s_fail (self, "unexpected %s answer from the broker at %s (expected TASK_INFO)",
+                           ztask_msg_command_name (reply->command), self->endpoint);
+        if (reply->task_id == id && reply->state < ZTASK_STATE_DONE) {
+            /* Not ended yet: a broker answers WAIT only at the end, but
+               should one report a live task, keep waiting. */
+            if (progress)
+                s_report_progress (reply, progress, arg);
+            continue;
+        }
+        return s_task_info (self, id, task_p);
+    }
+}
+
+int
+ztask_client_wait (ztask_client_t *self, uint64_t id, int timeout_ms, ztask_task_t **task_p)
+{
+    return ztask_client_wait_progress (self, id, timeout_ms, NULL, NULL, task_p);
+}
+
+/* ---- broker information ---- */
+
+static int
+s_json (ztask_client_t *self, int command, char **json)
+{
+    assert (self);
+    assert (json);
+    *json = NULL;
+    ztask_msg_reset (self->request, command);
+    if (s_request (self, ZTASK_MSG_JSON) != 0)
+        return -1;
+    zframe_t *body = self->reply->body;
+    size_t size = body ? zframe_size (body) : 0;
+    if (size == 0 || memchr (zframe_data (body), 0, size))
+        return s_fail (self, "the broker at %s sent an empty or binary JSON answer", self->endpoint);
+    char *text = (char *) malloc (size + 1);
+    if (!text)
+        return s_fail (self, "out of memory");
+    memcpy (text, zframe_data (body), size);
+    text[size] = 0;
+    *json = text;
+    return 0;
+}
+
+int
+ztask_client_stats (ztask_client_t *self, char **json)
+{
+    return s_json (self, ZTASK_MSG_STATS, json);
+}
+
+int
+ztask_client_workers (ztask_client_t *self, char **json)
+{
+    return s_json (self, ZTASK_MSG_WORKERS, json);
+}
