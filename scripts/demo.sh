@@ -34,7 +34,7 @@ pids="$pids $!"
 "$top/ztask-worker" -c conf/worker-urgent.cfg -f >"$run/urgent.log" 2>&1 &
 pids="$pids $!"
 for i in $(seq 100); do
-    [ "$("$ztask" workers --json 2>/dev/null | grep -c '"name"')" -ge 2 ] && break
+    "$ztask" stats --json 2>/dev/null | grep -q '"workers": 2,' && break
     sleep 0.1
 done
 "$ztask" workers
@@ -44,7 +44,7 @@ ids=""
 submit () {    # submit TYPE PRIORITY PAYLOAD
     local id
     id=$("$ztask" submit "$1" -p "$2" -d "$3") || exit 1
-    printf '  task %-3s %-10s %-7s %s\n' "$id" "$1" "$2" "$(printf '%s' "$3" | head -c 40)"
+    printf '  task %-3s %-10s %-7s %s\n' "$id" "$1" "$2" "$(printf '%s' "$3" | tr '\n' ' ' | cut -c 1-40)"
     ids="$ids $id"
 }
 for n in 1 2 3 4; do submit sleep low 1500; done
@@ -64,14 +64,15 @@ section "Results"
 printf '  %-4s %-10s %-8s %-9s %-8s %s\n' ID TYPE PRIORITY STATE WORKER RESULT
 for id in $ids; do
     json=$("$ztask" status --json "$id")
-    field () { printf '%s\n' "$json" | sed -n "s/^  \"$1\": \"\{0,1\}\([^\"]*\)\"\{0,1\},\{0,1\}$/\1/p" | head -1; }
+    field () { printf '%s\n' "$json" | sed -n "s/^  \"$1\": \(.*\)$/\1/p" | head -1 | sed 's/,$//; s/^"\(.*\)"$/\1/'; }
     for i in $(seq 600); do
         state=$(field state)
         [ "$state" = done ] || [ "$state" = failed ] && break
         sleep 0.1; json=$("$ztask" status --json "$id")
     done
     result=$("$ztask" result "$id" 2>&1 | head -c 60 | tr '\n' ' ')
-    printf '  %-4s %-10s %-8s %-9s %-8s %s\n' "$id" "$(field type)" "$(field priority)" "$(field state)" "$(field worker)" "$result"
+    case $(field priority) in 0) priority=low ;; 5) priority=normal ;; 9) priority=high ;; *) priority=$(field priority) ;; esac
+    printf '  %-4s %-10s %-8s %-9s %-8s %s\n' "$id" "$(field type)" "$priority" "$(field state)" "$(field worker)" "$result"
 done
 
 section "Final statistics"
