@@ -20,18 +20,23 @@ static const command_t s_commands[] = {
     { ZTASK_MSG_WAIT, "WAIT", "ci", 0 },
     { ZTASK_MSG_STATS, "STATS", "c", 0 },
     { ZTASK_MSG_WORKERS, "WORKERS", "c", 0 },
+    { ZTASK_MSG_CANCEL, "CANCEL", "ci", 0 },
+    { ZTASK_MSG_LIST, "LIST", "cSn", 0 },
     { ZTASK_MSG_SUBMITTED, "SUBMITTED", "cif", 0 },
     { ZTASK_MSG_TASK_INFO, "TASK_INFO", "cifTpSamdDXWE123", 2 },
     { ZTASK_MSG_PROGRESS, "PROGRESS", "cidDX", 0 },
     { ZTASK_MSG_JSON, "JSON", "c", 1 },
     { ZTASK_MSG_ERROR, "ERROR", "ceX", 0 },
-    { ZTASK_MSG_REGISTER, "REGISTER", "NHlPL", 0 },
+    { ZTASK_MSG_REGISTER, "REGISTER", "NHUlPLR", 0 },
     { ZTASK_MSG_HEARTBEAT, "HEARTBEAT", "", 0 },
     { ZTASK_MSG_WORKER_PROGRESS, "WORKER_PROGRESS", "iadDX", 0 },
     { ZTASK_MSG_RESULT, "RESULT", "iarE", 1 },
     { ZTASK_MSG_GOODBYE, "GOODBYE", "", 0 },
+    { ZTASK_MSG_DRAIN, "DRAIN", "", 0 },
     { ZTASK_MSG_REGISTERED, "REGISTERED", "h", 0 },
     { ZTASK_MSG_TASK, "TASK", "iaTpo", 1 },
+    { ZTASK_MSG_RESULT_ACK, "RESULT_ACK", "ia", 0 },
+    { ZTASK_MSG_CANCEL_TASK, "CANCEL_TASK", "ia", 0 },
 };
 
 static const command_t *
@@ -71,7 +76,8 @@ ztask_msg_new (void)
     ztask_msg_t *self = (ztask_msg_t *) zmalloc (sizeof (ztask_msg_t));
     assert (self);
     self->plugins = (ztask_msg_plugin_t *) zmalloc (ZTASK_PLUGINS_MAX * sizeof (ztask_msg_plugin_t));
-    assert (self->plugins);
+    self->running = (ztask_msg_running_t *) zmalloc (ZTASK_RUNNING_MAX * sizeof (ztask_msg_running_t));
+    assert (self->plugins && self->running);
     return self;
 }
 
@@ -84,6 +90,7 @@ ztask_msg_destroy (ztask_msg_t **self_p)
         zframe_destroy (&self->routing_id);
         zframe_destroy (&self->body);
         free (self->plugins);
+        free (self->running);
         free (self);
         *self_p = NULL;
     }
@@ -95,8 +102,10 @@ ztask_msg_reset (ztask_msg_t *self, int command)
     zframe_destroy (&self->routing_id);
     zframe_destroy (&self->body);
     ztask_msg_plugin_t *plugins = self->plugins;
+    ztask_msg_running_t *running = self->running;
     memset (self, 0, sizeof *self);
     self->plugins = plugins;
+    self->running = running;
     self->command = command;
 }
 
@@ -228,6 +237,7 @@ s_string_field (ztask_msg_t *self, char code)
     case 'W': return self->worker;
     case 'X': return self->text;
     case 'E': return self->error;
+    case 'U': return self->instance;
     default: return NULL;
     }
 }
@@ -250,6 +260,7 @@ s_number_field (ztask_msg_t *self, char code, int *bytes)
     case 'o': *bytes = 4; return &self->timeout_ms;
     case 'm': *bytes = 4; return &self->max_attempts;
     case 'h': *bytes = 4; return &self->heartbeat_ms;
+    case 'n': *bytes = 4; return &self->limit;
     case 'd': *bytes = 8; return &self->progress_done;
     case 'D': *bytes = 8; return &self->progress_total;
     case '1': *bytes = 8; return &self->created_ms;
@@ -285,7 +296,7 @@ zmsg_t *
 ztask_msg_encode (ztask_msg_t *self)
 {
     const command_t *cmd = s_command (self->command);
-    if (!cmd || self->plugin_count > ZTASK_PLUGINS_MAX)
+    if (!cmd || self->plugin_count > ZTASK_PLUGINS_MAX || self->running_count > ZTASK_RUNNING_MAX)
         return NULL;
     static __thread byte buffer[HEADER_MAX];
     writer_t w = { buffer, 0, false };
@@ -300,12 +311,19 @@ ztask_msg_encode (ztask_msg_t *self)
             s_put_uint (&w, s_load (number, bytes), bytes);
         else if (string)
             s_put_string (&w, string);
-        else {
-            assert (*f == 'L');
+        else if (*f == 'L') {
             s_put_uint (&w, self->plugin_count, 1);
             for (size_t i = 0; i < self->plugin_count; i++) {
                 s_put_string (&w, self->plugins[i].name);
                 s_put_string (&w, self->plugins[i].version);
+            }
+        }
+        else {
+            assert (*f == 'R');
+            s_put_uint (&w, self->running_count, 2);
+            for (size_t i = 0; i < self->running_count; i++) {
+                s_put_uint (&w, self->running[i].task_id, 8);
+                s_put_uint (&w, self->running[i].attempt, 4);
             }
         }
     }
@@ -414,13 +432,22 @@ ztask_msg_decode (ztask_msg_t *self, zmsg_t **msg_p, bool routing)
             s_store (number, bytes, s_get_uint (&r, bytes));
         else if (string)
             s_get_string (&r, string);
-        else {
+        else if (*f == 'L') {
             self->plugin_count = (size_t) s_get_uint (&r, 1);
             if (self->plugin_count > ZTASK_PLUGINS_MAX)
                 r.bad = true;
             for (size_t i = 0; i < self->plugin_count && !r.bad; i++) {
                 s_get_string (&r, self->plugins[i].name);
                 s_get_string (&r, self->plugins[i].version);
+            }
+        }
+        else {
+            self->running_count = (size_t) s_get_uint (&r, 2);
+            if (self->running_count > ZTASK_RUNNING_MAX)
+                r.bad = true;
+            for (size_t i = 0; i < self->running_count && !r.bad; i++) {
+                self->running[i].task_id = s_get_uint (&r, 8);
+                self->running[i].attempt = (uint32_t) s_get_uint (&r, 4);
             }
         }
     }

@@ -19,6 +19,8 @@
 #define ZTASK_MSG_WAIT 3
 #define ZTASK_MSG_STATS 4
 #define ZTASK_MSG_WORKERS 5
+#define ZTASK_MSG_CANCEL 6
+#define ZTASK_MSG_LIST 7
 /* Broker -> client: */
 #define ZTASK_MSG_SUBMITTED 20
 #define ZTASK_MSG_TASK_INFO 21
@@ -31,9 +33,12 @@
 #define ZTASK_MSG_WORKER_PROGRESS 42
 #define ZTASK_MSG_RESULT 43
 #define ZTASK_MSG_GOODBYE 44
+#define ZTASK_MSG_DRAIN 45
 /* Broker -> worker: */
 #define ZTASK_MSG_REGISTERED 60
 #define ZTASK_MSG_TASK 61
+#define ZTASK_MSG_RESULT_ACK 62
+#define ZTASK_MSG_CANCEL_TASK 63
 
 /* ERROR statuses. */
 #define ZTASK_ERR_BAD_REQUEST 1    /* well-formed, but a field is invalid   */
@@ -56,11 +61,19 @@
 
 #define ZTASK_STRING_MAX 255 /* longest string field, in bytes          */
 #define ZTASK_PLUGINS_MAX 64 /* most plugins a worker may register      */
+#define ZTASK_RUNNING_MAX 1024 /* most running tasks a REGISTER reports */
+#define ZTASK_LIST_ANY 255   /* LIST state: every state                 */
 
 typedef struct {
     char name[ZTASK_STRING_MAX + 1];
     char version[ZTASK_STRING_MAX + 1];
 } ztask_msg_plugin_t;
+
+/* A task a (re)registering worker is still running. */
+typedef struct {
+    uint64_t task_id;
+    uint32_t attempt;
+} ztask_msg_running_t;
 
 /* All fields of all commands; each command uses the ones docs/protocol.md
    lists for it. Strings are NUL-terminated and contain no NUL. */
@@ -80,6 +93,7 @@ typedef struct {
     uint32_t timeout_ms;
     uint32_t max_attempts;
     uint32_t heartbeat_ms;
+    uint32_t limit;                   /* LIST: most tasks to return           */
     uint64_t progress_done;
     uint64_t progress_total;
     int64_t created_ms, started_ms, finished_ms;
@@ -90,8 +104,11 @@ typedef struct {
     char worker[ZTASK_STRING_MAX + 1];/* worker running the task              */
     char text[ZTASK_STRING_MAX + 1];  /* progress or ERROR text               */
     char error[ZTASK_STRING_MAX + 1]; /* why a task failed                    */
+    char instance[ZTASK_STRING_MAX + 1]; /* worker process's unique id (REGISTER) */
     size_t plugin_count;
     ztask_msg_plugin_t *plugins;      /* plugin_count entries (REGISTER)      */
+    size_t running_count;
+    ztask_msg_running_t *running;     /* running_count entries (REGISTER)     */
     zframe_t *body;                   /* payload, result or JSON; may be NULL */
 } ztask_msg_t;
 

@@ -57,7 +57,7 @@ s_actor (zsock_t *pipe, void *args)
 }
 
 slot_t *
-slot_new (size_t max_result)
+slot_new (size_t max_result, int isolation)
 {
     slot_t *self = (slot_t *) zmalloc (sizeof (slot_t));
     assert (self);

@@ -31,7 +31,12 @@ typedef struct {
     size_t result_size;
 } slot_event_t;
 
-slot_t *slot_new (size_t max_result);
+/* How a slot runs plugins: on its thread, or in a child process per task
+   (a crash fails only that attempt; cancel and timeout kill the child). */
+#define SLOT_THREAD 0
+#define SLOT_PROCESS 1
+
+slot_t *slot_new (size_t max_result, int isolation);
 /* Cancels a running task and waits for its plugin to return. */
 void slot_destroy (slot_t **self_p);
 

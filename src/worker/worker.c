@@ -225,7 +225,7 @@ worker_run (worker_t *self)
     assert (self->slots);
     self->poller = zpoller_new (NULL);
     for (unsigned i = 0; i < self->config->slots; i++) {
-        self->slots[i] = slot_new (self->config->max_result);
+        self->slots[i] = slot_new (self->config->max_result, self->config->isolation);
         zpoller_add (self->poller, slot_actor (self->slots[i]));
     }
     s_connect (self);

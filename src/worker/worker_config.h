@@ -19,6 +19,8 @@ typedef struct {
     unsigned slots;             /* tasks run at once                          */
     uint16_t priorities;        /* bit n: serves priority n                   */
     size_t max_result;          /* largest result a plugin may return, bytes  */
+    int isolation;              /* SLOT_THREAD or SLOT_PROCESS (slot.h)       */
+    unsigned drain_timeout_ms;  /* SIGTERM: how long running tasks may finish */
     worker_plugin_config_t plugins[WORKER_PLUGINS_MAX];
     size_t plugin_count;
 } worker_config_t;
