@@ -24,13 +24,23 @@ like "$(cat "$T/broker.log")" "worker doomed (silent|unreachable)" "the broker l
 "$ZTASK" workers --json | grep -q '"name": "doomed"'
 ok $((! $?)) "the dead worker is no longer listed"
 
-# A worker that leaves cleanly (SIGTERM) hands its task back at once.
-id=$("$ZTASK" submit sleep -d 3000)
+# SIGTERM drains: the running task finishes on the stopping worker, which
+# takes no new task meanwhile, then leaves.
+id=$("$ZTASK" submit sleep -d 1500)
 wait_for "[ \"\$(zt_field $id state)\" = running ]" 5
 kill -TERM "$WORKER_PID"
+wait_for "grep -q 'draining' '$T/broker.log'" 5
+ok $? "the broker hears that the worker drains"
+later=$("$ZTASK" submit sleep -d 10)
+sleep 0.5
+is "$(zt_field "$later" state)" "queued" "a draining worker takes no new task"
+wait_for "[ \"\$(zt_field $id state)\" = done ]" 10
+ok $? "the running task finishes during the drain"
+is "$(zt_field "$id" worker)" "survivor" "on the draining worker"
+wait_for "! kill -0 $WORKER_PID" 10
+ok $? "then the worker exits"
 zt_worker second 1 '"all"' sleep
-wait_for "[ \"\$(zt_field $id state)\" = done ]" 15
-ok $? "a task handed back by a stopping worker completes on another"
-is "$(zt_field "$id" worker)" "second" "on the new worker"
+wait_for "[ \"\$(zt_field $later state)\" = done ]" 10
+ok $? "the task that waited runs on the next worker"
 
 done_testing

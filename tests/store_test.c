@@ -85,6 +85,8 @@ s_exec (const char *path, const char *sql)
 typedef struct {
     scheduler_t *sched;      /* maps type names                                */
     zlistx_t *tasks;         /* recovered tasks, in the order given            */
+    size_t running_count;    /* of which were running                          */
+    uint64_t running_id;     /* the last of those                              */
 } recovery_t;
 
 static task_type_t *
@@ -96,9 +98,14 @@ s_recover_type (const char *name, void *arg)
 }
 
 static void
-s_recover_task (task_t *task, void *arg)
+s_recover_task (task_t *task, bool was_running, void *arg)
 {
-    zlistx_add_end (((recovery_t *) arg)->tasks, task);
+    recovery_t *recovery = (recovery_t *) arg;
+    if (was_running) {
+        recovery->running_count++;
+        recovery->running_id = task->id;
+    }
+    zlistx_add_end (recovery->tasks, task);
 }
 
 static void
@@ -289,9 +296,11 @@ s_test_tasks (void)
            ended t1, t2, t5, nor t6 whose type does not map. */
         zlistx_t *recovered = zlistx_new ();
         zlistx_set_destructor (recovered, s_task_destroy);
-        recovery_t recovery = { sched, recovered };
+        recovery_t recovery = { sched, recovered, 0, 0 };
         TAP_OK (store_recover (store, s_recover_type, s_recover_task, &recovery) == 0,
                 "recover: succeeds");
+        TAP_OK (recovery.running_count == 1 && recovery.running_id == 3,
+                "recover: says that t3, and only t3, was running");
         TAP_OK (store_commit (store) == 0, "recover: commit");
         TAP_OK (zlistx_size (recovered) == 3, "recover: 3 tasks (%zu)", zlistx_size (recovered));
         task_t *r = (task_t *) zlistx_first (recovered);
@@ -379,7 +388,7 @@ s_test_crash (void)
         TAP_OK (store_find_key (store, "crash-key") == 1, "crash: the committed key is there");
         zlistx_t *recovered = zlistx_new ();
         zlistx_set_destructor (recovered, s_task_destroy);
-        recovery_t recovery = { sched, recovered };
+        recovery_t recovery = { sched, recovered, 0, 0 };
         TAP_OK (store_recover (store, s_recover_type, s_recover_task, &recovery) == 0
                     && zlistx_size (recovered) == 2,
                 "crash: 2 tasks recovered");

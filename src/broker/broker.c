@@ -1,5 +1,6 @@
 /*  broker - ztaskd's server. See broker.h and docs/protocol.md. */
 #include "broker.h"
+#include "delayed.h"
 #include "scheduler.h"
 #include "store.h"
 #include "proto/ztask_msg.h"
@@ -8,6 +9,10 @@
 #include <jansson.h>
 
 #define BATCH_MAX 1024  /* messages handled between two commits           */
+#define PURGE_BATCH 1000     /* finished tasks deleted per purge step      */
+#define PURGE_INTERVAL_MS 10000
+#define BACKOFF_BASE_MS 250  /* a requeued task waits 250 ms, 500 ms, ...  */
+#define BACKOFF_MAX_MS 10000
 #define IDENTITY_KEY_MAX (2 * 255 + 1)
 
 /* A registered worker; sched comes first so a sched_worker_t * is one. */
@@ -17,6 +22,7 @@ typedef struct {
     char key[IDENTITY_KEY_MAX];  /* routing id in hex: the workers table key */
     char name[ZTASK_STRING_MAX + 1];
     char host[ZTASK_STRING_MAX + 1];
+    char instance[ZTASK_STRING_MAX + 1]; /* its process's id, the same across reconnects */
     ztask_msg_plugin_t *plugins; /* names and versions it registered     */
     size_t plugin_count;
     int64_t heard_at;            /* last message from it (monotonic ms)  */
@@ -39,6 +45,8 @@ struct broker {
     store_t *store;
     scheduler_t *scheduler;
     zhashx_t *workers;           /* identity hex -> worker_t             */
+    zhashx_t *instances;         /* worker instance -> worker_t (not owned) */
+    delayed_t *delayed;          /* tasks waiting out a backoff          */
     zhashx_t *tasks;             /* &id -> task_t, queued and running; the
                                     table does not own them: s_finish and
                                     broker_destroy free them              */
@@ -47,6 +55,7 @@ struct broker {
     ztask_msg_t *in;             /* message being handled                */
     ztask_msg_t *out;            /* message being built                  */
     int64_t next_tick;           /* heartbeats and expiry (monotonic ms) */
+    int64_t next_purge;          /* retention clean-up (monotonic ms)    */
     uint64_t malformed;          /* messages dropped as malformed        */
     uint64_t send_failures;      /* replies a peer could not take        */
 };
@@ -121,6 +130,18 @@ s_send_to_worker (broker_t *self, worker_t *worker)
     }
     worker->sent_at = zclock_mono ();
     return 0;
+}
+
+/* Queues self->out for routing_id, to be sent once the batch is committed
+   (a reply that must not run ahead of the store). */
+static void
+s_send_after_commit (broker_t *self, zframe_t *routing_id)
+{
+    zframe_destroy (&self->out->routing_id);
+    self->out->routing_id = zframe_dup (routing_id);
+    zmsg_t *msg = ztask_msg_encode (self->out);
+    if (msg)
+        zlistx_add_end (self->pending_sends, msg);
 }
 
 /* Fills self->out as TASK_INFO for a live task. */
@@ -207,20 +228,23 @@ s_finish (broker_t *self, task_t *task, const char *worker_name, int state, cons
         m->flags |= ZTASK_FLAG_RESULT;
         if (result)
             ztask_msg_set_body (m, zframe_data (result), zframe_size (result));
-        m->routing_id = zframe_dup (w->routing_id);
-        zmsg_t *msg = ztask_msg_encode (m);
-        if (msg)
-            zlistx_add_end (self->pending_sends, msg);
+        s_send_after_commit (self, w->routing_id);
     }
     zhashx_delete (self->tasks, &task->id);
     task_destroy (&task);
 }
 
-/* A running task comes back from a worker that is gone: queue it again
-   at the front of its level, or fail it when its attempts are used up. */
+/* A running task comes back from a worker that is gone: after a short
+   backoff (so a task that kills workers cannot hog the front of the queue)
+   it goes back to the front of its level; it fails when its attempts are
+   used up, and ends cancelled if a client cancelled it meanwhile. */
 static void
 s_requeue (broker_t *self, task_t *task, const char *worker_name, const char *why)
 {
+    if (task->cancelling) {
+        s_finish (self, task, worker_name, ZTASK_STATE_CANCELLED, "cancelled by a client", NULL);
+        return;
+    }
     if (task->attempts >= task->max_attempts) {
         char error[ZTASK_STRING_MAX + 1];
         snprintf (error, sizeof error, "%s; %u of %u attempts used", why, task->attempts,
@@ -229,7 +253,20 @@ s_requeue (broker_t *self, task_t *task, const char *worker_name, const char *wh
         return;
     }
     store_requeued (self->store, task);
-    s_offer (self, task, true);
+    task->state = ZTASK_STATE_QUEUED;
+    unsigned doublings = task->attempts > 7 ? 6 : task->attempts > 0 ? task->attempts - 1 : 0;
+    int64_t backoff = (int64_t) BACKOFF_BASE_MS << doublings;
+    delayed_add (self->delayed, task, zclock_mono () + (backoff < BACKOFF_MAX_MS ? backoff : BACKOFF_MAX_MS));
+}
+
+/* Takes a task out of the queue or the backoff heap, wherever it waits. */
+static void
+s_unqueue (broker_t *self, task_t *task)
+{
+    if (task->delayed_index)
+        delayed_remove (self->delayed, task);
+    else
+        scheduler_dequeue (self->scheduler, task);
 }
 
 /* ---- workers ---- */
@@ -244,26 +281,35 @@ s_worker_destroy (void **item)
     *item = NULL;
 }
 
+/* Forgets a worker; the tasks it was running go to orphans (the caller
+   requeues them or gives them back to the same worker reconnecting). */
+static void
+s_worker_forget (broker_t *self, worker_t *worker, zlistx_t *orphans)
+{
+    scheduler_worker_remove (self->scheduler, &worker->sched);
+    task_t *task;
+    while ((task = worker->sched.running)) {
+        scheduler_release (self->scheduler, task);
+        zlistx_add_end (orphans, task);
+    }
+    if (worker->instance[0] && zhashx_lookup (self->instances, worker->instance) == worker)
+        zhashx_delete (self->instances, worker->instance);
+    zhashx_delete (self->workers, worker->key); /* frees worker */
+}
+
 /* Forgets a worker and requeues what it was running. */
 static void
 s_worker_remove (broker_t *self, worker_t *worker, const char *why)
 {
-    scheduler_worker_remove (self->scheduler, &worker->sched);
-    size_t requeued = 0;
-    task_t *task;
-    zlistx_t *orphans = zlistx_new ();
-    while ((task = worker->sched.running)) {
-        scheduler_release (self->scheduler, task);
-        zlistx_add_end (orphans, task);
-        requeued++;
-    }
-    zsys_info ("broker: worker %s %s, %zu task%s requeued", worker->name, why, requeued,
-               requeued == 1 ? "" : "s");
     char reason[128], name[ZTASK_STRING_MAX + 1];
     snprintf (reason, sizeof reason, "worker %.64s %s", worker->name, why);
     memcpy (name, worker->name, sizeof name);
-    zhashx_delete (self->workers, worker->key); /* frees worker */
-    for (task = (task_t *) zlistx_first (orphans); task; task = (task_t *) zlistx_next (orphans))
+    zlistx_t *orphans = zlistx_new ();
+    s_worker_forget (self, worker, orphans);
+    size_t requeued = zlistx_size (orphans);
+    zsys_info ("broker: worker %s %s, %zu task%s requeued", name, why, requeued,
+               requeued == 1 ? "" : "s");
+    for (task_t *task = (task_t *) zlistx_first (orphans); task; task = (task_t *) zlistx_next (orphans))
         s_requeue (self, task, name, reason);
     zlistx_destroy (&orphans);
 }
@@ -293,58 +339,124 @@ s_dispatch_worker (broker_t *self, worker_t *worker)
 }
 
 static void
+s_send_cancel_task (broker_t *self, worker_t *worker, uint64_t task_id, uint32_t attempt)
+{
+    ztask_msg_reset (self->out, ZTASK_MSG_CANCEL_TASK);
+    self->out->task_id = task_id;
+    self->out->attempt = attempt;
+    s_send_to_worker (self, worker);
+}
+
+/* Why a REGISTER cannot be accepted, or NULL; fills types. */
+static const char *
+s_register_refusal (broker_t *self, ztask_msg_t *in, task_type_t **types)
+{
+    if (!in->name[0])
+        return "worker name is empty";
+    if (in->slots < 1 || in->slots > 1024)
+        return "slots must be 1 to 1024";
+    if (in->priorities == 0 || in->priorities >> TASK_PRIORITY_LEVELS)
+        return "priorities must name levels 0 to 9";
+    if (in->plugin_count == 0)
+        return "a worker needs at least one plugin";
+    for (size_t i = 0; i < in->plugin_count; i++) {
+        if (!in->plugins[i].name[0])
+            return "empty plugin name";
+        types[i] = scheduler_type (self->scheduler, in->plugins[i].name);
+        if (!types[i])
+            return "too many task types";
+        for (size_t k = 0; k < i; k++)
+            if (types[k] == types[i])
+                return "a plugin is named twice";
+    }
+    return NULL;
+}
+
+/* A registering worker reports what it still runs: the tasks that are
+   still that attempt stay on it (after a reconnect, or a broker restart
+   that recovered them as queued); it is told to stop the others. */
+static size_t
+s_keep_running (broker_t *self, worker_t *worker, ztask_msg_t *in)
+{
+    size_t kept = 0;
+    for (size_t i = 0; i < in->running_count; i++) {
+        task_t *task = s_task_lookup (self, in->running[i].task_id);
+        bool same_attempt = task && !task->worker && task->attempts == in->running[i].attempt;
+        if (same_attempt && task->state == ZTASK_STATE_QUEUED) {
+            s_unqueue (self, task);
+            if (scheduler_adopt (self->scheduler, &worker->sched, task) == 0) {
+                task->state = ZTASK_STATE_RUNNING;
+                store_started (self->store, task, worker->name);
+            }
+            else
+                s_offer (self, task, true);
+        }
+        else if (same_attempt && task->state == ZTASK_STATE_RUNNING)
+            (void) scheduler_adopt (self->scheduler, &worker->sched, task); /* else requeued below */
+        if (task && task->worker == &worker->sched) {
+            kept++;
+            if (task->cancelling)
+                s_send_cancel_task (self, worker, task->id, task->attempts);
+        }
+        else
+            s_send_cancel_task (self, worker, in->running[i].task_id, in->running[i].attempt);
+    }
+    return kept;
+}
+
+static void
 s_on_register (broker_t *self, ztask_msg_t *in)
 {
-    char key[IDENTITY_KEY_MAX];
-    s_identity_key (in->routing_id, key);
-    worker_t *old = (worker_t *) zhashx_lookup (self->workers, key);
-    if (old)
-        s_worker_remove (self, old, "registered again");
-    const char *problem = NULL;
-    if (!in->name[0])
-        problem = "worker name is empty";
-    else if (in->slots < 1 || in->slots > 1024)
-        problem = "slots must be 1 to 1024";
-    else if (in->priorities == 0 || in->priorities >> TASK_PRIORITY_LEVELS)
-        problem = "priorities must name levels 0 to 9";
-    else if (in->plugin_count == 0)
-        problem = "a worker needs at least one plugin";
     task_type_t *types[ZTASK_PLUGINS_MAX];
-    size_t type_count = 0;
-    for (size_t i = 0; i < in->plugin_count && !problem; i++) {
-        task_type_t *type = in->plugins[i].name[0] ? scheduler_type (self->scheduler, in->plugins[i].name) : NULL;
-        if (!type)
-            problem = in->plugins[i].name[0] ? "too many task types" : "empty plugin name";
-        for (size_t k = 0; k < type_count && !problem; k++)
-            if (types[k] == type)
-                problem = "a plugin is named twice";
-        types[type_count++] = type;
-    }
+    const char *problem = s_register_refusal (self, in, types);
     if (problem) {
         zsys_warning ("broker: refused worker '%s': %s", in->name, problem);
         s_send_error (self, in->routing_id, 0, ZTASK_ERR_BAD_REQUEST, problem);
         return;
     }
+    /* An earlier registration of the same socket or of the same process
+       (reconnected with a new socket) goes; its tasks wait in orphans. */
+    zlistx_t *orphans = zlistx_new ();
+    char key[IDENTITY_KEY_MAX];
+    s_identity_key (in->routing_id, key);
+    worker_t *old = (worker_t *) zhashx_lookup (self->workers, key);
+    if (old)
+        s_worker_forget (self, old, orphans);
+    if (in->instance[0] && (old = (worker_t *) zhashx_lookup (self->instances, in->instance)))
+        s_worker_forget (self, old, orphans);
+
     worker_t *worker = (worker_t *) zmalloc (sizeof (worker_t));
     assert (worker);
     worker->routing_id = zframe_dup (in->routing_id);
     memcpy (worker->key, key, sizeof key);
     memcpy (worker->name, in->name, sizeof worker->name);
     memcpy (worker->host, in->host, sizeof worker->host);
+    memcpy (worker->instance, in->instance, sizeof worker->instance);
     worker->plugins = (ztask_msg_plugin_t *) malloc (in->plugin_count * sizeof (ztask_msg_plugin_t));
     assert (worker->plugins);
     memcpy (worker->plugins, in->plugins, in->plugin_count * sizeof (ztask_msg_plugin_t));
     worker->plugin_count = in->plugin_count;
     worker->heard_at = zclock_mono ();
-    scheduler_worker_add (self->scheduler, &worker->sched, types, type_count, in->priorities, in->slots);
+    scheduler_worker_add (self->scheduler, &worker->sched, types, in->plugin_count, in->priorities,
+                          in->slots);
     zhashx_insert (self->workers, key, worker);
-    zsys_info ("broker: worker %s (%s) registered: %zu plugin%s, %u slot%s", worker->name,
-               worker->host, type_count, type_count == 1 ? "" : "s", in->slots,
-               in->slots == 1 ? "" : "s");
+    if (worker->instance[0])
+        zhashx_update (self->instances, worker->instance, worker);
     ztask_msg_reset (self->out, ZTASK_MSG_REGISTERED);
     self->out->heartbeat_ms = self->config.heartbeat_ms;
-    if (s_send_to_worker (self, worker) == 0)
-        s_dispatch_worker (self, worker);
+    s_send_to_worker (self, worker);
+
+    size_t kept = s_keep_running (self, worker, in);
+    char why[96];
+    snprintf (why, sizeof why, "worker %.40s reconnected without it", worker->name);
+    for (task_t *task = (task_t *) zlistx_first (orphans); task; task = (task_t *) zlistx_next (orphans))
+        if (!task->worker)
+            s_requeue (self, task, worker->name, why);
+    zlistx_destroy (&orphans);
+    zsys_info ("broker: worker %s (%s) registered: %zu plugin%s, %u slot%s%s%zu running", worker->name,
+               worker->host, in->plugin_count, in->plugin_count == 1 ? "" : "s", in->slots,
+               in->slots == 1 ? "" : "s", kept ? ", kept " : "", kept);
+    s_dispatch_worker (self, worker);
 }
 
 /* The task a worker reports on, if that is the attempt it was given. */
@@ -352,27 +464,37 @@ static task_t *
 s_current_attempt (broker_t *self, worker_t *worker, ztask_msg_t *in)
 {
     task_t *task = s_task_lookup (self, in->task_id);
-    if (!task || task->worker != &worker->sched || task->attempts != in->attempt) {
-        zsys_debug ("broker: stale report for task %" PRIu64 " attempt %u from %s", in->task_id,
-                    in->attempt, worker->name);
+    if (!task || task->worker != &worker->sched || task->attempts != in->attempt)
         return NULL;
-    }
     return task;
 }
 
 static void
 s_on_result (broker_t *self, worker_t *worker, ztask_msg_t *in)
 {
-    task_t *task = s_current_attempt (self, worker, in);
-    if (!task)
+    /* Acknowledged once committed, current or stale, so the worker stops
+       re-sending it. */
+    ztask_msg_reset (self->out, ZTASK_MSG_RESULT_ACK);
+    self->out->task_id = in->task_id;
+    self->out->attempt = in->attempt;
+    s_send_after_commit (self, worker->routing_id);
+
+    task_t *task = s_task_lookup (self, in->task_id);
+    if (task && task->attempts == in->attempt && !task->worker && task->state == ZTASK_STATE_QUEUED)
+        s_unqueue (self, task); /* a result re-sent after a broker restart */
+    else if ((task = s_current_attempt (self, worker, in)))
+        scheduler_release (self->scheduler, task);
+    else {
+        zsys_debug ("broker: stale result for task %" PRIu64 " attempt %u from %s", in->task_id,
+                    in->attempt, worker->name);
         return;
-    scheduler_release (self->scheduler, task);
+    }
     if (in->status == ZTASK_RESULT_OK)
         s_finish (self, task, worker->name, ZTASK_STATE_DONE, NULL, in->body);
-    else if (in->status == ZTASK_RESULT_RETRY && task->attempts < task->max_attempts) {
-        store_requeued (self->store, task);
-        s_offer (self, task, false); /* to the back: a failing task must not hog the front */
-    }
+    else if (task->cancelling)
+        s_finish (self, task, worker->name, ZTASK_STATE_CANCELLED, "cancelled by a client", NULL);
+    else if (in->status == ZTASK_RESULT_RETRY)
+        s_requeue (self, task, worker->name, in->error[0] ? in->error : "failed");
     else
         s_finish (self, task, worker->name, ZTASK_STATE_FAILED, in->error[0] ? in->error : "failed",
                   NULL);
@@ -511,6 +633,29 @@ s_on_status (broker_t *self, ztask_msg_t *in, bool wait)
 }
 
 static void
+s_on_cancel (broker_t *self, ztask_msg_t *in)
+{
+    task_t *task = s_task_lookup (self, in->task_id);
+    if (task && task->state == ZTASK_STATE_QUEUED) {
+        s_unqueue (self, task);
+        uint64_t id = task->id;
+        s_finish (self, task, "", ZTASK_STATE_CANCELLED, "cancelled by a client", NULL);
+        ztask_msg_reset (self->out, ZTASK_MSG_TASK_INFO);
+        self->out->corr = in->corr;
+        store_get (self->store, id, self->out, false); /* the uncommitted row: same connection */
+        s_send_after_commit (self, in->routing_id);
+        return;
+    }
+    if (task && task->state == ZTASK_STATE_RUNNING) {
+        /* The worker stops it; its RESULT then ends it cancelled. */
+        if (!task->cancelling && task->worker)
+            s_send_cancel_task (self, (worker_t *) task->worker, task->id, task->attempts);
+        task->cancelling = true;
+    }
+    s_on_status (self, in, false); /* a running or finished task: as it is */
+}
+
+static void
 s_send_json (broker_t *self, ztask_msg_t *in, json_t *doc)
 {
     char *text = json_dumps (doc, JSON_COMPACT);
@@ -520,6 +665,19 @@ s_send_json (broker_t *self, ztask_msg_t *in, json_t *doc)
     ztask_msg_set_body (self->out, text, text ? strlen (text) : 0);
     free (text);
     s_send (self, in->routing_id);
+}
+
+static void
+s_on_list (broker_t *self, ztask_msg_t *in)
+{
+    if (in->state != ZTASK_LIST_ANY && in->state > ZTASK_STATE_CANCELLED) {
+        s_send_error (self, in->routing_id, in->corr, ZTASK_ERR_BAD_REQUEST, "unknown task state");
+        return;
+    }
+    unsigned limit = in->limit < 1 ? 1 : in->limit > 10000 ? 10000 : in->limit;
+    /* Queued and running rows are current in the store, except progress. */
+    json_t *tasks = store_list (self->store, in->state == ZTASK_LIST_ANY ? -1 : in->state, limit);
+    s_send_json (self, in, json_pack ("{s:o}", "tasks", tasks));
 }
 
 static void
@@ -550,8 +708,9 @@ s_on_stats (broker_t *self, ztask_msg_t *in)
                                                  "waiting_for_plugin", total > 0 && t->workers == 0));
     }
     s_send_json (self, in,
-                 json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "queued",
-                            (json_int_t) scheduler_queued (self->scheduler), "running",
+                 json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "queued",
+                            (json_int_t) scheduler_queued (self->scheduler), "retrying",
+                            (json_int_t) delayed_size (self->delayed), "running",
                             (json_int_t) scheduler_running (self->scheduler), "done", (json_int_t) done,
                             "failed", (json_int_t) failed, "workers",
                             (json_int_t) zhashx_size (self->workers), "slots", (json_int_t) slots,
@@ -579,11 +738,11 @@ s_on_workers (broker_t *self, ztask_msg_t *in)
                                                      (json_int_t) t->progress_done, "progress_total",
                                                      (json_int_t) t->progress_total, "progress_text",
                                                      t->progress_text ? t->progress_text : ""));
-        json_array_append_new (list, json_pack ("{s:s, s:s, s:o, s:o, s:I, s:I, s:o}", "name", w->name,
+        json_array_append_new (list, json_pack ("{s:s, s:s, s:o, s:o, s:I, s:I, s:b, s:o}", "name", w->name,
                                                 "host", w->host, "plugins", plugins, "priorities",
                                                 levels, "slots", (json_int_t) w->sched.slots, "busy",
                                                 (json_int_t) (w->sched.slots - w->sched.free),
-                                                "tasks", tasks));
+                                                "draining", w->sched.draining, "tasks", tasks));
     }
     s_send_json (self, in, json_pack ("{s:o}", "workers", list));
 }
@@ -594,7 +753,7 @@ static void
 s_handle (broker_t *self, ztask_msg_t *in)
 {
     int command = in->command;
-    if (command >= ZTASK_MSG_REGISTER && command <= ZTASK_MSG_GOODBYE) {
+    if (command >= ZTASK_MSG_REGISTER && command <= ZTASK_MSG_DRAIN) {
         if (command == ZTASK_MSG_REGISTER) {
             s_on_register (self, in);
             return;
@@ -611,6 +770,10 @@ s_handle (broker_t *self, ztask_msg_t *in)
         worker->heard_at = zclock_mono ();
         if (command == ZTASK_MSG_RESULT)
             s_on_result (self, worker, in);
+        else if (command == ZTASK_MSG_DRAIN) {
+            scheduler_worker_drain (self->scheduler, &worker->sched);
+            zsys_info ("broker: worker %s is draining", worker->name);
+        }
         else if (command == ZTASK_MSG_WORKER_PROGRESS)
             s_on_worker_progress (self, worker, in);
         else if (command == ZTASK_MSG_GOODBYE)
@@ -623,6 +786,8 @@ s_handle (broker_t *self, ztask_msg_t *in)
     case ZTASK_MSG_WAIT: s_on_status (self, in, true); break;
     case ZTASK_MSG_STATS: s_on_stats (self, in); break;
     case ZTASK_MSG_WORKERS: s_on_workers (self, in); break;
+    case ZTASK_MSG_CANCEL: s_on_cancel (self, in); break;
+    case ZTASK_MSG_LIST: s_on_list (self, in); break;
     default:
         /* Well-formed, but a broker-to-peer command: not ours to receive. */
         s_send_error (self, in->routing_id, in->corr, ZTASK_ERR_BAD_REQUEST,
@@ -674,6 +839,22 @@ s_tick (broker_t *self)
         }
     }
     self->next_tick = now + self->config.heartbeat_ms / 2;
+    if (self->config.retention_s && now >= self->next_purge) {
+        int purged = store_purge (self->store, zclock_time () - (int64_t) self->config.retention_s * 1000,
+                                  PURGE_BATCH);
+        /* A full batch: more are due, purge again at the next tick. */
+        self->next_purge = now + (purged == PURGE_BATCH ? 0 : PURGE_INTERVAL_MS);
+    }
+}
+
+/* Offers the tasks whose backoff has run out. */
+static void
+s_release_due (broker_t *self)
+{
+    int64_t now = zclock_mono ();
+    task_t *task;
+    while ((task = delayed_pop_due (self->delayed, now)))
+        s_offer (self, task, true);
 }
 
 int
@@ -683,7 +864,8 @@ broker_run (broker_t *self)
     assert (poller);
     self->next_tick = zclock_mono ();
     while (!zsys_interrupted) {
-        int64_t wait = self->next_tick - zclock_mono ();
+        int64_t due = delayed_next_due (self->delayed);
+        int64_t wait = (due >= 0 && due < self->next_tick ? due : self->next_tick) - zclock_mono ();
         if (wait > 0 && !zpoller_wait (poller, (int) wait) && zpoller_terminated (poller))
             break;
         /* Drain what is ready, up to a batch, then commit once. */
@@ -701,6 +883,7 @@ broker_run (broker_t *self)
                 zsys_warning ("broker: dropped a malformed message (%" PRIu64 " so far)",
                               self->malformed);
         }
+        s_release_due (self);
         s_reap (self);
         s_commit (self);
         if (zclock_mono () >= self->next_tick) {
@@ -723,11 +906,17 @@ s_recover_type (const char *name, void *arg)
 }
 
 static void
-s_recover_task (task_t *task, void *arg)
+s_recover_task (task_t *task, bool was_running, void *arg)
 {
     broker_t *self = (broker_t *) arg;
     zhashx_insert (self->tasks, &task->id, task);
-    s_offer (self, task, false);
+    if (was_running)
+        /* Its worker may still run it: give it time to reconnect and
+           keep it before anyone else gets it. */
+        delayed_add (self->delayed, task,
+                     zclock_mono () + (int64_t) self->config.heartbeat_ms * self->config.heartbeat_liveness);
+    else
+        s_offer (self, task, false);
 }
 
 static void
@@ -754,6 +943,8 @@ broker_new (const broker_config_t *config)
     self->scheduler = scheduler_new ();
     self->workers = zhashx_new ();
     zhashx_set_destructor (self->workers, s_worker_destroy);
+    self->instances = zhashx_new ();
+    self->delayed = delayed_new ();
     self->tasks = zhashx_new ();
     zhashx_set_key_hasher (self->tasks, s_id_hash);
     zhashx_set_key_comparator (self->tasks, s_id_compare);
@@ -819,6 +1010,8 @@ broker_destroy (broker_t **self_p)
              w = (worker_t *) zhashx_next (self->workers))
             scheduler_worker_remove (self->scheduler, &w->sched);
         zhashx_destroy (&self->workers);
+        zhashx_destroy (&self->instances);
+        delayed_destroy (&self->delayed);
         if (self->tasks)
             for (task_t *task = (task_t *) zhashx_first (self->tasks); task;
                  task = (task_t *) zhashx_next (self->tasks))

@@ -8,7 +8,7 @@
 
 static const char *const s_keys[] = { "endpoint", "store", "sync", "heartbeat_ms",
                                       "heartbeat_liveness", "max_attempts", "max_payload",
-                                      "max_queued", NULL };
+                                      "max_queued", "retention", NULL };
 
 static char *
 s_strdup (const char *text)
@@ -32,6 +32,7 @@ broker_config_init (broker_config_t *self)
     self->max_attempts = 3;
     self->max_payload = 1024 * 1024;
     self->max_queued = 10 * 1000 * 1000;
+    self->retention_s = 7 * 24 * 3600;
 }
 
 void
@@ -95,12 +96,13 @@ broker_config_parse (broker_config_t *self, ztask_cfg_t *cfg)
                                "'sync' must be \"full\", \"normal\" or \"off\", not \"%s\"", sync);
     long long heartbeat = self->heartbeat_ms, liveness = self->heartbeat_liveness,
               attempts = self->max_attempts, payload = (long long) self->max_payload,
-              queued = (long long) self->max_queued;
+              queued = (long long) self->max_queued, retention = self->retention_s;
     if (ztask_cfg_int (cfg, root, "heartbeat_ms", 50, 60000, &heartbeat)
         || ztask_cfg_int (cfg, root, "heartbeat_liveness", 2, 100, &liveness)
         || ztask_cfg_int (cfg, root, "max_attempts", 1, 1000, &attempts)
         || ztask_cfg_int (cfg, root, "max_payload", 0, 256LL * 1024 * 1024, &payload)
-        || ztask_cfg_int (cfg, root, "max_queued", 1, 1000LL * 1000 * 1000, &queued))
+        || ztask_cfg_int (cfg, root, "max_queued", 1, 1000LL * 1000 * 1000, &queued)
+        || ztask_cfg_int (cfg, root, "retention", 0, 3650LL * 24 * 3600, &retention))
         return -1;
     char *store_copy = s_strdup (store), *sync_copy = s_strdup (sync);
     free (self->store);
@@ -112,6 +114,7 @@ broker_config_parse (broker_config_t *self, ztask_cfg_t *cfg)
     self->max_attempts = (unsigned) attempts;
     self->max_payload = (size_t) payload;
     self->max_queued = (size_t) queued;
+    self->retention_s = (unsigned) retention;
     return 0;
 }
 

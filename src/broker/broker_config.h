@@ -18,6 +18,7 @@ typedef struct {
     unsigned max_attempts;      /* default for tasks submitted without one       */
     size_t max_payload;         /* largest payload accepted, bytes               */
     size_t max_queued;          /* submits beyond this get QUEUE_FULL            */
+    unsigned retention_s;       /* finished tasks are deleted after this; 0: kept */
 } broker_config_t;
 
 /* Sets the defaults. */

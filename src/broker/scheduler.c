@@ -225,9 +225,29 @@ scheduler_release (scheduler_t *self, task_t *task)
     task->worker = NULL;
     task->type->running--;
     self->running--;
-    /* A removed worker (no nodes) has no slots to give back. */
-    if (worker->nodes && worker->free++ == 0)
+    /* A removed worker (no nodes) has no slots to give back; a draining
+       one gives them back but is not offered tasks. */
+    if (worker->nodes && worker->free++ == 0 && !worker->draining)
         s_worker_link (worker);
+}
+
+int
+scheduler_adopt (scheduler_t *self, sched_worker_t *worker, task_t *task)
+{
+    if (worker->free == 0 || worker->draining)
+        return -1;
+    s_take_slot (self, worker, task);
+    return 0;
+}
+
+void
+scheduler_worker_drain (scheduler_t *self, sched_worker_t *worker)
+{
+    if (worker->draining)
+        return;
+    if (worker->free > 0)
+        s_worker_unlink (worker);
+    worker->draining = true;
 }
 
 /* ---- workers ---- */
@@ -264,7 +284,7 @@ scheduler_worker_add (scheduler_t *self, sched_worker_t *worker, task_type_t **t
 void
 scheduler_worker_remove (scheduler_t *self, sched_worker_t *worker)
 {
-    if (worker->free > 0)
+    if (worker->free > 0 && !worker->draining)
         s_worker_unlink (worker);
     for (size_t t = 0; t < worker->type_count; t++)
         worker->types[t]->workers--;
@@ -346,7 +366,7 @@ scheduler_submit (scheduler_t *self, task_t *task, bool front)
 task_t *
 scheduler_assign (scheduler_t *self, sched_worker_t *worker)
 {
-    if (worker->free == 0 || self->queued == 0)
+    if (worker->free == 0 || self->queued == 0 || worker->draining)
         return NULL;
     for (int l = TASK_PRIORITY_LEVELS - 1; l >= 0; l--) {
         if (!(worker->levels & (1u << l)))

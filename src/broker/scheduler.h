@@ -49,6 +49,7 @@ struct sched_worker {
     free_node_t *nodes;      /* its place in each free list: type x level      */
     size_t node_count;
     task_t *running;         /* tasks on its slots (linked with task->next)    */
+    bool draining;           /* takes no new tasks (its slots free up unused)  */
 };
 
 scheduler_t *scheduler_new (void);
@@ -80,6 +81,14 @@ sched_worker_t *scheduler_submit (scheduler_t *self, task_t *task, bool front);
 /* Gives one free slot of worker the best eligible queued task: returns it
    (dequeued, on the worker's running list), or NULL if none is eligible. */
 task_t *scheduler_assign (scheduler_t *self, sched_worker_t *worker);
+
+/* Puts a specific task (not queued) on a free slot of worker: a worker
+   that reconnects keeps the tasks it still runs. Returns -1 if no slot is
+   free. */
+int scheduler_adopt (scheduler_t *self, sched_worker_t *worker, task_t *task);
+
+/* The worker takes no new tasks from now on (it is stopping). */
+void scheduler_worker_drain (scheduler_t *self, sched_worker_t *worker);
 
 /* A task on a worker's slot has ended (or is taken back): unlinks it and
    frees the slot. The caller then calls scheduler_assign. */

@@ -3,6 +3,7 @@
 #include "scheduler.h"
 #include "ztask/client.h"
 
+#include <jansson.h>
 #include <sqlite3.h>
 
 #define SCHEMA_VERSION 1
@@ -24,9 +25,10 @@ static const char *s_schema =
     "  created_ms INTEGER NOT NULL,"
     "  started_ms INTEGER,"
     "  finished_ms INTEGER);"
-    "CREATE INDEX IF NOT EXISTS tasks_active ON tasks (state) WHERE state < 2;";
+    "CREATE INDEX IF NOT EXISTS tasks_active ON tasks (state) WHERE state < 2;"
+    "CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (finished_ms) WHERE state >= 2;";
 
-enum { INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, STATEMENTS };
+enum { INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, LIST, LIST_ANY, PURGE, STATEMENTS };
 
 static const char *s_sql[STATEMENTS] = {
     [INSERT] = "INSERT INTO tasks (id, type, priority, state, max_attempts, timeout_ms, idem_key,"
@@ -38,6 +40,12 @@ static const char *s_sql[STATEMENTS] = {
                  " WHERE id = ?",
     [GET] = "SELECT type, priority, state, attempts, max_attempts, worker, error, created_ms,"
             " started_ms, finished_ms, result FROM tasks WHERE id = ?",
+    [LIST] = "SELECT id, type, priority, state, attempts, max_attempts, worker, error, created_ms,"
+             " finished_ms FROM tasks WHERE state = ? ORDER BY id DESC LIMIT ?",
+    [LIST_ANY] = "SELECT id, type, priority, state, attempts, max_attempts, worker, error, created_ms,"
+                 " finished_ms FROM tasks ORDER BY id DESC LIMIT ?",
+    [PURGE] = "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE state >= 2"
+              " AND finished_ms < ? LIMIT ?)",
 };
 
 struct store {
@@ -320,13 +328,14 @@ store_recover (store_t *self, store_type_fn *type_fn, store_task_fn *task_fn, vo
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2 (self->db,
                             "SELECT id, type, priority, attempts, max_attempts, timeout_ms,"
-                            " payload, created_ms FROM tasks WHERE state < 2 ORDER BY id",
+                            " payload, created_ms, state FROM tasks WHERE state < 2 ORDER BY id",
                             -1, &s, NULL) != SQLITE_OK) {
         zsys_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         return -1;
     }
     int rc;
     while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+        bool was_running = sqlite3_column_int (s, 8) == ZTASK_STATE_RUNNING;
         task_type_t *type = type_fn (s_column_text (s, 1), arg);
         int priority = sqlite3_column_int (s, 2);
         if (!type || priority < 0 || priority >= TASK_PRIORITY_LEVELS) {
@@ -342,7 +351,7 @@ store_recover (store_t *self, store_type_fn *type_fn, store_task_fn *task_fn, vo
         task->timeout_ms = (uint32_t) sqlite3_column_int64 (s, 5);
         task->created_ms = sqlite3_column_int64 (s, 7);
         task->state = ZTASK_STATE_QUEUED;
-        task_fn (task, arg);
+        task_fn (task, was_running, arg);
     }
     sqlite3_finalize (s);
     if (rc != SQLITE_DONE) {
@@ -350,4 +359,42 @@ store_recover (store_t *self, store_type_fn *type_fn, store_task_fn *task_fn, vo
         return -1;
     }
     return s_exec (self, "UPDATE tasks SET state = 0 WHERE state = 1");
+}
+
+json_t *
+store_list (store_t *self, int state, unsigned limit)
+{
+    sqlite3_stmt *s = self->stmt[state < 0 ? LIST_ANY : LIST];
+    int column = 1;
+    if (state >= 0)
+        sqlite3_bind_int (s, column++, state);
+    sqlite3_bind_int64 (s, column, limit);
+    json_t *tasks = json_array ();
+    while (sqlite3_step (s) == SQLITE_ROW)
+        json_array_append_new (
+            tasks, json_pack ("{s:I, s:s, s:i, s:s, s:I, s:I, s:s, s:s, s:I, s:I}", "id",
+                              (json_int_t) sqlite3_column_int64 (s, 0), "type", s_column_text (s, 1),
+                              "priority", sqlite3_column_int (s, 2), "state",
+                              ztask_state_name ((ztask_state_t) sqlite3_column_int (s, 3)), "attempts",
+                              (json_int_t) sqlite3_column_int64 (s, 4), "max_attempts",
+                              (json_int_t) sqlite3_column_int64 (s, 5), "worker", s_column_text (s, 6),
+                              "error", s_column_text (s, 7), "created_ms",
+                              (json_int_t) sqlite3_column_int64 (s, 8), "finished_ms",
+                              (json_int_t) sqlite3_column_int64 (s, 9)));
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
+    return tasks;
+}
+
+int
+store_purge (store_t *self, int64_t finished_before, int batch)
+{
+    if (s_begin (self))
+        return -1;
+    sqlite3_stmt *s = self->stmt[PURGE];
+    sqlite3_bind_int64 (s, 1, finished_before);
+    sqlite3_bind_int (s, 2, batch);
+    if (s_run (self, s) != 0)
+        return -1;
+    return sqlite3_changes (self->db);
 }

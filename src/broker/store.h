@@ -45,9 +45,18 @@ int store_finished (store_t *self, const task_t *task, int state, const char *er
 int store_get (store_t *self, uint64_t id, ztask_msg_t *info, bool with_result);
 
 /* Calls fn for each task that was queued or running, oldest first, with a
-   new task_t (state queued) that fn takes over. type_fn maps a type name. */
+   new task_t (state queued) that fn takes over; was_running tells which.
+   type_fn maps a type name. */
 typedef task_type_t *(store_type_fn) (const char *name, void *arg);
-typedef void (store_task_fn) (task_t *task, void *arg);
+typedef void (store_task_fn) (task_t *task, bool was_running, void *arg);
 int store_recover (store_t *self, store_type_fn *type_fn, store_task_fn *task_fn, void *arg);
+
+/* Tasks newest first, as a JSON array of objects; state < 0: any state. */
+struct json_t;
+struct json_t *store_list (store_t *self, int state, unsigned limit);
+
+/* Deletes up to `batch` finished tasks that ended before finished_before
+   (wall clock ms). Returns how many, or -1. */
+int store_purge (store_t *self, int64_t finished_before, int batch);
 
 #endif

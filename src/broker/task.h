@@ -28,6 +28,9 @@ typedef struct task {
     char *progress_text;         /* last progress report; NULL until one comes  */
     uint64_t progress_done, progress_total;
     waiter_t *waiters;           /* clients waiting for its end                  */
+    int64_t due;                 /* held back until (monotonic ms), see delayed.h */
+    size_t delayed_index;        /* its place in the delayed heap + 1; 0: not held */
+    bool cancelling;             /* a client cancelled it while it ran           */
 } task_t;
 
 /* A client waiting for a task's end (WAIT), answered with its TASK_INFO. */

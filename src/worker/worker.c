@@ -5,11 +5,31 @@
 
 #define DEFAULT_HEARTBEAT_MS 1000
 #define LIVENESS 3 /* missed broker heartbeats before reconnecting */
+#define RECONNECT_MAX_MS 10000
+
+/* A result sent but not yet acknowledged: re-sent after a reconnect. */
+typedef struct {
+    uint64_t task_id;
+    uint32_t attempt;
+    uint8_t status;
+    char error[ZTASK_STRING_MAX + 1];
+    zframe_t *result;
+} pending_result_t;
+
+/* What a slot runs, as the broker knows it. */
+typedef struct {
+    uint64_t task_id; /* 0: idle */
+    uint32_t attempt;
+} slot_task_t;
 
 struct worker {
     worker_config_t *config;
     ztask_module_t *modules[WORKER_PLUGINS_MAX]; /* same order as config->plugins */
     slot_t **slots;
+    slot_task_t *running;   /* per slot: the task it runs               */
+    zlistx_t *pending;      /* pending_result_t, oldest first           */
+    char instance[ZTASK_STRING_MAX + 1]; /* this process's id for the broker */
+    int64_t reconnect_ms;   /* silence tolerated before reconnecting    */
     zsock_t *broker;        /* DEALER to the broker                      */
     zpoller_t *poller;      /* broker socket and slot threads            */
     ztask_msg_t *in, *out;
@@ -19,7 +39,17 @@ struct worker {
     int64_t heard_at;       /* last message from the broker (monotonic)  */
     int64_t sent_at;        /* last message to the broker                */
     bool refused;           /* the broker refused the registration       */
+    bool draining;          /* stopping: takes no new tasks              */
 };
+
+static void
+s_pending_destroy (void **item)
+{
+    pending_result_t *pending = (pending_result_t *) *item;
+    zframe_destroy (&pending->result);
+    free (pending);
+    *item = NULL;
+}
 
 worker_t *
 worker_new (worker_config_t *config, char *error, size_t error_size)
@@ -40,6 +70,12 @@ worker_new (worker_config_t *config, char *error, size_t error_size)
     self->in = ztask_msg_new ();
     self->out = ztask_msg_new ();
     self->heartbeat_ms = DEFAULT_HEARTBEAT_MS;
+    self->reconnect_ms = DEFAULT_HEARTBEAT_MS * LIVENESS;
+    zuuid_t *uuid = zuuid_new ();
+    ztask_msg_strcpy (self->instance, zuuid_str_canonical (uuid));
+    zuuid_destroy (&uuid);
+    self->pending = zlistx_new ();
+    zlistx_set_destructor (self->pending, s_pending_destroy);
     if (gethostname (self->host, sizeof self->host - 1) != 0)
         snprintf (self->host, sizeof self->host, "unknown");
     return self;
@@ -55,6 +91,8 @@ worker_destroy (worker_t **self_p)
             for (unsigned i = 0; i < self->config->slots; i++)
                 slot_destroy (&self->slots[i]);
         free (self->slots);
+        free (self->running);
+        zlistx_destroy (&self->pending);
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->broker);
         for (size_t i = 0; i < self->config->plugin_count; i++)
@@ -82,14 +120,38 @@ s_register (worker_t *self)
     ztask_msg_strcpy (m->host, self->host);
     m->slots = (uint16_t) self->config->slots;
     m->priorities = self->config->priorities;
+    ztask_msg_strcpy (m->instance, self->instance);
     m->plugin_count = self->config->plugin_count;
     for (size_t i = 0; i < self->config->plugin_count; i++) {
         const ztask_plugin_t *plugin = ztask_module_plugin (self->modules[i]);
         ztask_msg_strcpy (m->plugins[i].name, plugin->name);
         ztask_msg_strcpy (m->plugins[i].version, plugin->version);
     }
+    /* Tasks still running stay ours: the broker must not start them again. */
+    m->running_count = 0;
+    for (unsigned i = 0; i < self->config->slots && self->running; i++)
+        if (self->running[i].task_id) {
+            m->running[m->running_count].task_id = self->running[i].task_id;
+            m->running[m->running_count].attempt = self->running[i].attempt;
+            m->running_count++;
+        }
     self->registered = false;
     s_send (self);
+}
+
+/* Sends a pending result (again). */
+static void
+s_send_result (worker_t *self, pending_result_t *pending)
+{
+    ztask_msg_t *m = self->out;
+    ztask_msg_reset (m, ZTASK_MSG_RESULT);
+    m->task_id = pending->task_id;
+    m->attempt = pending->attempt;
+    m->status = pending->status;
+    memcpy (m->error, pending->error, sizeof m->error);
+    m->body = pending->result; /* borrowed for the send */
+    s_send (self);
+    m->body = NULL;
 }
 
 /* (Re)connects to the broker with a fresh socket and registers. */
@@ -112,18 +174,41 @@ s_connect (worker_t *self)
     s_register (self);
 }
 
+/* Sends a result and keeps it until the broker acknowledges it. */
 static void
 s_result (worker_t *self, uint64_t task_id, uint32_t attempt, int status, const char *error,
           const void *result, size_t size)
 {
-    ztask_msg_t *m = self->out;
-    ztask_msg_reset (m, ZTASK_MSG_RESULT);
-    m->task_id = task_id;
-    m->attempt = attempt;
-    m->status = (uint8_t) status;
-    ztask_msg_strcpy (m->error, error);
-    ztask_msg_set_body (m, result, result ? size : 0);
-    s_send (self);
+    pending_result_t *pending = (pending_result_t *) zmalloc (sizeof (pending_result_t));
+    assert (pending);
+    pending->task_id = task_id;
+    pending->attempt = attempt;
+    pending->status = (uint8_t) status;
+    ztask_msg_strcpy (pending->error, error);
+    pending->result = zframe_new (result, result ? size : 0);
+    zlistx_add_end (self->pending, pending);
+    s_send_result (self, pending);
+}
+
+static void
+s_on_result_ack (worker_t *self, ztask_msg_t *in)
+{
+    for (pending_result_t *p = (pending_result_t *) zlistx_first (self->pending); p;
+         p = (pending_result_t *) zlistx_next (self->pending))
+        if (p->task_id == in->task_id && p->attempt == in->attempt) {
+            zlistx_delete (self->pending, zlistx_cursor (self->pending));
+            return;
+        }
+}
+
+static void
+s_on_cancel_task (worker_t *self, ztask_msg_t *in)
+{
+    for (unsigned i = 0; i < self->config->slots; i++)
+        if (self->running[i].task_id == in->task_id && self->running[i].attempt == in->attempt) {
+            zsys_info ("worker: stopping task %" PRIu64 " as the broker asked", in->task_id);
+            slot_cancel (self->slots[i], "cancelled");
+        }
 }
 
 static void
@@ -134,20 +219,27 @@ s_on_task (worker_t *self, ztask_msg_t *in)
         if (streq (self->config->plugins[i].name, in->type))
             module = self->modules[i];
     slot_t *slot = NULL;
+    unsigned index = 0;
     for (unsigned i = 0; i < self->config->slots && !slot; i++)
-        if (!slot_busy (self->slots[i]))
+        if (!slot_busy (self->slots[i])) {
             slot = self->slots[i];
+            index = i;
+        }
     if (!module) {
         char error[300];
         snprintf (error, sizeof error, "worker %s has no plugin '%s'", self->config->name, in->type);
         s_result (self, in->task_id, in->attempt, ZTASK_RESULT_RETRY, error, NULL, 0);
         return;
     }
-    if (!slot) {
-        zsys_warning ("worker: task %" PRIu64 " arrived with every slot busy; handed back", in->task_id);
-        s_result (self, in->task_id, in->attempt, ZTASK_RESULT_RETRY, "no free slot", NULL, 0);
+    if (!slot || self->draining) {
+        zsys_warning ("worker: task %" PRIu64 " arrived %s; handed back", in->task_id,
+                      slot ? "while draining" : "with every slot busy");
+        s_result (self, in->task_id, in->attempt, ZTASK_RESULT_RETRY,
+                  slot ? "the worker is stopping" : "no free slot", NULL, 0);
         return;
     }
+    self->running[index].task_id = in->task_id;
+    self->running[index].attempt = in->attempt;
     zframe_t *payload = in->body ? in->body : zframe_new (NULL, 0);
     in->body = NULL;
     slot_start (slot, module, in->task_id, in->attempt, &payload, in->timeout_ms);
@@ -174,7 +266,18 @@ s_from_broker (worker_t *self)
             self->registered = true;
             if (in->heartbeat_ms >= 50 && in->heartbeat_ms <= 60000)
                 self->heartbeat_ms = in->heartbeat_ms;
+            self->reconnect_ms = (int64_t) self->heartbeat_ms * LIVENESS;
+            /* Results the broker may not have: it ignores those it has. */
+            for (pending_result_t *p = (pending_result_t *) zlistx_first (self->pending); p;
+                 p = (pending_result_t *) zlistx_next (self->pending))
+                s_send_result (self, p);
+            if (self->draining) {
+                ztask_msg_reset (self->out, ZTASK_MSG_DRAIN);
+                s_send (self);
+            }
             break;
+        case ZTASK_MSG_RESULT_ACK: s_on_result_ack (self, in); break;
+        case ZTASK_MSG_CANCEL_TASK: s_on_cancel_task (self, in); break;
         case ZTASK_MSG_TASK: s_on_task (self, in); break;
         case ZTASK_MSG_HEARTBEAT: break;
         case ZTASK_MSG_ERROR:
@@ -211,9 +314,23 @@ s_from_slot (worker_t *self, slot_t *slot)
         ztask_msg_strcpy (m->text, event.text);
         s_send (self);
     }
-    else if (event.kind == SLOT_DONE)
+    else if (event.kind == SLOT_DONE) {
+        for (unsigned i = 0; i < self->config->slots; i++)
+            if (self->slots[i] == slot)
+                self->running[i].task_id = 0;
         s_result (self, event.task_id, event.attempt, event.status, event.error, event.result,
                   event.result_size);
+    }
+}
+
+/* True once nothing runs and every result is acknowledged. */
+static bool
+s_drained (worker_t *self)
+{
+    for (unsigned i = 0; i < self->config->slots; i++)
+        if (slot_busy (self->slots[i]))
+            return false;
+    return zlistx_size (self->pending) == 0;
 }
 
 int
@@ -222,30 +339,47 @@ worker_run (worker_t *self)
     /* Threads start here, not in worker_new, so main can daemonize (fork)
        after the plugins loaded and before any thread exists. */
     self->slots = (slot_t **) zmalloc (self->config->slots * sizeof (slot_t *));
-    assert (self->slots);
+    self->running = (slot_task_t *) zmalloc (self->config->slots * sizeof (slot_task_t));
+    assert (self->slots && self->running);
     self->poller = zpoller_new (NULL);
+    zpoller_set_nonstop (self->poller, true); /* SIGTERM drains; the loop decides */
     for (unsigned i = 0; i < self->config->slots; i++) {
         self->slots[i] = slot_new (self->config->max_result, self->config->isolation);
         zpoller_add (self->poller, slot_actor (self->slots[i]));
     }
     s_connect (self);
-    while (!zsys_interrupted && !self->refused) {
-        void *which = zpoller_wait (self->poller, (int) self->heartbeat_ms / 2);
-        if (!which && zpoller_terminated (self->poller))
+    int64_t drain_deadline = 0;
+    while (!self->refused) {
+        int64_t now = zclock_mono ();
+        if (zsys_interrupted && !self->draining) {
+            /* SIGTERM: no new tasks; running ones may finish until the
+               drain timeout, then go back to the broker. */
+            self->draining = true;
+            drain_deadline = now + self->config->drain_timeout_ms;
+            zsys_info ("worker: %s draining: finishing running tasks (up to %u ms)", self->config->name,
+                       self->config->drain_timeout_ms);
+            ztask_msg_reset (self->out, ZTASK_MSG_DRAIN);
+            s_send (self);
+        }
+        if (self->draining && (s_drained (self) || now >= drain_deadline))
             break;
+        void *which = zpoller_wait (self->poller, (int) self->heartbeat_ms / 2);
         if (which == self->broker)
             s_from_broker (self);
         else if (which)
             for (unsigned i = 0; i < self->config->slots; i++)
                 if (which == slot_actor (self->slots[i]))
                     s_from_slot (self, self->slots[i]);
-        int64_t now = zclock_mono ();
+        now = zclock_mono ();
         for (unsigned i = 0; i < self->config->slots; i++)
             slot_check_timeout (self->slots[i], now);
-        if (now - self->heard_at > (int64_t) self->heartbeat_ms * LIVENESS) {
+        if (now - self->heard_at > self->reconnect_ms) {
             zsys_warning ("worker: no word from the broker at %s for %d ms: reconnecting",
                           self->config->broker, (int) (now - self->heard_at));
             s_connect (self);
+            /* Back off while the broker stays away. */
+            self->reconnect_ms = self->reconnect_ms * 2 < RECONNECT_MAX_MS ? self->reconnect_ms * 2
+                                                                            : RECONNECT_MAX_MS;
         }
         else if (now - self->sent_at >= (int64_t) self->heartbeat_ms) {
             ztask_msg_reset (self->out, ZTASK_MSG_HEARTBEAT);
@@ -254,11 +388,12 @@ worker_run (worker_t *self)
     }
     if (self->refused)
         return -1;
-    /* Leaving: the broker requeues what we were running. */
+    /* Leaving: the broker requeues whatever still runs. */
     ztask_msg_reset (self->out, ZTASK_MSG_GOODBYE);
     s_send (self);
+    zsock_set_linger (self->broker, 500); /* let GOODBYE leave before the socket goes */
     for (unsigned i = 0; i < self->config->slots; i++)
         slot_cancel (self->slots[i], "the worker is stopping");
-    zsys_info ("worker: %s stopping", self->config->name);
+    zsys_info ("worker: %s stopped", self->config->name);
     return 0;
 }
