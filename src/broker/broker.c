@@ -3,6 +3,7 @@
 #include "delayed.h"
 #include "scheduler.h"
 #include "store.h"
+#include "common/ztask_logfile.h"
 #include "proto/ztask_msg.h"
 #include "ztask/client.h"
 
@@ -866,8 +867,9 @@ broker_run (broker_t *self)
     while (!zsys_interrupted) {
         int64_t due = delayed_next_due (self->delayed);
         int64_t wait = (due >= 0 && due < self->next_tick ? due : self->next_tick) - zclock_mono ();
-        if (wait > 0 && !zpoller_wait (poller, (int) wait) && zpoller_terminated (poller))
-            break;
+        if (wait > 0)
+            zpoller_wait (poller, (int) wait); /* a signal ends it early: fine */
+        ztask_logfile_check ();
         /* Drain what is ready, up to a batch, then commit once. */
         for (int n = 0; n < BATCH_MAX; n++) {
             zmsg_t *msg = zmsg_recv (self->router);

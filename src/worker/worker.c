@@ -1,6 +1,7 @@
 /*  worker - ztask-worker's runtime. See worker.h and docs/protocol.md. */
 #include "worker.h"
 #include "slot.h"
+#include "common/ztask_logfile.h"
 #include "proto/ztask_msg.h"
 
 #define DEFAULT_HEARTBEAT_MS 1000
@@ -364,6 +365,7 @@ worker_run (worker_t *self)
         if (self->draining && (s_drained (self) || now >= drain_deadline))
             break;
         void *which = zpoller_wait (self->poller, (int) self->heartbeat_ms / 2);
+        ztask_logfile_check ();
         if (which == self->broker)
             s_from_broker (self);
         else if (which)

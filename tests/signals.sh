@@ -1,0 +1,42 @@
+#!/bin/bash
+# Daemon signals: SIGHUP reopens log files (logrotate), SIGTERM stops the
+# broker cleanly.
+. "${top_srcdir:-.}/tests/lib.sh"
+
+cat > "$T/broker.cfg" <<CFG
+endpoint = "tcp://127.0.0.1:*";
+store = "$T/ztask.db";
+heartbeat_ms = 200;
+CFG
+"$ZTASKD" -c "$T/broker.cfg" -f -l "$T/ztaskd.log" 2>"$T/stderr.log" &
+pid=$!
+PIDS="$PIDS $pid"
+wait_for "grep -q 'listening on tcp' '$T/ztaskd.log'" 10
+ok $? "-l FILE: the broker logs to the file"
+ZTASK_BROKER=$(grep -o 'listening on tcp://[0-9.:]*' "$T/ztaskd.log" | sed 's/listening on //')
+export ZTASK_BROKER
+
+mv "$T/ztaskd.log" "$T/ztaskd.log.1"
+kill -HUP "$pid"
+wait_for "[ -f '$T/ztaskd.log' ]" 5
+ok $? "SIGHUP: the broker opens a new log file"
+kill -0 "$pid"
+ok $? "and keeps running"
+id=$("$ZTASK" submit echo -d after-hup)
+like "$id" '^[0-9]+$' "and keeps serving"
+
+kill -TERM "$pid"
+wait "$pid"
+is "$?" 0 "SIGTERM: the broker exits with status 0"
+like "$(cat "$T/ztaskd.log")" "broker: stopped" "and says so in its log"
+"$ZTASKD" -c "$T/broker.cfg" -f -l "$T/ztaskd.log" 2>>"$T/stderr.log" &
+PIDS="$PIDS $!"
+wait_for "[ \"\$(grep -c 'listening on tcp' '$T/ztaskd.log')\" -ge 2 ]" 10
+ZTASK_BROKER=$(grep -o 'listening on tcp://[0-9.:]*' "$T/ztaskd.log" | tail -1 | sed 's/listening on //')
+is "$(zt_field "$id" state)" "queued" "the task accepted before SIGTERM is in the store after a restart"
+
+"$ZTASKD" -c "$T/broker.cfg" -f -l /nonexistent/dir/x.log >/dev/null 2>"$T/err.txt"
+is "$?" 1 "an unwritable log file stops the start"
+like "$(cat "$T/err.txt")" "cannot open the log file /nonexistent/dir/x.log" "with a clear message"
+
+done_testing
