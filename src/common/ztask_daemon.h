@@ -1,0 +1,26 @@
+/*  ztask_daemon - what ztaskd and ztask-worker share: their command line
+    (-c FILE, -f, -l FILE, -h, -V) and becoming a daemon with the logging
+    that was asked for (stderr with -f, a file with -l, else syslog). */
+#ifndef ZTASK_DAEMON_H_INCLUDED
+#define ZTASK_DAEMON_H_INCLUDED
+
+#include <stdbool.h>
+
+typedef struct {
+    const char *program;  /* "ztaskd", for messages and syslog       */
+    const char *config;   /* -c                                      */
+    bool foreground;      /* -f                                      */
+    const char *log_file; /* -l                                      */
+} ztask_daemon_args_t;
+
+/* Parses argv. Returns -1 to go on, else the exit status to return
+   (0 after -h or -V, 2 after a usage error, which it printed). */
+int ztask_daemon_parse (ztask_daemon_args_t *args, int argc, char **argv, const char *program,
+                        const char *config_example, const char *environment_help);
+
+/* Sets up logging and, without -f, detaches from the terminal. Call after
+   everything that should report errors on the terminal and before any
+   thread or socket exists. Returns 0, or -1 after printing why. */
+int ztask_daemon_start (const ztask_daemon_args_t *args);
+
+#endif
