@@ -10,8 +10,8 @@
 
 /* docs/protocol.md's command tables, written out again independently of
    the codec's s_commands: field codes as in ztask_msg.c's s_number_field
-   and s_string_field, 'L' the plugin list. body: 0 none, 1 required, 2 iff
-   flags & 1. */
+   and s_string_field, 'L' the plugin list, 'R' the running-task list.
+   body: 0 none, 1 required, 2 iff flags & 1. */
 typedef struct {
     int command;
     const char *name;
@@ -25,18 +25,23 @@ static const spec_t s_spec[] = {
     { ZTASK_MSG_WAIT, "WAIT", "ci", 0 },
     { ZTASK_MSG_STATS, "STATS", "c", 0 },
     { ZTASK_MSG_WORKERS, "WORKERS", "c", 0 },
+    { ZTASK_MSG_CANCEL, "CANCEL", "ci", 0 },
+    { ZTASK_MSG_LIST, "LIST", "cSn", 0 },
     { ZTASK_MSG_SUBMITTED, "SUBMITTED", "cif", 0 },
     { ZTASK_MSG_TASK_INFO, "TASK_INFO", "cifTpSamdDXWE123", 2 },
     { ZTASK_MSG_PROGRESS, "PROGRESS", "cidDX", 0 },
     { ZTASK_MSG_JSON, "JSON", "c", 1 },
     { ZTASK_MSG_ERROR, "ERROR", "ceX", 0 },
-    { ZTASK_MSG_REGISTER, "REGISTER", "NHlPL", 0 },
+    { ZTASK_MSG_REGISTER, "REGISTER", "NHUlPLR", 0 },
     { ZTASK_MSG_HEARTBEAT, "HEARTBEAT", "", 0 },
     { ZTASK_MSG_WORKER_PROGRESS, "WORKER_PROGRESS", "iadDX", 0 },
     { ZTASK_MSG_RESULT, "RESULT", "iarE", 1 },
     { ZTASK_MSG_GOODBYE, "GOODBYE", "", 0 },
+    { ZTASK_MSG_DRAIN, "DRAIN", "", 0 },
     { ZTASK_MSG_REGISTERED, "REGISTERED", "h", 0 },
     { ZTASK_MSG_TASK, "TASK", "iaTpo", 1 },
+    { ZTASK_MSG_RESULT_ACK, "RESULT_ACK", "ia", 0 },
+    { ZTASK_MSG_CANCEL_TASK, "CANCEL_TASK", "ia", 0 },
 };
 #define SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
 
@@ -65,6 +70,7 @@ s_fill (ztask_msg_t *m, int command)
     m->timeout_ms = 0x11223344u;
     m->max_attempts = 0x55667788u;
     m->heartbeat_ms = 0x99AABBCCu;
+    m->limit = 0xFEDCBA98u;
     m->progress_done = UINT64_MAX;
     m->progress_total = 0x8000000000000001ull;
     m->created_ms = -1;
@@ -77,10 +83,16 @@ s_fill (ztask_msg_t *m, int command)
     strcpy (m->worker, "worker-7");
     strcpy (m->text, "sleeping 250/500 ms");
     strcpy (m->error, "");                       /* empty strings too */
+    strcpy (m->instance, "6ba7b810-9dad-11d1-80b4-00c04fd430c8");
     m->plugin_count = ZTASK_PLUGINS_MAX;
     for (size_t i = 0; i < m->plugin_count; i++) {
         snprintf (m->plugins[i].name, sizeof m->plugins[i].name, "plugin-%zu", i);
         snprintf (m->plugins[i].version, sizeof m->plugins[i].version, "%zu.0.%zu", i, 2 * i);
+    }
+    m->running_count = ZTASK_RUNNING_MAX;
+    for (size_t i = 0; i < m->running_count; i++) {
+        m->running[i].task_id = 0xF100000000000000ull + i * 0x0101010101ull;
+        m->running[i].attempt = 0xFFFFFFFFu - (uint32_t) i;
     }
     ztask_msg_set_body (m, s_body, sizeof s_body);
 }
@@ -103,6 +115,7 @@ s_field_equal (ztask_msg_t *a, ztask_msg_t *b, char f)
     case 'o': return a->timeout_ms == b->timeout_ms;
     case 'm': return a->max_attempts == b->max_attempts;
     case 'h': return a->heartbeat_ms == b->heartbeat_ms;
+    case 'n': return a->limit == b->limit;
     case 'd': return a->progress_done == b->progress_done;
     case 'D': return a->progress_total == b->progress_total;
     case '1': return a->created_ms == b->created_ms;
@@ -115,6 +128,14 @@ s_field_equal (ztask_msg_t *a, ztask_msg_t *b, char f)
     case 'W': return streq (a->worker, b->worker);
     case 'X': return streq (a->text, b->text);
     case 'E': return streq (a->error, b->error);
+    case 'U': return streq (a->instance, b->instance);
+    case 'R':
+        if (a->running_count != b->running_count)
+            return false;
+        for (size_t i = 0; i < a->running_count; i++)
+            if (a->running[i].task_id != b->running[i].task_id || a->running[i].attempt != b->running[i].attempt)
+                return false;
+        return true;
     case 'L':
         if (a->plugin_count != b->plugin_count)
             return false;
@@ -188,7 +209,7 @@ s_round_trips (void)
                 printf ("#   field '%c' differs\n", *f);
                 same = false;
             }
-        for (const char *f = "cfiapSrelPomhdD123TKNHWXEL"; *f; f++)
+        for (const char *f = "cfiapSrelPomhndD123TKNHWXEULR"; *f; f++)
             if (!strchr (spec->fields, *f) && !s_field_clear (in, *f)) {
                 printf ("#   field '%c' set but not in the command\n", *f);
                 clear = false;
@@ -228,11 +249,58 @@ s_round_trips (void)
     TAP_OK (msg && ztask_msg_decode (in, &msg, false) == 0 && in->plugin_count == 0,
             "REGISTER with no plugins round trips");
 
+    /* REGISTER of a worker that runs nothing (a first start), and with an
+       empty instance (well-formed; the broker decides). */
+    s_fill (out, ZTASK_MSG_REGISTER);
+    out->running_count = 0;
+    out->instance[0] = 0;
+    msg = ztask_msg_encode (out);
+    TAP_OK (msg && ztask_msg_decode (in, &msg, false) == 0 && in->running_count == 0 && !in->instance[0]
+                && in->plugin_count == ZTASK_PLUGINS_MAX,
+            "REGISTER with no running tasks and no instance round trips");
+    s_fill (out, ZTASK_MSG_REGISTER);
+    strcpy (out->instance, s_long);
+    out->running_count = 1;
+    out->running[0].task_id = UINT64_MAX;
+    out->running[0].attempt = 0;
+    msg = ztask_msg_encode (out);
+    TAP_OK (msg && ztask_msg_decode (in, &msg, false) == 0 && streq (in->instance, s_long)
+                && in->running_count == 1 && in->running[0].task_id == UINT64_MAX && in->running[0].attempt == 0,
+            "REGISTER with a %d-byte instance and one running task round trips", ZTASK_STRING_MAX);
+
+    /* LIST: "any state" and the extremes of the limit go through as they
+       are (the broker checks the range). */
+    const uint32_t limits[] = { 0, 1, 50, 10000, UINT32_MAX };
+    bool limits_ok = true;
+    for (size_t i = 0; i < sizeof limits / sizeof limits[0]; i++) {
+        ztask_msg_reset (out, ZTASK_MSG_LIST);
+        out->corr = 1;
+        out->state = ZTASK_LIST_ANY;
+        out->limit = limits[i];
+        msg = ztask_msg_encode (out);
+        if (!msg || ztask_msg_decode (in, &msg, false) != 0 || in->state != ZTASK_LIST_ANY
+            || in->limit != limits[i]) {
+            printf ("#   limit %u\n", limits[i]);
+            limits_ok = false;
+        }
+    }
+    TAP_OK (limits_ok, "LIST with state %d (any) and limits 0 to 2^32-1 round trips", ZTASK_LIST_ANY);
+
     /* Encode refuses what it cannot write. */
     s_fill (out, ZTASK_MSG_REGISTER);
     out->plugin_count = ZTASK_PLUGINS_MAX + 1;
     msg = ztask_msg_encode (out);
     TAP_OK (msg == NULL, "encode refuses %d plugins", ZTASK_PLUGINS_MAX + 1);
+    zmsg_destroy (&msg);
+    s_fill (out, ZTASK_MSG_REGISTER);
+    out->running_count = ZTASK_RUNNING_MAX + 1;
+    msg = ztask_msg_encode (out);
+    TAP_OK (msg == NULL, "encode refuses %d running tasks", ZTASK_RUNNING_MAX + 1);
+    zmsg_destroy (&msg);
+    s_fill (out, ZTASK_MSG_REGISTER);
+    memset (out->instance, 'u', sizeof out->instance); /* 256 bytes, no NUL: encode reads at most that */
+    msg = ztask_msg_encode (out);
+    TAP_OK (msg == NULL, "encode refuses an instance longer than %d bytes", ZTASK_STRING_MAX);
     zmsg_destroy (&msg);
     s_fill (out, 99);
     msg = ztask_msg_encode (out);
@@ -288,6 +356,7 @@ s_layout (void)
     ztask_msg_reset (m, ZTASK_MSG_REGISTER);
     strcpy (m->name, "w");
     strcpy (m->host, "h");
+    strcpy (m->instance, "u-1");
     m->slots = 2;
     m->priorities = 0x0201;
     m->plugin_count = 2;
@@ -295,12 +364,54 @@ s_layout (void)
     strcpy (m->plugins[0].version, "1.0");
     strcpy (m->plugins[1].name, "sl");
     strcpy (m->plugins[1].version, "");
-    const byte reg[] = { 'Z', 'T', 1, 40,  1, 'w',  1, 'h',  0, 2,  2, 1,  2,
-                         4, 'e', 'c', 'h', 'o',  3, '1', '.', '0',  2, 's', 'l',  0 };
+    m->running_count = 2;
+    m->running[0].task_id = 0x0102030405060708ull;
+    m->running[0].attempt = 3;
+    m->running[1].task_id = 9;
+    m->running[1].attempt = 0x01000001;
+    const byte reg[] = { 'Z', 'T', 1, 40,  1, 'w',  1, 'h',  3, 'u', '-', '1',  0, 2,  2, 1,  2,
+                         4, 'e', 'c', 'h', 'o',  3, '1', '.', '0',  2, 's', 'l',  0,
+                         0, 2,  1, 2, 3, 4, 5, 6, 7, 8,  0, 0, 0, 3,
+                         0, 0, 0, 0, 0, 0, 0, 9,  1, 0, 0, 1 };
     msg = ztask_msg_encode (m);
     n = s_header (msg, got, sizeof got);
     TAP_OK (n == sizeof reg && memcmp (got, reg, n) == 0, "REGISTER header bytes as documented");
     zmsg_destroy (&msg);
+
+    ztask_msg_reset (m, ZTASK_MSG_CANCEL);
+    m->corr = 9;
+    m->task_id = 42;
+    const byte cancel[] = { 'Z', 'T', 1, 6,  0, 0, 0, 9,  0, 0, 0, 0, 0, 0, 0, 42 };
+    msg = ztask_msg_encode (m);
+    n = s_header (msg, got, sizeof got);
+    TAP_OK (n == sizeof cancel && memcmp (got, cancel, n) == 0 && zmsg_size (msg) == 1,
+            "CANCEL header bytes as documented");
+    zmsg_destroy (&msg);
+
+    ztask_msg_reset (m, ZTASK_MSG_LIST);
+    m->corr = 7;
+    m->state = ZTASK_LIST_ANY;
+    m->limit = 50;
+    const byte list[] = { 'Z', 'T', 1, 7,  0, 0, 0, 7,  0xFF,  0, 0, 0, 50 };
+    msg = ztask_msg_encode (m);
+    n = s_header (msg, got, sizeof got);
+    TAP_OK (n == sizeof list && memcmp (got, list, n) == 0 && zmsg_size (msg) == 1,
+            "LIST header bytes as documented (state 255: any)");
+    zmsg_destroy (&msg);
+
+    const int acks[] = { ZTASK_MSG_RESULT_ACK, ZTASK_MSG_CANCEL_TASK };
+    for (size_t i = 0; i < 2; i++) {
+        ztask_msg_reset (m, acks[i]);
+        m->task_id = 0x0A0B0C0D0E0F1011ull;
+        m->attempt = 2;
+        const byte ack[] = { 'Z', 'T', 1, (byte) acks[i],  0x0A, 0x0B, 0x0C, 0x0D, 0x0E, 0x0F, 0x10, 0x11,
+                             0, 0, 0, 2 };
+        msg = ztask_msg_encode (m);
+        n = s_header (msg, got, sizeof got);
+        TAP_OK (n == sizeof ack && memcmp (got, ack, n) == 0 && zmsg_size (msg) == 1,
+                "%s header bytes as documented", ztask_msg_command_name (acks[i]));
+        zmsg_destroy (&msg);
+    }
 
     ztask_msg_reset (m, ZTASK_MSG_TASK_INFO);
     m->created_ms = -2;
@@ -318,6 +429,13 @@ s_layout (void)
     msg = ztask_msg_encode (m);
     n = s_header (msg, got, sizeof got);
     TAP_OK (n == 4 && memcmp (got, "ZT\x01\x29", 4) == 0, "HEARTBEAT is the bare 4-byte header");
+    zmsg_destroy (&msg);
+
+    ztask_msg_reset (m, ZTASK_MSG_DRAIN);
+    msg = ztask_msg_encode (m);
+    n = s_header (msg, got, sizeof got);
+    TAP_OK (n == 4 && memcmp (got, "ZT\x01\x2D", 4) == 0 && zmsg_size (msg) == 1,
+            "DRAIN is the bare 4-byte header");
     zmsg_destroy (&msg);
     ztask_msg_destroy (&m);
 }
@@ -407,7 +525,7 @@ s_malformed (void)
     TAP_OK (s_decode (in, "zt\x01\x04\x00\x00\x00\x01", 8, 0) == -2, "  (it is case-sensitive)");
     TAP_OK (s_decode (in, "ZT\x01\x04\x00\x00\x00\x01", 8, 0) == 0, "  the same with ZT decodes");
 
-    const int unknown[] = { 0, 6, 19, 25, 39, 45, 59, 62, 255 };
+    const int unknown[] = { 0, 8, 19, 25, 39, 46, 59, 64, 255 };
     bool all = true;
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         byte h[] = { 'Z', 'T', 1, (byte) unknown[i], 0, 0, 0, 1 };
@@ -517,7 +635,8 @@ s_malformed (void)
             TAP_OK (rc == -2, "UTF-8 %s: malformed", utf8[i].what);
     }
 
-    /* Plugins. */
+    /* Plugins. A REGISTER with name "w", host "", instance "", and an
+       empty running list (its last two bytes). */
     ztask_msg_reset (out, ZTASK_MSG_REGISTER);
     strcpy (out->name, "w");
     out->slots = 1;
@@ -530,17 +649,79 @@ s_malformed (void)
     zmsg_destroy (&full);
     TAP_OK (s_decode (in, header, n, 0) == 0 && in->plugin_count == ZTASK_PLUGINS_MAX,
             "%d plugins decode", ZTASK_PLUGINS_MAX);
-    /* One more plugin, written by hand: count 65 and a 65th entry. */
-    size_t count_at = 4 + 2 + 1 + 2 + 2;
-    TAP_OK (header[count_at] == ZTASK_PLUGINS_MAX, "  (the count is where expected)");
+    size_t count_at = 4 + 2 + 1 + 1 + 2 + 2;
+    TAP_OK (header[count_at] == ZTASK_PLUGINS_MAX && header[n - 2] == 0 && header[n - 1] == 0,
+            "  (the plugin count is where expected, the empty running list last)");
+    /* One more plugin, written by hand: count 65 and a 65th entry before
+       the running list. */
     header[count_at] = ZTASK_PLUGINS_MAX + 1;
-    memcpy (header + n, "\x01p\x00", 3);
+    memcpy (header + n - 2, "\x01p\x00\x00\x00", 5);
     TAP_OK (s_decode (in, header, n + 3, 0) == -2, "%d plugins: malformed", ZTASK_PLUGINS_MAX + 1);
+    memcpy (header + n - 2, "\x00\x00", 2);
     header[count_at] = 255;
     TAP_OK (s_decode (in, header, n, 0) == -2, "a plugin count of 255: malformed");
     header[count_at] = ZTASK_PLUGINS_MAX;
-    header[n - 2] = 0xFF; /* the last plugin's name "p" becomes invalid UTF-8 */
+    TAP_OK (s_decode (in, header, n, 0) == 0, "  (restored, it decodes again)");
+    header[n - 5] = 0xFF; /* the last plugin's name "p" becomes invalid UTF-8 */
     TAP_OK (s_decode (in, header, n, 0) == -2, "a plugin name that is not UTF-8: malformed");
+
+    /* The instance string: checked like every string. */
+    strcpy (out->instance, "u");
+    full = ztask_msg_encode (out);
+    n = s_header (full, header, sizeof header);
+    zmsg_destroy (&full);
+    size_t instance_at = 4 + 2 + 1;
+    TAP_OK (header[instance_at] == 1 && header[instance_at + 1] == 'u' && s_decode (in, header, n, 0) == 0
+                && streq (in->instance, "u"),
+            "the instance follows the host");
+    header[instance_at + 1] = 0x80;
+    TAP_OK (s_decode (in, header, n, 0) == -2, "an instance that is not UTF-8: malformed");
+    header[instance_at + 1] = 0;
+    TAP_OK (s_decode (in, header, n, 0) == -2, "an instance with a NUL: malformed");
+
+    /* Running tasks: up to 1024 entries of task_id u64, attempt u32. */
+    out->instance[0] = 0;
+    out->plugin_count = 1;
+    out->running_count = ZTASK_RUNNING_MAX;
+    for (size_t i = 0; i < out->running_count; i++) {
+        out->running[i].task_id = i + 1;
+        out->running[i].attempt = 1;
+    }
+    full = ztask_msg_encode (out);
+    n = s_header (full, header, sizeof header);
+    zmsg_destroy (&full);
+    TAP_OK (s_decode (in, header, n, 0) == 0 && in->running_count == ZTASK_RUNNING_MAX
+                && in->running[ZTASK_RUNNING_MAX - 1].task_id == ZTASK_RUNNING_MAX,
+            "%d running tasks decode", ZTASK_RUNNING_MAX);
+    size_t running_at = n - 12 * ZTASK_RUNNING_MAX - 2;
+    TAP_OK (header[running_at] == ZTASK_RUNNING_MAX >> 8 && header[running_at + 1] == (ZTASK_RUNNING_MAX & 0xFF),
+            "  (the running count is where expected, a u16)");
+    /* 1025: the count and one more entry, written by hand. */
+    header[running_at + 1] = (ZTASK_RUNNING_MAX + 1) & 0xFF;
+    memcpy (header + n, "\x00\x00\x00\x00\x00\x00\x04\x01\x00\x00\x00\x01", 12);
+    TAP_OK (s_decode (in, header, n + 12, 0) == -2, "%d running tasks: malformed", ZTASK_RUNNING_MAX + 1);
+    header[running_at] = 0xFF;
+    header[running_at + 1] = 0xFF;
+    TAP_OK (s_decode (in, header, n, 0) == -2, "a running count of 65535: malformed");
+    header[running_at] = ZTASK_RUNNING_MAX >> 8;
+    header[running_at + 1] = ZTASK_RUNNING_MAX & 0xFF;
+    TAP_OK (s_decode (in, header, n, 0) == 0, "  (restored, it decodes again)");
+    /* Two running tasks, cut inside the second entry. */
+    out->running_count = 2;
+    full = ztask_msg_encode (out);
+    n = s_header (full, header, sizeof header);
+    zmsg_destroy (&full);
+    TAP_OK (s_decode (in, header, n, 0) == 0 && in->running_count == 2, "2 running tasks decode");
+    TAP_OK (s_decode (in, header, n - 4, 0) == -2, "  without the last attempt: malformed");
+    TAP_OK (s_decode (in, header, n - 1, 0) == -2, "  cut one byte short: malformed");
+    TAP_OK (s_decode (in, header, n - 12, 0) == -2, "  with the count 2 but one entry: malformed");
+    memcpy (header + n, "\x00\x00\x00\x01", 4);
+    TAP_OK (s_decode (in, header, n + 4, 0) == -2, "  with 4 bytes after the last entry: malformed");
+    header[n - 25] = 1; /* the count says 1: one entry too many follows */
+    TAP_OK (s_decode (in, header, n, 0) == -2, "  with the count 1 but two entries: malformed");
+    header[n - 25] = 0;
+    TAP_OK (s_decode (in, header, n - 24, 0) == 0 && in->running_count == 0,
+            "  with the count 0 and the entries cut off: decodes, nothing running");
 
     /* Versions. */
     TAP_OK (s_decode (in, "ZT\x02\x04\x00\x00\x00\x01", 8, 0) == -3, "version 2: -3");

@@ -14,7 +14,8 @@
 
     Link with $(pkg-config --libs ztask). A client object is used by one
     thread at a time. Every call returns 0 on success or -1 on failure, with
-    the reason in ztask_client_error ().
+    the reason in ztask_client_error () (text for people) and
+    ztask_client_error_code () (a ZTASK_CLIENT_E_* code for programs).
 */
 #ifndef ZTASK_CLIENT_H_INCLUDED
 #define ZTASK_CLIENT_H_INCLUDED
@@ -42,6 +43,26 @@ typedef enum {
     ZTASK_STATE_FAILED = 3,
     ZTASK_STATE_CANCELLED = 4
 } ztask_state_t;
+
+/* Kinds of failure (ztask_client_error_code). The values are stable. */
+typedef enum {
+    ZTASK_CLIENT_E_OK = 0,          /* the last call succeeded                  */
+    ZTASK_CLIENT_E_USAGE = 1,       /* invalid input; nothing was sent          */
+    ZTASK_CLIENT_E_UNREACHABLE = 2, /* no answer in time, or cannot send: the
+                                       broker is down, elsewhere or too slow
+                                       (also: a wait's own time limit passed)   */
+    ZTASK_CLIENT_E_REFUSED = 3,     /* the broker refused the request: bad
+                                       request, queue full, too large, another
+                                       protocol version                         */
+    ZTASK_CLIENT_E_NOT_FOUND = 4,   /* the broker has no such task              */
+    ZTASK_CLIENT_E_INTERNAL = 5,    /* the broker failed (could not store), or
+                                       answered in a way that makes no sense;
+                                       or out of memory                         */
+    ZTASK_CLIENT_E_INTERRUPTED = 6  /* zsys_interrupted was set (Ctrl-C)        */
+} ztask_client_code_t;
+
+/* list: the most tasks one call returns. */
+#define ZTASK_LIST_LIMIT_MAX 10000
 
 typedef struct ztask_client ztask_client_t;
 
@@ -90,6 +111,10 @@ void ztask_client_set_timeout (ztask_client_t *self, int timeout_ms);
 /* Text of the last failure. */
 const char *ztask_client_error (ztask_client_t *self);
 
+/* Kind of failure of the last call (ZTASK_CLIENT_E_OK when it succeeded);
+   with self NULL (ztask_client_new failed), ZTASK_CLIENT_E_USAGE. */
+int ztask_client_error_code (ztask_client_t *self);
+
 /* Submits a task; *id gets its id once the broker has stored it. opts may
    be NULL for the defaults. */
 int ztask_client_submit (ztask_client_t *self, const char *type, const void *payload,
@@ -107,9 +132,27 @@ int ztask_client_wait_progress (ztask_client_t *self, uint64_t id, int timeout_m
                                 ztask_progress_fn *progress, void *arg, ztask_task_t **task);
 int ztask_client_wait (ztask_client_t *self, uint64_t id, int timeout_ms, ztask_task_t **task);
 
+/* Cancels a task. A queued task is cancelled at once: *task (if task is
+   not NULL) comes back in state ZTASK_STATE_CANCELLED. A running task
+   comes back still ZTASK_STATE_RUNNING while its worker stops it; it then
+   ends cancelled (ztask_client_wait tells when). A task that had already
+   ended comes back in its final state, unchanged. An unknown id fails with
+   ZTASK_CLIENT_E_NOT_FOUND. */
+int ztask_client_cancel (ztask_client_t *self, uint64_t id, ztask_task_t **task);
+
 /* Broker statistics and connected workers, as JSON text (free () it). */
 int ztask_client_stats (ztask_client_t *self, char **json);
 int ztask_client_workers (ztask_client_t *self, char **json);
+
+/* The newest tasks first, at most limit (1 to ZTASK_LIST_LIMIT_MAX) of
+   them, only those in state (a ztask_state_t) or, with state -1, all. As
+   JSON text (free () it; docs/protocol.md, LIST, has the details):
+       {"tasks": [{"id": 7, "type": "sleep", "priority": 5, "state": "failed",
+                   "attempts": 3, "max_attempts": 3, "worker": "w-1",
+                   "error": "...", "created_ms": ..., "finished_ms": ...}, ...]}
+   worker and error are "" when there is none; finished_ms is 0 until the
+   task has ended. */
+int ztask_client_list (ztask_client_t *self, int state, unsigned limit, char **json);
 
 void ztask_task_destroy (ztask_task_t **task_p);
 

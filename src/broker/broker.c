@@ -454,9 +454,12 @@ s_on_register (broker_t *self, ztask_msg_t *in)
         if (!task->worker)
             s_requeue (self, task, worker->name, why);
     zlistx_destroy (&orphans);
-    zsys_info ("broker: worker %s (%s) registered: %zu plugin%s, %u slot%s%s%zu running", worker->name,
+    char kept_text[48] = "";
+    if (kept)
+        snprintf (kept_text, sizeof kept_text, ", kept %zu running task%s", kept, kept == 1 ? "" : "s");
+    zsys_info ("broker: worker %s (%s) registered: %zu plugin%s, %u slot%s%s", worker->name,
                worker->host, in->plugin_count, in->plugin_count == 1 ? "" : "s", in->slots,
-               in->slots == 1 ? "" : "s", kept ? ", kept " : "", kept);
+               in->slots == 1 ? "" : "s", kept_text);
     s_dispatch_worker (self, worker);
 }
 

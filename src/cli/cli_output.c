@@ -208,6 +208,7 @@ cli_output_result (FILE *out, const ztask_task_t *task)
 /* ---- tables ---- */
 
 #define TABLE_COLUMNS_MAX 8
+#define CELL_MAX 1024  /* a cell made from a protocol string (255 bytes)     */
 
 /* Rows of text cells printed in aligned columns; a row may carry detail
    lines printed under it. */
@@ -455,6 +456,58 @@ cli_output_workers (FILE *out, const json_t *workers)
         const char *row[] = { s_text (worker, "name"), s_text (worker, "host"), slots, levels, plugins };
         s_table_add (&table, row, tasks);
         free (tasks);
+    }
+    s_table_print (&table, out);
+    s_table_free (&table);
+    return 0;
+}
+
+/* ---- task lists ---- */
+
+/* text for a table cell: control characters (a plugin's error text may
+   hold newlines) become '?', so that each row stays on one line. */
+static void
+s_cell (const char *text, char *buffer, size_t size)
+{
+    size_t n = 0;
+    for (const char *s = text; *s && n + 1 < size; s++)
+        buffer[n++] = (unsigned char) *s < 0x20 || *s == 0x7F ? '?' : *s;
+    buffer[n] = 0;
+}
+
+int
+cli_output_list (FILE *out, const json_t *list, const char *state)
+{
+    const json_t *tasks = json_object_get (list, "tasks");
+    if (!json_is_object (list) || !json_is_array (tasks))
+        return -1;
+    size_t index;
+    const json_t *task;
+    json_array_foreach (tasks, index, task) {
+        if (!json_is_object (task))
+            return -1;
+    }
+    if (json_array_size (tasks) == 0) {
+        fprintf (out, "no %s%stasks\n", state ? state : "", state ? " " : "");
+        return 0;
+    }
+    table_t table;
+    s_table_init (&table, "rlrlrll");
+    const char *header[] = { "ID", "TYPE", "PRIORITY", "STATE", "ATTEMPTS", "WORKER", "ERROR" };
+    s_table_add (&table, header, NULL);
+    json_array_foreach (tasks, index, task) {
+        char id[24], priority[24], attempts[24];
+        char type[CELL_MAX], worker[CELL_MAX], error[CELL_MAX];
+        snprintf (id, sizeof id, "%" JSON_INTEGER_FORMAT, s_int (task, "id"));
+        snprintf (priority, sizeof priority, "%" JSON_INTEGER_FORMAT, s_int (task, "priority"));
+        snprintf (attempts, sizeof attempts, "%" JSON_INTEGER_FORMAT, s_int (task, "attempts"));
+        s_cell (s_text (task, "type"), type, sizeof type);
+        const char *name = json_string_value (json_object_get (task, "worker"));
+        s_cell (name && *name ? name : "-", worker, sizeof worker);
+        const char *why = json_string_value (json_object_get (task, "error"));
+        s_cell (why ? why : "", error, sizeof error);
+        const char *row[] = { id, type, priority, s_text (task, "state"), attempts, worker, error };
+        s_table_add (&table, row, NULL);
     }
     s_table_print (&table, out);
     s_table_free (&table);

@@ -33,6 +33,13 @@ int cli_output_result (FILE *out, const ztask_task_t *task);
 int cli_output_stats (FILE *out, const json_t *stats);
 int cli_output_workers (FILE *out, const json_t *workers);
 
+/* Prints the broker's task list JSON ({"tasks": [...]}, see
+   docs/protocol.md, LIST) as a table: ID TYPE PRIORITY STATE ATTEMPTS
+   WORKER ERROR, in the broker's order (newest first). state names the
+   state the list was limited to (for "no failed tasks"), or is NULL.
+   Returns 0, or -1 if the document does not have the expected shape. */
+int cli_output_list (FILE *out, const json_t *list, const char *state);
+
 /* Priority levels as a short list: [0..9] "0-9", [9] "9", [0,5,9] "0,5,9",
    [0,1,2,7] "0-2,7". */
 void cli_output_levels (const json_t *levels, char *buffer, size_t size);

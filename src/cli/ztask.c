@@ -25,16 +25,20 @@
 
 /* Exit codes a script can rely on. */
 #define EXIT_OK 0
-#define EXIT_TASK_FAILED 1   /* failed or cancelled (submit --wait, result)  */
+#define EXIT_TASK_FAILED 1   /* failed or cancelled (submit --wait, result);
+                                cancel: the task had already ended           */
 #define EXIT_USAGE 2         /* bad command line                             */
 #define EXIT_NOT_FINISHED 3  /* result of a queued or running task           */
 #define EXIT_NOT_FOUND 4     /* no such task                                 */
 #define EXIT_NO_BROKER 5     /* broker unreachable, no answer in time        */
 #define EXIT_REFUSED 6       /* queue full, payload too large, bad request   */
+#define EXIT_BROKER_FAILED 7 /* broker's internal error, an answer that makes
+                                no sense                                     */
 #define EXIT_INTERRUPTED 130 /* Ctrl-C (128 + SIGINT, as shells report it)   */
 
 #define PAYLOAD_MAX (256UL * 1024 * 1024) /* the most any broker accepts  */
 #define ATTEMPTS_MAX 1000
+#define LIST_LIMIT_DEFAULT 50
 
 static void
 s_usage (FILE *out)
@@ -46,6 +50,9 @@ s_usage (FILE *out)
 "  submit TYPE [SUBMIT OPTIONS]  queue a task for plugin TYPE; prints its id\n"
 "  status ID                     state, progress, worker and times of a task\n"
 "  result ID                     the result of a finished task, as raw bytes\n"
+"  cancel ID                     cancel a queued task, or stop a running one\n"
+"  list [LIST OPTIONS]           tasks, newest first: id, type, priority,\n"
+"                                state, attempts, worker, error\n"
 "  stats                         tasks by type and priority, workers, slots\n"
 "  workers                       workers: plugins, priorities, slots, tasks\n"
 "\n"
@@ -62,47 +69,62 @@ s_usage (FILE *out)
 "      --wait           wait for the task and print its result (progress\n"
 "                       shows on stderr when it is a terminal)\n"
 "\n"
+"List options:\n"
+"      --state STATE    only tasks in STATE: queued, running, done, failed or\n"
+"                       cancelled (default: every state)\n"
+"      --limit N        the newest N tasks at most, 1-%d (default %d)\n"
+"\n"
 "Options, before or after the command:\n"
 "  -b, --broker ENDPOINT  the broker's endpoint (default: $ZTASK_BROKER,\n"
 "                         else %s)\n"
 "  -t, --timeout MS       how long to wait for each answer of the broker\n"
 "                         (default 5000); after 'submit', --timeout is the\n"
 "                         task's limit: use -t there\n"
-"      --json             print JSON (status, result, stats, workers, and\n"
-"                         submit: its id, or the final task with --wait)\n"
+"      --json             print JSON (status, result, cancel, list, stats,\n"
+"                         workers, and submit: its id, or the final task\n"
+"                         with --wait)\n"
 "  -h, --help             this help\n"
 "      --version          the version of ztask\n"
 "\n"
 "Exit status:\n"
-"  0    success\n"
-"  1    the task failed or was cancelled (submit --wait, result)\n"
+"  0    success; cancel: the task is cancelled, or is being stopped\n"
+"  1    the task failed or was cancelled (submit --wait, result); cancel:\n"
+"       the task had already ended (done or failed), nothing was cancelled\n"
 "  2    usage error: unknown command or option, bad value, unreadable -i file\n"
 "  3    the task has not finished yet (result)\n"
 "  4    no such task\n"
 "  5    no answer from the broker: not running, wrong endpoint, or too slow\n"
-"  6    the broker refused: queue full, payload too large, bad request\n"
+"  6    the broker refused: queue full, payload too large, bad request,\n"
+"       another protocol version\n"
+"  7    the broker failed: it could not store the task, or its answer made\n"
+"       no sense to this ztask\n"
 "  130  interrupted (Ctrl-C); a submitted task goes on\n"
 "\n"
 "Examples:\n"
 "  ztask submit sleep -p high -d 2000 --wait\n"
 "  printf 'some text' | ztask submit wordcount\n"
-"  ztask status 42 --json\n",
-             ATTEMPTS_MAX, ZTASK_DEFAULT_ENDPOINT);
+"  ztask status 42 --json\n"
+"  ztask list --state failed --limit 10\n"
+"  ztask cancel 42\n",
+             ATTEMPTS_MAX, ZTASK_LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, ZTASK_DEFAULT_ENDPOINT);
 }
 
-typedef enum { CMD_SUBMIT, CMD_STATUS, CMD_RESULT, CMD_STATS, CMD_WORKERS } command_t;
+typedef enum { CMD_SUBMIT, CMD_STATUS, CMD_RESULT, CMD_CANCEL, CMD_LIST, CMD_STATS, CMD_WORKERS } command_t;
 
 static const struct {
     const char *name;
     command_t command;
     size_t args; /* positional arguments it takes */
     const char *args_name;
+    const char *synopsis;
 } s_commands[] = {
-    { "submit", CMD_SUBMIT, 1, "a TYPE: the plugin that runs the task" },
-    { "status", CMD_STATUS, 1, "a task ID" },
-    { "result", CMD_RESULT, 1, "a task ID" },
-    { "stats", CMD_STATS, 0, NULL },
-    { "workers", CMD_WORKERS, 0, NULL },
+    { "submit", CMD_SUBMIT, 1, "a TYPE: the plugin that runs the task", "ztask submit TYPE [OPTIONS]" },
+    { "status", CMD_STATUS, 1, "a task ID", "ztask status ID" },
+    { "result", CMD_RESULT, 1, "a task ID", "ztask result ID" },
+    { "cancel", CMD_CANCEL, 1, "a task ID", "ztask cancel ID" },
+    { "list", CMD_LIST, 0, NULL, "ztask list [--state STATE] [--limit N]" },
+    { "stats", CMD_STATS, 0, NULL, "ztask stats" },
+    { "workers", CMD_WORKERS, 0, NULL, "ztask workers" },
 };
 #define COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])
 
@@ -116,11 +138,13 @@ typedef struct {
     const char *args[1];        /* positional arguments                     */
     size_t arg_count;
     size_t args_max;            /* how many the command takes               */
-    uint64_t id;                /* status, result: the task                 */
+    uint64_t id;                /* status, result, cancel: the task         */
     ztask_submit_opts_t opts;   /* submit: priority, timeout, attempts, key */
     const char *data;           /* submit -d                                */
     const char *input;          /* submit -i                                */
     bool wait;                  /* submit --wait                            */
+    int state;                  /* list --state; -1: every state            */
+    unsigned limit;             /* list --limit                             */
 } cli_t;
 
 /* ---- messages ---- */
@@ -213,6 +237,8 @@ enum {
     OPT_ATTEMPTS,
     OPT_KEY,
     OPT_WAIT,
+    OPT_STATE,
+    OPT_LIMIT,
 };
 
 static const struct option s_options[] = {
@@ -227,6 +253,8 @@ static const struct option s_options[] = {
     { "attempts", required_argument, NULL, OPT_ATTEMPTS },
     { "key", required_argument, NULL, OPT_KEY },
     { "wait", no_argument, NULL, OPT_WAIT },
+    { "state", required_argument, NULL, OPT_STATE },
+    { "limit", required_argument, NULL, OPT_LIMIT },
     { NULL, 0, NULL, 0 },
 };
 
@@ -269,11 +297,42 @@ s_set_request_timeout (cli_t *cli, const char *text)
     return 0;
 }
 
-/* Handles one option; which is the getopt code. Returns 0, -1 to stop
-   with success (help, version), or an exit code. */
-static int
-s_option (cli_t *cli, int which, const char *value, bool after_submit)
+/* The command a command-specific option belongs to (getopt code which). */
+static command_t
+s_option_owner (int which)
 {
+    return which == OPT_STATE || which == OPT_LIMIT ? CMD_LIST : CMD_SUBMIT;
+}
+
+/* The entry of s_commands for command. */
+static size_t
+s_command_index (command_t command)
+{
+    size_t i = 0;
+    while (s_commands[i].command != command)
+        i++;
+    assert (i < COMMAND_COUNT);
+    return i;
+}
+
+/* A task state by name: "queued" ... "cancelled"; -1 if none. */
+static int
+s_parse_state (const char *text)
+{
+    for (int state = ZTASK_STATE_QUEUED; state <= ZTASK_STATE_CANCELLED; state++)
+        if (strcmp (text, ztask_state_name ((ztask_state_t) state)) == 0)
+            return state;
+    return -1;
+}
+
+/* Handles one option; which is the getopt code; global: it came before
+   the command. Returns 0, -1 to stop with success (help, version), -2
+   for an option of another command (or of a command, before it), or an
+   exit code. */
+static int
+s_option (cli_t *cli, int which, const char *value, bool global)
+{
+    bool after_submit = !global && cli->command == CMD_SUBMIT;
     uint64_t number;
     switch (which) {
     case 'b':
@@ -304,8 +363,8 @@ s_option (cli_t *cli, int which, const char *value, bool after_submit)
     default:
         break;
     }
-    /* The rest belong to submit. */
-    if (!after_submit)
+    /* The rest belong to one command each. */
+    if (global || cli->command != s_option_owner (which))
         return -2;
     switch (which) {
     case 'p':
@@ -335,6 +394,16 @@ s_option (cli_t *cli, int which, const char *value, bool after_submit)
     case OPT_WAIT:
         cli->wait = true;
         return 0;
+    case OPT_STATE:
+        cli->state = s_parse_state (value);
+        if (cli->state < 0)
+            return s_usage_error ("unknown state '%s' (use queued, running, done, failed or cancelled)", value);
+        return 0;
+    case OPT_LIMIT:
+        if (s_parse_uint (value, ZTASK_LIST_LIMIT_MAX, &number) != 0 || number < 1)
+            return s_usage_error ("invalid --limit '%s': give a number from 1 to %d", value, ZTASK_LIST_LIMIT_MAX);
+        cli->limit = (unsigned) number;
+        return 0;
     default:
         return -2;
     }
@@ -351,7 +420,6 @@ s_parse (cli_t *cli, int argc, char **argv, bool global)
        code 1, in order, even with POSIXLY_CORRECT; ':': report a missing
        value as ':'. */
     const char *shorts = global ? "+:b:t:hp:d:i:" : "-:b:t:hp:d:i:";
-    bool submit = !global && cli->command == CMD_SUBMIT;
     char name[64];
     int opt;
     opterr = 0;
@@ -373,12 +441,14 @@ s_parse (cli_t *cli, int argc, char **argv, bool global)
             s_option_name (argv, name, sizeof name);
             return s_usage_error ("option '%s' needs a value", name);
         }
-        int rc = s_option (cli, opt, optarg, submit);
+        int rc = s_option (cli, opt, optarg, global);
         if (rc == -2) {
             s_option_label (opt, name, sizeof name);
+            size_t owner = s_command_index (s_option_owner (opt));
             if (global)
-                return s_usage_error ("option %s belongs after 'submit': ztask submit TYPE [OPTIONS]", name);
-            return s_usage_error ("option %s is for 'submit', not '%s'", name, cli->name);
+                return s_usage_error ("option %s belongs after '%s': %s", name, s_commands[owner].name,
+                                      s_commands[owner].synopsis);
+            return s_usage_error ("option %s is for '%s', not '%s'", name, s_commands[owner].name, cli->name);
         }
         if (rc != 0)
             return rc;
@@ -400,6 +470,8 @@ s_command_line (cli_t *cli, int argc, char **argv)
 {
     memset (cli, 0, sizeof *cli);
     cli->opts = (ztask_submit_opts_t) ZTASK_SUBMIT_OPTS_INIT;
+    cli->state = -1;
+    cli->limit = LIST_LIMIT_DEFAULT;
     int rc = s_parse (cli, argc, argv, true);
     if (rc != 0)
         return rc;
@@ -418,7 +490,8 @@ s_command_line (cli_t *cli, int argc, char **argv)
         if (strcmp (cli->name, s_commands[i].name) == 0)
             break;
     if (i == COMMAND_COUNT)
-        return s_usage_error ("unknown command '%s' (commands: submit, status, result, stats, workers)",
+        return s_usage_error ("unknown command '%s' (commands: submit, status, result, cancel, list, stats, "
+                              "workers)",
                               cli->name);
     cli->command = s_commands[i].command;
     cli->args_max = s_commands[i].args;
@@ -431,7 +504,8 @@ s_command_line (cli_t *cli, int argc, char **argv)
         return s_usage_error ("'%s' needs %s", cli->name, s_commands[i].args_name);
     if (cli->data && cli->input)
         return s_usage_error ("-d and -i both give the payload: use one");
-    if ((cli->command == CMD_STATUS || cli->command == CMD_RESULT) && s_parse_id (cli->args[0], &cli->id) != 0)
+    bool takes_id = cli->command == CMD_STATUS || cli->command == CMD_RESULT || cli->command == CMD_CANCEL;
+    if (takes_id && s_parse_id (cli->args[0], &cli->id) != 0)
         return EXIT_USAGE;
     return 0;
 }
@@ -455,44 +529,29 @@ s_endpoint (cli_t *cli, const char **source)
     return ZTASK_DEFAULT_ENDPOINT;
 }
 
-/* True if error starts with ztask_msg_error_name (status) and ':' (or is it). */
-static bool
-s_is_status (const char *error, int status)
-{
-    const char *name = ztask_msg_error_name (status);
-    size_t len = strlen (name);
-    return strncmp (error, name, len) == 0 && (error[len] == ':' || error[len] == 0);
-}
-
-/* Reports a failed libztask call and returns the exit code for it. The
-   library's error text names the kind of failure in its first words:
-   "invalid ..." (our input), "<ERROR status name>: ..." (the broker's
-   answer), "interrupted", anything else is the connection. */
+/* Reports a failed libztask call and returns the exit code for its kind
+   of failure. */
 static int
 s_failed (cli_t *cli, ztask_client_t *client)
 {
-    const char *error = ztask_client_error (client);
-    const char *source;
-    const char *endpoint = s_endpoint (cli, &source);
-    fprintf (stderr, "ztask: %s\n", error);
-    if (strcmp (error, "interrupted") == 0)
-        return EXIT_INTERRUPTED;
-    if (strncmp (error, "invalid ", 8) == 0)
-        return EXIT_USAGE;
-    if (s_is_status (error, ZTASK_ERR_NOT_FOUND))
-        return EXIT_NOT_FOUND;
-    if (s_is_status (error, ZTASK_ERR_QUEUE_FULL) || s_is_status (error, ZTASK_ERR_TOO_LARGE)
-        || s_is_status (error, ZTASK_ERR_BAD_REQUEST) || s_is_status (error, ZTASK_ERR_INTERNAL)
-        || s_is_status (error, ZTASK_ERR_VERSION) || s_is_status (error, ZTASK_ERR_NOT_REGISTERED))
-        return EXIT_REFUSED;
-    if (strncmp (error, "no answer from the broker", 25) == 0) {
+    fprintf (stderr, "ztask: %s\n", ztask_client_error (client));
+    switch (ztask_client_error_code (client)) {
+    case ZTASK_CLIENT_E_INTERRUPTED: return EXIT_INTERRUPTED;
+    case ZTASK_CLIENT_E_USAGE: return EXIT_USAGE;
+    case ZTASK_CLIENT_E_NOT_FOUND: return EXIT_NOT_FOUND;
+    case ZTASK_CLIENT_E_REFUSED: return EXIT_REFUSED;
+    case ZTASK_CLIENT_E_UNREACHABLE: {
+        const char *source;
+        const char *endpoint = s_endpoint (cli, &source);
         if (source)
             fprintf (stderr, "ztask: (the endpoint %s comes from %s)\n", endpoint, source);
         else
             fprintf (stderr, "ztask: (%s is the default: name the broker with -b ENDPOINT or "
                              "ZTASK_BROKER)\n", endpoint);
+        return EXIT_NO_BROKER;
     }
-    return EXIT_NO_BROKER;
+    default: return EXIT_BROKER_FAILED;
+    }
 }
 
 static ztask_client_t *
@@ -684,30 +743,71 @@ s_status (cli_t *cli, ztask_client_t *client, bool result)
     return rc;
 }
 
+/* cancel: says what became of the task; exit 0 when it is cancelled or
+   being stopped, 1 when it had already ended. */
+static int
+s_cancel (cli_t *cli, ztask_client_t *client)
+{
+    ztask_task_t *task;
+    if (ztask_client_cancel (client, cli->id, &task) != 0)
+        return s_failed (cli, client);
+    bool ended = task->state == ZTASK_STATE_DONE || task->state == ZTASK_STATE_FAILED;
+    if (cli->json) {
+        json_t *json = cli_output_task_json (task, false);
+        cli_output_json (stdout, json);
+        json_decref (json);
+    }
+    else if (task->state == ZTASK_STATE_CANCELLED)
+        printf ("task %" PRIu64 " cancelled\n", task->id);
+    else if (ended)
+        printf ("task %" PRIu64 " already %s\n", task->id, ztask_state_name (task->state));
+    else
+        printf ("task %" PRIu64 " is being stopped\n", task->id);
+    ztask_task_destroy (&task);
+    return ended ? EXIT_TASK_FAILED : EXIT_OK;
+}
+
+/* stats, workers, list: the broker's JSON document as a table, or as it
+   is with --json. */
 static int
 s_broker_info (cli_t *cli, ztask_client_t *client)
 {
     char *text;
-    bool stats = cli->command == CMD_STATS;
-    if ((stats ? ztask_client_stats (client, &text) : ztask_client_workers (client, &text)) != 0)
+    int rc;
+    const char *what;
+    if (cli->command == CMD_STATS) {
+        rc = ztask_client_stats (client, &text);
+        what = "statistics";
+    }
+    else if (cli->command == CMD_WORKERS) {
+        rc = ztask_client_workers (client, &text);
+        what = "a worker list";
+    }
+    else {
+        rc = ztask_client_list (client, cli->state, cli->limit, &text);
+        what = "a task list";
+    }
+    if (rc != 0)
         return s_failed (cli, client);
     json_error_t error;
     json_t *json = json_loads (text, 0, &error);
     free (text);
     if (!json) {
         fprintf (stderr, "ztask: the broker sent invalid JSON: %s (line %d)\n", error.text, error.line);
-        return EXIT_NO_BROKER;
+        return EXIT_BROKER_FAILED;
     }
-    int rc = 0;
     if (cli->json)
         cli_output_json (stdout, json);
+    else if (cli->command == CMD_STATS)
+        rc = cli_output_stats (stdout, json);
+    else if (cli->command == CMD_WORKERS)
+        rc = cli_output_workers (stdout, json);
     else
-        rc = stats ? cli_output_stats (stdout, json) : cli_output_workers (stdout, json);
+        rc = cli_output_list (stdout, json, cli->state < 0 ? NULL : ztask_state_name ((ztask_state_t) cli->state));
     json_decref (json);
     if (rc != 0) {
-        fprintf (stderr, "ztask: the broker's %s are not in the expected form (try --json)\n",
-                 stats ? "statistics" : "worker list");
-        return EXIT_NO_BROKER;
+        fprintf (stderr, "ztask: the broker sent %s in a form this ztask does not know (try --json)\n", what);
+        return EXIT_BROKER_FAILED;
     }
     return EXIT_OK;
 }
@@ -734,6 +834,8 @@ main (int argc, char **argv)
     case CMD_SUBMIT: rc = s_submit (&cli, client, payload, size); break;
     case CMD_STATUS: rc = s_status (&cli, client, false); break;
     case CMD_RESULT: rc = s_status (&cli, client, true); break;
+    case CMD_CANCEL: rc = s_cancel (&cli, client); break;
+    case CMD_LIST:
     case CMD_STATS:
     case CMD_WORKERS: rc = s_broker_info (&cli, client); break;
     }

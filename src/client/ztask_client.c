@@ -48,17 +48,31 @@ struct ztask_client {
     ztask_msg_t *request;   /* the latest request, kept to send it again     */
     ztask_msg_t *reply;     /* the message last received                     */
     char error[ERROR_MAX];  /* text of the last failure; "" before any       */
+    int code;               /* ZTASK_CLIENT_E_* of the last call             */
 };
 
-/* Records why a call failed; returns -1 for the caller to return. */
 static int
-s_fail (ztask_client_t *self, const char *format, ...)
+s_fail (ztask_client_t *self, int code, const char *format, ...) __attribute__ ((format (printf, 3, 4)));
+
+/* Records why a call failed, code being its kind (ZTASK_CLIENT_E_*);
+   returns -1 for the caller to return. */
+static int
+s_fail (ztask_client_t *self, int code, const char *format, ...)
 {
     va_list args;
     va_start (args, format);
     vsnprintf (self->error, sizeof self->error, format, args);
     va_end (args);
+    self->code = code;
     return -1;
+}
+
+/* Starts a public call: nothing has failed yet. */
+static void
+s_begin (ztask_client_t *self)
+{
+    assert (self);
+    self->code = ZTASK_CLIENT_E_OK;
 }
 
 /* True if text is well-formed UTF-8: no overlong forms, no surrogates,
@@ -111,9 +125,9 @@ static int
 s_check_string (ztask_client_t *self, const char *text, const char *what)
 {
     if (strlen (text) > ZTASK_STRING_MAX)
-        return s_fail (self, "invalid %s: longer than %d bytes", what, ZTASK_STRING_MAX);
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid %s: longer than %d bytes", what, ZTASK_STRING_MAX);
     if (!s_utf8_valid (text))
-        return s_fail (self, "invalid %s: not valid UTF-8", what);
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid %s: not valid UTF-8", what);
     return 0;
 }
 
@@ -176,6 +190,12 @@ ztask_client_error (ztask_client_t *self)
     return self->error;
 }
 
+int
+ztask_client_error_code (ztask_client_t *self)
+{
+    return self ? self->code : ZTASK_CLIENT_E_USAGE;
+}
+
 /* ---- requests ---- */
 
 /* Sends self->request as it is (corr included). Sending only queues the
@@ -187,17 +207,18 @@ s_send (ztask_client_t *self)
 {
     zmsg_t *msg = ztask_msg_encode (self->request);
     if (!msg)
-        return s_fail (self, "invalid request: a field is too long");
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid request: a field is too long");
     if (zmsg_send (&msg, self->dealer) != 0) {
         int error = zmq_errno ();
         zmsg_destroy (&msg);
         if (zsys_interrupted)
-            return s_fail (self, "interrupted");
+            return s_fail (self, ZTASK_CLIENT_E_INTERRUPTED, "interrupted");
         if (error == EAGAIN) {
-            s_fail (self, "the broker at %s takes no messages: is ztaskd running?", self->endpoint);
+            s_fail (self, ZTASK_CLIENT_E_UNREACHABLE, "the broker at %s takes no messages: is ztaskd running?",
+                    self->endpoint);
             return -2;
         }
-        return s_fail (self, "cannot send to the broker at %s: %s", self->endpoint,
+        return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE, "cannot send to the broker at %s: %s", self->endpoint,
                        zmq_strerror (error));
     }
     return 0;
@@ -226,7 +247,7 @@ s_receive (ztask_client_t *self, int64_t deadline)
     zmq_pollitem_t item = { zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0 };
     while (true) {
         if (zsys_interrupted)
-            return s_fail (self, "interrupted");
+            return s_fail (self, ZTASK_CLIENT_E_INTERRUPTED, "interrupted");
         /* At most a second per poll: a signal that lands between the check
            above and the poll is then noticed soon all the same. */
         long wait = POLL_MAX_MS;
@@ -241,7 +262,8 @@ s_receive (ztask_client_t *self, int64_t deadline)
         if (rc < 0) {
             if (zmq_errno () == EINTR)
                 continue; /* the loop checks zsys_interrupted */
-            return s_fail (self, "cannot poll the broker connection: %s", zmq_strerror (zmq_errno ()));
+            return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE, "cannot poll the broker connection: %s",
+                           zmq_strerror (zmq_errno ()));
         }
         if (rc == 0)
             continue; /* the loop checks the deadline */
@@ -250,17 +272,23 @@ s_receive (ztask_client_t *self, int64_t deadline)
             continue;
         rc = ztask_msg_decode (self->reply, &msg, false);
         if (rc == -3)
-            return s_fail (self, "the broker at %s speaks another protocol version than this client (%d)",
+            return s_fail (self, ZTASK_CLIENT_E_REFUSED,
+                           "the broker at %s speaks another protocol version than this client (%d)",
                            self->endpoint, ZTASK_PROTO_VERSION);
         if (rc != 0)
-            return s_fail (self, "malformed answer from the broker at %s", self->endpoint);
+            return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "malformed answer from the broker at %s",
+                           self->endpoint);
         if (self->reply->corr != self->corr)
             continue; /* the answer to an earlier request that gave up */
         if (self->reply->command == ZTASK_MSG_ERROR) {
-            const char *name = ztask_msg_error_name (self->reply->error_status);
+            int status = self->reply->error_status;
+            int code = status == ZTASK_ERR_NOT_FOUND  ? ZTASK_CLIENT_E_NOT_FOUND
+                       : status == ZTASK_ERR_INTERNAL ? ZTASK_CLIENT_E_INTERNAL
+                                                      : ZTASK_CLIENT_E_REFUSED;
+            const char *name = ztask_msg_error_name (status);
             if (self->reply->text[0])
-                return s_fail (self, "%s: %s", name, self->reply->text);
-            return s_fail (self, "%s", name);
+                return s_fail (self, code, "%s: %s", name, self->reply->text);
+            return s_fail (self, code, "%s", name);
         }
         return 1;
     }
@@ -269,8 +297,9 @@ s_receive (ztask_client_t *self, int64_t deadline)
 static int
 s_no_answer (ztask_client_t *self, int timeout_ms)
 {
-    return s_fail (self, "no answer from the broker at %s within %d ms: is ztaskd running?",
-                   self->endpoint, timeout_ms);
+    return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE,
+                   "no answer from the broker at %s within %d ms: is ztaskd running?", self->endpoint,
+                   timeout_ms);
 }
 
 /* Sends self->request and receives its answer, which must be expect.
@@ -287,7 +316,7 @@ s_request (ztask_client_t *self, int expect)
     if (rc < 0)
         return -1;
     if (self->reply->command != expect)
-        return s_fail (self, "unexpected %s answer from the broker at %s (expected %s)",
+        return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "unexpected %s answer from the broker at %s (expected %s)",
                        ztask_msg_command_name (self->reply->command), self->endpoint,
                        ztask_msg_command_name (expect));
     return 0;
@@ -355,33 +384,36 @@ static int
 s_task_info (ztask_client_t *self, uint64_t id, ztask_task_t **task_p)
 {
     if (self->reply->task_id != id)
-        return s_fail (self, "the broker at %s answered about task %" PRIu64 " instead of task %" PRIu64,
+        return s_fail (self, ZTASK_CLIENT_E_INTERNAL,
+                       "the broker at %s answered about task %" PRIu64 " instead of task %" PRIu64,
                        self->endpoint, self->reply->task_id, id);
     if (!task_p)
         return 0;
     *task_p = s_task_new (self->reply);
-    return *task_p ? 0 : s_fail (self, "out of memory");
+    return *task_p ? 0 : s_fail (self, ZTASK_CLIENT_E_INTERNAL, "out of memory");
 }
 
 int
 ztask_client_submit (ztask_client_t *self, const char *type, const void *payload, size_t size,
                      const ztask_submit_opts_t *opts, uint64_t *id)
 {
-    assert (self);
+    s_begin (self);
     ztask_submit_opts_t defaults = ZTASK_SUBMIT_OPTS_INIT;
     if (!opts)
         opts = &defaults;
     if (!type || !*type)
-        return s_fail (self, "invalid task type: it is empty (name the plugin that runs the task)");
+        return s_fail (self, ZTASK_CLIENT_E_USAGE,
+                       "invalid task type: it is empty (name the plugin that runs the task)");
     if (s_check_string (self, type, "task type") != 0)
         return -1;
     if (opts->priority < ZTASK_PRIORITY_MIN || opts->priority > ZTASK_PRIORITY_MAX)
-        return s_fail (self, "invalid priority %d: use %d (lowest) to %d (highest)", opts->priority,
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid priority %d: use %d (lowest) to %d (highest)",
+                       opts->priority,
                        ZTASK_PRIORITY_MIN, ZTASK_PRIORITY_MAX);
     if (opts->key && s_check_string (self, opts->key, "idempotency key") != 0)
         return -1;
     if (!payload && size)
-        return s_fail (self, "invalid payload: no data for %zu bytes", size);
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid payload: no data for %zu bytes", size);
 
     ztask_msg_t *m = self->request;
     ztask_msg_reset (m, ZTASK_MSG_SUBMIT);
@@ -394,7 +426,8 @@ ztask_client_submit (ztask_client_t *self, const char *type, const void *payload
     if (s_request (self, ZTASK_MSG_SUBMITTED) != 0)
         return -1;
     if (self->reply->task_id == 0)
-        return s_fail (self, "the broker at %s answered with task id 0", self->endpoint);
+        return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "the broker at %s answered with task id 0",
+                       self->endpoint);
     if (id)
         *id = self->reply->task_id;
     return 0;
@@ -403,7 +436,7 @@ ztask_client_submit (ztask_client_t *self, const char *type, const void *payload
 static int
 s_status (ztask_client_t *self, uint64_t id, bool with_result, ztask_task_t **task_p)
 {
-    assert (self);
+    s_begin (self);
     if (task_p)
         *task_p = NULL;
     ztask_msg_reset (self->request, ZTASK_MSG_STATUS);
@@ -458,7 +491,7 @@ int
 ztask_client_wait_progress (ztask_client_t *self, uint64_t id, int timeout_ms,
                             ztask_progress_fn *progress, void *arg, ztask_task_t **task_p)
 {
-    assert (self);
+    s_begin (self);
     if (task_p)
         *task_p = NULL;
     ztask_msg_reset (self->request, ZTASK_MSG_WAIT);
@@ -475,7 +508,8 @@ ztask_client_wait_progress (ztask_client_t *self, uint64_t id, int timeout_ms,
         int64_t now = zclock_mono ();
         if (rc == 0) {
             if (deadline >= 0 && now >= deadline)
-                return s_fail (self, "task %" PRIu64 " did not finish within %d ms", id, timeout_ms);
+                return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE, "task %" PRIu64 " did not finish within %d ms",
+                               id, timeout_ms);
             /* A long silence: the broker may have restarted and forgotten
                us. The same WAIT again; a broker that knows it ignores it. */
             if (s_send (self) == -1)
@@ -491,7 +525,8 @@ ztask_client_wait_progress (ztask_client_t *self, uint64_t id, int timeout_ms,
             continue;
         }
         if (reply->command != ZTASK_MSG_TASK_INFO)
-            return s_fail (self, "unexpected %s answer from the broker at %s (expected TASK_INFO)",
+            return s_fail (self, ZTASK_CLIENT_E_INTERNAL,
+                           "unexpected %s answer from the broker at %s (expected TASK_INFO)",
                            ztask_msg_command_name (reply->command), self->endpoint);
         if (reply->task_id == id && reply->state < ZTASK_STATE_DONE) {
             /* Not ended yet: a broker answers WAIT only at the end, but
@@ -510,38 +545,80 @@ ztask_client_wait (ztask_client_t *self, uint64_t id, int timeout_ms, ztask_task
     return ztask_client_wait_progress (self, id, timeout_ms, NULL, NULL, task_p);
 }
 
+/* ---- cancelling ---- */
+
+int
+ztask_client_cancel (ztask_client_t *self, uint64_t id, ztask_task_t **task_p)
+{
+    s_begin (self);
+    if (task_p)
+        *task_p = NULL;
+    ztask_msg_reset (self->request, ZTASK_MSG_CANCEL);
+    self->request->task_id = id;
+    if (s_request (self, ZTASK_MSG_TASK_INFO) != 0)
+        return -1;
+    return s_task_info (self, id, task_p);
+}
+
 /* ---- broker information ---- */
 
+/* Sends self->request (set up by the caller) and hands out the JSON
+   answer's body as a string in *json. */
 static int
-s_json (ztask_client_t *self, int command, char **json)
+s_json (ztask_client_t *self, char **json)
 {
-    assert (self);
-    assert (json);
-    *json = NULL;
-    ztask_msg_reset (self->request, command);
     if (s_request (self, ZTASK_MSG_JSON) != 0)
         return -1;
     zframe_t *body = self->reply->body;
     size_t size = body ? zframe_size (body) : 0;
     if (size == 0 || memchr (zframe_data (body), 0, size))
-        return s_fail (self, "the broker at %s sent an empty or binary JSON answer", self->endpoint);
+        return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "the broker at %s sent an empty or binary JSON answer",
+                       self->endpoint);
     char *text = (char *) malloc (size + 1);
     if (!text)
-        return s_fail (self, "out of memory");
+        return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "out of memory");
     memcpy (text, zframe_data (body), size);
     text[size] = 0;
     *json = text;
     return 0;
 }
 
+/* STATS or WORKERS: a request of only its corr. */
+static int
+s_info (ztask_client_t *self, int command, char **json)
+{
+    s_begin (self);
+    assert (json);
+    *json = NULL;
+    ztask_msg_reset (self->request, command);
+    return s_json (self, json);
+}
+
 int
 ztask_client_stats (ztask_client_t *self, char **json)
 {
-    return s_json (self, ZTASK_MSG_STATS, json);
+    return s_info (self, ZTASK_MSG_STATS, json);
 }
 
 int
 ztask_client_workers (ztask_client_t *self, char **json)
 {
-    return s_json (self, ZTASK_MSG_WORKERS, json);
+    return s_info (self, ZTASK_MSG_WORKERS, json);
+}
+
+int
+ztask_client_list (ztask_client_t *self, int state, unsigned limit, char **json)
+{
+    s_begin (self);
+    assert (json);
+    *json = NULL;
+    if (state != -1 && (state < ZTASK_STATE_QUEUED || state > ZTASK_STATE_CANCELLED))
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid state %d: use -1 (any) or a ztask_state_t", state);
+    if (limit < 1 || limit > ZTASK_LIST_LIMIT_MAX)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid limit %u: list 1 to %d tasks at a time", limit,
+                       ZTASK_LIST_LIMIT_MAX);
+    ztask_msg_reset (self->request, ZTASK_MSG_LIST);
+    self->request->state = state == -1 ? ZTASK_LIST_ANY : (uint8_t) state;
+    self->request->limit = limit;
+    return s_json (self, json);
 }
