@@ -3,6 +3,7 @@
 #include "tap.h"
 #include "broker/broker_config.h"
 #include "worker/worker_config.h"
+#include "worker/slot.h"
 
 #include <czmq.h>
 
@@ -110,6 +111,34 @@ main (void)
                 && streq (w.plugins[0].file, "/opt/p/echo.so") && w.priorities == 0x3FF && w.slots == 1,
             "plugin_dir, \"all\" and the default of one slot");
     worker_config_free (&w);
+
+    /* Isolation and drain: defaults, both choices, the limits. */
+    TAP_OK (s_worker ("plugins = ( { name = \"echo\"; } );", &w, error) == 0, "a minimal worker config parses");
+    TAP_OK (w.isolation == SLOT_THREAD, "isolation defaults to thread");
+    TAP_OK (w.drain_timeout_ms == 30000, "drain_timeout_ms defaults to 30000");
+    worker_config_free (&w);
+    TAP_OK (s_worker ("isolation = \"process\"; drain_timeout_ms = 86400000;\n"
+                      "plugins = ( { name = \"echo\"; } );", &w, error) == 0
+                && w.isolation == SLOT_PROCESS && w.drain_timeout_ms == 86400000,
+            "isolation = \"process\" and the largest drain_timeout_ms");
+    worker_config_free (&w);
+    TAP_OK (s_worker ("isolation = \"thread\"; drain_timeout_ms = 0; plugins = ( { name = \"echo\"; } );", &w, error) == 0
+                && w.isolation == SLOT_THREAD && w.drain_timeout_ms == 0,
+            "isolation = \"thread\" and drain_timeout_ms = 0 (hand back at once)");
+    worker_config_free (&w);
+    s_worker_refuses ("\nisolation = \"fork\";\nplugins = ( { name = \"echo\"; } );",
+                      "worker.cfg:2: 'isolation' must be \"thread\"", "an unknown isolation");
+    s_worker_refuses ("isolation = \"fork\";\nplugins = ( { name = \"echo\"; } );", "or \"process\"",
+                      "an unknown isolation (naming both choices)");
+    s_worker_refuses ("isolation = 1;\nplugins = ( { name = \"echo\"; } );", "worker.cfg:1: 'isolation' must be",
+                      "a number for isolation");
+    s_worker_refuses ("plugins = ( { name = \"echo\"; } );\ndrain_timeout_ms = 86400001;",
+                      "worker.cfg:2: 'drain_timeout_ms' is 86400001; it must be from 0 to 86400000",
+                      "a drain_timeout_ms above a day");
+    s_worker_refuses ("drain_timeout_ms = -1;\nplugins = ( { name = \"echo\"; } );",
+                      "'drain_timeout_ms' is -1", "a negative drain_timeout_ms");
+    s_worker_refuses ("drain_timeout_ms = \"30s\";\nplugins = ( { name = \"echo\"; } );",
+                      "'drain_timeout_ms' must be a whole number", "a string for drain_timeout_ms");
 
     s_worker_refuses ("name = \"x\";", "'plugins' must list at least one plugin", "no plugins");
     s_worker_refuses ("plugins = ( { name = \"echo\"; colour = 1; } );", "worker.cfg:1: unknown setting 'colour'",

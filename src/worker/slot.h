@@ -4,6 +4,14 @@
     The worker polls slot_actor (); slot_recv then returns what happened:
     a progress report (rate-limited on the slot's thread) or the end of the
     task. Cancel and timeout set the context's flag that plugins check.
+
+    With SLOT_PROCESS the slot's thread forks a fresh child per task and
+    runs the plugin there; the events are the same. Cancel and timeout also
+    kill the child (SIGKILL, within about 20 ms), and a child that dies
+    before finishing ends the task as ZTASK_RESULT_RETRY with the cause
+    named ("plugin crashed: killed by signal 11 (Segmentation fault)").
+    The slot's thread reaps its own children: the worker must not reap
+    (waitpid (-1, ...)) nor set SIGCHLD to SIG_IGN.
 */
 #ifndef ZTASK_SLOT_H_INCLUDED
 #define ZTASK_SLOT_H_INCLUDED
@@ -37,7 +45,8 @@ typedef struct {
 #define SLOT_PROCESS 1
 
 slot_t *slot_new (size_t max_result, int isolation);
-/* Cancels a running task and waits for its plugin to return. */
+/* Cancels a running task and waits for its plugin to return (process
+   isolation: kills the child and reaps it). */
 void slot_destroy (slot_t **self_p);
 
 /* For zpoller: readable when slot_recv has an event. */
@@ -50,7 +59,9 @@ uint64_t slot_task_id (slot_t *self);
 void slot_start (slot_t *self, ztask_module_t *module, uint64_t task_id, uint32_t attempt,
                  zframe_t **payload_p, uint32_t timeout_ms);
 
-/* Asks the running plugin to stop (ztask_cancelled returns true). */
+/* Asks the running plugin to stop (ztask_cancelled returns true); process
+   isolation kills it. The task then ends as ZTASK_RESULT_RETRY with why
+   as its error ("timed out after N ms" for a timeout). */
 void slot_cancel (slot_t *self, const char *why);
 
 /* Cancels the task if its timeout has passed. */

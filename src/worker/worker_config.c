@@ -1,12 +1,14 @@
 /*  worker_config - ztask-worker's settings. */
 #include "worker_config.h"
+#include "slot.h"
 #include "ztask/client.h"
 
 #include <czmq.h>
 #include <libgen.h>
 
 static const char *const s_keys[] = { "broker", "name", "slots", "priorities", "plugin_dir",
-                                      "max_result", "plugins", NULL };
+                                      "max_result", "isolation", "drain_timeout_ms",
+                                      "plugins", NULL };
 static const char *const s_plugin_keys[] = { "name", "file", "settings", NULL };
 
 /* path, taken from the config file's directory when relative. */
@@ -82,6 +84,24 @@ s_plugin (worker_config_t *self, ztask_cfg_t *cfg, config_setting_t *item, const
     return settings ? s_settings (cfg, settings, plugin->settings) : 0;
 }
 
+/* isolation = "thread" | "process"; *isolation is left as it is when absent. */
+static int
+s_isolation (ztask_cfg_t *cfg, config_setting_t *root, int *isolation)
+{
+    config_setting_t *item = config_setting_get_member (root, "isolation");
+    if (!item)
+        return 0;
+    const char *text = config_setting_get_string (item); /* NULL unless a string */
+    if (text && streq (text, "thread"))
+        *isolation = SLOT_THREAD;
+    else if (text && streq (text, "process"))
+        *isolation = SLOT_PROCESS;
+    else
+        return ztask_cfg_fail (cfg, item, "'isolation' must be \"thread\" (plugins run on the worker's "
+                                          "threads) or \"process\" (each task in a child process)");
+    return 0;
+}
+
 int
 worker_config_parse (worker_config_t *self, ztask_cfg_t *cfg)
 {
@@ -95,7 +115,8 @@ worker_config_parse (worker_config_t *self, ztask_cfg_t *cfg)
     gethostname (host, sizeof host - 1);
     char *default_name = zsys_sprintf ("%s-%d", host, (int) getpid ());
     const char *name = default_name;
-    long long slots = 1, max_result = 1024 * 1024;
+    long long slots = 1, max_result = 1024 * 1024, drain_timeout_ms = 30000;
+    int isolation = SLOT_THREAD;
     uint16_t priorities = (uint16_t) ((1u << (ZTASK_PRIORITY_MAX + 1)) - 1);
     if (!broker || !*broker)
         broker = ZTASK_DEFAULT_ENDPOINT;
@@ -106,7 +127,9 @@ worker_config_parse (worker_config_t *self, ztask_cfg_t *cfg)
         || ztask_cfg_int (cfg, root, "slots", 1, 1024, &slots)
         || ztask_cfg_priorities (cfg, root, "priorities", &priorities)
         || ztask_cfg_string (cfg, root, "plugin_dir", &plugin_dir)
-        || ztask_cfg_int (cfg, root, "max_result", 0, 256LL * 1024 * 1024, &max_result))
+        || ztask_cfg_int (cfg, root, "max_result", 0, 256LL * 1024 * 1024, &max_result)
+        || s_isolation (cfg, root, &isolation)
+        || ztask_cfg_int (cfg, root, "drain_timeout_ms", 0, 86400000, &drain_timeout_ms))
         goto done;
     if (strlen (name) > 255) {
         ztask_cfg_fail (cfg, config_setting_get_member (root, "name"), "'name' is longer than 255 bytes");
@@ -117,6 +140,8 @@ worker_config_parse (worker_config_t *self, ztask_cfg_t *cfg)
     self->slots = (unsigned) slots;
     self->priorities = priorities;
     self->max_result = (size_t) max_result;
+    self->isolation = isolation;
+    self->drain_timeout_ms = (unsigned) drain_timeout_ms;
     config_setting_t *plugins = config_setting_get_member (root, "plugins");
     if (!plugins || !config_setting_is_list (plugins) || config_setting_length (plugins) == 0) {
         ztask_cfg_fail (cfg, plugins,
