@@ -32,7 +32,7 @@ main (int argc, char **argv)
         return 1;
     }
     rc = 1;
-    if (ztask_daemon_start (&args) == 0)
+    if (ztask_daemon_start (&args, NULL, NULL) == 0)
         rc = worker_run (worker) == 0 ? 0 : 1;
     worker_destroy (&worker);
     worker_config_free (&config);

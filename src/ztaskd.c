@@ -20,7 +20,7 @@ main (int argc, char **argv)
         broker_config_free (&config);
         return 1;
     }
-    if (ztask_daemon_start (&args) != 0) {
+    if (ztask_daemon_start (&args, config.user, config.pid_file) != 0) {
         broker_config_free (&config);
         return 1;
     }

@@ -14,6 +14,8 @@
 #define PURGE_INTERVAL_MS 10000
 #define BACKOFF_BASE_MS 250  /* a requeued task waits 250 ms, 500 ms, ...  */
 #define BACKOFF_MAX_MS 10000
+#define MALFORMED_PEERS_MAX 1024   /* peers remembered for "logged once"  */
+#define MALFORMED_REPORT_MS 60000  /* summary of further malformed input  */
 #define IDENTITY_KEY_MAX (2 * 255 + 1)
 
 /* A registered worker; sched comes first so a sched_worker_t * is one. */
@@ -59,6 +61,15 @@ struct broker {
     int64_t next_purge;          /* retention clean-up (monotonic ms)    */
     uint64_t malformed;          /* messages dropped as malformed        */
     uint64_t send_failures;      /* replies a peer could not take        */
+    struct {
+        uint64_t too_large, queue_full, role, version, not_registered;
+    } refused;                   /* requests answered with an ERROR      */
+    zhashx_t *malformed_peers;   /* peer -> malformed count since the last report */
+    uint64_t malformed_unreported; /* not logged one by one              */
+    int64_t next_malformed_report;
+    zactor_t *auth;              /* zauth, with CURVE on                 */
+    zcertstore_t *client_keys;   /* allow/clients: may submit and query  */
+    zcertstore_t *worker_keys;   /* allow/workers: may register          */
 };
 
 /* ---- keys ---- */
@@ -115,6 +126,13 @@ s_send (broker_t *self, zframe_t *routing_id)
 static void
 s_send_error (broker_t *self, zframe_t *routing_id, uint32_t corr, int status, const char *text)
 {
+    switch (status) {
+    case ZTASK_ERR_TOO_LARGE: self->refused.too_large++; break;
+    case ZTASK_ERR_QUEUE_FULL: self->refused.queue_full++; break;
+    case ZTASK_ERR_VERSION: self->refused.version++; break;
+    case ZTASK_ERR_NOT_REGISTERED: self->refused.not_registered++; break;
+    default: break;
+    }
     ztask_msg_reset (self->out, ZTASK_MSG_ERROR);
     self->out->corr = corr;
     self->out->error_status = (uint16_t) status;
@@ -493,7 +511,14 @@ s_on_result (broker_t *self, worker_t *worker, ztask_msg_t *in)
                     in->attempt, worker->name);
         return;
     }
-    if (in->status == ZTASK_RESULT_OK)
+    size_t result_size = in->body ? zframe_size (in->body) : 0;
+    if (in->status == ZTASK_RESULT_OK && result_size > self->config.max_result) {
+        char error[128];
+        snprintf (error, sizeof error, "result of %zu bytes is over the broker's max_result of %zu",
+                  result_size, self->config.max_result);
+        s_finish (self, task, worker->name, ZTASK_STATE_FAILED, error, NULL);
+    }
+    else if (in->status == ZTASK_RESULT_OK)
         s_finish (self, task, worker->name, ZTASK_STATE_DONE, NULL, in->body);
     else if (task->cancelling)
         s_finish (self, task, worker->name, ZTASK_STATE_CANCELLED, "cancelled by a client", NULL);
@@ -712,14 +737,21 @@ s_on_stats (broker_t *self, ztask_msg_t *in)
                                                  "waiting_for_plugin", total > 0 && t->workers == 0));
     }
     s_send_json (self, in,
-                 json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o}", "queued",
+                 json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "queued",
                             (json_int_t) scheduler_queued (self->scheduler), "retrying",
                             (json_int_t) delayed_size (self->delayed), "running",
                             (json_int_t) scheduler_running (self->scheduler), "done", (json_int_t) done,
                             "failed", (json_int_t) failed, "workers",
                             (json_int_t) zhashx_size (self->workers), "slots", (json_int_t) slots,
                             "slots_free", (json_int_t) free_slots, "malformed",
-                            (json_int_t) self->malformed, "types", types));
+                            (json_int_t) self->malformed, "refused",
+                            json_pack ("{s:I, s:I, s:I, s:I, s:I}", "too_large",
+                                       (json_int_t) self->refused.too_large, "queue_full",
+                                       (json_int_t) self->refused.queue_full, "role",
+                                       (json_int_t) self->refused.role, "version",
+                                       (json_int_t) self->refused.version, "not_registered",
+                                       (json_int_t) self->refused.not_registered),
+                            "types", types));
 }
 
 static void
@@ -753,11 +785,31 @@ s_on_workers (broker_t *self, ztask_msg_t *in)
 
 /* ---- the loop ---- */
 
+/* With CURVE on: may this peer's key send this command? Worker commands
+   need a key under allow/workers, client commands one under allow/clients. */
+static bool
+s_role_allows (broker_t *self, ztask_msg_t *in, bool worker_command)
+{
+    if (!self->auth)
+        return true;
+    zcertstore_t *keys = worker_command ? self->worker_keys : self->client_keys;
+    if (in->user_id[0] && zcertstore_lookup (keys, in->user_id))
+        return true;
+    self->refused.role++;
+    s_send_error (self, in->routing_id, in->corr, ZTASK_ERR_BAD_REQUEST,
+                  worker_command ? "this key may not act as a worker (it is not under allow/workers)"
+                                 : "this key may not submit or query tasks (it is not under allow/clients)");
+    return false;
+}
+
 static void
 s_handle (broker_t *self, ztask_msg_t *in)
 {
     int command = in->command;
-    if (command >= ZTASK_MSG_REGISTER && command <= ZTASK_MSG_DRAIN) {
+    bool worker_command = command >= ZTASK_MSG_REGISTER && command <= ZTASK_MSG_DRAIN;
+    if (!s_role_allows (self, in, worker_command))
+        return;
+    if (worker_command) {
         if (command == ZTASK_MSG_REGISTER) {
             s_on_register (self, in);
             return;
@@ -827,6 +879,38 @@ s_commit (broker_t *self)
         }
 }
 
+/* Counts a malformed message; logs the first from each peer, and the rest
+   as one summary a minute, so garbage cannot flood the log. */
+static void
+s_malformed (broker_t *self, zframe_t *routing_id)
+{
+    self->malformed++;
+    char key[IDENTITY_KEY_MAX] = "?";
+    if (routing_id)
+        s_identity_key (routing_id, key);
+    uintptr_t count = (uintptr_t) zhashx_lookup (self->malformed_peers, key);
+    if (count == 0 && zhashx_size (self->malformed_peers) < MALFORMED_PEERS_MAX)
+        zsys_warning ("broker: dropped a malformed message from peer %s; further ones are counted"
+                      " (ztask stats) and summarised once a minute", key);
+    else
+        self->malformed_unreported++;
+    if (count > 0 || zhashx_size (self->malformed_peers) < MALFORMED_PEERS_MAX)
+        zhashx_update (self->malformed_peers, key, (void *) (count + 1));
+}
+
+static void
+s_malformed_report (broker_t *self, int64_t now)
+{
+    if (now < self->next_malformed_report)
+        return;
+    if (self->malformed_unreported)
+        zsys_warning ("broker: %" PRIu64 " more malformed messages from %zu peers in the last minute",
+                      self->malformed_unreported, zhashx_size (self->malformed_peers));
+    self->malformed_unreported = 0;
+    zhashx_purge (self->malformed_peers);
+    self->next_malformed_report = now + MALFORMED_REPORT_MS;
+}
+
 /* Heartbeats to workers that heard nothing lately; forgets silent ones. */
 static void
 s_tick (broker_t *self)
@@ -843,6 +927,7 @@ s_tick (broker_t *self)
         }
     }
     self->next_tick = now + self->config.heartbeat_ms / 2;
+    s_malformed_report (self, now);
     if (self->config.retention_s && now >= self->next_purge) {
         int purged = store_purge (self->store, zclock_time () - (int64_t) self->config.retention_s * 1000,
                                   PURGE_BATCH);
@@ -884,9 +969,8 @@ broker_run (broker_t *self)
             else if (rc == -3 && self->in->routing_id)
                 s_send_error (self, self->in->routing_id, 0, ZTASK_ERR_VERSION,
                               "this broker speaks ztask protocol version 1");
-            else if (self->malformed++ < 10 || self->malformed % 1000 == 0)
-                zsys_warning ("broker: dropped a malformed message (%" PRIu64 " so far)",
-                              self->malformed);
+            else
+                s_malformed (self, self->in->routing_id);
         }
         s_release_due (self);
         s_reap (self);
@@ -903,6 +987,51 @@ broker_run (broker_t *self)
 }
 
 /* ---- construction ---- */
+
+/* Starts zauth with the allow-list and makes the ROUTER a CURVE server.
+   Must run before any bind. */
+static int
+s_curve_start (broker_t *self)
+{
+    const broker_config_t *config = &self->config;
+    if (!zsys_has_curve ()) {
+        zsys_error ("broker: curve is configured, but this libzmq was built without CURVE");
+        return -1;
+    }
+    zcert_t *cert = zcert_load (config->curve_secret);
+    if (!cert) {
+        zsys_error ("broker: cannot read the CURVE certificate %s (make one with: ztask keygen broker)",
+                    config->curve_secret);
+        return -1;
+    }
+    if (streq (zcert_secret_txt (cert), "0000000000000000000000000000000000000000")) {
+        zsys_error ("broker: %s holds no secret key: give the .key_secret file, not the public one",
+                    config->curve_secret);
+        zcert_destroy (&cert);
+        return -1;
+    }
+    if (!zsys_file_exists (config->curve_allow)) {
+        zsys_error ("broker: the CURVE allow-list directory %s does not exist", config->curve_allow);
+        zcert_destroy (&cert);
+        return -1;
+    }
+    self->auth = zactor_new (zauth, NULL);
+    assert (self->auth);
+    zstr_sendx (self->auth, "CURVE", config->curve_allow, NULL);
+    zsock_wait (self->auth);
+    char *clients = zsys_sprintf ("%s/clients", config->curve_allow);
+    char *workers = zsys_sprintf ("%s/workers", config->curve_allow);
+    self->client_keys = zcertstore_new (clients);
+    self->worker_keys = zcertstore_new (workers);
+    zstr_free (&clients);
+    zstr_free (&workers);
+    zcert_apply (cert, self->router);
+    zsock_set_curve_server (self->router, 1);
+    zsys_info ("broker: CURVE on; public key %s; allow-list %s", zcert_public_txt (cert),
+               config->curve_allow);
+    zcert_destroy (&cert);
+    return 0;
+}
 
 static task_type_t *
 s_recover_type (const char *name, void *arg)
@@ -979,8 +1108,17 @@ broker_new (const broker_config_t *config)
         zsys_info ("broker: recovered %zu unfinished tasks from %s", zhashx_size (self->tasks),
                    config->store);
 
+    self->malformed_peers = zhashx_new ();
     self->router = zsock_new (ZMQ_ROUTER);
     assert (self->router);
+    if (config->curve_secret && s_curve_start (self) != 0) {
+        broker_destroy (&self);
+        return NULL;
+    }
+    /* A message larger than any payload or result we accept is cut off by
+       libzmq as it arrives (the peer is disconnected), never buffered whole. */
+    size_t largest = config->max_payload > config->max_result ? config->max_payload : config->max_result;
+    zsock_set_maxmsgsize (self->router, (int) (largest + 65536 + 1024));
     zsock_set_router_mandatory (self->router, 1);
     zsock_set_sndtimeo (self->router, 0); /* a full peer never blocks the loop */
     zsock_set_rcvtimeo (self->router, 0); /* the loop drains without blocking */
@@ -1008,6 +1146,10 @@ broker_destroy (broker_t **self_p)
     broker_t *self = *self_p;
     if (self) {
         zsock_destroy (&self->router);
+        zactor_destroy (&self->auth);
+        zcertstore_destroy (&self->client_keys);
+        zcertstore_destroy (&self->worker_keys);
+        zhashx_destroy (&self->malformed_peers);
         zlistx_destroy (&self->pending_submits);
         zlistx_destroy (&self->pending_sends);
         /* Workers before tasks: tasks point at their workers' slots. */

@@ -8,7 +8,9 @@
 
 static const char *const s_keys[] = { "endpoint", "store", "sync", "heartbeat_ms",
                                       "heartbeat_liveness", "max_attempts", "max_payload",
-                                      "max_queued", "retention", NULL };
+                                      "max_queued", "retention", "max_result", "user", "pid_file",
+                                      "curve", NULL };
+static const char *const s_curve_keys[] = { "secret", "allow", NULL };
 
 static char *
 s_strdup (const char *text)
@@ -33,6 +35,7 @@ broker_config_init (broker_config_t *self)
     self->max_payload = 1024 * 1024;
     self->max_queued = 10 * 1000 * 1000;
     self->retention_s = 7 * 24 * 3600;
+    self->max_result = 1024 * 1024;
 }
 
 void
@@ -42,6 +45,10 @@ broker_config_free (broker_config_t *self)
         free (self->endpoints[i]);
     free (self->store);
     free (self->sync);
+    free (self->user);
+    free (self->pid_file);
+    free (self->curve_secret);
+    free (self->curve_allow);
     memset (self, 0, sizeof *self);
 }
 
@@ -82,11 +89,45 @@ s_endpoints (broker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
     return 0;
 }
 
+/* An optional string setting, replacing *field. */
+static int
+s_optional_string (ztask_cfg_t *cfg, config_setting_t *group, const char *key, char **field)
+{
+    const char *value = NULL;
+    if (ztask_cfg_string (cfg, group, key, &value))
+        return -1;
+    if (value) {
+        free (*field);
+        *field = s_strdup (value);
+    }
+    return 0;
+}
+
+/* curve = { secret = "broker.key_secret"; allow = "dir"; }: both or none. */
+static int
+s_curve (broker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
+{
+    config_setting_t *curve = config_setting_get_member (root, "curve");
+    if (!curve)
+        return 0;
+    if (!config_setting_is_group (curve))
+        return ztask_cfg_fail (cfg, curve, "'curve' must be a group: curve = { secret = \"...\"; allow = \"...\"; };");
+    if (ztask_cfg_keys (cfg, curve, s_curve_keys) || s_optional_string (cfg, curve, "secret", &self->curve_secret)
+        || s_optional_string (cfg, curve, "allow", &self->curve_allow))
+        return -1;
+    if (!self->curve_secret || !self->curve_allow)
+        return ztask_cfg_fail (cfg, curve,
+                               "'curve' needs both 'secret' (the broker's secret certificate) and 'allow' (the allow-list directory)");
+    return 0;
+}
+
 int
 broker_config_parse (broker_config_t *self, ztask_cfg_t *cfg)
 {
     config_setting_t *root = config_root_setting (&cfg->cfg);
-    if (ztask_cfg_keys (cfg, root, s_keys) || s_endpoints (self, cfg, root))
+    if (ztask_cfg_keys (cfg, root, s_keys) || s_endpoints (self, cfg, root) || s_curve (self, cfg, root)
+        || s_optional_string (cfg, root, "user", &self->user)
+        || s_optional_string (cfg, root, "pid_file", &self->pid_file))
         return -1;
     const char *store = self->store, *sync = self->sync;
     if (ztask_cfg_string (cfg, root, "store", &store) || ztask_cfg_string (cfg, root, "sync", &sync))
@@ -96,13 +137,15 @@ broker_config_parse (broker_config_t *self, ztask_cfg_t *cfg)
                                "'sync' must be \"full\", \"normal\" or \"off\", not \"%s\"", sync);
     long long heartbeat = self->heartbeat_ms, liveness = self->heartbeat_liveness,
               attempts = self->max_attempts, payload = (long long) self->max_payload,
-              queued = (long long) self->max_queued, retention = self->retention_s;
+              queued = (long long) self->max_queued, retention = self->retention_s,
+              result = (long long) self->max_result;
     if (ztask_cfg_int (cfg, root, "heartbeat_ms", 50, 60000, &heartbeat)
         || ztask_cfg_int (cfg, root, "heartbeat_liveness", 2, 100, &liveness)
         || ztask_cfg_int (cfg, root, "max_attempts", 1, 1000, &attempts)
         || ztask_cfg_int (cfg, root, "max_payload", 0, 256LL * 1024 * 1024, &payload)
         || ztask_cfg_int (cfg, root, "max_queued", 1, 1000LL * 1000 * 1000, &queued)
-        || ztask_cfg_int (cfg, root, "retention", 0, 3650LL * 24 * 3600, &retention))
+        || ztask_cfg_int (cfg, root, "retention", 0, 3650LL * 24 * 3600, &retention)
+        || ztask_cfg_int (cfg, root, "max_result", 0, 256LL * 1024 * 1024, &result))
         return -1;
     char *store_copy = s_strdup (store), *sync_copy = s_strdup (sync);
     free (self->store);
@@ -115,6 +158,7 @@ broker_config_parse (broker_config_t *self, ztask_cfg_t *cfg)
     self->max_payload = (size_t) payload;
     self->max_queued = (size_t) queued;
     self->retention_s = (unsigned) retention;
+    self->max_result = (size_t) result;
     return 0;
 }
 

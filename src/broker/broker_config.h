@@ -17,8 +17,13 @@ typedef struct {
     unsigned heartbeat_liveness;/* missed intervals before a worker is gone      */
     unsigned max_attempts;      /* default for tasks submitted without one       */
     size_t max_payload;         /* largest payload accepted, bytes               */
+    size_t max_result;          /* largest result accepted from a worker, bytes  */
     size_t max_queued;          /* submits beyond this get QUEUE_FULL            */
     unsigned retention_s;       /* finished tasks are deleted after this; 0: kept */
+    char *user;                 /* switch to this user after start; NULL: stay  */
+    char *pid_file;             /* write and lock the pid here; NULL: none       */
+    char *curve_secret;         /* broker's secret certificate; NULL: plain TCP  */
+    char *curve_allow;          /* allow-list: clients/ and workers/ public certs */
 } broker_config_t;
 
 /* Sets the defaults. */

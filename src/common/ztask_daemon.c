@@ -45,7 +45,7 @@ ztask_daemon_parse (ztask_daemon_args_t *args, int argc, char **argv, const char
 }
 
 int
-ztask_daemon_start (const ztask_daemon_args_t *args)
+ztask_daemon_start (const ztask_daemon_args_t *args, const char *user, const char *pid_file)
 {
     /* Check the log file while errors still reach the terminal. */
     if (args->log_file) {
@@ -71,6 +71,17 @@ ztask_daemon_start (const ztask_daemon_args_t *args)
     if (args->log_file && ztask_logfile_open (args->log_file) != 0) {
         fprintf (stderr, "%s: cannot open the log file %s: %s\n", args->program, args->log_file,
                  strerror (errno));
+        return -1;
+    }
+    if ((pid_file || user) && zsys_run_as (pid_file, NULL, user) != 0) {
+        /* zsys_run_as says what failed on stderr: a pid file locked by a
+           running copy, or an unknown user, or no right to switch. */
+        zsys_error ("%s: cannot %s%s%s%s%s", args->program, pid_file ? "write the pid file " : "",
+                    pid_file ? pid_file : "", pid_file && user ? " and " : "",
+                    user ? "run as user " : "", user ? user : "");
+        fprintf (stderr, "%s: cannot %s%s%s%s%s\n", args->program, pid_file ? "write the pid file " : "",
+                 pid_file ? pid_file : "", pid_file && user ? " and " : "", user ? "run as user " : "",
+                 user ? user : "");
         return -1;
     }
     return 0;

@@ -18,9 +18,12 @@ typedef struct {
 int ztask_daemon_parse (ztask_daemon_args_t *args, int argc, char **argv, const char *program,
                         const char *config_example, const char *environment_help);
 
-/* Sets up logging and, without -f, detaches from the terminal. Call after
-   everything that should report errors on the terminal and before any
-   thread or socket exists. Returns 0, or -1 after printing why. */
-int ztask_daemon_start (const ztask_daemon_args_t *args);
+/* Sets up logging and, without -f, detaches from the terminal; then writes
+   pid_file (locked, so a second copy refuses to start) and switches to
+   user. Either may be NULL. Call after everything that should report
+   errors on the terminal and before any thread or socket exists (files
+   the daemon needs as root, like its config, are already read). Returns 0,
+   or -1 after printing why. */
+int ztask_daemon_start (const ztask_daemon_args_t *args, const char *user, const char *pid_file);
 
 #endif

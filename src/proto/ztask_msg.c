@@ -412,6 +412,12 @@ ztask_msg_decode (ztask_msg_t *self, zmsg_t **msg_p, bool routing)
     zframe_t *header = zmsg_first (msg);
     if (!header || frames > 2)
         goto done;
+    if (routing) {
+        /* ZAP's User-Id: the CURVE public key the peer authenticated with. */
+        const char *user_id = zframe_meta (header, "User-Id");
+        if (user_id)
+            snprintf (self->user_id, sizeof self->user_id, "%s", user_id);
+    }
     reader_t r = { zframe_data (header), zframe_size (header), 0, false };
     if (r.size < 4 || r.data[0] != 'Z' || r.data[1] != 'T')
         goto done;

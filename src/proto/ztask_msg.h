@@ -80,6 +80,7 @@ typedef struct {
 typedef struct {
     int command;                      /* ZTASK_MSG_*                          */
     zframe_t *routing_id;             /* peer identity on a ROUTER socket     */
+    char user_id[64];                 /* peer's CURVE public key (Z85), "" without CURVE */
     uint32_t corr;                    /* client's request number, echoed back */
     uint64_t task_id;
     uint32_t attempt;
