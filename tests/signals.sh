@@ -1,6 +1,7 @@
 #!/bin/bash
 # Daemon signals: SIGHUP reopens log files (logrotate), SIGTERM stops the
-# broker cleanly.
+# broker cleanly. With ZTASK_WRAP set (e.g. to a valgrind command) the
+# broker runs under it, and its clean exit status covers leaks and errors.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 cat > "$T/broker.cfg" <<CFG
@@ -8,10 +9,10 @@ endpoint = "tcp://127.0.0.1:*";
 store = "$T/ztask.db";
 heartbeat_ms = 200;
 CFG
-"$ZTASKD" -c "$T/broker.cfg" -f -l "$T/ztaskd.log" 2>"$T/stderr.log" &
+${ZTASK_WRAP:-} "$ZTASKD" -c "$T/broker.cfg" -f -l "$T/ztaskd.log" 2>"$T/stderr.log" &
 pid=$!
 PIDS="$PIDS $pid"
-wait_for "grep -q 'listening on tcp' '$T/ztaskd.log'" 10
+wait_for "grep -q 'listening on tcp' '$T/ztaskd.log'" 30
 ok $? "-l FILE: the broker logs to the file"
 ZTASK_BROKER=$(grep -o 'listening on tcp://[0-9.:]*' "$T/ztaskd.log" | sed 's/listening on //')
 export ZTASK_BROKER
@@ -22,8 +23,14 @@ wait_for "[ -f '$T/ztaskd.log' ]" 5
 ok $? "SIGHUP: the broker opens a new log file"
 kill -0 "$pid"
 ok $? "and keeps running"
-id=$("$ZTASK" submit echo -d after-hup)
+id=$("$ZTASK" -t 20000 submit echo -d after-hup)
 like "$id" '^[0-9]+$' "and keeps serving"
+zt_worker w 1 '"all"' echo
+is "$("$ZTASK" -t 20000 submit echo -d round-trip --wait)" "round-trip" "and runs tasks"
+"$ZTASK" -t 20000 stats >/dev/null && "$ZTASK" -t 20000 list >/dev/null && "$ZTASK" -t 20000 workers >/dev/null
+ok $? "and answers stats, list and workers"
+kill -9 "$WORKER_PID"
+id=$("$ZTASK" -t 20000 submit sleep -d 10)
 
 kill -TERM "$pid"
 wait "$pid"
@@ -34,6 +41,8 @@ PIDS="$PIDS $!"
 wait_for "[ \"\$(grep -c 'listening on tcp' '$T/ztaskd.log')\" -ge 2 ]" 10
 ZTASK_BROKER=$(grep -o 'listening on tcp://[0-9.:]*' "$T/ztaskd.log" | tail -1 | sed 's/listening on //')
 is "$(zt_field "$id" state)" "queued" "the task accepted before SIGTERM is in the store after a restart"
+[ -z "$(zt_field "$id" worker)" ]
+ok $? "never started"
 
 "$ZTASKD" -c "$T/broker.cfg" -f -l /nonexistent/dir/x.log >/dev/null 2>"$T/err.txt"
 is "$?" 1 "an unwritable log file stops the start"

@@ -1,0 +1,74 @@
+#!/bin/bash
+# CI's hardening stage, after the main test suite:
+#   1. the whole test suite again, built with ASan + UBSan (a clean clone);
+#   2. the unit tests, and the broker in tests/signals.sh, under valgrind;
+#   3. a short libFuzzer run per fuzz target (FUZZ_SECONDS, default 60).
+# Needs a configured, built tree (scripts/test.sh makes one). Ends with
+# "N passed, N failed" over the three stages.
+set -u
+cd "$(dirname "$0")/.." || exit 1
+top=$(pwd)
+passed=0
+failed=0
+count () {    # count NAME PASSED FAILED
+    echo "hardening: $1: $2 passed, $3 failed"
+    passed=$((passed + $2)); failed=$((failed + $3))
+}
+tmp=$(mktemp -d "${TMPDIR:-/tmp}/ztask-hardening.XXXXXX")
+trap 'rm -rf "$tmp"' EXIT
+
+# 1. Sanitizers: every test, in a separate clone so this tree stays as built.
+if git clone -q "$top" "$tmp/san" && cd "$tmp/san" && ./autogen.sh >/dev/null 2>&1 \
+    && ./configure --enable-sanitizers --enable-werror >/dev/null && make -j2 >/dev/null 2>&1; then
+    make -j2 check >/dev/null 2>&1
+    log=test-suite.log
+    p=$(sed -n 's/^# PASS: *//p' "$log"); f=$(sed -n 's/^# FAIL: *//p' "$log")
+    e=$(sed -n 's/^# ERROR: *//p' "$log")
+    reports=$(grep -l "ERROR: AddressSanitizer\|runtime error:\|ERROR: LeakSanitizer" tests/*.log 2>/dev/null | wc -l)
+    grep -h '^not ok' tests/*.log 2>/dev/null | sed 's/^/hardening: asan: /'
+    count "asan+ubsan test suite" "${p:-0}" $(( ${f:-0} + ${e:-0} + reports ))
+else
+    echo "hardening: the sanitizer build failed"
+    count "asan+ubsan build" 0 1
+fi
+cd "$top" || exit 1
+
+# 2. valgrind.
+if command -v valgrind >/dev/null; then
+    vg="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99"
+    p=0; f=0
+    for t in tests/msg_test tests/scheduler_test tests/config_test tests/loader_test tests/store_test \
+             tests/delayed_test; do
+        if top_builddir="$top" ./libtool --mode=execute $vg "$t" >"$tmp/vg.out" 2>&1; then
+            p=$((p + 1))
+        else
+            f=$((f + 1)); echo "hardening: valgrind: $t"; tail -20 "$tmp/vg.out" | sed 's/^/hardening:   /'
+        fi
+    done
+    if make check TESTS=tests/signals.sh \
+        ZTASK_WRAP="$top/libtool --mode=execute $vg --log-file=$tmp/vg-broker.%p" >/dev/null 2>&1; then
+        p=$((p + 1))
+    else
+        f=$((f + 1)); echo "hardening: valgrind: ztaskd in tests/signals.sh"; cat "$tmp"/vg-broker.* 2>/dev/null | tail -30
+    fi
+    count "valgrind" "$p" "$f"
+else
+    echo "hardening: valgrind is not installed"
+    count "valgrind" 0 1
+fi
+
+# 3. Fuzzing.
+if [ -x scripts/fuzz.sh ] && command -v clang >/dev/null; then
+    if FUZZ_SECONDS=${FUZZ_SECONDS:-60} FUZZ_BUILD="$tmp/fuzz" ./scripts/fuzz.sh > "$tmp/fuzz.out" 2>&1; then
+        grep -i "executions\|executed" "$tmp/fuzz.out" | sed 's/^/hardening: fuzz: /'
+        count "fuzzing" 1 0
+    else
+        tail -30 "$tmp/fuzz.out" | sed 's/^/hardening: fuzz: /'
+        count "fuzzing" 0 1
+    fi
+else
+    echo "hardening: clang (libFuzzer) or scripts/fuzz.sh missing: fuzzing skipped"
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
