@@ -59,7 +59,7 @@ fi
 
 # 3. Fuzzing.
 if [ -x scripts/fuzz.sh ] && command -v clang >/dev/null; then
-    if FUZZ_SECONDS=${FUZZ_SECONDS:-60} FUZZ_BUILD="$tmp/fuzz" ./scripts/fuzz.sh > "$tmp/fuzz.out" 2>&1; then
+    if FUZZ_SECONDS=${FUZZ_SECONDS:-60} FUZZ_BUILD_DIR="$tmp/fuzz" ./scripts/fuzz.sh run > "$tmp/fuzz.out" 2>&1; then
         grep -i "executions\|executed" "$tmp/fuzz.out" | sed 's/^/hardening: fuzz: /'
         count "fuzzing" 1 0
     else

@@ -4,6 +4,8 @@
     files it must not use (not SQLite, newer schema).
 */
 #include "tap.h"
+
+#include <jansson.h>
 #include "broker/store.h"
 #include "broker/scheduler.h"
 #include "ztask/client.h"
@@ -463,6 +465,50 @@ s_test_refused (void)
 }
 
 /* Removes the temporary directory and everything in it. */
+/* Retention: finished tasks older than the cut-off go, in batches;
+   unfinished ones and newer ones stay; list reads what is left. */
+static void
+s_test_purge_and_list (void)
+{
+    scheduler_t *sched = scheduler_new ();
+    char *path = s_path ("purge.db");
+    store_t *store = store_open (path, "normal");
+    for (uint64_t id = 1; id <= 6; id++) {
+        task_t *task = s_task (sched, store_next_id (store), "echo", 5, "x", 1);
+        store_insert (store, task, NULL);
+        /* 1-4 finished at 1000+id, 5 finished late, 6 still queued */
+        if (id <= 5)
+            store_finished (store, task, id == 3 ? ZTASK_STATE_FAILED : ZTASK_STATE_DONE,
+                            id == 3 ? "broke" : NULL, "r", 1, id <= 4 ? 1000 + (int64_t) id : 9000);
+        task_destroy (&task);
+    }
+    store_commit (store);
+    json_t *failed = store_list (store, ZTASK_STATE_FAILED, 10);
+    TAP_OK (json_array_size (failed) == 1
+                && json_integer_value (json_object_get (json_array_get (failed, 0), "id")) == 3
+                && streq (json_string_value (json_object_get (json_array_get (failed, 0), "error")), "broke"),
+            "list: by state, with the error");
+    json_decref (failed);
+    json_t *all = store_list (store, -1, 2);
+    TAP_OK (json_array_size (all) == 2
+                && json_integer_value (json_object_get (json_array_get (all, 0), "id")) == 6,
+            "list: any state, newest first, limited");
+    json_decref (all);
+    TAP_OK (store_purge (store, 1003, 1000) == 2, "purge: the two finished before the cut-off go");
+    TAP_OK (store_purge (store, 1005, 1) == 1 && store_purge (store, 1005, 1) == 1
+                && store_purge (store, 1005, 1) == 0,
+            "purge: in batches of the size asked");
+    store_commit (store);
+    ztask_msg_t *info = ztask_msg_new ();
+    TAP_OK (store_get (store, 5, info, false) == 0 && store_get (store, 6, info, false) == 0
+                && store_get (store, 1, info, false) == -1,
+            "purge: a newer finished task and a queued one stay");
+    ztask_msg_destroy (&info);
+    store_close (&store);
+    zstr_free (&path);
+    scheduler_destroy (&sched);
+}
+
 static int
 s_remove_dir (void)
 {
@@ -495,6 +541,7 @@ main (void)
     s_test_tasks ();
     s_test_crash ();
     s_test_refused ();
+    s_test_purge_and_list ();
     TAP_OK (s_remove_dir () == 0, "the temporary directory is removed");
     return tap_done ();
 }

@@ -931,8 +931,12 @@ s_tick (broker_t *self)
     if (self->config.retention_s && now >= self->next_purge) {
         int purged = store_purge (self->store, zclock_time () - (int64_t) self->config.retention_s * 1000,
                                   PURGE_BATCH);
-        /* A full batch: more are due, purge again at the next tick. */
-        self->next_purge = now + (purged == PURGE_BATCH ? 0 : PURGE_INTERVAL_MS);
+        /* A full batch: more are due, purge again at the next tick. A
+           short retention is checked more often than every 10 s. */
+        int64_t interval = (int64_t) self->config.retention_s * 500;
+        if (interval > PURGE_INTERVAL_MS)
+            interval = PURGE_INTERVAL_MS;
+        self->next_purge = now + (purged == PURGE_BATCH ? 0 : interval);
     }
 }
 

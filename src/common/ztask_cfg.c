@@ -24,6 +24,14 @@ int
 ztask_cfg_load (ztask_cfg_t *self, const char *file)
 {
     config_init (&self->cfg);
+    /* @include "x.cfg" is taken from the including file's directory. */
+    char dir[sizeof self->file];
+    snprintf (dir, sizeof dir, "%s", file);
+    char *slash = strrchr (dir, '/');
+    if (slash) {
+        *slash = 0;
+        config_set_include_dir (&self->cfg, dir[0] ? dir : "/");
+    }
     snprintf (self->file, sizeof self->file, "%s", file);
     self->error[0] = 0;
     return s_loaded (self, config_read_file (&self->cfg, file));
@@ -129,6 +137,29 @@ ztask_cfg_bool (ztask_cfg_t *self, const config_setting_t *group, const char *ke
     return 0;
 }
 
+/* Reads "N-M", N and M plain decimal numbers (digits only); true if text
+   is one. Values are capped so an absurd one cannot overflow. */
+static bool
+s_parse_range (const char *text, int *lo, int *hi)
+{
+    int *value = lo;
+    int digits = 0;
+    *lo = *hi = 0;
+    for (const char *c = text; *c; c++) {
+        if (*c == '-' && value == lo && digits > 0) {
+            value = hi;
+            digits = 0;
+        }
+        else if (*c >= '0' && *c <= '9' && digits < 6) {
+            *value = *value * 10 + (*c - '0');
+            digits++;
+        }
+        else
+            return false;
+    }
+    return value == hi && digits > 0;
+}
+
 /* One list entry: a name, a number or an "N-M" range. */
 static int
 s_priority_entry (ztask_cfg_t *self, const config_setting_t *item, uint16_t *mask)
@@ -142,8 +173,7 @@ s_priority_entry (ztask_cfg_t *self, const config_setting_t *item, uint16_t *mas
     }
     else if (config_setting_type (item) == CONFIG_TYPE_STRING) {
         const char *text = config_setting_get_string (item);
-        char tail;
-        if (sscanf (text, "%d-%d%c", &lo, &hi, &tail) == 2) {
+        if (s_parse_range (text, &lo, &hi)) {
             if (lo < ZTASK_PRIORITY_MIN || hi > ZTASK_PRIORITY_MAX || lo > hi)
                 return ztask_cfg_fail (self, item, "priority range '%s' must be within %d-%d", text,
                                        ZTASK_PRIORITY_MIN, ZTASK_PRIORITY_MAX);

@@ -1,0 +1,461 @@
+/*  fuzz_msg - libFuzzer target for the wire codec (src/proto/ztask_msg.c).
+
+    The input is cut into 0-3 frames:
+
+        input  = count *(length frame) frame    ; count % 4 frames in all
+        count  = 1OCTET
+        length = 2OCTET                         ; big-endian, all frames but the last
+
+    A length past the end of the input is cut to what is left; the last
+    frame gets the rest. The frames are decoded once as a DEALER would
+    (routing false) and once as the broker's ROUTER would (routing true, the
+    first frame is the peer's identity). Every message that decodes is
+    encoded again and decoded again: both decodes must agree field by field,
+    and, because the grammar has exactly one encoding per message, the
+    encoded frames must be the input frames byte for byte. Any difference
+    aborts.
+
+    The input is also fed, as a C string, to ztask_msg_strcpy, which must
+    keep a prefix of at most ZTASK_STRING_MAX bytes that does not cut a
+    UTF-8 sequence.
+
+    Built with -DZTASK_FUZZ_SEEDS instead of -fsanitize=fuzzer, this file is
+    a program that writes a seed corpus (one valid message of each command,
+    in the framing above) into the directory named by its argument:
+    `scripts/fuzz.sh seeds` does that.
+*/
+#include "proto/ztask_msg.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FRAMES_MAX 3
+
+typedef struct {
+    const uint8_t *data[FRAMES_MAX];
+    size_t size[FRAMES_MAX];
+    size_t count;
+} frames_t;
+
+/* Cuts the input into frames (see the grammar above). */
+static void
+s_split (const uint8_t *data, size_t size, frames_t *frames)
+{
+    memset (frames, 0, sizeof *frames);
+    if (size == 0)
+        return;
+    frames->count = data[0] % 4;
+    size_t pos = 1;
+    for (size_t i = 0; i < frames->count; i++) {
+        size_t length = size - pos;
+        if (i + 1 < frames->count) {
+            size_t want = 0;
+            if (size - pos >= 2) {
+                want = ((size_t) data[pos] << 8) | data[pos + 1];
+                pos += 2;
+            }
+            else
+                pos = size;
+            length = want < size - pos ? want : size - pos;
+        }
+        frames->data[i] = data + pos;
+        frames->size[i] = length;
+        pos += length;
+    }
+}
+
+static zmsg_t *
+s_zmsg (const frames_t *frames)
+{
+    zmsg_t *msg = zmsg_new ();
+    if (!msg)
+        abort ();
+    for (size_t i = 0; i < frames->count; i++)
+        if (zmsg_addmem (msg, frames->data[i], frames->size[i]) != 0)
+            abort ();
+    return msg;
+}
+
+static bool
+s_frame_eq (zframe_t *a, zframe_t *b)
+{
+    if (!a || !b)
+        return a == b;
+    return zframe_size (a) == zframe_size (b)
+           && (zframe_size (a) == 0 || memcmp (zframe_data (a), zframe_data (b), zframe_size (a)) == 0);
+}
+
+/* A decoded string field: NUL within ZTASK_STRING_MAX + 1 bytes. */
+static void
+s_check_string (const char *field)
+{
+    if (strnlen (field, ZTASK_STRING_MAX + 1) > ZTASK_STRING_MAX)
+        abort ();
+}
+
+static void
+s_check_strings (const ztask_msg_t *m)
+{
+    const char *fields[] = { m->type, m->key, m->name, m->host, m->worker, m->text, m->error, m->instance };
+    for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
+        s_check_string (fields[i]);
+    if (m->plugin_count > ZTASK_PLUGINS_MAX || m->running_count > ZTASK_RUNNING_MAX)
+        abort ();
+    for (size_t i = 0; i < m->plugin_count; i++) {
+        s_check_string (m->plugins[i].name);
+        s_check_string (m->plugins[i].version);
+    }
+}
+
+#define SAME(field) (a->field == b->field)
+#define SAME_STR(field) (strcmp (a->field, b->field) == 0)
+
+static bool
+s_msg_eq (const ztask_msg_t *a, const ztask_msg_t *b)
+{
+    if (!(SAME (command) && SAME (corr) && SAME (task_id) && SAME (attempt) && SAME (priority)
+          && SAME (state) && SAME (flags) && SAME (status) && SAME (error_status) && SAME (slots)
+          && SAME (priorities) && SAME (timeout_ms) && SAME (max_attempts) && SAME (heartbeat_ms)
+          && SAME (limit) && SAME (progress_done) && SAME (progress_total) && SAME (created_ms)
+          && SAME (started_ms) && SAME (finished_ms)))
+        return false;
+    if (!(SAME_STR (type) && SAME_STR (key) && SAME_STR (name) && SAME_STR (host) && SAME_STR (worker)
+          && SAME_STR (text) && SAME_STR (error) && SAME_STR (instance)))
+        return false;
+    if (!SAME (plugin_count) || !SAME (running_count))
+        return false;
+    for (size_t i = 0; i < a->plugin_count; i++)
+        if (strcmp (a->plugins[i].name, b->plugins[i].name)
+            || strcmp (a->plugins[i].version, b->plugins[i].version))
+            return false;
+    for (size_t i = 0; i < a->running_count; i++)
+        if (a->running[i].task_id != b->running[i].task_id
+            || a->running[i].attempt != b->running[i].attempt)
+            return false;
+    return s_frame_eq (a->routing_id, b->routing_id) && s_frame_eq (a->body, b->body);
+}
+
+static ztask_msg_t *s_first;  /* decoded from the input                 */
+static ztask_msg_t *s_second; /* decoded from the first one, re-encoded */
+
+/* Decodes the frames; if they are a message, checks the round trip. */
+static void
+s_round_trip (const frames_t *frames, bool routing)
+{
+    zmsg_t *msg = s_zmsg (frames);
+    int rc = ztask_msg_decode (s_first, &msg, routing);
+    if (msg)
+        abort (); /* decode always consumes the message */
+    if (rc != 0 && rc != -2 && rc != -3)
+        abort ();
+    if (rc == -3 && !routing && s_first->routing_id)
+        abort ();
+    if (rc != 0)
+        return;
+    s_check_strings (s_first);
+    if (strcmp (ztask_msg_command_name (s_first->command), "UNKNOWN") == 0)
+        abort ();
+    if (routing != (s_first->routing_id != NULL))
+        abort ();
+
+    zmsg_t *encoded = ztask_msg_encode (s_first);
+    if (!encoded)
+        abort (); /* whatever decodes must encode */
+    /* One encoding per message: the frames come back unchanged. */
+    if (zmsg_size (encoded) != frames->count)
+        abort ();
+    size_t i = 0;
+    for (zframe_t *frame = zmsg_first (encoded); frame; frame = zmsg_next (encoded), i++)
+        if (zframe_size (frame) != frames->size[i]
+            || (frames->size[i] && memcmp (zframe_data (frame), frames->data[i], frames->size[i])))
+            abort ();
+
+    rc = ztask_msg_decode (s_second, &encoded, routing);
+    if (rc != 0 || encoded)
+        abort ();
+    if (!s_msg_eq (s_first, s_second))
+        abort ();
+}
+
+/* ztask_msg_strcpy keeps a prefix that does not cut a UTF-8 sequence. */
+static void
+s_strcpy (const uint8_t *data, size_t size)
+{
+    char *src = (char *) malloc (size + 1);
+    if (!src)
+        abort ();
+    if (size)
+        memcpy (src, data, size);
+    src[size] = 0;
+    char field[ZTASK_STRING_MAX + 1];
+    memset (field, 'x', sizeof field);
+    ztask_msg_strcpy (field, src);
+    size_t len = strnlen (field, sizeof field);
+    size_t src_len = strlen (src);
+    if (len > ZTASK_STRING_MAX || len > src_len || memcmp (field, src, len) != 0)
+        abort ();
+    if (src_len <= ZTASK_STRING_MAX && len != src_len)
+        abort (); /* short strings are copied whole */
+    if (len > 0 && len < src_len && ((unsigned char) src[len] & 0xC0) == 0x80)
+        abort (); /* cut inside a UTF-8 sequence */
+    free (src);
+}
+
+int LLVMFuzzerTestOneInput (const uint8_t *data, size_t size);
+
+int
+LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
+{
+    if (!s_first) {
+        s_first = ztask_msg_new ();
+        s_second = ztask_msg_new ();
+        /* A NULL message is malformed, not a crash. */
+        zmsg_t *none = NULL;
+        if (ztask_msg_decode (s_first, &none, false) != -2)
+            abort ();
+    }
+    frames_t frames;
+    s_split (data, size, &frames);
+    s_round_trip (&frames, false);
+    s_round_trip (&frames, true);
+    s_strcpy (data, size);
+    return 0;
+}
+
+#ifdef ZTASK_FUZZ_SEEDS
+/* ---- seed corpus writer (not part of the fuzz target) ---- */
+
+static const char *s_dir;
+static int s_written;
+
+/* Writes msg (consumed) in the fuzz framing as DIR/NAME. */
+static void
+s_write (const char *name, zmsg_t *msg)
+{
+    if (!msg) {
+        fprintf (stderr, "fuzz_msg seeds: %s does not encode\n", name);
+        exit (1);
+    }
+    char path[1024];
+    snprintf (path, sizeof path, "%s/%s", s_dir, name);
+    FILE *file = fopen (path, "wb");
+    if (!file) {
+        perror (path);
+        exit (1);
+    }
+    size_t count = zmsg_size (msg);
+    fputc ((int) count, file);
+    size_t i = 0;
+    for (zframe_t *frame = zmsg_first (msg); frame; frame = zmsg_next (msg), i++) {
+        if (i + 1 < count) {
+            fputc ((int) (zframe_size (frame) >> 8), file);
+            fputc ((int) (zframe_size (frame) & 0xFF), file);
+        }
+        fwrite (zframe_data (frame), 1, zframe_size (frame), file);
+    }
+    fclose (file);
+    zmsg_destroy (&msg);
+    s_written++;
+}
+
+int
+main (int argc, char **argv)
+{
+    if (argc != 2) {
+        fprintf (stderr, "usage: %s DIR\n", argv[0]);
+        return 1;
+    }
+    s_dir = argv[1];
+    ztask_msg_t *m = ztask_msg_new ();
+    char name[64];
+
+    ztask_msg_reset (m, ZTASK_MSG_SUBMIT);
+    m->corr = 7;
+    ztask_msg_strcpy (m->type, "echo");
+    m->priority = 5;
+    m->timeout_ms = 30000;
+    m->max_attempts = 3;
+    ztask_msg_strcpy (m->key, "order-42");
+    ztask_msg_set_body (m, "hello", 5);
+    s_write ("submit", ztask_msg_encode (m));
+    /* The same, as the broker's ROUTER receives it. */
+    m->routing_id = zframe_new ("\0\x80\x00\x00\x29", 5);
+    s_write ("submit-routed", ztask_msg_encode (m));
+
+    ztask_msg_reset (m, ZTASK_MSG_STATUS);
+    m->corr = 1;
+    m->task_id = 12345;
+    m->flags = ZTASK_FLAG_RESULT;
+    s_write ("status", ztask_msg_encode (m));
+
+    int corr_only[] = { ZTASK_MSG_WAIT, ZTASK_MSG_STATS, ZTASK_MSG_WORKERS, ZTASK_MSG_CANCEL };
+    for (size_t i = 0; i < sizeof corr_only / sizeof corr_only[0]; i++) {
+        ztask_msg_reset (m, corr_only[i]);
+        m->corr = 2;
+        m->task_id = 99;
+        snprintf (name, sizeof name, "cmd-%d", corr_only[i]);
+        s_write (name, ztask_msg_encode (m));
+    }
+
+    ztask_msg_reset (m, ZTASK_MSG_LIST);
+    m->corr = 3;
+    m->state = ZTASK_LIST_ANY;
+    m->limit = 100;
+    s_write ("list", ztask_msg_encode (m));
+
+    ztask_msg_reset (m, ZTASK_MSG_SUBMITTED);
+    m->corr = 7;
+    m->task_id = 1;
+    m->flags = ZTASK_FLAG_EXISTING;
+    s_write ("submitted", ztask_msg_encode (m));
+
+    ztask_msg_reset (m, ZTASK_MSG_TASK_INFO);
+    m->corr = 1;
+    m->task_id = 12345;
+    m->flags = ZTASK_FLAG_RESULT;
+    ztask_msg_strcpy (m->type, "wordcount");
+    m->priority = 9;
+    m->state = 2;
+    m->attempt = 1;
+    m->max_attempts = 3;
+    m->progress_done = 10;
+    m->progress_total = 10;
+    ztask_msg_strcpy (m->text, "d\xc3\xa9j\xc3\xa0 vu");
+    ztask_msg_strcpy (m->worker, "w-1");
+    m->created_ms = 1700000000000;
+    m->started_ms = 1700000000100;
+    m->finished_ms = -1;
+    ztask_msg_set_body (m, "{\"words\": 3}", 12);
+    s_write ("task_info", ztask_msg_encode (m));
+    m->flags = 0; /* no result: no body frame */
+    ztask_msg_strcpy (m->error, "plugin crashed");
+    s_write ("task_info-nobody", ztask_msg_encode (m));
+
+    ztask_msg_reset (m, ZTASK_MSG_PROGRESS);
+    m->corr = 4;
+    m->task_id = 5;
+    m->progress_done = 1;
+    m->progress_total = 3;
+    ztask_msg_strcpy (m->text, "one of three");
+    s_write ("progress", ztask_msg_encode (m));
+
+    ztask_msg_reset (m, ZTASK_MSG_JSON);
+    m->corr = 5;
+    ztask_msg_set_body (m, "{\"queued\": 0}", 13);
+    s_write ("json", ztask_msg_encode (m));
+
+    ztask_msg_reset (m, ZTASK_MSG_ERROR);
+    m->corr = 6;
+    m->error_status = ZTASK_ERR_NOT_FOUND;
+    ztask_msg_strcpy (m->text, "no task 77");
+    s_write ("error", ztask_msg_encode (m));
+
+    ztask_msg_reset (m, ZTASK_MSG_REGISTER);
+    ztask_msg_strcpy (m->name, "gs");
+    ztask_msg_strcpy (m->host, "box.example");
+    ztask_msg_strcpy (m->instance, "6f1c2a");
+    m->slots = 4;
+    m->priorities = 0x3FF;
+    m->plugin_count = 3;
+    ztask_msg_strcpy (m->plugins[0].name, "echo");
+    ztask_msg_strcpy (m->plugins[0].version, "1.0");
+    ztask_msg_strcpy (m->plugins[1].name, "sleep");
+    ztask_msg_strcpy (m->plugins[1].version, "1.0");
+    ztask_msg_strcpy (m->plugins[2].name, "wordcount");
+    ztask_msg_strcpy (m->plugins[2].version, "");
+    m->running_count = 2;
+    m->running[0].task_id = 10;
+    m->running[0].attempt = 1;
+    m->running[1].task_id = 11;
+    m->running[1].attempt = 2;
+    s_write ("register", ztask_msg_encode (m));
+    m->routing_id = zframe_new ("w1", 2);
+    s_write ("register-routed", ztask_msg_encode (m));
+
+    /* At the limits: 64 plugins, 1024 running tasks, 255-byte strings. */
+    ztask_msg_reset (m, ZTASK_MSG_REGISTER);
+    ztask_msg_strcpy (m->name, "max");
+    m->slots = 1024;
+    m->priorities = 1;
+    m->plugin_count = ZTASK_PLUGINS_MAX;
+    for (size_t i = 0; i < ZTASK_PLUGINS_MAX; i++) {
+        snprintf (m->plugins[i].name, sizeof m->plugins[i].name, "p%zu", i);
+        ztask_msg_strcpy (m->plugins[i].version, "");
+    }
+    s_write ("register-max-plugins", ztask_msg_encode (m));
+    m->plugin_count = 1;
+    m->running_count = ZTASK_RUNNING_MAX;
+    for (size_t i = 0; i < ZTASK_RUNNING_MAX; i++) {
+        m->running[i].task_id = i + 1;
+        m->running[i].attempt = 1;
+    }
+    s_write ("register-max-running", ztask_msg_encode (m));
+
+    char longest[ZTASK_STRING_MAX + 1];
+    memset (longest, 'k', sizeof longest);
+    memcpy (longest + ZTASK_STRING_MAX - 4, "\xf0\x9f\x98\x80", 4); /* ends in a 4-byte sequence */
+    longest[ZTASK_STRING_MAX] = 0;
+    ztask_msg_reset (m, ZTASK_MSG_SUBMIT);
+    ztask_msg_strcpy (m->type, longest);
+    ztask_msg_strcpy (m->key, longest);
+    m->priority = 9;
+    m->timeout_ms = UINT32_MAX;
+    m->max_attempts = UINT32_MAX;
+    s_write ("submit-longest", ztask_msg_encode (m));
+
+    int empty[] = { ZTASK_MSG_HEARTBEAT, ZTASK_MSG_GOODBYE, ZTASK_MSG_DRAIN };
+    for (size_t i = 0; i < sizeof empty / sizeof empty[0]; i++) {
+        ztask_msg_reset (m, empty[i]);
+        snprintf (name, sizeof name, "cmd-%d", empty[i]);
+        s_write (name, ztask_msg_encode (m));
+    }
+
+    ztask_msg_reset (m, ZTASK_MSG_WORKER_PROGRESS);
+    m->task_id = 5;
+    m->attempt = 1;
+    m->progress_done = 2;
+    m->progress_total = 3;
+    ztask_msg_strcpy (m->text, "two");
+    s_write ("worker_progress", ztask_msg_encode (m));
+
+    ztask_msg_reset (m, ZTASK_MSG_RESULT);
+    m->task_id = 5;
+    m->attempt = 1;
+    m->status = ZTASK_RESULT_RETRY;
+    ztask_msg_strcpy (m->error, "disk full");
+    ztask_msg_set_body (m, "", 0);
+    s_write ("result", ztask_msg_encode (m));
+
+    ztask_msg_reset (m, ZTASK_MSG_REGISTERED);
+    m->heartbeat_ms = 1000;
+    s_write ("registered", ztask_msg_encode (m));
+
+    ztask_msg_reset (m, ZTASK_MSG_TASK);
+    m->task_id = 5;
+    m->attempt = 2;
+    ztask_msg_strcpy (m->type, "echo");
+    m->priority = 4;
+    m->timeout_ms = 0;
+    ztask_msg_set_body (m, "payload bytes", 13);
+    s_write ("task", ztask_msg_encode (m));
+
+    int acks[] = { ZTASK_MSG_RESULT_ACK, ZTASK_MSG_CANCEL_TASK };
+    for (size_t i = 0; i < sizeof acks / sizeof acks[0]; i++) {
+        ztask_msg_reset (m, acks[i]);
+        m->task_id = 5;
+        m->attempt = 2;
+        snprintf (name, sizeof name, "cmd-%d", acks[i]);
+        s_write (name, ztask_msg_encode (m));
+    }
+
+    /* A header of another protocol version (decodes to -3). */
+    zmsg_t *v2 = zmsg_new ();
+    zmsg_addmem (v2, "ZT\x02\x04\x00\x00\x00\x01", 8);
+    s_write ("version-2", v2);
+
+    ztask_msg_destroy (&m);
+    printf ("fuzz_msg seeds: %d files in %s\n", s_written, s_dir);
+    return 0;
+}
+#endif
