@@ -44,6 +44,21 @@ is "$(zt_field "$id" state)" "queued" "the task accepted before SIGTERM is in th
 [ -z "$(zt_field "$id" worker)" ]
 ok $? "never started"
 
+# pid_file: written with the daemon's pid and locked against a second copy.
+cat > "$T/pid.cfg" <<CFG
+endpoint = "tcp://127.0.0.1:*";
+store = "$T/pid.db";
+pid_file = "$T/ztaskd.pid";
+CFG
+"$ZTASKD" -c "$T/pid.cfg" -f 2>"$T/pid1.log" &
+pid=$!
+PIDS="$PIDS $pid"
+wait_for "grep -q 'listening on' '$T/pid1.log'" 10
+is "$(tr -d " \n" < "$T/ztaskd.pid" 2>/dev/null)" "$pid" "pid_file holds the broker's pid"
+"$ZTASKD" -c "$T/pid.cfg" -f >/dev/null 2>"$T/pid2.log"
+is $? 1 "a second broker with the same pid_file refuses to start"
+like "$(cat "$T/pid2.log")" "cannot write the pid file $T/ztaskd.pid" "  and says why"
+
 "$ZTASKD" -c "$T/broker.cfg" -f -l /nonexistent/dir/x.log >/dev/null 2>"$T/err.txt"
 is "$?" 1 "an unwritable log file stops the start"
 like "$(cat "$T/err.txt")" "cannot open the log file /nonexistent/dir/x.log" "with a clear message"
