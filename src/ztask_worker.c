@@ -24,7 +24,8 @@ main (int argc, char **argv)
         return 1;
     }
     /* Plugins load before the worker detaches, so a broken one stops the
-       start with its message on the terminal. */
+       start with its message on the terminal; and before it switches to
+       `user`, like the certificates (read with the config). */
     worker_t *worker = worker_new (&config, error, sizeof error);
     if (!worker) {
         fprintf (stderr, "ztask-worker: %s\n", error);
@@ -32,7 +33,7 @@ main (int argc, char **argv)
         return 1;
     }
     rc = 1;
-    if (ztask_daemon_start (&args, NULL, NULL) == 0)
+    if (ztask_daemon_start (&args, config.user, config.pid_file) == 0)
         rc = worker_run (worker) == 0 ? 0 : 1;
     worker_destroy (&worker);
     worker_config_free (&config);

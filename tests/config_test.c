@@ -55,6 +55,98 @@ s_worker_refuses (const char *text, const char *expect, const char *what)
     worker_config_free (&config);
 }
 
+#define ECHO_ONLY "plugins = ( { name = \"echo\"; } );"
+
+/* A worker config of curve = { secret; broker; } and the echo plugin. */
+static const char *
+s_curve_config (const char *secret, const char *broker)
+{
+    static char text[1024];
+    snprintf (text, sizeof text, "curve = { secret = \"%s\";\n broker = \"%s\"; };\n" ECHO_ONLY, secret,
+              broker);
+    return text;
+}
+
+/* Worker: user, pid_file, allow_insecure_plugins and curve, with real
+   certificate files in a temp directory. */
+static void
+s_test_worker_security (void)
+{
+    worker_config_t w;
+    char error[2048];
+    TAP_OK (s_worker (ECHO_ONLY, &w, error) == 0 && !w.user && !w.pid_file && !w.allow_insecure_plugins
+                && !w.curve_cert && !w.curve_broker_key,
+            "no user, no pid_file, no insecure plugins and plain TCP by default");
+    worker_config_free (&w);
+    TAP_OK (s_worker ("user = \"ztask\"; pid_file = \"run/w.pid\"; allow_insecure_plugins = true;\n" ECHO_ONLY,
+                      &w, error) == 0
+                && streq (w.user, "ztask") && streq (w.pid_file, "/etc/ztask/run/w.pid")
+                && w.allow_insecure_plugins,
+            "user, pid_file (taken from the config's directory) and allow_insecure_plugins");
+    worker_config_free (&w);
+    s_worker_refuses ("allow_insecure_plugins = 1;\n" ECHO_ONLY,
+                      "worker.cfg:1: 'allow_insecure_plugins' must be true or false", "a number for a boolean");
+    s_worker_refuses (ECHO_ONLY "\nuser = \"\";", "worker.cfg:2: 'user' must not be empty", "an empty user");
+
+    char dir[] = "/tmp/ztask-config-test.XXXXXX";
+    if (!TAP_OK (mkdtemp (dir) != NULL, "a temp directory for certificates"))
+        return;
+    char worker_secret[256], worker_public[256], broker_public[256], broker_secret[256];
+    char junk[256], missing[256];
+    snprintf (worker_secret, sizeof worker_secret, "%s/w1.key_secret", dir);
+    snprintf (worker_public, sizeof worker_public, "%s/w1.key", dir);
+    snprintf (broker_secret, sizeof broker_secret, "%s/broker.key_secret", dir);
+    snprintf (broker_public, sizeof broker_public, "%s/broker.key", dir);
+    snprintf (junk, sizeof junk, "%s/junk.key", dir);
+    snprintf (missing, sizeof missing, "%s/nope.key_secret", dir);
+    zcert_t *worker = zcert_new ();
+    zcert_t *broker = zcert_new ();
+    zcert_save (worker, worker_public); /* both files: NAME and NAME_secret */
+    zcert_save (broker, broker_public);
+    FILE *file = fopen (junk, "w");
+    if (file) {
+        fputs ("metadata\n    name = \"not a certificate\"\n", file); /* ZPL, without curve keys */
+        fclose (file);
+    }
+
+    TAP_OK (s_worker (s_curve_config (worker_secret, broker_public), &w, error) == 0,
+            "curve with a secret and the broker's public certificate parses");
+    TAP_OK (w.curve_cert && streq (zcert_public_txt (w.curve_cert), zcert_public_txt (worker))
+                && streq (zcert_secret_txt (w.curve_cert), zcert_secret_txt (worker)),
+            "the worker's keys are read");
+    TAP_OK (w.curve_broker_key && streq (w.curve_broker_key, zcert_public_txt (broker)),
+            "and the broker's public key");
+    worker_config_free (&w);
+    TAP_OK (w.curve_cert == NULL, "free drops the certificate");
+
+    snprintf (error, sizeof error, "worker.cfg:1: curve.secret: cannot read %s: No such file", missing);
+    s_worker_refuses (s_curve_config (missing, broker_public), error,
+                      "a missing secret certificate (file:line, the path and why)");
+    s_worker_refuses (s_curve_config (worker_secret, missing), "worker.cfg:2: curve.broker: cannot read",
+                      "a missing broker certificate");
+    s_worker_refuses (s_curve_config (worker_public, broker_public),
+                      "holds no secret key: give NAME.key_secret", "a public certificate as the secret");
+    s_worker_refuses (s_curve_config (worker_secret, broker_secret),
+                      "is a secret certificate: give the public one",
+                      "the broker's secret certificate as its public one");
+    snprintf (error, sizeof error, "%s is not a CURVE certificate", junk);
+    s_worker_refuses (s_curve_config (junk, broker_public), error, "a file that is not a certificate");
+    s_worker_refuses ("curve = { secret = \"w.key_secret\"; };\n" ECHO_ONLY,
+                      "worker.cfg:1: 'curve' needs both 'secret'", "curve without broker");
+    s_worker_refuses ("curve = \"on\";\n" ECHO_ONLY, "worker.cfg:1: 'curve' must be a group",
+                      "curve that is not a group");
+    s_worker_refuses ("curve = { secret = \"a\"; broker = \"b\"; allow = \"c\"; };\n" ECHO_ONLY,
+                      "unknown setting 'allow' (known here: secret, broker)",
+                      "a broker's key in a worker's curve");
+
+    zcert_destroy (&worker);
+    zcert_destroy (&broker);
+    const char *files[] = { worker_secret, worker_public, broker_secret, broker_public, junk };
+    for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
+        unlink (files[i]);
+    rmdir (dir);
+}
+
 int
 main (void)
 {
@@ -157,6 +249,8 @@ main (void)
     s_worker_refuses ("plugins = ( { name = \"../evil\"; } );", "without '/'", "a plugin name with a slash");
     s_worker_refuses ("\nwhat = 1;\nplugins = ( { name = \"echo\"; } );", "worker.cfg:2: unknown setting 'what'",
                       "an unknown worker key");
+
+    s_test_worker_security ();
 
     ztask_cfg_t cfg;
     TAP_OK (ztask_cfg_load (&cfg, "/nonexistent/ztask.cfg") == -1, "a missing file is an error");

@@ -57,7 +57,7 @@ wait_for () {
 # zt_broker [EXTRA CONFIG LINES]: starts ztaskd, exports ZTASK_BROKER.
 zt_broker () {
     cat > "$T/broker.cfg" <<CFG
-endpoint = "tcp://127.0.0.1:*";
+endpoint = "tcp://127.0.0.1:![20000-32000]";
 store = "$T/ztask.db";
 heartbeat_ms = 200;
 ${1:-}

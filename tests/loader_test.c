@@ -10,6 +10,8 @@
 
 #include <czmq.h>
 #include <pthread.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #define RESULT_MAX 4096
 
@@ -56,7 +58,7 @@ s_load (const char *dir, const char *file, const char *name, ...)
     }
     va_end (args);
     s_error[0] = 0;
-    return ztask_module_load (s_path (dir, file), name, &settings, s_error, sizeof s_error);
+    return ztask_module_load (s_path (dir, file), name, &settings, false, s_error, sizeof s_error);
 }
 
 /* TAP_CONTAINS wants a pointer: an array there trips -Waddress. */
@@ -321,6 +323,123 @@ s_test_refusals (void)
     ztask_module_destroy (&module);
 }
 
+/* ---- plugin file ownership and permissions ---- */
+
+/* Copies the built echo.so to path with mode. Returns 0 or -1. */
+static int
+s_copy_echo (const char *path, mode_t mode)
+{
+    FILE *in = fopen (s_path ("plugins", "echo"), "rb");
+    FILE *out = fopen (path, "wb");
+    int rc = in && out ? 0 : -1;
+    char buffer[8192];
+    size_t n;
+    while (rc == 0 && (n = fread (buffer, 1, sizeof buffer, in)) > 0)
+        if (fwrite (buffer, 1, n, out) != n)
+            rc = -1;
+    if (in)
+        fclose (in);
+    if (out && fclose (out) != 0)
+        rc = -1;
+    return rc == 0 ? chmod (path, mode) : -1;
+}
+
+/* Loads path as "echo", insecure files allowed or not. */
+static ztask_module_t *
+s_load_file (const char *path, bool allow_insecure)
+{
+    s_error[0] = 0;
+    return ztask_module_load (path, "echo", NULL, allow_insecure, s_error, sizeof s_error);
+}
+
+static void
+s_test_file_safety (void)
+{
+    char dir[] = "/tmp/ztask-loader-test.XXXXXX";
+    if (!TAP_OK (mkdtemp (dir) != NULL, "a temp directory for plugin copies"))
+        return;
+    char path[256], subdir[256], inner[300], fix[300];
+    snprintf (path, sizeof path, "%s/echo.so", dir);
+
+    TAP_OK (s_copy_echo (path, 0755) == 0, "echo.so copied with mode 0755");
+    ztask_module_t *module = s_load_file (path, false);
+    s_loaded (module, "a copy with mode 0755, owned by us,");
+    ztask_module_destroy (&module);
+
+    chmod (path, 0666);
+    module = s_load_file (path, false);
+    TAP_OK (module == NULL, "a plugin file anyone may write (0666) is refused");
+    TAP_CONTAINS (s_str (s_error), path, "naming the file");
+    TAP_CONTAINS (s_str (s_error), "writable by everyone (mode 0666)", "what is wrong, with the mode");
+    snprintf (fix, sizeof fix, "chmod o-w %s", path);
+    TAP_CONTAINS (s_str (s_error), fix, "the fix: %s", fix);
+    TAP_CONTAINS (s_str (s_error), "allow_insecure_plugins = true", "and the override");
+    ztask_module_destroy (&module);
+
+    module = s_load_file (path, true);
+    if (s_loaded (module, "with allow_insecure, the same file")) {
+        ztask_ctx_t ctx;
+        TAP_OK (s_run (module, &ctx, "still echo", RESULT_MAX, NULL) == ZTASK_OK
+                    && s_result_is (&ctx, "still echo"),
+                "and runs");
+        ztask_ctx_clear (&ctx);
+    }
+    ztask_module_destroy (&module);
+
+    /* Group-writable: refused when the group has other members (nogroup:
+       user nobody's primary group). Root's group passes. */
+    chmod (path, 0775);
+    struct stat st;
+    if (stat (path, &st) == 0 && st.st_gid == 0) {
+        module = s_load_file (path, false);
+        s_loaded (module, "a group-writable file (0775) of root's group");
+        ztask_module_destroy (&module);
+    }
+    if (chown (path, (uid_t) -1, 65534) != 0)
+        TAP_OK (1, "a group-writable plugin file is refused # SKIP cannot give the file to group 65534");
+    else {
+        module = s_load_file (path, false);
+        TAP_OK (module == NULL, "a plugin file its group may write (0775) is refused");
+        TAP_CONTAINS (s_str (s_error), "writable by the group", "saying so");
+        snprintf (fix, sizeof fix, "chmod g-w %s", path);
+        TAP_CONTAINS (s_str (s_error), fix, "with the fix: %s", fix);
+        ztask_module_destroy (&module);
+    }
+
+    /* Owned by another user (only root can make such a file). */
+    chmod (path, 0755);
+    if (geteuid () != 0 || chown (path, 65534, (gid_t) -1) != 0)
+        TAP_OK (1, "a plugin file owned by another user is refused # SKIP not running as root");
+    else {
+        module = s_load_file (path, false);
+        TAP_OK (module == NULL, "a plugin file owned by another user is refused");
+        TAP_CONTAINS (s_str (s_error), "is owned by", "saying by whom");
+        TAP_CONTAINS (s_str (s_error), "not by root or by", "and who may own it");
+        snprintf (fix, sizeof fix, "chown root %s", path);
+        TAP_CONTAINS (s_str (s_error), fix, "with the fix: %s", fix);
+        ztask_module_destroy (&module);
+    }
+
+    /* In a directory anyone may write to: the file can be replaced. */
+    snprintf (subdir, sizeof subdir, "%s/open", dir);
+    snprintf (inner, sizeof inner, "%s/echo.so", subdir);
+    if (TAP_OK (mkdir (subdir, 0700) == 0 && chmod (subdir, 0777) == 0 && s_copy_echo (inner, 0755) == 0,
+                "echo.so copied into a directory of mode 0777")) {
+        module = s_load_file (inner, false);
+        TAP_OK (module == NULL, "a plugin in a directory anyone may write to is refused");
+        TAP_CONTAINS (s_str (s_error), "a directory anyone can write to (mode 0777)", "saying so");
+        ztask_module_destroy (&module);
+        chmod (subdir, 01777);
+        module = s_load_file (inner, false);
+        s_loaded (module, "with the directory's sticky bit set (as /tmp has), the same file");
+        ztask_module_destroy (&module);
+    }
+    unlink (inner);
+    rmdir (subdir);
+    unlink (path);
+    rmdir (dir);
+}
+
 int
 main (void)
 {
@@ -329,5 +448,6 @@ main (void)
     s_test_sleep ();
     s_test_wordcount ();
     s_test_refusals ();
+    s_test_file_safety ();
     return tap_done ();
 }

@@ -5,7 +5,7 @@
 . "${top_srcdir:-.}/tests/lib.sh"
 
 cat > "$T/broker.cfg" <<CFG
-endpoint = "tcp://127.0.0.1:*";
+endpoint = "tcp://127.0.0.1:![20000-32000]";
 store = "$T/ztask.db";
 heartbeat_ms = 200;
 CFG
@@ -46,7 +46,7 @@ ok $? "never started"
 
 # pid_file: written with the daemon's pid and locked against a second copy.
 cat > "$T/pid.cfg" <<CFG
-endpoint = "tcp://127.0.0.1:*";
+endpoint = "tcp://127.0.0.1:![20000-32000]";
 store = "$T/pid.db";
 pid_file = "$T/ztaskd.pid";
 CFG

@@ -101,9 +101,29 @@ typedef void (ztask_progress_fn) (const ztask_task_t *task, void *arg);
 
 /* Connects to a broker (NULL: $ZTASK_BROKER, else ZTASK_DEFAULT_ENDPOINT).
    Connecting is lazy: an unreachable broker shows as a timeout on the first
-   request. Returns NULL only when out of memory or the endpoint is invalid. */
+   request. Returns NULL only when out of memory or the endpoint is invalid.
+   With $ZTASK_CERT and $ZTASK_BROKER_CERT set, CURVE is on as
+   ztask_client_set_curve ($ZTASK_CERT, $ZTASK_BROKER_CERT) would set it;
+   should those files not do (or only one variable be set), the client is
+   made all the same but every request fails with ZTASK_CLIENT_E_USAGE and
+   says why, until ztask_client_set_curve succeeds. */
 ztask_client_t *ztask_client_new (const char *endpoint);
 void ztask_client_destroy (ztask_client_t **self_p);
+
+/* Turns on CURVE (encryption, and the broker knowing who we are; see
+   docs/security.md): secret_cert_file is this client's certificate with
+   its secret key (NAME.key_secret, as `ztask keygen NAME` writes it; the
+   broker's allow/clients directory holds its public half NAME.key), and
+   broker_cert_file the broker's public certificate (broker.key). Both
+   NULL: plain TCP again. The client reconnects with the new keys; call it
+   before the first request (or between requests). Returns 0, or -1 with
+   ZTASK_CLIENT_E_USAGE and the reason (a file missing, unreadable, not a
+   certificate, the wrong half; a libzmq without CURVE), leaving the
+   client as it was. A broker that does not accept the key does not
+   answer: requests fail with ZTASK_CLIENT_E_UNREACHABLE, and the error
+   says the broker refused the key. */
+int ztask_client_set_curve (ztask_client_t *self, const char *secret_cert_file,
+                            const char *broker_cert_file);
 
 /* How long a request waits for the broker's answer (default 5000 ms). */
 void ztask_client_set_timeout (ztask_client_t *self, int timeout_ms);

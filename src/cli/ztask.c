@@ -10,6 +10,7 @@
 
 #include <assert.h>
 #include <errno.h>
+#include <fcntl.h>
 #include <getopt.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -17,6 +18,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #ifndef PACKAGE_VERSION
@@ -39,6 +41,7 @@
 #define PAYLOAD_MAX (256UL * 1024 * 1024) /* the most any broker accepts  */
 #define ATTEMPTS_MAX 1000
 #define LIST_LIMIT_DEFAULT 50
+#define CERT_NAME_MAX 200
 
 static void
 s_usage (FILE *out)
@@ -55,6 +58,8 @@ s_usage (FILE *out)
 "                                state, attempts, worker, error\n"
 "  stats                         tasks by type and priority, workers, slots\n"
 "  workers                       workers: plugins, priorities, slots, tasks\n"
+"  keygen NAME [-o DIR]          a new CURVE certificate: DIR/NAME.key (public)\n"
+"                                and DIR/NAME.key_secret (secret, mode 0600)\n"
 "\n"
 "Submit options:\n"
 "  -p, --priority P     low, normal (the default), high, or 0-9 (9 goes first)\n"
@@ -74,15 +79,26 @@ s_usage (FILE *out)
 "                       cancelled (default: every state)\n"
 "      --limit N        the newest N tasks at most, 1-%d (default %d)\n"
 "\n"
+"Keygen options:\n"
+"  -o, --output DIR     where to write the two files (default: .)\n"
+"      --force          replace existing files (whoever used the old key is\n"
+"                       locked out until given the new one)\n"
+"\n"
 "Options, before or after the command:\n"
 "  -b, --broker ENDPOINT  the broker's endpoint (default: $ZTASK_BROKER,\n"
 "                         else %s)\n"
 "  -t, --timeout MS       how long to wait for each answer of the broker\n"
 "                         (default 5000); after 'submit', --timeout is the\n"
 "                         task's limit: use -t there\n"
+"      --cert FILE        CURVE: this client's secret certificate,\n"
+"                         NAME.key_secret (default: $ZTASK_CERT)\n"
+"      --broker-cert FILE CURVE: the broker's public certificate, broker.key\n"
+"                         (default: $ZTASK_BROKER_CERT); with both, the\n"
+"                         connection is encrypted and the broker knows this\n"
+"                         client by its key (see docs/security.md)\n"
 "      --json             print JSON (status, result, cancel, list, stats,\n"
-"                         workers, and submit: its id, or the final task\n"
-"                         with --wait)\n"
+"                         workers, keygen, and submit: its id, or the final\n"
+"                         task with --wait)\n"
 "  -h, --help             this help\n"
 "      --version          the version of ztask\n"
 "\n"
@@ -90,10 +106,12 @@ s_usage (FILE *out)
 "  0    success; cancel: the task is cancelled, or is being stopped\n"
 "  1    the task failed or was cancelled (submit --wait, result); cancel:\n"
 "       the task had already ended (done or failed), nothing was cancelled\n"
-"  2    usage error: unknown command or option, bad value, unreadable -i file\n"
+"  2    usage error: unknown command or option, bad value, unreadable -i file,\n"
+"       unusable certificate; keygen: a file it would overwrite\n"
 "  3    the task has not finished yet (result)\n"
 "  4    no such task\n"
-"  5    no answer from the broker: not running, wrong endpoint, or too slow\n"
+"  5    no answer from the broker: not running, wrong endpoint, too slow, or\n"
+"       it did not accept this client's key (or wants CURVE)\n"
 "  6    the broker refused: queue full, payload too large, bad request,\n"
 "       another protocol version\n"
 "  7    the broker failed: it could not store the task, or its answer made\n"
@@ -105,11 +123,21 @@ s_usage (FILE *out)
 "  printf 'some text' | ztask submit wordcount\n"
 "  ztask status 42 --json\n"
 "  ztask list --state failed --limit 10\n"
-"  ztask cancel 42\n",
+"  ztask cancel 42\n"
+"  ztask keygen alice -o /etc/ztask\n",
              ATTEMPTS_MAX, ZTASK_LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, ZTASK_DEFAULT_ENDPOINT);
 }
 
-typedef enum { CMD_SUBMIT, CMD_STATUS, CMD_RESULT, CMD_CANCEL, CMD_LIST, CMD_STATS, CMD_WORKERS } command_t;
+typedef enum {
+    CMD_SUBMIT,
+    CMD_STATUS,
+    CMD_RESULT,
+    CMD_CANCEL,
+    CMD_LIST,
+    CMD_STATS,
+    CMD_WORKERS,
+    CMD_KEYGEN
+} command_t;
 
 static const struct {
     const char *name;
@@ -125,6 +153,8 @@ static const struct {
     { "list", CMD_LIST, 0, NULL, "ztask list [--state STATE] [--limit N]" },
     { "stats", CMD_STATS, 0, NULL, "ztask stats" },
     { "workers", CMD_WORKERS, 0, NULL, "ztask workers" },
+    { "keygen", CMD_KEYGEN, 1, "a NAME for the certificate, e.g. broker, worker-1 or alice",
+      "ztask keygen NAME [-o DIR] [--force]" },
 };
 #define COMMAND_COUNT (sizeof s_commands / sizeof s_commands[0])
 
@@ -135,6 +165,8 @@ typedef struct {
     const char *endpoint;       /* -b; NULL: $ZTASK_BROKER or the default   */
     int request_timeout_ms;     /* -t; 0: the library's default             */
     bool json;                  /* --json                                   */
+    const char *cert;           /* --cert; NULL: $ZTASK_CERT                */
+    const char *broker_cert;    /* --broker-cert; NULL: $ZTASK_BROKER_CERT  */
     const char *args[1];        /* positional arguments                     */
     size_t arg_count;
     size_t args_max;            /* how many the command takes               */
@@ -145,6 +177,8 @@ typedef struct {
     bool wait;                  /* submit --wait                            */
     int state;                  /* list --state; -1: every state            */
     unsigned limit;             /* list --limit                             */
+    const char *output;         /* keygen -o; NULL: "."                     */
+    bool force;                 /* keygen --force                           */
 } cli_t;
 
 /* ---- messages ---- */
@@ -239,6 +273,9 @@ enum {
     OPT_WAIT,
     OPT_STATE,
     OPT_LIMIT,
+    OPT_CERT,
+    OPT_BROKER_CERT,
+    OPT_FORCE,
 };
 
 static const struct option s_options[] = {
@@ -255,6 +292,10 @@ static const struct option s_options[] = {
     { "wait", no_argument, NULL, OPT_WAIT },
     { "state", required_argument, NULL, OPT_STATE },
     { "limit", required_argument, NULL, OPT_LIMIT },
+    { "cert", required_argument, NULL, OPT_CERT },
+    { "broker-cert", required_argument, NULL, OPT_BROKER_CERT },
+    { "output", required_argument, NULL, 'o' },
+    { "force", no_argument, NULL, OPT_FORCE },
     { NULL, 0, NULL, 0 },
 };
 
@@ -301,7 +342,11 @@ s_set_request_timeout (cli_t *cli, const char *text)
 static command_t
 s_option_owner (int which)
 {
-    return which == OPT_STATE || which == OPT_LIMIT ? CMD_LIST : CMD_SUBMIT;
+    if (which == OPT_STATE || which == OPT_LIMIT)
+        return CMD_LIST;
+    if (which == 'o' || which == OPT_FORCE)
+        return CMD_KEYGEN;
+    return CMD_SUBMIT;
 }
 
 /* The entry of s_commands for command. */
@@ -354,6 +399,16 @@ s_option (cli_t *cli, int which, const char *value, bool global)
     case OPT_JSON:
         cli->json = true;
         return 0;
+    case OPT_CERT:
+        if (!*value)
+            return s_usage_error ("--cert needs a file: this client's NAME.key_secret");
+        cli->cert = value;
+        return 0;
+    case OPT_BROKER_CERT:
+        if (!*value)
+            return s_usage_error ("--broker-cert needs a file: the broker's public certificate");
+        cli->broker_cert = value;
+        return 0;
     case 'h':
         s_usage (stdout);
         return -1;
@@ -404,6 +459,14 @@ s_option (cli_t *cli, int which, const char *value, bool global)
             return s_usage_error ("invalid --limit '%s': give a number from 1 to %d", value, ZTASK_LIST_LIMIT_MAX);
         cli->limit = (unsigned) number;
         return 0;
+    case 'o':
+        if (!*value)
+            return s_usage_error ("-o needs a directory");
+        cli->output = value;
+        return 0;
+    case OPT_FORCE:
+        cli->force = true;
+        return 0;
     default:
         return -2;
     }
@@ -419,7 +482,7 @@ s_parse (cli_t *cli, int argc, char **argv, bool global)
     /* '+': stop at the command; '-': positional arguments come back as
        code 1, in order, even with POSIXLY_CORRECT; ':': report a missing
        value as ':'. */
-    const char *shorts = global ? "+:b:t:hp:d:i:" : "-:b:t:hp:d:i:";
+    const char *shorts = global ? "+:b:t:hp:d:i:o:" : "-:b:t:hp:d:i:o:";
     char name[64];
     int opt;
     opterr = 0;
@@ -491,7 +554,7 @@ s_command_line (cli_t *cli, int argc, char **argv)
             break;
     if (i == COMMAND_COUNT)
         return s_usage_error ("unknown command '%s' (commands: submit, status, result, cancel, list, stats, "
-                              "workers)",
+                              "workers, keygen)",
                               cli->name);
     cli->command = s_commands[i].command;
     cli->args_max = s_commands[i].args;
@@ -554,8 +617,12 @@ s_failed (cli_t *cli, ztask_client_t *client)
     }
 }
 
-static ztask_client_t *
-s_client (cli_t *cli)
+/* A client for the broker in *client_p. Certificates: --cert and
+   --broker-cert, each falling back on its variable (libztask reads the
+   variables itself when neither flag is given). Returns 0, or an exit
+   code. */
+static int
+s_client (cli_t *cli, ztask_client_t **client_p)
 {
     const char *source;
     const char *endpoint = s_endpoint (cli, &source);
@@ -563,14 +630,119 @@ s_client (cli_t *cli)
     if (!client) {
         fprintf (stderr, "ztask: invalid broker endpoint '%s'%s%s (expected e.g. %s)\n", endpoint,
                  source ? " from " : "", source ? source : "", ZTASK_DEFAULT_ENDPOINT);
-        return NULL;
+        return EXIT_USAGE;
+    }
+    if (cli->cert || cli->broker_cert) {
+        const char *cert = cli->cert ? cli->cert : getenv ("ZTASK_CERT");
+        const char *broker_cert = cli->broker_cert ? cli->broker_cert : getenv ("ZTASK_BROKER_CERT");
+        if (!cert || !*cert || !broker_cert || !*broker_cert) {
+            ztask_client_destroy (&client);
+            return s_usage_error ("%s needs %s too (or $%s)", cli->cert ? "--cert" : "--broker-cert",
+                                  cli->cert ? "--broker-cert" : "--cert",
+                                  cli->cert ? "ZTASK_BROKER_CERT" : "ZTASK_CERT");
+        }
+        if (ztask_client_set_curve (client, cert, broker_cert) != 0) {
+            int rc = s_failed (cli, client);
+            ztask_client_destroy (&client);
+            return rc;
+        }
     }
     if (cli->request_timeout_ms > 0)
         ztask_client_set_timeout (client, cli->request_timeout_ms);
-    return client;
+    *client_p = client;
+    return 0;
 }
 
 /* ---- commands ---- */
+
+/* Creates file for writing only by its owner (mode) and closes it, so
+   that what zcert then writes into it was never readable by others.
+   Unless force, an existing file is an error (EEXIST). Returns 0 or -1
+   with errno set. */
+static int
+s_create (const char *file, mode_t mode, bool force)
+{
+    int fd = open (file, O_WRONLY | O_CREAT | O_NOFOLLOW | (force ? O_TRUNC : O_EXCL), mode);
+    if (fd < 0)
+        return -1;
+    int rc = fchmod (fd, mode); /* --force: the old file may have had another mode */
+    int error = errno;
+    close (fd);
+    errno = error;
+    return rc;
+}
+
+/* keygen NAME: a new CURVE key pair as czmq certificates, DIR/NAME.key
+   (public: goes to the broker's allow list, or for the broker's own, to
+   every client and worker) and DIR/NAME.key_secret (stays here). */
+static int
+s_keygen (cli_t *cli)
+{
+    const char *name = cli->args[0];
+    size_t length = strlen (name);
+    if (length == 0 || length > CERT_NAME_MAX || name[0] == '.' || name[0] == '-'
+        || strspn (name, "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._@-") != length)
+        return s_usage_error ("invalid certificate name '%s': use 1-%d letters, digits, '.', '_', '@' or '-', "
+                              "not starting with '.' or '-' (e.g. broker, worker-1, alice)",
+                              name, CERT_NAME_MAX);
+    const char *dir = cli->output ? cli->output : ".";
+    struct stat st;
+    const char *problem = stat (dir, &st) != 0      ? strerror (errno)
+                          : !S_ISDIR (st.st_mode) ? "not a directory"
+                                                  : NULL;
+    if (problem) {
+        fprintf (stderr, "ztask: cannot write certificates to %s: %s\n", dir, problem);
+        return EXIT_USAGE;
+    }
+    if (!zsys_has_curve ()) {
+        fprintf (stderr, "ztask: this libzmq was built without CURVE: it cannot make keys\n");
+        return EXIT_USAGE;
+    }
+    char public_file[PATH_MAX], secret_file[PATH_MAX];
+    snprintf (public_file, sizeof public_file, "%s/%s.key", dir, name);
+    snprintf (secret_file, sizeof secret_file, "%s/%s.key_secret", dir, name);
+    if (!cli->force)
+        for (int i = 0; i < 2; i++) {
+            const char *file = i == 0 ? public_file : secret_file;
+            if (lstat (file, &st) == 0) {
+                fprintf (stderr,
+                         "ztask: %s exists: not replacing it (--force does, and whoever uses the old key "
+                         "is locked out until given the new one)\n",
+                         file);
+                return EXIT_USAGE;
+            }
+        }
+    zcert_t *cert = zcert_new ();
+    if (!cert) {
+        fprintf (stderr, "ztask: cannot make a key pair: %s\n", strerror (errno));
+        return EXIT_BROKER_FAILED;
+    }
+    zcert_set_meta (cert, "name", "%s", name);
+    const char *failed = NULL;
+    errno = 0;
+    if (s_create (secret_file, 0600, cli->force) != 0 || zcert_save_secret (cert, secret_file) != 0)
+        failed = secret_file;
+    else if (s_create (public_file, 0644, cli->force) != 0 || zcert_save_public (cert, public_file) != 0)
+        failed = public_file;
+    int rc = EXIT_OK;
+    if (failed) {
+        fprintf (stderr, "ztask: cannot write %s: %s\n", failed, errno ? strerror (errno) : "zcert failed");
+        rc = EXIT_USAGE;
+    }
+    else if (cli->json) {
+        json_t *json = json_pack ("{s:s, s:s, s:s, s:s}", "name", name, "public_key", zcert_public_txt (cert),
+                                  "public_file", public_file, "secret_file", secret_file);
+        cli_output_json (stdout, json);
+        json_decref (json);
+    }
+    else
+        printf ("public certificate: %s\n"
+                "secret certificate: %s (mode 0600: keep it to this machine)\n"
+                "public key:         %s\n",
+                public_file, secret_file, zcert_public_txt (cert));
+    zcert_destroy (&cert);
+    return rc;
+}
 
 /* Reads all of file into *data (malloc'd) and *size. Returns 0 or -1
    with errno set (EFBIG when over PAYLOAD_MAX). */
@@ -819,16 +991,24 @@ main (int argc, char **argv)
     int rc = s_command_line (&cli, argc, argv);
     if (rc != 0)
         return rc < 0 ? EXIT_OK : rc;
+    if (cli.command == CMD_KEYGEN) {
+        rc = s_keygen (&cli);
+        if (fflush (stdout) != 0 && rc == EXIT_OK) {
+            fprintf (stderr, "ztask: cannot write the output: %s\n", strerror (errno));
+            rc = EXIT_TASK_FAILED;
+        }
+        return rc;
+    }
     /* The payload first: the client's first socket installs czmq's SIGINT
        handler, after which Ctrl-C would only interrupt a read on stdin. */
     char *payload = NULL;
     size_t size = 0;
     if (cli.command == CMD_SUBMIT && (rc = s_payload (&cli, &payload, &size)) != 0)
         return rc;
-    ztask_client_t *client = s_client (&cli);
-    if (!client) {
+    ztask_client_t *client = NULL;
+    if ((rc = s_client (&cli, &client)) != 0) {
         free (payload);
-        return EXIT_USAGE;
+        return rc;
     }
     switch (cli.command) {
     case CMD_SUBMIT: rc = s_submit (&cli, client, payload, size); break;
@@ -838,6 +1018,7 @@ main (int argc, char **argv)
     case CMD_LIST:
     case CMD_STATS:
     case CMD_WORKERS: rc = s_broker_info (&cli, client); break;
+    case CMD_KEYGEN: break; /* done above */
     }
     ztask_client_destroy (&client);
     free (payload);

@@ -8,6 +8,19 @@
     a broker that restarted meanwhile (and forgot the waiter) then answers
     too, and a broker that still knows the waiter ignores the duplicate.
 
+    CURVE. With ztask_client_set_curve (or $ZTASK_CERT and
+    $ZTASK_BROKER_CERT) the DEALER is made again with our keys and the
+    broker's public key. A broker that refuses a key, or one that wants
+    CURVE from a plain client, does not answer: it only closes the
+    connection during the handshake. So while a request waits, the client
+    watches its socket's handshake events (a libzmq socket monitor; libzmq
+    retries a failed handshake every 100 ms or so) and, when the request
+    times out, says what the handshake said rather than "is ztaskd
+    running?". The monitor lives only while we wait and read it: libzmq's
+    I/O thread sends each event with a blocking send, so a monitor that is
+    not read (its queue full) or whose reader went away first would stall
+    every socket of the process. It is stopped before its reader closes.
+
     Signals. The first czmq socket in a process runs zsys_init (), which
     (unless the application called zsys_handler_set (NULL) first or set
     ZSYS_SIGHANDLER=false) installs czmq's SIGINT/SIGTERM handler; that
@@ -39,9 +52,19 @@
 #define WAIT_RESEND_MS 3000     /* silence after which a WAIT is sent again */
 #define POLL_MAX_MS 1000        /* longest single poll, see s_receive        */
 #define ERROR_MAX 512
+#define Z85_KEY_SIZE 40         /* a CURVE key as text                      */
 
 struct ztask_client {
     zsock_t *dealer;        /* DEALER socket connected to the broker         */
+    zsock_t *monitor;       /* the DEALER's handshake events while a request
+                               waits; NULL otherwise                         */
+    unsigned monitors;      /* monitors made so far, to name them            */
+    zcert_t *cert;          /* our certificate with CURVE; NULL: plain TCP   */
+    char broker_key[Z85_KEY_SIZE + 1]; /* the broker's public key, with CURVE */
+    char handshake[ERROR_MAX]; /* why the last handshake failed; "" if none  */
+    bool handshake_detailed; /* handshake says more than "closed"           */
+    char *setup_error;      /* $ZTASK_CERT trouble that every request
+                               reports; NULL: none                           */
     char *endpoint;         /* where it connects                             */
     int timeout_ms;         /* a request's time limit; < 0: none             */
     uint32_t corr;          /* number of the latest request                  */
@@ -131,6 +154,188 @@ s_check_string (ztask_client_t *self, const char *text, const char *what)
     return 0;
 }
 
+/* ---- the connection ---- */
+
+/* Reads a certificate file as zcert_save writes it (curve { public-key;
+   secret-key }). secret: it must hold the secret key (NAME.key_secret);
+   else it must hold only the public key (NAME.key): the broker's secret
+   has no business on a client. Returns the certificate, or NULL with why
+   in error. (zcert_load alone cannot say why, and it prefers FILE_secret.)
+   worker_config.c checks the worker's files the same way. */
+static zcert_t *
+s_cert_load (const char *file, bool secret, char *error, size_t error_size)
+{
+    FILE *probe = fopen (file, "r");
+    if (!probe) {
+        snprintf (error, error_size, "cannot read %s: %s", file, strerror (errno));
+        return NULL;
+    }
+    fclose (probe);
+    zconfig_t *root = zconfig_load (file);
+    const char *public_txt = root ? zconfig_get (root, "/curve/public-key", NULL) : NULL;
+    const char *secret_txt = root ? zconfig_get (root, "/curve/secret-key", NULL) : NULL;
+    static const char no_key[Z85_KEY_SIZE + 1] = "0000000000000000000000000000000000000000";
+    bool has_secret = secret_txt && !streq (secret_txt, no_key);
+    byte public_key[32], secret_key[32] = { 0 };
+    zcert_t *cert = NULL;
+    if (!public_txt || strlen (public_txt) != Z85_KEY_SIZE || !zmq_z85_decode (public_key, public_txt))
+        snprintf (error, error_size, "%s is not a CURVE certificate (make one with: ztask keygen NAME)",
+                  file);
+    else if (secret && !has_secret)
+        snprintf (error, error_size, "%s holds no secret key: give NAME.key_secret, not the public NAME.key",
+                  file);
+    else if (secret && (strlen (secret_txt) != Z85_KEY_SIZE || !zmq_z85_decode (secret_key, secret_txt)))
+        snprintf (error, error_size, "%s is not a CURVE certificate: its secret-key is damaged", file);
+    else if (!secret && has_secret)
+        snprintf (error, error_size,
+                  "%s is a secret certificate: give the broker's public one (NAME.key); its secret stays "
+                  "on the broker",
+                  file);
+    else {
+        cert = zcert_new_from (public_key, secret_key);
+        if (!cert)
+            snprintf (error, error_size, "%s: out of memory", file);
+    }
+    zconfig_destroy (&root);
+    return cert;
+}
+
+/* Loads our certificate and the broker's into self (both NULL: CURVE
+   off). Returns 0, or -1 with the error set and self unchanged. */
+static int
+s_curve_load (ztask_client_t *self, const char *secret_file, const char *broker_file)
+{
+    if (!secret_file && !broker_file) {
+        zcert_destroy (&self->cert);
+        self->broker_key[0] = 0;
+        return 0;
+    }
+    if (!secret_file || !broker_file)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE,
+                       "CURVE needs both files: this client's secret certificate and the broker's public "
+                       "certificate");
+    if (!zsys_has_curve ())
+        return s_fail (self, ZTASK_CLIENT_E_USAGE,
+                       "CURVE is asked for, but this libzmq was built without it");
+    char error[ERROR_MAX - 32];
+    zcert_t *cert = s_cert_load (secret_file, true, error, sizeof error);
+    if (!cert)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "client certificate: %s", error);
+    zcert_t *broker = s_cert_load (broker_file, false, error, sizeof error);
+    if (!broker) {
+        zcert_destroy (&cert);
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "broker certificate: %s", error);
+    }
+    zcert_destroy (&self->cert);
+    self->cert = cert;
+    snprintf (self->broker_key, sizeof self->broker_key, "%s", zcert_public_txt (broker));
+    zcert_destroy (&broker);
+    return 0;
+}
+
+/* Watches the DEALER's handshakes (see the top of this file). Without a
+   monitor the client works the same, only its timeouts say less. */
+static void
+s_monitor_start (ztask_client_t *self)
+{
+    char endpoint[64];
+    snprintf (endpoint, sizeof endpoint, "inproc://ztask-client-monitor-%p-%u", (void *) self,
+              ++self->monitors);
+    int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                 | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+    if (zmq_socket_monitor (zsock_resolve (self->dealer), endpoint, events) != 0)
+        return;
+    self->monitor = zsock_new_pair (endpoint); /* connects: '>' is PAIR's default */
+    if (!self->monitor)
+        zmq_socket_monitor (zsock_resolve (self->dealer), NULL, 0);
+}
+
+/* Stops the monitor, then closes its reader: the other order could leave
+   libzmq's I/O thread blocked for good on an event no one will read. */
+static void
+s_monitor_stop (ztask_client_t *self)
+{
+    if (self->monitor) {
+        zmq_socket_monitor (zsock_resolve (self->dealer), NULL, 0);
+        zsock_destroy (&self->monitor);
+    }
+}
+
+/* (Re)makes the DEALER with the current keys and connects it. Returns 0,
+   or -1 (an invalid endpoint, out of memory). */
+static int
+s_open (ztask_client_t *self)
+{
+    s_monitor_stop (self);
+    zsock_destroy (&self->dealer);
+    self->handshake[0] = 0;
+    self->handshake_detailed = false;
+    self->dealer = zsock_new (ZMQ_DEALER);
+    if (!self->dealer)
+        return -1;
+    zsock_set_linger (self->dealer, LINGER_MS);
+    zsock_set_sndtimeo (self->dealer, 0);
+    if (strchr (self->endpoint, '['))
+        zsock_set_ipv6 (self->dealer, 1); /* tcp://[::1]:5570 */
+    if (self->cert) {
+        zcert_apply (self->cert, self->dealer);
+        zsock_set_curve_serverkey (self->dealer, self->broker_key);
+    }
+    return zsock_connect (self->dealer, "%s", self->endpoint) == 0 ? 0 : -1;
+}
+
+/* Reads one handshake event into self->handshake. A bare "closed" does
+   not replace a failure that said more: libzmq retries, and a plain
+   client's retries end either way, depending on timing. */
+static void
+s_monitor_event (ztask_client_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->monitor);
+    zframe_t *frame = msg ? zmsg_first (msg) : NULL;
+    if (!frame || zframe_size (frame) < 6) {
+        zmsg_destroy (&msg);
+        return;
+    }
+    uint16_t event;
+    uint32_t value;
+    memcpy (&event, zframe_data (frame), 2);
+    memcpy (&value, zframe_data (frame) + 2, 4);
+    zmsg_destroy (&msg);
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        self->handshake[0] = 0;
+        self->handshake_detailed = false;
+    }
+    else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+        if (!self->handshake_detailed)
+            /* What a CURVE server does with a HELLO it cannot decrypt, and
+               sometimes with a plain client. */
+            snprintf (self->handshake, sizeof self->handshake,
+                      "the broker closed the connection during the handshake (%s): %s",
+                      zmq_strerror ((int) value),
+                      self->cert ? "is the broker certificate this broker's public certificate?"
+                                 : "does it require CURVE? (then give this client its certificate and the "
+                                   "broker's: ztask --cert and --broker-cert, $ZTASK_CERT and "
+                                   "$ZTASK_BROKER_CERT, or ztask_client_set_curve)");
+    }
+    else {
+        self->handshake_detailed = true;
+        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+            snprintf (self->handshake, sizeof self->handshake,
+                      "the broker refused this client's key %s (ZAP status %u): the broker's allow/clients "
+                      "directory must hold this client's public certificate",
+                      self->cert ? zcert_public_txt (self->cert) : "", value);
+        else if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+            snprintf (self->handshake, sizeof self->handshake, "%s",
+                      self->cert ? "the broker does not use CURVE, but this client does"
+                                 : "the broker requires CURVE: give this client its certificate and the "
+                                   "broker's (ztask --cert and --broker-cert, $ZTASK_CERT and "
+                                   "$ZTASK_BROKER_CERT, or ztask_client_set_curve)");
+        else
+            snprintf (self->handshake, sizeof self->handshake,
+                      "the handshake with the broker failed (libzmq event 0x%x, error 0x%x)", event, value);
+    }
+}
+
 ztask_client_t *
 ztask_client_new (const char *endpoint)
 {
@@ -146,16 +351,32 @@ ztask_client_new (const char *endpoint)
     self->endpoint = strdup (endpoint);
     self->request = ztask_msg_new ();
     self->reply = ztask_msg_new ();
-    self->dealer = zsock_new (ZMQ_DEALER);
-    if (!self->endpoint || !self->dealer) {
+    if (!self->endpoint) {
         ztask_client_destroy (&self);
         return NULL;
     }
-    zsock_set_linger (self->dealer, LINGER_MS);
-    zsock_set_sndtimeo (self->dealer, 0);
-    if (strchr (endpoint, '['))
-        zsock_set_ipv6 (self->dealer, 1); /* tcp://[::1]:5570 */
-    if (zsock_connect (self->dealer, "%s", endpoint) != 0)
+    const char *cert = getenv ("ZTASK_CERT"), *broker_cert = getenv ("ZTASK_BROKER_CERT");
+    cert = cert && *cert ? cert : NULL;
+    broker_cert = broker_cert && *broker_cert ? broker_cert : NULL;
+    if (cert || broker_cert) {
+        if (!cert || !broker_cert)
+            s_fail (self, ZTASK_CLIENT_E_USAGE, "%s is set but %s is not: set both for CURVE, or neither",
+                    cert ? "$ZTASK_CERT" : "$ZTASK_BROKER_CERT", cert ? "$ZTASK_BROKER_CERT" : "$ZTASK_CERT");
+        else if (s_curve_load (self, cert, broker_cert) == 0)
+            self->error[0] = 0;
+        else {
+            /* Never plain TCP where CURVE was asked for: every request
+               fails until ztask_client_set_curve succeeds. */
+            char error[ERROR_MAX];
+            snprintf (error, sizeof error, "%s", self->error);
+            s_fail (self, ZTASK_CLIENT_E_USAGE, "$ZTASK_CERT / $ZTASK_BROKER_CERT: %s", error);
+        }
+        if (self->error[0])
+            self->setup_error = strdup (self->error);
+        self->error[0] = 0;
+        self->code = ZTASK_CLIENT_E_OK;
+    }
+    if (s_open (self) != 0)
         ztask_client_destroy (&self);
     return self;
 }
@@ -166,13 +387,30 @@ ztask_client_destroy (ztask_client_t **self_p)
     assert (self_p);
     ztask_client_t *self = *self_p;
     if (self) {
+        s_monitor_stop (self);
         zsock_destroy (&self->dealer);
+        zcert_destroy (&self->cert);
         ztask_msg_destroy (&self->request);
         ztask_msg_destroy (&self->reply);
+        free (self->setup_error);
         free (self->endpoint);
         free (self);
         *self_p = NULL;
     }
+}
+
+int
+ztask_client_set_curve (ztask_client_t *self, const char *secret_cert_file, const char *broker_cert_file)
+{
+    s_begin (self);
+    if (s_curve_load (self, secret_cert_file, broker_cert_file) != 0)
+        return -1;
+    free (self->setup_error);
+    self->setup_error = NULL;
+    if (s_open (self) != 0)
+        return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "cannot connect to %s: %s", self->endpoint,
+                       zmq_strerror (zmq_errno ()));
+    return 0;
 }
 
 void
@@ -228,23 +466,27 @@ s_send (ztask_client_t *self)
 static int
 s_start (ztask_client_t *self)
 {
+    if (self->setup_error)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "%s", self->setup_error);
+    if (!self->dealer)
+        return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "no connection to %s (out of memory?)", self->endpoint);
     self->corr++;
     if (self->corr == 0)
         self->corr = 1; /* 0 is what the broker puts on messages to workers */
     self->request->corr = self->corr;
+    self->handshake[0] = 0; /* what an earlier request saw may be old news */
+    self->handshake_detailed = false;
     int rc = s_send (self);
     zframe_destroy (&self->request->body); /* a payload can be large */
     return rc == 0 ? 0 : -1;
 }
 
-/* Receives until a message answering the current request arrives or the
-   deadline (monotonic ms; < 0: none) passes. Returns 1 with the message in
-   self->reply, 0 at the deadline, or -1 with the error set (an ERROR
-   answer, a malformed message, an interrupt). */
+/* s_receive's loop, with the monitor (if any) running. */
 static int
-s_receive (ztask_client_t *self, int64_t deadline)
+s_receive_until (ztask_client_t *self, int64_t deadline)
 {
-    zmq_pollitem_t item = { zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0 };
+    zmq_pollitem_t items[2] = { { zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0 },
+                                { self->monitor ? zsock_resolve (self->monitor) : NULL, 0, ZMQ_POLLIN, 0 } };
     while (true) {
         if (zsys_interrupted)
             return s_fail (self, ZTASK_CLIENT_E_INTERRUPTED, "interrupted");
@@ -258,14 +500,16 @@ s_receive (ztask_client_t *self, int64_t deadline)
             if (deadline - now < wait)
                 wait = (long) (deadline - now);
         }
-        int rc = zmq_poll (&item, 1, wait);
+        int rc = zmq_poll (items, self->monitor ? 2 : 1, wait);
         if (rc < 0) {
             if (zmq_errno () == EINTR)
                 continue; /* the loop checks zsys_interrupted */
             return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE, "cannot poll the broker connection: %s",
                            zmq_strerror (zmq_errno ()));
         }
-        if (rc == 0)
+        if (self->monitor && (items[1].revents & ZMQ_POLLIN))
+            s_monitor_event (self);
+        if (!(items[0].revents & ZMQ_POLLIN))
             continue; /* the loop checks the deadline */
         zmsg_t *msg = zmsg_recv (self->dealer);
         if (!msg)
@@ -294,9 +538,26 @@ s_receive (ztask_client_t *self, int64_t deadline)
     }
 }
 
+/* Receives until a message answering the current request arrives or the
+   deadline (monotonic ms; < 0: none) passes, watching the handshakes
+   meanwhile. Returns 1 with the message in self->reply, 0 at the
+   deadline, or -1 with the error set (an ERROR answer, a malformed
+   message, an interrupt). */
+static int
+s_receive (ztask_client_t *self, int64_t deadline)
+{
+    s_monitor_start (self);
+    int rc = s_receive_until (self, deadline);
+    s_monitor_stop (self);
+    return rc;
+}
+
 static int
 s_no_answer (ztask_client_t *self, int timeout_ms)
 {
+    if (self->handshake[0])
+        return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE, "no answer from the broker at %s within %d ms: %s",
+                       self->endpoint, timeout_ms, self->handshake);
     return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE,
                    "no answer from the broker at %s within %d ms: is ztaskd running?", self->endpoint,
                    timeout_ms);
@@ -507,6 +768,8 @@ ztask_client_wait_progress (ztask_client_t *self, uint64_t id, int timeout_ms,
             return -1;
         int64_t now = zclock_mono ();
         if (rc == 0) {
+            if (deadline >= 0 && now >= deadline && self->handshake[0])
+                return s_no_answer (self, timeout_ms);
             if (deadline >= 0 && now >= deadline)
                 return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE, "task %" PRIu64 " did not finish within %d ms",
                                id, timeout_ms);

@@ -6,7 +6,11 @@
 
 #include <czmq.h>
 #include <dlfcn.h>
+#include <grp.h>
+#include <libgen.h>
+#include <pwd.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 struct ztask_module {
     void *handle;                 /* from dlopen                   */
@@ -19,9 +23,102 @@ struct ztask_module {
 /* Smallest descriptor a plugin of ABI major 1 may have: up to fini. */
 #define DESCRIPTOR_MIN_SIZE (offsetof (ztask_plugin_t, fini) + sizeof (void (*) (void *)))
 
+/* "'bob' (uid 1000)" for a user id, into buffer. */
+static const char *
+s_user_name (uid_t uid, char *buffer, size_t size)
+{
+    struct passwd *pw = getpwuid (uid);
+    if (pw)
+        snprintf (buffer, size, "'%s' (uid %u)", pw->pw_name, (unsigned) uid);
+    else
+        snprintf (buffer, size, "uid %u", (unsigned) uid);
+    return buffer;
+}
+
+static const char *
+s_group_name (gid_t gid, char *buffer, size_t size)
+{
+    struct group *gr = getgrgid (gid);
+    if (gr)
+        snprintf (buffer, size, "'%s' (gid %u)", gr->gr_name, (unsigned) gid);
+    else
+        snprintf (buffer, size, "gid %u", (unsigned) gid);
+    return buffer;
+}
+
+/* True if no one but root and uid belongs to group gid: neither among its
+   listed members nor as the users whose primary group it is (as far as
+   the user database can be listed). Such is a user's private group, as
+   distributions make them, so a build under umask 002 passes. */
+static bool
+s_group_private (gid_t gid, uid_t uid)
+{
+    if (gid == 0)
+        return true;
+    char owner[256] = "";
+    struct passwd *pw = getpwuid (uid);
+    if (pw)
+        snprintf (owner, sizeof owner, "%s", pw->pw_name);
+    struct group *gr = getgrgid (gid);
+    if (!gr)
+        return false;
+    for (char **member = gr->gr_mem; *member; member++)
+        if (!streq (*member, owner) && !streq (*member, "root"))
+            return false;
+    bool private_group = true;
+    setpwent ();
+    while (private_group && (pw = getpwent ()))
+        if (pw->pw_gid == gid && pw->pw_uid != uid && pw->pw_uid != 0)
+            private_group = false;
+    endpwent ();
+    return private_group;
+}
+
+/* Whether someone other than root or us could change the plugin file (st
+   is its stat): if so, true with "is ...: FIX" in problem. */
+static bool
+s_unsafe (const char *file, const struct stat *st, char *problem, size_t size)
+{
+    char who[300];
+    unsigned mode = (unsigned) st->st_mode & 07777;
+    uid_t euid = geteuid ();
+    if (st->st_mode & S_IWOTH) {
+        snprintf (problem, size, "is writable by everyone (mode %04o): chmod o-w %s", mode, file);
+        return true;
+    }
+    if ((st->st_mode & S_IWGRP) && !s_group_private (st->st_gid, st->st_uid)) {
+        snprintf (problem, size,
+                  "is writable by the group %s, which has other members (mode %04o): chmod g-w %s",
+                  s_group_name (st->st_gid, who, sizeof who), mode, file);
+        return true;
+    }
+    if (st->st_uid != 0 && st->st_uid != euid) {
+        char me[300];
+        snprintf (problem, size, "is owned by %s, not by root or by %s that runs this worker: chown root %s",
+                  s_user_name (st->st_uid, who, sizeof who), s_user_name (euid, me, sizeof me), file);
+        return true;
+    }
+    /* Whoever may write the directory may replace the file. */
+    char *copy = strdup (file);
+    if (!copy)
+        return false;
+    const char *dir = dirname (copy);
+    struct stat dir_st;
+    bool unsafe = false;
+    if (stat (dir, &dir_st) == 0 && (dir_st.st_mode & S_IWOTH) && !(dir_st.st_mode & S_ISVTX)) {
+        snprintf (problem, size,
+                  "is in %s, a directory anyone can write to (mode %04o), so anyone could replace it: "
+                  "chmod o-w %s, or keep plugins elsewhere",
+                  dir, (unsigned) dir_st.st_mode & 07777, dir);
+        unsafe = true;
+    }
+    free (copy);
+    return unsafe;
+}
+
 ztask_module_t *
 ztask_module_load (const char *file, const char *name, ztask_settings_t **settings_p,
-                   char *error, size_t error_size)
+                   bool allow_insecure, char *error, size_t error_size)
 {
     ztask_settings_t *settings = settings_p ? *settings_p : NULL;
     if (settings_p)
@@ -33,6 +130,20 @@ ztask_module_load (const char *file, const char *name, ztask_settings_t **settin
                   file, strerror (errno));
         ztask_settings_destroy (&settings);
         return NULL;
+    }
+    char unsafe[1024];
+    if (s_unsafe (file, &st, unsafe, sizeof unsafe)) {
+        if (!allow_insecure) {
+            snprintf (error, error_size,
+                      "plugin '%s': refusing %s: it %s (a plugin runs as the worker: whoever can change "
+                      "its file can run code as the worker; to load it all the same, set "
+                      "allow_insecure_plugins = true)",
+                      name, file, unsafe);
+            ztask_settings_destroy (&settings);
+            return NULL;
+        }
+        zsys_warning ("worker: plugin '%s': %s %s; loading it as allow_insecure_plugins = true", name, file,
+                      unsafe);
     }
     void *handle = dlopen (file, RTLD_NOW | RTLD_LOCAL);
     if (!handle) {

@@ -32,6 +32,10 @@ struct worker {
     char instance[ZTASK_STRING_MAX + 1]; /* this process's id for the broker */
     int64_t reconnect_ms;   /* silence tolerated before reconnecting    */
     zsock_t *broker;        /* DEALER to the broker                      */
+    zsock_t *monitor;       /* the DEALER's handshake events             */
+    unsigned connections;   /* sockets made so far, to name monitors     */
+    unsigned handshake;     /* HANDSHAKE_* failures logged since the last
+                               handshake that succeeded                  */
     zpoller_t *poller;      /* broker socket and slot threads            */
     ztask_msg_t *in, *out;
     char host[256];
@@ -42,6 +46,8 @@ struct worker {
     bool refused;           /* the broker refused the registration       */
     bool draining;          /* stopping: takes no new tasks              */
 };
+
+static void s_disconnect (worker_t *self);
 
 static void
 s_pending_destroy (void **item)
@@ -60,7 +66,8 @@ worker_new (worker_config_t *config, char *error, size_t error_size)
     self->config = config;
     for (size_t i = 0; i < config->plugin_count; i++) {
         worker_plugin_config_t *p = &config->plugins[i];
-        self->modules[i] = ztask_module_load (p->file, p->name, &p->settings, error, error_size);
+        self->modules[i] = ztask_module_load (p->file, p->name, &p->settings, config->allow_insecure_plugins,
+                                              error, error_size);
         if (!self->modules[i]) {
             worker_destroy (&self);
             return NULL;
@@ -94,8 +101,8 @@ worker_destroy (worker_t **self_p)
         free (self->slots);
         free (self->running);
         zlistx_destroy (&self->pending);
+        s_disconnect (self);
         zpoller_destroy (&self->poller);
-        zsock_destroy (&self->broker);
         for (size_t i = 0; i < self->config->plugin_count; i++)
             ztask_module_destroy (&self->modules[i]);
         ztask_msg_destroy (&self->in);
@@ -155,19 +162,125 @@ s_send_result (worker_t *self, pending_result_t *pending)
     m->body = NULL;
 }
 
+/* Watches the DEALER's handshakes, so a broker that refuses our key (or
+   speaks plain TCP when we want CURVE, or the other way round) is named
+   in the log rather than showing only as silence. The loop reads every
+   event as it comes: libzmq's I/O thread sends them with a blocking send,
+   so an unread monitor would in the end stall every socket we have. */
+static void
+s_monitor_start (worker_t *self)
+{
+    char endpoint[64];
+    snprintf (endpoint, sizeof endpoint, "inproc://ztask-worker-monitor-%p-%u", (void *) self,
+              ++self->connections);
+    int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
+                 | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
+    if (zmq_socket_monitor (zsock_resolve (self->broker), endpoint, events) != 0)
+        return; /* only the log is poorer for it */
+    self->monitor = zsock_new_pair (endpoint); /* '>' is the default for PAIR: connects */
+    if (self->monitor)
+        zpoller_add (self->poller, self->monitor);
+    else
+        zmq_socket_monitor (zsock_resolve (self->broker), NULL, 0);
+}
+
+/* Closes the DEALER and its monitor: the monitor stops before its reader
+   closes, else libzmq's I/O thread could block for good on an event no
+   one will read. */
+static void
+s_disconnect (worker_t *self)
+{
+    if (self->monitor) {
+        zmq_socket_monitor (zsock_resolve (self->broker), NULL, 0);
+        if (self->poller)
+            zpoller_remove (self->poller, self->monitor);
+        zsock_destroy (&self->monitor);
+    }
+    if (self->broker) {
+        if (self->poller)
+            zpoller_remove (self->poller, self->broker);
+        zsock_destroy (&self->broker);
+    }
+}
+
+/* Kinds of handshake failure, as bits of worker_t.handshake. */
+#define HANDSHAKE_REFUSED 1   /* ZAP said no: our key is not allowed        */
+#define HANDSHAKE_MISMATCH 2  /* one side CURVE, the other plain            */
+#define HANDSHAKE_CLOSED 4    /* the broker hung up: a wrong broker key, or
+                                 plain TCP to a CURVE broker, said no more  */
+#define HANDSHAKE_OTHER 8
+
+/* Logs a handshake failure, each kind once until a handshake succeeds
+   (libzmq retries every 100 ms or so). */
+static void
+s_from_monitor (worker_t *self)
+{
+    zmsg_t *msg = zmsg_recv (self->monitor);
+    zframe_t *frame = msg ? zmsg_first (msg) : NULL;
+    if (!frame || zframe_size (frame) < 6) {
+        zmsg_destroy (&msg);
+        return;
+    }
+    uint16_t event;
+    uint32_t value;
+    memcpy (&event, zframe_data (frame), 2);
+    memcpy (&value, zframe_data (frame) + 2, 4);
+    zmsg_destroy (&msg);
+    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+        if (self->handshake)
+            zsys_info ("worker: handshake with the broker at %s succeeded", self->config->broker);
+        self->handshake = 0;
+        return;
+    }
+    unsigned kind = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? HANDSHAKE_REFUSED
+                    : event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
+                            && value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
+                        ? HANDSHAKE_MISMATCH
+                    : event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ? HANDSHAKE_CLOSED
+                                                                    : HANDSHAKE_OTHER;
+    if (self->handshake & kind)
+        return;
+    self->handshake |= kind;
+    const char *broker = self->config->broker;
+    zcert_t *cert = self->config->curve_cert;
+    if (kind == HANDSHAKE_REFUSED)
+        zsys_error ("worker: the broker at %s refused this worker's key %s (ZAP status %u): put this "
+                    "worker's public certificate (NAME.key) in the broker's allow/workers directory",
+                    broker, cert ? zcert_public_txt (cert) : "(none)", value);
+    else if (kind == HANDSHAKE_MISMATCH && cert)
+        zsys_error ("worker: the broker at %s does not use CURVE, but this worker's config sets 'curve'",
+                    broker);
+    else if (kind == HANDSHAKE_MISMATCH)
+        zsys_error ("worker: the broker at %s requires CURVE: set curve = { secret = ...; broker = ...; } in "
+                    "this worker's config (docs/security.md)",
+                    broker);
+    else if (kind == HANDSHAKE_CLOSED)
+        zsys_error ("worker: the broker at %s closed the connection during the handshake (%s): %s", broker,
+                    zmq_strerror ((int) value),
+                    cert ? "is curve.broker this broker's public certificate?"
+                         : "does it require CURVE? (then set curve = { ... } in this worker's config, "
+                           "docs/security.md)");
+    else
+        zsys_error ("worker: the handshake with the broker at %s failed (libzmq event 0x%x, error 0x%x)",
+                    broker, event, value);
+}
+
 /* (Re)connects to the broker with a fresh socket and registers. */
 static void
 s_connect (worker_t *self)
 {
-    if (self->broker) {
-        zpoller_remove (self->poller, self->broker);
-        zsock_destroy (&self->broker);
-    }
+    s_disconnect (self);
     self->broker = zsock_new (ZMQ_DEALER);
     assert (self->broker);
     zsock_set_linger (self->broker, 0);
     zsock_set_rcvtimeo (self->broker, 0);
     zsock_set_sndtimeo (self->broker, 0);
+    if (self->config->curve_cert) {
+        /* Our keys, and the broker's public key to check it by. */
+        zcert_apply (self->config->curve_cert, self->broker);
+        zsock_set_curve_serverkey (self->broker, self->config->curve_broker_key);
+    }
+    s_monitor_start (self);
     if (zsock_connect (self->broker, "%s", self->config->broker) != 0)
         zsys_error ("worker: cannot connect to %s: %s", self->config->broker, zmq_strerror (zmq_errno ()));
     zpoller_add (self->poller, self->broker);
@@ -368,6 +481,8 @@ worker_run (worker_t *self)
         ztask_logfile_check ();
         if (which == self->broker)
             s_from_broker (self);
+        else if (which && which == self->monitor)
+            s_from_monitor (self);
         else if (which)
             for (unsigned i = 0; i < self->config->slots; i++)
                 if (which == slot_actor (self->slots[i]))

@@ -4,12 +4,17 @@
 #include "ztask/client.h"
 
 #include <czmq.h>
+#include <errno.h>
 #include <libgen.h>
 
 static const char *const s_keys[] = { "broker", "name", "slots", "priorities", "plugin_dir",
-                                      "max_result", "isolation", "drain_timeout_ms",
-                                      "plugins", NULL };
+                                      "max_result", "isolation", "drain_timeout_ms", "user",
+                                      "pid_file", "allow_insecure_plugins", "curve", "plugins",
+                                      NULL };
 static const char *const s_plugin_keys[] = { "name", "file", "settings", NULL };
+static const char *const s_curve_keys[] = { "secret", "broker", NULL };
+
+#define Z85_KEY_SIZE 40 /* a CURVE key as text */
 
 /* path, taken from the config file's directory when relative. */
 static char *
@@ -21,6 +26,87 @@ s_resolve (ztask_cfg_t *cfg, const char *path)
     char *resolved = zsys_sprintf ("%s/%s", dirname (copy), path);
     free (copy);
     return resolved;
+}
+
+/* Reads a certificate file as zcert_save writes it (curve { public-key;
+   secret-key }). secret: it must hold the secret key (NAME.key_secret);
+   else it must hold only the public key (NAME.key): a peer's secret has no
+   business on this machine. Returns the certificate, or NULL with why in
+   error. (zcert_load alone cannot say why, and it prefers FILE_secret.) */
+static zcert_t *
+s_cert_load (const char *file, bool secret, char *error, size_t error_size)
+{
+    FILE *probe = fopen (file, "r");
+    if (!probe) {
+        snprintf (error, error_size, "cannot read %s: %s", file, strerror (errno));
+        return NULL;
+    }
+    fclose (probe);
+    zconfig_t *root = zconfig_load (file);
+    const char *public_txt = root ? zconfig_get (root, "/curve/public-key", NULL) : NULL;
+    const char *secret_txt = root ? zconfig_get (root, "/curve/secret-key", NULL) : NULL;
+    static const char no_key[Z85_KEY_SIZE + 1] = "0000000000000000000000000000000000000000";
+    bool has_secret = secret_txt && !streq (secret_txt, no_key);
+    byte public_key[32], secret_key[32] = { 0 };
+    zcert_t *cert = NULL;
+    if (!public_txt || strlen (public_txt) != Z85_KEY_SIZE || !zmq_z85_decode (public_key, public_txt))
+        snprintf (error, error_size, "%s is not a CURVE certificate (make one with: ztask keygen NAME)",
+                  file);
+    else if (secret && !has_secret)
+        snprintf (error, error_size, "%s holds no secret key: give NAME.key_secret, not the public NAME.key",
+                  file);
+    else if (secret && (strlen (secret_txt) != Z85_KEY_SIZE || !zmq_z85_decode (secret_key, secret_txt)))
+        snprintf (error, error_size, "%s is not a CURVE certificate: its secret-key is damaged", file);
+    else if (!secret && has_secret)
+        snprintf (error, error_size,
+                  "%s is a secret certificate: give the public one (NAME.key); the secret stays with "
+                  "its owner",
+                  file);
+    else {
+        cert = zcert_new_from (public_key, secret_key);
+        if (!cert)
+            snprintf (error, error_size, "%s: out of memory", file);
+    }
+    zconfig_destroy (&root);
+    return cert;
+}
+
+/* curve = { secret = "worker-1.key_secret"; broker = "broker.key"; }:
+   both or none; both files are read now. */
+static int
+s_curve (worker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
+{
+    config_setting_t *curve = config_setting_get_member (root, "curve");
+    if (!curve)
+        return 0;
+    if (!config_setting_is_group (curve))
+        return ztask_cfg_fail (cfg, curve,
+                               "'curve' must be a group: curve = { secret = \"worker.key_secret\"; "
+                               "broker = \"broker.key\"; };");
+    const char *secret = NULL, *broker = NULL;
+    if (ztask_cfg_keys (cfg, curve, s_curve_keys) || ztask_cfg_string (cfg, curve, "secret", &secret)
+        || ztask_cfg_string (cfg, curve, "broker", &broker))
+        return -1;
+    if (!secret || !broker)
+        return ztask_cfg_fail (cfg, curve, "'curve' needs both 'secret' (this worker's secret certificate, "
+                                           "NAME.key_secret) and 'broker' (the broker's public certificate, "
+                                           "NAME.key)");
+    if (!zsys_has_curve ())
+        return ztask_cfg_fail (cfg, curve, "'curve' is set, but this libzmq was built without CURVE support");
+    char error[1024];
+    char *path = s_resolve (cfg, secret);
+    self->curve_cert = s_cert_load (path, true, error, sizeof error);
+    free (path);
+    if (!self->curve_cert)
+        return ztask_cfg_fail (cfg, config_setting_get_member (curve, "secret"), "curve.secret: %s", error);
+    path = s_resolve (cfg, broker);
+    zcert_t *broker_cert = s_cert_load (path, false, error, sizeof error);
+    free (path);
+    if (!broker_cert)
+        return ztask_cfg_fail (cfg, config_setting_get_member (curve, "broker"), "curve.broker: %s", error);
+    self->curve_broker_key = strdup (zcert_public_txt (broker_cert));
+    zcert_destroy (&broker_cert);
+    return 0;
 }
 
 /* A plugin's settings: scalars only, kept as text. */
@@ -115,6 +201,8 @@ worker_config_parse (worker_config_t *self, ztask_cfg_t *cfg)
     gethostname (host, sizeof host - 1);
     char *default_name = zsys_sprintf ("%s-%d", host, (int) getpid ());
     const char *name = default_name;
+    const char *user = NULL, *pid_file = NULL;
+    bool allow_insecure_plugins = false;
     long long slots = 1, max_result = 1024 * 1024, drain_timeout_ms = 30000;
     int isolation = SLOT_THREAD;
     uint16_t priorities = (uint16_t) ((1u << (ZTASK_PRIORITY_MAX + 1)) - 1);
@@ -129,7 +217,10 @@ worker_config_parse (worker_config_t *self, ztask_cfg_t *cfg)
         || ztask_cfg_string (cfg, root, "plugin_dir", &plugin_dir)
         || ztask_cfg_int (cfg, root, "max_result", 0, 256LL * 1024 * 1024, &max_result)
         || s_isolation (cfg, root, &isolation)
-        || ztask_cfg_int (cfg, root, "drain_timeout_ms", 0, 86400000, &drain_timeout_ms))
+        || ztask_cfg_int (cfg, root, "drain_timeout_ms", 0, 86400000, &drain_timeout_ms)
+        || ztask_cfg_string (cfg, root, "user", &user) || ztask_cfg_string (cfg, root, "pid_file", &pid_file)
+        || ztask_cfg_bool (cfg, root, "allow_insecure_plugins", &allow_insecure_plugins)
+        || s_curve (self, cfg, root))
         goto done;
     if (strlen (name) > 255) {
         ztask_cfg_fail (cfg, config_setting_get_member (root, "name"), "'name' is longer than 255 bytes");
@@ -142,6 +233,9 @@ worker_config_parse (worker_config_t *self, ztask_cfg_t *cfg)
     self->max_result = (size_t) max_result;
     self->isolation = isolation;
     self->drain_timeout_ms = (unsigned) drain_timeout_ms;
+    self->user = user ? strdup (user) : NULL;
+    self->pid_file = pid_file ? s_resolve (cfg, pid_file) : NULL;
+    self->allow_insecure_plugins = allow_insecure_plugins;
     config_setting_t *plugins = config_setting_get_member (root, "plugins");
     if (!plugins || !config_setting_is_list (plugins) || config_setting_length (plugins) == 0) {
         ztask_cfg_fail (cfg, plugins,
@@ -177,6 +271,10 @@ worker_config_free (worker_config_t *self)
 {
     free (self->broker);
     free (self->name);
+    free (self->user);
+    free (self->pid_file);
+    zcert_destroy (&self->curve_cert);
+    free (self->curve_broker_key);
     for (size_t i = 0; i < self->plugin_count; i++) {
         free (self->plugins[i].name);
         free (self->plugins[i].file);

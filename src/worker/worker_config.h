@@ -5,6 +5,8 @@
 #include "common/ztask_cfg.h"
 #include "plugin/ztask_host.h"
 
+#include <czmq.h>
+
 #define WORKER_PLUGINS_MAX 64
 
 typedef struct {
@@ -21,14 +23,24 @@ typedef struct {
     size_t max_result;          /* largest result a plugin may return, bytes  */
     int isolation;              /* SLOT_THREAD or SLOT_PROCESS (slot.h)       */
     unsigned drain_timeout_ms;  /* SIGTERM: how long running tasks may finish */
+    char *user;                 /* run as this user once the plugins are
+                                   loaded; NULL: stay who we are             */
+    char *pid_file;             /* write and lock the pid here; NULL: none    */
+    bool allow_insecure_plugins; /* load plugin files anyone may change      */
+    zcert_t *curve_cert;        /* our certificate (both keys) from
+                                   curve.secret; NULL: plain TCP             */
+    char *curve_broker_key;     /* the broker's public key (Z85), from
+                                   curve.broker                              */
     worker_plugin_config_t plugins[WORKER_PLUGINS_MAX];
     size_t plugin_count;
 } worker_config_t;
 
 /* Reads settings from a loaded file. Plugin files are plugin_dir/NAME.so
    unless a plugin sets `file`; plugin_dir defaults to $ZTASK_PLUGIN_DIR,
-   else the installed plugin directory. Relative paths are taken from the
-   config file's directory. Returns 0, or -1 with cfg->error set. */
+   else the installed plugin directory. Relative paths (plugins, pid_file,
+   the curve certificates) are taken from the config file's directory. The
+   curve certificates are read here, so the worker holds its keys before
+   it switches user. Returns 0, or -1 with cfg->error set. */
 int worker_config_parse (worker_config_t *self, ztask_cfg_t *cfg);
 
 /* Load + parse; error gets the message. */
