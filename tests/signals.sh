@@ -30,6 +30,8 @@ is "$("$ZTASK" -t 20000 submit echo -d round-trip --wait)" "round-trip" "and run
 "$ZTASK" -t 20000 stats >/dev/null && "$ZTASK" -t 20000 list >/dev/null && "$ZTASK" -t 20000 workers >/dev/null
 ok $? "and answers stats, list and workers"
 kill -9 "$WORKER_PID"
+wait_for "! \"$ZTASK\" -t 20000 stats --json | tr -d ' \n' | grep -q '\"type\":\"echo\"'" 15
+ok $? "a type no worker has and no task uses is forgotten"
 id=$("$ZTASK" -t 20000 submit sleep -d 10)
 
 kill -TERM "$pid"

@@ -103,6 +103,21 @@ s_identity_key (zframe_t *routing_id, char *key)
     key[2 * size] = 0;
 }
 
+/* True the first time a peer misbehaves (this minute): only then is it
+   logged, so a peer cannot flood the log. */
+static bool
+s_first_noise (broker_t *self, zframe_t *routing_id)
+{
+    char key[IDENTITY_KEY_MAX] = "?";
+    if (routing_id)
+        s_identity_key (routing_id, key);
+    uintptr_t count = (uintptr_t) zhashx_lookup (self->malformed_peers, key);
+    if (count == 0 && zhashx_size (self->malformed_peers) >= MALFORMED_PEERS_MAX)
+        return false; /* too many peers to remember: stay quiet */
+    zhashx_update (self->malformed_peers, key, (void *) (count + 1));
+    return count == 0;
+}
+
 static task_t *
 s_task_lookup (broker_t *self, uint64_t id)
 {
@@ -250,7 +265,10 @@ s_finish (broker_t *self, task_t *task, const char *worker_name, int state, cons
         s_send_after_commit (self, w->routing_id);
     }
     zhashx_delete (self->tasks, &task->id);
+    task_type_t *type = task->type;
     task_destroy (&task);
+    type->tasks--;
+    scheduler_type_release (self->scheduler, type);
 }
 
 /* A running task comes back from a worker that is gone: after a short
@@ -305,6 +323,9 @@ s_worker_destroy (void **item)
 static void
 s_worker_forget (broker_t *self, worker_t *worker, zlistx_t *orphans)
 {
+    task_type_t *types[ZTASK_PLUGINS_MAX];
+    size_t type_count = worker->sched.type_count;
+    memcpy (types, worker->sched.types, type_count * sizeof types[0]);
     scheduler_worker_remove (self->scheduler, &worker->sched);
     task_t *task;
     while ((task = worker->sched.running)) {
@@ -314,6 +335,9 @@ s_worker_forget (broker_t *self, worker_t *worker, zlistx_t *orphans)
     if (worker->instance[0] && zhashx_lookup (self->instances, worker->instance) == worker)
         zhashx_delete (self->instances, worker->instance);
     zhashx_delete (self->workers, worker->key); /* frees worker */
+    /* Orphans still count on their types until they are requeued. */
+    for (size_t i = 0; i < type_count; i++)
+        scheduler_type_release (self->scheduler, types[i]);
 }
 
 /* Forgets a worker and requeues what it was running. */
@@ -378,16 +402,20 @@ s_register_refusal (broker_t *self, ztask_msg_t *in, task_type_t **types)
         return "priorities must name levels 0 to 9";
     if (in->plugin_count == 0)
         return "a worker needs at least one plugin";
+    /* Names first: a refused worker leaves no types behind. */
     for (size_t i = 0; i < in->plugin_count; i++) {
         if (!in->plugins[i].name[0])
             return "empty plugin name";
-        types[i] = scheduler_type (self->scheduler, in->plugins[i].name);
-        if (!types[i])
-            return "too many task types";
         for (size_t k = 0; k < i; k++)
-            if (types[k] == types[i])
+            if (streq (in->plugins[k].name, in->plugins[i].name))
                 return "a plugin is named twice";
     }
+    for (size_t i = 0; i < in->plugin_count; i++)
+        if (!(types[i] = scheduler_type (self->scheduler, in->plugins[i].name))) {
+            for (size_t k = 0; k < i; k++)
+                scheduler_type_release (self->scheduler, types[k]);
+            return "too many task types";
+        }
     return NULL;
 }
 
@@ -400,7 +428,11 @@ s_keep_running (broker_t *self, worker_t *worker, ztask_msg_t *in)
     size_t kept = 0;
     for (size_t i = 0; i < in->running_count; i++) {
         task_t *task = s_task_lookup (self, in->running[i].task_id);
-        bool same_attempt = task && !task->worker && task->attempts == in->running[i].attempt;
+        if (task && task->worker == &worker->sched)
+            continue; /* listed twice */
+        /* Only an attempt that was started (>= 1) can be running. */
+        bool same_attempt = task && !task->worker && in->running[i].attempt >= 1
+                         && task->attempts == in->running[i].attempt;
         if (same_attempt && task->state == ZTASK_STATE_QUEUED) {
             s_unqueue (self, task);
             if (scheduler_adopt (self->scheduler, &worker->sched, task) == 0) {
@@ -429,7 +461,9 @@ s_on_register (broker_t *self, ztask_msg_t *in)
     task_type_t *types[ZTASK_PLUGINS_MAX];
     const char *problem = s_register_refusal (self, in, types);
     if (problem) {
-        zsys_warning ("broker: refused worker '%s': %s", in->name, problem);
+        if (s_first_noise (self, in->routing_id))
+            zsys_warning ("broker: refused worker '%s': %s (further refusals from this peer are not logged)",
+                          in->name, problem);
         s_send_error (self, in->routing_id, 0, ZTASK_ERR_BAD_REQUEST, problem);
         return;
     }
@@ -625,6 +659,7 @@ s_on_submit (broker_t *self, ztask_msg_t *in)
         return;
     }
     zhashx_insert (self->tasks, &task->id, task);
+    type->tasks++;
     s_answer_after_commit (self, in, task->id, 0);
     s_offer (self, task, false);
 }
@@ -888,14 +923,11 @@ s_malformed (broker_t *self, zframe_t *routing_id)
     char key[IDENTITY_KEY_MAX] = "?";
     if (routing_id)
         s_identity_key (routing_id, key);
-    uintptr_t count = (uintptr_t) zhashx_lookup (self->malformed_peers, key);
-    if (count == 0 && zhashx_size (self->malformed_peers) < MALFORMED_PEERS_MAX)
+    if (s_first_noise (self, routing_id))
         zsys_warning ("broker: dropped a malformed message from peer %s; further ones are counted"
                       " (ztask stats) and summarised once a minute", key);
     else
         self->malformed_unreported++;
-    if (count > 0 || zhashx_size (self->malformed_peers) < MALFORMED_PEERS_MAX)
-        zhashx_update (self->malformed_peers, key, (void *) (count + 1));
 }
 
 static void
@@ -1048,6 +1080,7 @@ s_recover_task (task_t *task, bool was_running, void *arg)
 {
     broker_t *self = (broker_t *) arg;
     zhashx_insert (self->tasks, &task->id, task);
+    task->type->tasks++;
     if (was_running)
         /* Its worker may still run it: give it time to reconnect and
            keep it before anyone else gets it. */
@@ -1119,10 +1152,12 @@ broker_new (const broker_config_t *config)
         broker_destroy (&self);
         return NULL;
     }
-    /* A message larger than any payload or result we accept is cut off by
-       libzmq as it arrives (the peer is disconnected), never buffered whole. */
+    /* A message far larger than any payload or result we accept (over
+       twice the limit) is cut off by libzmq as it arrives (the peer is
+       disconnected, and sees no answer), never buffered whole; up to that,
+       it gets a TOO_LARGE answer. */
     size_t largest = config->max_payload > config->max_result ? config->max_payload : config->max_result;
-    zsock_set_maxmsgsize (self->router, (int) (largest + 65536 + 1024));
+    zsock_set_maxmsgsize (self->router, (int) (2 * largest + 65536 + 1024));
     zsock_set_router_mandatory (self->router, 1);
     zsock_set_sndtimeo (self->router, 0); /* a full peer never blocks the loop */
     zsock_set_rcvtimeo (self->router, 0); /* the loop drains without blocking */

@@ -87,6 +87,17 @@ scheduler_type (scheduler_t *self, const char *name)
     return type;
 }
 
+void
+scheduler_type_release (scheduler_t *self, task_type_t *type)
+{
+    if (type->workers || type->tasks || type->running)
+        return;
+    for (int l = 0; l < TASK_PRIORITY_LEVELS; l++)
+        if (type->level[l].queued)
+            return;
+    zhashx_delete (self->types, type->name); /* frees type */
+}
+
 task_type_t *
 scheduler_type_first (scheduler_t *self)
 {

@@ -35,6 +35,7 @@ struct task_type {
     size_t workers;          /* connected workers that have this plugin        */
     size_t running;          /* tasks of this type running now                 */
     uint64_t done, failed;   /* tasks of this type ended since the broker started */
+    size_t tasks;            /* the broker's live tasks of this type (any state) */
     type_level_t level[TASK_PRIORITY_LEVELS];
 };
 
@@ -58,6 +59,10 @@ void scheduler_destroy (scheduler_t **self_p);
 /* The type for a plugin name, created on first use; NULL when the limit of
    distinct types is reached. */
 task_type_t *scheduler_type (scheduler_t *self, const char *name);
+/* Forgets a type that no worker has and no task uses, so types named once
+   (by a bad client or worker) do not fill the table for good. */
+void scheduler_type_release (scheduler_t *self, task_type_t *type);
+
 /* Type by name if it exists. */
 task_type_t *scheduler_type_lookup (scheduler_t *self, const char *name);
 /* First / next type, in no particular order (for statistics). */
