@@ -3,6 +3,7 @@
 #include "delayed.h"
 #include "scheduler.h"
 #include "store.h"
+#include "common/ztask_cert.h"
 #include "common/ztask_logfile.h"
 #include "proto/ztask_msg.h"
 #include "ztask/client.h"
@@ -1034,16 +1035,10 @@ s_curve_start (broker_t *self)
         zsys_error ("broker: curve is configured, but this libzmq was built without CURVE");
         return -1;
     }
-    zcert_t *cert = zcert_load (config->curve_secret);
+    char error[512];
+    zcert_t *cert = ztask_cert_load (config->curve_secret, true, error, sizeof error);
     if (!cert) {
-        zsys_error ("broker: cannot read the CURVE certificate %s (make one with: ztask keygen broker)",
-                    config->curve_secret);
-        return -1;
-    }
-    if (streq (zcert_secret_txt (cert), "0000000000000000000000000000000000000000")) {
-        zsys_error ("broker: %s holds no secret key: give the .key_secret file, not the public one",
-                    config->curve_secret);
-        zcert_destroy (&cert);
+        zsys_error ("broker: %s", error);
         return -1;
     }
     if (!zsys_file_exists (config->curve_allow)) {

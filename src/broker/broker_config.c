@@ -1,5 +1,8 @@
 /*  broker_config - ztaskd's settings. */
 #include "broker_config.h"
+#include "common/ztask_cert.h"
+
+#include <sys/stat.h>
 #include "ztask/client.h"
 
 #include <stdio.h>
@@ -118,6 +121,17 @@ s_curve (broker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
     if (!self->curve_secret || !self->curve_allow)
         return ztask_cfg_fail (cfg, curve,
                                "'curve' needs both 'secret' (the broker's secret certificate) and 'allow' (the allow-list directory)");
+    /* Checked now, while errors still reach the terminal. */
+    char error[512];
+    zcert_t *cert = ztask_cert_load (self->curve_secret, true, error, sizeof error);
+    if (!cert)
+        return ztask_cfg_fail (cfg, config_setting_get_member (curve, "secret"), "curve.secret: %s", error);
+    zcert_destroy (&cert);
+    struct stat st;
+    if (stat (self->curve_allow, &st) != 0 || !S_ISDIR (st.st_mode))
+        return ztask_cfg_fail (cfg, config_setting_get_member (curve, "allow"),
+                               "curve.allow: %s is not a directory (it holds clients/ and workers/)",
+                               self->curve_allow);
     return 0;
 }
 

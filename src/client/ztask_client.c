@@ -38,6 +38,7 @@
     or installs its handler after it.
 */
 #include "ztask/client.h"
+#include "common/ztask_cert.h"
 #include "proto/ztask_msg.h"
 
 #include <errno.h>
@@ -52,7 +53,6 @@
 #define WAIT_RESEND_MS 3000     /* silence after which a WAIT is sent again */
 #define POLL_MAX_MS 1000        /* longest single poll, see s_receive        */
 #define ERROR_MAX 512
-#define Z85_KEY_SIZE 40         /* a CURVE key as text                      */
 
 struct ztask_client {
     zsock_t *dealer;        /* DEALER socket connected to the broker         */
@@ -156,50 +156,6 @@ s_check_string (ztask_client_t *self, const char *text, const char *what)
 
 /* ---- the connection ---- */
 
-/* Reads a certificate file as zcert_save writes it (curve { public-key;
-   secret-key }). secret: it must hold the secret key (NAME.key_secret);
-   else it must hold only the public key (NAME.key): the broker's secret
-   has no business on a client. Returns the certificate, or NULL with why
-   in error. (zcert_load alone cannot say why, and it prefers FILE_secret.)
-   worker_config.c checks the worker's files the same way. */
-static zcert_t *
-s_cert_load (const char *file, bool secret, char *error, size_t error_size)
-{
-    FILE *probe = fopen (file, "r");
-    if (!probe) {
-        snprintf (error, error_size, "cannot read %s: %s", file, strerror (errno));
-        return NULL;
-    }
-    fclose (probe);
-    zconfig_t *root = zconfig_load (file);
-    const char *public_txt = root ? zconfig_get (root, "/curve/public-key", NULL) : NULL;
-    const char *secret_txt = root ? zconfig_get (root, "/curve/secret-key", NULL) : NULL;
-    static const char no_key[Z85_KEY_SIZE + 1] = "0000000000000000000000000000000000000000";
-    bool has_secret = secret_txt && !streq (secret_txt, no_key);
-    byte public_key[32], secret_key[32] = { 0 };
-    zcert_t *cert = NULL;
-    if (!public_txt || strlen (public_txt) != Z85_KEY_SIZE || !zmq_z85_decode (public_key, public_txt))
-        snprintf (error, error_size, "%s is not a CURVE certificate (make one with: ztask keygen NAME)",
-                  file);
-    else if (secret && !has_secret)
-        snprintf (error, error_size, "%s holds no secret key: give NAME.key_secret, not the public NAME.key",
-                  file);
-    else if (secret && (strlen (secret_txt) != Z85_KEY_SIZE || !zmq_z85_decode (secret_key, secret_txt)))
-        snprintf (error, error_size, "%s is not a CURVE certificate: its secret-key is damaged", file);
-    else if (!secret && has_secret)
-        snprintf (error, error_size,
-                  "%s is a secret certificate: give the broker's public one (NAME.key); its secret stays "
-                  "on the broker",
-                  file);
-    else {
-        cert = zcert_new_from (public_key, secret_key);
-        if (!cert)
-            snprintf (error, error_size, "%s: out of memory", file);
-    }
-    zconfig_destroy (&root);
-    return cert;
-}
-
 /* Loads our certificate and the broker's into self (both NULL: CURVE
    off). Returns 0, or -1 with the error set and self unchanged. */
 static int
@@ -218,10 +174,10 @@ s_curve_load (ztask_client_t *self, const char *secret_file, const char *broker_
         return s_fail (self, ZTASK_CLIENT_E_USAGE,
                        "CURVE is asked for, but this libzmq was built without it");
     char error[ERROR_MAX - 32];
-    zcert_t *cert = s_cert_load (secret_file, true, error, sizeof error);
+    zcert_t *cert = ztask_cert_load (secret_file, true, error, sizeof error);
     if (!cert)
         return s_fail (self, ZTASK_CLIENT_E_USAGE, "client certificate: %s", error);
-    zcert_t *broker = s_cert_load (broker_file, false, error, sizeof error);
+    zcert_t *broker = ztask_cert_load (broker_file, false, error, sizeof error);
     if (!broker) {
         zcert_destroy (&cert);
         return s_fail (self, ZTASK_CLIENT_E_USAGE, "broker certificate: %s", error);

@@ -1,5 +1,6 @@
 /*  worker_config - ztask-worker's settings. */
 #include "worker_config.h"
+#include "common/ztask_cert.h"
 #include "slot.h"
 #include "ztask/client.h"
 
@@ -14,7 +15,6 @@ static const char *const s_keys[] = { "broker", "name", "slots", "priorities", "
 static const char *const s_plugin_keys[] = { "name", "file", "settings", NULL };
 static const char *const s_curve_keys[] = { "secret", "broker", NULL };
 
-#define Z85_KEY_SIZE 40 /* a CURVE key as text */
 
 /* path, taken from the config file's directory when relative. */
 static char *
@@ -26,49 +26,6 @@ s_resolve (ztask_cfg_t *cfg, const char *path)
     char *resolved = zsys_sprintf ("%s/%s", dirname (copy), path);
     free (copy);
     return resolved;
-}
-
-/* Reads a certificate file as zcert_save writes it (curve { public-key;
-   secret-key }). secret: it must hold the secret key (NAME.key_secret);
-   else it must hold only the public key (NAME.key): a peer's secret has no
-   business on this machine. Returns the certificate, or NULL with why in
-   error. (zcert_load alone cannot say why, and it prefers FILE_secret.) */
-static zcert_t *
-s_cert_load (const char *file, bool secret, char *error, size_t error_size)
-{
-    FILE *probe = fopen (file, "r");
-    if (!probe) {
-        snprintf (error, error_size, "cannot read %s: %s", file, strerror (errno));
-        return NULL;
-    }
-    fclose (probe);
-    zconfig_t *root = zconfig_load (file);
-    const char *public_txt = root ? zconfig_get (root, "/curve/public-key", NULL) : NULL;
-    const char *secret_txt = root ? zconfig_get (root, "/curve/secret-key", NULL) : NULL;
-    static const char no_key[Z85_KEY_SIZE + 1] = "0000000000000000000000000000000000000000";
-    bool has_secret = secret_txt && !streq (secret_txt, no_key);
-    byte public_key[32], secret_key[32] = { 0 };
-    zcert_t *cert = NULL;
-    if (!public_txt || strlen (public_txt) != Z85_KEY_SIZE || !zmq_z85_decode (public_key, public_txt))
-        snprintf (error, error_size, "%s is not a CURVE certificate (make one with: ztask keygen NAME)",
-                  file);
-    else if (secret && !has_secret)
-        snprintf (error, error_size, "%s holds no secret key: give NAME.key_secret, not the public NAME.key",
-                  file);
-    else if (secret && (strlen (secret_txt) != Z85_KEY_SIZE || !zmq_z85_decode (secret_key, secret_txt)))
-        snprintf (error, error_size, "%s is not a CURVE certificate: its secret-key is damaged", file);
-    else if (!secret && has_secret)
-        snprintf (error, error_size,
-                  "%s is a secret certificate: give the public one (NAME.key); the secret stays with "
-                  "its owner",
-                  file);
-    else {
-        cert = zcert_new_from (public_key, secret_key);
-        if (!cert)
-            snprintf (error, error_size, "%s: out of memory", file);
-    }
-    zconfig_destroy (&root);
-    return cert;
 }
 
 /* curve = { secret = "worker-1.key_secret"; broker = "broker.key"; }:
@@ -95,12 +52,12 @@ s_curve (worker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
         return ztask_cfg_fail (cfg, curve, "'curve' is set, but this libzmq was built without CURVE support");
     char error[1024];
     char *path = s_resolve (cfg, secret);
-    self->curve_cert = s_cert_load (path, true, error, sizeof error);
+    self->curve_cert = ztask_cert_load (path, true, error, sizeof error);
     free (path);
     if (!self->curve_cert)
         return ztask_cfg_fail (cfg, config_setting_get_member (curve, "secret"), "curve.secret: %s", error);
     path = s_resolve (cfg, broker);
-    zcert_t *broker_cert = s_cert_load (path, false, error, sizeof error);
+    zcert_t *broker_cert = ztask_cert_load (path, false, error, sizeof error);
     free (path);
     if (!broker_cert)
         return ztask_cfg_fail (cfg, config_setting_get_member (curve, "broker"), "curve.broker: %s", error);
