@@ -136,8 +136,14 @@ is $? 1 "a second worker with the same pid_file does not start"
 if [ "$(id -u)" -eq 0 ]; then
     is "$(awk '/^Uid:/ { print $2 }' "/proc/$SVC_PID/status")" "$(id -u nobody)" \
         "with user = \"nobody\", the worker runs as nobody"
+    is "$(awk '/^Gid:/ { print $2 }' "/proc/$SVC_PID/status")" "$(id -g nobody)" \
+        "  in nobody's group, not root's"
+    is "$(awk '/^Groups:/ { print $2 }' "/proc/$SVC_PID/status")" "$(id -G nobody | cut -d' ' -f1)" \
+        "  with nobody's supplementary groups"
 else
     ok 0 "with user = \"nobody\", the worker runs as nobody # SKIP not running as root"
+    ok 0 "  in nobody's group # SKIP not running as root"
+    ok 0 "  with nobody's supplementary groups # SKIP not running as root"
 fi
 kill "$SVC_PID" 2>/dev/null
 

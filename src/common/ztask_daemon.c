@@ -5,7 +5,10 @@
 #include "ztask_logfile.h"
 
 #include <czmq.h>
+#include <fcntl.h>
 #include <getopt.h>
+#include <grp.h>
+#include <pwd.h>
 
 static void
 s_usage (FILE *out, const char *program, const char *config_example, const char *environment_help)
@@ -44,6 +47,67 @@ ztask_daemon_parse (ztask_daemon_args_t *args, int argc, char **argv, const char
     return -1;
 }
 
+static char *s_pid_path = NULL; /* removed at exit */
+
+static void
+s_remove_pid_file (void)
+{
+    if (s_pid_path)
+        unlink (s_pid_path); /* may fail after dropping privileges: harmless */
+}
+
+/* Writes our pid into path and keeps it locked while we run, so a second
+   copy with the same pid file refuses to start. */
+static int
+s_pid_file (const char *program, const char *path)
+{
+    int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0) {
+        fprintf (stderr, "%s: cannot write the pid file %s: %s\n", program, path, strerror (errno));
+        zsys_error ("%s: cannot write the pid file %s: %s", program, path, strerror (errno));
+        return -1;
+    }
+    if (lockf (fd, F_TLOCK, 0) != 0) {
+        fprintf (stderr, "%s: cannot write the pid file %s: another copy is running\n", program, path);
+        zsys_error ("%s: cannot write the pid file %s: another copy is running", program, path);
+        close (fd);
+        return -1;
+    }
+    char text[32];
+    int length = snprintf (text, sizeof text, "%d\n", (int) getpid ());
+    if (ftruncate (fd, 0) != 0 || write (fd, text, (size_t) length) != length) {
+        fprintf (stderr, "%s: cannot write the pid file %s: %s\n", program, path, strerror (errno));
+        close (fd);
+        return -1;
+    }
+    /* fd stays open: the lock lasts as long as the process. */
+    s_pid_path = strdup (path);
+    atexit (s_remove_pid_file);
+    return 0;
+}
+
+/* Switches to user: its group and supplementary groups first, then the
+   user id, so no root group is kept. */
+static int
+s_switch_user (const char *program, const char *user)
+{
+    struct passwd *pw = getpwnam (user);
+    const char *failed = NULL;
+    if (!pw)
+        failed = "no such user";
+    else if (initgroups (pw->pw_name, pw->pw_gid) != 0 || setgid (pw->pw_gid) != 0
+             || setuid (pw->pw_uid) != 0)
+        failed = strerror (errno);
+    else if (pw->pw_uid != 0 && setuid (0) == 0)
+        failed = "could switch back to root";
+    if (failed) {
+        fprintf (stderr, "%s: cannot run as user %s: %s\n", program, user, failed);
+        zsys_error ("%s: cannot run as user %s: %s", program, user, failed);
+        return -1;
+    }
+    return 0;
+}
+
 int
 ztask_daemon_start (const ztask_daemon_args_t *args, const char *user, const char *pid_file)
 {
@@ -73,16 +137,9 @@ ztask_daemon_start (const ztask_daemon_args_t *args, const char *user, const cha
                  strerror (errno));
         return -1;
     }
-    if ((pid_file || user) && zsys_run_as (pid_file, NULL, user) != 0) {
-        /* zsys_run_as says what failed on stderr: a pid file locked by a
-           running copy, or an unknown user, or no right to switch. */
-        zsys_error ("%s: cannot %s%s%s%s%s", args->program, pid_file ? "write the pid file " : "",
-                    pid_file ? pid_file : "", pid_file && user ? " and " : "",
-                    user ? "run as user " : "", user ? user : "");
-        fprintf (stderr, "%s: cannot %s%s%s%s%s\n", args->program, pid_file ? "write the pid file " : "",
-                 pid_file ? pid_file : "", pid_file && user ? " and " : "", user ? "run as user " : "",
-                 user ? user : "");
+    if (pid_file && s_pid_file (args->program, pid_file) != 0)
         return -1;
-    }
+    if (user && s_switch_user (args->program, user) != 0)
+        return -1;
     return 0;
 }
