@@ -1,0 +1,852 @@
+/*  ztask-bench - the load generator behind `make bench` (scripts/bench.sh,
+    docs/performance.md). It speaks the wire protocol (docs/protocol.md)
+    directly through libztask's codec on DEALER sockets, so it can keep many
+    requests in flight; ztask_client_* is one request at a time (-A uses it).
+
+        ztask-bench -m MODE -e ENDPOINT [options]
+
+    Modes (one workload per call; each prints one RESULT line, see
+    bench_common.h):
+      rt      W1 round trip: SUBMIT, and WAIT as soon as SUBMITTED arrives,
+              keeping -c tasks in flight; rate = tasks / (first submit ..
+              last result). Latency percentiles are submit -> result under load.
+      submit  W2 dispatch only: SUBMIT with up to -c unacknowledged; rate =
+              accepted submits / (first submit .. last SUBMITTED). Then waits
+              (STATS) until the workers have finished them: done_s, done_rate
+              (the broker's CPU per task covers both parts).
+      lat     W3 latency: one task at a time (SUBMIT, SUBMITTED, WAIT,
+              TASK_INFO) after 100 unmeasured warm-up tasks; p50/p99/max of
+              submit -> result. With -A through ztask_client_submit/_wait.
+      burst   B1: -C client threads, each with its own DEALER, submit -n
+              tasks in all (-c unacknowledged each); rate = accepted submits/s;
+              with -b, broker memory per queued task beyond the payload.
+      drain   B1 drain: waits until the broker has nothing queued or running
+              (STATS) and checks it has finished -n tasks since it started;
+              time from -t (wall clock, microseconds since the epoch: when
+              the workers were started) or from now.
+      idle    scale: -M DEALERs register as workers (type "bench-idle", which
+              nobody submits) and heartbeat for -d seconds; with -b, the
+              broker's CPU over those seconds as cpu_pct (% of one core).
+
+    Every task is a no-op ("noop" plugin, tests/fixtures/noop.c): the
+    payload is "<seq>|" padded with '.' to -s bytes and the result must come
+    back equal to it; anything else counts as an error. -T bounds the run:
+    past it the program prints why and exits 124. Exit status: 0 when every
+    task succeeded, 1 on errors or bad usage.
+*/
+#define _GNU_SOURCE
+#include "bench_common.h"
+#include "proto/ztask_msg.h"
+#include "ztask/client.h"
+
+#include <czmq.h>
+#include <jansson.h>
+#include <pthread.h>
+#include <signal.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#define WARMUP 100                  /* unmeasured tasks before a latency run   */
+#define WAIT_BIT 0x80000000u        /* corr of a WAIT: the task's seq | this   */
+#define STATS_CORR 0x7ffffff0u      /* corr of our STATS requests              */
+#define SEQ_MAX 0x7fffff00L         /* tasks per run: corr keeps seq below it  */
+#define POLL_MS 10                  /* STATS polling interval while waiting    */
+#define IDLE_PLUGIN "bench-idle"    /* a type no client submits               */
+#define ANSWER_MS 30000             /* a broker silent this long has failed   */
+
+typedef struct {
+    const char *mode;         /* rt, submit, lat, burst, drain, idle         */
+    const char *endpoint;     /* broker endpoint                             */
+    const char *system;       /* RESULT system=                              */
+    const char *workload;     /* RESULT workload= (NULL: from the mode)      */
+    const char *type;         /* task type submitted                         */
+    const char *extra;        /* appended to the RESULT line                 */
+    long tasks;               /* -n                                          */
+    int window;               /* -c: requests in flight per client           */
+    int payload;              /* -s: payload (and result) bytes              */
+    int priority;             /* -p                                          */
+    int clients;              /* -C: burst client threads                    */
+    int sockets;              /* -M: idle worker sockets                     */
+    int seconds;              /* -d: idle measurement                        */
+    int time_limit;           /* -T: seconds before the run is abandoned     */
+    int broker_pid;           /* -b: 0 when unknown                          */
+    int rep;                  /* -r: repetition number for the RESULT line   */
+    int expect_workers;       /* -k: wait until the broker lists this many   */
+    int64_t start_epoch_us;   /* -t: drain start (wall clock), 0: now        */
+    bool api;                 /* -A: lat through ztask_client_*              */
+} opts_t;
+
+typedef struct {
+    long queued, retrying, running, done, failed, workers;
+} stats_t;
+
+/* ---- helpers ---- */
+
+static void
+s_on_alarm (int signal)
+{
+    (void) signal;
+    static const char text[] = "ztask-bench: time limit reached, run abandoned\n";
+    ssize_t rc = write (STDERR_FILENO, text, sizeof text - 1);
+    (void) rc;
+    _exit (124);
+}
+
+static int64_t
+s_wall_us (void)
+{
+    struct timespec ts;
+    clock_gettime (CLOCK_REALTIME, &ts);
+    return (int64_t) ts.tv_sec * 1000000 + ts.tv_nsec / 1000;
+}
+
+static int64_t
+s_cpu (const opts_t *o)
+{
+    return o->broker_pid > 0 ? bench_process_cpu_us (o->broker_pid) : -1;
+}
+
+/* "<seq>|" padded with '.' to size bytes. */
+static void
+s_payload (char *buf, int size, long seq)
+{
+    char head[32];
+    int n = snprintf (head, sizeof head, "%ld|", seq);
+    if (n > size)
+        n = size;
+    memcpy (buf, head, (size_t) n);
+    memset (buf + n, '.', (size_t) (size - n));
+}
+
+static zsock_t *
+s_connect (const opts_t *o)
+{
+    zsock_t *sock = zsock_new (ZMQ_DEALER);
+    if (!sock) {
+        fprintf (stderr, "ztask-bench: cannot create a socket: %s\n", zmq_strerror (zmq_errno ()));
+        return NULL;
+    }
+    zsock_set_sndhwm (sock, 0);
+    zsock_set_rcvhwm (sock, 0);
+    zsock_set_linger (sock, 0);
+    zsock_set_rcvtimeo (sock, ANSWER_MS);
+    if (zsock_connect (sock, "%s", o->endpoint) != 0) {
+        fprintf (stderr, "ztask-bench: cannot connect to %s\n", o->endpoint);
+        zsock_destroy (&sock);
+    }
+    return sock;
+}
+
+static int
+s_send_submit (ztask_msg_t *out, zsock_t *sock, const opts_t *o, long seq, char *buf)
+{
+    ztask_msg_reset (out, ZTASK_MSG_SUBMIT);
+    out->corr = (uint32_t) seq;
+    ztask_msg_strcpy (out->type, o->type);
+    out->priority = (uint8_t) o->priority;
+    s_payload (buf, o->payload, seq);
+    ztask_msg_set_body (out, buf, (size_t) o->payload);
+    return ztask_msg_send (out, sock);
+}
+
+static int
+s_send_wait (ztask_msg_t *out, zsock_t *sock, long seq, uint64_t task_id)
+{
+    ztask_msg_reset (out, ZTASK_MSG_WAIT);
+    out->corr = (uint32_t) seq | WAIT_BIT;
+    out->task_id = task_id;
+    return ztask_msg_send (out, sock);
+}
+
+/* True when a TASK_INFO says the task is done with the result it should have. */
+static bool
+s_result_ok (const ztask_msg_t *in, const opts_t *o, long seq, char *buf)
+{
+    if (in->state != ZTASK_STATE_DONE || !in->body || zframe_size (in->body) != (size_t) o->payload)
+        return false;
+    s_payload (buf, o->payload, seq);
+    return memcmp (zframe_data (in->body), buf, (size_t) o->payload) == 0;
+}
+
+static void
+s_report_error (const ztask_msg_t *in, size_t errors)
+{
+    if (errors > 3)
+        return; /* the first few say enough */
+    if (in->command == ZTASK_MSG_ERROR)
+        fprintf (stderr, "ztask-bench: broker answered %s: %s\n", ztask_msg_error_name (in->error_status),
+                 in->text);
+    else if (in->command == ZTASK_MSG_TASK_INFO)
+        fprintf (stderr, "ztask-bench: task %llu ended %s%s%s\n", (unsigned long long) in->task_id,
+                 ztask_state_name ((ztask_state_t) in->state), in->error[0] ? ": " : "", in->error);
+    else
+        fprintf (stderr, "ztask-bench: unexpected %s\n", ztask_msg_command_name (in->command));
+}
+
+/* Asks the broker for STATS on sock (nothing else may be in flight). */
+static int
+s_stats (zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out, stats_t *stats)
+{
+    ztask_msg_reset (out, ZTASK_MSG_STATS);
+    out->corr = STATS_CORR;
+    if (ztask_msg_send (out, sock) != 0)
+        return -1;
+    while (true) {
+        int rc = ztask_msg_recv (in, sock, false);
+        if (rc == -1)
+            return -1;
+        if (rc == 0 && in->command == ZTASK_MSG_JSON && in->corr == STATS_CORR)
+            break;
+    }
+    json_t *root = in->body ? json_loadb ((const char *) zframe_data (in->body), zframe_size (in->body), 0, NULL)
+                            : NULL;
+    if (!root)
+        return -1;
+    stats->queued = (long) json_integer_value (json_object_get (root, "queued"));
+    stats->retrying = (long) json_integer_value (json_object_get (root, "retrying"));
+    stats->running = (long) json_integer_value (json_object_get (root, "running"));
+    stats->done = (long) json_integer_value (json_object_get (root, "done"));
+    stats->failed = (long) json_integer_value (json_object_get (root, "failed"));
+    stats->workers = (long) json_integer_value (json_object_get (root, "workers"));
+    json_decref (root);
+    return 0;
+}
+
+/* Waits until the broker lists exactly o->expect_workers workers (when set);
+   also makes sure the connection is up before anything is timed. */
+static int
+s_ready (const opts_t *o, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out, stats_t *stats)
+{
+    int64_t deadline = bench_now_us () + (int64_t) ANSWER_MS * 1000;
+    while (true) {
+        if (s_stats (sock, in, out, stats) != 0) {
+            fprintf (stderr, "ztask-bench: no STATS answer from %s\n", o->endpoint);
+            return -1;
+        }
+        if (o->expect_workers < 0 || stats->workers == o->expect_workers)
+            return 0;
+        if (bench_now_us () > deadline) {
+            fprintf (stderr, "ztask-bench: the broker lists %ld workers, not %d\n", stats->workers,
+                     o->expect_workers);
+            return -1;
+        }
+        zclock_sleep (POLL_MS);
+    }
+}
+
+/* Polls STATS until the broker has nothing queued, waiting out a backoff
+   or running. (Not until its done count reaches a figure: a task type's
+   counters start again from 0 when the broker forgets the type.) */
+static int
+s_wait_idle (zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out, stats_t *stats)
+{
+    while (true) {
+        if (s_stats (sock, in, out, stats) != 0)
+            return -1;
+        if (stats->queued == 0 && stats->retrying == 0 && stats->running == 0)
+            return 0;
+        zclock_sleep (POLL_MS);
+    }
+}
+
+static const char *
+s_default_workload (const char *mode)
+{
+    if (streq (mode, "rt"))
+        return "W1";
+    if (streq (mode, "submit"))
+        return "W2";
+    if (streq (mode, "lat"))
+        return "W3";
+    if (streq (mode, "burst"))
+        return "B1";
+    if (streq (mode, "drain"))
+        return "B1-drain";
+    return "idle";
+}
+
+static void
+s_result (const opts_t *o, size_t n, double seconds, bench_samples_t *latency, int64_t cpu_us,
+          size_t errors, const char *extra)
+{
+    char line[512];
+    snprintf (line, sizeof line, "%s%s%s", extra ? extra : "", extra && *extra && o->extra ? " " : "",
+              o->extra ? o->extra : "");
+    bench_result (o->system, o->workload, o->rep, n, seconds, latency, cpu_us, errors, line);
+}
+
+/* ---- W1: round trip, pipelined ---- */
+
+static int
+s_run_rt (const opts_t *o, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out)
+{
+    long n = o->tasks, next = 0, finished = 0, inflight = 0;
+    size_t errors = 0;
+    int64_t *sent_at = (int64_t *) calloc ((size_t) n, sizeof (int64_t));
+    char *buf = (char *) malloc ((size_t) o->payload + 1);
+    bench_samples_t latency = { 0 };
+    assert (sent_at && buf);
+
+    int64_t cpu0 = s_cpu (o), t0 = bench_now_us ();
+    while (finished < n) {
+        while (inflight < o->window && next < n) {
+            sent_at[next] = bench_now_us ();
+            if (s_send_submit (out, sock, o, next, buf) != 0) {
+                fprintf (stderr, "ztask-bench: cannot send\n");
+                return -1;
+            }
+            next++;
+            inflight++;
+        }
+        int rc = ztask_msg_recv (in, sock, false);
+        if (rc == -1)
+            return -1;
+        if (rc != 0) {
+            errors++;
+            continue;
+        }
+        long seq = (long) (in->corr & ~WAIT_BIT);
+        if (in->command == ZTASK_MSG_SUBMITTED && seq < next)
+            s_send_wait (out, sock, seq, in->task_id);
+        else if (in->command == ZTASK_MSG_TASK_INFO && (in->corr & WAIT_BIT) && seq < next) {
+            if (!s_result_ok (in, o, seq, buf))
+                s_report_error (in, ++errors);
+            bench_samples_add (&latency, bench_now_us () - sent_at[seq]);
+            finished++;
+            inflight--;
+        }
+        else if (in->command == ZTASK_MSG_ERROR && seq < next) {
+            s_report_error (in, ++errors);
+            finished++;
+            inflight--;
+        }
+        else if (in->command != ZTASK_MSG_PROGRESS)
+            s_report_error (in, ++errors);
+    }
+    int64_t t1 = bench_now_us (), cpu1 = s_cpu (o);
+    s_result (o, (size_t) n, (double) (t1 - t0) / 1e6, &latency, cpu0 >= 0 ? cpu1 - cpu0 : -1, errors,
+              NULL);
+    bench_samples_free (&latency);
+    free (sent_at);
+    free (buf);
+    return errors ? 1 : 0;
+}
+
+/* ---- W2: dispatch only ---- */
+
+static int
+s_run_submit (const opts_t *o, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out, const stats_t *before)
+{
+    long n = o->tasks, next = 0, acked = 0, unacked = 0;
+    size_t errors = 0;
+    char *buf = (char *) malloc ((size_t) o->payload + 1);
+    assert (buf);
+
+    int64_t cpu0 = s_cpu (o), t0 = bench_now_us ();
+    while (acked < n) {
+        while (unacked < o->window && next < n) {
+            if (s_send_submit (out, sock, o, next, buf) != 0)
+                return -1;
+            next++;
+            unacked++;
+        }
+        int rc = ztask_msg_recv (in, sock, false);
+        if (rc == -1)
+            return -1;
+        if (rc == 0 && (in->command == ZTASK_MSG_SUBMITTED || in->command == ZTASK_MSG_ERROR)) {
+            if (in->command == ZTASK_MSG_ERROR)
+                s_report_error (in, ++errors);
+            acked++;
+            unacked--;
+        }
+        else
+            errors++;
+    }
+    int64_t t_accepted = bench_now_us ();
+    /* Then the workers' part: until the broker has finished them all. */
+    stats_t after;
+    long accepted = n - (long) errors;
+    if (s_wait_idle (sock, in, out, &after) != 0)
+        return -1;
+    int64_t t_done = bench_now_us (), cpu1 = s_cpu (o);
+    long failed = after.failed - before->failed, done = after.done - before->done;
+    if (failed > 0 || done != accepted) {
+        fprintf (stderr, "ztask-bench: of %ld accepted tasks %ld done, %ld failed\n", accepted, done, failed);
+        errors += (size_t) (done < accepted ? accepted - done : failed);
+    }
+    double done_s = (double) (t_done - t0) / 1e6;
+    char extra[128];
+    snprintf (extra, sizeof extra, "done_s=%.3f done_rate=%.0f", done_s, done_s > 0 ? (double) n / done_s : 0);
+    s_result (o, (size_t) n, (double) (t_accepted - t0) / 1e6, NULL, cpu0 >= 0 ? cpu1 - cpu0 : -1, errors,
+              extra);
+    free (buf);
+    return errors ? 1 : 0;
+}
+
+/* ---- W3: latency, one at a time ---- */
+
+/* Receives until the answer with this corr (progress reports skipped). */
+static int
+s_await (zsock_t *sock, ztask_msg_t *in, uint32_t corr)
+{
+    while (true) {
+        int rc = ztask_msg_recv (in, sock, false);
+        if (rc == -1)
+            return -1;
+        if (rc == 0 && in->corr == corr && in->command != ZTASK_MSG_PROGRESS)
+            return 0;
+    }
+}
+
+/* One task over the DEALER: 0 done and right, 1 wrong, -1 no answer. */
+static int
+s_lat_dealer (const opts_t *o, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out, long seq, char *buf,
+              size_t errors)
+{
+    if (s_send_submit (out, sock, o, seq, buf) != 0 || s_await (sock, in, (uint32_t) seq) != 0)
+        return -1;
+    bool ok = in->command == ZTASK_MSG_SUBMITTED;
+    if (ok) {
+        if (s_send_wait (out, sock, seq, in->task_id) != 0
+            || s_await (sock, in, (uint32_t) seq | WAIT_BIT) != 0)
+            return -1;
+        ok = in->command == ZTASK_MSG_TASK_INFO && s_result_ok (in, o, seq, buf);
+    }
+    if (!ok)
+        s_report_error (in, errors + 1);
+    return ok ? 0 : 1;
+}
+
+/* One task through libztask's client API: 0 done and right, 1 not. */
+static int
+s_lat_api (const opts_t *o, ztask_client_t *client, long seq, char *buf, size_t errors)
+{
+    uint64_t id;
+    ztask_task_t *task = NULL;
+    ztask_submit_opts_t sopts = ZTASK_SUBMIT_OPTS_INIT;
+    sopts.priority = o->priority;
+    s_payload (buf, o->payload, seq);
+    bool ok = ztask_client_submit (client, o->type, buf, (size_t) o->payload, &sopts, &id) == 0
+              && ztask_client_wait (client, id, -1, &task) == 0 && task->state == ZTASK_STATE_DONE
+              && task->result_size == (size_t) o->payload
+              && memcmp (task->result, buf, (size_t) o->payload) == 0;
+    if (!ok && errors < 3)
+        fprintf (stderr, "ztask-bench: task %ld: %s\n", seq,
+                 task ? task->error : ztask_client_error (client));
+    ztask_task_destroy (&task);
+    return ok ? 0 : 1;
+}
+
+static int
+s_run_lat (const opts_t *o, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out)
+{
+    ztask_client_t *client = NULL;
+    if (o->api) {
+        client = ztask_client_new (o->endpoint);
+        if (!client)
+            return -1;
+        ztask_client_set_timeout (client, o->time_limit * 1000);
+    }
+    char *buf = (char *) malloc ((size_t) o->payload + 1);
+    assert (buf);
+    bench_samples_t latency = { 0 };
+    size_t errors = 0;
+    long total = o->tasks + WARMUP;
+    int64_t cpu0 = s_cpu (o), t0 = bench_now_us ();
+    for (long seq = 0; seq < total; seq++) {
+        if (seq == WARMUP) {
+            cpu0 = s_cpu (o);
+            t0 = bench_now_us ();
+        }
+        int64_t start = bench_now_us ();
+        int rc = client ? s_lat_api (o, client, seq, buf, errors) : s_lat_dealer (o, sock, in, out, seq, buf, errors);
+        if (rc < 0)
+            return -1;
+        if (rc > 0)
+            errors++;
+        if (seq >= WARMUP)
+            bench_samples_add (&latency, bench_now_us () - start);
+    }
+    int64_t t1 = bench_now_us (), cpu1 = s_cpu (o);
+    s_result (o, (size_t) o->tasks, (double) (t1 - t0) / 1e6, &latency, cpu0 >= 0 ? cpu1 - cpu0 : -1,
+              errors, client ? "client=libztask" : "client=dealer");
+    bench_samples_free (&latency);
+    ztask_client_destroy (&client);
+    free (buf);
+    return errors ? 1 : 0;
+}
+
+/* ---- B1: burst of submits from several clients ---- */
+
+typedef struct {
+    const opts_t *o;
+    long first, count;          /* its tasks: seq first .. first + count - 1 */
+    pthread_barrier_t *ready;   /* all connected: the main thread measures   */
+    pthread_barrier_t *go;      /* then everyone submits                     */
+    int64_t end_us;             /* last SUBMITTED                            */
+    size_t errors;
+    int rc;                     /* 0, or -1: could not connect or send       */
+} burst_client_t;
+
+static void *
+s_burst_client (void *arg)
+{
+    burst_client_t *self = (burst_client_t *) arg;
+    const opts_t *o = self->o;
+    zsock_t *sock = s_connect (o);
+    ztask_msg_t *in = ztask_msg_new (), *out = ztask_msg_new ();
+    char *buf = (char *) malloc ((size_t) o->payload + 1);
+    assert (in && out && buf);
+    stats_t stats;
+    self->rc = sock && s_stats (sock, in, out, &stats) == 0 ? 0 : -1; /* the connection is up */
+    pthread_barrier_wait (self->ready);
+    pthread_barrier_wait (self->go);
+    long next = 0, acked = 0, unacked = 0;
+    while (self->rc == 0 && acked < self->count) {
+        while (unacked < o->window && next < self->count) {
+            if (s_send_submit (out, sock, o, self->first + next, buf) != 0) {
+                self->rc = -1;
+                break;
+            }
+            next++;
+            unacked++;
+        }
+        int rc = ztask_msg_recv (in, sock, false);
+        if (rc == -1)
+            self->rc = -1;
+        else if (rc == 0 && (in->command == ZTASK_MSG_SUBMITTED || in->command == ZTASK_MSG_ERROR)) {
+            if (in->command == ZTASK_MSG_ERROR)
+                s_report_error (in, ++self->errors);
+            acked++;
+            unacked--;
+        }
+        else
+            self->errors++;
+    }
+    self->end_us = bench_now_us ();
+    free (buf);
+    ztask_msg_destroy (&in);
+    ztask_msg_destroy (&out);
+    zsock_destroy (&sock);
+    return NULL;
+}
+
+static int
+s_run_burst (const opts_t *o)
+{
+    int count = o->clients;
+    burst_client_t *clients = (burst_client_t *) calloc ((size_t) count, sizeof (burst_client_t));
+    pthread_t *threads = (pthread_t *) calloc ((size_t) count, sizeof (pthread_t));
+    pthread_barrier_t ready, go;
+    assert (clients && threads);
+    pthread_barrier_init (&ready, NULL, (unsigned) count + 1);
+    pthread_barrier_init (&go, NULL, (unsigned) count + 1);
+    long first = 0;
+    for (int i = 0; i < count; i++) {
+        clients[i].o = o;
+        clients[i].first = first;
+        clients[i].count = o->tasks / count + (i < o->tasks % count ? 1 : 0);
+        clients[i].ready = &ready;
+        clients[i].go = &go;
+        first += clients[i].count;
+        if (pthread_create (&threads[i], NULL, s_burst_client, &clients[i]) != 0) {
+            fprintf (stderr, "ztask-bench: cannot start a client thread\n");
+            exit (1);
+        }
+    }
+    pthread_barrier_wait (&ready);
+    int64_t rss0 = o->broker_pid > 0 ? bench_process_rss (o->broker_pid) : -1;
+    int64_t cpu0 = s_cpu (o), t0 = bench_now_us ();
+    pthread_barrier_wait (&go);
+    int64_t t1 = t0;
+    size_t errors = 0;
+    int rc = 0;
+    for (int i = 0; i < count; i++) {
+        pthread_join (threads[i], NULL);
+        if (clients[i].end_us > t1)
+            t1 = clients[i].end_us;
+        errors += clients[i].errors;
+        if (clients[i].rc != 0)
+            rc = -1;
+    }
+    int64_t cpu1 = s_cpu (o);
+    int64_t rss1 = o->broker_pid > 0 ? bench_process_rss (o->broker_pid) : -1;
+    char extra[160] = "";
+    if (rss0 >= 0 && rss1 >= 0)
+        snprintf (extra, sizeof extra, "clients=%d rss_before_kb=%lld rss_after_kb=%lld bytes_per_task=%.0f",
+                  count, (long long) rss0 / 1024, (long long) rss1 / 1024,
+                  (double) (rss1 - rss0) / (double) o->tasks - o->payload);
+    else
+        snprintf (extra, sizeof extra, "clients=%d", count);
+    if (rc == 0)
+        s_result (o, (size_t) o->tasks, (double) (t1 - t0) / 1e6, NULL, cpu0 >= 0 ? cpu1 - cpu0 : -1,
+                  errors, extra);
+    pthread_barrier_destroy (&ready);
+    pthread_barrier_destroy (&go);
+    free (clients);
+    free (threads);
+    return rc < 0 ? -1 : errors ? 1 : 0;
+}
+
+/* ---- B1 drain: until the broker has finished them ---- */
+
+static int
+s_run_drain (const opts_t *o, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out)
+{
+    int64_t t0 = o->start_epoch_us > 0 ? o->start_epoch_us : s_wall_us ();
+    int64_t cpu0 = s_cpu (o);
+    stats_t after;
+    if (s_wait_idle (sock, in, out, &after) != 0)
+        return -1;
+    int64_t t1 = s_wall_us (), cpu1 = s_cpu (o);
+    /* The broker's counters since it started (or since the type appeared). */
+    size_t errors = (size_t) after.failed;
+    if (after.done + after.failed < o->tasks) {
+        fprintf (stderr, "ztask-bench: the broker finished %ld tasks, expected %ld\n",
+                 after.done + after.failed, o->tasks);
+        errors += (size_t) (o->tasks - after.done - after.failed);
+    }
+    s_result (o, (size_t) o->tasks, (double) (t1 - t0) / 1e6, NULL, cpu0 >= 0 ? cpu1 - cpu0 : -1, errors,
+              NULL);
+    return errors ? 1 : 0;
+}
+
+/* ---- scale: many idle workers ---- */
+
+typedef struct {
+    const opts_t *o;
+    int count;
+    zsock_t **socks;
+    zmq_pollitem_t *items;
+    int64_t *sent_at;           /* last message to the broker (monotonic us) */
+    bool *registered;
+    int registered_count;
+    uint32_t heartbeat_ms;      /* from REGISTERED                           */
+    size_t errors;
+    ztask_msg_t *in, *out;
+} idle_t;
+
+static int
+s_idle_register (idle_t *self, int i)
+{
+    ztask_msg_t *out = self->out;
+    ztask_msg_reset (out, ZTASK_MSG_REGISTER);
+    snprintf (out->name, sizeof out->name, "idle-%d-%d", (int) getpid (), i);
+    ztask_msg_strcpy (out->host, "ztask-bench");
+    snprintf (out->instance, sizeof out->instance, "ztask-bench-%d-%d", (int) getpid (), i);
+    out->slots = 1;
+    out->priorities = (1u << (ZTASK_PRIORITY_MAX + 1)) - 1;
+    out->plugin_count = 1;
+    ztask_msg_strcpy (out->plugins[0].name, IDLE_PLUGIN);
+    ztask_msg_strcpy (out->plugins[0].version, "1.0.0");
+    self->sent_at[i] = bench_now_us ();
+    return ztask_msg_send (out, self->socks[i]);
+}
+
+/* Answers the broker and heartbeats every socket until `until` (monotonic
+   us) or, with until 0, until every socket is registered. */
+static int
+s_idle_pump (idle_t *self, int64_t until)
+{
+    while (until ? bench_now_us () < until : self->registered_count < self->count) {
+        if (zmq_poll (self->items, self->count, POLL_MS) < 0)
+            return -1;
+        for (int i = 0; i < self->count; i++) {
+            if (!(self->items[i].revents & ZMQ_POLLIN))
+                continue;
+            int rc = ztask_msg_recv (self->in, self->socks[i], false);
+            if (rc == -1)
+                return -1;
+            if (rc == 0 && self->in->command == ZTASK_MSG_REGISTERED) {
+                if (!self->registered[i]) {
+                    self->registered[i] = true;
+                    self->registered_count++;
+                }
+                self->heartbeat_ms = self->in->heartbeat_ms;
+            }
+            else if (rc == 0 && self->in->command == ZTASK_MSG_ERROR
+                     && self->in->error_status == ZTASK_ERR_NOT_REGISTERED) {
+                s_report_error (self->in, ++self->errors); /* the broker forgot it */
+                s_idle_register (self, i);
+            }
+            else if (rc != 0 || self->in->command != ZTASK_MSG_HEARTBEAT)
+                s_report_error (self->in, ++self->errors);
+        }
+        /* A heartbeat from each worker every interval, spread over it. */
+        int64_t now = bench_now_us (), due = (int64_t) self->heartbeat_ms * 900;
+        ztask_msg_reset (self->out, ZTASK_MSG_HEARTBEAT);
+        for (int i = 0; i < self->count; i++)
+            if (now - self->sent_at[i] >= due) {
+                if (ztask_msg_send (self->out, self->socks[i]) != 0)
+                    return -1;
+                self->sent_at[i] = now;
+            }
+    }
+    return 0;
+}
+
+static int
+s_run_idle (const opts_t *o, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out, const stats_t *before)
+{
+    idle_t self = { o, o->sockets, NULL, NULL, NULL, NULL, 0, 1000, 0, in, out };
+    self.socks = (zsock_t **) calloc ((size_t) self.count, sizeof (zsock_t *));
+    self.items = (zmq_pollitem_t *) calloc ((size_t) self.count, sizeof (zmq_pollitem_t));
+    self.sent_at = (int64_t *) calloc ((size_t) self.count, sizeof (int64_t));
+    self.registered = (bool *) calloc ((size_t) self.count, sizeof (bool));
+    assert (self.socks && self.items && self.sent_at && self.registered);
+    int64_t t_register = bench_now_us ();
+    for (int i = 0; i < self.count; i++) {
+        self.socks[i] = s_connect (o);
+        if (!self.socks[i])
+            return -1;
+        self.items[i].socket = zsock_resolve (self.socks[i]);
+        self.items[i].events = ZMQ_POLLIN;
+        if (s_idle_register (&self, i) != 0)
+            return -1;
+    }
+    if (s_idle_pump (&self, 0) != 0)
+        return -1;
+    double register_s = (double) (bench_now_us () - t_register) / 1e6;
+    /* Stagger the heartbeats over one interval, let the broker settle. */
+    int64_t now = bench_now_us ();
+    for (int i = 0; i < self.count; i++)
+        self.sent_at[i] = now - (int64_t) self.heartbeat_ms * 1000 * i / self.count;
+    if (s_idle_pump (&self, now + 1000000) != 0)
+        return -1;
+    int64_t cpu0 = s_cpu (o), t0 = bench_now_us ();
+    if (s_idle_pump (&self, t0 + (int64_t) o->seconds * 1000000) != 0)
+        return -1;
+    int64_t t1 = bench_now_us (), cpu1 = s_cpu (o);
+    stats_t after;
+    if (s_stats (sock, in, out, &after) != 0)
+        return -1;
+    if (after.workers < before->workers + self.count) {
+        fprintf (stderr, "ztask-bench: the broker lists %ld workers, expected %ld\n", after.workers,
+                 before->workers + self.count);
+        self.errors += (size_t) (before->workers + self.count - after.workers);
+    }
+    double seconds = (double) (t1 - t0) / 1e6;
+    char extra[160];
+    snprintf (extra, sizeof extra, "workers=%d heartbeat_ms=%u register_s=%.3f cpu_pct=%.2f", self.count,
+              self.heartbeat_ms, register_s,
+              cpu0 >= 0 ? 100.0 * (double) (cpu1 - cpu0) / (double) (t1 - t0) : -1.0);
+    s_result (o, (size_t) self.count, seconds, NULL, -1, self.errors, extra);
+    ztask_msg_reset (out, ZTASK_MSG_GOODBYE);
+    for (int i = 0; i < self.count; i++) {
+        ztask_msg_send (out, self.socks[i]);
+        zsock_set_linger (self.socks[i], 200);
+        zsock_destroy (&self.socks[i]);
+    }
+    free (self.socks);
+    free (self.items);
+    free (self.sent_at);
+    free (self.registered);
+    return self.errors ? 1 : 0;
+}
+
+/* ---- main ---- */
+
+static void
+s_usage (void)
+{
+    fprintf (stderr,
+             "usage: ztask-bench -m rt|submit|lat|burst|drain|idle [-e ENDPOINT] [options]\n"
+             "  -n TASKS (50000)     -c WINDOW (256)     -s PAYLOAD_BYTES (64)   -p PRIORITY (5)\n"
+             "  -y TYPE (noop)       -C CLIENTS (4)      -M IDLE_WORKERS (1000)  -d IDLE_SECONDS (10)\n"
+             "  -b BROKER_PID        -k WORKERS          -t START_EPOCH_US       -A (lat: libztask API)\n"
+             "  -S SYSTEM (ztask)    -W WORKLOAD         -r REP (1)              -x 'KEY=VALUE ...'\n"
+             "  -T SECONDS (600): time limit, exit 124 past it\n"
+             "ENDPOINT defaults to $ZTASK_BROKER. See the comment at the top of bench/ztask_bench.c.\n");
+    exit (1);
+}
+
+static long
+s_number (const char *text, long low, long high)
+{
+    char *end;
+    long value = strtol (text, &end, 10);
+    if (*text == 0 || *end != 0 || value < low || value > high) {
+        fprintf (stderr, "ztask-bench: '%s' is not a number from %ld to %ld\n", text, low, high);
+        exit (1);
+    }
+    return value;
+}
+
+int
+main (int argc, char **argv)
+{
+    opts_t o = { NULL, getenv ("ZTASK_BROKER"), "ztask", NULL, "noop", NULL, 50000, 256, 64, 5, 4,
+                 1000, 10, 600, 0, 1, -1, 0, false };
+    int c;
+    while ((c = getopt (argc, argv, "m:e:S:W:y:x:n:c:s:p:C:M:d:T:b:r:k:t:Ah")) != -1) {
+        switch (c) {
+        case 'm': o.mode = optarg; break;
+        case 'e': o.endpoint = optarg; break;
+        case 'S': o.system = optarg; break;
+        case 'W': o.workload = optarg; break;
+        case 'y': o.type = optarg; break;
+        case 'x': o.extra = optarg; break;
+        case 'n': o.tasks = s_number (optarg, 1, SEQ_MAX); break;
+        case 'c': o.window = (int) s_number (optarg, 1, 100000); break;
+        case 's': o.payload = (int) s_number (optarg, 1, 1 << 20); break;
+        case 'p': o.priority = (int) s_number (optarg, 0, ZTASK_PRIORITY_MAX); break;
+        case 'C': o.clients = (int) s_number (optarg, 1, 1024); break;
+        case 'M': o.sockets = (int) s_number (optarg, 1, 100000); break;
+        case 'd': o.seconds = (int) s_number (optarg, 1, 86400); break;
+        case 'T': o.time_limit = (int) s_number (optarg, 1, 86400); break;
+        case 'b': o.broker_pid = (int) s_number (optarg, 1, 1L << 30); break;
+        case 'r': o.rep = (int) s_number (optarg, 0, 1000000); break;
+        case 'k': o.expect_workers = (int) s_number (optarg, 0, 1000000); break;
+        case 't': o.start_epoch_us = (int64_t) strtoll (optarg, NULL, 10); break;
+        case 'A': o.api = true; break;
+        default: s_usage ();
+        }
+    }
+    if (optind != argc || !o.mode
+        || !(streq (o.mode, "rt") || streq (o.mode, "submit") || streq (o.mode, "lat")
+             || streq (o.mode, "burst") || streq (o.mode, "drain") || streq (o.mode, "idle")))
+        s_usage ();
+    if (!o.endpoint)
+        o.endpoint = ZTASK_DEFAULT_ENDPOINT;
+    if (!o.workload)
+        o.workload = s_default_workload (o.mode);
+
+    zsys_handler_set (NULL); /* the default dispositions: a signal ends the run */
+    signal (SIGALRM, s_on_alarm);
+    alarm ((unsigned) o.time_limit);
+    if (streq (o.mode, "idle")) {
+        /* Two descriptors per socket (its TCP connection and its mailbox). */
+        struct rlimit limit;
+        if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
+            limit.rlim_cur = limit.rlim_max;
+            setrlimit (RLIMIT_NOFILE, &limit);
+        }
+        zsys_set_max_sockets ((size_t) o.sockets + 64);
+    }
+
+    zsock_t *sock = s_connect (&o);
+    ztask_msg_t *in = ztask_msg_new (), *out = ztask_msg_new ();
+    stats_t before;
+    int rc = -1;
+    if (sock && s_ready (&o, sock, in, out, &before) == 0) {
+        if (streq (o.mode, "rt"))
+            rc = s_run_rt (&o, sock, in, out);
+        else if (streq (o.mode, "submit"))
+            rc = s_run_submit (&o, sock, in, out, &before);
+        else if (streq (o.mode, "lat"))
+            rc = s_run_lat (&o, sock, in, out);
+        else if (streq (o.mode, "burst"))
+            rc = s_run_burst (&o);
+        else if (streq (o.mode, "drain"))
+            rc = s_run_drain (&o, sock, in, out);
+        else
+            rc = s_run_idle (&o, sock, in, out, &before);
+    }
+    if (rc < 0)
+        fprintf (stderr, "ztask-bench: %s run against %s failed (no answer or cannot send)\n", o.mode,
+                 o.endpoint);
+    ztask_msg_destroy (&in);
+    ztask_msg_destroy (&out);
+    zsock_destroy (&sock);
+    return rc == 0 ? 0 : 1;
+}
