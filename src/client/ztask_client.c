@@ -246,17 +246,10 @@ s_open (ztask_client_t *self)
 static void
 s_monitor_event (ztask_client_t *self)
 {
-    zmsg_t *msg = zmsg_recv (self->monitor);
-    zframe_t *frame = msg ? zmsg_first (msg) : NULL;
-    if (!frame || zframe_size (frame) < 6) {
-        zmsg_destroy (&msg);
-        return;
-    }
     uint16_t event;
     uint32_t value;
-    memcpy (&event, zframe_data (frame), 2);
-    memcpy (&value, zframe_data (frame) + 2, 4);
-    zmsg_destroy (&msg);
+    if (ztask_monitor_event (self->monitor, &event, &value) != 0)
+        return;
     if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
         self->handshake[0] = 0;
         self->handshake_detailed = false;

@@ -1,4 +1,5 @@
-/*  ztask_cert - reading a CURVE certificate file as zcert_save writes it,
+/*  ztask_cert - CURVE support shared by client, worker and broker: reading
+    a CURVE certificate file as zcert_save writes it,
     with an error that says what is wrong (zcert_load alone cannot say why,
     and it silently prefers FILE_secret). */
 #ifndef ZTASK_CERT_H_INCLUDED
@@ -12,5 +13,9 @@
    hold only a public key (NAME.key: another peer's secret has no business
    here). Returns the certificate, or NULL with why in error. */
 zcert_t *ztask_cert_load (const char *file, bool secret, char *error, size_t error_size);
+
+/* Reads one event from a socket monitor (zmq_socket_monitor's PAIR end):
+   returns 0 with the event and its value, or -1 for no or a short frame. */
+int ztask_monitor_event (zsock_t *monitor, uint16_t *event, uint32_t *value);
 
 #endif

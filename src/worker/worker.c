@@ -1,6 +1,7 @@
 /*  worker - ztask-worker's runtime. See worker.h and docs/protocol.md. */
 #include "worker.h"
 #include "slot.h"
+#include "common/ztask_cert.h"
 #include "common/ztask_logfile.h"
 #include "proto/ztask_msg.h"
 
@@ -215,17 +216,10 @@ s_disconnect (worker_t *self)
 static void
 s_from_monitor (worker_t *self)
 {
-    zmsg_t *msg = zmsg_recv (self->monitor);
-    zframe_t *frame = msg ? zmsg_first (msg) : NULL;
-    if (!frame || zframe_size (frame) < 6) {
-        zmsg_destroy (&msg);
-        return;
-    }
     uint16_t event;
     uint32_t value;
-    memcpy (&event, zframe_data (frame), 2);
-    memcpy (&value, zframe_data (frame) + 2, 4);
-    zmsg_destroy (&msg);
+    if (ztask_monitor_event (self->monitor, &event, &value) != 0)
+        return;
     if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
         if (self->handshake)
             zsys_info ("worker: handshake with the broker at %s succeeded", self->config->broker);
