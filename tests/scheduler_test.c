@@ -14,8 +14,7 @@ static uint64_t s_next_id = 1;
 static task_t *
 s_task (task_type_t *type, uint8_t priority)
 {
-    zframe_t *payload = zframe_new ("p", 1);
-    return task_new (s_next_id++, type, priority, &payload);
+    return task_new (s_next_id++, type, priority, "p", 1);
 }
 
 /* A new worker, added with all its slots free. */

@@ -33,8 +33,7 @@ static task_t *
 s_task (scheduler_t *sched, uint64_t id, const char *type, uint8_t priority, const void *data,
         size_t size)
 {
-    zframe_t *payload = zframe_new (data, size);
-    task_t *task = task_new (id, scheduler_type (sched, type), priority, &payload);
+    task_t *task = task_new (id, scheduler_type (sched, type), priority, data, size);
     task->max_attempts = 3;
     task->timeout_ms = 1500;
     task->created_ms = CREATED_MS + (int64_t) id;
@@ -173,12 +172,11 @@ s_test_tasks (void)
     const char payload1[] = "hello\0world";
     task_t *t1 = s_task (sched, 1, "echo", 7, payload1, sizeof payload1);
     TAP_OK (store_insert (store, t1, "key-1") == 0, "tasks: insert with a key");
-    TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks") == 0,
-            "tasks: not visible to others before the commit");
+    TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks") == -1,
+            "tasks: another connection cannot read the store while it is open (exclusive)");
+    TAP_OK (store_open (path, "normal") == NULL, "tasks: nor can a second store_open (it is locked)");
     TAP_OK (store_commit (store) == 0, "tasks: commit");
     TAP_OK (store_commit (store) == 0, "tasks: commit with nothing open");
-    TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks") == 1,
-            "tasks: visible to others after the commit");
 
     ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
     TAP_OK (store_get (store, 1, info, false) == 0, "tasks: get t1");
@@ -190,10 +188,6 @@ s_test_tasks (void)
                 && info->finished_ms == 0,
             "tasks: t1 reads back with all its fields");
     TAP_OK (info->body == NULL && info->flags == 0, "tasks: no result asked, none given");
-    TAP_OK (s_query_int (path, "SELECT length(payload) FROM tasks WHERE id = 1")
-                    == (int64_t) sizeof payload1
-                && s_query_int (path, "SELECT timeout_ms FROM tasks WHERE id = 1") == 1500,
-            "tasks: payload (with its NUL) and timeout are stored");
     ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
     TAP_OK (store_get (store, 999, info, true) == -1, "tasks: get of an unknown id fails");
 
@@ -281,6 +275,14 @@ s_test_tasks (void)
     store_close (&store);
     TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks") == 7,
             "tasks: close commits the open batch (7 tasks)");
+    TAP_OK (s_query_int (path, "SELECT length(payload) FROM tasks WHERE id = 1")
+                    == (int64_t) sizeof payload1
+                && s_query_int (path, "SELECT timeout_ms FROM tasks WHERE id = 1") == 1500,
+            "tasks: payload (with its NUL) and timeout are stored");
+    TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks INDEXED BY tasks_key WHERE idem_key IS NOT NULL")
+                    == 2,
+            "tasks: only the 2 tasks with a key are in the key index");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 2, "tasks: schema version 2");
 
     /* Reopen: ids go on after the highest, not after the count. */
     store = store_open (path, "full");
@@ -309,18 +311,17 @@ s_test_tasks (void)
         TAP_OK (r && r->id == 3 && streq (r->type->name, "sleep") && r->priority == 0
                     && r->state == ZTASK_STATE_QUEUED && r->attempts == 2 && r->max_attempts == 3
                     && r->timeout_ms == 1500 && r->created_ms == CREATED_MS + 3
-                    && r->worker == NULL && r->payload && zframe_size (r->payload) == 1
-                    && memcmp (zframe_data (r->payload), "c", 1) == 0,
+                    && r->worker == NULL && r->payload_size == 1
+                    && memcmp (r->payload, "c", 1) == 0,
                 "recover: first t3 (was running), as queued, with its payload and attempts");
         r = (task_t *) zlistx_next (recovered);
         TAP_OK (r && r->id == 4 && streq (r->type->name, "wordcount") && r->priority == 9
-                    && r->state == ZTASK_STATE_QUEUED && r->attempts == 0 && r->payload
-                    && zframe_size (r->payload) == 0,
+                    && r->state == ZTASK_STATE_QUEUED && r->attempts == 0 && r->payload_size == 0,
                 "recover: then t4, queued, with its empty payload");
         r = (task_t *) zlistx_next (recovered);
         TAP_OK (r && r->id == 42 && streq (r->type->name, "sleep") && r->priority == 5
-                    && r->state == ZTASK_STATE_QUEUED && r->payload && zframe_size (r->payload) == 9
-                    && memcmp (zframe_data (r->payload), "forty-two", 9) == 0,
+                    && r->state == ZTASK_STATE_QUEUED && r->payload_size == 9
+                    && memcmp (r->payload, "forty-two", 9) == 0,
                 "recover: then t42, with its payload");
         zlistx_destroy (&recovered);
         ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
@@ -396,17 +397,74 @@ s_test_crash (void)
                 "crash: 2 tasks recovered");
         task_t *first = (task_t *) zlistx_first (recovered);
         task_t *second = (task_t *) zlistx_next (recovered);
-        TAP_OK (first && first->id == 1 && first->attempts == 0 && zframe_size (first->payload) == 4
-                    && memcmp (zframe_data (first->payload), "kept", 4) == 0,
+        TAP_OK (first && first->id == 1 && first->attempts == 0 && first->payload_size == 4
+                    && memcmp (first->payload, "kept", 4) == 0,
                 "crash: the queued task, with its payload");
         TAP_OK (second && second->id == 2 && second->attempts == 1
                     && second->state == ZTASK_STATE_QUEUED
-                    && zframe_size (second->payload) == 9,
+                    && second->payload_size == 9,
                 "crash: the running task, queued again after 1 attempt");
         zlistx_destroy (&recovered);
         store_close (&store);
     }
     scheduler_destroy (&sched);
+    zstr_free (&path);
+}
+
+/* A version 1 store (UNIQUE key column, state index) is rebuilt into
+   version 2 with its tasks, keys and ids intact. */
+static void
+s_test_upgrade (void)
+{
+    char *path = s_path ("v1.db");
+    TAP_OK (s_exec (path,
+                    "PRAGMA journal_mode = WAL;"
+                    "CREATE TABLE tasks (id INTEGER PRIMARY KEY, type TEXT NOT NULL,"
+                    " priority INTEGER NOT NULL, state INTEGER NOT NULL,"
+                    " attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,"
+                    " timeout_ms INTEGER NOT NULL DEFAULT 0, idem_key TEXT UNIQUE,"
+                    " payload BLOB NOT NULL, result BLOB, error TEXT, worker TEXT,"
+                    " created_ms INTEGER NOT NULL, started_ms INTEGER, finished_ms INTEGER);"
+                    "CREATE INDEX tasks_active ON tasks (state) WHERE state < 2;"
+                    "CREATE INDEX tasks_finished ON tasks (finished_ms) WHERE state >= 2;"
+                    "INSERT INTO tasks (id, type, priority, state, max_attempts, idem_key, payload,"
+                    " created_ms) VALUES (7, 'echo', 5, 0, 3, 'old-key', x'6869', 1);"
+                    "INSERT INTO tasks (id, type, priority, state, attempts, max_attempts, payload,"
+                    " result, created_ms, finished_ms) VALUES (9, 'echo', 1, 2, 1, 3, x'', x'6f6b', 2, 3);"
+                    "PRAGMA user_version = 1;")
+                == 0,
+            "upgrade: a version 1 store made");
+    scheduler_t *sched = scheduler_new ();
+    store_t *store = store_open (path, "normal");
+    TAP_OK (store != NULL, "upgrade: it opens");
+    if (store) {
+        TAP_OK (store_next_id (store) == 10, "upgrade: ids go on after 9");
+        TAP_OK (store_find_key (store, "old-key") == 7, "upgrade: its key still finds task 7");
+        task_t *dup = s_task (sched, 10, "echo", 5, "d", 1);
+        TAP_OK (store_insert (store, dup, "old-key") == -1, "upgrade: the key is still unique");
+        task_destroy (&dup);
+        ztask_msg_t *info = ztask_msg_new ();
+        TAP_OK (store_get (store, 9, info, true) == 0 && info->state == ZTASK_STATE_DONE && info->body
+                    && zframe_size (info->body) == 2 && memcmp (zframe_data (info->body), "ok", 2) == 0,
+                "upgrade: the finished task keeps its result");
+        ztask_msg_destroy (&info);
+        zlistx_t *recovered = zlistx_new ();
+        zlistx_set_destructor (recovered, s_task_destroy);
+        recovery_t recovery = { sched, recovered, 0, 0 };
+        task_t *first = NULL;
+        TAP_OK (store_recover (store, s_recover_type, s_recover_task, &recovery) == 0
+                    && zlistx_size (recovered) == 1 && (first = (task_t *) zlistx_first (recovered))
+                    && first->id == 7 && first->payload_size == 2 && memcmp (first->payload, "hi", 2) == 0,
+                "upgrade: the queued task is recovered with its payload");
+        zlistx_destroy (&recovered);
+        store_close (&store);
+    }
+    scheduler_destroy (&sched);
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 2, "upgrade: the store is at version 2");
+    TAP_OK (s_query_int (path, "SELECT count(*) FROM sqlite_master WHERE name = 'tasks_key'") == 1
+                && s_query_int (path, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'sqlite_autoindex%'")
+                       == 0,
+            "upgrade: the partial key index replaces the UNIQUE column");
     zstr_free (&path);
 }
 
@@ -540,6 +598,7 @@ main (void)
     s_test_sync ();
     s_test_tasks ();
     s_test_crash ();
+    s_test_upgrade ();
     s_test_refused ();
     s_test_purge_and_list ();
     TAP_OK (s_remove_dir () == 0, "the temporary directory is removed");

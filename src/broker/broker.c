@@ -3,6 +3,7 @@
 #include "delayed.h"
 #include "scheduler.h"
 #include "store.h"
+#include "task_table.h"
 #include "common/ztask_cert.h"
 #include "common/ztask_logfile.h"
 #include "proto/ztask_msg.h"
@@ -22,8 +23,7 @@
 /* A registered worker; sched comes first so a sched_worker_t * is one. */
 typedef struct {
     sched_worker_t sched;
-    zframe_t *routing_id;
-    char key[IDENTITY_KEY_MAX];  /* routing id in hex: the workers table key */
+    peer_id_t peer;              /* its routing id: the workers table key */
     char name[ZTASK_STRING_MAX + 1];
     char host[ZTASK_STRING_MAX + 1];
     char instance[ZTASK_STRING_MAX + 1]; /* its process's id, the same across reconnects */
@@ -36,28 +36,43 @@ typedef struct {
 
 /* A submit answered once the batch is committed. */
 typedef struct {
-    zframe_t *routing_id;
+    peer_id_t peer;
     uint32_t corr;
     uint64_t task_id;
     uint8_t flags;
 } pending_submit_t;
 
+/* Messages held until the batch is committed, encoded back to back:
+   peer id size (1 byte), peer id, header size (4), header, body size (4,
+   UINT32_MAX: no body frame), body. */
+typedef struct {
+    byte *data;
+    size_t size;
+    size_t max;
+} outbox_t;
+
 struct broker {
     broker_config_t config;
     zsock_t *router;
+    void *socket;                /* router's libzmq socket: the hot path uses it directly */
     zlistx_t *endpoints;         /* bound endpoints, real ports          */
     store_t *store;
     scheduler_t *scheduler;
-    zhashx_t *workers;           /* identity hex -> worker_t             */
+    zhashx_t *workers;           /* &peer_id_t -> worker_t               */
     zhashx_t *instances;         /* worker instance -> worker_t (not owned) */
     delayed_t *delayed;          /* tasks waiting out a backoff          */
-    zhashx_t *tasks;             /* &id -> task_t, queued and running; the
+    task_table_t *tasks;         /* queued and running tasks by id; the
                                     table does not own them: s_finish and
                                     broker_destroy free them              */
-    zlistx_t *pending_submits;   /* answered after commit                */
-    zlistx_t *pending_sends;     /* zmsg_t, sent after commit            */
+    pending_submit_t *pending_submits; /* answered after commit          */
+    size_t pending_count, pending_max;
+    outbox_t outbox;             /* other messages sent after commit     */
     ztask_msg_t *in;             /* message being handled                */
+    peer_id_t from;              /* who sent it                          */
+    zmq_msg_t body;              /* its body frame, when it has one      */
+    bool has_body;
     ztask_msg_t *out;            /* message being built                  */
+    byte *header;                /* out's header, encoded (ZTASK_HEADER_MAX) */
     int64_t next_tick;           /* heartbeats and expiry (monotonic ms) */
     int64_t next_purge;          /* retention clean-up (monotonic ms)    */
     uint64_t malformed;          /* messages dropped as malformed        */
@@ -75,28 +90,33 @@ struct broker {
 
 /* ---- keys ---- */
 
+/* FNV-1a over the routing id. */
 static size_t
-s_id_hash (const void *key)
+s_peer_hash (const void *key)
 {
-    uint64_t id = *(const uint64_t *) key;
-    return (size_t) (id * 0x9E3779B97F4A7C15ULL);
+    const peer_id_t *peer = (const peer_id_t *) key;
+    uint64_t hash = 14695981039346656037ULL;
+    for (size_t i = 0; i < peer->size; i++)
+        hash = (hash ^ peer->data[i]) * 1099511628211ULL;
+    return (size_t) hash;
 }
 
 static int
-s_id_compare (const void *a, const void *b)
+s_peer_compare (const void *a, const void *b)
 {
-    uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
-    return x < y ? -1 : x > y;
+    const peer_id_t *x = (const peer_id_t *) a, *y = (const peer_id_t *) b;
+    if (x->size != y->size)
+        return x->size < y->size ? -1 : 1;
+    return memcmp (x->data, y->data, x->size);
 }
 
+/* The routing id in hex, for logs. */
 static void
-s_identity_key (zframe_t *routing_id, char *key)
+s_identity_key (const peer_id_t *peer, char *key)
 {
     static const char hex[] = "0123456789abcdef";
-    const byte *data = zframe_data (routing_id);
-    size_t size = zframe_size (routing_id);
-    if (size > 255)
-        size = 255;
+    const byte *data = peer->data;
+    size_t size = peer->size;
     for (size_t i = 0; i < size; i++) {
         key[2 * i] = hex[data[i] >> 4];
         key[2 * i + 1] = hex[data[i] & 15];
@@ -107,11 +127,11 @@ s_identity_key (zframe_t *routing_id, char *key)
 /* True the first time a peer misbehaves (this minute): only then is it
    logged, so a peer cannot flood the log. */
 static bool
-s_first_noise (broker_t *self, zframe_t *routing_id)
+s_first_noise (broker_t *self, const peer_id_t *peer)
 {
     char key[IDENTITY_KEY_MAX] = "?";
-    if (routing_id)
-        s_identity_key (routing_id, key);
+    if (peer->size)
+        s_identity_key (peer, key);
     uintptr_t count = (uintptr_t) zhashx_lookup (self->malformed_peers, key);
     if (count == 0 && zhashx_size (self->malformed_peers) >= MALFORMED_PEERS_MAX)
         return false; /* too many peers to remember: stay quiet */
@@ -122,25 +142,63 @@ s_first_noise (broker_t *self, zframe_t *routing_id)
 static task_t *
 s_task_lookup (broker_t *self, uint64_t id)
 {
-    return (task_t *) zhashx_lookup (self->tasks, &id);
+    return task_table_lookup (self->tasks, id);
 }
 
 /* ---- sending ---- */
 
-/* Sends self->out to routing_id. Returns 0 or -1 (peer gone or full). */
+/* Sends a message of up to three frames straight from these buffers,
+   without blocking: libzmq copies them (small ones without allocating). */
 static int
-s_send (broker_t *self, zframe_t *routing_id)
+s_send_frames (broker_t *self, const byte *peer, size_t peer_size, const byte *header,
+               size_t header_size, const void *body, size_t body_size, bool with_body)
 {
-    zframe_destroy (&self->out->routing_id);
-    self->out->routing_id = zframe_dup (routing_id);
-    if (ztask_msg_send (self->out, self->router) == 0)
-        return 0;
-    self->send_failures++;
-    return -1;
+    if (zmq_send (self->socket, peer, peer_size, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
+        self->send_failures++; /* peer gone (ROUTER_MANDATORY) or full */
+        return -1;
+    }
+    /* The rest of a message whose first frame was taken cannot fail. */
+    zmq_send (self->socket, header, header_size, with_body ? ZMQ_SNDMORE | ZMQ_DONTWAIT : ZMQ_DONTWAIT);
+    if (with_body)
+        zmq_send (self->socket, body, body_size, ZMQ_DONTWAIT);
+    return 0;
+}
+
+/* Encodes self->out into self->header; its body, when it has one, is
+   self->out->body or (when not NULL) the given bytes. Returns the header
+   size, 0 if a field is invalid. */
+static size_t
+s_encode (broker_t *self, const void **body, size_t *body_size, bool *with_body)
+{
+    size_t size = ztask_msg_encode_header (self->out, self->header);
+    *with_body = ztask_msg_has_body (self->out);
+    if (*with_body && !*body && self->out->body) {
+        *body = zframe_data (self->out->body);
+        *body_size = zframe_size (self->out->body);
+    }
+    return size;
+}
+
+/* Sends self->out to peer, with body (if not NULL) as its body frame.
+   Returns 0 or -1 (peer gone or full). */
+static int
+s_send_body (broker_t *self, const peer_id_t *peer, const void *body, size_t body_size)
+{
+    bool with_body;
+    size_t size = s_encode (self, &body, &body_size, &with_body);
+    if (!size)
+        return -1;
+    return s_send_frames (self, peer->data, peer->size, self->header, size, body, body_size, with_body);
+}
+
+static int
+s_send (broker_t *self, const peer_id_t *peer)
+{
+    return s_send_body (self, peer, NULL, 0);
 }
 
 static void
-s_send_error (broker_t *self, zframe_t *routing_id, uint32_t corr, int status, const char *text)
+s_send_error (broker_t *self, const peer_id_t *peer, uint32_t corr, int status, const char *text)
 {
     switch (status) {
     case ZTASK_ERR_TOO_LARGE: self->refused.too_large++; break;
@@ -153,13 +211,13 @@ s_send_error (broker_t *self, zframe_t *routing_id, uint32_t corr, int status, c
     self->out->corr = corr;
     self->out->error_status = (uint16_t) status;
     ztask_msg_strcpy (self->out->text, text);
-    s_send (self, routing_id);
+    s_send (self, peer);
 }
 
 static int
-s_send_to_worker (broker_t *self, worker_t *worker)
+s_send_to_worker (broker_t *self, worker_t *worker, const void *body, size_t body_size)
 {
-    if (s_send (self, worker->routing_id) != 0) {
+    if (s_send_body (self, &worker->peer, body, body_size) != 0) {
         worker->lost = "unreachable";
         return -1;
     }
@@ -167,16 +225,69 @@ s_send_to_worker (broker_t *self, worker_t *worker)
     return 0;
 }
 
-/* Queues self->out for routing_id, to be sent once the batch is committed
-   (a reply that must not run ahead of the store). */
 static void
-s_send_after_commit (broker_t *self, zframe_t *routing_id)
+s_outbox_put (outbox_t *box, const void *data, size_t size)
 {
-    zframe_destroy (&self->out->routing_id);
-    self->out->routing_id = zframe_dup (routing_id);
-    zmsg_t *msg = ztask_msg_encode (self->out);
-    if (msg)
-        zlistx_add_end (self->pending_sends, msg);
+    if (box->size + size > box->max) {
+        size_t max = box->max ? box->max : 65536;
+        while (max < box->size + size)
+            max *= 2;
+        box->data = (byte *) realloc (box->data, max);
+        assert (box->data);
+        box->max = max;
+    }
+    memcpy (box->data + box->size, data, size);
+    box->size += size;
+}
+
+/* Queues self->out for peer, to be sent once the batch is committed (a
+   reply that must not run ahead of the store). */
+static void
+s_send_after_commit (broker_t *self, const peer_id_t *peer)
+{
+    const void *body = NULL;
+    size_t body_size = 0;
+    bool with_body;
+    uint32_t size = (uint32_t) s_encode (self, &body, &body_size, &with_body);
+    if (!size)
+        return;
+    uint32_t body_field = with_body ? (uint32_t) body_size : UINT32_MAX;
+    outbox_t *box = &self->outbox;
+    s_outbox_put (box, &peer->size, 1);
+    s_outbox_put (box, peer->data, peer->size);
+    s_outbox_put (box, &size, 4);
+    s_outbox_put (box, self->header, size);
+    s_outbox_put (box, &body_field, 4);
+    if (with_body)
+        s_outbox_put (box, body, body_size);
+}
+
+/* Sends what s_send_after_commit held. */
+static void
+s_outbox_flush (broker_t *self)
+{
+    outbox_t *box = &self->outbox;
+    for (size_t pos = 0; pos < box->size;) {
+        const byte *peer = box->data + pos + 1;
+        size_t peer_size = box->data[pos];
+        pos += 1 + peer_size;
+        uint32_t header_size, body_size;
+        memcpy (&header_size, box->data + pos, 4);
+        const byte *header = box->data + pos + 4;
+        pos += 4 + header_size;
+        memcpy (&body_size, box->data + pos, 4);
+        const byte *body = box->data + pos + 4;
+        bool with_body = body_size != UINT32_MAX;
+        pos += 4 + (with_body ? body_size : 0);
+        s_send_frames (self, peer, peer_size, header, header_size, body, with_body ? body_size : 0,
+                       with_body);
+    }
+    box->size = 0;
+    if (box->max > 16 * 1024 * 1024) { /* a batch of large results: give it back */
+        free (box->data);
+        box->data = NULL;
+        box->max = 0;
+    }
 }
 
 /* Fills self->out as TASK_INFO for a live task. */
@@ -223,9 +334,7 @@ s_start (broker_t *self, worker_t *worker, task_t *task)
     ztask_msg_strcpy (m->type, task->type->name);
     m->priority = task->priority;
     m->timeout_ms = task->timeout_ms;
-    m->body = task->payload; /* borrowed for the send */
-    s_send_to_worker (self, worker);
-    m->body = NULL;
+    s_send_to_worker (self, worker, task->payload, task->payload_size);
     /* A failed send marks the worker lost; the reaper requeues the task. */
 }
 
@@ -244,12 +353,11 @@ s_offer (broker_t *self, task_t *task, bool front)
    forgets it. */
 static void
 s_finish (broker_t *self, task_t *task, const char *worker_name, int state, const char *error,
-          zframe_t *result)
+          const void *result, size_t result_size)
 {
     task->state = (uint8_t) state;
     int64_t now = zclock_time ();
-    store_finished (self->store, task, state, error, result ? zframe_data (result) : NULL,
-                    result ? zframe_size (result) : 0, now);
+    store_finished (self->store, task, state, error, result, result_size, now);
     if (state == ZTASK_STATE_DONE)
         task->type->done++;
     else
@@ -262,10 +370,10 @@ s_finish (broker_t *self, task_t *task, const char *worker_name, int state, cons
         ztask_msg_strcpy (m->error, error);
         m->flags |= ZTASK_FLAG_RESULT;
         if (result)
-            ztask_msg_set_body (m, zframe_data (result), zframe_size (result));
-        s_send_after_commit (self, w->routing_id);
+            ztask_msg_set_body (m, result, result_size);
+        s_send_after_commit (self, &w->peer);
     }
-    zhashx_delete (self->tasks, &task->id);
+    task_table_delete (self->tasks, task->id);
     task_type_t *type = task->type;
     task_destroy (&task);
     type->tasks--;
@@ -280,14 +388,14 @@ static void
 s_requeue (broker_t *self, task_t *task, const char *worker_name, const char *why)
 {
     if (task->cancelling) {
-        s_finish (self, task, worker_name, ZTASK_STATE_CANCELLED, "cancelled by a client", NULL);
+        s_finish (self, task, worker_name, ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0);
         return;
     }
     if (task->attempts >= task->max_attempts) {
         char error[ZTASK_STRING_MAX + 1];
         snprintf (error, sizeof error, "%s; %u of %u attempts used", why, task->attempts,
                   task->max_attempts);
-        s_finish (self, task, worker_name, ZTASK_STATE_FAILED, error, NULL);
+        s_finish (self, task, worker_name, ZTASK_STATE_FAILED, error, NULL, 0);
         return;
     }
     store_requeued (self->store, task);
@@ -313,7 +421,6 @@ static void
 s_worker_destroy (void **item)
 {
     worker_t *worker = (worker_t *) *item;
-    zframe_destroy (&worker->routing_id);
     free (worker->plugins);
     free (worker);
     *item = NULL;
@@ -335,7 +442,7 @@ s_worker_forget (broker_t *self, worker_t *worker, zlistx_t *orphans)
     }
     if (worker->instance[0] && zhashx_lookup (self->instances, worker->instance) == worker)
         zhashx_delete (self->instances, worker->instance);
-    zhashx_delete (self->workers, worker->key); /* frees worker */
+    zhashx_delete (self->workers, &worker->peer); /* frees worker */
     /* Orphans still count on their types until they are requeued. */
     for (size_t i = 0; i < type_count; i++)
         scheduler_type_release (self->scheduler, types[i]);
@@ -388,7 +495,7 @@ s_send_cancel_task (broker_t *self, worker_t *worker, uint64_t task_id, uint32_t
     ztask_msg_reset (self->out, ZTASK_MSG_CANCEL_TASK);
     self->out->task_id = task_id;
     self->out->attempt = attempt;
-    s_send_to_worker (self, worker);
+    s_send_to_worker (self, worker, NULL, 0);
 }
 
 /* Why a REGISTER cannot be accepted, or NULL; fills types. */
@@ -462,18 +569,16 @@ s_on_register (broker_t *self, ztask_msg_t *in)
     task_type_t *types[ZTASK_PLUGINS_MAX];
     const char *problem = s_register_refusal (self, in, types);
     if (problem) {
-        if (s_first_noise (self, in->routing_id))
+        if (s_first_noise (self, &self->from))
             zsys_warning ("broker: refused worker '%s': %s (further refusals from this peer are not logged)",
                           in->name, problem);
-        s_send_error (self, in->routing_id, 0, ZTASK_ERR_BAD_REQUEST, problem);
+        s_send_error (self, &self->from, 0, ZTASK_ERR_BAD_REQUEST, problem);
         return;
     }
     /* An earlier registration of the same socket or of the same process
        (reconnected with a new socket) goes; its tasks wait in orphans. */
     zlistx_t *orphans = zlistx_new ();
-    char key[IDENTITY_KEY_MAX];
-    s_identity_key (in->routing_id, key);
-    worker_t *old = (worker_t *) zhashx_lookup (self->workers, key);
+    worker_t *old = (worker_t *) zhashx_lookup (self->workers, &self->from);
     if (old)
         s_worker_forget (self, old, orphans);
     if (in->instance[0] && (old = (worker_t *) zhashx_lookup (self->instances, in->instance)))
@@ -481,8 +586,7 @@ s_on_register (broker_t *self, ztask_msg_t *in)
 
     worker_t *worker = (worker_t *) zmalloc (sizeof (worker_t));
     assert (worker);
-    worker->routing_id = zframe_dup (in->routing_id);
-    memcpy (worker->key, key, sizeof key);
+    worker->peer = self->from;
     memcpy (worker->name, in->name, sizeof worker->name);
     memcpy (worker->host, in->host, sizeof worker->host);
     memcpy (worker->instance, in->instance, sizeof worker->instance);
@@ -493,12 +597,12 @@ s_on_register (broker_t *self, ztask_msg_t *in)
     worker->heard_at = zclock_mono ();
     scheduler_worker_add (self->scheduler, &worker->sched, types, in->plugin_count, in->priorities,
                           in->slots);
-    zhashx_insert (self->workers, key, worker);
+    zhashx_insert (self->workers, &worker->peer, worker);
     if (worker->instance[0])
         zhashx_update (self->instances, worker->instance, worker);
     ztask_msg_reset (self->out, ZTASK_MSG_REGISTERED);
     self->out->heartbeat_ms = self->config.heartbeat_ms;
-    s_send_to_worker (self, worker);
+    s_send_to_worker (self, worker, NULL, 0);
 
     size_t kept = s_keep_running (self, worker, in);
     char why[96];
@@ -534,7 +638,7 @@ s_on_result (broker_t *self, worker_t *worker, ztask_msg_t *in)
     ztask_msg_reset (self->out, ZTASK_MSG_RESULT_ACK);
     self->out->task_id = in->task_id;
     self->out->attempt = in->attempt;
-    s_send_after_commit (self, worker->routing_id);
+    s_send_after_commit (self, &worker->peer);
 
     task_t *task = s_task_lookup (self, in->task_id);
     if (task && task->attempts == in->attempt && !task->worker && task->state == ZTASK_STATE_QUEUED)
@@ -546,22 +650,22 @@ s_on_result (broker_t *self, worker_t *worker, ztask_msg_t *in)
                     in->attempt, worker->name);
         return;
     }
-    size_t result_size = in->body ? zframe_size (in->body) : 0;
+    size_t result_size = zmq_msg_size (&self->body);
     if (in->status == ZTASK_RESULT_OK && result_size > self->config.max_result) {
         char error[128];
         snprintf (error, sizeof error, "result of %zu bytes is over the broker's max_result of %zu",
                   result_size, self->config.max_result);
-        s_finish (self, task, worker->name, ZTASK_STATE_FAILED, error, NULL);
+        s_finish (self, task, worker->name, ZTASK_STATE_FAILED, error, NULL, 0);
     }
     else if (in->status == ZTASK_RESULT_OK)
-        s_finish (self, task, worker->name, ZTASK_STATE_DONE, NULL, in->body);
+        s_finish (self, task, worker->name, ZTASK_STATE_DONE, NULL, zmq_msg_data (&self->body), result_size);
     else if (task->cancelling)
-        s_finish (self, task, worker->name, ZTASK_STATE_CANCELLED, "cancelled by a client", NULL);
+        s_finish (self, task, worker->name, ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0);
     else if (in->status == ZTASK_RESULT_RETRY)
         s_requeue (self, task, worker->name, in->error[0] ? in->error : "failed");
     else
         s_finish (self, task, worker->name, ZTASK_STATE_FAILED, in->error[0] ? in->error : "failed",
-                  NULL);
+                  NULL, 0);
     s_dispatch_worker (self, worker);
 }
 
@@ -584,7 +688,7 @@ s_on_worker_progress (broker_t *self, worker_t *worker, ztask_msg_t *in)
         self->out->progress_done = in->progress_done;
         self->out->progress_total = in->progress_total;
         memcpy (self->out->text, in->text, sizeof self->out->text);
-        s_send (self, w->routing_id);
+        s_send (self, &w->peer);
     }
 }
 
@@ -594,7 +698,7 @@ s_on_worker_progress (broker_t *self, worker_t *worker, ztask_msg_t *in)
 static const char *
 s_submit_refusal (broker_t *self, ztask_msg_t *in, int *status, char *text, size_t text_size)
 {
-    size_t size = in->body ? zframe_size (in->body) : 0;
+    size_t size = zmq_msg_size (&self->body);
     *status = ZTASK_ERR_BAD_REQUEST;
     if (!in->type[0])
         return "task type is empty";
@@ -617,13 +721,17 @@ s_submit_refusal (broker_t *self, ztask_msg_t *in, int *status, char *text, size
 static void
 s_answer_after_commit (broker_t *self, ztask_msg_t *in, uint64_t task_id, uint8_t flags)
 {
-    pending_submit_t *reply = (pending_submit_t *) zmalloc (sizeof (pending_submit_t));
-    assert (reply);
-    reply->routing_id = zframe_dup (in->routing_id);
+    if (self->pending_count == self->pending_max) {
+        self->pending_max = self->pending_max ? 2 * self->pending_max : 256;
+        self->pending_submits = (pending_submit_t *) realloc (self->pending_submits,
+                                                              self->pending_max * sizeof (pending_submit_t));
+        assert (self->pending_submits);
+    }
+    pending_submit_t *reply = &self->pending_submits[self->pending_count++];
+    reply->peer = self->from;
     reply->corr = in->corr;
     reply->task_id = task_id;
     reply->flags = flags;
-    zlistx_add_end (self->pending_submits, reply);
 }
 
 static void
@@ -633,7 +741,7 @@ s_on_submit (broker_t *self, ztask_msg_t *in)
     char text[160];
     const char *refusal = s_submit_refusal (self, in, &status, text, sizeof text);
     if (refusal) {
-        s_send_error (self, in->routing_id, in->corr, status, refusal);
+        s_send_error (self, &self->from, in->corr, status, refusal);
         return;
     }
     uint64_t existing = in->key[0] ? store_find_key (self->store, in->key) : 0;
@@ -643,23 +751,22 @@ s_on_submit (broker_t *self, ztask_msg_t *in)
     }
     task_type_t *type = scheduler_type (self->scheduler, in->type);
     if (!type) {
-        s_send_error (self, in->routing_id, in->corr, ZTASK_ERR_BAD_REQUEST,
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST,
                       "too many distinct task types");
         return;
     }
-    zframe_t *payload = in->body ? in->body : zframe_new (NULL, 0);
-    in->body = NULL;
-    task_t *task = task_new (store_next_id (self->store), type, in->priority, &payload);
+    task_t *task = task_new (store_next_id (self->store), type, in->priority, zmq_msg_data (&self->body),
+                             zmq_msg_size (&self->body));
     task->max_attempts = in->max_attempts ? in->max_attempts : self->config.max_attempts;
     task->timeout_ms = in->timeout_ms;
     task->created_ms = zclock_time ();
     if (store_insert (self->store, task, in->key) != 0) {
         task_destroy (&task);
-        s_send_error (self, in->routing_id, in->corr, ZTASK_ERR_INTERNAL,
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_INTERNAL,
                       "the broker could not store the task");
         return;
     }
-    zhashx_insert (self->tasks, &task->id, task);
+    task_table_insert (self->tasks, task);
     type->tasks++;
     s_answer_after_commit (self, in, task->id, 0);
     s_offer (self, task, false);
@@ -670,15 +777,7 @@ s_on_status (broker_t *self, ztask_msg_t *in, bool wait)
 {
     task_t *task = s_task_lookup (self, in->task_id);
     if (task && wait) {
-        for (waiter_t *w = task->waiters; w; w = w->next)
-            if (w->corr == in->corr && zframe_eq (w->routing_id, in->routing_id))
-                return; /* a repeated WAIT */
-        waiter_t *waiter = (waiter_t *) zmalloc (sizeof (waiter_t));
-        assert (waiter);
-        waiter->routing_id = zframe_dup (in->routing_id);
-        waiter->corr = in->corr;
-        waiter->next = task->waiters;
-        task->waiters = waiter;
+        task_add_waiter (task, &self->from, in->corr);
         return;
     }
     if (task)
@@ -690,11 +789,11 @@ s_on_status (broker_t *self, ztask_msg_t *in, bool wait)
         if (store_get (self->store, in->task_id, self->out, with_result) != 0) {
             char text[64];
             snprintf (text, sizeof text, "no task %" PRIu64, in->task_id);
-            s_send_error (self, in->routing_id, in->corr, ZTASK_ERR_NOT_FOUND, text);
+            s_send_error (self, &self->from, in->corr, ZTASK_ERR_NOT_FOUND, text);
             return;
         }
     }
-    s_send (self, in->routing_id);
+    s_send (self, &self->from);
 }
 
 static void
@@ -704,11 +803,11 @@ s_on_cancel (broker_t *self, ztask_msg_t *in)
     if (task && task->state == ZTASK_STATE_QUEUED) {
         s_unqueue (self, task);
         uint64_t id = task->id;
-        s_finish (self, task, "", ZTASK_STATE_CANCELLED, "cancelled by a client", NULL);
+        s_finish (self, task, "", ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0);
         ztask_msg_reset (self->out, ZTASK_MSG_TASK_INFO);
         self->out->corr = in->corr;
         store_get (self->store, id, self->out, false); /* the uncommitted row: same connection */
-        s_send_after_commit (self, in->routing_id);
+        s_send_after_commit (self, &self->from);
         return;
     }
     if (task && task->state == ZTASK_STATE_RUNNING) {
@@ -729,14 +828,14 @@ s_send_json (broker_t *self, ztask_msg_t *in, json_t *doc)
     self->out->corr = in->corr;
     ztask_msg_set_body (self->out, text, text ? strlen (text) : 0);
     free (text);
-    s_send (self, in->routing_id);
+    s_send (self, &self->from);
 }
 
 static void
 s_on_list (broker_t *self, ztask_msg_t *in)
 {
     if (in->state != ZTASK_LIST_ANY && in->state > ZTASK_STATE_CANCELLED) {
-        s_send_error (self, in->routing_id, in->corr, ZTASK_ERR_BAD_REQUEST, "unknown task state");
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST, "unknown task state");
         return;
     }
     unsigned limit = in->limit < 1 ? 1 : in->limit > 10000 ? 10000 : in->limit;
@@ -832,7 +931,7 @@ s_role_allows (broker_t *self, ztask_msg_t *in, bool worker_command)
     if (in->user_id[0] && zcertstore_lookup (keys, in->user_id))
         return true;
     self->refused.role++;
-    s_send_error (self, in->routing_id, in->corr, ZTASK_ERR_BAD_REQUEST,
+    s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST,
                   worker_command ? "this key may not act as a worker (it is not under allow/workers)"
                                  : "this key may not submit or query tasks (it is not under allow/clients)");
     return false;
@@ -850,12 +949,10 @@ s_handle (broker_t *self, ztask_msg_t *in)
             s_on_register (self, in);
             return;
         }
-        char key[IDENTITY_KEY_MAX];
-        s_identity_key (in->routing_id, key);
-        worker_t *worker = (worker_t *) zhashx_lookup (self->workers, key);
+        worker_t *worker = (worker_t *) zhashx_lookup (self->workers, &self->from);
         if (!worker) {
             if (command != ZTASK_MSG_GOODBYE)
-                s_send_error (self, in->routing_id, 0, ZTASK_ERR_NOT_REGISTERED,
+                s_send_error (self, &self->from, 0, ZTASK_ERR_NOT_REGISTERED,
                               "unknown worker: register again");
             return;
         }
@@ -882,7 +979,7 @@ s_handle (broker_t *self, ztask_msg_t *in)
     case ZTASK_MSG_LIST: s_on_list (self, in); break;
     default:
         /* Well-formed, but a broker-to-peer command: not ours to receive. */
-        s_send_error (self, in->routing_id, in->corr, ZTASK_ERR_BAD_REQUEST,
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST,
                       "command not accepted by the broker");
     }
 }
@@ -892,39 +989,33 @@ static void
 s_commit (broker_t *self)
 {
     bool stored = store_commit (self->store) == 0;
-    pending_submit_t *reply;
-    while ((reply = (pending_submit_t *) zlistx_detach (self->pending_submits, NULL))) {
+    for (size_t i = 0; i < self->pending_count; i++) {
+        pending_submit_t *reply = &self->pending_submits[i];
         if (stored) {
             ztask_msg_reset (self->out, ZTASK_MSG_SUBMITTED);
             self->out->corr = reply->corr;
             self->out->task_id = reply->task_id;
             self->out->flags = reply->flags;
-            s_send (self, reply->routing_id);
+            s_send (self, &reply->peer);
         }
         else
-            s_send_error (self, reply->routing_id, reply->corr, ZTASK_ERR_INTERNAL,
+            s_send_error (self, &reply->peer, reply->corr, ZTASK_ERR_INTERNAL,
                           "the broker could not commit the task to its store");
-        zframe_destroy (&reply->routing_id);
-        free (reply);
     }
-    zmsg_t *msg;
-    while ((msg = (zmsg_t *) zlistx_detach (self->pending_sends, NULL)))
-        if (zmsg_send (&msg, self->router) != 0) {
-            zmsg_destroy (&msg);
-            self->send_failures++;
-        }
+    self->pending_count = 0;
+    s_outbox_flush (self);
 }
 
 /* Counts a malformed message; logs the first from each peer, and the rest
    as one summary a minute, so garbage cannot flood the log. */
 static void
-s_malformed (broker_t *self, zframe_t *routing_id)
+s_malformed (broker_t *self, const peer_id_t *peer)
 {
     self->malformed++;
     char key[IDENTITY_KEY_MAX] = "?";
-    if (routing_id)
-        s_identity_key (routing_id, key);
-    if (s_first_noise (self, routing_id))
+    if (peer->size)
+        s_identity_key (peer, key);
+    if (s_first_noise (self, peer))
         zsys_warning ("broker: dropped a malformed message from peer %s; further ones are counted"
                       " (ztask stats) and summarised once a minute", key);
     else
@@ -956,7 +1047,7 @@ s_tick (broker_t *self)
             w->lost = "silent (missed heartbeats)";
         else if (now - w->sent_at >= (int64_t) self->config.heartbeat_ms) {
             ztask_msg_reset (self->out, ZTASK_MSG_HEARTBEAT);
-            s_send_to_worker (self, w);
+            s_send_to_worker (self, w, NULL, 0);
         }
     }
     self->next_tick = now + self->config.heartbeat_ms / 2;
@@ -983,6 +1074,53 @@ s_release_due (broker_t *self)
         s_offer (self, task, true);
 }
 
+/* Receives one message, if one is waiting, into self->in, from and body,
+   straight from libzmq (no czmq message objects on this path). Returns 0
+   (decoded), -1 (nothing waiting), -2 (malformed), -3 (another protocol
+   version). */
+static int
+s_recv (broker_t *self)
+{
+    zmq_msg_t frame;
+    zmq_msg_init (&frame);
+    if (zmq_msg_recv (&frame, self->socket, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&frame);
+        return -1;
+    }
+    peer_id_set (&self->from, zmq_msg_data (&frame), zmq_msg_size (&frame));
+    bool more = zmq_msg_more (&frame);
+    zmq_msg_close (&frame);
+    zmq_msg_close (&self->body);
+    zmq_msg_init (&self->body);
+    ztask_msg_reset (self->in, 0);
+    /* A message arrives whole: its frames are all here. */
+    int rc = -2;
+    size_t frames = 0;
+    while (more) {
+        zmq_msg_init (&frame);
+        if (zmq_msg_recv (&frame, self->socket, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&frame);
+            break;
+        }
+        more = zmq_msg_more (&frame);
+        if (++frames == 1) {
+            rc = ztask_msg_decode_header (self->in, zmq_msg_data (&frame), zmq_msg_size (&frame));
+            if (rc == 0 && self->auth) {
+                /* ZAP's User-Id: the CURVE public key the peer authenticated with. */
+                const char *user_id = zmq_msg_gets (&frame, "User-Id");
+                if (user_id)
+                    snprintf (self->in->user_id, sizeof self->in->user_id, "%s", user_id);
+            }
+        }
+        else if (frames == 2)
+            zmq_msg_move (&self->body, &frame);
+        zmq_msg_close (&frame);
+    }
+    if (rc == 0 && frames != (ztask_msg_has_body (self->in) ? 2u : 1u))
+        rc = -2;
+    return rc;
+}
+
 int
 broker_run (broker_t *self)
 {
@@ -997,17 +1135,16 @@ broker_run (broker_t *self)
         ztask_logfile_check ();
         /* Drain what is ready, up to a batch, then commit once. */
         for (int n = 0; n < BATCH_MAX; n++) {
-            zmsg_t *msg = zmsg_recv (self->router);
-            if (!msg)
+            int rc = s_recv (self);
+            if (rc == -1)
                 break;
-            int rc = ztask_msg_decode (self->in, &msg, true);
             if (rc == 0)
                 s_handle (self, self->in);
-            else if (rc == -3 && self->in->routing_id)
-                s_send_error (self, self->in->routing_id, 0, ZTASK_ERR_VERSION,
+            else if (rc == -3)
+                s_send_error (self, &self->from, 0, ZTASK_ERR_VERSION,
                               "this broker speaks ztask protocol version 1");
             else
-                s_malformed (self, self->in->routing_id);
+                s_malformed (self, &self->from);
         }
         s_release_due (self);
         s_reap (self);
@@ -1074,7 +1211,7 @@ static void
 s_recover_task (task_t *task, bool was_running, void *arg)
 {
     broker_t *self = (broker_t *) arg;
-    zhashx_insert (self->tasks, &task->id, task);
+    task_table_insert (self->tasks, task);
     task->type->tasks++;
     if (was_running)
         /* Its worker may still run it: give it time to reconnect and
@@ -1083,21 +1220,6 @@ s_recover_task (task_t *task, bool was_running, void *arg)
                      zclock_mono () + (int64_t) self->config.heartbeat_ms * self->config.heartbeat_liveness);
     else
         s_offer (self, task, false);
-}
-
-static void
-s_pending_submit_destroy (void **item)
-{
-    pending_submit_t *reply = (pending_submit_t *) *item;
-    zframe_destroy (&reply->routing_id);
-    free (reply);
-    *item = NULL;
-}
-
-static void
-s_zmsg_destroy (void **item)
-{
-    zmsg_destroy ((zmsg_t **) item);
 }
 
 broker_t *
@@ -1109,17 +1231,16 @@ broker_new (const broker_config_t *config)
     self->scheduler = scheduler_new ();
     self->workers = zhashx_new ();
     zhashx_set_destructor (self->workers, s_worker_destroy);
+    zhashx_set_key_hasher (self->workers, s_peer_hash);
+    zhashx_set_key_comparator (self->workers, s_peer_compare);
+    zhashx_set_key_duplicator (self->workers, NULL); /* the key is the worker's own peer */
+    zhashx_set_key_destructor (self->workers, NULL);
     self->instances = zhashx_new ();
     self->delayed = delayed_new ();
-    self->tasks = zhashx_new ();
-    zhashx_set_key_hasher (self->tasks, s_id_hash);
-    zhashx_set_key_comparator (self->tasks, s_id_compare);
-    zhashx_set_key_duplicator (self->tasks, NULL);
-    zhashx_set_key_destructor (self->tasks, NULL);
-    self->pending_submits = zlistx_new ();
-    zlistx_set_destructor (self->pending_submits, s_pending_submit_destroy);
-    self->pending_sends = zlistx_new ();
-    zlistx_set_destructor (self->pending_sends, s_zmsg_destroy);
+    self->tasks = task_table_new ();
+    zmq_msg_init (&self->body);
+    self->header = (byte *) malloc (ZTASK_HEADER_MAX);
+    assert (self->header);
     self->endpoints = zlistx_new ();
     zlistx_set_duplicator (self->endpoints, (zlistx_duplicator_fn *) strdup);
     zlistx_set_destructor (self->endpoints, (zlistx_destructor_fn *) zstr_free);
@@ -1136,13 +1257,14 @@ broker_new (const broker_config_t *config)
         broker_destroy (&self);
         return NULL;
     }
-    if (zhashx_size (self->tasks))
-        zsys_info ("broker: recovered %zu unfinished tasks from %s", zhashx_size (self->tasks),
+    if (task_table_size (self->tasks))
+        zsys_info ("broker: recovered %zu unfinished tasks from %s", task_table_size (self->tasks),
                    config->store);
 
     self->malformed_peers = zhashx_new ();
     self->router = zsock_new (ZMQ_ROUTER);
     assert (self->router);
+    self->socket = zsock_resolve (self->router);
     if (config->curve_secret && s_curve_start (self) != 0) {
         broker_destroy (&self);
         return NULL;
@@ -1184,8 +1306,10 @@ broker_destroy (broker_t **self_p)
         zcertstore_destroy (&self->client_keys);
         zcertstore_destroy (&self->worker_keys);
         zhashx_destroy (&self->malformed_peers);
-        zlistx_destroy (&self->pending_submits);
-        zlistx_destroy (&self->pending_sends);
+        free (self->pending_submits);
+        free (self->outbox.data);
+        free (self->header);
+        zmq_msg_close (&self->body);
         /* Workers before tasks: tasks point at their workers' slots. */
         for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
              w = (worker_t *) zhashx_next (self->workers))
@@ -1193,11 +1317,13 @@ broker_destroy (broker_t **self_p)
         zhashx_destroy (&self->workers);
         zhashx_destroy (&self->instances);
         delayed_destroy (&self->delayed);
-        if (self->tasks)
-            for (task_t *task = (task_t *) zhashx_first (self->tasks); task;
-                 task = (task_t *) zhashx_next (self->tasks))
+        if (self->tasks) {
+            size_t cursor = 0;
+            task_t *task;
+            while ((task = task_table_next (self->tasks, &cursor)))
                 task_destroy (&task);
-        zhashx_destroy (&self->tasks);
+        }
+        task_table_destroy (&self->tasks);
         scheduler_destroy (&self->scheduler);
         store_close (&self->store);
         zlistx_destroy (&self->endpoints);

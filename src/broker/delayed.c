@@ -30,7 +30,7 @@ static void
 s_place (delayed_t *self, size_t i, task_t *task)
 {
     self->heap[i] = task;
-    task->delayed_index = i + 1;
+    task->delayed_index = (uint32_t) (i + 1);
 }
 
 static void

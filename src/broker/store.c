@@ -6,27 +6,51 @@
 #include <jansson.h>
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
+#define S_STR(x) #x
+#define S_XSTR(x) S_STR (x)
+#define SET_SCHEMA_VERSION "PRAGMA user_version = " S_XSTR (SCHEMA_VERSION) ";"
+
+/* Every index costs page writes on the hot path, so each holds only the
+   rows it serves: keys only for tasks that have one; unfinished tasks in
+   id order (a state change from queued to running rewrites the entry in
+   place); finished tasks in the order they ended (each new one goes at
+   the end). */
+#define TASKS_TABLE(name)                          \
+    "CREATE TABLE IF NOT EXISTS " name " ("       \
+    "  id INTEGER PRIMARY KEY,"                    \
+    "  type TEXT NOT NULL,"                        \
+    "  priority INTEGER NOT NULL,"                 \
+    "  state INTEGER NOT NULL,"                    \
+    "  attempts INTEGER NOT NULL DEFAULT 0,"       \
+    "  max_attempts INTEGER NOT NULL,"             \
+    "  timeout_ms INTEGER NOT NULL DEFAULT 0,"     \
+    "  idem_key TEXT,"                             \
+    "  payload BLOB NOT NULL,"                     \
+    "  result BLOB,"                               \
+    "  error TEXT,"                                \
+    "  worker TEXT,"                               \
+    "  created_ms INTEGER NOT NULL,"               \
+    "  started_ms INTEGER,"                        \
+    "  finished_ms INTEGER);"
 
 static const char *s_schema =
-    "CREATE TABLE IF NOT EXISTS tasks ("
-    "  id INTEGER PRIMARY KEY,"
-    "  type TEXT NOT NULL,"
-    "  priority INTEGER NOT NULL,"
-    "  state INTEGER NOT NULL,"
-    "  attempts INTEGER NOT NULL DEFAULT 0,"
-    "  max_attempts INTEGER NOT NULL,"
-    "  timeout_ms INTEGER NOT NULL DEFAULT 0,"
-    "  idem_key TEXT UNIQUE,"
-    "  payload BLOB NOT NULL,"
-    "  result BLOB,"
-    "  error TEXT,"
-    "  worker TEXT,"
-    "  created_ms INTEGER NOT NULL,"
-    "  started_ms INTEGER,"
-    "  finished_ms INTEGER);"
-    "CREATE INDEX IF NOT EXISTS tasks_active ON tasks (state) WHERE state < 2;"
+    TASKS_TABLE ("tasks")
+    "CREATE UNIQUE INDEX IF NOT EXISTS tasks_key ON tasks (idem_key) WHERE idem_key IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS tasks_active ON tasks (id) WHERE state < 2;"
     "CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (finished_ms) WHERE state >= 2;";
+
+/* Version 1 had a UNIQUE column (an index entry for every task, keyed or
+   not) and its unfinished tasks indexed by state: rebuilt into version 2. */
+static const char *s_upgrade_1 =
+    "BEGIN;"
+    TASKS_TABLE ("tasks_v2")
+    "INSERT INTO tasks_v2 SELECT id, type, priority, state, attempts, max_attempts, timeout_ms,"
+    "  idem_key, payload, result, error, worker, created_ms, started_ms, finished_ms FROM tasks;"
+    "DROP TABLE tasks;"
+    "ALTER TABLE tasks_v2 RENAME TO tasks;"
+    SET_SCHEMA_VERSION
+    "COMMIT;";
 
 enum { INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, LIST, LIST_ANY, PURGE, STATEMENTS };
 
@@ -102,13 +126,21 @@ store_open (const char *path, const char *sync)
         store_close (&self);
         return NULL;
     }
-    sqlite3_busy_timeout (self->db, 5000);
+    /* Exclusive, before the first read: the broker is the store's only
+       user, so SQLite keeps the WAL index in its own memory and takes no
+       file lock per transaction; a second ztaskd finds the store locked. */
+    sqlite3_busy_timeout (self->db, 1000);
     sqlite3_stmt *version = NULL;
-    int user_version = -1;
-    if (sqlite3_prepare_v2 (self->db, "PRAGMA user_version", -1, &version, NULL) == SQLITE_OK
-        && sqlite3_step (version) == SQLITE_ROW)
+    int user_version = -1, rc = s_exec (self, "PRAGMA locking_mode = EXCLUSIVE;");
+    if (rc == 0 && (rc = sqlite3_prepare_v2 (self->db, "PRAGMA user_version", -1, &version, NULL)) == SQLITE_OK
+        && (rc = sqlite3_step (version)) == SQLITE_ROW)
         user_version = sqlite3_column_int (version, 0);
     sqlite3_finalize (version);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+        zsys_error ("store: %s is locked: another ztaskd (or another program) is using it", path);
+        store_close (&self);
+        return NULL;
+    }
     if (user_version < 0) {
         zsys_error ("store: %s is not an SQLite database: %s", path, sqlite3_errmsg (self->db));
         store_close (&self);
@@ -119,14 +151,23 @@ store_open (const char *path, const char *sync)
         store_close (&self);
         return NULL;
     }
+    if (user_version == 1) {
+        zsys_info ("store: upgrading %s from schema version 1 to %d", path, SCHEMA_VERSION);
+        if (s_exec (self, s_upgrade_1)) {
+            s_exec (self, "ROLLBACK");
+            store_close (&self);
+            return NULL;
+        }
+        user_version = SCHEMA_VERSION;
+    }
     if (user_version != 0 && user_version != SCHEMA_VERSION) {
         zsys_error ("store: %s has schema version %d; this ztaskd reads version %d", path,
                     user_version, SCHEMA_VERSION);
         store_close (&self);
         return NULL;
     }
-    if (s_exec (self, "PRAGMA journal_mode = WAL;") || s_exec (self, pragma)
-        || s_exec (self, s_schema) || s_exec (self, "PRAGMA user_version = 1;")) {
+    if (s_exec (self, "PRAGMA journal_mode = WAL;")
+        || s_exec (self, pragma) || s_exec (self, s_schema) || s_exec (self, SET_SCHEMA_VERSION)) {
         store_close (&self);
         return NULL;
     }
@@ -221,8 +262,8 @@ store_insert (store_t *self, const task_t *task, const char *key)
         sqlite3_bind_text (s, 6, key, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null (s, 6);
-    size_t size = task->payload ? zframe_size (task->payload) : 0;
-    sqlite3_bind_blob (s, 7, size ? (const void *) zframe_data (task->payload) : "", (int) size, SQLITE_STATIC);
+    sqlite3_bind_blob (s, 7, task->payload_size ? (const void *) task->payload : "", (int) task->payload_size,
+                       SQLITE_STATIC);
     sqlite3_bind_int64 (s, 8, task->created_ms);
     return s_run (self, s);
 }
@@ -328,7 +369,8 @@ store_recover (store_t *self, store_type_fn *type_fn, store_task_fn *task_fn, vo
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2 (self->db,
                             "SELECT id, type, priority, attempts, max_attempts, timeout_ms,"
-                            " payload, created_ms, state FROM tasks WHERE state < 2 ORDER BY id",
+                            " payload, created_ms, state FROM tasks INDEXED BY tasks_active"
+                            " WHERE state < 2 ORDER BY id",
                             -1, &s, NULL) != SQLITE_OK) {
         zsys_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         return -1;
@@ -344,8 +386,8 @@ store_recover (store_t *self, store_type_fn *type_fn, store_task_fn *task_fn, vo
             continue;
         }
         const void *blob = sqlite3_column_blob (s, 6);
-        zframe_t *payload = zframe_new (blob, (size_t) sqlite3_column_bytes (s, 6));
-        task_t *task = task_new ((uint64_t) sqlite3_column_int64 (s, 0), type, (uint8_t) priority, &payload);
+        task_t *task = task_new ((uint64_t) sqlite3_column_int64 (s, 0), type, (uint8_t) priority, blob,
+                                 blob ? (size_t) sqlite3_column_bytes (s, 6) : 0);
         task->attempts = (uint32_t) sqlite3_column_int64 (s, 3);
         task->max_attempts = (uint32_t) sqlite3_column_int64 (s, 4);
         task->timeout_ms = (uint32_t) sqlite3_column_int64 (s, 5);

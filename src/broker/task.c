@@ -2,15 +2,17 @@
 #include "task.h"
 
 task_t *
-task_new (uint64_t id, task_type_t *type, uint8_t priority, zframe_t **payload_p)
+task_new (uint64_t id, task_type_t *type, uint8_t priority, const void *payload, size_t size)
 {
-    task_t *self = (task_t *) zmalloc (sizeof (task_t));
+    task_t *self = (task_t *) malloc (sizeof (task_t) + size);
     assert (self);
+    memset (self, 0, sizeof (task_t));
     self->id = id;
     self->type = type;
     self->priority = priority;
-    self->payload = *payload_p;
-    *payload_p = NULL;
+    self->payload_size = (uint32_t) size;
+    if (size)
+        memcpy (self->payload, payload, size);
     return self;
 }
 
@@ -20,15 +22,27 @@ task_destroy (task_t **self_p)
     assert (self_p);
     task_t *self = *self_p;
     if (self) {
-        zframe_destroy (&self->payload);
         free (self->progress_text);
         while (self->waiters) {
             waiter_t *next = self->waiters->next;
-            zframe_destroy (&self->waiters->routing_id);
             free (self->waiters);
             self->waiters = next;
         }
         free (self);
         *self_p = NULL;
     }
+}
+
+void
+task_add_waiter (task_t *self, const peer_id_t *peer, uint32_t corr)
+{
+    for (waiter_t *w = self->waiters; w; w = w->next)
+        if (w->corr == corr && peer_id_eq (&w->peer, peer))
+            return; /* a repeated WAIT */
+    waiter_t *waiter = (waiter_t *) malloc (sizeof (waiter_t));
+    assert (waiter);
+    waiter->corr = corr;
+    waiter->peer = *peer;
+    waiter->next = self->waiters;
+    self->waiters = waiter;
 }

@@ -4,7 +4,6 @@
 
 #include <string.h>
 
-#define HEADER_MAX 65536 /* largest header frame we encode or accept */
 
 /* Field codes: each command's fields, in wire order. */
 typedef struct {
@@ -195,7 +194,7 @@ typedef struct {
 static void
 s_put (writer_t *w, const void *src, size_t n)
 {
-    if (w->overflow || w->size + n > HEADER_MAX) {
+    if (w->overflow || w->size + n > ZTASK_HEADER_MAX) {
         w->overflow = true;
         return;
     }
@@ -292,13 +291,12 @@ s_store (void *field, int bytes, uint64_t value)
     }
 }
 
-zmsg_t *
-ztask_msg_encode (ztask_msg_t *self)
+size_t
+ztask_msg_encode_header (ztask_msg_t *self, byte *buffer)
 {
     const command_t *cmd = s_command (self->command);
     if (!cmd || self->plugin_count > ZTASK_PLUGINS_MAX || self->running_count > ZTASK_RUNNING_MAX)
-        return NULL;
-    static __thread byte buffer[HEADER_MAX];
+        return 0;
     writer_t w = { buffer, 0, false };
     s_put (&w, "ZT", 2);
     s_put_uint (&w, ZTASK_PROTO_VERSION, 1);
@@ -327,14 +325,28 @@ ztask_msg_encode (ztask_msg_t *self)
             }
         }
     }
-    if (w.overflow)
+    return w.overflow ? 0 : w.size;
+}
+
+bool
+ztask_msg_has_body (ztask_msg_t *self)
+{
+    const command_t *cmd = s_command (self->command);
+    return cmd && (cmd->body == 1 || (cmd->body == 2 && (self->flags & ZTASK_FLAG_RESULT)));
+}
+
+zmsg_t *
+ztask_msg_encode (ztask_msg_t *self)
+{
+    static __thread byte buffer[ZTASK_HEADER_MAX];
+    size_t size = ztask_msg_encode_header (self, buffer);
+    if (!size)
         return NULL;
     zmsg_t *msg = zmsg_new ();
     if (self->routing_id)
         zmsg_append (msg, &(zframe_t *) { zframe_dup (self->routing_id) });
-    zmsg_addmem (msg, buffer, w.size);
-    bool with_body = cmd->body == 1 || (cmd->body == 2 && (self->flags & ZTASK_FLAG_RESULT));
-    if (with_body) {
+    zmsg_addmem (msg, buffer, size);
+    if (ztask_msg_has_body (self)) {
         if (self->body)
             zmsg_addmem (msg, zframe_data (self->body), zframe_size (self->body));
         else
@@ -393,43 +405,21 @@ s_get_string (reader_t *r, char *field)
 }
 
 int
-ztask_msg_decode (ztask_msg_t *self, zmsg_t **msg_p, bool routing)
+ztask_msg_decode_header (ztask_msg_t *self, const byte *data, size_t size)
 {
-    zmsg_t *msg = *msg_p;
-    *msg_p = NULL;
     ztask_msg_reset (self, 0);
-    if (!msg)
-        return -2;
-    if (routing) {
-        self->routing_id = zmsg_pop (msg);
-        if (!self->routing_id) {
-            zmsg_destroy (&msg);
-            return -2;
-        }
-    }
-    int rc = -2;
-    size_t frames = zmsg_size (msg);
-    zframe_t *header = zmsg_first (msg);
-    if (!header || frames > 2)
-        goto done;
-    if (routing) {
-        /* ZAP's User-Id: the CURVE public key the peer authenticated with. */
-        const char *user_id = zframe_meta (header, "User-Id");
-        if (user_id)
-            snprintf (self->user_id, sizeof self->user_id, "%s", user_id);
-    }
-    reader_t r = { zframe_data (header), zframe_size (header), 0, false };
+    reader_t r = { data, size, 0, false };
     if (r.size < 4 || r.data[0] != 'Z' || r.data[1] != 'T')
-        goto done;
-    if (r.data[2] != ZTASK_PROTO_VERSION) {
-        rc = -3;
-        goto done;
-    }
+        return -2;
+    if (r.data[2] != ZTASK_PROTO_VERSION)
+        return -3;
     r.pos = 3;
     self->command = (int) s_get_uint (&r, 1);
     const command_t *cmd = s_command (self->command);
-    if (!cmd)
-        goto done;
+    if (!cmd) {
+        self->command = 0;
+        return -2;
+    }
     for (const char *f = cmd->fields; *f && !r.bad; f++) {
         int bytes;
         void *number = s_number_field (self, *f, &bytes);
@@ -457,23 +447,50 @@ ztask_msg_decode (ztask_msg_t *self, zmsg_t **msg_p, bool routing)
             }
         }
     }
-    if (r.bad || r.pos != r.size)
-        goto done;
-    size_t expect = 1;
-    if (cmd->body == 1 || (cmd->body == 2 && (self->flags & ZTASK_FLAG_RESULT)))
-        expect = 2;
-    if (frames != expect)
-        goto done;
-    if (expect == 2) {
+    if (r.bad || r.pos != r.size) {
+        self->command = 0;
+        return -2;
+    }
+    return 0;
+}
+
+int
+ztask_msg_decode (ztask_msg_t *self, zmsg_t **msg_p, bool routing)
+{
+    zmsg_t *msg = *msg_p;
+    *msg_p = NULL;
+    ztask_msg_reset (self, 0);
+    if (!msg)
+        return -2;
+    zframe_t *routing_id = NULL;
+    if (routing && !(routing_id = zmsg_pop (msg))) {
+        zmsg_destroy (&msg);
+        return -2;
+    }
+    int rc = -2;
+    size_t frames = zmsg_size (msg);
+    zframe_t *header = zmsg_first (msg);
+    if (header && frames <= 2) {
+        rc = ztask_msg_decode_header (self, zframe_data (header), zframe_size (header));
+        if (rc == 0 && frames != (ztask_msg_has_body (self) ? 2u : 1u)) {
+            self->command = 0;
+            rc = -2;
+        }
+    }
+    /* The header's decoding reset self: what the frames hold comes now. */
+    self->routing_id = routing_id;
+    if (rc == 0 && routing) {
+        /* ZAP's User-Id: the CURVE public key the peer authenticated with. */
+        const char *user_id = zframe_meta (header, "User-Id");
+        if (user_id)
+            snprintf (self->user_id, sizeof self->user_id, "%s", user_id);
+    }
+    if (rc == 0 && frames == 2) {
         header = zmsg_pop (msg);
         zframe_destroy (&header);
         self->body = zmsg_pop (msg);
     }
-    rc = 0;
-done:
     zmsg_destroy (&msg);
-    if (rc == -2)
-        self->command = 0;
     return rc;
 }
 

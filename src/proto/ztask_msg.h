@@ -63,6 +63,7 @@
 #define ZTASK_PLUGINS_MAX 64 /* most plugins a worker may register      */
 #define ZTASK_RUNNING_MAX 1024 /* most running tasks a REGISTER reports */
 #define ZTASK_LIST_ANY 255   /* LIST state: every state                 */
+#define ZTASK_HEADER_MAX 65536 /* largest header frame encoded or accepted */
 
 typedef struct {
     char name[ZTASK_STRING_MAX + 1];
@@ -123,6 +124,18 @@ void ztask_msg_reset (ztask_msg_t *self, int command);
    identity. Returns 0, or -2 if malformed, or -3 for a well-formed header
    of another protocol version (routing_id is then set). */
 int ztask_msg_decode (ztask_msg_t *self, zmsg_t **msg_p, bool routing);
+
+/* Decodes one header frame (resets self first). Returns 0, -2 malformed,
+   -3 another protocol version. The caller checks the frame count against
+   ztask_msg_has_body and fills routing_id / body itself. */
+int ztask_msg_decode_header (ztask_msg_t *self, const byte *data, size_t size);
+
+/* True when self's command (and flags) carry a body frame. */
+bool ztask_msg_has_body (ztask_msg_t *self);
+
+/* Encodes self's header frame into buffer (ZTASK_HEADER_MAX bytes).
+   Returns its size, or 0 for an invalid field. */
+size_t ztask_msg_encode_header (ztask_msg_t *self, byte *buffer);
 
 /* Receives and decodes one message: 0, -1 interrupted / nothing, -2
    malformed, -3 wrong version. */
