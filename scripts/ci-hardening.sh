@@ -2,9 +2,12 @@
 # CI's hardening stage, after the main test suite:
 #   1. the whole test suite again, built with ASan + UBSan (a clean clone);
 #   2. the unit tests, and the broker in tests/signals.sh, under valgrind;
-#   3. a short libFuzzer run per fuzz target (FUZZ_SECONDS, default 60).
+#   3. a short libFuzzer run per fuzz target (FUZZ_SECONDS, default 60);
+#   4. `make bench BENCH_FLAGS=--quick PEERS=0`: proves the benchmark still
+#      builds and runs (ztask's workloads and S1, tiny sizes, no peer), never
+#      judges speed: it passes on exit 0 with ztask rows for W1, W2, W3, B1.
 # Needs a configured, built tree (scripts/test.sh makes one). Ends with
-# "N passed, N failed" over the three stages.
+# "N passed, N failed" over the four stages.
 set -u
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
@@ -68,6 +71,28 @@ if [ -x scripts/fuzz.sh ] && command -v clang >/dev/null; then
     fi
 else
     echo "hardening: clang (libFuzzer) or scripts/fuzz.sh missing: fuzzing skipped"
+fi
+
+# 4. The benchmark, tiny: only that it still works. Its table's speed
+# figures and targets ("met", "NOT met") mean nothing at these sizes on a
+# shared CI machine, so none of it is printed, nor counted. LIMIT bounds each
+# run, timeout the whole (about 20 s on a 2-core machine).
+start=$(date +%s)
+RESULTS="$tmp/bench" LIMIT=60 timeout -k 10 300 make bench BENCH_FLAGS=--quick PEERS=0 >"$tmp/bench.out" 2>&1
+rc=$?
+seconds=$(( $(date +%s) - start ))
+missing=""
+for w in W1 W2 W3 B1; do
+    awk -v w="$w" '$1 == w && $2 ~ /^ztask/ { found = 1 } END { exit !found }' "$tmp/bench/table.txt" 2>/dev/null \
+        || missing="$missing $w"
+done
+if [ "$rc" -eq 0 ] && [ -z "$missing" ]; then
+    echo "hardening: bench: make bench --quick (PEERS=0) ran in ${seconds} s, ztask rows for W1 W2 W3 B1"
+    count "bench (quick)" 1 0
+else
+    echo "hardening: bench: make bench --quick (PEERS=0) exit $rc after ${seconds} s${missing:+, no ztask row for$missing}"
+    grep -v -E '(met|not measured)$' "$tmp/bench.out" | tail -40 | sed 's/^/hardening: bench: /'
+    count "bench (quick)" 0 1
 fi
 
 echo "$passed passed, $failed failed"
