@@ -52,7 +52,7 @@ top_builddir=${top_builddir:-$top_srcdir}
 # and max over the repetitions, the ratio of ztask's median to each peer's,
 # then each target of the issue with its figure and met / not met.
 print_table () {
-    awk '
+    awk -v quick="${QUICK:-0}" '
 function kv(line,    i, n, f, p) {
     delete r; n = split(line, f, " ")
     for (i = 2; i <= n; i++) { p = index(f[i], "="); if (p) r[substr(f[i], 1, p - 1)] = substr(f[i], p + 1) }
@@ -130,6 +130,10 @@ END {
     print "srv us/task: broker CPU (user + system, /proc/PID/stat) per task. ztask: sync=normal,"
     print "ztask-full: sync=full. B/task: broker RSS growth per queued task minus the payload."
     print ""
+    if (quick) {
+        print "QUICK=1: tiny sizes that prove the benchmark runs; the targets are not judged."
+        exit
+    }
     print "Targets (ratios against peers measured by the same run):"
     g = "gearmand"; b = "beanstalkd"; bf = "beanstalkd-fsync"; z = "zbroker"
     v = get("B1", "ztask-full", "accepted/s")

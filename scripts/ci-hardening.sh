@@ -41,7 +41,7 @@ if command -v valgrind >/dev/null; then
     vg="valgrind -q --leak-check=full --errors-for-leak-kinds=definite,indirect --error-exitcode=99"
     p=0; f=0
     for t in tests/msg_test tests/scheduler_test tests/config_test tests/loader_test tests/store_test \
-             tests/delayed_test; do
+             tests/delayed_test tests/task_table_test; do
         if top_builddir="$top" ./libtool --mode=execute $vg "$t" >"$tmp/vg.out" 2>&1; then
             p=$((p + 1))
         else

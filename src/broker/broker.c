@@ -349,8 +349,7 @@ s_offer (broker_t *self, task_t *task, bool front)
 }
 
 /* Ends a task that is no longer queued or running (its last attempt ran
-   on worker_name): records it, answers its waiters after the commit,
-   forgets it. */
+   on worker_name): records it, answers its waiters, forgets it. */
 static void
 s_finish (broker_t *self, task_t *task, const char *worker_name, int state, const char *error,
           const void *result, size_t result_size)
@@ -369,9 +368,10 @@ s_finish (broker_t *self, task_t *task, const char *worker_name, int state, cons
         ztask_msg_strcpy (m->worker, worker_name);
         ztask_msg_strcpy (m->error, error);
         m->flags |= ZTASK_FLAG_RESULT;
-        if (result)
-            ztask_msg_set_body (m, result, result_size);
-        s_send_after_commit (self, &w->peer);
+        /* At once, not after the commit: the worker keeps the result until
+           its RESULT_ACK (after the commit) and re-sends it to a restarted
+           broker, so a crash in between cannot lose it. */
+        s_send_body (self, &w->peer, result ? result : "", result_size);
     }
     task_table_delete (self->tasks, task->id);
     task_type_t *type = task->type;

@@ -121,7 +121,14 @@ store_open (const char *path, const char *sync)
     store_t *self = (store_t *) zmalloc (sizeof (store_t));
     assert (self);
     self->path = strdup (path);
-    if (sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, NULL) != SQLITE_OK) {
+    /* One thread uses the connection: no SQLite mutex around each call,
+       and no memory statistics (their mutex is taken on every malloc).
+       The latter can only be set before SQLite initialises; later calls
+       fail harmlessly. */
+    sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+    if (sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                         NULL)
+        != SQLITE_OK) {
         zsys_error ("store: cannot open %s: %s", path, self->db ? sqlite3_errmsg (self->db) : "out of memory");
         store_close (&self);
         return NULL;
