@@ -491,6 +491,60 @@ s_routing (void)
     ztask_msg_destroy (&in);
 }
 
+/* ztask_msg_send / ztask_msg_recv over a real DEALER -> ROUTER pair: the
+   same messages and the same refusals as encode / decode. */
+static void
+s_sockets (void)
+{
+    zsock_t *router = zsock_new_router ("inproc://msg-test");
+    zsock_t *dealer = zsock_new_dealer (">inproc://msg-test");
+    assert (router && dealer);
+    zsock_set_rcvtimeo (router, 2000);
+    zsock_set_rcvtimeo (dealer, 2000);
+    ztask_msg_t *out = ztask_msg_new ();
+    ztask_msg_t *in = ztask_msg_new ();
+
+    s_fill (out, ZTASK_MSG_RESULT);
+    TAP_OK (ztask_msg_send (out, dealer) == 0, "sockets: a RESULT is sent");
+    TAP_OK (ztask_msg_recv (in, router, true) == 0 && in->command == ZTASK_MSG_RESULT
+                && in->task_id == out->task_id && streq (in->error, out->error) && in->routing_id
+                && in->body && zframe_size (in->body) == sizeof s_body
+                && memcmp (zframe_data (in->body), s_body, sizeof s_body) == 0,
+            "sockets: received on the ROUTER with its routing id and body");
+
+    /* Back through the routing id it came with. */
+    s_fill (out, ZTASK_MSG_TASK_INFO);
+    out->flags |= ZTASK_FLAG_RESULT;
+    out->routing_id = zframe_dup (in->routing_id);
+    TAP_OK (ztask_msg_send (out, router) == 0, "sockets: a TASK_INFO with a result goes back by routing id");
+    zframe_destroy (&out->routing_id);
+    TAP_OK (ztask_msg_recv (in, dealer, false) == 0 && in->command == ZTASK_MSG_TASK_INFO
+                && in->task_id == out->task_id && in->routing_id == NULL && in->body
+                && zframe_size (in->body) == sizeof s_body,
+            "sockets: and arrives whole on the DEALER");
+
+    /* Three frames after the routing id, and a header alone where a body
+       belongs: malformed, and the next message still decodes. */
+    zstr_sendx (dealer, "ZT", "x", "y", NULL);
+    TAP_OK (ztask_msg_recv (in, router, true) == -2 && in->routing_id, "sockets: 3 frames are malformed");
+    s_fill (out, ZTASK_MSG_RESULT);
+    byte header[ZTASK_HEADER_MAX];
+    size_t size = ztask_msg_encode_header (out, header);
+    zsock_send (dealer, "b", header, size);
+    TAP_OK (ztask_msg_recv (in, router, true) == -2, "sockets: a RESULT without its body is malformed");
+    s_fill (out, ZTASK_MSG_STATS);
+    TAP_OK (ztask_msg_send (out, dealer) == 0 && ztask_msg_recv (in, router, true) == 0
+                && in->command == ZTASK_MSG_STATS && in->body == NULL,
+            "sockets: the next message decodes");
+
+    zsock_set_rcvtimeo (router, 10);
+    TAP_OK (ztask_msg_recv (in, router, true) == -1, "sockets: nothing waiting: -1");
+    ztask_msg_destroy (&out);
+    ztask_msg_destroy (&in);
+    zsock_destroy (&dealer);
+    zsock_destroy (&router);
+}
+
 /* A SUBMIT header with type replaced by the given string bytes. */
 static size_t
 s_submit_with_type (byte *buffer, const char *type, size_t type_len, size_t claimed)
@@ -822,6 +876,7 @@ main (void)
     s_round_trips ();
     s_layout ();
     s_routing ();
+    s_sockets ();
     s_malformed ();
     s_strcpy ();
     s_names ();

@@ -392,12 +392,10 @@ ztask_client_error_code (ztask_client_t *self)
 static int
 s_send (ztask_client_t *self)
 {
-    zmsg_t *msg = ztask_msg_encode (self->request);
-    if (!msg)
-        return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid request: a field is too long");
-    if (zmsg_send (&msg, self->dealer) != 0) {
+    if (ztask_msg_send (self->request, self->dealer) != 0) {
         int error = zmq_errno ();
-        zmsg_destroy (&msg);
+        if (error == EINVAL)
+            return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid request: a field is too long");
         if (zsys_interrupted)
             return s_fail (self, ZTASK_CLIENT_E_INTERRUPTED, "interrupted");
         if (error == EAGAIN) {
@@ -460,10 +458,9 @@ s_receive_until (ztask_client_t *self, int64_t deadline)
             s_monitor_event (self);
         if (!(items[0].revents & ZMQ_POLLIN))
             continue; /* the loop checks the deadline */
-        zmsg_t *msg = zmsg_recv (self->dealer);
-        if (!msg)
-            continue;
-        rc = ztask_msg_decode (self->reply, &msg, false);
+        rc = ztask_msg_recv (self->reply, self->dealer, false);
+        if (rc == -1)
+            continue; /* interrupted: the loop checks zsys_interrupted */
         if (rc == -3)
             return s_fail (self, ZTASK_CLIENT_E_REFUSED,
                            "the broker at %s speaks another protocol version than this client (%d)",

@@ -357,16 +357,30 @@ ztask_msg_encode (ztask_msg_t *self)
     return msg;
 }
 
+/* Sends straight from the encoded header and the body frame's bytes, with
+   no czmq message in between. */
 int
 ztask_msg_send (ztask_msg_t *self, zsock_t *sock)
 {
-    zmsg_t *msg = ztask_msg_encode (self);
-    if (!msg)
-        return -1;
-    if (zmsg_send (&msg, sock) != 0) {
-        zmsg_destroy (&msg);
+    static __thread byte buffer[ZTASK_HEADER_MAX];
+    size_t size = ztask_msg_encode_header (self, buffer);
+    if (!size) {
+        errno = EINVAL;
         return -1;
     }
+    void *handle = zsock_resolve (sock);
+    bool with_body = ztask_msg_has_body (self);
+    if (self->routing_id
+        && zmq_send (handle, zframe_data (self->routing_id), zframe_size (self->routing_id), ZMQ_SNDMORE) < 0)
+        return -1;
+    /* Once the first frame is taken, the rest of the message is too. */
+    if (zmq_send (handle, buffer, size, with_body ? ZMQ_SNDMORE : 0) < 0)
+        return -1;
+    if (with_body
+        && zmq_send (handle, self->body ? zframe_data (self->body) : NULL, self->body ? zframe_size (self->body) : 0,
+                     0)
+               < 0)
+        return -1;
     return 0;
 }
 
@@ -496,11 +510,65 @@ ztask_msg_decode (ztask_msg_t *self, zmsg_t **msg_p, bool routing)
     return rc;
 }
 
+/* Receives frame by frame with libzmq (no czmq message): the same checks
+   as ztask_msg_decode. */
 int
 ztask_msg_recv (ztask_msg_t *self, zsock_t *sock, bool routing)
 {
-    zmsg_t *msg = zmsg_recv (sock);
-    if (!msg)
+    void *handle = zsock_resolve (sock);
+    zmq_msg_t first, header, frame;
+    zmq_msg_init (&first);
+    if (zmq_msg_recv (&first, handle, 0) < 0) {
+        zmq_msg_close (&first);
         return -1;
-    return ztask_msg_decode (self, &msg, routing);
+    }
+    /* first is the routing id or the header; header is the header when
+       first is the routing id. All frames of a message are here now. */
+    zmq_msg_t *head = routing ? &header : &first;
+    zmq_msg_init (&header);
+    bool more = zmq_msg_more (&first);
+    size_t frames = routing ? 0 : 1;
+    if (routing && more && zmq_msg_recv (&header, handle, 0) >= 0) {
+        frames = 1;
+        more = zmq_msg_more (&header);
+    }
+    zframe_t *body = NULL;
+    while (more) {
+        zmq_msg_init (&frame);
+        if (zmq_msg_recv (&frame, handle, 0) < 0) {
+            zmq_msg_close (&frame);
+            break;
+        }
+        more = zmq_msg_more (&frame);
+        if (++frames == 2)
+            body = zframe_new (zmq_msg_data (&frame), zmq_msg_size (&frame));
+        zmq_msg_close (&frame);
+    }
+    int rc = -2;
+    if (frames == 1 || frames == 2) {
+        rc = ztask_msg_decode_header (self, zmq_msg_data (head), zmq_msg_size (head));
+        if (rc == 0 && frames != (ztask_msg_has_body (self) ? 2u : 1u)) {
+            self->command = 0;
+            rc = -2;
+        }
+    }
+    else
+        ztask_msg_reset (self, 0);
+    /* The header's decoding reset self: what the frames hold comes now. */
+    if (routing)
+        self->routing_id = zframe_new (zmq_msg_data (&first), zmq_msg_size (&first));
+    if (rc == 0 && routing) {
+        /* ZAP's User-Id: the CURVE public key the peer authenticated with. */
+        const char *user_id = zmq_msg_gets (&header, "User-Id");
+        if (user_id)
+            snprintf (self->user_id, sizeof self->user_id, "%s", user_id);
+    }
+    if (rc == 0 && frames == 2) {
+        self->body = body;
+        body = NULL;
+    }
+    zframe_destroy (&body);
+    zmq_msg_close (&first);
+    zmq_msg_close (&header);
+    return rc;
 }

@@ -147,7 +147,8 @@ int ztask_msg_recv (ztask_msg_t *self, zsock_t *sock, bool routing);
    (a string too long, too many plugins). */
 zmsg_t *ztask_msg_encode (ztask_msg_t *self);
 
-/* Encodes and sends. Returns 0 or -1. */
+/* Encodes and sends, frame by frame. Returns 0, or -1 with zmq_errno ()
+   EINVAL for an invalid field, else libzmq's reason. */
 int ztask_msg_send (ztask_msg_t *self, zsock_t *sock);
 
 /* Sets the body (copied). */
