@@ -7,16 +7,17 @@
 
     Modes (one workload per call; each prints one RESULT line, see
     bench_common.h):
-      rt      W1 round trip: SUBMIT, and WAIT as soon as SUBMITTED arrives,
-              keeping -c tasks in flight; rate = tasks / (first submit ..
-              last result). Latency percentiles are submit -> result under load.
+      rt      W1 round trip: SUBMIT_WAIT (SUBMITTED, then TASK_INFO with the
+              result), keeping -c tasks in flight; rate = tasks / (first
+              submit .. last result). Latency percentiles are submit -> result
+              under load.
       submit  W2 dispatch only: SUBMIT with up to -c unacknowledged; rate =
               accepted submits / (first submit .. last SUBMITTED). Then waits
               (STATS) until the workers have finished them: done_s, done_rate
               (the broker's CPU per task covers both parts).
-      lat     W3 latency: one task at a time (SUBMIT, SUBMITTED, WAIT,
+      lat     W3 latency: one task at a time (SUBMIT_WAIT, SUBMITTED,
               TASK_INFO) after 100 unmeasured warm-up tasks; p50/p99/max of
-              submit -> result. With -A through ztask_client_submit/_wait.
+              submit -> result. With -A through ztask_client_submit_wait.
       burst   B1: -C client threads, each with its own DEALER, submit -n
               tasks in all (-c unacknowledged each); rate = accepted submits/s;
               with -b, broker memory per queued task beyond the payload.
@@ -47,7 +48,6 @@
 #include <unistd.h>
 
 #define WARMUP 100                  /* unmeasured tasks before a latency run   */
-#define WAIT_BIT 0x80000000u        /* corr of a WAIT: the task's seq | this   */
 #define STATS_CORR 0x7ffffff0u      /* corr of our STATS requests              */
 #define SEQ_MAX 0x7fffff00L         /* tasks per run: corr keeps seq below it  */
 #define POLL_MS 10                  /* STATS polling interval while waiting    */
@@ -137,24 +137,16 @@ s_connect (const opts_t *o)
     return sock;
 }
 
+/* SUBMIT, or SUBMIT_WAIT (command): task seq with its payload. */
 static int
-s_send_submit (ztask_msg_t *out, zsock_t *sock, const opts_t *o, long seq, char *buf)
+s_send_submit (ztask_msg_t *out, zsock_t *sock, int command, const opts_t *o, long seq, char *buf)
 {
-    ztask_msg_reset (out, ZTASK_MSG_SUBMIT);
+    ztask_msg_reset (out, command);
     out->corr = (uint32_t) seq;
     ztask_msg_strcpy (out->type, o->type);
     out->priority = (uint8_t) o->priority;
     s_payload (buf, o->payload, seq);
     ztask_msg_set_body (out, buf, (size_t) o->payload);
-    return ztask_msg_send (out, sock);
-}
-
-static int
-s_send_wait (ztask_msg_t *out, zsock_t *sock, long seq, uint64_t task_id)
-{
-    ztask_msg_reset (out, ZTASK_MSG_WAIT);
-    out->corr = (uint32_t) seq | WAIT_BIT;
-    out->task_id = task_id;
     return ztask_msg_send (out, sock);
 }
 
@@ -291,7 +283,7 @@ s_run_rt (const opts_t *o, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out)
     while (finished < n) {
         while (inflight < o->window && next < n) {
             sent_at[next] = bench_now_us ();
-            if (s_send_submit (out, sock, o, next, buf) != 0) {
+            if (s_send_submit (out, sock, ZTASK_MSG_SUBMIT_WAIT, o, next, buf) != 0) {
                 fprintf (stderr, "ztask-bench: cannot send\n");
                 return -1;
             }
@@ -305,10 +297,10 @@ s_run_rt (const opts_t *o, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out)
             errors++;
             continue;
         }
-        long seq = (long) (in->corr & ~WAIT_BIT);
+        long seq = (long) in->corr;
         if (in->command == ZTASK_MSG_SUBMITTED && seq < next)
-            s_send_wait (out, sock, seq, in->task_id);
-        else if (in->command == ZTASK_MSG_TASK_INFO && (in->corr & WAIT_BIT) && seq < next) {
+            ; /* accepted: its TASK_INFO follows when it ends */
+        else if (in->command == ZTASK_MSG_TASK_INFO && seq < next) {
             if (!s_result_ok (in, o, seq, buf))
                 s_report_error (in, ++errors);
             bench_samples_add (&latency, bench_now_us () - sent_at[seq]);
@@ -345,7 +337,7 @@ s_run_submit (const opts_t *o, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out,
     int64_t cpu0 = s_cpu (o), t0 = bench_now_us ();
     while (acked < n) {
         while (unacked < o->window && next < n) {
-            if (s_send_submit (out, sock, o, next, buf) != 0)
+            if (s_send_submit (out, sock, ZTASK_MSG_SUBMIT, o, next, buf) != 0)
                 return -1;
             next++;
             unacked++;
@@ -403,12 +395,12 @@ static int
 s_lat_dealer (const opts_t *o, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out, long seq, char *buf,
               size_t errors)
 {
-    if (s_send_submit (out, sock, o, seq, buf) != 0 || s_await (sock, in, (uint32_t) seq) != 0)
+    if (s_send_submit (out, sock, ZTASK_MSG_SUBMIT_WAIT, o, seq, buf) != 0
+        || s_await (sock, in, (uint32_t) seq) != 0)
         return -1;
     bool ok = in->command == ZTASK_MSG_SUBMITTED;
     if (ok) {
-        if (s_send_wait (out, sock, seq, in->task_id) != 0
-            || s_await (sock, in, (uint32_t) seq | WAIT_BIT) != 0)
+        if (s_await (sock, in, (uint32_t) seq) != 0)
             return -1;
         ok = in->command == ZTASK_MSG_TASK_INFO && s_result_ok (in, o, seq, buf);
     }
@@ -426,8 +418,10 @@ s_lat_api (const opts_t *o, ztask_client_t *client, long seq, char *buf, size_t 
     ztask_submit_opts_t sopts = ZTASK_SUBMIT_OPTS_INIT;
     sopts.priority = o->priority;
     s_payload (buf, o->payload, seq);
-    bool ok = ztask_client_submit (client, o->type, buf, (size_t) o->payload, &sopts, &id) == 0
-              && ztask_client_wait (client, id, -1, &task) == 0 && task->state == ZTASK_STATE_DONE
+    bool ok = ztask_client_submit_wait (client, o->type, buf, (size_t) o->payload, &sopts, -1, NULL, NULL, &id,
+                                        &task)
+                      == 0
+              && task->state == ZTASK_STATE_DONE
               && task->result_size == (size_t) o->payload
               && memcmp (task->result, buf, (size_t) o->payload) == 0;
     if (!ok && errors < 3)
@@ -504,7 +498,7 @@ s_burst_client (void *arg)
     long next = 0, acked = 0, unacked = 0;
     while (self->rc == 0 && acked < self->count) {
         while (unacked < o->window && next < self->count) {
-            if (s_send_submit (out, sock, o, self->first + next, buf) != 0) {
+            if (s_send_submit (out, sock, ZTASK_MSG_SUBMIT, o, self->first + next, buf) != 0) {
                 self->rc = -1;
                 break;
             }

@@ -46,6 +46,9 @@ like "$err" "too large" "  and says why"
 k1=$("$ZTASK" submit echo -d once --key order-17)
 k2=$("$ZTASK" submit echo -d twice --key order-17)
 is "$k2" "$k1" "a repeated --key returns the existing task"
+is "$("$ZTASK" submit echo -d first --key order-18 --wait)" "first" "--wait with a new --key: its result"
+is "$("$ZTASK" submit echo -d second --key order-18 --wait)" "first" \
+   "--wait with a --key of an ended task: that task's result, nothing run again"
 
 # --- JSON ---
 json=$("$ZTASK" status --json "$id" | tr -d ' \n')

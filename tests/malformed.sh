@@ -24,7 +24,7 @@ ERR_PREFIX=$(hdr 24)   # an ERROR answer: then corr u32, status u16
 
 # Every command with a valid header (and body, if it takes one), as docs/protocol.md
 # has them. Each one below is checked to be well-formed before it is mangled.
-CMDS="SUBMIT STATUS WAIT STATS WORKERS CANCEL LIST SUBMITTED TASK_INFO PROGRESS JSON ERROR
+CMDS="SUBMIT STATUS WAIT STATS WORKERS CANCEL LIST SUBMIT_WAIT SUBMITTED TASK_INFO PROGRESS JSON ERROR
       REGISTER HEARTBEAT WORKER_PROGRESS RESULT GOODBYE DRAIN REGISTERED TASK RESULT_ACK CANCEL_TASK"
 declare -A ID HDR BODY
 def () { ID[$1]=$2; HDR[$1]=$(hdr "$2")$3; BODY[$1]=${4:-}; }   # def NAME ID FIELDS [BODY]
@@ -36,6 +36,7 @@ def STATS 4 "$(u32 104)"
 def WORKERS 5 "$(u32 105)"
 def CANCEL 6 "$(u32 106)$(u64 999999)"
 def LIST 7 "$(u32 107)$(u8 255)$(u32 10)"
+def SUBMIT_WAIT 8 "$(u32 108)$(str echo)$(u8 5)$(u32 0)$(u32 0)$(str '')" "$(hexof x)"
 def SUBMITTED 20 "$(u32 120)$(u64 1)$(u8 0)"
 def TASK_INFO 21 "$(u32 121)$(u64 1)$(u8 1)$(str echo)$(u8 0)$(u8 2)$(u32 1)$(u32 3)$(u64 0)$(u64 0)$(str '')$(str w)$(str '')$(u64 0)$(u64 0)$(u64 0)" "$(hexof x)"
 def PROGRESS 22 "$(u32 122)$(u64 1)$(u64 1)$(u64 2)$(str half)"
@@ -105,7 +106,7 @@ before=$(malformed)
 declare -A WANT=(
     [SUBMIT]="^$(hdr 20)$(u32 101)" [STATUS]="^$ERR_PREFIX$(u32 102)$(u16 2)" [WAIT]="^$ERR_PREFIX$(u32 103)$(u16 2)"
     [STATS]="^$(hdr 23)$(u32 104) 7b" [WORKERS]="^$(hdr 23)$(u32 105) 7b" [CANCEL]="^$ERR_PREFIX$(u32 106)$(u16 2)"
-    [LIST]="^$(hdr 23)$(u32 107) 7b"
+    [LIST]="^$(hdr 23)$(u32 107) 7b" [SUBMIT_WAIT]="^$(hdr 20)$(u32 108)"
     [SUBMITTED]="^$ERR_PREFIX$(u32 120)$(u16 1)" [TASK_INFO]="^$ERR_PREFIX$(u32 121)$(u16 1)"
     [PROGRESS]="^$ERR_PREFIX$(u32 122)$(u16 1)" [JSON]="^$ERR_PREFIX$(u32 123)$(u16 1)"
     [ERROR]="^$ERR_PREFIX$(u32 124)$(u16 1)"
@@ -175,7 +176,7 @@ group "wrong signature or shorter than a header" "$T/signature"
 
 # Unknown commands.
 : > "$T/unknown"
-for id in 0 8 19 25 39 46 59 64 100 200 255; do
+for id in 0 9 19 25 39 46 59 64 100 200 255; do
     echo "$(hdr $id)" >> "$T/unknown"
     echo "$(hdr $id)$(u32 1)" >> "$T/unknown"
     echo "$(hdr $id)$(u32 1)$(u64 1) 78" >> "$T/unknown"

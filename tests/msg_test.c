@@ -27,6 +27,7 @@ static const spec_t s_spec[] = {
     { ZTASK_MSG_WORKERS, "WORKERS", "c", 0 },
     { ZTASK_MSG_CANCEL, "CANCEL", "ci", 0 },
     { ZTASK_MSG_LIST, "LIST", "cSn", 0 },
+    { ZTASK_MSG_SUBMIT_WAIT, "SUBMIT_WAIT", "cTpomK", 1 },
     { ZTASK_MSG_SUBMITTED, "SUBMITTED", "cif", 0 },
     { ZTASK_MSG_TASK_INFO, "TASK_INFO", "cifTpSamdDXWE123", 2 },
     { ZTASK_MSG_PROGRESS, "PROGRESS", "cidDX", 0 },

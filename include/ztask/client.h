@@ -152,6 +152,15 @@ int ztask_client_wait_progress (ztask_client_t *self, uint64_t id, int timeout_m
                                 ztask_progress_fn *progress, void *arg, ztask_task_t **task);
 int ztask_client_wait (ztask_client_t *self, uint64_t id, int timeout_ms, ztask_task_t **task);
 
+/* Submits a task and waits for its end in one request: the same as
+   ztask_client_submit then ztask_client_wait_progress, one round trip
+   shorter. *id (if not NULL) gets the task's id as soon as the broker has
+   stored it, so it is set even when the wait then fails (0 if the submit
+   itself failed). */
+int ztask_client_submit_wait (ztask_client_t *self, const char *type, const void *payload, size_t size,
+                              const ztask_submit_opts_t *opts, int timeout_ms, ztask_progress_fn *progress,
+                              void *arg, uint64_t *id, ztask_task_t **task);
+
 /* Cancels a task. A queued task is cancelled at once: *task (if task is
    not NULL) comes back in state ZTASK_STATE_CANCELLED. A running task
    comes back still ZTASK_STATE_RUNNING while its worker stops it; it then

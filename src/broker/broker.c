@@ -73,6 +73,7 @@ struct broker {
     bool has_body;
     ztask_msg_t *out;            /* message being built                  */
     byte *header;                /* out's header, encoded (ZTASK_HEADER_MAX) */
+    uint64_t uncommitted_from;   /* tasks from this id on are not yet committed */
     int64_t next_tick;           /* heartbeats and expiry (monotonic ms) */
     int64_t next_purge;          /* retention clean-up (monotonic ms)    */
     uint64_t malformed;          /* messages dropped as malformed        */
@@ -240,13 +241,12 @@ s_outbox_put (outbox_t *box, const void *data, size_t size)
     box->size += size;
 }
 
-/* Queues self->out for peer, to be sent once the batch is committed (a
-   reply that must not run ahead of the store). */
+/* Queues self->out for peer, with body (if not NULL) as its body frame,
+   to be sent once the batch is committed (a reply that must not run ahead
+   of the store). */
 static void
-s_send_after_commit (broker_t *self, const peer_id_t *peer)
+s_send_after_commit_body (broker_t *self, const peer_id_t *peer, const void *body, size_t body_size)
 {
-    const void *body = NULL;
-    size_t body_size = 0;
     bool with_body;
     uint32_t size = (uint32_t) s_encode (self, &body, &body_size, &with_body);
     if (!size)
@@ -260,6 +260,12 @@ s_send_after_commit (broker_t *self, const peer_id_t *peer)
     s_outbox_put (box, &body_field, 4);
     if (with_body)
         s_outbox_put (box, body, body_size);
+}
+
+static void
+s_send_after_commit (broker_t *self, const peer_id_t *peer)
+{
+    s_send_after_commit_body (self, peer, NULL, 0);
 }
 
 /* Sends what s_send_after_commit held. */
@@ -370,8 +376,13 @@ s_finish (broker_t *self, task_t *task, const char *worker_name, int state, cons
         m->flags |= ZTASK_FLAG_RESULT;
         /* At once, not after the commit: the worker keeps the result until
            its RESULT_ACK (after the commit) and re-sends it to a restarted
-           broker, so a crash in between cannot lose it. */
-        s_send_body (self, &w->peer, result ? result : "", result_size);
+           broker, so a crash in between cannot lose it. But a task not yet
+           committed has not been accepted: its end waits for the commit,
+           after the SUBMITTED answer. */
+        if (task->id >= self->uncommitted_from)
+            s_send_after_commit_body (self, &w->peer, result ? result : "", result_size);
+        else
+            s_send_body (self, &w->peer, result ? result : "", result_size);
     }
     task_table_delete (self->tasks, task->id);
     task_type_t *type = task->type;
@@ -681,6 +692,8 @@ s_on_worker_progress (broker_t *self, worker_t *worker, ztask_msg_t *in)
         free (task->progress_text);
         task->progress_text = strdup (in->text);
     }
+    if (task->id >= self->uncommitted_from)
+        return; /* not accepted yet: nothing may reach its waiters before SUBMITTED */
     for (waiter_t *w = task->waiters; w; w = w->next) {
         ztask_msg_reset (self->out, ZTASK_MSG_PROGRESS);
         self->out->corr = w->corr;
@@ -734,8 +747,10 @@ s_answer_after_commit (broker_t *self, ztask_msg_t *in, uint64_t task_id, uint8_
     reply->flags = flags;
 }
 
+/* SUBMIT, and SUBMIT_WAIT (wait): the client also waits for the task's
+   end, as with a WAIT sent with the same corr. */
 static void
-s_on_submit (broker_t *self, ztask_msg_t *in)
+s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
 {
     int status;
     char text[160];
@@ -747,6 +762,18 @@ s_on_submit (broker_t *self, ztask_msg_t *in)
     uint64_t existing = in->key[0] ? store_find_key (self->store, in->key) : 0;
     if (existing) {
         s_answer_after_commit (self, in, existing, ZTASK_FLAG_EXISTING);
+        if (wait) {
+            task_t *task = s_task_lookup (self, existing);
+            if (task)
+                task_add_waiter (task, &self->from, in->corr);
+            else {
+                /* Ended already: its TASK_INFO follows the SUBMITTED. */
+                ztask_msg_reset (self->out, ZTASK_MSG_TASK_INFO);
+                self->out->corr = in->corr;
+                if (store_get (self->store, existing, self->out, true) == 0)
+                    s_send_after_commit (self, &self->from);
+            }
+        }
         return;
     }
     task_type_t *type = scheduler_type (self->scheduler, in->type);
@@ -769,6 +796,8 @@ s_on_submit (broker_t *self, ztask_msg_t *in)
     task_table_insert (self->tasks, task);
     type->tasks++;
     s_answer_after_commit (self, in, task->id, 0);
+    if (wait)
+        task_add_waiter (task, &self->from, in->corr);
     s_offer (self, task, false);
 }
 
@@ -970,7 +999,8 @@ s_handle (broker_t *self, ztask_msg_t *in)
         return;
     }
     switch (command) {
-    case ZTASK_MSG_SUBMIT: s_on_submit (self, in); break;
+    case ZTASK_MSG_SUBMIT: s_on_submit (self, in, false); break;
+    case ZTASK_MSG_SUBMIT_WAIT: s_on_submit (self, in, true); break;
     case ZTASK_MSG_STATUS: s_on_status (self, in, false); break;
     case ZTASK_MSG_WAIT: s_on_status (self, in, true); break;
     case ZTASK_MSG_STATS: s_on_stats (self, in); break;
@@ -1004,6 +1034,7 @@ s_commit (broker_t *self)
     }
     self->pending_count = 0;
     s_outbox_flush (self);
+    self->uncommitted_from = store_peek_id (self->store);
 }
 
 /* Counts a malformed message; logs the first from each peer, and the rest
@@ -1257,6 +1288,7 @@ broker_new (const broker_config_t *config)
         broker_destroy (&self);
         return NULL;
     }
+    self->uncommitted_from = store_peek_id (self->store);
     if (task_table_size (self->tasks))
         zsys_info ("broker: recovered %zu unfinished tasks from %s", task_table_size (self->tasks),
                    config->store);

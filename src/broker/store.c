@@ -216,6 +216,12 @@ store_next_id (store_t *self)
     return self->next_id++;
 }
 
+uint64_t
+store_peek_id (store_t *self)
+{
+    return self->next_id;
+}
+
 static int
 s_begin (store_t *self)
 {

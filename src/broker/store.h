@@ -20,6 +20,8 @@ void store_close (store_t **self_p);
 
 /* Id for the next new task. */
 uint64_t store_next_id (store_t *self);
+/* The id store_next_id will give next, without taking it. */
+uint64_t store_peek_id (store_t *self);
 
 /* Commits the open transaction, if any. Returns 0 or -1. */
 int store_commit (store_t *self);

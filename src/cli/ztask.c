@@ -861,38 +861,45 @@ s_on_progress (const ztask_task_t *task, void *arg)
     cli_progress_show ((cli_progress_t *) arg, task);
 }
 
+/* submit --wait: one request, then the task's progress and outcome. */
 static int
-s_submit (cli_t *cli, ztask_client_t *client, const char *payload, size_t size)
+s_submit_wait (cli_t *cli, ztask_client_t *client, const char *payload, size_t size)
 {
-    uint64_t id;
-    int rc = ztask_client_submit (client, cli->args[0], payload, size, &cli->opts, &id);
-    if (rc != 0)
-        return s_failed (cli, client);
-    if (!cli->wait) {
-        if (cli->json) {
-            json_t *json = json_pack ("{s:I}", "id", (json_int_t) id);
-            cli_output_json (stdout, json);
-            json_decref (json);
-        }
-        else
-            printf ("%" PRIu64 "\n", id);
-        return EXIT_OK;
-    }
     cli_progress_t progress;
     cli_progress_init (&progress, stderr);
     bool terminal = isatty (STDERR_FILENO);
     ztask_task_t *task;
-    rc = ztask_client_wait_progress (client, id, -1, terminal ? s_on_progress : NULL, &progress, &task);
+    uint64_t id;
+    int rc = ztask_client_submit_wait (client, cli->args[0], payload, size, &cli->opts, -1,
+                                       terminal ? s_on_progress : NULL, &progress, &id, &task);
     cli_progress_clear (&progress);
     if (rc != 0) {
         int code = s_failed (cli, client);
-        if (code == EXIT_INTERRUPTED)
+        if (code == EXIT_INTERRUPTED && id)
             fprintf (stderr, "ztask: task %" PRIu64 " goes on: see 'ztask status %" PRIu64 "'\n", id, id);
         return code;
     }
     rc = s_show_outcome (cli, task);
     ztask_task_destroy (&task);
     return rc;
+}
+
+static int
+s_submit (cli_t *cli, ztask_client_t *client, const char *payload, size_t size)
+{
+    if (cli->wait)
+        return s_submit_wait (cli, client, payload, size);
+    uint64_t id;
+    if (ztask_client_submit (client, cli->args[0], payload, size, &cli->opts, &id) != 0)
+        return s_failed (cli, client);
+    if (cli->json) {
+        json_t *json = json_pack ("{s:I}", "id", (json_int_t) id);
+        cli_output_json (stdout, json);
+        json_decref (json);
+    }
+    else
+        printf ("%" PRIu64 "\n", id);
+    return EXIT_OK;
 }
 
 static int

@@ -600,11 +600,12 @@ s_task_info (ztask_client_t *self, uint64_t id, ztask_task_t **task_p)
     return *task_p ? 0 : s_fail (self, ZTASK_CLIENT_E_INTERNAL, "out of memory");
 }
 
-int
-ztask_client_submit (ztask_client_t *self, const char *type, const void *payload, size_t size,
-                     const ztask_submit_opts_t *opts, uint64_t *id)
+/* Checks a submit's arguments and sets up self->request as command
+   (SUBMIT or SUBMIT_WAIT). */
+static int
+s_submit_request (ztask_client_t *self, int command, const char *type, const void *payload, size_t size,
+                  const ztask_submit_opts_t *opts)
 {
-    s_begin (self);
     ztask_submit_opts_t defaults = ZTASK_SUBMIT_OPTS_INIT;
     if (!opts)
         opts = &defaults;
@@ -623,14 +624,23 @@ ztask_client_submit (ztask_client_t *self, const char *type, const void *payload
         return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid payload: no data for %zu bytes", size);
 
     ztask_msg_t *m = self->request;
-    ztask_msg_reset (m, ZTASK_MSG_SUBMIT);
+    ztask_msg_reset (m, command);
     ztask_msg_strcpy (m->type, type);
     m->priority = (uint8_t) opts->priority;
     m->timeout_ms = opts->timeout_ms;
     m->max_attempts = opts->max_attempts;
     ztask_msg_strcpy (m->key, opts->key);
     ztask_msg_set_body (m, payload, size);
-    if (s_request (self, ZTASK_MSG_SUBMITTED) != 0)
+    return 0;
+}
+
+int
+ztask_client_submit (ztask_client_t *self, const char *type, const void *payload, size_t size,
+                     const ztask_submit_opts_t *opts, uint64_t *id)
+{
+    s_begin (self);
+    if (s_submit_request (self, ZTASK_MSG_SUBMIT, type, payload, size, opts) != 0
+        || s_request (self, ZTASK_MSG_SUBMITTED) != 0)
         return -1;
     if (self->reply->task_id == 0)
         return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "the broker at %s answered with task id 0",
@@ -692,19 +702,13 @@ s_report_progress (ztask_msg_t *msg, ztask_progress_fn *progress, void *arg)
     progress (&task, arg);
 }
 
-/* The progress callback must not use this client: it runs in the middle
-   of the wait, which owns the request. */
-int
-ztask_client_wait_progress (ztask_client_t *self, uint64_t id, int timeout_ms,
-                            ztask_progress_fn *progress, void *arg, ztask_task_t **task_p)
+/* Waits for the answers to the WAIT in self->request (already sent, or
+   implied by a SUBMIT_WAIT with the same corr), re-sending it after a long
+   silence. */
+static int
+s_wait_answers (ztask_client_t *self, uint64_t id, int timeout_ms, ztask_progress_fn *progress, void *arg,
+                ztask_task_t **task_p)
 {
-    s_begin (self);
-    if (task_p)
-        *task_p = NULL;
-    ztask_msg_reset (self->request, ZTASK_MSG_WAIT);
-    self->request->task_id = id;
-    if (s_start (self) != 0)
-        return -1;
     int64_t deadline = timeout_ms >= 0 ? zclock_mono () + timeout_ms : -1;
     int64_t resend_at = zclock_mono () + WAIT_RESEND_MS;
     while (true) {
@@ -746,6 +750,49 @@ ztask_client_wait_progress (ztask_client_t *self, uint64_t id, int timeout_ms,
         }
         return s_task_info (self, id, task_p);
     }
+}
+
+/* The progress callback must not use this client: it runs in the middle
+   of the wait, which owns the request. */
+int
+ztask_client_wait_progress (ztask_client_t *self, uint64_t id, int timeout_ms,
+                            ztask_progress_fn *progress, void *arg, ztask_task_t **task_p)
+{
+    s_begin (self);
+    if (task_p)
+        *task_p = NULL;
+    ztask_msg_reset (self->request, ZTASK_MSG_WAIT);
+    self->request->task_id = id;
+    if (s_start (self) != 0)
+        return -1;
+    return s_wait_answers (self, id, timeout_ms, progress, arg, task_p);
+}
+
+int
+ztask_client_submit_wait (ztask_client_t *self, const char *type, const void *payload, size_t size,
+                          const ztask_submit_opts_t *opts, int timeout_ms, ztask_progress_fn *progress,
+                          void *arg, uint64_t *id_p, ztask_task_t **task_p)
+{
+    s_begin (self);
+    if (id_p)
+        *id_p = 0;
+    if (task_p)
+        *task_p = NULL;
+    if (s_submit_request (self, ZTASK_MSG_SUBMIT_WAIT, type, payload, size, opts) != 0
+        || s_request (self, ZTASK_MSG_SUBMITTED) != 0)
+        return -1;
+    uint64_t id = self->reply->task_id;
+    if (id == 0)
+        return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "the broker at %s answered with task id 0",
+                       self->endpoint);
+    if (id_p)
+        *id_p = id;
+    /* The broker waits on our behalf already; should it go silent, a WAIT
+       with the same corr asks again (it ignores the repeat). */
+    ztask_msg_reset (self->request, ZTASK_MSG_WAIT);
+    self->request->corr = self->corr;
+    self->request->task_id = id;
+    return s_wait_answers (self, id, timeout_ms, progress, arg, task_p);
 }
 
 int

@@ -21,6 +21,7 @@
 #define ZTASK_MSG_WORKERS 5
 #define ZTASK_MSG_CANCEL 6
 #define ZTASK_MSG_LIST 7
+#define ZTASK_MSG_SUBMIT_WAIT 8 /* SUBMIT, then WAIT on the new task */
 /* Broker -> client: */
 #define ZTASK_MSG_SUBMITTED 20
 #define ZTASK_MSG_TASK_INFO 21
