@@ -2,6 +2,14 @@
     "process") in a fresh child process per task that the thread forks and
     watches.
 
+    The hand-off costs no message: slot_start fills the slot under its
+    mutex and posts the thread's semaphore; the thread publishes progress
+    and the end of the task under the same mutex and writes one byte to the
+    worker's notify pipe when the slot had no event pending. Per task that
+    is a futex wake one way and a pipe write the other. (A semaphore rather
+    than a condition variable: glibc's pthread_cond_wait takes the mutex
+    back marked contended, which costs a futex call at every unlock.)
+
     The child runs the plugin with a context whose progress sink and final
     outcome go back to the slot's thread over a pipe, as records: a 5-byte
     header (type, then the body size as a host-order uint32) and the body.
@@ -22,6 +30,8 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
+#include <semaphore.h>
 #include <signal.h>
 #include <sys/wait.h>
 #ifdef __linux__
@@ -41,13 +51,23 @@
 static const char s_timed_out[] = "timed out";
 
 struct slot {
-    zactor_t *actor;         /* the thread that runs plugins           */
-    zsock_t *thread_pipe;    /* the actor's end; used on its thread    */
+    pthread_t thread;        /* the thread that runs plugins           */
+    bool thread_started;     /* thread is joinable                     */
+    pthread_mutex_t lock;    /* guards the fields up to `signalled`    */
+    sem_t wake;              /* posted when run or stop is set         */
+    bool run;                /* a task is handed over, not yet taken   */
+    bool stop;               /* the thread leaves                      */
+    bool finished;           /* the task ended: rc and ctx are final   */
+    bool progress_pending;   /* progress holds a report not yet taken  */
+    uint64_t progress_done, progress_total;
+    char progress_text[ZTASK_STRING_MAX + 1];
+    bool signalled;          /* notify_fd written, events not all taken */
+    int notify_fd;           /* the worker's pipe (write end)          */
     size_t max_result;
     int isolation;           /* SLOT_THREAD or SLOT_PROCESS            */
-    bool busy;               /* a task runs (owned by the thread)      */
+    bool busy;               /* a task runs (messaging thread's view)  */
     ztask_module_t *module;  /* plugin running the task                */
-    zframe_t *payload;
+    zmq_msg_t payload;       /* the task's, as received                */
     ztask_ctx_t ctx;         /* shared with the thread while busy      */
     int rc;                  /* what run returned                      */
     int64_t deadline;        /* monotonic ms; 0: none                  */
@@ -59,7 +79,7 @@ struct slot {
     byte *record;            /* record being read from the child       */
     size_t record_size;      /* bytes of it read so far                */
     size_t record_max;       /* allocated                              */
-    bool finished;           /* the child sent its 'D' record          */
+    bool child_done;         /* the child sent its 'D' record          */
 };
 
 /* True when a progress report is due: rate-limited, but the last one
@@ -75,15 +95,38 @@ s_progress_due (slot_t *self, uint64_t done, uint64_t total)
     return true;
 }
 
+/* Unlocks the slot after the thread published an event, and wakes the
+   messaging thread unless a wake-up for this slot is on its way. */
+static void
+s_unlock_and_notify (slot_t *self)
+{
+    bool wake = !self->signalled;
+    self->signalled = true;
+    pthread_mutex_unlock (&self->lock);
+    /* One byte; a full pipe already holds a wake-up. */
+    while (wake && write (self->notify_fd, "", 1) < 0 && errno == EINTR)
+        ;
+}
+
+/* Hands a progress report to the messaging thread (slot's thread). */
+static void
+s_publish_progress (slot_t *self, uint64_t done, uint64_t total, const char *text)
+{
+    pthread_mutex_lock (&self->lock);
+    self->progress_done = done;
+    self->progress_total = total;
+    ztask_msg_strcpy (self->progress_text, text ? text : "");
+    self->progress_pending = true;
+    s_unlock_and_notify (self);
+}
+
 /* Progress sink: runs on the slot's thread, inside the plugin's run. */
 static void
 s_progress (void *arg, uint64_t done, uint64_t total, const char *text)
 {
     slot_t *self = (slot_t *) arg;
-    if (!s_progress_due (self, done, total))
-        return;
-    zsock_send (self->thread_pipe, "s88s", "PROGRESS", done, total, text ? text : "");
-    /* Every message on the pipe has this picture; slot_recv reads it. */
+    if (s_progress_due (self, done, total))
+        s_publish_progress (self, done, total, text);
 }
 
 /* ---- the child (process isolation): plain libc, no czmq sockets ---- */
@@ -228,7 +271,7 @@ s_child_record (slot_t *self)
 {
     const byte *body = self->record + RECORD_HEADER;
     size_t size = self->record_size - RECORD_HEADER;
-    if (self->finished)
+    if (self->child_done)
         return -1; /* nothing comes after 'D' */
     if (self->record[0] == RECORD_PROGRESS) {
         uint64_t done, total;
@@ -237,7 +280,7 @@ s_child_record (slot_t *self)
         memcpy (&total, body + 8, 8);
         memcpy (text, body + PROGRESS_FIXED, size - PROGRESS_FIXED);
         text[size - PROGRESS_FIXED] = 0;
-        zsock_send (self->thread_pipe, "s88s", "PROGRESS", done, total, text);
+        s_publish_progress (self, done, total, text);
         return 0;
     }
     int32_t rc, retry;
@@ -265,7 +308,7 @@ s_child_record (slot_t *self)
         self->record = NULL;
         self->record_max = 0;
     }
-    self->finished = true;
+    self->child_done = true;
     return 0;
 }
 
@@ -324,7 +367,7 @@ static void
 s_run_child (slot_t *self)
 {
     self->rc = ZTASK_FAILED;
-    self->finished = false;
+    self->child_done = false;
     self->record_size = 0;
     int fds[2];
     if (pipe (fds) != 0) {
@@ -383,7 +426,7 @@ s_run_child (slot_t *self)
     }
     /* What the child wrote before it ended (a grandchild holding the pipe
        open cannot keep us here: the pipe is non-blocking). */
-    if (!ended && !self->finished && s_child_read (self, fd) < 0)
+    if (!ended && !self->child_done && s_child_read (self, fd) < 0)
         malformed = true;
     close (fd);
     if (self->record_max > 64 * 1024) {
@@ -391,7 +434,7 @@ s_run_child (slot_t *self)
         self->record = NULL;
         self->record_max = 0;
     }
-    if (self->finished)
+    if (self->child_done)
         return;
     if (malformed)
         s_fail (self, "plugin process sent a malformed record");
@@ -408,42 +451,71 @@ s_run_child (slot_t *self)
         s_fail (self, "plugin process ended before finishing (wait status %d)", status);
 }
 
-static void
-s_actor (zsock_t *pipe, void *args)
+/* The slot's thread: waits for a task, runs it, reports its end. */
+static void *
+s_thread (void *args)
 {
     slot_t *self = (slot_t *) args;
-    self->thread_pipe = pipe;
-    zsock_signal (pipe, 0);
     while (true) {
-        char *command = zstr_recv (pipe);
-        if (!command)
+        while (sem_wait (&self->wake) != 0)
+            ; /* EINTR */
+        pthread_mutex_lock (&self->lock);
+        if (self->stop)
             break;
-        bool term = streq (command, "$TERM");
-        if (streq (command, "RUN")) {
-            self->progress_at = 0;
-            if (self->isolation == SLOT_PROCESS)
-                s_run_child (self);
-            else
-                self->rc = ztask_module_run (self->module, &self->ctx);
-            zsock_send (pipe, "s88s", "DONE", (uint64_t) 0, (uint64_t) 0, "");
-        }
-        zstr_free (&command);
-        if (term)
-            break;
+        bool run = self->run;
+        self->run = false;
+        pthread_mutex_unlock (&self->lock);
+        if (!run)
+            continue;
+        /* slot_start wrote module and ctx before it handed the task over
+           under the lock; until `finished` only this thread touches them
+           (but ctx.cancelled, an atomic). */
+        self->progress_at = 0;
+        if (self->isolation == SLOT_PROCESS)
+            s_run_child (self);
+        else
+            self->rc = ztask_module_run (self->module, &self->ctx);
+        pthread_mutex_lock (&self->lock);
+        self->finished = true;
+        s_unlock_and_notify (self);
     }
+    pthread_mutex_unlock (&self->lock);
+    return NULL;
 }
 
 slot_t *
-slot_new (size_t max_result, int isolation)
+slot_new (size_t max_result, int isolation, int notify_fd)
 {
     assert (isolation == SLOT_THREAD || isolation == SLOT_PROCESS);
     slot_t *self = (slot_t *) zmalloc (sizeof (slot_t));
     assert (self);
     self->max_result = max_result;
     self->isolation = isolation;
+    self->notify_fd = notify_fd;
     self->child_fd = -1;
-    self->actor = zactor_new (s_actor, self);
-    assert (self->actor);
+    zmq_msg_init (&self->payload);
+    pthread_mutex_init (&self->lock, NULL);
+    if (sem_init (&self->wake, 0, 0) != 0) {
+        zsys_error ("worker: cannot make a slot's semaphore: %s", strerror (errno));
+        pthread_mutex_destroy (&self->lock);
+        free (self);
+        return NULL;
+    }
+    /* The thread starts with these blocked (a child resets its mask). */
+    sigset_t blocked, old;
+    sigemptyset (&blocked);
+    sigaddset (&blocked, SIGINT);
+    sigaddset (&blocked, SIGTERM);
+    sigaddset (&blocked, SIGHUP);
+    pthread_sigmask (SIG_BLOCK, &blocked, &old);
+    int rc = pthread_create (&self->thread, NULL, s_thread, self);
+    pthread_sigmask (SIG_SETMASK, &old, NULL);
+    if (rc != 0) {
+        zsys_error ("worker: cannot start a slot thread: %s", strerror (rc));
+        slot_destroy (&self);
+        return NULL;
+    }
+    self->thread_started = true;
     return self;
 }
 
@@ -455,21 +527,23 @@ slot_destroy (slot_t **self_p)
     if (self) {
         if (self->busy)
             slot_cancel (self, "the worker is stopping");
-        /* Waits for a running plugin to return; in process mode the thread
-           kills the child (the cancel above) and reaps it first. */
-        zactor_destroy (&self->actor);
+        if (self->thread_started) {
+            pthread_mutex_lock (&self->lock);
+            self->stop = true;
+            pthread_mutex_unlock (&self->lock);
+            sem_post (&self->wake);
+            /* Waits for a running plugin to return; in process mode the
+               thread kills the child (the cancel above) and reaps it first. */
+            pthread_join (self->thread, NULL);
+        }
+        sem_destroy (&self->wake);
+        pthread_mutex_destroy (&self->lock);
         ztask_ctx_clear (&self->ctx);
-        zframe_destroy (&self->payload);
+        zmq_msg_close (&self->payload);
         free (self->record);
         free (self);
         *self_p = NULL;
     }
-}
-
-zactor_t *
-slot_actor (slot_t *self)
-{
-    return self->actor;
 }
 
 bool
@@ -486,23 +560,26 @@ slot_task_id (slot_t *self)
 
 void
 slot_start (slot_t *self, ztask_module_t *module, uint64_t task_id, uint32_t attempt,
-            zframe_t **payload_p, uint32_t timeout_ms)
+            zmq_msg_t *payload, uint32_t timeout_ms)
 {
     assert (!self->busy);
     ztask_ctx_clear (&self->ctx);
-    zframe_destroy (&self->payload);
-    self->payload = *payload_p;
-    *payload_p = NULL;
+    zmq_msg_move (&self->payload, payload); /* closes the last task's */
     self->module = module;
-    ztask_ctx_init (&self->ctx, task_id, attempt, zframe_data (self->payload),
-                    zframe_size (self->payload), self->max_result);
+    ztask_ctx_init (&self->ctx, task_id, attempt, zmq_msg_data (&self->payload),
+                    zmq_msg_size (&self->payload), self->max_result);
     self->ctx.progress_fn = s_progress;
     self->ctx.progress_arg = self;
     self->timeout_ms = timeout_ms;
     self->deadline = timeout_ms ? zclock_mono () + timeout_ms : 0;
     self->cancel_why = NULL;
     self->busy = true;
-    zstr_send (self->actor, "RUN");
+    pthread_mutex_lock (&self->lock);
+    self->finished = false;
+    self->progress_pending = false;
+    self->run = true;
+    pthread_mutex_unlock (&self->lock);
+    sem_post (&self->wake);
 }
 
 void
@@ -525,35 +602,45 @@ void
 slot_recv (slot_t *self, slot_event_t *event)
 {
     memset (event, 0, sizeof *event);
-    char *command = NULL, *text = NULL;
-    if (zsock_recv (self->actor, "s88s", &command, &event->done, &event->total, &text) != 0)
+    if (!self->busy)
         return;
+    pthread_mutex_lock (&self->lock);
+    if (self->progress_pending) {
+        /* A report made before the end goes before it. */
+        event->kind = SLOT_PROGRESS;
+        event->done = self->progress_done;
+        event->total = self->progress_total;
+        memcpy (event->text, self->progress_text, sizeof self->progress_text);
+        self->progress_pending = false;
+    }
+    else if (self->finished) {
+        event->kind = SLOT_DONE;
+        self->finished = false;
+    }
+    /* Nothing left: the thread's next event writes to the pipe again. */
+    self->signalled = self->progress_pending || self->finished;
+    pthread_mutex_unlock (&self->lock);
     event->task_id = self->ctx.task_id;
     event->attempt = self->ctx.attempt;
-    if (command && streq (command, "PROGRESS")) {
-        event->kind = SLOT_PROGRESS;
-        snprintf (event->text, sizeof event->text, "%s", text ? text : "");
-    }
-    else if (command && streq (command, "DONE")) {
-        event->kind = SLOT_DONE;
-        self->busy = false;
-        if (self->cancel_why) {
-            /* The worker stopped it: another attempt may succeed. */
-            if (self->cancel_why == s_timed_out)
-                snprintf (self->ctx.error, sizeof self->ctx.error, "timed out after %u ms",
-                          self->timeout_ms);
-            else
-                snprintf (self->ctx.error, sizeof self->ctx.error, "%s", self->cancel_why);
-            event->status = ZTASK_RESULT_RETRY;
-        }
-        else if (self->rc == ZTASK_OK)
-            event->status = ZTASK_RESULT_OK;
+    if (event->kind != SLOT_DONE)
+        return;
+    self->busy = false;
+    if (self->cancel_why) {
+        /* The worker stopped it: another attempt may succeed. */
+        if (self->cancel_why == s_timed_out)
+            snprintf (self->ctx.error, sizeof self->ctx.error, "timed out after %u ms", self->timeout_ms);
         else
-            event->status = self->ctx.retry ? ZTASK_RESULT_RETRY : ZTASK_RESULT_FAILED;
-        event->error = self->ctx.error;
-        event->result = self->ctx.result;
-        event->result_size = self->ctx.result_size;
+            snprintf (self->ctx.error, sizeof self->ctx.error, "%s", self->cancel_why);
+        event->status = ZTASK_RESULT_RETRY;
     }
-    zstr_free (&command);
-    zstr_free (&text);
+    else if (self->rc == ZTASK_OK)
+        event->status = ZTASK_RESULT_OK;
+    else
+        event->status = self->ctx.retry ? ZTASK_RESULT_RETRY : ZTASK_RESULT_FAILED;
+    event->error = self->ctx.error;
+    /* The result changes hands: no copy of it. */
+    event->result = self->ctx.result;
+    event->result_size = self->ctx.result_size;
+    self->ctx.result = NULL;
+    self->ctx.result_size = 0;
 }

@@ -5,18 +5,24 @@
 #include "common/ztask_logfile.h"
 #include "proto/ztask_msg.h"
 
+#include <fcntl.h>
+#include <poll.h>
+
 #define DEFAULT_HEARTBEAT_MS 1000
 #define LIVENESS 3 /* missed broker heartbeats before reconnecting */
 #define RECONNECT_MAX_MS 10000
 
 /* A result sent but not yet acknowledged: re-sent after a reconnect. */
-typedef struct {
+typedef struct pending_result pending_result_t;
+struct pending_result {
+    pending_result_t *next; /* the next younger one                      */
     uint64_t task_id;
     uint32_t attempt;
     uint8_t status;
     char error[ZTASK_STRING_MAX + 1];
-    zframe_t *result;
-} pending_result_t;
+    void *result;           /* owned (malloc); NULL: none                */
+    size_t result_size;
+};
 
 /* What a slot runs, as the broker knows it. */
 typedef struct {
@@ -29,16 +35,25 @@ struct worker {
     ztask_module_t *modules[WORKER_PLUGINS_MAX]; /* same order as config->plugins */
     slot_t **slots;
     slot_task_t *running;   /* per slot: the task it runs               */
-    zlistx_t *pending;      /* pending_result_t, oldest first           */
+    pending_result_t *pending; /* oldest first                          */
+    pending_result_t **pending_end; /* where the next one is linked      */
     char instance[ZTASK_STRING_MAX + 1]; /* this process's id for the broker */
     int64_t reconnect_ms;   /* silence tolerated before reconnecting    */
     zsock_t *broker;        /* DEALER to the broker                      */
+    void *broker_socket;    /* its libzmq socket, for the raw calls      */
+    int broker_fd;          /* its ZMQ_FD                                */
     zsock_t *monitor;       /* the DEALER's handshake events             */
+    int monitor_fd;         /* its ZMQ_FD                                */
     unsigned connections;   /* sockets made so far, to name monitors     */
     unsigned handshake;     /* HANDSHAKE_* failures logged since the last
                                handshake that succeeded                  */
-    zpoller_t *poller;      /* broker socket and slot threads            */
+    bool broker_dirty;      /* used since its last EAGAIN: its FD may not
+                               signal a message already there            */
+    int notify[2];          /* pipe: slot threads write [1] when a slot
+                               has an event (slot.h); -1 when closed     */
     ztask_msg_t *in, *out;
+    zmq_msg_t body;         /* the body frame of the message in `in`     */
+    byte *header;           /* ZTASK_HEADER_MAX: a header being sent     */
     char host[256];
     bool registered;        /* REGISTERED received on this connection    */
     unsigned heartbeat_ms;
@@ -51,12 +66,14 @@ struct worker {
 static void s_disconnect (worker_t *self);
 
 static void
-s_pending_destroy (void **item)
+s_pending_destroy (pending_result_t **pending_p)
 {
-    pending_result_t *pending = (pending_result_t *) *item;
-    zframe_destroy (&pending->result);
-    free (pending);
-    *item = NULL;
+    pending_result_t *pending = *pending_p;
+    if (pending) {
+        free (pending->result);
+        free (pending);
+        *pending_p = NULL;
+    }
 }
 
 worker_t *
@@ -78,13 +95,16 @@ worker_new (worker_config_t *config, char *error, size_t error_size)
     }
     self->in = ztask_msg_new ();
     self->out = ztask_msg_new ();
+    zmq_msg_init (&self->body);
+    self->header = (byte *) malloc (ZTASK_HEADER_MAX);
+    assert (self->header);
     self->heartbeat_ms = DEFAULT_HEARTBEAT_MS;
     self->reconnect_ms = DEFAULT_HEARTBEAT_MS * LIVENESS;
     zuuid_t *uuid = zuuid_new ();
     ztask_msg_strcpy (self->instance, zuuid_str_canonical (uuid));
     zuuid_destroy (&uuid);
-    self->pending = zlistx_new ();
-    zlistx_set_destructor (self->pending, s_pending_destroy);
+    self->notify[0] = self->notify[1] = -1;
+    self->pending_end = &self->pending;
     if (gethostname (self->host, sizeof self->host - 1) != 0)
         snprintf (self->host, sizeof self->host, "unknown");
     return self;
@@ -101,23 +121,53 @@ worker_destroy (worker_t **self_p)
                 slot_destroy (&self->slots[i]);
         free (self->slots);
         free (self->running);
-        zlistx_destroy (&self->pending);
+        while (self->pending) {
+            pending_result_t *next = self->pending->next;
+            s_pending_destroy (&self->pending);
+            self->pending = next;
+        }
         s_disconnect (self);
-        zpoller_destroy (&self->poller);
+        for (int i = 0; i < 2; i++)
+            if (self->notify[i] >= 0)
+                close (self->notify[i]);
         for (size_t i = 0; i < self->config->plugin_count; i++)
             ztask_module_destroy (&self->modules[i]);
         ztask_msg_destroy (&self->in);
         ztask_msg_destroy (&self->out);
+        zmq_msg_close (&self->body);
+        free (self->header);
         free (self);
         *self_p = NULL;
     }
 }
 
+/* Sends self->out, with body as its body frame when the command has one,
+   straight from these buffers (libzmq copies them; small ones without
+   allocating). Never blocks: with no connection the message is dropped,
+   as the heartbeat and the re-sends after REGISTERED expect. */
+static void
+s_send_body (worker_t *self, const void *body, size_t body_size)
+{
+    size_t size = ztask_msg_encode_header (self->out, self->header);
+    if (!size)
+        return;
+    bool with_body = ztask_msg_has_body (self->out);
+    /* Sending may take the command that announced a message, and with it
+       the FD's signal: s_wait asks the socket before it sleeps. */
+    self->broker_dirty = true;
+    int flags = with_body ? ZMQ_SNDMORE | ZMQ_DONTWAIT : ZMQ_DONTWAIT;
+    if (zmq_send (self->broker_socket, self->header, size, flags) < 0)
+        return;
+    /* The rest of a message whose first frame was taken cannot fail. */
+    if (with_body)
+        zmq_send (self->broker_socket, body, body_size, ZMQ_DONTWAIT);
+    self->sent_at = zclock_mono ();
+}
+
 static void
 s_send (worker_t *self)
 {
-    if (ztask_msg_send (self->out, self->broker) == 0)
-        self->sent_at = zclock_mono ();
+    s_send_body (self, NULL, 0);
 }
 
 static void
@@ -158,9 +208,7 @@ s_send_result (worker_t *self, pending_result_t *pending)
     m->attempt = pending->attempt;
     m->status = pending->status;
     memcpy (m->error, pending->error, sizeof m->error);
-    m->body = pending->result; /* borrowed for the send */
-    s_send (self);
-    m->body = NULL;
+    s_send_body (self, pending->result, pending->result_size);
 }
 
 /* Watches the DEALER's handshakes, so a broker that refuses our key (or
@@ -176,13 +224,17 @@ s_monitor_start (worker_t *self)
               ++self->connections);
     int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
                  | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
-    if (zmq_socket_monitor (zsock_resolve (self->broker), endpoint, events) != 0)
+    if (zmq_socket_monitor (self->broker_socket, endpoint, events) != 0)
         return; /* only the log is poorer for it */
     self->monitor = zsock_new_pair (endpoint); /* '>' is the default for PAIR: connects */
-    if (self->monitor)
-        zpoller_add (self->poller, self->monitor);
+    if (self->monitor) {
+        self->monitor_fd = zsock_fd (self->monitor);
+        /* A fresh pipe does not signal its first message: libzmq expects a
+           look first. Asking arms the FD for s_wait. */
+        zsock_events (self->monitor);
+    }
     else
-        zmq_socket_monitor (zsock_resolve (self->broker), NULL, 0);
+        zmq_socket_monitor (self->broker_socket, NULL, 0);
 }
 
 /* Closes the DEALER and its monitor: the monitor stops before its reader
@@ -192,16 +244,11 @@ static void
 s_disconnect (worker_t *self)
 {
     if (self->monitor) {
-        zmq_socket_monitor (zsock_resolve (self->broker), NULL, 0);
-        if (self->poller)
-            zpoller_remove (self->poller, self->monitor);
+        zmq_socket_monitor (self->broker_socket, NULL, 0);
         zsock_destroy (&self->monitor);
     }
-    if (self->broker) {
-        if (self->poller)
-            zpoller_remove (self->poller, self->broker);
-        zsock_destroy (&self->broker);
-    }
+    zsock_destroy (&self->broker);
+    self->broker_socket = NULL;
 }
 
 /* Kinds of handshake failure, as bits of worker_t.handshake. */
@@ -214,7 +261,7 @@ s_disconnect (worker_t *self)
 /* Logs a handshake failure, each kind once until a handshake succeeds
    (libzmq retries every 100 ms or so). */
 static void
-s_from_monitor (worker_t *self)
+s_monitor_event (worker_t *self)
 {
     uint16_t event;
     uint32_t value;
@@ -259,6 +306,15 @@ s_from_monitor (worker_t *self)
                     broker, event, value);
 }
 
+/* Reads every monitor event there is. Ends by asking the socket, so its
+   FD signals the next one. */
+static void
+s_from_monitor (worker_t *self)
+{
+    while (zsock_events (self->monitor) & ZMQ_POLLIN)
+        s_monitor_event (self);
+}
+
 /* (Re)connects to the broker with a fresh socket and registers. */
 static void
 s_connect (worker_t *self)
@@ -266,6 +322,8 @@ s_connect (worker_t *self)
     s_disconnect (self);
     self->broker = zsock_new (ZMQ_DEALER);
     assert (self->broker);
+    self->broker_socket = zsock_resolve (self->broker);
+    self->broker_fd = zsock_fd (self->broker); /* the socket's for life */
     zsock_set_linger (self->broker, 0);
     zsock_set_rcvtimeo (self->broker, 0);
     zsock_set_sndtimeo (self->broker, 0);
@@ -277,36 +335,44 @@ s_connect (worker_t *self)
     s_monitor_start (self);
     if (zsock_connect (self->broker, "%s", self->config->broker) != 0)
         zsys_error ("worker: cannot connect to %s: %s", self->config->broker, zmq_strerror (zmq_errno ()));
-    zpoller_add (self->poller, self->broker);
+    self->broker_dirty = true;
     self->heard_at = zclock_mono ();
     s_register (self);
 }
 
-/* Sends a result and keeps it until the broker acknowledges it. */
+/* Sends a result and keeps it until the broker acknowledges it. result
+   (malloc'd, may be NULL) is taken over. */
 static void
 s_result (worker_t *self, uint64_t task_id, uint32_t attempt, int status, const char *error,
-          const void *result, size_t size)
+          void *result, size_t size)
 {
-    pending_result_t *pending = (pending_result_t *) zmalloc (sizeof (pending_result_t));
+    pending_result_t *pending = (pending_result_t *) malloc (sizeof (pending_result_t));
     assert (pending);
+    pending->next = NULL;
     pending->task_id = task_id;
     pending->attempt = attempt;
     pending->status = (uint8_t) status;
     ztask_msg_strcpy (pending->error, error);
-    pending->result = zframe_new (result, result ? size : 0);
-    zlistx_add_end (self->pending, pending);
+    pending->result = result;
+    pending->result_size = result ? size : 0;
+    *self->pending_end = pending;
+    self->pending_end = &pending->next;
     s_send_result (self, pending);
 }
 
 static void
 s_on_result_ack (worker_t *self, ztask_msg_t *in)
 {
-    for (pending_result_t *p = (pending_result_t *) zlistx_first (self->pending); p;
-         p = (pending_result_t *) zlistx_next (self->pending))
+    for (pending_result_t **link = &self->pending; *link; link = &(*link)->next) {
+        pending_result_t *p = *link;
         if (p->task_id == in->task_id && p->attempt == in->attempt) {
-            zlistx_delete (self->pending, zlistx_cursor (self->pending));
+            *link = p->next;
+            if (!*link)
+                self->pending_end = link;
+            s_pending_destroy (&p);
             return;
         }
+    }
 }
 
 static void
@@ -348,18 +414,58 @@ s_on_task (worker_t *self, ztask_msg_t *in)
     }
     self->running[index].task_id = in->task_id;
     self->running[index].attempt = in->attempt;
-    zframe_t *payload = in->body ? in->body : zframe_new (NULL, 0);
-    in->body = NULL;
-    slot_start (slot, module, in->task_id, in->attempt, &payload, in->timeout_ms);
+    slot_start (slot, module, in->task_id, in->attempt, &self->body, in->timeout_ms);
+}
+
+/* Receives one message, if one is waiting, into self->in and self->body,
+   straight from libzmq (no czmq message objects on this path). Returns 0
+   (decoded), -1 (nothing waiting), -2 (malformed), -3 (another protocol
+   version). */
+static int
+s_recv (worker_t *self)
+{
+    zmq_msg_t frame;
+    zmq_msg_init (&frame);
+    if (zmq_msg_recv (&frame, self->broker_socket, ZMQ_DONTWAIT) < 0) {
+        zmq_msg_close (&frame);
+        return -1;
+    }
+    int rc = ztask_msg_decode_header (self->in, zmq_msg_data (&frame), zmq_msg_size (&frame));
+    bool more = zmq_msg_more (&frame);
+    zmq_msg_close (&frame);
+    /* A message arrives whole: its frames are all here. */
+    size_t frames = 1;
+    while (more) {
+        zmq_msg_init (&frame);
+        if (zmq_msg_recv (&frame, self->broker_socket, ZMQ_DONTWAIT) < 0) {
+            zmq_msg_close (&frame);
+            break;
+        }
+        more = zmq_msg_more (&frame);
+        if (++frames == 2)
+            zmq_msg_move (&self->body, &frame);
+        zmq_msg_close (&frame);
+    }
+    if (frames < 2) {
+        zmq_msg_close (&self->body);
+        zmq_msg_init (&self->body);
+    }
+    if (rc == 0 && frames != (ztask_msg_has_body (self->in) ? 2u : 1u))
+        rc = -2;
+    return rc;
 }
 
 static void
 s_from_broker (worker_t *self)
 {
     while (true) {
-        int rc = ztask_msg_recv (self->in, self->broker, false);
-        if (rc == -1)
-            return; /* nothing more */
+        int rc = s_recv (self);
+        if (rc == -1) {
+            /* Nothing more, and libzmq took every pending command: the
+               FD signals the next message. Unless the loop sends first. */
+            self->broker_dirty = false;
+            return;
+        }
         self->heard_at = zclock_mono ();
         if (rc != 0) {
             zsys_warning ("worker: dropped a malformed message from the broker");
@@ -376,8 +482,7 @@ s_from_broker (worker_t *self)
                 self->heartbeat_ms = in->heartbeat_ms;
             self->reconnect_ms = (int64_t) self->heartbeat_ms * LIVENESS;
             /* Results the broker may not have: it ignores those it has. */
-            for (pending_result_t *p = (pending_result_t *) zlistx_first (self->pending); p;
-                 p = (pending_result_t *) zlistx_next (self->pending))
+            for (pending_result_t *p = self->pending; p; p = p->next)
                 s_send_result (self, p);
             if (self->draining) {
                 ztask_msg_reset (self->out, ZTASK_MSG_DRAIN);
@@ -407,11 +512,12 @@ s_from_broker (worker_t *self)
     }
 }
 
-static void
-s_from_slot (worker_t *self, slot_t *slot)
+/* Handles one event of slot index; returns false when it had none. */
+static bool
+s_from_slot (worker_t *self, unsigned index)
 {
     slot_event_t event;
-    slot_recv (slot, &event);
+    slot_recv (self->slots[index], &event);
     if (event.kind == SLOT_PROGRESS) {
         ztask_msg_t *m = self->out;
         ztask_msg_reset (m, ZTASK_MSG_WORKER_PROGRESS);
@@ -423,12 +529,58 @@ s_from_slot (worker_t *self, slot_t *slot)
         s_send (self);
     }
     else if (event.kind == SLOT_DONE) {
-        for (unsigned i = 0; i < self->config->slots; i++)
-            if (self->slots[i] == slot)
-                self->running[i].task_id = 0;
+        self->running[index].task_id = 0;
         s_result (self, event.task_id, event.attempt, event.status, event.error, event.result,
                   event.result_size);
     }
+    return event.kind != SLOT_NOTHING;
+}
+
+/* The notify pipe was readable: empties it, then takes every slot's
+   events (slot.h: a slot writes again only once all of its are taken). */
+static void
+s_from_slots (worker_t *self)
+{
+    char bytes[64];
+    while (read (self->notify[0], bytes, sizeof bytes) == (ssize_t) sizeof bytes)
+        ;
+    for (unsigned i = 0; i < self->config->slots; i++)
+        while (s_from_slot (self, i))
+            ;
+}
+
+#define READY_BROKER 1
+#define READY_MONITOR 2
+#define READY_SLOTS 4
+
+/* Waits up to timeout_ms for the broker socket, its monitor or a slot;
+   returns which are ready (READY_* bits; 0 after a signal). libzmq's FD
+   for a socket only says "look again": it is to be trusted once the
+   socket has been asked since it was last used. A wait that times out
+   looks at the broker and the slots all the same: whatever a lost signal
+   could hide waits no longer than that. */
+static int
+s_wait (worker_t *self, int timeout_ms)
+{
+    if (self->broker_dirty) {
+        self->broker_dirty = false;
+        int events = 0;
+        size_t size = sizeof events;
+        if (zmq_getsockopt (self->broker_socket, ZMQ_EVENTS, &events, &size) == 0 && (events & ZMQ_POLLIN))
+            return READY_BROKER;
+    }
+    struct pollfd items[3] = {
+        { self->broker_fd, POLLIN, 0 },
+        { self->notify[0], POLLIN, 0 },
+        { self->monitor ? self->monitor_fd : -1, POLLIN, 0 },
+    };
+    int rc = poll (items, self->monitor ? 3 : 2, timeout_ms);
+    if (rc == 0)
+        return READY_BROKER | READY_SLOTS;
+    if (rc < 0)
+        return 0; /* EINTR: the loop looks at zsys_interrupted */
+    return (items[0].revents ? READY_BROKER : 0) | (items[1].revents ? READY_SLOTS : 0)
+           | (items[2].revents ? READY_MONITOR : 0);
 }
 
 /* True once nothing runs and every result is acknowledged. */
@@ -438,7 +590,7 @@ s_drained (worker_t *self)
     for (unsigned i = 0; i < self->config->slots; i++)
         if (slot_busy (self->slots[i]))
             return false;
-    return zlistx_size (self->pending) == 0;
+    return self->pending == NULL;
 }
 
 int
@@ -449,12 +601,19 @@ worker_run (worker_t *self)
     self->slots = (slot_t **) zmalloc (self->config->slots * sizeof (slot_t *));
     self->running = (slot_task_t *) zmalloc (self->config->slots * sizeof (slot_task_t));
     assert (self->slots && self->running);
-    self->poller = zpoller_new (NULL);
-    zpoller_set_nonstop (self->poller, true); /* SIGTERM drains; the loop decides */
-    for (unsigned i = 0; i < self->config->slots; i++) {
-        self->slots[i] = slot_new (self->config->max_result, self->config->isolation);
-        zpoller_add (self->poller, slot_actor (self->slots[i]));
+    if (pipe (self->notify) != 0) {
+        zsys_error ("worker: cannot make the slots' notify pipe: %s", strerror (errno));
+        self->notify[0] = self->notify[1] = -1;
+        return -1;
     }
+    for (int i = 0; i < 2; i++)
+        if (fcntl (self->notify[i], F_SETFL, O_NONBLOCK) != 0
+            || fcntl (self->notify[i], F_SETFD, FD_CLOEXEC) != 0)
+            zsys_error ("worker: fcntl on the slots' notify pipe: %s", strerror (errno));
+    for (unsigned i = 0; i < self->config->slots; i++)
+        if (!(self->slots[i] = slot_new (self->config->max_result, self->config->isolation,
+                                         self->notify[1])))
+            return -1;
     s_connect (self);
     int64_t drain_deadline = 0;
     while (!self->refused) {
@@ -471,16 +630,16 @@ worker_run (worker_t *self)
         }
         if (self->draining && (s_drained (self) || now >= drain_deadline))
             break;
-        void *which = zpoller_wait (self->poller, (int) self->heartbeat_ms / 2);
+        /* SIGTERM interrupts the wait (slot threads block it); the loop
+           decides what it means. */
+        int ready = s_wait (self, (int) self->heartbeat_ms / 2);
         ztask_logfile_check ();
-        if (which == self->broker)
+        if (ready & READY_BROKER)
             s_from_broker (self);
-        else if (which && which == self->monitor)
+        if (ready & READY_SLOTS)
+            s_from_slots (self);
+        if ((ready & READY_MONITOR) && self->monitor)
             s_from_monitor (self);
-        else if (which)
-            for (unsigned i = 0; i < self->config->slots; i++)
-                if (which == slot_actor (self->slots[i]))
-                    s_from_slot (self, self->slots[i]);
         now = zclock_mono ();
         for (unsigned i = 0; i < self->config->slots; i++)
             slot_check_timeout (self->slots[i], now);

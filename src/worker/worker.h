@@ -14,7 +14,7 @@ worker_t *worker_new (worker_config_t *config, char *error, size_t error_size);
 void worker_destroy (worker_t **self_p);
 
 /* Serves until SIGINT/SIGTERM. Returns 0, or -1 if the broker refused the
-   registration. */
+   registration or the slots could not start. */
 int worker_run (worker_t *self);
 
 #endif
