@@ -71,4 +71,16 @@ is "$(zt_field "$last" worker)" "urgent" "high tasks run on the reserved worker 
 like "$("$ZTASK" stats --json | tr -d ' \n')" '"type":"sleep","workers":2,"queued":\[2,0,0,0,0,0,0,0,0,0\]' \
     "the low tasks stay queued: the reserved worker never takes them"
 
+# --- the broker's done total outlives the types it counts ---
+total_done () { "$ZTASK" stats --json | tr -d ' \n' | grep -o '^{[^[]*"done":[0-9]*' | grep -o '[0-9]*$'; }
+before=$(total_done)
+[ "${before:-0}" -ge 5 ]
+ok $? "stats counts the tasks done so far ($before)"
+for pid in $PIDS; do [ "$pid" != "$BROKER_PID" ] && { kill -9 "$pid"; wait "$pid"; } 2>/dev/null; done
+wait_for "! \"$ZTASK\" stats --json | tr -d ' \n' | grep -q '\"type\":\"wordcount\"'" 10
+ok $? "with its workers gone and no task left, the wordcount type is forgotten"
+after=$(total_done)
+[ "${after:-0}" -ge "$before" ]
+ok $? "  and the done total still counts its tasks ($after >= $before)"
+
 done_testing

@@ -76,6 +76,7 @@ struct broker {
     uint64_t uncommitted_from;   /* tasks from this id on are not yet committed */
     int64_t next_tick;           /* heartbeats and expiry (monotonic ms) */
     int64_t next_purge;          /* retention clean-up (monotonic ms)    */
+    uint64_t done, failed;       /* tasks ended done / not done since start */
     uint64_t malformed;          /* messages dropped as malformed        */
     uint64_t send_failures;      /* replies a peer could not take        */
     struct {
@@ -363,10 +364,14 @@ s_finish (broker_t *self, task_t *task, const char *worker_name, int state, cons
     task->state = (uint8_t) state;
     int64_t now = zclock_time ();
     store_finished (self->store, task, state, error, result, result_size, now);
-    if (state == ZTASK_STATE_DONE)
+    if (state == ZTASK_STATE_DONE) {
         task->type->done++;
-    else
+        self->done++;
+    }
+    else {
         task->type->failed++;
+        self->failed++;
+    }
     for (waiter_t *w = task->waiters; w; w = w->next) {
         s_task_info (self, task, w->corr);
         ztask_msg_t *m = self->out;
@@ -883,7 +888,6 @@ s_on_stats (broker_t *self, ztask_msg_t *in)
         free_slots += w->sched.free;
     }
     json_t *types = json_array ();
-    uint64_t done = 0, failed = 0;
     for (task_type_t *t = scheduler_type_first (self->scheduler); t;
          t = scheduler_type_next (self->scheduler)) {
         json_t *queued = json_array ();
@@ -892,8 +896,6 @@ s_on_stats (broker_t *self, ztask_msg_t *in)
             json_array_append_new (queued, json_integer ((json_int_t) t->level[l].queued));
             total += t->level[l].queued;
         }
-        done += t->done;
-        failed += t->failed;
         json_array_append_new (types, json_pack ("{s:s, s:I, s:o, s:I, s:I, s:I, s:b}", "type", t->name,
                                                  "workers", (json_int_t) t->workers, "queued", queued,
                                                  "running", (json_int_t) t->running, "done",
@@ -904,8 +906,8 @@ s_on_stats (broker_t *self, ztask_msg_t *in)
                  json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "queued",
                             (json_int_t) scheduler_queued (self->scheduler), "retrying",
                             (json_int_t) delayed_size (self->delayed), "running",
-                            (json_int_t) scheduler_running (self->scheduler), "done", (json_int_t) done,
-                            "failed", (json_int_t) failed, "workers",
+                            (json_int_t) scheduler_running (self->scheduler), "done", (json_int_t) self->done,
+                            "failed", (json_int_t) self->failed, "workers",
                             (json_int_t) zhashx_size (self->workers), "slots", (json_int_t) slots,
                             "slots_free", (json_int_t) free_slots, "malformed",
                             (json_int_t) self->malformed, "refused",

@@ -34,7 +34,9 @@ struct task_type {
     char *name;
     size_t workers;          /* connected workers that have this plugin        */
     size_t running;          /* tasks of this type running now                 */
-    uint64_t done, failed;   /* tasks of this type ended since the broker started */
+    uint64_t done, failed;   /* tasks of this type ended since the type was last
+                                created (a type no worker or task uses is forgotten;
+                                the broker's own totals are cumulative) */
     size_t tasks;            /* the broker's live tasks of this type (any state) */
     type_level_t level[TASK_PRIORITY_LEVELS];
 };
