@@ -200,6 +200,8 @@ for c in $CMDS; do
     else echo "${HDR[$c]} - -" >> "$T/frames"; fi
 done
 { printf '%s' "${HDR[STATS]}"; rep ' -' 1000; echo; } >> "$T/frames"   # 1001 frames
+echo "5a540204 - -" >> "$T/frames"            # another version's header, 3 frames: malformed first
+echo "5a540201$(u32 1) 78 78" >> "$T/frames"   # the same with SUBMIT's id and bodies
 group "three frames or more" "$T/frames"
 
 # A string that runs past the end of the header.

@@ -70,7 +70,6 @@ struct broker {
     ztask_msg_t *in;             /* message being handled                */
     peer_id_t from;              /* who sent it                          */
     zmq_msg_t body;              /* its body frame, when it has one      */
-    bool has_body;
     ztask_msg_t *out;            /* message being built                  */
     byte *header;                /* out's header, encoded (ZTASK_HEADER_MAX) */
     uint64_t uncommitted_from;   /* tasks from this id on are not yet committed */
@@ -356,10 +355,14 @@ s_offer (broker_t *self, task_t *task, bool front)
 }
 
 /* Ends a task that is no longer queued or running (its last attempt ran
-   on worker_name): records it, answers its waiters, forgets it. */
+   on worker_name): records it, answers its waiters, forgets it. at_once:
+   the end is a worker's result that the worker keeps, and sends again to
+   a restarted broker, until its RESULT_ACK (after the commit); the
+   waiters may hear of it before the commit. Any other end (cancel, lost
+   worker) reaches them only once committed. */
 static void
 s_finish (broker_t *self, task_t *task, const char *worker_name, int state, const char *error,
-          const void *result, size_t result_size)
+          const void *result, size_t result_size, bool at_once)
 {
     task->state = (uint8_t) state;
     int64_t now = zclock_time ();
@@ -379,12 +382,9 @@ s_finish (broker_t *self, task_t *task, const char *worker_name, int state, cons
         ztask_msg_strcpy (m->worker, worker_name);
         ztask_msg_strcpy (m->error, error);
         m->flags |= ZTASK_FLAG_RESULT;
-        /* At once, not after the commit: the worker keeps the result until
-           its RESULT_ACK (after the commit) and re-sends it to a restarted
-           broker, so a crash in between cannot lose it. But a task not yet
-           committed has not been accepted: its end waits for the commit,
-           after the SUBMITTED answer. */
-        if (task->id >= self->uncommitted_from)
+        /* A task not yet committed has not been accepted: its end waits
+           for the commit, after the SUBMITTED answer. */
+        if (!at_once || task->id >= self->uncommitted_from)
             s_send_after_commit_body (self, &w->peer, result ? result : "", result_size);
         else
             s_send_body (self, &w->peer, result ? result : "", result_size);
@@ -404,14 +404,14 @@ static void
 s_requeue (broker_t *self, task_t *task, const char *worker_name, const char *why)
 {
     if (task->cancelling) {
-        s_finish (self, task, worker_name, ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0);
+        s_finish (self, task, worker_name, ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0, false);
         return;
     }
     if (task->attempts >= task->max_attempts) {
         char error[ZTASK_STRING_MAX + 1];
         snprintf (error, sizeof error, "%s; %u of %u attempts used", why, task->attempts,
                   task->max_attempts);
-        s_finish (self, task, worker_name, ZTASK_STATE_FAILED, error, NULL, 0);
+        s_finish (self, task, worker_name, ZTASK_STATE_FAILED, error, NULL, 0, false);
         return;
     }
     store_requeued (self->store, task);
@@ -671,17 +671,18 @@ s_on_result (broker_t *self, worker_t *worker, ztask_msg_t *in)
         char error[128];
         snprintf (error, sizeof error, "result of %zu bytes is over the broker's max_result of %zu",
                   result_size, self->config.max_result);
-        s_finish (self, task, worker->name, ZTASK_STATE_FAILED, error, NULL, 0);
+        s_finish (self, task, worker->name, ZTASK_STATE_FAILED, error, NULL, 0, true);
     }
     else if (in->status == ZTASK_RESULT_OK)
-        s_finish (self, task, worker->name, ZTASK_STATE_DONE, NULL, zmq_msg_data (&self->body), result_size);
+        s_finish (self, task, worker->name, ZTASK_STATE_DONE, NULL, zmq_msg_data (&self->body), result_size,
+                  true);
     else if (task->cancelling)
-        s_finish (self, task, worker->name, ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0);
+        s_finish (self, task, worker->name, ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0, false);
     else if (in->status == ZTASK_RESULT_RETRY)
         s_requeue (self, task, worker->name, in->error[0] ? in->error : "failed");
     else
         s_finish (self, task, worker->name, ZTASK_STATE_FAILED, in->error[0] ? in->error : "failed",
-                  NULL, 0);
+                  NULL, 0, true);
     s_dispatch_worker (self, worker);
 }
 
@@ -837,7 +838,7 @@ s_on_cancel (broker_t *self, ztask_msg_t *in)
     if (task && task->state == ZTASK_STATE_QUEUED) {
         s_unqueue (self, task);
         uint64_t id = task->id;
-        s_finish (self, task, "", ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0);
+        s_finish (self, task, "", ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0, false);
         ztask_msg_reset (self->out, ZTASK_MSG_TASK_INFO);
         self->out->corr = in->corr;
         store_get (self->store, id, self->out, false); /* the uncommitted row: same connection */
@@ -1035,7 +1036,15 @@ s_commit (broker_t *self)
                           "the broker could not commit the task to its store");
     }
     self->pending_count = 0;
-    s_outbox_flush (self);
+    if (stored)
+        s_outbox_flush (self);
+    else if (self->outbox.size) {
+        /* Nothing of the batch is on disk: no RESULT_ACK (the workers send
+           their results again) and no end of a task that the store does
+           not have. */
+        zsys_error ("broker: the store could not commit; %zu bytes of answers dropped", self->outbox.size);
+        self->outbox.size = 0;
+    }
     self->uncommitted_from = store_peek_id (self->store);
 }
 
@@ -1149,8 +1158,8 @@ s_recv (broker_t *self)
             zmq_msg_move (&self->body, &frame);
         zmq_msg_close (&frame);
     }
-    if (rc == 0 && frames != (ztask_msg_has_body (self->in) ? 2u : 1u))
-        rc = -2;
+    if (frames > 2 || (rc == 0 && frames != (ztask_msg_has_body (self->in) ? 2u : 1u)))
+        rc = -2; /* as ztask_msg_decode: too many frames is malformed, whatever the version */
     return rc;
 }
 
@@ -1315,6 +1324,11 @@ broker_new (const broker_config_t *config)
     zsock_set_sndhwm (self->router, 100000);
     zsock_set_rcvhwm (self->router, 100000);
     zsock_set_linger (self->router, 500);
+    /* czmq picks a port of a "![FROM-TO]" range with random (), which it
+       seeds with the time in seconds: brokers started within the same
+       second would try the same ports in the same order (tests, a fleet
+       started at once). Seeded per process instead. */
+    srandom ((unsigned) (zclock_usecs () ^ ((int64_t) getpid () << 16)));
     for (size_t i = 0; i < config->endpoint_count; i++) {
         if (zsock_bind (self->router, "%s", config->endpoints[i]) < 0) {
             zsys_error ("broker: cannot bind %s: %s", config->endpoints[i], zmq_strerror (zmq_errno ()));

@@ -136,7 +136,7 @@ store_open (const char *path, const char *sync)
     /* Exclusive, before the first read: the broker is the store's only
        user, so SQLite keeps the WAL index in its own memory and takes no
        file lock per transaction; a second ztaskd finds the store locked. */
-    sqlite3_busy_timeout (self->db, 1000);
+    sqlite3_busy_timeout (self->db, 5000); /* a ztaskd restarted while the old one still closes */
     sqlite3_stmt *version = NULL;
     int user_version = -1, rc = s_exec (self, "PRAGMA locking_mode = EXCLUSIVE;");
     if (rc == 0 && (rc = sqlite3_prepare_v2 (self->db, "PRAGMA user_version", -1, &version, NULL)) == SQLITE_OK
@@ -413,7 +413,8 @@ store_recover (store_t *self, store_type_fn *type_fn, store_task_fn *task_fn, vo
         zsys_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         return -1;
     }
-    return s_exec (self, "UPDATE tasks SET state = 0 WHERE state = 1");
+    /* "state < 2" lets SQLite use tasks_active rather than scan the table. */
+    return s_exec (self, "UPDATE tasks SET state = 0 WHERE state < 2 AND state = 1");
 }
 
 json_t *
