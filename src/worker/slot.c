@@ -3,12 +3,11 @@
     watches.
 
     The hand-off costs no message: slot_start fills the slot under its
-    mutex and posts the thread's semaphore; the thread publishes progress
-    and the end of the task under the same mutex and writes one byte to the
-    worker's notify pipe when the slot had no event pending. Per task that
-    is a futex wake one way and a pipe write the other. (A semaphore rather
-    than a condition variable: glibc's pthread_cond_wait takes the mutex
-    back marked contended, which costs a futex call at every unlock.)
+    mutex and posts the thread's semaphore (a futex wake; a condition
+    variable would cost glibc one more futex call per task, as its wait
+    takes the mutex back marked contended). The way back costs nothing
+    here: the thread calls the worker's report function itself, which
+    sends the result to the broker from this thread.
 
     The child runs the plugin with a context whose progress sink and final
     outcome go back to the slot's thread over a pipe, as records: a 5-byte
@@ -53,27 +52,26 @@ static const char s_timed_out[] = "timed out";
 struct slot {
     pthread_t thread;        /* the thread that runs plugins           */
     bool thread_started;     /* thread is joinable                     */
-    pthread_mutex_t lock;    /* guards the fields up to `signalled`    */
+    pthread_mutex_t lock;    /* guards run, stop, has_task, cancel_why */
     sem_t wake;              /* posted when run or stop is set         */
     bool run;                /* a task is handed over, not yet taken   */
     bool stop;               /* the thread leaves                      */
-    bool finished;           /* the task ended: rc and ctx are final   */
-    bool progress_pending;   /* progress holds a report not yet taken  */
-    uint64_t progress_done, progress_total;
-    char progress_text[ZTASK_STRING_MAX + 1];
-    bool signalled;          /* notify_fd written, events not all taken */
-    int notify_fd;           /* the worker's pipe (write end)          */
+    bool has_task;           /* from slot_start until the task ended   */
+    const char *cancel_why;  /* set when the worker cancelled the task */
+    slot_report_fn *report;  /* the worker's, called on the thread     */
+    void *report_arg;
     size_t max_result;
     int isolation;           /* SLOT_THREAD or SLOT_PROCESS            */
-    bool busy;               /* a task runs (messaging thread's view)  */
+    /* Written by slot_start before it hands the task over, then the
+       thread's until the task's end (but ctx.cancelled, an atomic): */
     ztask_module_t *module;  /* plugin running the task                */
     zmq_msg_t payload;       /* the task's, as received                */
-    ztask_ctx_t ctx;         /* shared with the thread while busy      */
-    int rc;                  /* what run returned                      */
-    int64_t deadline;        /* monotonic ms; 0: none                  */
+    ztask_ctx_t ctx;
     uint32_t timeout_ms;
-    const char *cancel_why;  /* set when the worker cancelled the task */
-    int64_t progress_at;     /* last progress sent (thread side)       */
+    int rc;                  /* what run returned (thread)             */
+    int64_t progress_at;     /* last progress sent (thread)            */
+    int64_t deadline;        /* monotonic ms; 0: none (messaging thread) */
+    bool kick;               /* slot_start awaits slot_kick (messaging thread) */
     /* process isolation: */
     int child_fd;            /* the child's end of the pipe (child)    */
     byte *record;            /* record being read from the child       */
@@ -95,29 +93,22 @@ s_progress_due (slot_t *self, uint64_t done, uint64_t total)
     return true;
 }
 
-/* Unlocks the slot after the thread published an event, and wakes the
-   messaging thread unless a wake-up for this slot is on its way. */
-static void
-s_unlock_and_notify (slot_t *self)
-{
-    bool wake = !self->signalled;
-    self->signalled = true;
-    pthread_mutex_unlock (&self->lock);
-    /* One byte; a full pipe already holds a wake-up. */
-    while (wake && write (self->notify_fd, "", 1) < 0 && errno == EINTR)
-        ;
-}
-
-/* Hands a progress report to the messaging thread (slot's thread). */
+/* Reports progress to the worker (slot's thread). */
 static void
 s_publish_progress (slot_t *self, uint64_t done, uint64_t total, const char *text)
 {
-    pthread_mutex_lock (&self->lock);
-    self->progress_done = done;
-    self->progress_total = total;
-    ztask_msg_strcpy (self->progress_text, text ? text : "");
-    self->progress_pending = true;
-    s_unlock_and_notify (self);
+    slot_event_t event;
+    event.kind = SLOT_PROGRESS;
+    event.task_id = self->ctx.task_id;
+    event.attempt = self->ctx.attempt;
+    event.done = done;
+    event.total = total;
+    ztask_msg_strcpy (event.text, text ? text : "");
+    event.status = 0;
+    event.error[0] = 0;
+    event.result = NULL;
+    event.result_size = 0;
+    self->report (self->report_arg, self, &event);
 }
 
 /* Progress sink: runs on the slot's thread, inside the plugin's run. */
@@ -439,7 +430,7 @@ s_run_child (slot_t *self)
     if (malformed)
         s_fail (self, "plugin process sent a malformed record");
     else if (killed)
-        self->rc = ZTASK_FAILED; /* cancelled: slot_recv names why */
+        self->rc = ZTASK_FAILED; /* cancelled: s_publish_done names why */
     else if (status == -1)
         s_fail (self, "plugin process lost: waitpid failed");
     else if (WIFSIGNALED (status))
@@ -451,6 +442,45 @@ s_run_child (slot_t *self)
         s_fail (self, "plugin process ended before finishing (wait status %d)", status);
 }
 
+/* Reports the end of the task that just ran (slot's thread). */
+static void
+s_publish_done (slot_t *self)
+{
+    slot_event_t event;
+    event.kind = SLOT_DONE;
+    event.task_id = self->ctx.task_id;
+    event.attempt = self->ctx.attempt;
+    event.done = event.total = 0;
+    event.text[0] = 0;
+    pthread_mutex_lock (&self->lock);
+    const char *why = self->cancel_why;
+    self->has_task = false; /* a cancel from now on is too late */
+    pthread_mutex_unlock (&self->lock);
+    if (why) {
+        /* The worker stopped it: another attempt may succeed. */
+        if (why == s_timed_out)
+            snprintf (event.error, sizeof event.error, "timed out after %u ms", self->timeout_ms);
+        else
+            snprintf (event.error, sizeof event.error, "%s", why);
+        event.status = ZTASK_RESULT_RETRY;
+    }
+    else {
+        _Static_assert (sizeof event.error == sizeof self->ctx.error, "slot_event_t.error is ctx's");
+        memcpy (event.error, self->ctx.error, sizeof event.error); /* NUL-terminated */
+        if (self->rc == ZTASK_OK)
+            event.status = ZTASK_RESULT_OK;
+        else
+            event.status = self->ctx.retry ? ZTASK_RESULT_RETRY : ZTASK_RESULT_FAILED;
+    }
+    /* The result changes hands: no copy of it. */
+    event.result = self->ctx.result;
+    event.result_size = self->ctx.result_size;
+    self->ctx.result = NULL;
+    self->ctx.result_size = 0;
+    /* From here on slot_start may run: ctx is the messaging thread's. */
+    self->report (self->report_arg, self, &event);
+}
+
 /* The slot's thread: waits for a task, runs it, reports its end. */
 static void *
 s_thread (void *args)
@@ -460,38 +490,33 @@ s_thread (void *args)
         while (sem_wait (&self->wake) != 0)
             ; /* EINTR */
         pthread_mutex_lock (&self->lock);
-        if (self->stop)
-            break;
-        bool run = self->run;
+        bool stop = self->stop, run = self->run;
         self->run = false;
         pthread_mutex_unlock (&self->lock);
+        if (stop)
+            break;
         if (!run)
             continue;
-        /* slot_start wrote module and ctx before it handed the task over
-           under the lock; until `finished` only this thread touches them
-           (but ctx.cancelled, an atomic). */
         self->progress_at = 0;
         if (self->isolation == SLOT_PROCESS)
             s_run_child (self);
         else
             self->rc = ztask_module_run (self->module, &self->ctx);
-        pthread_mutex_lock (&self->lock);
-        self->finished = true;
-        s_unlock_and_notify (self);
+        s_publish_done (self);
     }
-    pthread_mutex_unlock (&self->lock);
     return NULL;
 }
 
 slot_t *
-slot_new (size_t max_result, int isolation, int notify_fd)
+slot_new (size_t max_result, int isolation, slot_report_fn *report, void *arg)
 {
     assert (isolation == SLOT_THREAD || isolation == SLOT_PROCESS);
     slot_t *self = (slot_t *) zmalloc (sizeof (slot_t));
     assert (self);
     self->max_result = max_result;
     self->isolation = isolation;
-    self->notify_fd = notify_fd;
+    self->report = report;
+    self->report_arg = arg;
     self->child_fd = -1;
     zmq_msg_init (&self->payload);
     pthread_mutex_init (&self->lock, NULL);
@@ -525,8 +550,7 @@ slot_destroy (slot_t **self_p)
     assert (self_p);
     slot_t *self = *self_p;
     if (self) {
-        if (self->busy)
-            slot_cancel (self, "the worker is stopping");
+        slot_cancel (self, "the worker is stopping");
         if (self->thread_started) {
             pthread_mutex_lock (&self->lock);
             self->stop = true;
@@ -546,23 +570,10 @@ slot_destroy (slot_t **self_p)
     }
 }
 
-bool
-slot_busy (slot_t *self)
-{
-    return self->busy;
-}
-
-uint64_t
-slot_task_id (slot_t *self)
-{
-    return self->ctx.task_id;
-}
-
 void
 slot_start (slot_t *self, ztask_module_t *module, uint64_t task_id, uint32_t attempt,
             zmq_msg_t *payload, uint32_t timeout_ms)
 {
-    assert (!self->busy);
     ztask_ctx_clear (&self->ctx);
     zmq_msg_move (&self->payload, payload); /* closes the last task's */
     self->module = module;
@@ -572,75 +583,40 @@ slot_start (slot_t *self, ztask_module_t *module, uint64_t task_id, uint32_t att
     self->ctx.progress_arg = self;
     self->timeout_ms = timeout_ms;
     self->deadline = timeout_ms ? zclock_mono () + timeout_ms : 0;
-    self->cancel_why = NULL;
-    self->busy = true;
     pthread_mutex_lock (&self->lock);
-    self->finished = false;
-    self->progress_pending = false;
+    assert (!self->has_task);
+    self->has_task = true;
+    self->cancel_why = NULL;
     self->run = true;
     pthread_mutex_unlock (&self->lock);
-    sem_post (&self->wake);
+    self->kick = true;
+}
+
+void
+slot_kick (slot_t *self)
+{
+    if (self->kick) {
+        self->kick = false;
+        sem_post (&self->wake);
+    }
 }
 
 void
 slot_cancel (slot_t *self, const char *why)
 {
-    if (self->busy && !self->cancel_why) {
+    pthread_mutex_lock (&self->lock);
+    if (self->has_task && !self->cancel_why) {
         self->cancel_why = why;
         atomic_store (&self->ctx.cancelled, 1);
     }
+    pthread_mutex_unlock (&self->lock);
 }
 
 void
 slot_check_timeout (slot_t *self, int64_t now)
 {
-    if (self->busy && self->deadline && now >= self->deadline)
+    if (self->deadline && now >= self->deadline) {
+        self->deadline = 0; /* once */
         slot_cancel (self, s_timed_out);
-}
-
-void
-slot_recv (slot_t *self, slot_event_t *event)
-{
-    memset (event, 0, sizeof *event);
-    if (!self->busy)
-        return;
-    pthread_mutex_lock (&self->lock);
-    if (self->progress_pending) {
-        /* A report made before the end goes before it. */
-        event->kind = SLOT_PROGRESS;
-        event->done = self->progress_done;
-        event->total = self->progress_total;
-        memcpy (event->text, self->progress_text, sizeof self->progress_text);
-        self->progress_pending = false;
     }
-    else if (self->finished) {
-        event->kind = SLOT_DONE;
-        self->finished = false;
-    }
-    /* Nothing left: the thread's next event writes to the pipe again. */
-    self->signalled = self->progress_pending || self->finished;
-    pthread_mutex_unlock (&self->lock);
-    event->task_id = self->ctx.task_id;
-    event->attempt = self->ctx.attempt;
-    if (event->kind != SLOT_DONE)
-        return;
-    self->busy = false;
-    if (self->cancel_why) {
-        /* The worker stopped it: another attempt may succeed. */
-        if (self->cancel_why == s_timed_out)
-            snprintf (self->ctx.error, sizeof self->ctx.error, "timed out after %u ms", self->timeout_ms);
-        else
-            snprintf (self->ctx.error, sizeof self->ctx.error, "%s", self->cancel_why);
-        event->status = ZTASK_RESULT_RETRY;
-    }
-    else if (self->rc == ZTASK_OK)
-        event->status = ZTASK_RESULT_OK;
-    else
-        event->status = self->ctx.retry ? ZTASK_RESULT_RETRY : ZTASK_RESULT_FAILED;
-    event->error = self->ctx.error;
-    /* The result changes hands: no copy of it. */
-    event->result = self->ctx.result;
-    event->result_size = self->ctx.result_size;
-    self->ctx.result = NULL;
-    self->ctx.result_size = 0;
 }

@@ -2,15 +2,12 @@
     messaging thread keeps heartbeating while a plugin runs for minutes.
 
     The messaging thread hands a task over with slot_start (shared state
-    under the slot's mutex, and a condition variable to wake the thread);
-    the slot's thread reports back the same way and wakes the messaging
-    thread by writing one byte to notify_fd, a non-blocking pipe the worker
-    polls next to its broker socket. It writes only when the slot goes from
-    no event to having one, so after reading the pipe the worker must call
-    slot_recv on every slot until it returns SLOT_NOTHING. Events are a
-    progress report (rate-limited on the slot's thread; a newer one replaces
-    one not yet taken) and the end of the task, in that order. Cancel and
-    timeout set the context's flag that plugins check.
+    under the slot's mutex, and a semaphore to wake the thread). The slot's
+    thread reports back itself: it calls the worker's report function with
+    each event, on its own thread, holding none of the slot's locks. Events
+    are progress reports (rate-limited on the slot's thread) and then, once
+    per task, the end of it. Cancel and timeout set the context's flag that
+    plugins check.
 
     With SLOT_PROCESS the slot's thread forks a fresh child per task and
     runs the plugin there; the events are the same. Cancel and timeout also
@@ -32,7 +29,7 @@
 
 typedef struct slot slot_t;
 
-typedef enum { SLOT_NOTHING, SLOT_PROGRESS, SLOT_DONE } slot_event_kind_t;
+typedef enum { SLOT_PROGRESS, SLOT_DONE } slot_event_kind_t;
 
 typedef struct {
     slot_event_kind_t kind;
@@ -41,10 +38,10 @@ typedef struct {
     /* SLOT_PROGRESS */
     uint64_t done, total;
     char text[256];
-    /* SLOT_DONE: status is a ZTASK_RESULT_*; error stays valid until the
-       slot's next slot_start; result (malloc'd, or NULL) is the caller's */
+    /* SLOT_DONE: status is a ZTASK_RESULT_*; result (malloc'd, or NULL)
+       becomes the report's to free */
     int status;
-    const char *error;
+    char error[256];
     void *result;
     size_t result_size;
 } slot_event_t;
@@ -54,30 +51,36 @@ typedef struct {
 #define SLOT_THREAD 0
 #define SLOT_PROCESS 1
 
-/* notify_fd: the write end of the worker's non-blocking pipe (see above).
-   Returns NULL if the thread cannot start. */
-slot_t *slot_new (size_t max_result, int isolation, int notify_fd);
+/* Takes a slot's event, on the slot's thread. A SLOT_DONE report comes
+   after the slot is free again: slot_start may be called from then on. */
+typedef void (slot_report_fn) (void *arg, slot_t *slot, slot_event_t *event);
+
+/* report (with arg) gets every event. Returns NULL if the thread cannot
+   start. */
+slot_t *slot_new (size_t max_result, int isolation, slot_report_fn *report, void *arg);
 /* Cancels a running task and waits for its plugin to return (process
-   isolation: kills the child and reaps it). */
+   isolation: kills the child and reaps it) and for its last report: call
+   it without holding what report locks. */
 void slot_destroy (slot_t **self_p);
 
-bool slot_busy (slot_t *self);
-uint64_t slot_task_id (slot_t *self);
-
-/* Starts a task. payload's content moves to the slot (payload is left
-   an empty message). timeout_ms 0: no limit. */
+/* Starts a task: hands it to the slot's thread, which begins at the next
+   slot_kick. payload's content moves to the slot (payload is left an
+   empty message). timeout_ms 0: no limit. */
 void slot_start (slot_t *self, ztask_module_t *module, uint64_t task_id, uint32_t attempt,
                  zmq_msg_t *payload, uint32_t timeout_ms);
 
+/* Wakes the slot's thread if slot_start gave it a task since the last
+   kick. The worker kicks once it has let go of what the thread's report
+   locks, so that a quick task does not end on a held lock. */
+void slot_kick (slot_t *self);
+
 /* Asks the running plugin to stop (ztask_cancelled returns true); process
    isolation kills it. The task then ends as ZTASK_RESULT_RETRY with why
-   as its error ("timed out after N ms" for a timeout). */
+   as its error ("timed out after N ms" for a timeout). Does nothing once
+   the task has ended. */
 void slot_cancel (slot_t *self, const char *why);
 
 /* Cancels the task if its timeout has passed. */
 void slot_check_timeout (slot_t *self, int64_t now);
-
-/* Takes the slot's next event; kind SLOT_NOTHING when it has none. */
-void slot_recv (slot_t *self, slot_event_t *event);
 
 #endif

@@ -1,4 +1,19 @@
-/*  worker - ztask-worker's runtime. See worker.h and docs/protocol.md. */
+/*  worker - ztask-worker's runtime. See worker.h and docs/protocol.md.
+
+    Two kinds of thread use the broker socket: the messaging thread (this
+    loop: everything from the broker, heartbeats, timeouts) and the slot
+    threads, which send their own progress and results the moment a plugin
+    reports them, so that a task's end costs no wake-up of this loop. The
+    worker's mutex serialises them (libzmq allows a socket to change
+    threads across a full memory barrier): the loop holds it except while
+    it waits in poll, a slot thread while it reports. It guards the
+    socket, the pending results, `running` and the message buffers.
+
+    A slot thread's send may take the libzmq command that announced a
+    message from the broker, so the loop's poll would not see it: after
+    sending, the slot thread asks the socket and, if a message waits,
+    wakes the loop through a pipe (s_settle).
+*/
 #include "worker.h"
 #include "slot.h"
 #include "common/ztask_cert.h"
@@ -7,6 +22,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 
 #define DEFAULT_HEARTBEAT_MS 1000
 #define LIVENESS 3 /* missed broker heartbeats before reconnecting */
@@ -31,10 +47,12 @@ typedef struct {
 } slot_task_t;
 
 struct worker {
+    pthread_mutex_t lock;   /* see the top of the file                   */
     worker_config_t *config;
     ztask_module_t *modules[WORKER_PLUGINS_MAX]; /* same order as config->plugins */
     slot_t **slots;
-    slot_task_t *running;   /* per slot: the task it runs               */
+    slot_task_t *running;   /* per slot: the task it runs; task_id 0:
+                               free for the next TASK                    */
     pending_result_t *pending; /* oldest first                          */
     pending_result_t **pending_end; /* where the next one is linked      */
     char instance[ZTASK_STRING_MAX + 1]; /* this process's id for the broker */
@@ -49,8 +67,10 @@ struct worker {
                                handshake that succeeded                  */
     bool broker_dirty;      /* used since its last EAGAIN: its FD may not
                                signal a message already there            */
-    int notify[2];          /* pipe: slot threads write [1] when a slot
-                               has an event (slot.h); -1 when closed     */
+    int wake[2];            /* pipe: a slot thread writes [1] when a
+                               message waits that the loop's poll may
+                               miss (s_settle); -1 when closed           */
+    bool closing;           /* worker_run has returned: reports dropped  */
     ztask_msg_t *in, *out;
     zmq_msg_t body;         /* the body frame of the message in `in`     */
     byte *header;           /* ZTASK_HEADER_MAX: a header being sent     */
@@ -81,6 +101,7 @@ worker_new (worker_config_t *config, char *error, size_t error_size)
 {
     worker_t *self = (worker_t *) zmalloc (sizeof (worker_t));
     assert (self);
+    pthread_mutex_init (&self->lock, NULL);
     self->config = config;
     for (size_t i = 0; i < config->plugin_count; i++) {
         worker_plugin_config_t *p = &config->plugins[i];
@@ -103,7 +124,7 @@ worker_new (worker_config_t *config, char *error, size_t error_size)
     zuuid_t *uuid = zuuid_new ();
     ztask_msg_strcpy (self->instance, zuuid_str_canonical (uuid));
     zuuid_destroy (&uuid);
-    self->notify[0] = self->notify[1] = -1;
+    self->wake[0] = self->wake[1] = -1;
     self->pending_end = &self->pending;
     if (gethostname (self->host, sizeof self->host - 1) != 0)
         snprintf (self->host, sizeof self->host, "unknown");
@@ -116,6 +137,7 @@ worker_destroy (worker_t **self_p)
     assert (self_p);
     worker_t *self = *self_p;
     if (self) {
+        /* Unlocked: a slot thread's last report takes the lock. */
         if (self->slots)
             for (unsigned i = 0; i < self->config->slots; i++)
                 slot_destroy (&self->slots[i]);
@@ -128,14 +150,15 @@ worker_destroy (worker_t **self_p)
         }
         s_disconnect (self);
         for (int i = 0; i < 2; i++)
-            if (self->notify[i] >= 0)
-                close (self->notify[i]);
+            if (self->wake[i] >= 0)
+                close (self->wake[i]);
         for (size_t i = 0; i < self->config->plugin_count; i++)
             ztask_module_destroy (&self->modules[i]);
         ztask_msg_destroy (&self->in);
         ztask_msg_destroy (&self->out);
         zmq_msg_close (&self->body);
         free (self->header);
+        pthread_mutex_destroy (&self->lock);
         free (self);
         *self_p = NULL;
     }
@@ -395,7 +418,7 @@ s_on_task (worker_t *self, ztask_msg_t *in)
     slot_t *slot = NULL;
     unsigned index = 0;
     for (unsigned i = 0; i < self->config->slots && !slot; i++)
-        if (!slot_busy (self->slots[i])) {
+        if (self->running[i].task_id == 0) {
             slot = self->slots[i];
             index = i;
         }
@@ -512,53 +535,63 @@ s_from_broker (worker_t *self)
     }
 }
 
-/* Handles one event of slot index; returns false when it had none. */
-static bool
-s_from_slot (worker_t *self, unsigned index)
+/* After a slot thread used the broker socket: asks it, which leaves its
+   FD to signal the next message, and wakes the loop if one is waiting
+   already (its signal may have been taken by this thread's send). */
+static void
+s_settle (worker_t *self)
 {
-    slot_event_t event;
-    slot_recv (self->slots[index], &event);
-    if (event.kind == SLOT_PROGRESS) {
-        ztask_msg_t *m = self->out;
-        ztask_msg_reset (m, ZTASK_MSG_WORKER_PROGRESS);
-        m->task_id = event.task_id;
-        m->attempt = event.attempt;
-        m->progress_done = event.done;
-        m->progress_total = event.total;
-        ztask_msg_strcpy (m->text, event.text);
-        s_send (self);
-    }
-    else if (event.kind == SLOT_DONE) {
-        self->running[index].task_id = 0;
-        s_result (self, event.task_id, event.attempt, event.status, event.error, event.result,
-                  event.result_size);
-    }
-    return event.kind != SLOT_NOTHING;
+    int events = 0;
+    size_t size = sizeof events;
+    self->broker_dirty = false;
+    if (zmq_getsockopt (self->broker_socket, ZMQ_EVENTS, &events, &size) == 0 && (events & ZMQ_POLLIN))
+        while (write (self->wake[1], "", 1) < 0 && errno == EINTR)
+            ; /* a full pipe wakes the loop all the same */
 }
 
-/* The notify pipe was readable: empties it, then takes every slot's
-   events (slot.h: a slot writes again only once all of its are taken). */
+/* A slot's report (slot.h), on the slot's thread: progress and results go
+   to the broker from here. */
 static void
-s_from_slots (worker_t *self)
+s_on_slot_report (void *arg, slot_t *slot, slot_event_t *event)
 {
-    char bytes[64];
-    while (read (self->notify[0], bytes, sizeof bytes) == (ssize_t) sizeof bytes)
-        ;
-    for (unsigned i = 0; i < self->config->slots; i++)
-        while (s_from_slot (self, i))
-            ;
+    worker_t *self = (worker_t *) arg;
+    pthread_mutex_lock (&self->lock);
+    if (self->closing) {
+        /* The broker has our GOODBYE and requeues what ran. */
+        free (event->result);
+        pthread_mutex_unlock (&self->lock);
+        return;
+    }
+    if (event->kind == SLOT_PROGRESS) {
+        ztask_msg_t *m = self->out;
+        ztask_msg_reset (m, ZTASK_MSG_WORKER_PROGRESS);
+        m->task_id = event->task_id;
+        m->attempt = event->attempt;
+        m->progress_done = event->done;
+        m->progress_total = event->total;
+        ztask_msg_strcpy (m->text, event->text);
+        s_send (self);
+    }
+    else {
+        for (unsigned i = 0; i < self->config->slots; i++)
+            if (self->slots[i] == slot)
+                self->running[i].task_id = 0;
+        s_result (self, event->task_id, event->attempt, event->status, event->error, event->result,
+                  event->result_size);
+    }
+    s_settle (self);
+    pthread_mutex_unlock (&self->lock);
 }
 
 #define READY_BROKER 1
 #define READY_MONITOR 2
-#define READY_SLOTS 4
 
-/* Waits up to timeout_ms for the broker socket, its monitor or a slot;
-   returns which are ready (READY_* bits; 0 after a signal). libzmq's FD
-   for a socket only says "look again": it is to be trusted once the
-   socket has been asked since it was last used. A wait that times out
-   looks at the broker and the slots all the same: whatever a lost signal
-   could hide waits no longer than that. */
+/* Waits up to timeout_ms for the broker socket (or the wake pipe) and the
+   monitor, unlocked meanwhile; returns which are ready (READY_* bits; 0
+   after a signal). libzmq's FD for a socket only says "look again": it is
+   to be trusted once the socket has been asked since it was last used. A
+   wait that times out looks at the broker all the same: whatever a lost
+   signal could hide waits no longer than that. */
 static int
 s_wait (worker_t *self, int timeout_ms)
 {
@@ -566,21 +599,34 @@ s_wait (worker_t *self, int timeout_ms)
         self->broker_dirty = false;
         int events = 0;
         size_t size = sizeof events;
-        if (zmq_getsockopt (self->broker_socket, ZMQ_EVENTS, &events, &size) == 0 && (events & ZMQ_POLLIN))
+        if (zmq_getsockopt (self->broker_socket, ZMQ_EVENTS, &events, &size) == 0 && (events & ZMQ_POLLIN)) {
+            for (unsigned i = 0; i < self->config->slots; i++)
+                slot_kick (self->slots[i]);
             return READY_BROKER;
+        }
     }
     struct pollfd items[3] = {
         { self->broker_fd, POLLIN, 0 },
-        { self->notify[0], POLLIN, 0 },
+        { self->wake[0], POLLIN, 0 },
         { self->monitor ? self->monitor_fd : -1, POLLIN, 0 },
     };
+    pthread_mutex_unlock (&self->lock);
+    /* Tasks handed over this turn start now, with the lock free for
+       their reports. */
+    for (unsigned i = 0; i < self->config->slots; i++)
+        slot_kick (self->slots[i]);
     int rc = poll (items, self->monitor ? 3 : 2, timeout_ms);
+    pthread_mutex_lock (&self->lock);
     if (rc == 0)
-        return READY_BROKER | READY_SLOTS;
+        return READY_BROKER;
     if (rc < 0)
         return 0; /* EINTR: the loop looks at zsys_interrupted */
-    return (items[0].revents ? READY_BROKER : 0) | (items[1].revents ? READY_SLOTS : 0)
-           | (items[2].revents ? READY_MONITOR : 0);
+    if (items[1].revents) {
+        char bytes[64];
+        while (read (self->wake[0], bytes, sizeof bytes) == (ssize_t) sizeof bytes)
+            ;
+    }
+    return (items[0].revents || items[1].revents ? READY_BROKER : 0) | (items[2].revents ? READY_MONITOR : 0);
 }
 
 /* True once nothing runs and every result is acknowledged. */
@@ -588,7 +634,7 @@ static bool
 s_drained (worker_t *self)
 {
     for (unsigned i = 0; i < self->config->slots; i++)
-        if (slot_busy (self->slots[i]))
+        if (self->running[i].task_id)
             return false;
     return self->pending == NULL;
 }
@@ -601,19 +647,19 @@ worker_run (worker_t *self)
     self->slots = (slot_t **) zmalloc (self->config->slots * sizeof (slot_t *));
     self->running = (slot_task_t *) zmalloc (self->config->slots * sizeof (slot_task_t));
     assert (self->slots && self->running);
-    if (pipe (self->notify) != 0) {
-        zsys_error ("worker: cannot make the slots' notify pipe: %s", strerror (errno));
-        self->notify[0] = self->notify[1] = -1;
+    if (pipe (self->wake) != 0) {
+        zsys_error ("worker: cannot make the wake pipe: %s", strerror (errno));
+        self->wake[0] = self->wake[1] = -1;
         return -1;
     }
     for (int i = 0; i < 2; i++)
-        if (fcntl (self->notify[i], F_SETFL, O_NONBLOCK) != 0
-            || fcntl (self->notify[i], F_SETFD, FD_CLOEXEC) != 0)
-            zsys_error ("worker: fcntl on the slots' notify pipe: %s", strerror (errno));
+        if (fcntl (self->wake[i], F_SETFL, O_NONBLOCK) != 0 || fcntl (self->wake[i], F_SETFD, FD_CLOEXEC) != 0)
+            zsys_error ("worker: fcntl on the wake pipe: %s", strerror (errno));
     for (unsigned i = 0; i < self->config->slots; i++)
-        if (!(self->slots[i] = slot_new (self->config->max_result, self->config->isolation,
-                                         self->notify[1])))
+        if (!(self->slots[i] = slot_new (self->config->max_result, self->config->isolation, s_on_slot_report,
+                                         self)))
             return -1;
+    pthread_mutex_lock (&self->lock);
     s_connect (self);
     int64_t drain_deadline = 0;
     while (!self->refused) {
@@ -636,8 +682,6 @@ worker_run (worker_t *self)
         ztask_logfile_check ();
         if (ready & READY_BROKER)
             s_from_broker (self);
-        if (ready & READY_SLOTS)
-            s_from_slots (self);
         if ((ready & READY_MONITOR) && self->monitor)
             s_from_monitor (self);
         now = zclock_mono ();
@@ -656,12 +700,16 @@ worker_run (worker_t *self)
             s_send (self);
         }
     }
+    if (!self->refused) {
+        /* Leaving: the broker requeues whatever still runs. */
+        ztask_msg_reset (self->out, ZTASK_MSG_GOODBYE);
+        s_send (self);
+        zsock_set_linger (self->broker, 500); /* let GOODBYE leave before the socket goes */
+    }
+    self->closing = true;
+    pthread_mutex_unlock (&self->lock);
     if (self->refused)
         return -1;
-    /* Leaving: the broker requeues whatever still runs. */
-    ztask_msg_reset (self->out, ZTASK_MSG_GOODBYE);
-    s_send (self);
-    zsock_set_linger (self->broker, 500); /* let GOODBYE leave before the socket goes */
     for (unsigned i = 0; i < self->config->slots; i++)
         slot_cancel (self->slots[i], "the worker is stopping");
     zsys_info ("worker: %s stopped", self->config->name);
