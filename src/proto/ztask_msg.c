@@ -13,39 +13,40 @@ typedef struct {
     int body; /* 0 none, 1 required, 2 iff flags & ZTASK_FLAG_RESULT */
 } command_t;
 
-static const command_t s_commands[] = {
-    { ZTASK_MSG_SUBMIT, "SUBMIT", "cTpomK", 1 },
-    { ZTASK_MSG_STATUS, "STATUS", "cif", 0 },
-    { ZTASK_MSG_WAIT, "WAIT", "ci", 0 },
-    { ZTASK_MSG_STATS, "STATS", "c", 0 },
-    { ZTASK_MSG_WORKERS, "WORKERS", "c", 0 },
-    { ZTASK_MSG_CANCEL, "CANCEL", "ci", 0 },
-    { ZTASK_MSG_LIST, "LIST", "cSn", 0 },
-    { ZTASK_MSG_SUBMIT_WAIT, "SUBMIT_WAIT", "cTpomK", 1 },
-    { ZTASK_MSG_SUBMITTED, "SUBMITTED", "cif", 0 },
-    { ZTASK_MSG_TASK_INFO, "TASK_INFO", "cifTpSamdDXWE123", 2 },
-    { ZTASK_MSG_PROGRESS, "PROGRESS", "cidDX", 0 },
-    { ZTASK_MSG_JSON, "JSON", "c", 1 },
-    { ZTASK_MSG_ERROR, "ERROR", "ceX", 0 },
-    { ZTASK_MSG_REGISTER, "REGISTER", "NHUlPLR", 0 },
-    { ZTASK_MSG_HEARTBEAT, "HEARTBEAT", "", 0 },
-    { ZTASK_MSG_WORKER_PROGRESS, "WORKER_PROGRESS", "iadDX", 0 },
-    { ZTASK_MSG_RESULT, "RESULT", "iarE", 1 },
-    { ZTASK_MSG_GOODBYE, "GOODBYE", "", 0 },
-    { ZTASK_MSG_DRAIN, "DRAIN", "", 0 },
-    { ZTASK_MSG_REGISTERED, "REGISTERED", "h", 0 },
-    { ZTASK_MSG_TASK, "TASK", "iaTpo", 1 },
-    { ZTASK_MSG_RESULT_ACK, "RESULT_ACK", "ia", 0 },
-    { ZTASK_MSG_CANCEL_TASK, "CANCEL_TASK", "ia", 0 },
+/* Indexed by command id (every id is below 64); name NULL: no such command. */
+static const command_t s_commands[64] = {
+    [ZTASK_MSG_SUBMIT] = { ZTASK_MSG_SUBMIT, "SUBMIT", "cTpomK", 1 },
+    [ZTASK_MSG_STATUS] = { ZTASK_MSG_STATUS, "STATUS", "cif", 0 },
+    [ZTASK_MSG_WAIT] = { ZTASK_MSG_WAIT, "WAIT", "ci", 0 },
+    [ZTASK_MSG_STATS] = { ZTASK_MSG_STATS, "STATS", "c", 0 },
+    [ZTASK_MSG_WORKERS] = { ZTASK_MSG_WORKERS, "WORKERS", "c", 0 },
+    [ZTASK_MSG_CANCEL] = { ZTASK_MSG_CANCEL, "CANCEL", "ci", 0 },
+    [ZTASK_MSG_LIST] = { ZTASK_MSG_LIST, "LIST", "cSn", 0 },
+    [ZTASK_MSG_SUBMIT_WAIT] = { ZTASK_MSG_SUBMIT_WAIT, "SUBMIT_WAIT", "cTpomK", 1 },
+    [ZTASK_MSG_SUBMITTED] = { ZTASK_MSG_SUBMITTED, "SUBMITTED", "cif", 0 },
+    [ZTASK_MSG_TASK_INFO] = { ZTASK_MSG_TASK_INFO, "TASK_INFO", "cifTpSamdDXWE123", 2 },
+    [ZTASK_MSG_PROGRESS] = { ZTASK_MSG_PROGRESS, "PROGRESS", "cidDX", 0 },
+    [ZTASK_MSG_JSON] = { ZTASK_MSG_JSON, "JSON", "c", 1 },
+    [ZTASK_MSG_ERROR] = { ZTASK_MSG_ERROR, "ERROR", "ceX", 0 },
+    [ZTASK_MSG_REGISTER] = { ZTASK_MSG_REGISTER, "REGISTER", "NHUlPLR", 0 },
+    [ZTASK_MSG_HEARTBEAT] = { ZTASK_MSG_HEARTBEAT, "HEARTBEAT", "", 0 },
+    [ZTASK_MSG_WORKER_PROGRESS] = { ZTASK_MSG_WORKER_PROGRESS, "WORKER_PROGRESS", "iadDX", 0 },
+    [ZTASK_MSG_RESULT] = { ZTASK_MSG_RESULT, "RESULT", "iarE", 1 },
+    [ZTASK_MSG_GOODBYE] = { ZTASK_MSG_GOODBYE, "GOODBYE", "", 0 },
+    [ZTASK_MSG_DRAIN] = { ZTASK_MSG_DRAIN, "DRAIN", "", 0 },
+    [ZTASK_MSG_REGISTERED] = { ZTASK_MSG_REGISTERED, "REGISTERED", "h", 0 },
+    [ZTASK_MSG_TASK] = { ZTASK_MSG_TASK, "TASK", "iaTpo", 1 },
+    [ZTASK_MSG_RESULT_ACK] = { ZTASK_MSG_RESULT_ACK, "RESULT_ACK", "ia", 0 },
+    [ZTASK_MSG_CANCEL_TASK] = { ZTASK_MSG_CANCEL_TASK, "CANCEL_TASK", "ia", 0 },
 };
 
 static const command_t *
 s_command (int command)
 {
-    for (size_t i = 0; i < sizeof s_commands / sizeof s_commands[0]; i++)
-        if (s_commands[i].command == command)
-            return &s_commands[i];
-    return NULL;
+    int count = (int) (sizeof s_commands / sizeof s_commands[0]);
+    if (command < 0 || command >= count || !s_commands[command].name)
+        return NULL;
+    return &s_commands[command];
 }
 
 const char *
