@@ -3,9 +3,9 @@
     watches.
 
     The hand-off costs no message: slot_start fills the slot under its
-    mutex and posts the thread's semaphore (a futex wake; a condition
-    variable would cost glibc one more futex call per task, as its wait
-    takes the mutex back marked contended). The way back costs nothing
+    mutex and slot_kick signals the thread's condition variable. (A POSIX
+    semaphore saves glibc one futex call per task, but unnamed semaphores
+    do not exist on every Unix: macOS's sem_init fails.) The way back costs nothing
     here: the thread calls the worker's report function itself, which
     sends the result to the broker from this thread.
 
@@ -30,7 +30,6 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
-#include <semaphore.h>
 #include <signal.h>
 #include <sys/wait.h>
 #ifdef __linux__
@@ -53,7 +52,7 @@ struct slot {
     pthread_t thread;        /* the thread that runs plugins           */
     bool thread_started;     /* thread is joinable                     */
     pthread_mutex_t lock;    /* guards run, stop, has_task, cancel_why */
-    sem_t wake;              /* posted when run or stop is set         */
+    pthread_cond_t wake;     /* signalled when run or stop is set      */
     bool run;                /* a task is handed over, not yet taken   */
     bool stop;               /* the thread leaves                      */
     bool has_task;           /* from slot_start until the task ended   */
@@ -487,9 +486,9 @@ s_thread (void *args)
 {
     slot_t *self = (slot_t *) args;
     while (true) {
-        while (sem_wait (&self->wake) != 0)
-            ; /* EINTR */
         pthread_mutex_lock (&self->lock);
+        while (!self->run && !self->stop)
+            pthread_cond_wait (&self->wake, &self->lock);
         bool stop = self->stop, run = self->run;
         self->run = false;
         pthread_mutex_unlock (&self->lock);
@@ -520,12 +519,7 @@ slot_new (size_t max_result, int isolation, slot_report_fn *report, void *arg)
     self->child_fd = -1;
     zmq_msg_init (&self->payload);
     pthread_mutex_init (&self->lock, NULL);
-    if (sem_init (&self->wake, 0, 0) != 0) {
-        zsys_error ("worker: cannot make a slot's semaphore: %s", strerror (errno));
-        pthread_mutex_destroy (&self->lock);
-        free (self);
-        return NULL;
-    }
+    pthread_cond_init (&self->wake, NULL);
     /* The thread starts with these blocked (a child resets its mask). */
     sigset_t blocked, old;
     sigemptyset (&blocked);
@@ -555,12 +549,12 @@ slot_destroy (slot_t **self_p)
             pthread_mutex_lock (&self->lock);
             self->stop = true;
             pthread_mutex_unlock (&self->lock);
-            sem_post (&self->wake);
+            pthread_cond_signal (&self->wake);
             /* Waits for a running plugin to return; in process mode the
                thread kills the child (the cancel above) and reaps it first. */
             pthread_join (self->thread, NULL);
         }
-        sem_destroy (&self->wake);
+        pthread_cond_destroy (&self->wake);
         pthread_mutex_destroy (&self->lock);
         ztask_ctx_clear (&self->ctx);
         zmq_msg_close (&self->payload);
@@ -597,7 +591,7 @@ slot_kick (slot_t *self)
 {
     if (self->kick) {
         self->kick = false;
-        sem_post (&self->wake);
+        pthread_cond_signal (&self->wake); /* run was set under the lock: no wake-up is lost */
     }
 }
 

@@ -2,7 +2,7 @@
     messaging thread keeps heartbeating while a plugin runs for minutes.
 
     The messaging thread hands a task over with slot_start (shared state
-    under the slot's mutex, and a semaphore to wake the thread). The slot's
+    under the slot's mutex, and a condition variable to wake the thread). The slot's
     thread reports back itself: it calls the worker's report function with
     each event, on its own thread, holding none of the slot's locks. Events
     are progress reports (rate-limited on the slot's thread) and then, once
