@@ -31,4 +31,16 @@ like "$stats" '"too_large":1' "stats counts the too-large refusal"
 zt_worker w 1 '"all"' echo wordcount
 is "$("$ZTASK" submit echo -d fine --wait)" "fine" "the broker serves on"
 
+# Waiting requests per task are bounded (1024): WAIT number 1025 for one
+# task is refused, the ones before it are held without an answer.
+RAW="$top_builddir/tests/raw_peer"
+id=$("$ZTASK" submit sleep -d 10)   # no worker has sleep: it stays queued
+for corr in $(seq 1 1025); do printf '5a540103%08x%016x\n' "$corr" "$id"; done > "$T/waits"
+out=$("$RAW" "$ZTASK_BROKER" -s -t 10000 -f "$T/waits")
+is "$(printf '%s\n' "$out" | grep -c .)" 1 "1025 WAITs for one task: one answer"
+like "$out" "^5a540118$(printf '%08x' 1025)0001" "  an ERROR (bad request) to the 1025th"
+"$ZTASK" cancel "$id" >/dev/null
+ok $? "the task still cancels (its 1024 waiters answered)"
+is "$("$ZTASK" submit echo -d "still fine" --wait)" "still fine" "  and other tasks are still waited for"
+
 done_testing

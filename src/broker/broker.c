@@ -19,6 +19,7 @@
 #define MALFORMED_PEERS_MAX 1024   /* peers remembered for "logged once"  */
 #define MALFORMED_REPORT_MS 60000  /* summary of further malformed input  */
 #define IDENTITY_KEY_MAX (2 * 255 + 1)
+#define WAITERS_MAX 100000   /* waiting requests (WAIT, SUBMIT_WAIT) held in all */
 
 /* A registered worker; sched comes first so a sched_worker_t * is one. */
 typedef struct {
@@ -76,6 +77,7 @@ struct broker {
     int64_t next_tick;           /* heartbeats and expiry (monotonic ms) */
     int64_t next_purge;          /* retention clean-up (monotonic ms)    */
     uint64_t done, failed;       /* tasks ended done / not done since start */
+    size_t waiters;              /* waiting requests held, on all tasks  */
     uint64_t malformed;          /* messages dropped as malformed        */
     uint64_t send_failures;      /* replies a peer could not take        */
     struct {
@@ -376,6 +378,7 @@ s_finish (broker_t *self, task_t *task, const char *worker_name, int state, cons
         self->failed++;
     }
     for (waiter_t *w = task->waiters; w; w = w->next) {
+        self->waiters--;
         s_task_info (self, task, w->corr);
         ztask_msg_t *m = self->out;
         m->finished_ms = now;
@@ -753,6 +756,26 @@ s_answer_after_commit (broker_t *self, ztask_msg_t *in, uint64_t task_id, uint8_
     reply->flags = flags;
 }
 
+/* Makes the sender of in wait for task's end. Returns 0, or -1 when it
+   was refused with an ERROR (too many waiting, on the task or in all). */
+static int
+s_add_waiter (broker_t *self, ztask_msg_t *in, task_t *task)
+{
+    int rc = self->waiters < WAITERS_MAX ? task_add_waiter (task, &self->from, in->corr) : -2;
+    if (rc == 0)
+        self->waiters++;
+    if (rc >= 0)
+        return 0;
+    char text[128];
+    if (rc == -1)
+        snprintf (text, sizeof text, "%d clients wait for task %" PRIu64 " already", TASK_WAITERS_MAX,
+                  task->id);
+    else
+        snprintf (text, sizeof text, "the broker holds %d waiting requests; wait again later", WAITERS_MAX);
+    s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST, text);
+    return -1;
+}
+
 /* SUBMIT, and SUBMIT_WAIT (wait): the client also waits for the task's
    end, as with a WAIT sent with the same corr. */
 static void
@@ -761,24 +784,26 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
     int status;
     char text[160];
     const char *refusal = s_submit_refusal (self, in, &status, text, sizeof text);
+    if (!refusal && wait && self->waiters >= WAITERS_MAX) {
+        status = ZTASK_ERR_QUEUE_FULL;
+        refusal = "the broker holds its limit of waiting requests; submit again later";
+    }
     if (refusal) {
         s_send_error (self, &self->from, in->corr, status, refusal);
         return;
     }
     uint64_t existing = in->key[0] ? store_find_key (self->store, in->key) : 0;
     if (existing) {
+        task_t *task = wait ? s_task_lookup (self, existing) : NULL;
+        if (task && s_add_waiter (self, in, task) != 0)
+            return;
         s_answer_after_commit (self, in, existing, ZTASK_FLAG_EXISTING);
-        if (wait) {
-            task_t *task = s_task_lookup (self, existing);
-            if (task)
-                task_add_waiter (task, &self->from, in->corr);
-            else {
-                /* Ended already: its TASK_INFO follows the SUBMITTED. */
-                ztask_msg_reset (self->out, ZTASK_MSG_TASK_INFO);
-                self->out->corr = in->corr;
-                if (store_get (self->store, existing, self->out, true) == 0)
-                    s_send_after_commit (self, &self->from);
-            }
+        if (wait && !task) {
+            /* Ended already: its TASK_INFO follows the SUBMITTED. */
+            ztask_msg_reset (self->out, ZTASK_MSG_TASK_INFO);
+            self->out->corr = in->corr;
+            if (store_get (self->store, existing, self->out, true) == 0)
+                s_send_after_commit (self, &self->from);
         }
         return;
     }
@@ -802,8 +827,10 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
     task_table_insert (self->tasks, task);
     type->tasks++;
     s_answer_after_commit (self, in, task->id, 0);
-    if (wait)
-        task_add_waiter (task, &self->from, in->corr);
+    if (wait) {
+        task_add_waiter (task, &self->from, in->corr); /* a new task: room for it is certain */
+        self->waiters++;
+    }
     s_offer (self, task, false);
 }
 
@@ -812,7 +839,7 @@ s_on_status (broker_t *self, ztask_msg_t *in, bool wait)
 {
     task_t *task = s_task_lookup (self, in->task_id);
     if (task && wait) {
-        task_add_waiter (task, &self->from, in->corr);
+        s_add_waiter (self, in, task);
         return;
     }
     if (task)

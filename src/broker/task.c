@@ -33,16 +33,20 @@ task_destroy (task_t **self_p)
     }
 }
 
-void
+int
 task_add_waiter (task_t *self, const peer_id_t *peer, uint32_t corr)
 {
-    for (waiter_t *w = self->waiters; w; w = w->next)
+    size_t count = 0;
+    for (waiter_t *w = self->waiters; w; w = w->next, count++)
         if (w->corr == corr && peer_id_eq (&w->peer, peer))
-            return; /* a repeated WAIT */
+            return 1; /* a repeated WAIT */
+    if (count >= TASK_WAITERS_MAX)
+        return -1;
     waiter_t *waiter = (waiter_t *) malloc (sizeof (waiter_t));
     assert (waiter);
     waiter->corr = corr;
     waiter->peer = *peer;
     waiter->next = self->waiters;
     self->waiters = waiter;
+    return 0;
 }

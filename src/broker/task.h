@@ -46,7 +46,10 @@ struct waiter {
 task_t *task_new (uint64_t id, task_type_t *type, uint8_t priority, const void *payload, size_t size);
 void task_destroy (task_t **self_p);
 
-/* Adds a waiter unless peer already waits with corr. */
-void task_add_waiter (task_t *self, const peer_id_t *peer, uint32_t corr);
+#define TASK_WAITERS_MAX 1024 /* clients waiting for one task, at most */
+
+/* Adds a waiter unless peer already waits with corr. Returns 0 (added),
+   1 (already waiting) or -1 (TASK_WAITERS_MAX wait already). */
+int task_add_waiter (task_t *self, const peer_id_t *peer, uint32_t corr);
 
 #endif
