@@ -127,6 +127,12 @@ is "$bad" "" "the valid form of every command gets its answer (client: the reply
 is "$(( $(malformed) - before ))" 0 "  and none of them counts as malformed"
 alive "the valid baselines"
 
+# SUBMIT_WAIT: the SUBMITTED, then (without another request) the TASK_INFO
+# of the task's end, both with the request's corr.
+msg SUBMIT_WAIT "${HDR[SUBMIT_WAIT]}" > "$T/submit_wait"
+got=$("$RAW" "$EP" -r 2 -t 10000 -f "$T/submit_wait" | grep -v "^$(hdr 41)\$" | cut -c1-16 | tr '\n' ' ')
+is "$got" "$(hdr 20)$(u32 108) $(hdr 21)$(u32 108) " "SUBMIT_WAIT: SUBMITTED, then TASK_INFO unasked"
+
 # ================= wrong version: answered, not counted =================
 : > "$T/version"
 for c in $CMDS; do msg "$c" "5a5402$(u8 "${ID[$c]}")${HDR[$c]:8}" >> "$T/version"; done

@@ -1143,50 +1143,16 @@ s_release_due (broker_t *self)
         s_offer (self, task, true);
 }
 
-/* Receives one message, if one is waiting, into self->in, from and body,
-   straight from libzmq (no czmq message objects on this path). Returns 0
-   (decoded), -1 (nothing waiting), -2 (malformed), -3 (another protocol
-   version). */
+/* Receives one message, if one is waiting, into self->in, from and body.
+   Returns as ztask_msg_recv_frames. */
 static int
 s_recv (broker_t *self)
 {
-    zmq_msg_t frame;
-    zmq_msg_init (&frame);
-    if (zmq_msg_recv (&frame, self->socket, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close (&frame);
-        return -1;
-    }
-    peer_id_set (&self->from, zmq_msg_data (&frame), zmq_msg_size (&frame));
-    bool more = zmq_msg_more (&frame);
-    zmq_msg_close (&frame);
-    zmq_msg_close (&self->body);
-    zmq_msg_init (&self->body);
-    ztask_msg_reset (self->in, 0);
-    /* A message arrives whole: its frames are all here. */
-    int rc = -2;
-    size_t frames = 0;
-    while (more) {
-        zmq_msg_init (&frame);
-        if (zmq_msg_recv (&frame, self->socket, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (&frame);
-            break;
-        }
-        more = zmq_msg_more (&frame);
-        if (++frames == 1) {
-            rc = ztask_msg_decode_header (self->in, zmq_msg_data (&frame), zmq_msg_size (&frame));
-            if (rc == 0 && self->auth) {
-                /* ZAP's User-Id: the CURVE public key the peer authenticated with. */
-                const char *user_id = zmq_msg_gets (&frame, "User-Id");
-                if (user_id)
-                    snprintf (self->in->user_id, sizeof self->in->user_id, "%s", user_id);
-            }
-        }
-        else if (frames == 2)
-            zmq_msg_move (&self->body, &frame);
-        zmq_msg_close (&frame);
-    }
-    if (frames > 2 || (rc == 0 && frames != (ztask_msg_has_body (self->in) ? 2u : 1u)))
-        rc = -2; /* as ztask_msg_decode: too many frames is malformed, whatever the version */
+    zmq_msg_t routing_id;
+    zmq_msg_init (&routing_id);
+    int rc = ztask_msg_recv_frames (self->in, self->socket, ZMQ_DONTWAIT, &routing_id, &self->body);
+    peer_id_set (&self->from, zmq_msg_data (&routing_id), zmq_msg_size (&routing_id));
+    zmq_msg_close (&routing_id);
     return rc;
 }
 

@@ -512,65 +512,66 @@ ztask_msg_decode (ztask_msg_t *self, zmsg_t **msg_p, bool routing)
     return rc;
 }
 
-/* Receives frame by frame with libzmq (no czmq message): the same checks
-   as ztask_msg_decode. */
 int
-ztask_msg_recv (ztask_msg_t *self, zsock_t *sock, bool routing)
+ztask_msg_recv_frames (ztask_msg_t *self, void *socket, int flags, zmq_msg_t *routing_id, zmq_msg_t *body)
 {
-    void *handle = zsock_resolve (sock);
-    zmq_msg_t first, header, frame;
-    zmq_msg_init (&first);
-    if (zmq_msg_recv (&first, handle, 0) < 0) {
-        zmq_msg_close (&first);
+    zmq_msg_t frame;
+    zmq_msg_init (&frame);
+    if (zmq_msg_recv (&frame, socket, flags) < 0) {
+        zmq_msg_close (&frame);
         return -1;
     }
-    /* first is the routing id or the header; header is the header when
-       first is the routing id. All frames of a message are here now. */
-    zmq_msg_t *head = routing ? &header : &first;
-    zmq_msg_init (&header);
-    bool more = zmq_msg_more (&first);
-    size_t frames = routing ? 0 : 1;
-    if (routing && more && zmq_msg_recv (&header, handle, 0) >= 0) {
-        frames = 1;
-        more = zmq_msg_more (&header);
-    }
-    zframe_t *body = NULL;
+    bool more = zmq_msg_more (&frame);
+    if (routing_id)
+        zmq_msg_move (routing_id, &frame); /* the header comes next */
+    zmq_msg_close (body);
+    zmq_msg_init (body);
+    /* A message arrives whole: once its first frame is here, so are the rest. */
+    size_t frames = routing_id ? 0 : 1;
+    int rc = -2;
+    if (!routing_id)
+        rc = ztask_msg_decode_header (self, zmq_msg_data (&frame), zmq_msg_size (&frame));
+    zmq_msg_close (&frame);
     while (more) {
         zmq_msg_init (&frame);
-        if (zmq_msg_recv (&frame, handle, 0) < 0) {
+        if (zmq_msg_recv (&frame, socket, ZMQ_DONTWAIT) < 0) {
             zmq_msg_close (&frame);
             break;
         }
         more = zmq_msg_more (&frame);
-        if (++frames == 2)
-            body = zframe_new (zmq_msg_data (&frame), zmq_msg_size (&frame));
+        if (++frames == 1) {
+            rc = ztask_msg_decode_header (self, zmq_msg_data (&frame), zmq_msg_size (&frame));
+            /* ZAP's User-Id: the CURVE public key the peer authenticated
+               with (a server's question: asked only with a routing id). */
+            const char *user_id = rc == 0 && routing_id ? zmq_msg_gets (&frame, "User-Id") : NULL;
+            if (user_id)
+                snprintf (self->user_id, sizeof self->user_id, "%s", user_id);
+        }
+        else if (frames == 2)
+            zmq_msg_move (body, &frame);
         zmq_msg_close (&frame);
     }
-    int rc = -2;
-    if (frames == 1 || frames == 2) {
-        rc = ztask_msg_decode_header (self, zmq_msg_data (head), zmq_msg_size (head));
-        if (rc == 0 && frames != (ztask_msg_has_body (self) ? 2u : 1u)) {
-            self->command = 0;
-            rc = -2;
-        }
+    /* Too many frames is malformed whatever the version, as in ztask_msg_decode. */
+    if (frames > 2 || (rc == 0 && frames != (ztask_msg_has_body (self) ? 2u : 1u))) {
+        self->command = 0;
+        rc = -2;
     }
-    else
-        ztask_msg_reset (self, 0);
-    /* The header's decoding reset self: what the frames hold comes now. */
-    if (routing)
-        self->routing_id = zframe_new (zmq_msg_data (&first), zmq_msg_size (&first));
-    if (rc == 0 && routing) {
-        /* ZAP's User-Id: the CURVE public key the peer authenticated with. */
-        const char *user_id = zmq_msg_gets (&header, "User-Id");
-        if (user_id)
-            snprintf (self->user_id, sizeof self->user_id, "%s", user_id);
-    }
-    if (rc == 0 && frames == 2) {
-        self->body = body;
-        body = NULL;
-    }
-    zframe_destroy (&body);
-    zmq_msg_close (&first);
-    zmq_msg_close (&header);
+    return rc;
+}
+
+int
+ztask_msg_recv (ztask_msg_t *self, zsock_t *sock, bool routing)
+{
+    zmq_msg_t routing_id, body;
+    zmq_msg_init (&routing_id);
+    zmq_msg_init (&body);
+    ztask_msg_reset (self, 0);
+    int rc = ztask_msg_recv_frames (self, zsock_resolve (sock), 0, routing ? &routing_id : NULL, &body);
+    if (rc != -1 && routing)
+        self->routing_id = zframe_new (zmq_msg_data (&routing_id), zmq_msg_size (&routing_id));
+    if (rc == 0 && ztask_msg_has_body (self))
+        self->body = zframe_new (zmq_msg_data (&body), zmq_msg_size (&body));
+    zmq_msg_close (&routing_id);
+    zmq_msg_close (&body);
     return rc;
 }

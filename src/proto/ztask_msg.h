@@ -139,6 +139,16 @@ bool ztask_msg_has_body (ztask_msg_t *self);
    Returns its size, or 0 for an invalid field. */
 size_t ztask_msg_encode_header (ztask_msg_t *self, byte *buffer);
 
+/* Receives one message from a libzmq socket (flags: 0 or ZMQ_DONTWAIT)
+   frame by frame, with no czmq objects: with routing_id (not NULL), the
+   first frame is the peer's routing id and is moved into it; the header
+   is decoded into self (with the peer's CURVE User-Id, if any); the body
+   frame, when there is one, is moved into body (both must be initialised
+   zmq_msg_t; body is emptied first). The checks are ztask_msg_decode's.
+   Returns 0, -1 (nothing waiting, interrupted), -2 malformed, -3 another
+   protocol version (routing_id set either way once a frame came). */
+int ztask_msg_recv_frames (ztask_msg_t *self, void *socket, int flags, zmq_msg_t *routing_id, zmq_msg_t *body);
+
 /* Receives and decodes one message: 0, -1 interrupted / nothing, -2
    malformed, -3 wrong version. */
 int ztask_msg_recv (ztask_msg_t *self, zsock_t *sock, bool routing);

@@ -440,49 +440,11 @@ s_on_task (worker_t *self, ztask_msg_t *in)
     slot_start (slot, module, in->task_id, in->attempt, &self->body, in->timeout_ms);
 }
 
-/* Receives one message, if one is waiting, into self->in and self->body,
-   straight from libzmq (no czmq message objects on this path). Returns 0
-   (decoded), -1 (nothing waiting), -2 (malformed), -3 (another protocol
-   version). */
-static int
-s_recv (worker_t *self)
-{
-    zmq_msg_t frame;
-    zmq_msg_init (&frame);
-    if (zmq_msg_recv (&frame, self->broker_socket, ZMQ_DONTWAIT) < 0) {
-        zmq_msg_close (&frame);
-        return -1;
-    }
-    int rc = ztask_msg_decode_header (self->in, zmq_msg_data (&frame), zmq_msg_size (&frame));
-    bool more = zmq_msg_more (&frame);
-    zmq_msg_close (&frame);
-    /* A message arrives whole: its frames are all here. */
-    size_t frames = 1;
-    while (more) {
-        zmq_msg_init (&frame);
-        if (zmq_msg_recv (&frame, self->broker_socket, ZMQ_DONTWAIT) < 0) {
-            zmq_msg_close (&frame);
-            break;
-        }
-        more = zmq_msg_more (&frame);
-        if (++frames == 2)
-            zmq_msg_move (&self->body, &frame);
-        zmq_msg_close (&frame);
-    }
-    if (frames < 2) {
-        zmq_msg_close (&self->body);
-        zmq_msg_init (&self->body);
-    }
-    if (rc == 0 && frames != (ztask_msg_has_body (self->in) ? 2u : 1u))
-        rc = -2;
-    return rc;
-}
-
 static void
 s_from_broker (worker_t *self)
 {
     while (true) {
-        int rc = s_recv (self);
+        int rc = ztask_msg_recv_frames (self->in, self->broker_socket, ZMQ_DONTWAIT, NULL, &self->body);
         if (rc == -1) {
             /* Nothing more, and libzmq took every pending command: the
                FD signals the next message. Unless the loop sends first. */
