@@ -75,6 +75,23 @@ bench_process_cpu_us (int pid)
 }
 
 int64_t
+bench_machine_busy_us (void)
+{
+    FILE *file = fopen ("/proc/stat", "r");
+    if (!file)
+        return -1;
+    unsigned long long user, nice, system, idle, iowait, irq, softirq;
+    int fields = fscanf (file, "cpu %llu %llu %llu %llu %llu %llu %llu", &user, &nice, &system, &idle,
+                         &iowait, &irq, &softirq);
+    fclose (file);
+    if (fields != 7)
+        return -1;
+    long ticks = sysconf (_SC_CLK_TCK);
+    return (int64_t) ((user + nice + system + irq + softirq) * 1000000ULL
+                      / (unsigned long long) (ticks > 0 ? ticks : 100));
+}
+
+int64_t
 bench_process_rss (int pid)
 {
     char path[64], line[256];

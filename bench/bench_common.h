@@ -1,5 +1,6 @@
 /*  bench_common - what every ztask benchmark program shares: a monotonic
-    clock, latency samples with percentiles, a broker's CPU time from /proc,
+    clock, latency samples with percentiles, a broker's and the machine's
+    CPU time from /proc,
     and the one RESULT line scripts/bench.sh parses:
 
         RESULT system=ztask workload=W1 rep=1 n=50000 seconds=2.41 rate=20746
@@ -28,6 +29,10 @@ void bench_samples_free (bench_samples_t *self);
 /* User + system CPU time of a process, in microseconds, from
    /proc/PID/stat; -1 if unreadable. */
 int64_t bench_process_cpu_us (int pid);
+/* Busy CPU time of the whole machine (all cores: user, nice, system, irq,
+   softirq), in microseconds, from /proc/stat; -1 if unreadable. Around a
+   run it gives what every process of the workload spent together. */
+int64_t bench_machine_busy_us (void);
 /* Resident memory of a process in bytes, from /proc/PID/status; -1. */
 int64_t bench_process_rss (int pid);
 

@@ -277,6 +277,7 @@ s_run (const peer_options_t *options)
 
     int64_t rss_before = options->server_pid ? bench_process_rss (options->server_pid) : -1;
     int64_t cpu_before = s_server_cpu_us (options), cpu_after = -1;
+    int64_t machine_before = bench_machine_busy_us ();
     int64_t start_us = 0, end_us = 0;
     long errors = 0, answered = 0;
     char extra[256];
@@ -322,6 +323,10 @@ s_run (const peer_options_t *options)
                       done_s > 0 ? (double) options->tasks / done_s : 0.0);
         }
         cpu_after = s_server_cpu_us (options);
+        int64_t machine_after = bench_machine_busy_us ();
+        if (workload == PEER_W1 && machine_before >= 0 && machine_after >= 0)
+            length += snprintf (extra + length, sizeof extra - (size_t) length, " all_cpu_us_per_task=%.2f",
+                                (double) (machine_after - machine_before) / (double) options->tasks);
         errors += tally.errors;
         usleep (20000); //  a task run twice would show up in the count
     }

@@ -279,7 +279,7 @@ s_run_rt (const opts_t *o, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out)
     bench_samples_t latency = { 0 };
     assert (sent_at && buf);
 
-    int64_t cpu0 = s_cpu (o), t0 = bench_now_us ();
+    int64_t cpu0 = s_cpu (o), machine0 = bench_machine_busy_us (), t0 = bench_now_us ();
     while (finished < n) {
         while (inflight < o->window && next < n) {
             sent_at[next] = bench_now_us ();
@@ -315,9 +315,12 @@ s_run_rt (const opts_t *o, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out)
         else if (in->command != ZTASK_MSG_PROGRESS)
             s_report_error (in, ++errors);
     }
-    int64_t t1 = bench_now_us (), cpu1 = s_cpu (o);
+    int64_t t1 = bench_now_us (), cpu1 = s_cpu (o), machine1 = bench_machine_busy_us ();
+    char extra[64] = "";
+    if (machine0 >= 0 && machine1 >= 0)
+        snprintf (extra, sizeof extra, "all_cpu_us_per_task=%.2f", (double) (machine1 - machine0) / (double) n);
     s_result (o, (size_t) n, (double) (t1 - t0) / 1e6, &latency, cpu0 >= 0 ? cpu1 - cpu0 : -1, errors,
-              NULL);
+              extra);
     bench_samples_free (&latency);
     free (sent_at);
     free (buf);

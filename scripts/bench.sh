@@ -99,6 +99,7 @@ function target(what, figure, ok) {
     if (w == "W2" && ("done_rate" in r)) note(w, s, "done/s", r["done_rate"])
     if (w ~ /^(B1|scale-fill-.*)$/ && ("bytes_per_task" in r)) note(w, s, "B/task", r["bytes_per_task"])
     if (w ~ /^(W1|W2|B1)$/ && ("cpu_us_per_task" in r)) note(w, s, "srv us/task", r["cpu_us_per_task"])
+    if (w == "W1" && ("all_cpu_us_per_task" in r)) note(w, s, "all us/task", r["all_cpu_us_per_task"])
     if (r["errors"] + 0 > 0) errors[w, s] += r["errors"]
 }
 END {
@@ -128,7 +129,8 @@ END {
     print "median, min, max over the repetitions (reps). vs PEER: ztask median / peer median for the same"
     print "workload and metric (tasks/s: higher is better; us, B/task, % core: lower is better)."
     print "srv us/task: broker CPU (user + system, /proc/PID/stat) per task. ztask: sync=normal,"
-    print "ztask-full: sync=full. B/task: broker RSS growth per queued task minus the payload."
+    print "ztask-full: sync=full. all us/task: busy CPU of the whole machine (/proc/stat: server,"
+    print "client and workers together) per task. B/task: broker RSS growth per queued task minus the payload."
     print ""
     if (quick) {
         print "QUICK=1: tiny sizes that prove the benchmark runs; the targets are not judged."
