@@ -838,6 +838,48 @@ s_r_check (r_ctx_t *ctx)
     }
 }
 
+/* Type lifetime: a type no worker has and no task uses is forgotten only
+   by scheduler_collect, so a pointer taken in a round outlives a worker
+   leaving in the same round (a worker registering again). */
+static void
+s_test_type_lifetime (void)
+{
+    scheduler_t *sched = scheduler_new ();
+    task_type_t *a = scheduler_type (sched, "a");
+    sched_worker_t *first = s_worker (sched, &a, 1, ALL_LEVELS, 1);
+    scheduler_collect (sched);
+    TAP_OK (scheduler_type_lookup (sched, "a") == a, "lifetime: a type with a worker is kept");
+
+    /* Registering again: the type is looked up, then the old worker goes. */
+    task_type_t *again = scheduler_type (sched, "a");
+    s_worker_drop (sched, &first);
+    TAP_OK (again == a && scheduler_type_lookup (sched, "a") == a && a->workers == 0,
+            "lifetime: a type that lost its last worker stays until collected");
+    sched_worker_t *second = s_worker (sched, &again, 1, ALL_LEVELS, 1);
+    scheduler_collect (sched);
+    TAP_OK (scheduler_type_lookup (sched, "a") == a && a->workers == 1,
+            "lifetime: used again in the same round, it is kept");
+    task_t *task = s_task (a, 3);
+    TAP_OK (scheduler_submit (sched, task, false) == second, "lifetime: and its tasks reach the new worker");
+    scheduler_task_added (sched, a);
+
+    /* Forgotten once nothing uses it, at the collect after. */
+    s_worker_drop (sched, &second); /* ends the task too */
+    scheduler_collect (sched);
+    TAP_OK (scheduler_type_lookup (sched, "a") == a, "lifetime: a live task keeps its type");
+    scheduler_task_ended (sched, a, true);
+    TAP_OK (a->done == 1 && a->tasks == 0, "lifetime: the ended task is counted");
+    TAP_OK (scheduler_type_lookup (sched, "a") == a, "lifetime: not forgotten before the collect");
+    scheduler_collect (sched);
+    TAP_OK (scheduler_type_lookup (sched, "a") == NULL, "lifetime: forgotten at the collect");
+
+    /* A type only named (a refused request) goes at the next collect. */
+    scheduler_type (sched, "named-once");
+    scheduler_collect (sched);
+    TAP_OK (scheduler_type_lookup (sched, "named-once") == NULL, "lifetime: a type only named is forgotten");
+    scheduler_destroy (&sched);
+}
+
 static void
 s_test_random (uint64_t seed, int steps)
 {
@@ -929,6 +971,7 @@ main (void)
     s_test_reserved ();
     s_test_removal ();
     s_test_dequeue ();
+    s_test_type_lifetime ();
     s_test_random (UINT64_C (0x5eed2024), 4000);
     s_test_random (UINT64_C (0x2545f4914f6cdd1d), 4000);
     return tap_done ();

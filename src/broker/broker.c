@@ -74,6 +74,7 @@ struct broker {
     ztask_msg_t *out;            /* message being built                  */
     byte *header;                /* out's header, encoded (ZTASK_HEADER_MAX) */
     uint64_t uncommitted_from;   /* tasks from this id on are not yet committed */
+    zpoller_t *poller;           /* waits on router                      */
     int64_t next_tick;           /* heartbeats and expiry (monotonic ms) */
     int64_t next_purge;          /* retention clean-up (monotonic ms)    */
     uint64_t done, failed;       /* tasks ended done / not done since start */
@@ -369,14 +370,10 @@ s_finish (broker_t *self, task_t *task, const char *worker_name, int state, cons
     task->state = (uint8_t) state;
     int64_t now = zclock_time ();
     store_finished (self->store, task, state, error, result, result_size, now);
-    if (state == ZTASK_STATE_DONE) {
-        task->type->done++;
+    if (state == ZTASK_STATE_DONE)
         self->done++;
-    }
-    else {
-        task->type->failed++;
+    else
         self->failed++;
-    }
     for (waiter_t *w = task->waiters; w; w = w->next) {
         self->waiters--;
         s_task_info (self, task, w->corr);
@@ -393,10 +390,8 @@ s_finish (broker_t *self, task_t *task, const char *worker_name, int state, cons
             s_send_body (self, &w->peer, result ? result : "", result_size);
     }
     task_table_delete (self->tasks, task->id);
-    task_type_t *type = task->type;
+    scheduler_task_ended (self->scheduler, task->type, state == ZTASK_STATE_DONE);
     task_destroy (&task);
-    type->tasks--;
-    scheduler_type_release (self->scheduler, type);
 }
 
 /* A running task comes back from a worker that is gone: after a short
@@ -450,9 +445,6 @@ s_worker_destroy (void **item)
 static void
 s_worker_forget (broker_t *self, worker_t *worker, zlistx_t *orphans)
 {
-    task_type_t *types[ZTASK_PLUGINS_MAX];
-    size_t type_count = worker->sched.type_count;
-    memcpy (types, worker->sched.types, type_count * sizeof types[0]);
     scheduler_worker_remove (self->scheduler, &worker->sched);
     task_t *task;
     while ((task = worker->sched.running)) {
@@ -462,9 +454,6 @@ s_worker_forget (broker_t *self, worker_t *worker, zlistx_t *orphans)
     if (worker->instance[0] && zhashx_lookup (self->instances, worker->instance) == worker)
         zhashx_delete (self->instances, worker->instance);
     zhashx_delete (self->workers, &worker->peer); /* frees worker */
-    /* Orphans still count on their types until they are requeued. */
-    for (size_t i = 0; i < type_count; i++)
-        scheduler_type_release (self->scheduler, types[i]);
 }
 
 /* Forgets a worker and requeues what it was running. */
@@ -529,7 +518,6 @@ s_register_refusal (broker_t *self, ztask_msg_t *in, task_type_t **types)
         return "priorities must name levels 0 to 9";
     if (in->plugin_count == 0)
         return "a worker needs at least one plugin";
-    /* Names first: a refused worker leaves no types behind. */
     for (size_t i = 0; i < in->plugin_count; i++) {
         if (!in->plugins[i].name[0])
             return "empty plugin name";
@@ -537,12 +525,12 @@ s_register_refusal (broker_t *self, ztask_msg_t *in, task_type_t **types)
             if (streq (in->plugins[k].name, in->plugins[i].name))
                 return "a plugin is named twice";
     }
+    /* Types valid until the round ends (scheduler_collect), whatever
+       forgetting an earlier registration of this worker does meanwhile;
+       types of a refused worker are collected then. */
     for (size_t i = 0; i < in->plugin_count; i++)
-        if (!(types[i] = scheduler_type (self->scheduler, in->plugins[i].name))) {
-            for (size_t k = 0; k < i; k++)
-                scheduler_type_release (self->scheduler, types[k]);
+        if (!(types[i] = scheduler_type (self->scheduler, in->plugins[i].name)))
             return "too many task types";
-        }
     return NULL;
 }
 
@@ -825,7 +813,7 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
         return;
     }
     task_table_insert (self->tasks, task);
-    type->tasks++;
+    scheduler_task_added (self->scheduler, type);
     s_answer_after_commit (self, in, task->id, 0);
     if (wait) {
         task_add_waiter (task, &self->from, in->corr); /* a new task: room for it is certain */
@@ -1157,40 +1145,46 @@ s_recv (broker_t *self)
 }
 
 int
-broker_run (broker_t *self)
+broker_poll (broker_t *self, int timeout_ms)
 {
-    zpoller_t *poller = zpoller_new (self->router, NULL);
-    assert (poller);
-    self->next_tick = zclock_mono ();
-    while (!zsys_interrupted) {
-        int64_t due = delayed_next_due (self->delayed);
-        int64_t wait = (due >= 0 && due < self->next_tick ? due : self->next_tick) - zclock_mono ();
-        if (wait > 0)
-            zpoller_wait (poller, (int) wait); /* a signal ends it early: fine */
-        ztask_logfile_check ();
-        /* Drain what is ready, up to a batch, then commit once. */
-        for (int n = 0; n < BATCH_MAX; n++) {
-            int rc = s_recv (self);
-            if (rc == -1)
-                break;
-            if (rc == 0)
-                s_handle (self, self->in);
-            else if (rc == -3)
-                s_send_error (self, &self->from, 0, ZTASK_ERR_VERSION,
-                              "this broker speaks ztask protocol version 1");
-            else
-                s_malformed (self, &self->from);
-        }
-        s_release_due (self);
+    int64_t due = delayed_next_due (self->delayed);
+    int64_t wait = (due >= 0 && due < self->next_tick ? due : self->next_tick) - zclock_mono ();
+    if (timeout_ms >= 0 && wait > timeout_ms)
+        wait = timeout_ms;
+    if (wait > 0)
+        zpoller_wait (self->poller, (int) wait); /* a signal ends it early: fine */
+    ztask_logfile_check ();
+    /* Drain what is ready, up to a batch, then commit once. */
+    for (int n = 0; n < BATCH_MAX; n++) {
+        int rc = s_recv (self);
+        if (rc == -1)
+            break;
+        if (rc == 0)
+            s_handle (self, self->in);
+        else if (rc == -3)
+            s_send_error (self, &self->from, 0, ZTASK_ERR_VERSION,
+                          "this broker speaks ztask protocol version 1");
+        else
+            s_malformed (self, &self->from);
+    }
+    s_release_due (self);
+    s_reap (self);
+    s_commit (self);
+    if (zclock_mono () >= self->next_tick) {
+        s_tick (self);
         s_reap (self);
         s_commit (self);
-        if (zclock_mono () >= self->next_tick) {
-            s_tick (self);
-            s_reap (self);
-            s_commit (self);
-        }
     }
-    zpoller_destroy (&poller);
+    /* No handler holds a type now: forget the ones nothing uses. */
+    scheduler_collect (self->scheduler);
+    return 0;
+}
+
+int
+broker_run (broker_t *self)
+{
+    while (!zsys_interrupted)
+        broker_poll (self, -1);
     s_commit (self);
     return 0;
 }
@@ -1247,7 +1241,7 @@ s_recover_task (task_t *task, bool was_running, void *arg)
 {
     broker_t *self = (broker_t *) arg;
     task_table_insert (self->tasks, task);
-    task->type->tasks++;
+    scheduler_task_added (self->scheduler, task->type);
     if (was_running)
         /* Its worker may still run it: give it time to reconnect and
            keep it before anyone else gets it. */
@@ -1292,6 +1286,7 @@ broker_new (const broker_config_t *config)
         broker_destroy (&self);
         return NULL;
     }
+    scheduler_collect (self->scheduler);
     self->uncommitted_from = store_peek_id (self->store);
     if (task_table_size (self->tasks))
         zsys_info ("broker: recovered %zu unfinished tasks from %s", task_table_size (self->tasks),
@@ -1301,6 +1296,9 @@ broker_new (const broker_config_t *config)
     self->router = zsock_new (ZMQ_ROUTER);
     assert (self->router);
     self->socket = zsock_resolve (self->router);
+    self->poller = zpoller_new (self->router, NULL);
+    assert (self->poller);
+    self->next_tick = zclock_mono ();
     if (config->curve_secret && s_curve_start (self) != 0) {
         broker_destroy (&self);
         return NULL;
@@ -1342,6 +1340,7 @@ broker_destroy (broker_t **self_p)
     assert (self_p);
     broker_t *self = *self_p;
     if (self) {
+        zpoller_destroy (&self->poller);
         zsock_destroy (&self->router);
         zactor_destroy (&self->auth);
         zcertstore_destroy (&self->client_keys);

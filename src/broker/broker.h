@@ -18,6 +18,12 @@ void broker_destroy (broker_t **self_p);
    fatal error. */
 int broker_run (broker_t *self);
 
+/* One round of the loop: waits for a message up to timeout_ms (-1: until
+   the next heartbeat or backoff is due; 0: not at all), handles what has
+   arrived, commits, and sends what waited for the commit. broker_run is
+   this in a loop; tests drive the broker with it, in their own thread. */
+int broker_poll (broker_t *self, int timeout_ms);
+
 /* The i-th bound endpoint with its real port, or NULL. */
 const char *broker_endpoint (broker_t *self, size_t i);
 

@@ -22,6 +22,8 @@ struct free_bucket {
 
 struct scheduler {
     zhashx_t *types;         /* name -> task_type_t                        */
+    task_type_t **unused;    /* types that may have no user left           */
+    size_t unused_count, unused_max;
     uint64_t next_seq;       /* FIFO stamp for the next task at the back   */
     uint64_t front_seq;      /* stamp for the next task requeued at the front */
     size_t queued;           /* tasks in all queues                        */
@@ -62,6 +64,7 @@ scheduler_destroy (scheduler_t **self_p)
     scheduler_t *self = *self_p;
     if (self) {
         zhashx_destroy (&self->types);
+        free (self->unused);
         free (self);
         *self_p = NULL;
     }
@@ -71,6 +74,32 @@ task_type_t *
 scheduler_type_lookup (scheduler_t *self, const char *name)
 {
     return (task_type_t *) zhashx_lookup (self->types, name);
+}
+
+/* Puts type on the list scheduler_collect checks (once). */
+static void
+s_type_maybe_unused (scheduler_t *self, task_type_t *type)
+{
+    if (type->unused_maybe)
+        return;
+    if (self->unused_count == self->unused_max) {
+        self->unused_max = self->unused_max ? 2 * self->unused_max : 16;
+        self->unused = (task_type_t **) realloc (self->unused, self->unused_max * sizeof *self->unused);
+        assert (self->unused);
+    }
+    self->unused[self->unused_count++] = type;
+    type->unused_maybe = true;
+}
+
+static bool
+s_type_used (task_type_t *type)
+{
+    if (type->workers || type->tasks || type->running)
+        return true;
+    for (int l = 0; l < TASK_PRIORITY_LEVELS; l++)
+        if (type->level[l].queued)
+            return true;
+    return false;
 }
 
 task_type_t *
@@ -84,18 +113,40 @@ scheduler_type (scheduler_t *self, const char *name)
     type->name = strdup (name);
     assert (type->name);
     zhashx_insert (self->types, name, type);
+    s_type_maybe_unused (self, type); /* a type named by a refused request */
     return type;
 }
 
 void
-scheduler_type_release (scheduler_t *self, task_type_t *type)
+scheduler_collect (scheduler_t *self)
 {
-    if (type->workers || type->tasks || type->running)
-        return;
-    for (int l = 0; l < TASK_PRIORITY_LEVELS; l++)
-        if (type->level[l].queued)
-            return;
-    zhashx_delete (self->types, type->name); /* frees type */
+    for (size_t i = 0; i < self->unused_count; i++) {
+        task_type_t *type = self->unused[i];
+        type->unused_maybe = false;
+        if (!s_type_used (type))
+            zhashx_delete (self->types, type->name); /* frees type */
+    }
+    self->unused_count = 0;
+}
+
+void
+scheduler_task_added (scheduler_t *self, task_type_t *type)
+{
+    (void) self;
+    type->tasks++;
+}
+
+void
+scheduler_task_ended (scheduler_t *self, task_type_t *type, bool done)
+{
+    assert (type->tasks > 0);
+    type->tasks--;
+    if (done)
+        type->done++;
+    else
+        type->failed++;
+    if (type->tasks == 0)
+        s_type_maybe_unused (self, type);
 }
 
 task_type_t *
@@ -298,7 +349,8 @@ scheduler_worker_remove (scheduler_t *self, sched_worker_t *worker)
     if (worker->free > 0 && !worker->draining)
         s_worker_unlink (worker);
     for (size_t t = 0; t < worker->type_count; t++)
-        worker->types[t]->workers--;
+        if (--worker->types[t]->workers == 0)
+            s_type_maybe_unused (self, worker->types[t]);
     free (worker->nodes);
     worker->nodes = NULL;
     worker->node_count = 0;

@@ -30,6 +30,8 @@ typedef struct {
     size_t bucket_count;
 } type_level_t;
 
+/* A task type (plugin name). Its counters are the scheduler's: read them,
+   change them only through the functions below. */
 struct task_type {
     char *name;
     size_t workers;          /* connected workers that have this plugin        */
@@ -38,6 +40,7 @@ struct task_type {
                                 created (a type no worker or task uses is forgotten;
                                 the broker's own totals are cumulative) */
     size_t tasks;            /* the broker's live tasks of this type (any state) */
+    bool unused_maybe;       /* on the list scheduler_collect checks           */
     type_level_t level[TASK_PRIORITY_LEVELS];
 };
 
@@ -59,11 +62,25 @@ scheduler_t *scheduler_new (void);
 void scheduler_destroy (scheduler_t **self_p);
 
 /* The type for a plugin name, created on first use; NULL when the limit of
-   distinct types is reached. */
+   distinct types is reached.
+
+   Lifetime: a type that no worker has and no task uses is forgotten, so
+   types named once (by a bad client or worker) do not fill the table for
+   good; but only by scheduler_collect, never by any other call. So a type
+   pointer taken during a round of the broker's loop stays valid until the
+   round ends, whatever workers leave or tasks end meanwhile. */
 task_type_t *scheduler_type (scheduler_t *self, const char *name);
-/* Forgets a type that no worker has and no task uses, so types named once
-   (by a bad client or worker) do not fill the table for good. */
-void scheduler_type_release (scheduler_t *self, task_type_t *type);
+
+/* Forgets the types that nothing has used since they were created or last
+   lost a user. The broker calls it once per round, when it holds no type
+   pointer of its own. Cost: the number of such types. */
+void scheduler_collect (scheduler_t *self);
+
+/* A live task of type exists from now on (submitted or recovered). */
+void scheduler_task_added (scheduler_t *self, task_type_t *type);
+/* A live task of type has ended (done, or failed or cancelled): counted,
+   and the type is collected if nothing else uses it. */
+void scheduler_task_ended (scheduler_t *self, task_type_t *type, bool done);
 
 /* Type by name if it exists. */
 task_type_t *scheduler_type_lookup (scheduler_t *self, const char *name);
@@ -77,7 +94,8 @@ void scheduler_worker_add (scheduler_t *self, sched_worker_t *worker, task_type_
                            size_t type_count, uint16_t levels, uint32_t slots);
 
 /* Removes a worker; its running tasks stay on worker->running for the
-   caller to requeue or finish (they are unlinked as the caller takes them). */
+   caller to requeue or finish (they are unlinked as the caller takes them).
+   Its types stay valid until scheduler_collect. */
 void scheduler_worker_remove (scheduler_t *self, sched_worker_t *worker);
 
 /* Offers a task. Returns the worker whose slot now runs it (task is on its

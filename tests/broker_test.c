@@ -1,0 +1,293 @@
+/*  broker_test - the broker in this process, driven round by round with
+    broker_poll, spoken to over the wire codec by DEALER sockets playing
+    workers and clients (as czmq's and malamute's selftests do). No timers
+    to race: each step polls the broker until the answer it waits for has
+    arrived, with a generous deadline for a stalled machine.
+*/
+#include "tap.h"
+#include "broker/broker.h"
+#include "proto/ztask_msg.h"
+#include "ztask/client.h"
+
+#include <jansson.h>
+
+#define ROUNDS_MAX 2000 /* broker rounds of up to 5 ms each: 10 s */
+
+static broker_t *s_broker;
+static char s_dir[] = "/tmp/ztask-broker-test.XXXXXX";
+static broker_config_t s_config;
+
+static void
+s_broker_start (size_t max_queued)
+{
+    broker_config_init (&s_config);
+    s_config.endpoints[0] = strdup ("tcp://127.0.0.1:*");
+    s_config.endpoint_count = 1;
+    free (s_config.store);
+    s_config.store = zsys_sprintf ("%s/ztask.db", s_dir);
+    s_config.heartbeat_ms = 60000; /* no heartbeat traffic to skip over */
+    s_config.max_queued = max_queued;
+    s_broker = broker_new (&s_config);
+    assert (s_broker);
+}
+
+static void
+s_broker_stop (void)
+{
+    broker_destroy (&s_broker);
+    broker_config_free (&s_config);
+    char *db = zsys_sprintf ("%s/ztask.db", s_dir);
+    char *wal = zsys_sprintf ("%s-wal", db), *shm = zsys_sprintf ("%s-shm", db);
+    remove (db);
+    remove (wal);
+    remove (shm);
+    zstr_free (&db);
+    zstr_free (&wal);
+    zstr_free (&shm);
+}
+
+static zsock_t *
+s_peer (void)
+{
+    zsock_t *peer = zsock_new_dealer (broker_endpoint (s_broker, 0));
+    assert (peer);
+    zsock_set_rcvtimeo (peer, 0);
+    return peer;
+}
+
+static void
+s_send (zsock_t *peer, ztask_msg_t *msg)
+{
+    int rc = ztask_msg_send (msg, peer);
+    assert (rc == 0);
+}
+
+/* Runs the broker until peer receives a message of command (skipping
+   HEARTBEATs and, unless asked for, PROGRESS); fills msg. Returns 0, or -1
+   when none came within the deadline. */
+static int
+s_expect (zsock_t *peer, int command, ztask_msg_t *msg)
+{
+    for (int round = 0; round < ROUNDS_MAX; round++) {
+        broker_poll (s_broker, 5);
+        while (zsock_events (peer) & ZMQ_POLLIN) {
+            if (ztask_msg_recv (msg, peer, false) != 0)
+                continue;
+            if (msg->command == command)
+                return 0;
+            if (msg->command != ZTASK_MSG_HEARTBEAT && msg->command != ZTASK_MSG_PROGRESS)
+                printf ("#   waiting for %s, got %s (%s)\n", ztask_msg_command_name (command),
+                        ztask_msg_command_name (msg->command), msg->text);
+        }
+    }
+    printf ("#   no %s arrived\n", ztask_msg_command_name (command));
+    return -1;
+}
+
+/* A REGISTER with the given plugins (NULL-terminated) and running tasks. */
+static void
+s_register (zsock_t *worker, ztask_msg_t *msg, const char *instance, const char **plugins,
+            const ztask_msg_running_t *running, size_t running_count)
+{
+    ztask_msg_reset (msg, ZTASK_MSG_REGISTER);
+    ztask_msg_strcpy (msg->name, "w");
+    ztask_msg_strcpy (msg->host, "test");
+    ztask_msg_strcpy (msg->instance, instance);
+    msg->slots = 2;
+    msg->priorities = 0x3FF;
+    msg->plugin_count = 0;
+    for (; plugins[msg->plugin_count]; msg->plugin_count++) {
+        ztask_msg_strcpy (msg->plugins[msg->plugin_count].name, plugins[msg->plugin_count]);
+        ztask_msg_strcpy (msg->plugins[msg->plugin_count].version, "1.0");
+    }
+    msg->running_count = running_count;
+    for (size_t i = 0; i < running_count; i++)
+        msg->running[i] = running[i];
+    s_send (worker, msg);
+}
+
+/* Submits a task; returns its id (0 if refused: msg holds the ERROR). */
+static uint64_t
+s_submit (zsock_t *client, ztask_msg_t *msg, const char *type, const char *key)
+{
+    static uint32_t corr;
+    ztask_msg_reset (msg, ZTASK_MSG_SUBMIT);
+    msg->corr = ++corr;
+    ztask_msg_strcpy (msg->type, type);
+    ztask_msg_strcpy (msg->key, key ? key : "");
+    msg->priority = 4;
+    ztask_msg_set_body (msg, "p", 1);
+    s_send (client, msg);
+    for (int round = 0; round < ROUNDS_MAX; round++) {
+        broker_poll (s_broker, 5);
+        if ((zsock_events (client) & ZMQ_POLLIN) && ztask_msg_recv (msg, client, false) == 0)
+            return msg->command == ZTASK_MSG_SUBMITTED ? msg->task_id : 0;
+    }
+    return 0;
+}
+
+/* The broker's stats (or workers) document. */
+static json_t *
+s_report (zsock_t *client, ztask_msg_t *msg, int command)
+{
+    ztask_msg_reset (msg, command);
+    s_send (client, msg);
+    if (s_expect (client, ZTASK_MSG_JSON, msg) != 0 || !msg->body)
+        return NULL;
+    return json_loadb ((const char *) zframe_data (msg->body), zframe_size (msg->body), 0, NULL);
+}
+
+/* Field of one type's entry in stats, or -1 when stats does not list it. */
+static json_int_t
+s_type_stat (zsock_t *client, ztask_msg_t *msg, const char *type, const char *field)
+{
+    json_t *stats = s_report (client, msg, ZTASK_MSG_STATS);
+    json_int_t value = -1;
+    size_t i;
+    json_t *entry;
+    json_array_foreach (json_object_get (stats, "types"), i, entry)
+        if (streq (json_string_value (json_object_get (entry, "type")), type))
+            value = json_integer_value (json_object_get (entry, field));
+    json_decref (stats);
+    return value;
+}
+
+/* A worker that registers again (same socket, or a new socket of the same
+   process) must keep working for every plugin, including those with no
+   task: forgetting its first registration leaves those types unused, and
+   the broker once freed them while it still held them (a crash loop on
+   restart). */
+static void
+s_test_register_again (bool new_socket)
+{
+    const char *mode = new_socket ? "new socket" : "same socket";
+    s_broker_start (1000);
+    zsock_t *worker = s_peer (), *client = s_peer ();
+    ztask_msg_t *msg = ztask_msg_new ();
+    const char *plugins[] = { "echo", "sleep", NULL };
+    s_register (worker, msg, "instance-1", plugins, NULL, 0);
+    TAP_OK (s_expect (worker, ZTASK_MSG_REGISTERED, msg) == 0, "%s: the worker registers", mode);
+    if (new_socket) {
+        zsock_destroy (&worker);
+        worker = s_peer ();
+    }
+    s_register (worker, msg, "instance-1", plugins, NULL, 0);
+    TAP_OK (s_expect (worker, ZTASK_MSG_REGISTERED, msg) == 0, "%s: it registers again", mode);
+    TAP_OK (s_type_stat (client, msg, "sleep", "workers") == 1,
+            "%s: its plugins without a task still count it", mode);
+    for (int round = 0; round < 3; round++) { /* a few collections go by */
+        s_register (worker, msg, "instance-1", plugins, NULL, 0);
+        s_expect (worker, ZTASK_MSG_REGISTERED, msg);
+    }
+    uint64_t id = s_submit (client, msg, "sleep", NULL);
+    TAP_OK (id > 0, "%s: a task of such a plugin is accepted", mode);
+    TAP_OK (s_expect (worker, ZTASK_MSG_TASK, msg) == 0 && msg->task_id == id && streq (msg->type, "sleep"),
+            "%s: and the worker gets it", mode);
+    id = s_submit (client, msg, "echo", NULL);
+    TAP_OK (s_expect (worker, ZTASK_MSG_TASK, msg) == 0 && msg->task_id == id && streq (msg->type, "echo"),
+            "%s: so does one of its other plugin", mode);
+    ztask_msg_destroy (&msg);
+    zsock_destroy (&worker);
+    zsock_destroy (&client);
+    s_broker_stop ();
+}
+
+/* A broker restarted while a task ran: the worker re-registers with it
+   running and with other plugins idle, twice (a reconnect racing its
+   first REGISTER); the task stays on it and ends done. */
+static void
+s_test_register_after_restart (void)
+{
+    s_broker_start (1000);
+    zsock_t *worker = s_peer (), *client = s_peer ();
+    ztask_msg_t *msg = ztask_msg_new ();
+    const char *plugins[] = { "echo", "sleep", "wordcount", NULL };
+    s_register (worker, msg, "instance-2", plugins, NULL, 0);
+    s_expect (worker, ZTASK_MSG_REGISTERED, msg);
+    uint64_t id = s_submit (client, msg, "sleep", NULL);
+    TAP_OK (s_expect (worker, ZTASK_MSG_TASK, msg) == 0 && msg->task_id == id, "restart: the task runs");
+    uint32_t attempt = msg->attempt;
+    zsock_destroy (&worker);
+    zsock_destroy (&client);
+    /* The broker's machine reboots: only the store is left. */
+    broker_destroy (&s_broker);
+    s_broker = broker_new (&s_config);
+    assert (s_broker);
+    worker = s_peer ();
+    client = s_peer ();
+    ztask_msg_running_t running = { id, attempt };
+    s_register (worker, msg, "instance-2", plugins, &running, 1);
+    s_register (worker, msg, "instance-2", plugins, &running, 1);
+    TAP_OK (s_expect (worker, ZTASK_MSG_REGISTERED, msg) == 0, "restart: the worker registers");
+    TAP_OK (s_expect (worker, ZTASK_MSG_REGISTERED, msg) == 0, "restart: and again");
+    TAP_OK (s_type_stat (client, msg, "wordcount", "workers") == 1
+                && s_type_stat (client, msg, "sleep", "running") == 1,
+            "restart: it keeps its running task and its idle plugins");
+    ztask_msg_reset (msg, ZTASK_MSG_RESULT);
+    msg->task_id = id;
+    msg->attempt = attempt;
+    msg->status = ZTASK_RESULT_OK;
+    ztask_msg_set_body (msg, "slept", 5);
+    s_send (worker, msg);
+    TAP_OK (s_expect (worker, ZTASK_MSG_RESULT_ACK, msg) == 0, "restart: its result is acknowledged");
+    ztask_msg_reset (msg, ZTASK_MSG_STATUS);
+    msg->task_id = id;
+    s_send (client, msg);
+    TAP_OK (s_expect (client, ZTASK_MSG_TASK_INFO, msg) == 0 && msg->state == ZTASK_STATE_DONE
+                && msg->attempt == attempt,
+            "restart: the task is done, on its first attempt");
+    ztask_msg_destroy (&msg);
+    zsock_destroy (&worker);
+    zsock_destroy (&client);
+    s_broker_stop ();
+}
+
+/* A refused registration and a type named only by a refused submit leave
+   no type behind once the round is over. */
+static void
+s_test_types_collected (void)
+{
+    s_broker_start (0); /* every new submit is refused: the queue is full */
+    zsock_t *worker = s_peer (), *client = s_peer ();
+    ztask_msg_t *msg = ztask_msg_new ();
+    const char *twice[] = { "echo", "echo", NULL };
+    s_register (worker, msg, "instance-3", twice, NULL, 0);
+    TAP_OK (s_expect (worker, ZTASK_MSG_ERROR, msg) == 0 && msg->error_status == ZTASK_ERR_BAD_REQUEST,
+            "a worker naming a plugin twice is refused");
+    TAP_OK (s_submit (client, msg, "ghost", NULL) == 0 && msg->error_status == ZTASK_ERR_QUEUE_FULL,
+            "a submit over max_queued is refused");
+    TAP_OK (s_type_stat (client, msg, "echo", "workers") == -1
+                && s_type_stat (client, msg, "ghost", "workers") == -1,
+            "neither leaves a type behind");
+    const char *lonely[] = { "lonely", NULL };
+    s_register (worker, msg, "instance-3", lonely, NULL, 0);
+    s_expect (worker, ZTASK_MSG_REGISTERED, msg);
+    TAP_OK (s_type_stat (client, msg, "lonely", "workers") == 1, "a worker's plugin is a type");
+    ztask_msg_reset (msg, ZTASK_MSG_GOODBYE);
+    s_send (worker, msg);
+    /* Asked on the worker's own connection, so the first answer comes
+       after the GOODBYE; types are collected at the end of that round, so
+       the next answer tells. */
+    s_type_stat (worker, msg, "lonely", "workers");
+    TAP_OK (s_type_stat (worker, msg, "lonely", "workers") == -1,
+            "it is forgotten once its only worker has left");
+    ztask_msg_destroy (&msg);
+    zsock_destroy (&worker);
+    zsock_destroy (&client);
+    s_broker_stop ();
+}
+
+int
+main (void)
+{
+    zsys_init ();
+    zsys_set_logstream (NULL); /* the broker's log lines are not TAP */
+    if (!mkdtemp (s_dir))
+        return 1;
+    s_test_register_again (false);
+    s_test_register_again (true);
+    s_test_register_after_restart ();
+    s_test_types_collected ();
+    rmdir (s_dir);
+    return tap_done ();
+}
