@@ -106,15 +106,18 @@ s_register (zsock_t *worker, ztask_msg_t *msg, const char *instance, const char 
     s_send (worker, msg);
 }
 
-/* Submits a task; returns its id (0 if refused: msg holds the ERROR). */
+/* Submits a task with at most max_attempts (0: the broker's default);
+   returns its id (0 if refused: msg holds the ERROR). */
 static uint64_t
-s_submit (zsock_t *client, ztask_msg_t *msg, const char *type, const char *key)
+s_submit_attempts (zsock_t *client, ztask_msg_t *msg, const char *type, const char *key,
+                   uint32_t max_attempts)
 {
     static uint32_t corr;
     ztask_msg_reset (msg, ZTASK_MSG_SUBMIT);
     msg->corr = ++corr;
     ztask_msg_strcpy (msg->type, type);
     ztask_msg_strcpy (msg->key, key ? key : "");
+    msg->max_attempts = max_attempts;
     msg->priority = 4;
     ztask_msg_set_body (msg, "p", 1);
     s_send (client, msg);
@@ -124,6 +127,22 @@ s_submit (zsock_t *client, ztask_msg_t *msg, const char *type, const char *key)
             return msg->command == ZTASK_MSG_SUBMITTED ? msg->task_id : 0;
     }
     return 0;
+}
+
+static uint64_t
+s_submit (zsock_t *client, ztask_msg_t *msg, const char *type, const char *key)
+{
+    return s_submit_attempts (client, msg, type, key, 0);
+}
+
+/* TASK_INFO of a task, asked on peer's connection. */
+static int
+s_status (zsock_t *peer, ztask_msg_t *msg, uint64_t id)
+{
+    ztask_msg_reset (msg, ZTASK_MSG_STATUS);
+    msg->task_id = id;
+    s_send (peer, msg);
+    return s_expect (peer, ZTASK_MSG_TASK_INFO, msg);
 }
 
 /* The broker's stats (or workers) document. */
@@ -277,6 +296,81 @@ s_test_types_collected (void)
     s_broker_stop ();
 }
 
+/* A worker that leaves (GOODBYE: a drain that ran out of time) hands its
+   running task back: no attempt is charged, even on its last attempt. */
+static void
+s_test_hand_back (void)
+{
+    s_broker_start (1000);
+    zsock_t *leaving = s_peer (), *client = s_peer ();
+    ztask_msg_t *msg = ztask_msg_new ();
+    const char *plugins[] = { "sleep", NULL };
+    s_register (leaving, msg, "instance-4", plugins, NULL, 0);
+    s_expect (leaving, ZTASK_MSG_REGISTERED, msg);
+    uint64_t id = s_submit_attempts (client, msg, "sleep", NULL, 1);
+    TAP_OK (s_expect (leaving, ZTASK_MSG_TASK, msg) == 0 && msg->attempt == 1,
+            "hand-back: a task with 1 attempt runs its first");
+    ztask_msg_reset (msg, ZTASK_MSG_GOODBYE);
+    s_send (leaving, msg);
+    TAP_OK (s_status (leaving, msg, id) == 0 && msg->state == ZTASK_STATE_QUEUED && msg->attempt == 0,
+            "hand-back: the worker leaves; its task is queued again, no attempt used");
+    zsock_t *next = s_peer ();
+    s_register (next, msg, "instance-5", plugins, NULL, 0);
+    TAP_OK (s_expect (next, ZTASK_MSG_TASK, msg) == 0 && msg->task_id == id && msg->attempt == 1,
+            "hand-back: the next worker runs it, as attempt 1 of 1");
+    /* The same survives a restart: the store holds the attempts given back. */
+    ztask_msg_reset (msg, ZTASK_MSG_GOODBYE);
+    s_send (next, msg);
+    s_status (next, msg, id);
+    broker_destroy (&s_broker);
+    s_broker = broker_new (&s_config);
+    assert (s_broker);
+    zsock_destroy (&client);
+    client = s_peer ();
+    TAP_OK (s_status (client, msg, id) == 0 && msg->state == ZTASK_STATE_QUEUED && msg->attempt == 0,
+            "hand-back: after a restart it is still queued with no attempt used");
+    ztask_msg_destroy (&msg);
+    zsock_destroy (&leaving);
+    zsock_destroy (&next);
+    zsock_destroy (&client);
+    s_broker_stop ();
+}
+
+/* max_queued: a resubmit with a key the broker holds gets its task back
+   however full the queue; tasks held back (a backoff, or waiting for
+   their worker after a restart) count as queued. */
+static void
+s_test_queue_full (void)
+{
+    s_broker_start (1);
+    zsock_t *worker = s_peer (), *client = s_peer ();
+    ztask_msg_t *msg = ztask_msg_new ();
+    uint64_t id = s_submit (client, msg, "echo", "the-key");
+    TAP_OK (id > 0, "queue full: a task with a key fills the queue (max_queued 1)");
+    TAP_OK (s_submit (client, msg, "echo", NULL) == 0 && msg->error_status == ZTASK_ERR_QUEUE_FULL,
+            "queue full: the next is refused");
+    TAP_OK (s_submit (client, msg, "echo", "the-key") == id && (msg->flags & ZTASK_FLAG_EXISTING),
+            "queue full: a resubmit with the key gets the task it holds");
+    const char *plugins[] = { "echo", NULL };
+    s_register (worker, msg, "instance-6", plugins, NULL, 0);
+    TAP_OK (s_expect (worker, ZTASK_MSG_TASK, msg) == 0 && msg->task_id == id,
+            "queue full: a worker takes it: the queue is empty");
+    /* Restarted while it runs: held for its worker (3 heartbeats: 180 s). */
+    zsock_destroy (&worker);
+    zsock_destroy (&client);
+    broker_destroy (&s_broker);
+    s_broker = broker_new (&s_config);
+    assert (s_broker);
+    client = s_peer ();
+    TAP_OK (s_status (client, msg, id) == 0 && msg->state == ZTASK_STATE_QUEUED,
+            "queue full: after a restart the task is held back for its worker");
+    TAP_OK (s_submit (client, msg, "echo", NULL) == 0 && msg->error_status == ZTASK_ERR_QUEUE_FULL,
+            "queue full: and counts against max_queued");
+    ztask_msg_destroy (&msg);
+    zsock_destroy (&client);
+    s_broker_stop ();
+}
+
 int
 main (void)
 {
@@ -288,6 +382,8 @@ main (void)
     s_test_register_again (true);
     s_test_register_after_restart ();
     s_test_types_collected ();
+    s_test_hand_back ();
+    s_test_queue_full ();
     rmdir (s_dir);
     return tap_done ();
 }

@@ -419,6 +419,23 @@ s_requeue (broker_t *self, task_t *task, const char *worker_name, const char *wh
     delayed_add (self->delayed, task, zclock_mono () + (backoff < BACKOFF_MAX_MS ? backoff : BACKOFF_MAX_MS));
 }
 
+/* A running task that its worker handed back (it is leaving, GOODBYE):
+   not a failure, so its attempt is given back and it goes to the front of
+   its level at once, with no backoff. The worker drops the attempt's
+   result once it has said GOODBYE, so the number can be used again. */
+static void
+s_hand_back (broker_t *self, task_t *task, const char *worker_name)
+{
+    if (task->cancelling) {
+        s_finish (self, task, worker_name, ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0, false);
+        return;
+    }
+    if (task->attempts > 0)
+        task->attempts--;
+    store_requeued (self->store, task);
+    s_offer (self, task, true);
+}
+
 /* Takes a task out of the queue or the backoff heap, wherever it waits. */
 static void
 s_unqueue (broker_t *self, task_t *task)
@@ -456,9 +473,10 @@ s_worker_forget (broker_t *self, worker_t *worker, zlistx_t *orphans)
     zhashx_delete (self->workers, &worker->peer); /* frees worker */
 }
 
-/* Forgets a worker and requeues what it was running. */
+/* Forgets a worker and requeues what it was running: as a failed attempt,
+   or (handed_back: the worker chose to leave) as no attempt at all. */
 static void
-s_worker_remove (broker_t *self, worker_t *worker, const char *why)
+s_worker_remove (broker_t *self, worker_t *worker, const char *why, bool handed_back)
 {
     char reason[128], name[ZTASK_STRING_MAX + 1];
     snprintf (reason, sizeof reason, "worker %.64s %s", worker->name, why);
@@ -469,7 +487,10 @@ s_worker_remove (broker_t *self, worker_t *worker, const char *why)
     zsys_info ("broker: worker %s %s, %zu task%s requeued", name, why, requeued,
                requeued == 1 ? "" : "s");
     for (task_t *task = (task_t *) zlistx_first (orphans); task; task = (task_t *) zlistx_next (orphans))
-        s_requeue (self, task, name, reason);
+        if (handed_back)
+            s_hand_back (self, task, name);
+        else
+            s_requeue (self, task, name, reason);
     zlistx_destroy (&orphans);
 }
 
@@ -480,7 +501,7 @@ s_reap (broker_t *self)
     worker_t *w = (worker_t *) zhashx_first (self->workers);
     while (w) {
         if (w->lost) {
-            s_worker_remove (self, w, w->lost);
+            s_worker_remove (self, w, w->lost, false);
             w = (worker_t *) zhashx_first (self->workers); /* the table changed */
         }
         else
@@ -704,23 +725,30 @@ s_on_worker_progress (broker_t *self, worker_t *worker, ztask_msg_t *in)
 
 /* ---- clients ---- */
 
-/* Why a submit cannot be accepted (with its ERROR status), or NULL. */
+/* Why a submit is malformed (BAD_REQUEST), or NULL. */
 static const char *
-s_submit_refusal (broker_t *self, ztask_msg_t *in, int *status, char *text, size_t text_size)
+s_submit_refusal (ztask_msg_t *in)
 {
-    size_t size = zmq_msg_size (&self->body);
-    *status = ZTASK_ERR_BAD_REQUEST;
     if (!in->type[0])
         return "task type is empty";
     if (in->priority >= TASK_PRIORITY_LEVELS)
         return "priority must be 0 to 9";
+    return NULL;
+}
+
+/* Why a new task cannot be accepted now (TOO_LARGE, QUEUE_FULL), or NULL. */
+static const char *
+s_capacity_refusal (broker_t *self, int *status, char *text, size_t text_size)
+{
+    size_t size = zmq_msg_size (&self->body);
     if (size > self->config.max_payload) {
         *status = ZTASK_ERR_TOO_LARGE;
         snprintf (text, text_size, "payload of %zu bytes is over the broker's max_payload of %zu",
                   size, self->config.max_payload);
         return text;
     }
-    if (scheduler_queued (self->scheduler) >= self->config.max_queued) {
+    /* Tasks waiting out a backoff are queued tasks too. */
+    if (scheduler_queued (self->scheduler) + delayed_size (self->delayed) >= self->config.max_queued) {
         *status = ZTASK_ERR_QUEUE_FULL;
         return "the broker holds max_queued tasks; submit again later";
     }
@@ -769,17 +797,14 @@ s_add_waiter (broker_t *self, ztask_msg_t *in, task_t *task)
 static void
 s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
 {
-    int status;
+    int status = ZTASK_ERR_BAD_REQUEST;
     char text[160];
-    const char *refusal = s_submit_refusal (self, in, &status, text, sizeof text);
-    if (!refusal && wait && self->waiters >= WAITERS_MAX) {
-        status = ZTASK_ERR_QUEUE_FULL;
-        refusal = "the broker holds its limit of waiting requests; submit again later";
-    }
+    const char *refusal = s_submit_refusal (in);
     if (refusal) {
         s_send_error (self, &self->from, in->corr, status, refusal);
         return;
     }
+    /* A key the broker holds returns its task, however full the queue. */
     uint64_t existing = in->key[0] ? store_find_key (self->store, in->key) : 0;
     if (existing) {
         task_t *task = wait ? s_task_lookup (self, existing) : NULL;
@@ -793,6 +818,15 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
             if (store_get (self->store, existing, self->out, true) == 0)
                 s_send_after_commit (self, &self->from);
         }
+        return;
+    }
+    refusal = s_capacity_refusal (self, &status, text, sizeof text);
+    if (!refusal && wait && self->waiters >= WAITERS_MAX) {
+        status = ZTASK_ERR_QUEUE_FULL;
+        refusal = "the broker holds its limit of waiting requests; submit again later";
+    }
+    if (refusal) {
+        s_send_error (self, &self->from, in->corr, status, refusal);
         return;
     }
     task_type_t *type = scheduler_type (self->scheduler, in->type);
@@ -1013,7 +1047,7 @@ s_handle (broker_t *self, ztask_msg_t *in)
         else if (command == ZTASK_MSG_WORKER_PROGRESS)
             s_on_worker_progress (self, worker, in);
         else if (command == ZTASK_MSG_GOODBYE)
-            s_worker_remove (self, worker, "left");
+            s_worker_remove (self, worker, "left", true);
         return;
     }
     switch (command) {

@@ -59,7 +59,7 @@ static const char *s_sql[STATEMENTS] = {
                " payload, created_ms) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?)",
     [FIND_KEY] = "SELECT id FROM tasks WHERE idem_key = ?",
     [STARTED] = "UPDATE tasks SET state = 1, attempts = ?, worker = ?, started_ms = ? WHERE id = ?",
-    [REQUEUED] = "UPDATE tasks SET state = 0 WHERE id = ?",
+    [REQUEUED] = "UPDATE tasks SET state = 0, attempts = ? WHERE id = ?",
     [FINISHED] = "UPDATE tasks SET state = ?, attempts = ?, error = ?, result = ?, finished_ms = ?"
                  " WHERE id = ?",
     [GET] = "SELECT type, priority, state, attempts, max_attempts, worker, error, created_ms,"
@@ -313,7 +313,8 @@ store_requeued (store_t *self, const task_t *task)
     if (s_begin (self))
         return -1;
     sqlite3_stmt *s = self->stmt[REQUEUED];
-    sqlite3_bind_int64 (s, 1, (sqlite3_int64) task->id);
+    sqlite3_bind_int64 (s, 1, task->attempts);
+    sqlite3_bind_int64 (s, 2, (sqlite3_int64) task->id);
     return s_run (self, s);
 }
 

@@ -35,7 +35,8 @@ uint64_t store_find_key (store_t *self, const char *key);
 /* A task started its attempt number task->attempts on worker. */
 int store_started (store_t *self, const task_t *task, const char *worker);
 
-/* A running task went back to the queue. */
+/* A running task went back to the queue (with its attempts: a hand-back
+   gives its attempt back). */
 int store_requeued (store_t *self, const task_t *task);
 
 /* A task ended: state is ZTASK_STATE_DONE, _FAILED or _CANCELLED. */
