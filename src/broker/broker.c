@@ -1,6 +1,7 @@
 /*  broker - ztaskd's server. See broker.h and docs/protocol.md. */
 #include "broker.h"
 #include "delayed.h"
+#include "outbox.h"
 #include "scheduler.h"
 #include "store.h"
 #include "task_table.h"
@@ -35,23 +36,6 @@ typedef struct {
     const char *lost;            /* why it is to be removed, or NULL     */
 } worker_t;
 
-/* A submit answered once the batch is committed. */
-typedef struct {
-    peer_id_t peer;
-    uint32_t corr;
-    uint64_t task_id;
-    uint8_t flags;
-} pending_submit_t;
-
-/* Messages held until the batch is committed, encoded back to back:
-   peer id size (1 byte), peer id, header size (4), header, body size (4,
-   UINT32_MAX: no body frame), body. */
-typedef struct {
-    byte *data;
-    size_t size;
-    size_t max;
-} outbox_t;
-
 struct broker {
     broker_config_t config;
     zsock_t *router;
@@ -65,9 +49,7 @@ struct broker {
     task_table_t *tasks;         /* queued and running tasks by id; the
                                     table does not own them: s_finish and
                                     broker_destroy free them              */
-    pending_submit_t *pending_submits; /* answered after commit          */
-    size_t pending_count, pending_max;
-    outbox_t outbox;             /* other messages sent after commit     */
+    outbox_t *outbox;            /* answers that wait for the commit     */
     ztask_msg_t *in;             /* message being handled                */
     peer_id_t from;              /* who sent it                          */
     zmq_msg_t body;              /* its body frame, when it has one      */
@@ -151,23 +133,6 @@ s_task_lookup (broker_t *self, uint64_t id)
 
 /* ---- sending ---- */
 
-/* Sends a message of up to three frames straight from these buffers,
-   without blocking: libzmq copies them (small ones without allocating). */
-static int
-s_send_frames (broker_t *self, const byte *peer, size_t peer_size, const byte *header,
-               size_t header_size, const void *body, size_t body_size, bool with_body)
-{
-    if (zmq_send (self->socket, peer, peer_size, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0) {
-        self->send_failures++; /* peer gone (ROUTER_MANDATORY) or full */
-        return -1;
-    }
-    /* The rest of a message whose first frame was taken cannot fail. */
-    zmq_send (self->socket, header, header_size, with_body ? ZMQ_SNDMORE | ZMQ_DONTWAIT : ZMQ_DONTWAIT);
-    if (with_body)
-        zmq_send (self->socket, body, body_size, ZMQ_DONTWAIT);
-    return 0;
-}
-
 /* Encodes self->out into self->header; its body, when it has one, is
    self->out->body or (when not NULL) the given bytes. Returns the header
    size, 0 if a field is invalid. */
@@ -192,7 +157,11 @@ s_send_body (broker_t *self, const peer_id_t *peer, const void *body, size_t bod
     size_t size = s_encode (self, &body, &body_size, &with_body);
     if (!size)
         return -1;
-    return s_send_frames (self, peer->data, peer->size, self->header, size, body, body_size, with_body);
+    if (peer_send (self->socket, peer->data, peer->size, self->header, size, body, body_size, with_body) != 0) {
+        self->send_failures++;
+        return -1;
+    }
+    return 0;
 }
 
 static int
@@ -229,21 +198,6 @@ s_send_to_worker (broker_t *self, worker_t *worker, const void *body, size_t bod
     return 0;
 }
 
-static void
-s_outbox_put (outbox_t *box, const void *data, size_t size)
-{
-    if (box->size + size > box->max) {
-        size_t max = box->max ? box->max : 65536;
-        while (max < box->size + size)
-            max *= 2;
-        box->data = (byte *) realloc (box->data, max);
-        assert (box->data);
-        box->max = max;
-    }
-    memcpy (box->data + box->size, data, size);
-    box->size += size;
-}
-
 /* Queues self->out for peer, with body (if not NULL) as its body frame,
    to be sent once the batch is committed (a reply that must not run ahead
    of the store). */
@@ -251,52 +205,15 @@ static void
 s_send_after_commit_body (broker_t *self, const peer_id_t *peer, const void *body, size_t body_size)
 {
     bool with_body;
-    uint32_t size = (uint32_t) s_encode (self, &body, &body_size, &with_body);
-    if (!size)
-        return;
-    uint32_t body_field = with_body ? (uint32_t) body_size : UINT32_MAX;
-    outbox_t *box = &self->outbox;
-    s_outbox_put (box, &peer->size, 1);
-    s_outbox_put (box, peer->data, peer->size);
-    s_outbox_put (box, &size, 4);
-    s_outbox_put (box, self->header, size);
-    s_outbox_put (box, &body_field, 4);
-    if (with_body)
-        s_outbox_put (box, body, body_size);
+    size_t size = s_encode (self, &body, &body_size, &with_body);
+    if (size)
+        outbox_put (self->outbox, peer, self->header, size, body, body_size, with_body);
 }
 
 static void
 s_send_after_commit (broker_t *self, const peer_id_t *peer)
 {
     s_send_after_commit_body (self, peer, NULL, 0);
-}
-
-/* Sends what s_send_after_commit held. */
-static void
-s_outbox_flush (broker_t *self)
-{
-    outbox_t *box = &self->outbox;
-    for (size_t pos = 0; pos < box->size;) {
-        const byte *peer = box->data + pos + 1;
-        size_t peer_size = box->data[pos];
-        pos += 1 + peer_size;
-        uint32_t header_size, body_size;
-        memcpy (&header_size, box->data + pos, 4);
-        const byte *header = box->data + pos + 4;
-        pos += 4 + header_size;
-        memcpy (&body_size, box->data + pos, 4);
-        const byte *body = box->data + pos + 4;
-        bool with_body = body_size != UINT32_MAX;
-        pos += 4 + (with_body ? body_size : 0);
-        s_send_frames (self, peer, peer_size, header, header_size, body, with_body ? body_size : 0,
-                       with_body);
-    }
-    box->size = 0;
-    if (box->max > 16 * 1024 * 1024) { /* a batch of large results: give it back */
-        free (box->data);
-        box->data = NULL;
-        box->max = 0;
-    }
 }
 
 /* Fills self->out as TASK_INFO for a live task. */
@@ -755,23 +672,6 @@ s_capacity_refusal (broker_t *self, int *status, char *text, size_t text_size)
     return NULL;
 }
 
-/* Answers a submit once the batch holding it is committed. */
-static void
-s_answer_after_commit (broker_t *self, ztask_msg_t *in, uint64_t task_id, uint8_t flags)
-{
-    if (self->pending_count == self->pending_max) {
-        self->pending_max = self->pending_max ? 2 * self->pending_max : 256;
-        self->pending_submits = (pending_submit_t *) realloc (self->pending_submits,
-                                                              self->pending_max * sizeof (pending_submit_t));
-        assert (self->pending_submits);
-    }
-    pending_submit_t *reply = &self->pending_submits[self->pending_count++];
-    reply->peer = self->from;
-    reply->corr = in->corr;
-    reply->task_id = task_id;
-    reply->flags = flags;
-}
-
 /* Makes the sender of in wait for task's end. Returns 0, or -1 when it
    was refused with an ERROR (too many waiting, on the task or in all). */
 static int
@@ -810,7 +710,7 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
         task_t *task = wait ? s_task_lookup (self, existing) : NULL;
         if (task && s_add_waiter (self, in, task) != 0)
             return;
-        s_answer_after_commit (self, in, existing, ZTASK_FLAG_EXISTING);
+        outbox_submitted (self->outbox, &self->from, in->corr, existing, ZTASK_FLAG_EXISTING);
         if (wait && !task) {
             /* Ended already: its TASK_INFO follows the SUBMITTED. */
             ztask_msg_reset (self->out, ZTASK_MSG_TASK_INFO);
@@ -848,7 +748,7 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
     }
     task_table_insert (self->tasks, task);
     scheduler_task_added (self->scheduler, type);
-    s_answer_after_commit (self, in, task->id, 0);
+    outbox_submitted (self->outbox, &self->from, in->corr, task->id, 0);
     if (wait) {
         task_add_waiter (task, &self->from, in->corr); /* a new task: room for it is certain */
         self->waiters++;
@@ -1071,29 +971,10 @@ static void
 s_commit (broker_t *self)
 {
     bool stored = store_commit (self->store) == 0;
-    for (size_t i = 0; i < self->pending_count; i++) {
-        pending_submit_t *reply = &self->pending_submits[i];
-        if (stored) {
-            ztask_msg_reset (self->out, ZTASK_MSG_SUBMITTED);
-            self->out->corr = reply->corr;
-            self->out->task_id = reply->task_id;
-            self->out->flags = reply->flags;
-            s_send (self, &reply->peer);
-        }
-        else
-            s_send_error (self, &reply->peer, reply->corr, ZTASK_ERR_INTERNAL,
-                          "the broker could not commit the task to its store");
-    }
-    self->pending_count = 0;
-    if (stored)
-        s_outbox_flush (self);
-    else if (self->outbox.size) {
-        /* Nothing of the batch is on disk: no RESULT_ACK (the workers send
-           their results again) and no end of a task that the store does
-           not have. */
-        zsys_error ("broker: the store could not commit; %zu bytes of answers dropped", self->outbox.size);
-        self->outbox.size = 0;
-    }
+    if (!stored && outbox_size (self->outbox))
+        zsys_error ("broker: the store could not commit; the round's submits are refused and its"
+                    " acknowledgements dropped");
+    self->send_failures += outbox_release (self->outbox, stored);
     self->uncommitted_from = store_peek_id (self->store);
 }
 
@@ -1330,6 +1211,7 @@ broker_new (const broker_config_t *config)
     self->router = zsock_new (ZMQ_ROUTER);
     assert (self->router);
     self->socket = zsock_resolve (self->router);
+    self->outbox = outbox_new (self->socket);
     self->poller = zpoller_new (self->router, NULL);
     assert (self->poller);
     self->next_tick = zclock_mono ();
@@ -1380,8 +1262,7 @@ broker_destroy (broker_t **self_p)
         zcertstore_destroy (&self->client_keys);
         zcertstore_destroy (&self->worker_keys);
         zhashx_destroy (&self->malformed_peers);
-        free (self->pending_submits);
-        free (self->outbox.data);
+        outbox_destroy (&self->outbox);
         free (self->header);
         zmq_msg_close (&self->body);
         /* Workers before tasks: tasks point at their workers' slots. */

@@ -24,4 +24,21 @@ peer_id_eq (const peer_id_t *a, const peer_id_t *b)
     return a->size == b->size && memcmp (a->data, b->data, a->size) == 0;
 }
 
+/* Sends a message of up to three frames (peer, header, body if with_body)
+   on a ROUTER socket straight from these buffers, without blocking:
+   libzmq copies them (small ones without allocating). Returns 0, or -1
+   when the peer is gone (ROUTER_MANDATORY) or its queue is full. */
+static inline int
+peer_send (void *socket, const byte *peer, size_t peer_size, const byte *header, size_t header_size,
+           const void *body, size_t body_size, bool with_body)
+{
+    if (zmq_send (socket, peer, peer_size, ZMQ_SNDMORE | ZMQ_DONTWAIT) < 0)
+        return -1;
+    /* The rest of a message whose first frame was taken cannot fail. */
+    zmq_send (socket, header, header_size, with_body ? ZMQ_SNDMORE | ZMQ_DONTWAIT : ZMQ_DONTWAIT);
+    if (with_body)
+        zmq_send (socket, body, body_size, ZMQ_DONTWAIT);
+    return 0;
+}
+
 #endif
