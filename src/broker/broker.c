@@ -2,9 +2,11 @@
 #include "broker.h"
 #include "delayed.h"
 #include "outbox.h"
+#include "reports.h"
 #include "scheduler.h"
 #include "store.h"
 #include "task_table.h"
+#include "worker_registry.h"
 #include "common/ztask_cert.h"
 #include "common/ztask_logfile.h"
 #include "proto/ztask_msg.h"
@@ -22,20 +24,6 @@
 #define IDENTITY_KEY_MAX (2 * 255 + 1)
 #define WAITERS_MAX 100000   /* waiting requests (WAIT, SUBMIT_WAIT) held in all */
 
-/* A registered worker; sched comes first so a sched_worker_t * is one. */
-typedef struct {
-    sched_worker_t sched;
-    peer_id_t peer;              /* its routing id: the workers table key */
-    char name[ZTASK_STRING_MAX + 1];
-    char host[ZTASK_STRING_MAX + 1];
-    char instance[ZTASK_STRING_MAX + 1]; /* its process's id, the same across reconnects */
-    ztask_msg_plugin_t *plugins; /* names and versions it registered     */
-    size_t plugin_count;
-    int64_t heard_at;            /* last message from it (monotonic ms)  */
-    int64_t sent_at;             /* last message to it                   */
-    const char *lost;            /* why it is to be removed, or NULL     */
-} worker_t;
-
 struct broker {
     broker_config_t config;
     zsock_t *router;
@@ -43,8 +31,7 @@ struct broker {
     zlistx_t *endpoints;         /* bound endpoints, real ports          */
     store_t *store;
     scheduler_t *scheduler;
-    zhashx_t *workers;           /* &peer_id_t -> worker_t               */
-    zhashx_t *instances;         /* worker instance -> worker_t (not owned) */
+    worker_registry_t *workers;  /* registered workers                   */
     delayed_t *delayed;          /* tasks waiting out a backoff          */
     task_table_t *tasks;         /* queued and running tasks by id; the
                                     table does not own them: s_finish and
@@ -59,13 +46,9 @@ struct broker {
     zpoller_t *poller;           /* waits on router                      */
     int64_t next_tick;           /* heartbeats and expiry (monotonic ms) */
     int64_t next_purge;          /* retention clean-up (monotonic ms)    */
-    uint64_t done, failed;       /* tasks ended done / not done since start */
     size_t waiters;              /* waiting requests held, on all tasks  */
-    uint64_t malformed;          /* messages dropped as malformed        */
     uint64_t send_failures;      /* replies a peer could not take        */
-    struct {
-        uint64_t too_large, queue_full, role, version, not_registered;
-    } refused;                   /* requests answered with an ERROR      */
+    broker_counters_t counters;  /* totals since start (ztask stats)     */
     zhashx_t *malformed_peers;   /* peer -> malformed count since the last report */
     uint64_t malformed_unreported; /* not logged one by one              */
     int64_t next_malformed_report;
@@ -75,26 +58,6 @@ struct broker {
 };
 
 /* ---- keys ---- */
-
-/* FNV-1a over the routing id. */
-static size_t
-s_peer_hash (const void *key)
-{
-    const peer_id_t *peer = (const peer_id_t *) key;
-    uint64_t hash = 14695981039346656037ULL;
-    for (size_t i = 0; i < peer->size; i++)
-        hash = (hash ^ peer->data[i]) * 1099511628211ULL;
-    return (size_t) hash;
-}
-
-static int
-s_peer_compare (const void *a, const void *b)
-{
-    const peer_id_t *x = (const peer_id_t *) a, *y = (const peer_id_t *) b;
-    if (x->size != y->size)
-        return x->size < y->size ? -1 : 1;
-    return memcmp (x->data, y->data, x->size);
-}
 
 /* The routing id in hex, for logs. */
 static void
@@ -174,10 +137,10 @@ static void
 s_send_error (broker_t *self, const peer_id_t *peer, uint32_t corr, int status, const char *text)
 {
     switch (status) {
-    case ZTASK_ERR_TOO_LARGE: self->refused.too_large++; break;
-    case ZTASK_ERR_QUEUE_FULL: self->refused.queue_full++; break;
-    case ZTASK_ERR_VERSION: self->refused.version++; break;
-    case ZTASK_ERR_NOT_REGISTERED: self->refused.not_registered++; break;
+    case ZTASK_ERR_TOO_LARGE: self->counters.refused.too_large++; break;
+    case ZTASK_ERR_QUEUE_FULL: self->counters.refused.queue_full++; break;
+    case ZTASK_ERR_VERSION: self->counters.refused.version++; break;
+    case ZTASK_ERR_NOT_REGISTERED: self->counters.refused.not_registered++; break;
     default: break;
     }
     ztask_msg_reset (self->out, ZTASK_MSG_ERROR);
@@ -188,7 +151,7 @@ s_send_error (broker_t *self, const peer_id_t *peer, uint32_t corr, int status, 
 }
 
 static int
-s_send_to_worker (broker_t *self, worker_t *worker, const void *body, size_t body_size)
+s_send_to_worker (broker_t *self, broker_worker_t *worker, const void *body, size_t body_size)
 {
     if (s_send_body (self, &worker->peer, body, body_size) != 0) {
         worker->lost = "unreachable";
@@ -233,18 +196,18 @@ s_task_info (broker_t *self, task_t *task, uint32_t corr)
     m->progress_total = task->progress_total;
     ztask_msg_strcpy (m->text, task->progress_text);
     if (task->worker)
-        ztask_msg_strcpy (m->worker, ((worker_t *) task->worker)->name);
+        ztask_msg_strcpy (m->worker, ((broker_worker_t *) task->worker)->name);
     m->created_ms = task->created_ms;
     m->started_ms = task->started_ms;
 }
 
 /* ---- task lifecycle ---- */
 
-static void s_dispatch_worker (broker_t *self, worker_t *worker);
+static void s_dispatch_worker (broker_t *self, broker_worker_t *worker);
 
 /* Sends a task that the scheduler put on worker's slot. */
 static void
-s_start (broker_t *self, worker_t *worker, task_t *task)
+s_start (broker_t *self, broker_worker_t *worker, task_t *task)
 {
     task->attempts++;
     task->state = ZTASK_STATE_RUNNING;
@@ -269,7 +232,7 @@ static void
 s_offer (broker_t *self, task_t *task, bool front)
 {
     task->state = ZTASK_STATE_QUEUED;
-    worker_t *worker = (worker_t *) scheduler_submit (self->scheduler, task, front);
+    broker_worker_t *worker = (broker_worker_t *) scheduler_submit (self->scheduler, task, front);
     if (worker)
         s_start (self, worker, task);
 }
@@ -288,9 +251,9 @@ s_finish (broker_t *self, task_t *task, const char *worker_name, int state, cons
     int64_t now = zclock_time ();
     store_finished (self->store, task, state, error, result, result_size, now);
     if (state == ZTASK_STATE_DONE)
-        self->done++;
+        self->counters.done++;
     else
-        self->failed++;
+        self->counters.failed++;
     for (waiter_t *w = task->waiters; w; w = w->next) {
         self->waiters--;
         s_task_info (self, task, w->corr);
@@ -365,19 +328,10 @@ s_unqueue (broker_t *self, task_t *task)
 
 /* ---- workers ---- */
 
-static void
-s_worker_destroy (void **item)
-{
-    worker_t *worker = (worker_t *) *item;
-    free (worker->plugins);
-    free (worker);
-    *item = NULL;
-}
-
 /* Forgets a worker; the tasks it was running go to orphans (the caller
    requeues them or gives them back to the same worker reconnecting). */
 static void
-s_worker_forget (broker_t *self, worker_t *worker, zlistx_t *orphans)
+s_worker_forget (broker_t *self, broker_worker_t *worker, zlistx_t *orphans)
 {
     scheduler_worker_remove (self->scheduler, &worker->sched);
     task_t *task;
@@ -385,15 +339,13 @@ s_worker_forget (broker_t *self, worker_t *worker, zlistx_t *orphans)
         scheduler_release (self->scheduler, task);
         zlistx_add_end (orphans, task);
     }
-    if (worker->instance[0] && zhashx_lookup (self->instances, worker->instance) == worker)
-        zhashx_delete (self->instances, worker->instance);
-    zhashx_delete (self->workers, &worker->peer); /* frees worker */
+    worker_registry_delete (self->workers, worker);
 }
 
 /* Forgets a worker and requeues what it was running: as a failed attempt,
    or (handed_back: the worker chose to leave) as no attempt at all. */
 static void
-s_worker_remove (broker_t *self, worker_t *worker, const char *why, bool handed_back)
+s_worker_remove (broker_t *self, broker_worker_t *worker, const char *why, bool handed_back)
 {
     char reason[128], name[ZTASK_STRING_MAX + 1];
     snprintf (reason, sizeof reason, "worker %.64s %s", worker->name, why);
@@ -415,20 +367,20 @@ s_worker_remove (broker_t *self, worker_t *worker, const char *why, bool handed_
 static void
 s_reap (broker_t *self)
 {
-    worker_t *w = (worker_t *) zhashx_first (self->workers);
+    broker_worker_t *w = worker_registry_first (self->workers);
     while (w) {
         if (w->lost) {
             s_worker_remove (self, w, w->lost, false);
-            w = (worker_t *) zhashx_first (self->workers); /* the table changed */
+            w = worker_registry_first (self->workers); /* the table changed */
         }
         else
-            w = (worker_t *) zhashx_next (self->workers);
+            w = worker_registry_next (self->workers);
     }
 }
 
 /* Fills every free slot of worker with the best eligible queued task. */
 static void
-s_dispatch_worker (broker_t *self, worker_t *worker)
+s_dispatch_worker (broker_t *self, broker_worker_t *worker)
 {
     task_t *task;
     while (!worker->lost && (task = scheduler_assign (self->scheduler, &worker->sched)))
@@ -436,7 +388,7 @@ s_dispatch_worker (broker_t *self, worker_t *worker)
 }
 
 static void
-s_send_cancel_task (broker_t *self, worker_t *worker, uint64_t task_id, uint32_t attempt)
+s_send_cancel_task (broker_t *self, broker_worker_t *worker, uint64_t task_id, uint32_t attempt)
 {
     ztask_msg_reset (self->out, ZTASK_MSG_CANCEL_TASK);
     self->out->task_id = task_id;
@@ -476,7 +428,7 @@ s_register_refusal (broker_t *self, ztask_msg_t *in, task_type_t **types)
    still that attempt stay on it (after a reconnect, or a broker restart
    that recovered them as queued); it is told to stop the others. */
 static size_t
-s_keep_running (broker_t *self, worker_t *worker, ztask_msg_t *in)
+s_keep_running (broker_t *self, broker_worker_t *worker, ztask_msg_t *in)
 {
     size_t kept = 0;
     for (size_t i = 0; i < in->running_count; i++) {
@@ -523,28 +475,15 @@ s_on_register (broker_t *self, ztask_msg_t *in)
     /* An earlier registration of the same socket or of the same process
        (reconnected with a new socket) goes; its tasks wait in orphans. */
     zlistx_t *orphans = zlistx_new ();
-    worker_t *old = (worker_t *) zhashx_lookup (self->workers, &self->from);
+    broker_worker_t *old = worker_registry_lookup (self->workers, &self->from);
     if (old)
         s_worker_forget (self, old, orphans);
-    if (in->instance[0] && (old = (worker_t *) zhashx_lookup (self->instances, in->instance)))
+    if ((old = worker_registry_instance (self->workers, in->instance)))
         s_worker_forget (self, old, orphans);
 
-    worker_t *worker = (worker_t *) zmalloc (sizeof (worker_t));
-    assert (worker);
-    worker->peer = self->from;
-    memcpy (worker->name, in->name, sizeof worker->name);
-    memcpy (worker->host, in->host, sizeof worker->host);
-    memcpy (worker->instance, in->instance, sizeof worker->instance);
-    worker->plugins = (ztask_msg_plugin_t *) malloc (in->plugin_count * sizeof (ztask_msg_plugin_t));
-    assert (worker->plugins);
-    memcpy (worker->plugins, in->plugins, in->plugin_count * sizeof (ztask_msg_plugin_t));
-    worker->plugin_count = in->plugin_count;
-    worker->heard_at = zclock_mono ();
+    broker_worker_t *worker = worker_registry_add (self->workers, &self->from, in);
     scheduler_worker_add (self->scheduler, &worker->sched, types, in->plugin_count, in->priorities,
                           in->slots);
-    zhashx_insert (self->workers, &worker->peer, worker);
-    if (worker->instance[0])
-        zhashx_update (self->instances, worker->instance, worker);
     ztask_msg_reset (self->out, ZTASK_MSG_REGISTERED);
     self->out->heartbeat_ms = self->config.heartbeat_ms;
     s_send_to_worker (self, worker, NULL, 0);
@@ -567,7 +506,7 @@ s_on_register (broker_t *self, ztask_msg_t *in)
 
 /* The task a worker reports on, if that is the attempt it was given. */
 static task_t *
-s_current_attempt (broker_t *self, worker_t *worker, ztask_msg_t *in)
+s_current_attempt (broker_t *self, broker_worker_t *worker, ztask_msg_t *in)
 {
     task_t *task = s_task_lookup (self, in->task_id);
     if (!task || task->worker != &worker->sched || task->attempts != in->attempt)
@@ -576,7 +515,7 @@ s_current_attempt (broker_t *self, worker_t *worker, ztask_msg_t *in)
 }
 
 static void
-s_on_result (broker_t *self, worker_t *worker, ztask_msg_t *in)
+s_on_result (broker_t *self, broker_worker_t *worker, ztask_msg_t *in)
 {
     /* Acknowledged once committed, current or stale, so the worker stops
        re-sending it. */
@@ -616,7 +555,7 @@ s_on_result (broker_t *self, worker_t *worker, ztask_msg_t *in)
 }
 
 static void
-s_on_worker_progress (broker_t *self, worker_t *worker, ztask_msg_t *in)
+s_on_worker_progress (broker_t *self, broker_worker_t *worker, ztask_msg_t *in)
 {
     task_t *task = s_current_attempt (self, worker, in);
     if (!task)
@@ -797,7 +736,7 @@ s_on_cancel (broker_t *self, ztask_msg_t *in)
     if (task && task->state == ZTASK_STATE_RUNNING) {
         /* The worker stops it; its RESULT then ends it cancelled. */
         if (!task->cancelling && task->worker)
-            s_send_cancel_task (self, (worker_t *) task->worker, task->id, task->attempts);
+            s_send_cancel_task (self, (broker_worker_t *) task->worker, task->id, task->attempts);
         task->cancelling = true;
     }
     s_on_status (self, in, false); /* a running or finished task: as it is */
@@ -831,72 +770,14 @@ s_on_list (broker_t *self, ztask_msg_t *in)
 static void
 s_on_stats (broker_t *self, ztask_msg_t *in)
 {
-    size_t slots = 0, free_slots = 0;
-    for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
-         w = (worker_t *) zhashx_next (self->workers)) {
-        slots += w->sched.slots;
-        free_slots += w->sched.free;
-    }
-    json_t *types = json_array ();
-    for (task_type_t *t = scheduler_type_first (self->scheduler); t;
-         t = scheduler_type_next (self->scheduler)) {
-        json_t *queued = json_array ();
-        size_t total = 0;
-        for (int l = 0; l < TASK_PRIORITY_LEVELS; l++) {
-            json_array_append_new (queued, json_integer ((json_int_t) t->level[l].queued));
-            total += t->level[l].queued;
-        }
-        json_array_append_new (types, json_pack ("{s:s, s:I, s:o, s:I, s:I, s:I, s:b}", "type", t->name,
-                                                 "workers", (json_int_t) t->workers, "queued", queued,
-                                                 "running", (json_int_t) t->running, "done",
-                                                 (json_int_t) t->done, "failed", (json_int_t) t->failed,
-                                                 "waiting_for_plugin", total > 0 && t->workers == 0));
-    }
     s_send_json (self, in,
-                 json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "queued",
-                            (json_int_t) scheduler_queued (self->scheduler), "retrying",
-                            (json_int_t) delayed_size (self->delayed), "running",
-                            (json_int_t) scheduler_running (self->scheduler), "done", (json_int_t) self->done,
-                            "failed", (json_int_t) self->failed, "workers",
-                            (json_int_t) zhashx_size (self->workers), "slots", (json_int_t) slots,
-                            "slots_free", (json_int_t) free_slots, "malformed",
-                            (json_int_t) self->malformed, "refused",
-                            json_pack ("{s:I, s:I, s:I, s:I, s:I}", "too_large",
-                                       (json_int_t) self->refused.too_large, "queue_full",
-                                       (json_int_t) self->refused.queue_full, "role",
-                                       (json_int_t) self->refused.role, "version",
-                                       (json_int_t) self->refused.version, "not_registered",
-                                       (json_int_t) self->refused.not_registered),
-                            "types", types));
+                 report_stats (self->scheduler, self->workers, delayed_size (self->delayed), &self->counters));
 }
 
 static void
 s_on_workers (broker_t *self, ztask_msg_t *in)
 {
-    json_t *list = json_array ();
-    for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
-         w = (worker_t *) zhashx_next (self->workers)) {
-        json_t *plugins = json_array (), *levels = json_array (), *tasks = json_array ();
-        for (size_t i = 0; i < w->plugin_count; i++)
-            json_array_append_new (plugins, json_pack ("{s:s, s:s}", "name", w->plugins[i].name,
-                                                       "version", w->plugins[i].version));
-        for (int l = 0; l < TASK_PRIORITY_LEVELS; l++)
-            if (w->sched.levels & (1u << l))
-                json_array_append_new (levels, json_integer (l));
-        for (task_t *t = w->sched.running; t; t = t->next)
-            json_array_append_new (tasks, json_pack ("{s:I, s:s, s:i, s:I, s:I, s:s}", "id",
-                                                     (json_int_t) t->id, "type", t->type->name,
-                                                     "priority", t->priority, "progress_done",
-                                                     (json_int_t) t->progress_done, "progress_total",
-                                                     (json_int_t) t->progress_total, "progress_text",
-                                                     t->progress_text ? t->progress_text : ""));
-        json_array_append_new (list, json_pack ("{s:s, s:s, s:o, s:o, s:I, s:I, s:b, s:o}", "name", w->name,
-                                                "host", w->host, "plugins", plugins, "priorities",
-                                                levels, "slots", (json_int_t) w->sched.slots, "busy",
-                                                (json_int_t) (w->sched.slots - w->sched.free),
-                                                "draining", w->sched.draining, "tasks", tasks));
-    }
-    s_send_json (self, in, json_pack ("{s:o}", "workers", list));
+    s_send_json (self, in, report_workers (self->workers));
 }
 
 /* ---- the loop ---- */
@@ -911,7 +792,7 @@ s_role_allows (broker_t *self, ztask_msg_t *in, bool worker_command)
     zcertstore_t *keys = worker_command ? self->worker_keys : self->client_keys;
     if (in->user_id[0] && zcertstore_lookup (keys, in->user_id))
         return true;
-    self->refused.role++;
+    self->counters.refused.role++;
     s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST,
                   worker_command ? "this key may not act as a worker (it is not under allow/workers)"
                                  : "this key may not submit or query tasks (it is not under allow/clients)");
@@ -930,7 +811,7 @@ s_handle (broker_t *self, ztask_msg_t *in)
             s_on_register (self, in);
             return;
         }
-        worker_t *worker = (worker_t *) zhashx_lookup (self->workers, &self->from);
+        broker_worker_t *worker = worker_registry_lookup (self->workers, &self->from);
         if (!worker) {
             if (command != ZTASK_MSG_GOODBYE)
                 s_send_error (self, &self->from, 0, ZTASK_ERR_NOT_REGISTERED,
@@ -983,7 +864,7 @@ s_commit (broker_t *self)
 static void
 s_malformed (broker_t *self, const peer_id_t *peer)
 {
-    self->malformed++;
+    self->counters.malformed++;
     char key[IDENTITY_KEY_MAX] = "?";
     if (peer->size)
         s_identity_key (peer, key);
@@ -1013,8 +894,8 @@ s_tick (broker_t *self)
 {
     int64_t now = zclock_mono ();
     int64_t dead_after = (int64_t) self->config.heartbeat_ms * self->config.heartbeat_liveness;
-    for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
-         w = (worker_t *) zhashx_next (self->workers)) {
+    for (broker_worker_t *w = worker_registry_first (self->workers); w;
+         w = worker_registry_next (self->workers)) {
         if (now - w->heard_at > dead_after)
             w->lost = "silent (missed heartbeats)";
         else if (now - w->sent_at >= (int64_t) self->config.heartbeat_ms) {
@@ -1173,13 +1054,7 @@ broker_new (const broker_config_t *config)
     assert (self);
     self->config = *config; /* shallow: the caller keeps config alive */
     self->scheduler = scheduler_new ();
-    self->workers = zhashx_new ();
-    zhashx_set_destructor (self->workers, s_worker_destroy);
-    zhashx_set_key_hasher (self->workers, s_peer_hash);
-    zhashx_set_key_comparator (self->workers, s_peer_compare);
-    zhashx_set_key_duplicator (self->workers, NULL); /* the key is the worker's own peer */
-    zhashx_set_key_destructor (self->workers, NULL);
-    self->instances = zhashx_new ();
+    self->workers = worker_registry_new ();
     self->delayed = delayed_new ();
     self->tasks = task_table_new ();
     zmq_msg_init (&self->body);
@@ -1266,11 +1141,10 @@ broker_destroy (broker_t **self_p)
         free (self->header);
         zmq_msg_close (&self->body);
         /* Workers before tasks: tasks point at their workers' slots. */
-        for (worker_t *w = (worker_t *) zhashx_first (self->workers); w;
-             w = (worker_t *) zhashx_next (self->workers))
+        for (broker_worker_t *w = worker_registry_first (self->workers); w;
+             w = worker_registry_next (self->workers))
             scheduler_worker_remove (self->scheduler, &w->sched);
-        zhashx_destroy (&self->workers);
-        zhashx_destroy (&self->instances);
+        worker_registry_destroy (&self->workers);
         delayed_destroy (&self->delayed);
         if (self->tasks) {
             size_t cursor = 0;

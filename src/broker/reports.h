@@ -1,0 +1,28 @@
+/*  reports - the documents that `ztask stats` and `ztask workers` print,
+    built from the broker's live state (JSON, see docs/protocol.md). */
+#ifndef ZTASK_REPORTS_H_INCLUDED
+#define ZTASK_REPORTS_H_INCLUDED
+
+#include "scheduler.h"
+#include "worker_registry.h"
+
+#include <jansson.h>
+
+/* The broker's own totals since it started. */
+typedef struct {
+    uint64_t done, failed;       /* tasks ended done / not done          */
+    uint64_t malformed;          /* messages dropped as malformed        */
+    struct {
+        uint64_t too_large, queue_full, role, version, not_registered;
+    } refused;                   /* requests answered with an ERROR      */
+} broker_counters_t;
+
+/* The stats document; retrying: tasks held back (backoff, or for their
+   worker after a restart). */
+json_t *report_stats (scheduler_t *scheduler, worker_registry_t *workers, size_t retrying,
+                      const broker_counters_t *counters);
+
+/* The workers document: each worker, its plugins, levels, slots and tasks. */
+json_t *report_workers (worker_registry_t *workers);
+
+#endif
