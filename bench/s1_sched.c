@@ -1,4 +1,4 @@
-/*  s1_sched - workload S1, scheduling quality (issue 5, DESIGN.md 8).
+/*  s1_sched - workload S1, scheduling quality (docs/performance.md).
 
     Durations scaled 1000x down from 5 s-20 min (5 ms-1.2 s, log-uniform),
     three task types (busy_a, busy_b, busy_c: tests/fixtures/busy.c) over

@@ -1,4 +1,4 @@
-/*  scheduler_test - the scheduling rules of DESIGN.md s.3 on the scheduler
+/*  scheduler_test - the scheduling rules (README, docs/architecture.md) on the scheduler
     alone, without sockets: eligibility, strict priority across types, FIFO
     within a level, specialisation, credit, reserved capacity, worker loss,
     cancel, and a randomized run checked step by step against brute force.

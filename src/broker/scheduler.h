@@ -1,4 +1,4 @@
-/*  scheduler - matches queued tasks with free worker slots (DESIGN.md s.3).
+/*  scheduler - matches queued tasks with free worker slots (docs/architecture.md).
 
     Eligibility: a worker may run a task if it has the task's plugin and
     serves its priority. A free slot takes the eligible queued task of the
