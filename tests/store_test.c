@@ -6,7 +6,9 @@
 #include "tap.h"
 
 #include <jansson.h>
+#include "broker/reports.h"
 #include "broker/store.h"
+#include "proto/ztask_msg.h"
 #include "broker/scheduler.h"
 #include "ztask/client.h"
 
@@ -90,23 +92,60 @@ typedef struct {
     uint64_t running_id;     /* the last of those                              */
 } recovery_t;
 
-static task_type_t *
-s_recover_type (const char *name, void *arg)
-{
-    if (streq (name, "unknown"))
-        return NULL; /* as if the type limit were reached */
-    return scheduler_type (((recovery_t *) arg)->sched, name);
-}
-
+/* A recovered row as the broker takes it: a task (type "unknown" is
+   skipped, as if the limit of types were reached). */
 static void
-s_recover_task (task_t *task, bool was_running, void *arg)
+s_recover_row (const store_row_t *row, void *arg)
 {
     recovery_t *recovery = (recovery_t *) arg;
-    if (was_running) {
+    if (streq (row->type, "unknown"))
+        return;
+    task_t *task = task_new (row->id, scheduler_type (recovery->sched, row->type), row->priority, row->payload,
+                             row->payload_size);
+    task->attempts = row->attempts;
+    task->max_attempts = row->max_attempts;
+    task->timeout_ms = row->timeout_ms;
+    task->created_ms = row->created_ms;
+    if (row->state == ZTASK_STATE_RUNNING) {
         recovery->running_count++;
         recovery->running_id = task->id;
     }
     zlistx_add_end (recovery->tasks, task);
+}
+
+/* store_get into a TASK_INFO, as the broker answers with it. */
+static int
+s_get (store_t *store, uint64_t id, ztask_msg_t *info, bool with_result)
+{
+    store_row_t row;
+    if (store_get (store, id, with_result, &row) != 0)
+        return -1;
+    info->task_id = row.id;
+    ztask_msg_strcpy (info->type, row.type);
+    info->priority = row.priority;
+    info->state = row.state;
+    info->attempt = row.attempts;
+    info->max_attempts = row.max_attempts;
+    ztask_msg_strcpy (info->worker, row.worker);
+    ztask_msg_strcpy (info->error, row.error);
+    info->created_ms = row.created_ms;
+    info->started_ms = row.started_ms;
+    info->finished_ms = row.finished_ms;
+    if (with_result) {
+        info->flags |= ZTASK_FLAG_RESULT;
+        ztask_msg_set_body (info, row.result, row.result_size);
+    }
+    return 0;
+}
+
+/* store_list into the JSON array of ztask list. */
+static json_t *
+s_list (store_t *store, int state, unsigned limit)
+{
+    json_t *tasks = json_array ();
+    if (store_list (store, state, limit, report_list_row, tasks) != 0)
+        json_decref (tasks);
+    return tasks;
 }
 
 static void
@@ -129,7 +168,7 @@ s_test_sync (void)
             task_t *task = s_task (sched, store_next_id (store), "echo", 5, "x", 1);
             ztask_msg_t *info = ztask_msg_new ();
             TAP_OK (task->id == 1 && store_insert (store, task, NULL) == 0
-                        && store_commit (store) == 0 && store_get (store, 1, info, false) == 0
+                        && store_commit (store) == 0 && s_get (store, 1, info, false) == 0
                         && info->task_id == 1,
                     "sync %s: a task is stored and read back", levels[i]);
             ztask_msg_destroy (&info);
@@ -179,7 +218,7 @@ s_test_tasks (void)
     TAP_OK (store_commit (store) == 0, "tasks: commit with nothing open");
 
     ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
-    TAP_OK (store_get (store, 1, info, false) == 0, "tasks: get t1");
+    TAP_OK (s_get (store, 1, info, false) == 0, "tasks: get t1");
     TAP_OK (info->task_id == 1 && streq (info->type, "echo") && info->priority == 7
                 && info->state == ZTASK_STATE_QUEUED && info->attempt == 0
                 && info->max_attempts == 3
@@ -189,7 +228,7 @@ s_test_tasks (void)
             "tasks: t1 reads back with all its fields");
     TAP_OK (info->body == NULL && info->flags == 0, "tasks: no result asked, none given");
     ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
-    TAP_OK (store_get (store, 999, info, true) == -1, "tasks: get of an unknown id fails");
+    TAP_OK (s_get (store, 999, info, true) == -1, "tasks: get of an unknown id fails");
 
     /* Keys. */
     TAP_OK (store_find_key (store, "key-1") == 1, "tasks: the key finds t1");
@@ -213,7 +252,7 @@ s_test_tasks (void)
     t1->started_ms = CREATED_MS + 1000;
     TAP_OK (store_started (store, t1, "w-1") == 0, "tasks: t1 started");
     ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
-    TAP_OK (store_get (store, 1, info, false) == 0 && info->state == ZTASK_STATE_RUNNING
+    TAP_OK (s_get (store, 1, info, false) == 0 && info->state == ZTASK_STATE_RUNNING
                 && info->attempt == 1 && streq (info->worker, "w-1")
                 && info->started_ms == CREATED_MS + 1000 && info->finished_ms == 0,
             "tasks: t1 reads back running on w-1");
@@ -224,7 +263,7 @@ s_test_tasks (void)
             "tasks: t1 finished");
     TAP_OK (store_commit (store) == 0, "tasks: commit");
     ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
-    TAP_OK (store_get (store, 1, info, true) == 0 && info->state == ZTASK_STATE_DONE
+    TAP_OK (s_get (store, 1, info, true) == 0 && info->state == ZTASK_STATE_DONE
                 && info->attempt == 1 && streq (info->worker, "w-1") && streq (info->error, "")
                 && info->started_ms == CREATED_MS + 1000 && info->finished_ms == CREATED_MS + 2000,
             "tasks: t1 reads back done");
@@ -233,7 +272,7 @@ s_test_tasks (void)
                 && memcmp (zframe_data (info->body), result, sizeof result) == 0,
             "tasks: with_result gives t1's binary result byte for byte");
     ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
-    TAP_OK (store_get (store, 1, info, false) == 0 && info->body == NULL && info->flags == 0,
+    TAP_OK (s_get (store, 1, info, false) == 0 && info->body == NULL && info->flags == 0,
             "tasks: without with_result, no body");
 
     /* t2 fails with an error and no result. */
@@ -243,7 +282,7 @@ s_test_tasks (void)
                 == 0,
             "tasks: t2 failed");
     ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
-    TAP_OK (store_get (store, 2, info, true) == 0 && info->state == ZTASK_STATE_FAILED
+    TAP_OK (s_get (store, 2, info, true) == 0 && info->state == ZTASK_STATE_FAILED
                 && info->attempt == 3 && streq (info->error, "boom: 3 of 3 attempts used")
                 && info->finished_ms == CREATED_MS + 3000 && info->body
                 && zframe_size (info->body) == 0,
@@ -254,7 +293,7 @@ s_test_tasks (void)
     TAP_OK (store_started (store, t3, "w-2") == 0 && store_requeued (store, t3) == 0,
             "tasks: t3 started and requeued");
     ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
-    TAP_OK (store_get (store, 3, info, false) == 0 && info->state == ZTASK_STATE_QUEUED
+    TAP_OK (s_get (store, 3, info, false) == 0 && info->state == ZTASK_STATE_QUEUED
                 && info->attempt == 1,
             "tasks: t3 reads back queued after 1 attempt");
     t3->attempts = 2;
@@ -290,7 +329,7 @@ s_test_tasks (void)
     if (store) {
         TAP_OK (store_next_id (store) == 43, "tasks: next id is 43, after the max id");
         ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
-        TAP_OK (store_get (store, 1, info, true) == 0 && info->state == ZTASK_STATE_DONE
+        TAP_OK (s_get (store, 1, info, true) == 0 && info->state == ZTASK_STATE_DONE
                     && info->body && zframe_size (info->body) == sizeof result
                     && memcmp (zframe_data (info->body), result, sizeof result) == 0,
                 "tasks: t1 and its result survive reopening");
@@ -301,7 +340,7 @@ s_test_tasks (void)
         zlistx_t *recovered = zlistx_new ();
         zlistx_set_destructor (recovered, s_task_destroy);
         recovery_t recovery = { sched, recovered, 0, 0 };
-        TAP_OK (store_recover (store, s_recover_type, s_recover_task, &recovery) == 0,
+        TAP_OK (store_recover (store, s_recover_row, &recovery) == 0,
                 "recover: succeeds");
         TAP_OK (recovery.running_count == 1 && recovery.running_id == 3,
                 "recover: says that t3, and only t3, was running");
@@ -325,11 +364,11 @@ s_test_tasks (void)
                 "recover: then t42, with its payload");
         zlistx_destroy (&recovered);
         ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
-        TAP_OK (store_get (store, 3, info, false) == 0 && info->state == ZTASK_STATE_QUEUED
+        TAP_OK (s_get (store, 3, info, false) == 0 && info->state == ZTASK_STATE_QUEUED
                     && info->attempt == 2,
                 "recover: the running t3 is queued in the store");
         ztask_msg_reset (info, ZTASK_MSG_TASK_INFO);
-        TAP_OK (store_get (store, 5, info, false) == 0 && info->state == ZTASK_STATE_CANCELLED
+        TAP_OK (s_get (store, 5, info, false) == 0 && info->state == ZTASK_STATE_CANCELLED
                     && streq (info->error, "cancelled"),
                 "recover: the cancelled t5 is left alone");
         store_close (&store);
@@ -392,7 +431,7 @@ s_test_crash (void)
         zlistx_t *recovered = zlistx_new ();
         zlistx_set_destructor (recovered, s_task_destroy);
         recovery_t recovery = { sched, recovered, 0, 0 };
-        TAP_OK (store_recover (store, s_recover_type, s_recover_task, &recovery) == 0
+        TAP_OK (store_recover (store, s_recover_row, &recovery) == 0
                     && zlistx_size (recovered) == 2,
                 "crash: 2 tasks recovered");
         task_t *first = (task_t *) zlistx_first (recovered);
@@ -444,7 +483,7 @@ s_test_upgrade (void)
         TAP_OK (store_insert (store, dup, "old-key") == -1, "upgrade: the key is still unique");
         task_destroy (&dup);
         ztask_msg_t *info = ztask_msg_new ();
-        TAP_OK (store_get (store, 9, info, true) == 0 && info->state == ZTASK_STATE_DONE && info->body
+        TAP_OK (s_get (store, 9, info, true) == 0 && info->state == ZTASK_STATE_DONE && info->body
                     && zframe_size (info->body) == 2 && memcmp (zframe_data (info->body), "ok", 2) == 0,
                 "upgrade: the finished task keeps its result");
         ztask_msg_destroy (&info);
@@ -452,7 +491,7 @@ s_test_upgrade (void)
         zlistx_set_destructor (recovered, s_task_destroy);
         recovery_t recovery = { sched, recovered, 0, 0 };
         task_t *first = NULL;
-        TAP_OK (store_recover (store, s_recover_type, s_recover_task, &recovery) == 0
+        TAP_OK (store_recover (store, s_recover_row, &recovery) == 0
                     && zlistx_size (recovered) == 1 && (first = (task_t *) zlistx_first (recovered))
                     && first->id == 7 && first->payload_size == 2 && memcmp (first->payload, "hi", 2) == 0,
                 "upgrade: the queued task is recovered with its payload");
@@ -541,13 +580,13 @@ s_test_purge_and_list (void)
         task_destroy (&task);
     }
     store_commit (store);
-    json_t *failed = store_list (store, ZTASK_STATE_FAILED, 10);
+    json_t *failed = s_list (store, ZTASK_STATE_FAILED, 10);
     TAP_OK (json_array_size (failed) == 1
                 && json_integer_value (json_object_get (json_array_get (failed, 0), "id")) == 3
                 && streq (json_string_value (json_object_get (json_array_get (failed, 0), "error")), "broke"),
             "list: by state, with the error");
     json_decref (failed);
-    json_t *all = store_list (store, -1, 2);
+    json_t *all = s_list (store, -1, 2);
     TAP_OK (json_array_size (all) == 2
                 && json_integer_value (json_object_get (json_array_get (all, 0), "id")) == 6,
             "list: any state, newest first, limited");
@@ -558,8 +597,8 @@ s_test_purge_and_list (void)
             "purge: in batches of the size asked");
     store_commit (store);
     ztask_msg_t *info = ztask_msg_new ();
-    TAP_OK (store_get (store, 5, info, false) == 0 && store_get (store, 6, info, false) == 0
-                && store_get (store, 1, info, false) == -1,
+    TAP_OK (s_get (store, 5, info, false) == 0 && s_get (store, 6, info, false) == 0
+                && s_get (store, 1, info, false) == -1,
             "purge: a newer finished task and a queued one stay");
     ztask_msg_destroy (&info);
     store_close (&store);

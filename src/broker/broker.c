@@ -201,6 +201,29 @@ s_task_info (broker_t *self, task_t *task, uint32_t corr)
     m->started_ms = task->started_ms;
 }
 
+/* Fills self->out as TASK_INFO for a stored task; with its result as
+   body when the row has it. */
+static void
+s_row_info (broker_t *self, const store_row_t *row, uint32_t corr)
+{
+    ztask_msg_t *m = self->out;
+    ztask_msg_reset (m, ZTASK_MSG_TASK_INFO);
+    m->corr = corr;
+    m->task_id = row->id;
+    ztask_msg_strcpy (m->type, row->type);
+    m->priority = row->priority;
+    m->state = row->state;
+    m->attempt = row->attempts;
+    m->max_attempts = row->max_attempts;
+    ztask_msg_strcpy (m->worker, row->worker);
+    ztask_msg_strcpy (m->error, row->error);
+    m->created_ms = row->created_ms;
+    m->started_ms = row->started_ms;
+    m->finished_ms = row->finished_ms;
+    if (row->result)
+        m->flags |= ZTASK_FLAG_RESULT;
+}
+
 /* ---- task lifecycle ---- */
 
 static void s_dispatch_worker (broker_t *self, broker_worker_t *worker);
@@ -652,10 +675,11 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
         outbox_submitted (self->outbox, &self->from, in->corr, existing, ZTASK_FLAG_EXISTING);
         if (wait && !task) {
             /* Ended already: its TASK_INFO follows the SUBMITTED. */
-            ztask_msg_reset (self->out, ZTASK_MSG_TASK_INFO);
-            self->out->corr = in->corr;
-            if (store_get (self->store, existing, self->out, true) == 0)
-                s_send_after_commit (self, &self->from);
+            store_row_t row;
+            if (store_get (self->store, existing, true, &row) == 0) {
+                s_row_info (self, &row, in->corr);
+                s_send_after_commit_body (self, &self->from, row.result, row.result_size);
+            }
         }
         return;
     }
@@ -703,20 +727,21 @@ s_on_status (broker_t *self, ztask_msg_t *in, bool wait)
         s_add_waiter (self, in, task);
         return;
     }
-    if (task)
+    if (task) {
         s_task_info (self, task, in->corr);
-    else {
-        ztask_msg_reset (self->out, ZTASK_MSG_TASK_INFO);
-        self->out->corr = in->corr;
-        bool with_result = wait || (in->flags & ZTASK_FLAG_RESULT);
-        if (store_get (self->store, in->task_id, self->out, with_result) != 0) {
-            char text[64];
-            snprintf (text, sizeof text, "no task %" PRIu64, in->task_id);
-            s_send_error (self, &self->from, in->corr, ZTASK_ERR_NOT_FOUND, text);
-            return;
-        }
+        s_send (self, &self->from);
+        return;
     }
-    s_send (self, &self->from);
+    store_row_t row;
+    bool with_result = wait || (in->flags & ZTASK_FLAG_RESULT);
+    if (store_get (self->store, in->task_id, with_result, &row) != 0) {
+        char text[64];
+        snprintf (text, sizeof text, "no task %" PRIu64, in->task_id);
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_NOT_FOUND, text);
+        return;
+    }
+    s_row_info (self, &row, in->corr);
+    s_send_body (self, &self->from, row.result, row.result_size);
 }
 
 static void
@@ -727,10 +752,11 @@ s_on_cancel (broker_t *self, ztask_msg_t *in)
         s_unqueue (self, task);
         uint64_t id = task->id;
         s_finish (self, task, "", ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0, false);
-        ztask_msg_reset (self->out, ZTASK_MSG_TASK_INFO);
-        self->out->corr = in->corr;
-        store_get (self->store, id, self->out, false); /* the uncommitted row: same connection */
-        s_send_after_commit (self, &self->from);
+        store_row_t row; /* the uncommitted row: same connection */
+        if (store_get (self->store, id, false, &row) == 0) {
+            s_row_info (self, &row, in->corr);
+            s_send_after_commit (self, &self->from);
+        }
         return;
     }
     if (task && task->state == ZTASK_STATE_RUNNING) {
@@ -763,7 +789,13 @@ s_on_list (broker_t *self, ztask_msg_t *in)
     }
     unsigned limit = in->limit < 1 ? 1 : in->limit > 10000 ? 10000 : in->limit;
     /* Queued and running rows are current in the store, except progress. */
-    json_t *tasks = store_list (self->store, in->state == ZTASK_LIST_ANY ? -1 : in->state, limit);
+    json_t *tasks = json_array ();
+    if (store_list (self->store, in->state == ZTASK_LIST_ANY ? -1 : in->state, limit, report_list_row, tasks)
+        != 0) {
+        json_decref (tasks);
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_INTERNAL, "the broker could not read its store");
+        return;
+    }
     s_send_json (self, in, json_pack ("{s:o}", "tasks", tasks));
 }
 
@@ -1026,16 +1058,23 @@ s_curve_start (broker_t *self)
     return 0;
 }
 
-static task_type_t *
-s_recover_type (const char *name, void *arg)
-{
-    return scheduler_type (((broker_t *) arg)->scheduler, name);
-}
-
+/* An unfinished task read back from the store at start. */
 static void
-s_recover_task (task_t *task, bool was_running, void *arg)
+s_recover_row (const store_row_t *row, void *arg)
 {
     broker_t *self = (broker_t *) arg;
+    task_type_t *type = scheduler_type (self->scheduler, row->type);
+    if (!type || row->priority >= TASK_PRIORITY_LEVELS) {
+        zsys_warning ("broker: stored task %" PRIu64 " has %s; left in the store as it is", row->id,
+                      type ? "an invalid priority" : "a type over the limit of distinct types");
+        return;
+    }
+    task_t *task = task_new (row->id, type, row->priority, row->payload, row->payload_size);
+    task->attempts = row->attempts;
+    task->max_attempts = row->max_attempts;
+    task->timeout_ms = row->timeout_ms;
+    task->created_ms = row->created_ms;
+    bool was_running = row->state == ZTASK_STATE_RUNNING;
     task_table_insert (self->tasks, task);
     scheduler_task_added (self->scheduler, task->type);
     if (was_running)
@@ -1071,7 +1110,7 @@ broker_new (const broker_config_t *config)
         broker_destroy (&self);
         return NULL;
     }
-    if (store_recover (self->store, s_recover_type, s_recover_task, self) != 0
+    if (store_recover (self->store, s_recover_row, self) != 0
         || store_commit (self->store) != 0) {
         broker_destroy (&self);
         return NULL;

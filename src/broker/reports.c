@@ -1,5 +1,6 @@
 /*  reports - the documents of ztask stats and ztask workers. See reports.h. */
 #include "reports.h"
+#include "ztask/client.h"
 
 json_t *
 report_stats (scheduler_t *scheduler, worker_registry_t *workers, size_t retrying,
@@ -63,4 +64,16 @@ report_workers (worker_registry_t *workers)
                                                 "draining", w->sched.draining, "tasks", tasks));
     }
     return json_pack ("{s:o}", "workers", list);
+}
+
+void
+report_list_row (const store_row_t *row, void *arg)
+{
+    json_array_append_new (
+        (json_t *) arg,
+        json_pack ("{s:I, s:s, s:i, s:s, s:I, s:I, s:s, s:s, s:I, s:I}", "id", (json_int_t) row->id, "type",
+                   row->type, "priority", row->priority, "state", ztask_state_name ((ztask_state_t) row->state),
+                   "attempts", (json_int_t) row->attempts, "max_attempts", (json_int_t) row->max_attempts,
+                   "worker", row->worker, "error", row->error, "created_ms", (json_int_t) row->created_ms,
+                   "finished_ms", (json_int_t) row->finished_ms));
 }

@@ -4,6 +4,7 @@
 #define ZTASK_REPORTS_H_INCLUDED
 
 #include "scheduler.h"
+#include "store.h"
 #include "worker_registry.h"
 
 #include <jansson.h>
@@ -24,5 +25,8 @@ json_t *report_stats (scheduler_t *scheduler, worker_registry_t *workers, size_t
 
 /* The workers document: each worker, its plugins, levels, slots and tasks. */
 json_t *report_workers (worker_registry_t *workers);
+
+/* store_row_fn for ztask list: appends the row to the JSON array arg. */
+void report_list_row (const store_row_t *row, void *arg);
 
 #endif

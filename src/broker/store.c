@@ -1,9 +1,8 @@
 /*  store - the broker's durable record of tasks (SQLite, WAL). */
 #include "store.h"
-#include "scheduler.h"
+#include "scheduler.h" /* task_type_t: a task's type name */
 #include "ztask/client.h"
 
-#include <jansson.h>
 #include <sqlite3.h>
 
 #define SCHEMA_VERSION 2
@@ -52,6 +51,11 @@ static const char *s_upgrade_1 =
     SET_SCHEMA_VERSION
     "COMMIT;";
 
+/* What a store_row_t holds, in the order s_row reads it. */
+#define ROW_COLUMNS                                                                                \
+    "id, type, priority, state, attempts, max_attempts, timeout_ms, worker, error, created_ms,"   \
+    " started_ms, finished_ms"
+
 enum { INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, LIST, LIST_ANY, PURGE, STATEMENTS };
 
 static const char *s_sql[STATEMENTS] = {
@@ -62,12 +66,9 @@ static const char *s_sql[STATEMENTS] = {
     [REQUEUED] = "UPDATE tasks SET state = 0, attempts = ? WHERE id = ?",
     [FINISHED] = "UPDATE tasks SET state = ?, attempts = ?, error = ?, result = ?, finished_ms = ?"
                  " WHERE id = ?",
-    [GET] = "SELECT type, priority, state, attempts, max_attempts, worker, error, created_ms,"
-            " started_ms, finished_ms, result FROM tasks WHERE id = ?",
-    [LIST] = "SELECT id, type, priority, state, attempts, max_attempts, worker, error, created_ms,"
-             " finished_ms FROM tasks WHERE state = ? ORDER BY id DESC LIMIT ?",
-    [LIST_ANY] = "SELECT id, type, priority, state, attempts, max_attempts, worker, error, created_ms,"
-                 " finished_ms FROM tasks ORDER BY id DESC LIMIT ?",
+    [GET] = "SELECT " ROW_COLUMNS ", result FROM tasks WHERE id = ?",
+    [LIST] = "SELECT " ROW_COLUMNS " FROM tasks WHERE state = ? ORDER BY id DESC LIMIT ?",
+    [LIST_ANY] = "SELECT " ROW_COLUMNS " FROM tasks ORDER BY id DESC LIMIT ?",
     [PURGE] = "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE state >= 2"
               " AND finished_ms < ? LIMIT ?)",
 };
@@ -78,6 +79,8 @@ struct store {
     bool in_transaction;            /* a batch is open                     */
     uint64_t next_id;               /* id for the next new task            */
     char *path;                     /* for log messages                    */
+    byte *row_data;                 /* store_get's strings and result      */
+    size_t row_max;
 };
 
 static int
@@ -205,6 +208,7 @@ store_close (store_t **self_p)
             sqlite3_finalize (self->stmt[i]);
         sqlite3_close (self->db);
         free (self->path);
+        free (self->row_data);
         free (self);
         *self_p = NULL;
     }
@@ -347,67 +351,85 @@ s_column_text (sqlite3_stmt *s, int column)
     return text ? (const char *) text : "";
 }
 
-int
-store_get (store_t *self, uint64_t id, ztask_msg_t *info, bool with_result)
+/* The columns of GET, LIST and RECOVER, in this order, into row. */
+static void
+s_row (sqlite3_stmt *s, store_row_t *row)
 {
-    sqlite3_stmt *s = self->stmt[GET];
-    sqlite3_bind_int64 (s, 1, (sqlite3_int64) id);
-    int rc = -1;
-    if (sqlite3_step (s) == SQLITE_ROW) {
-        info->task_id = id;
-        ztask_msg_strcpy (info->type, s_column_text (s, 0));
-        info->priority = (uint8_t) sqlite3_column_int (s, 1);
-        info->state = (uint8_t) sqlite3_column_int (s, 2);
-        info->attempt = (uint32_t) sqlite3_column_int64 (s, 3);
-        info->max_attempts = (uint32_t) sqlite3_column_int64 (s, 4);
-        ztask_msg_strcpy (info->worker, s_column_text (s, 5));
-        ztask_msg_strcpy (info->error, s_column_text (s, 6));
-        info->created_ms = sqlite3_column_int64 (s, 7);
-        info->started_ms = sqlite3_column_int64 (s, 8);
-        info->finished_ms = sqlite3_column_int64 (s, 9);
-        if (with_result) {
-            info->flags |= ZTASK_FLAG_RESULT;
-            const void *blob = sqlite3_column_blob (s, 10);
-            ztask_msg_set_body (info, blob, blob ? (size_t) sqlite3_column_bytes (s, 10) : 0);
-        }
-        rc = 0;
-    }
-    sqlite3_reset (s);
-    sqlite3_clear_bindings (s);
-    return rc;
+    memset (row, 0, sizeof *row);
+    row->id = (uint64_t) sqlite3_column_int64 (s, 0);
+    row->type = s_column_text (s, 1);
+    row->priority = (uint8_t) sqlite3_column_int (s, 2);
+    row->state = (uint8_t) sqlite3_column_int (s, 3);
+    row->attempts = (uint32_t) sqlite3_column_int64 (s, 4);
+    row->max_attempts = (uint32_t) sqlite3_column_int64 (s, 5);
+    row->timeout_ms = (uint32_t) sqlite3_column_int64 (s, 6);
+    row->worker = s_column_text (s, 7);
+    row->error = s_column_text (s, 8);
+    row->created_ms = sqlite3_column_int64 (s, 9);
+    row->started_ms = sqlite3_column_int64 (s, 10);
+    row->finished_ms = sqlite3_column_int64 (s, 11);
+}
+
+/* Column 12, a blob, as bytes and size ("" for NULL). */
+static const void *
+s_blob (sqlite3_stmt *s, size_t *size)
+{
+    const void *blob = sqlite3_column_blob (s, 12);
+    *size = blob ? (size_t) sqlite3_column_bytes (s, 12) : 0;
+    return blob ? blob : "";
 }
 
 int
-store_recover (store_t *self, store_type_fn *type_fn, store_task_fn *task_fn, void *arg)
+store_get (store_t *self, uint64_t id, bool with_result, store_row_t *row)
+{
+    sqlite3_stmt *s = self->stmt[GET];
+    sqlite3_bind_int64 (s, 1, (sqlite3_int64) id);
+    if (sqlite3_step (s) != SQLITE_ROW) {
+        sqlite3_reset (s);
+        return -1;
+    }
+    s_row (s, row);
+    if (with_result)
+        row->result = s_blob (s, &row->result_size);
+    /* A copy, so the statement is reset at once: a statement left on its
+       row would hold a read snapshot open and keep the WAL from being
+       checkpointed. */
+    size_t type_size = strlen (row->type) + 1, worker_size = strlen (row->worker) + 1;
+    size_t error_size = strlen (row->error) + 1;
+    size_t size = type_size + worker_size + error_size + row->result_size;
+    if (size > self->row_max) {
+        free (self->row_data);
+        self->row_data = (byte *) malloc (size);
+        assert (self->row_data);
+        self->row_max = size;
+    }
+    byte *data = self->row_data;
+    row->type = (const char *) memcpy (data, row->type, type_size);
+    row->worker = (const char *) memcpy (data += type_size, row->worker, worker_size);
+    row->error = (const char *) memcpy (data += worker_size, row->error, error_size);
+    if (row->result)
+        row->result = memcpy (data + error_size, row->result, row->result_size);
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
+    return 0;
+}
+
+int
+store_recover (store_t *self, store_row_fn *fn, void *arg)
 {
     sqlite3_stmt *s = NULL;
-    if (sqlite3_prepare_v2 (self->db,
-                            "SELECT id, type, priority, attempts, max_attempts, timeout_ms,"
-                            " payload, created_ms, state FROM tasks INDEXED BY tasks_active"
-                            " WHERE state < 2 ORDER BY id",
+    if (sqlite3_prepare_v2 (self->db, "SELECT " ROW_COLUMNS ", payload FROM tasks INDEXED BY tasks_active"
+                                      " WHERE state < 2 ORDER BY id",
                             -1, &s, NULL) != SQLITE_OK) {
         zsys_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         return -1;
     }
     int rc;
     while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
-        bool was_running = sqlite3_column_int (s, 8) == ZTASK_STATE_RUNNING;
-        task_type_t *type = type_fn (s_column_text (s, 1), arg);
-        int priority = sqlite3_column_int (s, 2);
-        if (!type || priority < 0 || priority >= TASK_PRIORITY_LEVELS) {
-            zsys_warning ("store: task %lld has an invalid type or priority; left as it is",
-                          (long long) sqlite3_column_int64 (s, 0));
-            continue;
-        }
-        const void *blob = sqlite3_column_blob (s, 6);
-        task_t *task = task_new ((uint64_t) sqlite3_column_int64 (s, 0), type, (uint8_t) priority, blob,
-                                 blob ? (size_t) sqlite3_column_bytes (s, 6) : 0);
-        task->attempts = (uint32_t) sqlite3_column_int64 (s, 3);
-        task->max_attempts = (uint32_t) sqlite3_column_int64 (s, 4);
-        task->timeout_ms = (uint32_t) sqlite3_column_int64 (s, 5);
-        task->created_ms = sqlite3_column_int64 (s, 7);
-        task->state = ZTASK_STATE_QUEUED;
-        task_fn (task, was_running, arg);
+        store_row_t row;
+        s_row (s, &row);
+        row.payload = s_blob (s, &row.payload_size);
+        fn (&row, arg);
     }
     sqlite3_finalize (s);
     if (rc != SQLITE_DONE) {
@@ -418,29 +440,27 @@ store_recover (store_t *self, store_type_fn *type_fn, store_task_fn *task_fn, vo
     return s_exec (self, "UPDATE tasks SET state = 0 WHERE state < 2 AND state = 1");
 }
 
-json_t *
-store_list (store_t *self, int state, unsigned limit)
+int
+store_list (store_t *self, int state, unsigned limit, store_row_fn *fn, void *arg)
 {
     sqlite3_stmt *s = self->stmt[state < 0 ? LIST_ANY : LIST];
     int column = 1;
     if (state >= 0)
         sqlite3_bind_int (s, column++, state);
     sqlite3_bind_int64 (s, column, limit);
-    json_t *tasks = json_array ();
-    while (sqlite3_step (s) == SQLITE_ROW)
-        json_array_append_new (
-            tasks, json_pack ("{s:I, s:s, s:i, s:s, s:I, s:I, s:s, s:s, s:I, s:I}", "id",
-                              (json_int_t) sqlite3_column_int64 (s, 0), "type", s_column_text (s, 1),
-                              "priority", sqlite3_column_int (s, 2), "state",
-                              ztask_state_name ((ztask_state_t) sqlite3_column_int (s, 3)), "attempts",
-                              (json_int_t) sqlite3_column_int64 (s, 4), "max_attempts",
-                              (json_int_t) sqlite3_column_int64 (s, 5), "worker", s_column_text (s, 6),
-                              "error", s_column_text (s, 7), "created_ms",
-                              (json_int_t) sqlite3_column_int64 (s, 8), "finished_ms",
-                              (json_int_t) sqlite3_column_int64 (s, 9)));
+    int rc;
+    while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+        store_row_t row;
+        s_row (s, &row);
+        fn (&row, arg);
+    }
     sqlite3_reset (s);
     sqlite3_clear_bindings (s);
-    return tasks;
+    if (rc != SQLITE_DONE) {
+        zsys_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return 0;
 }
 
 int

@@ -9,9 +9,29 @@
 #define ZTASK_STORE_H_INCLUDED
 
 #include "task.h"
-#include "../proto/ztask_msg.h"
 
 typedef struct store store_t;
+
+/* A stored task as the store reads it back. Strings are "" when absent;
+   strings and bytes point into the store's buffers and stay valid until
+   the next call on the store (or, in a store_row_fn, until it returns). */
+typedef struct {
+    uint64_t id;
+    const char *type;
+    uint8_t priority;
+    uint8_t state;               /* ztask_state_t                               */
+    uint32_t attempts, max_attempts, timeout_ms;
+    const char *worker;          /* the worker of its last attempt              */
+    const char *error;           /* why it failed or was cancelled              */
+    int64_t created_ms, started_ms, finished_ms; /* wall clock; 0: not yet      */
+    const void *payload;         /* store_recover only                           */
+    size_t payload_size;
+    const void *result;          /* store_get with with_result only; else NULL  */
+    size_t result_size;
+} store_row_t;
+
+/* Called with each row a read returns. */
+typedef void (store_row_fn) (const store_row_t *row, void *arg);
 
 /* sync: "full", "normal" or "off" (see docs/configuration.md). Returns NULL
    and logs why when the file cannot be opened or is not a ztask store. */
@@ -43,20 +63,18 @@ int store_requeued (store_t *self, const task_t *task);
 int store_finished (store_t *self, const task_t *task, int state, const char *error,
                     const void *result, size_t result_size, int64_t finished_ms);
 
-/* Fills info's TASK_INFO fields (and body, with_result) from the stored
-   task. Returns 0, or -1 if there is no such task. */
-int store_get (store_t *self, uint64_t id, ztask_msg_t *info, bool with_result);
+/* Reads one task into row (its result too, with_result). Returns 0, or -1
+   if there is no such task. */
+int store_get (store_t *self, uint64_t id, bool with_result, store_row_t *row);
 
-/* Calls fn for each task that was queued or running, oldest first, with a
-   new task_t (state queued) that fn takes over; was_running tells which.
-   type_fn maps a type name. */
-typedef task_type_t *(store_type_fn) (const char *name, void *arg);
-typedef void (store_task_fn) (task_t *task, bool was_running, void *arg);
-int store_recover (store_t *self, store_type_fn *type_fn, store_task_fn *task_fn, void *arg);
+/* Calls fn for each task that was queued or running, oldest first (with
+   its payload; row->state tells which), then records the running ones as
+   queued. Returns 0 or -1. */
+int store_recover (store_t *self, store_row_fn *fn, void *arg);
 
-/* Tasks newest first, as a JSON array of objects; state < 0: any state. */
-struct json_t;
-struct json_t *store_list (store_t *self, int state, unsigned limit);
+/* Calls fn for up to limit tasks, newest first; state < 0: any state.
+   Returns 0 or -1. */
+int store_list (store_t *self, int state, unsigned limit, store_row_fn *fn, void *arg);
 
 /* Deletes up to `batch` finished tasks that ended before finished_before
    (wall clock ms). Returns how many, or -1. */
