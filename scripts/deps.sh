@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs ztask's Debian build dependencies when any is missing.
 set -e
-packages="build-essential autoconf automake libtool pkg-config libzmq3-dev libczmq-dev libconfig-dev libsqlite3-dev libjansson-dev"
+packages="build-essential autoconf automake libtool pkg-config libzmq3-dev libczmq-dev libconfig-dev libsqlite3-dev libjansson-dev libpq-dev"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"

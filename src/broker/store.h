@@ -1,9 +1,11 @@
-/*  store - the broker's durable record of tasks (SQLite in WAL mode).
+/*  store - the broker's durable record of tasks: an SQLite file (WAL
+    mode, the embedded default) or a PostgreSQL database (store_is_postgres).
 
-    Writes are grouped: the first write of a loop iteration opens a
-    transaction and store_commit, called once at the end of the iteration,
+    Writes are grouped: the first write of a loop round opens a
+    transaction and store_commit, called once at the end of the round,
     commits it. The broker answers submits only after that commit, so an
-    accepted task is on disk (to the degree the sync level promises).
+    accepted task is stored (to the degree the sync level promises).
+    Reads see the round's uncommitted writes.
 */
 #ifndef ZTASK_STORE_H_INCLUDED
 #define ZTASK_STORE_H_INCLUDED
@@ -33,10 +35,18 @@ typedef struct {
 /* Called with each row a read returns. */
 typedef void (store_row_fn) (const store_row_t *row, void *arg);
 
+/* True if location names a PostgreSQL database: a postgresql:// or
+   postgres:// URI, or a libpq conninfo ("host=db1 dbname=ztask"); else it
+   is an SQLite file's path. */
+bool store_is_postgres (const char *location);
+
 /* sync: "full", "normal" or "off" (see docs/configuration.md). Returns NULL
-   and logs why when the file cannot be opened or is not a ztask store. */
-store_t *store_open (const char *path, const char *sync);
+   and logs why when the store cannot be opened or is not a ztask store. */
+store_t *store_open (const char *location, const char *sync);
 void store_close (store_t **self_p);
+
+/* "SQLite" or "PostgreSQL". */
+const char *store_backend_name (store_t *self);
 
 /* Id for the next new task. */
 uint64_t store_next_id (store_t *self);

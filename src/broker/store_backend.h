@@ -1,0 +1,35 @@
+/*  store_backend - what a store backend implements. store.c picks one by
+    the `store` setting and keeps what every backend shares (the next id).
+    Each operation does what the store.h function of the same name
+    promises, on the backend's own state (store_backend_t). */
+#ifndef ZTASK_STORE_BACKEND_H_INCLUDED
+#define ZTASK_STORE_BACKEND_H_INCLUDED
+
+#include "store.h"
+
+typedef struct store_backend store_backend_t;
+
+typedef struct {
+    const char *name;            /* for log lines: "SQLite", "PostgreSQL" */
+    /* NULL, after logging why, when the store cannot be opened. */
+    store_backend_t *(*open) (const char *location, const char *sync);
+    void (*close) (store_backend_t **self_p);
+    /* The largest task id in the store when it was opened (0: none). */
+    uint64_t (*max_id) (store_backend_t *self);
+    int (*commit) (store_backend_t *self);
+    int (*insert) (store_backend_t *self, const task_t *task, const char *key);
+    uint64_t (*find_key) (store_backend_t *self, const char *key);
+    int (*started) (store_backend_t *self, const task_t *task, const char *worker);
+    int (*requeued) (store_backend_t *self, const task_t *task);
+    int (*finished) (store_backend_t *self, const task_t *task, int state, const char *error, const void *result,
+                     size_t result_size, int64_t finished_ms);
+    int (*get) (store_backend_t *self, uint64_t id, bool with_result, store_row_t *row);
+    int (*recover) (store_backend_t *self, store_row_fn *fn, void *arg);
+    int (*list) (store_backend_t *self, int state, unsigned limit, store_row_fn *fn, void *arg);
+    int (*purge) (store_backend_t *self, int64_t finished_before, int batch);
+} store_backend_ops_t;
+
+extern const store_backend_ops_t store_sqlite;
+extern const store_backend_ops_t store_postgres;
+
+#endif

@@ -1,0 +1,653 @@
+/*  store_postgres - the store in a PostgreSQL database (libpq), for a
+    broker whose machine must be replaceable. See store.h for what each
+    function promises, and docs/high-availability.md.
+
+    Group commit without a round trip per task: the connection runs in
+    libpq's pipeline mode. The writes of a round (BEGIN, then each INSERT
+    and UPDATE) are queued on the connection as they happen and the server
+    works through them as they arrive; store_commit sends COMMIT and a
+    sync point and reads every result back in one go. A read (a key, a
+    finished task's status) waits for the results queued before it: it
+    sees the round's uncommitted writes, as with SQLite.
+
+    Tables are named ztask_* so that the database may hold others; the
+    schema's version is in ztask_meta. Values travel in binary where they
+    are bytes (payload, result) or read back (every result column).
+*/
+#include "store_backend.h"
+#include "scheduler.h" /* task_type_t: a task's type name */
+#include "ztask/client.h"
+
+#include <endian.h>
+#include <libpq-fe.h>
+
+#define SCHEMA_VERSION 1
+#define SCHEMA_LOCK "7236541926581302" /* pg_advisory_xact_lock key: "ztask schema" */
+
+/* What a store_row_t holds, in the order s_row reads it. */
+#define ROW_COLUMNS                                                                                \
+    "id, type, priority, state, attempts, max_attempts, timeout_ms, worker, error, created_ms,"   \
+    " started_ms, finished_ms"
+
+static const char *s_schema =
+    "CREATE TABLE ztask_meta ("
+    "  key TEXT PRIMARY KEY,"
+    "  value TEXT NOT NULL);"
+    "CREATE TABLE ztask_tasks ("
+    "  id BIGINT PRIMARY KEY,"
+    "  type TEXT NOT NULL,"
+    "  priority SMALLINT NOT NULL,"
+    "  state SMALLINT NOT NULL,"
+    "  attempts INTEGER NOT NULL DEFAULT 0,"
+    "  max_attempts INTEGER NOT NULL,"
+    "  timeout_ms BIGINT NOT NULL DEFAULT 0,"
+    "  idem_key TEXT,"
+    "  payload BYTEA NOT NULL,"
+    "  result BYTEA,"
+    "  error TEXT,"
+    "  worker TEXT,"
+    "  created_ms BIGINT NOT NULL,"
+    "  started_ms BIGINT,"
+    "  finished_ms BIGINT);"
+    "CREATE UNIQUE INDEX ztask_tasks_key ON ztask_tasks (idem_key) WHERE idem_key IS NOT NULL;"
+    "CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state < 2;"
+    "CREATE INDEX ztask_tasks_finished ON ztask_tasks (finished_ms) WHERE state >= 2;";
+
+enum { INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, LIST, LIST_ANY, RECOVER, RECOVERED, PURGE, STATEMENTS };
+
+static const char *s_sql[STATEMENTS] = {
+    [INSERT] = "INSERT INTO ztask_tasks (id, type, priority, state, max_attempts, timeout_ms, idem_key,"
+               " payload, created_ms) VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8)",
+    [FIND_KEY] = "SELECT id FROM ztask_tasks WHERE idem_key = $1",
+    [STARTED] = "UPDATE ztask_tasks SET state = 1, attempts = $1, worker = $2, started_ms = $3 WHERE id = $4",
+    [REQUEUED] = "UPDATE ztask_tasks SET state = 0, attempts = $1 WHERE id = $2",
+    [FINISHED] = "UPDATE ztask_tasks SET state = $1, attempts = $2, error = $3, result = $4, finished_ms = $5"
+                 " WHERE id = $6",
+    [GET] = "SELECT " ROW_COLUMNS ", result FROM ztask_tasks WHERE id = $1",
+    [LIST] = "SELECT " ROW_COLUMNS " FROM ztask_tasks WHERE state = $1 ORDER BY id DESC LIMIT $2",
+    [LIST_ANY] = "SELECT " ROW_COLUMNS " FROM ztask_tasks ORDER BY id DESC LIMIT $1",
+    [RECOVER] = "SELECT " ROW_COLUMNS ", payload FROM ztask_tasks WHERE state < 2 ORDER BY id",
+    [RECOVERED] = "UPDATE ztask_tasks SET state = 0 WHERE state = 1",
+    [PURGE] = "DELETE FROM ztask_tasks WHERE id IN (SELECT id FROM ztask_tasks WHERE state >= 2"
+              " AND finished_ms < $1 ORDER BY finished_ms LIMIT $2)",
+};
+
+static const char *s_statement_name[STATEMENTS] = {
+    [INSERT] = "ztask_insert",   [FIND_KEY] = "ztask_find_key", [STARTED] = "ztask_started",
+    [REQUEUED] = "ztask_requeued", [FINISHED] = "ztask_finished", [GET] = "ztask_get",
+    [LIST] = "ztask_list",       [LIST_ANY] = "ztask_list_any", [RECOVER] = "ztask_recover",
+    [RECOVERED] = "ztask_recovered", [PURGE] = "ztask_purge",
+};
+
+struct store_backend {
+    PGconn *conn;
+    char *where;                 /* "database D on H:P", for log lines  */
+    uint64_t max_id;             /* the largest id in the store at open */
+    bool in_transaction;         /* BEGIN sent, COMMIT not yet          */
+    int pending;                 /* queries sent whose results are unread */
+    bool failed;                 /* a query of this transaction failed  */
+    byte *row_data;              /* store_get's strings and result      */
+    size_t row_max;
+};
+
+/* ---- a query's parameters ---- */
+
+#define PARAMS_MAX 8
+
+typedef struct {
+    int count;
+    const char *values[PARAMS_MAX];
+    int lengths[PARAMS_MAX];
+    int formats[PARAMS_MAX];
+    char numbers[PARAMS_MAX][24]; /* text of the integer parameters */
+} params_t;
+
+static void
+s_param_int (params_t *p, int64_t value)
+{
+    snprintf (p->numbers[p->count], sizeof p->numbers[0], "%" PRId64, value);
+    p->values[p->count] = p->numbers[p->count];
+    p->lengths[p->count] = 0;
+    p->formats[p->count++] = 0;
+}
+
+/* Text, or NULL for SQL NULL. */
+static void
+s_param_text (params_t *p, const char *value)
+{
+    p->values[p->count] = value;
+    p->lengths[p->count] = 0;
+    p->formats[p->count++] = 0;
+}
+
+static void
+s_param_bytes (params_t *p, const void *data, size_t size)
+{
+    p->values[p->count] = data ? (const char *) data : "";
+    p->lengths[p->count] = (int) size;
+    p->formats[p->count++] = 1;
+}
+
+/* ---- the pipeline ---- */
+
+/* Logs a failed result once per transaction; marks the transaction failed. */
+static void
+s_failed (store_backend_t *self, const char *what)
+{
+    if (!self->failed) {
+        int length = (int) strlen (what);
+        while (length && (what[length - 1] == '\n' || what[length - 1] == ' '))
+            length--; /* libpq ends its messages with a newline */
+        zsys_error ("store: %s: %.*s", self->where, length, what);
+    }
+    self->failed = true;
+}
+
+/* Reads the results of the oldest n queries sent; keeps the last one's
+   rows when keep (returned; else NULL). */
+static PGresult *
+s_consume (store_backend_t *self, int n, bool keep)
+{
+    PGresult *kept = NULL;
+    for (int i = 0; i < n; i++) {
+        PGresult *result = PQgetResult (self->conn);
+        if (!result) {
+            s_failed (self, PQstatus (self->conn) == CONNECTION_BAD ? "the connection is lost"
+                                                                     : "a result is missing");
+            self->pending = 0;
+            return kept;
+        }
+        ExecStatusType status = PQresultStatus (result);
+        if (status == PGRES_FATAL_ERROR)
+            s_failed (self, PQresultErrorMessage (result));
+        else if (status == PGRES_PIPELINE_ABORTED)
+            self->failed = true; /* an earlier query failed */
+        if (keep && i == n - 1 && (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK))
+            kept = result;
+        else
+            PQclear (result);
+        PQgetResult (self->conn); /* NULL: the end of this query's results */
+        self->pending--;
+    }
+    return kept;
+}
+
+static int
+s_send (store_backend_t *self, int statement, const params_t *params)
+{
+    if (PQsendQueryPrepared (self->conn, s_statement_name[statement], params ? params->count : 0,
+                             params ? params->values : NULL, params ? params->lengths : NULL,
+                             params ? params->formats : NULL, 1)
+        != 1) {
+        s_failed (self, PQerrorMessage (self->conn));
+        return -1;
+    }
+    self->pending++;
+    return 0;
+}
+
+/* Opens the round's transaction if it is not open. */
+static int
+s_begin (store_backend_t *self)
+{
+    if (self->in_transaction)
+        return self->failed ? -1 : 0;
+    if (PQsendQueryParams (self->conn, "BEGIN", 0, NULL, NULL, NULL, NULL, 0) != 1) {
+        s_failed (self, PQerrorMessage (self->conn));
+        return -1;
+    }
+    self->pending++;
+    self->in_transaction = true;
+    return 0;
+}
+
+/* Queues a write in the round's transaction. */
+static int
+s_write (store_backend_t *self, int statement, const params_t *params)
+{
+    if (s_begin (self) != 0)
+        return -1;
+    return s_send (self, statement, params);
+}
+
+/* Runs a query in the round's transaction and waits for its result, and
+   so for every write queued before it. NULL if it failed. */
+static PGresult *
+s_read (store_backend_t *self, int statement, const params_t *params)
+{
+    if (s_write (self, statement, params) != 0)
+        return NULL;
+    if (PQsendFlushRequest (self->conn) != 1 || PQflush (self->conn) != 0) {
+        s_failed (self, PQerrorMessage (self->conn));
+        return NULL;
+    }
+    return s_consume (self, self->pending, true);
+}
+
+/* Sends sql and a sync point, and reads every result up to that point. */
+static void
+s_sync (store_backend_t *self, const char *sql)
+{
+    if (PQsendQueryParams (self->conn, sql, 0, NULL, NULL, NULL, NULL, 0) == 1)
+        self->pending++;
+    else
+        s_failed (self, PQerrorMessage (self->conn));
+    if (PQpipelineSync (self->conn) != 1 || PQflush (self->conn) != 0)
+        s_failed (self, PQerrorMessage (self->conn));
+    s_consume (self, self->pending, false);
+    PGresult *sync = PQgetResult (self->conn);
+    if (!sync || PQresultStatus (sync) != PGRES_PIPELINE_SYNC)
+        s_failed (self, "the sync point did not come back");
+    PQclear (sync);
+    self->pending = 0;
+}
+
+static int
+s_postgres_commit (store_backend_t *self)
+{
+    if (!self->in_transaction)
+        return 0;
+    self->in_transaction = false;
+    s_sync (self, "COMMIT");
+    bool failed = self->failed;
+    /* After an error the server skipped the COMMIT: the transaction is
+       still open, aborted, until it is rolled back. */
+    if (failed && PQstatus (self->conn) == CONNECTION_OK)
+        s_sync (self, "ROLLBACK");
+    self->failed = false;
+    return failed ? -1 : 0;
+}
+
+/* ---- reading rows ---- */
+
+/* A binary integer column (int2, int4 or int8); 0 for NULL. */
+static int64_t
+s_int (const PGresult *result, int row, int column)
+{
+    if (PQgetisnull (result, row, column))
+        return 0;
+    const char *value = PQgetvalue (result, row, column);
+    switch (PQgetlength (result, row, column)) {
+    case 2: {
+        uint16_t v;
+        memcpy (&v, value, 2);
+        return (int16_t) be16toh (v);
+    }
+    case 4: {
+        uint32_t v;
+        memcpy (&v, value, 4);
+        return (int32_t) be32toh (v);
+    }
+    case 8: {
+        uint64_t v;
+        memcpy (&v, value, 8);
+        return (int64_t) be64toh (v);
+    }
+    default: return 0;
+    }
+}
+
+/* A text or bytea column: libpq ends every value with a NUL. */
+static const char *
+s_text (const PGresult *result, int row, int column)
+{
+    return PQgetisnull (result, row, column) ? "" : PQgetvalue (result, row, column);
+}
+
+static void
+s_row (const PGresult *result, int i, store_row_t *row)
+{
+    memset (row, 0, sizeof *row);
+    row->id = (uint64_t) s_int (result, i, 0);
+    row->type = s_text (result, i, 1);
+    row->priority = (uint8_t) s_int (result, i, 2);
+    row->state = (uint8_t) s_int (result, i, 3);
+    row->attempts = (uint32_t) s_int (result, i, 4);
+    row->max_attempts = (uint32_t) s_int (result, i, 5);
+    row->timeout_ms = (uint32_t) s_int (result, i, 6);
+    row->worker = s_text (result, i, 7);
+    row->error = s_text (result, i, 8);
+    row->created_ms = s_int (result, i, 9);
+    row->started_ms = s_int (result, i, 10);
+    row->finished_ms = s_int (result, i, 11);
+}
+
+/* Column 12, bytes ("" for NULL). */
+static const void *
+s_bytes (const PGresult *result, int i, size_t *size)
+{
+    *size = (size_t) PQgetlength (result, i, 12);
+    return s_text (result, i, 12);
+}
+
+/* ---- opening ---- */
+
+/* Runs SQL (no parameters, not in pipeline mode); NULL after logging. */
+static PGresult *
+s_exec (store_backend_t *self, const char *sql)
+{
+    PGresult *result = PQexec (self->conn, sql);
+    ExecStatusType status = PQresultStatus (result);
+    if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
+        zsys_error ("store: %s: %s", self->where, PQresultErrorMessage (result));
+        PQclear (result);
+        return NULL;
+    }
+    return result;
+}
+
+static int
+s_exec_ok (store_backend_t *self, const char *sql)
+{
+    PGresult *result = s_exec (self, sql);
+    PQclear (result);
+    return result ? 0 : -1;
+}
+
+/* The value of a one-row, one-column query; NULL if no row or on error. */
+static char *
+s_scalar (store_backend_t *self, const char *sql)
+{
+    PGresult *result = s_exec (self, sql);
+    char *value = result && PQntuples (result) == 1 && !PQgetisnull (result, 0, 0)
+                    ? strdup (PQgetvalue (result, 0, 0))
+                    : NULL;
+    PQclear (result);
+    return value;
+}
+
+/* Creates the schema, or checks the one there. */
+static int
+s_schema_ready (store_backend_t *self)
+{
+    if (s_exec_ok (self, "BEGIN") != 0)
+        return -1;
+    /* Two brokers starting at once create it once. */
+    int rc = s_exec_ok (self, "SELECT pg_advisory_xact_lock (" SCHEMA_LOCK ")");
+    char *meta = rc == 0 ? s_scalar (self, "SELECT to_regclass ('ztask_meta')::text") : NULL;
+    char *tasks = rc == 0 ? s_scalar (self, "SELECT to_regclass ('ztask_tasks')::text") : NULL;
+    if (rc == 0 && !meta && tasks) {
+        zsys_error ("store: %s has a table ztask_tasks but no ztask_meta: it is not a ztask store", self->where);
+        rc = -1;
+    }
+    else if (rc == 0 && !meta) {
+        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '%d');", s_schema,
+                                  SCHEMA_VERSION);
+        rc = s_exec_ok (self, sql);
+        zstr_free (&sql);
+        if (rc == 0)
+            zsys_info ("store: created the ztask schema (version %d) in %s", SCHEMA_VERSION, self->where);
+    }
+    else if (rc == 0) {
+        char *version = s_scalar (self, "SELECT value FROM ztask_meta WHERE key = 'schema_version'");
+        int number = version ? atoi (version) : 0;
+        if (number != SCHEMA_VERSION) {
+            zsys_error ("store: %s has ztask schema version %s; this ztaskd reads version %d%s", self->where,
+                        version ? version : "(none)", SCHEMA_VERSION,
+                        number > SCHEMA_VERSION ? ": upgrade ztaskd" : "");
+            rc = -1;
+        }
+        zstr_free (&version);
+    }
+    zstr_free (&meta);
+    zstr_free (&tasks);
+    if (s_exec_ok (self, rc == 0 ? "COMMIT" : "ROLLBACK") != 0)
+        rc = -1;
+    return rc;
+}
+
+static void s_postgres_close (store_backend_t **self_p);
+
+static store_backend_t *
+s_postgres_open (const char *location, const char *sync)
+{
+    /* What each ztask sync level asks of PostgreSQL (docs/configuration.md). */
+    const char *commit = streq (sync, "full") ? "on" : streq (sync, "normal") ? "local"
+                       : streq (sync, "off")  ? "off" : NULL;
+    if (!commit) {
+        zsys_error ("store: sync must be full, normal or off, not '%s'", sync);
+        return NULL;
+    }
+    store_backend_t *self = (store_backend_t *) zmalloc (sizeof (store_backend_t));
+    assert (self);
+    /* Defaults first: what the location says wins. A dead peer is noticed
+       within seconds, not after the kernel's TCP timeouts. */
+    const char *keywords[] = { "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
+                               "keepalives_count", "tcp_user_timeout", "application_name",
+                               "client_encoding", "dbname", NULL };
+    const char *values[] = { "5", "1", "5", "2", "3", "10000", "ztaskd", "UTF8", location, NULL };
+    self->conn = PQconnectdbParams (keywords, values, 1);
+    if (!self->conn || PQstatus (self->conn) != CONNECTION_OK) {
+        char *error = self->conn ? PQerrorMessage (self->conn) : "out of memory";
+        size_t length = strlen (error);
+        while (length && (error[length - 1] == '\n' || error[length - 1] == ' '))
+            error[--length] = 0; /* libpq ends its messages with a newline */
+        zsys_error ("store: cannot connect to PostgreSQL: %s", error);
+        s_postgres_close (&self);
+        return NULL;
+    }
+    self->where = zsys_sprintf ("database %s on %s:%s", PQdb (self->conn), PQhost (self->conn),
+                                PQport (self->conn));
+    char *encoding = s_scalar (self, "SHOW server_encoding");
+    if (!encoding || !streq (encoding, "UTF8")) {
+        zsys_error ("store: %s has encoding %s; ztask needs a UTF8 database", self->where,
+                    encoding ? encoding : "(unknown)");
+        zstr_free (&encoding);
+        s_postgres_close (&self);
+        return NULL;
+    }
+    zstr_free (&encoding);
+    char *set = zsys_sprintf ("SET synchronous_commit = %s", commit);
+    int rc = s_exec_ok (self, set);
+    zstr_free (&set);
+    if (rc != 0 || s_schema_ready (self) != 0) {
+        s_postgres_close (&self);
+        return NULL;
+    }
+    char *max = s_scalar (self, "SELECT max (id) FROM ztask_tasks");
+    self->max_id = max ? strtoull (max, NULL, 10) : 0;
+    zstr_free (&max);
+    for (int i = 0; i < STATEMENTS; i++) {
+        PGresult *result = PQprepare (self->conn, s_statement_name[i], s_sql[i], 0, NULL);
+        if (PQresultStatus (result) != PGRES_COMMAND_OK) {
+            zsys_error ("store: %s: %s", self->where, PQresultErrorMessage (result));
+            PQclear (result);
+            s_postgres_close (&self);
+            return NULL;
+        }
+        PQclear (result);
+    }
+    if (PQenterPipelineMode (self->conn) != 1) {
+        zsys_error ("store: %s: %s", self->where, PQerrorMessage (self->conn));
+        s_postgres_close (&self);
+        return NULL;
+    }
+    zsys_info ("store: PostgreSQL %s, synchronous_commit = %s", self->where, commit);
+    return self;
+}
+
+static void
+s_postgres_close (store_backend_t **self_p)
+{
+    assert (self_p);
+    store_backend_t *self = *self_p;
+    if (self) {
+        if (self->conn && PQstatus (self->conn) == CONNECTION_OK && PQpipelineStatus (self->conn) == PQ_PIPELINE_ON)
+            s_postgres_commit (self);
+        PQfinish (self->conn);
+        zstr_free (&self->where);
+        free (self->row_data);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+static uint64_t
+s_postgres_max_id (store_backend_t *self)
+{
+    return self->max_id;
+}
+
+/* ---- writes ---- */
+
+static int
+s_postgres_insert (store_backend_t *self, const task_t *task, const char *key)
+{
+    params_t p = { 0 };
+    s_param_int (&p, (int64_t) task->id);
+    s_param_text (&p, task->type->name);
+    s_param_int (&p, task->priority);
+    s_param_int (&p, task->max_attempts);
+    s_param_int (&p, task->timeout_ms);
+    s_param_text (&p, key);
+    s_param_bytes (&p, task->payload, task->payload_size);
+    s_param_int (&p, task->created_ms);
+    return s_write (self, INSERT, &p);
+}
+
+static int
+s_postgres_started (store_backend_t *self, const task_t *task, const char *worker)
+{
+    params_t p = { 0 };
+    s_param_int (&p, task->attempts);
+    s_param_text (&p, worker);
+    s_param_int (&p, task->started_ms);
+    s_param_int (&p, (int64_t) task->id);
+    return s_write (self, STARTED, &p);
+}
+
+static int
+s_postgres_requeued (store_backend_t *self, const task_t *task)
+{
+    params_t p = { 0 };
+    s_param_int (&p, task->attempts);
+    s_param_int (&p, (int64_t) task->id);
+    return s_write (self, REQUEUED, &p);
+}
+
+static int
+s_postgres_finished (store_backend_t *self, const task_t *task, int state, const char *error,
+                     const void *result, size_t result_size, int64_t finished_ms)
+{
+    params_t p = { 0 };
+    s_param_int (&p, state);
+    s_param_int (&p, task->attempts);
+    s_param_text (&p, error && *error ? error : NULL);
+    if (result)
+        s_param_bytes (&p, result, result_size);
+    else
+        s_param_text (&p, NULL);
+    s_param_int (&p, finished_ms);
+    s_param_int (&p, (int64_t) task->id);
+    return s_write (self, FINISHED, &p);
+}
+
+static int
+s_postgres_purge (store_backend_t *self, int64_t finished_before, int batch)
+{
+    params_t p = { 0 };
+    s_param_int (&p, finished_before);
+    s_param_int (&p, batch);
+    PGresult *result = s_read (self, PURGE, &p);
+    int purged = result ? atoi (PQcmdTuples (result)) : -1;
+    PQclear (result);
+    return purged;
+}
+
+/* ---- reads ---- */
+
+static uint64_t
+s_postgres_find_key (store_backend_t *self, const char *key)
+{
+    params_t p = { 0 };
+    s_param_text (&p, key);
+    PGresult *result = s_read (self, FIND_KEY, &p);
+    uint64_t id = result && PQntuples (result) == 1 ? (uint64_t) s_int (result, 0, 0) : 0;
+    PQclear (result);
+    return id;
+}
+
+static int
+s_postgres_get (store_backend_t *self, uint64_t id, bool with_result, store_row_t *row)
+{
+    params_t p = { 0 };
+    s_param_int (&p, (int64_t) id);
+    PGresult *result = s_read (self, GET, &p);
+    if (!result || PQntuples (result) != 1) {
+        PQclear (result);
+        return -1;
+    }
+    s_row (result, 0, row);
+    if (with_result)
+        row->result = s_bytes (result, 0, &row->result_size);
+    /* A copy that outlives the result. */
+    size_t type_size = strlen (row->type) + 1, worker_size = strlen (row->worker) + 1;
+    size_t error_size = strlen (row->error) + 1;
+    size_t size = type_size + worker_size + error_size + row->result_size;
+    if (size > self->row_max) {
+        free (self->row_data);
+        self->row_data = (byte *) malloc (size);
+        assert (self->row_data);
+        self->row_max = size;
+    }
+    byte *data = self->row_data;
+    row->type = (const char *) memcpy (data, row->type, type_size);
+    row->worker = (const char *) memcpy (data += type_size, row->worker, worker_size);
+    row->error = (const char *) memcpy (data += worker_size, row->error, error_size);
+    if (row->result)
+        row->result = memcpy (data + error_size, row->result, row->result_size);
+    PQclear (result);
+    return 0;
+}
+
+static int
+s_postgres_recover (store_backend_t *self, store_row_fn *fn, void *arg)
+{
+    PGresult *result = s_read (self, RECOVER, NULL);
+    if (!result)
+        return -1;
+    for (int i = 0; i < PQntuples (result); i++) {
+        store_row_t row;
+        s_row (result, i, &row);
+        row.payload = s_bytes (result, i, &row.payload_size);
+        fn (&row, arg);
+    }
+    PQclear (result);
+    return s_write (self, RECOVERED, NULL);
+}
+
+static int
+s_postgres_list (store_backend_t *self, int state, unsigned limit, store_row_fn *fn, void *arg)
+{
+    params_t p = { 0 };
+    if (state >= 0)
+        s_param_int (&p, state);
+    s_param_int (&p, limit);
+    PGresult *result = s_read (self, state < 0 ? LIST_ANY : LIST, &p);
+    if (!result)
+        return -1;
+    for (int i = 0; i < PQntuples (result); i++) {
+        store_row_t row;
+        s_row (result, i, &row);
+        fn (&row, arg);
+    }
+    PQclear (result);
+    return 0;
+}
+
+const store_backend_ops_t store_postgres = {
+    .name = "PostgreSQL",
+    .open = s_postgres_open,
+    .close = s_postgres_close,
+    .max_id = s_postgres_max_id,
+    .commit = s_postgres_commit,
+    .insert = s_postgres_insert,
+    .find_key = s_postgres_find_key,
+    .started = s_postgres_started,
+    .requeued = s_postgres_requeued,
+    .finished = s_postgres_finished,
+    .get = s_postgres_get,
+    .recover = s_postgres_recover,
+    .list = s_postgres_list,
+    .purge = s_postgres_purge,
+};

@@ -1,0 +1,492 @@
+/*  store_sqlite - the store in an SQLite file (WAL mode): the embedded
+    default. See store.h for what each function promises. */
+#include "store_backend.h"
+#include "scheduler.h" /* task_type_t: a task's type name */
+#include "ztask/client.h"
+
+#include <sqlite3.h>
+
+#define SCHEMA_VERSION 2
+#define S_STR(x) #x
+#define S_XSTR(x) S_STR (x)
+#define SET_SCHEMA_VERSION "PRAGMA user_version = " S_XSTR (SCHEMA_VERSION) ";"
+
+/* Every index costs page writes on the hot path, so each holds only the
+   rows it serves: keys only for tasks that have one; unfinished tasks in
+   id order (a state change from queued to running rewrites the entry in
+   place); finished tasks in the order they ended (each new one goes at
+   the end). */
+#define TASKS_TABLE(name)                          \
+    "CREATE TABLE IF NOT EXISTS " name " ("       \
+    "  id INTEGER PRIMARY KEY,"                    \
+    "  type TEXT NOT NULL,"                        \
+    "  priority INTEGER NOT NULL,"                 \
+    "  state INTEGER NOT NULL,"                    \
+    "  attempts INTEGER NOT NULL DEFAULT 0,"       \
+    "  max_attempts INTEGER NOT NULL,"             \
+    "  timeout_ms INTEGER NOT NULL DEFAULT 0,"     \
+    "  idem_key TEXT,"                             \
+    "  payload BLOB NOT NULL,"                     \
+    "  result BLOB,"                               \
+    "  error TEXT,"                                \
+    "  worker TEXT,"                               \
+    "  created_ms INTEGER NOT NULL,"               \
+    "  started_ms INTEGER,"                        \
+    "  finished_ms INTEGER);"
+
+static const char *s_schema =
+    TASKS_TABLE ("tasks")
+    "CREATE UNIQUE INDEX IF NOT EXISTS tasks_key ON tasks (idem_key) WHERE idem_key IS NOT NULL;"
+    "CREATE INDEX IF NOT EXISTS tasks_active ON tasks (id) WHERE state < 2;"
+    "CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (finished_ms) WHERE state >= 2;";
+
+/* Version 1 had a UNIQUE column (an index entry for every task, keyed or
+   not) and its unfinished tasks indexed by state: rebuilt into version 2. */
+static const char *s_upgrade_1 =
+    "BEGIN;"
+    TASKS_TABLE ("tasks_v2")
+    "INSERT INTO tasks_v2 SELECT id, type, priority, state, attempts, max_attempts, timeout_ms,"
+    "  idem_key, payload, result, error, worker, created_ms, started_ms, finished_ms FROM tasks;"
+    "DROP TABLE tasks;"
+    "ALTER TABLE tasks_v2 RENAME TO tasks;"
+    SET_SCHEMA_VERSION
+    "COMMIT;";
+
+/* What a store_row_t holds, in the order s_row reads it. */
+#define ROW_COLUMNS                                                                                \
+    "id, type, priority, state, attempts, max_attempts, timeout_ms, worker, error, created_ms,"   \
+    " started_ms, finished_ms"
+
+enum { INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, LIST, LIST_ANY, PURGE, STATEMENTS };
+
+static const char *s_sql[STATEMENTS] = {
+    [INSERT] = "INSERT INTO tasks (id, type, priority, state, max_attempts, timeout_ms, idem_key,"
+               " payload, created_ms) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?)",
+    [FIND_KEY] = "SELECT id FROM tasks WHERE idem_key = ?",
+    [STARTED] = "UPDATE tasks SET state = 1, attempts = ?, worker = ?, started_ms = ? WHERE id = ?",
+    [REQUEUED] = "UPDATE tasks SET state = 0, attempts = ? WHERE id = ?",
+    [FINISHED] = "UPDATE tasks SET state = ?, attempts = ?, error = ?, result = ?, finished_ms = ?"
+                 " WHERE id = ?",
+    [GET] = "SELECT " ROW_COLUMNS ", result FROM tasks WHERE id = ?",
+    [LIST] = "SELECT " ROW_COLUMNS " FROM tasks WHERE state = ? ORDER BY id DESC LIMIT ?",
+    [LIST_ANY] = "SELECT " ROW_COLUMNS " FROM tasks ORDER BY id DESC LIMIT ?",
+    [PURGE] = "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE state >= 2"
+              " AND finished_ms < ? LIMIT ?)",
+};
+
+struct store_backend {
+    sqlite3 *db;
+    sqlite3_stmt *stmt[STATEMENTS]; /* prepared once, reset after each use */
+    bool in_transaction;            /* a batch is open                     */
+    uint64_t max_id;                /* the largest id in the store at open */
+    char *path;                     /* for log messages                    */
+    byte *row_data;                 /* store_get's strings and result      */
+    size_t row_max;
+};
+
+static int
+s_exec (store_backend_t *self, const char *sql)
+{
+    char *error = NULL;
+    if (sqlite3_exec (self->db, sql, NULL, NULL, &error) != SQLITE_OK) {
+        zsys_error ("store: %s: %s", self->path, error ? error : sqlite3_errmsg (self->db));
+        sqlite3_free (error);
+        return -1;
+    }
+    return 0;
+}
+
+/* True if the database already holds tables (a new store holds none). */
+static bool
+s_has_tables (store_backend_t *self)
+{
+    sqlite3_stmt *s = NULL;
+    bool found = false;
+    if (sqlite3_prepare_v2 (self->db, "SELECT 1 FROM sqlite_master LIMIT 1", -1, &s, NULL) == SQLITE_OK)
+        found = sqlite3_step (s) == SQLITE_ROW;
+    sqlite3_finalize (s);
+    return found;
+}
+
+static void s_sqlite_close (store_backend_t **self_p);
+static int s_sqlite_commit (store_backend_t *self);
+
+static store_backend_t *
+s_sqlite_open (const char *path, const char *sync)
+{
+    const char *pragma = NULL;
+    if (streq (sync, "full"))
+        pragma = "PRAGMA synchronous = FULL;";
+    else if (streq (sync, "normal"))
+        pragma = "PRAGMA synchronous = NORMAL;";
+    else if (streq (sync, "off"))
+        pragma = "PRAGMA synchronous = OFF;";
+    else {
+        zsys_error ("store: sync must be full, normal or off, not '%s'", sync);
+        return NULL;
+    }
+    store_backend_t *self = (store_backend_t *) zmalloc (sizeof (store_backend_t));
+    assert (self);
+    self->path = strdup (path);
+    /* One thread uses the connection: no SQLite mutex around each call,
+       and no memory statistics (their mutex is taken on every malloc).
+       The latter can only be set before SQLite initialises; later calls
+       fail harmlessly. */
+    sqlite3_config (SQLITE_CONFIG_MEMSTATUS, 0);
+    if (sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                         NULL)
+        != SQLITE_OK) {
+        zsys_error ("store: cannot open %s: %s", path, self->db ? sqlite3_errmsg (self->db) : "out of memory");
+        s_sqlite_close (&self);
+        return NULL;
+    }
+    /* Exclusive, before the first read: the broker is the store's only
+       user, so SQLite keeps the WAL index in its own memory and takes no
+       file lock per transaction; a second ztaskd finds the store locked. */
+    sqlite3_busy_timeout (self->db, 5000); /* a ztaskd restarted while the old one still closes */
+    sqlite3_stmt *version = NULL;
+    int user_version = -1, rc = s_exec (self, "PRAGMA locking_mode = EXCLUSIVE;");
+    if (rc == 0 && (rc = sqlite3_prepare_v2 (self->db, "PRAGMA user_version", -1, &version, NULL)) == SQLITE_OK
+        && (rc = sqlite3_step (version)) == SQLITE_ROW)
+        user_version = sqlite3_column_int (version, 0);
+    sqlite3_finalize (version);
+    if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
+        zsys_error ("store: %s is locked: another ztaskd (or another program) is using it", path);
+        s_sqlite_close (&self);
+        return NULL;
+    }
+    if (user_version < 0) {
+        zsys_error ("store: %s is not an SQLite database: %s", path, sqlite3_errmsg (self->db));
+        s_sqlite_close (&self);
+        return NULL;
+    }
+    if (user_version == 0 && s_has_tables (self)) {
+        zsys_error ("store: %s is an SQLite database of another program, not a ztask store", path);
+        s_sqlite_close (&self);
+        return NULL;
+    }
+    if (user_version == 1) {
+        zsys_info ("store: upgrading %s from schema version 1 to %d", path, SCHEMA_VERSION);
+        if (s_exec (self, s_upgrade_1)) {
+            s_exec (self, "ROLLBACK");
+            s_sqlite_close (&self);
+            return NULL;
+        }
+        user_version = SCHEMA_VERSION;
+    }
+    if (user_version != 0 && user_version != SCHEMA_VERSION) {
+        zsys_error ("store: %s has schema version %d; this ztaskd reads version %d", path,
+                    user_version, SCHEMA_VERSION);
+        s_sqlite_close (&self);
+        return NULL;
+    }
+    if (s_exec (self, "PRAGMA journal_mode = WAL;")
+        || s_exec (self, pragma) || s_exec (self, s_schema) || s_exec (self, SET_SCHEMA_VERSION)) {
+        s_sqlite_close (&self);
+        return NULL;
+    }
+    for (int i = 0; i < STATEMENTS; i++)
+        if (sqlite3_prepare_v2 (self->db, s_sql[i], -1, &self->stmt[i], NULL) != SQLITE_OK) {
+            zsys_error ("store: %s: %s", path, sqlite3_errmsg (self->db));
+            s_sqlite_close (&self);
+            return NULL;
+        }
+    sqlite3_stmt *max = NULL;
+    self->max_id = 0;
+    if (sqlite3_prepare_v2 (self->db, "SELECT max(id) FROM tasks", -1, &max, NULL) == SQLITE_OK
+        && sqlite3_step (max) == SQLITE_ROW)
+        self->max_id = (uint64_t) sqlite3_column_int64 (max, 0);
+    sqlite3_finalize (max);
+    return self;
+}
+
+static void
+s_sqlite_close (store_backend_t **self_p)
+{
+    assert (self_p);
+    store_backend_t *self = *self_p;
+    if (self) {
+        if (self->db)
+            s_sqlite_commit (self);
+        for (int i = 0; i < STATEMENTS; i++)
+            sqlite3_finalize (self->stmt[i]);
+        sqlite3_close (self->db);
+        free (self->path);
+        free (self->row_data);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+static uint64_t
+s_sqlite_max_id (store_backend_t *self)
+{
+    return self->max_id;
+}
+
+static int
+s_begin (store_backend_t *self)
+{
+    if (self->in_transaction)
+        return 0;
+    if (s_exec (self, "BEGIN"))
+        return -1;
+    self->in_transaction = true;
+    return 0;
+}
+
+static int
+s_sqlite_commit (store_backend_t *self)
+{
+    if (!self->in_transaction)
+        return 0;
+    self->in_transaction = false;
+    if (s_exec (self, "COMMIT")) {
+        s_exec (self, "ROLLBACK");
+        return -1;
+    }
+    return 0;
+}
+
+/* Runs a prepared statement that returns no rows, then resets it. */
+static int
+s_run (store_backend_t *self, sqlite3_stmt *stmt)
+{
+    int rc = sqlite3_step (stmt);
+    sqlite3_reset (stmt);
+    sqlite3_clear_bindings (stmt);
+    if (rc != SQLITE_DONE) {
+        zsys_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_sqlite_insert (store_backend_t *self, const task_t *task, const char *key)
+{
+    if (s_begin (self))
+        return -1;
+    sqlite3_stmt *s = self->stmt[INSERT];
+    sqlite3_bind_int64 (s, 1, (sqlite3_int64) task->id);
+    sqlite3_bind_text (s, 2, task->type->name, -1, SQLITE_STATIC);
+    sqlite3_bind_int (s, 3, task->priority);
+    sqlite3_bind_int64 (s, 4, task->max_attempts);
+    sqlite3_bind_int64 (s, 5, task->timeout_ms);
+    if (key && *key)
+        sqlite3_bind_text (s, 6, key, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (s, 6);
+    sqlite3_bind_blob (s, 7, task->payload_size ? (const void *) task->payload : "", (int) task->payload_size,
+                       SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 8, task->created_ms);
+    return s_run (self, s);
+}
+
+static uint64_t
+s_sqlite_find_key (store_backend_t *self, const char *key)
+{
+    sqlite3_stmt *s = self->stmt[FIND_KEY];
+    sqlite3_bind_text (s, 1, key, -1, SQLITE_STATIC);
+    uint64_t id = 0;
+    if (sqlite3_step (s) == SQLITE_ROW)
+        id = (uint64_t) sqlite3_column_int64 (s, 0);
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
+    return id;
+}
+
+static int
+s_sqlite_started (store_backend_t *self, const task_t *task, const char *worker)
+{
+    if (s_begin (self))
+        return -1;
+    sqlite3_stmt *s = self->stmt[STARTED];
+    sqlite3_bind_int64 (s, 1, task->attempts);
+    sqlite3_bind_text (s, 2, worker, -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 3, task->started_ms);
+    sqlite3_bind_int64 (s, 4, (sqlite3_int64) task->id);
+    return s_run (self, s);
+}
+
+static int
+s_sqlite_requeued (store_backend_t *self, const task_t *task)
+{
+    if (s_begin (self))
+        return -1;
+    sqlite3_stmt *s = self->stmt[REQUEUED];
+    sqlite3_bind_int64 (s, 1, task->attempts);
+    sqlite3_bind_int64 (s, 2, (sqlite3_int64) task->id);
+    return s_run (self, s);
+}
+
+static int
+s_sqlite_finished (store_backend_t *self, const task_t *task, int state, const char *error,
+                const void *result, size_t result_size, int64_t finished_ms)
+{
+    if (s_begin (self))
+        return -1;
+    sqlite3_stmt *s = self->stmt[FINISHED];
+    sqlite3_bind_int (s, 1, state);
+    sqlite3_bind_int64 (s, 2, task->attempts);
+    if (error && *error)
+        sqlite3_bind_text (s, 3, error, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (s, 3);
+    if (result)
+        sqlite3_bind_blob (s, 4, result_size ? result : "", (int) result_size, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (s, 4);
+    sqlite3_bind_int64 (s, 5, finished_ms);
+    sqlite3_bind_int64 (s, 6, (sqlite3_int64) task->id);
+    return s_run (self, s);
+}
+
+static const char *
+s_column_text (sqlite3_stmt *s, int column)
+{
+    const unsigned char *text = sqlite3_column_text (s, column);
+    return text ? (const char *) text : "";
+}
+
+/* The columns of GET, LIST and RECOVER, in this order, into row. */
+static void
+s_row (sqlite3_stmt *s, store_row_t *row)
+{
+    memset (row, 0, sizeof *row);
+    row->id = (uint64_t) sqlite3_column_int64 (s, 0);
+    row->type = s_column_text (s, 1);
+    row->priority = (uint8_t) sqlite3_column_int (s, 2);
+    row->state = (uint8_t) sqlite3_column_int (s, 3);
+    row->attempts = (uint32_t) sqlite3_column_int64 (s, 4);
+    row->max_attempts = (uint32_t) sqlite3_column_int64 (s, 5);
+    row->timeout_ms = (uint32_t) sqlite3_column_int64 (s, 6);
+    row->worker = s_column_text (s, 7);
+    row->error = s_column_text (s, 8);
+    row->created_ms = sqlite3_column_int64 (s, 9);
+    row->started_ms = sqlite3_column_int64 (s, 10);
+    row->finished_ms = sqlite3_column_int64 (s, 11);
+}
+
+/* Column 12, a blob, as bytes and size ("" for NULL). */
+static const void *
+s_blob (sqlite3_stmt *s, size_t *size)
+{
+    const void *blob = sqlite3_column_blob (s, 12);
+    *size = blob ? (size_t) sqlite3_column_bytes (s, 12) : 0;
+    return blob ? blob : "";
+}
+
+static int
+s_sqlite_get (store_backend_t *self, uint64_t id, bool with_result, store_row_t *row)
+{
+    sqlite3_stmt *s = self->stmt[GET];
+    sqlite3_bind_int64 (s, 1, (sqlite3_int64) id);
+    if (sqlite3_step (s) != SQLITE_ROW) {
+        sqlite3_reset (s);
+        return -1;
+    }
+    s_row (s, row);
+    if (with_result)
+        row->result = s_blob (s, &row->result_size);
+    /* A copy, so the statement is reset at once: a statement left on its
+       row would hold a read snapshot open and keep the WAL from being
+       checkpointed. */
+    size_t type_size = strlen (row->type) + 1, worker_size = strlen (row->worker) + 1;
+    size_t error_size = strlen (row->error) + 1;
+    size_t size = type_size + worker_size + error_size + row->result_size;
+    if (size > self->row_max) {
+        free (self->row_data);
+        self->row_data = (byte *) malloc (size);
+        assert (self->row_data);
+        self->row_max = size;
+    }
+    byte *data = self->row_data;
+    row->type = (const char *) memcpy (data, row->type, type_size);
+    row->worker = (const char *) memcpy (data += type_size, row->worker, worker_size);
+    row->error = (const char *) memcpy (data += worker_size, row->error, error_size);
+    if (row->result)
+        row->result = memcpy (data + error_size, row->result, row->result_size);
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
+    return 0;
+}
+
+static int
+s_sqlite_recover (store_backend_t *self, store_row_fn *fn, void *arg)
+{
+    sqlite3_stmt *s = NULL;
+    if (sqlite3_prepare_v2 (self->db, "SELECT " ROW_COLUMNS ", payload FROM tasks INDEXED BY tasks_active"
+                                      " WHERE state < 2 ORDER BY id",
+                            -1, &s, NULL) != SQLITE_OK) {
+        zsys_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        return -1;
+    }
+    int rc;
+    while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+        store_row_t row;
+        s_row (s, &row);
+        row.payload = s_blob (s, &row.payload_size);
+        fn (&row, arg);
+    }
+    sqlite3_finalize (s);
+    if (rc != SQLITE_DONE) {
+        zsys_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        return -1;
+    }
+    /* "state < 2" lets SQLite use tasks_active rather than scan the table. */
+    return s_exec (self, "UPDATE tasks SET state = 0 WHERE state < 2 AND state = 1");
+}
+
+static int
+s_sqlite_list (store_backend_t *self, int state, unsigned limit, store_row_fn *fn, void *arg)
+{
+    sqlite3_stmt *s = self->stmt[state < 0 ? LIST_ANY : LIST];
+    int column = 1;
+    if (state >= 0)
+        sqlite3_bind_int (s, column++, state);
+    sqlite3_bind_int64 (s, column, limit);
+    int rc;
+    while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+        store_row_t row;
+        s_row (s, &row);
+        fn (&row, arg);
+    }
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
+    if (rc != SQLITE_DONE) {
+        zsys_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_sqlite_purge (store_backend_t *self, int64_t finished_before, int batch)
+{
+    if (s_begin (self))
+        return -1;
+    sqlite3_stmt *s = self->stmt[PURGE];
+    sqlite3_bind_int64 (s, 1, finished_before);
+    sqlite3_bind_int (s, 2, batch);
+    if (s_run (self, s) != 0)
+        return -1;
+    return sqlite3_changes (self->db);
+}
+
+const store_backend_ops_t store_sqlite = {
+    .name = "SQLite",
+    .open = s_sqlite_open,
+    .close = s_sqlite_close,
+    .max_id = s_sqlite_max_id,
+    .commit = s_sqlite_commit,
+    .insert = s_sqlite_insert,
+    .find_key = s_sqlite_find_key,
+    .started = s_sqlite_started,
+    .requeued = s_sqlite_requeued,
+    .finished = s_sqlite_finished,
+    .get = s_sqlite_get,
+    .recover = s_sqlite_recover,
+    .list = s_sqlite_list,
+    .purge = s_sqlite_purge,
+};

@@ -1,0 +1,64 @@
+# tests/pg.sh - a PostgreSQL server of the test's own, for the tests that
+# run the store on PostgreSQL (sourced after tests/lib.sh).
+#
+# pg_start: initdb + pg_ctl in a new directory, on a free loopback port;
+# sets PG_CONNINFO (a libpq conninfo for a new database of the test's).
+# The server is stopped and its directory removed when the test exits.
+# initdb refuses to run as root: then the server runs as user postgres
+# (Debian's package creates it). Without PostgreSQL's binaries the test
+# is skipped, except in CI (CI=true), where that is a failure.
+
+pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+PG_DIR=""
+
+pg_require () {
+    if [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ]; then return 0; fi
+    if [ "${CI:-}" = true ]; then
+        echo "Bail out! PostgreSQL's server binaries are missing: apt-get install postgresql"
+        exit 1
+    fi
+    echo "1..0 # SKIP PostgreSQL's server binaries are missing (apt-get install postgresql)"
+    exit 0
+}
+
+# Runs a PostgreSQL program as the server's user.
+pg_as () {
+    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
+}
+
+pg_stop () {
+    [ -n "$PG_DIR" ] || return 0
+    pg_as "$pg_bin/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1
+    rm -rf "$PG_DIR"
+    PG_DIR=""
+}
+
+pg_start () {
+    pg_require
+    PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ztask-pg.XXXXXX")
+    chmod 755 "$PG_DIR"
+    [ "$(id -u)" -eq 0 ] && chown postgres "$PG_DIR"
+    pg_as "$pg_bin/initdb" -D "$PG_DIR/data" -U ztask -A trust -E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 \
+        || { echo "Bail out! initdb failed:"; sed 's/^/# /' "$PG_DIR/initdb.log"; exit 1; }
+    local tries=0
+    while :; do
+        PG_PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000 ))
+        if pg_as "$pg_bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+            -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_DIR -c fsync=off" start >/dev/null 2>&1; then
+            break
+        fi
+        tries=$((tries + 1))
+        [ "$tries" -lt 5 ] || { echo "Bail out! PostgreSQL did not start:"; sed 's/^/# /' "$PG_DIR/server.log" | tail -20; exit 1; }
+    done
+    pg_as "$pg_bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U ztask ztask_test \
+        || { echo "Bail out! createdb failed"; exit 1; }
+    PG_CONNINFO="host=127.0.0.1 port=$PG_PORT user=ztask dbname=ztask_test"
+    export PG_CONNINFO PG_PORT
+}
+
+# psql on the test's database: pg_sql "SQL"
+pg_sql () {
+    "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d ztask_test -c "$1"
+}
+
+trap 'pg_stop; zt_cleanup' EXIT

@@ -1,0 +1,193 @@
+/*  store_backend_test - what store.h promises, on whichever backend the
+    location names: tests/store_backend_test [LOCATION]. Without one it
+    runs on a new SQLite file; tests/postgres.sh runs it on a PostgreSQL
+    database of its own. (tests/store_test.c covers what only the SQLite
+    file has: its locking, upgrades and a crash mid-write.)
+*/
+#include "tap.h"
+#include "broker/scheduler.h"
+#include "broker/store.h"
+#include "ztask/client.h"
+
+static scheduler_t *s_sched;
+
+static task_t *
+s_task (uint64_t id, const char *type, uint8_t priority, const void *payload, size_t size)
+{
+    task_t *task = task_new (id, scheduler_type (s_sched, type), priority, payload, size);
+    task->max_attempts = 3;
+    task->timeout_ms = 1500;
+    task->created_ms = 1000 + (int64_t) id;
+    return task;
+}
+
+/* What store_recover and store_list give, kept past their callbacks. */
+typedef struct {
+    int count;
+    uint64_t ids[16];
+    uint8_t states[16];
+    size_t payload_sizes[16];
+    bool payload_ok[16];         /* the payload is "payload-<id>" */
+} rows_t;
+
+static void
+s_collect (const store_row_t *row, void *arg)
+{
+    rows_t *rows = (rows_t *) arg;
+    if (rows->count == 16)
+        return;
+    int i = rows->count++;
+    rows->ids[i] = row->id;
+    rows->states[i] = row->state;
+    rows->payload_sizes[i] = row->payload_size;
+    char expected[32];
+    snprintf (expected, sizeof expected, "payload-%" PRIu64, row->id);
+    rows->payload_ok[i] = row->payload && row->payload_size == strlen (expected)
+                       && memcmp (row->payload, expected, row->payload_size) == 0;
+}
+
+static task_t *
+s_insert (store_t *store, const char *key)
+{
+    uint64_t id = store_next_id (store);
+    char payload[32];
+    snprintf (payload, sizeof payload, "payload-%" PRIu64, id);
+    task_t *task = s_task (id, "echo", 5, payload, strlen (payload));
+    store_insert (store, task, key);
+    return task;
+}
+
+int
+main (int argc, char *argv[])
+{
+    zsys_init ();
+    if (!getenv ("ZTASK_TEST_LOG"))
+        zsys_set_logstream (NULL);
+    char dir[] = "/tmp/ztask-store-backend.XXXXXX";
+    char *location = NULL;
+    if (argc > 1)
+        location = strdup (argv[1]);
+    else {
+        assert (mkdtemp (dir));
+        location = zsys_sprintf ("%s/ztask.db", dir);
+    }
+    s_sched = scheduler_new ();
+    TAP_OK (store_open (location, "fast") == NULL, "open: a sync level that does not exist is refused");
+    store_t *store = store_open (location, "full");
+    TAP_OK (store != NULL, "open: a new store opens");
+    if (!store)
+        return tap_done ();
+    printf ("# %s store\n", store_backend_name (store));
+    TAP_OK (store_peek_id (store) == 1, "open: ids of a new store start at 1");
+
+    /* Round 1: three tasks, read back before the commit. */
+    task_t *t1 = s_insert (store, "key-1");
+    task_t *t2 = s_insert (store, NULL);
+    task_t *t3 = s_insert (store, "");
+    TAP_OK (store_find_key (store, "key-1") == 1, "round: a key is found before its commit");
+    TAP_OK (store_find_key (store, "") == 0 && store_find_key (store, "other") == 0,
+            "round: the empty key is no key, an unknown one finds nothing");
+    store_row_t row;
+    TAP_OK (store_get (store, 2, false, &row) == 0 && row.id == 2 && row.state == ZTASK_STATE_QUEUED,
+            "round: a task is read back before its commit");
+    TAP_OK (store_commit (store) == 0, "round: commit");
+    TAP_OK (store_commit (store) == 0, "round: a commit with nothing written");
+
+    TAP_OK (store_get (store, 1, false, &row) == 0 && row.id == 1 && streq (row.type, "echo")
+                && row.priority == 5 && row.state == ZTASK_STATE_QUEUED && row.attempts == 0
+                && row.max_attempts == 3 && row.timeout_ms == 1500 && streq (row.worker, "")
+                && streq (row.error, "") && row.created_ms == 1001 && row.started_ms == 0
+                && row.finished_ms == 0 && row.result == NULL,
+            "get: every field of a queued task");
+    TAP_OK (store_get (store, 99, true, &row) == -1, "get: an unknown id is not found");
+
+    /* Round 2: t1 runs and ends done with a binary result; t2 fails; t3
+       runs, is requeued with its attempt given back. */
+    const byte result[] = { 'o', 0, 'k', 0xff, 0 };
+    t1->attempts = 1;
+    t1->started_ms = 2001;
+    store_started (store, t1, "w-1");
+    TAP_OK (store_get (store, 1, false, &row) == 0 && row.state == ZTASK_STATE_RUNNING && row.attempts == 1
+                && streq (row.worker, "w-1") && row.started_ms == 2001,
+            "started: running on w-1, attempt 1");
+    store_finished (store, t1, ZTASK_STATE_DONE, NULL, result, sizeof result, 3001);
+    t2->attempts = 3;
+    store_finished (store, t2, ZTASK_STATE_FAILED, "boom: 3 of 3 attempts used", NULL, 0, 3002);
+    t3->attempts = 1;
+    store_started (store, t3, "w-2");
+    t3->attempts = 0;
+    store_requeued (store, t3);
+    TAP_OK (store_commit (store) == 0, "round 2: commit");
+    TAP_OK (store_get (store, 1, true, &row) == 0 && row.state == ZTASK_STATE_DONE && row.finished_ms == 3001
+                && row.result_size == sizeof result && memcmp (row.result, result, sizeof result) == 0,
+            "finished: done, with its binary result byte for byte");
+    TAP_OK (store_get (store, 1, false, &row) == 0 && row.result == NULL, "get: no result unless asked");
+    TAP_OK (store_get (store, 2, true, &row) == 0 && row.state == ZTASK_STATE_FAILED && row.attempts == 3
+                && streq (row.error, "boom: 3 of 3 attempts used") && row.result && row.result_size == 0,
+            "finished: failed, with its error and an empty result");
+    TAP_OK (store_get (store, 3, false, &row) == 0 && row.state == ZTASK_STATE_QUEUED && row.attempts == 0,
+            "requeued: queued, its attempt given back");
+
+    /* Round 3: a running task, a second task with a key already held. */
+    t3->attempts = 1;
+    t3->started_ms = 4003;
+    store_started (store, t3, "w-2");
+    task_t *t4 = s_insert (store, NULL);
+    TAP_OK (store_commit (store) == 0, "round 3: commit");
+    task_t *dup = s_task (store_next_id (store), "echo", 1, "x", 1);
+    int rc = store_insert (store, dup, "key-1");
+    rc |= store_commit (store);
+    TAP_OK (rc != 0 && store_find_key (store, "key-1") == 1, "keys: a second task with a held key is refused");
+    store_commit (store);
+
+    /* list */
+    rows_t rows = { 0 };
+    TAP_OK (store_list (store, -1, 3, s_collect, &rows) == 0 && rows.count == 3 && rows.ids[0] == 4
+                && rows.ids[1] == 3 && rows.ids[2] == 2,
+            "list: any state, newest first, limited");
+    memset (&rows, 0, sizeof rows);
+    TAP_OK (store_list (store, ZTASK_STATE_FAILED, 10, s_collect, &rows) == 0 && rows.count == 1
+                && rows.ids[0] == 2,
+            "list: by state");
+
+    /* Reopen: recovery gives the unfinished tasks with their payloads. */
+    store_close (&store);
+    TAP_OK (store == NULL, "close nulls the pointer");
+    store = store_open (location, "normal");
+    TAP_OK (store != NULL && store_peek_id (store) > 4, "reopen: ids go on after the largest");
+    if (!store)
+        return tap_done ();
+    TAP_OK (store_find_key (store, "key-1") == 1, "reopen: the key is still held");
+    memset (&rows, 0, sizeof rows);
+    TAP_OK (store_recover (store, s_collect, &rows) == 0 && store_commit (store) == 0 && rows.count == 2
+                && rows.ids[0] == 3 && rows.states[0] == ZTASK_STATE_RUNNING && rows.payload_ok[0]
+                && rows.ids[1] == 4 && rows.states[1] == ZTASK_STATE_QUEUED && rows.payload_ok[1],
+            "recover: the running and the queued task, oldest first, with their payloads");
+    TAP_OK (store_get (store, 3, false, &row) == 0 && row.state == ZTASK_STATE_QUEUED && row.attempts == 1,
+            "recover: the running task is queued in the store, its attempt counted");
+
+    /* Purge: finished before the cut-off, in batches. */
+    TAP_OK (store_purge (store, 3002, 10) == 1, "purge: the task finished before the cut-off goes");
+    TAP_OK (store_purge (store, 9999, 1) == 1 && store_purge (store, 9999, 1) == 0,
+            "purge: in batches of the size asked; unfinished tasks stay");
+    store_commit (store);
+    TAP_OK (store_get (store, 1, false, &row) == -1 && store_get (store, 2, false, &row) == -1
+                && store_get (store, 3, false, &row) == 0 && store_get (store, 4, false, &row) == 0,
+            "purge: only the finished tasks are gone");
+    TAP_OK (store_find_key (store, "key-1") == 0, "purge: and their keys with them");
+
+    store_close (&store);
+    task_destroy (&t1);
+    task_destroy (&t2);
+    task_destroy (&t3);
+    task_destroy (&t4);
+    task_destroy (&dup);
+    scheduler_destroy (&s_sched);
+    if (argc <= 1) {
+        char *command = zsys_sprintf ("rm -rf '%s'", dir);
+        TAP_OK (system (command) == 0, "the temporary directory is removed");
+        zstr_free (&command);
+    }
+    zstr_free (&location);
+    return tap_done ();
+}
