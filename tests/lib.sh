@@ -4,6 +4,11 @@
 # port the broker picks (tcp://127.0.0.1:*), keeps their logs in a temp dir,
 # and on exit kills exactly the processes it started.
 
+# Sourced once: a wrapper that runs a test on another store (tests/pg_*.sh)
+# sources it, then the test, which sources it again.
+[ -n "${ZT_LIB_LOADED:-}" ] && return 0
+ZT_LIB_LOADED=1
+
 set -u
 top_builddir=${top_builddir:-$(pwd)}
 top_srcdir=${top_srcdir:-$top_builddir}
@@ -20,6 +25,7 @@ tap_failed=0
 zt_cleanup () {
     for pid in $PIDS; do kill -9 "$pid" 2>/dev/null; done
     for pid in $PIDS; do wait "$pid" 2>/dev/null; done
+    if type pg_stop >/dev/null 2>&1; then pg_stop; fi
     if [ "$tap_failed" -ne 0 ]; then
         for log in "$T"/*.log; do
             [ -f "$log" ] || continue
@@ -55,10 +61,11 @@ wait_for () {
 }
 
 # zt_broker [EXTRA CONFIG LINES]: starts ztaskd, exports ZTASK_BROKER.
+# The store is $ZT_STORE when set (tests/pg_*.sh), else an SQLite file.
 zt_broker () {
     cat > "$T/broker.cfg" <<CFG
 endpoint = "tcp://127.0.0.1:![20000-32000]";
-store = "$T/ztask.db";
+store = "${ZT_STORE:-$T/ztask.db}";
 heartbeat_ms = 200;
 ${1:-}
 CFG

@@ -66,8 +66,8 @@ main (void)
     outbox_submitted (outbox, &peer, 9, 44, 0);
     TAP_OK (outbox_release (outbox, false) == 0, "not committed: released");
     TAP_OK (ztask_msg_recv (msg, client, false) == 0 && msg->command == ZTASK_MSG_ERROR && msg->corr == 8
-                && msg->error_status == ZTASK_ERR_INTERNAL,
-            "not committed: the first submitter gets ERROR INTERNAL");
+                && msg->error_status == ZTASK_ERR_UNAVAILABLE,
+            "not committed: the first submitter gets ERROR UNAVAILABLE");
     TAP_OK (ztask_msg_recv (msg, client, false) == 0 && msg->command == ZTASK_MSG_ERROR && msg->corr == 9,
             "not committed: so does the second, with nothing between them");
     TAP_OK (s_recv (client, msg) == -1, "not committed: the task's end was dropped");

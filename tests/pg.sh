@@ -3,7 +3,8 @@
 #
 # pg_start: initdb + pg_ctl in a new directory, on a free loopback port;
 # sets PG_CONNINFO (a libpq conninfo for a new database of the test's).
-# The server is stopped and its directory removed when the test exits.
+# The server is stopped and its directory removed when the test exits
+# (tests/lib.sh's cleanup calls pg_stop).
 # initdb refuses to run as root: then the server runs as user postgres
 # (Debian's package creates it). Without PostgreSQL's binaries the test
 # is skipped, except in CI (CI=true), where that is a failure.
@@ -61,4 +62,12 @@ pg_sql () {
     "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d ztask_test -c "$1"
 }
 
-trap 'pg_stop; zt_cleanup' EXIT
+# pg_down / pg_up: stops the server (its data stays) and starts it again on
+# the same port: the database machine's outage, as the broker sees it.
+pg_down () {
+    pg_as "$pg_bin/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1
+}
+pg_up () {
+    pg_as "$pg_bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
+        -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_DIR -c fsync=off" start >/dev/null 2>&1
+}

@@ -23,6 +23,9 @@
 #define MALFORMED_REPORT_MS 60000  /* summary of further malformed input  */
 #define IDENTITY_KEY_MAX (2 * 255 + 1)
 #define WAITERS_MAX 100000   /* waiting requests (WAIT, SUBMIT_WAIT) held in all */
+#define STORE_RETRY_MS 2000  /* reconnecting to a store that failed...    */
+#define STORE_RETRY_SLOW_MS 10000 /* ... after a minute of trying          */
+#define STORE_RETRY_FAST_FOR_MS 60000
 
 struct broker {
     broker_config_t config;
@@ -44,6 +47,9 @@ struct broker {
     byte *header;                /* out's header, encoded (ZTASK_HEADER_MAX) */
     uint64_t uncommitted_from;   /* tasks from this id on are not yet committed */
     zpoller_t *poller;           /* waits on router                      */
+    bool store_down;             /* a commit failed: nothing is accepted */
+    int64_t store_lost_at;       /* when it failed (monotonic ms)        */
+    int64_t next_store_try;      /* when to try the store again          */
     int64_t next_tick;           /* heartbeats and expiry (monotonic ms) */
     int64_t next_purge;          /* retention clean-up (monotonic ms)    */
     size_t waiters;              /* waiting requests held, on all tasks  */
@@ -227,6 +233,8 @@ s_row_info (broker_t *self, const store_row_t *row, uint32_t corr)
 /* ---- task lifecycle ---- */
 
 static void s_dispatch_worker (broker_t *self, broker_worker_t *worker);
+static int s_recover (broker_t *self);
+static void s_drop_state (broker_t *self);
 
 /* Sends a task that the scheduler put on worker's slot. */
 static void
@@ -802,8 +810,10 @@ s_on_list (broker_t *self, ztask_msg_t *in)
 static void
 s_on_stats (broker_t *self, ztask_msg_t *in)
 {
-    s_send_json (self, in,
-                 report_stats (self->scheduler, self->workers, delayed_size (self->delayed), &self->counters));
+    json_t *stats = report_stats (self->scheduler, self->workers, delayed_size (self->delayed), &self->counters);
+    json_object_set_new (stats, "store", json_pack ("{s:s, s:b}", "backend", store_backend_name (self->store),
+                                                    "available", !self->store_down));
+    s_send_json (self, in, stats);
 }
 
 static void
@@ -838,6 +848,16 @@ s_handle (broker_t *self, ztask_msg_t *in)
     bool worker_command = command >= ZTASK_MSG_REGISTER && command <= ZTASK_MSG_DRAIN;
     if (!s_role_allows (self, in, worker_command))
         return;
+    if (self->store_down && command != ZTASK_MSG_STATS && command != ZTASK_MSG_WORKERS) {
+        /* Nothing that needs the store. Workers' messages are let go: a
+           result is not acknowledged (the worker keeps it and sends it
+           again once it has registered again, which the first message
+           after the outage asks of it); a REGISTER is told to wait. */
+        if (!worker_command || command == ZTASK_MSG_REGISTER)
+            s_send_error (self, &self->from, in->corr, ZTASK_ERR_UNAVAILABLE,
+                          "the broker's store is unavailable; try again later");
+        return;
+    }
     if (worker_command) {
         if (command == ZTASK_MSG_REGISTER) {
             s_on_register (self, in);
@@ -879,16 +899,80 @@ s_handle (broker_t *self, ztask_msg_t *in)
     }
 }
 
+/* The store failed a commit: what the broker holds in memory has run
+   ahead of it. It lets go of all of it, and takes it back from the store
+   once the store is back (s_store_retry), as a restarted broker would:
+   tasks from the store, workers when they register again with the tasks
+   they run and the results they hold. Meanwhile submits are refused
+   UNAVAILABLE and workers are asked to wait. */
+static void
+s_store_lost (broker_t *self)
+{
+    zsys_error ("broker: the %s store failed; refusing submits until it is back (trying again every %d s,"
+                " every %d s after a minute)",
+                store_backend_name (self->store), STORE_RETRY_MS / 1000, STORE_RETRY_SLOW_MS / 1000);
+    self->store_down = true;
+    self->store_lost_at = zclock_mono ();
+    self->next_store_try = self->store_lost_at + STORE_RETRY_MS;
+    s_drop_state (self);
+}
+
+/* Lets go of every worker and task held in memory (the store has them). */
+static void
+s_drop_state (broker_t *self)
+{
+    zlistx_t *orphans = zlistx_new ();
+    broker_worker_t *worker;
+    while ((worker = worker_registry_first (self->workers)))
+        s_worker_forget (self, worker, orphans);
+    zlistx_destroy (&orphans);
+    size_t cursor = 0;
+    task_t *task;
+    while ((task = task_table_next (self->tasks, &cursor))) {
+        for (waiter_t *w = task->waiters; w; w = w->next)
+            s_send_error (self, &w->peer, w->corr, ZTASK_ERR_UNAVAILABLE,
+                          "the broker's store is unavailable; wait for the task again later");
+        task_destroy (&task);
+    }
+    self->waiters = 0;
+    task_table_destroy (&self->tasks);
+    self->tasks = task_table_new ();
+    delayed_destroy (&self->delayed);
+    self->delayed = delayed_new ();
+    scheduler_destroy (&self->scheduler);
+    self->scheduler = scheduler_new ();
+}
+
+/* While the store is down: tries to reach it again, and recovers. */
+static void
+s_store_retry (broker_t *self)
+{
+    if (zclock_mono () < self->next_store_try)
+        return;
+    bool reopened = store_reopen (self->store) == 0;
+    if (!reopened || s_recover (self) != 0) {
+        if (reopened)
+            s_drop_state (self); /* a recovery cut short */
+        int64_t now = zclock_mono ();
+        self->next_store_try
+            = now + (now - self->store_lost_at < STORE_RETRY_FAST_FOR_MS ? STORE_RETRY_MS : STORE_RETRY_SLOW_MS);
+        return;
+    }
+    self->store_down = false;
+    zsys_info ("broker: the %s store is back; accepting tasks again", store_backend_name (self->store));
+}
+
 /* Commits the batch, then sends what had to wait for it. */
 static void
 s_commit (broker_t *self)
 {
+    if (self->store_down)
+        return;
     bool stored = store_commit (self->store) == 0;
-    if (!stored && outbox_size (self->outbox))
-        zsys_error ("broker: the store could not commit; the round's submits are refused and its"
-                    " acknowledgements dropped");
     self->send_failures += outbox_release (self->outbox, stored);
     self->uncommitted_from = store_peek_id (self->store);
+    if (!stored)
+        s_store_lost (self);
 }
 
 /* Counts a malformed message; logs the first from each peer, and the rest
@@ -937,7 +1021,7 @@ s_tick (broker_t *self)
     }
     self->next_tick = now + self->config.heartbeat_ms / 2;
     s_malformed_report (self, now);
-    if (self->config.retention_s && now >= self->next_purge) {
+    if (self->config.retention_s && now >= self->next_purge && !self->store_down) {
         int purged = store_purge (self->store, zclock_time () - (int64_t) self->config.retention_s * 1000,
                                   PURGE_BATCH);
         /* A full batch: more are due, purge again at the next tick. A
@@ -995,6 +1079,8 @@ broker_poll (broker_t *self, int timeout_ms)
         else
             s_malformed (self, &self->from);
     }
+    if (self->store_down)
+        s_store_retry (self);
     s_release_due (self);
     s_reap (self);
     s_commit (self);
@@ -1086,6 +1172,21 @@ s_recover_row (const store_row_t *row, void *arg)
         s_offer (self, task, false);
 }
 
+/* Reads the unfinished tasks back from the store (at start, and when the
+   store is back after an outage). */
+static int
+s_recover (broker_t *self)
+{
+    if (store_recover (self->store, s_recover_row, self) != 0 || store_commit (self->store) != 0)
+        return -1;
+    scheduler_collect (self->scheduler);
+    self->uncommitted_from = store_peek_id (self->store);
+    if (task_table_size (self->tasks))
+        zsys_info ("broker: recovered %zu unfinished tasks from the %s store", task_table_size (self->tasks),
+                   store_backend_name (self->store));
+    return 0;
+}
+
 broker_t *
 broker_new (const broker_config_t *config)
 {
@@ -1110,16 +1211,10 @@ broker_new (const broker_config_t *config)
         broker_destroy (&self);
         return NULL;
     }
-    if (store_recover (self->store, s_recover_row, self) != 0
-        || store_commit (self->store) != 0) {
+    if (s_recover (self) != 0) {
         broker_destroy (&self);
         return NULL;
     }
-    scheduler_collect (self->scheduler);
-    self->uncommitted_from = store_peek_id (self->store);
-    if (task_table_size (self->tasks))
-        zsys_info ("broker: recovered %zu unfinished tasks from %s", task_table_size (self->tasks),
-                   config->store);
 
     self->malformed_peers = zhashx_new ();
     self->router = zsock_new (ZMQ_ROUTER);

@@ -131,8 +131,9 @@ outbox_release (outbox_t *self, bool committed)
             }
             else {
                 ztask_msg_reset (m, ZTASK_MSG_ERROR);
-                m->error_status = ZTASK_ERR_INTERNAL;
-                ztask_msg_strcpy (m->text, "the broker could not commit the task to its store");
+                m->error_status = ZTASK_ERR_UNAVAILABLE;
+                ztask_msg_strcpy (m->text, "the broker's store is unavailable: the task was not accepted;"
+                                           " submit it again (with the same key) later");
             }
             m->corr = corr;
             rc = s_send_answer (self, peer, peer_size);

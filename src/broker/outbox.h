@@ -6,7 +6,7 @@
     write of that round: SUBMITTED for a new task, RESULT_ACK for a result,
     the end of a task to its waiters. Once the round's transaction has
     committed, outbox_release sends them in the order they were put; if
-    the commit failed, each submitter gets ERROR INTERNAL instead of
+    the commit failed, each submitter gets ERROR UNAVAILABLE instead of
     SUBMITTED and the rest is dropped: nothing is acknowledged that the
     store does not have (workers send their results again, clients submit
     again with their key).
@@ -33,8 +33,8 @@ void outbox_put (outbox_t *self, const peer_id_t *peer, const byte *header, size
 /* Bytes held. */
 size_t outbox_size (outbox_t *self);
 
-/* Sends what is held (committed), or refuses the submits and drops the
-   rest (not committed); the outbox is empty after. Returns the messages
+/* Sends what is held (committed), or refuses the submits (UNAVAILABLE)
+   and drops the rest (not committed); the outbox is empty after. Returns the messages
    that a peer could not take (gone, or its queue full). */
 size_t outbox_release (outbox_t *self, bool committed);
 

@@ -4,7 +4,8 @@
 
 struct store {
     const store_backend_ops_t *ops;
-    store_backend_t *backend;
+    store_backend_t *backend;    /* NULL while the store cannot be reached */
+    char *location, *sync;       /* for store_reopen                      */
     uint64_t next_id;            /* id for the next new task              */
 };
 
@@ -28,8 +29,25 @@ store_open (const char *location, const char *sync)
         free (self);
         return NULL;
     }
+    self->location = strdup (location);
+    self->sync = strdup (sync);
     self->next_id = self->ops->max_id (self->backend) + 1;
     return self;
+}
+
+int
+store_reopen (store_t *self)
+{
+    if (self->backend)
+        self->ops->close (&self->backend);
+    self->backend = self->ops->open (self->location, self->sync);
+    if (!self->backend)
+        return -1;
+    /* Ids given out but never committed are not used again. */
+    uint64_t next = self->ops->max_id (self->backend) + 1;
+    if (next > self->next_id)
+        self->next_id = next;
+    return 0;
 }
 
 void
@@ -38,7 +56,10 @@ store_close (store_t **self_p)
     assert (self_p);
     store_t *self = *self_p;
     if (self) {
-        self->ops->close (&self->backend);
+        if (self->backend)
+            self->ops->close (&self->backend);
+        free (self->location);
+        free (self->sync);
         free (self);
         *self_p = NULL;
     }

@@ -45,6 +45,12 @@ bool store_is_postgres (const char *location);
 store_t *store_open (const char *location, const char *sync);
 void store_close (store_t **self_p);
 
+/* Closes the store and opens it again (after a commit failed: a lost
+   connection, a full disk). Returns 0, or -1 after logging why it is
+   still unavailable; the store must not be used until this returns 0.
+   With PostgreSQL it waits for the connection, at most connect_timeout. */
+int store_reopen (store_t *self);
+
 /* "SQLite" or "PostgreSQL". */
 const char *store_backend_name (store_t *self);
 

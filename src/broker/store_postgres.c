@@ -415,14 +415,20 @@ s_postgres_open (const char *location, const char *sync)
     const char *keywords[] = { "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
                                "keepalives_count", "tcp_user_timeout", "application_name",
                                "client_encoding", "dbname", NULL };
-    const char *values[] = { "5", "1", "5", "2", "3", "10000", "ztaskd", "UTF8", location, NULL };
+    const char *values[] = { "2", "1", "5", "2", "3", "10000", "ztaskd", "UTF8", location, NULL };
     self->conn = PQconnectdbParams (keywords, values, 1);
     if (!self->conn || PQstatus (self->conn) != CONNECTION_OK) {
-        char *error = self->conn ? PQerrorMessage (self->conn) : "out of memory";
+        /* libpq's message may span lines ("...\n\tIs the server running"):
+           one log line. */
+        char *error = strdup (self->conn ? PQerrorMessage (self->conn) : "out of memory");
+        for (char *c = error; *c; c++)
+            if (*c == '\n' || *c == '\t')
+                *c = ' ';
         size_t length = strlen (error);
-        while (length && (error[length - 1] == '\n' || error[length - 1] == ' '))
-            error[--length] = 0; /* libpq ends its messages with a newline */
+        while (length && error[length - 1] == ' ')
+            error[--length] = 0;
         zsys_error ("store: cannot connect to PostgreSQL: %s", error);
+        free (error);
         s_postgres_close (&self);
         return NULL;
     }

@@ -67,6 +67,7 @@ ztask_msg_error_name (int status)
     case ZTASK_ERR_NOT_REGISTERED: return "not registered";
     case ZTASK_ERR_INTERNAL: return "internal error";
     case ZTASK_ERR_VERSION: return "protocol version mismatch";
+    case ZTASK_ERR_UNAVAILABLE: return "store unavailable";
     default: return "unknown error";
     }
 }

@@ -49,6 +49,7 @@
 #define ZTASK_ERR_NOT_REGISTERED 5 /* worker message before REGISTER        */
 #define ZTASK_ERR_INTERNAL 6       /* the broker could not store the task   */
 #define ZTASK_ERR_VERSION 7        /* protocol version not spoken           */
+#define ZTASK_ERR_UNAVAILABLE 8    /* the broker's store cannot be reached  */
 
 /* RESULT status from a worker. */
 #define ZTASK_RESULT_OK 0

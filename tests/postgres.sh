@@ -1,0 +1,85 @@
+#!/bin/bash
+# The PostgreSQL store: the store's promises on a real server, settings
+# that name no usable database, and an outage of the database under a
+# running broker (submits refused as unavailable, nothing accepted lost,
+# and the broker serving again by itself once the database is back).
+. "${top_srcdir:-.}/tests/lib.sh"
+. "${top_srcdir:-.}/tests/pg.sh"
+pg_start
+
+# ---- the promises of store.h, on PostgreSQL ----
+out=$("$top_builddir/tests/store_backend_test" "$PG_CONNINFO" 2>&1)
+ok $? "store_backend_test passes on PostgreSQL"
+printf '%s\n' "$out" | grep -v '^ok' | sed 's/^/#   /'
+
+# ---- settings that name no usable database: one clear line, exit 1 ----
+# ztaskd_refuses STORE PATTERN DESCRIPTION
+ztaskd_refuses () {
+    cat > "$T/bad.cfg" <<CFG
+endpoint = "tcp://127.0.0.1:![20000-32000]";
+store = "$1";
+CFG
+    local out rc
+    out=$(timeout 30 "$ZTASKD" -c "$T/bad.cfg" -f 2>&1); rc=$?
+    [ "$rc" -eq 1 ]
+    ok $? "$3: ztaskd exits 1 (got $rc)"
+    like "$out" "$2" "$3: it says why"
+}
+ztaskd_refuses "postgresql://ztask@127.0.0.1:$PG_PORT/no_such_db" 'cannot connect to PostgreSQL: .*no_such_db.* does not exist' \
+    "a database that does not exist"
+ztaskd_refuses "host=127.0.0.1 port=$PG_PORT user=nobody_here dbname=ztask_test" 'cannot connect to PostgreSQL: .*nobody_here' \
+    "a role that does not exist"
+closed=$(( PG_PORT == 65535 ? PG_PORT - 1 : PG_PORT + 1 ))
+ztaskd_refuses "postgresql://ztask@127.0.0.1:$closed/ztask_test" 'cannot connect to PostgreSQL: .*(refused|failed)' \
+    "a port nothing listens on"
+ztaskd_refuses "host=no-such-host.invalid dbname=ztask_test" 'cannot connect to PostgreSQL: .*no-such-host.invalid' \
+    "a host name that does not resolve"
+ztaskd_refuses "postgresql://ztask@[::1" 'cannot connect to PostgreSQL: .*(invalid|URI)' "a malformed URI"
+
+pg_sql "CREATE DATABASE other" >/dev/null
+"$pg_bin/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U ztask -d other -c "CREATE TABLE ztask_tasks (x int)" >/dev/null
+ztaskd_refuses "host=127.0.0.1 port=$PG_PORT user=ztask dbname=other" 'not a ztask store' \
+    "a database whose ztask_tasks is another program's"
+is "$("$pg_bin/psql" -X -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d other -c "SELECT to_regclass('ztask_meta')")" "" \
+    "  and it is left as it was"
+
+# A store of a newer ztask: made by this one, then its version raised.
+pg_sql "CREATE DATABASE future" >/dev/null
+"$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=future" >/dev/null 2>&1
+"$pg_bin/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U ztask -d future \
+    -c "UPDATE ztask_meta SET value = '99' WHERE key = 'schema_version'" >/dev/null
+ztaskd_refuses "host=127.0.0.1 port=$PG_PORT user=ztask dbname=future" 'schema version 99; this ztaskd reads version 1: upgrade ztaskd' \
+    "a store of a newer ztask"
+
+# ---- a broker on PostgreSQL, and an outage of the database ----
+pg_sql "CREATE DATABASE broker" >/dev/null
+ZT_STORE="host=127.0.0.1 port=$PG_PORT user=ztask dbname=broker"
+zt_broker
+zt_worker w 2 '"all"' echo sleep
+is "$("$ZTASK" submit echo -d 'on postgres' --wait)" "on postgres" "a task runs through a broker on PostgreSQL"
+like "$("$ZTASK" stats --json | tr -d ' \n')" '"store":\{"backend":"PostgreSQL","available":true\}' \
+    "stats names the store and says it is available"
+before=$("$ZTASK" submit sleep -d 1500)
+ok $? "a task is accepted before the outage ($before)"
+
+pg_down
+# The broker notices at its next commit: the first submit from now on.
+wait_for "\"$ZTASK\" submit echo -d during >/dev/null 2>&1; \"$ZTASK\" stats --json | tr -d ' \n' | grep -q '\"available\":false'" 20
+ok $? "with the database down the broker says its store is unavailable"
+out=$("$ZTASK" submit echo -d refused 2>&1); rc=$?
+[ "$rc" -ne 0 ]
+ok $? "  and refuses a submit (exit $rc)"
+like "$out" "store is unavailable" "  saying why"
+like "$(cat "$T/broker.log")" "store failed; refusing submits until it is back" "the broker logs the outage"
+kill -0 "$BROKER_PID" 2>/dev/null
+ok $? "the broker keeps running"
+
+pg_up
+wait_for "\"$ZTASK\" submit echo -d after --wait 2>/dev/null | grep -q after" 30
+ok $? "once the database is back the broker accepts and runs tasks again"
+like "$(cat "$T/broker.log")" "store is back; accepting tasks again" "  and logs it"
+wait_for "[ \"\$(zt_field $before state)\" = done ]" 30
+ok $? "the task accepted before the outage ends done"
+is "$(zt_field "$before" error)" "" "  with no error"
+
+done_testing
