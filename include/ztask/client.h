@@ -110,6 +110,11 @@ typedef void (ztask_progress_fn) (const ztask_task_t *task, void *arg);
 ztask_client_t *ztask_client_new (const char *endpoint);
 void ztask_client_destroy (ztask_client_t **self_p);
 
+/* The endpoint ztask_client_new (endpoint) connects to: endpoint itself
+   when not NULL, else $ZTASK_BROKER when set and not empty, else
+   ZTASK_DEFAULT_ENDPOINT (for messages that name it). */
+const char *ztask_broker_endpoint (const char *endpoint);
+
 /* Turns on CURVE (encryption, and the broker knowing who we are; see
    docs/security.md): secret_cert_file is this client's certificate with
    its secret key (NAME.key_secret, as `ztask keygen NAME` writes it; the

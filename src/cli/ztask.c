@@ -5,10 +5,10 @@
 #include <config.h>
 #endif
 #include "cli/cli_output.h"
-#include "proto/ztask_msg.h"
 #include "ztask/client.h"
 
 #include <assert.h>
+#include <czmq.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -441,9 +441,6 @@ s_option (cli_t *cli, int which, const char *value, bool global)
     case OPT_KEY:
         if (!*value)
             return s_usage_error ("--key needs a value");
-        if (strlen (value) > ZTASK_STRING_MAX)
-            return s_usage_error ("--key is %zu bytes long; at most %d are allowed", strlen (value),
-                                  ZTASK_STRING_MAX);
         cli->opts.key = value;
         return 0;
     case OPT_WAIT:
@@ -575,21 +572,14 @@ s_command_line (cli_t *cli, int argc, char **argv)
 
 /* ---- talking to the broker ---- */
 
-/* The endpoint we use, and where it came from (for hints). */
+/* The endpoint we use (libztask's choice) and where it came from, for
+   hints: "-b", "$ZTASK_BROKER", or NULL for the default. */
 static const char *
 s_endpoint (cli_t *cli, const char **source)
 {
-    if (cli->endpoint) {
-        *source = "-b";
-        return cli->endpoint;
-    }
-    const char *env = getenv ("ZTASK_BROKER");
-    if (env && *env) {
-        *source = "$ZTASK_BROKER";
-        return env;
-    }
-    *source = NULL;
-    return ZTASK_DEFAULT_ENDPOINT;
+    const char *endpoint = ztask_broker_endpoint (cli->endpoint);
+    *source = cli->endpoint ? "-b" : strcmp (endpoint, ZTASK_DEFAULT_ENDPOINT) != 0 ? "$ZTASK_BROKER" : NULL;
+    return endpoint;
 }
 
 /* Reports a failed libztask call and returns the exit code for its kind
