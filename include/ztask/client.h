@@ -70,7 +70,7 @@ typedef struct {
     int priority;          /* ZTASK_PRIORITY_MIN..MAX                        */
     uint32_t timeout_ms;   /* per-attempt run time limit; 0: none            */
     uint32_t max_attempts; /* 0: the broker's default                        */
-    const char *key;       /* idempotency key; NULL: none                    */
+    const char *key;       /* idempotency key; NULL (or ""): none            */
 } ztask_submit_opts_t;
 
 #define ZTASK_SUBMIT_OPTS_INIT { ZTASK_PRIORITY_NORMAL, 0, 0, NULL }
@@ -141,7 +141,13 @@ const char *ztask_client_error (ztask_client_t *self);
 int ztask_client_error_code (ztask_client_t *self);
 
 /* Submits a task; *id gets its id once the broker has stored it. opts may
-   be NULL for the defaults. */
+   be NULL for the defaults.
+   type and opts->key (unless NULL or "") are names: 1 to 255 bytes of
+   UTF-8 without control characters (no U+0000-U+001F, no U+007F-U+009F:
+   no tab, newline, ESC); anything else (spaces, punctuation, any script)
+   goes. Another string fails with ZTASK_CLIENT_E_USAGE and nothing is
+   sent; the broker refuses the same (docs/protocol.md). The same holds for
+   ztask_client_submit_wait. */
 int ztask_client_submit (ztask_client_t *self, const char *type, const void *payload,
                          size_t size, const ztask_submit_opts_t *opts, uint64_t *id);
 

@@ -40,7 +40,7 @@
 #include "ztask/client.h"
 #include "common/ztask_cert.h"
 #include "common/ztask_monitor.h"
-#include "common/ztask_utf8.h"
+#include "common/ztask_names.h"
 #include "proto/ztask_msg.h"
 
 #include <errno.h>
@@ -99,18 +99,14 @@ s_begin (ztask_client_t *self)
     self->code = ZTASK_CLIENT_E_OK;
 }
 
-/* Checks a string field we are about to send; what names it in the error.
-   (The codec checks received strings; this checks ours before they go
-   out, so a bad one is an error here rather than a message the broker
-   drops as malformed.) */
+/* Checks a name we are about to send (ztask_names.h has the rule: the
+   broker refuses the same); what names it in the error. */
 static int
-s_check_string (ztask_client_t *self, const char *text, const char *what)
+s_check_name (ztask_client_t *self, const char *name, const char *what)
 {
-    size_t size = strlen (text);
-    if (size > ZTASK_STRING_MAX)
-        return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid %s: longer than %d bytes", what, ZTASK_STRING_MAX);
-    if (!ztask_utf8_valid (text, size))
-        return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid %s: not valid UTF-8", what);
+    char why[160];
+    if (!ztask_name_valid (name, why, sizeof why))
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid %s: %s", what, why);
     return 0;
 }
 
@@ -564,13 +560,13 @@ s_submit_request (ztask_client_t *self, int command, const char *type, const voi
     if (!type || !*type)
         return s_fail (self, ZTASK_CLIENT_E_USAGE,
                        "invalid task type: it is empty (name the plugin that runs the task)");
-    if (s_check_string (self, type, "task type") != 0)
+    if (s_check_name (self, type, "task type") != 0)
         return -1;
     if (opts->priority < ZTASK_PRIORITY_MIN || opts->priority > ZTASK_PRIORITY_MAX)
         return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid priority %d: use %d (lowest) to %d (highest)",
                        opts->priority,
                        ZTASK_PRIORITY_MIN, ZTASK_PRIORITY_MAX);
-    if (opts->key && s_check_string (self, opts->key, "idempotency key") != 0)
+    if (opts->key && *opts->key && s_check_name (self, opts->key, "idempotency key") != 0)
         return -1;
     if (!payload && size)
         return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid payload: no data for %zu bytes", size);
