@@ -44,8 +44,8 @@ ALL_TARGETS="fuzz_msg fuzz_config"
 # Sources each target links, besides tests/fuzz/TARGET.c.
 sources () {
     case "$1" in
-    fuzz_msg) echo src/proto/ztask_msg.c ;;
-    fuzz_config) echo src/common/ztask_cfg.c src/common/ztask_names.c src/broker/broker_config.c \
+    fuzz_msg) echo src/proto/ztask_msg.c src/common/ztask_utf8.c ;;
+    fuzz_config) echo src/common/ztask_cfg.c src/common/ztask_names.c src/common/ztask_utf8.c src/broker/broker_config.c \
         src/worker/worker_config.c src/plugin/ztask_host.c src/common/ztask_cert.c ;;
     *) return 1 ;;
     esac
@@ -252,7 +252,7 @@ seeds)
     out="$SRC/tests/fuzz/corpus/fuzz_msg"
     mkdir -p "$out"
     $CC -g -O1 -fsanitize=address,undefined -DZTASK_FUZZ_SEEDS -I"$SRC/include" -I"$SRC/src" \
-        $PKG_CFLAGS "$SRC/tests/fuzz/fuzz_msg.c" "$SRC/src/proto/ztask_msg.c" -o "$B/fuzz_msg_seeds" \
+        $PKG_CFLAGS "$SRC/tests/fuzz/fuzz_msg.c" "$SRC/src/proto/ztask_msg.c" "$SRC/src/common/ztask_utf8.c" -o "$B/fuzz_msg_seeds" \
         $PKG_LIBS || die "building the seed writer failed"
     "$B/fuzz_msg_seeds" "$out"
     ;;

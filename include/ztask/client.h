@@ -70,7 +70,7 @@ typedef struct {
     int priority;          /* ZTASK_PRIORITY_MIN..MAX                        */
     uint32_t timeout_ms;   /* per-attempt run time limit; 0: none            */
     uint32_t max_attempts; /* 0: the broker's default                        */
-    const char *key;       /* idempotency key; NULL: none                    */
+    const char *key;       /* idempotency key; NULL (or ""): none            */
 } ztask_submit_opts_t;
 
 #define ZTASK_SUBMIT_OPTS_INIT { ZTASK_PRIORITY_NORMAL, 0, 0, NULL }
@@ -110,6 +110,11 @@ typedef void (ztask_progress_fn) (const ztask_task_t *task, void *arg);
 ztask_client_t *ztask_client_new (const char *endpoint);
 void ztask_client_destroy (ztask_client_t **self_p);
 
+/* The endpoint ztask_client_new (endpoint) connects to: endpoint itself
+   when not NULL, else $ZTASK_BROKER when set and not empty, else
+   ZTASK_DEFAULT_ENDPOINT (for messages that name it). */
+const char *ztask_broker_endpoint (const char *endpoint);
+
 /* Turns on CURVE (encryption, and the broker knowing who we are; see
    docs/security.md): secret_cert_file is this client's certificate with
    its secret key (NAME.key_secret, as `ztask keygen NAME` writes it; the
@@ -136,7 +141,13 @@ const char *ztask_client_error (ztask_client_t *self);
 int ztask_client_error_code (ztask_client_t *self);
 
 /* Submits a task; *id gets its id once the broker has stored it. opts may
-   be NULL for the defaults. */
+   be NULL for the defaults.
+   type and opts->key (unless NULL or "") are names: 1 to 255 bytes of
+   UTF-8 without control characters (no U+0000-U+001F, no U+007F-U+009F:
+   no tab, newline, ESC); anything else (spaces, punctuation, any script)
+   goes. Another string fails with ZTASK_CLIENT_E_USAGE and nothing is
+   sent; the broker refuses the same (docs/protocol.md). The same holds for
+   ztask_client_submit_wait. */
 int ztask_client_submit (ztask_client_t *self, const char *type, const void *payload,
                          size_t size, const ztask_submit_opts_t *opts, uint64_t *id);
 

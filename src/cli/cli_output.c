@@ -3,6 +3,7 @@
 #include <config.h>
 #endif
 #include "cli_output.h"
+#include "common/ztask_utf8.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -11,6 +12,38 @@
 #include <sys/ioctl.h>
 #include <time.h>
 #include <unistd.h>
+
+/* ---- text from the wire ---- */
+
+char *
+cli_output_clean (const void *data, size_t length, bool lines, char *buffer, size_t size)
+{
+    assert (size > 0);
+    const char *in = (const char *) data;
+    size_t at = 0, used = 0;
+    while (at < length) {
+        uint32_t cp;
+        size_t n = ztask_utf8_next (in + at, length - at, &cp);
+        bool keep = n > 0 && (!ztask_utf8_is_control (cp) || (lines && (cp == '\n' || cp == '\t')));
+        size_t out = keep ? n : 1;
+        if (used + out >= size)
+            break;
+        if (keep)
+            memcpy (buffer + used, in + at, n);
+        else
+            buffer[used] = '?';
+        used += out;
+        at += n ? n : 1; /* a byte that is not UTF-8: one '?' each */
+    }
+    buffer[used] = 0;
+    return buffer;
+}
+
+const char *
+cli_output_text (const char *text, char *buffer, size_t size)
+{
+    return cli_output_clean (text ? text : "", text ? strlen (text) : 0, false, buffer, size);
+}
 
 /* ---- JSON ---- */
 
@@ -85,9 +118,28 @@ cli_output_task_json (const ztask_task_t *task, bool with_result)
 int
 cli_output_json (FILE *out, const json_t *json)
 {
-    if (json_dumpf (json, out, JSON_INDENT (2)) != 0)
+    char *text = json_dumps (json, JSON_INDENT (2));
+    if (!text)
         return -1;
-    return fputc ('\n', out) == EOF ? -1 : 0;
+    /* jansson writes non-ASCII as UTF-8, which can only be inside strings:
+       a DEL byte, or C2 80-9F (U+0080-U+009F), is a control in a string. */
+    int rc = 0;
+    const char *run = text, *s = text;
+    for (; *s && rc == 0; s++) {
+        unsigned char c = (unsigned char) *s, next = (unsigned char) s[1];
+        if (c != 0x7F && !(c == 0xC2 && next >= 0x80 && next <= 0x9F))
+            continue;
+        if (fwrite (run, 1, (size_t) (s - run), out) != (size_t) (s - run)
+            || fprintf (out, "\\u%04X", c == 0x7F ? c : next) < 0)
+            rc = -1;
+        if (c == 0xC2)
+            s++;
+        run = s + 1;
+    }
+    if (rc == 0 && (fwrite (run, 1, (size_t) (s - run), out) != (size_t) (s - run) || fputc ('\n', out) == EOF))
+        rc = -1;
+    free (text);
+    return rc;
 }
 
 /* ---- tasks ---- */
@@ -162,15 +214,15 @@ s_priority_name (int priority)
 void
 cli_output_task (FILE *out, const ztask_task_t *task)
 {
-    char created[48], started[48], finished[48], took[32], progress[400];
+    char created[48], started[48], finished[48], took[32], progress[400], text[1024];
     fprintf (out, "task %" PRIu64 ": %s\n", task->id, ztask_state_name (task->state));
-    fprintf (out, "  type        %s\n", task->type);
+    fprintf (out, "  type        %s\n", cli_output_text (task->type, text, sizeof text));
     fprintf (out, "  priority    %d%s\n", task->priority, s_priority_name (task->priority));
     fprintf (out, "  attempts    %u of %u\n", task->attempts, task->max_attempts);
     if (task->worker[0])
-        fprintf (out, "  worker      %s\n", task->worker);
-    s_progress (task->progress_done, task->progress_total, task->progress_text, progress,
-                sizeof progress);
+        fprintf (out, "  worker      %s\n", cli_output_text (task->worker, text, sizeof text));
+    s_progress (task->progress_done, task->progress_total, cli_output_text (task->progress_text, text, sizeof text),
+                progress, sizeof progress);
     if (progress[0] && task->state == ZTASK_STATE_RUNNING)
         fprintf (out, "  progress    %s\n", progress);
     s_time (task->created_ms, created, sizeof created);
@@ -189,7 +241,7 @@ cli_output_task (FILE *out, const ztask_task_t *task)
             fprintf (out, "  finished    %s\n", finished);
     }
     if (task->error[0])
-        fprintf (out, "  error       %s\n", task->error);
+        fprintf (out, "  error       %s\n", cli_output_text (task->error, text, sizeof text));
     if (task->state == ZTASK_STATE_DONE)
         fprintf (out, "  result      see 'ztask result %" PRIu64 "'\n", task->id);
 }
@@ -198,11 +250,21 @@ int
 cli_output_result (FILE *out, const ztask_task_t *task)
 {
     const char *bytes = (const char *) task->result;
-    if (task->result_size && fwrite (bytes, 1, task->result_size, out) != task->result_size)
-        return -1;
-    if (isatty (fileno (out)) && (task->result_size == 0 || bytes[task->result_size - 1] != '\n'))
+    size_t size = task->result_size;
+    char *clean = NULL;
+    bool terminal = isatty (fileno (out));
+    if (terminal && size) {
+        clean = (char *) malloc (size + 1);
+        if (!clean)
+            return -1;
+        bytes = cli_output_clean (task->result, size, true, clean, size + 1);
+        size = strlen (clean);
+    }
+    int rc = size && fwrite (bytes, 1, size, out) != size ? -1 : 0;
+    if (rc == 0 && terminal && (size == 0 || bytes[size - 1] != '\n'))
         fputc ('\n', out);
-    return fflush (out) == 0 ? 0 : -1;
+    free (clean);
+    return rc == 0 && fflush (out) == 0 ? 0 : -1;
 }
 
 /* ---- tables ---- */
@@ -313,11 +375,12 @@ s_int (const json_t *object, const char *key)
     return json_integer_value (json_object_get (object, key));
 }
 
+/* The string at key, cleaned into buffer; "?" if it is missing. */
 static const char *
-s_text (const json_t *object, const char *key)
+s_text (const json_t *object, const char *key, char *buffer, size_t size)
 {
     const char *text = json_string_value (json_object_get (object, key));
-    return text ? text : "?";
+    return cli_output_text (text ? text : "?", buffer, size);
 }
 
 int
@@ -367,7 +430,9 @@ cli_output_stats (FILE *out, const json_t *stats)
         const char *note = json_is_true (json_object_get (type, "waiting_for_plugin"))
                                ? "waiting for a plugin: no connected worker has it"
                                : "";
-        const char *row[] = { s_text (type, "type"), workers, queued, running, done, failed, note };
+        char name[CELL_MAX];
+        const char *row[] = { s_text (type, "type", name, sizeof name), workers, queued, running, done, failed,
+                              note };
         s_table_add (&table, row, NULL);
     }
     s_table_print (&table, out);
@@ -413,11 +478,12 @@ s_worker_tasks (const json_t *tasks)
     size_t index;
     const json_t *task;
     json_array_foreach (tasks, index, task) {
-        char progress[400];
+        char progress[400], said[CELL_MAX], type[CELL_MAX];
+        s_text (task, "progress_text", said, sizeof said);
         s_progress ((uint64_t) s_int (task, "progress_done"), (uint64_t) s_int (task, "progress_total"),
-                    json_string_value (json_object_get (task, "progress_text")), progress, sizeof progress);
+                    json_is_string (json_object_get (task, "progress_text")) ? said : "", progress, sizeof progress);
         fprintf (out, "    task %" JSON_INTEGER_FORMAT "  %s  priority %" JSON_INTEGER_FORMAT "  %s\n",
-                 s_int (task, "id"), s_text (task, "type"), s_int (task, "priority"),
+                 s_int (task, "id"), s_text (task, "type", type, sizeof type), s_int (task, "priority"),
                  progress[0] ? progress : "started");
     }
     fclose (out);
@@ -441,19 +507,22 @@ cli_output_workers (FILE *out, const json_t *workers)
     size_t index;
     const json_t *worker;
     json_array_foreach (list, index, worker) {
-        char slots[48], levels[64], plugins[1024] = "";
+        char slots[48], levels[64], plugins[1024] = "", name[CELL_MAX], host[CELL_MAX];
         snprintf (slots, sizeof slots, "%" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT, s_int (worker, "busy"),
                   s_int (worker, "slots"));
         cli_output_levels (json_object_get (worker, "priorities"), levels, sizeof levels);
         size_t at = 0, i;
         const json_t *plugin;
         json_array_foreach (json_object_get (worker, "plugins"), i, plugin) {
+            char plugin_name[CELL_MAX], version[CELL_MAX];
             if (at < sizeof plugins)
                 at += (size_t) snprintf (plugins + at, sizeof plugins - at, "%s%s@%s", at ? " " : "",
-                                         s_text (plugin, "name"), s_text (plugin, "version"));
+                                         s_text (plugin, "name", plugin_name, sizeof plugin_name),
+                                         s_text (plugin, "version", version, sizeof version));
         }
         char *tasks = s_worker_tasks (json_object_get (worker, "tasks"));
-        const char *row[] = { s_text (worker, "name"), s_text (worker, "host"), slots, levels, plugins };
+        const char *row[] = { s_text (worker, "name", name, sizeof name), s_text (worker, "host", host, sizeof host),
+                              slots, levels, plugins };
         s_table_add (&table, row, tasks);
         free (tasks);
     }
@@ -463,17 +532,6 @@ cli_output_workers (FILE *out, const json_t *workers)
 }
 
 /* ---- task lists ---- */
-
-/* text for a table cell: control characters (a plugin's error text may
-   hold newlines) become '?', so that each row stays on one line. */
-static void
-s_cell (const char *text, char *buffer, size_t size)
-{
-    size_t n = 0;
-    for (const char *s = text; *s && n + 1 < size; s++)
-        buffer[n++] = (unsigned char) *s < 0x20 || *s == 0x7F ? '?' : *s;
-    buffer[n] = 0;
-}
 
 int
 cli_output_list (FILE *out, const json_t *list, const char *state)
@@ -497,16 +555,16 @@ cli_output_list (FILE *out, const json_t *list, const char *state)
     s_table_add (&table, header, NULL);
     json_array_foreach (tasks, index, task) {
         char id[24], priority[24], attempts[24];
-        char type[CELL_MAX], worker[CELL_MAX], error[CELL_MAX];
+        char type[CELL_MAX], worker[CELL_MAX], error[CELL_MAX], state_name[CELL_MAX];
         snprintf (id, sizeof id, "%" JSON_INTEGER_FORMAT, s_int (task, "id"));
         snprintf (priority, sizeof priority, "%" JSON_INTEGER_FORMAT, s_int (task, "priority"));
         snprintf (attempts, sizeof attempts, "%" JSON_INTEGER_FORMAT, s_int (task, "attempts"));
-        s_cell (s_text (task, "type"), type, sizeof type);
+        s_text (task, "type", type, sizeof type);
         const char *name = json_string_value (json_object_get (task, "worker"));
-        s_cell (name && *name ? name : "-", worker, sizeof worker);
-        const char *why = json_string_value (json_object_get (task, "error"));
-        s_cell (why ? why : "", error, sizeof error);
-        const char *row[] = { id, type, priority, s_text (task, "state"), attempts, worker, error };
+        cli_output_text (name && *name ? name : "-", worker, sizeof worker);
+        cli_output_text (json_string_value (json_object_get (task, "error")), error, sizeof error);
+        const char *row[] = { id, type, priority, s_text (task, "state", state_name, sizeof state_name), attempts,
+                              worker, error };
         s_table_add (&table, row, NULL);
     }
     s_table_print (&table, out);
@@ -539,11 +597,7 @@ void
 cli_progress_show (cli_progress_t *self, const ztask_task_t *task)
 {
     char line[512], text[256];
-    /* The plugin's text may hold anything: show control characters as '?'. */
-    size_t n = 0;
-    for (const char *s = task->progress_text; s && *s && n + 1 < sizeof text; s++)
-        text[n++] = (unsigned char) *s < 0x20 || *s == 0x7F ? '?' : *s;
-    text[n] = 0;
+    cli_output_text (task->progress_text, text, sizeof text); /* the plugin's text may hold anything */
     if (task->progress_total > 0) {
         unsigned percent = s_percent (task->progress_done, task->progress_total);
         unsigned cells = percent * BAR_CELLS / 100;

@@ -1,6 +1,14 @@
 /*  cli_output - how the ztask command shows things: tasks, results,
     broker statistics and workers as text for people or as JSON (jansson),
-    and a task's progress line on a terminal. */
+    and a task's progress line on a terminal.
+
+    Text that came from the wire (task types, keys, worker names and hosts,
+    plugin names and versions, progress and error texts, the broker's error
+    messages) is anyone's: a client, a worker, a plugin, an older broker's
+    store. It never reaches the terminal as it is: every such string goes
+    through cli_output_clean (text for people) or cli_output_json (JSON,
+    where it is escaped), so that no control character (an ESC that starts
+    a terminal escape sequence, a newline that fakes a line) gets out. */
 #ifndef CLI_OUTPUT_H_INCLUDED
 #define CLI_OUTPUT_H_INCLUDED
 
@@ -10,21 +18,39 @@
 #include <stdbool.h>
 #include <stdio.h>
 
+/* The one sanitiser: data[0..length) made safe to print, in buffer (size
+   bytes: at most size - 1 of them and a NUL, never cutting a character
+   in two). Every control character (C0 U+0000-U+001F, DEL U+007F, C1
+   U+0080-U+009F) and every byte that is not part of well-formed UTF-8
+   becomes one '?'; with lines, newline and tab stay as they are. Returns
+   buffer. */
+char *cli_output_clean (const void *data, size_t length, bool lines, char *buffer, size_t size);
+
+/* cli_output_clean of a string (NULL: ""), without lines. */
+const char *cli_output_text (const char *text, char *buffer, size_t size);
+
 /* A task as a JSON object: id, type, priority, state, attempts,
    max_attempts, progress {done, total, text}, worker, error, created_ms,
    started_ms, finished_ms; with_result adds result_size and either result
    (when the bytes are UTF-8 text) or result_base64. */
 json_t *cli_output_task_json (const ztask_task_t *task, bool with_result);
 
-/* Prints json indented by two spaces and a newline. Returns 0 or -1. */
+/* Prints json indented by two spaces and a newline. Strings come out
+   exact, in JSON's escapes: jansson escapes C0 controls (\u001b, \n),
+   and this escapes DEL and C1 controls too (\u007f, \u009b), which a
+   terminal could otherwise act on. Returns 0 or -1. */
 int cli_output_json (FILE *out, const json_t *json);
 
 /* Prints a task for people: state, type, priority, attempts, progress,
-   worker, times, error, and how large the result is. */
+   worker, times, error, and how large the result is (every text
+   cleaned). */
 void cli_output_task (FILE *out, const ztask_task_t *task);
 
-/* Writes the result bytes as they are, adding a newline only when out is
-   a terminal and the result does not end with one. Returns 0 or -1. */
+/* Writes the result bytes. Not to a terminal (a file, a pipe): exactly as
+   they are. To a terminal: cleaned with lines (newlines and tabs stay,
+   other controls and bytes that are not UTF-8 show as '?', as ls shows
+   odd file names), and a newline added when the result does not end with
+   one. Returns 0 or -1. */
 int cli_output_result (FILE *out, const ztask_task_t *task);
 
 /* Prints the broker's stats / workers JSON (see docs/protocol.md) as

@@ -5,10 +5,11 @@
 #include <config.h>
 #endif
 #include "cli/cli_output.h"
-#include "proto/ztask_msg.h"
+#include "common/ztask_names.h"
 #include "ztask/client.h"
 
 #include <assert.h>
+#include <czmq.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <getopt.h>
@@ -56,7 +57,8 @@ s_usage (FILE *out)
 "  cancel ID                     cancel a queued task, or stop a running one\n"
 "  list [LIST OPTIONS]           tasks, newest first: id, type, priority,\n"
 "                                state, attempts, worker, error\n"
-"  stats                         tasks by type and priority, workers, slots\n"
+"  stats                         tasks by state and type (queued ones by\n"
+"                                priority), workers, slots\n"
 "  workers                       workers: plugins, priorities, slots, tasks\n"
 "  keygen NAME [-o DIR]          a new CURVE certificate: DIR/NAME.key (public)\n"
 "                                and DIR/NAME.key_secret (secret, mode 0600)\n"
@@ -106,7 +108,8 @@ s_usage (FILE *out)
 "  0    success; cancel: the task is cancelled, or is being stopped\n"
 "  1    the task failed or was cancelled (submit --wait, result); cancel:\n"
 "       the task had already ended (done or failed), nothing was cancelled\n"
-"  2    usage error: unknown command or option, bad value, unreadable -i file,\n"
+"  2    usage error: unknown command or option, bad value (a TYPE or KEY\n"
+"       with a control character: see Names), unreadable -i file,\n"
 "       unusable certificate; keygen: a file it would overwrite\n"
 "  3    the task has not finished yet (result)\n"
 "  4    no such task\n"
@@ -117,6 +120,13 @@ s_usage (FILE *out)
 "  7    the broker failed: it could not store the task, or its answer made\n"
 "       no sense to this ztask\n"
 "  130  interrupted (Ctrl-C); a submitted task goes on\n"
+"\n"
+"Names:\n"
+"  TYPE and KEY are 1-255 bytes of UTF-8 without control characters (no\n"
+"  tab, newline, ESC, DEL or U+0080-U+009F). What the broker sends back is\n"
+"  shown with every control character as '?' (but --json, which escapes\n"
+"  them, and result, whose bytes go out as they are when stdout is not a\n"
+"  terminal).\n"
 "\n"
 "Examples:\n"
 "  ztask submit sleep -p high -d 2000 --wait\n"
@@ -379,6 +389,7 @@ s_option (cli_t *cli, int which, const char *value, bool global)
 {
     bool after_submit = !global && cli->command == CMD_SUBMIT;
     uint64_t number;
+    char why[160];
     switch (which) {
     case 'b':
         if (!*value)
@@ -441,9 +452,8 @@ s_option (cli_t *cli, int which, const char *value, bool global)
     case OPT_KEY:
         if (!*value)
             return s_usage_error ("--key needs a value");
-        if (strlen (value) > ZTASK_STRING_MAX)
-            return s_usage_error ("--key is %zu bytes long; at most %d are allowed", strlen (value),
-                                  ZTASK_STRING_MAX);
+        if (!ztask_name_valid (value, why, sizeof why))
+            return s_usage_error ("invalid --key: %s", why);
         cli->opts.key = value;
         return 0;
     case OPT_WAIT:
@@ -570,26 +580,22 @@ s_command_line (cli_t *cli, int argc, char **argv)
     bool takes_id = cli->command == CMD_STATUS || cli->command == CMD_RESULT || cli->command == CMD_CANCEL;
     if (takes_id && s_parse_id (cli->args[0], &cli->id) != 0)
         return EXIT_USAGE;
+    char why[160];
+    if (cli->command == CMD_SUBMIT && !ztask_name_valid (cli->args[0], why, sizeof why))
+        return s_usage_error ("invalid task type: %s", why);
     return 0;
 }
 
 /* ---- talking to the broker ---- */
 
-/* The endpoint we use, and where it came from (for hints). */
+/* The endpoint we use (libztask's choice) and where it came from, for
+   hints: "-b", "$ZTASK_BROKER", or NULL for the default. */
 static const char *
 s_endpoint (cli_t *cli, const char **source)
 {
-    if (cli->endpoint) {
-        *source = "-b";
-        return cli->endpoint;
-    }
-    const char *env = getenv ("ZTASK_BROKER");
-    if (env && *env) {
-        *source = "$ZTASK_BROKER";
-        return env;
-    }
-    *source = NULL;
-    return ZTASK_DEFAULT_ENDPOINT;
+    const char *endpoint = ztask_broker_endpoint (cli->endpoint);
+    *source = cli->endpoint ? "-b" : strcmp (endpoint, ZTASK_DEFAULT_ENDPOINT) != 0 ? "$ZTASK_BROKER" : NULL;
+    return endpoint;
 }
 
 /* Reports a failed libztask call and returns the exit code for its kind
@@ -597,7 +603,8 @@ s_endpoint (cli_t *cli, const char **source)
 static int
 s_failed (cli_t *cli, ztask_client_t *client)
 {
-    fprintf (stderr, "ztask: %s\n", ztask_client_error (client));
+    char text[1024]; /* it can quote the broker's error text */
+    fprintf (stderr, "ztask: %s\n", cli_output_text (ztask_client_error (client), text, sizeof text));
     switch (ztask_client_error_code (client)) {
     case ZTASK_CLIENT_E_INTERRUPTED: return EXIT_INTERRUPTED;
     case ZTASK_CLIENT_E_USAGE: return EXIT_USAGE;
@@ -831,8 +838,10 @@ s_show_outcome (cli_t *cli, const ztask_task_t *task)
     if (task->state == ZTASK_STATE_FAILED || task->state == ZTASK_STATE_CANCELLED) {
         code = EXIT_TASK_FAILED;
         const char *what = task->state == ZTASK_STATE_FAILED ? "failed" : "was cancelled";
+        char error[1024];
         if (task->error[0])
-            fprintf (stderr, "ztask: task %" PRIu64 " %s: %s\n", task->id, what, task->error);
+            fprintf (stderr, "ztask: task %" PRIu64 " %s: %s\n", task->id, what,
+                     cli_output_text (task->error, error, sizeof error));
         else
             fprintf (stderr, "ztask: task %" PRIu64 " %s\n", task->id, what);
     }

@@ -39,6 +39,8 @@
 */
 #include "ztask/client.h"
 #include "common/ztask_cert.h"
+#include "common/ztask_monitor.h"
+#include "common/ztask_names.h"
 #include "proto/ztask_msg.h"
 
 #include <errno.h>
@@ -56,9 +58,8 @@
 
 struct ztask_client {
     zsock_t *dealer;        /* DEALER socket connected to the broker         */
-    zsock_t *monitor;       /* the DEALER's handshake events while a request
-                               waits; NULL otherwise                         */
-    unsigned monitors;      /* monitors made so far, to name them            */
+    ztask_monitor_t *monitor; /* the DEALER's handshake events while a
+                               request waits; NULL otherwise                 */
     zcert_t *cert;          /* our certificate with CURVE; NULL: plain TCP   */
     char broker_key[Z85_KEY_SIZE + 1]; /* the broker's public key, with CURVE */
     char handshake[ERROR_MAX]; /* why the last handshake failed; "" if none  */
@@ -98,59 +99,14 @@ s_begin (ztask_client_t *self)
     self->code = ZTASK_CLIENT_E_OK;
 }
 
-/* True if text is well-formed UTF-8: no overlong forms, no surrogates,
-   nothing past U+10FFFF. (The codec checks received strings; this checks
-   ours before they go out, so a bad one is an error here rather than a
-   message the broker drops as malformed.) */
-static bool
-s_utf8_valid (const char *text)
-{
-    const unsigned char *s = (const unsigned char *) text;
-    while (*s) {
-        unsigned char c = *s;
-        size_t extra;
-        uint32_t cp, min;
-        if (c < 0x80) {
-            s++;
-            continue;
-        }
-        if ((c & 0xE0) == 0xC0) {
-            extra = 1;
-            cp = c & 0x1F;
-            min = 0x80;
-        }
-        else if ((c & 0xF0) == 0xE0) {
-            extra = 2;
-            cp = c & 0x0F;
-            min = 0x800;
-        }
-        else if ((c & 0xF8) == 0xF0) {
-            extra = 3;
-            cp = c & 0x07;
-            min = 0x10000;
-        }
-        else
-            return false;
-        for (size_t k = 1; k <= extra; k++) {
-            if ((s[k] & 0xC0) != 0x80) /* also stops at the NUL */
-                return false;
-            cp = (cp << 6) | (s[k] & 0x3F);
-        }
-        if (cp < min || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        s += extra + 1;
-    }
-    return true;
-}
-
-/* Checks a string field we are about to send; what names it in the error. */
+/* Checks a name we are about to send (ztask_names.h has the rule: the
+   broker refuses the same); what names it in the error. */
 static int
-s_check_string (ztask_client_t *self, const char *text, const char *what)
+s_check_name (ztask_client_t *self, const char *name, const char *what)
 {
-    if (strlen (text) > ZTASK_STRING_MAX)
-        return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid %s: longer than %d bytes", what, ZTASK_STRING_MAX);
-    if (!s_utf8_valid (text))
-        return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid %s: not valid UTF-8", what);
+    char why[160];
+    if (!ztask_name_valid (name, why, sizeof why))
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid %s: %s", what, why);
     return 0;
 }
 
@@ -194,27 +150,13 @@ s_curve_load (ztask_client_t *self, const char *secret_file, const char *broker_
 static void
 s_monitor_start (ztask_client_t *self)
 {
-    char endpoint[64];
-    snprintf (endpoint, sizeof endpoint, "inproc://ztask-client-monitor-%p-%u", (void *) self,
-              ++self->monitors);
-    int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
-                 | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
-    if (zmq_socket_monitor (zsock_resolve (self->dealer), endpoint, events) != 0)
-        return;
-    self->monitor = zsock_new_pair (endpoint); /* connects: '>' is PAIR's default */
-    if (!self->monitor)
-        zmq_socket_monitor (zsock_resolve (self->dealer), NULL, 0);
+    self->monitor = ztask_monitor_new (zsock_resolve (self->dealer));
 }
 
-/* Stops the monitor, then closes its reader: the other order could leave
-   libzmq's I/O thread blocked for good on an event no one will read. */
 static void
 s_monitor_stop (ztask_client_t *self)
 {
-    if (self->monitor) {
-        zmq_socket_monitor (zsock_resolve (self->dealer), NULL, 0);
-        zsock_destroy (&self->monitor);
-    }
+    ztask_monitor_destroy (&self->monitor);
 }
 
 /* (Re)makes the DEALER with the current keys and connects it. Returns 0,
@@ -248,13 +190,12 @@ s_monitor_event (ztask_client_t *self)
 {
     uint16_t event;
     uint32_t value;
-    if (ztask_monitor_event (self->monitor, &event, &value) != 0)
-        return;
-    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+    int kind = ztask_monitor_read (self->monitor, &event, &value);
+    if (kind == ZTASK_HANDSHAKE_OK) {
         self->handshake[0] = 0;
         self->handshake_detailed = false;
     }
-    else if (event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL) {
+    else if (kind == ZTASK_HANDSHAKE_CLOSED) {
         if (!self->handshake_detailed)
             /* What a CURVE server does with a HELLO it cannot decrypt, and
                sometimes with a plain client. */
@@ -266,14 +207,14 @@ s_monitor_event (ztask_client_t *self)
                                    "broker's: ztask --cert and --broker-cert, $ZTASK_CERT and "
                                    "$ZTASK_BROKER_CERT, or ztask_client_set_curve)");
     }
-    else {
+    else if (kind > 0) {
         self->handshake_detailed = true;
-        if (event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+        if (kind == ZTASK_HANDSHAKE_REFUSED)
             snprintf (self->handshake, sizeof self->handshake,
                       "the broker refused this client's key %s (ZAP status %u): the broker's allow/clients "
                       "directory must hold this client's public certificate",
                       self->cert ? zcert_public_txt (self->cert) : "", value);
-        else if (value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH)
+        else if (kind == ZTASK_HANDSHAKE_MISMATCH)
             snprintf (self->handshake, sizeof self->handshake, "%s",
                       self->cert ? "the broker does not use CURVE, but this client does"
                                  : "the broker requires CURVE: give this client its certificate and the "
@@ -285,14 +226,19 @@ s_monitor_event (ztask_client_t *self)
     }
 }
 
+const char *
+ztask_broker_endpoint (const char *endpoint)
+{
+    if (endpoint)
+        return endpoint;
+    endpoint = getenv ("ZTASK_BROKER");
+    return endpoint && *endpoint ? endpoint : ZTASK_DEFAULT_ENDPOINT;
+}
+
 ztask_client_t *
 ztask_client_new (const char *endpoint)
 {
-    if (!endpoint) {
-        endpoint = getenv ("ZTASK_BROKER");
-        if (!endpoint || !*endpoint)
-            endpoint = ZTASK_DEFAULT_ENDPOINT;
-    }
+    endpoint = ztask_broker_endpoint (endpoint);
     ztask_client_t *self = (ztask_client_t *) zmalloc (sizeof (ztask_client_t));
     if (!self)
         return NULL;
@@ -432,8 +378,10 @@ s_start (ztask_client_t *self)
 static int
 s_receive_until (ztask_client_t *self, int64_t deadline)
 {
-    zmq_pollitem_t items[2] = { { zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0 },
-                                { self->monitor ? zsock_resolve (self->monitor) : NULL, 0, ZMQ_POLLIN, 0 } };
+    zmq_pollitem_t items[2] = {
+        { zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0 },
+        { self->monitor ? zsock_resolve (ztask_monitor_sock (self->monitor)) : NULL, 0, ZMQ_POLLIN, 0 }
+    };
     while (true) {
         if (zsys_interrupted)
             return s_fail (self, ZTASK_CLIENT_E_INTERRUPTED, "interrupted");
@@ -612,13 +560,13 @@ s_submit_request (ztask_client_t *self, int command, const char *type, const voi
     if (!type || !*type)
         return s_fail (self, ZTASK_CLIENT_E_USAGE,
                        "invalid task type: it is empty (name the plugin that runs the task)");
-    if (s_check_string (self, type, "task type") != 0)
+    if (s_check_name (self, type, "task type") != 0)
         return -1;
     if (opts->priority < ZTASK_PRIORITY_MIN || opts->priority > ZTASK_PRIORITY_MAX)
         return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid priority %d: use %d (lowest) to %d (highest)",
                        opts->priority,
                        ZTASK_PRIORITY_MIN, ZTASK_PRIORITY_MAX);
-    if (opts->key && s_check_string (self, opts->key, "idempotency key") != 0)
+    if (opts->key && *opts->key && s_check_name (self, opts->key, "idempotency key") != 0)
         return -1;
     if (!payload && size)
         return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid payload: no data for %zu bytes", size);

@@ -38,18 +38,3 @@ ztask_cert_load (const char *file, bool secret, char *error, size_t error_size)
     zconfig_destroy (&root);
     return cert;
 }
-
-int
-ztask_monitor_event (zsock_t *monitor, uint16_t *event, uint32_t *value)
-{
-    zmsg_t *msg = zmsg_recv (monitor);
-    zframe_t *frame = msg ? zmsg_first (msg) : NULL;
-    int rc = -1;
-    if (frame && zframe_size (frame) >= 6) {
-        memcpy (event, zframe_data (frame), 2);
-        memcpy (value, zframe_data (frame) + 2, 4);
-        rc = 0;
-    }
-    zmsg_destroy (&msg);
-    return rc;
-}

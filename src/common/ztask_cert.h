@@ -14,8 +14,4 @@
    here). Returns the certificate, or NULL with why in error. */
 zcert_t *ztask_cert_load (const char *file, bool secret, char *error, size_t error_size);
 
-/* Reads one event from a socket monitor (zmq_socket_monitor's PAIR end):
-   returns 0 with the event and its value, or -1 for no or a short frame. */
-int ztask_monitor_event (zsock_t *monitor, uint16_t *event, uint32_t *value);
-
 #endif

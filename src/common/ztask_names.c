@@ -1,8 +1,47 @@
-/*  ztask_names - names of task states and priority levels. */
+/*  ztask_names - which characters a name may hold (ztask_names.h), and
+    the names of task states and priority levels (include/ztask/client.h). */
+#include "ztask_names.h"
+#include "common/ztask_utf8.h"
+#include "proto/ztask_msg.h"
 #include "ztask/client.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+bool
+ztask_name_valid (const char *name, char *why, size_t why_size)
+{
+    char unused[1];
+    if (!why) {
+        why = unused;
+        why_size = sizeof unused;
+    }
+    if (!name || !*name) {
+        snprintf (why, why_size, "it is empty");
+        return false;
+    }
+    size_t size = strnlen (name, ZTASK_STRING_MAX + 1);
+    if (size > ZTASK_STRING_MAX) {
+        snprintf (why, why_size, "it is longer than %d bytes", ZTASK_STRING_MAX);
+        return false;
+    }
+    for (size_t at = 0; at < size;) {
+        uint32_t cp;
+        size_t length = ztask_utf8_next (name + at, size - at, &cp);
+        if (length == 0) {
+            snprintf (why, why_size, "it is not valid UTF-8 (byte %zu)", at + 1);
+            return false;
+        }
+        if (ztask_utf8_is_control (cp)) {
+            snprintf (why, why_size, "it holds the control character U+%04X (byte %zu); names may not hold "
+                      "control characters (U+0000-U+001F, U+007F-U+009F)", (unsigned) cp, at + 1);
+            return false;
+        }
+        at += length;
+    }
+    return true;
+}
 
 const char *
 ztask_state_name (ztask_state_t state)

@@ -1,6 +1,7 @@
 /*  ztask_msg - the ztask wire protocol codec. The grammar is in
     docs/protocol.md; s_commands below is the same table in code. */
 #include "ztask_msg.h"
+#include "common/ztask_utf8.h"
 
 #include <string.h>
 
@@ -142,50 +143,6 @@ ztask_msg_strcpy (char *field, const char *src)
     if (len) /* memcpy from NULL is undefined even for 0 bytes */
         memcpy (field, src, len);
     field[len] = 0;
-}
-
-/* True if data[0..size) is well-formed UTF-8 without NUL or overlongs. */
-static bool
-s_utf8_valid (const unsigned char *data, size_t size)
-{
-    size_t i = 0;
-    while (i < size) {
-        unsigned char c = data[i];
-        size_t extra;
-        uint32_t cp;
-        if (c == 0)
-            return false;
-        if (c < 0x80) {
-            i++;
-            continue;
-        }
-        if ((c & 0xE0) == 0xC0) {
-            extra = 1;
-            cp = c & 0x1F;
-        }
-        else if ((c & 0xF0) == 0xE0) {
-            extra = 2;
-            cp = c & 0x0F;
-        }
-        else if ((c & 0xF8) == 0xF0) {
-            extra = 3;
-            cp = c & 0x07;
-        }
-        else
-            return false;
-        if (extra >= size - i)
-            return false;
-        for (size_t k = 1; k <= extra; k++) {
-            if ((data[i + k] & 0xC0) != 0x80)
-                return false;
-            cp = (cp << 6) | (data[i + k] & 0x3F);
-        }
-        if ((extra == 1 && cp < 0x80) || (extra == 2 && cp < 0x800) || (extra == 3 && cp < 0x10000)
-            || cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
-            return false;
-        i += extra + 1;
-    }
-    return true;
 }
 
 /* ---- encoding ---- */
@@ -413,7 +370,7 @@ static void
 s_get_string (reader_t *r, char *field)
 {
     size_t len = (size_t) s_get_uint (r, 1);
-    if (r->bad || r->size - r->pos < len || !s_utf8_valid (r->data + r->pos, len)) {
+    if (r->bad || r->size - r->pos < len || !ztask_utf8_valid (r->data + r->pos, len)) {
         r->bad = true;
         field[0] = 0;
         return;

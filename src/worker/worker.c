@@ -18,6 +18,7 @@
 #include "slot.h"
 #include "common/ztask_cert.h"
 #include "common/ztask_logfile.h"
+#include "common/ztask_monitor.h"
 #include "proto/ztask_msg.h"
 
 #include <fcntl.h>
@@ -60,9 +61,8 @@ struct worker {
     zsock_t *broker;        /* DEALER to the broker                      */
     void *broker_socket;    /* its libzmq socket, for the raw calls      */
     int broker_fd;          /* its ZMQ_FD                                */
-    zsock_t *monitor;       /* the DEALER's handshake events             */
+    ztask_monitor_t *monitor; /* the DEALER's handshake events           */
     int monitor_fd;         /* its ZMQ_FD                                */
-    unsigned connections;   /* sockets made so far, to name monitors     */
     unsigned handshake;     /* HANDSHAKE_* failures logged since the last
                                handshake that succeeded                  */
     bool broker_dirty;      /* used since its last EAGAIN: its FD may not
@@ -242,44 +242,25 @@ s_send_result (worker_t *self, pending_result_t *pending)
 static void
 s_monitor_start (worker_t *self)
 {
-    char endpoint[64];
-    snprintf (endpoint, sizeof endpoint, "inproc://ztask-worker-monitor-%p-%u", (void *) self,
-              ++self->connections);
-    int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
-                 | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
-    if (zmq_socket_monitor (self->broker_socket, endpoint, events) != 0)
-        return; /* only the log is poorer for it */
-    self->monitor = zsock_new_pair (endpoint); /* '>' is the default for PAIR: connects */
-    if (self->monitor) {
-        self->monitor_fd = zsock_fd (self->monitor);
-        /* A fresh pipe does not signal its first message: libzmq expects a
-           look first. Asking arms the FD for s_wait. */
-        zsock_events (self->monitor);
-    }
-    else
-        zmq_socket_monitor (self->broker_socket, NULL, 0);
+    self->monitor = ztask_monitor_new (self->broker_socket); /* NULL: only the log is poorer for it */
+    if (self->monitor)
+        self->monitor_fd = zsock_fd (ztask_monitor_sock (self->monitor));
 }
 
-/* Closes the DEALER and its monitor: the monitor stops before its reader
-   closes, else libzmq's I/O thread could block for good on an event no
-   one will read. */
+/* Closes the DEALER and its monitor (which stops before its reader). */
 static void
 s_disconnect (worker_t *self)
 {
-    if (self->monitor) {
-        zmq_socket_monitor (self->broker_socket, NULL, 0);
-        zsock_destroy (&self->monitor);
-    }
+    ztask_monitor_destroy (&self->monitor);
     zsock_destroy (&self->broker);
     self->broker_socket = NULL;
 }
 
-/* Kinds of handshake failure, as bits of worker_t.handshake. */
-#define HANDSHAKE_REFUSED 1   /* ZAP said no: our key is not allowed        */
-#define HANDSHAKE_MISMATCH 2  /* one side CURVE, the other plain            */
-#define HANDSHAKE_CLOSED 4    /* the broker hung up: a wrong broker key, or
-                                 plain TCP to a CURVE broker, said no more  */
-#define HANDSHAKE_OTHER 8
+/* Kinds of handshake failure (ZTASK_HANDSHAKE_*), as bits of
+   worker_t.handshake. */
+#define HANDSHAKE_REFUSED (1u << ZTASK_HANDSHAKE_REFUSED)
+#define HANDSHAKE_MISMATCH (1u << ZTASK_HANDSHAKE_MISMATCH)
+#define HANDSHAKE_CLOSED (1u << ZTASK_HANDSHAKE_CLOSED)
 
 /* Logs a handshake failure, each kind once until a handshake succeeds
    (libzmq retries every 100 ms or so). */
@@ -288,20 +269,16 @@ s_monitor_event (worker_t *self)
 {
     uint16_t event;
     uint32_t value;
-    if (ztask_monitor_event (self->monitor, &event, &value) != 0)
+    int read = ztask_monitor_read (self->monitor, &event, &value);
+    if (read < 0)
         return;
-    if (event == ZMQ_EVENT_HANDSHAKE_SUCCEEDED) {
+    if (read == ZTASK_HANDSHAKE_OK) {
         if (self->handshake)
             zsys_info ("worker: handshake with the broker at %s succeeded", self->config->broker);
         self->handshake = 0;
         return;
     }
-    unsigned kind = event == ZMQ_EVENT_HANDSHAKE_FAILED_AUTH ? HANDSHAKE_REFUSED
-                    : event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL
-                            && value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
-                        ? HANDSHAKE_MISMATCH
-                    : event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ? HANDSHAKE_CLOSED
-                                                                    : HANDSHAKE_OTHER;
+    unsigned kind = 1u << read;
     if (self->handshake & kind)
         return;
     self->handshake |= kind;
@@ -334,7 +311,7 @@ s_monitor_event (worker_t *self)
 static void
 s_from_monitor (worker_t *self)
 {
-    while (zsock_events (self->monitor) & ZMQ_POLLIN)
+    while (zsock_events (ztask_monitor_sock (self->monitor)) & ZMQ_POLLIN)
         s_monitor_event (self);
 }
 

@@ -1,0 +1,26 @@
+/*  ztask_names - which characters a name may hold. The one rule for every
+    name a client, worker or broker sends or stores: task type, idempotency
+    key, worker name, plugin name (and the labels and schedule names to
+    come). libztask and the CLI check names before they send them, the
+    worker its configuration, the broker what it receives.
+
+    A name is 1 to ZTASK_STRING_MAX (255) bytes of well-formed UTF-8 with
+    no control character: no C0 (U+0000-U+001F: NUL, tab, newline, ESC...),
+    no DEL (U+007F), no C1 (U+0080-U+009F). Anything else goes: spaces,
+    punctuation, letters of any script. A name that passes is safe to print
+    on a terminal as it is. (The functions of include/ztask/client.h that
+    deal in names, ztask_state_name and ztask_priority_parse, live in
+    ztask_names.c too.) */
+#ifndef ZTASK_NAMES_H_INCLUDED
+#define ZTASK_NAMES_H_INCLUDED
+
+#include <stdbool.h>
+#include <stddef.h>
+
+/* True if name (NUL-terminated) is a valid name. Otherwise false and,
+   when why is not NULL, why not in why (why_size bytes), to follow "invalid
+   task type: " and the like, e.g. "it holds the control character U+001B
+   (byte 4)"; the reason never quotes the name itself. */
+bool ztask_name_valid (const char *name, char *why, size_t why_size);
+
+#endif

@@ -1,0 +1,28 @@
+/*  store_sql - runs SQL on a broker's store file, for tests that need a
+    store as an older (or another) broker could have left it: rows no
+    client of this version could make (tests/sanitize.sh).
+
+        store_sql FILE SQL
+
+    Exit status: 0 done, 1 the SQL failed (the reason on stderr), 2 usage. */
+#include <sqlite3.h>
+#include <stdio.h>
+
+int
+main (int argc, char **argv)
+{
+    if (argc != 3) {
+        fprintf (stderr, "usage: store_sql FILE SQL\n");
+        return 2;
+    }
+    sqlite3 *db = NULL;
+    char *error = NULL;
+    int rc = sqlite3_open_v2 (argv[1], &db, SQLITE_OPEN_READWRITE, NULL);
+    if (rc == SQLITE_OK)
+        rc = sqlite3_exec (db, argv[2], NULL, NULL, &error);
+    if (rc != SQLITE_OK)
+        fprintf (stderr, "store_sql: %s: %s\n", argv[1], error ? error : sqlite3_errmsg (db));
+    sqlite3_free (error);
+    sqlite3_close (db);
+    return rc == SQLITE_OK ? 0 : 1;
+}
