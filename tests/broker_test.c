@@ -371,6 +371,49 @@ s_test_queue_full (void)
     s_broker_stop ();
 }
 
+/* Names with control characters are refused wherever the broker would
+   store them (docs/protocol.md, Names): nothing reaches an operator's
+   terminal raw. */
+static void
+s_test_names (void)
+{
+    s_broker_start (1000);
+    zsock_t *peer = s_peer ();
+    ztask_msg_t *msg = ztask_msg_new ();
+    TAP_OK (s_submit (peer, msg, "red\x1b[31mtype", NULL) == 0 && msg->command == ZTASK_MSG_ERROR
+                && msg->error_status == ZTASK_ERR_BAD_REQUEST && strstr (msg->text, "invalid task type"),
+            "names: a task type with ESC is refused");
+    TAP_OK (s_submit (peer, msg, "echo", "line1\nline2") == 0 && msg->error_status == ZTASK_ERR_BAD_REQUEST
+                && strstr (msg->text, "invalid key"),
+            "names: a key with a newline is refused");
+    TAP_OK (s_submit (peer, msg, "echo\xc2\x9b", NULL) == 0 && msg->error_status == ZTASK_ERR_BAD_REQUEST,
+            "names: a task type with a C1 control (U+009B) is refused");
+    TAP_OK (s_submit (peer, msg, "échelle de gris", "clé 1") > 0, "names: letters of any script and spaces are fine");
+    const char *plugins[] = { "echo", NULL }, *bad_plugins[] = { "ec\x7fho", NULL };
+    s_register (peer, msg, "instance-7", bad_plugins, NULL, 0);
+    TAP_OK (s_expect (peer, ZTASK_MSG_ERROR, msg) == 0 && msg->error_status == ZTASK_ERR_BAD_REQUEST
+                && strstr (msg->text, "invalid plugin name"),
+            "names: a plugin name with DEL is refused");
+    s_register (peer, msg, "instance-7", plugins, NULL, 0);
+    TAP_OK (s_expect (peer, ZTASK_MSG_REGISTERED, msg) == 0, "names: the same worker with a clean plugin name registers");
+    ztask_msg_reset (msg, ZTASK_MSG_REGISTER);
+    ztask_msg_strcpy (msg->name, "w\x1b]0;pwned\x07");
+    ztask_msg_strcpy (msg->instance, "instance-8");
+    msg->slots = 1;
+    msg->priorities = 1;
+    msg->plugin_count = 1;
+    ztask_msg_strcpy (msg->plugins[0].name, "echo");
+    ztask_msg_strcpy (msg->plugins[0].version, "1.0");
+    zsock_t *other = s_peer ();
+    s_send (other, msg);
+    TAP_OK (s_expect (other, ZTASK_MSG_ERROR, msg) == 0 && strstr (msg->text, "invalid worker name"),
+            "names: a worker name with an escape sequence is refused");
+    ztask_msg_destroy (&msg);
+    zsock_destroy (&peer);
+    zsock_destroy (&other);
+    s_broker_stop ();
+}
+
 int
 main (void)
 {
@@ -384,6 +427,7 @@ main (void)
     s_test_types_collected ();
     s_test_hand_back ();
     s_test_queue_full ();
+    s_test_names ();
     rmdir (s_dir);
     return tap_done ();
 }

@@ -67,8 +67,7 @@ pg_down
 wait_for "\"$ZTASK\" submit echo -d during >/dev/null 2>&1; \"$ZTASK\" stats --json | tr -d ' \n' | grep -q '\"available\":false'" 20
 ok $? "with the database down the broker says its store is unavailable"
 out=$("$ZTASK" submit echo -d refused 2>&1); rc=$?
-[ "$rc" -ne 0 ]
-ok $? "  and refuses a submit (exit $rc)"
+is "$rc" 8 "  and refuses a submit with exit 8 (store unavailable)"
 like "$out" "store is unavailable" "  saying why"
 like "$(cat "$T/broker.log")" "store failed; refusing submits until it is back" "the broker logs the outage"
 kill -0 "$BROKER_PID" 2>/dev/null

@@ -58,7 +58,10 @@ typedef enum {
     ZTASK_CLIENT_E_INTERNAL = 5,    /* the broker failed (could not store), or
                                        answered in a way that makes no sense;
                                        or out of memory                         */
-    ZTASK_CLIENT_E_INTERRUPTED = 6  /* zsys_interrupted was set (Ctrl-C)        */
+    ZTASK_CLIENT_E_INTERRUPTED = 6, /* zsys_interrupted was set (Ctrl-C)        */
+    ZTASK_CLIENT_E_UNAVAILABLE = 7  /* the broker's store is unreachable: nothing
+                                       was accepted; try again later (a submit
+                                       with the same key)                       */
 } ztask_client_code_t;
 
 /* list: the most tasks one call returns. */

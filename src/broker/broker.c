@@ -9,6 +9,7 @@
 #include "worker_registry.h"
 #include "common/ztask_cert.h"
 #include "common/ztask_logfile.h"
+#include "common/ztask_names.h"
 #include "proto/ztask_msg.h"
 #include "ztask/client.h"
 
@@ -427,12 +428,29 @@ s_send_cancel_task (broker_t *self, broker_worker_t *worker, uint64_t task_id, u
     s_send_to_worker (self, worker, NULL, 0);
 }
 
+/* Why name (what: "task type", "worker name"...) is not a valid name
+   (docs/protocol.md, Names), written into text; NULL if it is. */
+static const char *
+s_name_refusal (const char *what, const char *name, char *text, size_t text_size)
+{
+    char why[128];
+    if (ztask_name_valid (name, why, sizeof why))
+        return NULL;
+    snprintf (text, text_size, "invalid %s: %s", what, why);
+    return text;
+}
+
 /* Why a REGISTER cannot be accepted, or NULL; fills types. */
 static const char *
-s_register_refusal (broker_t *self, ztask_msg_t *in, task_type_t **types)
+s_register_refusal (broker_t *self, ztask_msg_t *in, task_type_t **types, char *text, size_t text_size)
 {
     if (!in->name[0])
         return "worker name is empty";
+    const char *refusal = s_name_refusal ("worker name", in->name, text, text_size);
+    if (!refusal && in->host[0])
+        refusal = s_name_refusal ("host name", in->host, text, text_size);
+    if (refusal)
+        return refusal;
     if (in->slots < 1 || in->slots > 1024)
         return "slots must be 1 to 1024";
     if (in->priorities == 0 || in->priorities >> TASK_PRIORITY_LEVELS)
@@ -442,6 +460,10 @@ s_register_refusal (broker_t *self, ztask_msg_t *in, task_type_t **types)
     for (size_t i = 0; i < in->plugin_count; i++) {
         if (!in->plugins[i].name[0])
             return "empty plugin name";
+        if ((refusal = s_name_refusal ("plugin name", in->plugins[i].name, text, text_size))
+            || (in->plugins[i].version[0]
+                && (refusal = s_name_refusal ("plugin version", in->plugins[i].version, text, text_size))))
+            return refusal;
         for (size_t k = 0; k < i; k++)
             if (streq (in->plugins[k].name, in->plugins[i].name))
                 return "a plugin is named twice";
@@ -495,7 +517,8 @@ static void
 s_on_register (broker_t *self, ztask_msg_t *in)
 {
     task_type_t *types[ZTASK_PLUGINS_MAX];
-    const char *problem = s_register_refusal (self, in, types);
+    char text[256];
+    const char *problem = s_register_refusal (self, in, types, text, sizeof text);
     if (problem) {
         if (s_first_noise (self, &self->from))
             zsys_warning ("broker: refused worker '%s': %s (further refusals from this peer are not logged)",
@@ -614,13 +637,16 @@ s_on_worker_progress (broker_t *self, broker_worker_t *worker, ztask_msg_t *in)
 
 /* Why a submit is malformed (BAD_REQUEST), or NULL. */
 static const char *
-s_submit_refusal (ztask_msg_t *in)
+s_submit_refusal (ztask_msg_t *in, char *text, size_t text_size)
 {
     if (!in->type[0])
         return "task type is empty";
     if (in->priority >= TASK_PRIORITY_LEVELS)
         return "priority must be 0 to 9";
-    return NULL;
+    const char *refusal = s_name_refusal ("task type", in->type, text, text_size);
+    if (!refusal && in->key[0])
+        refusal = s_name_refusal ("key", in->key, text, text_size);
+    return refusal;
 }
 
 /* Why a new task cannot be accepted now (TOO_LARGE, QUEUE_FULL), or NULL. */
@@ -668,8 +694,8 @@ static void
 s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
 {
     int status = ZTASK_ERR_BAD_REQUEST;
-    char text[160];
-    const char *refusal = s_submit_refusal (in);
+    char text[256];
+    const char *refusal = s_submit_refusal (in, text, sizeof text);
     if (refusal) {
         s_send_error (self, &self->from, in->corr, status, refusal);
         return;

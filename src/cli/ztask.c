@@ -37,6 +37,7 @@
 #define EXIT_REFUSED 6       /* queue full, payload too large, bad request   */
 #define EXIT_BROKER_FAILED 7 /* broker's internal error, an answer that makes
                                 no sense                                     */
+#define EXIT_UNAVAILABLE 8    /* the broker's store is unavailable: try later  */
 #define EXIT_INTERRUPTED 130 /* Ctrl-C (128 + SIGINT, as shells report it)   */
 
 #define PAYLOAD_MAX (256UL * 1024 * 1024) /* the most any broker accepts  */
@@ -119,6 +120,8 @@ s_usage (FILE *out)
 "       another protocol version\n"
 "  7    the broker failed: it could not store the task, or its answer made\n"
 "       no sense to this ztask\n"
+"  8    the broker's store is unavailable (its database is unreachable):\n"
+"       nothing was accepted; try again later (submit: with the same --key)\n"
 "  130  interrupted (Ctrl-C); a submitted task goes on\n"
 "\n"
 "Names:\n"
@@ -610,6 +613,7 @@ s_failed (cli_t *cli, ztask_client_t *client)
     case ZTASK_CLIENT_E_USAGE: return EXIT_USAGE;
     case ZTASK_CLIENT_E_NOT_FOUND: return EXIT_NOT_FOUND;
     case ZTASK_CLIENT_E_REFUSED: return EXIT_REFUSED;
+    case ZTASK_CLIENT_E_UNAVAILABLE: return EXIT_UNAVAILABLE;
     case ZTASK_CLIENT_E_UNREACHABLE: {
         const char *source;
         const char *endpoint = s_endpoint (cli, &source);

@@ -420,9 +420,10 @@ s_receive_until (ztask_client_t *self, int64_t deadline)
             continue; /* the answer to an earlier request that gave up */
         if (self->reply->command == ZTASK_MSG_ERROR) {
             int status = self->reply->error_status;
-            int code = status == ZTASK_ERR_NOT_FOUND  ? ZTASK_CLIENT_E_NOT_FOUND
-                       : status == ZTASK_ERR_INTERNAL ? ZTASK_CLIENT_E_INTERNAL
-                                                      : ZTASK_CLIENT_E_REFUSED;
+            int code = status == ZTASK_ERR_NOT_FOUND     ? ZTASK_CLIENT_E_NOT_FOUND
+                       : status == ZTASK_ERR_INTERNAL    ? ZTASK_CLIENT_E_INTERNAL
+                       : status == ZTASK_ERR_UNAVAILABLE ? ZTASK_CLIENT_E_UNAVAILABLE
+                                                         : ZTASK_CLIENT_E_REFUSED;
             const char *name = ztask_msg_error_name (status);
             if (self->reply->text[0])
                 return s_fail (self, code, "%s: %s", name, self->reply->text);
