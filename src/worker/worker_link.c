@@ -5,7 +5,9 @@
     the mutex is that barrier, and it keeps two threads from being inside
     the socket at once. Every use of the socket happens under it; only the
     wait polls the socket's FD unlocked (the FD is a plain descriptor, and
-    only the messaging thread replaces the socket).
+    only the messaging thread replaces the socket). The wait takes the
+    lock only when the socket is dirty: a slot thread that reports the
+    moment the loop goes to sleep does not find the lock taken.
 
     The FD signals a message only once the socket has been asked since it
     was last used (a receive that found nothing, or ZMQ_EVENTS). Every send
@@ -18,6 +20,7 @@
 #include <fcntl.h>
 #include <poll.h>
 #include <pthread.h>
+#include <stdatomic.h>
 
 struct worker_link {
     pthread_mutex_t lock;   /* guards everything below but wake[0]      */
@@ -27,12 +30,13 @@ struct worker_link {
     zsock_t *monitor;       /* the DEALER's handshake events, or NULL    */
     int monitor_fd;         /* its ZMQ_FD                                */
     unsigned connections;   /* sockets made so far, to name monitors     */
-    bool dirty;             /* used since last asked: its FD may not
-                               signal a message already there           */
+    atomic_bool dirty;      /* used since last asked: its FD may not
+                               signal a message already there (read
+                               unlocked by the wait)                     */
     int wake[2];            /* pipe: a sender writes [1] when a message
                                waits that the FD may not signal          */
     byte *header;           /* ZTASK_HEADER_MAX: a header being sent     */
-    int64_t sent_at;        /* last message sent (monotonic ms)          */
+    _Atomic int64_t sent_at; /* last message sent (monotonic ms)         */
 };
 
 worker_link_t *
@@ -205,22 +209,25 @@ worker_link_recv (worker_link_t *self, ztask_msg_t *msg, zmq_msg_t *body)
 int
 worker_link_wait (worker_link_t *self, int timeout_ms)
 {
-    pthread_mutex_lock (&self->lock);
-    if (self->dirty && self->socket) {
+    /* Not dirty: the last use asked the socket. A send racing with this
+       asks it again and writes the pipe if a message waits. */
+    if (atomic_load (&self->dirty)) {
+        pthread_mutex_lock (&self->lock);
         int events = 0;
         size_t size = sizeof events;
         self->dirty = false;
-        if (zmq_getsockopt (self->socket, ZMQ_EVENTS, &events, &size) == 0 && (events & ZMQ_POLLIN)) {
-            pthread_mutex_unlock (&self->lock);
+        bool waiting = self->socket && zmq_getsockopt (self->socket, ZMQ_EVENTS, &events, &size) == 0
+                       && (events & ZMQ_POLLIN);
+        pthread_mutex_unlock (&self->lock);
+        if (waiting)
             return WORKER_LINK_MESSAGE;
-        }
     }
+    /* The messaging thread's own fields: only it connects. */
     struct pollfd items[3] = {
         { self->wake[0], POLLIN, 0 },
         { self->fd, POLLIN, 0 },      /* -1 without a socket: ignored */
         { self->monitor_fd, POLLIN, 0 },
     };
-    pthread_mutex_unlock (&self->lock);
     int rc = poll (items, 3, timeout_ms);
     if (rc == 0)
         return WORKER_LINK_TIMEOUT;
@@ -238,10 +245,7 @@ worker_link_wait (worker_link_t *self, int timeout_ms)
 int64_t
 worker_link_sent_at (worker_link_t *self)
 {
-    pthread_mutex_lock (&self->lock);
-    int64_t sent_at = self->sent_at;
-    pthread_mutex_unlock (&self->lock);
-    return sent_at;
+    return atomic_load (&self->sent_at);
 }
 
 zsock_t *
