@@ -69,10 +69,14 @@ store = "${ZT_STORE:-$T/ztask.db}";
 heartbeat_ms = 200;
 ${1:-}
 CFG
+    # A broker started again on the same log: wait for its own line.
+    local before
+    before=$(grep -c 'listening on tcp' "$T/broker.log" 2>/dev/null)
     "$ZTASKD" -c "$T/broker.cfg" -f >>"$T/broker.log" 2>&1 &
     BROKER_PID=$!
     PIDS="$PIDS $BROKER_PID"
-    wait_for "grep -q 'listening on tcp' '$T/broker.log'" 10 || { echo "Bail out! ztaskd did not start"; exit 1; }
+    wait_for "[ \$(grep -c 'listening on tcp' '$T/broker.log') -gt ${before:-0} ]" 10 \
+        || { echo "Bail out! ztaskd did not start"; exit 1; }
     ZTASK_BROKER=$(grep -o 'listening on tcp://[0-9.:]*' "$T/broker.log" | tail -1 | sed 's/listening on //')
     export ZTASK_BROKER
 }

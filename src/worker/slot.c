@@ -455,7 +455,20 @@ s_publish_done (slot_t *self)
     const char *why = self->cancel_why;
     self->has_task = false; /* a cancel from now on is too late */
     pthread_mutex_unlock (&self->lock);
-    if (why) {
+    _Static_assert (sizeof event.error == sizeof self->ctx.error, "slot_event_t.error is ctx's");
+    if (self->rc == ZTASK_OK) {
+        /* A result the plugin produced is not thrown away, even if the
+           cancel or the timeout came first (a plugin that did not look at
+           ztask_cancelled, or finished before it noticed): the broker ends
+           the task done. A killed child (process isolation) sent none. */
+        if (why)
+            zsys_info ("worker: task %" PRIu64 " attempt %u succeeded although %s: reporting its result",
+                       self->ctx.task_id, self->ctx.attempt,
+                       why == s_timed_out ? "it timed out" : "it was stopped");
+        memcpy (event.error, self->ctx.error, sizeof event.error); /* NUL-terminated */
+        event.status = ZTASK_RESULT_OK;
+    }
+    else if (why) {
         /* The worker stopped it: another attempt may succeed. */
         if (why == s_timed_out)
             snprintf (event.error, sizeof event.error, "timed out after %u ms", self->timeout_ms);
@@ -464,12 +477,8 @@ s_publish_done (slot_t *self)
         event.status = ZTASK_RESULT_RETRY;
     }
     else {
-        _Static_assert (sizeof event.error == sizeof self->ctx.error, "slot_event_t.error is ctx's");
         memcpy (event.error, self->ctx.error, sizeof event.error); /* NUL-terminated */
-        if (self->rc == ZTASK_OK)
-            event.status = ZTASK_RESULT_OK;
-        else
-            event.status = self->ctx.retry ? ZTASK_RESULT_RETRY : ZTASK_RESULT_FAILED;
+        event.status = self->ctx.retry ? ZTASK_RESULT_RETRY : ZTASK_RESULT_FAILED;
     }
     /* The result changes hands: no copy of it. */
     event.result = self->ctx.result;

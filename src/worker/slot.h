@@ -76,8 +76,9 @@ void slot_kick (slot_t *self);
 
 /* Asks the running plugin to stop (ztask_cancelled returns true); process
    isolation kills it. The task then ends as ZTASK_RESULT_RETRY with why
-   as its error ("timed out after N ms" for a timeout). Does nothing once
-   the task has ended. */
+   as its error ("timed out after N ms" for a timeout), unless the plugin
+   returns ZTASK_OK all the same: then its result is reported, as
+   ZTASK_RESULT_OK. Does nothing once the task has ended. */
 void slot_cancel (slot_t *self, const char *why);
 
 /* Cancels the task if its timeout has passed. */

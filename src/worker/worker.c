@@ -1,28 +1,25 @@
 /*  worker - ztask-worker's runtime. See worker.h and docs/protocol.md.
 
-    Two kinds of thread use the broker socket: the messaging thread (this
+    Two kinds of thread talk to the broker: the messaging thread (this
     loop: everything from the broker, heartbeats, timeouts) and the slot
     threads, which send their own progress and results the moment a plugin
-    reports them, so that a task's end costs no wake-up of this loop. The
-    worker's mutex serialises them (libzmq allows a socket to change
-    threads across a full memory barrier): the loop holds it except while
-    it waits in poll, a slot thread while it reports. It guards the
-    socket, the pending results, `running` and the message buffers.
+    reports them, so that a task's end costs no wake-up of this loop. They
+    share the broker socket through worker_link, which serialises its
+    users and keeps a slot thread's send from hiding a message from the
+    loop.
 
-    A slot thread's send may take the libzmq command that announced a
-    message from the broker, so the loop's poll would not see it: after
-    sending, the slot thread asks the socket and, if a message waits,
-    wakes the loop through a pipe (s_settle).
+    The worker's mutex guards the worker's own state: the pending results,
+    `running`, `closing` and the outgoing message `out`. The loop holds it
+    except while it waits, a slot thread while it reports.
 */
 #include "worker.h"
 #include "slot.h"
+#include "worker_link.h"
 #include "common/ztask_cert.h"
 #include "common/ztask_logfile.h"
 #include "common/ztask_monitor.h"
 #include "proto/ztask_msg.h"
 
-#include <fcntl.h>
-#include <poll.h>
 #include <pthread.h>
 
 #define DEFAULT_HEARTBEAT_MS 1000
@@ -58,32 +55,19 @@ struct worker {
     pending_result_t **pending_end; /* where the next one is linked      */
     char instance[ZTASK_STRING_MAX + 1]; /* this process's id for the broker */
     int64_t reconnect_ms;   /* silence tolerated before reconnecting    */
-    zsock_t *broker;        /* DEALER to the broker                      */
-    void *broker_socket;    /* its libzmq socket, for the raw calls      */
-    int broker_fd;          /* its ZMQ_FD                                */
-    ztask_monitor_t *monitor; /* the DEALER's handshake events           */
-    int monitor_fd;         /* its ZMQ_FD                                */
+    worker_link_t *link;    /* the DEALER to the broker (thread-safe)    */
     unsigned handshake;     /* HANDSHAKE_* failures logged since the last
                                handshake that succeeded                  */
-    bool broker_dirty;      /* used since its last EAGAIN: its FD may not
-                               signal a message already there            */
-    int wake[2];            /* pipe: a slot thread writes [1] when a
-                               message waits that the loop's poll may
-                               miss (s_settle); -1 when closed           */
     bool closing;           /* worker_run has returned: reports dropped  */
     ztask_msg_t *in, *out;
     zmq_msg_t body;         /* the body frame of the message in `in`     */
-    byte *header;           /* ZTASK_HEADER_MAX: a header being sent     */
     char host[256];
     bool registered;        /* REGISTERED received on this connection    */
     unsigned heartbeat_ms;
     int64_t heard_at;       /* last message from the broker (monotonic)  */
-    int64_t sent_at;        /* last message to the broker                */
     bool refused;           /* the broker refused the registration       */
     bool draining;          /* stopping: takes no new tasks              */
 };
-
-static void s_disconnect (worker_t *self);
 
 static void
 s_pending_destroy (pending_result_t **pending_p)
@@ -117,14 +101,11 @@ worker_new (worker_config_t *config, char *error, size_t error_size)
     self->in = ztask_msg_new ();
     self->out = ztask_msg_new ();
     zmq_msg_init (&self->body);
-    self->header = (byte *) malloc (ZTASK_HEADER_MAX);
-    assert (self->header);
     self->heartbeat_ms = DEFAULT_HEARTBEAT_MS;
     self->reconnect_ms = DEFAULT_HEARTBEAT_MS * LIVENESS;
     zuuid_t *uuid = zuuid_new ();
     ztask_msg_strcpy (self->instance, zuuid_str_canonical (uuid));
     zuuid_destroy (&uuid);
-    self->wake[0] = self->wake[1] = -1;
     self->pending_end = &self->pending;
     if (gethostname (self->host, sizeof self->host - 1) != 0)
         snprintf (self->host, sizeof self->host, "unknown");
@@ -148,43 +129,25 @@ worker_destroy (worker_t **self_p)
             s_pending_destroy (&self->pending);
             self->pending = next;
         }
-        s_disconnect (self);
-        for (int i = 0; i < 2; i++)
-            if (self->wake[i] >= 0)
-                close (self->wake[i]);
+        worker_link_destroy (&self->link);
         for (size_t i = 0; i < self->config->plugin_count; i++)
             ztask_module_destroy (&self->modules[i]);
         ztask_msg_destroy (&self->in);
         ztask_msg_destroy (&self->out);
         zmq_msg_close (&self->body);
-        free (self->header);
         pthread_mutex_destroy (&self->lock);
         free (self);
         *self_p = NULL;
     }
 }
 
-/* Sends self->out, with body as its body frame when the command has one,
-   straight from these buffers (libzmq copies them; small ones without
-   allocating). Never blocks: with no connection the message is dropped,
-   as the heartbeat and the re-sends after REGISTERED expect. */
+/* Sends self->out, with body as its body frame when the command has one.
+   Never blocks: with no connection the message is dropped, as the
+   heartbeat and the re-sends after REGISTERED expect. */
 static void
 s_send_body (worker_t *self, const void *body, size_t body_size)
 {
-    size_t size = ztask_msg_encode_header (self->out, self->header);
-    if (!size)
-        return;
-    bool with_body = ztask_msg_has_body (self->out);
-    /* Sending may take the command that announced a message, and with it
-       the FD's signal: s_wait asks the socket before it sleeps. */
-    self->broker_dirty = true;
-    int flags = with_body ? ZMQ_SNDMORE | ZMQ_DONTWAIT : ZMQ_DONTWAIT;
-    if (zmq_send (self->broker_socket, self->header, size, flags) < 0)
-        return;
-    /* The rest of a message whose first frame was taken cannot fail. */
-    if (with_body)
-        zmq_send (self->broker_socket, body, body_size, ZMQ_DONTWAIT);
-    self->sent_at = zclock_mono ();
+    worker_link_send (self->link, self->out, body, body_size);
 }
 
 static void
@@ -234,27 +197,12 @@ s_send_result (worker_t *self, pending_result_t *pending)
     s_send_body (self, pending->result, pending->result_size);
 }
 
-/* Watches the DEALER's handshakes, so a broker that refuses our key (or
-   speaks plain TCP when we want CURVE, or the other way round) is named
-   in the log rather than showing only as silence. The loop reads every
-   event as it comes: libzmq's I/O thread sends them with a blocking send,
-   so an unread monitor would in the end stall every socket we have. */
-static void
-s_monitor_start (worker_t *self)
-{
-    self->monitor = ztask_monitor_new (self->broker_socket); /* NULL: only the log is poorer for it */
-    if (self->monitor)
-        self->monitor_fd = zsock_fd (ztask_monitor_sock (self->monitor));
-}
-
-/* Closes the DEALER and its monitor (which stops before its reader). */
-static void
-s_disconnect (worker_t *self)
-{
-    ztask_monitor_destroy (&self->monitor);
-    zsock_destroy (&self->broker);
-    self->broker_socket = NULL;
-}
+/* The DEALER's handshakes are watched (worker_link's monitor), so a
+   broker that refuses our key (or speaks plain TCP when we want CURVE, or
+   the other way round) is named in the log rather than showing only as
+   silence. The loop reads every event as it comes: libzmq's I/O thread
+   sends them with a blocking send, so an unread monitor would in the end
+   stall every socket we have. */
 
 /* Kinds of handshake failure (ZTASK_HANDSHAKE_*), as bits of
    worker_t.handshake. */
@@ -269,7 +217,8 @@ s_monitor_event (worker_t *self)
 {
     uint16_t event;
     uint32_t value;
-    int read = ztask_monitor_read (self->monitor, &event, &value);
+    ztask_monitor_t *monitor = worker_link_monitor (self->link);
+    int read = monitor ? ztask_monitor_read (monitor, &event, &value) : -1;
     if (read < 0)
         return;
     if (read == ZTASK_HANDSHAKE_OK) {
@@ -311,7 +260,8 @@ s_monitor_event (worker_t *self)
 static void
 s_from_monitor (worker_t *self)
 {
-    while (zsock_events (ztask_monitor_sock (self->monitor)) & ZMQ_POLLIN)
+    ztask_monitor_t *monitor = worker_link_monitor (self->link);
+    while (monitor && (zsock_events (ztask_monitor_sock (monitor)) & ZMQ_POLLIN))
         s_monitor_event (self);
 }
 
@@ -319,23 +269,8 @@ s_from_monitor (worker_t *self)
 static void
 s_connect (worker_t *self)
 {
-    s_disconnect (self);
-    self->broker = zsock_new (ZMQ_DEALER);
-    assert (self->broker);
-    self->broker_socket = zsock_resolve (self->broker);
-    self->broker_fd = zsock_fd (self->broker); /* the socket's for life */
-    zsock_set_linger (self->broker, 0);
-    zsock_set_rcvtimeo (self->broker, 0);
-    zsock_set_sndtimeo (self->broker, 0);
-    if (self->config->curve_cert) {
-        /* Our keys, and the broker's public key to check it by. */
-        zcert_apply (self->config->curve_cert, self->broker);
-        zsock_set_curve_serverkey (self->broker, self->config->curve_broker_key);
-    }
-    s_monitor_start (self);
-    if (zsock_connect (self->broker, "%s", self->config->broker) != 0)
-        zsys_error ("worker: cannot connect to %s: %s", self->config->broker, zmq_strerror (zmq_errno ()));
-    self->broker_dirty = true;
+    worker_link_connect (self->link, self->config->broker, self->config->curve_cert,
+                         self->config->curve_broker_key);
     self->heard_at = zclock_mono ();
     s_register (self);
 }
@@ -421,13 +356,9 @@ static void
 s_from_broker (worker_t *self)
 {
     while (true) {
-        int rc = ztask_msg_recv_frames (self->in, self->broker_socket, ZMQ_DONTWAIT, NULL, &self->body);
-        if (rc == -1) {
-            /* Nothing more, and libzmq took every pending command: the
-               FD signals the next message. Unless the loop sends first. */
-            self->broker_dirty = false;
-            return;
-        }
+        int rc = worker_link_recv (self->link, self->in, &self->body);
+        if (rc == -1)
+            return; /* nothing more for now */
         self->heard_at = zclock_mono ();
         if (rc != 0) {
             zsys_warning ("worker: dropped a malformed message from the broker");
@@ -474,20 +405,6 @@ s_from_broker (worker_t *self)
     }
 }
 
-/* After a slot thread used the broker socket: asks it, which leaves its
-   FD to signal the next message, and wakes the loop if one is waiting
-   already (its signal may have been taken by this thread's send). */
-static void
-s_settle (worker_t *self)
-{
-    int events = 0;
-    size_t size = sizeof events;
-    self->broker_dirty = false;
-    if (zmq_getsockopt (self->broker_socket, ZMQ_EVENTS, &events, &size) == 0 && (events & ZMQ_POLLIN))
-        while (write (self->wake[1], "", 1) < 0 && errno == EINTR)
-            ; /* a full pipe wakes the loop all the same */
-}
-
 /* A slot's report (slot.h), on the slot's thread: progress and results go
    to the broker from here. */
 static void
@@ -518,54 +435,21 @@ s_on_slot_report (void *arg, slot_t *slot, slot_event_t *event)
         s_result (self, event->task_id, event->attempt, event->status, event->error, event->result,
                   event->result_size);
     }
-    s_settle (self);
     pthread_mutex_unlock (&self->lock);
 }
 
-#define READY_BROKER 1
-#define READY_MONITOR 2
-
-/* Waits up to timeout_ms for the broker socket (or the wake pipe) and the
-   monitor, unlocked meanwhile; returns which are ready (READY_* bits; 0
-   after a signal). libzmq's FD for a socket only says "look again": it is
-   to be trusted once the socket has been asked since it was last used. A
-   wait that times out looks at the broker all the same: whatever a lost
-   signal could hide waits no longer than that. */
+/* Waits up to timeout_ms for the broker, unlocked meanwhile (tasks
+   handed over this turn start now, with the lock free for their
+   reports). Returns WORKER_LINK_* bits; 0 after a signal. */
 static int
 s_wait (worker_t *self, int timeout_ms)
 {
-    if (self->broker_dirty) {
-        self->broker_dirty = false;
-        int events = 0;
-        size_t size = sizeof events;
-        if (zmq_getsockopt (self->broker_socket, ZMQ_EVENTS, &events, &size) == 0 && (events & ZMQ_POLLIN)) {
-            for (unsigned i = 0; i < self->config->slots; i++)
-                slot_kick (self->slots[i]);
-            return READY_BROKER;
-        }
-    }
-    struct pollfd items[3] = {
-        { self->broker_fd, POLLIN, 0 },
-        { self->wake[0], POLLIN, 0 },
-        { self->monitor ? self->monitor_fd : -1, POLLIN, 0 },
-    };
     pthread_mutex_unlock (&self->lock);
-    /* Tasks handed over this turn start now, with the lock free for
-       their reports. */
     for (unsigned i = 0; i < self->config->slots; i++)
         slot_kick (self->slots[i]);
-    int rc = poll (items, self->monitor ? 3 : 2, timeout_ms);
+    int ready = worker_link_wait (self->link, timeout_ms);
     pthread_mutex_lock (&self->lock);
-    if (rc == 0)
-        return READY_BROKER;
-    if (rc < 0)
-        return 0; /* EINTR: the loop looks at zsys_interrupted */
-    if (items[1].revents) {
-        char bytes[64];
-        while (read (self->wake[0], bytes, sizeof bytes) == (ssize_t) sizeof bytes)
-            ;
-    }
-    return (items[0].revents || items[1].revents ? READY_BROKER : 0) | (items[2].revents ? READY_MONITOR : 0);
+    return ready;
 }
 
 /* True once nothing runs and every result is acknowledged. */
@@ -586,14 +470,8 @@ worker_run (worker_t *self)
     self->slots = (slot_t **) zmalloc (self->config->slots * sizeof (slot_t *));
     self->running = (slot_task_t *) zmalloc (self->config->slots * sizeof (slot_task_t));
     assert (self->slots && self->running);
-    if (pipe (self->wake) != 0) {
-        zsys_error ("worker: cannot make the wake pipe: %s", strerror (errno));
-        self->wake[0] = self->wake[1] = -1;
+    if (!(self->link = worker_link_new ()))
         return -1;
-    }
-    for (int i = 0; i < 2; i++)
-        if (fcntl (self->wake[i], F_SETFL, O_NONBLOCK) != 0 || fcntl (self->wake[i], F_SETFD, FD_CLOEXEC) != 0)
-            zsys_error ("worker: fcntl on the wake pipe: %s", strerror (errno));
     for (unsigned i = 0; i < self->config->slots; i++)
         if (!(self->slots[i] = slot_new (self->config->max_result, self->config->isolation, s_on_slot_report,
                                          self)))
@@ -619,9 +497,11 @@ worker_run (worker_t *self)
            decides what it means. */
         int ready = s_wait (self, (int) self->heartbeat_ms / 2);
         ztask_logfile_check ();
-        if (ready & READY_BROKER)
+        /* A wait that timed out looks at the broker all the same: whatever
+           a lost signal could hide waits no longer than that. */
+        if (ready & (WORKER_LINK_MESSAGE | WORKER_LINK_TIMEOUT))
             s_from_broker (self);
-        if ((ready & READY_MONITOR) && self->monitor)
+        if (ready & WORKER_LINK_MONITOR)
             s_from_monitor (self);
         now = zclock_mono ();
         for (unsigned i = 0; i < self->config->slots; i++)
@@ -634,7 +514,7 @@ worker_run (worker_t *self)
             self->reconnect_ms = self->reconnect_ms * 2 < RECONNECT_MAX_MS ? self->reconnect_ms * 2
                                                                             : RECONNECT_MAX_MS;
         }
-        else if (now - self->sent_at >= (int64_t) self->heartbeat_ms) {
+        else if (now - worker_link_sent_at (self->link) >= (int64_t) self->heartbeat_ms) {
             ztask_msg_reset (self->out, ZTASK_MSG_HEARTBEAT);
             s_send (self);
         }
@@ -643,7 +523,7 @@ worker_run (worker_t *self)
         /* Leaving: the broker requeues whatever still runs. */
         ztask_msg_reset (self->out, ZTASK_MSG_GOODBYE);
         s_send (self);
-        zsock_set_linger (self->broker, 500); /* let GOODBYE leave before the socket goes */
+        worker_link_linger (self->link, 500); /* let GOODBYE leave before the socket goes */
     }
     self->closing = true;
     pthread_mutex_unlock (&self->lock);
