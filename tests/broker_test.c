@@ -318,6 +318,19 @@ s_test_hand_back (void)
     s_register (next, msg, "instance-5", plugins, NULL, 0);
     TAP_OK (s_expect (next, ZTASK_MSG_TASK, msg) == 0 && msg->task_id == id && msg->attempt == 1,
             "hand-back: the next worker runs it, as attempt 1 of 1");
+    /* A worker that did not run a task (it was draining) hands it back
+       with RESULT HANDED_BACK: no attempt charged either. */
+    ztask_msg_reset (msg, ZTASK_MSG_RESULT);
+    msg->task_id = id;
+    msg->attempt = 1;
+    msg->status = ZTASK_RESULT_HANDED_BACK;
+    ztask_msg_strcpy (msg->error, "the worker is stopping");
+    s_send (next, msg);
+    TAP_OK (s_expect (next, ZTASK_MSG_RESULT_ACK, msg) == 0, "hand-back: a RESULT HANDED_BACK is acknowledged");
+    TAP_OK (s_expect (next, ZTASK_MSG_TASK, msg) == 0 && msg->task_id == id && msg->attempt == 1,
+            "hand-back: after a short backoff it runs again, as attempt 1 of 1 (none was used)");
+    TAP_OK (s_status (next, msg, id) == 0 && msg->state == ZTASK_STATE_RUNNING && msg->attempt == 1,
+            "hand-back: running, on attempt 1");
     /* The same survives a restart: the store holds the attempts given back. */
     ztask_msg_reset (msg, ZTASK_MSG_GOODBYE);
     s_send (next, msg);

@@ -331,12 +331,15 @@ s_requeue (broker_t *self, task_t *task, const char *worker_name, const char *wh
     delayed_add (self->delayed, task, zclock_mono () + (backoff < BACKOFF_MAX_MS ? backoff : BACKOFF_MAX_MS));
 }
 
-/* A running task that its worker handed back (it is leaving, GOODBYE):
-   not a failure, so its attempt is given back and it goes to the front of
-   its level at once, with no backoff. The worker drops the attempt's
-   result once it has said GOODBYE, so the number can be used again. */
+/* A running task that its worker handed back: it is leaving (GOODBYE),
+   or it did not run the task (a RESULT HANDED_BACK: it was draining, or
+   had no free slot). Not a failure, so its attempt is given back (the
+   worker drops that attempt's result, so the number can be used again),
+   and it goes to the front of its level: at once when the worker left,
+   after the shortest backoff otherwise (a worker that keeps handing a
+   task back must not be sent it again in a tight loop). */
 static void
-s_hand_back (broker_t *self, task_t *task, const char *worker_name)
+s_hand_back (broker_t *self, task_t *task, const char *worker_name, bool worker_left)
 {
     if (task->cancelling) {
         s_finish (self, task, worker_name, ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0, false);
@@ -345,7 +348,12 @@ s_hand_back (broker_t *self, task_t *task, const char *worker_name)
     if (task->attempts > 0)
         task->attempts--;
     store_requeued (self->store, task);
-    s_offer (self, task, true);
+    if (worker_left)
+        s_offer (self, task, true);
+    else {
+        task->state = ZTASK_STATE_QUEUED;
+        delayed_add (self->delayed, task, zclock_mono () + BACKOFF_BASE_MS);
+    }
 }
 
 /* Takes a task out of the queue or the backoff heap, wherever it waits. */
@@ -389,7 +397,7 @@ s_worker_remove (broker_t *self, broker_worker_t *worker, const char *why, bool 
                requeued == 1 ? "" : "s");
     for (task_t *task = (task_t *) zlistx_first (orphans); task; task = (task_t *) zlistx_next (orphans))
         if (handed_back)
-            s_hand_back (self, task, name);
+            s_hand_back (self, task, name, true);
         else
             s_requeue (self, task, name, reason);
     zlistx_destroy (&orphans);
@@ -598,6 +606,8 @@ s_on_result (broker_t *self, broker_worker_t *worker, ztask_msg_t *in)
     else if (in->status == ZTASK_RESULT_OK)
         s_finish (self, task, worker->name, ZTASK_STATE_DONE, NULL, zmq_msg_data (&self->body), result_size,
                   true);
+    else if (in->status == ZTASK_RESULT_HANDED_BACK)
+        s_hand_back (self, task, worker->name, false); /* never ran: no attempt used */
     else if (task->cancelling)
         s_finish (self, task, worker->name, ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0, false);
     else if (in->status == ZTASK_RESULT_RETRY)

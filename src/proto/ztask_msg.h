@@ -55,6 +55,7 @@
 #define ZTASK_RESULT_OK 0
 #define ZTASK_RESULT_FAILED 1       /* do not retry                         */
 #define ZTASK_RESULT_RETRY 2        /* failed; another attempt could help   */
+#define ZTASK_RESULT_HANDED_BACK 3  /* not run: the worker gives it back     */
 
 /* STATUS flag: include the result. SUBMITTED flag: the key matched an
    existing task. TASK_INFO flag: a body frame with the result follows. */

@@ -343,7 +343,7 @@ s_on_task (worker_t *self, ztask_msg_t *in)
     if (!slot || self->draining) {
         zsys_warning ("worker: task %" PRIu64 " arrived %s; handed back", in->task_id,
                       slot ? "while draining" : "with every slot busy");
-        s_result (self, in->task_id, in->attempt, ZTASK_RESULT_RETRY,
+        s_result (self, in->task_id, in->attempt, ZTASK_RESULT_HANDED_BACK,
                   slot ? "the worker is stopping" : "no free slot", NULL, 0);
         return;
     }
