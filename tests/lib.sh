@@ -70,13 +70,40 @@ CFG
     export ZTASK_BROKER
 }
 
+# The hold fixture (tests/fixtures/hold.c): a task that runs until the test
+# releases it. Its release files live in $HOLD_DIR, and every execution is
+# logged to $HOLD_LOG as "TASKID ATTEMPT".
+HOLD_SO="$top_builddir/tests/fixtures/.libs/hold.so"
+HOLD_DIR="$T/hold"
+HOLD_LOG="$T/hold.executions"
+mkdir -p "$HOLD_DIR"
+# The plugins entry of a worker config for plugin $1: "hold" is the fixture.
+zt_plugin_entry () {
+    if [ "$1" = hold ]; then
+        printf '{ name = "hold"; file = "%s"; settings = { dir = "%s"; log = "%s"; }; }' \
+            "$HOLD_SO" "$HOLD_DIR" "$HOLD_LOG"
+    else
+        printf '{ name = "%s"; }' "$1"
+    fi
+}
+# zt_release ID|NAME...: releases the hold tasks submitted with an empty
+# payload (ID) or with payload NAME.
+zt_release () { local n; for n in "$@"; do : > "$HOLD_DIR/$n"; done; }
+# zt_held ID: succeeds once task ID has started on a hold worker (an
+# execution of it is logged), whatever the broker is doing.
+zt_held () { grep -q "^$1 " "$HOLD_LOG" 2>/dev/null; }
+
 # zt_worker NAME SLOTS PRIORITIES PLUGIN...: starts a worker and waits until
 # the broker lists it. PRIORITIES is a libconfig value: "all" or ["high"].
-# Sets WORKER_PID.
+# The plugin "hold" is the test fixture above. Sets WORKER_PID.
 zt_worker () {
     local name=$1 slots=$2 priorities=$3; shift 3
     local plugins="" p
-    for p in "$@"; do plugins="$plugins${plugins:+, }{ name = \"$p\"; }"; done
+    for p in "$@"; do
+        [ "$p" != hold ] || [ -f "$HOLD_SO" ] \
+            || { echo "Bail out! $HOLD_SO is missing (make check builds it)"; exit 1; }
+        plugins="$plugins${plugins:+, }$(zt_plugin_entry "$p")"
+    done
     cat > "$T/$name.cfg" <<CFG
 broker = "$ZTASK_BROKER";
 name = "$name";
