@@ -118,6 +118,15 @@ CFG
         || { echo "Bail out! worker $name did not register"; exit 1; }
 }
 
+# The names of the workers the broker lists, sorted, on one line ("" when
+# none; "no answer (exit N)" when ztask fails): zt_worker_names [ZTASK OPTION...]
+zt_worker_names () {
+    local json rc
+    json=$("$ZTASK" "$@" workers --json 2>/dev/null); rc=$?
+    [ "$rc" -eq 0 ] || { echo "no answer (exit $rc)"; return 1; }
+    printf '%s\n' "$json" | sed -n 's/^      "name": "\(.*\)",$/\1/p' | sort | tr '\n' ' ' | sed 's/ $//'
+}
+
 # Field of `ztask status --json ID` (one "key": value per line; a string
 # comes back as written in JSON, without its quotes): zt_field ID FIELD
 zt_field () {
