@@ -352,4 +352,69 @@ if [ "$repeats" -gt 0 ]; then
         | sort -n -k3 | head -10
 fi
 
+# ==== A worker with several plugins re-registering while its broker is
+# SIGKILLed and restarted, again and again, with tasks running ====
+# (issue 11, section 0: a REGISTER that replaces a registration could free
+# a task type with no task left and then use it: the restarted broker died
+# right after "worker ... registered".) The worker "mp" has five plugins:
+# echo (only the test's round trips), wordcount (never a task), sleep,
+# record and hold. A hold task runs across every restart (it is released at
+# the end); each round adds a sleep and a record task. After each restart
+# the broker must stay up once mp has registered again: it answers stats
+# and runs an echo task on mp. Under ASan (CI's hardening stage) a
+# use-after-free aborts the broker, which this sees as a dead broker.
+RESTARTS=${CHAOS_RESTARTS:-8}
+cat > "$T/workers/mp.cfg" <<CFG
+broker = "$ZTASK_BROKER";
+name = "mp";
+slots = 3;
+plugins = ( { name = "echo"; }, { name = "wordcount"; }, { name = "sleep"; },
+            { name = "record"; file = "$RECORD_SO"; settings = { path = "$T/mp.exec"; }; },
+            $(zt_plugin_entry hold) );
+CFG
+"$ZWORKER" -c "$T/workers/mp.cfg" -f >>"$T/workers/mp.log" 2>&1 &
+PIDS="$PIDS $!"
+mp_listed () { "$ZTASK" workers --json 2>/dev/null | grep -q '"name": "mp"'; }
+wait_for mp_listed 20 || { echo "Bail out! worker mp did not register"; exit 1; }
+mp_accepted=""
+held=$("$ZTASK" submit hold -d mp-held) && mp_accepted="$mp_accepted $held"
+wait_for "zt_held $held" 20
+ok $? "a hold task runs on the five-plugin worker mp"
+starts_before=$(grep -c 'listening on tcp' "$T/broker.log")
+up=0
+for ((round = 1; round <= RESTARTS; round++)); do
+    id=$("$ZTASK" submit sleep -d 300) && mp_accepted="$mp_accepted $id"
+    id=$("$ZTASK" submit record -d 50) && mp_accepted="$mp_accepted $id"
+    sleep 0.2 # as the issue's reproduction: the new tasks are starting or running
+    zt_broker_restart 0 || { echo "Bail out! the broker did not restart (round $round)"; exit 1; }
+    if wait_for mp_listed 20 \
+        && [ "$("$ZTASK" -t 20000 submit echo -d "round $round" --wait 2>&1)" = "round $round" ] \
+        && kill -0 "$BROKER_PID" 2>/dev/null && "$ZTASK" -t 20000 stats >/dev/null 2>&1; then
+        up=$((up + 1))
+        echo "# restart $round: broker up, mp registered again, echo ran"
+    else
+        echo "# restart $round: the broker is $(kill -0 "$BROKER_PID" 2>/dev/null && echo alive || echo DEAD)"
+        grep -E 'registered|SEGV|Sanitizer|ERROR' "$T/broker.log" | tail -5 | sed 's/^/#   /'
+        # Start it again for the rounds left: a crash must not hide the rest.
+        kill -0 "$BROKER_PID" 2>/dev/null || zt_broker_restart 0 \
+            || { echo "Bail out! the broker did not restart (round $round)"; exit 1; }
+    fi
+done
+is "$up" "$RESTARTS" "the broker stayed up after each of $RESTARTS kill -9 restarts while mp re-registered"
+is "$(( $(grep -c 'listening on tcp' "$T/broker.log") - starts_before ))" "$RESTARTS" \
+    "  it started exactly once per restart (never crash-looped)"
+registrations=$(grep -c 'worker mp ([^)]*) registered' "$T/broker.log")
+[ "$registrations" -gt "$RESTARTS" ]
+ok $? "  mp registered again after each ($registrations registrations for $RESTARTS restarts)"
+zt_release mp-held
+mp_done () { local id; for id in $mp_accepted; do [ "$(zt_field "$id" state)" = done ] || return 1; done; }
+wait_for mp_done 60
+ok $? "no accepted task is lost: all $(echo $mp_accepted | wc -w) tasks submitted across the restarts are done"
+if ! mp_done; then
+    for id in $mp_accepted; do echo "#   task $id: $(zt_field "$id" state)"; done | grep -v ': done$' | head -10
+fi
+is "$(zt_field "$held" attempts)" 1 "  the hold task ran across all restarts in its first attempt"
+grep -Eq 'AddressSanitizer|runtime error|LeakSanitizer|SEGV' "$T/broker.log"
+ok $((! $?)) "  no sanitizer report or crash in the broker log"
+
 done_testing
