@@ -17,8 +17,14 @@ PIDS=""
 tap_n=0
 tap_failed=0
 
+# Succeeds while pid $1 is a running child of this shell (not a zombie). A
+# child that has exited is soon reaped by bash, and its pid may then belong
+# to another process (pids wrap around quickly on a busy machine): never
+# signal a pid this does not vouch for.
+zt_mine () { ps -o ppid=,stat= -p "$1" 2>/dev/null | grep -Eq "^ *$$ +[^Z]"; }
+
 zt_cleanup () {
-    for pid in $PIDS; do kill -9 "$pid" 2>/dev/null; done
+    for pid in $PIDS; do zt_mine "$pid" && kill -9 "$pid" 2>/dev/null; done
     for pid in $PIDS; do wait "$pid" 2>/dev/null; done
     if [ "$tap_failed" -ne 0 ]; then
         for log in "$T"/*.log; do
