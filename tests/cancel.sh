@@ -48,22 +48,19 @@ is "$(zt_field "$qid" attempts)" "0" "  and never ran"
 is "$(zt_field "$qid" worker)" "" "  on any worker"
 
 # --- a running task: its worker stops it and frees the slot ---
-rid=$("$ZTASK" submit sleep -d 5000)
-wait_for "[ \"\$(zt_field $rid state)\" = running ]" 5
-ok $? "a 5 s sleep task is running on the one-slot worker"
+# It would sleep an hour: only the cancel can end it while the test runs.
+rid=$("$ZTASK" submit sleep -d 3600000)
+wait_for "[ \"\$(zt_field $rid state)\" = running ]" 20
+ok $? "an hour-long sleep task is running on the one-slot worker"
 start=$(now_ms)
 out=$("$ZTASK" cancel "$rid");                        is $? 0 "cancel of a running task: exit 0"
 is "$out" "task $rid is being stopped" "  prints that it is being stopped"
-wait_for "[ \"\$(zt_field $rid state)\" = cancelled ]" 3
+wait_for "[ \"\$(zt_field $rid state)\" = cancelled ]" 30
 ok $? "  it ends cancelled ($(( $(now_ms) - start )) ms after the cancel)"
-[ $(( $(now_ms) - start )) -lt 2500 ]
-ok $? "  within ~2 s"
 is "$(zt_field "$rid" attempts)" "1" "  after its one attempt"
-next=$(timeout 10 "$ZTASK" submit sleep -d 10 --wait)
+next=$(timeout 60 "$ZTASK" submit sleep -d 10 --wait)
 elapsed=$(( $(now_ms) - start ))
-is "$next" "slept 10 ms" "the worker's only slot runs the next task"
-[ "$elapsed" -lt 3500 ]
-ok $? "  at once, not after the cancelled 5 s ($elapsed ms after the cancel)"
+is "$next" "slept 10 ms" "the worker's only slot runs the next task, not after the hour ($elapsed ms after the cancel)"
 is "$("$ZTASK" workers | awk '$1 == "w" {print $3}')" "0/1" "  and the worker has no busy slot"
 is "$(zt_field "$rid" state)" "cancelled" "  the cancelled task stays cancelled"
 

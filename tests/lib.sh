@@ -22,8 +22,14 @@ PIDS=""
 tap_n=0
 tap_failed=0
 
+# Succeeds while pid $1 is a running child of this shell (not a zombie). A
+# child that has exited is soon reaped by bash, and its pid may then belong
+# to another process (pids wrap around quickly on a busy machine): never
+# signal a pid this does not vouch for.
+zt_mine () { ps -o ppid=,stat= -p "$1" 2>/dev/null | grep -Eq "^ *$$ +[^Z]"; }
+
 zt_cleanup () {
-    for pid in $PIDS; do kill -9 "$pid" 2>/dev/null; done
+    for pid in $PIDS; do zt_mine "$pid" && kill -9 "$pid" 2>/dev/null; done
     for pid in $PIDS; do wait "$pid" 2>/dev/null; done
     if type pg_stop >/dev/null 2>&1; then pg_stop; fi
     if [ "$tap_failed" -ne 0 ]; then
@@ -81,13 +87,40 @@ CFG
     export ZTASK_BROKER
 }
 
+# The hold fixture (tests/fixtures/hold.c): a task that runs until the test
+# releases it. Its release files live in $HOLD_DIR, and every execution is
+# logged to $HOLD_LOG as "TASKID ATTEMPT".
+HOLD_SO="$top_builddir/tests/fixtures/.libs/hold.so"
+HOLD_DIR="$T/hold"
+HOLD_LOG="$T/hold.executions"
+mkdir -p "$HOLD_DIR"
+# The plugins entry of a worker config for plugin $1: "hold" is the fixture.
+zt_plugin_entry () {
+    if [ "$1" = hold ]; then
+        printf '{ name = "hold"; file = "%s"; settings = { dir = "%s"; log = "%s"; }; }' \
+            "$HOLD_SO" "$HOLD_DIR" "$HOLD_LOG"
+    else
+        printf '{ name = "%s"; }' "$1"
+    fi
+}
+# zt_release ID|NAME...: releases the hold tasks submitted with an empty
+# payload (ID) or with payload NAME.
+zt_release () { local n; for n in "$@"; do : > "$HOLD_DIR/$n"; done; }
+# zt_held ID: succeeds once task ID has started on a hold worker (an
+# execution of it is logged), whatever the broker is doing.
+zt_held () { grep -q "^$1 " "$HOLD_LOG" 2>/dev/null; }
+
 # zt_worker NAME SLOTS PRIORITIES PLUGIN...: starts a worker and waits until
 # the broker lists it. PRIORITIES is a libconfig value: "all" or ["high"].
-# Sets WORKER_PID.
+# The plugin "hold" is the test fixture above. Sets WORKER_PID.
 zt_worker () {
     local name=$1 slots=$2 priorities=$3; shift 3
     local plugins="" p
-    for p in "$@"; do plugins="$plugins${plugins:+, }{ name = \"$p\"; }"; done
+    for p in "$@"; do
+        [ "$p" != hold ] || [ -f "$HOLD_SO" ] \
+            || { echo "Bail out! $HOLD_SO is missing (make check builds it)"; exit 1; }
+        plugins="$plugins${plugins:+, }$(zt_plugin_entry "$p")"
+    done
     cat > "$T/$name.cfg" <<CFG
 broker = "$ZTASK_BROKER";
 name = "$name";
@@ -100,6 +133,15 @@ CFG
     PIDS="$PIDS $WORKER_PID"
     wait_for "\"$ZTASK\" workers --json | grep -q '\"name\": \"$name\"'" 10 \
         || { echo "Bail out! worker $name did not register"; exit 1; }
+}
+
+# The names of the workers the broker lists, sorted, on one line ("" when
+# none; "no answer (exit N)" when ztask fails): zt_worker_names [ZTASK OPTION...]
+zt_worker_names () {
+    local json rc
+    json=$("$ZTASK" "$@" workers --json 2>/dev/null); rc=$?
+    [ "$rc" -eq 0 ] || { echo "no answer (exit $rc)"; return 1; }
+    printf '%s\n' "$json" | sed -n 's/^      "name": "\(.*\)",$/\1/p' | sort | tr '\n' ' ' | sed 's/ $//'
 }
 
 # Field of `ztask status --json ID` (one "key": value per line; a string

@@ -39,13 +39,15 @@ zt_broker_start_again () {
 }
 zt_broker_restart () { zt_broker_kill; zt_broker_start_again; }
 
-# zt_record_worker NAME SLOTS: a worker with the record plugin.
+# zt_record_worker NAME SLOTS: a worker with the record plugin and the
+# hold fixture (tests/lib.sh: a task that runs until the test releases it).
 zt_record_worker () {
     cat > "$T/$1.cfg" <<CFG
 broker = "$ZTASK_BROKER";
 name = "$1";
 slots = $2;
-plugins = ( { name = "record"; file = "$RECORD_SO"; settings = { path = "$EXECUTIONS"; }; } );
+plugins = ( { name = "record"; file = "$RECORD_SO"; settings = { path = "$EXECUTIONS"; }; },
+            $(zt_plugin_entry hold) );
 CFG
     "$ZWORKER" -c "$T/$1.cfg" -f >>"$T/$1.log" 2>&1 &
     WORKER_PID=$!
@@ -54,15 +56,15 @@ CFG
         || { echo "Bail out! worker $1 did not register"; exit 1; }
 }
 
-# Executions of task ID recorded so far.
-executions () { grep -c "^$1 " "$EXECUTIONS" 2>/dev/null || true; }
+# Executions of task ID recorded so far (record or hold).
+executions () { cat "$EXECUTIONS" "$HOLD_LOG" 2>/dev/null | grep -c "^$1 " || true; }
 
 # Shows what the logs say about task ID when an assertion failed since
 # failed_before was set.
 explain_if_failed () {
     [ "$tap_failed" -eq "$failed_before" ] && return 0
     failed_before=$tap_failed
-    echo "#   executions of task $1 (id attempt):"; grep "^$1 " "$EXECUTIONS" | sed 's/^/#     /'
+    echo "#   executions of task $1 (id attempt):"; cat "$EXECUTIONS" "$HOLD_LOG" 2>/dev/null | grep "^$1 " | sed 's/^/#     /'
     echo "#   status: $("$ZTASK" status --json "$1" 2>&1 | tr -d '\n' | tr -s ' ')"
     grep -h -E "task $1( |$)|restarted|registered|requeued|recovered|reconnect" "$T"/*.log \
         | tail -15 | sed 's/^/#     /'
@@ -96,24 +98,28 @@ is "$once" 5 "  each ran exactly once"
 
 # ---- (b) a task running while the broker restarts completes exactly once ----
 # ---- (c) a client waiting across the restart gets the result            ----
-long=$("$ZTASK" submit record -d 2000)
-"$ZTASK" submit record -d 2000 --wait >"$T/wait.out" 2>"$T/wait.err" &
+# Hold tasks: they run until released, so both are running when the broker
+# is killed, however slow the machine.
+long=$("$ZTASK" submit hold -d "")
+"$ZTASK" submit hold -d waited --wait >"$T/wait.out" 2>"$T/wait.err" &
 waiter=$!
 PIDS="$PIDS $waiter"
-# Both have started once the record file holds seven lines (five from (a)).
-wait_for "[ \$(wc -l < '$EXECUTIONS') -ge 7 ]" 5
-ok $? "two 2-second tasks are running, one of them awaited by a client"
-waited=$(tail -2 "$EXECUTIONS" | awk -v long="$long" '$1 != long { print $1 }' | head -1)
+# Both have started once the hold log holds two lines.
+wait_for "[ \$(wc -l < '$HOLD_LOG') -ge 2 ]" 20
+ok $? "two hold tasks are running, one of them awaited by a client"
+waited=$(awk -v long="$long" '$1 != long { print $1 }' "$HOLD_LOG" | head -1)
 echo "# running: task $long, task $waited (awaited)"
-sleep 0.3
 failed_before=$tap_failed
 zt_broker_restart
 ok $? "the broker is killed mid-run and restarted"
-wait_for "\"$ZTASK\" workers --json | grep -q '\"name\": \"w1\"'" 10
+wait_for "\"$ZTASK\" workers --json | grep -q '\"name\": \"w1\"'" 20
 ok $? "the worker reconnects to the restarted broker"
+is "$(zt_field "$long" state) $(zt_field "$waited" state)" "running running" \
+    "  and keeps both tasks running: they are still held"
+zt_release "$long" waited
 wait_for "[ \"\$(zt_field $long state)\" = done ]" 15
 ok $? "the task running across the restart is done"
-is "$("$ZTASK" result "$long" 2>&1)" "ok $long" "  with its result"
+is "$("$ZTASK" result "$long" 2>&1)" "released $long" "  with its result"
 is "$(executions "$long")" 1 "  after exactly one execution (its result, sent after the restart, was accepted)"
 explain_if_failed "$long"
 echo "# task $long: attempts $(zt_field "$long" attempts), worker $(zt_field "$long" worker)"
@@ -123,7 +129,7 @@ ok $? "the client's submit --wait returned after the restart"
 wait "$waiter" 2>/dev/null
 is "$?" 0 "  with exit status 0"
 zt_forget "$waiter"
-is "$(cat "$T/wait.out")" "ok $waited" "  and printed the result"
+is "$(cat "$T/wait.out")" "released $waited" "  and printed the result"
 [ $tap_failed -eq $failed_before ] || sed 's/^/#   stderr: /' "$T/wait.err"
 is "$(executions "$waited")" 1 "  of its task's only execution"
 explain_if_failed "$waited"

@@ -29,6 +29,7 @@ zt_worker w 1 '"all"' echo
 is "$("$ZTASK" -t 20000 submit echo -d round-trip --wait)" "round-trip" "and runs tasks"
 "$ZTASK" -t 20000 stats >/dev/null && "$ZTASK" -t 20000 list >/dev/null && "$ZTASK" -t 20000 workers >/dev/null
 ok $? "and answers stats, list and workers"
+is "$(zt_worker_names -t 20000)" "w" "  workers lists the worker"
 kill -9 "$WORKER_PID"
 wait_for "! \"$ZTASK\" -t 20000 stats --json | tr -d ' \n' | grep -q '\"type\":\"echo\"'" 15
 ok $? "a type no worker has and no task uses is forgotten"
