@@ -2,14 +2,32 @@
 # The Quick start's main job: builds ztask, starts a broker and two workers
 # from conf/, sends a mix of example tasks through them, shows where each ran
 # and what it returned, then stops everything it started.
+#
+#   scripts/demo.sh --installed   the same with the installed ztask (a Debian
+#                                 package, or make install): ztaskd, ztask-worker
+#                                 and ztask from PATH, their own plugin directory,
+#                                 the sample configs in $ZTASK_CONF_DIR (default
+#                                 /etc/ztask); nothing is built
 set -u
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
-sh scripts/build.sh || { echo "demo: the build failed"; exit 1; }
+if [ "${1:-}" = --installed ]; then
+    for program in ztaskd ztask-worker ztask; do
+        command -v "$program" >/dev/null || { echo "demo: $program is not installed (not in PATH)"; exit 1; }
+    done
+    ztaskd=$(command -v ztaskd); worker=$(command -v ztask-worker); ztask=$(command -v ztask)
+    conf=${ZTASK_CONF_DIR:-/etc/ztask}
+    unset ZTASK_PLUGIN_DIR   # the installed plugins
+elif [ $# -gt 0 ]; then
+    echo "usage: scripts/demo.sh [--installed]"; exit 2
+else
+    sh scripts/build.sh || { echo "demo: the build failed"; exit 1; }
+    export ZTASK_PLUGIN_DIR="$top/plugins/.libs"
+    ztaskd="$top/ztaskd"; worker="$top/ztask-worker"; ztask="$top/ztask"
+    conf="$top/conf"
+fi
 
-export ZTASK_PLUGIN_DIR="$top/plugins/.libs"
 export ZTASK_BROKER="tcp://127.0.0.1:5570"   # as in conf/*.cfg
-ztask="$top/ztask"
 run=$(mktemp -d "${TMPDIR:-/tmp}/ztask-demo.XXXXXX")
 pids=""
 stop () {
@@ -26,12 +44,12 @@ fi
 
 section () { printf '\n\033[1m== %s\033[0m\n' "$*"; }
 
-section "Starting ztaskd and two workers from conf/ (logs in $run)"
-(cd "$run" && exec "$top/ztaskd" -c "$top/conf/broker.cfg" -f) >"$run/broker.log" 2>&1 &
+section "Starting $ztaskd and two workers from $conf (logs in $run)"
+(cd "$run" && exec "$ztaskd" -c "$conf/broker.cfg" -f) >"$run/broker.log" 2>&1 &
 pids="$pids $!"
-"$top/ztask-worker" -c conf/worker-general.cfg -f >"$run/general.log" 2>&1 &
+"$worker" -c "$conf/worker-general.cfg" -f >"$run/general.log" 2>&1 &
 pids="$pids $!"
-"$top/ztask-worker" -c conf/worker-urgent.cfg -f >"$run/urgent.log" 2>&1 &
+"$worker" -c "$conf/worker-urgent.cfg" -f >"$run/urgent.log" 2>&1 &
 pids="$pids $!"
 for i in $(seq 100); do
     "$ztask" stats --json 2>/dev/null | grep -q '"workers": 2,' && break

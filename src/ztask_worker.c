@@ -3,6 +3,7 @@
 #include <config.h>
 
 #include "common/ztask_daemon.h"
+#include "common/ztask_notify.h"
 #include "worker/worker.h"
 
 #include <czmq.h>
@@ -33,8 +34,13 @@ main (int argc, char **argv)
         return 1;
     }
     rc = 1;
-    if (ztask_daemon_start (&args, config.user, config.pid_file) == 0)
+    if (ztask_daemon_start (&args, config.user, config.pid_file) == 0) {
+        /* Plugins loaded and initialised: ready (systemd); it connects
+           to the broker next, and keeps trying. */
+        if (ztask_notify ("READY=1") < 0)
+            zsys_warning ("worker: cannot tell systemd it is ready: %s", strerror (errno));
         rc = worker_run (worker) == 0 ? 0 : 1;
+    }
     worker_destroy (&worker);
     worker_config_free (&config);
     return rc;

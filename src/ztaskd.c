@@ -3,6 +3,7 @@
 
 #include "broker/broker.h"
 #include "common/ztask_daemon.h"
+#include "common/ztask_notify.h"
 
 #include <czmq.h>
 
@@ -28,6 +29,9 @@ main (int argc, char **argv)
     broker_t *broker = broker_new (&config);
     rc = 1;
     if (broker) {
+        /* The store is open and the endpoints bound: ready (systemd). */
+        if (ztask_notify ("READY=1") < 0)
+            zsys_warning ("broker: cannot tell systemd it is ready: %s", strerror (errno));
         rc = broker_run (broker) == 0 ? 0 : 1;
         zsys_info ("broker: stopped");
         broker_destroy (&broker);
