@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  bench_common - what every ztask benchmark program shares: a monotonic
     clock, latency samples with percentiles, a broker's and the machine's
     CPU time from /proc,

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  peer_beanstalk - ztask's benchmark workloads against beanstalkd, through
     its text protocol on a raw socket. One run is one workload;
     scripts/bench_peers.sh starts beanstalkd (in memory, or with a binlog

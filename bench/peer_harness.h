@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  peer_harness - runs one of ztask's benchmark workloads against a peer
     (gearmand, beanstalkd, zbroker) through the few callbacks its driver
     provides (peer_driver_t): connect a client, submit tasks through it and

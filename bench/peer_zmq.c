@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  peer_zmq - ztask's benchmark workloads against zbroker (bench/zbroker.c),
     the minimal ZeroMQ load-balancing broker: the floor a ZeroMQ broker
     cannot beat. One run is one workload; scripts/bench_peers.sh starts the

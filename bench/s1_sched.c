@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  s1_sched - workload S1, scheduling quality (docs/performance.md).
 
     Durations scaled 1000x down from 5 s-20 min (5 ms-1.2 s, log-uniform),

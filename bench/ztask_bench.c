@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  ztask-bench - the load generator behind `make bench` (scripts/bench.sh,
     docs/performance.md). It speaks the wire protocol (docs/protocol.md)
     directly through libztask's codec on DEALER sockets, so it can keep many

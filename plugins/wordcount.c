@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  wordcount - counts the lines, words and bytes of its payload, like wc.
 
     Result: {"lines": 3, "words": 12, "bytes": 80}

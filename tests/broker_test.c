@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  broker_test - the broker in this process, driven round by round with
     broker_poll, spoken to over the wire codec by DEALER sockets playing
     workers and clients (as czmq's and malamute's selftests do). No timers

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  config_test - broker and worker config parsing: values, defaults and the
     file:line errors for every kind of mistake. */
 #include "tap.h"

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  delayed_test - the backoff heap: tasks come out in due order, early
     removal works from any position, nothing is lost or duplicated. */
 #include "tap.h"

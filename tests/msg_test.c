@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  msg_test - the wire codec against docs/protocol.md: every command's
     row is still in the document, its header is laid out as the document's
     field types say and as golden bytes written from it by hand, every

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  notify_listen - stands in for systemd's notify socket in tests/systemd.sh.
 
         notify_listen SOCKET SECONDS

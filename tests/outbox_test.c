@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  outbox_test - answers wait for the commit: nothing leaves before
     outbox_release; a commit sends everything in the order it was put; a
     failed commit refuses the submits and drops the rest. */

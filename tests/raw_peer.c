@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  raw_peer - sends raw frames to a ztask broker and prints what comes back.
 
     For the malformed-input tests (tests/malformed.sh): a DEALER that speaks

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  store_backend_test - what store.h promises, on whichever backend the
     location names: tests/store_backend_test [LOCATION]. Without one it
     runs on a new SQLite file; tests/postgres.sh runs it on a PostgreSQL

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  store_sql - runs SQL on a broker's store file, for tests that need a
     store as an older (or another) broker could have left it: rows no
     client of this version could make (tests/sanitize.sh).

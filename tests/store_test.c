@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  store_test - the SQLite task store against a file in a temporary
     directory: sync levels, insert and get, idempotency keys, state updates
     with binary results, reopening, recovery after a crash, and refusing

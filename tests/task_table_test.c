@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  task_table_test - live tasks by id: every id inserted is found until it
     is deleted, deleted ids are gone, through growth, shrinking and the
     backward-shift deletion, checked against a plain array over random

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  text_test - names and the text that reaches a terminal: the UTF-8
     validator, the rule for names (ztask_names.h), libztask refusing a bad
     name before it sends anything, and the CLI's sanitiser and JSON

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  worker_link_test - the worker's shared DEALER (src/worker/worker_link.c)
     against a ROUTER standing in for the broker, over tcp://127.0.0.1:
 

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  ztask/client.h - submit tasks to a ztask broker and follow them (libztask).
 
         ztask_client_t *client = ztask_client_new ("tcp://127.0.0.1:5570");

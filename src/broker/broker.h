@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  broker - ztaskd's server: one ROUTER socket for clients and workers, the
     scheduler, the store, heartbeats. Single-threaded: every handler runs to
     completion without blocking; the store's commit groups a whole batch of

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  delayed - tasks waiting out a backoff before they are offered again: a
     task whose worker died, or recovered as running after a broker restart
     (a grace period for its worker to reclaim it). A binary min-heap on the

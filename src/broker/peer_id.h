@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  peer_id - a peer's routing id on the broker's ROUTER socket, held by
     value so that answering a peer never allocates. libzmq's routing ids
     are 1 to 255 bytes (5 when the peer sets none). */

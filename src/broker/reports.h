@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  reports - the documents that `ztask stats` and `ztask workers` print,
     built from the broker's live state (JSON, see docs/protocol.md). */
 #ifndef ZTASK_REPORTS_H_INCLUDED

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  scheduler - matches queued tasks with free worker slots (docs/architecture.md).
 
     Eligibility: a worker may run a task if it has the task's plugin and

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  store_backend - what a store backend implements. store.c picks one by
     the `store` setting and keeps what every backend shares (the next id).
     Each operation does what the store.h function of the same name

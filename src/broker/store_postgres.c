@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  store_postgres - the store in a PostgreSQL database (libpq), for a
     broker whose machine must be replaceable. See store.h for what each
     function promises, and docs/high-availability.md.

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  store_sqlite - the store in an SQLite file (WAL mode): the embedded
     default. See store.h for what each function promises. */
 #include "store_backend.h"

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  task - one task as the broker holds it while it is queued or running:
     one allocation with the payload at its end. Finished tasks live only
     in the store. */

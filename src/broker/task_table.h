@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  task_table - the broker's live tasks (queued, held back or running) by
     id: open addressing with linear probing over an array of pointers, so a
     task costs 8 to 16 bytes here and a lookup touches one or two cache

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  worker_registry - the workers registered with the broker, found by
     their connection (routing id) and by their process (instance id, the
     same across reconnects). The registry owns the records; the scheduler

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  cli_output - how the ztask command shows things: tasks, results,
     broker statistics and workers as text for people or as JSON (jansson),
     and a task's progress line on a terminal.

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  ztask - the command line client: submit tasks, follow them, look at the
     broker. Parses the command line and calls libztask; cli_output.c does
     the printing. Exit codes are part of the interface (see s_usage). */

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  ztask_cert - CURVE support shared by client, worker and broker: reading
     a CURVE certificate file as zcert_save writes it,
     with an error that says what is wrong (zcert_load alone cannot say why,

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  ztask_cfg - reading libconfig files strictly: every error names the file
     and line, unknown keys are errors, numbers are range-checked. */
 #ifndef ZTASK_CFG_H_INCLUDED

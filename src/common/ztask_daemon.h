@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  ztask_daemon - what ztaskd and ztask-worker share: their command line
     (-c FILE, -f, -l FILE, -h, -V) and becoming a daemon with the logging
     that was asked for (stderr with -f, a file with -l, else syslog). */

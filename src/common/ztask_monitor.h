@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  ztask_monitor - watches a socket's handshakes with its peer, so that a
     client or worker can say why a broker does not answer (it refused our
     CURVE key, it wants CURVE, it does not) rather than show only silence.

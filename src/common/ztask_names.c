@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  ztask_names - which characters a name may hold (ztask_names.h), and
     the names of task states and priority levels (include/ztask/client.h). */
 #include "ztask_names.h"

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  ztask_names - which characters a name may hold. The one rule for every
     name a client, worker or broker sends or stores: task type, idempotency
     key, worker name, plugin name (and the labels and schedule names to

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  ztask_notify - tells systemd a daemon is ready (Type=notify units).
 
     The sd_notify protocol without libsystemd: one datagram to the unix

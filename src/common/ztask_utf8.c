@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  ztask_utf8 - well-formed UTF-8 (RFC 3629). See ztask_utf8.h. */
 #include "ztask_utf8.h"
 

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  ztask_utf8 - the one UTF-8 validator of ztask: the codec checks every
     string it receives with it, the names rule (ztask_names.h) builds on it,
     and the CLI's sanitiser walks text with it. */

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  worker - ztask-worker's runtime. See worker.h and docs/protocol.md.
 
     Two kinds of thread talk to the broker: the messaging thread (this

@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  worker - ztask-worker's runtime: loads the plugins, registers with the
     broker, hands each TASK to a free slot and reports progress and results.
     The messaging thread (worker_run) heartbeats while slots run plugins. */

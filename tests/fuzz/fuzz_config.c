@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  fuzz_config - libFuzzer target for config reading: the input is the text
     of a config file (up to its first NUL), loaded with ztask_cfg_load_string
     and parsed once as broker.cfg (broker_config_parse) and once as

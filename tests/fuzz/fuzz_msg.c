@@ -1,3 +1,7 @@
+/* This Source Code Form is subject to the terms of the Mozilla Public
+ * License, v. 2.0. If a copy of the MPL was not distributed with this
+ * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
+
 /*  fuzz_msg - libFuzzer target for the wire codec (src/proto/ztask_msg.c).
 
     The input is cut into 0-3 frames:
