@@ -1,7 +1,9 @@
 #!/bin/sh
-# Installs ztask's Debian build dependencies when any is missing.
+# Installs ztask's Debian build (and test) dependencies when any is missing.
 set -e
 packages="build-essential autoconf automake libtool pkg-config libzmq3-dev libczmq-dev libconfig-dev libsqlite3-dev libjansson-dev libpq-dev"
+# The test suite also starts PostgreSQL servers of its own (the PostgreSQL store).
+packages="$packages postgresql"
 missing=""
 for p in $packages; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing="$missing $p"
