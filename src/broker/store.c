@@ -69,6 +69,26 @@ store_close (store_t **self_p)
     }
 }
 
+void
+store_row_copy (store_row_t *row, byte **data_p, size_t *max)
+{
+    size_t type_size = strlen (row->type) + 1, worker_size = strlen (row->worker) + 1;
+    size_t error_size = strlen (row->error) + 1;
+    size_t size = type_size + worker_size + error_size + row->result_size;
+    if (size > *max) {
+        free (*data_p);
+        *data_p = (byte *) malloc (size);
+        assert (*data_p);
+        *max = size;
+    }
+    byte *data = *data_p;
+    row->type = (const char *) memcpy (data, row->type, type_size);
+    row->worker = (const char *) memcpy (data += type_size, row->worker, worker_size);
+    row->error = (const char *) memcpy (data += worker_size, row->error, error_size);
+    if (row->result)
+        row->result = memcpy (data + error_size, row->result, row->result_size);
+}
+
 const char *
 store_backend_name (store_t *self)
 {

@@ -33,6 +33,11 @@ typedef struct {
     int (*purge) (store_backend_t *self, int64_t finished_before, int batch);
 } store_backend_ops_t;
 
+/* Copies row's strings and result into *data (grown as needed, *max
+   bytes) and points row at the copies: for a get, whose row must outlive
+   the backend's statement or result. */
+void store_row_copy (store_row_t *row, byte **data, size_t *max);
+
 extern const store_backend_ops_t store_sqlite;
 extern const store_backend_ops_t store_postgres;
 

@@ -590,22 +590,7 @@ s_postgres_get (store_backend_t *self, uint64_t id, bool with_result, store_row_
     s_row (result, 0, row);
     if (with_result)
         row->result = s_bytes (result, 0, &row->result_size);
-    /* A copy that outlives the result. */
-    size_t type_size = strlen (row->type) + 1, worker_size = strlen (row->worker) + 1;
-    size_t error_size = strlen (row->error) + 1;
-    size_t size = type_size + worker_size + error_size + row->result_size;
-    if (size > self->row_max) {
-        free (self->row_data);
-        self->row_data = (byte *) malloc (size);
-        assert (self->row_data);
-        self->row_max = size;
-    }
-    byte *data = self->row_data;
-    row->type = (const char *) memcpy (data, row->type, type_size);
-    row->worker = (const char *) memcpy (data += type_size, row->worker, worker_size);
-    row->error = (const char *) memcpy (data += worker_size, row->error, error_size);
-    if (row->result)
-        row->result = memcpy (data + error_size, row->result, row->result_size);
+    store_row_copy (row, &self->row_data, &self->row_max); /* outlives the result */
     PQclear (result);
     return 0;
 }

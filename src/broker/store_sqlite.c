@@ -396,21 +396,7 @@ s_sqlite_get (store_backend_t *self, uint64_t id, bool with_result, store_row_t 
     /* A copy, so the statement is reset at once: a statement left on its
        row would hold a read snapshot open and keep the WAL from being
        checkpointed. */
-    size_t type_size = strlen (row->type) + 1, worker_size = strlen (row->worker) + 1;
-    size_t error_size = strlen (row->error) + 1;
-    size_t size = type_size + worker_size + error_size + row->result_size;
-    if (size > self->row_max) {
-        free (self->row_data);
-        self->row_data = (byte *) malloc (size);
-        assert (self->row_data);
-        self->row_max = size;
-    }
-    byte *data = self->row_data;
-    row->type = (const char *) memcpy (data, row->type, type_size);
-    row->worker = (const char *) memcpy (data += type_size, row->worker, worker_size);
-    row->error = (const char *) memcpy (data += worker_size, row->error, error_size);
-    if (row->result)
-        row->result = memcpy (data + error_size, row->result, row->result_size);
+    store_row_copy (row, &self->row_data, &self->row_max);
     sqlite3_reset (s);
     sqlite3_clear_bindings (s);
     return 0;
