@@ -25,6 +25,7 @@ static void
 s_broker_start (size_t max_queued)
 {
     broker_config_init (&s_config);
+    free (s_config.endpoints[0]);
     s_config.endpoints[0] = strdup ("tcp://127.0.0.1:*");
     s_config.endpoint_count = 1;
     free (s_config.store);
