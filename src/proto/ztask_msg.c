@@ -73,6 +73,7 @@ ztask_msg_error_name (int status)
     case ZTASK_ERR_INTERNAL: return "internal error";
     case ZTASK_ERR_VERSION: return "protocol version mismatch";
     case ZTASK_ERR_UNAVAILABLE: return "store unavailable";
+    case ZTASK_ERR_NOT_LEADER: return "not the leader";
     default: return "unknown error";
     }
 }

@@ -54,6 +54,7 @@
 #define ZTASK_ERR_INTERNAL 6       /* the broker could not store the task   */
 #define ZTASK_ERR_VERSION 7        /* protocol version not spoken           */
 #define ZTASK_ERR_UNAVAILABLE 8    /* the broker's store cannot be reached  */
+#define ZTASK_ERR_NOT_LEADER 9     /* a standby: text is the leader's endpoint */
 
 /* RESULT status from a worker. */
 #define ZTASK_RESULT_OK 0
