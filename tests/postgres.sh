@@ -48,7 +48,7 @@ pg_sql "CREATE DATABASE future" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=future" >/dev/null 2>&1
 "$pg_bin/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U ztask -d future \
     -c "UPDATE ztask_meta SET value = '99' WHERE key = 'schema_version'" >/dev/null
-ztaskd_refuses "host=127.0.0.1 port=$PG_PORT user=ztask dbname=future" 'schema version 99; this ztaskd reads version 1: upgrade ztaskd' \
+ztaskd_refuses "host=127.0.0.1 port=$PG_PORT user=ztask dbname=future" 'schema version 99; this ztaskd reads version 2: upgrade ztaskd' \
     "a store of a newer ztask"
 
 # ---- a broker on PostgreSQL, and an outage of the database ----

@@ -31,6 +31,7 @@
 #define STORE_RETRY_MS 2000  /* reconnecting to a store that failed...    */
 #define STORE_RETRY_SLOW_MS 10000 /* ... after a minute of trying          */
 #define STORE_RETRY_FAST_FOR_MS 60000
+#define STANDBY_POLL_MS 250  /* a standby looks at the lease this often   */
 
 struct broker {
     broker_config_t config;
@@ -66,6 +67,13 @@ struct broker {
     zactor_t *auth;              /* zauth, with CURVE on                 */
     zcertstore_t *client_keys;   /* allow/clients: may submit and query  */
     zcertstore_t *worker_keys;   /* allow/workers: may register          */
+    /* Leadership among brokers sharing the store (an SQLite store's
+       broker always leads): */
+    bool leading;                /* serving; false: a standby            */
+    store_leader_t leader;       /* who leads (or led last), for NOT_LEADER */
+    char *name;                  /* this broker's name                   */
+    char *advertise;             /* the endpoint it gives as the leader's */
+    int64_t next_lead;           /* when to look at the lease (monotonic ms) */
 };
 
 /* ---- keys ---- */
@@ -239,7 +247,8 @@ s_row_info (broker_t *self, const store_row_t *row, uint32_t corr)
 
 static void s_dispatch_worker (broker_t *self, broker_worker_t *worker);
 static int s_recover (broker_t *self);
-static void s_drop_state (broker_t *self);
+static void s_drop_state (broker_t *self, int status);
+static void s_lead (broker_t *self);
 
 /* Sends a task that the scheduler put on worker's slot. */
 static void
@@ -853,6 +862,10 @@ s_on_stats (broker_t *self, ztask_msg_t *in)
     json_t *stats = report_stats (self->scheduler, self->workers, delayed_size (self->delayed), &self->counters);
     json_object_set_new (stats, "store", json_pack ("{s:s, s:b}", "backend", store_backend_name (self->store),
                                                     "available", !self->store_down));
+    json_object_set_new (stats, "broker",
+                         json_pack ("{s:s, s:s, s:I, s:s}", "name", self->name, "role",
+                                    store_is_shared (self->store) ? "leader" : "single", "term",
+                                    (json_int_t) self->leader.term, "endpoint", self->advertise));
     s_send_json (self, in, stats);
 }
 
@@ -896,6 +909,12 @@ s_handle (broker_t *self, ztask_msg_t *in)
         if (!worker_command || command == ZTASK_MSG_REGISTER)
             s_send_error (self, &self->from, in->corr, ZTASK_ERR_UNAVAILABLE,
                           "the broker's store is unavailable; try again later");
+        return;
+    }
+    if (!self->leading) {
+        /* A standby serves nothing; it names the leader. */
+        s_send_error (self, &self->from, worker_command ? 0 : in->corr, ZTASK_ERR_NOT_LEADER,
+                      self->leader.endpoint);
         return;
     }
     if (worker_command) {
@@ -954,12 +973,14 @@ s_store_lost (broker_t *self)
     self->store_down = true;
     self->store_lost_at = zclock_mono ();
     self->next_store_try = self->store_lost_at + STORE_RETRY_MS;
-    s_drop_state (self);
+    self->leading = false; /* until the store says so again */
+    s_drop_state (self, ZTASK_ERR_UNAVAILABLE);
 }
 
-/* Lets go of every worker and task held in memory (the store has them). */
+/* Lets go of every worker and task held in memory (the store has them);
+   waiting clients get an ERROR status (UNAVAILABLE or NOT_LEADER). */
 static void
-s_drop_state (broker_t *self)
+s_drop_state (broker_t *self, int status)
 {
     zlistx_t *orphans = zlistx_new ();
     broker_worker_t *worker;
@@ -970,8 +991,9 @@ s_drop_state (broker_t *self)
     task_t *task;
     while ((task = task_table_next (self->tasks, &cursor))) {
         for (waiter_t *w = task->waiters; w; w = w->next)
-            s_send_error (self, &w->peer, w->corr, ZTASK_ERR_UNAVAILABLE,
-                          "the broker's store is unavailable; wait for the task again later");
+            s_send_error (self, &w->peer, w->corr, status,
+                          status == ZTASK_ERR_NOT_LEADER ? self->leader.endpoint
+                                                         : "the broker's store is unavailable; wait for the task again later");
         task_destroy (&task);
     }
     self->waiters = 0;
@@ -983,23 +1005,69 @@ s_drop_state (broker_t *self)
     self->scheduler = scheduler_new ();
 }
 
-/* While the store is down: tries to reach it again, and recovers. */
+/* While the store is down: tries to reach it again, then to lead (and so
+   recover) or stand by. */
 static void
 s_store_retry (broker_t *self)
 {
     if (zclock_mono () < self->next_store_try)
         return;
-    bool reopened = store_reopen (self->store) == 0;
-    if (!reopened || s_recover (self) != 0) {
-        if (reopened)
-            s_drop_state (self); /* a recovery cut short */
+    if (store_reopen (self->store) != 0) {
         int64_t now = zclock_mono ();
         self->next_store_try
             = now + (now - self->store_lost_at < STORE_RETRY_FAST_FOR_MS ? STORE_RETRY_MS : STORE_RETRY_SLOW_MS);
         return;
     }
     self->store_down = false;
-    zsys_info ("broker: the %s store is back; accepting tasks again", store_backend_name (self->store));
+    zsys_info ("broker: the %s store is back", store_backend_name (self->store));
+    self->next_lead = 0;
+    s_lead (self);
+}
+
+/* Stops serving: another broker leads. */
+static void
+s_step_down (broker_t *self)
+{
+    zsys_warning ("broker: %s no longer leads (another broker took over); standing by", self->name);
+    self->leading = false;
+    s_drop_state (self, ZTASK_ERR_NOT_LEADER);
+    self->next_lead = 0;
+}
+
+/* Looks at the lease when due: takes it (and recovers the queue from the
+   store), keeps it, or stands by. */
+static void
+s_lead (broker_t *self)
+{
+    int64_t now = zclock_mono ();
+    if (self->store_down || now < self->next_lead)
+        return;
+    uint64_t known = self->leader.term;
+    int rc = store_lead (self->store, self->name, self->advertise, self->config.lease_ms, &self->leader);
+    unsigned renew_ms = self->config.lease_ms / 3;
+    self->next_lead = now + (rc == 1 ? renew_ms : STANDBY_POLL_MS < renew_ms ? STANDBY_POLL_MS : renew_ms);
+    if (rc < 0) {
+        s_store_lost (self);
+        return;
+    }
+    if (rc == 0) {
+        if (self->leading)
+            s_step_down (self);
+        else if (self->leader.term != known || !known)
+            zsys_info ("broker: %s stands by; %s leads (term %" PRIu64 ") at %s", self->name,
+                       *self->leader.name ? self->leader.name : "no broker", self->leader.term,
+                       *self->leader.endpoint ? self->leader.endpoint : "-");
+        return;
+    }
+    if (self->leading)
+        return; /* renewed */
+    if (s_recover (self) != 0) {
+        s_store_lost (self);
+        return;
+    }
+    self->leading = true;
+    if (store_is_shared (self->store))
+        zsys_info ("broker: %s leads (term %" PRIu64 ") at %s", self->name, self->leader.term, self->advertise);
 }
 
 /* Commits the batch, then sends what had to wait for it. */
@@ -1008,10 +1076,12 @@ s_commit (broker_t *self)
 {
     if (self->store_down)
         return;
-    bool stored = store_commit (self->store) == 0;
-    self->send_failures += outbox_release (self->outbox, stored);
+    int rc = store_commit (self->store);
+    self->send_failures += outbox_release (self->outbox, rc == 0);
     self->uncommitted_from = store_peek_id (self->store);
-    if (!stored)
+    if (rc == STORE_FENCED)
+        s_step_down (self);
+    else if (rc != 0)
         s_store_lost (self);
 }
 
@@ -1061,7 +1131,7 @@ s_tick (broker_t *self)
     }
     self->next_tick = now + self->config.heartbeat_ms / 2;
     s_malformed_report (self, now);
-    if (self->config.retention_s && now >= self->next_purge && !self->store_down) {
+    if (self->config.retention_s && now >= self->next_purge && self->leading) {
         int purged = store_purge (self->store, zclock_time () - (int64_t) self->config.retention_s * 1000,
                                   PURGE_BATCH);
         /* A full batch: more are due, purge again at the next tick. A
@@ -1100,7 +1170,10 @@ int
 broker_poll (broker_t *self, int timeout_ms)
 {
     int64_t due = delayed_next_due (self->delayed);
-    int64_t wait = (due >= 0 && due < self->next_tick ? due : self->next_tick) - zclock_mono ();
+    int64_t next = due >= 0 && due < self->next_tick ? due : self->next_tick;
+    if (!self->store_down && self->next_lead < next)
+        next = self->next_lead;
+    int64_t wait = next - zclock_mono ();
     if (timeout_ms >= 0 && wait > timeout_ms)
         wait = timeout_ms;
     if (wait > 0)
@@ -1124,6 +1197,7 @@ broker_poll (broker_t *self, int timeout_ms)
     s_release_due (self);
     s_reap (self);
     s_commit (self);
+    s_lead (self); /* between rounds: its transaction holds nothing else */
     if (zclock_mono () >= self->next_tick) {
         s_tick (self);
         s_reap (self);
@@ -1140,6 +1214,10 @@ broker_run (broker_t *self)
     while (!zsys_interrupted)
         broker_poll (self, -1);
     s_commit (self);
+    if (self->leading && store_is_shared (self->store)) {
+        store_resign (self->store); /* a standby takes over at once */
+        zsys_info ("broker: %s resigned the lead", self->name);
+    }
     return 0;
 }
 
@@ -1227,6 +1305,42 @@ s_recover (broker_t *self)
     return 0;
 }
 
+/* The host's name, or "localhost". */
+static char *
+s_hostname (void)
+{
+    char host[256] = "";
+    if (gethostname (host, sizeof host - 1) != 0 || !*host)
+        snprintf (host, sizeof host, "localhost");
+    return strdup (host);
+}
+
+/* Sets the name and advertised endpoint: the configured ones, or the
+   host's name and the first endpoint bound, a wildcard host (0.0.0.0, *,
+   [::]) replaced by the host's name. */
+static void
+s_identify (broker_t *self)
+{
+    self->name = self->config.name ? strdup (self->config.name) : s_hostname ();
+    if (self->config.advertise)
+        self->advertise = strdup (self->config.advertise);
+    else {
+        const char *bound = broker_endpoint (self, 0);
+        const char *host = strstr (bound, "://"), *port = strrchr (bound, ':');
+        host = host ? host + 3 : bound;
+        size_t host_size = port && port > host ? (size_t) (port - host) : 0;
+        if (host_size && (!strncmp (host, "0.0.0.0", host_size) || !strncmp (host, "*", host_size)
+                          || !strncmp (host, "[::]", host_size) || !strncmp (host, "[::0]", host_size))) {
+            char *name = s_hostname ();
+            self->advertise = zsys_sprintf ("%.*s%s%s", (int) (host - bound), bound, name, port);
+            free (name);
+        }
+        else
+            self->advertise = strdup (bound);
+    }
+    assert (self->name && self->advertise);
+}
+
 broker_t *
 broker_new (const broker_config_t *config)
 {
@@ -1248,10 +1362,6 @@ broker_new (const broker_config_t *config)
 
     self->store = store_open (config->store, config->sync);
     if (!self->store) {
-        broker_destroy (&self);
-        return NULL;
-    }
-    if (s_recover (self) != 0) {
         broker_destroy (&self);
         return NULL;
     }
@@ -1296,6 +1406,13 @@ broker_new (const broker_config_t *config)
         zlistx_add_end (self->endpoints, bound);
         zstr_free (&bound);
     }
+    s_identify (self);
+    /* Lead (recovering the unfinished tasks from the store) or stand by. */
+    s_lead (self);
+    if (self->store_down) {
+        broker_destroy (&self);
+        return NULL;
+    }
     return self;
 }
 
@@ -1330,6 +1447,8 @@ broker_destroy (broker_t **self_p)
         scheduler_destroy (&self->scheduler);
         store_close (&self->store);
         zlistx_destroy (&self->endpoints);
+        free (self->name);
+        free (self->advertise);
         ztask_msg_destroy (&self->in);
         ztask_msg_destroy (&self->out);
         free (self);

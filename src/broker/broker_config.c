@@ -5,6 +5,7 @@
 /*  broker_config - ztaskd's settings. */
 #include "broker_config.h"
 #include "common/ztask_cert.h"
+#include "common/ztask_names.h"
 
 #include <sys/stat.h>
 #include "ztask/client.h"
@@ -16,7 +17,7 @@
 static const char *const s_keys[] = { "endpoint", "store", "sync", "heartbeat_ms",
                                       "heartbeat_liveness", "max_attempts", "max_payload",
                                       "max_queued", "retention", "max_result", "user", "pid_file",
-                                      "curve", NULL };
+                                      "curve", "name", "advertise", "lease_ms", NULL };
 static const char *const s_curve_keys[] = { "secret", "allow", NULL };
 
 static char *
@@ -43,6 +44,7 @@ broker_config_init (broker_config_t *self)
     self->max_queued = 10 * 1000 * 1000;
     self->retention_s = 7 * 24 * 3600;
     self->max_result = 1024 * 1024;
+    self->lease_ms = 3000;
 }
 
 void
@@ -56,6 +58,8 @@ broker_config_free (broker_config_t *self)
     free (self->pid_file);
     free (self->curve_secret);
     free (self->curve_allow);
+    free (self->name);
+    free (self->advertise);
     memset (self, 0, sizeof *self);
 }
 
@@ -110,6 +114,29 @@ s_optional_string (ztask_cfg_t *cfg, config_setting_t *group, const char *key, c
     return 0;
 }
 
+/* name, advertise and lease_ms: what an active/standby pair needs. */
+static int
+s_leadership (broker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
+{
+    if (s_optional_string (cfg, root, "name", &self->name)
+        || s_optional_string (cfg, root, "advertise", &self->advertise))
+        return -1;
+    char why[128];
+    if (self->name && !ztask_name_valid (self->name, why, sizeof why))
+        return ztask_cfg_fail (cfg, config_setting_get_member (root, "name"), "invalid 'name': %s", why);
+    if (self->advertise
+        && (!ztask_name_valid (self->advertise, why, sizeof why) || !strstr (self->advertise, "://")
+            || strchr (self->advertise, ',') || strchr (self->advertise, '*')))
+        return ztask_cfg_fail (cfg, config_setting_get_member (root, "advertise"),
+                               "'advertise' must be one endpoint that clients and workers can reach, "
+                               "e.g. \"tcp://broker-1.example.com:5570\"");
+    long long lease = self->lease_ms;
+    if (ztask_cfg_int (cfg, root, "lease_ms", 500, 60000, &lease))
+        return -1;
+    self->lease_ms = (unsigned) lease;
+    return 0;
+}
+
 /* curve = { secret = "broker.key_secret"; allow = "dir"; }: both or none. */
 static int
 s_curve (broker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
@@ -145,7 +172,7 @@ broker_config_parse (broker_config_t *self, ztask_cfg_t *cfg)
     config_setting_t *root = config_root_setting (&cfg->cfg);
     if (ztask_cfg_keys (cfg, root, s_keys) || s_endpoints (self, cfg, root) || s_curve (self, cfg, root)
         || s_optional_string (cfg, root, "user", &self->user)
-        || s_optional_string (cfg, root, "pid_file", &self->pid_file))
+        || s_optional_string (cfg, root, "pid_file", &self->pid_file) || s_leadership (self, cfg, root))
         return -1;
     const char *store = self->store, *sync = self->sync;
     if (ztask_cfg_string (cfg, root, "store", &store) || ztask_cfg_string (cfg, root, "sync", &sync))

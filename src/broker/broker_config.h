@@ -28,6 +28,12 @@ typedef struct {
     char *pid_file;             /* write and lock the pid here; NULL: none       */
     char *curve_secret;         /* broker's secret certificate; NULL: plain TCP  */
     char *curve_allow;          /* allow-list: clients/ and workers/ public certs */
+    /* Active/standby (a PostgreSQL store shared by several brokers): */
+    char *name;                 /* this broker's name; NULL: the host's name     */
+    char *advertise;            /* the endpoint standbys name as the leader's;
+                                   NULL: the first bound, its wildcard host
+                                   replaced by the host's name                   */
+    unsigned lease_ms;          /* a leader silent this long is replaced         */
 } broker_config_t;
 
 /* Sets the defaults. */

@@ -11,6 +11,7 @@ struct store {
     store_backend_t *backend;    /* NULL while the store cannot be reached */
     char *location, *sync;       /* for store_reopen                      */
     uint64_t next_id;            /* id for the next new task              */
+    uint64_t held;               /* the term this broker led last; 0: none */
 };
 
 bool
@@ -35,7 +36,12 @@ store_open (const char *location, const char *sync)
     }
     self->location = strdup (location);
     self->sync = strdup (sync);
-    self->next_id = self->ops->max_id (self->backend) + 1;
+    uint64_t max = self->ops->max_id (self->backend);
+    if (max == UINT64_MAX) {
+        store_close (&self);
+        return NULL;
+    }
+    self->next_id = max + 1;
     return self;
 }
 
@@ -48,10 +54,43 @@ store_reopen (store_t *self)
     if (!self->backend)
         return -1;
     /* Ids given out but never committed are not used again. */
-    uint64_t next = self->ops->max_id (self->backend) + 1;
-    if (next > self->next_id)
-        self->next_id = next;
+    uint64_t max = self->ops->max_id (self->backend);
+    if (max == UINT64_MAX)
+        return -1;
+    if (max + 1 > self->next_id)
+        self->next_id = max + 1;
     return 0;
+}
+
+int
+store_lead (store_t *self, const char *name, const char *endpoint, unsigned lease_ms, store_leader_t *leader)
+{
+    memset (leader, 0, sizeof *leader);
+    int rc = self->ops->lead (self->backend, name, endpoint, lease_ms, self->held, leader);
+    if (rc == 1 && leader->term != self->held) {
+        /* A new term: the last leader may have stored tasks since this
+           broker last looked. */
+        uint64_t max = self->ops->max_id (self->backend);
+        if (max == UINT64_MAX)
+            return -1;
+        if (max + 1 > self->next_id)
+            self->next_id = max + 1;
+        self->held = leader->term;
+    }
+    return rc;
+}
+
+void
+store_resign (store_t *self)
+{
+    if (self->backend)
+        self->ops->resign (self->backend);
+}
+
+bool
+store_is_shared (store_t *self)
+{
+    return self->ops == &store_postgres;
 }
 
 void

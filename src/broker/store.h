@@ -63,7 +63,39 @@ uint64_t store_next_id (store_t *self);
 /* The id store_next_id will give next, without taking it. */
 uint64_t store_peek_id (store_t *self);
 
-/* Commits the open transaction, if any. Returns 0 or -1. */
+/* ---- leadership (docs/high-availability.md) ----
+   Brokers that share a store elect one leader, which alone writes: each
+   of its commits checks in the same transaction that its term still
+   leads. An SQLite store is one broker's own: it always leads. */
+
+typedef struct {
+    uint64_t term;               /* the leader's term (counts the leaders)   */
+    char name[256];              /* its name                                  */
+    char endpoint[256];          /* the endpoint it advertises; "" if unknown */
+} store_leader_t;
+
+/* Tries to lead, or to go on leading, as name, advertising endpoint, with
+   a lease of lease_ms. Returns 1 if this broker leads (leader holds its
+   term; its lease is renewed in the background until it stops leading),
+   0 if another leads or a takeover is not yet possible (leader says who
+   led last), -1 if the store failed (as a failed commit). A broker that
+   loses the lead is told by store_commit (STORE_FENCED) or by the next
+   store_lead. */
+int store_lead (store_t *self, const char *name, const char *endpoint, unsigned lease_ms, store_leader_t *leader);
+
+/* Stops leading and lets the lease run out at once, so that a standby
+   takes over without waiting for it (a clean shutdown). */
+void store_resign (store_t *self);
+
+/* True if other brokers may share this store (a standby may take over). */
+bool store_is_shared (store_t *self);
+
+/* store_commit: this broker no longer leads; nothing of the round was
+   written, and nothing will be until it leads again. */
+#define STORE_FENCED -2
+
+/* Commits the open transaction, if any. Returns 0, -1 (the store
+   failed), or STORE_FENCED. */
 int store_commit (store_t *self);
 
 /* Records a new queued task. key may be NULL or "". */

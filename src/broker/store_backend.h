@@ -18,7 +18,8 @@ typedef struct {
     /* NULL, after logging why, when the store cannot be opened. */
     store_backend_t *(*open) (const char *location, const char *sync);
     void (*close) (store_backend_t **self_p);
-    /* The largest task id in the store when it was opened (0: none). */
+    /* The largest task id in the store now (0: none; UINT64_MAX when it
+       cannot be read). */
     uint64_t (*max_id) (store_backend_t *self);
     int (*commit) (store_backend_t *self);
     int (*insert) (store_backend_t *self, const task_t *task, const char *key);
@@ -31,6 +32,10 @@ typedef struct {
     int (*recover) (store_backend_t *self, store_row_fn *fn, void *arg);
     int (*list) (store_backend_t *self, int state, unsigned limit, store_row_fn *fn, void *arg);
     int (*purge) (store_backend_t *self, int64_t finished_before, int batch);
+    /* store_lead with held, the term this broker held last (0: none). */
+    int (*lead) (store_backend_t *self, const char *name, const char *endpoint, unsigned lease_ms, uint64_t held,
+                 store_leader_t *leader);
+    void (*resign) (store_backend_t *self);
 } store_backend_ops_t;
 
 /* Copies row's strings and result into *data (grown as needed, *max

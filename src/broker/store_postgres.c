@@ -19,13 +19,14 @@
     are bytes (payload, result) or read back (every result column).
 */
 #include "store_backend.h"
+#include "pg_conn.h"
+#include "pg_lease.h"
 #include "scheduler.h" /* task_type_t: a task's type name */
 #include "ztask/client.h"
 
 #include <endian.h>
-#include <libpq-fe.h>
 
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 #define SCHEMA_LOCK "7236541926581302" /* pg_advisory_xact_lock key: "ztask schema" */
 
 /* What a store_row_t holds, in the order s_row reads it. */
@@ -57,7 +58,69 @@ static const char *s_schema =
     "CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state < 2;"
     "CREATE INDEX ztask_tasks_finished ON ztask_tasks (finished_ms) WHERE state >= 2;";
 
-enum { INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, LIST, LIST_ANY, RECOVER, RECOVERED, PURGE, STATEMENTS };
+/* Version 2: leadership among the brokers sharing the store
+   (docs/high-availability.md). One row per pool of brokers ("default"
+   today; a partition of the fleet tomorrow): the term counts the leaders
+   so far, expires is the leader's lease on the server's clock (no broker's
+   clock is trusted), backend its main session, which a broker taking over
+   an expired lease terminates so that nothing it left open can commit.
+
+   ztask_lead takes the lease if it is free or expired (a new term), or
+   renews it for the term held; it returns whether the caller leads, and
+   who does. ztask_fence ends every transaction of a leader: it fails
+   (SQLSTATE ZT001) unless the term still leads, and holds the row until
+   the commit, so a takeover waits for that commit or makes it fail.
+   ztask_renew is the lease keeper's renewal. */
+static const char *s_schema_v2 =
+    "CREATE TABLE ztask_leader ("
+    "  pool TEXT PRIMARY KEY,"
+    "  term BIGINT NOT NULL,"
+    "  holder TEXT NOT NULL,"
+    "  endpoint TEXT NOT NULL,"
+    "  backend INTEGER NOT NULL,"
+    "  expires TIMESTAMPTZ NOT NULL);"
+    "CREATE FUNCTION ztask_lead (p TEXT, me TEXT, ep TEXT, lease_ms INTEGER, held BIGINT)"
+    " RETURNS TABLE (is_leader BOOLEAN, lterm BIGINT, lholder TEXT, lendpoint TEXT) LANGUAGE plpgsql AS $$"
+    " DECLARE r ztask_leader%ROWTYPE;"
+    " BEGIN"
+    "  PERFORM set_config ('lock_timeout', '2000', true);"
+    "  INSERT INTO ztask_leader VALUES (p, 0, '', '', 0, '-infinity') ON CONFLICT (pool) DO NOTHING;"
+    "  SELECT * INTO r FROM ztask_leader WHERE pool = p;"
+    "  IF (held = 0 OR r.term <> held) AND r.expires > clock_timestamp () THEN"
+    "   RETURN QUERY SELECT false, r.term, r.holder, r.endpoint; RETURN;"
+    "  END IF;"
+    "  IF (held = 0 OR r.term <> held) AND r.backend <> 0 AND r.backend <> pg_backend_pid () THEN"
+    "   PERFORM pg_terminate_backend (a.pid) FROM pg_stat_activity a"
+    "    WHERE a.pid = r.backend AND a.application_name = 'ztaskd';"
+    "  END IF;"
+    "  UPDATE ztask_leader SET term = CASE WHEN held > 0 AND term = held THEN term ELSE term + 1 END,"
+    "   holder = me, endpoint = ep, backend = pg_backend_pid (),"
+    "   expires = clock_timestamp () + lease_ms * INTERVAL '1 millisecond'"
+    "   WHERE pool = p AND ((held > 0 AND term = held) OR expires <= clock_timestamp ())"
+    "   RETURNING * INTO r;"
+    "  IF FOUND THEN RETURN QUERY SELECT true, r.term, r.holder, r.endpoint; RETURN; END IF;"
+    "  SELECT * INTO r FROM ztask_leader WHERE pool = p;"
+    "  RETURN QUERY SELECT false, r.term, r.holder, r.endpoint;"
+    " END $$;"
+    "CREATE FUNCTION ztask_fence (p TEXT, t BIGINT) RETURNS VOID LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  PERFORM 1 FROM ztask_leader WHERE pool = p AND term = t FOR SHARE;"
+    "  IF NOT FOUND THEN"
+    "   RAISE EXCEPTION 'term % no longer leads: another broker took over', t USING ERRCODE = 'ZT001';"
+    "  END IF;"
+    " END $$;"
+    "CREATE FUNCTION ztask_renew (p TEXT, t BIGINT, lease_ms INTEGER) RETURNS BOOLEAN LANGUAGE plpgsql AS $$"
+    " BEGIN"
+    "  UPDATE ztask_leader SET expires = clock_timestamp () + lease_ms * INTERVAL '1 millisecond'"
+    "   WHERE pool = p AND term = t;"
+    "  RETURN FOUND;"
+    " END $$;"
+    "UPDATE ztask_meta SET value = '2' WHERE key = 'schema_version';";
+
+enum {
+    INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, LIST, LIST_ANY, RECOVER, RECOVERED, PURGE,
+    MAX_ID, LEAD, FENCE, RESIGN, STATEMENTS
+};
 
 static const char *s_sql[STATEMENTS] = {
     [INSERT] = "INSERT INTO ztask_tasks (id, type, priority, state, max_attempts, timeout_ms, idem_key,"
@@ -74,25 +137,39 @@ static const char *s_sql[STATEMENTS] = {
     [RECOVERED] = "UPDATE ztask_tasks SET state = 0 WHERE state = 1",
     [PURGE] = "DELETE FROM ztask_tasks WHERE id IN (SELECT id FROM ztask_tasks WHERE state >= 2"
               " AND finished_ms < $1 ORDER BY finished_ms LIMIT $2)",
+    [MAX_ID] = "SELECT coalesce (max (id), 0) FROM ztask_tasks",
+    [LEAD] = "SELECT is_leader, lterm, lholder, lendpoint FROM ztask_lead ($1, $2, $3, $4, $5)",
+    [FENCE] = "SELECT ztask_fence ($1, $2)",
+    [RESIGN] = "UPDATE ztask_leader SET expires = '-infinity' WHERE pool = $1 AND term = $2",
 };
 
 static const char *s_statement_name[STATEMENTS] = {
     [INSERT] = "ztask_insert",   [FIND_KEY] = "ztask_find_key", [STARTED] = "ztask_started",
     [REQUEUED] = "ztask_requeued", [FINISHED] = "ztask_finished", [GET] = "ztask_get",
     [LIST] = "ztask_list",       [LIST_ANY] = "ztask_list_any", [RECOVER] = "ztask_recover",
-    [RECOVERED] = "ztask_recovered", [PURGE] = "ztask_purge",
+    [RECOVERED] = "ztask_recovered", [PURGE] = "ztask_purge",   [MAX_ID] = "ztask_max_id",
+    [LEAD] = "ztask_lead",       [FENCE] = "ztask_fence",       [RESIGN] = "ztask_resign",
 };
+
+/* The pool of brokers that elect one leader (see s_schema_v2). */
+#define POOL "default"
+#define FENCED_SQLSTATE "ZT001"
 
 struct store_backend {
     PGconn *conn;
     char *where;                 /* "database D on H:P", for log lines  */
-    uint64_t max_id;             /* the largest id in the store at open */
+    char *location;              /* for the lease keeper's connection   */
     bool in_transaction;         /* BEGIN sent, COMMIT not yet          */
     int pending;                 /* queries sent whose results are unread */
     bool failed;                 /* a query of this transaction failed  */
+    bool fenced;                 /* ... because the term no longer leads */
+    uint64_t term;               /* the term this broker leads; 0: none */
+    pg_lease_t *lease;           /* renews the lease while leading      */
     byte *row_data;              /* store_get's strings and result      */
     size_t row_max;
 };
+
+static void s_resigned (store_backend_t *self);
 
 /* ---- a query's parameters ---- */
 
@@ -162,8 +239,12 @@ s_consume (store_backend_t *self, int n, bool keep)
             return kept;
         }
         ExecStatusType status = PQresultStatus (result);
-        if (status == PGRES_FATAL_ERROR)
+        if (status == PGRES_FATAL_ERROR) {
+            const char *state = PQresultErrorField (result, PG_DIAG_SQLSTATE);
+            if (state && streq (state, FENCED_SQLSTATE))
+                self->fenced = true;
             s_failed (self, PQresultErrorMessage (result));
+        }
         else if (status == PGRES_PIPELINE_ABORTED)
             self->failed = true; /* an earlier query failed */
         if (keep && i == n - 1 && (status == PGRES_TUPLES_OK || status == PGRES_COMMAND_OK))
@@ -251,15 +332,25 @@ s_postgres_commit (store_backend_t *self)
 {
     if (!self->in_transaction)
         return 0;
+    if (self->term) {
+        /* Last before COMMIT, so that it holds the leader's row only
+           from here to the commit (the server runs both at once). */
+        params_t p = { 0 };
+        s_param_text (&p, POOL);
+        s_param_int (&p, (int64_t) self->term);
+        s_send (self, FENCE, &p);
+    }
     self->in_transaction = false;
     s_sync (self, "COMMIT");
-    bool failed = self->failed;
+    bool failed = self->failed, fenced = self->fenced;
     /* After an error the server skipped the COMMIT: the transaction is
        still open, aborted, until it is rolled back. */
     if (failed && PQstatus (self->conn) == CONNECTION_OK)
         s_sync (self, "ROLLBACK");
-    self->failed = false;
-    return failed ? -1 : 0;
+    self->failed = self->fenced = false;
+    if (fenced)
+        s_resigned (self);
+    return fenced ? STORE_FENCED : failed ? -1 : 0;
 }
 
 /* ---- reading rows ---- */
@@ -375,8 +466,8 @@ s_schema_ready (store_backend_t *self)
         rc = -1;
     }
     else if (rc == 0 && !meta) {
-        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '%d');", s_schema,
-                                  SCHEMA_VERSION);
+        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s", s_schema,
+                                  s_schema_v2);
         rc = s_exec_ok (self, sql);
         zstr_free (&sql);
         if (rc == 0)
@@ -385,7 +476,13 @@ s_schema_ready (store_backend_t *self)
     else if (rc == 0) {
         char *version = s_scalar (self, "SELECT value FROM ztask_meta WHERE key = 'schema_version'");
         int number = version ? atoi (version) : 0;
-        if (number != SCHEMA_VERSION) {
+        if (number == 1) {
+            rc = s_exec_ok (self, s_schema_v2);
+            if (rc == 0)
+                zsys_info ("store: upgraded the ztask schema in %s from version 1 to %d", self->where,
+                           SCHEMA_VERSION);
+        }
+        else if (number != SCHEMA_VERSION) {
             zsys_error ("store: %s has ztask schema version %s; this ztaskd reads version %d%s", self->where,
                         version ? version : "(none)", SCHEMA_VERSION,
                         number > SCHEMA_VERSION ? ": upgrade ztaskd" : "");
@@ -414,25 +511,10 @@ s_postgres_open (const char *location, const char *sync)
     }
     store_backend_t *self = (store_backend_t *) zmalloc (sizeof (store_backend_t));
     assert (self);
-    /* Defaults first: what the location says wins. A dead peer is noticed
-       within seconds, not after the kernel's TCP timeouts. */
-    const char *keywords[] = { "connect_timeout", "keepalives", "keepalives_idle", "keepalives_interval",
-                               "keepalives_count", "tcp_user_timeout", "application_name",
-                               "client_encoding", "dbname", NULL };
-    const char *values[] = { "2", "1", "5", "2", "3", "10000", "ztaskd", "UTF8", location, NULL };
-    self->conn = PQconnectdbParams (keywords, values, 1);
-    if (!self->conn || PQstatus (self->conn) != CONNECTION_OK) {
-        /* libpq's message may span lines ("...\n\tIs the server running"):
-           one log line. */
-        char *error = strdup (self->conn ? PQerrorMessage (self->conn) : "out of memory");
-        for (char *c = error; *c; c++)
-            if (*c == '\n' || *c == '\t')
-                *c = ' ';
-        size_t length = strlen (error);
-        while (length && error[length - 1] == ' ')
-            error[--length] = 0;
+    char error[512];
+    self->conn = pg_conn_open (location, error, sizeof error);
+    if (!self->conn) {
         zsys_error ("store: cannot connect to PostgreSQL: %s", error);
-        free (error);
         s_postgres_close (&self);
         return NULL;
     }
@@ -454,9 +536,7 @@ s_postgres_open (const char *location, const char *sync)
         s_postgres_close (&self);
         return NULL;
     }
-    char *max = s_scalar (self, "SELECT max (id) FROM ztask_tasks");
-    self->max_id = max ? strtoull (max, NULL, 10) : 0;
-    zstr_free (&max);
+    self->location = strdup (location);
     for (int i = 0; i < STATEMENTS; i++) {
         PGresult *result = PQprepare (self->conn, s_statement_name[i], s_sql[i], 0, NULL);
         if (PQresultStatus (result) != PGRES_COMMAND_OK) {
@@ -484,8 +564,10 @@ s_postgres_close (store_backend_t **self_p)
     if (self) {
         if (self->conn && PQstatus (self->conn) == CONNECTION_OK && PQpipelineStatus (self->conn) == PQ_PIPELINE_ON)
             s_postgres_commit (self);
+        pg_lease_stop (&self->lease);
         PQfinish (self->conn);
         zstr_free (&self->where);
+        free (self->location);
         free (self->row_data);
         free (self);
         *self_p = NULL;
@@ -495,7 +577,76 @@ s_postgres_close (store_backend_t **self_p)
 static uint64_t
 s_postgres_max_id (store_backend_t *self)
 {
-    return self->max_id;
+    PGresult *result = s_read (self, MAX_ID, NULL);
+    bool got = result && PQntuples (result) == 1;
+    uint64_t max = got ? (uint64_t) s_int (result, 0, 0) : 0;
+    PQclear (result);
+    return s_postgres_commit (self) == 0 && got ? max : UINT64_MAX;
+}
+
+/* ---- leadership ---- */
+
+/* This broker no longer leads: no more fencing by its term, no renewal. */
+static void
+s_resigned (store_backend_t *self)
+{
+    self->term = 0;
+    pg_lease_stop (&self->lease);
+}
+
+static int
+s_postgres_lead (store_backend_t *self, const char *name, const char *endpoint, unsigned lease_ms,
+                 uint64_t held, store_leader_t *leader)
+{
+    if (self->term && self->lease && pg_lease_lost (self->lease))
+        s_resigned (self); /* the keeper saw another term: we no longer lead */
+    params_t p = { 0 };
+    s_param_text (&p, POOL);
+    s_param_text (&p, name);
+    s_param_text (&p, endpoint);
+    s_param_int (&p, lease_ms);
+    s_param_int (&p, (int64_t) held);
+    /* Called between rounds: ztask_lead's transaction holds nothing
+       else, and is not fenced (ztask_lead is the check). */
+    assert (!self->in_transaction);
+    uint64_t held_term = self->term;
+    self->term = 0;
+    PGresult *result = s_read (self, LEAD, &p);
+    bool got = result && PQntuples (result) == 1, leading = false;
+    if (got) {
+        leading = *PQgetvalue (result, 0, 0) != 0; /* binary bool */
+        leader->term = (uint64_t) s_int (result, 0, 1);
+        snprintf (leader->name, sizeof leader->name, "%s", s_text (result, 0, 2));
+        snprintf (leader->endpoint, sizeof leader->endpoint, "%s", s_text (result, 0, 3));
+    }
+    PQclear (result);
+    if (!got || s_postgres_commit (self) != 0) {
+        s_resigned (self);
+        return -1;
+    }
+    if (!leading) {
+        s_resigned (self);
+        return 0;
+    }
+    self->term = leader->term;
+    if (held_term != leader->term || !self->lease) {
+        pg_lease_stop (&self->lease);
+        self->lease = pg_lease_start (self->location, POOL, self->term, lease_ms);
+    }
+    return 1;
+}
+
+static void
+s_postgres_resign (store_backend_t *self)
+{
+    if (!self->term)
+        return;
+    params_t p = { 0 };
+    s_param_text (&p, POOL);
+    s_param_int (&p, (int64_t) self->term);
+    s_resigned (self);
+    PQclear (s_read (self, RESIGN, &p));
+    s_postgres_commit (self);
 }
 
 /* ---- writes ---- */
@@ -645,4 +796,6 @@ const store_backend_ops_t store_postgres = {
     .recover = s_postgres_recover,
     .list = s_postgres_list,
     .purge = s_postgres_purge,
+    .lead = s_postgres_lead,
+    .resign = s_postgres_resign,
 };

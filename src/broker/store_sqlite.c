@@ -228,6 +228,24 @@ s_sqlite_max_id (store_backend_t *self)
     return self->max_id;
 }
 
+/* An SQLite store is this broker's alone: it leads, always in term 1. */
+static int
+s_sqlite_lead (store_backend_t *self, const char *name, const char *endpoint, unsigned lease_ms, uint64_t held,
+               store_leader_t *leader)
+{
+    (void) self, (void) lease_ms, (void) held;
+    leader->term = 1;
+    snprintf (leader->name, sizeof leader->name, "%s", name);
+    snprintf (leader->endpoint, sizeof leader->endpoint, "%s", endpoint);
+    return 1;
+}
+
+static void
+s_sqlite_resign (store_backend_t *self)
+{
+    (void) self;
+}
+
 static int
 s_begin (store_backend_t *self)
 {
@@ -469,6 +487,8 @@ const store_backend_ops_t store_sqlite = {
     .open = s_sqlite_open,
     .close = s_sqlite_close,
     .max_id = s_sqlite_max_id,
+    .lead = s_sqlite_lead,
+    .resign = s_sqlite_resign,
     .commit = s_sqlite_commit,
     .insert = s_sqlite_insert,
     .find_key = s_sqlite_find_key,
