@@ -8,8 +8,10 @@
 #include "broker/broker_config.h"
 #include "worker/worker_config.h"
 #include "worker/slot.h"
+#include "ztask/client.h"
 
 #include <czmq.h>
+#include <stdlib.h>
 
 /* Parses text as a broker config; returns 0 or -1 with error copied. */
 static int
@@ -71,6 +73,70 @@ s_curve_config (const char *secret, const char *broker)
     return text;
 }
 
+/* Worker: curve.broker for several brokers: one certificate for all, or
+   one per endpoint. secret, broker_public: certificate files; dir: a temp
+   directory for a second broker's. */
+static void
+s_test_worker_curve_brokers (const char *secret, const char *broker_public, const char *dir)
+{
+    worker_config_t w;
+    char error[2048], text[2048], second_public[256];
+    snprintf (second_public, sizeof second_public, "%s/broker2.key", dir);
+    zcert_t *second = zcert_new ();
+    zcert_save (second, second_public);
+    zcert_t *first = zcert_load (broker_public);
+    const char *brokers = "broker = [\"tcp://10.0.0.1:5570\", \"tcp://10.0.0.2:5570\"];\n";
+
+    snprintf (text, sizeof text, "%scurve = { secret = \"%s\"; broker = \"%s\"; };\n" ECHO_ONLY, brokers, secret,
+              broker_public);
+    TAP_OK (s_worker (text, &w, error) == 0 && w.curve_broker_keys[0] && w.curve_broker_keys[1]
+                && streq (w.curve_broker_keys[0], zcert_public_txt (first))
+                && streq (w.curve_broker_keys[1], zcert_public_txt (first)) && !w.curve_broker_keys[2],
+            "one curve.broker certificate serves every broker endpoint");
+    worker_config_free (&w);
+    snprintf (text, sizeof text, "%scurve = { secret = \"%s\"; broker = [\"%s\", \"%s\"]; };\n" ECHO_ONLY, brokers,
+              secret, second_public, broker_public);
+    TAP_OK (s_worker (text, &w, error) == 0 && w.curve_broker_keys[0] && w.curve_broker_keys[1]
+                && streq (w.curve_broker_keys[0], zcert_public_txt (second))
+                && streq (w.curve_broker_keys[1], zcert_public_txt (first)),
+            "a list of curve.broker certificates: one per endpoint, in order");
+    worker_config_free (&w);
+    setenv ("ZTASK_BROKER", "tcp://10.0.0.1:5570,tcp://10.0.0.2:5570", 1);
+    snprintf (text, sizeof text, "curve = { secret = \"%s\"; broker = (\"%s\", \"%s\"); };\n" ECHO_ONLY, secret,
+              broker_public, second_public);
+    TAP_OK (s_worker (text, &w, error) == 0 && w.broker_count == 2
+                && streq (w.curve_broker_keys[1], zcert_public_txt (second)),
+            "  also for the endpoints of $ZTASK_BROKER");
+    worker_config_free (&w);
+    unsetenv ("ZTASK_BROKER");
+
+    snprintf (text, sizeof text, "%scurve = { secret = \"%s\";\n broker = [\"%s\"]; };\n" ECHO_ONLY, brokers, secret,
+              broker_public);
+    s_worker_refuses (text, "worker.cfg:3: curve.broker lists 1 certificate for 2 broker endpoints: give one per "
+                            "endpoint, in the same order",
+                      "fewer curve.broker certificates than endpoints");
+    snprintf (text, sizeof text, "curve = { secret = \"%s\"; broker = [\"%s\", \"%s\"]; };\n" ECHO_ONLY, secret,
+              broker_public, second_public);
+    s_worker_refuses (text, "curve.broker lists 2 certificates for 1 broker endpoint:",
+                      "more curve.broker certificates than endpoints");
+    snprintf (text, sizeof text, "%scurve = { secret = \"%s\"; broker = [\"%s\",\n \"%s/none.key\"]; };\n" ECHO_ONLY,
+              brokers, secret, broker_public, dir);
+    s_worker_refuses (text, "worker.cfg:3: curve.broker: cannot read", "a missing certificate in the list (its line)");
+    snprintf (text, sizeof text, "%scurve = { secret = \"%s\"; broker = (\"%s\", 7); };\n" ECHO_ONLY, brokers, secret,
+              broker_public);
+    s_worker_refuses (text, "each certificate in curve.broker must be a file name", "a number in the list");
+    snprintf (text, sizeof text, "curve = { secret = \"%s\"; broker = 7; };\n" ECHO_ONLY, secret);
+    s_worker_refuses (text, "curve.broker must be a certificate file (a string), or a list of them",
+                      "a number for curve.broker");
+
+    zcert_destroy (&first);
+    zcert_destroy (&second);
+    unlink (second_public);
+    char second_secret[300];
+    snprintf (second_secret, sizeof second_secret, "%s_secret", second_public);
+    unlink (second_secret);
+}
+
 /* Worker: user, pid_file, allow_insecure_plugins and curve, with real
    certificate files in a temp directory. */
 static void
@@ -79,7 +145,7 @@ s_test_worker_security (void)
     worker_config_t w;
     char error[2048];
     TAP_OK (s_worker (ECHO_ONLY, &w, error) == 0 && !w.user && !w.pid_file && !w.allow_insecure_plugins
-                && !w.curve_cert && !w.curve_broker_key,
+                && !w.curve_cert && !w.curve_broker_keys[0],
             "no user, no pid_file, no insecure plugins and plain TCP by default");
     worker_config_free (&w);
     TAP_OK (s_worker ("user = \"ztask\"; pid_file = \"run/w.pid\"; allow_insecure_plugins = true;\n" ECHO_ONLY,
@@ -118,7 +184,7 @@ s_test_worker_security (void)
     TAP_OK (w.curve_cert && streq (zcert_public_txt (w.curve_cert), zcert_public_txt (worker))
                 && streq (zcert_secret_txt (w.curve_cert), zcert_secret_txt (worker)),
             "the worker's keys are read");
-    TAP_OK (w.curve_broker_key && streq (w.curve_broker_key, zcert_public_txt (broker)),
+    TAP_OK (w.curve_broker_keys[0] && streq (w.curve_broker_keys[0], zcert_public_txt (broker)),
             "and the broker's public key");
     worker_config_free (&w);
     TAP_OK (w.curve_cert == NULL, "free drops the certificate");
@@ -143,12 +209,93 @@ s_test_worker_security (void)
                       "unknown setting 'allow' (known here: secret, broker)",
                       "a broker's key in a worker's curve");
 
+    s_test_worker_curve_brokers (worker_secret, broker_public, dir);
+
     zcert_destroy (&worker);
     zcert_destroy (&broker);
     const char *files[] = { worker_secret, worker_public, broker_secret, broker_public, junk };
     for (size_t i = 0; i < sizeof files / sizeof files[0]; i++)
         unlink (files[i]);
     rmdir (dir);
+}
+
+/* Worker: broker as one endpoint, a list, a comma-separated string, from
+   $ZTASK_BROKER, and every mistake. */
+static void
+s_test_worker_brokers (void)
+{
+    worker_config_t w;
+    char error[2048];
+    unsetenv ("ZTASK_BROKER");
+    TAP_OK (s_worker (ECHO_ONLY, &w, error) == 0 && w.broker_count == 1
+                && streq (w.brokers[0], ZTASK_DEFAULT_ENDPOINT),
+            "broker defaults to %s", ZTASK_DEFAULT_ENDPOINT);
+    worker_config_free (&w);
+    TAP_OK (s_worker ("broker = [\"tcp://10.0.0.1:5570\", \"tcp://broker-b.example:5571\"];\n" ECHO_ONLY, &w, error) == 0
+                && w.broker_count == 2 && streq (w.brokers[0], "tcp://10.0.0.1:5570")
+                && streq (w.brokers[1], "tcp://broker-b.example:5571"),
+            "broker = [a, b]: both, in order");
+    worker_config_free (&w);
+    TAP_OK (s_worker ("broker = (\"tcp://[::1]:5570\", \"ipc:///run/ztask.sock\");\n" ECHO_ONLY, &w, error) == 0
+                && w.broker_count == 2 && streq (w.brokers[1], "ipc:///run/ztask.sock"),
+            "broker = (a, b), an IPv6 address and ipc://");
+    worker_config_free (&w);
+    TAP_OK (s_worker ("broker = \"tcp://a:5570, tcp://b:5570,tcp://c:5570 \";\n" ECHO_ONLY, &w, error) == 0
+                && w.broker_count == 3 && streq (w.brokers[0], "tcp://a:5570") && streq (w.brokers[1], "tcp://b:5570")
+                && streq (w.brokers[2], "tcp://c:5570"),
+            "broker = \"a, b,c \": separated by commas, spaces ignored");
+    worker_config_free (&w);
+    setenv ("ZTASK_BROKER", "tcp://10.0.0.1:5570,tcp://10.0.0.2:5570", 1);
+    TAP_OK (s_worker (ECHO_ONLY, &w, error) == 0 && w.broker_count == 2 && streq (w.brokers[1], "tcp://10.0.0.2:5570"),
+            "$ZTASK_BROKER lists brokers the same way");
+    worker_config_free (&w);
+    TAP_OK (s_worker ("broker = \"tcp://10.0.0.3:5570\";\n" ECHO_ONLY, &w, error) == 0 && w.broker_count == 1
+                && streq (w.brokers[0], "tcp://10.0.0.3:5570"),
+            "  and the config's broker overrides it");
+    worker_config_free (&w);
+    setenv ("ZTASK_BROKER", "tcp://10.0.0.1:5570,,tcp://10.0.0.2:5570", 1);
+    s_worker_refuses (ECHO_ONLY, "worker.cfg: $ZTASK_BROKER: an empty endpoint in", "an empty entry in $ZTASK_BROKER");
+    setenv ("ZTASK_BROKER", "localhost:5570", 1);
+    s_worker_refuses (ECHO_ONLY, "$ZTASK_BROKER: endpoint 'localhost:5570' is not a ZeroMQ endpoint",
+                      "a $ZTASK_BROKER without a transport");
+    unsetenv ("ZTASK_BROKER");
+
+    char text[4096] = "broker = [";
+    for (int i = 0; i < BROKER_LIST_MAX; i++)
+        snprintf (text + strlen (text), sizeof text - strlen (text), "%s\"tcp://10.0.0.%d:5570\"", i ? ", " : "", i);
+    strcat (text, "];\n" ECHO_ONLY);
+    TAP_OK (s_worker (text, &w, error) == 0 && w.broker_count == BROKER_LIST_MAX, "%d brokers are fine",
+            BROKER_LIST_MAX);
+    worker_config_free (&w);
+    strcpy (strstr (text, "];"), ", \"tcp://10.0.0.99:5570\"];\n" ECHO_ONLY);
+    s_worker_refuses (text, "worker.cfg:1: 'broker' lists 1 to 16 endpoints (this one 17)", "17 brokers in a list");
+    strcpy (text, "broker = \"");
+    for (int i = 0; i <= BROKER_LIST_MAX; i++)
+        snprintf (text + strlen (text), sizeof text - strlen (text), "%stcp://10.0.0.%d:5570", i ? "," : "", i);
+    strcat (text, "\";\n" ECHO_ONLY);
+    s_worker_refuses (text, "worker.cfg:1: broker: a worker lists at most 16 brokers", "17 brokers in a string");
+
+    s_worker_refuses ("broker = [];\n" ECHO_ONLY, "'broker' lists 1 to 16 endpoints", "an empty list");
+    s_worker_refuses ("broker = [5570];\n" ECHO_ONLY, "each endpoint in 'broker' must be a string", "a number in the list");
+    s_worker_refuses ("broker = 5570;\n" ECHO_ONLY, "'broker' must be an endpoint (a string) or a list of them",
+                      "a number for broker");
+    s_worker_refuses ("broker = \"\";\n" ECHO_ONLY, "'broker' must not be empty", "an empty broker");
+    s_worker_refuses ("broker = [\"tcp://10.0.0.1:5570\",\n  \"localhost\"];\n" ECHO_ONLY,
+                      "worker.cfg:2: broker: endpoint 'localhost' is not a ZeroMQ endpoint a worker can connect to",
+                      "an endpoint without a transport (the line of the entry)");
+    s_worker_refuses ("broker = \"tcp://10.0.0.1:5570,\";\n" ECHO_ONLY, "broker: an empty endpoint in",
+                      "a trailing comma");
+    s_worker_refuses ("broker = \"tcp://10.0.0.1\";\n" ECHO_ONLY, "needs a host and a port from 1 to 65535",
+                      "a tcp endpoint without a port");
+    s_worker_refuses ("broker = \"tcp://10.0.0.1:*\";\n" ECHO_ONLY, "needs a host and a port", "a wildcard port");
+    s_worker_refuses ("broker = \"tcp://10.0.0.1:65536\";\n" ECHO_ONLY, "needs a host and a port",
+                      "a port out of range");
+    s_worker_refuses ("broker = \"udp://10.0.0.1:5570\";\n" ECHO_ONLY, "is not a ZeroMQ endpoint a worker can",
+                      "a transport a DEALER cannot use");
+    s_worker_refuses ("broker = [\"tcp://a:5570, tcp://b:5570\"];\n" ECHO_ONLY,
+                      "holds a space or a comma: one endpoint per entry", "two endpoints in one list entry");
+    s_worker_refuses ("broker = \"tcp://a:5570,TCP://A:5570\";\n" ECHO_ONLY,
+                      "broker: endpoint 'TCP://A:5570' is listed twice", "an endpoint listed twice");
 }
 
 int
@@ -192,7 +339,8 @@ main (void)
                       "  { name = \"sleep\"; file = \"lib/sleep.so\"; settings = { max_ms = 500; fast = true; f = 1.5; s = \"x\"; }; } );",
                       &w, error) == 0,
             "a full worker config parses");
-    TAP_OK (streq (w.broker, "tcp://10.0.0.1:5570") && streq (w.name, "w1") && w.slots == 4, "broker, name, slots");
+    TAP_OK (w.broker_count == 1 && streq (w.brokers[0], "tcp://10.0.0.1:5570") && streq (w.name, "w1") && w.slots == 4,
+            "broker, name, slots");
     TAP_OK (w.priorities == ((1 << 0) | (1 << 7) | (1 << 8) | (1 << 9)), "priority names, numbers and ranges");
     TAP_OK (w.plugin_count == 2 && streq (w.plugins[0].name, "echo"), "plugins");
     TAP_CONTAINS (w.plugins[0].file, "/echo.so", "a plugin's file defaults to plugin_dir/NAME.so");
@@ -254,6 +402,7 @@ main (void)
     s_worker_refuses ("\nwhat = 1;\nplugins = ( { name = \"echo\"; } );", "worker.cfg:2: unknown setting 'what'",
                       "an unknown worker key");
 
+    s_test_worker_brokers ();
     s_test_worker_security ();
 
     ztask_cfg_t cfg;

@@ -12,15 +12,17 @@ struct ztask_monitor {
     zsock_t *reader; /* the PAIR end that receives its events     */
 };
 
-ztask_monitor_t *
-ztask_monitor_new (void *socket)
+#define HANDSHAKE_EVENTS                                                                                   \
+    (ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL \
+     | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH)
+
+static ztask_monitor_t *
+s_new (void *socket, int events)
 {
     static atomic_uint s_made; /* names each monitor's endpoint once */
     char endpoint[80];
     snprintf (endpoint, sizeof endpoint, "inproc://ztask-monitor-%p-%u", socket,
               atomic_fetch_add (&s_made, 1));
-    int events = ZMQ_EVENT_HANDSHAKE_SUCCEEDED | ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL
-                 | ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL | ZMQ_EVENT_HANDSHAKE_FAILED_AUTH;
     if (zmq_socket_monitor (socket, endpoint, events) != 0)
         return NULL;
     ztask_monitor_t *self = (ztask_monitor_t *) zmalloc (sizeof (ztask_monitor_t));
@@ -37,6 +39,18 @@ ztask_monitor_new (void *socket)
        expects a look first. Looking arms it for callers that poll the FD. */
     zsock_events (self->reader);
     return self;
+}
+
+ztask_monitor_t *
+ztask_monitor_new (void *socket)
+{
+    return s_new (socket, HANDSHAKE_EVENTS);
+}
+
+ztask_monitor_t *
+ztask_monitor_new_with_disconnects (void *socket)
+{
+    return s_new (socket, HANDSHAKE_EVENTS | ZMQ_EVENT_DISCONNECTED);
 }
 
 void
@@ -74,6 +88,7 @@ ztask_monitor_read (ztask_monitor_t *self, uint16_t *event, uint32_t *value)
                : *event == ZMQ_EVENT_HANDSHAKE_FAILED_PROTOCOL && *value == ZMQ_PROTOCOL_ERROR_ZMTP_MECHANISM_MISMATCH
                    ? ZTASK_HANDSHAKE_MISMATCH
                : *event == ZMQ_EVENT_HANDSHAKE_FAILED_NO_DETAIL ? ZTASK_HANDSHAKE_CLOSED
+               : *event == ZMQ_EVENT_DISCONNECTED               ? ZTASK_MONITOR_DISCONNECTED
                                                                 : ZTASK_HANDSHAKE_OTHER;
     }
     zmsg_destroy (&msg);

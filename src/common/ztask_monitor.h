@@ -38,6 +38,10 @@
                                       HELLO (a wrong server key), or a CURVE
                                       server seeing a plain client              */
 #define ZTASK_HANDSHAKE_OTHER 4    /* any other failure (event and value say)    */
+#define ZTASK_MONITOR_DISCONNECTED 5 /* the connection ended (the peer closed it
+                                      or went away; also after a failed
+                                      handshake): only from a monitor made by
+                                      ztask_monitor_new_with_disconnects     */
 
 typedef struct ztask_monitor ztask_monitor_t;
 
@@ -46,6 +50,11 @@ typedef struct ztask_monitor ztask_monitor_t;
    without: only its messages say less. */
 ztask_monitor_t *ztask_monitor_new (void *socket);
 
+/* The same, and it also reports the end of each connection
+   (ZTASK_MONITOR_DISCONNECTED), so that a worker that follows the leading
+   broker notices at once that the broker it is registered with is gone. */
+ztask_monitor_t *ztask_monitor_new_with_disconnects (void *socket);
+
 /* Stops the events, then closes the reader. */
 void ztask_monitor_destroy (ztask_monitor_t **self_p);
 
@@ -53,7 +62,8 @@ void ztask_monitor_destroy (ztask_monitor_t **self_p);
 zsock_t *ztask_monitor_sock (ztask_monitor_t *self);
 
 /* Reads one event (blocks if none is waiting): returns its kind
-   (ZTASK_HANDSHAKE_*) with libzmq's event and value, or -1 for a frame
+   (ZTASK_HANDSHAKE_*, ZTASK_MONITOR_DISCONNECTED) with libzmq's event and
+   value, or -1 for a frame
    that is not an event. */
 int ztask_monitor_read (ztask_monitor_t *self, uint16_t *event, uint32_t *value);
 

@@ -15,8 +15,18 @@
     The worker's mutex guards the worker's own state: the pending results,
     `running`, `closing` and the outgoing message `out`. The loop holds it
     except while it waits, a slot thread while it reports.
+
+    With several brokers (active/standby, `broker` lists them) the worker
+    is connected to one at a time and follows the leader: a standby's ERROR
+    NOT_LEADER sends it on to the leader it names, or to the next broker
+    (broker_list.h); a broker that does not answer a REGISTER within
+    REGISTER_TIMEOUT_MS, or that goes silent or drops the connection while
+    the worker is registered, to the next one. Running tasks and
+    unacknowledged results go along (REGISTER, then the re-sends after
+    REGISTERED). With one broker the worker reconnects to it as before.
 */
 #include "worker.h"
+#include "broker_list.h"
 #include "slot.h"
 #include "worker_link.h"
 #include "common/ztask_cert.h"
@@ -25,10 +35,16 @@
 #include "proto/ztask_msg.h"
 
 #include <pthread.h>
+#include <stdarg.h>
 
 #define DEFAULT_HEARTBEAT_MS 1000
 #define LIVENESS 3 /* missed broker heartbeats before reconnecting */
 #define RECONNECT_MAX_MS 10000
+/* Several brokers: */
+#define REGISTER_TIMEOUT_MS 500 /* unanswered REGISTER: on to the next one    */
+#define NO_LEADER_PAUSE_MS 150  /* every broker in a row said NOT_LEADER:
+                                   pause before the next REGISTER            */
+#define LOOKING_LOG_MS 10000    /* while moves go on, a summary this often   */
 
 /* A result sent but not yet acknowledged: re-sent after a reconnect. */
 typedef struct pending_result pending_result_t;
@@ -60,6 +76,8 @@ struct worker {
     char instance[ZTASK_STRING_MAX + 1]; /* this process's id for the broker */
     int64_t reconnect_ms;   /* silence tolerated before reconnecting    */
     worker_link_t *link;    /* the DEALER to the broker (thread-safe)    */
+    broker_list_t *brokers; /* the brokers we may register with, and the
+                               one we are on                             */
     unsigned handshake;     /* HANDSHAKE_* failures logged since the last
                                handshake that succeeded                  */
     bool closing;           /* worker_run has returned: reports dropped  */
@@ -69,6 +87,14 @@ struct worker {
     bool registered;        /* REGISTERED received on this connection    */
     unsigned heartbeat_ms;
     int64_t heard_at;       /* last message from the broker (monotonic)  */
+    int64_t registering_since; /* a REGISTER no answer has come for was
+                               sent then; 0: none                        */
+    int64_t register_at;    /* REGISTER then (a paused move); 0: none    */
+    bool connection_lost;   /* the monitor saw our registered connection end */
+    int64_t looking_since;  /* the first move since we were registered;
+                               0: none                                   */
+    unsigned moves;         /* moves since then                          */
+    int64_t summary_at;     /* when to log the next summary of moves     */
     bool refused;           /* the broker refused the registration       */
     bool draining;          /* stopping: takes no new tasks              */
 };
@@ -111,6 +137,7 @@ worker_new (worker_config_t *config, char *error, size_t error_size)
     ztask_msg_strcpy (self->instance, zuuid_str_canonical (uuid));
     zuuid_destroy (&uuid);
     self->pending_end = &self->pending;
+    self->brokers = broker_list_new (config->brokers, config->broker_count);
     if (gethostname (self->host, sizeof self->host - 1) != 0)
         snprintf (self->host, sizeof self->host, "unknown");
     return self;
@@ -134,6 +161,7 @@ worker_destroy (worker_t **self_p)
             self->pending = next;
         }
         worker_link_destroy (&self->link);
+        broker_list_destroy (&self->brokers);
         for (size_t i = 0; i < self->config->plugin_count; i++)
             ztask_module_destroy (&self->modules[i]);
         ztask_msg_destroy (&self->in);
@@ -185,6 +213,8 @@ s_register (worker_t *self)
             m->running_count++;
         }
     self->registered = false;
+    self->registering_since = zclock_mono ();
+    self->register_at = 0;
     s_send (self);
 }
 
@@ -225,9 +255,16 @@ s_monitor_event (worker_t *self)
     int read = monitor ? ztask_monitor_read (monitor, &event, &value) : -1;
     if (read < 0)
         return;
+    const char *broker = broker_list_current (self->brokers);
+    if (read == ZTASK_MONITOR_DISCONNECTED) {
+        /* Only the end of a registered connection says the broker is
+           gone: a failed handshake ends one too. */
+        self->connection_lost = self->connection_lost || self->registered;
+        return;
+    }
     if (read == ZTASK_HANDSHAKE_OK) {
         if (self->handshake)
-            zsys_info ("worker: handshake with the broker at %s succeeded", self->config->broker);
+            zsys_info ("worker: handshake with the broker at %s succeeded", broker);
         self->handshake = 0;
         return;
     }
@@ -235,7 +272,6 @@ s_monitor_event (worker_t *self)
     if (self->handshake & kind)
         return;
     self->handshake |= kind;
-    const char *broker = self->config->broker;
     zcert_t *cert = self->config->curve_cert;
     if (kind == HANDSHAKE_REFUSED)
         zsys_error ("worker: the broker at %s refused this worker's key %s (ZAP status %u): put this "
@@ -269,14 +305,90 @@ s_from_monitor (worker_t *self)
         s_monitor_event (self);
 }
 
-/* (Re)connects to the broker with a fresh socket and registers. */
+/* (Re)connects to the current broker with a fresh socket (its key with
+   CURVE) and registers, at once or after pause_ms. */
 static void
-s_connect (worker_t *self)
+s_connect (worker_t *self, int pause_ms)
 {
-    worker_link_connect (self->link, self->config->broker, self->config->curve_cert,
-                         self->config->curve_broker_key);
+    size_t index = broker_list_index (self->brokers);
+    worker_link_connect (self->link, broker_list_current (self->brokers), self->config->curve_cert,
+                         self->config->curve_broker_keys[index]);
     self->heard_at = zclock_mono ();
-    s_register (self);
+    self->connection_lost = false;
+    self->registering_since = 0;
+    self->registered = false;
+    if (pause_ms)
+        self->register_at = self->heard_at + pause_ms;
+    else
+        s_register (self);
+}
+
+/* Logs a move to another broker: each one until the worker has made two
+   laps of its list since it was last registered, then a summary every
+   LOOKING_LOG_MS (a takeover means moves every few hundred ms). */
+static void
+s_log_move (worker_t *self, const char *format, ...) __attribute__ ((format (printf, 2, 3)));
+static void
+s_log_move (worker_t *self, const char *format, ...)
+{
+    int64_t now = zclock_mono ();
+    if (!self->looking_since) {
+        self->looking_since = now;
+        self->moves = 0;
+        self->summary_at = now + LOOKING_LOG_MS;
+    }
+    self->moves++;
+    if (self->moves <= 2 * broker_list_size (self->brokers)) {
+        char text[1024];
+        va_list args;
+        va_start (args, format);
+        vsnprintf (text, sizeof text, format, args);
+        va_end (args);
+        zsys_info ("%s", text);
+    }
+    else if (now >= self->summary_at) {
+        zsys_info ("worker: still looking for the leading broker: %u moves in %d s, trying %s", self->moves,
+                   (int) ((now - self->looking_since) / 1000), broker_list_current (self->brokers));
+        self->summary_at = now + LOOKING_LOG_MS;
+    }
+}
+
+/* ERROR NOT_LEADER: the broker we are on is a standby. On to the leader it
+   names if we list it, else to the next broker, and REGISTER there: at
+   once, or after a short pause when every broker in a row said the same
+   (none leads yet). */
+static void
+s_on_not_leader (worker_t *self, const char *leader)
+{
+    char standby[BROKER_ENDPOINT_MAX + 1];
+    snprintf (standby, sizeof standby, "%s", broker_list_current (self->brokers));
+    broker_leader_t said = broker_list_not_leader (self->brokers, leader);
+    const char *next = broker_list_current (self->brokers);
+    if (said == BROKER_LEADER_LISTED)
+        s_log_move (self, "worker: broker at %s is a standby; leader at %s", standby, leader);
+    else if (said == BROKER_LEADER_UNLISTED)
+        s_log_move (self, "worker: broker at %s is a standby; its leader %s is not in this worker's 'broker' list: "
+                    "trying %s", standby, leader, next);
+    else
+        s_log_move (self, "worker: broker at %s is a standby and no broker leads yet; trying %s", standby, next);
+    s_connect (self, broker_list_lap_refused (self->brokers) ? NO_LEADER_PAUSE_MS : 0);
+}
+
+/* REGISTERED: says so once per registration, with how long the search took
+   when its moves were summarised. */
+static void
+s_on_registered (worker_t *self)
+{
+    const char *broker = broker_list_current (self->brokers);
+    if (self->registered)
+        return;
+    if (self->looking_since && self->moves > 2 * broker_list_size (self->brokers))
+        zsys_info ("worker: %s registered with the broker at %s (after %u moves in %.1f s)", self->config->name,
+                   broker, self->moves, (double) (zclock_mono () - self->looking_since) / 1000);
+    else
+        zsys_info ("worker: %s registered with the broker at %s", self->config->name, broker);
+    self->looking_since = 0;
+    broker_list_registered (self->brokers);
 }
 
 /* Sends a result and keeps it until the broker acknowledges it. result
@@ -364,6 +476,7 @@ s_from_broker (worker_t *self)
         if (rc == -1)
             return; /* nothing more for now */
         self->heard_at = zclock_mono ();
+        self->registering_since = 0; /* answered */
         if (rc != 0) {
             zsys_warning ("worker: dropped a malformed message from the broker");
             continue;
@@ -371,9 +484,7 @@ s_from_broker (worker_t *self)
         ztask_msg_t *in = self->in;
         switch (in->command) {
         case ZTASK_MSG_REGISTERED:
-            if (!self->registered)
-                zsys_info ("worker: %s registered with the broker at %s", self->config->name,
-                           self->config->broker);
+            s_on_registered (self);
             self->registered = true;
             if (in->heartbeat_ms >= 50 && in->heartbeat_ms <= 60000)
                 self->heartbeat_ms = in->heartbeat_ms;
@@ -391,7 +502,9 @@ s_from_broker (worker_t *self)
         case ZTASK_MSG_TASK: s_on_task (self, in); break;
         case ZTASK_MSG_HEARTBEAT: break;
         case ZTASK_MSG_ERROR:
-            if (in->error_status == ZTASK_ERR_NOT_REGISTERED) {
+            if (in->error_status == ZTASK_ERR_NOT_LEADER)
+                s_on_not_leader (self, in->text);
+            else if (in->error_status == ZTASK_ERR_NOT_REGISTERED) {
                 zsys_info ("worker: the broker does not know us (restarted?): registering again");
                 s_register (self);
             }
@@ -456,6 +569,56 @@ s_wait (worker_t *self, int timeout_ms)
     return ready;
 }
 
+/* One broker: reconnects to it after heartbeat x liveness of silence,
+   waiting longer each time it stays away. */
+static void
+s_check_only_broker (worker_t *self, int64_t now)
+{
+    if (now - self->heard_at > self->reconnect_ms) {
+        zsys_warning ("worker: no word from the broker at %s for %d ms: reconnecting",
+                      broker_list_current (self->brokers), (int) (now - self->heard_at));
+        s_connect (self, 0);
+        /* Back off while the broker stays away. */
+        self->reconnect_ms = self->reconnect_ms * 2 < RECONNECT_MAX_MS ? self->reconnect_ms * 2 : RECONNECT_MAX_MS;
+    }
+}
+
+/* Several brokers: moves on to the next one from a broker that dropped
+   our registered connection, has been silent for heartbeat x liveness,
+   or has not answered our REGISTER within REGISTER_TIMEOUT_MS. */
+static void
+s_check_brokers (worker_t *self, int64_t now)
+{
+    char from[BROKER_ENDPOINT_MAX + 1];
+    snprintf (from, sizeof from, "%s", broker_list_current (self->brokers));
+    const char *why;
+    if (self->connection_lost)
+        why = "lost the connection to";
+    else if (now - self->heard_at > self->reconnect_ms)
+        why = "no word from";
+    else if (self->registering_since && now - self->registering_since > REGISTER_TIMEOUT_MS)
+        why = "no answer to REGISTER from";
+    else
+        return;
+    broker_list_next (self->brokers);
+    s_log_move (self, "worker: %s the broker at %s; trying %s", why, from, broker_list_current (self->brokers));
+    s_connect (self, 0);
+}
+
+/* How long the loop may wait: until the next heartbeat is due, at most
+   until a paused REGISTER or the end of a REGISTER's time to answer. */
+static int
+s_wait_ms (worker_t *self, int64_t now)
+{
+    int64_t wait = self->heartbeat_ms / 2;
+    if (self->register_at && self->register_at - now < wait)
+        wait = self->register_at - now;
+    if (broker_list_size (self->brokers) > 1 && self->registering_since
+        && self->registering_since + REGISTER_TIMEOUT_MS + 1 - now < wait)
+        wait = self->registering_since + REGISTER_TIMEOUT_MS + 1 - now;
+    return wait > 0 ? (int) wait : 0;
+}
+
 /* True once nothing runs and every result is acknowledged. */
 static bool
 s_drained (worker_t *self)
@@ -481,7 +644,7 @@ worker_run (worker_t *self)
                                          self)))
             return -1;
     pthread_mutex_lock (&self->lock);
-    s_connect (self);
+    s_connect (self, 0);
     int64_t drain_deadline = 0;
     while (!self->refused) {
         int64_t now = zclock_mono ();
@@ -499,7 +662,7 @@ worker_run (worker_t *self)
             break;
         /* SIGTERM interrupts the wait (slot threads block it); the loop
            decides what it means. */
-        int ready = s_wait (self, (int) self->heartbeat_ms / 2);
+        int ready = s_wait (self, s_wait_ms (self, now));
         ztask_logfile_check ();
         /* A wait that timed out looks at the broker all the same: whatever
            a lost signal could hide waits no longer than that. */
@@ -510,15 +673,13 @@ worker_run (worker_t *self)
         now = zclock_mono ();
         for (unsigned i = 0; i < self->config->slots; i++)
             slot_check_timeout (self->slots[i], now);
-        if (now - self->heard_at > self->reconnect_ms) {
-            zsys_warning ("worker: no word from the broker at %s for %d ms: reconnecting",
-                          self->config->broker, (int) (now - self->heard_at));
-            s_connect (self);
-            /* Back off while the broker stays away. */
-            self->reconnect_ms = self->reconnect_ms * 2 < RECONNECT_MAX_MS ? self->reconnect_ms * 2
-                                                                            : RECONNECT_MAX_MS;
-        }
-        else if (now - worker_link_sent_at (self->link) >= (int64_t) self->heartbeat_ms) {
+        if (broker_list_size (self->brokers) > 1)
+            s_check_brokers (self, now);
+        else
+            s_check_only_broker (self, now);
+        if (self->register_at && now >= self->register_at)
+            s_register (self);
+        else if (!self->register_at && now - worker_link_sent_at (self->link) >= (int64_t) self->heartbeat_ms) {
             ztask_msg_reset (self->out, ZTASK_MSG_HEARTBEAT);
             s_send (self);
         }

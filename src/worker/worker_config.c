@@ -32,8 +32,143 @@ s_resolve (ztask_cfg_t *cfg, const char *path)
     return resolved;
 }
 
+/* Adds endpoint (malloc'd, taken over) to self->brokers once it checks.
+   where names its source in errors. */
+static int
+s_broker_add (worker_config_t *self, ztask_cfg_t *cfg, const config_setting_t *at, const char *where,
+              char *endpoint)
+{
+    char error[600];
+    int rc = -1;
+    if (self->broker_count == BROKER_LIST_MAX)
+        ztask_cfg_fail (cfg, at, "%s: a worker lists at most %d brokers", where, BROKER_LIST_MAX);
+    else if (broker_endpoint_check (endpoint, error, sizeof error))
+        ztask_cfg_fail (cfg, at, "%s: %s", where, error);
+    else
+        rc = 0;
+    for (size_t i = 0; i < self->broker_count && rc == 0; i++)
+        if (broker_endpoint_same (self->brokers[i], endpoint))
+            rc = ztask_cfg_fail (cfg, at, "%s: endpoint '%s' is listed twice", where, endpoint);
+    if (rc == 0)
+        self->brokers[self->broker_count++] = endpoint;
+    else
+        free (endpoint);
+    return rc;
+}
+
+/* Adds the endpoints of text: one, or several separated by commas (as in
+   $ZTASK_BROKER), spaces around each ignored. */
+static int
+s_broker_text (worker_config_t *self, ztask_cfg_t *cfg, const config_setting_t *at, const char *where,
+               const char *text)
+{
+    for (const char *start = text;;) {
+        const char *end = strchr (start, ',');
+        size_t length = end ? (size_t) (end - start) : strlen (start);
+        while (length && (*start == ' ' || *start == '\t')) {
+            start++;
+            length--;
+        }
+        while (length && (start[length - 1] == ' ' || start[length - 1] == '\t'))
+            length--;
+        if (length == 0)
+            return ztask_cfg_fail (cfg, at, "%s: an empty endpoint in \"%s\"", where, text);
+        if (s_broker_add (self, cfg, at, where, strndup (start, length)))
+            return -1;
+        if (!end)
+            return 0;
+        start = end + 1;
+    }
+}
+
+/* broker = "tcp://a:5570"; or "tcp://a:5570,tcp://b:5570"; or a list,
+   broker = ["tcp://a:5570", "tcp://b:5570"];. Absent: $ZTASK_BROKER (the
+   same forms but the list), else the default endpoint. */
+static int
+s_brokers (worker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
+{
+    config_setting_t *item = config_setting_get_member (root, "broker");
+    if (!item) {
+        const char *env = getenv ("ZTASK_BROKER");
+        if (env && *env)
+            return s_broker_text (self, cfg, NULL, "$ZTASK_BROKER", env);
+        return s_broker_text (self, cfg, NULL, "the default broker", ZTASK_DEFAULT_ENDPOINT);
+    }
+    const char *text = NULL;
+    if (config_setting_type (item) == CONFIG_TYPE_STRING) {
+        if (ztask_cfg_string (cfg, root, "broker", &text))
+            return -1; /* "" */
+        return s_broker_text (self, cfg, item, "broker", text);
+    }
+    if (!config_setting_is_array (item) && !config_setting_is_list (item))
+        return ztask_cfg_fail (cfg, item, "'broker' must be an endpoint (a string) or a list of them: broker = "
+                                          "[\"tcp://10.0.0.1:5570\", \"tcp://10.0.0.2:5570\"];");
+    int count = config_setting_length (item);
+    if (count < 1 || count > BROKER_LIST_MAX)
+        return ztask_cfg_fail (cfg, item, "'broker' lists 1 to %d endpoints (this one %d)", BROKER_LIST_MAX, count);
+    for (int i = 0; i < count; i++) {
+        config_setting_t *elem = config_setting_get_elem (item, (unsigned) i);
+        if (!(text = config_setting_get_string (elem)))
+            return ztask_cfg_fail (cfg, elem, "each endpoint in 'broker' must be a string");
+        if (s_broker_add (self, cfg, elem, "broker", strdup (text)))
+            return -1;
+    }
+    return 0;
+}
+
+/* Reads the broker's public certificate file (relative to the config's
+   directory) at `at` into *key (Z85, malloc'd). */
+static int
+s_broker_key (ztask_cfg_t *cfg, const config_setting_t *at, const char *file, char **key)
+{
+    char error[1024];
+    char *path = s_resolve (cfg, file);
+    zcert_t *cert = ztask_cert_load (path, false, error, sizeof error);
+    free (path);
+    if (!cert)
+        return ztask_cfg_fail (cfg, at, "curve.broker: %s", error);
+    *key = strdup (zcert_public_txt (cert));
+    zcert_destroy (&cert);
+    return 0;
+}
+
+/* curve.broker: one certificate file for every broker endpoint, or a list
+   of them, one per endpoint in the same order. */
+static int
+s_broker_keys (worker_config_t *self, ztask_cfg_t *cfg, config_setting_t *curve)
+{
+    config_setting_t *item = config_setting_get_member (curve, "broker");
+    if (config_setting_type (item) == CONFIG_TYPE_STRING) {
+        const char *file = NULL;
+        if (ztask_cfg_string (cfg, curve, "broker", &file)
+            || s_broker_key (cfg, item, file, &self->curve_broker_keys[0]))
+            return -1;
+        for (size_t i = 1; i < self->broker_count; i++)
+            self->curve_broker_keys[i] = strdup (self->curve_broker_keys[0]);
+        return 0;
+    }
+    if (!config_setting_is_array (item) && !config_setting_is_list (item))
+        return ztask_cfg_fail (cfg, item, "curve.broker must be a certificate file (a string), or a list of them, "
+                                          "one per broker endpoint");
+    size_t count = (size_t) config_setting_length (item);
+    if (count != self->broker_count)
+        return ztask_cfg_fail (cfg, item,
+                               "curve.broker lists %zu certificate%s for %zu broker endpoint%s: give one per "
+                               "endpoint, in the same order (or one file, as a string, for all)",
+                               count, count == 1 ? "" : "s", self->broker_count, self->broker_count == 1 ? "" : "s");
+    for (size_t i = 0; i < count; i++) {
+        config_setting_t *elem = config_setting_get_elem (item, (unsigned) i);
+        const char *file = config_setting_get_string (elem); /* NULL unless a string */
+        if (!file || !*file)
+            return ztask_cfg_fail (cfg, elem, "each certificate in curve.broker must be a file name (a string)");
+        if (s_broker_key (cfg, elem, file, &self->curve_broker_keys[i]))
+            return -1;
+    }
+    return 0;
+}
+
 /* curve = { secret = "worker-1.key_secret"; broker = "broker.key"; }:
-   both or none; both files are read now. */
+   both or none; the files are read now. After s_brokers. */
 static int
 s_curve (worker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
 {
@@ -44,11 +179,10 @@ s_curve (worker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
         return ztask_cfg_fail (cfg, curve,
                                "'curve' must be a group: curve = { secret = \"worker.key_secret\"; "
                                "broker = \"broker.key\"; };");
-    const char *secret = NULL, *broker = NULL;
-    if (ztask_cfg_keys (cfg, curve, s_curve_keys) || ztask_cfg_string (cfg, curve, "secret", &secret)
-        || ztask_cfg_string (cfg, curve, "broker", &broker))
+    const char *secret = NULL;
+    if (ztask_cfg_keys (cfg, curve, s_curve_keys) || ztask_cfg_string (cfg, curve, "secret", &secret))
         return -1;
-    if (!secret || !broker)
+    if (!secret || !config_setting_get_member (curve, "broker"))
         return ztask_cfg_fail (cfg, curve, "'curve' needs both 'secret' (this worker's secret certificate, "
                                            "NAME.key_secret) and 'broker' (the broker's public certificate, "
                                            "NAME.key)");
@@ -60,14 +194,7 @@ s_curve (worker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
     free (path);
     if (!self->curve_cert)
         return ztask_cfg_fail (cfg, config_setting_get_member (curve, "secret"), "curve.secret: %s", error);
-    path = s_resolve (cfg, broker);
-    zcert_t *broker_cert = ztask_cert_load (path, false, error, sizeof error);
-    free (path);
-    if (!broker_cert)
-        return ztask_cfg_fail (cfg, config_setting_get_member (curve, "broker"), "curve.broker: %s", error);
-    self->curve_broker_key = strdup (zcert_public_txt (broker_cert));
-    zcert_destroy (&broker_cert);
-    return 0;
+    return s_broker_keys (self, cfg, curve);
 }
 
 /* A plugin's settings: scalars only, kept as text. */
@@ -156,7 +283,6 @@ worker_config_parse (worker_config_t *self, ztask_cfg_t *cfg)
     config_setting_t *root = config_root_setting (&cfg->cfg);
     if (ztask_cfg_keys (cfg, root, s_keys))
         return -1;
-    const char *broker = getenv ("ZTASK_BROKER");
     const char *plugin_dir = getenv ("ZTASK_PLUGIN_DIR");
     char host[256] = "worker";
     gethostname (host, sizeof host - 1);
@@ -167,12 +293,10 @@ worker_config_parse (worker_config_t *self, ztask_cfg_t *cfg)
     long long slots = 1, max_result = 1024 * 1024, drain_timeout_ms = 30000;
     int isolation = SLOT_THREAD;
     uint16_t priorities = (uint16_t) ((1u << (ZTASK_PRIORITY_MAX + 1)) - 1);
-    if (!broker || !*broker)
-        broker = ZTASK_DEFAULT_ENDPOINT;
     if (!plugin_dir || !*plugin_dir)
         plugin_dir = ZTASK_PLUGIN_DIR;
     int rc = -1;
-    if (ztask_cfg_string (cfg, root, "broker", &broker) || ztask_cfg_string (cfg, root, "name", &name)
+    if (s_brokers (self, cfg, root) || ztask_cfg_string (cfg, root, "name", &name)
         || ztask_cfg_int (cfg, root, "slots", 1, 1024, &slots)
         || ztask_cfg_priorities (cfg, root, "priorities", &priorities)
         || ztask_cfg_string (cfg, root, "plugin_dir", &plugin_dir)
@@ -187,7 +311,6 @@ worker_config_parse (worker_config_t *self, ztask_cfg_t *cfg)
         ztask_cfg_fail (cfg, config_setting_get_member (root, "name"), "'name' is longer than 255 bytes");
         goto done;
     }
-    self->broker = strdup (broker);
     self->name = strdup (name);
     self->slots = (unsigned) slots;
     self->priorities = priorities;
@@ -230,12 +353,14 @@ worker_config_load (worker_config_t *self, const char *file, char *error, size_t
 void
 worker_config_free (worker_config_t *self)
 {
-    free (self->broker);
+    for (size_t i = 0; i < self->broker_count; i++) {
+        free (self->brokers[i]);
+        free (self->curve_broker_keys[i]);
+    }
     free (self->name);
     free (self->user);
     free (self->pid_file);
     zcert_destroy (&self->curve_cert);
-    free (self->curve_broker_key);
     for (size_t i = 0; i < self->plugin_count; i++) {
         free (self->plugins[i].name);
         free (self->plugins[i].file);

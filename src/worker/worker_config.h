@@ -6,6 +6,7 @@
 #ifndef ZTASK_WORKER_CONFIG_H_INCLUDED
 #define ZTASK_WORKER_CONFIG_H_INCLUDED
 
+#include "broker_list.h"
 #include "common/ztask_cfg.h"
 #include "plugin/ztask_host.h"
 
@@ -20,7 +21,9 @@ typedef struct {
 } worker_plugin_config_t;
 
 typedef struct {
-    char *broker;               /* endpoint to connect to                     */
+    char *brokers[BROKER_LIST_MAX]; /* endpoints to register with, in order:
+                                   the leader among them (broker_list.h)     */
+    size_t broker_count;        /* 1 to BROKER_LIST_MAX                       */
     char *name;                 /* shown in `ztask workers`                   */
     unsigned slots;             /* tasks run at once                          */
     uint16_t priorities;        /* bit n: serves priority n                   */
@@ -33,13 +36,17 @@ typedef struct {
     bool allow_insecure_plugins; /* load plugin files anyone may change      */
     zcert_t *curve_cert;        /* our certificate (both keys) from
                                    curve.secret; NULL: plain TCP             */
-    char *curve_broker_key;     /* the broker's public key (Z85), from
-                                   curve.broker                              */
+    char *curve_broker_keys[BROKER_LIST_MAX]; /* per endpoint of brokers[],
+                                   the broker's public key (Z85), from
+                                   curve.broker; NULL without curve          */
     worker_plugin_config_t plugins[WORKER_PLUGINS_MAX];
     size_t plugin_count;
 } worker_config_t;
 
-/* Reads settings from a loaded file. Plugin files are plugin_dir/NAME.so
+/* Reads settings from a loaded file. `broker` (else $ZTASK_BROKER, else
+   ZTASK_DEFAULT_ENDPOINT) is one endpoint, a list of them, or several in
+   one string separated by commas; curve.broker is one certificate for
+   all of them or a list, one per endpoint. Plugin files are plugin_dir/NAME.so
    unless a plugin sets `file`; plugin_dir defaults to $ZTASK_PLUGIN_DIR,
    else the installed plugin directory. Relative paths (plugins, pid_file,
    the curve certificates) are taken from the config file's directory. The

@@ -94,11 +94,13 @@ worker_link_destroy (worker_link_t **self_p)
 }
 
 /* Watches the DEALER's handshakes (the worker names a broker that refuses
-   its key in the log, rather than showing only silence). Under the lock. */
+   its key in the log, rather than showing only silence) and the end of its
+   connection (a worker with several brokers moves on at once). Under the
+   lock. */
 static void
 s_monitor_start (worker_link_t *self)
 {
-    self->monitor = ztask_monitor_new (self->socket); /* NULL: only the log is poorer for it */
+    self->monitor = ztask_monitor_new_with_disconnects (self->socket); /* NULL: only the log is poorer for it */
     if (self->monitor)
         self->monitor_fd = zsock_fd (ztask_monitor_sock (self->monitor));
 }

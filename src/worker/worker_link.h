@@ -28,7 +28,7 @@ typedef struct worker_link worker_link_t;
 
 /* What worker_link_wait saw (bits). */
 #define WORKER_LINK_MESSAGE 1 /* the broker socket may have a message   */
-#define WORKER_LINK_MONITOR 2 /* the monitor has a handshake event      */
+#define WORKER_LINK_MONITOR 2 /* the monitor has an event               */
 #define WORKER_LINK_TIMEOUT 4 /* the time ran out                       */
 
 /* A link with no socket yet. Returns NULL if its wake pipe cannot be made
@@ -64,7 +64,8 @@ int worker_link_wait (worker_link_t *self, int timeout_ms);
 /* When a message was last sent (zclock_mono), 0 if never. */
 int64_t worker_link_sent_at (worker_link_t *self);
 
-/* The monitor of the DEALER's handshake events, or NULL. Read it at once
+/* The monitor of the DEALER's handshake events and disconnections
+   (ztask_monitor_new_with_disconnects), or NULL. Read it at once
    (ztask_monitor_read) whenever worker_link_wait says WORKER_LINK_MONITOR:
    an unread monitor stalls libzmq's I/O thread. Messaging thread. */
 ztask_monitor_t *worker_link_monitor (worker_link_t *self);
