@@ -911,7 +911,7 @@ s_handle (broker_t *self, ztask_msg_t *in)
                           "the broker's store is unavailable; try again later");
         return;
     }
-    if (!self->leading) {
+    if (!self->leading && !self->store_down) {
         /* A standby serves nothing; it names the leader. */
         s_send_error (self, &self->from, worker_command ? 0 : in->corr, ZTASK_ERR_NOT_LEADER,
                       self->leader.endpoint);
@@ -1019,9 +1019,11 @@ s_store_retry (broker_t *self)
         return;
     }
     self->store_down = false;
-    zsys_info ("broker: the %s store is back", store_backend_name (self->store));
     self->next_lead = 0;
     s_lead (self);
+    if (!self->store_down)
+        zsys_info ("broker: the %s store is back; %s", store_backend_name (self->store),
+                   self->leading ? "accepting tasks again" : "standing by");
 }
 
 /* Stops serving: another broker leads. */

@@ -46,7 +46,13 @@ s_renew (pg_lease_t *self, PGconn **conn_p, bool *logged)
     if (PQresultStatus (result) == PGRES_TUPLES_OK && PQntuples (result) == 1)
         rc = streq (PQgetvalue (result, 0, 0), "t") ? 1 : 0;
     else if (!*logged) {
-        zsys_warning ("store: the lease keeper could not renew: %s", PQresultErrorMessage (result));
+        /* libpq's message may span lines: one line. */
+        char error[512];
+        snprintf (error, sizeof error, "%s", PQresultErrorMessage (result));
+        for (char *c = error; *c; c++)
+            if (*c == '\n' || *c == '\t')
+                *c = ' ';
+        zsys_warning ("store: the lease keeper could not renew: %s", error);
         *logged = true;
     }
     PQclear (result);
