@@ -29,7 +29,10 @@ pg_as () {
 
 pg_stop () {
     [ -n "$PG_DIR" ] || return 0
-    pg_as "$pg_bin/pg_ctl" -D "$PG_DIR/data" -m immediate -w stop >/dev/null 2>&1
+    local data
+    for data in "$PG_DIR"/data*; do   # data, and the streaming standbys of tests/pg_failover.sh
+        [ -f "$data/postmaster.pid" ] && pg_as "$pg_bin/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1
+    done
     rm -rf "$PG_DIR"
     PG_DIR=""
 }
