@@ -8,9 +8,23 @@
 
         store_sql FILE SQL
 
-    Exit status: 0 done, 1 the SQL failed (the reason on stderr), 2 usage. */
+    Rows a statement returns (a SELECT) are printed one a line, their
+    values separated by '|', NULL as "NULL" (tests/client_failover.sh reads
+    the idempotency keys). Exit status: 0 done, 1 the SQL failed (the reason on stderr), 2 usage. */
 #include <sqlite3.h>
 #include <stdio.h>
+
+/* Prints one row. */
+static int
+s_row (void *arg, int columns, char **values, char **names)
+{
+    (void) arg;
+    (void) names;
+    for (int i = 0; i < columns; i++)
+        printf ("%s%s", i ? "|" : "", values[i] ? values[i] : "NULL");
+    putchar ('\n');
+    return 0;
+}
 
 int
 main (int argc, char **argv)
@@ -23,7 +37,7 @@ main (int argc, char **argv)
     char *error = NULL;
     int rc = sqlite3_open_v2 (argv[1], &db, SQLITE_OPEN_READWRITE, NULL);
     if (rc == SQLITE_OK)
-        rc = sqlite3_exec (db, argv[2], NULL, NULL, &error);
+        rc = sqlite3_exec (db, argv[2], s_row, NULL, &error);
     if (rc != SQLITE_OK)
         fprintf (stderr, "store_sql: %s: %s\n", argv[1], error ? error : sqlite3_errmsg (db));
     sqlite3_free (error);

@@ -184,6 +184,53 @@ s_json_output (void)
     free (text);
 }
 
+/* True if text (maybe NULL) starts with prefix. */
+static bool
+s_starts (const char *text, const char *prefix)
+{
+    return text && strncmp (text, prefix, strlen (prefix)) == 0;
+}
+
+/* cli_output_stats over a JSON text; the output, or NULL. */
+static char *
+s_stats (const char *json)
+{
+    json_t *stats = json_loads (json, 0, NULL);
+    char *text = NULL;
+    size_t size = 0;
+    FILE *out = open_memstream (&text, &size);
+    int rc = stats ? cli_output_stats (out, stats) : -1;
+    fclose (out);
+    json_decref (stats);
+    if (rc != 0) {
+        free (text);
+        return NULL;
+    }
+    return text;
+}
+
+static void
+s_stats_output (void)
+{
+    char *text = s_stats ("{\"queued\": 1, \"types\": []}");
+    TAP_OK (s_starts (text, "tasks:    1 queued") && !strstr (text, "broker"),
+            "stats: without a \"broker\" object, no broker line");
+    free (text);
+    text = s_stats ("{\"broker\": {\"name\": \"b1\", \"role\": \"leader\", \"term\": 7,"
+                    " \"endpoint\": \"tcp://10.0.0.1:5570\"}, \"types\": []}");
+    TAP_OK (s_starts (text, "broker:   b1 (leader, term 7) at tcp://10.0.0.1:5570\ntasks:"),
+            "stats: a leader's broker line comes first: name, role, term, endpoint");
+    free (text);
+    text = s_stats ("{\"broker\": {\"name\": \"solo\", \"role\": \"single\"}, \"types\": []}");
+    TAP_OK (s_starts (text, "broker:   solo (single)\n"),
+            "stats: a single broker's line shows what it has (no term, no endpoint)");
+    free (text);
+    text = s_stats ("{\"broker\": {\"name\": \"b\\u001b[2J\", \"role\": \"leader\"}, \"types\": []}");
+    TAP_OK (s_starts (text, "broker:   b?[2J (leader)\n"),
+            "stats: the broker line shows a control character as '?'");
+    free (text);
+}
+
 int
 main (void)
 {
@@ -192,5 +239,6 @@ main (void)
     s_client ();
     s_sanitiser ();
     s_json_output ();
+    s_stats_output ();
     return tap_done ();
 }

@@ -17,7 +17,34 @@
         ztask_client_destroy (&client);
 
     Link with $(pkg-config --libs ztask). A client object is used by one
-    thread at a time. Every call returns 0 on success or -1 on failure, with
+    thread at a time.
+
+    Active/standby brokers. Given the brokers of an active/standby pair as
+    a list, "tcp://a:5570,tcp://b:5570" (docs/high-availability.md), the
+    client finds the one that leads, and follows it when another takes
+    over. It talks to one broker at a time; a request goes again to
+    another broker of the list when
+      - the broker is a standby: to the leader it names, if the list has
+        it (compared without case in the transport and host, and without a
+        trailing '/'), else to the next broker of the list; when every
+        broker of the list said so with no leader to name (a takeover is
+        under way), after 100-200 ms;
+      - the broker does not answer within a try's time: 1000 ms for the
+        first try (less when the time limit is too short to give every
+        broker of the list that long: the limit shared among them), twice
+        as long for each next one (at most 8000 ms), to the next broker of
+        the list.
+    All of it within the request's time limit (ztask_client_set_timeout),
+    and the broker that answered is asked first next time. A submit sent
+    again this way must not make a second task: with a list, a submit
+    without a key (opts->key NULL or "") gets one, "auto-" and 32 random
+    hexadecimal digits, stored with the task as if the caller had given
+    it. A wait (ztask_client_wait and the like) that hears nothing from
+    its broker for a second asks it about the task (STATUS); no answer
+    within the try's time and the wait goes on at the next broker of the
+    list. With one endpoint none of this happens: a standby's answer fails
+    the call with ZTASK_CLIENT_E_UNAVAILABLE and an error that names the
+    leader. Every call returns 0 on success or -1 on failure, with
     the reason in ztask_client_error () (text for people) and
     ztask_client_error_code () (a ZTASK_CLIENT_E_* code for programs).
 */
@@ -63,9 +90,12 @@ typedef enum {
                                        answered in a way that makes no sense;
                                        or out of memory                         */
     ZTASK_CLIENT_E_INTERRUPTED = 6, /* zsys_interrupted was set (Ctrl-C)        */
-    ZTASK_CLIENT_E_UNAVAILABLE = 7  /* the broker's store is unreachable: nothing
-                                       was accepted; try again later (a submit
-                                       with the same key)                       */
+    ZTASK_CLIENT_E_UNAVAILABLE = 7  /* the broker's store is unreachable, or the
+                                       broker is a standby (the error names the
+                                       leader; with a list of brokers: no broker
+                                       of it led in time): nothing was accepted;
+                                       try again later (a submit with the same
+                                       key)                                     */
 } ztask_client_code_t;
 
 /* list: the most tasks one call returns. */
@@ -107,8 +137,13 @@ typedef struct {
 typedef void (ztask_progress_fn) (const ztask_task_t *task, void *arg);
 
 /* Connects to a broker (NULL: $ZTASK_BROKER, else ZTASK_DEFAULT_ENDPOINT).
-   Connecting is lazy: an unreachable broker shows as a timeout on the first
-   request. Returns NULL only when out of memory or the endpoint is invalid.
+   endpoint may be a comma-separated list of the brokers of an
+   active/standby pair, at most 16 (see the top of this file); blanks
+   around its items are ignored. Connecting is lazy: an unreachable broker
+   shows as a timeout on the first request. Returns NULL only when out of
+   memory or the endpoint is invalid (in a list: an empty item, more than
+   16, one that libzmq does not take, the same one twice);
+   ztask_client_error (NULL) then says why, naming the item.
    With $ZTASK_CERT and $ZTASK_BROKER_CERT set, CURVE is on as
    ztask_client_set_curve ($ZTASK_CERT, $ZTASK_BROKER_CERT) would set it;
    should those files not do (or only one variable be set), the client is
@@ -117,17 +152,22 @@ typedef void (ztask_progress_fn) (const ztask_task_t *task, void *arg);
 ztask_client_t *ztask_client_new (const char *endpoint);
 void ztask_client_destroy (ztask_client_t **self_p);
 
-/* The endpoint ztask_client_new (endpoint) connects to: endpoint itself
-   when not NULL, else $ZTASK_BROKER when set and not empty, else
-   ZTASK_DEFAULT_ENDPOINT (for messages that name it). */
+/* The endpoint (or list) ztask_client_new (endpoint) connects to:
+   endpoint itself when not NULL, else $ZTASK_BROKER when set and not
+   empty, else ZTASK_DEFAULT_ENDPOINT (for messages that name it). */
 const char *ztask_broker_endpoint (const char *endpoint);
 
 /* Turns on CURVE (encryption, and the broker knowing who we are; see
    docs/security.md): secret_cert_file is this client's certificate with
    its secret key (NAME.key_secret, as `ztask keygen NAME` writes it; the
    broker's allow/clients directory holds its public half NAME.key), and
-   broker_cert_file the broker's public certificate (broker.key). Both
-   NULL: plain TCP again. The client reconnects with the new keys; call it
+   broker_cert_file the broker's public certificate (broker.key). With a
+   list of brokers, each has its own key: broker_cert_file is then a
+   comma-separated list of their certificates, one per broker in the
+   order of the endpoints, or a single file for all of them (another
+   number fails with ZTASK_CLIENT_E_USAGE); $ZTASK_BROKER_CERT likewise.
+   With one endpoint it is one file name, commas and all. Both NULL:
+   plain TCP again. The client reconnects with the new keys; call it
    before the first request (or between requests). Returns 0, or -1 with
    ZTASK_CLIENT_E_USAGE and the reason (a file missing, unreadable, not a
    certificate, the wrong half; a libzmq without CURVE), leaving the
@@ -140,7 +180,8 @@ int ztask_client_set_curve (ztask_client_t *self, const char *secret_cert_file,
 /* How long a request waits for the broker's answer (default 5000 ms). */
 void ztask_client_set_timeout (ztask_client_t *self, int timeout_ms);
 
-/* Text of the last failure. */
+/* Text of the last failure; with self NULL, why the calling thread's last
+   ztask_client_new failed. */
 const char *ztask_client_error (ztask_client_t *self);
 
 /* Kind of failure of the last call (ZTASK_CLIENT_E_OK when it succeeded);
@@ -154,7 +195,9 @@ int ztask_client_error_code (ztask_client_t *self);
    no tab, newline, ESC); anything else (spaces, punctuation, any script)
    goes. Another string fails with ZTASK_CLIENT_E_USAGE and nothing is
    sent; the broker refuses the same (docs/protocol.md). The same holds for
-   ztask_client_submit_wait. */
+   ztask_client_submit_wait. With a list of brokers and no key, the
+   client makes one up ("auto-" and 32 random hexadecimal digits; see the
+   top of this file), so that the submit can be sent again safely. */
 int ztask_client_submit (ztask_client_t *self, const char *type, const void *payload,
                          size_t size, const ztask_submit_opts_t *opts, uint64_t *id);
 
@@ -164,7 +207,9 @@ int ztask_client_status (ztask_client_t *self, uint64_t id, ztask_task_t **task)
 int ztask_client_result (ztask_client_t *self, uint64_t id, ztask_task_t **task);
 
 /* Waits until the task is done, failed or cancelled (timeout_ms < 0: no
-   limit), calling progress (if not NULL) as reports arrive. On return 0,
+   limit), calling progress (if not NULL) as reports arrive (with a list
+   of brokers, also with the task as the broker's answer to a probe shows
+   it, about once a second while no report comes). On return 0,
    *task holds the final state and result. */
 int ztask_client_wait_progress (ztask_client_t *self, uint64_t id, int timeout_ms,
                                 ztask_progress_fn *progress, void *arg, ztask_task_t **task);
@@ -174,7 +219,9 @@ int ztask_client_wait (ztask_client_t *self, uint64_t id, int timeout_ms, ztask_
    ztask_client_submit then ztask_client_wait_progress, one round trip
    shorter. *id (if not NULL) gets the task's id as soon as the broker has
    stored it, so it is set even when the wait then fails (0 if the submit
-   itself failed). */
+   itself failed). With a list of brokers, should the broker be lost
+   before it answers, the same request, key and all, goes to the next
+   (a submit with a key the broker holds waits on that task). */
 int ztask_client_submit_wait (ztask_client_t *self, const char *type, const void *payload, size_t size,
                               const ztask_submit_opts_t *opts, int timeout_ms, ztask_progress_fn *progress,
                               void *arg, uint64_t *id, ztask_task_t **task);

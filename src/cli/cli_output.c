@@ -387,12 +387,40 @@ s_text (const json_t *object, const char *key, char *buffer, size_t size)
     return cli_output_text (text ? text : "?", buffer, size);
 }
 
+/* The "broker" object of the stats (a broker of an active/standby pair,
+   or a single one), when there is one: "broker:   b1 (leader, term 7) at
+   tcp://10.0.0.1:5570". Each part shows only when the object has it. */
+static void
+s_stats_broker (FILE *out, const json_t *broker)
+{
+    if (!json_is_object (broker))
+        return;
+    const char *name = json_string_value (json_object_get (broker, "name"));
+    const char *role = json_string_value (json_object_get (broker, "role"));
+    const char *endpoint = json_string_value (json_object_get (broker, "endpoint"));
+    const json_t *term = json_object_get (broker, "term");
+    char name_text[CELL_MAX], role_text[CELL_MAX], endpoint_text[CELL_MAX];
+    fputs ("broker:  ", out);
+    if (name && *name)
+        fprintf (out, " %s", cli_output_text (name, name_text, sizeof name_text));
+    if (role && *role) {
+        fprintf (out, " (%s", cli_output_text (role, role_text, sizeof role_text));
+        if (json_is_integer (term))
+            fprintf (out, ", term %" JSON_INTEGER_FORMAT, json_integer_value (term));
+        fputc (')', out);
+    }
+    if (endpoint && *endpoint)
+        fprintf (out, " at %s", cli_output_text (endpoint, endpoint_text, sizeof endpoint_text));
+    fputc ('\n', out);
+}
+
 int
 cli_output_stats (FILE *out, const json_t *stats)
 {
     const json_t *types = json_object_get (stats, "types");
     if (!json_is_object (stats) || !json_is_array (types))
         return -1;
+    s_stats_broker (out, json_object_get (stats, "broker"));
     fprintf (out,
              "tasks:    %" JSON_INTEGER_FORMAT " queued, %" JSON_INTEGER_FORMAT " running, "
              "%" JSON_INTEGER_FORMAT " done, %" JSON_INTEGER_FORMAT " failed\n",

@@ -58,7 +58,9 @@ void cli_output_task (FILE *out, const ztask_task_t *task);
 int cli_output_result (FILE *out, const ztask_task_t *task);
 
 /* Prints the broker's stats / workers JSON (see docs/protocol.md) as
-   tables. Returns 0, or -1 if the document does not have the expected
+   tables; the stats' "broker" object (its name, role, term and endpoint),
+   when there is one, as a first line "broker:   b1 (leader, term 7) at
+   tcp://...". Returns 0, or -1 if the document does not have the expected
    shape. */
 int cli_output_stats (FILE *out, const json_t *stats);
 int cli_output_workers (FILE *out, const json_t *workers);

@@ -93,7 +93,9 @@ s_usage (FILE *out)
 "\n"
 "Options, before or after the command:\n"
 "  -b, --broker ENDPOINT  the broker's endpoint (default: $ZTASK_BROKER,\n"
-"                         else %s)\n"
+"                         else %s), or the brokers of an\n"
+"                         active/standby pair as a list, tcp://a:5570,\n"
+"                         tcp://b:5570: ztask finds the one that leads\n"
 "  -t, --timeout MS       how long to wait for each answer of the broker\n"
 "                         (default 5000); after 'submit', --timeout is the\n"
 "                         task's limit: use -t there\n"
@@ -102,7 +104,9 @@ s_usage (FILE *out)
 "      --broker-cert FILE CURVE: the broker's public certificate, broker.key\n"
 "                         (default: $ZTASK_BROKER_CERT); with both, the\n"
 "                         connection is encrypted and the broker knows this\n"
-"                         client by its key (see docs/security.md)\n"
+"                         client by its key (see docs/security.md). With a\n"
+"                         list of brokers: one file per broker, in the\n"
+"                         list's order (a.key,b.key), or one for all\n"
 "      --json             print JSON (status, result, cancel, list, stats,\n"
 "                         workers, keygen, and submit: its id, or the final\n"
 "                         task with --wait)\n"
@@ -124,8 +128,10 @@ s_usage (FILE *out)
 "       another protocol version\n"
 "  7    the broker failed: it could not store the task, or its answer made\n"
 "       no sense to this ztask\n"
-"  8    the broker's store is unavailable (its database is unreachable):\n"
-"       nothing was accepted; try again later (submit: with the same --key)\n"
+"  8    the broker's store is unavailable (its database is unreachable),\n"
+"       or the broker is a standby (the error names the leader: give -b\n"
+"       both brokers): nothing was accepted; try again later (submit: with\n"
+"       the same --key)\n"
 "  130  interrupted (Ctrl-C); a submitted task goes on\n"
 "\n"
 "Names:\n"
@@ -621,7 +627,9 @@ s_failed (cli_t *cli, ztask_client_t *client)
     case ZTASK_CLIENT_E_UNREACHABLE: {
         const char *source;
         const char *endpoint = s_endpoint (cli, &source);
-        if (source)
+        if (source && strchr (endpoint, ','))
+            fprintf (stderr, "ztask: (the endpoints %s come from %s)\n", endpoint, source);
+        else if (source)
             fprintf (stderr, "ztask: (the endpoint %s comes from %s)\n", endpoint, source);
         else
             fprintf (stderr, "ztask: (%s is the default: name the broker with -b ENDPOINT or "
@@ -642,6 +650,13 @@ s_client (cli_t *cli, ztask_client_t **client_p)
     const char *source;
     const char *endpoint = s_endpoint (cli, &source);
     ztask_client_t *client = ztask_client_new (endpoint);
+    if (!client && strchr (endpoint, ',')) {
+        /* libztask says which item of the list is wrong. */
+        char text[1024];
+        fprintf (stderr, "ztask: %s%s%s%s\n", cli_output_text (ztask_client_error (NULL), text, sizeof text),
+                 source ? " (the list comes from " : "", source ? source : "", source ? ")" : "");
+        return EXIT_USAGE;
+    }
     if (!client) {
         fprintf (stderr, "ztask: invalid broker endpoint '%s'%s%s (expected e.g. %s)\n", endpoint,
                  source ? " from " : "", source ? source : "", ZTASK_DEFAULT_ENDPOINT);

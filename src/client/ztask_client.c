@@ -40,11 +40,41 @@
     application that wants its own SIGINT behaviour calls zsys_handler_set
     (NULL) or sets ZSYS_SIGHANDLER=false before its first ztask_client_new,
     or installs its handler after it.
+
+    Failover. Given a list of brokers (an active/standby pair: one leads,
+    the others answer every request with ERROR NOT_LEADER naming it), the
+    client still talks to one broker at a time: one DEALER, connected to
+    the current endpoint only (a DEALER connected to several would deal
+    requests round-robin, some to a frozen old leader). A request is sent
+    again elsewhere (s_receive_failover) when
+      - a standby answers: to the leader it names if the list has it, else
+        to the next broker of the list (s_follow_leader); after as many
+        standby answers in a row as the list has brokers (no leader yet),
+        it first backs off 100-200 ms;
+      - the current broker is silent for a try's time (TRY_MS, or the
+        time limit shared among the brokers when that is shorter; twice
+        as long after each silent try, so that a slow leader gets its
+        time): to the next broker of the list.
+    Every request stays within timeout_ms, and the broker that answered
+    stays current for the next one. A request to be sent again keeps its
+    payload until it is answered, and a submit without a key gets one
+    (auto_key.h), so that a submit sent again to the new leader finds the
+    task the old one stored rather than making a second. A wait
+    (s_wait_failover) cannot tell a frozen broker from a long task by
+    silence alone, so after PROBE_AFTER_MS of silence it sends the WAIT
+    again (ignored by a broker that has it) with a STATUS probe (same
+    corr, with the result), which a live leader answers at once: a final
+    TASK_INFO ends the wait, any other keeps it going, and no answer
+    within the try's time moves the wait to the next broker. With one
+    endpoint nothing of this happens: the client behaves as it always did,
+    and a standby's answer is an error that names the leader.
 */
 #include "ztask/client.h"
 #include "common/ztask_cert.h"
 #include "common/ztask_monitor.h"
 #include "common/ztask_names.h"
+#include "client/auto_key.h"
+#include "client/endpoint_list.h"
 #include "proto/ztask_msg.h"
 
 #include <errno.h>
@@ -59,22 +89,54 @@
 #define WAIT_RESEND_MS 3000     /* silence after which a WAIT is sent again */
 #define POLL_MAX_MS 1000        /* longest single poll, see s_receive        */
 #define ERROR_MAX 512
+/* With a list of brokers (see the top of this file): */
+#define TRY_MS 1000             /* a broker's first try at a request         */
+#define TRY_MIN_MS 100          /* ... with a short time limit, at least     */
+#define TRY_MAX_MS 8000         /* the longest try (they double)             */
+#define PROBE_AFTER_MS 1000     /* silence after which a wait probes         */
+#define BACKOFF_MS 100          /* when no broker leads: wait 100-200 ms     */
+
+/* What s_receive found. */
+#define RECEIVED_ERROR -1   /* an ERROR answer (but NOT_LEADER), a malformed
+                               message, an interrupt: the error is set      */
+#define RECEIVED_NOTHING 0  /* the deadline passed                          */
+#define RECEIVED_ANSWER 1   /* self->reply answers the current request      */
+#define RECEIVED_STANDBY 2  /* ERROR NOT_LEADER: self->reply->text names the
+                               leader's endpoint, "" while none leads       */
+
+/* Why the calling thread's last ztask_client_new failed ("": out of
+   memory), for ztask_client_error (NULL). */
+static __thread char s_new_error[ERROR_MAX];
 
 struct ztask_client {
     zsock_t *dealer;        /* DEALER socket connected to the broker         */
     ztask_monitor_t *monitor; /* the DEALER's handshake events while a
                                request waits; NULL otherwise                 */
     zcert_t *cert;          /* our certificate with CURVE; NULL: plain TCP   */
-    char broker_key[Z85_KEY_SIZE + 1]; /* the broker's public key, with CURVE */
+    char broker_keys[ENDPOINT_LIST_MAX][Z85_KEY_SIZE + 1]; /* with CURVE,
+                               each broker's public key in the list's order,
+                               or one for every broker                      */
+    size_t broker_key_count; /* 1 (for every broker) or one per broker      */
     char handshake[ERROR_MAX]; /* why the last handshake failed; "" if none  */
     bool handshake_detailed; /* handshake says more than "closed"           */
     char *setup_error;      /* $ZTASK_CERT trouble that every request
                                reports; NULL: none                           */
-    char *endpoint;         /* where it connects                             */
+    endpoint_list_t *brokers; /* the endpoints given: one, or a list to fail
+                               over on                                      */
+    size_t current;         /* the one in brokers the DEALER connects to     */
+    const char *endpoint;   /* that endpoint (owned by brokers)              */
+    int standby_index;      /* the broker whose standby answer (ERROR
+                               NOT_LEADER) came last in this call; -1: none,
+                               or something else came after it              */
+    char leader[ZTASK_STRING_MAX + 1]; /* the leader a standby named in this
+                               call (the latest); "": none did              */
+    int leader_from;        /* the standby that named it; -1: none           */
+    char auto_key[AUTO_KEY_SIZE]; /* the key made up for a submit with none */
     int timeout_ms;         /* a request's time limit; < 0: none             */
     uint32_t corr;          /* number of the latest request                  */
     ztask_msg_t *request;   /* the latest request, kept to send it again     */
     ztask_msg_t *reply;     /* the message last received                     */
+    ztask_msg_t *probe;     /* a wait's STATUS probe; NULL with one broker   */
     char error[ERROR_MAX];  /* text of the last failure; "" before any       */
     int code;               /* ZTASK_CLIENT_E_* of the last call             */
 };
@@ -114,38 +176,95 @@ s_check_name (ztask_client_t *self, const char *name, const char *what)
     return 0;
 }
 
+/* True when the client was given a list of brokers to fail over on. */
+static bool
+s_failover (ztask_client_t *self)
+{
+    return endpoint_list_size (self->brokers) > 1;
+}
+
 /* ---- the connection ---- */
 
-/* Loads our certificate and the broker's into self (both NULL: CURVE
+/* The broker certificate files in files (one, or a comma-separated list
+   with one per broker) into files[], checking their number. With one
+   broker, files is one file name as it is (commas and all). Returns how
+   many (1 or the number of brokers), or -1 with the error set. */
+static int
+s_broker_cert_files (ztask_client_t *self, const char *files, char **items)
+{
+    size_t brokers = endpoint_list_size (self->brokers);
+    if (brokers == 1) {
+        items[0] = strdup (files);
+        return items[0] ? 1 : s_fail (self, ZTASK_CLIENT_E_INTERNAL, "out of memory");
+    }
+    char error[ERROR_MAX - 32];
+    int count = endpoint_list_split (files, items, ENDPOINT_LIST_MAX, "broker certificate file", error, sizeof error);
+    if (count < 0)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "broker certificates: %s", error);
+    if (count != 1 && (size_t) count != brokers)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE,
+                       "%d broker certificate files for %zu brokers: give one per broker, in the order of the "
+                       "endpoints (%.200s), or one for all",
+                       count, brokers, endpoint_list_text (self->brokers));
+    return count;
+}
+
+/* Loads the public keys of the broker certificate files into keys.
+   Returns 0, or -1 with the error set. */
+static int
+s_broker_keys_load (ztask_client_t *self, char **files, int count, char (*keys)[Z85_KEY_SIZE + 1])
+{
+    char error[ERROR_MAX - 64];
+    for (int i = 0; i < count; i++) {
+        zcert_t *broker = ztask_cert_load (files[i], false, error, sizeof error);
+        if (!broker && count == 1)
+            return s_fail (self, ZTASK_CLIENT_E_USAGE, "broker certificate: %s", error);
+        if (!broker)
+            return s_fail (self, ZTASK_CLIENT_E_USAGE, "broker certificate %d (for %.100s): %s", i + 1,
+                           endpoint_list_get (self->brokers, (size_t) i), error);
+        snprintf (keys[i], Z85_KEY_SIZE + 1, "%s", zcert_public_txt (broker));
+        zcert_destroy (&broker);
+    }
+    return 0;
+}
+
+/* Loads our certificate and the brokers' into self (both NULL: CURVE
    off). Returns 0, or -1 with the error set and self unchanged. */
 static int
-s_curve_load (ztask_client_t *self, const char *secret_file, const char *broker_file)
+s_curve_load (ztask_client_t *self, const char *secret_file, const char *broker_files)
 {
-    if (!secret_file && !broker_file) {
+    if (!secret_file && !broker_files) {
         zcert_destroy (&self->cert);
-        self->broker_key[0] = 0;
+        self->broker_key_count = 0;
         return 0;
     }
-    if (!secret_file || !broker_file)
+    if (!secret_file || !broker_files)
         return s_fail (self, ZTASK_CLIENT_E_USAGE,
                        "CURVE needs both files: this client's secret certificate and the broker's public "
                        "certificate");
     if (!zsys_has_curve ())
         return s_fail (self, ZTASK_CLIENT_E_USAGE,
                        "CURVE is asked for, but this libzmq was built without it");
-    char error[ERROR_MAX - 32];
-    zcert_t *cert = ztask_cert_load (secret_file, true, error, sizeof error);
-    if (!cert)
-        return s_fail (self, ZTASK_CLIENT_E_USAGE, "client certificate: %s", error);
-    zcert_t *broker = ztask_cert_load (broker_file, false, error, sizeof error);
-    if (!broker) {
-        zcert_destroy (&cert);
-        return s_fail (self, ZTASK_CLIENT_E_USAGE, "broker certificate: %s", error);
+    char *files[ENDPOINT_LIST_MAX] = { NULL };
+    char keys[ENDPOINT_LIST_MAX][Z85_KEY_SIZE + 1];
+    int count = s_broker_cert_files (self, broker_files, files);
+    zcert_t *cert = NULL;
+    if (count > 0) {
+        char error[ERROR_MAX - 32];
+        cert = ztask_cert_load (secret_file, true, error, sizeof error);
+        if (!cert)
+            s_fail (self, ZTASK_CLIENT_E_USAGE, "client certificate: %s", error);
+        else if (s_broker_keys_load (self, files, count, keys) != 0)
+            zcert_destroy (&cert);
     }
+    for (size_t i = 0; i < ENDPOINT_LIST_MAX; i++)
+        free (files[i]);
+    if (!cert)
+        return -1;
     zcert_destroy (&self->cert);
     self->cert = cert;
-    snprintf (self->broker_key, sizeof self->broker_key, "%s", zcert_public_txt (broker));
-    zcert_destroy (&broker);
+    memcpy (self->broker_keys, keys, sizeof keys[0] * (size_t) count);
+    self->broker_key_count = (size_t) count;
     return 0;
 }
 
@@ -181,7 +300,8 @@ s_open (ztask_client_t *self)
         zsock_set_ipv6 (self->dealer, 1); /* tcp://[::1]:5570 */
     if (self->cert) {
         zcert_apply (self->cert, self->dealer);
-        zsock_set_curve_serverkey (self->dealer, self->broker_key);
+        zsock_set_curve_serverkey (self->dealer,
+                                   self->broker_keys[self->broker_key_count > 1 ? self->current : 0]);
     }
     return zsock_connect (self->dealer, "%s", self->endpoint) == 0 ? 0 : -1;
 }
@@ -239,18 +359,62 @@ ztask_broker_endpoint (const char *endpoint)
     return endpoint && *endpoint ? endpoint : ZTASK_DEFAULT_ENDPOINT;
 }
 
+/* Checks that libzmq takes each endpoint of a list, as it takes (or
+   refuses) a single endpoint when the client connects: with a socket of
+   its own, which only ever connects and is closed at once. Returns 0, or
+   -1 with why in s_new_error. */
+static int
+s_check_endpoints (endpoint_list_t *brokers)
+{
+    zsock_t *check = zsock_new (ZMQ_DEALER);
+    if (!check)
+        return -1;
+    zsock_set_linger (check, 0);
+    zsock_set_ipv6 (check, 1);
+    int rc = 0;
+    for (size_t i = 0; i < endpoint_list_size (brokers) && rc == 0; i++) {
+        const char *endpoint = endpoint_list_get (brokers, i);
+        rc = zsock_connect (check, "%s", endpoint);
+        if (rc != 0)
+            snprintf (s_new_error, sizeof s_new_error,
+                      "invalid broker endpoint %zu of the list, '%.255s': %s (expected e.g. %s)", i + 1,
+                      endpoint, zmq_strerror (zmq_errno ()), ZTASK_DEFAULT_ENDPOINT);
+    }
+    zsock_destroy (&check);
+    return rc;
+}
+
+/* The endpoints a new client connects to, or NULL with why in
+   s_new_error. */
+static endpoint_list_t *
+s_brokers_new (const char *endpoint)
+{
+    endpoint_list_t *brokers = endpoint_list_new (endpoint, s_new_error, sizeof s_new_error);
+    if (brokers && endpoint_list_size (brokers) > 1 && s_check_endpoints (brokers) != 0)
+        endpoint_list_destroy (&brokers);
+    return brokers;
+}
+
 ztask_client_t *
 ztask_client_new (const char *endpoint)
 {
     endpoint = ztask_broker_endpoint (endpoint);
+    s_new_error[0] = 0;
     ztask_client_t *self = (ztask_client_t *) zmalloc (sizeof (ztask_client_t));
     if (!self)
         return NULL;
     self->timeout_ms = DEFAULT_TIMEOUT_MS;
-    self->endpoint = strdup (endpoint);
+    self->standby_index = -1;
+    self->leader_from = -1;
+    self->brokers = s_brokers_new (endpoint);
     self->request = ztask_msg_new ();
     self->reply = ztask_msg_new ();
-    if (!self->endpoint) {
+    if (!self->brokers || !self->request || !self->reply) {
+        ztask_client_destroy (&self);
+        return NULL;
+    }
+    self->endpoint = endpoint_list_get (self->brokers, 0);
+    if (s_failover (self) && !(self->probe = ztask_msg_new ())) {
         ztask_client_destroy (&self);
         return NULL;
     }
@@ -275,8 +439,11 @@ ztask_client_new (const char *endpoint)
         self->error[0] = 0;
         self->code = ZTASK_CLIENT_E_OK;
     }
-    if (s_open (self) != 0)
+    if (s_open (self) != 0) {
+        snprintf (s_new_error, sizeof s_new_error, "invalid broker endpoint '%.255s': %s (expected e.g. %s)",
+                  self->endpoint, zmq_strerror (zmq_errno ()), ZTASK_DEFAULT_ENDPOINT);
         ztask_client_destroy (&self);
+    }
     return self;
 }
 
@@ -291,8 +458,9 @@ ztask_client_destroy (ztask_client_t **self_p)
         zcert_destroy (&self->cert);
         ztask_msg_destroy (&self->request);
         ztask_msg_destroy (&self->reply);
+        ztask_msg_destroy (&self->probe);
         free (self->setup_error);
-        free (self->endpoint);
+        endpoint_list_destroy (&self->brokers);
         free (self);
         *self_p = NULL;
     }
@@ -323,7 +491,7 @@ const char *
 ztask_client_error (ztask_client_t *self)
 {
     if (!self)
-        return "no client: ztask_client_new failed (invalid endpoint or out of memory)";
+        return s_new_error[0] ? s_new_error : "no client: ztask_client_new failed (out of memory)";
     return self->error;
 }
 
@@ -335,14 +503,14 @@ ztask_client_error_code (ztask_client_t *self)
 
 /* ---- requests ---- */
 
-/* Sends self->request as it is (corr included). Sending only queues the
-   message while the connection is made in the background; the queue is
-   full (EAGAIN: the socket never blocks) only when the broker has been
-   away for a long time. Returns 0, -1, or -2 when the queue is full. */
+/* Sends msg as it is (corr included). Sending only queues the message
+   while the connection is made in the background; the queue is full
+   (EAGAIN: the socket never blocks) only when the broker has been away for
+   a long time. Returns 0, -1, or -2 when the queue is full. */
 static int
-s_send (ztask_client_t *self)
+s_send_msg (ztask_client_t *self, ztask_msg_t *msg)
 {
-    if (ztask_msg_send (self->request, self->dealer) != 0) {
+    if (ztask_msg_send (msg, self->dealer) != 0) {
         int error = zmq_errno ();
         if (error == EINVAL)
             return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid request: a field is too long");
@@ -359,6 +527,13 @@ s_send (ztask_client_t *self)
     return 0;
 }
 
+/* Sends self->request as it is (see s_send_msg). */
+static int
+s_send (ztask_client_t *self)
+{
+    return s_send_msg (self, self->request);
+}
+
 /* Starts a request: self->request gets a new corr and goes out. */
 static int
 s_start (ztask_client_t *self)
@@ -373,8 +548,12 @@ s_start (ztask_client_t *self)
     self->request->corr = self->corr;
     self->handshake[0] = 0; /* what an earlier request saw may be old news */
     self->handshake_detailed = false;
+    self->standby_index = -1;
+    self->leader[0] = 0;
+    self->leader_from = -1;
     int rc = s_send (self);
-    zframe_destroy (&self->request->body); /* a payload can be large */
+    if (!s_failover (self))
+        zframe_destroy (&self->request->body); /* a payload can be large */
     return rc == 0 ? 0 : -1;
 }
 
@@ -424,6 +603,8 @@ s_receive_until (ztask_client_t *self, int64_t deadline)
             continue; /* the answer to an earlier request that gave up */
         if (self->reply->command == ZTASK_MSG_ERROR) {
             int status = self->reply->error_status;
+            if (status == ZTASK_ERR_NOT_LEADER)
+                return RECEIVED_STANDBY;
             int code = status == ZTASK_ERR_NOT_FOUND     ? ZTASK_CLIENT_E_NOT_FOUND
                        : status == ZTASK_ERR_INTERNAL    ? ZTASK_CLIENT_E_INTERNAL
                        : status == ZTASK_ERR_UNAVAILABLE ? ZTASK_CLIENT_E_UNAVAILABLE
@@ -433,15 +614,16 @@ s_receive_until (ztask_client_t *self, int64_t deadline)
                 return s_fail (self, code, "%s: %s", name, self->reply->text);
             return s_fail (self, code, "%s", name);
         }
-        return 1;
+        return RECEIVED_ANSWER;
     }
 }
 
 /* Receives until a message answering the current request arrives or the
    deadline (monotonic ms; < 0: none) passes, watching the handshakes
-   meanwhile. Returns 1 with the message in self->reply, 0 at the
-   deadline, or -1 with the error set (an ERROR answer, a malformed
-   message, an interrupt). */
+   meanwhile. Returns RECEIVED_ANSWER with the message in self->reply,
+   RECEIVED_STANDBY (the same, an ERROR NOT_LEADER), RECEIVED_NOTHING at
+   the deadline, or RECEIVED_ERROR with the error set (another ERROR
+   answer, a malformed message, an interrupt). */
 static int
 s_receive (ztask_client_t *self, int64_t deadline)
 {
@@ -454,12 +636,176 @@ s_receive (ztask_client_t *self, int64_t deadline)
 static int
 s_no_answer (ztask_client_t *self, int timeout_ms)
 {
+    const char *brokers = endpoint_list_text (self->brokers);
+    if (s_failover (self) && self->handshake[0])
+        return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE,
+                       "no answer from any broker of %s within %d ms (the last one, at %s: %s)", brokers, timeout_ms,
+                       self->endpoint, self->handshake);
+    if (s_failover (self))
+        return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE,
+                       "no answer from any broker of %s within %d ms: is ztaskd running?", brokers, timeout_ms);
     if (self->handshake[0])
         return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE, "no answer from the broker at %s within %d ms: %s",
                        self->endpoint, timeout_ms, self->handshake);
     return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE,
                    "no answer from the broker at %s within %d ms: is ztaskd running?", self->endpoint,
                    timeout_ms);
+}
+
+/* ---- standbys and failover ---- */
+
+/* Notes that the current broker is a standby (self->reply is its ERROR
+   NOT_LEADER), for s_standby_error. A leader named stays noted when a
+   later standby names none. */
+static void
+s_note_standby (ztask_client_t *self)
+{
+    self->standby_index = (int) self->current;
+    if (self->reply->text[0]) {
+        ztask_msg_strcpy (self->leader, self->reply->text);
+        self->leader_from = (int) self->current;
+    }
+}
+
+/* The call ends because a standby answered last (s_note_standby): says
+   where the leader is, as the standbys told. */
+static int
+s_standby_error (ztask_client_t *self, int timeout_ms)
+{
+    assert (self->standby_index >= 0);
+    int from = self->leader_from >= 0 ? self->leader_from : self->standby_index;
+    const char *standby = endpoint_list_get (self->brokers, (size_t) from);
+    const char *leader = self->leader;
+    if (!s_failover (self) && *leader)
+        return s_fail (self, ZTASK_CLIENT_E_UNAVAILABLE,
+                       "the broker at %s is a standby; the leader is at %s (give both: %s,%s)", standby, leader,
+                       leader, standby);
+    if (!s_failover (self))
+        return s_fail (self, ZTASK_CLIENT_E_UNAVAILABLE,
+                       "the broker at %s is a standby, and no broker leads at the moment (a takeover is under "
+                       "way): try again soon",
+                       standby);
+    const char *brokers = endpoint_list_text (self->brokers);
+    if (!*leader)
+        return s_fail (self, ZTASK_CLIENT_E_UNAVAILABLE,
+                       "no broker of %s led within %d ms (a takeover under way?): try again soon", brokers,
+                       timeout_ms);
+    if (endpoint_list_find (self->brokers, leader) < 0)
+        return s_fail (self, ZTASK_CLIENT_E_UNAVAILABLE,
+                       "the broker at %s is a standby; the leader is at %s, which is not in the list %s: add it",
+                       standby, leader, brokers);
+    return s_fail (self, ZTASK_CLIENT_E_UNAVAILABLE,
+                   "the broker at %s is a standby; the leader, at %s, did not answer within %d ms", standby, leader,
+                   timeout_ms);
+}
+
+/* The deadline passed without an answer: says why as far as we know. */
+static int
+s_nothing (ztask_client_t *self, int timeout_ms)
+{
+    if (self->standby_index >= 0)
+        return s_standby_error (self, timeout_ms);
+    return s_no_answer (self, timeout_ms);
+}
+
+/* Connects the client to broker index of its list instead. Returns 0, or
+   -1 (out of memory). */
+static int
+s_move_to (ztask_client_t *self, size_t index)
+{
+    self->current = index;
+    self->endpoint = endpoint_list_get (self->brokers, index);
+    if (s_open (self) != 0)
+        return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "cannot connect to %s: %s", self->endpoint,
+                       zmq_strerror (zmq_errno ()));
+    return 0;
+}
+
+/* Waits BACKOFF_MS and up to as much again (apart, clients waiting for a
+   takeover do not all come back at once), but not past deadline.
+   Returns 0, or -1 when interrupted. */
+static int
+s_back_off (ztask_client_t *self, int64_t deadline)
+{
+    int64_t ms = BACKOFF_MS + zclock_mono () % (BACKOFF_MS + 1);
+    if (deadline >= 0 && deadline - zclock_mono () < ms)
+        ms = deadline - zclock_mono ();
+    if (ms > 0)
+        zclock_sleep ((int) ms);
+    if (zsys_interrupted)
+        return s_fail (self, ZTASK_CLIENT_E_INTERRUPTED, "interrupted");
+    return 0;
+}
+
+/* A standby answered (self->reply, ERROR NOT_LEADER): the client moves
+   to the leader it names if the list has it, else to the next broker of
+   the list. standbys is how many standby answers came in a row: when the
+   list has had its round (no broker leads yet, or the leader is not in
+   the list) the client backs off first. The caller sends the request
+   again. Returns 0, or -1 (interrupted, out of memory). */
+static int
+s_follow_leader (ztask_client_t *self, size_t standbys, int64_t deadline)
+{
+    s_note_standby (self);
+    size_t next = endpoint_list_after_standby (self->brokers, self->current, self->reply->text);
+    if (standbys % endpoint_list_size (self->brokers) == 0 && s_back_off (self, deadline) != 0)
+        return -1;
+    return s_move_to (self, next);
+}
+
+/* The next try's time: twice this one's, at most TRY_MAX_MS. */
+static int
+s_longer (int try_ms)
+{
+    return try_ms * 2 < TRY_MAX_MS ? try_ms * 2 : TRY_MAX_MS;
+}
+
+/* A request's first try: TRY_MS, or with a time limit too short to give
+   every broker of the list that long, the limit shared among them (but
+   at least TRY_MIN_MS): a short -t still reaches the second broker. */
+static int
+s_first_try (ztask_client_t *self)
+{
+    if (self->timeout_ms < 0)
+        return TRY_MS;
+    int share = self->timeout_ms / (int) endpoint_list_size (self->brokers);
+    return share >= TRY_MS ? TRY_MS : share >= TRY_MIN_MS ? share : TRY_MIN_MS;
+}
+
+/* s_receive for a request (already sent) with a list of brokers: sends it
+   again to another broker while the current one is silent or a standby
+   (see the top of this file), until the deadline. Returns as s_receive,
+   but never RECEIVED_STANDBY: at the deadline (RECEIVED_NOTHING),
+   self->standby_index says whether a standby answered last. */
+static int
+s_receive_failover (ztask_client_t *self, int64_t deadline)
+{
+    int try_ms = s_first_try (self);
+    size_t standbys = 0; /* standby answers in a row */
+    while (true) {
+        int64_t until = zclock_mono () + try_ms;
+        bool last_try = deadline >= 0 && until >= deadline;
+        int rc = s_receive (self, last_try ? deadline : until);
+        if (rc == RECEIVED_ANSWER || rc == RECEIVED_ERROR)
+            return rc;
+        if (rc == RECEIVED_STANDBY) {
+            if (s_follow_leader (self, ++standbys, deadline) != 0)
+                return RECEIVED_ERROR;
+        }
+        else {
+            if (last_try)
+                return RECEIVED_NOTHING;
+            standbys = 0;
+            self->standby_index = -1;
+            try_ms = s_longer (try_ms);
+            if (s_move_to (self, (self->current + 1) % endpoint_list_size (self->brokers)) != 0)
+                return RECEIVED_ERROR;
+        }
+        if (deadline >= 0 && zclock_mono () >= deadline)
+            return RECEIVED_NOTHING;
+        if (s_send (self) == -1)
+            return RECEIVED_ERROR; /* -2, a full queue: this try will time out */
+    }
 }
 
 /* Sends self->request and receives its answer, which must be expect.
@@ -470,9 +816,19 @@ s_request (ztask_client_t *self, int expect)
     if (s_start (self) != 0)
         return -1;
     int64_t deadline = self->timeout_ms >= 0 ? zclock_mono () + self->timeout_ms : -1;
-    int rc = s_receive (self, deadline);
-    if (rc == 0)
-        return s_no_answer (self, self->timeout_ms);
+    int rc;
+    if (s_failover (self)) {
+        rc = s_receive_failover (self, deadline);
+        zframe_destroy (&self->request->body); /* kept to send it again; a payload can be large */
+    }
+    else
+        rc = s_receive (self, deadline);
+    if (rc == RECEIVED_STANDBY) {
+        s_note_standby (self);
+        return s_standby_error (self, self->timeout_ms);
+    }
+    if (rc == RECEIVED_NOTHING)
+        return s_nothing (self, self->timeout_ms);
     if (rc < 0)
         return -1;
     if (self->reply->command != expect)
@@ -584,6 +940,13 @@ s_submit_request (ztask_client_t *self, int command, const char *type, const voi
     m->max_attempts = opts->max_attempts;
     ztask_msg_strcpy (m->key, opts->key);
     ztask_msg_set_body (m, payload, size);
+    /* With a list of brokers, the request may go to a second one after
+       the first stored the task: a key makes the second find it. */
+    if (!m->key[0] && s_failover (self)) {
+        if (auto_key_make (self->auto_key) != 0)
+            return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "cannot make an idempotency key: %s", strerror (errno));
+        ztask_msg_strcpy (m->key, self->auto_key);
+    }
     return 0;
 }
 
@@ -655,6 +1018,44 @@ s_report_progress (ztask_msg_t *msg, ztask_progress_fn *progress, void *arg)
     progress (&task, arg);
 }
 
+/* Handles a message answering a wait on task id (self->reply: PROGRESS
+   or TASK_INFO). Returns 1 to wait on, 0 when the task has ended (in
+   *task_p), or -1. */
+static int
+s_wait_message (ztask_client_t *self, uint64_t id, ztask_progress_fn *progress, void *arg,
+                ztask_task_t **task_p)
+{
+    ztask_msg_t *reply = self->reply;
+    if (reply->command == ZTASK_MSG_PROGRESS) {
+        if (reply->task_id == id && progress)
+            s_report_progress (reply, progress, arg);
+        return 1;
+    }
+    if (reply->command != ZTASK_MSG_TASK_INFO)
+        return s_fail (self, ZTASK_CLIENT_E_INTERNAL,
+                       "unexpected %s answer from the broker at %s (expected TASK_INFO)",
+                       ztask_msg_command_name (reply->command), self->endpoint);
+    if (reply->task_id == id && reply->state < ZTASK_STATE_DONE) {
+        /* Not ended yet: a broker answers WAIT only at the end, but
+           should one report a live task (the answer to a probe), keep
+           waiting. */
+        if (progress)
+            s_report_progress (reply, progress, arg);
+        return 1;
+    }
+    return s_task_info (self, id, task_p);
+}
+
+/* The wait's own time limit passed. */
+static int
+s_wait_expired (ztask_client_t *self, uint64_t id, int timeout_ms)
+{
+    if (self->handshake[0] || self->standby_index >= 0)
+        return s_nothing (self, timeout_ms);
+    return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE, "task %" PRIu64 " did not finish within %d ms", id,
+                   timeout_ms);
+}
+
 /* Waits for the answers to the WAIT in self->request (already sent, or
    implied by a SUBMIT_WAIT with the same corr), re-sending it after a long
    silence. */
@@ -667,15 +1068,16 @@ s_wait_answers (ztask_client_t *self, uint64_t id, int timeout_ms, ztask_progres
     while (true) {
         int64_t until = deadline >= 0 && deadline < resend_at ? deadline : resend_at;
         int rc = s_receive (self, until);
+        if (rc == RECEIVED_STANDBY) {
+            s_note_standby (self);
+            return s_standby_error (self, timeout_ms);
+        }
         if (rc < 0)
             return -1;
         int64_t now = zclock_mono ();
-        if (rc == 0) {
-            if (deadline >= 0 && now >= deadline && self->handshake[0])
-                return s_no_answer (self, timeout_ms);
+        if (rc == RECEIVED_NOTHING) {
             if (deadline >= 0 && now >= deadline)
-                return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE, "task %" PRIu64 " did not finish within %d ms",
-                               id, timeout_ms);
+                return s_wait_expired (self, id, timeout_ms);
             /* A long silence: the broker may have restarted and forgotten
                us. The same WAIT again; a broker that knows it ignores it. */
             if (s_send (self) == -1)
@@ -684,25 +1086,89 @@ s_wait_answers (ztask_client_t *self, uint64_t id, int timeout_ms, ztask_progres
             continue;
         }
         resend_at = now + WAIT_RESEND_MS;
-        ztask_msg_t *reply = self->reply;
-        if (reply->command == ZTASK_MSG_PROGRESS) {
-            if (reply->task_id == id && progress)
-                s_report_progress (reply, progress, arg);
-            continue;
-        }
-        if (reply->command != ZTASK_MSG_TASK_INFO)
-            return s_fail (self, ZTASK_CLIENT_E_INTERNAL,
-                           "unexpected %s answer from the broker at %s (expected TASK_INFO)",
-                           ztask_msg_command_name (reply->command), self->endpoint);
-        if (reply->task_id == id && reply->state < ZTASK_STATE_DONE) {
-            /* Not ended yet: a broker answers WAIT only at the end, but
-               should one report a live task, keep waiting. */
-            if (progress)
-                s_report_progress (reply, progress, arg);
-            continue;
-        }
-        return s_task_info (self, id, task_p);
+        rc = s_wait_message (self, id, progress, arg, task_p);
+        if (rc <= 0)
+            return rc;
     }
+}
+
+/* Asks the current broker whether it is there, during a wait with a list
+   of brokers: the WAIT in self->request again (a broker that has it
+   ignores it; one that restarted, or has just taken over, learns it), then
+   STATUS with the same corr and the result, which a live leader answers
+   at once. Returns 0 or -1 (-2, a full queue, counts as sent: the probe
+   then goes unanswered). */
+static int
+s_wait_probe (ztask_client_t *self)
+{
+    ztask_msg_reset (self->probe, ZTASK_MSG_STATUS);
+    self->probe->corr = self->request->corr;
+    self->probe->task_id = self->request->task_id;
+    self->probe->flags = ZTASK_FLAG_RESULT;
+    if (s_send (self) == -1 || s_send_msg (self, self->probe) == -1)
+        return -1;
+    return 0;
+}
+
+/* s_wait_answers with a list of brokers: probes the current broker after
+   PROBE_AFTER_MS of silence, and moves to another broker when a probe
+   goes unanswered for a try's time or a standby answers (see the top of
+   this file), probing there at once. */
+static int
+s_wait_failover (ztask_client_t *self, uint64_t id, int timeout_ms, ztask_progress_fn *progress, void *arg,
+                 ztask_task_t **task_p)
+{
+    int64_t deadline = timeout_ms >= 0 ? zclock_mono () + timeout_ms : -1;
+    int64_t probe_at = zclock_mono () + PROBE_AFTER_MS; /* when silence calls for a probe  */
+    int64_t probe_until = -1; /* an unanswered probe's time limit; -1: none out   */
+    int try_ms = TRY_MS;
+    size_t standbys = 0;      /* standby answers in a row                        */
+    while (true) {
+        int64_t until = probe_until >= 0 ? probe_until : probe_at;
+        if (deadline >= 0 && deadline < until)
+            until = deadline;
+        int rc = s_receive (self, until);
+        if (rc == RECEIVED_ERROR)
+            return -1;
+        if (rc == RECEIVED_NOTHING && deadline >= 0 && zclock_mono () >= deadline)
+            return s_wait_expired (self, id, timeout_ms);
+        if (rc == RECEIVED_ANSWER) {
+            standbys = 0;
+            self->standby_index = -1;
+            try_ms = TRY_MS;
+            probe_until = -1;
+            probe_at = zclock_mono () + PROBE_AFTER_MS;
+            rc = s_wait_message (self, id, progress, arg, task_p);
+            if (rc <= 0)
+                return rc;
+            continue;
+        }
+        if (rc == RECEIVED_STANDBY) {
+            if (s_follow_leader (self, ++standbys, deadline) != 0)
+                return -1;
+        }
+        else if (probe_until >= 0) {
+            /* The probe went unanswered: this broker is gone or frozen. */
+            standbys = 0;
+            self->standby_index = -1;
+            try_ms = s_longer (try_ms);
+            if (s_move_to (self, (self->current + 1) % endpoint_list_size (self->brokers)) != 0)
+                return -1;
+        }
+        if (s_wait_probe (self) != 0)
+            return -1;
+        probe_until = zclock_mono () + try_ms;
+    }
+}
+
+/* Waits for the task's end as the client's brokers allow. */
+static int
+s_wait (ztask_client_t *self, uint64_t id, int timeout_ms, ztask_progress_fn *progress, void *arg,
+        ztask_task_t **task_p)
+{
+    if (s_failover (self))
+        return s_wait_failover (self, id, timeout_ms, progress, arg, task_p);
+    return s_wait_answers (self, id, timeout_ms, progress, arg, task_p);
 }
 
 /* The progress callback must not use this client: it runs in the middle
@@ -718,7 +1184,7 @@ ztask_client_wait_progress (ztask_client_t *self, uint64_t id, int timeout_ms,
     self->request->task_id = id;
     if (s_start (self) != 0)
         return -1;
-    return s_wait_answers (self, id, timeout_ms, progress, arg, task_p);
+    return s_wait (self, id, timeout_ms, progress, arg, task_p);
 }
 
 int
@@ -745,7 +1211,7 @@ ztask_client_submit_wait (ztask_client_t *self, const char *type, const void *pa
     ztask_msg_reset (self->request, ZTASK_MSG_WAIT);
     self->request->corr = self->corr;
     self->request->task_id = id;
-    return s_wait_answers (self, id, timeout_ms, progress, arg, task_p);
+    return s_wait (self, id, timeout_ms, progress, arg, task_p);
 }
 
 int
