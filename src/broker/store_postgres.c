@@ -66,7 +66,9 @@ static const char *s_schema =
    an expired lease terminates so that nothing it left open can commit.
 
    ztask_lead takes the lease if it is free or expired (a new term), or
-   renews it for the term held; it returns whether the caller leads, and
+   renews it for the term held; a broker restarted in place (the lease's
+   own name and endpoint) takes it at once when the session that held it
+   is gone (the old process died: nothing of it can commit); it returns whether the caller leads, and
    who does. ztask_fence ends every transaction of a leader: it fails
    (SQLSTATE ZT001) unless the term still leads, and holds the row until
    the commit, so a takeover waits for that commit or makes it fail.
@@ -86,7 +88,9 @@ static const char *s_schema_v2 =
     "  PERFORM set_config ('lock_timeout', '2000', true);"
     "  INSERT INTO ztask_leader VALUES (p, 0, '', '', 0, '-infinity') ON CONFLICT (pool) DO NOTHING;"
     "  SELECT * INTO r FROM ztask_leader WHERE pool = p;"
-    "  IF (held = 0 OR r.term <> held) AND r.expires > clock_timestamp () THEN"
+    "  IF (held = 0 OR r.term <> held) AND r.expires > clock_timestamp ()"
+    "     AND NOT (r.holder = me AND r.endpoint = ep AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a"
+    "      WHERE a.pid = r.backend AND a.application_name = 'ztaskd')) THEN"
     "   RETURN QUERY SELECT false, r.term, r.holder, r.endpoint; RETURN;"
     "  END IF;"
     "  IF (held = 0 OR r.term <> held) AND r.backend <> 0 AND r.backend <> pg_backend_pid () THEN"
@@ -96,7 +100,9 @@ static const char *s_schema_v2 =
     "  UPDATE ztask_leader SET term = CASE WHEN held > 0 AND term = held THEN term ELSE term + 1 END,"
     "   holder = me, endpoint = ep, backend = pg_backend_pid (),"
     "   expires = clock_timestamp () + lease_ms * INTERVAL '1 millisecond'"
-    "   WHERE pool = p AND ((held > 0 AND term = held) OR expires <= clock_timestamp ())"
+    "   WHERE pool = p AND ((held > 0 AND term = held) OR expires <= clock_timestamp ()"
+    "    OR (holder = me AND endpoint = ep AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a"
+    "     WHERE a.pid = backend AND a.application_name = 'ztaskd')))"
     "   RETURNING * INTO r;"
     "  IF FOUND THEN RETURN QUERY SELECT true, r.term, r.holder, r.endpoint; RETURN; END IF;"
     "  SELECT * INTO r FROM ztask_leader WHERE pool = p;"

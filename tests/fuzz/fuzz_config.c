@@ -86,7 +86,7 @@ s_check_broker (const broker_config_t *b)
 static void
 s_check_worker (const worker_config_t *w)
 {
-    if (!w->broker || !*w->broker || !w->name || !*w->name || strlen (w->name) > 255)
+    if (!w->broker_count || !w->brokers[0] || !*w->brokers[0] || !w->name || !*w->name || strlen (w->name) > 255)
         s_fail ("worker: broker or name missing", w->name);
     if (w->slots < 1 || w->slots > 1024)
         s_fail ("worker: slots out of range", NULL);
