@@ -48,6 +48,7 @@ wait_for "stands_by b a 1" 20
 ok $? "the second stands by and knows who leads"
 like "$(json "$EP_a" stats)" "\"broker\":\{\"name\":\"a\",\"role\":\"leader\",\"term\":1,\"endpoint\":\"$EP_a\"\}" \
     "ztask stats on the leader says it leads, in which term, at which endpoint"
+like "$("$ZTASK" -b "$EP_a" workers)" "^broker: +a \(leader, term 1\) at $EP_a" "  so does ztask workers"
 out=$("$ZTASK" -b "$EP_b" stats 2>&1); rc=$?
 [ "$rc" -ne 0 ]
 ok $? "the standby serves nothing (exit $rc)"

@@ -856,23 +856,31 @@ s_on_list (broker_t *self, ztask_msg_t *in)
     s_send_json (self, in, json_pack ("{s:o}", "tasks", tasks));
 }
 
+/* Which broker answers, and whether it leads (stats and workers). */
+static json_t *
+s_broker_json (broker_t *self)
+{
+    return json_pack ("{s:s, s:s, s:I, s:s}", "name", self->name, "role",
+                      store_is_shared (self->store) ? "leader" : "single", "term", (json_int_t) self->leader.term,
+                      "endpoint", self->advertise);
+}
+
 static void
 s_on_stats (broker_t *self, ztask_msg_t *in)
 {
     json_t *stats = report_stats (self->scheduler, self->workers, delayed_size (self->delayed), &self->counters);
     json_object_set_new (stats, "store", json_pack ("{s:s, s:b}", "backend", store_backend_name (self->store),
                                                     "available", !self->store_down));
-    json_object_set_new (stats, "broker",
-                         json_pack ("{s:s, s:s, s:I, s:s}", "name", self->name, "role",
-                                    store_is_shared (self->store) ? "leader" : "single", "term",
-                                    (json_int_t) self->leader.term, "endpoint", self->advertise));
+    json_object_set_new (stats, "broker", s_broker_json (self));
     s_send_json (self, in, stats);
 }
 
 static void
 s_on_workers (broker_t *self, ztask_msg_t *in)
 {
-    s_send_json (self, in, report_workers (self->workers));
+    json_t *workers = report_workers (self->workers);
+    json_object_set_new (workers, "broker", s_broker_json (self));
+    s_send_json (self, in, workers);
 }
 
 /* ---- the loop ---- */

@@ -528,6 +528,11 @@ cli_output_workers (FILE *out, const json_t *workers)
     const json_t *list = json_object_get (workers, "workers");
     if (!json_is_object (workers) || !json_is_array (list))
         return -1;
+    /* Which broker answered matters only with standbys beside it. */
+    const json_t *broker = json_object_get (workers, "broker");
+    const char *role = json_string_value (json_object_get (broker, "role"));
+    if (role && strcmp (role, "single") != 0)
+        s_stats_broker (out, broker);
     if (json_array_size (list) == 0) {
         fprintf (out, "no workers connected\n");
         return 0;
