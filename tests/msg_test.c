@@ -1171,6 +1171,19 @@ s_strcpy (void)
 
     ztask_msg_strcpy (field, "short");
     TAP_OK (streq (field, "short"), "strcpy copies a short string");
+    /* A plugin's error in Latin-1 ("café: échec"): still a sendable string. */
+    ztask_msg_strcpy (field, "caf\xE9: \xE9" "chec \xE2\x82\xAC \xC3");
+    TAP_OK (streq (field, "caf?: ?chec \xE2\x82\xAC ?"), "strcpy turns bytes that are not UTF-8 into '?', keeping the rest");
+    ztask_msg_t *scrubbed = ztask_msg_new ();
+    ztask_msg_reset (scrubbed, ZTASK_MSG_ERROR);
+    ztask_msg_strcpy (scrubbed->text, "\xFF\xFE bad \xC0\x80");
+    byte header[ZTASK_HEADER_MAX];
+    size_t size = ztask_msg_encode_header (scrubbed, header);
+    ztask_msg_t *decoded = ztask_msg_new ();
+    TAP_OK (size > 0 && ztask_msg_decode_header (decoded, header, size) == 0 && streq (decoded->text, "?? bad ??"),
+            "  and a peer decodes it");
+    ztask_msg_destroy (&scrubbed);
+    ztask_msg_destroy (&decoded);
     memset (field, 'x', sizeof field);
     ztask_msg_strcpy (field, NULL);
     TAP_OK (field[0] == 0, "strcpy of NULL gives \"\"");

@@ -148,6 +148,18 @@ ztask_msg_strcpy (char *field, const char *src)
     if (len) /* memcpy from NULL is undefined even for 0 bytes */
         memcpy (field, src, len);
     field[len] = 0;
+    /* Bytes that are not UTF-8 (a plugin's error text in Latin-1) become
+       '?': a peer drops a message whose strings are not UTF-8, and a
+       result that can never be delivered would be sent again forever. */
+    for (size_t i = 0; i < len;) {
+        uint32_t cp;
+        size_t n = ztask_utf8_next (field + i, len - i, &cp);
+        if (n == 0) {
+            field[i++] = '?';
+            continue;
+        }
+        i += n;
+    }
 }
 
 /* ---- encoding ---- */

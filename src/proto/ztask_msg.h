@@ -172,7 +172,9 @@ int ztask_msg_send (ztask_msg_t *self, zsock_t *sock);
 /* Sets the body (copied). */
 void ztask_msg_set_body (ztask_msg_t *self, const void *data, size_t size);
 
-/* Copies src into a string field, truncating at ZTASK_STRING_MAX bytes. */
+/* Copies src into a string field, truncating at ZTASK_STRING_MAX bytes
+   (never inside a UTF-8 sequence); each byte that is not UTF-8 becomes
+   '?', so that the field is always sendable. */
 void ztask_msg_strcpy (char *field, const char *src);
 
 const char *ztask_msg_command_name (int command);
