@@ -5,8 +5,9 @@
 # list has nothing listening, the idempotency key libztask makes up for a
 # submit with a list (none with one endpoint), and a submit --wait that
 # goes on waiting when its broker is killed and comes back on the other
-# endpoint of the list. (The standby's answer, ERROR NOT_LEADER, needs the
-# active/standby broker: tests of their own.)
+# endpoint of the list. All on SQLite, one broker at a time: a standby's
+# answer, ERROR NOT_LEADER, comes from real active/standby brokers on
+# PostgreSQL in tests/client_standby.sh.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 SQL="$top_builddir/tests/store_sql"
@@ -79,54 +80,6 @@ like "$single" '^[0-9]+$' "submit to one endpoint, as ever"
 out=$(ZTASK_BROKER="$LIST" timeout 90 "$top_builddir/tests/wait_client" wait "$HOLD_DIR/client-list" 2>&1)
 is $? 0 "ztask_client_wait_progress with a list: the progress and the end"
 like "$(printf '%s\n' "$out" | tail -1)" '^end done released [0-9]+$' "  the task is done"
-
-# --- standbys (tests/fake_standby gives a standby's answer, ERROR NOT_LEADER) ---
-# standby NAME LEADER: starts one whose answers name LEADER; sets STANDBY
-# to its endpoint. answers NAME: how many requests it has answered.
-standby () {
-    "$top_builddir/tests/fake_standby" 'tcp://127.0.0.1:*' "$2" > "$T/$1.out" 2>&1 &
-    PIDS="$PIDS $!"
-    wait_for "grep -q '^tcp://' '$T/$1.out'" 10 || { echo "Bail out! fake_standby $1 did not start"; exit 1; }
-    STANDBY=$(head -1 "$T/$1.out")
-}
-answers () { grep -c '^answered' "$T/$1.out"; }
-standby named "$LIVE"
-NAMED=$STANDBY
-standby shouting "$(printf '%s/' "$LIVE" | tr 'a-z' 'A-Z')"
-SHOUTING=$STANDBY
-standby none ""
-NONE=$STANDBY
-standby away "tcp://10.255.255.1:5570"
-AWAY=$STANDBY
-
-err=$("$ZTASK" -b "$NAMED" stats 2>&1)
-is $? 8 "one endpoint, a standby: exit 8"
-is "$err" "ztask: the broker at $NAMED is a standby; the leader is at $LIVE (give both: $LIVE,$NAMED)" \
-    "  the error names the leader and how to give both"
-err=$("$ZTASK" -b "$NONE" submit echo -d x 2>&1)
-is $? 8 "one endpoint, a standby while none leads: exit 8"
-like "$err" "is a standby, and no broker leads at the moment" "  saying so"
-is "$(answers none)" 1 "  at once: one request, one answer"
-
-like "$("$ZTASK" -b "$NAMED,$LIVE" stats)" "^tasks: " "a list, the standby first: stats from the leader it names"
-is "$(answers named)" 2 "  one standby answer for it"
-like "$("$ZTASK" -b "$SHOUTING,tcp://127.0.0.1:$P1,$LIVE" stats)" "^tasks: " \
-    "a standby that names the leader in capitals with a trailing /: the client goes straight there"
-is "$(answers shouting)" 1 "  (one standby answer)"
-like "$("$ZTASK" -b "$NONE,$LIVE" submit echo -d after-none)" '^[0-9]+$' \
-    "a standby while none leads: the client goes on to the next broker"
-is "$("$ZTASK" -b "$NAMED,$LIVE" submit echo -d via-standby --wait)" "via-standby" "submit --wait through a standby"
-before=$(answers named)
-out=$(ZTASK_BROKER="$NAMED,$LIVE" timeout 90 "$top_builddir/tests/wait_client" wait "$HOLD_DIR/client-standby" 2>&1)
-is $? 0 "libztask: a submit then a wait, the standby first in the list"
-is "$(answers named)" $((before + 1)) "  the wait starts at the leader the submit found: one standby answer"
-err=$("$ZTASK" -b "$AWAY,$NONE" -t 1500 stats 2>&1)
-is $? 8 "standbys only, one naming a leader not in the list: exit 8"
-like "$err" "the leader is at tcp://10.255.255.1:5570, which is not in the list" "  saying so"
-[ $(($(answers away) + $(answers none))) -lt 60 ]
-ok $? "  the client backs off between rounds ($(answers away) + $(answers none) answers in 1.5 s)"
-like "$("$ZTASK" -b "$NONE,$NAMED,$LIVE" stats)" "^tasks: " \
-    "a standby while none leads, then one that names the leader: the client reaches the leader"
 
 # --- the broker is killed while a client waits, and comes back on the
 #     other endpoint of the list, with the same store ---

@@ -8,7 +8,7 @@
     a submit with none (auto_key.c); and the same list through the public
     API: ztask_client_new and its error, ztask_client_set_curve with one
     broker certificate per broker. No broker runs here (tests/client_failover.sh
-    has the real ones). */
+    and tests/client_standby.sh have the real ones). */
 #include "tap.h"
 #include "client/auto_key.h"
 #include "client/endpoint_list.h"

@@ -9,34 +9,6 @@
 . "${top_srcdir:-.}/tests/pg.sh"
 pg_start
 
-# ha_broker NAME: starts broker NAME (a fixed port once it has one, so that
-# a restart listens where clients and workers connect); sets PID_NAME and
-# EP_NAME.
-ha_broker () {
-    local name=$1 before
-    if [ ! -f "$T/$name.cfg" ]; then
-        cat > "$T/$name.cfg" <<CFG
-endpoint = "tcp://127.0.0.1:![20000-32000]";
-store = "$PG_CONNINFO";
-heartbeat_ms = 200;
-lease_ms = 1000;
-name = "$name";
-CFG
-    fi
-    before=$(grep -c 'listening on tcp' "$T/$name.log" 2>/dev/null)
-    "$ZTASKD" -c "$T/$name.cfg" -f >>"$T/$name.log" 2>&1 &
-    eval "PID_$name=$!"
-    PIDS="$PIDS $!"
-    wait_for "[ \$(grep -c 'listening on tcp' '$T/$name.log') -gt ${before:-0} ]" 20 \
-        || { echo "Bail out! broker $name did not start"; exit 1; }
-    local ep
-    ep=$(grep -o 'listening on tcp://[0-9.:]*' "$T/$name.log" | tail -1 | sed 's/listening on //')
-    eval "EP_$name=$ep"
-    sed -i "s|^endpoint = .*|endpoint = \"$ep\";|" "$T/$name.cfg"
-}
-# leads NAME TERM: NAME's log says it leads in term TERM.
-leads () { grep -q "broker: $1 leads (term $2)" "$T/$1.log"; }
-stands_by () { grep -q "broker: $1 stands by; $2 leads (term $3)" "$T/$1.log"; }
 json () { "$ZTASK" -b "$1" "${@:2}" --json 2>/dev/null | tr -d ' \n'; }
 
 # ---- one leads, one stands by ----

@@ -8,6 +8,10 @@
 # initdb refuses to run as root: then the server runs as user postgres
 # (Debian's package creates it). Without PostgreSQL's binaries the test
 # is skipped, except in CI (CI=true), where that is a failure.
+#
+# ha_pool, ha_broker, leads, stands_by (at the end): brokers of an
+# active/standby pool on that server, for tests/ha.sh and
+# tests/client_standby.sh.
 
 pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
 PG_DIR=""
@@ -74,3 +78,46 @@ pg_up () {
     pg_as "$pg_bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
         -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_DIR -c fsync=off" start >/dev/null 2>&1
 }
+
+# ---- an active/standby pool of brokers (docs/high-availability.md) ----
+
+# ha_pool DB: the brokers ha_broker starts from now on share a new database
+# DB of the test's server: a pool of their own, with a leader of its own.
+# Until then they share the test's database ($PG_CONNINFO).
+ha_pool () {
+    pg_as "$pg_bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U ztask "$1" \
+        || { echo "Bail out! createdb $1 failed"; exit 1; }
+    HA_STORE="host=127.0.0.1 port=$PG_PORT user=ztask dbname=$1"
+}
+
+# ha_broker NAME [CONFIG LINES]: starts broker NAME of the pool, with the
+# lines added to its config the first time (a restart keeps its config,
+# $T/NAME.cfg, which a test may edit meanwhile). It listens on a fixed port
+# once it has one, so that a restart listens where clients and workers
+# connect. Sets PID_NAME and EP_NAME.
+ha_broker () {
+    local name=$1 before ep
+    if [ ! -f "$T/$name.cfg" ]; then
+        cat > "$T/$name.cfg" <<CFG
+endpoint = "tcp://127.0.0.1:![20000-32000]";
+store = "${HA_STORE:-$PG_CONNINFO}";
+heartbeat_ms = 200;
+lease_ms = 1000;
+name = "$name";
+${2:-}
+CFG
+    fi
+    before=$(grep -c 'listening on tcp' "$T/$name.log" 2>/dev/null)
+    "$ZTASKD" -c "$T/$name.cfg" -f >>"$T/$name.log" 2>&1 &
+    eval "PID_$name=$!"
+    PIDS="$PIDS $!"
+    wait_for "[ \$(grep -c 'listening on tcp' '$T/$name.log') -gt ${before:-0} ]" 20 \
+        || { echo "Bail out! broker $name did not start"; exit 1; }
+    ep=$(grep -o 'listening on tcp://[0-9.:]*' "$T/$name.log" | tail -1 | sed 's/listening on //')
+    eval "EP_$name=$ep"
+    sed -i "s|^endpoint = .*|endpoint = \"$ep\";|" "$T/$name.cfg"
+}
+# leads NAME TERM: NAME's log says it leads in term TERM.
+leads () { grep -q "broker: $1 leads (term $2)" "$T/$1.log"; }
+# stands_by NAME LEADER TERM: NAME's log says it stands by, LEADER leading.
+stands_by () { grep -q "broker: $1 stands by; $2 leads (term $3)" "$T/$1.log"; }
