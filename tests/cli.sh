@@ -106,11 +106,25 @@ is $? 0 "  exit 0 once released"
 tty2_id=$(awk '{ id = $1 } END { print id }' "$HOLD_LOG")
 is "$(cat "$T/tty2.result")" "released $tty2_id" "  and the result alone in the file"
 
+# A client that starts waiting after the task's last report (here its
+# only one): it hears the progress at once, not at a next report.
+late_id=$("$ZTASK" submit hold -d late --key late-waiter)
+wait_for "zt_held $late_id" 20
+script -qfc "\"$ZTASK\" submit hold -d late --key late-waiter --wait" /dev/null > "$T/late.out" 2>&1 < /dev/null &
+waiter=$!
+PIDS="$PIDS $waiter"
+wait_for "grep -q 'held (0/1)' '$T/late.out'" 20
+ok $? "a client that waits after the last progress report is told the progress at once"
+zt_release late
+wait_for "! kill -0 $waiter" 20
+wait "$waiter"
+is $? 0 "  exit 0 once released"
+
 # Neither a terminal: no progress output; the result alone on stdout.
 "$ZTASK" submit hold -d plain --wait > "$T/plain.out" 2> "$T/plain.err" &
 waiter=$!
 PIDS="$PIDS $waiter"
-wait_for "[ \$(wc -l < '$HOLD_LOG') -ge 4 ]" 20
+wait_for "[ \$(wc -l < '$HOLD_LOG') -ge 5 ]" 20
 plain_id=$(awk '{ id = $1 } END { print id }' "$HOLD_LOG")
 wait_for "\"\$ZTASK\" status --json $plain_id | tr -d ' \n' | grep -q '\"text\":\"held\"'" 20
 ok $? "submit --wait to a pipe: the task reports progress while held"

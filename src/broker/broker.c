@@ -631,6 +631,19 @@ s_on_result (broker_t *self, broker_worker_t *worker, ztask_msg_t *in)
     s_dispatch_worker (self, worker);
 }
 
+/* Where task stands, as PROGRESS to a waiting client. */
+static void
+s_send_progress (broker_t *self, task_t *task, const peer_id_t *peer, uint32_t corr)
+{
+    ztask_msg_reset (self->out, ZTASK_MSG_PROGRESS);
+    self->out->corr = corr;
+    self->out->task_id = task->id;
+    self->out->progress_done = task->progress_done;
+    self->out->progress_total = task->progress_total;
+    ztask_msg_strcpy (self->out->text, task->progress_text);
+    s_send (self, peer);
+}
+
 static void
 s_on_worker_progress (broker_t *self, broker_worker_t *worker, ztask_msg_t *in)
 {
@@ -645,15 +658,8 @@ s_on_worker_progress (broker_t *self, broker_worker_t *worker, ztask_msg_t *in)
     }
     if (task->id >= self->uncommitted_from)
         return; /* not accepted yet: nothing may reach its waiters before SUBMITTED */
-    for (waiter_t *w = task->waiters; w; w = w->next) {
-        ztask_msg_reset (self->out, ZTASK_MSG_PROGRESS);
-        self->out->corr = w->corr;
-        self->out->task_id = task->id;
-        self->out->progress_done = in->progress_done;
-        self->out->progress_total = in->progress_total;
-        memcpy (self->out->text, in->text, sizeof self->out->text);
-        s_send (self, &w->peer);
-    }
+    for (waiter_t *w = task->waiters; w; w = w->next)
+        s_send_progress (self, task, &w->peer, w->corr);
 }
 
 /* ---- clients ---- */
@@ -781,7 +787,12 @@ s_on_status (broker_t *self, ztask_msg_t *in, bool wait)
 {
     task_t *task = s_task_lookup (self, in->task_id);
     if (task && wait) {
-        s_add_waiter (self, in, task);
+        /* A client that starts waiting after the last report hears where
+           the task stands now, not only at the next report. */
+        if (s_add_waiter (self, in, task) == 0 && task->state == ZTASK_STATE_RUNNING
+            && (task->progress_total || task->progress_done || task->progress_text)
+            && task->id < self->uncommitted_from)
+            s_send_progress (self, task, &self->from, in->corr);
         return;
     }
     if (task) {
