@@ -46,7 +46,7 @@ sources () {
     case "$1" in
     fuzz_msg) echo src/proto/ztask_msg.c src/common/ztask_utf8.c ;;
     fuzz_config) echo src/common/ztask_cfg.c src/common/ztask_names.c src/common/ztask_utf8.c src/broker/broker_config.c \
-        src/worker/worker_config.c src/worker/broker_list.c src/plugin/ztask_host.c src/common/ztask_cert.c ;;
+        src/worker/worker_config.c src/common/ztask_endpoints.c src/plugin/ztask_host.c src/common/ztask_cert.c ;;
     *) return 1 ;;
     esac
 }

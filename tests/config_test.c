@@ -254,26 +254,28 @@ s_test_worker_brokers (void)
             "  and the config's broker overrides it");
     worker_config_free (&w);
     setenv ("ZTASK_BROKER", "tcp://10.0.0.1:5570,,tcp://10.0.0.2:5570", 1);
-    s_worker_refuses (ECHO_ONLY, "worker.cfg: $ZTASK_BROKER: an empty endpoint in", "an empty entry in $ZTASK_BROKER");
+    s_worker_refuses (ECHO_ONLY, "worker.cfg: $ZTASK_BROKER: broker endpoint 2 of the list is empty",
+                      "an empty entry in $ZTASK_BROKER");
     setenv ("ZTASK_BROKER", "localhost:5570", 1);
-    s_worker_refuses (ECHO_ONLY, "$ZTASK_BROKER: endpoint 'localhost:5570' is not a ZeroMQ endpoint",
+    s_worker_refuses (ECHO_ONLY, "$ZTASK_BROKER: invalid broker endpoint 'localhost:5570': not a ZeroMQ endpoint",
                       "a $ZTASK_BROKER without a transport");
     unsetenv ("ZTASK_BROKER");
 
     char text[4096] = "broker = [";
-    for (int i = 0; i < BROKER_LIST_MAX; i++)
+    for (int i = 0; i < ZTASK_ENDPOINTS_MAX; i++)
         snprintf (text + strlen (text), sizeof text - strlen (text), "%s\"tcp://10.0.0.%d:5570\"", i ? ", " : "", i);
     strcat (text, "];\n" ECHO_ONLY);
-    TAP_OK (s_worker (text, &w, error) == 0 && w.broker_count == BROKER_LIST_MAX, "%d brokers are fine",
-            BROKER_LIST_MAX);
+    TAP_OK (s_worker (text, &w, error) == 0 && w.broker_count == ZTASK_ENDPOINTS_MAX, "%d brokers are fine",
+            ZTASK_ENDPOINTS_MAX);
     worker_config_free (&w);
     strcpy (strstr (text, "];"), ", \"tcp://10.0.0.99:5570\"];\n" ECHO_ONLY);
     s_worker_refuses (text, "worker.cfg:1: 'broker' lists 1 to 16 endpoints (this one 17)", "17 brokers in a list");
     strcpy (text, "broker = \"");
-    for (int i = 0; i <= BROKER_LIST_MAX; i++)
+    for (int i = 0; i <= ZTASK_ENDPOINTS_MAX; i++)
         snprintf (text + strlen (text), sizeof text - strlen (text), "%stcp://10.0.0.%d:5570", i ? "," : "", i);
     strcat (text, "\";\n" ECHO_ONLY);
-    s_worker_refuses (text, "worker.cfg:1: broker: a worker lists at most 16 brokers", "17 brokers in a string");
+    s_worker_refuses (text, "worker.cfg:1: broker: a list holds at most 16 broker endpoints (this one 17)",
+                      "17 brokers in a string");
 
     s_worker_refuses ("broker = [];\n" ECHO_ONLY, "'broker' lists 1 to 16 endpoints", "an empty list");
     s_worker_refuses ("broker = [5570];\n" ECHO_ONLY, "each endpoint in 'broker' must be a string", "a number in the list");
@@ -281,21 +283,29 @@ s_test_worker_brokers (void)
                       "a number for broker");
     s_worker_refuses ("broker = \"\";\n" ECHO_ONLY, "'broker' must not be empty", "an empty broker");
     s_worker_refuses ("broker = [\"tcp://10.0.0.1:5570\",\n  \"localhost\"];\n" ECHO_ONLY,
-                      "worker.cfg:2: broker: endpoint 'localhost' is not a ZeroMQ endpoint a worker can connect to",
+                      "worker.cfg:2: broker: invalid broker endpoint 2 of the list, 'localhost': not a ZeroMQ endpoint",
                       "an endpoint without a transport (the line of the entry)");
-    s_worker_refuses ("broker = \"tcp://10.0.0.1:5570,\";\n" ECHO_ONLY, "broker: an empty endpoint in",
+    s_worker_refuses ("broker = \"tcp://10.0.0.1:5570,\";\n" ECHO_ONLY,
+                      "broker: broker endpoint 2 of the list is empty",
                       "a trailing comma");
     s_worker_refuses ("broker = \"tcp://10.0.0.1\";\n" ECHO_ONLY, "needs a host and a port from 1 to 65535",
                       "a tcp endpoint without a port");
     s_worker_refuses ("broker = \"tcp://10.0.0.1:*\";\n" ECHO_ONLY, "needs a host and a port", "a wildcard port");
     s_worker_refuses ("broker = \"tcp://10.0.0.1:65536\";\n" ECHO_ONLY, "needs a host and a port",
                       "a port out of range");
-    s_worker_refuses ("broker = \"udp://10.0.0.1:5570\";\n" ECHO_ONLY, "is not a ZeroMQ endpoint a worker can",
+    s_worker_refuses ("broker = \"udp://10.0.0.1:5570\";\n" ECHO_ONLY, "not a ZeroMQ endpoint to connect to",
                       "a transport a DEALER cannot use");
     s_worker_refuses ("broker = [\"tcp://a:5570, tcp://b:5570\"];\n" ECHO_ONLY,
                       "holds a space or a comma: one endpoint per entry", "two endpoints in one list entry");
-    s_worker_refuses ("broker = \"tcp://a:5570,TCP://A:5570\";\n" ECHO_ONLY,
-                      "broker: endpoint 'TCP://A:5570' is listed twice", "an endpoint listed twice");
+    s_worker_refuses ("broker = \"tcp://a:5570,tcp://A:5570\";\n" ECHO_ONLY,
+                      "broker: broker endpoint 2 of the list, 'tcp://A:5570', repeats endpoint 1 ('tcp://a:5570')",
+                      "an endpoint listed twice (a host's case does not matter)");
+    s_worker_refuses ("broker = [\"tcp://a:5570\", \"tcp://b:5570\",\n  \"tcp://B:5570\"];\n" ECHO_ONLY,
+                      "worker.cfg:2: broker: broker endpoint 3 of the list, 'tcp://B:5570', repeats endpoint 2",
+                      "  in a list too (the line of the entry)");
+    s_worker_refuses ("broker = \"TCP://A:5570\";\n" ECHO_ONLY,
+                      "broker: invalid broker endpoint 'TCP://A:5570': libzmq takes the transport in lower case",
+                      "a transport in upper case, which libzmq would refuse at connect");
 }
 
 int

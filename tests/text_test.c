@@ -4,10 +4,12 @@
 
 /*  text_test - names and the text that reaches a terminal: the UTF-8
     validator, the rule for names (ztask_names.h), libztask refusing a bad
-    name before it sends anything, and the CLI's sanitiser and JSON
-    output (src/cli/cli_output.c). */
+    name before it sends anything and the keys it makes up for a submit
+    with none (auto_key.c), and the CLI's sanitiser and JSON output
+    (src/cli/cli_output.c). */
 #include "tap.h"
 #include "cli/cli_output.h"
+#include "client/auto_key.h"
 #include "common/ztask_names.h"
 #include "common/ztask_utf8.h"
 #include "ztask/client.h"
@@ -119,6 +121,19 @@ s_client (void)
     TAP_OK (strcmp (ztask_broker_endpoint (NULL), "tcp://from-env:7") == 0, "  else takes $ZTASK_BROKER");
     setenv ("ZTASK_BROKER", "", 1);
     TAP_OK (strcmp (ztask_broker_endpoint (NULL), ZTASK_DEFAULT_ENDPOINT) == 0, "  else (unset or empty) the default");
+}
+
+/* The keys libztask makes up for a submit without one (with a list of
+   brokers): valid names, and new each time. */
+static void
+s_auto_keys (void)
+{
+    char one[AUTO_KEY_SIZE], two[AUTO_KEY_SIZE];
+    TAP_OK (auto_key_make (one) == 0 && auto_key_make (two) == 0, "auto_key: made");
+    TAP_OK (strlen (one) == 37 && strncmp (one, "auto-", 5) == 0 && strspn (one + 5, "0123456789abcdef") == 32,
+            "auto_key: auto- and 32 hexadecimal digits (%s)", one);
+    TAP_OK (ztask_name_valid (one, NULL, 0), "auto_key: a valid name (ztask_names.h)");
+    TAP_OK (strcmp (one, two) != 0, "auto_key: two keys differ");
 }
 
 /* The CLI's sanitiser over a literal. */
@@ -237,6 +252,7 @@ main (void)
     s_utf8 ();
     s_names ();
     s_client ();
+    s_auto_keys ();
     s_sanitiser ();
     s_json_output ();
     s_stats_output ();

@@ -8,7 +8,7 @@
 # tasks (tests/fixtures/hold.c): each runs until the test releases it, so
 # it is running when the broker is killed, however slow the machine.
 # (The standby's ERROR NOT_LEADER path is tested with the real standby
-# broker; broker_list_test covers where it sends the worker.)
+# broker; endpoints_test covers where it sends the worker.)
 . "${top_srcdir:-.}/tests/lib.sh"
 
 # ---- helpers ----

@@ -139,11 +139,15 @@ typedef void (ztask_progress_fn) (const ztask_task_t *task, void *arg);
 /* Connects to a broker (NULL: $ZTASK_BROKER, else ZTASK_DEFAULT_ENDPOINT).
    endpoint may be a comma-separated list of the brokers of an
    active/standby pair, at most 16 (see the top of this file); blanks
-   around its items are ignored. Connecting is lazy: an unreachable broker
-   shows as a timeout on the first request. Returns NULL only when out of
-   memory or the endpoint is invalid (in a list: an empty item, more than
-   16, one that libzmq does not take, the same one twice);
-   ztask_client_error (NULL) then says why, naming the item.
+   around each endpoint are ignored. An endpoint is tcp://HOST:PORT (PORT
+   1-65535), ipc://PATH, inproc://NAME, ws://HOST:PORT/PATH (or wss, tipc,
+   vmci), the transport in lower case, at most 255 bytes: the same rule
+   as ztask-worker's `broker` setting. It is checked as text: no name is
+   resolved, and connecting is lazy: an unreachable broker shows as a
+   timeout on the first request. Returns NULL only when out of memory or
+   the endpoint is invalid (not an endpoint as above; in a list also an
+   empty item, more than 16, the same one twice); ztask_client_error
+   (NULL) then says why, naming the item.
    With $ZTASK_CERT and $ZTASK_BROKER_CERT set, CURVE is on as
    ztask_client_set_curve ($ZTASK_CERT, $ZTASK_BROKER_CERT) would set it;
    should those files not do (or only one variable be set), the client is

@@ -650,16 +650,12 @@ s_client (cli_t *cli, ztask_client_t **client_p)
     const char *source;
     const char *endpoint = s_endpoint (cli, &source);
     ztask_client_t *client = ztask_client_new (endpoint);
-    if (!client && strchr (endpoint, ',')) {
-        /* libztask says which item of the list is wrong. */
-        char text[1024];
-        fprintf (stderr, "ztask: %s%s%s%s\n", cli_output_text (ztask_client_error (NULL), text, sizeof text),
-                 source ? " (the list comes from " : "", source ? source : "", source ? ")" : "");
-        return EXIT_USAGE;
-    }
     if (!client) {
-        fprintf (stderr, "ztask: invalid broker endpoint '%s'%s%s (expected e.g. %s)\n", endpoint,
-                 source ? " from " : "", source ? source : "", ZTASK_DEFAULT_ENDPOINT);
+        /* libztask says what is wrong, naming the item of a list. */
+        char text[1024];
+        const char *from = strchr (endpoint, ',') ? " (the list comes from " : " (the endpoint comes from ";
+        fprintf (stderr, "ztask: %s%s%s%s\n", cli_output_text (ztask_client_error (NULL), text, sizeof text),
+                 source ? from : "", source ? source : "", source ? ")" : "");
         return EXIT_USAGE;
     }
     if (cli->cert || cli->broker_cert) {

@@ -71,10 +71,10 @@
 */
 #include "ztask/client.h"
 #include "common/ztask_cert.h"
+#include "common/ztask_endpoints.h"
 #include "common/ztask_monitor.h"
 #include "common/ztask_names.h"
 #include "client/auto_key.h"
-#include "client/endpoint_list.h"
 #include "proto/ztask_msg.h"
 
 #include <errno.h>
@@ -113,7 +113,7 @@ struct ztask_client {
     ztask_monitor_t *monitor; /* the DEALER's handshake events while a
                                request waits; NULL otherwise                 */
     zcert_t *cert;          /* our certificate with CURVE; NULL: plain TCP   */
-    char broker_keys[ENDPOINT_LIST_MAX][Z85_KEY_SIZE + 1]; /* with CURVE,
+    char broker_keys[ZTASK_ENDPOINTS_MAX][Z85_KEY_SIZE + 1]; /* with CURVE,
                                each broker's public key in the list's order,
                                or one for every broker                      */
     size_t broker_key_count; /* 1 (for every broker) or one per broker      */
@@ -121,10 +121,9 @@ struct ztask_client {
     bool handshake_detailed; /* handshake says more than "closed"           */
     char *setup_error;      /* $ZTASK_CERT trouble that every request
                                reports; NULL: none                           */
-    endpoint_list_t *brokers; /* the endpoints given: one, or a list to fail
-                               over on                                      */
-    size_t current;         /* the one in brokers the DEALER connects to     */
-    const char *endpoint;   /* that endpoint (owned by brokers)              */
+    ztask_endpoints_t *brokers; /* the endpoints given: one, or a list to
+                               fail over on; its current one is the one the
+                               DEALER connects to                           */
     int standby_index;      /* the broker whose standby answer (ERROR
                                NOT_LEADER) came last in this call; -1: none,
                                or something else came after it              */
@@ -180,7 +179,14 @@ s_check_name (ztask_client_t *self, const char *name, const char *what)
 static bool
 s_failover (ztask_client_t *self)
 {
-    return endpoint_list_size (self->brokers) > 1;
+    return ztask_endpoints_size (self->brokers) > 1;
+}
+
+/* The endpoint the DEALER connects to: the current one of the list. */
+static const char *
+s_endpoint (ztask_client_t *self)
+{
+    return ztask_endpoints_current (self->brokers);
 }
 
 /* ---- the connection ---- */
@@ -192,20 +198,21 @@ s_failover (ztask_client_t *self)
 static int
 s_broker_cert_files (ztask_client_t *self, const char *files, char **items)
 {
-    size_t brokers = endpoint_list_size (self->brokers);
+    size_t brokers = ztask_endpoints_size (self->brokers);
     if (brokers == 1) {
         items[0] = strdup (files);
         return items[0] ? 1 : s_fail (self, ZTASK_CLIENT_E_INTERNAL, "out of memory");
     }
     char error[ERROR_MAX - 32];
-    int count = endpoint_list_split (files, items, ENDPOINT_LIST_MAX, "broker certificate file", error, sizeof error);
+    int count = ztask_endpoints_split (files, items, ZTASK_ENDPOINTS_MAX, "broker certificate file", error,
+                                       sizeof error);
     if (count < 0)
         return s_fail (self, ZTASK_CLIENT_E_USAGE, "broker certificates: %s", error);
     if (count != 1 && (size_t) count != brokers)
         return s_fail (self, ZTASK_CLIENT_E_USAGE,
                        "%d broker certificate files for %zu brokers: give one per broker, in the order of the "
                        "endpoints (%.200s), or one for all",
-                       count, brokers, endpoint_list_text (self->brokers));
+                       count, brokers, ztask_endpoints_text (self->brokers));
     return count;
 }
 
@@ -221,7 +228,7 @@ s_broker_keys_load (ztask_client_t *self, char **files, int count, char (*keys)[
             return s_fail (self, ZTASK_CLIENT_E_USAGE, "broker certificate: %s", error);
         if (!broker)
             return s_fail (self, ZTASK_CLIENT_E_USAGE, "broker certificate %d (for %.100s): %s", i + 1,
-                           endpoint_list_get (self->brokers, (size_t) i), error);
+                           ztask_endpoints_get (self->brokers, (size_t) i), error);
         snprintf (keys[i], Z85_KEY_SIZE + 1, "%s", zcert_public_txt (broker));
         zcert_destroy (&broker);
     }
@@ -245,8 +252,8 @@ s_curve_load (ztask_client_t *self, const char *secret_file, const char *broker_
     if (!zsys_has_curve ())
         return s_fail (self, ZTASK_CLIENT_E_USAGE,
                        "CURVE is asked for, but this libzmq was built without it");
-    char *files[ENDPOINT_LIST_MAX] = { NULL };
-    char keys[ENDPOINT_LIST_MAX][Z85_KEY_SIZE + 1];
+    char *files[ZTASK_ENDPOINTS_MAX] = { NULL };
+    char keys[ZTASK_ENDPOINTS_MAX][Z85_KEY_SIZE + 1];
     int count = s_broker_cert_files (self, broker_files, files);
     zcert_t *cert = NULL;
     if (count > 0) {
@@ -257,7 +264,7 @@ s_curve_load (ztask_client_t *self, const char *secret_file, const char *broker_
         else if (s_broker_keys_load (self, files, count, keys) != 0)
             zcert_destroy (&cert);
     }
-    for (size_t i = 0; i < ENDPOINT_LIST_MAX; i++)
+    for (size_t i = 0; i < ZTASK_ENDPOINTS_MAX; i++)
         free (files[i]);
     if (!cert)
         return -1;
@@ -296,14 +303,14 @@ s_open (ztask_client_t *self)
         return -1;
     zsock_set_linger (self->dealer, LINGER_MS);
     zsock_set_sndtimeo (self->dealer, 0);
-    if (strchr (self->endpoint, '['))
+    if (strchr (s_endpoint (self), '['))
         zsock_set_ipv6 (self->dealer, 1); /* tcp://[::1]:5570 */
     if (self->cert) {
+        size_t key = self->broker_key_count > 1 ? ztask_endpoints_index (self->brokers) : 0;
         zcert_apply (self->cert, self->dealer);
-        zsock_set_curve_serverkey (self->dealer,
-                                   self->broker_keys[self->broker_key_count > 1 ? self->current : 0]);
+        zsock_set_curve_serverkey (self->dealer, self->broker_keys[key]);
     }
-    return zsock_connect (self->dealer, "%s", self->endpoint) == 0 ? 0 : -1;
+    return zsock_connect (self->dealer, "%s", s_endpoint (self)) == 0 ? 0 : -1;
 }
 
 /* Reads one handshake event into self->handshake. A bare "closed" does
@@ -359,42 +366,6 @@ ztask_broker_endpoint (const char *endpoint)
     return endpoint && *endpoint ? endpoint : ZTASK_DEFAULT_ENDPOINT;
 }
 
-/* Checks that libzmq takes each endpoint of a list, as it takes (or
-   refuses) a single endpoint when the client connects: with a socket of
-   its own, which only ever connects and is closed at once. Returns 0, or
-   -1 with why in s_new_error. */
-static int
-s_check_endpoints (endpoint_list_t *brokers)
-{
-    zsock_t *check = zsock_new (ZMQ_DEALER);
-    if (!check)
-        return -1;
-    zsock_set_linger (check, 0);
-    zsock_set_ipv6 (check, 1);
-    int rc = 0;
-    for (size_t i = 0; i < endpoint_list_size (brokers) && rc == 0; i++) {
-        const char *endpoint = endpoint_list_get (brokers, i);
-        rc = zsock_connect (check, "%s", endpoint);
-        if (rc != 0)
-            snprintf (s_new_error, sizeof s_new_error,
-                      "invalid broker endpoint %zu of the list, '%.255s': %s (expected e.g. %s)", i + 1,
-                      endpoint, zmq_strerror (zmq_errno ()), ZTASK_DEFAULT_ENDPOINT);
-    }
-    zsock_destroy (&check);
-    return rc;
-}
-
-/* The endpoints a new client connects to, or NULL with why in
-   s_new_error. */
-static endpoint_list_t *
-s_brokers_new (const char *endpoint)
-{
-    endpoint_list_t *brokers = endpoint_list_new (endpoint, s_new_error, sizeof s_new_error);
-    if (brokers && endpoint_list_size (brokers) > 1 && s_check_endpoints (brokers) != 0)
-        endpoint_list_destroy (&brokers);
-    return brokers;
-}
-
 ztask_client_t *
 ztask_client_new (const char *endpoint)
 {
@@ -406,14 +377,15 @@ ztask_client_new (const char *endpoint)
     self->timeout_ms = DEFAULT_TIMEOUT_MS;
     self->standby_index = -1;
     self->leader_from = -1;
-    self->brokers = s_brokers_new (endpoint);
+    /* Checked as text only (ztask_endpoints.h): nothing is connected but
+       the DEALER, to the first endpoint, below. */
+    self->brokers = ztask_endpoints_parse (endpoint, s_new_error, sizeof s_new_error);
     self->request = ztask_msg_new ();
     self->reply = ztask_msg_new ();
     if (!self->brokers || !self->request || !self->reply) {
         ztask_client_destroy (&self);
         return NULL;
     }
-    self->endpoint = endpoint_list_get (self->brokers, 0);
     if (s_failover (self) && !(self->probe = ztask_msg_new ())) {
         ztask_client_destroy (&self);
         return NULL;
@@ -440,8 +412,16 @@ ztask_client_new (const char *endpoint)
         self->code = ZTASK_CLIENT_E_OK;
     }
     if (s_open (self) != 0) {
-        snprintf (s_new_error, sizeof s_new_error, "invalid broker endpoint '%.255s': %s (expected e.g. %s)",
-                  self->endpoint, zmq_strerror (zmq_errno ()), ZTASK_DEFAULT_ENDPOINT);
+        /* Out of memory (""), or libzmq refuses what passed the check. */
+        if (!self->dealer)
+            s_new_error[0] = 0;
+        else if (s_failover (self))
+            snprintf (s_new_error, sizeof s_new_error,
+                      "invalid broker endpoint 1 of the list, '%s': libzmq refuses it (%s)", s_endpoint (self),
+                      zmq_strerror (zmq_errno ()));
+        else
+            snprintf (s_new_error, sizeof s_new_error, "invalid broker endpoint '%s': libzmq refuses it (%s)",
+                      s_endpoint (self), zmq_strerror (zmq_errno ()));
         ztask_client_destroy (&self);
     }
     return self;
@@ -460,7 +440,7 @@ ztask_client_destroy (ztask_client_t **self_p)
         ztask_msg_destroy (&self->reply);
         ztask_msg_destroy (&self->probe);
         free (self->setup_error);
-        endpoint_list_destroy (&self->brokers);
+        ztask_endpoints_destroy (&self->brokers);
         free (self);
         *self_p = NULL;
     }
@@ -475,7 +455,7 @@ ztask_client_set_curve (ztask_client_t *self, const char *secret_cert_file, cons
     free (self->setup_error);
     self->setup_error = NULL;
     if (s_open (self) != 0)
-        return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "cannot connect to %s: %s", self->endpoint,
+        return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "cannot connect to %s: %s", s_endpoint (self),
                        zmq_strerror (zmq_errno ()));
     return 0;
 }
@@ -518,10 +498,10 @@ s_send_msg (ztask_client_t *self, ztask_msg_t *msg)
             return s_fail (self, ZTASK_CLIENT_E_INTERRUPTED, "interrupted");
         if (error == EAGAIN) {
             s_fail (self, ZTASK_CLIENT_E_UNREACHABLE, "the broker at %s takes no messages: is ztaskd running?",
-                    self->endpoint);
+                    s_endpoint (self));
             return -2;
         }
-        return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE, "cannot send to the broker at %s: %s", self->endpoint,
+        return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE, "cannot send to the broker at %s: %s", s_endpoint (self),
                        zmq_strerror (error));
     }
     return 0;
@@ -541,7 +521,7 @@ s_start (ztask_client_t *self)
     if (self->setup_error)
         return s_fail (self, ZTASK_CLIENT_E_USAGE, "%s", self->setup_error);
     if (!self->dealer)
-        return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "no connection to %s (out of memory?)", self->endpoint);
+        return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "no connection to %s (out of memory?)", s_endpoint (self));
     self->corr++;
     if (self->corr == 0)
         self->corr = 1; /* 0 is what the broker puts on messages to workers */
@@ -595,10 +575,10 @@ s_receive_until (ztask_client_t *self, int64_t deadline)
         if (rc == -3)
             return s_fail (self, ZTASK_CLIENT_E_REFUSED,
                            "the broker at %s speaks another protocol version than this client (%d)",
-                           self->endpoint, ZTASK_PROTO_VERSION);
+                           s_endpoint (self), ZTASK_PROTO_VERSION);
         if (rc != 0)
             return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "malformed answer from the broker at %s",
-                           self->endpoint);
+                           s_endpoint (self));
         if (self->reply->corr != self->corr)
             continue; /* the answer to an earlier request that gave up */
         if (self->reply->command == ZTASK_MSG_ERROR) {
@@ -636,19 +616,19 @@ s_receive (ztask_client_t *self, int64_t deadline)
 static int
 s_no_answer (ztask_client_t *self, int timeout_ms)
 {
-    const char *brokers = endpoint_list_text (self->brokers);
+    const char *brokers = ztask_endpoints_text (self->brokers);
     if (s_failover (self) && self->handshake[0])
         return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE,
                        "no answer from any broker of %s within %d ms (the last one, at %s: %s)", brokers, timeout_ms,
-                       self->endpoint, self->handshake);
+                       s_endpoint (self), self->handshake);
     if (s_failover (self))
         return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE,
                        "no answer from any broker of %s within %d ms: is ztaskd running?", brokers, timeout_ms);
     if (self->handshake[0])
         return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE, "no answer from the broker at %s within %d ms: %s",
-                       self->endpoint, timeout_ms, self->handshake);
+                       s_endpoint (self), timeout_ms, self->handshake);
     return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE,
-                   "no answer from the broker at %s within %d ms: is ztaskd running?", self->endpoint,
+                   "no answer from the broker at %s within %d ms: is ztaskd running?", s_endpoint (self),
                    timeout_ms);
 }
 
@@ -660,10 +640,11 @@ s_no_answer (ztask_client_t *self, int timeout_ms)
 static void
 s_note_standby (ztask_client_t *self)
 {
-    self->standby_index = (int) self->current;
+    int current = (int) ztask_endpoints_index (self->brokers);
+    self->standby_index = current;
     if (self->reply->text[0]) {
         ztask_msg_strcpy (self->leader, self->reply->text);
-        self->leader_from = (int) self->current;
+        self->leader_from = current;
     }
 }
 
@@ -674,7 +655,7 @@ s_standby_error (ztask_client_t *self, int timeout_ms)
 {
     assert (self->standby_index >= 0);
     int from = self->leader_from >= 0 ? self->leader_from : self->standby_index;
-    const char *standby = endpoint_list_get (self->brokers, (size_t) from);
+    const char *standby = ztask_endpoints_get (self->brokers, (size_t) from);
     const char *leader = self->leader;
     if (!s_failover (self) && *leader)
         return s_fail (self, ZTASK_CLIENT_E_UNAVAILABLE,
@@ -685,12 +666,12 @@ s_standby_error (ztask_client_t *self, int timeout_ms)
                        "the broker at %s is a standby, and no broker leads at the moment (a takeover is under "
                        "way): try again soon",
                        standby);
-    const char *brokers = endpoint_list_text (self->brokers);
+    const char *brokers = ztask_endpoints_text (self->brokers);
     if (!*leader)
         return s_fail (self, ZTASK_CLIENT_E_UNAVAILABLE,
                        "no broker of %s led within %d ms (a takeover under way?): try again soon", brokers,
                        timeout_ms);
-    if (endpoint_list_find (self->brokers, leader) < 0)
+    if (ztask_endpoints_find (self->brokers, leader) < 0)
         return s_fail (self, ZTASK_CLIENT_E_UNAVAILABLE,
                        "the broker at %s is a standby; the leader is at %s, which is not in the list %s: add it",
                        standby, leader, brokers);
@@ -708,17 +689,27 @@ s_nothing (ztask_client_t *self, int timeout_ms)
     return s_no_answer (self, timeout_ms);
 }
 
-/* Connects the client to broker index of its list instead. Returns 0, or
-   -1 (out of memory). */
+/* Connects the client to the broker its list just made current
+   (ztask_endpoints_next, ztask_endpoints_not_leader). Returns 0, or -1
+   (out of memory, or an endpoint that passed the list's check of the
+   text but that this libzmq refuses, e.g. ws:// without its support). */
 static int
-s_move_to (ztask_client_t *self, size_t index)
+s_reconnect (ztask_client_t *self)
 {
-    self->current = index;
-    self->endpoint = endpoint_list_get (self->brokers, index);
-    if (s_open (self) != 0)
-        return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "cannot connect to %s: %s", self->endpoint,
-                       zmq_strerror (zmq_errno ()));
-    return 0;
+    if (s_open (self) == 0)
+        return 0;
+    if (!self->dealer)
+        return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "cannot connect to %s: out of memory", s_endpoint (self));
+    return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid broker endpoint %zu of the list, '%s': libzmq refuses it (%s)",
+                   ztask_endpoints_index (self->brokers) + 1, s_endpoint (self), zmq_strerror (zmq_errno ()));
+}
+
+/* The current broker is silent or gone: on to the next one of the list. */
+static int
+s_next_broker (ztask_client_t *self)
+{
+    ztask_endpoints_next (self->brokers);
+    return s_reconnect (self);
 }
 
 /* Waits BACKOFF_MS and up to as much again (apart, clients waiting for a
@@ -738,19 +729,20 @@ s_back_off (ztask_client_t *self, int64_t deadline)
 }
 
 /* A standby answered (self->reply, ERROR NOT_LEADER): the client moves
-   to the leader it names if the list has it, else to the next broker of
-   the list. standbys is how many standby answers came in a row: when the
-   list has had its round (no broker leads yet, or the leader is not in
-   the list) the client backs off first. The caller sends the request
-   again. Returns 0, or -1 (interrupted, out of memory). */
+   where ztask_endpoints_not_leader says, to the leader it names if the
+   list has it, else to the next broker of the list. standbys is how many
+   standby answers came in a row: when the list has had its round (no
+   broker leads yet, or the leader is not in the list) the client backs
+   off first. The caller sends the request again. Returns 0, or -1
+   (interrupted, out of memory). */
 static int
 s_follow_leader (ztask_client_t *self, size_t standbys, int64_t deadline)
 {
     s_note_standby (self);
-    size_t next = endpoint_list_after_standby (self->brokers, self->current, self->reply->text);
-    if (standbys % endpoint_list_size (self->brokers) == 0 && s_back_off (self, deadline) != 0)
-        return -1;
-    return s_move_to (self, next);
+    if (standbys % ztask_endpoints_size (self->brokers) == 0 && s_back_off (self, deadline) != 0)
+        return -1; /* still connected to the standby, which stays current */
+    ztask_endpoints_not_leader (self->brokers, self->reply->text);
+    return s_reconnect (self);
 }
 
 /* The next try's time: twice this one's, at most TRY_MAX_MS. */
@@ -768,7 +760,7 @@ s_first_try (ztask_client_t *self)
 {
     if (self->timeout_ms < 0)
         return TRY_MS;
-    int share = self->timeout_ms / (int) endpoint_list_size (self->brokers);
+    int share = self->timeout_ms / (int) ztask_endpoints_size (self->brokers);
     return share >= TRY_MS ? TRY_MS : share >= TRY_MIN_MS ? share : TRY_MIN_MS;
 }
 
@@ -798,7 +790,7 @@ s_receive_failover (ztask_client_t *self, int64_t deadline)
             standbys = 0;
             self->standby_index = -1;
             try_ms = s_longer (try_ms);
-            if (s_move_to (self, (self->current + 1) % endpoint_list_size (self->brokers)) != 0)
+            if (s_next_broker (self) != 0)
                 return RECEIVED_ERROR;
         }
         if (deadline >= 0 && zclock_mono () >= deadline)
@@ -833,7 +825,7 @@ s_request (ztask_client_t *self, int expect)
         return -1;
     if (self->reply->command != expect)
         return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "unexpected %s answer from the broker at %s (expected %s)",
-                       ztask_msg_command_name (self->reply->command), self->endpoint,
+                       ztask_msg_command_name (self->reply->command), s_endpoint (self),
                        ztask_msg_command_name (expect));
     return 0;
 }
@@ -902,7 +894,7 @@ s_task_info (ztask_client_t *self, uint64_t id, ztask_task_t **task_p)
     if (self->reply->task_id != id)
         return s_fail (self, ZTASK_CLIENT_E_INTERNAL,
                        "the broker at %s answered about task %" PRIu64 " instead of task %" PRIu64,
-                       self->endpoint, self->reply->task_id, id);
+                       s_endpoint (self), self->reply->task_id, id);
     if (!task_p)
         return 0;
     *task_p = s_task_new (self->reply);
@@ -960,7 +952,7 @@ ztask_client_submit (ztask_client_t *self, const char *type, const void *payload
         return -1;
     if (self->reply->task_id == 0)
         return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "the broker at %s answered with task id 0",
-                       self->endpoint);
+                       s_endpoint (self));
     if (id)
         *id = self->reply->task_id;
     return 0;
@@ -1034,7 +1026,7 @@ s_wait_message (ztask_client_t *self, uint64_t id, ztask_progress_fn *progress, 
     if (reply->command != ZTASK_MSG_TASK_INFO)
         return s_fail (self, ZTASK_CLIENT_E_INTERNAL,
                        "unexpected %s answer from the broker at %s (expected TASK_INFO)",
-                       ztask_msg_command_name (reply->command), self->endpoint);
+                       ztask_msg_command_name (reply->command), s_endpoint (self));
     if (reply->task_id == id && reply->state < ZTASK_STATE_DONE) {
         /* Not ended yet: a broker answers WAIT only at the end, but
            should one report a live task (the answer to a probe), keep
@@ -1152,7 +1144,7 @@ s_wait_failover (ztask_client_t *self, uint64_t id, int timeout_ms, ztask_progre
             standbys = 0;
             self->standby_index = -1;
             try_ms = s_longer (try_ms);
-            if (s_move_to (self, (self->current + 1) % endpoint_list_size (self->brokers)) != 0)
+            if (s_next_broker (self) != 0)
                 return -1;
         }
         if (s_wait_probe (self) != 0)
@@ -1203,7 +1195,7 @@ ztask_client_submit_wait (ztask_client_t *self, const char *type, const void *pa
     uint64_t id = self->reply->task_id;
     if (id == 0)
         return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "the broker at %s answered with task id 0",
-                       self->endpoint);
+                       s_endpoint (self));
     if (id_p)
         *id_p = id;
     /* The broker waits on our behalf already; should it go silent, a WAIT
@@ -1248,7 +1240,7 @@ s_json (ztask_client_t *self, char **json)
     size_t size = body ? zframe_size (body) : 0;
     if (size == 0 || memchr (zframe_data (body), 0, size))
         return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "the broker at %s sent an empty or binary JSON answer",
-                       self->endpoint);
+                       s_endpoint (self));
     char *text = (char *) malloc (size + 1);
     if (!text)
         return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "out of memory");

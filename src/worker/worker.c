@@ -19,17 +19,20 @@
     With several brokers (active/standby, `broker` lists them) the worker
     is connected to one at a time and follows the leader: a standby's ERROR
     NOT_LEADER sends it on to the leader it names, or to the next broker
-    (broker_list.h); a broker that does not answer a REGISTER within
-    REGISTER_TIMEOUT_MS, or that goes silent or drops the connection while
-    the worker is registered, to the next one. Running tasks and
+    (common/ztask_endpoints.h has the rule, which clients follow too), and
+    a standby answer from every broker in a row (a lap of the list: none
+    leads yet) pauses the next REGISTER NO_LEADER_PAUSE_MS; a broker that
+    does not answer a REGISTER within REGISTER_TIMEOUT_MS, or that goes
+    silent or drops the connection while the worker is registered, sends
+    it to the next one. Running tasks and
     unacknowledged results go along (REGISTER, then the re-sends after
     REGISTERED). With one broker the worker reconnects to it as before.
 */
 #include "worker.h"
-#include "broker_list.h"
 #include "slot.h"
 #include "worker_link.h"
 #include "common/ztask_cert.h"
+#include "common/ztask_endpoints.h"
 #include "common/ztask_logfile.h"
 #include "common/ztask_monitor.h"
 #include "proto/ztask_msg.h"
@@ -76,8 +79,10 @@ struct worker {
     char instance[ZTASK_STRING_MAX + 1]; /* this process's id for the broker */
     int64_t reconnect_ms;   /* silence tolerated before reconnecting    */
     worker_link_t *link;    /* the DEALER to the broker (thread-safe)    */
-    broker_list_t *brokers; /* the brokers we may register with, and the
-                               one we are on                             */
+    ztask_endpoints_t *brokers; /* the brokers we may register with, and
+                               the one we are on                         */
+    size_t not_leaders;     /* ERROR NOT_LEADER answers in a row: a whole
+                               lap of them and we pause (s_on_not_leader) */
     unsigned handshake;     /* HANDSHAKE_* failures logged since the last
                                handshake that succeeded                  */
     bool closing;           /* worker_run has returned: reports dropped  */
@@ -137,7 +142,18 @@ worker_new (worker_config_t *config, char *error, size_t error_size)
     ztask_msg_strcpy (self->instance, zuuid_str_canonical (uuid));
     zuuid_destroy (&uuid);
     self->pending_end = &self->pending;
-    self->brokers = broker_list_new (config->brokers, config->broker_count);
+    /* The config's endpoints checked already: only memory can fail here. */
+    self->brokers = ztask_endpoints_new ();
+    if (!self->brokers)
+        snprintf (error, error_size, "out of memory");
+    for (size_t i = 0; self->brokers && i < config->broker_count; i++)
+        if (ztask_endpoints_add (self->brokers, config->brokers[i], error, error_size) != 0)
+            ztask_endpoints_destroy (&self->brokers);
+    if (!self->brokers) {
+        worker_destroy (&self);
+        return NULL;
+    }
+    assert (ztask_endpoints_size (self->brokers) > 0);
     if (gethostname (self->host, sizeof self->host - 1) != 0)
         snprintf (self->host, sizeof self->host, "unknown");
     return self;
@@ -161,7 +177,7 @@ worker_destroy (worker_t **self_p)
             self->pending = next;
         }
         worker_link_destroy (&self->link);
-        broker_list_destroy (&self->brokers);
+        ztask_endpoints_destroy (&self->brokers);
         for (size_t i = 0; i < self->config->plugin_count; i++)
             ztask_module_destroy (&self->modules[i]);
         ztask_msg_destroy (&self->in);
@@ -255,7 +271,7 @@ s_monitor_event (worker_t *self)
     int read = monitor ? ztask_monitor_read (monitor, &event, &value) : -1;
     if (read < 0)
         return;
-    const char *broker = broker_list_current (self->brokers);
+    const char *broker = ztask_endpoints_current (self->brokers);
     if (read == ZTASK_MONITOR_DISCONNECTED) {
         /* Only the end of a registered connection says the broker is
            gone: a failed handshake ends one too. */
@@ -310,8 +326,8 @@ s_from_monitor (worker_t *self)
 static void
 s_connect (worker_t *self, int pause_ms)
 {
-    size_t index = broker_list_index (self->brokers);
-    worker_link_connect (self->link, broker_list_current (self->brokers), self->config->curve_cert,
+    size_t index = ztask_endpoints_index (self->brokers);
+    worker_link_connect (self->link, ztask_endpoints_current (self->brokers), self->config->curve_cert,
                          self->config->curve_broker_keys[index]);
     self->heard_at = zclock_mono ();
     self->connection_lost = false;
@@ -338,7 +354,7 @@ s_log_move (worker_t *self, const char *format, ...)
         self->summary_at = now + LOOKING_LOG_MS;
     }
     self->moves++;
-    if (self->moves <= 2 * broker_list_size (self->brokers)) {
+    if (self->moves <= 2 * ztask_endpoints_size (self->brokers)) {
         char text[1024];
         va_list args;
         va_start (args, format);
@@ -348,7 +364,7 @@ s_log_move (worker_t *self, const char *format, ...)
     }
     else if (now >= self->summary_at) {
         zsys_info ("worker: still looking for the leading broker: %u moves in %d s, trying %s", self->moves,
-                   (int) ((now - self->looking_since) / 1000), broker_list_current (self->brokers));
+                   (int) ((now - self->looking_since) / 1000), ztask_endpoints_current (self->brokers));
         self->summary_at = now + LOOKING_LOG_MS;
     }
 }
@@ -360,18 +376,24 @@ s_log_move (worker_t *self, const char *format, ...)
 static void
 s_on_not_leader (worker_t *self, const char *leader)
 {
-    char standby[BROKER_ENDPOINT_MAX + 1];
-    snprintf (standby, sizeof standby, "%s", broker_list_current (self->brokers));
-    broker_leader_t said = broker_list_not_leader (self->brokers, leader);
-    const char *next = broker_list_current (self->brokers);
-    if (said == BROKER_LEADER_LISTED)
+    const char *standby = ztask_endpoints_current (self->brokers); /* owned by the list */
+    ztask_leader_t said = ztask_endpoints_not_leader (self->brokers, leader);
+    const char *next = ztask_endpoints_current (self->brokers);
+    if (said == ZTASK_LEADER_LISTED)
         s_log_move (self, "worker: broker at %s is a standby; leader at %s", standby, leader);
-    else if (said == BROKER_LEADER_UNLISTED)
+    else if (said == ZTASK_LEADER_UNLISTED)
         s_log_move (self, "worker: broker at %s is a standby; its leader %s is not in this worker's 'broker' list: "
                     "trying %s", standby, leader, next);
+    else if (said == ZTASK_LEADER_ITSELF)
+        s_log_move (self, "worker: broker at %s is a standby that names itself the leader (its lead just "
+                    "ended); trying %s", standby, next);
     else
         s_log_move (self, "worker: broker at %s is a standby and no broker leads yet; trying %s", standby, next);
-    s_connect (self, broker_list_lap_refused (self->brokers) ? NO_LEADER_PAUSE_MS : 0);
+    /* As many answers in a row as the list has brokers: a whole lap (with
+       one broker, every answer), so none leads for now. */
+    self->not_leaders++;
+    bool lap = self->not_leaders % ztask_endpoints_size (self->brokers) == 0;
+    s_connect (self, lap ? NO_LEADER_PAUSE_MS : 0);
 }
 
 /* REGISTERED: says so once per registration, with how long the search took
@@ -379,16 +401,16 @@ s_on_not_leader (worker_t *self, const char *leader)
 static void
 s_on_registered (worker_t *self)
 {
-    const char *broker = broker_list_current (self->brokers);
+    const char *broker = ztask_endpoints_current (self->brokers);
     if (self->registered)
         return;
-    if (self->looking_since && self->moves > 2 * broker_list_size (self->brokers))
+    if (self->looking_since && self->moves > 2 * ztask_endpoints_size (self->brokers))
         zsys_info ("worker: %s registered with the broker at %s (after %u moves in %.1f s)", self->config->name,
                    broker, self->moves, (double) (zclock_mono () - self->looking_since) / 1000);
     else
         zsys_info ("worker: %s registered with the broker at %s", self->config->name, broker);
     self->looking_since = 0;
-    broker_list_registered (self->brokers);
+    self->not_leaders = 0;
 }
 
 /* Sends a result and keeps it until the broker acknowledges it. result
@@ -576,7 +598,7 @@ s_check_only_broker (worker_t *self, int64_t now)
 {
     if (now - self->heard_at > self->reconnect_ms) {
         zsys_warning ("worker: no word from the broker at %s for %d ms: reconnecting",
-                      broker_list_current (self->brokers), (int) (now - self->heard_at));
+                      ztask_endpoints_current (self->brokers), (int) (now - self->heard_at));
         s_connect (self, 0);
         /* Back off while the broker stays away. */
         self->reconnect_ms = self->reconnect_ms * 2 < RECONNECT_MAX_MS ? self->reconnect_ms * 2 : RECONNECT_MAX_MS;
@@ -589,8 +611,7 @@ s_check_only_broker (worker_t *self, int64_t now)
 static void
 s_check_brokers (worker_t *self, int64_t now)
 {
-    char from[BROKER_ENDPOINT_MAX + 1];
-    snprintf (from, sizeof from, "%s", broker_list_current (self->brokers));
+    const char *from = ztask_endpoints_current (self->brokers); /* owned by the list */
     const char *why;
     if (self->connection_lost)
         why = "lost the connection to";
@@ -600,8 +621,9 @@ s_check_brokers (worker_t *self, int64_t now)
         why = "no answer to REGISTER from";
     else
         return;
-    broker_list_next (self->brokers);
-    s_log_move (self, "worker: %s the broker at %s; trying %s", why, from, broker_list_current (self->brokers));
+    ztask_endpoints_next (self->brokers);
+    self->not_leaders = 0; /* a silent broker breaks a run of standby answers */
+    s_log_move (self, "worker: %s the broker at %s; trying %s", why, from, ztask_endpoints_current (self->brokers));
     s_connect (self, 0);
 }
 
@@ -613,7 +635,7 @@ s_wait_ms (worker_t *self, int64_t now)
     int64_t wait = self->heartbeat_ms / 2;
     if (self->register_at && self->register_at - now < wait)
         wait = self->register_at - now;
-    if (broker_list_size (self->brokers) > 1 && self->registering_since
+    if (ztask_endpoints_size (self->brokers) > 1 && self->registering_since
         && self->registering_since + REGISTER_TIMEOUT_MS + 1 - now < wait)
         wait = self->registering_since + REGISTER_TIMEOUT_MS + 1 - now;
     return wait > 0 ? (int) wait : 0;
@@ -673,7 +695,7 @@ worker_run (worker_t *self)
         now = zclock_mono ();
         for (unsigned i = 0; i < self->config->slots; i++)
             slot_check_timeout (self->slots[i], now);
-        if (broker_list_size (self->brokers) > 1)
+        if (ztask_endpoints_size (self->brokers) > 1)
             s_check_brokers (self, now);
         else
             s_check_only_broker (self, now);

@@ -32,53 +32,34 @@ s_resolve (ztask_cfg_t *cfg, const char *path)
     return resolved;
 }
 
-/* Adds endpoint (malloc'd, taken over) to self->brokers once it checks.
-   where names its source in errors. */
+/* Takes the endpoints of *brokers_p (destroyed) as self->brokers. */
 static int
-s_broker_add (worker_config_t *self, ztask_cfg_t *cfg, const config_setting_t *at, const char *where,
-              char *endpoint)
+s_brokers_keep (worker_config_t *self, ztask_cfg_t *cfg, const config_setting_t *at, ztask_endpoints_t **brokers_p)
 {
-    char error[600];
-    int rc = -1;
-    if (self->broker_count == BROKER_LIST_MAX)
-        ztask_cfg_fail (cfg, at, "%s: a worker lists at most %d brokers", where, BROKER_LIST_MAX);
-    else if (broker_endpoint_check (endpoint, error, sizeof error))
-        ztask_cfg_fail (cfg, at, "%s: %s", where, error);
-    else
-        rc = 0;
-    for (size_t i = 0; i < self->broker_count && rc == 0; i++)
-        if (broker_endpoint_same (self->brokers[i], endpoint))
-            rc = ztask_cfg_fail (cfg, at, "%s: endpoint '%s' is listed twice", where, endpoint);
-    if (rc == 0)
-        self->brokers[self->broker_count++] = endpoint;
-    else
-        free (endpoint);
+    ztask_endpoints_t *brokers = *brokers_p;
+    int rc = 0;
+    for (size_t i = 0; i < ztask_endpoints_size (brokers) && rc == 0; i++) {
+        if (!(self->brokers[i] = strdup (ztask_endpoints_get (brokers, i))))
+            rc = ztask_cfg_fail (cfg, at, "out of memory");
+        else
+            self->broker_count = i + 1;
+    }
+    ztask_endpoints_destroy (brokers_p);
     return rc;
 }
 
-/* Adds the endpoints of text: one, or several separated by commas (as in
-   $ZTASK_BROKER), spaces around each ignored. */
+/* The endpoints of text: one, or several separated by commas (as in
+   $ZTASK_BROKER), blanks around each ignored (ztask_endpoints.h has the
+   rule). where names its source in errors. */
 static int
 s_broker_text (worker_config_t *self, ztask_cfg_t *cfg, const config_setting_t *at, const char *where,
                const char *text)
 {
-    for (const char *start = text;;) {
-        const char *end = strchr (start, ',');
-        size_t length = end ? (size_t) (end - start) : strlen (start);
-        while (length && (*start == ' ' || *start == '\t')) {
-            start++;
-            length--;
-        }
-        while (length && (start[length - 1] == ' ' || start[length - 1] == '\t'))
-            length--;
-        if (length == 0)
-            return ztask_cfg_fail (cfg, at, "%s: an empty endpoint in \"%s\"", where, text);
-        if (s_broker_add (self, cfg, at, where, strndup (start, length)))
-            return -1;
-        if (!end)
-            return 0;
-        start = end + 1;
-    }
+    char error[600];
+    ztask_endpoints_t *brokers = ztask_endpoints_parse (text, error, sizeof error);
+    if (!brokers)
+        return ztask_cfg_fail (cfg, at, "%s: %s", where, error);
+    return s_brokers_keep (self, cfg, at, &brokers);
 }
 
 /* broker = "tcp://a:5570"; or "tcp://a:5570,tcp://b:5570"; or a list,
@@ -104,16 +85,26 @@ s_brokers (worker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
         return ztask_cfg_fail (cfg, item, "'broker' must be an endpoint (a string) or a list of them: broker = "
                                           "[\"tcp://10.0.0.1:5570\", \"tcp://10.0.0.2:5570\"];");
     int count = config_setting_length (item);
-    if (count < 1 || count > BROKER_LIST_MAX)
-        return ztask_cfg_fail (cfg, item, "'broker' lists 1 to %d endpoints (this one %d)", BROKER_LIST_MAX, count);
+    if (count < 1 || count > ZTASK_ENDPOINTS_MAX)
+        return ztask_cfg_fail (cfg, item, "'broker' lists 1 to %d endpoints (this one %d)", ZTASK_ENDPOINTS_MAX,
+                               count);
+    ztask_endpoints_t *brokers = ztask_endpoints_new ();
+    if (!brokers)
+        return ztask_cfg_fail (cfg, item, "out of memory");
     for (int i = 0; i < count; i++) {
         config_setting_t *elem = config_setting_get_elem (item, (unsigned) i);
+        char error[600];
+        int rc = 0;
         if (!(text = config_setting_get_string (elem)))
-            return ztask_cfg_fail (cfg, elem, "each endpoint in 'broker' must be a string");
-        if (s_broker_add (self, cfg, elem, "broker", strdup (text)))
-            return -1;
+            rc = ztask_cfg_fail (cfg, elem, "each endpoint in 'broker' must be a string");
+        else if (ztask_endpoints_add (brokers, text, error, sizeof error))
+            rc = ztask_cfg_fail (cfg, elem, "broker: %s", error);
+        if (rc) {
+            ztask_endpoints_destroy (&brokers);
+            return rc;
+        }
     }
-    return 0;
+    return s_brokers_keep (self, cfg, item, &brokers);
 }
 
 /* Reads the broker's public certificate file (relative to the config's

@@ -6,8 +6,8 @@
 #ifndef ZTASK_WORKER_CONFIG_H_INCLUDED
 #define ZTASK_WORKER_CONFIG_H_INCLUDED
 
-#include "broker_list.h"
 #include "common/ztask_cfg.h"
+#include "common/ztask_endpoints.h"
 #include "plugin/ztask_host.h"
 
 #include <czmq.h>
@@ -21,9 +21,10 @@ typedef struct {
 } worker_plugin_config_t;
 
 typedef struct {
-    char *brokers[BROKER_LIST_MAX]; /* endpoints to register with, in order:
-                                   the leader among them (broker_list.h)     */
-    size_t broker_count;        /* 1 to BROKER_LIST_MAX                       */
+    char *brokers[ZTASK_ENDPOINTS_MAX]; /* endpoints to register with, in
+                                   order: the leader among them
+                                   (common/ztask_endpoints.h)                */
+    size_t broker_count;        /* 1 to ZTASK_ENDPOINTS_MAX                   */
     char *name;                 /* shown in `ztask workers`                   */
     unsigned slots;             /* tasks run at once                          */
     uint16_t priorities;        /* bit n: serves priority n                   */
@@ -36,7 +37,7 @@ typedef struct {
     bool allow_insecure_plugins; /* load plugin files anyone may change      */
     zcert_t *curve_cert;        /* our certificate (both keys) from
                                    curve.secret; NULL: plain TCP             */
-    char *curve_broker_keys[BROKER_LIST_MAX]; /* per endpoint of brokers[],
+    char *curve_broker_keys[ZTASK_ENDPOINTS_MAX]; /* per endpoint of brokers[],
                                    the broker's public key (Z85), from
                                    curve.broker; NULL without curve          */
     worker_plugin_config_t plugins[WORKER_PLUGINS_MAX];
