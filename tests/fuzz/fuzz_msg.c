@@ -29,6 +29,7 @@
     `scripts/fuzz.sh seeds` does that.
 */
 #include "proto/ztask_msg.h"
+#include "common/ztask_utf8.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,7 +183,8 @@ s_round_trip (const frames_t *frames, bool routing)
         abort ();
 }
 
-/* ztask_msg_strcpy keeps a prefix that does not cut a UTF-8 sequence. */
+/* ztask_msg_strcpy keeps a prefix that does not cut a UTF-8 sequence and
+   leaves only UTF-8 in it. */
 static void
 s_strcpy (const uint8_t *data, size_t size)
 {
@@ -197,7 +199,13 @@ s_strcpy (const uint8_t *data, size_t size)
     ztask_msg_strcpy (field, src);
     size_t len = strnlen (field, sizeof field);
     size_t src_len = strlen (src);
-    if (len > ZTASK_STRING_MAX || len > src_len || memcmp (field, src, len) != 0)
+    if (len > ZTASK_STRING_MAX || len > src_len)
+        abort ();
+    /* Bytes that are not UTF-8 become '?'; every other byte is kept. */
+    for (size_t i = 0; i < len; i++)
+        if (field[i] != src[i] && field[i] != '?')
+            abort ();
+    if (!ztask_utf8_valid (field, len))
         abort ();
     if (src_len <= ZTASK_STRING_MAX && len != src_len)
         abort (); /* short strings are copied whole */
