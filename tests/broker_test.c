@@ -20,13 +20,14 @@
 static broker_t *s_broker;
 static char s_dir[] = "/tmp/ztask-broker-test.XXXXXX";
 static broker_config_t s_config;
+static const char *s_listen = "tcp://127.0.0.1:*";
 
 static void
 s_broker_start (size_t max_queued)
 {
     broker_config_init (&s_config);
     free (s_config.endpoints[0]);
-    s_config.endpoints[0] = strdup ("tcp://127.0.0.1:*");
+    s_config.endpoints[0] = strdup (s_listen);
     s_config.endpoint_count = 1;
     free (s_config.store);
     s_config.store = zsys_sprintf ("%s/ztask.db", s_dir);
@@ -432,6 +433,108 @@ s_test_names (void)
     s_broker_stop ();
 }
 
+/* Sends msg (a SUBMIT_WAIT, say) and then next on one connection, so that
+   the broker handles both in one round, before its commit (inproc: both
+   are in the pipe when the round starts). */
+static void
+s_send_pair (zsock_t *peer, ztask_msg_t *msg, ztask_msg_t *next)
+{
+    s_send (peer, msg);
+    s_send (peer, next);
+}
+
+/* The answers to corr, in the order they came, as letters: S SUBMITTED,
+   P PROGRESS, I TASK_INFO, E ERROR (others skipped). Runs the broker
+   until the TASK_INFO (or an ERROR) or the deadline. */
+static void
+s_answers (zsock_t *peer, ztask_msg_t *msg, uint32_t corr, char *order, size_t size)
+{
+    size_t n = 0;
+    order[0] = 0;
+    for (int round = 0; round < ROUNDS_MAX && n + 1 < size; round++) {
+        broker_poll (s_broker, 5);
+        while (n + 1 < size && (zsock_events (peer) & ZMQ_POLLIN)) {
+            if (ztask_msg_recv (msg, peer, false) != 0 || msg->corr != corr)
+                continue;
+            int c = msg->command;
+            order[n++] = c == ZTASK_MSG_SUBMITTED ? 'S' : c == ZTASK_MSG_PROGRESS ? 'P'
+                         : c == ZTASK_MSG_TASK_INFO ? 'I' : c == ZTASK_MSG_ERROR ? 'E' : '?';
+            order[n] = 0;
+            if (c == ZTASK_MSG_TASK_INFO || c == ZTASK_MSG_ERROR)
+                return;
+        }
+    }
+}
+
+/* A SUBMIT_WAIT whose key names a running task is answered SUBMITTED
+   first (after the commit), whatever happens to the task in the same
+   round: a progress report or its end must not overtake the SUBMITTED,
+   or a client would take them for answers to nothing. */
+static void
+s_test_wait_order (void)
+{
+    s_listen = "inproc://broker-test-wait-order";
+    s_broker_start (1000);
+    zsock_t *peer = s_peer (); /* worker and client: one connection, one order */
+    ztask_msg_t *msg = ztask_msg_new (), *next = ztask_msg_new ();
+    const char *plugins[] = { "sleep", NULL };
+    s_register (peer, msg, "instance-9", plugins, NULL, 0);
+    s_expect (peer, ZTASK_MSG_REGISTERED, msg);
+    zsock_t *client = s_peer ();
+    uint64_t id = s_submit (client, msg, "sleep", "order-key");
+    zsock_destroy (&client);
+    TAP_OK (id > 0 && s_expect (peer, ZTASK_MSG_TASK, msg) == 0 && msg->task_id == id,
+            "wait order: a keyed task runs on the worker");
+    uint32_t attempt = msg->attempt;
+
+    /* A resubmit with --wait and a progress report in one round. */
+    ztask_msg_reset (msg, ZTASK_MSG_SUBMIT_WAIT);
+    msg->corr = 901;
+    ztask_msg_strcpy (msg->type, "sleep");
+    ztask_msg_strcpy (msg->key, "order-key");
+    msg->priority = 4;
+    ztask_msg_set_body (msg, "p", 1);
+    ztask_msg_reset (next, ZTASK_MSG_WORKER_PROGRESS);
+    next->task_id = id;
+    next->attempt = attempt;
+    next->progress_done = 1;
+    next->progress_total = 2;
+    s_send_pair (peer, msg, next);
+    char order[16];
+    size_t n = 0;
+    order[0] = 0;
+    for (int round = 0; round < ROUNDS_MAX && n < 2; round++) {
+        broker_poll (s_broker, 5);
+        while (n < 2 && (zsock_events (peer) & ZMQ_POLLIN))
+            if (ztask_msg_recv (msg, peer, false) == 0 && msg->corr == 901)
+                order[n++] = msg->command == ZTASK_MSG_SUBMITTED ? 'S' : msg->command == ZTASK_MSG_PROGRESS ? 'P' : '?';
+    }
+    order[n] = 0;
+    TAP_OK (streq (order, "SP"), "wait order: a progress report in the same round comes after SUBMITTED (%s)", order);
+
+    /* A second waiter, and the task's end, in one round. */
+    ztask_msg_reset (msg, ZTASK_MSG_SUBMIT_WAIT);
+    msg->corr = 902;
+    ztask_msg_strcpy (msg->type, "sleep");
+    ztask_msg_strcpy (msg->key, "order-key");
+    msg->priority = 4;
+    ztask_msg_set_body (msg, "p", 1);
+    ztask_msg_reset (next, ZTASK_MSG_RESULT);
+    next->task_id = id;
+    next->attempt = attempt;
+    next->status = ZTASK_RESULT_OK;
+    s_send_pair (peer, msg, next);
+    s_answers (peer, msg, 902, order, sizeof order);
+    TAP_OK (streq (order, "SPI"), "wait order: SUBMITTED, where it stood, then its end (%s)", order);
+    TAP_OK (msg->command == ZTASK_MSG_TASK_INFO && msg->state == ZTASK_STATE_DONE,
+            "wait order: it ended done");
+    ztask_msg_destroy (&msg);
+    ztask_msg_destroy (&next);
+    zsock_destroy (&peer);
+    s_broker_stop ();
+    s_listen = "tcp://127.0.0.1:*";
+}
+
 int
 main (void)
 {
@@ -446,6 +549,7 @@ main (void)
     s_test_hand_back ();
     s_test_queue_full ();
     s_test_names ();
+    s_test_wait_order ();
     rmdir (s_dir);
     return tap_done ();
 }

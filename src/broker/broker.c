@@ -52,6 +52,7 @@ struct broker {
     ztask_msg_t *out;            /* message being built                  */
     byte *header;                /* out's header, encoded (ZTASK_HEADER_MAX) */
     uint64_t uncommitted_from;   /* tasks from this id on are not yet committed */
+    uint64_t commits;            /* commits done: see waiter_t's held_until */
     zpoller_t *poller;           /* waits on router                      */
     bool store_down;             /* a commit failed: nothing is accepted */
     int64_t store_lost_at;       /* when it failed (monotonic ms)        */
@@ -288,6 +289,14 @@ s_offer (broker_t *self, task_t *task, bool front)
    a restarted broker, until its RESULT_ACK (after the commit); the
    waiters may hear of it before the commit. Any other end (cancel, lost
    worker) reaches them only once committed. */
+/* Whether w's SUBMITTED still waits for the commit: then what it hears
+   next must wait too, so as not to overtake it. */
+static bool
+s_held (broker_t *self, const waiter_t *w)
+{
+    return w->held_until > self->commits;
+}
+
 static void
 s_finish (broker_t *self, task_t *task, const char *worker_name, int state, const char *error,
           const void *result, size_t result_size, bool at_once)
@@ -309,7 +318,7 @@ s_finish (broker_t *self, task_t *task, const char *worker_name, int state, cons
         m->flags |= ZTASK_FLAG_RESULT;
         /* A task not yet committed has not been accepted: its end waits
            for the commit, after the SUBMITTED answer. */
-        if (!at_once || task->id >= self->uncommitted_from)
+        if (!at_once || task->id >= self->uncommitted_from || s_held (self, w))
             s_send_after_commit_body (self, &w->peer, result ? result : "", result_size);
         else
             s_send_body (self, &w->peer, result ? result : "", result_size);
@@ -631,9 +640,10 @@ s_on_result (broker_t *self, broker_worker_t *worker, ztask_msg_t *in)
     s_dispatch_worker (self, worker);
 }
 
-/* Where task stands, as PROGRESS to a waiting client. */
+/* Where task stands, as PROGRESS to a waiting client (after_commit:
+   behind its SUBMITTED, which waits for the commit). */
 static void
-s_send_progress (broker_t *self, task_t *task, const peer_id_t *peer, uint32_t corr)
+s_send_progress (broker_t *self, task_t *task, const peer_id_t *peer, uint32_t corr, bool after_commit)
 {
     ztask_msg_reset (self->out, ZTASK_MSG_PROGRESS);
     self->out->corr = corr;
@@ -641,7 +651,18 @@ s_send_progress (broker_t *self, task_t *task, const peer_id_t *peer, uint32_t c
     self->out->progress_done = task->progress_done;
     self->out->progress_total = task->progress_total;
     ztask_msg_strcpy (self->out->text, task->progress_text);
-    s_send (self, peer);
+    if (after_commit)
+        s_send_after_commit (self, peer);
+    else
+        s_send (self, peer);
+}
+
+/* Whether a running task has reported progress. */
+static bool
+s_has_progress (const task_t *task)
+{
+    return task->state == ZTASK_STATE_RUNNING
+           && (task->progress_total || task->progress_done || task->progress_text);
 }
 
 static void
@@ -659,7 +680,7 @@ s_on_worker_progress (broker_t *self, broker_worker_t *worker, ztask_msg_t *in)
     if (task->id >= self->uncommitted_from)
         return; /* not accepted yet: nothing may reach its waiters before SUBMITTED */
     for (waiter_t *w = task->waiters; w; w = w->next)
-        s_send_progress (self, task, &w->peer, w->corr);
+        s_send_progress (self, task, &w->peer, w->corr, s_held (self, w));
 }
 
 /* ---- clients ---- */
@@ -697,12 +718,14 @@ s_capacity_refusal (broker_t *self, int *status, char *text, size_t text_size)
     return NULL;
 }
 
-/* Makes the sender of in wait for task's end. Returns 0, or -1 when it
-   was refused with an ERROR (too many waiting, on the task or in all). */
+/* Makes the sender of in wait for task's end (held: its SUBMITTED answer
+   waits for this round's commit). Returns 0, or -1 when it was refused
+   with an ERROR (too many waiting, on the task or in all). */
 static int
-s_add_waiter (broker_t *self, ztask_msg_t *in, task_t *task)
+s_add_waiter (broker_t *self, ztask_msg_t *in, task_t *task, bool held)
 {
-    int rc = self->waiters < WAITERS_MAX ? task_add_waiter (task, &self->from, in->corr) : -2;
+    uint64_t held_until = held ? self->commits + 1 : 0;
+    int rc = self->waiters < WAITERS_MAX ? task_add_waiter (task, &self->from, in->corr, held_until) : -2;
     if (rc == 0)
         self->waiters++;
     if (rc >= 0)
@@ -733,9 +756,11 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
     uint64_t existing = in->key[0] ? store_find_key (self->store, in->key) : 0;
     if (existing) {
         task_t *task = wait ? s_task_lookup (self, existing) : NULL;
-        if (task && s_add_waiter (self, in, task) != 0)
+        if (task && s_add_waiter (self, in, task, true) != 0)
             return;
         outbox_submitted (self->outbox, &self->from, in->corr, existing, ZTASK_FLAG_EXISTING);
+        if (task && s_has_progress (task))
+            s_send_progress (self, task, &self->from, in->corr, true); /* where it stands, after SUBMITTED */
         if (wait && !task) {
             /* Ended already: its TASK_INFO follows the SUBMITTED. */
             store_row_t row;
@@ -776,7 +801,7 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
     scheduler_task_added (self->scheduler, type);
     outbox_submitted (self->outbox, &self->from, in->corr, task->id, 0);
     if (wait) {
-        task_add_waiter (task, &self->from, in->corr); /* a new task: room for it is certain */
+        task_add_waiter (task, &self->from, in->corr, self->commits + 1); /* a new task: room for it is certain */
         self->waiters++;
     }
     s_offer (self, task, false);
@@ -789,10 +814,9 @@ s_on_status (broker_t *self, ztask_msg_t *in, bool wait)
     if (task && wait) {
         /* A client that starts waiting after the last report hears where
            the task stands now, not only at the next report. */
-        if (s_add_waiter (self, in, task) == 0 && task->state == ZTASK_STATE_RUNNING
-            && (task->progress_total || task->progress_done || task->progress_text)
+        if (s_add_waiter (self, in, task, false) == 0 && s_has_progress (task)
             && task->id < self->uncommitted_from)
-            s_send_progress (self, task, &self->from, in->corr);
+            s_send_progress (self, task, &self->from, in->corr, false);
         return;
     }
     if (task) {
@@ -1099,6 +1123,8 @@ s_commit (broker_t *self)
         return;
     int rc = store_commit (self->store);
     self->send_failures += outbox_release (self->outbox, rc == 0);
+    if (rc == 0)
+        self->commits++; /* held waiters have had their SUBMITTED */
     self->uncommitted_from = store_peek_id (self->store);
     if (rc == STORE_FENCED)
         s_step_down (self);

@@ -38,7 +38,7 @@ task_destroy (task_t **self_p)
 }
 
 int
-task_add_waiter (task_t *self, const peer_id_t *peer, uint32_t corr)
+task_add_waiter (task_t *self, const peer_id_t *peer, uint32_t corr, uint64_t held_until)
 {
     size_t count = 0;
     for (waiter_t *w = self->waiters; w; w = w->next, count++)
@@ -50,6 +50,7 @@ task_add_waiter (task_t *self, const peer_id_t *peer, uint32_t corr)
     assert (waiter);
     waiter->corr = corr;
     waiter->peer = *peer;
+    waiter->held_until = held_until;
     waiter->next = self->waiters;
     self->waiters = waiter;
     return 0;

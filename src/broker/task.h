@@ -44,6 +44,9 @@ struct waiter {
     waiter_t *next;
     uint32_t corr;               /* the client's request number               */
     peer_id_t peer;              /* the client                                */
+    uint64_t held_until;         /* the broker's commit count at which its
+                                    SUBMITTED goes out (0: none pending);
+                                    nothing may reach it directly before  */
 };
 
 /* A queued task of priority with a copy of payload. */
@@ -52,8 +55,9 @@ void task_destroy (task_t **self_p);
 
 #define TASK_WAITERS_MAX 1024 /* clients waiting for one task, at most */
 
-/* Adds a waiter unless peer already waits with corr. Returns 0 (added),
-   1 (already waiting) or -1 (TASK_WAITERS_MAX wait already). */
-int task_add_waiter (task_t *self, const peer_id_t *peer, uint32_t corr);
+/* Adds a waiter unless peer already waits with corr (held_until: see
+   waiter_t). Returns 0 (added), 1 (already waiting) or -1
+   (TASK_WAITERS_MAX wait already). */
+int task_add_waiter (task_t *self, const peer_id_t *peer, uint32_t corr, uint64_t held_until);
 
 #endif
