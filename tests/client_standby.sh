@@ -8,7 +8,8 @@
 # an endpoint not in the list (the client tries the next); the next request
 # of a client starts at the leader the last one found; a request made while
 # no broker leads keeps trying and lands on the standby that takes over; a
-# submit --wait across the leader's kill gets its result. (Lists, keys and
+# submit --wait across the leader's kill gets its result; a broker whose
+# store is gone (UNAVAILABLE) is passed over. (Lists, keys and
 # silent brokers without a standby: tests/client_failover.sh.)
 # No timer is raced: every wait is for a state (a log line, an answer, the
 # lease in the store).
@@ -199,6 +200,29 @@ is $? 0 "  exit 0"
 is "$(broker_line "$(cat "$T/none.out")")" "broker:   a (leader, term 3) at $EP_a" "  with the stats of the new leader"
 is "$(cat "$T/none.err")" "" "  and nothing on stderr"
 
-kill -0 "$PID_a" 2>/dev/null
+# ---- a broker that answers "store unavailable" is passed over, as a
+#      standby is: the client tries the next of its list (a frozen leader
+#      that wakes answers so until it has reconnected) ----
+unset HA_STORE # back to the pool of a and b
+ha_broker c
+wait_for "stands_by c a 3" 20
+ok $? "a second broker stands by"
+pg_down
+wait_for "grep -q 'store failed' '$T/a.log' && grep -q 'store failed' '$T/c.log'" 20
+ok $? "the database is stopped: both brokers find their store gone"
+zt_broker # an SQLite broker of its own, beside them
+"$ZTASK" -b "$EP_a,$ZTASK_BROKER" -t 20000 submit echo -d "past the unavailable" > "$T/past.out" 2> "$T/past.err"
+is $? 0 "a submit with the list [store gone, serving]: accepted"
+past=$(cat "$T/past.out")
+like "$("$ZTASK" -b "$ZTASK_BROKER" status "$past" 2>&1)" "echo" "  by the broker that serves"
+is "$(cat "$T/past.err")" "" "  and nothing on stderr"
+"$ZTASK" -b "$EP_a,$EP_c" -t 20000 submit echo -d x > "$T/gone.out" 2> "$T/gone.err"
+is $? 8 "every broker of the list without its store: exit 8 (store unavailable)"
+like "$(cat "$T/gone.err")" "UNAVAILABLE" "  saying so"
+pg_up
+wait_for "grep -q 'store is back' '$T/a.log'" 30
+ok $? "the database back, the leader finds it again"
+
+kill -0 "$PID_a" 2>/dev/null && kill -0 "$PID_c" 2>/dev/null
 ok $? "no broker crashed"
 done_testing

@@ -57,6 +57,7 @@ struct broker {
     bool store_down;             /* a commit failed: nothing is accepted */
     int64_t store_lost_at;       /* when it failed (monotonic ms)        */
     int64_t next_store_try;      /* when to try the store again          */
+    int64_t store_back_at;       /* when it last came back (monotonic ms) */
     int64_t next_tick;           /* heartbeats and expiry (monotonic ms) */
     int64_t next_purge;          /* retention clean-up (monotonic ms)    */
     size_t waiters;              /* waiting requests held, on all tasks  */
@@ -807,6 +808,17 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
     s_offer (self, task, false);
 }
 
+/* A read of the store failed: the request is refused UNAVAILABLE (as
+   while the store is down), and the lease is looked at this round, which
+   finds out whether the connection (and the lead) is still there. */
+static void
+s_store_unreadable (broker_t *self, ztask_msg_t *in)
+{
+    s_send_error (self, &self->from, in->corr, ZTASK_ERR_UNAVAILABLE,
+                  "the broker could not read its store; try again later");
+    self->next_lead = 0;
+}
+
 static void
 s_on_status (broker_t *self, ztask_msg_t *in, bool wait)
 {
@@ -826,7 +838,12 @@ s_on_status (broker_t *self, ztask_msg_t *in, bool wait)
     }
     store_row_t row;
     bool with_result = wait || (in->flags & ZTASK_FLAG_RESULT);
-    if (store_get (self->store, in->task_id, with_result, &row) != 0) {
+    int rc = store_get (self->store, in->task_id, with_result, &row);
+    if (rc == STORE_FAILED) {
+        s_store_unreadable (self, in);
+        return;
+    }
+    if (rc != 0) {
         char text[64];
         snprintf (text, sizeof text, "no task %" PRIu64, in->task_id);
         s_send_error (self, &self->from, in->corr, ZTASK_ERR_NOT_FOUND, text);
@@ -885,7 +902,7 @@ s_on_list (broker_t *self, ztask_msg_t *in)
     if (store_list (self->store, in->state == ZTASK_LIST_ANY ? -1 : in->state, limit, report_list_row, tasks)
         != 0) {
         json_decref (tasks);
-        s_send_error (self, &self->from, in->corr, ZTASK_ERR_INTERNAL, "the broker could not read its store");
+        s_store_unreadable (self, in);
         return;
     }
     s_send_json (self, in, json_pack ("{s:o}", "tasks", tasks));
@@ -1016,6 +1033,13 @@ s_store_lost (broker_t *self)
     self->store_down = true;
     self->store_lost_at = zclock_mono ();
     self->next_store_try = self->store_lost_at + STORE_RETRY_MS;
+    /* A shared store's connection is lost most often because a standby
+       took over and ended this broker's session (it was frozen): it
+       reconnects at once, to stand by and name the new leader, rather
+       than refuse for the retry delay. Once: a store that fails again at
+       once waits for the delay. */
+    if (store_is_shared (self->store) && self->store_lost_at - self->store_back_at >= STORE_RETRY_MS)
+        self->next_store_try = self->store_lost_at;
     self->leading = false; /* until the store says so again */
     s_drop_state (self, ZTASK_ERR_UNAVAILABLE);
 }
@@ -1062,6 +1086,7 @@ s_store_retry (broker_t *self)
         return;
     }
     self->store_down = false;
+    self->store_back_at = zclock_mono ();
     self->next_lead = 0;
     s_lead (self);
     if (!self->store_down)

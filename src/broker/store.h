@@ -115,8 +115,11 @@ int store_requeued (store_t *self, const task_t *task);
 int store_finished (store_t *self, const task_t *task, int state, const char *error,
                     const void *result, size_t result_size, int64_t finished_ms);
 
-/* Reads one task into row (its result too, with_result). Returns 0, or -1
-   if there is no such task. */
+/* store_get: the store could not be read (a lost connection). */
+#define STORE_FAILED -3
+
+/* Reads one task into row (its result too, with_result). Returns 0, -1
+   if there is no such task, or STORE_FAILED. */
 int store_get (store_t *self, uint64_t id, bool with_result, store_row_t *row);
 
 /* Calls fn for each task that was queued or running, oldest first (with

@@ -740,7 +740,9 @@ s_postgres_get (store_backend_t *self, uint64_t id, bool with_result, store_row_
     params_t p = { 0 };
     s_param_int (&p, (int64_t) id);
     PGresult *result = s_read (self, GET, &p);
-    if (!result || PQntuples (result) != 1) {
+    if (!result)
+        return STORE_FAILED;
+    if (PQntuples (result) != 1) {
         PQclear (result);
         return -1;
     }

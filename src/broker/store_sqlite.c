@@ -404,9 +404,12 @@ s_sqlite_get (store_backend_t *self, uint64_t id, bool with_result, store_row_t 
 {
     sqlite3_stmt *s = self->stmt[GET];
     sqlite3_bind_int64 (s, 1, (sqlite3_int64) id);
-    if (sqlite3_step (s) != SQLITE_ROW) {
+    int rc = sqlite3_step (s);
+    if (rc != SQLITE_ROW) {
+        if (rc != SQLITE_DONE)
+            zsys_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         sqlite3_reset (s);
-        return -1;
+        return rc == SQLITE_DONE ? -1 : STORE_FAILED;
     }
     s_row (s, row);
     if (with_result)

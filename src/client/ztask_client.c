@@ -51,6 +51,10 @@
         to the next broker of the list (s_follow_leader); after as many
         standby answers in a row as the list has brokers (no leader yet),
         it first backs off 100-200 ms;
+      - a broker answers UNAVAILABLE (its store is down, or it is an old
+        leader woken from a freeze that has not yet found out that another
+        took over): to the next broker of the list, until every broker of
+        the list has answered so, which ends the call with that error;
       - the current broker is silent for a try's time (TRY_MS, or the
         time limit shared among the brokers when that is shorter; twice
         as long after each silent try, so that a slow leader gets its
@@ -103,6 +107,8 @@
 #define RECEIVED_ANSWER 1   /* self->reply answers the current request      */
 #define RECEIVED_STANDBY 2  /* ERROR NOT_LEADER: self->reply->text names the
                                leader's endpoint, "" while none leads       */
+#define RECEIVED_UNAVAILABLE 3 /* with a list of brokers, ERROR UNAVAILABLE
+                               (noted in self->unavailable)                 */
 
 /* Why the calling thread's last ztask_client_new failed ("": out of
    memory), for ztask_client_error (NULL). */
@@ -130,6 +136,8 @@ struct ztask_client {
     char leader[ZTASK_STRING_MAX + 1]; /* the leader a standby named in this
                                call (the latest); "": none did              */
     int leader_from;        /* the standby that named it; -1: none           */
+    size_t unavailables;    /* UNAVAILABLE answers in this call (a list)     */
+    char unavailable[ERROR_MAX]; /* the last of them, with its broker       */
     char auto_key[AUTO_KEY_SIZE]; /* the key made up for a submit with none */
     int timeout_ms;         /* a request's time limit; < 0: none             */
     uint32_t corr;          /* number of the latest request                  */
@@ -531,6 +539,8 @@ s_start (ztask_client_t *self)
     self->standby_index = -1;
     self->leader[0] = 0;
     self->leader_from = -1;
+    self->unavailables = 0;
+    self->unavailable[0] = 0;
     int rc = s_send (self);
     if (!s_failover (self))
         zframe_destroy (&self->request->body); /* a payload can be large */
@@ -585,6 +595,12 @@ s_receive_until (ztask_client_t *self, int64_t deadline)
             int status = self->reply->error_status;
             if (status == ZTASK_ERR_NOT_LEADER)
                 return RECEIVED_STANDBY;
+            if (status == ZTASK_ERR_UNAVAILABLE && s_failover (self)) {
+                snprintf (self->unavailable, sizeof self->unavailable, "the broker at %s: UNAVAILABLE: %s",
+                          s_endpoint (self), self->reply->text);
+                self->unavailables++;
+                return RECEIVED_UNAVAILABLE;
+            }
             int code = status == ZTASK_ERR_NOT_FOUND     ? ZTASK_CLIENT_E_NOT_FOUND
                        : status == ZTASK_ERR_INTERNAL    ? ZTASK_CLIENT_E_INTERNAL
                        : status == ZTASK_ERR_UNAVAILABLE ? ZTASK_CLIENT_E_UNAVAILABLE
@@ -684,9 +700,27 @@ s_standby_error (ztask_client_t *self, int timeout_ms)
 static int
 s_nothing (ztask_client_t *self, int timeout_ms)
 {
+    if (self->unavailable[0])
+        return s_fail (self, ZTASK_CLIENT_E_UNAVAILABLE, "%s", self->unavailable);
     if (self->standby_index >= 0)
         return s_standby_error (self, timeout_ms);
     return s_no_answer (self, timeout_ms);
+}
+
+/* A broker of the list answered UNAVAILABLE (its store is down, or it was
+   a frozen leader that has not yet found out that another took over):
+   the request goes on to the next broker, until every broker of the list
+   has answered so; then that is the call's error. Returns 0 (go on) or
+   -1. */
+static int s_next_broker (ztask_client_t *self);
+
+static int
+s_unavailable (ztask_client_t *self)
+{
+    if (self->unavailables >= ztask_endpoints_size (self->brokers))
+        return s_fail (self, ZTASK_CLIENT_E_UNAVAILABLE, "%s", self->unavailable);
+    self->standby_index = -1;
+    return s_next_broker (self);
 }
 
 /* Connects the client to the broker its list just made current
@@ -782,6 +816,11 @@ s_receive_failover (ztask_client_t *self, int64_t deadline)
             return rc;
         if (rc == RECEIVED_STANDBY) {
             if (s_follow_leader (self, ++standbys, deadline) != 0)
+                return RECEIVED_ERROR;
+        }
+        else if (rc == RECEIVED_UNAVAILABLE) {
+            standbys = 0;
+            if (s_unavailable (self) != 0)
                 return RECEIVED_ERROR;
         }
         else {
@@ -1137,6 +1176,11 @@ s_wait_failover (ztask_client_t *self, uint64_t id, int timeout_ms, ztask_progre
         }
         if (rc == RECEIVED_STANDBY) {
             if (s_follow_leader (self, ++standbys, deadline) != 0)
+                return -1;
+        }
+        else if (rc == RECEIVED_UNAVAILABLE) {
+            standbys = 0;
+            if (s_unavailable (self) != 0)
                 return -1;
         }
         else if (probe_until >= 0) {
