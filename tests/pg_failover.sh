@@ -56,19 +56,20 @@ pg_as "$pg_bin/psql" -X -q -h 127.0.0.1 -p "$STANDBY_PORT" -U ztask -d ztask_tes
     -c "ALTER SYSTEM RESET synchronous_standby_names" -c "SELECT pg_reload_conf ()" >/dev/null
 # Submits with a key, each repeated until accepted: refused (exit 8)
 # while the broker reconnects, never created twice.
-refused=0
+refused=0 unexpected=""
 for n in $(seq 1 20); do
     while :; do
         id=$("$ZTASK" -t 5000 submit echo -d "during-$n" --key "during-$n" 2>/dev/null); rc=$?
         [ "$rc" -eq 0 ] && break
         # 8: the store is unavailable; 5: no answer in time (reconnecting)
-        [ "$rc" -eq 8 ] || [ "$rc" -eq 5 ] || { echo "# unexpected exit $rc"; break; }
+        [ "$rc" -eq 8 ] || [ "$rc" -eq 5 ] || { unexpected="$unexpected during-$n:$rc"; break; }
         refused=$((refused + 1))
         sleep 0.2
     done
     ids="$ids $id"
 done
 echo "# $refused submits were refused while the broker reconnected"
+is "$unexpected" "" "every submit was accepted, refused as unavailable (8) or unanswered (5) meanwhile"
 like "$(cat "$T/broker.log")" "store is back; accepting tasks again" "the broker reconnected to the promoted standby by itself"
 like "$("$ZTASK" stats --json | tr -d ' \n')" '"store":\{"backend":"PostgreSQL","available":true\}' "  and says its store is available"
 

@@ -741,6 +741,17 @@ s_add_waiter (broker_t *self, ztask_msg_t *in, task_t *task, bool held)
     return -1;
 }
 
+/* A read of the store failed: the request is refused UNAVAILABLE (as
+   while the store is down), and the lease is looked at this round, which
+   finds out whether the connection (and the lead) is still there. */
+static void
+s_store_unreadable (broker_t *self, ztask_msg_t *in)
+{
+    s_send_error (self, &self->from, in->corr, ZTASK_ERR_UNAVAILABLE,
+                  "the broker could not read its store; try again later");
+    self->next_lead = 0;
+}
+
 /* SUBMIT, and SUBMIT_WAIT (wait): the client also waits for the task's
    end, as with a WAIT sent with the same corr. */
 static void
@@ -755,6 +766,10 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
     }
     /* A key the broker holds returns its task, however full the queue. */
     uint64_t existing = in->key[0] ? store_find_key (self->store, in->key) : 0;
+    if (existing == STORE_KEY_FAILED) {
+        s_store_unreadable (self, in); /* never a second task for the key */
+        return;
+    }
     if (existing) {
         task_t *task = wait ? s_task_lookup (self, existing) : NULL;
         if (task && s_add_waiter (self, in, task, true) != 0)
@@ -793,9 +808,12 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
     task->timeout_ms = in->timeout_ms;
     task->created_ms = zclock_time ();
     if (store_insert (self->store, task, in->key) != 0) {
+        /* The store failed (the round's commit will too): as unavailable. */
         task_destroy (&task);
-        s_send_error (self, &self->from, in->corr, ZTASK_ERR_INTERNAL,
-                      "the broker could not store the task");
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_UNAVAILABLE,
+                      "the broker could not store the task: it was not accepted; submit it again (with the"
+                      " same key) later");
+        self->next_lead = 0;
         return;
     }
     task_table_insert (self->tasks, task);
@@ -806,17 +824,6 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
         self->waiters++;
     }
     s_offer (self, task, false);
-}
-
-/* A read of the store failed: the request is refused UNAVAILABLE (as
-   while the store is down), and the lease is looked at this round, which
-   finds out whether the connection (and the lead) is still there. */
-static void
-s_store_unreadable (broker_t *self, ztask_msg_t *in)
-{
-    s_send_error (self, &self->from, in->corr, ZTASK_ERR_UNAVAILABLE,
-                  "the broker could not read its store; try again later");
-    self->next_lead = 0;
 }
 
 static void

@@ -101,7 +101,10 @@ int store_commit (store_t *self);
 /* Records a new queued task. key may be NULL or "". */
 int store_insert (store_t *self, const task_t *task, const char *key);
 
-/* The task holding an idempotency key, or 0. */
+/* store_find_key: the store could not be read. */
+#define STORE_KEY_FAILED UINT64_MAX
+
+/* The task holding an idempotency key, 0 if none, or STORE_KEY_FAILED. */
 uint64_t store_find_key (store_t *self, const char *key);
 
 /* A task started its attempt number task->attempts on worker. */

@@ -729,7 +729,9 @@ s_postgres_find_key (store_backend_t *self, const char *key)
     params_t p = { 0 };
     s_param_text (&p, key);
     PGresult *result = s_read (self, FIND_KEY, &p);
-    uint64_t id = result && PQntuples (result) == 1 ? (uint64_t) s_int (result, 0, 0) : 0;
+    if (!result)
+        return STORE_KEY_FAILED;
+    uint64_t id = PQntuples (result) == 1 ? (uint64_t) s_int (result, 0, 0) : 0;
     PQclear (result);
     return id;
 }

@@ -311,8 +311,13 @@ s_sqlite_find_key (store_backend_t *self, const char *key)
     sqlite3_stmt *s = self->stmt[FIND_KEY];
     sqlite3_bind_text (s, 1, key, -1, SQLITE_STATIC);
     uint64_t id = 0;
-    if (sqlite3_step (s) == SQLITE_ROW)
+    int rc = sqlite3_step (s);
+    if (rc == SQLITE_ROW)
         id = (uint64_t) sqlite3_column_int64 (s, 0);
+    else if (rc != SQLITE_DONE) {
+        zsys_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        id = STORE_KEY_FAILED;
+    }
     sqlite3_reset (s);
     sqlite3_clear_bindings (s);
     return id;
