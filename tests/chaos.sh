@@ -57,12 +57,6 @@ mkdir -p "$T/exec" "$T/workers" "$T/submit"
 tick () { local t=${EPOCHREALTIME/[.,]/}; NOW=$((t / 1000)); }
 lines () { cat "$@" 2>/dev/null | wc -l; }
 
-# Drops a reaped pid from PIDS so that the exit cleanup never signals a
-# pid the system may have given to another process since.
-zt_forget () {
-    PIDS=$(printf ' %s ' $PIDS | sed "s/ $1 / /g")
-}
-
 # ---- the broker, on a fixed endpoint so that it can be restarted ----
 
 zt_broker 'sync = "normal";

@@ -13,18 +13,6 @@
 SQL="$top_builddir/tests/store_sql"
 [ -x "$SQL" ] || { echo "Bail out! $SQL is not built (make tests/store_sql)"; exit 1; }
 
-# A loopback port nothing listens on now.
-zt_free_port () {
-    local port
-    while :; do
-        port=$((33000 + RANDOM % 20000))
-        (: < "/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-    done
-}
-
-# Drops a reaped pid from PIDS (the exit cleanup then never signals it).
-zt_forget () { PIDS=$(printf ' %s ' $PIDS | sed "s/ $1 / /g"); }
-
 # The idempotency key of task $1 as the store holds it ("NULL": none).
 # Only while no broker runs: a running broker holds the store's lock.
 stored_key () { "$SQL" "$T/ztask.db" "SELECT idem_key FROM tasks WHERE id = $1"; }
@@ -105,7 +93,8 @@ sed "s|^endpoint = .*|endpoint = \"$NEXT\";|" "$T/broker.cfg" > "$T/broker-next.
 "$ZTASKD" -c "$T/broker-next.cfg" -f >>"$T/broker-next.log" 2>&1 &
 BROKER_PID=$!
 PIDS="$PIDS $BROKER_PID"
-wait_for "grep -q 'listening on tcp' '$T/broker-next.log'" 10 || { echo "Bail out! ztaskd did not start on $NEXT"; exit 1; }
+wait_for "grep -q 'listening on tcp' '$T/broker-next.log'" 30 \
+    || { sed 's/^/# /' "$T/broker-next.log"; echo "Bail out! ztaskd did not start on $NEXT"; exit 1; }
 ZTASK_BROKER=$NEXT
 zt_worker w2 1 '"all"' hold
 kill -0 "$waiter" 2>/dev/null

@@ -17,14 +17,6 @@
 . "${top_srcdir:-.}/tests/pg.sh"
 pg_start
 
-# A loopback port nothing listens on now.
-zt_free_port () {
-    local port
-    while :; do
-        port=$((33000 + RANDOM % 20000))
-        (: < "/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
-    done
-}
 port () { echo "${1##*:}"; }
 # stop NAME...: stops brokers of a pool that the test is done with.
 stop () {

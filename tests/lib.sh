@@ -28,6 +28,10 @@ tap_failed=0
 # signal a pid this does not vouch for.
 zt_mine () { ps -o ppid=,stat= -p "$1" 2>/dev/null | grep -Eq "^ *$$ +[^Z]"; }
 
+# Drops a reaped pid from PIDS so that the exit cleanup never signals a
+# pid the system may have given to another process since.
+zt_forget () { PIDS=$(printf ' %s ' $PIDS | sed "s/ $1 / /g"); }
+
 zt_cleanup () {
     for pid in $PIDS; do zt_mine "$pid" && kill -9 "$pid" 2>/dev/null; done
     for pid in $PIDS; do wait "$pid" 2>/dev/null; done
@@ -63,6 +67,21 @@ wait_for () {
     while ! eval "$1" >/dev/null 2>&1; do
         [ "$(date +%s)" -ge "$deadline" ] && return 1
         sleep 0.05
+    done
+}
+
+# A loopback port nothing listens on now, for a broker the test starts
+# later or for an endpoint where nothing must answer. Below the kernel's
+# ephemeral range (32768 and up): a client that keeps reconnecting to a
+# port in that range can be given that very port as its own source port
+# and connect to itself (a TCP simultaneous open), and the broker started
+# there later cannot bind. Below the range brokers pick from (20000-32000)
+# as well.
+zt_free_port () {
+    local port
+    while :; do
+        port=$((10000 + RANDOM % 10000))
+        (: < "/dev/tcp/127.0.0.1/$port") 2>/dev/null || { echo "$port"; return; }
     done
 }
 

@@ -10,12 +10,6 @@ EXECUTIONS="$T/executions.txt" # "TASKID ATTEMPT" per execution (record plugin)
 
 # ---- helpers (restart-specific; tests/lib.sh has the common ones) ----
 
-# Drops a reaped pid from PIDS so that the exit cleanup never signals a
-# pid the system may have given to another process since.
-zt_forget () {
-    PIDS=$(printf ' %s ' $PIDS | sed "s/ $1 / /g")
-}
-
 # Pins the endpoint in broker.cfg to the port the broker picked, so that a
 # restart with the same config listens where clients and workers connect.
 zt_broker_pin_endpoint () {

@@ -13,19 +13,8 @@
 
 # ---- helpers ----
 
-# Drops a reaped pid from PIDS (see tests/restart.sh).
-zt_forget () { PIDS=$(printf ' %s ' $PIDS | sed "s/ $1 / /g"); }
-
-# A loopback endpoint nothing listens on. Below zt_broker's ports and below
-# the ephemeral range, where a connect could meet its own source port.
-zt_dead_endpoint () {
-    local port
-    while :; do
-        port=$((10000 + RANDOM % 10000))
-        (: > "/dev/tcp/127.0.0.1/$port") 2>/dev/null || break
-    done
-    echo "tcp://127.0.0.1:$port"
-}
+# A loopback endpoint nothing listens on (zt_free_port).
+zt_dead_endpoint () { echo "tcp://127.0.0.1:$(zt_free_port)"; }
 
 # zt_list_worker NAME BROKER-SETTING: a worker with one hold slot whose
 # config sets `broker = BROKER-SETTING;` ("" leaves it out: the worker
