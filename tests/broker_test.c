@@ -433,6 +433,18 @@ s_test_names (void)
     s_broker_stop ();
 }
 
+/* A SUBMIT_WAIT of type with key, as request corr. */
+static void
+s_resubmit_wait (ztask_msg_t *msg, uint32_t corr, const char *type, const char *key)
+{
+    ztask_msg_reset (msg, ZTASK_MSG_SUBMIT_WAIT);
+    msg->corr = corr;
+    ztask_msg_strcpy (msg->type, type);
+    ztask_msg_strcpy (msg->key, key);
+    msg->priority = 4;
+    ztask_msg_set_body (msg, "p", 1);
+}
+
 /* Sends msg (a SUBMIT_WAIT, say) and then next on one connection, so that
    the broker handles both in one round, before its commit (inproc: both
    are in the pipe when the round starts). */
@@ -488,12 +500,7 @@ s_test_wait_order (void)
     uint32_t attempt = msg->attempt;
 
     /* A resubmit with --wait and a progress report in one round. */
-    ztask_msg_reset (msg, ZTASK_MSG_SUBMIT_WAIT);
-    msg->corr = 901;
-    ztask_msg_strcpy (msg->type, "sleep");
-    ztask_msg_strcpy (msg->key, "order-key");
-    msg->priority = 4;
-    ztask_msg_set_body (msg, "p", 1);
+    s_resubmit_wait (msg, 901, "sleep", "order-key");
     ztask_msg_reset (next, ZTASK_MSG_WORKER_PROGRESS);
     next->task_id = id;
     next->attempt = attempt;
@@ -513,12 +520,7 @@ s_test_wait_order (void)
     TAP_OK (streq (order, "SP"), "wait order: a progress report in the same round comes after SUBMITTED (%s)", order);
 
     /* A second waiter, and the task's end, in one round. */
-    ztask_msg_reset (msg, ZTASK_MSG_SUBMIT_WAIT);
-    msg->corr = 902;
-    ztask_msg_strcpy (msg->type, "sleep");
-    ztask_msg_strcpy (msg->key, "order-key");
-    msg->priority = 4;
-    ztask_msg_set_body (msg, "p", 1);
+    s_resubmit_wait (msg, 902, "sleep", "order-key");
     ztask_msg_reset (next, ZTASK_MSG_RESULT);
     next->task_id = id;
     next->attempt = attempt;
