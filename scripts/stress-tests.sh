@@ -100,7 +100,7 @@ echo
 echo "Checks that failed at least once (runs failed in, of $runs: file: TAP line):"
 # Grouped by file and TAP line, the number of runs each failed in first.
 awk -F'\t' '{ if (!(($2) in runs)) order[n++] = $2; runs[$2] = runs[$2] " " $1 }
-            END { for (i = 0; i < n; i++) { k = split(runs[order[i]], r, " "); printf "  %d: %s (run%s%s)\n", k, order[i], k > 1 ? "s" : "", runs[order[i]] } }' \
+            END { for (i = 0; i < n; i++) { k = split(runs[order[i]], r, " "); printf "  %d: %s (run%s%s)\n", k, order[i], (k > 1 ? "s" : ""), runs[order[i]] } }' \
     "$failures"
 distinct=$(cut -f2 "$failures" | sort -u | wc -l)
 echo
