@@ -106,4 +106,19 @@ wait_for "[ \"\$(zt_field $before state)\" = done ]" 30
 ok $? "the task accepted before the outage ends done"
 is "$(zt_field "$before" error)" "" "  with no error"
 
+# ---- the broker's sessions are ended under it (a standby that took over
+#      does that to a frozen leader): a status read is "unavailable", never
+#      "no task", and the broker reconnects at once ----
+done_id=$("$ZTASK" submit echo -d gone --wait --json | sed -n 's/.*"id": *\([0-9]*\).*/\1/p')
+[ -n "$done_id" ]
+ok $? "a finished task, now only in the store ($done_id)"
+pg_sql "SELECT count (pg_terminate_backend (pid)) FROM pg_stat_activity WHERE datname = 'broker' AND pid <> pg_backend_pid ()" >/dev/null
+"$ZTASK" status "$done_id" > "$T/ended.out" 2>&1; rc=$?
+# 0 if the broker's lease check (every second) came first and reconnected.
+[ "$rc" -eq 0 ] || [ "$rc" -eq 8 ]
+ok $? "a status right after: the task, or store unavailable (exit $rc: $(head -1 "$T/ended.out"))"
+wait_for "\"$ZTASK\" status $done_id >/dev/null 2>&1" 10
+ok $? "  and the task again as soon as the broker has reconnected"
+like "$("$ZTASK" status "$done_id")" "done" "  done"
+
 done_testing
