@@ -42,7 +42,10 @@
     it. A wait (ztask_client_wait and the like) that hears nothing from
     its broker for a second asks it about the task (STATUS); no answer
     within the try's time and the wait goes on at the next broker of the
-    list. With one endpoint none of this happens: a standby's answer fails
+    list. A broker of the list that answers "store unavailable" is passed
+    over too; only when every broker of the list answered so does the call
+    fail with ZTASK_CLIENT_E_UNAVAILABLE.
+    With one endpoint none of this happens: a standby's answer fails
     the call with ZTASK_CLIENT_E_UNAVAILABLE and an error that names the
     leader. Every call returns 0 on success or -1 on failure, with
     the reason in ztask_client_error () (text for people) and
@@ -86,9 +89,9 @@ typedef enum {
                                        request, queue full, too large, another
                                        protocol version                         */
     ZTASK_CLIENT_E_NOT_FOUND = 4,   /* the broker has no such task              */
-    ZTASK_CLIENT_E_INTERNAL = 5,    /* the broker failed (could not store), or
-                                       answered in a way that makes no sense;
-                                       or out of memory                         */
+    ZTASK_CLIENT_E_INTERNAL = 5,    /* the broker failed (an older broker that
+                                       could not store), or answered in a way
+                                       that makes no sense; or out of memory    */
     ZTASK_CLIENT_E_INTERRUPTED = 6, /* zsys_interrupted was set (Ctrl-C)        */
     ZTASK_CLIENT_E_UNAVAILABLE = 7  /* the broker's store is unreachable, or the
                                        broker is a standby (the error names the
