@@ -52,11 +52,14 @@
 # stop the test reads what the leader has running (`ztask stats`), and adds
 # the executions that started between that reading and the takeover (the
 # dead or frozen leader's last dispatches start meanwhile): an upper bound
-# of the attempts a failover could interrupt. Such a task runs again only
-# when its worker could not re-register with the new leader within a
-# liveness period (heartbeat_ms x heartbeat_liveness after the takeover).
-# The frozen leader is woken only once every worker is registered with the
-# new one, so it has nobody to dispatch to.
+# of the attempts a failover could interrupt. Such a task runs again when
+# its worker could not re-register with the new leader within a liveness
+# period (heartbeat_ms x heartbeat_liveness after the takeover), or when
+# the old leader sent it to a worker but died or froze before committing
+# its start (a broker sends a task at once and commits its start with the
+# round): the new leader then recovers it as queued, not running. The
+# frozen leader is woken only once every worker is registered with the new
+# one, so it has nobody to dispatch to.
 #
 # No timer is raced: every wait is for a state (a log line, an answer, the
 # workers listed by the leader), with a generous limit, and the submits as
