@@ -290,6 +290,18 @@ probe () {
     PROBE_PIDS="$PROBE_PIDS $!"
 }
 
+# took_over_from EVENT K OLD NEW RUNNING READING: after event K (OLD's kill
+# or stop), sends the probe and waits for NEW to take over; then TERM is
+# NEW's, NOW when it was seen, and the attempts in flight (RUNNING at
+# READING, and those started since) are added to inflight.
+took_over_from () {
+    probe "$2"
+    poll "took_over $4 $TERM" "$STATE_S" \
+        || { echo "Bail out! $1 $2: $4 did not take over from $3 within $STATE_S s"; exit 1; }
+    TERM=$(last_term "$4")
+    inflight=$((inflight + $5 + $(started_since "$6")))
+}
+
 # event_kill K: SIGKILLs the leader, waits for the standby to take over,
 # restarts the killed broker on its endpoint and waits for it to stand by
 # and for every worker to be registered with the new leader.
@@ -300,12 +312,8 @@ event_kill () {
     tick; kill_ms=$NOW
     kill -9 "$(pid "$old")"; wait "$(pid "$old")" 2>/dev/null
     zt_forget "$(pid "$old")"
-    probe "$k"
-    poll "took_over $new $TERM" "$STATE_S" \
-        || { echo "Bail out! kill $k: $new did not take over from $old within $STATE_S s"; exit 1; }
+    took_over_from kill "$k" "$old" "$new" "$running" "$reading"
     end_ms=$NOW
-    TERM=$(last_term "$new")
-    inflight=$((inflight + running + $(started_since "$reading")))
     echo "$k $old kill $kill_ms $end_ms $TERM $running -" >>"$T/events"
     ha_broker "$old"
     poll "stands_by $old $new $TERM" "$STATE_S"
@@ -328,12 +336,8 @@ event_stop () {
     kill -STOP "$(pid "$old")"
     "$ZTASK" -b "$(ep "$old")" -t 60000 submit late -d "frozen $k" --key "late-$k" >"$T/late.out" 2>&1 &
     LATE_PID=$!
-    probe "$k"
-    poll "took_over $new $TERM" "$STATE_S" \
-        || { echo "Bail out! stop $k: $new did not take over from $old within $STATE_S s"; exit 1; }
+    took_over_from stop "$k" "$old" "$new" "$running" "$reading"
     end_ms=$NOW
-    TERM=$(last_term "$new")
-    inflight=$((inflight + running + $(started_since "$reading")))
     ok 0 "stop $k: $old, frozen, was replaced by $new (term $TERM)"
     workers_back "$(ep "$new")" "$kill_ms"
     ok $? "  every worker registered with $new (ms after the stop: $BACK)"
