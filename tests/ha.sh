@@ -86,6 +86,34 @@ grep -q "broker: a resigned the lead" "$T/a.log"
 ok $? "a leader stopped with SIGTERM resigns"
 wait_for "leads b 4" 20
 ok $? "  and the standby leads (term 4)"
-kill -0 "$PID_b" 2>/dev/null
+
+# ---- a leader frozen between its renewal and its COMMIT holds the lease
+#      row: the standby must still take over (it ends that session first,
+#      never waiting on the row). The frozen transaction is played by a
+#      psql session of its own, named ztaskd, that the row names as the
+#      leader's session: it renews, and sleeps before committing. ----
+ha_broker a
+wait_for "stands_by a b 4" 20
+ok $? "the stopped broker, restarted, stands by"
+kill -STOP "$PID_b"
+PGAPPNAME=ztaskd "$pg_bin/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U ztask -d ztask_test >"$T/frozen.out" 2>&1 <<'SQL' &
+UPDATE ztask_leader SET backend = pg_backend_pid () WHERE pool = 'default';
+BEGIN;
+UPDATE ztask_leader SET expires = expires WHERE pool = 'default';
+SELECT pg_sleep (120);
+SQL
+frozen=$!
+PIDS="$PIDS $frozen"
+wait_for "[ \"\$(pg_sql \"SELECT count (*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = 'ztask_leader' AND l.mode = 'RowExclusiveLock' AND l.granted\")\" -gt 0 ]" 20
+ok $? "the frozen leader's renewal holds the lease row"
+wait_for "leads a 5" 20
+ok $? "  the standby takes over all the same (term 5)"
+wait_for "! kill -0 $frozen" 20
+ok $? "  having ended the frozen session"
+kill -CONT "$PID_b"
+wait_for "grep -q 'broker: b no longer leads' '$T/b.log' || stands_by b a 5" 20
+ok $? "  the old leader, woken, stands by"
+
+kill -0 "$PID_a" 2>/dev/null && kill -0 "$PID_b" 2>/dev/null
 ok $? "no broker crashed"
 done_testing

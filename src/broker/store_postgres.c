@@ -72,6 +72,12 @@ static const char *s_schema =
    who does. ztask_fence ends every transaction of a leader: it fails
    (SQLSTATE ZT001) unless the term still leads, and holds the row until
    the commit, so a takeover waits for that commit or makes it fail.
+   Nothing in ztask_lead waits for a row lock before the old leader's
+   session is terminated: a leader frozen between its renewal (an UPDATE
+   of the row) and its COMMIT holds the row, and an INSERT ... ON CONFLICT
+   on it would wait for that transaction (lock_timeout, again and again);
+   the plain reads see the last committed lease, and the terminate ends
+   the frozen transaction, so the UPDATE after it goes through.
    ztask_renew is the lease keeper's renewal. */
 static const char *s_schema_v2 =
     "CREATE TABLE ztask_leader ("
@@ -86,7 +92,9 @@ static const char *s_schema_v2 =
     " DECLARE r ztask_leader%ROWTYPE;"
     " BEGIN"
     "  PERFORM set_config ('lock_timeout', '2000', true);"
-    "  INSERT INTO ztask_leader VALUES (p, 0, '', '', 0, '-infinity') ON CONFLICT (pool) DO NOTHING;"
+    "  IF NOT EXISTS (SELECT 1 FROM ztask_leader WHERE pool = p) THEN"
+    "   INSERT INTO ztask_leader VALUES (p, 0, '', '', 0, '-infinity') ON CONFLICT (pool) DO NOTHING;"
+    "  END IF;"
     "  SELECT * INTO r FROM ztask_leader WHERE pool = p;"
     "  IF (held = 0 OR r.term <> held) AND r.expires > clock_timestamp ()"
     "     AND NOT (r.holder = me AND r.endpoint = ep AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a"
