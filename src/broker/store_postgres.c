@@ -17,15 +17,17 @@
     New tasks are not sent one INSERT each: they wait in the batch (rows
     in memory, in id order) and go as one INSERT ... SELECT FROM unnest
     of one array per column (binary arrays: one Bind message, one
-    statement for the server to run) when the batch is full, before any
-    read or any statement that is not about one task of an earlier batch,
+    statement for the server to run) when the batch is full (256 rows:
+    the server inserts them while the broker reads the rest of the
+    round), before any read or any statement that is not about one task of an earlier batch,
     and at the commit, still in the round's transaction. A start, requeue
     or end of a task still in the batch changes its row there: a task
     submitted and dispatched in the same round is one INSERT, no UPDATE.
 
     Recovery reads the unfinished tasks RECOVER_BATCH rows at a time (by
     id, from where the last batch ended), so that a million queued tasks
-    never sit in one result in memory.
+    never sit in one result in memory; the server reads the next batch
+    while the broker takes in the last.
 
     Tables are named ztask_* so that the database may hold others; the
     schema's version is in ztask_meta. Values travel in binary where they
@@ -184,7 +186,7 @@ typedef enum {
 /* Their element types (pg_type oids: int8 20, int2 21, int4 23, text 25, bytea 17). */
 static const uint32_t s_column_oid[COLUMNS] = { 20, 25, 21, 21, 23, 23, 20, 25, 17, 17, 25, 25, 20, 20, 20 };
 
-#define BATCH_ROWS_MAX 1024          /* new tasks sent in one INSERT at most     */
+#define BATCH_ROWS_MAX 256           /* new tasks sent in one INSERT at most     */
 #define BATCH_BYTES_MAX (4 << 20)    /* ... and bytes of their strings, payloads */
 #define RECOVER_BATCH 10000          /* rows of one recovery read                */
 
@@ -1028,30 +1030,51 @@ s_postgres_get (store_backend_t *self, uint64_t id, bool with_result, store_row_
     return 0;
 }
 
+/* Sends the recovery read of the unfinished tasks after id `after` and
+   returns its place in the pipeline (the results to read up to its own),
+   or -1. */
+static int
+s_recover_send (store_backend_t *self, uint64_t after)
+{
+    params_t p = { 0 };
+    s_param_int (&p, (int64_t) after);
+    s_param_int (&p, RECOVER_BATCH);
+    if (s_write (self, RECOVER, &p) != 0)
+        return -1;
+    if (PQsendFlushRequest (self->conn) != 1 || PQflush (self->conn) != 0) {
+        s_failed (self, PQerrorMessage (self->conn));
+        return -1;
+    }
+    return self->pending;
+}
+
 static int
 s_postgres_recover (store_backend_t *self, store_row_fn *fn, void *arg)
 {
-    uint64_t after = 0; /* the last id read */
-    while (true) {
-        params_t p = { 0 };
-        s_param_int (&p, (int64_t) after);
-        s_param_int (&p, RECOVER_BATCH);
-        PGresult *result = s_read (self, RECOVER, &p);
+    int place = s_recover_send (self, 0);
+    while (place > 0) {
+        PGresult *result = s_consume (self, place, true);
         if (!result)
             return -1;
         int rows = PQntuples (result);
+        place = 0;
+        if (rows == RECOVER_BATCH) {
+            /* The next batch is read while this one is handed over. */
+            place = s_recover_send (self, (uint64_t) s_int (result, rows - 1, 0));
+            if (place < 0) {
+                PQclear (result);
+                return -1;
+            }
+        }
         for (int i = 0; i < rows; i++) {
             store_row_t row;
             s_row (result, i, &row);
             row.payload = s_bytes (result, i, &row.payload_size);
-            after = row.id;
             fn (&row, arg);
         }
         PQclear (result);
-        if (rows < RECOVER_BATCH)
-            break;
     }
-    return s_write (self, RECOVERED, NULL);
+    return place < 0 ? -1 : s_write (self, RECOVERED, NULL);
 }
 
 static int
