@@ -905,7 +905,7 @@ s_run_failover (const opts_t *o, ztask_msg_t *in, ztask_msg_t *out)
     signal (SIGINT, s_on_stop);
     char *buf = (char *) malloc ((size_t) o->payload + 1);
     assert (buf);
-    long unacked[BROKERS_MAX] = { 0 }, seq = 0, accepted = 0, takeovers = 0, stalls = 0;
+    long unacked[BROKERS_MAX] = { 0 }, seq = 0, accepted = 0, takeovers = 0, stalls = 0, in_doubt = 0;
     bool stats_out[BROKERS_MAX] = { false };
     int64_t waiting_since[BROKERS_MAX] = { 0 }, probe_due[BROKERS_MAX] = { 0 };
     int leader = -1;            /* the broker that leads, as far as we know  */
@@ -985,14 +985,17 @@ s_run_failover (const opts_t *o, ztask_msg_t *in, ztask_msg_t *out)
                     s_report_error (in, ++errors);
             }
         }
-        /* A leader that leaves its requests unanswered is gone. */
+        /* A leader that leaves its requests unanswered is gone: they are
+           in doubt (a killed broker never answers them; a restarted one
+           cannot), and it is probed like any other broker. */
         if (!searching && (unacked[leader] > 0 || stats_out[leader])
             && now - waiting_since[leader] > SILENCE_MS * 1000) {
             searching = true;
             stats_out[leader] = false;
+            in_doubt += unacked[leader];
+            unacked[leader] = 0;
         }
     }
-    long in_doubt = 0;
     for (int i = 0; i < brokers.count; i++)
         in_doubt += unacked[i];
     char extra[160];
