@@ -8,9 +8,9 @@
 
     Group commit without a round trip per task: the connection runs in
     libpq's pipeline mode. The writes of a round (BEGIN, then the INSERTs
-    and UPDATEs) are queued on the connection as they happen and the server
-    works through them as they arrive; store_commit sends COMMIT and a
-    sync point and reads every result back in one go. A read (a key, a
+    and UPDATEs) are queued on the connection and the server works
+    through them as they arrive; store_commit sends COMMIT and a sync
+    point and reads every result back in one go. A read (a key, a
     finished task's status) waits for the results queued before it: it
     sees the round's uncommitted writes, as with SQLite.
 
@@ -19,10 +19,12 @@
     of one array per column (binary arrays: one Bind message, one
     statement for the server to run) when the batch is full (256 rows:
     the server inserts them while the broker reads the rest of the
-    round), before any read or any statement that is not about one task of an earlier batch,
-    and at the commit, still in the round's transaction. A start, requeue
-    or end of a task still in the batch changes its row there: a task
-    submitted and dispatched in the same round is one INSERT, no UPDATE.
+    round), before any read or any statement that is not about one task
+    of an earlier batch, and at the commit, in the round's transaction
+    and before the fence. A start, requeue or end of a task still in the
+    batch changes its row there: a task submitted and dispatched in the
+    same round is one INSERT, no UPDATE. The UPDATEs of older tasks are
+    sent one by one as they happen.
 
     Recovery reads the unfinished tasks RECOVER_BATCH rows at a time (by
     id, from where the last batch ended), so that a million queued tasks
