@@ -81,7 +81,7 @@ fi
 # 4. The benchmark, tiny: only that it still works. Its table's speed
 # figures and targets ("met", "NOT met") mean nothing at these sizes on a
 # shared CI machine, so none of it is printed, nor counted. LIMIT bounds each
-# run, timeout the whole (about 60 s on a loaded 2-core machine). PostgreSQL
+# run, timeout the whole (26 s on an idle 2-core machine, 60 s loaded). PostgreSQL
 # is installed here, so the PostgreSQL rows run too (CI=true: a missing
 # server fails the run).
 start=$(date +%s)
