@@ -32,6 +32,22 @@
       idle    scale: -M DEALERs register as workers (type "bench-idle", which
               nobody submits) and heartbeat for -d seconds; with -b, the
               broker's CPU over those seconds as cpu_pct (% of one core).
+      ready   recovery: asks each broker of -e (a list: tcp://a,tcp://b)
+              for STATS until one serves with at least -n tasks queued;
+              seconds = from -t (wall clock, microseconds since the epoch:
+              when the broker was started, or the old leader's lease ran
+              out) to that answer.
+      failover  W2's load across leader kills: SUBMITs (-c unacknowledged)
+              to the broker of -e (a list) that leads, pausing while it has
+              -q tasks queued or more (STATS every 100 ms), so that a
+              takeover recovers a bounded queue. When the leader answers
+              NOT_LEADER or leaves requests unanswered for 500 ms, it
+              probes every broker of the list (one SUBMIT each, again 20 ms
+              after a refusal) until one accepts, and prints
+              "TAKEOVER wall_us=T endpoint=E" (T: wall clock of that
+              SUBMITTED) when E is not the broker that led before. Runs
+              until SIGTERM or -d seconds; scripts/bench.sh kills the
+              leaders and turns the TAKEOVER lines into takeover times.
 
     Every task is a no-op ("noop" plugin, tests/fixtures/noop.c): the
     payload is "<seq>|" padded with '.' to -s bytes and the result must come
@@ -76,6 +92,7 @@ typedef struct {
     int broker_pid;           /* -b: 0 when unknown                          */
     int rep;                  /* -r: repetition number for the RESULT line   */
     int expect_workers;       /* -k: wait until the broker lists this many   */
+    long queue_cap;           /* -q: failover pauses at this many queued     */
     int64_t start_epoch_us;   /* -t: drain start (wall clock), 0: now        */
     bool api;                 /* -A: lat through ztask_client_*              */
 } opts_t;
@@ -258,6 +275,10 @@ s_default_workload (const char *mode)
         return "B1";
     if (streq (mode, "drain"))
         return "B1-drain";
+    if (streq (mode, "ready"))
+        return "recovery";
+    if (streq (mode, "failover"))
+        return "failover-load";
     return "idle";
 }
 
@@ -745,18 +766,258 @@ s_run_idle (const opts_t *o, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out, c
     return self.errors ? 1 : 0;
 }
 
+/* ---- the broker lists of ready and failover ---- */
+
+#define BROKERS_MAX 16
+#define SILENCE_MS 500              /* failover: a leader this silent is gone  */
+#define PROBE_MS 20                 /* failover: probe again after a refusal   */
+
+typedef struct {
+    int count;
+    char *endpoints[BROKERS_MAX];
+    zsock_t *socks[BROKERS_MAX];
+    zmq_pollitem_t items[BROKERS_MAX];
+} brokers_t;
+
+/* A DEALER to each endpoint of the comma-separated list; reconnecting
+   every 10 ms, so that a restarted broker is found at once. */
+static int
+s_brokers_connect (const opts_t *o, brokers_t *self)
+{
+    memset (self, 0, sizeof *self);
+    char *list = strdup (o->endpoint), *save = NULL;
+    assert (list);
+    for (char *e = strtok_r (list, ",", &save); e && self->count < BROKERS_MAX; e = strtok_r (NULL, ",", &save)) {
+        zsock_t *sock = zsock_new (ZMQ_DEALER);
+        if (!sock)
+            break;
+        zsock_set_sndhwm (sock, 0);
+        zsock_set_rcvhwm (sock, 0);
+        zsock_set_linger (sock, 0);
+        zsock_set_reconnect_ivl (sock, 10);
+        if (zsock_connect (sock, "%s", e) != 0) {
+            fprintf (stderr, "ztask-bench: cannot connect to %s\n", e);
+            zsock_destroy (&sock);
+            break;
+        }
+        self->endpoints[self->count] = strdup (e);
+        self->socks[self->count] = sock;
+        self->items[self->count].socket = zsock_resolve (sock);
+        self->items[self->count].events = ZMQ_POLLIN;
+        self->count++;
+    }
+    free (list);
+    return self->count ? 0 : -1;
+}
+
+static void
+s_brokers_close (brokers_t *self)
+{
+    for (int i = 0; i < self->count; i++) {
+        zsock_destroy (&self->socks[i]);
+        free (self->endpoints[i]);
+    }
+}
+
+static int
+s_send_stats (ztask_msg_t *out, zsock_t *sock)
+{
+    ztask_msg_reset (out, ZTASK_MSG_STATS);
+    out->corr = STATS_CORR;
+    return ztask_msg_send (out, sock);
+}
+
+/* The "queued" count of a STATS answer; -1 if it is not one. */
+static long
+s_stats_queued (const ztask_msg_t *in)
+{
+    if (in->command != ZTASK_MSG_JSON || in->corr != STATS_CORR || !in->body)
+        return -1;
+    json_t *root = json_loadb ((const char *) zframe_data (in->body), zframe_size (in->body), 0, NULL);
+    long queued = root ? (long) json_integer_value (json_object_get (root, "queued")) : -1;
+    json_decref (root);
+    return queued;
+}
+
+/* ---- recovery: until a broker serves the queue ---- */
+
+static int
+s_run_ready (const opts_t *o, ztask_msg_t *in, ztask_msg_t *out)
+{
+    int64_t t0 = o->start_epoch_us > 0 ? o->start_epoch_us : s_wall_us ();
+    brokers_t brokers;
+    if (s_brokers_connect (o, &brokers) != 0)
+        return -1;
+    /* A STATS to each; another only once it is answered (a broker that is
+       recovering answers when it is done). */
+    bool asked[BROKERS_MAX] = { false };
+    int64_t due[BROKERS_MAX] = { 0 };
+    long queued = -1;
+    int serving = -1;
+    while (serving < 0) {
+        int64_t now = bench_now_us ();
+        for (int i = 0; i < brokers.count; i++)
+            if (!asked[i] && now >= due[i]) {
+                if (s_send_stats (out, brokers.socks[i]) != 0)
+                    return -1;
+                asked[i] = true;
+            }
+        if (zmq_poll (brokers.items, brokers.count, 5) < 0)
+            return -1;
+        for (int i = 0; i < brokers.count && serving < 0; i++) {
+            if (!(brokers.items[i].revents & ZMQ_POLLIN) || ztask_msg_recv (in, brokers.socks[i], false) != 0)
+                continue;
+            if (in->corr != STATS_CORR)
+                continue;
+            asked[i] = false;
+            due[i] = bench_now_us () + POLL_MS * 1000; /* a standby or a short queue: again soon */
+            queued = s_stats_queued (in);
+            if (queued >= o->tasks)
+                serving = i;
+        }
+    }
+    int64_t t1 = s_wall_us ();
+    char extra[320];
+    snprintf (extra, sizeof extra, "queued=%ld endpoint=%s", queued, brokers.endpoints[serving]);
+    s_result (o, (size_t) queued, (double) (t1 - t0) / 1e6, NULL, -1, 0, extra);
+    s_brokers_close (&brokers);
+    return 0;
+}
+
+/* ---- failover: W2's load while leaders are killed ---- */
+
+static volatile sig_atomic_t s_stop;
+
+static void
+s_on_stop (int signal)
+{
+    (void) signal;
+    s_stop = 1;
+}
+
+static int
+s_run_failover (const opts_t *o, ztask_msg_t *in, ztask_msg_t *out)
+{
+    brokers_t brokers;
+    if (s_brokers_connect (o, &brokers) != 0)
+        return -1;
+    signal (SIGTERM, s_on_stop);
+    signal (SIGINT, s_on_stop);
+    char *buf = (char *) malloc ((size_t) o->payload + 1);
+    assert (buf);
+    long unacked[BROKERS_MAX] = { 0 }, seq = 0, accepted = 0, takeovers = 0, stalls = 0, in_doubt = 0;
+    bool stats_out[BROKERS_MAX] = { false };
+    int64_t waiting_since[BROKERS_MAX] = { 0 }, probe_due[BROKERS_MAX] = { 0 };
+    int leader = -1;            /* the broker that leads, as far as we know  */
+    bool searching = true;      /* probing every broker for the leader       */
+    bool paused = false;        /* the leader holds queue_cap tasks or more  */
+    int64_t next_stats = 0;
+    size_t errors = 0;
+    int64_t t0 = bench_now_us (), until = t0 + (int64_t) o->seconds * 1000000;
+    int rc = 0;
+    while (!s_stop && bench_now_us () < until && rc == 0) {
+        int64_t now = bench_now_us ();
+        for (int i = 0; i < brokers.count; i++) {
+            bool send = searching ? unacked[i] == 0 && now >= probe_due[i]
+                                  : i == leader && !paused && unacked[i] < o->window;
+            while (send) {
+                if (unacked[i] == 0 && !stats_out[i])
+                    waiting_since[i] = now;
+                if (s_send_submit (out, brokers.socks[i], ZTASK_MSG_SUBMIT, o, seq++ % SEQ_MAX, buf) != 0) {
+                    rc = -1;
+                    break;
+                }
+                unacked[i]++;
+                send = !searching && unacked[i] < o->window;
+            }
+        }
+        if (!searching && !stats_out[leader] && now >= next_stats) {
+            if (unacked[leader] == 0)
+                waiting_since[leader] = now;
+            if (s_send_stats (out, brokers.socks[leader]) != 0)
+                rc = -1;
+            stats_out[leader] = true;
+        }
+        if (zmq_poll (brokers.items, brokers.count, 2) < 0)
+            break; /* a signal */
+        now = bench_now_us ();
+        for (int i = 0; i < brokers.count; i++) {
+            while (zmq_poll (&brokers.items[i], 1, 0) > 0 && (brokers.items[i].revents & ZMQ_POLLIN)) {
+                if (ztask_msg_recv (in, brokers.socks[i], false) != 0) {
+                    errors++;
+                    continue;
+                }
+                waiting_since[i] = now;
+                if (in->corr == STATS_CORR) {
+                    stats_out[i] = false;
+                    long queued = s_stats_queued (in);
+                    if (queued >= 0 && i == leader)
+                        paused = queued >= o->queue_cap;
+                    next_stats = now + 100000;
+                    continue;
+                }
+                if (unacked[i] > 0)
+                    unacked[i]--;
+                if (in->command == ZTASK_MSG_SUBMITTED) {
+                    accepted++;
+                    if (searching) {
+                        searching = false;
+                        paused = false;
+                        if (leader >= 0 && i != leader) {
+                            takeovers++;
+                            printf ("TAKEOVER wall_us=%lld endpoint=%s\n", (long long) s_wall_us (),
+                                    brokers.endpoints[i]);
+                            fflush (stdout);
+                        }
+                        else if (leader == i)
+                            stalls++; /* silent for a while, but it still leads */
+                        leader = i;
+                        next_stats = now;
+                    }
+                }
+                else if (in->command == ZTASK_MSG_ERROR
+                         && (in->error_status == ZTASK_ERR_NOT_LEADER || in->error_status == ZTASK_ERR_UNAVAILABLE)) {
+                    if (!searching && i == leader)
+                        searching = true;
+                    probe_due[i] = now + PROBE_MS * 1000;
+                }
+                else
+                    s_report_error (in, ++errors);
+            }
+        }
+        /* A leader that leaves its requests unanswered is gone: they are
+           in doubt (a killed broker never answers them; a restarted one
+           cannot), and it is probed like any other broker. */
+        if (!searching && (unacked[leader] > 0 || stats_out[leader])
+            && now - waiting_since[leader] > SILENCE_MS * 1000) {
+            searching = true;
+            stats_out[leader] = false;
+            in_doubt += unacked[leader];
+            unacked[leader] = 0;
+        }
+    }
+    for (int i = 0; i < brokers.count; i++)
+        in_doubt += unacked[i];
+    char extra[160];
+    snprintf (extra, sizeof extra, "takeovers=%ld stalls=%ld in_doubt=%ld", takeovers, stalls, in_doubt);
+    s_result (o, (size_t) accepted, (double) (bench_now_us () - t0) / 1e6, NULL, -1, errors, extra);
+    free (buf);
+    s_brokers_close (&brokers);
+    return rc < 0 ? -1 : errors ? 1 : 0;
+}
+
 /* ---- main ---- */
 
 static void
 s_usage (void)
 {
     fprintf (stderr,
-             "usage: ztask-bench -m rt|submit|lat|burst|drain|idle [-e ENDPOINT] [options]\n"
+             "usage: ztask-bench -m rt|submit|lat|burst|drain|idle|ready|failover [-e ENDPOINT[,ENDPOINT...]] [options]\n"
              "  -n TASKS (50000)     -c WINDOW (256)     -s PAYLOAD_BYTES (64)   -p PRIORITY (5)\n"
              "  -y TYPE (noop)       -C CLIENTS (4)      -M IDLE_WORKERS (1000)  -d IDLE_SECONDS (10)\n"
              "  -b BROKER_PID        -k WORKERS          -t START_EPOCH_US       -A (lat: libztask API)\n"
              "  -S SYSTEM (ztask)    -W WORKLOAD         -r REP (1)              -x 'KEY=VALUE ...'\n"
-             "  -T SECONDS (600): time limit, exit 124 past it\n"
+             "  -q QUEUE_CAP (10000: failover)  -T SECONDS (600): time limit, exit 124 past it\n"
              "ENDPOINT defaults to $ZTASK_BROKER. See the comment at the top of bench/ztask_bench.c.\n");
     exit (1);
 }
@@ -777,9 +1038,9 @@ int
 main (int argc, char **argv)
 {
     opts_t o = { NULL, getenv ("ZTASK_BROKER"), "ztask", NULL, "noop", NULL, 50000, 256, 64, 5, 4,
-                 1000, 10, 600, 0, 1, -1, 0, false };
+                 1000, 10, 600, 0, 1, -1, 10000, 0, false };
     int c;
-    while ((c = getopt (argc, argv, "m:e:S:W:y:x:n:c:s:p:C:M:d:T:b:r:k:t:Ah")) != -1) {
+    while ((c = getopt (argc, argv, "m:e:S:W:y:x:n:c:s:p:C:M:d:T:b:r:k:q:t:Ah")) != -1) {
         switch (c) {
         case 'm': o.mode = optarg; break;
         case 'e': o.endpoint = optarg; break;
@@ -798,6 +1059,7 @@ main (int argc, char **argv)
         case 'b': o.broker_pid = (int) s_number (optarg, 1, 1L << 30); break;
         case 'r': o.rep = (int) s_number (optarg, 0, 1000000); break;
         case 'k': o.expect_workers = (int) s_number (optarg, 0, 1000000); break;
+        case 'q': o.queue_cap = s_number (optarg, 1, SEQ_MAX); break;
         case 't': o.start_epoch_us = (int64_t) strtoll (optarg, NULL, 10); break;
         case 'A': o.api = true; break;
         default: s_usage ();
@@ -805,7 +1067,8 @@ main (int argc, char **argv)
     }
     if (optind != argc || !o.mode
         || !(streq (o.mode, "rt") || streq (o.mode, "submit") || streq (o.mode, "lat")
-             || streq (o.mode, "burst") || streq (o.mode, "drain") || streq (o.mode, "idle")))
+             || streq (o.mode, "burst") || streq (o.mode, "drain") || streq (o.mode, "idle")
+             || streq (o.mode, "ready") || streq (o.mode, "failover")))
         s_usage ();
     if (!o.endpoint)
         o.endpoint = ZTASK_DEFAULT_ENDPOINT;
@@ -825,11 +1088,16 @@ main (int argc, char **argv)
         zsys_set_max_sockets ((size_t) o.sockets + 64);
     }
 
-    zsock_t *sock = s_connect (&o);
     ztask_msg_t *in = ztask_msg_new (), *out = ztask_msg_new ();
+    zsock_t *sock = NULL;
     stats_t before;
     int rc = -1;
-    if (sock && s_ready (&o, sock, in, out, &before) == 0) {
+    /* ready and failover: a list of brokers, none of which may be serving yet. */
+    if (streq (o.mode, "ready"))
+        rc = s_run_ready (&o, in, out);
+    else if (streq (o.mode, "failover"))
+        rc = s_run_failover (&o, in, out);
+    else if ((sock = s_connect (&o)) && s_ready (&o, sock, in, out, &before) == 0) {
         if (streq (o.mode, "rt"))
             rc = s_run_rt (&o, sock, in, out);
         else if (streq (o.mode, "submit"))

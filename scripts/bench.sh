@@ -21,11 +21,26 @@
 # PEERS (0 skips bench_peers.sh; else which peers it runs, default all),
 # S1 (1; 0 skips bench_s1.sh), S1_ARGS (options for bench/s1_sched),
 # S1_REPS (REPS), RESULTS (where raw RESULT lines, commands, logs and the
-# table go; default bench-results/DATE in the build directory). QUICK=1
+# table go; default bench-results/DATE in the build directory),
+# ROWS (which of ztask's parts run, default all: "W1 W2 W3 B1 drain scale
+# idle pg failover"; B1 includes recovery, drain is B1-drain, pg is W2
+# and B1 with recovery on PostgreSQL, failover the failover rows),
+# PG (1; 0 skips the PostgreSQL rows), PG_SYNCS ("normal full off": W2 on
+# PostgreSQL at these sync levels), LEASE_MS (3000: the HA brokers'
+# lease), KILLS (10: leader kills per repetition), KILL_EVERY (3: seconds
+# of load before each kill), FAILOVER_QUEUE (10000: the failover load
+# pauses while this many tasks are queued). QUICK=1
 # sets N=2000 N_LAT=200 B1_N=5000 REPS=1 IDLE_WORKERS=100 IDLE_SECONDS=2
-# S1_ARGS="--work 45" unless they are set: CI uses it only to prove the
-# benchmark still works, never to judge speed. bench_peers.sh and
-# bench_s1.sh get the same environment (bench_peers.sh has its own QUICK).
+# S1_ARGS="--work 45" KILLS=2 KILL_EVERY=1 LEASE_MS=1000 PG_SYNCS=normal
+# unless they are set: CI uses it only to prove the benchmark still works,
+# never to judge speed. bench_peers.sh and bench_s1.sh get the same environment
+# (bench_peers.sh has its own QUICK).
+#
+# The PostgreSQL rows run on a server of the bench's own (initdb in a
+# temporary directory, free loopback port, stock settings: fsync on; as
+# user postgres when run as root), a new database for each broker or
+# pool. Without PostgreSQL's server binaries they are skipped with a
+# message, except in CI (CI=true), where that is a failure.
 #
 # Workloads (bench/ztask_bench.c has the details), all with 64-byte
 # payloads and results, workers of 1 slot:
@@ -38,6 +53,18 @@
 #   scale-W1-qK, scale-W3-qK: W1 and W3 at priority 5 with K tasks queued at
 #            priority 0 that the 4 workers (priorities 1-9) never take
 #   idle     IDLE_WORKERS registered idle workers: broker CPU over IDLE_SECONDS
+#   recovery B1's SQLite broker killed (SIGKILL) with B1_N tasks queued and
+#            started again: start -> it answers STATS with them all queued
+#   PostgreSQL (system ztask-pg: sync=normal, ztask-pg-full: sync=full,
+#            ztask-pg-off: sync=off):
+#   W2, B1   as above on a PostgreSQL store (W2 at each sync level, B1
+#            sync=full); B1's pool has a standby, and
+#   recovery its leader is killed with B1_N queued: the lease's end -> the
+#            standby serves them (lease_wait_s: kill -> the lease's end)
+#   failover W2's load (ztask-bench -m failover) on a pool of two brokers,
+#            4 workers given both; KILLS times: SIGKILL the leader, time
+#            until the other accepts a SUBMIT (takeover_s), restart the
+#            killed one (it stands by)
 #
 # Exit status: non-zero if any run failed (errors > 0, a time limit, a
 # server that did not start).
@@ -74,9 +101,10 @@ function has(w, s, m) { return (w SUBSEP s SUBSEP m) in cnt }
 function get(w, s, m) { return med(w SUBSEP s SUBSEP m) }
 function rank(w) {
     if (w == "W1") return 1; if (w == "W2") return 2; if (w == "W3") return 3; if (w == "W3-lib") return 4
-    if (w == "B1") return 5; if (w == "B1-drain") return 6; if (w ~ /^scale-/) return 7; if (w == "idle") return 8
-    if (w == "S1") return 9
-    return 10
+    if (w == "B1") return 5; if (w == "B1-drain") return 6; if (w == "recovery") return 7
+    if (w ~ /^failover/) return 8; if (w ~ /^scale-/) return 9; if (w == "idle") return 10
+    if (w == "S1") return 11
+    return 12
 }
 function fmt(v) { return v == "" ? "-" : (v >= 100 || v == int(v) ? sprintf("%.0f", v) : sprintf("%.2f", v)) }
 function target(what, figure, ok) {
@@ -93,6 +121,11 @@ function target(what, figure, ok) {
         note(w, s, "makespan/LB", r["makespan_ratio"])
     } else if (w == "idle") {
         note(w, s, "cpu % core", r["cpu_pct"])
+    } else if (w == "recovery") {
+        note(w, s, "serve s", r["seconds"]); note(w, s, "queued", r["n"])
+        if ("lease_wait_s" in r) note(w, s, "lease wait s", r["lease_wait_s"])
+    } else if (w == "failover") {
+        note(w, s, "takeover s", r["takeover_s"]); lease_ms = r["lease_ms"]
     } else if ("rate" in r) {
         note(w, s, w ~ /^(B1|scale-fill-.*)$/ ? "accepted/s" : "tasks/s", r["rate"])
     }
@@ -105,7 +138,7 @@ function target(what, figure, ok) {
 END {
     if (!rows) { print "no RESULT lines"; exit 1 }
     # rows sorted by workload rank, keeping first-seen order otherwise
-    for (i = 1; i <= rows; i++) { split(order[i], p, SUBSEP); key[i] = sprintf("%d %05d", rank(p[1]), i) }
+    for (i = 1; i <= rows; i++) { split(order[i], p, SUBSEP); key[i] = sprintf("%02d %05d", rank(p[1]), i) }
     for (i = 2; i <= rows; i++) for (j = i; j > 1 && key[j - 1] > key[j]; j--) {
         t = key[j]; key[j] = key[j - 1]; key[j - 1] = t; t = order[j]; order[j] = order[j - 1]; order[j - 1] = t
     }
@@ -131,6 +164,11 @@ END {
     print "srv us/task: broker CPU (user + system, /proc/PID/stat) per task. ztask: sync=normal,"
     print "ztask-full: sync=full. all us/task: busy CPU of the whole machine (/proc/stat: server,"
     print "client and workers together) per task. B/task: broker RSS growth per queued task minus the payload."
+    print "ztask-pg, ztask-pg-full, ztask-pg-off: the same on a PostgreSQL store, sync=normal"
+    print "(synchronous_commit = local), full (on), off (off); srv us/task: ztaskd only, not PostgreSQL."
+    print "recovery: serve s = start (SQLite: the restart; PostgreSQL: the killed leader'"'"'s lease ran out) until"
+    print "it answers with them all queued; lease wait s = kill -> the lease'"'"'s end. failover: takeover s ="
+    print "SIGKILL of the leader -> the first SUBMIT the other accepts (median = p50, max over every kill)."
     print ""
     if (quick) {
         print "QUICK=1: tiny sizes that prove the benchmark runs; the targets are not judged."
@@ -179,6 +217,28 @@ END {
     } else target("scale: time per dispatch at 1M queued <= 1.3x at 10", "", "")
     v = get("idle", "ztask", "cpu % core")
     target("idle workers: broker CPU < 5% of a core", v == "" ? "" : fmt(v) "%", v == "" ? "" : v < 5)
+    # The PostgreSQL store (issue 10, item 6).
+    v = get("B1", "ztask-pg-full", "accepted/s"); c = get("B1", "ztask-full", "accepted/s")
+    target("B1 PostgreSQL, sync=full >= 50,000 accepted/s", v == "" ? "" : fmt(v) "/s" (c > 0 ? sprintf(" (%.2fx SQLite)", v / c) : ""), \
+           v == "" ? "" : v >= 50000)
+    target("B1 PostgreSQL, sync=full >= 10x beanstalkd -b -f 0", has("B1", bf, "accepted/s") && v != "" ? sprintf("%.2fx", v / get("B1", bf, "accepted/s")) : "", \
+           has("B1", bf, "accepted/s") && v != "" ? v >= 10 * get("B1", bf, "accepted/s") : "")
+    v = get("W2", "ztask-pg", "tasks/s"); c = get("W2", "ztask", "tasks/s")
+    target("W2 PostgreSQL >= 0.5x W2 SQLite (sync=normal)", v != "" && c > 0 ? sprintf("%.2fx", v / c) : "", \
+           v != "" && c > 0 ? v >= 0.5 * c : "")
+    v = get("W2", "ztask-pg-full", "tasks/s"); c = get("W2", "ztask-full", "tasks/s")
+    if (v != "" && c > 0) printf "  %-62s %-26s %s\n", "(W2 PostgreSQL / W2 SQLite, both sync=full)", sprintf("%.2fx", v / c), "reference"
+    v = get("failover", "ztask-pg", "takeover s")
+    target(sprintf("failover: takeover max <= lease (%.1f s) + 2 s, %d kills", lease_ms / 1000, cnt["failover" SUBSEP "ztask-pg" SUBSEP "takeover s"]), \
+           v == "" ? "" : sprintf("p50 %.2f s, max %.2f s", v, hi), v == "" ? "" : hi <= lease_ms / 1000 + 2)
+    v = get("recovery", "ztask-full", "serve s"); q = get("recovery", "ztask-full", "queued")
+    target(sprintf("recovery: restarted SQLite broker, %d queued, serves <= 10 s", q), v == "" ? "" : sprintf("%.2f s", v), \
+           v == "" ? "" : v <= 10)
+    v = get("recovery", "ztask-pg-full", "serve s"); q = get("recovery", "ztask-pg-full", "queued")
+    c = get("recovery", "ztask-pg-full", "lease wait s")
+    target(sprintf("recovery: new PostgreSQL leader, %d queued, serves <= 10 s", q), \
+           v == "" ? "" : sprintf("%.2f s after the lease", v) (c != "" ? sprintf(", %.2f after the kill", v + c) : ""), \
+           v == "" ? "" : v <= 10)
     print "  S1 (scheduling): the S1 rows; bench/s1_sched.c and scripts/bench_s1.sh define and judge them."
 }' "$1"
 }
@@ -200,6 +260,7 @@ QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
     REPS=${REPS:-1} N=${N:-2000} N_LAT=${N_LAT:-200} B1_N=${B1_N:-5000}
     IDLE_WORKERS=${IDLE_WORKERS:-100} IDLE_SECONDS=${IDLE_SECONDS:-2} S1_ARGS=${S1_ARGS:---work 45}
+    KILLS=${KILLS:-2} KILL_EVERY=${KILL_EVERY:-1} LEASE_MS=${LEASE_MS:-1000} PG_SYNCS=${PG_SYNCS:-normal}
 fi
 REPS=${REPS:-3}
 N=${N:-50000}
@@ -216,6 +277,13 @@ LIMIT=${LIMIT:-600}
 PEERS=${PEERS:-} # bench_peers.sh reads it too: the peers to run
 S1=${S1:-1}
 S1_ARGS=${S1_ARGS:-} # options for bench/s1_sched, through bench_s1.sh
+ROWS=${ROWS:-W1 W2 W3 B1 drain scale idle pg failover} # which of ztask's parts run
+PG=${PG:-1}
+PG_SYNCS=${PG_SYNCS:-normal full off} # W2 on PostgreSQL at these sync levels
+LEASE_MS=${LEASE_MS:-3000}
+KILLS=${KILLS:-10}
+KILL_EVERY=${KILL_EVERY:-3}
+FAILOVER_QUEUE=${FAILOVER_QUEUE:-10000}
 RESULTS=${RESULTS:-$top_builddir/bench-results/$(date -u +%Y%m%d-%H%M%S)}
 export QUICK REPS N N_LAT B1_N SCALE_N IDLE_WORKERS IDLE_SECONDS WORKERS WINDOW PAYLOAD B1_CLIENTS LIMIT
 
@@ -235,7 +303,11 @@ CMDS=$RESULTS/commands.txt # every server and benchmark command, in order
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/ztask-bench.XXXXXX") # stores, configs, logs
 BROKER_PID=
 WORKER_PIDS=()
+declare -A POOL_PID POOL_EP # the brokers of an active/standby pool, by name
 FAILED=0
+PG_WORK=                    # the PostgreSQL server's directory
+PG_READY=0
+. "$top_srcdir/scripts/pg_server.sh"
 
 alive () { [ -e "/proc/$1" ] && [ "$(awk '{print $3}' "/proc/$1/stat" 2>/dev/null)" != Z ]; }
 
@@ -260,8 +332,17 @@ stop_broker () {
     if [ -n "$BROKER_PID" ]; then stop_pid "$BROKER_PID"; BROKER_PID=; fi
 }
 
+stop_pool () {
+    local name
+    stop_workers
+    BROKER_PID=
+    for name in "${!POOL_PID[@]}"; do stop_pid "${POOL_PID[$name]}"; unset "POOL_PID[$name]"; done
+}
+
 cleanup () {
     stop_broker
+    stop_pool
+    if [ -n "$PG_WORK" ]; then pg_server_stop "$PG_WORK"; rm -rf "$PG_WORK"; fi
     if [ "$FAILED" -ne 0 ] && [ -d "$WORK" ]; then
         mkdir -p "$RESULTS/logs"
         cp "$WORK"/*.log "$RESULTS/logs/" 2>/dev/null || true
@@ -273,30 +354,105 @@ trap 'exit 130' INT TERM
 
 fail () { echo "bench.sh: FAILED: $*" >&2; FAILED=$((FAILED + 1)); }
 
-# start_broker NAME SYNC: ztaskd on a free loopback port with its own store;
-# sets BROKER_PID and EP (the endpoint it reports in its log). 1 if it did not start.
-start_broker () {
-    local name=$1 sync=$2
-    rm -f "$WORK/$name".db*
-    cat > "$WORK/$name.cfg" <<CFG
-endpoint = "tcp://127.0.0.1:![20000-32000]";
-store = "$WORK/$name.db";
-sync = "$sync";
-CFG
-    echo "$ZTASKD -c $WORK/$name.cfg -f   # sync=$sync" >> "$CMDS"
-    # 1,000 idle workers: a descriptor each, and the bench's own sockets.
-    ( ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$ZTASKD" -c "$WORK/$name.cfg" -f ) > "$WORK/$name.log" 2>&1 &
-    BROKER_PID=$!
-    EP=
-    for _ in $(seq 200); do
-        EP=$(grep -o 'listening on tcp://[0-9.:]*' "$WORK/$name.log" 2>/dev/null | tail -1 | sed 's/listening on //') || true
-        [ -n "$EP" ] && return 0
-        alive "$BROKER_PID" || break
+want () { [[ " $ROWS " == *" $1 "* ]]; } # want PART: PART is in ROWS
+
+# wait_count FILE PATTERN COUNT SECONDS: until FILE has COUNT lines matching PATTERN.
+wait_count () {
+    local i c
+    for ((i = 0; i < $4 * 20; i++)); do
+        c=$(grep -c -- "$2" "$1" 2>/dev/null) || true
+        [ "${c:-0}" -ge "$3" ] && return 0
         sleep 0.05
     done
-    fail "ztaskd ($name) did not start:"; cat "$WORK/$name.log" >&2
-    stop_broker
     return 1
+}
+
+# start_ztaskd NAME: ztaskd with $WORK/NAME.cfg, its log appended to
+# $WORK/NAME.log; waits until it listens. Sets LAST_PID and LAST_EP (the
+# endpoint it reports in its log), which it then pins in the config, so
+# that a restart listens where clients and workers connect. 1 if it did
+# not start.
+start_ztaskd () {
+    local name=$1 before
+    before=$(grep -c 'listening on tcp' "$WORK/$name.log" 2>/dev/null) || true
+    echo "$ZTASKD -c $WORK/$name.cfg -f   # $(grep -E '^(store|sync|lease_ms)' "$WORK/$name.cfg" | tr '\n' ' ')" >> "$CMDS"
+    # 1,000 idle workers: a descriptor each, and the bench's own sockets.
+    ( ulimit -n "$(ulimit -Hn)" 2>/dev/null; exec "$ZTASKD" -c "$WORK/$name.cfg" -f ) >> "$WORK/$name.log" 2>&1 &
+    LAST_PID=$!
+    LAST_EP=
+    if wait_count "$WORK/$name.log" 'listening on tcp' $((${before:-0} + 1)) 20; then
+        LAST_EP=$(grep -o 'listening on tcp://[0-9.:]*' "$WORK/$name.log" | tail -1 | sed 's/listening on //')
+        sed -i "s|^endpoint = .*|endpoint = \"$LAST_EP\";|" "$WORK/$name.cfg"
+        return 0
+    fi
+    fail "ztaskd ($name) did not start:"; tail -20 "$WORK/$name.log" >&2
+    stop_pid "$LAST_PID"
+    return 1
+}
+
+# start_broker NAME SYNC [STORE]: ztaskd on a free loopback port with a
+# new store of its own (an SQLite file) or STORE (a PostgreSQL database);
+# sets BROKER_PID and EP. 1 if it did not start.
+start_broker () {
+    local name=$1 sync=$2 store=${3:-}
+    if [ -z "$store" ]; then store=$WORK/$name.db; rm -f "$store"*; fi
+    rm -f "$WORK/$name.log"
+    cat > "$WORK/$name.cfg" <<CFG
+endpoint = "tcp://127.0.0.1:![20000-32000]";
+store = "$store";
+sync = "$sync";
+CFG
+    restart_broker "$name"
+}
+
+# restart_broker NAME: the broker NAME again, with its store as it is.
+restart_broker () {
+    BROKER_PID= EP=
+    start_ztaskd "$1" || return 1
+    BROKER_PID=$LAST_PID EP=$LAST_EP
+}
+
+# pool_broker NAME STORE SYNC: a broker of an active/standby pool on STORE
+# (a PostgreSQL database), lease LEASE_MS; pool_broker NAME: NAME again.
+# Sets POOL_PID[NAME] and POOL_EP[NAME]; 1 if it did not start.
+pool_broker () {
+    local name=$1
+    if [ $# -gt 1 ]; then
+        rm -f "$WORK/$name.log"
+        cat > "$WORK/$name.cfg" <<CFG
+endpoint = "tcp://127.0.0.1:![20000-32000]";
+store = "$2";
+sync = "$3";
+name = "$name";
+lease_ms = $LEASE_MS;
+CFG
+    fi
+    start_ztaskd "$name" || return 1
+    POOL_PID[$name]=$LAST_PID POOL_EP[$name]=$LAST_EP
+}
+
+# pool_pair A B STORE SYNC: A leads the pool on STORE, B stands by.
+pool_pair () {
+    pool_broker "$1" "$3" "$4" || return 1
+    wait_count "$WORK/$1.log" "broker: $1 leads" 1 60 || { fail "ztaskd $1 did not lead"; stop_pool; return 1; }
+    pool_broker "$2" "$3" "$4" || { stop_pool; return 1; }
+    wait_count "$WORK/$2.log" "broker: $2 stands by" 1 60 || { fail "ztaskd $2 did not stand by"; stop_pool; return 1; }
+}
+
+# pg_db NAME: a new database on the bench's PostgreSQL server; sets
+# PG_STORE (its conninfo). 1 if it could not be made.
+pg_db () {
+    PG_STORE="host=127.0.0.1 port=$PG_PORT user=ztask dbname=$1"
+    "$pg_bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U ztask "$1" >/dev/null 2>&1 || { fail "createdb $1"; return 1; }
+}
+
+pg_dropdb () {
+    "$pg_bin/dropdb" -h 127.0.0.1 -p "$PG_PORT" -U ztask "$1" >/dev/null 2>&1 || true
+}
+
+# pg_query DB SQL: one value.
+pg_query () {
+    "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d "$1" -c "$2" 2>/dev/null
 }
 
 # start_workers COUNT PRIORITIES: ztask-worker processes of 1 slot serving noop.
@@ -331,12 +487,35 @@ run () {
     [ "$rc" -eq 0 ] || fail "ztask-bench $* (exit $rc$([ "$rc" -eq 124 ] && echo ': time limit'))"
 }
 
+# The PostgreSQL server of the PostgreSQL rows.
+if [ "$PG" != 0 ] && (want pg || want failover); then
+    if ! pg_have; then
+        if [ "${CI:-}" = true ]; then
+            fail "PostgreSQL's server binaries are missing (CI=true): apt-get install postgresql"
+        else
+            echo "== PostgreSQL rows: skipped (no PostgreSQL server binaries: apt-get install postgresql)" >&2
+        fi
+    else
+        PG_WORK=$(mktemp -d "${TMPDIR:-/tmp}/ztask-bench-pg.XXXXXX")
+        if pg_server_start "$PG_WORK"; then
+            PG_READY=1
+            echo "# PostgreSQL: $pg_bin, port $PG_PORT, data $PG_WORK/data, stock settings (fsync on)" >> "$CMDS"
+        else
+            fail "PostgreSQL did not start:"; tail -20 "$PG_WORK/initdb.log" "$PG_WORK/server.log" >&2 2>/dev/null
+        fi
+    fi
+fi
+
 {
     echo "date: $(date -u '+%Y-%m-%d %H:%M UTC')"
     echo "host: $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ //'), $(awk '/MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo) RAM, $(uname -sr)"
     echo "store: $(df -hT "$WORK" | awk 'NR == 2 {print $2 " on " $1}') ($WORK)"
     echo "ztask: $(git -C "$top_srcdir" describe --always --dirty 2>/dev/null || echo unknown), libzmq $(pkg-config --modversion libzmq 2>/dev/null), czmq $(pkg-config --modversion libczmq 2>/dev/null), sqlite $(pkg-config --modversion sqlite3 2>/dev/null)"
+    [ "$PG_READY" = 1 ] && echo "postgresql: $("$pg_bin/postgres" --version | sed 's/^postgres //'), stock settings (fsync on, synchronous_commit per ztask's sync), data on $(df -hT "$PG_WORK" | awk 'NR == 2 {print $2 " on " $1}')"
+    echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
     echo "REPS=$REPS N=$N N_LAT=$N_LAT B1_N=$B1_N SCALE_N=$SCALE_N IDLE_WORKERS=$IDLE_WORKERS IDLE_SECONDS=$IDLE_SECONDS WORKERS=$WORKERS WINDOW=$WINDOW PAYLOAD=$PAYLOAD LIMIT=$LIMIT QUICK=$QUICK"
+    echo "ROWS=$ROWS"
+    echo "PG=$PG PG_READY=$PG_READY PG_SYNCS=$PG_SYNCS LEASE_MS=$LEASE_MS KILLS=$KILLS KILL_EVERY=$KILL_EVERY FAILOVER_QUEUE=$FAILOVER_QUEUE"
     [ "$QUICK" = 1 ] && echo "QUICK=1: tiny sizes, proves the benchmark works; never judge speed by it"
 } > "$RESULTS/environment.txt"
 cat "$RESULTS/environment.txt" >&2
@@ -346,35 +525,44 @@ for rep in $(seq "$REPS"); do
     echo "== ztask, repetition $rep of $REPS" >&2
 
     # W1, W2 (sync=normal), W3: 4 workers, then 1.
-    if start_broker normal normal; then
+    if (want W1 || want W2 || want W3) && start_broker normal normal; then
         start_workers "$WORKERS" '"all"'
-        run "$rep" -m rt -n "$N" -k "$WORKERS" "${common[@]}"
-        run "$rep" -m submit -n "$N" -k "$WORKERS" "${common[@]}"
+        want W1 && run "$rep" -m rt -n "$N" -k "$WORKERS" "${common[@]}"
+        want W2 && run "$rep" -m submit -n "$N" -k "$WORKERS" "${common[@]}"
         stop_workers 1
-        run "$rep" -m lat -n "$N_LAT" -k 1 -s "$PAYLOAD"
-        run "$rep" -m lat -A -W W3-lib -n "$N_LAT" -k 1 -s "$PAYLOAD"
+        want W3 && run "$rep" -m lat -n "$N_LAT" -k 1 -s "$PAYLOAD"
+        want W3 && run "$rep" -m lat -A -W W3-lib -n "$N_LAT" -k 1 -s "$PAYLOAD"
         stop_broker
     fi
 
     # W2 with sync=full.
-    if start_broker full full; then
+    if want W2 && start_broker full full; then
         start_workers "$WORKERS" '"all"'
         run "$rep" -m submit -S ztask-full -n "$N" -k "$WORKERS" "${common[@]}"
         stop_broker
     fi
 
-    # B1: the burst into a broker with no worker (sync=full), then the drain.
-    if start_broker burst full; then
+    # B1: the burst into a broker with no worker (sync=full); recovery:
+    # the broker killed and started again with them all queued; then the
+    # drain.
+    if want B1 && start_broker burst full; then
         run "$rep" -m burst -S ztask-full -n "$B1_N" -C "$B1_CLIENTS" -k 0 "${common[@]}"
+        kill -KILL "$BROKER_PID"; wait "$BROKER_PID" 2>/dev/null || true
         t0=$(date +%s%6N)
-        start_workers "$WORKERS" '"all"'
-        run "$rep" -m drain -S ztask-full -n "$B1_N" -t "$t0"
-        stop_broker
+        if restart_broker burst; then
+            run "$rep" -m ready -S ztask-full -n "$B1_N" -t "$t0"
+            if want drain; then
+                t0=$(date +%s%6N)
+                start_workers "$WORKERS" '"all"'
+                run "$rep" -m drain -S ztask-full -n "$B1_N" -t "$t0"
+            fi
+            stop_broker
+        fi
     fi
 
     # Scale: dispatch with 10, then SCALE_N, tasks queued at priority 0 that
     # the workers (priorities 1-9) never take.
-    if start_broker scale normal; then
+    if want scale && start_broker scale normal; then
         start_workers "$WORKERS" '"1-9"'
         queued=0
         for k in 10 "$SCALE_N"; do
@@ -387,10 +575,86 @@ for rep in $(seq "$REPS"); do
     fi
 
     # Idle workers: broker CPU with IDLE_WORKERS registered, heartbeating.
-    if start_broker idle normal; then
+    if want idle && start_broker idle normal; then
         run "$rep" -m idle -M "$IDLE_WORKERS" -d "$IDLE_SECONDS" -k 0
         stop_broker
     fi
+
+    [ "$PG_READY" = 1 ] && (want pg || want failover) || continue
+    echo "== ztask on PostgreSQL, repetition $rep of $REPS" >&2
+
+    # W2 on PostgreSQL, sync=normal, full and off.
+    for sync in $PG_SYNCS; do
+        want pg || continue
+        system=ztask-pg; [ "$sync" != normal ] && system=ztask-pg-$sync
+        if pg_db "w2_${sync}_$rep" && start_broker "pg-$sync" "$sync" "$PG_STORE"; then
+            start_workers "$WORKERS" '"all"'
+            run "$rep" -m submit -S "$system" -n "$N" -k "$WORKERS" "${common[@]}"
+            stop_broker
+        fi
+        pg_dropdb "w2_${sync}_$rep"
+    done
+
+    # B1 on PostgreSQL (sync=full) into the leader of a pool; recovery: the
+    # leader killed, the time from its lease's end until the standby serves
+    # the queue (lease_wait_s: from the kill to the lease's end).
+    if want pg && pg_db "burst_$rep" && pool_pair "ba$rep" "bb$rep" "$PG_STORE" full; then
+        BROKER_PID=${POOL_PID[ba$rep]} EP=${POOL_EP[ba$rep]}
+        run "$rep" -m burst -S ztask-pg-full -n "$B1_N" -C "$B1_CLIENTS" -k 0 "${common[@]}"
+        term=$(grep -o "broker: ba$rep leads (term [0-9]*" "$WORK/ba$rep.log" | tail -1 | grep -o '[0-9]*$')
+        t_kill=$(date +%s%6N)
+        kill -KILL "$BROKER_PID"; wait "$BROKER_PID" 2>/dev/null || true
+        expires=$(pg_query "burst_$rep" "SELECT (extract (epoch FROM expires) * 1000000)::bigint FROM ztask_leader WHERE term = $term")
+        if [ -z "$expires" ]; then
+            fail "recovery: the lease of term $term was gone when read (the standby took over before)"
+        else
+            BROKER_PID=${POOL_PID[bb$rep]} EP=${POOL_EP[bb$rep]}
+            run "$rep" -m ready -S ztask-pg-full -n "$B1_N" -t "$expires" \
+                -x "lease_wait_s=$(awk -v a="$t_kill" -v b="$expires" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')"
+        fi
+        stop_pool
+    fi
+    want pg && pg_dropdb "burst_$rep"
+
+    # Failover: KILLS leader kills under W2's load on a pool of two.
+    if want failover && pg_db "failover_$rep" && pool_pair "fa$rep" "fb$rep" "$PG_STORE" normal; then
+        leader=fa$rep other=fb$rep
+        EP="${POOL_EP[$leader]},${POOL_EP[$other]}"
+        start_workers "$WORKERS" '"all"'
+        out=$WORK/failover-$rep.out
+        echo "$ZBENCH -m failover -e $EP -S ztask-pg -r $rep -c $WINDOW -s $PAYLOAD -q $FAILOVER_QUEUE -d 86400 -T $LIMIT" >> "$CMDS"
+        "$ZBENCH" -m failover -e "$EP" -S ztask-pg -r "$rep" -c "$WINDOW" -s "$PAYLOAD" -q "$FAILOVER_QUEUE" \
+            -d 86400 -T "$LIMIT" > "$out" 2>> "$WORK/bench.log" &
+        load_pid=$!
+        for k in $(seq "$KILLS"); do
+            sleep "$KILL_EVERY"
+            seen=$(grep -c '^TAKEOVER' "$out") || true
+            t_kill=$(date +%s%6N)
+            kill -KILL "${POOL_PID[$leader]}"; wait "${POOL_PID[$leader]}" 2>/dev/null || true
+            if ! wait_count "$out" '^TAKEOVER' $((seen + 1)) 60; then
+                fail "failover: kill $k of $KILLS: no broker took over within 60 s"
+                break
+            fi
+            line=$(grep '^TAKEOVER' "$out" | sed -n "$((seen + 1))p")
+            t_take=${line#*wall_us=}; t_take=${t_take%% *}
+            [ "${line##*endpoint=}" = "${POOL_EP[$other]}" ] || fail "failover: kill $k: the takeover names ${line##*endpoint=}, not $other"
+            result="RESULT system=ztask-pg workload=failover rep=$rep n=1 kill=$k lease_ms=$LEASE_MS errors=0"
+            result="$result takeover_s=$(awk -v a="$t_kill" -v b="$t_take" 'BEGIN { printf "%.3f", (b - a) / 1e6 }')"
+            echo "$result" >> "$RAW"; echo "  $result" >&2
+            # The killed broker again: it stands by.
+            seen=$(grep -c "broker: $leader stands by" "$WORK/$leader.log") || true
+            pool_broker "$leader" || break
+            wait_count "$WORK/$leader.log" "broker: $leader stands by" $((seen + 1)) 60 \
+                || { fail "failover: the restarted $leader did not stand by"; break; }
+            t=$leader leader=$other other=$t
+        done
+        kill -TERM "$load_pid" 2>/dev/null || true
+        wait "$load_pid" || fail "ztask-bench -m failover (exit $?)"
+        grep '^RESULT ' "$out" >> "$RAW" || true
+        grep '^RESULT ' "$out" | sed 's/^/  /' >&2 || true
+        stop_pool
+    fi
+    want failover && pg_dropdb "failover_$rep"
 done
 
 # The peers and the scheduling workload, by their own scripts (same knobs).

@@ -13,11 +13,11 @@
 # active/standby pool on that server, for tests/ha.sh and
 # tests/client_standby.sh.
 
-pg_bin=$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)
+. "${top_srcdir:-.}/scripts/pg_server.sh" # pg_bin, pg_as, pg_server_*
 PG_DIR=""
 
 pg_require () {
-    if [ -n "$pg_bin" ] && [ -x "$pg_bin/initdb" ]; then return 0; fi
+    if pg_have; then return 0; fi
     if [ "${CI:-}" = true ]; then
         echo "Bail out! PostgreSQL's server binaries are missing: apt-get install postgresql"
         exit 1
@@ -26,17 +26,9 @@ pg_require () {
     exit 0
 }
 
-# Runs a PostgreSQL program as the server's user.
-pg_as () {
-    if [ "$(id -u)" -eq 0 ]; then runuser -u postgres -- "$@"; else "$@"; fi
-}
-
 pg_stop () {
     [ -n "$PG_DIR" ] || return 0
-    local data
-    for data in "$PG_DIR"/data*; do   # data, and the streaming standbys of tests/pg_failover.sh
-        [ -f "$data/postmaster.pid" ] && pg_as "$pg_bin/pg_ctl" -D "$data" -m immediate -w stop >/dev/null 2>&1
-    done
+    pg_server_stop "$PG_DIR"   # data, and the streaming standbys of tests/pg_failover.sh
     rm -rf "$PG_DIR"
     PG_DIR=""
 }
@@ -44,24 +36,13 @@ pg_stop () {
 pg_start () {
     pg_require
     PG_DIR=$(mktemp -d "${TMPDIR:-/tmp}/ztask-pg.XXXXXX")
-    chmod 755 "$PG_DIR"
-    [ "$(id -u)" -eq 0 ] && chown postgres "$PG_DIR"
-    pg_as "$pg_bin/initdb" -D "$PG_DIR/data" -U ztask -A trust -E UTF8 --locale=C.UTF-8 >"$PG_DIR/initdb.log" 2>&1 \
-        || { echo "Bail out! initdb failed:"; sed 's/^/# /' "$PG_DIR/initdb.log"; exit 1; }
-    local tries=0
-    while :; do
-        PG_PORT=$(( 20000 + $(od -An -N2 -tu2 /dev/urandom) % 12000 ))
-        if pg_as "$pg_bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-            -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_DIR -c fsync=off" start >/dev/null 2>&1; then
-            break
-        fi
-        tries=$((tries + 1))
-        [ "$tries" -lt 5 ] || { echo "Bail out! PostgreSQL did not start:"; sed 's/^/# /' "$PG_DIR/server.log" | tail -20; exit 1; }
-    done
-    pg_as "$pg_bin/createdb" -h 127.0.0.1 -p "$PG_PORT" -U ztask ztask_test \
-        || { echo "Bail out! createdb failed"; exit 1; }
-    PG_CONNINFO="host=127.0.0.1 port=$PG_PORT user=ztask dbname=ztask_test"
-    export PG_CONNINFO PG_PORT
+    pg_server_start "$PG_DIR" "-c fsync=off" && return 0
+    case $PG_SERVER_FAILED in
+    initdb) echo "Bail out! initdb failed:"; sed 's/^/# /' "$PG_DIR/initdb.log" ;;
+    start) echo "Bail out! PostgreSQL did not start:"; sed 's/^/# /' "$PG_DIR/server.log" | tail -20 ;;
+    *) echo "Bail out! createdb failed" ;;
+    esac
+    exit 1
 }
 
 # psql on the test's database: pg_sql "SQL"
@@ -71,13 +52,8 @@ pg_sql () {
 
 # pg_down / pg_up: stops the server (its data stays) and starts it again on
 # the same port: the database machine's outage, as the broker sees it.
-pg_down () {
-    pg_as "$pg_bin/pg_ctl" -D "$PG_DIR/data" -m fast -w stop >/dev/null 2>&1
-}
-pg_up () {
-    pg_as "$pg_bin/pg_ctl" -D "$PG_DIR/data" -l "$PG_DIR/server.log" -w -t 60 \
-        -o "-p $PG_PORT -c listen_addresses=127.0.0.1 -k $PG_DIR -c fsync=off" start >/dev/null 2>&1
-}
+pg_down () { pg_server_down "$PG_DIR"; }
+pg_up () { pg_server_up "$PG_DIR"; }
 
 # ---- an active/standby pool of brokers (docs/high-availability.md) ----
 

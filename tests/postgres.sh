@@ -52,14 +52,15 @@ ztaskd_refuses "host=127.0.0.1 port=$PG_PORT user=ztask dbname=future" 'schema v
     "a store of a newer ztask"
 
 # A store of the previous schema (version 1, before leadership): upgraded
-# in place, its tasks kept.
+# in place, its tasks kept (its task is id 1000000, above the ids
+# store_backend_test leaves).
 pg_sql "CREATE DATABASE old" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=old" >/dev/null 2>&1
 old_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d old -c "$1"; }
 old_sql "DROP FUNCTION ztask_lead; DROP FUNCTION ztask_fence; DROP FUNCTION ztask_renew; DROP TABLE ztask_leader;
          UPDATE ztask_meta SET value = '1' WHERE key = 'schema_version';
          INSERT INTO ztask_tasks (id, type, priority, state, max_attempts, payload, created_ms)
-         VALUES (1000, 'echo', 4, 0, 3, 'from v1', 0)" >/dev/null
+         VALUES (1000000, 'echo', 4, 0, 3, 'from v1', 0)" >/dev/null
 cat > "$T/old.cfg" <<CFG
 endpoint = "tcp://127.0.0.1:![20000-32000]";
 store = "host=127.0.0.1 port=$PG_PORT user=ztask dbname=old";
@@ -71,7 +72,7 @@ wait_for "grep -q 'leads (term 1)' '$T/old.log'" 20
 ok $? "a store of schema version 1 is served"
 like "$(cat "$T/old.log")" "upgraded the ztask schema in database old .* from version 1 to 2" "  after upgrading it in place"
 old_ep=$(grep -o 'listening on tcp://[0-9.:]*' "$T/old.log" | sed 's/listening on //')
-is "$("$ZTASK" -b "$old_ep" status --json 1000 | tr -d ' \n' | grep -o '"state":"[a-z]*"')" '"state":"queued"' \
+is "$("$ZTASK" -b "$old_ep" status --json 1000000 | tr -d ' \n' | grep -o '"state":"[a-z]*"')" '"state":"queued"' \
     "  with its queued task"
 is "$(old_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" 2 "  the store says version 2"
 kill "$old_pid"; wait "$old_pid" 2>/dev/null

@@ -77,7 +77,10 @@ zt_broker_restart
 ok $? "the broker restarts after kill -9 on the same store and endpoint"
 is "$(grep -o 'listening on tcp://[0-9.:]*' "$T/broker.log" | tail -1 | sed 's/listening on //')" \
     "$endpoint" "  and listens on the same endpoint"
-like "$(cat "$T/broker.log")" "recovered 5 unfinished tasks" "  and recovers the five tasks"
+# It listens before it recovers (a PostgreSQL broker first takes the lease):
+# wait for the log line rather than race it.
+wait_for "grep -q 'recovered 5 unfinished tasks' '$T/broker.log'" 20
+ok $? "  and recovers the five tasks"
 states=""
 for id in $queued; do states="$states $(zt_field "$id" state)"; done
 is "$states" " queued queued queued queued queued" "they are still queued after the restart"

@@ -50,6 +50,30 @@ s_collect (const store_row_t *row, void *arg)
                        && memcmp (row->payload, expected, row->payload_size) == 0;
 }
 
+/* What a recovery of many rows gives: counts and whether it kept order. */
+typedef struct {
+    size_t count, running;
+    uint64_t last;               /* the last id seen                  */
+    bool ordered, payloads_ok;   /* ids grow; payloads "payload-<id>" */
+} tally_t;
+
+static void
+s_tally (const store_row_t *row, void *arg)
+{
+    tally_t *tally = (tally_t *) arg;
+    char expected[32];
+    snprintf (expected, sizeof expected, "payload-%" PRIu64, row->id);
+    if (row->id <= tally->last)
+        tally->ordered = false;
+    if (!row->payload || row->payload_size != strlen (expected)
+        || memcmp (row->payload, expected, row->payload_size) != 0)
+        tally->payloads_ok = false;
+    tally->last = row->id;
+    tally->count++;
+    if (row->state == ZTASK_STATE_RUNNING)
+        tally->running++;
+}
+
 static task_t *
 s_insert (store_t *store, const char *key)
 {
@@ -179,6 +203,65 @@ main (int argc, char *argv[])
                 && store_get (store, 3, false, &row) == 0 && store_get (store, 4, false, &row) == 0,
             "purge: only the finished tasks are gone");
     TAP_OK (store_find_key (store, "key-1") == 0, "purge: and their keys with them");
+
+    /* One round of many submits: more than one write of new tasks (the
+       PostgreSQL store sends them 1,024 at a time) and more than one read
+       of a recovery (10,000 at a time); some start, end or go back to the
+       queue in the same round. */
+    enum { MANY = 25003 };
+    uint64_t first = store_peek_id (store);
+    size_t unfinished = 0, running = 0;
+    for (int i = 0; i < MANY; i++) {
+        char key[32];
+        snprintf (key, sizeof key, "many-%d", i);
+        task_t *task = s_insert (store, i % 7 == 0 ? key : NULL);
+        if (i % 5 == 1 || i % 5 == 3) {
+            task->attempts = 1;
+            task->started_ms = 5000 + i;
+            store_started (store, task, "w-many");
+        }
+        if (i % 10 == 1)
+            store_finished (store, task, ZTASK_STATE_DONE, NULL, "r", 1, 6000 + i);
+        else if (i % 5 == 3) {
+            task->attempts = 0;
+            store_requeued (store, task);
+        }
+        unfinished += i % 10 != 1;
+        running += i % 10 == 6;
+        task_destroy (&task);
+    }
+    TAP_OK (store_find_key (store, "many-700") == first + 700, "many: a key is found before the commit");
+    TAP_OK (store_commit (store) == 0, "many: a round of %d new tasks commits", MANY);
+    TAP_OK (store_get (store, first + 11, true, &row) == 0 && row.state == ZTASK_STATE_DONE
+                && row.attempts == 1 && streq (row.worker, "w-many") && row.started_ms == 5011
+                && row.finished_ms == 6011 && row.result_size == 1 && memcmp (row.result, "r", 1) == 0
+                && streq (row.error, ""),
+            "many: a task submitted, started and done in one round is stored done");
+    TAP_OK (store_get (store, first + 16, false, &row) == 0 && row.state == ZTASK_STATE_RUNNING
+                && row.attempts == 1 && streq (row.worker, "w-many") && row.started_ms == 5016
+                && row.finished_ms == 0,
+            "many: one started in its round is stored running");
+    TAP_OK (store_get (store, first + 13, false, &row) == 0 && row.state == ZTASK_STATE_QUEUED
+                && row.attempts == 0,
+            "many: one started and requeued in its round is stored queued, its attempt given back");
+    TAP_OK (store_get (store, first + 24999, false, &row) == 0 && row.state == ZTASK_STATE_QUEUED
+                && row.created_ms == 1000 + (int64_t) (first + 24999) && row.max_attempts == 3
+                && row.timeout_ms == 1500 && row.priority == 5 && streq (row.type, "echo"),
+            "many: the last batch's rows have every field");
+    store_close (&store);
+    store = store_open (location, "normal");
+    TAP_OK (store != NULL && store_peek_id (store) == first + MANY, "many: reopen: ids go on after the round");
+    if (!store)
+        return tap_done ();
+    TAP_OK (store_find_key (store, "many-24997") == first + 24997, "many: reopen: keys of the round are held");
+    tally_t tally = { 0, 0, 0, true, true };
+    TAP_OK (store_recover (store, s_tally, &tally) == 0 && store_commit (store) == 0,
+            "many: recover reads them");
+    TAP_OK (tally.count == unfinished + 2 && tally.running == running && tally.ordered && tally.payloads_ok,
+            "many: every unfinished task once, oldest first, with its payload (%zu of %zu, %zu of %zu running)",
+            tally.count, unfinished + 2, tally.running, running);
+    TAP_OK (store_get (store, first + 16, false, &row) == 0 && row.state == ZTASK_STATE_QUEUED,
+            "many: recover queues the running ones in the store");
 
     store_close (&store);
     task_destroy (&t1);

@@ -7,12 +7,29 @@
     function promises, and docs/high-availability.md.
 
     Group commit without a round trip per task: the connection runs in
-    libpq's pipeline mode. The writes of a round (BEGIN, then each INSERT
-    and UPDATE) are queued on the connection as they happen and the server
-    works through them as they arrive; store_commit sends COMMIT and a
-    sync point and reads every result back in one go. A read (a key, a
+    libpq's pipeline mode. The writes of a round (BEGIN, then the INSERTs
+    and UPDATEs) are queued on the connection and the server works
+    through them as they arrive; store_commit sends COMMIT and a sync
+    point and reads every result back in one go. A read (a key, a
     finished task's status) waits for the results queued before it: it
     sees the round's uncommitted writes, as with SQLite.
+
+    New tasks are not sent one INSERT each: they wait in the batch (rows
+    in memory, in id order) and go as one INSERT ... SELECT FROM unnest
+    of one array per column (binary arrays: one Bind message, one
+    statement for the server to run) when the batch is full (256 rows:
+    the server inserts them while the broker reads the rest of the
+    round), before any read or any statement that is not about one task
+    of an earlier batch, and at the commit, in the round's transaction
+    and before the fence. A start, requeue or end of a task still in the
+    batch changes its row there: a task submitted and dispatched in the
+    same round is one INSERT, no UPDATE. The UPDATEs of older tasks are
+    sent one by one as they happen.
+
+    Recovery reads the unfinished tasks RECOVER_BATCH rows at a time (by
+    id, from where the last batch ended), so that a million queued tasks
+    never sit in one result in memory; the server reads the next batch
+    while the broker takes in the last.
 
     Tables are named ztask_* so that the database may hold others; the
     schema's version is in ztask_meta. Values travel in binary where they
@@ -132,13 +149,17 @@ static const char *s_schema_v2 =
     "UPDATE ztask_meta SET value = '2' WHERE key = 'schema_version';";
 
 enum {
-    INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, LIST, LIST_ANY, RECOVER, RECOVERED, PURGE,
+    INSERT_BATCH, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, LIST, LIST_ANY, RECOVER, RECOVERED, PURGE,
     MAX_ID, LEAD, FENCE, RESIGN, STATEMENTS
 };
 
 static const char *s_sql[STATEMENTS] = {
-    [INSERT] = "INSERT INTO ztask_tasks (id, type, priority, state, max_attempts, timeout_ms, idem_key,"
-               " payload, created_ms) VALUES ($1, $2, $3, 0, $4, $5, $6, $7, $8)",
+    /* The columns in the order of batch_column_t. */
+    [INSERT_BATCH] = "INSERT INTO ztask_tasks (id, type, priority, state, attempts, max_attempts, timeout_ms,"
+                     " idem_key, payload, result, error, worker, created_ms, started_ms, finished_ms)"
+                     " SELECT * FROM unnest ($1::int8[], $2::text[], $3::int2[], $4::int2[], $5::int4[],"
+                     " $6::int4[], $7::int8[], $8::text[], $9::bytea[], $10::bytea[], $11::text[], $12::text[],"
+                     " $13::int8[], $14::int8[], $15::int8[])",
     [FIND_KEY] = "SELECT id FROM ztask_tasks WHERE idem_key = $1",
     [STARTED] = "UPDATE ztask_tasks SET state = 1, attempts = $1, worker = $2, started_ms = $3 WHERE id = $4",
     [REQUEUED] = "UPDATE ztask_tasks SET state = 0, attempts = $1 WHERE id = $2",
@@ -147,7 +168,8 @@ static const char *s_sql[STATEMENTS] = {
     [GET] = "SELECT " ROW_COLUMNS ", result FROM ztask_tasks WHERE id = $1",
     [LIST] = "SELECT " ROW_COLUMNS " FROM ztask_tasks WHERE state = $1 ORDER BY id DESC LIMIT $2",
     [LIST_ANY] = "SELECT " ROW_COLUMNS " FROM ztask_tasks ORDER BY id DESC LIMIT $1",
-    [RECOVER] = "SELECT " ROW_COLUMNS ", payload FROM ztask_tasks WHERE state < 2 ORDER BY id",
+    [RECOVER] = "SELECT " ROW_COLUMNS ", payload FROM ztask_tasks WHERE state < 2 AND id > $1"
+                " ORDER BY id LIMIT $2",
     [RECOVERED] = "UPDATE ztask_tasks SET state = 0 WHERE state = 1",
     [PURGE] = "DELETE FROM ztask_tasks WHERE id IN (SELECT id FROM ztask_tasks WHERE state >= 2"
               " AND finished_ms < $1 ORDER BY finished_ms LIMIT $2)",
@@ -158,12 +180,47 @@ static const char *s_sql[STATEMENTS] = {
 };
 
 static const char *s_statement_name[STATEMENTS] = {
-    [INSERT] = "ztask_insert",   [FIND_KEY] = "ztask_find_key", [STARTED] = "ztask_started",
+    [INSERT_BATCH] = "ztask_insert", [FIND_KEY] = "ztask_find_key", [STARTED] = "ztask_started",
     [REQUEUED] = "ztask_requeued", [FINISHED] = "ztask_finished", [GET] = "ztask_get",
     [LIST] = "ztask_list",       [LIST_ANY] = "ztask_list_any", [RECOVER] = "ztask_recover",
     [RECOVERED] = "ztask_recovered", [PURGE] = "ztask_purge",   [MAX_ID] = "ztask_max_id",
     [LEAD] = "ztask_lead",       [FENCE] = "ztask_fence",       [RESIGN] = "ztask_resign",
 };
+
+/* The columns of INSERT_BATCH, one array parameter each. */
+typedef enum {
+    COL_ID, COL_TYPE, COL_PRIORITY, COL_STATE, COL_ATTEMPTS, COL_MAX_ATTEMPTS, COL_TIMEOUT_MS, COL_KEY,
+    COL_PAYLOAD, COL_RESULT, COL_ERROR, COL_WORKER, COL_CREATED_MS, COL_STARTED_MS, COL_FINISHED_MS, COLUMNS
+} batch_column_t;
+
+/* Their element types (pg_type oids: int8 20, int2 21, int4 23, text 25, bytea 17). */
+static const uint32_t s_column_oid[COLUMNS] = { 20, 25, 21, 21, 23, 23, 20, 25, 17, 17, 25, 25, 20, 20, 20 };
+
+#define BATCH_ROWS_MAX 256           /* new tasks sent in one INSERT at most     */
+#define BATCH_BYTES_MAX (4 << 20)    /* ... and bytes of their strings, payloads */
+#define RECOVER_BATCH 10000          /* rows of one recovery read                */
+
+/* Bytes held in the batch's data; size < 0: SQL NULL. */
+typedef struct {
+    size_t offset;
+    int64_t size;
+} span_t;
+
+/* A new task's row as the batch's INSERT will write it. */
+typedef struct {
+    uint64_t id;
+    int64_t created_ms, started_ms, finished_ms;
+    uint32_t attempts, max_attempts, timeout_ms;
+    uint8_t priority, state;
+    bool started, finished;      /* started_ms, finished_ms are set; else NULL */
+    span_t type, key, payload, result, error, worker;
+} batch_row_t;
+
+/* Bytes that grow. */
+typedef struct {
+    byte *data;
+    size_t size, max;
+} buffer_t;
 
 /* The pool of brokers that elect one leader (see s_schema_v2). */
 #define POOL "default"
@@ -181,6 +238,10 @@ struct store_backend {
     pg_lease_t *lease;           /* renews the lease while leading      */
     byte *row_data;              /* store_get's strings and result      */
     size_t row_max;
+    batch_row_t *batch;          /* new tasks not sent yet, by id       */
+    size_t batch_rows, batch_max;
+    buffer_t batch_data;         /* their strings and payloads          */
+    buffer_t columns[COLUMNS];   /* the INSERT's arrays (reused)        */
 };
 
 static void s_resigned (store_backend_t *self);
@@ -221,6 +282,38 @@ s_param_bytes (params_t *p, const void *data, size_t size)
     p->values[p->count] = data ? (const char *) data : "";
     p->lengths[p->count] = (int) size;
     p->formats[p->count++] = 1;
+}
+
+/* ---- bytes that grow ---- */
+
+static byte *
+s_buffer_grow (buffer_t *self, size_t size)
+{
+    if (self->size + size > self->max) {
+        size_t max = self->max ? self->max : 4096;
+        while (max < self->size + size)
+            max *= 2;
+        self->data = (byte *) realloc (self->data, max);
+        assert (self->data);
+        self->max = max;
+    }
+    byte *at = self->data + self->size;
+    self->size += size;
+    return at;
+}
+
+static void
+s_buffer_put (buffer_t *self, const void *data, size_t size)
+{
+    if (size)
+        memcpy (s_buffer_grow (self, size), data, size);
+}
+
+static void
+s_buffer_be32 (buffer_t *self, uint32_t value)
+{
+    value = htobe32 (value);
+    s_buffer_put (self, &value, 4);
 }
 
 /* ---- the pipeline ---- */
@@ -300,11 +393,17 @@ s_begin (store_backend_t *self)
     return 0;
 }
 
-/* Queues a write in the round's transaction. */
+static int s_batch_send (store_backend_t *self);
+
+/* Queues a write in the round's transaction. Only the change of one task
+   outside the batch (a task the batch does not hold) may overtake the
+   batch: anything else sends the batch first. */
 static int
 s_write (store_backend_t *self, int statement, const params_t *params)
 {
     if (s_begin (self) != 0)
+        return -1;
+    if (statement != STARTED && statement != REQUEUED && statement != FINISHED && s_batch_send (self) != 0)
         return -1;
     return s_send (self, statement, params);
 }
@@ -346,6 +445,7 @@ s_postgres_commit (store_backend_t *self)
 {
     if (!self->in_transaction)
         return 0;
+    s_batch_send (self); /* a failure is the transaction's: seen below */
     if (self->term) {
         /* Last before COMMIT, so that it holds the leader's row only
            from here to the commit (the server runs both at once). */
@@ -583,6 +683,10 @@ s_postgres_close (store_backend_t **self_p)
         zstr_free (&self->where);
         free (self->location);
         free (self->row_data);
+        free (self->batch);
+        free (self->batch_data.data);
+        for (int c = 0; c < COLUMNS; c++)
+            free (self->columns[c].data);
         free (self);
         *self_p = NULL;
     }
@@ -663,26 +767,186 @@ s_postgres_resign (store_backend_t *self)
     s_postgres_commit (self);
 }
 
+/* ---- the batch of new tasks ---- */
+
+/* Copies size bytes of data into the batch's data; data NULL: SQL NULL. */
+static span_t
+s_span (store_backend_t *self, const void *data, size_t size)
+{
+    span_t span = { self->batch_data.size, data ? (int64_t) size : -1 };
+    if (data)
+        s_buffer_put (&self->batch_data, data, size);
+    return span;
+}
+
+static span_t
+s_span_text (store_backend_t *self, const char *text)
+{
+    return s_span (self, text, text ? strlen (text) : 0);
+}
+
+/* The batch's row of task id, or NULL. */
+static batch_row_t *
+s_batch_find (store_backend_t *self, uint64_t id)
+{
+    size_t low = 0, high = self->batch_rows;
+    while (low < high) {
+        size_t middle = low + (high - low) / 2;
+        if (self->batch[middle].id < id)
+            low = middle + 1;
+        else
+            high = middle;
+    }
+    return low < self->batch_rows && self->batch[low].id == id ? &self->batch[low] : NULL;
+}
+
+/* A NULL element: length -1, and the array's has-nulls flag set. */
+static void
+s_element_null (buffer_t *column)
+{
+    s_buffer_be32 (column, UINT32_MAX);
+    uint32_t flag = htobe32 (1);
+    memcpy (column->data + 4, &flag, 4);
+}
+
+/* One element of an integer column: width 2, 4 or 8 bytes; null: NULL. */
+static void
+s_element_int (buffer_t *column, int64_t value, int width, bool null)
+{
+    if (null) {
+        s_element_null (column);
+        return;
+    }
+    s_buffer_be32 (column, (uint32_t) width);
+    if (width == 2) {
+        uint16_t v = htobe16 ((uint16_t) value);
+        s_buffer_put (column, &v, 2);
+    }
+    else if (width == 4)
+        s_buffer_be32 (column, (uint32_t) value);
+    else {
+        uint64_t v = htobe64 ((uint64_t) value);
+        s_buffer_put (column, &v, 8);
+    }
+}
+
+/* One element of a text or bytea column. */
+static void
+s_element_span (buffer_t *column, const store_backend_t *self, span_t span)
+{
+    if (span.size < 0) {
+        s_element_null (column);
+        return;
+    }
+    s_buffer_be32 (column, (uint32_t) span.size);
+    s_buffer_put (column, self->batch_data.data + span.offset, (size_t) span.size);
+}
+
+/* Sends the batch as one INSERT in the round's transaction and empties it.
+   Each column is an array in PostgreSQL's binary format: ndim 1, a
+   has-nulls flag, the element type, the length, lower bound 1, then each
+   element's length (-1: NULL) and bytes. */
+static int
+s_batch_send (store_backend_t *self)
+{
+    size_t rows = self->batch_rows;
+    if (!rows)
+        return 0;
+    self->batch_rows = 0;
+    if (self->failed) {
+        self->batch_data.size = 0; /* the transaction rolls back anyway */
+        return -1;
+    }
+    buffer_t *col = self->columns;
+    for (int c = 0; c < COLUMNS; c++) {
+        col[c].size = 0;
+        s_buffer_be32 (&col[c], 1);
+        s_buffer_be32 (&col[c], 0); /* has nulls: the first NULL sets it */
+        s_buffer_be32 (&col[c], s_column_oid[c]);
+        s_buffer_be32 (&col[c], (uint32_t) rows);
+        s_buffer_be32 (&col[c], 1);
+    }
+    for (size_t i = 0; i < rows; i++) {
+        const batch_row_t *row = &self->batch[i];
+        s_element_int (&col[COL_ID], (int64_t) row->id, 8, false);
+        s_element_span (&col[COL_TYPE], self, row->type);
+        s_element_int (&col[COL_PRIORITY], row->priority, 2, false);
+        s_element_int (&col[COL_STATE], row->state, 2, false);
+        s_element_int (&col[COL_ATTEMPTS], row->attempts, 4, false);
+        s_element_int (&col[COL_MAX_ATTEMPTS], row->max_attempts, 4, false);
+        s_element_int (&col[COL_TIMEOUT_MS], row->timeout_ms, 8, false);
+        s_element_span (&col[COL_KEY], self, row->key);
+        s_element_span (&col[COL_PAYLOAD], self, row->payload);
+        s_element_span (&col[COL_RESULT], self, row->result);
+        s_element_span (&col[COL_ERROR], self, row->error);
+        s_element_span (&col[COL_WORKER], self, row->worker);
+        s_element_int (&col[COL_CREATED_MS], row->created_ms, 8, false);
+        s_element_int (&col[COL_STARTED_MS], row->started_ms, 8, !row->started);
+        s_element_int (&col[COL_FINISHED_MS], row->finished_ms, 8, !row->finished);
+    }
+    self->batch_data.size = 0;
+    const char *values[COLUMNS];
+    int lengths[COLUMNS], formats[COLUMNS];
+    for (int c = 0; c < COLUMNS; c++) {
+        values[c] = (const char *) col[c].data;
+        lengths[c] = (int) col[c].size;
+        formats[c] = 1;
+    }
+    if (PQsendQueryPrepared (self->conn, s_statement_name[INSERT_BATCH], COLUMNS, values, lengths, formats, 1)
+        != 1) {
+        s_failed (self, PQerrorMessage (self->conn));
+        return -1;
+    }
+    self->pending++;
+    return 0;
+}
+
 /* ---- writes ---- */
 
 static int
 s_postgres_insert (store_backend_t *self, const task_t *task, const char *key)
 {
-    params_t p = { 0 };
-    s_param_int (&p, (int64_t) task->id);
-    s_param_text (&p, task->type->name);
-    s_param_int (&p, task->priority);
-    s_param_int (&p, task->max_attempts);
-    s_param_int (&p, task->timeout_ms);
-    s_param_text (&p, key);
-    s_param_bytes (&p, task->payload, task->payload_size);
-    s_param_int (&p, task->created_ms);
-    return s_write (self, INSERT, &p);
+    if (s_begin (self) != 0)
+        return -1;
+    /* Rows stay in id order (the broker's ids only grow; if not, the
+       batch so far goes first). */
+    if (self->batch_rows
+        && (task->id <= self->batch[self->batch_rows - 1].id || self->batch_rows == BATCH_ROWS_MAX
+            || self->batch_data.size >= BATCH_BYTES_MAX)
+        && s_batch_send (self) != 0)
+        return -1;
+    if (self->batch_rows == self->batch_max) {
+        self->batch_max = self->batch_max ? self->batch_max * 2 : 64;
+        self->batch = (batch_row_t *) realloc (self->batch, self->batch_max * sizeof (batch_row_t));
+        assert (self->batch);
+    }
+    batch_row_t *row = &self->batch[self->batch_rows++];
+    memset (row, 0, sizeof *row);
+    row->id = task->id;
+    row->priority = task->priority;
+    row->state = ZTASK_STATE_QUEUED;
+    row->max_attempts = task->max_attempts;
+    row->timeout_ms = task->timeout_ms;
+    row->created_ms = task->created_ms;
+    row->type = s_span_text (self, task->type->name);
+    row->key = s_span_text (self, key);
+    row->payload = s_span (self, task->payload, task->payload_size);
+    row->result = row->error = row->worker = s_span (self, NULL, 0);
+    return 0;
 }
 
 static int
 s_postgres_started (store_backend_t *self, const task_t *task, const char *worker)
 {
+    batch_row_t *row = s_batch_find (self, task->id);
+    if (row) {
+        row->state = ZTASK_STATE_RUNNING;
+        row->attempts = task->attempts;
+        row->worker = s_span_text (self, worker);
+        row->started = true;
+        row->started_ms = task->started_ms;
+        return self->failed ? -1 : 0;
+    }
     params_t p = { 0 };
     s_param_int (&p, task->attempts);
     s_param_text (&p, worker);
@@ -694,6 +958,12 @@ s_postgres_started (store_backend_t *self, const task_t *task, const char *worke
 static int
 s_postgres_requeued (store_backend_t *self, const task_t *task)
 {
+    batch_row_t *row = s_batch_find (self, task->id);
+    if (row) {
+        row->state = ZTASK_STATE_QUEUED;
+        row->attempts = task->attempts;
+        return self->failed ? -1 : 0;
+    }
     params_t p = { 0 };
     s_param_int (&p, task->attempts);
     s_param_int (&p, (int64_t) task->id);
@@ -704,6 +974,16 @@ static int
 s_postgres_finished (store_backend_t *self, const task_t *task, int state, const char *error,
                      const void *result, size_t result_size, int64_t finished_ms)
 {
+    batch_row_t *row = s_batch_find (self, task->id);
+    if (row) {
+        row->state = (uint8_t) state;
+        row->attempts = task->attempts;
+        row->error = s_span_text (self, error && *error ? error : NULL);
+        row->result = s_span (self, result, result_size);
+        row->finished = true;
+        row->finished_ms = finished_ms;
+        return self->failed ? -1 : 0;
+    }
     params_t p = { 0 };
     s_param_int (&p, state);
     s_param_int (&p, task->attempts);
@@ -764,20 +1044,51 @@ s_postgres_get (store_backend_t *self, uint64_t id, bool with_result, store_row_
     return 0;
 }
 
+/* Sends the recovery read of the unfinished tasks after id `after` and
+   returns its place in the pipeline (the results to read up to its own),
+   or -1. */
+static int
+s_recover_send (store_backend_t *self, uint64_t after)
+{
+    params_t p = { 0 };
+    s_param_int (&p, (int64_t) after);
+    s_param_int (&p, RECOVER_BATCH);
+    if (s_write (self, RECOVER, &p) != 0)
+        return -1;
+    if (PQsendFlushRequest (self->conn) != 1 || PQflush (self->conn) != 0) {
+        s_failed (self, PQerrorMessage (self->conn));
+        return -1;
+    }
+    return self->pending;
+}
+
 static int
 s_postgres_recover (store_backend_t *self, store_row_fn *fn, void *arg)
 {
-    PGresult *result = s_read (self, RECOVER, NULL);
-    if (!result)
-        return -1;
-    for (int i = 0; i < PQntuples (result); i++) {
-        store_row_t row;
-        s_row (result, i, &row);
-        row.payload = s_bytes (result, i, &row.payload_size);
-        fn (&row, arg);
+    int place = s_recover_send (self, 0);
+    while (place > 0) {
+        PGresult *result = s_consume (self, place, true);
+        if (!result)
+            return -1;
+        int rows = PQntuples (result);
+        place = 0;
+        if (rows == RECOVER_BATCH) {
+            /* The next batch is read while this one is handed over. */
+            place = s_recover_send (self, (uint64_t) s_int (result, rows - 1, 0));
+            if (place < 0) {
+                PQclear (result);
+                return -1;
+            }
+        }
+        for (int i = 0; i < rows; i++) {
+            store_row_t row;
+            s_row (result, i, &row);
+            row.payload = s_bytes (result, i, &row.payload_size);
+            fn (&row, arg);
+        }
+        PQclear (result);
     }
-    PQclear (result);
-    return s_write (self, RECOVERED, NULL);
+    return place < 0 ? -1 : s_write (self, RECOVERED, NULL);
 }
 
 static int
