@@ -741,14 +741,16 @@ s_add_waiter (broker_t *self, ztask_msg_t *in, task_t *task, bool held)
     return -1;
 }
 
-/* A read of the store failed: the request is refused UNAVAILABLE (as
-   while the store is down), and the lease is looked at this round, which
-   finds out whether the connection (and the lead) is still there. */
+#define STORE_UNREADABLE "the broker could not read its store; try again later"
+
+/* A read or write of the store failed: the request is refused UNAVAILABLE
+   (as while the store is down; a write's round will fail its commit), and
+   the lease is looked at this round, which finds out whether the
+   connection (and the lead) is still there. */
 static void
-s_store_unreadable (broker_t *self, ztask_msg_t *in)
+s_store_failed (broker_t *self, ztask_msg_t *in, const char *text)
 {
-    s_send_error (self, &self->from, in->corr, ZTASK_ERR_UNAVAILABLE,
-                  "the broker could not read its store; try again later");
+    s_send_error (self, &self->from, in->corr, ZTASK_ERR_UNAVAILABLE, text);
     self->next_lead = 0;
 }
 
@@ -767,7 +769,7 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
     /* A key the broker holds returns its task, however full the queue. */
     uint64_t existing = in->key[0] ? store_find_key (self->store, in->key) : 0;
     if (existing == STORE_KEY_FAILED) {
-        s_store_unreadable (self, in); /* never a second task for the key */
+        s_store_failed (self, in, STORE_UNREADABLE); /* never a second task for the key */
         return;
     }
     if (existing) {
@@ -808,12 +810,10 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
     task->timeout_ms = in->timeout_ms;
     task->created_ms = zclock_time ();
     if (store_insert (self->store, task, in->key) != 0) {
-        /* The store failed (the round's commit will too): as unavailable. */
         task_destroy (&task);
-        s_send_error (self, &self->from, in->corr, ZTASK_ERR_UNAVAILABLE,
-                      "the broker could not store the task: it was not accepted; submit it again (with the"
-                      " same key) later");
-        self->next_lead = 0;
+        s_store_failed (self, in,
+                        "the broker could not store the task: it was not accepted; submit it again (with the"
+                        " same key) later");
         return;
     }
     task_table_insert (self->tasks, task);
@@ -847,7 +847,7 @@ s_on_status (broker_t *self, ztask_msg_t *in, bool wait)
     bool with_result = wait || (in->flags & ZTASK_FLAG_RESULT);
     int rc = store_get (self->store, in->task_id, with_result, &row);
     if (rc == STORE_FAILED) {
-        s_store_unreadable (self, in);
+        s_store_failed (self, in, STORE_UNREADABLE);
         return;
     }
     if (rc != 0) {
@@ -909,7 +909,7 @@ s_on_list (broker_t *self, ztask_msg_t *in)
     if (store_list (self->store, in->state == ZTASK_LIST_ANY ? -1 : in->state, limit, report_list_row, tasks)
         != 0) {
         json_decref (tasks);
-        s_store_unreadable (self, in);
+        s_store_failed (self, in, STORE_UNREADABLE);
         return;
     }
     s_send_json (self, in, json_pack ("{s:o}", "tasks", tasks));

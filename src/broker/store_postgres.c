@@ -408,18 +408,28 @@ s_write (store_backend_t *self, int statement, const params_t *params)
     return s_send (self, statement, params);
 }
 
+/* Sends a read (after the writes queued before it) and asks the server
+   for its result now; returns its place in the pipeline (the results to
+   read up to its own, s_consume), or -1. */
+static int
+s_ask (store_backend_t *self, int statement, const params_t *params)
+{
+    if (s_write (self, statement, params) != 0)
+        return -1;
+    if (PQsendFlushRequest (self->conn) != 1 || PQflush (self->conn) != 0) {
+        s_failed (self, PQerrorMessage (self->conn));
+        return -1;
+    }
+    return self->pending;
+}
+
 /* Runs a query in the round's transaction and waits for its result, and
    so for every write queued before it. NULL if it failed. */
 static PGresult *
 s_read (store_backend_t *self, int statement, const params_t *params)
 {
-    if (s_write (self, statement, params) != 0)
-        return NULL;
-    if (PQsendFlushRequest (self->conn) != 1 || PQflush (self->conn) != 0) {
-        s_failed (self, PQerrorMessage (self->conn));
-        return NULL;
-    }
-    return s_consume (self, self->pending, true);
+    int place = s_ask (self, statement, params);
+    return place < 0 ? NULL : s_consume (self, place, true);
 }
 
 /* Sends sql and a sync point, and reads every result up to that point. */
@@ -1053,13 +1063,7 @@ s_recover_send (store_backend_t *self, uint64_t after)
     params_t p = { 0 };
     s_param_int (&p, (int64_t) after);
     s_param_int (&p, RECOVER_BATCH);
-    if (s_write (self, RECOVER, &p) != 0)
-        return -1;
-    if (PQsendFlushRequest (self->conn) != 1 || PQflush (self->conn) != 0) {
-        s_failed (self, PQerrorMessage (self->conn));
-        return -1;
-    }
-    return self->pending;
+    return s_ask (self, RECOVER, &p);
 }
 
 static int
