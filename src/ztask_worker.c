@@ -7,6 +7,7 @@
 #include <config.h>
 
 #include "common/ztask_daemon.h"
+#include "common/ztask_log.h"
 #include "common/ztask_notify.h"
 #include "worker/worker.h"
 
@@ -42,7 +43,7 @@ main (int argc, char **argv)
         /* Plugins loaded and initialised: ready (systemd); it connects
            to the broker next, and keeps trying. */
         if (ztask_notify ("READY=1") < 0)
-            zsys_warning ("worker: cannot tell systemd it is ready: %s", strerror (errno));
+            ztask_log_warning ("worker: cannot tell systemd it is ready: %s", strerror (errno));
         rc = worker_run (worker) == 0 ? 0 : 1;
     }
     worker_destroy (&worker);

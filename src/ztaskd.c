@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include "broker/broker.h"
+#include "common/ztask_log.h"
 #include "common/ztask_daemon.h"
 #include "common/ztask_notify.h"
 
@@ -35,9 +36,9 @@ main (int argc, char **argv)
     if (broker) {
         /* The store is open and the endpoints bound: ready (systemd). */
         if (ztask_notify ("READY=1") < 0)
-            zsys_warning ("broker: cannot tell systemd it is ready: %s", strerror (errno));
+            ztask_log_warning ("broker: cannot tell systemd it is ready: %s", strerror (errno));
         rc = broker_run (broker) == 0 ? 0 : 1;
-        zsys_info ("broker: stopped");
+        ztask_log_info ("broker: stopped");
         broker_destroy (&broker);
     }
     broker_config_free (&config);

@@ -29,6 +29,7 @@
     REGISTERED). With one broker the worker reconnects to it as before.
 */
 #include "worker.h"
+#include "common/ztask_log.h"
 #include "slot.h"
 #include "worker_link.h"
 #include "common/ztask_cert.h"
@@ -131,7 +132,7 @@ worker_new (worker_config_t *config, char *error, size_t error_size)
             return NULL;
         }
         const ztask_plugin_t *plugin = ztask_module_plugin (self->modules[i]);
-        zsys_info ("worker: loaded plugin %s %s from %s", plugin->name, plugin->version, p->file);
+        ztask_log_info ("worker: loaded plugin %s %s from %s", plugin->name, plugin->version, p->file);
     }
     self->in = ztask_msg_new ();
     self->out = ztask_msg_new ();
@@ -280,7 +281,7 @@ s_monitor_event (worker_t *self)
     }
     if (read == ZTASK_HANDSHAKE_OK) {
         if (self->handshake)
-            zsys_info ("worker: handshake with the broker at %s succeeded", broker);
+            ztask_log_info ("worker: handshake with the broker at %s succeeded", broker);
         self->handshake = 0;
         return;
     }
@@ -290,24 +291,24 @@ s_monitor_event (worker_t *self)
     self->handshake |= kind;
     zcert_t *cert = self->config->curve_cert;
     if (kind == HANDSHAKE_REFUSED)
-        zsys_error ("worker: the broker at %s refused this worker's key %s (ZAP status %u): put this "
+        ztask_log_error ("worker: the broker at %s refused this worker's key %s (ZAP status %u): put this "
                     "worker's public certificate (NAME.key) in the broker's allow/workers directory",
                     broker, cert ? zcert_public_txt (cert) : "(none)", value);
     else if (kind == HANDSHAKE_MISMATCH && cert)
-        zsys_error ("worker: the broker at %s does not use CURVE, but this worker's config sets 'curve'",
+        ztask_log_error ("worker: the broker at %s does not use CURVE, but this worker's config sets 'curve'",
                     broker);
     else if (kind == HANDSHAKE_MISMATCH)
-        zsys_error ("worker: the broker at %s requires CURVE: set curve = { secret = ...; broker = ...; } in "
+        ztask_log_error ("worker: the broker at %s requires CURVE: set curve = { secret = ...; broker = ...; } in "
                     "this worker's config (docs/security.md)",
                     broker);
     else if (kind == HANDSHAKE_CLOSED)
-        zsys_error ("worker: the broker at %s closed the connection during the handshake (%s): %s", broker,
+        ztask_log_error ("worker: the broker at %s closed the connection during the handshake (%s): %s", broker,
                     zmq_strerror ((int) value),
                     cert ? "is curve.broker this broker's public certificate?"
                          : "does it require CURVE? (then set curve = { ... } in this worker's config, "
                            "docs/security.md)");
     else
-        zsys_error ("worker: the handshake with the broker at %s failed (libzmq event 0x%x, error 0x%x)",
+        ztask_log_error ("worker: the handshake with the broker at %s failed (libzmq event 0x%x, error 0x%x)",
                     broker, event, value);
 }
 
@@ -360,10 +361,10 @@ s_log_move (worker_t *self, const char *format, ...)
         va_start (args, format);
         vsnprintf (text, sizeof text, format, args);
         va_end (args);
-        zsys_info ("%s", text);
+        ztask_log_info ("%s", text);
     }
     else if (now >= self->summary_at) {
-        zsys_info ("worker: still looking for the leading broker: %u moves in %d s, trying %s", self->moves,
+        ztask_log_info ("worker: still looking for the leading broker: %u moves in %d s, trying %s", self->moves,
                    (int) ((now - self->looking_since) / 1000), ztask_endpoints_current (self->brokers));
         self->summary_at = now + LOOKING_LOG_MS;
     }
@@ -405,10 +406,10 @@ s_on_registered (worker_t *self)
     if (self->registered)
         return;
     if (self->looking_since && self->moves > 2 * ztask_endpoints_size (self->brokers))
-        zsys_info ("worker: %s registered with the broker at %s (after %u moves in %.1f s)", self->config->name,
+        ztask_log_info ("worker: %s registered with the broker at %s (after %u moves in %.1f s)", self->config->name,
                    broker, self->moves, (double) (zclock_mono () - self->looking_since) / 1000);
     else
-        zsys_info ("worker: %s registered with the broker at %s", self->config->name, broker);
+        ztask_log_info ("worker: %s registered with the broker at %s", self->config->name, broker);
     self->looking_since = 0;
     self->not_leaders = 0;
 }
@@ -453,7 +454,7 @@ s_on_cancel_task (worker_t *self, ztask_msg_t *in)
 {
     for (unsigned i = 0; i < self->config->slots; i++)
         if (self->running[i].task_id == in->task_id && self->running[i].attempt == in->attempt) {
-            zsys_info ("worker: stopping task %" PRIu64 " as the broker asked", in->task_id);
+            ztask_log_info ("worker: stopping task %" PRIu64 " as the broker asked", in->task_id);
             slot_cancel (self->slots[i], "cancelled");
         }
 }
@@ -479,7 +480,7 @@ s_on_task (worker_t *self, ztask_msg_t *in)
         return;
     }
     if (!slot || self->draining) {
-        zsys_warning ("worker: task %" PRIu64 " arrived %s; handed back", in->task_id,
+        ztask_log_warning ("worker: task %" PRIu64 " arrived %s; handed back", in->task_id,
                       slot ? "while draining" : "with every slot busy");
         s_result (self, in->task_id, in->attempt, ZTASK_RESULT_HANDED_BACK,
                   slot ? "the worker is stopping" : "no free slot", NULL, 0);
@@ -500,7 +501,7 @@ s_from_broker (worker_t *self)
         self->heard_at = zclock_mono ();
         self->registering_since = 0; /* answered */
         if (rc != 0) {
-            zsys_warning ("worker: dropped a malformed message from the broker");
+            ztask_log_warning ("worker: dropped a malformed message from the broker");
             continue;
         }
         ztask_msg_t *in = self->in;
@@ -527,19 +528,19 @@ s_from_broker (worker_t *self)
             if (in->error_status == ZTASK_ERR_NOT_LEADER)
                 s_on_not_leader (self, in->text);
             else if (in->error_status == ZTASK_ERR_NOT_REGISTERED) {
-                zsys_info ("worker: the broker does not know us (restarted?): registering again");
+                ztask_log_info ("worker: the broker does not know us (restarted?): registering again");
                 s_register (self);
             }
             else if (!self->registered && in->error_status == ZTASK_ERR_BAD_REQUEST) {
-                zsys_error ("worker: the broker refused the registration: %s", in->text);
+                ztask_log_error ("worker: the broker refused the registration: %s", in->text);
                 self->refused = true;
             }
             else
-                zsys_warning ("worker: broker error: %s: %s", ztask_msg_error_name (in->error_status),
+                ztask_log_warning ("worker: broker error: %s: %s", ztask_msg_error_name (in->error_status),
                               in->text);
             break;
         default:
-            zsys_warning ("worker: unexpected %s from the broker", ztask_msg_command_name (in->command));
+            ztask_log_warning ("worker: unexpected %s from the broker", ztask_msg_command_name (in->command));
         }
     }
 }
@@ -597,7 +598,7 @@ static void
 s_check_only_broker (worker_t *self, int64_t now)
 {
     if (now - self->heard_at > self->reconnect_ms) {
-        zsys_warning ("worker: no word from the broker at %s for %d ms: reconnecting",
+        ztask_log_warning ("worker: no word from the broker at %s for %d ms: reconnecting",
                       ztask_endpoints_current (self->brokers), (int) (now - self->heard_at));
         s_connect (self, 0);
         /* Back off while the broker stays away. */
@@ -675,7 +676,7 @@ worker_run (worker_t *self)
                drain timeout, then go back to the broker. */
             self->draining = true;
             drain_deadline = now + self->config->drain_timeout_ms;
-            zsys_info ("worker: %s draining: finishing running tasks (up to %u ms)", self->config->name,
+            ztask_log_info ("worker: %s draining: finishing running tasks (up to %u ms)", self->config->name,
                        self->config->drain_timeout_ms);
             ztask_msg_reset (self->out, ZTASK_MSG_DRAIN);
             s_send (self);
@@ -718,6 +719,6 @@ worker_run (worker_t *self)
         return -1;
     for (unsigned i = 0; i < self->config->slots; i++)
         slot_cancel (self->slots[i], "the worker is stopping");
-    zsys_info ("worker: %s stopped", self->config->name);
+    ztask_log_info ("worker: %s stopped", self->config->name);
     return 0;
 }
