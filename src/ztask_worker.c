@@ -29,6 +29,8 @@ main (int argc, char **argv)
         worker_config_free (&config);
         return 1;
     }
+    ztask_log_set_format (config.log_format); /* every line from here on */
+    ztask_log_set_level (config.log_level);
     /* Plugins load before the worker detaches, so a broken one stops the
        start with its message on the terminal; and before it switches to
        `user`, like the certificates (read with the config). */

@@ -26,6 +26,8 @@ main (int argc, char **argv)
         broker_config_free (&config);
         return 1;
     }
+    ztask_log_set_format (config.log_format); /* every line from here on */
+    ztask_log_set_level (config.log_level);
     if (ztask_daemon_start (&args, config.user, config.pid_file) != 0) {
         broker_config_free (&config);
         return 1;

@@ -137,6 +137,7 @@ ztask_daemon_start (const ztask_daemon_args_t *args, const char *user, const cha
     }
     else
         zsys_set_logstream (stderr);
+    ztask_log_set_syslog (!args->foreground && !args->log_file); /* JSON lines go where text lines go */
     if (args->log_file && ztask_logfile_open (args->log_file) != 0) {
         fprintf (stderr, "%s: cannot open the log file %s: %s\n", args->program, args->log_file,
                  strerror (errno));

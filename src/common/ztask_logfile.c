@@ -31,6 +31,7 @@ ztask_logfile_open (const char *path)
     s_path = strdup (path);
     s_file = file;
     zsys_set_logstream (file);
+    ztask_log_set_fd (fileno (file)); /* JSON lines: the same file */
     struct sigaction action;
     memset (&action, 0, sizeof action);
     action.sa_handler = s_on_sighup;
@@ -51,6 +52,7 @@ ztask_logfile_check (void)
     }
     setvbuf (file, NULL, _IOLBF, 0);
     zsys_set_logstream (file);
+    ztask_log_set_fd (fileno (file)); /* replaces the old copy in one dup2 */
     fclose (s_file);
     s_file = file;
     ztask_log_info ("log: reopened %s", s_path);
