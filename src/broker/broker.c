@@ -4,6 +4,7 @@
 
 /*  broker - ztaskd's server. See broker.h and docs/protocol.md. */
 #include "broker.h"
+#include "broker_log.h"
 #include "common/ztask_log.h"
 #include "delayed.h"
 #include "outbox.h"
@@ -264,6 +265,7 @@ s_start (broker_t *self, broker_worker_t *worker, task_t *task)
     task->progress_text = NULL;
     task->progress_done = task->progress_total = 0;
     store_started (self->store, task, worker->name);
+    broker_log_started (task, worker->name);
     ztask_msg_t *m = self->out;
     ztask_msg_reset (m, ZTASK_MSG_TASK);
     m->task_id = task->id;
@@ -306,6 +308,7 @@ s_finish (broker_t *self, task_t *task, const char *worker_name, int state, cons
     task->state = (uint8_t) state;
     int64_t now = zclock_time ();
     store_finished (self->store, task, state, error, result, result_size, now);
+    broker_log_finished (task, worker_name, state, error);
     if (state == ZTASK_STATE_DONE)
         self->counters.done++;
     else
@@ -348,6 +351,7 @@ s_requeue (broker_t *self, task_t *task, const char *worker_name, const char *wh
         s_finish (self, task, worker_name, ZTASK_STATE_FAILED, error, NULL, 0, false);
         return;
     }
+    broker_log_requeued (task, worker_name, why);
     store_requeued (self->store, task);
     task->state = ZTASK_STATE_QUEUED;
     unsigned doublings = task->attempts > 7 ? 6 : task->attempts > 0 ? task->attempts - 1 : 0;
@@ -369,6 +373,7 @@ s_hand_back (broker_t *self, task_t *task, const char *worker_name, bool worker_
         s_finish (self, task, worker_name, ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0, false);
         return;
     }
+    broker_log_handed_back (task, worker_name, worker_left);
     if (task->attempts > 0)
         task->attempts--;
     store_requeued (self->store, task);

@@ -66,6 +66,8 @@ struct pending_result {
 typedef struct {
     uint64_t task_id; /* 0: idle */
     uint32_t attempt;
+    const char *type; /* its plugin's name (config's), for the log */
+    bool cancelled;   /* the broker asked to stop it                 */
 } slot_task_t;
 
 struct worker {
@@ -455,6 +457,7 @@ s_on_cancel_task (worker_t *self, ztask_msg_t *in)
     for (unsigned i = 0; i < self->config->slots; i++)
         if (self->running[i].task_id == in->task_id && self->running[i].attempt == in->attempt) {
             ztask_log_info ("worker: stopping task %" PRIu64 " as the broker asked", in->task_id);
+            self->running[i].cancelled = true;
             slot_cancel (self->slots[i], "cancelled");
         }
 }
@@ -476,11 +479,12 @@ s_on_task (worker_t *self, ztask_msg_t *in)
     if (!module) {
         char error[300];
         snprintf (error, sizeof error, "worker %s has no plugin '%s'", self->config->name, in->type);
+        ztask_log_task (ZTASK_LOG_LEVEL_WARNING, "task.handed_back", in->task_id, in->type, self->config->name, in->attempt, "worker: task %" PRIu64 " handed back: %s", in->task_id, error);
         s_result (self, in->task_id, in->attempt, ZTASK_RESULT_RETRY, error, NULL, 0);
         return;
     }
     if (!slot || self->draining) {
-        ztask_log_warning ("worker: task %" PRIu64 " arrived %s; handed back", in->task_id,
+        ztask_log_task (ZTASK_LOG_LEVEL_WARNING, "task.handed_back", in->task_id, in->type, self->config->name, in->attempt, "worker: task %" PRIu64 " arrived %s; handed back", in->task_id,
                       slot ? "while draining" : "with every slot busy");
         s_result (self, in->task_id, in->attempt, ZTASK_RESULT_HANDED_BACK,
                   slot ? "the worker is stopping" : "no free slot", NULL, 0);
@@ -488,6 +492,9 @@ s_on_task (worker_t *self, ztask_msg_t *in)
     }
     self->running[index].task_id = in->task_id;
     self->running[index].attempt = in->attempt;
+    self->running[index].type = ztask_module_plugin (module)->name;
+    self->running[index].cancelled = false;
+    ztask_log_task (ZTASK_LOG_LEVEL_INFO, "task.started", in->task_id, in->type, self->config->name, in->attempt, "worker: task %" PRIu64 " (%s) attempt %u started", in->task_id, in->type, in->attempt);
     slot_start (slot, module, in->task_id, in->attempt, &self->body, in->timeout_ms);
 }
 
@@ -547,6 +554,28 @@ s_from_broker (worker_t *self)
 
 /* A slot's report (slot.h), on the slot's thread: progress and results go
    to the broker from here. */
+/* The end of a task that ran on a slot: task.done, task.cancelled,
+   task.failed (the broker retries it when event->status says so). */
+static void
+s_log_end (worker_t *self, const slot_task_t *task, const slot_event_t *event)
+{
+    const char *name = self->config->name;
+    if (event->status == ZTASK_RESULT_OK)
+        ztask_log_task (ZTASK_LOG_LEVEL_INFO, "task.done", event->task_id, task->type, name, event->attempt,
+                        "worker: task %" PRIu64 " (%s) attempt %u done", event->task_id, task->type,
+                        event->attempt);
+    else if (task->cancelled)
+        ztask_log_task (ZTASK_LOG_LEVEL_INFO, "task.cancelled", event->task_id, task->type, name,
+                        event->attempt, "worker: task %" PRIu64 " (%s) attempt %u cancelled: %s",
+                        event->task_id, task->type, event->attempt, event->error);
+    else
+        ztask_log_task (ZTASK_LOG_LEVEL_WARNING, "task.failed", event->task_id, task->type, name,
+                        event->attempt, "worker: task %" PRIu64 " (%s) attempt %u failed%s: %s", event->task_id,
+                        task->type, event->attempt,
+                        event->status == ZTASK_RESULT_RETRY ? " (another attempt may run)" : "",
+                        *event->error ? event->error : "no error text");
+}
+
 static void
 s_on_slot_report (void *arg, slot_t *slot, slot_event_t *event)
 {
@@ -570,8 +599,10 @@ s_on_slot_report (void *arg, slot_t *slot, slot_event_t *event)
     }
     else {
         for (unsigned i = 0; i < self->config->slots; i++)
-            if (self->slots[i] == slot)
+            if (self->slots[i] == slot) {
+                s_log_end (self, &self->running[i], event);
                 self->running[i].task_id = 0;
+            }
         s_result (self, event->task_id, event->attempt, event->status, event->error, event->result,
                   event->result_size);
     }
