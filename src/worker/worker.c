@@ -479,13 +479,15 @@ s_on_task (worker_t *self, ztask_msg_t *in)
     if (!module) {
         char error[300];
         snprintf (error, sizeof error, "worker %s has no plugin '%s'", self->config->name, in->type);
-        ztask_log_task (ZTASK_LOG_LEVEL_WARNING, "task.handed_back", in->task_id, in->type, self->config->name, in->attempt, "worker: task %" PRIu64 " handed back: %s", in->task_id, error);
+        ztask_log_task (ZTASK_LOG_LEVEL_WARNING, "task.handed_back", in->task_id, in->type, self->config->name,
+                        in->attempt, "worker: task %" PRIu64 " handed back: %s", in->task_id, error);
         s_result (self, in->task_id, in->attempt, ZTASK_RESULT_RETRY, error, NULL, 0);
         return;
     }
     if (!slot || self->draining) {
-        ztask_log_task (ZTASK_LOG_LEVEL_WARNING, "task.handed_back", in->task_id, in->type, self->config->name, in->attempt, "worker: task %" PRIu64 " arrived %s; handed back", in->task_id,
-                      slot ? "while draining" : "with every slot busy");
+        ztask_log_task (ZTASK_LOG_LEVEL_WARNING, "task.handed_back", in->task_id, in->type, self->config->name,
+                        in->attempt, "worker: task %" PRIu64 " arrived %s; handed back", in->task_id,
+                        slot ? "while draining" : "with every slot busy");
         s_result (self, in->task_id, in->attempt, ZTASK_RESULT_HANDED_BACK,
                   slot ? "the worker is stopping" : "no free slot", NULL, 0);
         return;
@@ -494,7 +496,8 @@ s_on_task (worker_t *self, ztask_msg_t *in)
     self->running[index].attempt = in->attempt;
     self->running[index].type = ztask_module_plugin (module)->name;
     self->running[index].cancelled = false;
-    ztask_log_task (ZTASK_LOG_LEVEL_INFO, "task.started", in->task_id, in->type, self->config->name, in->attempt, "worker: task %" PRIu64 " (%s) attempt %u started", in->task_id, in->type, in->attempt);
+    ztask_log_task (ZTASK_LOG_LEVEL_DEBUG, "task.started", in->task_id, in->type, self->config->name, in->attempt,
+                    "worker: task %" PRIu64 " (%s) attempt %u started", in->task_id, in->type, in->attempt);
     slot_start (slot, module, in->task_id, in->attempt, &self->body, in->timeout_ms);
 }
 
@@ -554,14 +557,15 @@ s_from_broker (worker_t *self)
 
 /* A slot's report (slot.h), on the slot's thread: progress and results go
    to the broker from here. */
-/* The end of a task that ran on a slot: task.done, task.cancelled,
-   task.failed (the broker retries it when event->status says so). */
+/* The end of a task that ran on a slot: task.done (debug: a worker may
+   run thousands a second), task.cancelled, task.failed (the broker retries
+   it when event->status says so). */
 static void
 s_log_end (worker_t *self, const slot_task_t *task, const slot_event_t *event)
 {
     const char *name = self->config->name;
     if (event->status == ZTASK_RESULT_OK)
-        ztask_log_task (ZTASK_LOG_LEVEL_INFO, "task.done", event->task_id, task->type, name, event->attempt,
+        ztask_log_task (ZTASK_LOG_LEVEL_DEBUG, "task.done", event->task_id, task->type, name, event->attempt,
                         "worker: task %" PRIu64 " (%s) attempt %u done", event->task_id, task->type,
                         event->attempt);
     else if (task->cancelled)
