@@ -7,6 +7,7 @@
 #include <config.h>
 
 #include "common/ztask_daemon.h"
+#include "common/ztask_log.h"
 #include "common/ztask_notify.h"
 #include "worker/worker.h"
 
@@ -28,6 +29,8 @@ main (int argc, char **argv)
         worker_config_free (&config);
         return 1;
     }
+    ztask_log_set_format (config.log_format); /* every line from here on */
+    ztask_log_set_level (config.log_level);
     /* Plugins load before the worker detaches, so a broken one stops the
        start with its message on the terminal; and before it switches to
        `user`, like the certificates (read with the config). */
@@ -42,7 +45,7 @@ main (int argc, char **argv)
         /* Plugins loaded and initialised: ready (systemd); it connects
            to the broker next, and keeps trying. */
         if (ztask_notify ("READY=1") < 0)
-            zsys_warning ("worker: cannot tell systemd it is ready: %s", strerror (errno));
+            ztask_log_warning ("worker: cannot tell systemd it is ready: %s", strerror (errno));
         rc = worker_run (worker) == 0 ? 0 : 1;
     }
     worker_destroy (&worker);

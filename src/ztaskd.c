@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include "broker/broker.h"
+#include "common/ztask_log.h"
 #include "common/ztask_daemon.h"
 #include "common/ztask_notify.h"
 
@@ -25,6 +26,8 @@ main (int argc, char **argv)
         broker_config_free (&config);
         return 1;
     }
+    ztask_log_set_format (config.log_format); /* every line from here on */
+    ztask_log_set_level (config.log_level);
     if (ztask_daemon_start (&args, config.user, config.pid_file) != 0) {
         broker_config_free (&config);
         return 1;
@@ -35,9 +38,9 @@ main (int argc, char **argv)
     if (broker) {
         /* The store is open and the endpoints bound: ready (systemd). */
         if (ztask_notify ("READY=1") < 0)
-            zsys_warning ("broker: cannot tell systemd it is ready: %s", strerror (errno));
+            ztask_log_warning ("broker: cannot tell systemd it is ready: %s", strerror (errno));
         rc = broker_run (broker) == 0 ? 0 : 1;
-        zsys_info ("broker: stopped");
+        ztask_log_info ("broker: stopped");
         broker_destroy (&broker);
     }
     broker_config_free (&config);

@@ -4,6 +4,8 @@
 
 /*  broker - ztaskd's server. See broker.h and docs/protocol.md. */
 #include "broker.h"
+#include "broker_log.h"
+#include "common/ztask_log.h"
 #include "delayed.h"
 #include "outbox.h"
 #include "reports.h"
@@ -263,6 +265,7 @@ s_start (broker_t *self, broker_worker_t *worker, task_t *task)
     task->progress_text = NULL;
     task->progress_done = task->progress_total = 0;
     store_started (self->store, task, worker->name);
+    broker_log_started (task, worker->name);
     ztask_msg_t *m = self->out;
     ztask_msg_reset (m, ZTASK_MSG_TASK);
     m->task_id = task->id;
@@ -305,6 +308,7 @@ s_finish (broker_t *self, task_t *task, const char *worker_name, int state, cons
     task->state = (uint8_t) state;
     int64_t now = zclock_time ();
     store_finished (self->store, task, state, error, result, result_size, now);
+    broker_log_finished (task, worker_name, state, error);
     if (state == ZTASK_STATE_DONE)
         self->counters.done++;
     else
@@ -347,6 +351,7 @@ s_requeue (broker_t *self, task_t *task, const char *worker_name, const char *wh
         s_finish (self, task, worker_name, ZTASK_STATE_FAILED, error, NULL, 0, false);
         return;
     }
+    broker_log_requeued (task, worker_name, why);
     store_requeued (self->store, task);
     task->state = ZTASK_STATE_QUEUED;
     unsigned doublings = task->attempts > 7 ? 6 : task->attempts > 0 ? task->attempts - 1 : 0;
@@ -368,6 +373,7 @@ s_hand_back (broker_t *self, task_t *task, const char *worker_name, bool worker_
         s_finish (self, task, worker_name, ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0, false);
         return;
     }
+    broker_log_handed_back (task, worker_name, worker_left);
     if (task->attempts > 0)
         task->attempts--;
     store_requeued (self->store, task);
@@ -416,7 +422,7 @@ s_worker_remove (broker_t *self, broker_worker_t *worker, const char *why, bool 
     zlistx_t *orphans = zlistx_new ();
     s_worker_forget (self, worker, orphans);
     size_t requeued = zlistx_size (orphans);
-    zsys_info ("broker: worker %s %s, %zu task%s requeued", name, why, requeued,
+    ztask_log_info ("broker: worker %s %s, %zu task%s requeued", name, why, requeued,
                requeued == 1 ? "" : "s");
     for (task_t *task = (task_t *) zlistx_first (orphans); task; task = (task_t *) zlistx_next (orphans))
         if (handed_back)
@@ -552,7 +558,7 @@ s_on_register (broker_t *self, ztask_msg_t *in)
     const char *problem = s_register_refusal (self, in, types, text, sizeof text);
     if (problem) {
         if (s_first_noise (self, &self->from))
-            zsys_warning ("broker: refused worker '%s': %s (further refusals from this peer are not logged)",
+            ztask_log_warning ("broker: refused worker '%s': %s (further refusals from this peer are not logged)",
                           in->name, problem);
         s_send_error (self, &self->from, 0, ZTASK_ERR_BAD_REQUEST, problem);
         return;
@@ -583,7 +589,7 @@ s_on_register (broker_t *self, ztask_msg_t *in)
     char kept_text[48] = "";
     if (kept)
         snprintf (kept_text, sizeof kept_text, ", kept %zu running task%s", kept, kept == 1 ? "" : "s");
-    zsys_info ("broker: worker %s (%s) registered: %zu plugin%s, %u slot%s%s", worker->name,
+    ztask_log_info ("broker: worker %s (%s) registered: %zu plugin%s, %u slot%s%s", worker->name,
                worker->host, in->plugin_count, in->plugin_count == 1 ? "" : "s", in->slots,
                in->slots == 1 ? "" : "s", kept_text);
     s_dispatch_worker (self, worker);
@@ -615,7 +621,7 @@ s_on_result (broker_t *self, broker_worker_t *worker, ztask_msg_t *in)
     else if ((task = s_current_attempt (self, worker, in)))
         scheduler_release (self->scheduler, task);
     else {
-        zsys_debug ("broker: stale result for task %" PRIu64 " attempt %u from %s", in->task_id,
+        ztask_log_debug ("broker: stale result for task %" PRIu64 " attempt %u from %s", in->task_id,
                     in->attempt, worker->name);
         return;
     }
@@ -1001,7 +1007,7 @@ s_handle (broker_t *self, ztask_msg_t *in)
             s_on_result (self, worker, in);
         else if (command == ZTASK_MSG_DRAIN) {
             scheduler_worker_drain (self->scheduler, &worker->sched);
-            zsys_info ("broker: worker %s is draining", worker->name);
+            ztask_log_info ("broker: worker %s is draining", worker->name);
         }
         else if (command == ZTASK_MSG_WORKER_PROGRESS)
             s_on_worker_progress (self, worker, in);
@@ -1034,7 +1040,7 @@ s_handle (broker_t *self, ztask_msg_t *in)
 static void
 s_store_lost (broker_t *self)
 {
-    zsys_error ("broker: the %s store failed; refusing submits until it is back (trying again every %d s,"
+    ztask_log_error ("broker: the %s store failed; refusing submits until it is back (trying again every %d s,"
                 " every %d s after a minute)",
                 store_backend_name (self->store), STORE_RETRY_MS / 1000, STORE_RETRY_SLOW_MS / 1000);
     self->store_down = true;
@@ -1097,7 +1103,7 @@ s_store_retry (broker_t *self)
     self->next_lead = 0;
     s_lead (self);
     if (!self->store_down)
-        zsys_info ("broker: the %s store is back; %s", store_backend_name (self->store),
+        ztask_log_info ("broker: the %s store is back; %s", store_backend_name (self->store),
                    self->leading ? "accepting tasks again" : "standing by");
 }
 
@@ -1105,7 +1111,7 @@ s_store_retry (broker_t *self)
 static void
 s_step_down (broker_t *self)
 {
-    zsys_warning ("broker: %s no longer leads (another broker took over); standing by", self->name);
+    ztask_log_warning ("broker: %s no longer leads (another broker took over); standing by", self->name);
     self->leading = false;
     s_drop_state (self, ZTASK_ERR_NOT_LEADER);
     self->next_lead = 0;
@@ -1131,7 +1137,7 @@ s_lead (broker_t *self)
         if (self->leading)
             s_step_down (self);
         else if (self->leader.term != known || !known)
-            zsys_info ("broker: %s stands by; %s leads (term %" PRIu64 ") at %s", self->name,
+            ztask_log_info ("broker: %s stands by; %s leads (term %" PRIu64 ") at %s", self->name,
                        *self->leader.name ? self->leader.name : "no broker", self->leader.term,
                        *self->leader.endpoint ? self->leader.endpoint : "-");
         return;
@@ -1144,7 +1150,7 @@ s_lead (broker_t *self)
     }
     self->leading = true;
     if (store_is_shared (self->store))
-        zsys_info ("broker: %s leads (term %" PRIu64 ") at %s", self->name, self->leader.term, self->advertise);
+        ztask_log_info ("broker: %s leads (term %" PRIu64 ") at %s", self->name, self->leader.term, self->advertise);
 }
 
 /* Commits the batch, then sends what had to wait for it. */
@@ -1174,7 +1180,7 @@ s_malformed (broker_t *self, const peer_id_t *peer)
     if (peer->size)
         s_identity_key (peer, key);
     if (s_first_noise (self, peer))
-        zsys_warning ("broker: dropped a malformed message from peer %s; further ones are counted"
+        ztask_log_warning ("broker: dropped a malformed message from peer %s; further ones are counted"
                       " (ztask stats) and summarised once a minute", key);
     else
         self->malformed_unreported++;
@@ -1186,7 +1192,7 @@ s_malformed_report (broker_t *self, int64_t now)
     if (now < self->next_malformed_report)
         return;
     if (self->malformed_unreported)
-        zsys_warning ("broker: %" PRIu64 " more malformed messages from %zu peers in the last minute",
+        ztask_log_warning ("broker: %" PRIu64 " more malformed messages from %zu peers in the last minute",
                       self->malformed_unreported, zhashx_size (self->malformed_peers));
     self->malformed_unreported = 0;
     zhashx_purge (self->malformed_peers);
@@ -1295,7 +1301,7 @@ broker_run (broker_t *self)
     s_commit (self);
     if (self->leading && store_is_shared (self->store)) {
         store_resign (self->store); /* a standby takes over at once */
-        zsys_info ("broker: %s resigned the lead", self->name);
+        ztask_log_info ("broker: %s resigned the lead", self->name);
     }
     return 0;
 }
@@ -1309,17 +1315,17 @@ s_curve_start (broker_t *self)
 {
     const broker_config_t *config = &self->config;
     if (!zsys_has_curve ()) {
-        zsys_error ("broker: curve is configured, but this libzmq was built without CURVE");
+        ztask_log_error ("broker: curve is configured, but this libzmq was built without CURVE");
         return -1;
     }
     char error[512];
     zcert_t *cert = ztask_cert_load (config->curve_secret, true, error, sizeof error);
     if (!cert) {
-        zsys_error ("broker: %s", error);
+        ztask_log_error ("broker: %s", error);
         return -1;
     }
     if (!zsys_file_exists (config->curve_allow)) {
-        zsys_error ("broker: the CURVE allow-list directory %s does not exist", config->curve_allow);
+        ztask_log_error ("broker: the CURVE allow-list directory %s does not exist", config->curve_allow);
         zcert_destroy (&cert);
         return -1;
     }
@@ -1335,7 +1341,7 @@ s_curve_start (broker_t *self)
     zstr_free (&workers);
     zcert_apply (cert, self->router);
     zsock_set_curve_server (self->router, 1);
-    zsys_info ("broker: CURVE on; public key %s; allow-list %s", zcert_public_txt (cert),
+    ztask_log_info ("broker: CURVE on; public key %s; allow-list %s", zcert_public_txt (cert),
                config->curve_allow);
     zcert_destroy (&cert);
     return 0;
@@ -1348,7 +1354,7 @@ s_recover_row (const store_row_t *row, void *arg)
     broker_t *self = (broker_t *) arg;
     task_type_t *type = scheduler_type (self->scheduler, row->type);
     if (!type || row->priority >= TASK_PRIORITY_LEVELS) {
-        zsys_warning ("broker: stored task %" PRIu64 " has %s; left in the store as it is", row->id,
+        ztask_log_warning ("broker: stored task %" PRIu64 " has %s; left in the store as it is", row->id,
                       type ? "an invalid priority" : "a type over the limit of distinct types");
         return;
     }
@@ -1379,7 +1385,7 @@ s_recover (broker_t *self)
     scheduler_collect (self->scheduler);
     self->uncommitted_from = store_peek_id (self->store);
     if (task_table_size (self->tasks))
-        zsys_info ("broker: recovered %zu unfinished tasks from the %s store", task_table_size (self->tasks),
+        ztask_log_info ("broker: recovered %zu unfinished tasks from the %s store", task_table_size (self->tasks),
                    store_backend_name (self->store));
     return 0;
 }
@@ -1476,12 +1482,12 @@ broker_new (const broker_config_t *config)
     srandom ((unsigned) (zclock_usecs () ^ ((int64_t) getpid () << 16)));
     for (size_t i = 0; i < config->endpoint_count; i++) {
         if (zsock_bind (self->router, "%s", config->endpoints[i]) < 0) {
-            zsys_error ("broker: cannot bind %s: %s", config->endpoints[i], zmq_strerror (zmq_errno ()));
+            ztask_log_error ("broker: cannot bind %s: %s", config->endpoints[i], zmq_strerror (zmq_errno ()));
             broker_destroy (&self);
             return NULL;
         }
         char *bound = zsock_last_endpoint (self->router);
-        zsys_info ("broker: listening on %s", bound);
+        ztask_log_info ("broker: listening on %s", bound);
         zlistx_add_end (self->endpoints, bound);
         zstr_free (&bound);
     }

@@ -14,7 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const s_keys[] = { "endpoint", "store", "sync", "heartbeat_ms",
+static const char *const s_keys[] = { "log_format", "log_level",
+                                      "endpoint", "store", "sync", "heartbeat_ms",
                                       "heartbeat_liveness", "max_attempts", "max_payload",
                                       "max_queued", "retention", "max_result", "user", "pid_file",
                                       "curve", "name", "advertise", "lease_ms", NULL };
@@ -45,6 +46,7 @@ broker_config_init (broker_config_t *self)
     self->retention_s = 7 * 24 * 3600;
     self->max_result = 1024 * 1024;
     self->lease_ms = 3000;
+    self->log_level = ZTASK_LOG_LEVEL_INFO;
 }
 
 void
@@ -191,6 +193,8 @@ broker_config_parse (broker_config_t *self, ztask_cfg_t *cfg)
         || ztask_cfg_int (cfg, root, "max_queued", 1, 1000LL * 1000 * 1000, &queued)
         || ztask_cfg_int (cfg, root, "retention", 0, 3650LL * 24 * 3600, &retention)
         || ztask_cfg_int (cfg, root, "max_result", 0, 256LL * 1024 * 1024, &result))
+        return -1;
+    if (ztask_cfg_log (cfg, root, &self->log_format, &self->log_level))
         return -1;
     char *store_copy = s_strdup (store), *sync_copy = s_strdup (sync);
     free (self->store);

@@ -34,6 +34,8 @@ typedef struct {
                                    NULL: the first bound, its wildcard host
                                    replaced by the host's name                   */
     unsigned lease_ms;          /* a leader silent this long is replaced         */
+    ztask_log_format_t log_format; /* log_format: text (default) or json         */
+    ztask_log_level_t log_level; /* log_level: the least severe level written  */
 } broker_config_t;
 
 /* Sets the defaults. */

@@ -4,6 +4,7 @@
 
 /*  pg_lease - a thread that renews a leader's lease. See pg_lease.h. */
 #include "pg_lease.h"
+#include "common/ztask_log.h"
 #include "pg_conn.h"
 
 #include <czmq.h>
@@ -32,7 +33,7 @@ s_renew (pg_lease_t *self, PGconn **conn_p, bool *logged)
         *conn_p = pg_conn_open (self->location, error, sizeof error);
         if (!*conn_p) {
             if (!*logged)
-                zsys_warning ("store: the lease keeper cannot connect: %s", error);
+                ztask_log_warning ("store: the lease keeper cannot connect: %s", error);
             *logged = true;
             return -1;
         }
@@ -52,7 +53,7 @@ s_renew (pg_lease_t *self, PGconn **conn_p, bool *logged)
         for (char *c = error; *c; c++)
             if (*c == '\n' || *c == '\t')
                 *c = ' ';
-        zsys_warning ("store: the lease keeper could not renew: %s", error);
+        ztask_log_warning ("store: the lease keeper could not renew: %s", error);
         *logged = true;
     }
     PQclear (result);
@@ -107,7 +108,7 @@ pg_lease_start (const char *location, const char *pool, uint64_t term, unsigned 
     pthread_cond_init (&self->wake, &attr);
     pthread_condattr_destroy (&attr);
     if (pthread_create (&self->thread, NULL, s_keeper, self) != 0) {
-        zsys_error ("store: cannot start the lease keeper's thread");
+        ztask_log_error ("store: cannot start the lease keeper's thread");
         pthread_cond_destroy (&self->wake);
         pthread_mutex_destroy (&self->lock);
         free (self->location);

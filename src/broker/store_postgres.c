@@ -36,6 +36,7 @@
     are bytes (payload, result) or read back (every result column).
 */
 #include "store_backend.h"
+#include "common/ztask_log.h"
 #include "pg_conn.h"
 #include "pg_lease.h"
 #include "scheduler.h" /* task_type_t: a task's type name */
@@ -326,7 +327,7 @@ s_failed (store_backend_t *self, const char *what)
         int length = (int) strlen (what);
         while (length && (what[length - 1] == '\n' || what[length - 1] == ' '))
             length--; /* libpq ends its messages with a newline */
-        zsys_error ("store: %s: %.*s", self->where, length, what);
+        ztask_log_error ("store: %s: %.*s", self->where, length, what);
     }
     self->failed = true;
 }
@@ -548,7 +549,7 @@ s_exec (store_backend_t *self, const char *sql)
     PGresult *result = PQexec (self->conn, sql);
     ExecStatusType status = PQresultStatus (result);
     if (status != PGRES_COMMAND_OK && status != PGRES_TUPLES_OK) {
-        zsys_error ("store: %s: %s", self->where, PQresultErrorMessage (result));
+        ztask_log_error ("store: %s: %s", self->where, PQresultErrorMessage (result));
         PQclear (result);
         return NULL;
     }
@@ -586,7 +587,7 @@ s_schema_ready (store_backend_t *self)
     char *meta = rc == 0 ? s_scalar (self, "SELECT to_regclass ('ztask_meta')::text") : NULL;
     char *tasks = rc == 0 ? s_scalar (self, "SELECT to_regclass ('ztask_tasks')::text") : NULL;
     if (rc == 0 && !meta && tasks) {
-        zsys_error ("store: %s has a table ztask_tasks but no ztask_meta: it is not a ztask store", self->where);
+        ztask_log_error ("store: %s has a table ztask_tasks but no ztask_meta: it is not a ztask store", self->where);
         rc = -1;
     }
     else if (rc == 0 && !meta) {
@@ -595,7 +596,7 @@ s_schema_ready (store_backend_t *self)
         rc = s_exec_ok (self, sql);
         zstr_free (&sql);
         if (rc == 0)
-            zsys_info ("store: created the ztask schema (version %d) in %s", SCHEMA_VERSION, self->where);
+            ztask_log_info ("store: created the ztask schema (version %d) in %s", SCHEMA_VERSION, self->where);
     }
     else if (rc == 0) {
         char *version = s_scalar (self, "SELECT value FROM ztask_meta WHERE key = 'schema_version'");
@@ -603,11 +604,11 @@ s_schema_ready (store_backend_t *self)
         if (number == 1) {
             rc = s_exec_ok (self, s_schema_v2);
             if (rc == 0)
-                zsys_info ("store: upgraded the ztask schema in %s from version 1 to %d", self->where,
+                ztask_log_info ("store: upgraded the ztask schema in %s from version 1 to %d", self->where,
                            SCHEMA_VERSION);
         }
         else if (number != SCHEMA_VERSION) {
-            zsys_error ("store: %s has ztask schema version %s; this ztaskd reads version %d%s", self->where,
+            ztask_log_error ("store: %s has ztask schema version %s; this ztaskd reads version %d%s", self->where,
                         version ? version : "(none)", SCHEMA_VERSION,
                         number > SCHEMA_VERSION ? ": upgrade ztaskd" : "");
             rc = -1;
@@ -630,7 +631,7 @@ s_postgres_open (const char *location, const char *sync)
     const char *commit = streq (sync, "full") ? "on" : streq (sync, "normal") ? "local"
                        : streq (sync, "off")  ? "off" : NULL;
     if (!commit) {
-        zsys_error ("store: sync must be full, normal or off, not '%s'", sync);
+        ztask_log_error ("store: sync must be full, normal or off, not '%s'", sync);
         return NULL;
     }
     store_backend_t *self = (store_backend_t *) zmalloc (sizeof (store_backend_t));
@@ -638,7 +639,7 @@ s_postgres_open (const char *location, const char *sync)
     char error[512];
     self->conn = pg_conn_open (location, error, sizeof error);
     if (!self->conn) {
-        zsys_error ("store: cannot connect to PostgreSQL: %s", error);
+        ztask_log_error ("store: cannot connect to PostgreSQL: %s", error);
         s_postgres_close (&self);
         return NULL;
     }
@@ -646,7 +647,7 @@ s_postgres_open (const char *location, const char *sync)
                                 PQport (self->conn));
     char *encoding = s_scalar (self, "SHOW server_encoding");
     if (!encoding || !streq (encoding, "UTF8")) {
-        zsys_error ("store: %s has encoding %s; ztask needs a UTF8 database", self->where,
+        ztask_log_error ("store: %s has encoding %s; ztask needs a UTF8 database", self->where,
                     encoding ? encoding : "(unknown)");
         zstr_free (&encoding);
         s_postgres_close (&self);
@@ -664,7 +665,7 @@ s_postgres_open (const char *location, const char *sync)
     for (int i = 0; i < STATEMENTS; i++) {
         PGresult *result = PQprepare (self->conn, s_statement_name[i], s_sql[i], 0, NULL);
         if (PQresultStatus (result) != PGRES_COMMAND_OK) {
-            zsys_error ("store: %s: %s", self->where, PQresultErrorMessage (result));
+            ztask_log_error ("store: %s: %s", self->where, PQresultErrorMessage (result));
             PQclear (result);
             s_postgres_close (&self);
             return NULL;
@@ -672,11 +673,11 @@ s_postgres_open (const char *location, const char *sync)
         PQclear (result);
     }
     if (PQenterPipelineMode (self->conn) != 1) {
-        zsys_error ("store: %s: %s", self->where, PQerrorMessage (self->conn));
+        ztask_log_error ("store: %s: %s", self->where, PQerrorMessage (self->conn));
         s_postgres_close (&self);
         return NULL;
     }
-    zsys_info ("store: PostgreSQL %s, synchronous_commit = %s", self->where, commit);
+    ztask_log_info ("store: PostgreSQL %s, synchronous_commit = %s", self->where, commit);
     return self;
 }
 

@@ -5,6 +5,7 @@
 /*  store_sqlite - the store in an SQLite file (WAL mode): the embedded
     default. See store.h for what each function promises. */
 #include "store_backend.h"
+#include "common/ztask_log.h"
 #include "scheduler.h" /* task_type_t: a task's type name */
 #include "ztask/client.h"
 
@@ -93,7 +94,7 @@ s_exec (store_backend_t *self, const char *sql)
 {
     char *error = NULL;
     if (sqlite3_exec (self->db, sql, NULL, NULL, &error) != SQLITE_OK) {
-        zsys_error ("store: %s: %s", self->path, error ? error : sqlite3_errmsg (self->db));
+        ztask_log_error ("store: %s: %s", self->path, error ? error : sqlite3_errmsg (self->db));
         sqlite3_free (error);
         return -1;
     }
@@ -126,7 +127,7 @@ s_sqlite_open (const char *path, const char *sync)
     else if (streq (sync, "off"))
         pragma = "PRAGMA synchronous = OFF;";
     else {
-        zsys_error ("store: sync must be full, normal or off, not '%s'", sync);
+        ztask_log_error ("store: sync must be full, normal or off, not '%s'", sync);
         return NULL;
     }
     store_backend_t *self = (store_backend_t *) zmalloc (sizeof (store_backend_t));
@@ -140,7 +141,7 @@ s_sqlite_open (const char *path, const char *sync)
     if (sqlite3_open_v2 (path, &self->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                          NULL)
         != SQLITE_OK) {
-        zsys_error ("store: cannot open %s: %s", path, self->db ? sqlite3_errmsg (self->db) : "out of memory");
+        ztask_log_error ("store: cannot open %s: %s", path, self->db ? sqlite3_errmsg (self->db) : "out of memory");
         s_sqlite_close (&self);
         return NULL;
     }
@@ -155,22 +156,22 @@ s_sqlite_open (const char *path, const char *sync)
         user_version = sqlite3_column_int (version, 0);
     sqlite3_finalize (version);
     if (rc == SQLITE_BUSY || rc == SQLITE_LOCKED) {
-        zsys_error ("store: %s is locked: another ztaskd (or another program) is using it", path);
+        ztask_log_error ("store: %s is locked: another ztaskd (or another program) is using it", path);
         s_sqlite_close (&self);
         return NULL;
     }
     if (user_version < 0) {
-        zsys_error ("store: %s is not an SQLite database: %s", path, sqlite3_errmsg (self->db));
+        ztask_log_error ("store: %s is not an SQLite database: %s", path, sqlite3_errmsg (self->db));
         s_sqlite_close (&self);
         return NULL;
     }
     if (user_version == 0 && s_has_tables (self)) {
-        zsys_error ("store: %s is an SQLite database of another program, not a ztask store", path);
+        ztask_log_error ("store: %s is an SQLite database of another program, not a ztask store", path);
         s_sqlite_close (&self);
         return NULL;
     }
     if (user_version == 1) {
-        zsys_info ("store: upgrading %s from schema version 1 to %d", path, SCHEMA_VERSION);
+        ztask_log_info ("store: upgrading %s from schema version 1 to %d", path, SCHEMA_VERSION);
         if (s_exec (self, s_upgrade_1)) {
             s_exec (self, "ROLLBACK");
             s_sqlite_close (&self);
@@ -179,7 +180,7 @@ s_sqlite_open (const char *path, const char *sync)
         user_version = SCHEMA_VERSION;
     }
     if (user_version != 0 && user_version != SCHEMA_VERSION) {
-        zsys_error ("store: %s has schema version %d; this ztaskd reads version %d", path,
+        ztask_log_error ("store: %s has schema version %d; this ztaskd reads version %d", path,
                     user_version, SCHEMA_VERSION);
         s_sqlite_close (&self);
         return NULL;
@@ -191,7 +192,7 @@ s_sqlite_open (const char *path, const char *sync)
     }
     for (int i = 0; i < STATEMENTS; i++)
         if (sqlite3_prepare_v2 (self->db, s_sql[i], -1, &self->stmt[i], NULL) != SQLITE_OK) {
-            zsys_error ("store: %s: %s", path, sqlite3_errmsg (self->db));
+            ztask_log_error ("store: %s: %s", path, sqlite3_errmsg (self->db));
             s_sqlite_close (&self);
             return NULL;
         }
@@ -278,7 +279,7 @@ s_run (store_backend_t *self, sqlite3_stmt *stmt)
     sqlite3_reset (stmt);
     sqlite3_clear_bindings (stmt);
     if (rc != SQLITE_DONE) {
-        zsys_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         return -1;
     }
     return 0;
@@ -315,7 +316,7 @@ s_sqlite_find_key (store_backend_t *self, const char *key)
     if (rc == SQLITE_ROW)
         id = (uint64_t) sqlite3_column_int64 (s, 0);
     else if (rc != SQLITE_DONE) {
-        zsys_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         id = STORE_KEY_FAILED;
     }
     sqlite3_reset (s);
@@ -412,7 +413,7 @@ s_sqlite_get (store_backend_t *self, uint64_t id, bool with_result, store_row_t 
     int rc = sqlite3_step (s);
     if (rc != SQLITE_ROW) {
         if (rc != SQLITE_DONE)
-            zsys_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+            ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         sqlite3_reset (s);
         return rc == SQLITE_DONE ? -1 : STORE_FAILED;
     }
@@ -435,7 +436,7 @@ s_sqlite_recover (store_backend_t *self, store_row_fn *fn, void *arg)
     if (sqlite3_prepare_v2 (self->db, "SELECT " ROW_COLUMNS ", payload FROM tasks INDEXED BY tasks_active"
                                       " WHERE state < 2 ORDER BY id",
                             -1, &s, NULL) != SQLITE_OK) {
-        zsys_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         return -1;
     }
     int rc;
@@ -447,7 +448,7 @@ s_sqlite_recover (store_backend_t *self, store_row_fn *fn, void *arg)
     }
     sqlite3_finalize (s);
     if (rc != SQLITE_DONE) {
-        zsys_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         return -1;
     }
     /* "state < 2" lets SQLite use tasks_active rather than scan the table. */
@@ -471,7 +472,7 @@ s_sqlite_list (store_backend_t *self, int state, unsigned limit, store_row_fn *f
     sqlite3_reset (s);
     sqlite3_clear_bindings (s);
     if (rc != SQLITE_DONE) {
-        zsys_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         return -1;
     }
     return 0;

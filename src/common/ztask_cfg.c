@@ -220,3 +220,22 @@ ztask_cfg_priorities (ztask_cfg_t *self, const config_setting_t *group, const ch
     *mask = result;
     return 0;
 }
+
+int
+ztask_cfg_log (ztask_cfg_t *self, const config_setting_t *group, ztask_log_format_t *format,
+               ztask_log_level_t *level)
+{
+    const char *format_name = NULL, *level_name = NULL;
+    if (ztask_cfg_string (self, group, "log_format", &format_name)
+        || ztask_cfg_string (self, group, "log_level", &level_name))
+        return -1;
+    if (format_name && ztask_log_parse_format (format_name, format) != 0)
+        return ztask_cfg_fail (self, config_setting_get_member (group, "log_format"),
+                               "'log_format' must be \"text\" or \"json\", not \"%s\"", format_name);
+    if (level_name && ztask_log_parse_level (level_name, level) != 0)
+        return ztask_cfg_fail (self, config_setting_get_member (group, "log_level"),
+                               "'log_level' must be \"error\", \"warning\", \"notice\", \"info\" or "
+                               "\"debug\", not \"%s\"",
+                               level_name);
+    return 0;
+}

@@ -7,6 +7,8 @@
 #ifndef ZTASK_CFG_H_INCLUDED
 #define ZTASK_CFG_H_INCLUDED
 
+#include "ztask_log.h"
+
 #include <libconfig.h>
 #include <stdbool.h>
 #include <stdint.h>
@@ -44,5 +46,11 @@ int ztask_cfg_bool (ztask_cfg_t *self, const config_setting_t *group, const char
    numbers 0-9 and "N-M" ranges. Sets bit n of *mask for each level. */
 int ztask_cfg_priorities (ztask_cfg_t *self, const config_setting_t *group, const char *key,
                           uint16_t *mask);
+
+/* log_format ("text" or "json") and log_level ("error", "warning",
+   "notice", "info", "debug"), both optional, as ztaskd and ztask-worker
+   read them (src/common/ztask_log.h). */
+int ztask_cfg_log (ztask_cfg_t *self, const config_setting_t *group, ztask_log_format_t *format,
+                   ztask_log_level_t *level);
 
 #endif

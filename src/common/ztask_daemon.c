@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include "ztask_daemon.h"
+#include "common/ztask_log.h"
 #include "ztask_logfile.h"
 
 #include <czmq.h>
@@ -68,12 +69,12 @@ s_pid_file (const char *program, const char *path)
     int fd = open (path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);
     if (fd < 0) {
         fprintf (stderr, "%s: cannot write the pid file %s: %s\n", program, path, strerror (errno));
-        zsys_error ("%s: cannot write the pid file %s: %s", program, path, strerror (errno));
+        ztask_log_error ("%s: cannot write the pid file %s: %s", program, path, strerror (errno));
         return -1;
     }
     if (lockf (fd, F_TLOCK, 0) != 0) {
         fprintf (stderr, "%s: cannot write the pid file %s: another copy is running\n", program, path);
-        zsys_error ("%s: cannot write the pid file %s: another copy is running", program, path);
+        ztask_log_error ("%s: cannot write the pid file %s: another copy is running", program, path);
         close (fd);
         return -1;
     }
@@ -106,7 +107,7 @@ s_switch_user (const char *program, const char *user)
         failed = "could switch back to root";
     if (failed) {
         fprintf (stderr, "%s: cannot run as user %s: %s\n", program, user, failed);
-        zsys_error ("%s: cannot run as user %s: %s", program, user, failed);
+        ztask_log_error ("%s: cannot run as user %s: %s", program, user, failed);
         return -1;
     }
     return 0;
@@ -136,6 +137,7 @@ ztask_daemon_start (const ztask_daemon_args_t *args, const char *user, const cha
     }
     else
         zsys_set_logstream (stderr);
+    ztask_log_set_syslog (!args->foreground && !args->log_file); /* JSON lines go where text lines go */
     if (args->log_file && ztask_logfile_open (args->log_file) != 0) {
         fprintf (stderr, "%s: cannot open the log file %s: %s\n", args->program, args->log_file,
                  strerror (errno));

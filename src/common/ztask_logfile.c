@@ -4,6 +4,7 @@
 
 /*  ztask_logfile - a daemon's log file, reopened on SIGHUP. */
 #include "ztask_logfile.h"
+#include "common/ztask_log.h"
 
 #include <czmq.h>
 #include <signal.h>
@@ -30,6 +31,7 @@ ztask_logfile_open (const char *path)
     s_path = strdup (path);
     s_file = file;
     zsys_set_logstream (file);
+    ztask_log_set_fd (fileno (file)); /* JSON lines: the same file */
     struct sigaction action;
     memset (&action, 0, sizeof action);
     action.sa_handler = s_on_sighup;
@@ -45,12 +47,13 @@ ztask_logfile_check (void)
     s_reopen = 0;
     FILE *file = fopen (s_path, "a");
     if (!file) {
-        zsys_error ("log: cannot reopen %s: %s; logging on to the old file", s_path, strerror (errno));
+        ztask_log_error ("log: cannot reopen %s: %s; logging on to the old file", s_path, strerror (errno));
         return;
     }
     setvbuf (file, NULL, _IOLBF, 0);
     zsys_set_logstream (file);
+    ztask_log_set_fd (fileno (file)); /* replaces the old copy in one dup2 */
     fclose (s_file);
     s_file = file;
-    zsys_info ("log: reopened %s", s_path);
+    ztask_log_info ("log: reopened %s", s_path);
 }

@@ -4,6 +4,7 @@
 
 /*  ztask_host - the worker side of the plugin API. */
 #include "ztask_host.h"
+#include "common/ztask_log.h"
 
 #include <czmq.h>
 #include <stdarg.h>
@@ -116,10 +117,10 @@ ztask_log (int level, const char *format, ...)
     va_end (args);
     const char *name = s_current ? s_current : "?";
     switch (level) {
-    case ZTASK_LOG_ERROR: zsys_error ("plugin %s: %s", name, message); break;
-    case ZTASK_LOG_WARNING: zsys_warning ("plugin %s: %s", name, message); break;
-    case ZTASK_LOG_INFO: zsys_info ("plugin %s: %s", name, message); break;
-    default: zsys_debug ("plugin %s: %s", name, message); break;
+    case ZTASK_LOG_ERROR: ztask_log_error ("plugin %s: %s", name, message); break;
+    case ZTASK_LOG_WARNING: ztask_log_warning ("plugin %s: %s", name, message); break;
+    case ZTASK_LOG_INFO: ztask_log_info ("plugin %s: %s", name, message); break;
+    default: ztask_log_debug ("plugin %s: %s", name, message); break;
     }
 }
 

@@ -7,6 +7,7 @@
 #include <config.h> /* PACKAGE_VERSION, first: it may set feature macros */
 #endif
 #include "ztask_module.h"
+#include "common/ztask_log.h"
 
 #include <czmq.h>
 #include <dlfcn.h>
@@ -146,7 +147,7 @@ ztask_module_load (const char *file, const char *name, ztask_settings_t **settin
             ztask_settings_destroy (&settings);
             return NULL;
         }
-        zsys_warning ("worker: plugin '%s': %s %s; loading it as allow_insecure_plugins = true", name, file,
+        ztask_log_warning ("worker: plugin '%s': %s %s; loading it as allow_insecure_plugins = true", name, file,
                       unsafe);
     }
     void *handle = dlopen (file, RTLD_NOW | RTLD_LOCAL);

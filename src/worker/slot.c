@@ -29,6 +29,7 @@
     the cause named, as a retry.
 */
 #include "slot.h"
+#include "common/ztask_log.h"
 #include "proto/ztask_msg.h"
 
 #include <fcntl.h>
@@ -254,7 +255,7 @@ s_fail (slot_t *self, const char *format, ...)
     self->ctx.error_set = true;
     self->ctx.retry = 1;
     self->rc = ZTASK_FAILED;
-    zsys_warning ("worker: task %" PRIu64 " attempt %u: %s", self->ctx.task_id, self->ctx.attempt,
+    ztask_log_warning ("worker: task %" PRIu64 " attempt %u: %s", self->ctx.task_id, self->ctx.attempt,
                   self->ctx.error);
 }
 
@@ -334,7 +335,7 @@ s_child_read (slot_t *self, int fd)
         if (want > self->record_max) {
             byte *bigger = (byte *) realloc (self->record, want);
             if (!bigger) {
-                zsys_error ("worker: no memory for a %zu-byte record from a plugin process", want);
+                ztask_log_error ("worker: no memory for a %zu-byte record from a plugin process", want);
                 return -1;
             }
             self->record = bigger;
@@ -348,7 +349,7 @@ s_child_read (slot_t *self, int fd)
         else if (errno == EAGAIN || errno == EWOULDBLOCK)
             return 0;
         else if (errno != EINTR) {
-            zsys_error ("worker: cannot read from a plugin process: %s", strerror (errno));
+            ztask_log_error ("worker: cannot read from a plugin process: %s", strerror (errno));
             return 1;
         }
     }
@@ -383,7 +384,7 @@ s_run_child (slot_t *self)
     }
     int fd = fds[0];
     if (fcntl (fd, F_SETFL, O_NONBLOCK) != 0 || fcntl (fd, F_SETFD, FD_CLOEXEC) != 0)
-        zsys_error ("worker: fcntl on a plugin process's pipe: %s", strerror (errno));
+        ztask_log_error ("worker: fcntl on a plugin process's pipe: %s", strerror (errno));
 
     bool killed = false, ended = false, malformed = false;
     int status = 0;
@@ -391,7 +392,7 @@ s_run_child (slot_t *self)
     while (true) {
         if (!killed && (malformed || atomic_load (&self->ctx.cancelled))) {
             if (kill (pid, SIGKILL) != 0)
-                zsys_error ("worker: cannot kill plugin process %d: %s", (int) pid, strerror (errno));
+                ztask_log_error ("worker: cannot kill plugin process %d: %s", (int) pid, strerror (errno));
             killed = true;
         }
         if (!ended) {
@@ -403,7 +404,7 @@ s_run_child (slot_t *self)
                 malformed = rc < 0;
             }
             else if (ready < 0 && errno != EINTR) {
-                zsys_error ("worker: poll on a plugin process's pipe: %s", strerror (errno));
+                ztask_log_error ("worker: poll on a plugin process's pipe: %s", strerror (errno));
                 ended = true;
             }
         }
@@ -413,7 +414,7 @@ s_run_child (slot_t *self)
         if (reaped == pid)
             break;
         if (reaped < 0 && errno != EINTR) {
-            zsys_error ("worker: waitpid on plugin process %d: %s", (int) pid, strerror (errno));
+            ztask_log_error ("worker: waitpid on plugin process %d: %s", (int) pid, strerror (errno));
             status = -1;
             break;
         }
@@ -466,7 +467,7 @@ s_publish_done (slot_t *self)
            ztask_cancelled, or finished before it noticed): the broker ends
            the task done. A killed child (process isolation) sent none. */
         if (why)
-            zsys_info ("worker: task %" PRIu64 " attempt %u succeeded although %s: reporting its result",
+            ztask_log_info ("worker: task %" PRIu64 " attempt %u succeeded although %s: reporting its result",
                        self->ctx.task_id, self->ctx.attempt,
                        why == s_timed_out ? "it timed out" : "it was stopped");
         memcpy (event.error, self->ctx.error, sizeof event.error); /* NUL-terminated */
@@ -543,7 +544,7 @@ slot_new (size_t max_result, int isolation, slot_report_fn *report, void *arg)
     int rc = pthread_create (&self->thread, NULL, s_thread, self);
     pthread_sigmask (SIG_SETMASK, &old, NULL);
     if (rc != 0) {
-        zsys_error ("worker: cannot start a slot thread: %s", strerror (rc));
+        ztask_log_error ("worker: cannot start a slot thread: %s", strerror (rc));
         slot_destroy (&self);
         return NULL;
     }

@@ -29,6 +29,7 @@
     REGISTERED). With one broker the worker reconnects to it as before.
 */
 #include "worker.h"
+#include "common/ztask_log.h"
 #include "slot.h"
 #include "worker_link.h"
 #include "common/ztask_cert.h"
@@ -65,6 +66,8 @@ struct pending_result {
 typedef struct {
     uint64_t task_id; /* 0: idle */
     uint32_t attempt;
+    const char *type; /* its plugin's name (config's), for the log */
+    bool cancelled;   /* the broker asked to stop it                 */
 } slot_task_t;
 
 struct worker {
@@ -131,7 +134,7 @@ worker_new (worker_config_t *config, char *error, size_t error_size)
             return NULL;
         }
         const ztask_plugin_t *plugin = ztask_module_plugin (self->modules[i]);
-        zsys_info ("worker: loaded plugin %s %s from %s", plugin->name, plugin->version, p->file);
+        ztask_log_info ("worker: loaded plugin %s %s from %s", plugin->name, plugin->version, p->file);
     }
     self->in = ztask_msg_new ();
     self->out = ztask_msg_new ();
@@ -280,7 +283,7 @@ s_monitor_event (worker_t *self)
     }
     if (read == ZTASK_HANDSHAKE_OK) {
         if (self->handshake)
-            zsys_info ("worker: handshake with the broker at %s succeeded", broker);
+            ztask_log_info ("worker: handshake with the broker at %s succeeded", broker);
         self->handshake = 0;
         return;
     }
@@ -290,24 +293,24 @@ s_monitor_event (worker_t *self)
     self->handshake |= kind;
     zcert_t *cert = self->config->curve_cert;
     if (kind == HANDSHAKE_REFUSED)
-        zsys_error ("worker: the broker at %s refused this worker's key %s (ZAP status %u): put this "
+        ztask_log_error ("worker: the broker at %s refused this worker's key %s (ZAP status %u): put this "
                     "worker's public certificate (NAME.key) in the broker's allow/workers directory",
                     broker, cert ? zcert_public_txt (cert) : "(none)", value);
     else if (kind == HANDSHAKE_MISMATCH && cert)
-        zsys_error ("worker: the broker at %s does not use CURVE, but this worker's config sets 'curve'",
+        ztask_log_error ("worker: the broker at %s does not use CURVE, but this worker's config sets 'curve'",
                     broker);
     else if (kind == HANDSHAKE_MISMATCH)
-        zsys_error ("worker: the broker at %s requires CURVE: set curve = { secret = ...; broker = ...; } in "
+        ztask_log_error ("worker: the broker at %s requires CURVE: set curve = { secret = ...; broker = ...; } in "
                     "this worker's config (docs/security.md)",
                     broker);
     else if (kind == HANDSHAKE_CLOSED)
-        zsys_error ("worker: the broker at %s closed the connection during the handshake (%s): %s", broker,
+        ztask_log_error ("worker: the broker at %s closed the connection during the handshake (%s): %s", broker,
                     zmq_strerror ((int) value),
                     cert ? "is curve.broker this broker's public certificate?"
                          : "does it require CURVE? (then set curve = { ... } in this worker's config, "
                            "docs/security.md)");
     else
-        zsys_error ("worker: the handshake with the broker at %s failed (libzmq event 0x%x, error 0x%x)",
+        ztask_log_error ("worker: the handshake with the broker at %s failed (libzmq event 0x%x, error 0x%x)",
                     broker, event, value);
 }
 
@@ -360,10 +363,10 @@ s_log_move (worker_t *self, const char *format, ...)
         va_start (args, format);
         vsnprintf (text, sizeof text, format, args);
         va_end (args);
-        zsys_info ("%s", text);
+        ztask_log_info ("%s", text);
     }
     else if (now >= self->summary_at) {
-        zsys_info ("worker: still looking for the leading broker: %u moves in %d s, trying %s", self->moves,
+        ztask_log_info ("worker: still looking for the leading broker: %u moves in %d s, trying %s", self->moves,
                    (int) ((now - self->looking_since) / 1000), ztask_endpoints_current (self->brokers));
         self->summary_at = now + LOOKING_LOG_MS;
     }
@@ -405,10 +408,10 @@ s_on_registered (worker_t *self)
     if (self->registered)
         return;
     if (self->looking_since && self->moves > 2 * ztask_endpoints_size (self->brokers))
-        zsys_info ("worker: %s registered with the broker at %s (after %u moves in %.1f s)", self->config->name,
+        ztask_log_info ("worker: %s registered with the broker at %s (after %u moves in %.1f s)", self->config->name,
                    broker, self->moves, (double) (zclock_mono () - self->looking_since) / 1000);
     else
-        zsys_info ("worker: %s registered with the broker at %s", self->config->name, broker);
+        ztask_log_info ("worker: %s registered with the broker at %s", self->config->name, broker);
     self->looking_since = 0;
     self->not_leaders = 0;
 }
@@ -453,7 +456,8 @@ s_on_cancel_task (worker_t *self, ztask_msg_t *in)
 {
     for (unsigned i = 0; i < self->config->slots; i++)
         if (self->running[i].task_id == in->task_id && self->running[i].attempt == in->attempt) {
-            zsys_info ("worker: stopping task %" PRIu64 " as the broker asked", in->task_id);
+            ztask_log_info ("worker: stopping task %" PRIu64 " as the broker asked", in->task_id);
+            self->running[i].cancelled = true;
             slot_cancel (self->slots[i], "cancelled");
         }
 }
@@ -475,18 +479,25 @@ s_on_task (worker_t *self, ztask_msg_t *in)
     if (!module) {
         char error[300];
         snprintf (error, sizeof error, "worker %s has no plugin '%s'", self->config->name, in->type);
+        ztask_log_task (ZTASK_LOG_LEVEL_WARNING, "task.handed_back", in->task_id, in->type, self->config->name,
+                        in->attempt, "worker: task %" PRIu64 " handed back: %s", in->task_id, error);
         s_result (self, in->task_id, in->attempt, ZTASK_RESULT_RETRY, error, NULL, 0);
         return;
     }
     if (!slot || self->draining) {
-        zsys_warning ("worker: task %" PRIu64 " arrived %s; handed back", in->task_id,
-                      slot ? "while draining" : "with every slot busy");
+        ztask_log_task (ZTASK_LOG_LEVEL_WARNING, "task.handed_back", in->task_id, in->type, self->config->name,
+                        in->attempt, "worker: task %" PRIu64 " arrived %s; handed back", in->task_id,
+                        slot ? "while draining" : "with every slot busy");
         s_result (self, in->task_id, in->attempt, ZTASK_RESULT_HANDED_BACK,
                   slot ? "the worker is stopping" : "no free slot", NULL, 0);
         return;
     }
     self->running[index].task_id = in->task_id;
     self->running[index].attempt = in->attempt;
+    self->running[index].type = ztask_module_plugin (module)->name;
+    self->running[index].cancelled = false;
+    ztask_log_task (ZTASK_LOG_LEVEL_DEBUG, "task.started", in->task_id, in->type, self->config->name, in->attempt,
+                    "worker: task %" PRIu64 " (%s) attempt %u started", in->task_id, in->type, in->attempt);
     slot_start (slot, module, in->task_id, in->attempt, &self->body, in->timeout_ms);
 }
 
@@ -500,7 +511,7 @@ s_from_broker (worker_t *self)
         self->heard_at = zclock_mono ();
         self->registering_since = 0; /* answered */
         if (rc != 0) {
-            zsys_warning ("worker: dropped a malformed message from the broker");
+            ztask_log_warning ("worker: dropped a malformed message from the broker");
             continue;
         }
         ztask_msg_t *in = self->in;
@@ -527,25 +538,48 @@ s_from_broker (worker_t *self)
             if (in->error_status == ZTASK_ERR_NOT_LEADER)
                 s_on_not_leader (self, in->text);
             else if (in->error_status == ZTASK_ERR_NOT_REGISTERED) {
-                zsys_info ("worker: the broker does not know us (restarted?): registering again");
+                ztask_log_info ("worker: the broker does not know us (restarted?): registering again");
                 s_register (self);
             }
             else if (!self->registered && in->error_status == ZTASK_ERR_BAD_REQUEST) {
-                zsys_error ("worker: the broker refused the registration: %s", in->text);
+                ztask_log_error ("worker: the broker refused the registration: %s", in->text);
                 self->refused = true;
             }
             else
-                zsys_warning ("worker: broker error: %s: %s", ztask_msg_error_name (in->error_status),
+                ztask_log_warning ("worker: broker error: %s: %s", ztask_msg_error_name (in->error_status),
                               in->text);
             break;
         default:
-            zsys_warning ("worker: unexpected %s from the broker", ztask_msg_command_name (in->command));
+            ztask_log_warning ("worker: unexpected %s from the broker", ztask_msg_command_name (in->command));
         }
     }
 }
 
 /* A slot's report (slot.h), on the slot's thread: progress and results go
    to the broker from here. */
+/* The end of a task that ran on a slot: task.done (debug: a worker may
+   run thousands a second), task.cancelled, task.failed (the broker retries
+   it when event->status says so). */
+static void
+s_log_end (worker_t *self, const slot_task_t *task, const slot_event_t *event)
+{
+    const char *name = self->config->name;
+    if (event->status == ZTASK_RESULT_OK)
+        ztask_log_task (ZTASK_LOG_LEVEL_DEBUG, "task.done", event->task_id, task->type, name, event->attempt,
+                        "worker: task %" PRIu64 " (%s) attempt %u done", event->task_id, task->type,
+                        event->attempt);
+    else if (task->cancelled)
+        ztask_log_task (ZTASK_LOG_LEVEL_INFO, "task.cancelled", event->task_id, task->type, name,
+                        event->attempt, "worker: task %" PRIu64 " (%s) attempt %u cancelled: %s",
+                        event->task_id, task->type, event->attempt, event->error);
+    else
+        ztask_log_task (ZTASK_LOG_LEVEL_WARNING, "task.failed", event->task_id, task->type, name,
+                        event->attempt, "worker: task %" PRIu64 " (%s) attempt %u failed%s: %s", event->task_id,
+                        task->type, event->attempt,
+                        event->status == ZTASK_RESULT_RETRY ? " (another attempt may run)" : "",
+                        *event->error ? event->error : "no error text");
+}
+
 static void
 s_on_slot_report (void *arg, slot_t *slot, slot_event_t *event)
 {
@@ -569,8 +603,10 @@ s_on_slot_report (void *arg, slot_t *slot, slot_event_t *event)
     }
     else {
         for (unsigned i = 0; i < self->config->slots; i++)
-            if (self->slots[i] == slot)
+            if (self->slots[i] == slot) {
+                s_log_end (self, &self->running[i], event);
                 self->running[i].task_id = 0;
+            }
         s_result (self, event->task_id, event->attempt, event->status, event->error, event->result,
                   event->result_size);
     }
@@ -597,7 +633,7 @@ static void
 s_check_only_broker (worker_t *self, int64_t now)
 {
     if (now - self->heard_at > self->reconnect_ms) {
-        zsys_warning ("worker: no word from the broker at %s for %d ms: reconnecting",
+        ztask_log_warning ("worker: no word from the broker at %s for %d ms: reconnecting",
                       ztask_endpoints_current (self->brokers), (int) (now - self->heard_at));
         s_connect (self, 0);
         /* Back off while the broker stays away. */
@@ -675,7 +711,7 @@ worker_run (worker_t *self)
                drain timeout, then go back to the broker. */
             self->draining = true;
             drain_deadline = now + self->config->drain_timeout_ms;
-            zsys_info ("worker: %s draining: finishing running tasks (up to %u ms)", self->config->name,
+            ztask_log_info ("worker: %s draining: finishing running tasks (up to %u ms)", self->config->name,
                        self->config->drain_timeout_ms);
             ztask_msg_reset (self->out, ZTASK_MSG_DRAIN);
             s_send (self);
@@ -718,6 +754,6 @@ worker_run (worker_t *self)
         return -1;
     for (unsigned i = 0; i < self->config->slots; i++)
         slot_cancel (self->slots[i], "the worker is stopping");
-    zsys_info ("worker: %s stopped", self->config->name);
+    ztask_log_info ("worker: %s stopped", self->config->name);
     return 0;
 }

@@ -12,7 +12,8 @@
 #include <errno.h>
 #include <libgen.h>
 
-static const char *const s_keys[] = { "broker", "name", "slots", "priorities", "plugin_dir",
+static const char *const s_keys[] = { "log_format", "log_level",
+                                      "broker", "name", "slots", "priorities", "plugin_dir",
                                       "max_result", "isolation", "drain_timeout_ms", "user",
                                       "pid_file", "allow_insecure_plugins", "curve", "plugins",
                                       NULL };
@@ -273,6 +274,9 @@ worker_config_parse (worker_config_t *self, ztask_cfg_t *cfg)
     memset (self, 0, sizeof *self);
     config_setting_t *root = config_root_setting (&cfg->cfg);
     if (ztask_cfg_keys (cfg, root, s_keys))
+        return -1;
+    self->log_level = ZTASK_LOG_LEVEL_INFO;
+    if (ztask_cfg_log (cfg, root, &self->log_format, &self->log_level))
         return -1;
     const char *plugin_dir = getenv ("ZTASK_PLUGIN_DIR");
     char host[256] = "worker";

@@ -42,6 +42,8 @@ typedef struct {
                                    curve.broker; NULL without curve          */
     worker_plugin_config_t plugins[WORKER_PLUGINS_MAX];
     size_t plugin_count;
+    ztask_log_format_t log_format; /* log_format: text (default) or json      */
+    ztask_log_level_t log_level; /* log_level: the least severe level written */
 } worker_config_t;
 
 /* Reads settings from a loaded file. `broker` (else $ZTASK_BROKER, else

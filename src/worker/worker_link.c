@@ -20,6 +20,7 @@
     socket "dirty", and the wait asks before it sleeps.
 */
 #include "worker_link.h"
+#include "common/ztask_log.h"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -52,14 +53,14 @@ worker_link_new (void)
     self->header = (byte *) malloc (ZTASK_HEADER_MAX);
     assert (self->header);
     if (pipe (self->wake) != 0) {
-        zsys_error ("worker: cannot make the wake pipe: %s", strerror (errno));
+        ztask_log_error ("worker: cannot make the wake pipe: %s", strerror (errno));
         self->wake[0] = self->wake[1] = -1;
         worker_link_destroy (&self);
         return NULL;
     }
     for (int i = 0; i < 2; i++)
         if (fcntl (self->wake[i], F_SETFL, O_NONBLOCK) != 0 || fcntl (self->wake[i], F_SETFD, FD_CLOEXEC) != 0)
-            zsys_error ("worker: fcntl on the wake pipe: %s", strerror (errno));
+            ztask_log_error ("worker: fcntl on the wake pipe: %s", strerror (errno));
     return self;
 }
 
@@ -125,7 +126,7 @@ worker_link_connect (worker_link_t *self, const char *endpoint, zcert_t *cert, c
     s_monitor_start (self);
     int rc = 0;
     if (zsock_connect (self->dealer, "%s", endpoint) != 0) {
-        zsys_error ("worker: cannot connect to %s: %s", endpoint, zmq_strerror (zmq_errno ()));
+        ztask_log_error ("worker: cannot connect to %s: %s", endpoint, zmq_strerror (zmq_errno ()));
         rc = -1;
     }
     self->dirty = true;
