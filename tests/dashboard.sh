@@ -93,12 +93,12 @@ python3 "$CDP" --chromium "$CHROMIUM" --size 1366x768 --timeout 20 "$URL/" \
     eval "$(text '"#total-done"')" \
     eval "$(text '"#total-failed"')" \
     eval "$(text '"#total-workers"')" \
-    eval "$(text '"#total-slots-free"')/$(text '"#total-slots-total"')" \
+    eval "$(text '"#total-slots-free"') + '/' + $(text '"#total-slots-total"')" \
     eval "$(text "'#queue-body tr[data-type=\"hold\"] td[data-priority=\"9\"]'")" \
-    eval "$(attr "'#workers progress[data-task-id=\"$hid\"]'" '"value"')/$(attr "'#workers progress[data-task-id=\"$hid\"]'" '"max"')" \
+    eval "$(attr "'#workers progress[data-task-id=\"$hid\"]'" '"value"') + '/' + $(attr "'#workers progress[data-task-id=\"$hid\"]'" '"max"')" \
     eval "$(text "'#workers .progress-text[data-task-id=\"$hid\"]'")" \
     eval "$(text "'#failed-tasks .error-text[data-task-id=\"$fid\"]'")" \
-    eval "$(count '"button[data-action]"')" \
+    eval "$(count '"button[data-action]:not([hidden])"')" \
     eval 'String(document.getElementById("banner").hidden)' \
     click '#settings-summary' \
     type '#token-input' wrong-token key Enter \
@@ -115,7 +115,7 @@ python3 "$CDP" --chromium "$CHROMIUM" --size 1366x768 --timeout 20 "$URL/" \
     until "!document.querySelector($failed_row)" \
     eval "location.hash = '#/task/$hid'; 'task page'" \
     wait "document.getElementById('task-state').textContent === 'running'" \
-    eval "$(attr '"#task-progress"' '"value"')/$(attr '"#task-progress"' '"max"')" \
+    eval "$(attr '"#task-progress"' '"value"') + '/' + $(attr '"#task-progress"' '"max"')" \
     until "document.querySelector('#task-history li[data-event=started]')" \
     eval "location.hash = '#/'; 'overview'" \
     sh "touch '$T/stop-broker'" \
@@ -130,9 +130,10 @@ PIDS="$PIDS $cdp_pid"
 
 # Meanwhile: stop the broker when the page asks, start it again once the
 # page has shown its banner (the same config: store, endpoint, http port).
-if wait_for "[ -f '$T/stop-broker' ] || ! zt_mine $cdp_pid" 60 && [ -f "$T/stop-broker" ]; then
+# (No deadline of its own here: each step of tests/cdp.py has one.)
+if wait_for "[ -f '$T/stop-broker' ] || ! zt_mine $cdp_pid" 300 && [ -f "$T/stop-broker" ]; then
     kill -TERM "$BROKER_PID"; wait "$BROKER_PID" 2>/dev/null; zt_forget "$BROKER_PID"
-    if wait_for "[ -f '$T/saw-banner' ] || ! zt_mine $cdp_pid" 30 && [ -f "$T/saw-banner" ]; then
+    if wait_for "[ -f '$T/saw-banner' ] || ! zt_mine $cdp_pid" 300 && [ -f "$T/saw-banner" ]; then
         echo "---- restart" >>"$T/broker.log"
         "$ZTASKD" -c "$T/broker.cfg" -f >>"$T/broker.log" 2>&1 &
         BROKER_PID=$!

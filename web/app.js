@@ -514,7 +514,7 @@
     }
 
     /* lines: [{values: [..], cls: 'done', kind: 'area'|'line'|'bars'}] over times[] (ms) */
-    function chart(box, times, lines, fmt, label) {
+    function chart(box, times, lines, fmt, label, floor) {
         var width = Math.max(280, Math.floor(box.clientWidth || 560)), height = 132;
         var left = 46, right = 8, top = 8, bottom = 20;
         var w = width - left - right, h = height - top - bottom;
@@ -522,7 +522,7 @@
         var step = (S.data.series.bucket_s || 10) * 1000;
         var max = 0;
         lines.forEach(function (l) { l.values.forEach(function (v) { if (v > max) max = v; }); });
-        max = niceMax(max);
+        max = niceMax(Math.max(max, floor || 0));
         var x = function (t) { return left + w * (t - start) / (end - start); };
         var y = function (v) { return top + h - h * Math.min(v, max) / max; };
         var root = svg('svg', { width: width, height: height, viewBox: '0 0 ' + width + ' ' + height, role: 'img', 'aria-label': label });
@@ -576,10 +576,10 @@
             num(perMin) + ' done in the last minute';
         $('series-summary').textContent = summary;
         chart($('chart-throughput'), times, [{ values: done, cls: 'done', kind: 'area' }, { values: failed, cls: 'failed', kind: 'bars' }],
-              function (v) { return num(Math.round(v)); }, 'Tasks done and failed per 10 seconds over the last hour: ' + summary);
+              function (v) { return num(Math.round(v)); }, 'Tasks done and failed per 10 seconds over the last hour: ' + summary, 2);
         chart($('chart-wait'), times, [{ values: pick('wait_ms_max'), cls: 'max', kind: 'line' }, { values: pick('wait_ms_avg'), cls: 'avg', kind: 'area' }],
               function (v) { return v ? duration(v).replace(/ \d+ (s|min)$/, '') : '0'; },
-              'Queue wait per 10 seconds over the last hour; average in the last minute ' + duration(wait));
+              'Queue wait per 10 seconds over the last hour; average in the last minute ' + duration(wait), 10);
     }
 
     /* ---- the task page ---- */
