@@ -7,7 +7,7 @@
 # dashboard at 1440x900 with the token entered, and stops everything.
 #
 #   scripts/dashboard-shot.sh [OUT.png]    default docs/dashboard.png
-#   SHOT_SECONDS=120 scripts/dashboard-shot.sh   load for longer (default 90)
+#   SHOT_SECONDS=120 scripts/dashboard-shot.sh   load for longer (default 180)
 #
 # Uses the ports 5570 (ZeroMQ, as conf/*.cfg) and 5580 (HTTP); refuses to
 # run when something answers there.
@@ -15,7 +15,7 @@ set -u
 cd "$(dirname "$0")/.." || exit 1
 top=$(pwd)
 out=${1:-docs/dashboard.png}
-seconds=${SHOT_SECONDS:-90}
+seconds=${SHOT_SECONDS:-180}
 chromium=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
 [ -n "$chromium" ] || { echo "dashboard-shot: chromium is not installed (apt-get install chromium)"; exit 1; }
 command -v python3 >/dev/null || { echo "dashboard-shot: python3 is missing"; exit 1; }
@@ -56,7 +56,7 @@ pids="$pids $!"
 pids="$pids $!"
 # A third worker for the low flood, on another (pretend) host.
 sed -e 's/^name = .*/name = "batch";/' -e 's/^slots = .*/slots = 3;/' \
-    -e 's/^priorities = .*/priorities = ["low", 1, 2, 3, 4];/' conf/worker-general.cfg > "$run/batch.cfg"
+    -e 's/^priorities = .*/priorities = ["low"];/' conf/worker-general.cfg > "$run/batch.cfg"
 "$worker" -c "$run/batch.cfg" -f >"$run/batch.log" 2>&1 &
 pids="$pids $!"
 for i in $(seq 100); do

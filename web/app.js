@@ -701,7 +701,7 @@
         } else if ((a === 'pause' || a === 'resume') && type)
             act('types/' + encodeURIComponent(type) + '/' + a, (a === 'pause' ? 'Pause ' : 'Resume ') + type, b);
         else if (a === 'retry-all') {
-            if (window.confirm('Requeue every failed task of the last hour?')) act('retry?state=failed&since=1h', 'Retry all failed', b);
+            if (window.confirm('Requeue every failed task of the last hour?')) act('retry?state=failed&since=1h', 'Retry failed (last hour)', b);
         }
     });
 
