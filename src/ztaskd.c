@@ -6,6 +6,7 @@
 #include <config.h>
 
 #include "broker/broker.h"
+#include "broker/http_server.h"
 #include "common/ztask_daemon.h"
 #include "common/ztask_notify.h"
 
@@ -32,11 +33,15 @@ main (int argc, char **argv)
     zsys_init ();
     broker_t *broker = broker_new (&config);
     rc = 1;
+    http_server_t *http = NULL;
+    if (broker && config.http_listen && !(http = http_server_new (&config, broker_internal_endpoint (broker))))
+        broker_destroy (&broker);
     if (broker) {
         /* The store is open and the endpoints bound: ready (systemd). */
         if (ztask_notify ("READY=1") < 0)
             zsys_warning ("broker: cannot tell systemd it is ready: %s", strerror (errno));
         rc = broker_run (broker) == 0 ? 0 : 1;
+        http_server_destroy (&http); /* first: its thread talks to the broker */
         zsys_info ("broker: stopped");
         broker_destroy (&broker);
     }

@@ -34,7 +34,16 @@ typedef struct {
                                    NULL: the first bound, its wildcard host
                                    replaced by the host's name                   */
     unsigned lease_ms;          /* a leader silent this long is replaced         */
+    /* http = { listen; token_file; web_root; } (docs/operations.md); off
+       when http_listen is NULL: */
+    char *http_listen;          /* "HOST:PORT" (port 0: any free one)            */
+    char *http_token;           /* the actions' bearer token, read from
+                                   token_file at load; NULL: actions are off     */
+    char *http_web_root;        /* the dashboard's files; NULL: the installed ones */
 } broker_config_t;
+
+#define BROKER_HTTP_TOKEN_MIN 16  /* shortest token accepted, in bytes        */
+#define BROKER_HTTP_TOKEN_MAX 256 /* longest                                   */
 
 /* Sets the defaults. */
 void broker_config_init (broker_config_t *self);
