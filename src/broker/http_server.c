@@ -231,11 +231,11 @@ http_server_new (const broker_config_t *config, const char *broker_endpoint)
     if (address.ss_family == AF_INET6)
         flags |= MHD_USE_IPv6;
     self->daemon = MHD_start_daemon (
-        flags, 0, NULL, NULL, s_handler, self, MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &address,
+        flags, 0, NULL, NULL, s_handler, self, MHD_OPTION_EXTERNAL_LOGGER, s_log, NULL, MHD_OPTION_SOCK_ADDR, (struct sockaddr *) &address,
         MHD_OPTION_CONNECTION_LIMIT, (unsigned) CONNECTIONS_MAX, MHD_OPTION_PER_IP_CONNECTION_LIMIT,
         (unsigned) CONNECTIONS_PER_IP_MAX, MHD_OPTION_CONNECTION_TIMEOUT, (unsigned) CONNECTION_TIMEOUT_S,
         MHD_OPTION_CONNECTION_MEMORY_LIMIT, (size_t) CONNECTION_MEMORY, MHD_OPTION_NOTIFY_COMPLETED, s_completed,
-        NULL, MHD_OPTION_EXTERNAL_LOGGER, s_log, NULL, MHD_OPTION_END);
+        NULL, MHD_OPTION_END);
     if (!self->daemon) {
         zsys_error ("broker: cannot listen for HTTP on %s: %s", config->http_listen,
                     errno ? strerror (errno) : "libmicrohttpd refused");

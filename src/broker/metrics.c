@@ -419,7 +419,7 @@ metrics_render (const metrics_data_t *d, const char *store_file, zchunk_t *out)
     s_printf (out, "ztask_slots %" PRIu64 "\n", d->slots);
     s_head (out, "ztask_slots_free", "gauge", "Slots without a task.");
     s_printf (out, "ztask_slots_free %" PRIu64 "\n", d->slots_free);
-    if (store_file && streq (d->backend, "sqlite")) {
+    if (store_file && strcasecmp (d->backend, "sqlite") == 0) {
         char wal[4096];
         struct stat st;
         uint64_t bytes = 0;
