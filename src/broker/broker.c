@@ -1002,12 +1002,14 @@ s_on_metrics (broker_t *self, ztask_msg_t *in)
                       "METRICS is internal to the broker: read /metrics over HTTP");
         return;
     }
+    int64_t start = zclock_usecs ();
     metrics_data_t *data = metrics_data (self->metrics);
     s_metrics_gauges (self, data, zclock_time ());
     ztask_msg_reset (self->out, ZTASK_MSG_METRICS);
     self->out->corr = in->corr;
     self->out->flags = ZTASK_FLAG_RESULT;
     s_send_body (self, &self->from, data, sizeof *data);
+    data->snapshot_us = zclock_usecs () - start; /* shown by the next one */
 }
 
 /* ---- the loop ---- */

@@ -382,6 +382,9 @@ metrics_render (const metrics_data_t *d, const char *store_file, zchunk_t *out)
     s_printf (out, "ztask_tasks_refused_total{reason=\"version\"} %" PRIu64 "\n", d->refused_version);
     s_printf (out, "ztask_tasks_refused_total{reason=\"not_registered\"} %" PRIu64 "\n",
               d->refused_not_registered);
+    s_head (out, "ztask_metrics_snapshot_seconds", "gauge",
+            "Broker time the previous metrics snapshot took (gauges and the copy).");
+    s_printf (out, "ztask_metrics_snapshot_seconds %.6f\n", (double) d->snapshot_us / 1e6);
     s_head (out, "ztask_malformed_messages_total", "counter", "Wire messages dropped as malformed.");
     s_printf (out, "ztask_malformed_messages_total %" PRIu64 "\n", d->malformed);
 

@@ -73,6 +73,7 @@ typedef struct {
     uint64_t retrying;           /* tasks waiting out a backoff              */
     uint64_t workers, slots, slots_free;
     uint64_t malformed;
+    int64_t snapshot_us;         /* broker time the previous snapshot took   */
     uint64_t refused_too_large, refused_queue_full, refused_role, refused_version, refused_not_registered;
     bool leading;                /* serving (an SQLite broker always is)     */
     bool store_available;
