@@ -37,6 +37,11 @@
               seconds = from -t (wall clock, microseconds since the epoch:
               when the broker was started, or the old leader's lease ran
               out) to that answer.
+      scrape  the cost of a metrics snapshot: -n GETs of /metrics on the
+              broker's HTTP port (-H), one after another; latency is each
+              scrape's round trip, broker_us_max / broker_us_p50 the broker's
+              own time per snapshot (ztask_metrics_snapshot_seconds, which
+              each scrape reports for the one before it).
       failover  W2's load across leader kills: SUBMITs (-c unacknowledged)
               to the broker of -e (a list) that leads, pausing while it has
               -q tasks queued or more (STATS every 100 ms), so that a
@@ -52,7 +57,11 @@
     Every task is a no-op ("noop" plugin, tests/fixtures/noop.c): the
     payload is "<seq>|" padded with '.' to -s bytes and the result must come
     back equal to it; anything else counts as an error. -T bounds the run:
-    past it the program prints why and exits 124. Exit status: 0 when every
+    past it the program prints why and exits 124. -H PORT with rt: a
+    thread scrapes /metrics on the broker's HTTP port at 10 Hz and asks
+    the API what the dashboard asks (stats, workers, tasks, series) once a
+    second each, for the whole run (W1 with the operator's view open);
+    scrapes=N and scrape_errors=N go on the RESULT line. Exit status: 0 when every
     task succeeded, 1 on errors or bad usage.
 */
 #define _GNU_SOURCE
@@ -65,6 +74,9 @@
 #include <pthread.h>
 #include <signal.h>
 #include <sys/resource.h>
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #define WARMUP 100                  /* unmeasured tasks before a latency run   */
@@ -95,6 +107,7 @@ typedef struct {
     long queue_cap;           /* -q: failover pauses at this many queued     */
     int64_t start_epoch_us;   /* -t: drain start (wall clock), 0: now        */
     bool api;                 /* -A: lat through ztask_client_*              */
+    int http_port;            /* -H: the broker's HTTP port (rt: scrape it)  */
 } opts_t;
 
 typedef struct {
@@ -279,6 +292,8 @@ s_default_workload (const char *mode)
         return "recovery";
     if (streq (mode, "failover"))
         return "failover-load";
+    if (streq (mode, "scrape"))
+        return "metrics-snapshot";
     return "idle";
 }
 
@@ -290,6 +305,116 @@ s_result (const opts_t *o, size_t n, double seconds, bench_samples_t *latency, i
     snprintf (line, sizeof line, "%s%s%s", extra ? extra : "", extra && *extra && o->extra ? " " : "",
               o->extra ? o->extra : "");
     bench_result (o->system, o->workload, o->rep, n, seconds, latency, cpu_us, errors, line);
+}
+
+/* ---- HTTP: the scraper and the dashboard's polling ---- */
+
+/* GET path on 127.0.0.1:port (HTTP/1.0, the connection closed after);
+   the body into buffer (NUL-terminated, cut at size). Returns the status,
+   or -1. */
+static int
+s_http_get (int port, const char *path, char *buffer, size_t size)
+{
+    int fd = socket (AF_INET, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    struct sockaddr_in addr = { 0 };
+    addr.sin_family = AF_INET;
+    addr.sin_port = htons ((uint16_t) port);
+    addr.sin_addr.s_addr = htonl (INADDR_LOOPBACK);
+    struct timeval timeout = { 10, 0 };
+    setsockopt (fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+    char request[512];
+    int length = snprintf (request, sizeof request, "GET %s HTTP/1.0\r\nHost: 127.0.0.1:%d\r\n\r\n", path, port);
+    if (connect (fd, (struct sockaddr *) &addr, sizeof addr) != 0 || write (fd, request, (size_t) length) != length) {
+        close (fd);
+        return -1;
+    }
+    size_t used = 0;
+    ssize_t got;
+    while (used + 1 < size && (got = read (fd, buffer + used, size - used - 1)) > 0)
+        used += (size_t) got;
+    /* drain whatever did not fit */
+    char sink[4096];
+    while (used + 1 >= size && read (fd, sink, sizeof sink) > 0)
+        ;
+    close (fd);
+    buffer[used] = 0;
+    int status = -1;
+    if (sscanf (buffer, "HTTP/1.%*d %d", &status) != 1)
+        return -1;
+    char *body = strstr (buffer, "\r\n\r\n");
+    if (body)
+        memmove (buffer, body + 4, strlen (body + 4) + 1);
+    return status;
+}
+
+typedef struct {
+    int port;
+    volatile bool stop;
+    long scrapes, errors;
+    pthread_t thread;
+} scraper_t;
+
+static void *
+s_scraper (void *arg)
+{
+    scraper_t *self = (scraper_t *) arg;
+    static const char *const api[] = { "/api/v1/stats", "/api/v1/workers", "/api/v1/tasks?limit=50",
+                                       "/api/v1/series" };
+    size_t size = 4 * 1024 * 1024;
+    char *buffer = (char *) malloc (size);
+    assert (buffer);
+    int64_t next = bench_now_us ();
+    for (long tick = 0; !self->stop; tick++) {
+        if (s_http_get (self->port, "/metrics", buffer, size) != 200)
+            self->errors++;
+        self->scrapes++;
+        if (tick % 10 == 0) /* once a second: what an open dashboard asks */
+            for (int i = 0; i < 4; i++)
+                if (s_http_get (self->port, api[i], buffer, size) != 200)
+                    self->errors++;
+        next += 100000; /* 10 Hz */
+        int64_t wait = next - bench_now_us ();
+        if (wait > 0)
+            usleep ((useconds_t) wait);
+    }
+    free (buffer);
+    return NULL;
+}
+
+/* scrape: -n snapshots one after another; the broker's time per snapshot. */
+static int
+s_run_scrape (const opts_t *o)
+{
+    size_t size = 8 * 1024 * 1024;
+    char *buffer = (char *) malloc (size);
+    assert (buffer);
+    bench_samples_t latency = { 0 }, broker = { 0 };
+    size_t errors = 0;
+    int64_t t0 = bench_now_us ();
+    for (long i = 0; i <= o->tasks; i++) {
+        int64_t start = bench_now_us ();
+        int status = s_http_get (o->http_port, "/metrics", buffer, size);
+        const char *gauge = strstr (buffer, "\nztask_metrics_snapshot_seconds ");
+        if (status != 200 || !gauge) {
+            errors++;
+            continue;
+        }
+        if (i == 0)
+            continue; /* its figure is of a snapshot before the run */
+        bench_samples_add (&latency, bench_now_us () - start);
+        bench_samples_add (&broker, (int64_t) (strtod (gauge + 32, NULL) * 1e6 + 0.5));
+    }
+    int64_t t1 = bench_now_us ();
+    char extra[128];
+    snprintf (extra, sizeof extra, "broker_us_p50=%" PRId64 " broker_us_max=%" PRId64,
+              bench_samples_quantile (&broker, 0.5), bench_samples_quantile (&broker, 1.0));
+    s_result (o, (size_t) o->tasks, (double) (t1 - t0) / 1e6, &latency, -1, errors, extra);
+    bench_samples_free (&latency);
+    bench_samples_free (&broker);
+    free (buffer);
+    return errors ? 1 : 0;
 }
 
 /* ---- W1: round trip, pipelined ---- */
@@ -304,6 +429,9 @@ s_run_rt (const opts_t *o, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out)
     bench_samples_t latency = { 0 };
     assert (sent_at && buf);
 
+    scraper_t scraper = { o->http_port, false, 0, 0, 0 };
+    if (o->http_port && pthread_create (&scraper.thread, NULL, s_scraper, &scraper) != 0)
+        return -1;
     int64_t cpu0 = s_cpu (o), machine0 = bench_machine_busy_us (), t0 = bench_now_us ();
     while (finished < n) {
         while (inflight < o->window && next < n) {
@@ -341,9 +469,17 @@ s_run_rt (const opts_t *o, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out)
             s_report_error (in, ++errors);
     }
     int64_t t1 = bench_now_us (), cpu1 = s_cpu (o), machine1 = bench_machine_busy_us ();
-    char extra[64] = "";
+    char extra[160] = "";
     if (machine0 >= 0 && machine1 >= 0)
         snprintf (extra, sizeof extra, "all_cpu_us_per_task=%.2f", (double) (machine1 - machine0) / (double) n);
+    if (o->http_port) {
+        scraper.stop = true;
+        pthread_join (scraper.thread, NULL);
+        size_t used = strlen (extra);
+        snprintf (extra + used, sizeof extra - used, " scrapes=%ld scrape_errors=%ld", scraper.scrapes,
+                  scraper.errors);
+        errors += (size_t) scraper.errors;
+    }
     s_result (o, (size_t) n, (double) (t1 - t0) / 1e6, &latency, cpu0 >= 0 ? cpu1 - cpu0 : -1, errors,
               extra);
     bench_samples_free (&latency);
@@ -1012,12 +1148,13 @@ static void
 s_usage (void)
 {
     fprintf (stderr,
-             "usage: ztask-bench -m rt|submit|lat|burst|drain|idle|ready|failover [-e ENDPOINT[,ENDPOINT...]] [options]\n"
+             "usage: ztask-bench -m rt|submit|lat|burst|drain|idle|ready|failover|scrape [-e ENDPOINT[,ENDPOINT...]] [options]\n"
              "  -n TASKS (50000)     -c WINDOW (256)     -s PAYLOAD_BYTES (64)   -p PRIORITY (5)\n"
              "  -y TYPE (noop)       -C CLIENTS (4)      -M IDLE_WORKERS (1000)  -d IDLE_SECONDS (10)\n"
              "  -b BROKER_PID        -k WORKERS          -t START_EPOCH_US       -A (lat: libztask API)\n"
              "  -S SYSTEM (ztask)    -W WORKLOAD         -r REP (1)              -x 'KEY=VALUE ...'\n"
              "  -q QUEUE_CAP (10000: failover)  -T SECONDS (600): time limit, exit 124 past it\n"
+             "  -H HTTP_PORT (rt: scrape /metrics at 10 Hz and poll the API; scrape: required)\n"
              "ENDPOINT defaults to $ZTASK_BROKER. See the comment at the top of bench/ztask_bench.c.\n");
     exit (1);
 }
@@ -1038,9 +1175,9 @@ int
 main (int argc, char **argv)
 {
     opts_t o = { NULL, getenv ("ZTASK_BROKER"), "ztask", NULL, "noop", NULL, 50000, 256, 64, 5, 4,
-                 1000, 10, 600, 0, 1, -1, 10000, 0, false };
+                 1000, 10, 600, 0, 1, -1, 10000, 0, false, 0 };
     int c;
-    while ((c = getopt (argc, argv, "m:e:S:W:y:x:n:c:s:p:C:M:d:T:b:r:k:q:t:Ah")) != -1) {
+    while ((c = getopt (argc, argv, "m:e:S:W:y:x:n:c:s:p:C:M:d:T:b:r:k:q:t:H:Ah")) != -1) {
         switch (c) {
         case 'm': o.mode = optarg; break;
         case 'e': o.endpoint = optarg; break;
@@ -1062,13 +1199,15 @@ main (int argc, char **argv)
         case 'q': o.queue_cap = s_number (optarg, 1, SEQ_MAX); break;
         case 't': o.start_epoch_us = (int64_t) strtoll (optarg, NULL, 10); break;
         case 'A': o.api = true; break;
+        case 'H': o.http_port = (int) s_number (optarg, 1, 65535); break;
         default: s_usage ();
         }
     }
     if (optind != argc || !o.mode
         || !(streq (o.mode, "rt") || streq (o.mode, "submit") || streq (o.mode, "lat")
              || streq (o.mode, "burst") || streq (o.mode, "drain") || streq (o.mode, "idle")
-             || streq (o.mode, "ready") || streq (o.mode, "failover")))
+             || streq (o.mode, "ready") || streq (o.mode, "failover") || streq (o.mode, "scrape"))
+        || (streq (o.mode, "scrape") && !o.http_port))
         s_usage ();
     if (!o.endpoint)
         o.endpoint = ZTASK_DEFAULT_ENDPOINT;
@@ -1095,6 +1234,8 @@ main (int argc, char **argv)
     /* ready and failover: a list of brokers, none of which may be serving yet. */
     if (streq (o.mode, "ready"))
         rc = s_run_ready (&o, in, out);
+    else if (streq (o.mode, "scrape"))
+        rc = s_run_scrape (&o);
     else if (streq (o.mode, "failover"))
         rc = s_run_failover (&o, in, out);
     else if ((sock = s_connect (&o)) && s_ready (&o, sock, in, out, &before) == 0) {

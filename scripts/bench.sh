@@ -23,7 +23,7 @@
 # S1_REPS (REPS), RESULTS (where raw RESULT lines, commands, logs and the
 # table go; default bench-results/DATE in the build directory),
 # ROWS (which of ztask's parts run, default all: "W1 W2 W3 B1 drain scale
-# idle pg failover"; B1 includes recovery, drain is B1-drain, pg is W2
+# idle pg failover http"; B1 includes recovery, drain is B1-drain, pg is W2
 # and B1 with recovery on PostgreSQL, failover the failover rows),
 # PG (1; 0 skips the PostgreSQL rows), PG_SYNCS ("normal full off": W2 on
 # PostgreSQL at these sync levels), LEASE_MS (3000: the HA brokers'
@@ -53,6 +53,11 @@
 #   scale-W1-qK, scale-W3-qK: W1 and W3 at priority 5 with K tasks queued at
 #            priority 0 that the 4 workers (priorities 1-9) never take
 #   idle     IDLE_WORKERS registered idle workers: broker CPU over IDLE_SECONDS
+#   W1-http  W1 with the broker's HTTP endpoint on, /metrics scraped at 10 Hz
+#            and the dashboard's API calls (stats, workers, tasks, series)
+#            once a second each, for the whole run: compared with W1
+#   metrics-snapshot-qK  the same broker with K (B1_N) tasks queued: 20
+#            scrapes; the broker's own time per METRICS snapshot
 #   recovery B1's SQLite broker killed (SIGKILL) with B1_N tasks queued and
 #            started again: start -> it answers STATS with them all queued
 #   PostgreSQL (system ztask-pg: sync=normal, ztask-pg-full: sync=full,
@@ -100,10 +105,10 @@ function med(k,    i, j, n, t, a) {
 function has(w, s, m) { return (w SUBSEP s SUBSEP m) in cnt }
 function get(w, s, m) { return med(w SUBSEP s SUBSEP m) }
 function rank(w) {
-    if (w == "W1") return 1; if (w == "W2") return 2; if (w == "W3") return 3; if (w == "W3-lib") return 4
+    if (w == "W1" || w == "W1-http") return 1; if (w == "W2") return 2; if (w == "W3") return 3; if (w == "W3-lib") return 4
     if (w == "B1") return 5; if (w == "B1-drain") return 6; if (w == "recovery") return 7
     if (w ~ /^failover/) return 8; if (w ~ /^scale-/) return 9; if (w == "idle") return 10
-    if (w == "S1") return 11
+    if (w == "S1") return 11; if (w ~ /^metrics-snapshot/) return 12
     return 12
 }
 function fmt(v) { return v == "" ? "-" : (v >= 100 || v == int(v) ? sprintf("%.0f", v) : sprintf("%.2f", v)) }
@@ -124,10 +129,13 @@ function target(what, figure, ok) {
     } else if (w == "recovery") {
         note(w, s, "serve s", r["seconds"]); note(w, s, "queued", r["n"])
         if ("lease_wait_s" in r) note(w, s, "lease wait s", r["lease_wait_s"])
+    } else if (w ~ /^metrics-snapshot/) {
+        note(w, s, "broker us p50", r["broker_us_p50"]); note(w, s, "broker us max", r["broker_us_max"])
+        note(w, s, "scrape p50 us", r["p50_us"])
     } else if (w == "failover") {
         note(w, s, "takeover s", r["takeover_s"]); lease_ms = r["lease_ms"]
     } else if ("rate" in r) {
-        note(w, s, w ~ /^(B1|scale-fill-.*)$/ ? "accepted/s" : "tasks/s", r["rate"])
+        note(w, s, w ~ /^(B1|scale-fill-.*|snapshot-fill-.*)$/ ? "accepted/s" : "tasks/s", r["rate"])
     }
     if (w == "W2" && ("done_rate" in r)) note(w, s, "done/s", r["done_rate"])
     if (w ~ /^(B1|scale-fill-.*)$/ && ("bytes_per_task" in r)) note(w, s, "B/task", r["bytes_per_task"])
@@ -190,6 +198,16 @@ END {
            has("W1", z, "tasks/s") && v != "" ? v >= 1.5 * get("W1", z, "tasks/s") : "")
     v = get("W1", "ztask", "srv us/task")
     target("W1 broker CPU per task <= 20 us", v == "" ? "" : fmt(v) " us", v == "" ? "" : v <= 20)
+    v = get("W1-http", "ztask", "tasks/s"); u = get("W1", "ztask", "tasks/s")
+    target("W1 with a scraper at 10 Hz and the dashboard >= 0.95x W1", v != "" && u != "" ? sprintf("%.2fx", v / u) : "", \
+           v != "" && u != "" ? v >= 0.95 * u : "")
+    for (i = 1; i <= rows; i++) {
+        split(order[i], p, SUBSEP)
+        if (p[1] ~ /^metrics-snapshot-q/ && p[3] == "broker us max") {
+            v = get(p[1], "ztask", "broker us max")
+            target(sprintf("a metrics snapshot with %s queued < 1 ms of broker time", substr(p[1], 19)), fmt(v) " us", v < 1000)
+        }
+    }
     v = get("W2", "ztask", "tasks/s")
     target("W2 sync=normal >= 1.0x gearmand", has("W2", g, "tasks/s") ? sprintf("%.2fx", v / get("W2", g, "tasks/s")) : "", \
            has("W2", g, "tasks/s") && v != "" ? v >= get("W2", g, "tasks/s") : "")
@@ -277,7 +295,7 @@ LIMIT=${LIMIT:-600}
 PEERS=${PEERS:-} # bench_peers.sh reads it too: the peers to run
 S1=${S1:-1}
 S1_ARGS=${S1_ARGS:-} # options for bench/s1_sched, through bench_s1.sh
-ROWS=${ROWS:-W1 W2 W3 B1 drain scale idle pg failover} # which of ztask's parts run
+ROWS=${ROWS:-W1 W2 W3 B1 drain scale idle pg failover http} # which of ztask's parts run
 PG=${PG:-1}
 PG_SYNCS=${PG_SYNCS:-normal full off} # W2 on PostgreSQL at these sync levels
 LEASE_MS=${LEASE_MS:-3000}
@@ -401,6 +419,7 @@ start_broker () {
 endpoint = "tcp://127.0.0.1:![20000-32000]";
 store = "$store";
 sync = "$sync";
+${BROKER_EXTRA_CFG:-}
 CFG
     restart_broker "$name"
 }
@@ -571,6 +590,26 @@ for rep in $(seq "$REPS"); do
             run "$rep" -m rt -W "scale-W1-q$k" -n "$N" -k "$WORKERS" "${common[@]}"
             run "$rep" -m lat -W "scale-W3-q$k" -n "$N_LAT" -k "$WORKERS" -s "$PAYLOAD"
         done
+        stop_broker
+    fi
+
+    # W1 with the operator's view open: the broker's HTTP endpoint on, a
+    # scraper at 10 Hz and the dashboard's polling; then the cost of a
+    # metrics snapshot with B1_N tasks queued (no worker takes them).
+    if want http && BROKER_EXTRA_CFG='http = { listen = "127.0.0.1:0"; };' start_broker http normal; then
+        HTTP_PORT=
+        if wait_count "$WORK/http.log" 'broker: http on' 1 20; then
+            HTTP_PORT=$(grep -o 'broker: http on 127.0.0.1:[0-9]*' "$WORK/http.log" | tail -1 | sed 's/.*://')
+        fi
+        if [ -n "$HTTP_PORT" ]; then
+            start_workers "$WORKERS" '"all"'
+            run "$rep" -m rt -W W1-http -H "$HTTP_PORT" -n "$N" -k "$WORKERS" "${common[@]}"
+            stop_workers
+            run "$rep" -m burst -W "snapshot-fill-q$B1_N" -n "$B1_N" -C "$B1_CLIENTS" -k 0 "${common[@]}"
+            run "$rep" -m scrape -W "metrics-snapshot-q$B1_N" -H "$HTTP_PORT" -n 20
+        else
+            fail "ztaskd (http) did not report its HTTP port"
+        fi
         stop_broker
     fi
 

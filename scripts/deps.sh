@@ -1,7 +1,7 @@
 #!/bin/sh
 # Installs ztask's Debian build (and test) dependencies when any is missing.
 set -e
-packages="build-essential autoconf automake libtool pkg-config libzmq3-dev libczmq-dev libconfig-dev libsqlite3-dev libjansson-dev libpq-dev"
+packages="build-essential autoconf automake libtool pkg-config libzmq3-dev libczmq-dev libconfig-dev libsqlite3-dev libjansson-dev libpq-dev libmicrohttpd-dev"
 # The test suite also starts PostgreSQL servers of its own (the PostgreSQL store).
 packages="$packages postgresql"
 missing=""

@@ -10,7 +10,8 @@
 #                                         tests/fuzz/regressions/TARGET/NAME
 #   scripts/fuzz.sh seeds                 rewrite tests/fuzz/corpus/fuzz_msg (one message per command)
 #
-# Targets: fuzz_msg (the wire codec), fuzz_config (broker.cfg / worker.cfg parsing).
+# Targets: fuzz_msg (the wire codec), fuzz_config (broker.cfg / worker.cfg parsing),
+#          fuzz_http (ztaskd's HTTP request handling and metrics text).
 # Environment:
 #   FUZZ_CC         compiler (clang); it must support -fsanitize=fuzzer
 #   FUZZ_BUILD_DIR  binaries, scratch corpora, logs and crash files
@@ -39,7 +40,7 @@ B=${FUZZ_BUILD_DIR:-${top_builddir:+$top_builddir/fuzz-build}}
 B=${B:-./fuzz-build}
 CC=${FUZZ_CC:-clang}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-ALL_TARGETS="fuzz_msg fuzz_config"
+ALL_TARGETS="fuzz_msg fuzz_config fuzz_http"
 
 # Sources each target links, besides tests/fuzz/TARGET.c.
 sources () {
@@ -47,6 +48,8 @@ sources () {
     fuzz_msg) echo src/proto/ztask_msg.c src/common/ztask_utf8.c ;;
     fuzz_config) echo src/common/ztask_cfg.c src/common/ztask_names.c src/common/ztask_utf8.c src/broker/broker_config.c \
         src/worker/worker_config.c src/common/ztask_endpoints.c src/plugin/ztask_host.c src/common/ztask_cert.c ;;
+    fuzz_http) echo src/broker/http_api.c src/broker/metrics.c src/common/task_json.c src/proto/ztask_msg.c \
+        src/common/ztask_utf8.c src/common/ztask_names.c ;;
     *) return 1 ;;
     esac
 }
@@ -120,6 +123,12 @@ sig_v2="ZT\x02"
 two_frames="\x02"
 three_frames="\x03"
 EOF
+        ;;
+    fuzz_http)
+        for w in GET POST HEAD /metrics /api/v1/ stats workers tasks series retry purge types pause resume \
+            cancel state type limit before since Bearer http:// failed done any 1h 7d /../ //; do
+            printf 'w_%s="%s"\n' "$(printf '%s' "$w" | tr -c 'a-zA-Z0-9' _)" "$w"
+        done
         ;;
     fuzz_config)
         for w in endpoint store sync heartbeat_ms heartbeat_liveness max_attempts max_payload \

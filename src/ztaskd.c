@@ -7,6 +7,7 @@
 
 #include "broker/broker.h"
 #include "common/ztask_log.h"
+#include "broker/http_server.h"
 #include "common/ztask_daemon.h"
 #include "common/ztask_notify.h"
 
@@ -35,11 +36,15 @@ main (int argc, char **argv)
     zsys_init ();
     broker_t *broker = broker_new (&config);
     rc = 1;
+    http_server_t *http = NULL;
+    if (broker && config.http_listen && !(http = http_server_new (&config, broker_internal_endpoint (broker))))
+        broker_destroy (&broker);
     if (broker) {
         /* The store is open and the endpoints bound: ready (systemd). */
         if (ztask_notify ("READY=1") < 0)
             ztask_log_warning ("broker: cannot tell systemd it is ready: %s", strerror (errno));
         rc = broker_run (broker) == 0 ? 0 : 1;
+        http_server_destroy (&http); /* first: its thread talks to the broker */
         ztask_log_info ("broker: stopped");
         broker_destroy (&broker);
     }

@@ -7,6 +7,7 @@
 #include "broker_log.h"
 #include "common/ztask_log.h"
 #include "delayed.h"
+#include "metrics.h"
 #include "outbox.h"
 #include "reports.h"
 #include "scheduler.h"
@@ -78,6 +79,13 @@ struct broker {
     char *name;                  /* this broker's name                   */
     char *advertise;             /* the endpoint it gives as the leader's */
     int64_t next_lead;           /* when to look at the lease (monotonic ms) */
+    /* The HTTP thread's way in (only with http configured): */
+    zsock_t *internal_router;    /* ROUTER on inproc, no CURVE; its peers are
+                                    clients with every client right       */
+    void *internal;              /* its libzmq socket; NULL: none          */
+    char *internal_endpoint;     /* inproc://ztaskd-http-...               */
+    unsigned recv_turn;          /* receives since the internal socket was last looked at */
+    metrics_t *metrics;          /* counters and histograms (/metrics)     */
 };
 
 /* ---- keys ---- */
@@ -143,7 +151,7 @@ s_send_body (broker_t *self, const peer_id_t *peer, const void *body, size_t bod
     size_t size = s_encode (self, &body, &body_size, &with_body);
     if (!size)
         return -1;
-    if (peer_send (self->socket, peer->data, peer->size, self->header, size, body, body_size, with_body) != 0) {
+    if (peer_send (peer->via ? peer->via : self->socket, peer->data, peer->size, self->header, size, body, body_size, with_body) != 0) {
         self->send_failures++;
         return -1;
     }
@@ -266,6 +274,7 @@ s_start (broker_t *self, broker_worker_t *worker, task_t *task)
     task->progress_done = task->progress_total = 0;
     store_started (self->store, task, worker->name);
     broker_log_started (task, worker->name);
+    metrics_started (self->metrics, task->type->name, task->priority, task->attempts == 1 ? task->started_ms - task->created_ms : -1, task->started_ms);
     ztask_msg_t *m = self->out;
     ztask_msg_reset (m, ZTASK_MSG_TASK);
     m->task_id = task->id;
@@ -309,6 +318,7 @@ s_finish (broker_t *self, task_t *task, const char *worker_name, int state, cons
     int64_t now = zclock_time ();
     store_finished (self->store, task, state, error, result, result_size, now);
     broker_log_finished (task, worker_name, state, error);
+    metrics_ended (self->metrics, task->type->name, task->priority, state, task->started_ms ? now - task->started_ms : -1, now);
     if (state == ZTASK_STATE_DONE)
         self->counters.done++;
     else
@@ -353,6 +363,7 @@ s_requeue (broker_t *self, task_t *task, const char *worker_name, const char *wh
     }
     broker_log_requeued (task, worker_name, why);
     store_requeued (self->store, task);
+    metrics_retried (self->metrics, task->type->name, task->priority);
     task->state = ZTASK_STATE_QUEUED;
     unsigned doublings = task->attempts > 7 ? 6 : task->attempts > 0 ? task->attempts - 1 : 0;
     int64_t backoff = (int64_t) BACKOFF_BASE_MS << doublings;
@@ -824,6 +835,7 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
     }
     task_table_insert (self->tasks, task);
     scheduler_task_added (self->scheduler, type);
+    metrics_submitted (self->metrics, type->name, task->priority, task->created_ms);
     outbox_submitted (self->outbox, &self->from, in->corr, task->id, 0);
     if (wait) {
         task_add_waiter (task, &self->from, in->corr, self->commits + 1); /* a new task: room for it is certain */
@@ -948,6 +960,64 @@ s_on_workers (broker_t *self, ztask_msg_t *in)
     s_send_json (self, in, workers);
 }
 
+/* The gauges of the moment, from the heads of the per-(type, level)
+   queues and the workers: O(types x 10 + workers). */
+static void
+s_metrics_gauges (broker_t *self, metrics_data_t *d, int64_t now)
+{
+    metrics_gauges_reset (self->metrics);
+    for (task_type_t *t = scheduler_type_first (self->scheduler); t; t = scheduler_type_next (self->scheduler)) {
+        size_t queued[TASK_PRIORITY_LEVELS], total = 0;
+        int64_t heads[TASK_PRIORITY_LEVELS];
+        for (int l = 0; l < TASK_PRIORITY_LEVELS; l++) {
+            queued[l] = t->level[l].queued;
+            total += queued[l];
+            heads[l] = t->level[l].head ? t->level[l].head->created_ms : 0;
+        }
+        metrics_gauges_type (self->metrics, t->name, queued, t->running, total > 0 && t->workers == 0, heads, now);
+    }
+    d->workers = d->slots = d->slots_free = 0;
+    for (broker_worker_t *w = worker_registry_first (self->workers); w; w = worker_registry_next (self->workers)) {
+        d->workers++;
+        d->slots += w->sched.slots;
+        d->slots_free += w->sched.free;
+    }
+    d->retrying = delayed_size (self->delayed);
+    d->malformed = self->counters.malformed;
+    d->refused_too_large = self->counters.refused.too_large;
+    d->refused_queue_full = self->counters.refused.queue_full;
+    d->refused_role = self->counters.refused.role;
+    d->refused_version = self->counters.refused.version;
+    d->refused_not_registered = self->counters.refused.not_registered;
+    d->leading = self->leading;
+    d->store_available = !self->store_down;
+    snprintf (d->name, sizeof d->name, "%s", self->name ? self->name : "");
+    snprintf (d->role, sizeof d->role, "%s",
+              !store_is_shared (self->store) ? "single" : self->leading ? "leader" : "standby");
+    snprintf (d->backend, sizeof d->backend, "%s", store_backend_name (self->store));
+    snprintf (d->leader_endpoint, sizeof d->leader_endpoint, "%s", self->leading ? self->advertise : self->leader.endpoint);
+    d->now_ms = now;
+}
+
+/* METRICS (internal): the snapshot, copied as it is into the answer. */
+static void
+s_on_metrics (broker_t *self, ztask_msg_t *in)
+{
+    if (!self->internal || self->from.via != self->internal) {
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST,
+                      "METRICS is internal to the broker: read /metrics over HTTP");
+        return;
+    }
+    int64_t start = zclock_usecs ();
+    metrics_data_t *data = metrics_data (self->metrics);
+    s_metrics_gauges (self, data, zclock_time ());
+    ztask_msg_reset (self->out, ZTASK_MSG_METRICS);
+    self->out->corr = in->corr;
+    self->out->flags = ZTASK_FLAG_RESULT;
+    s_send_body (self, &self->from, data, sizeof *data);
+    data->snapshot_us = zclock_usecs () - start; /* shown by the next one */
+}
+
 /* ---- the loop ---- */
 
 /* With CURVE on: may this peer's key send this command? Worker commands
@@ -955,7 +1025,7 @@ s_on_workers (broker_t *self, ztask_msg_t *in)
 static bool
 s_role_allows (broker_t *self, ztask_msg_t *in, bool worker_command)
 {
-    if (!self->auth)
+    if (!self->auth || (self->from.via == self->internal && !worker_command))
         return true;
     zcertstore_t *keys = worker_command ? self->worker_keys : self->client_keys;
     if (in->user_id[0] && zcertstore_lookup (keys, in->user_id))
@@ -974,6 +1044,10 @@ s_handle (broker_t *self, ztask_msg_t *in)
     bool worker_command = command >= ZTASK_MSG_REGISTER && command <= ZTASK_MSG_DRAIN;
     if (!s_role_allows (self, in, worker_command))
         return;
+    if (command == ZTASK_MSG_METRICS) { /* answered by a standby too, store or no store */
+        s_on_metrics (self, in);
+        return;
+    }
     if (self->store_down && command != ZTASK_MSG_STATS && command != ZTASK_MSG_WORKERS) {
         /* Nothing that needs the store. Workers' messages are let go: a
            result is not acknowledged (the worker keeps it and sends it
@@ -1159,7 +1233,9 @@ s_commit (broker_t *self)
 {
     if (self->store_down)
         return;
+    int64_t commit_start = zclock_usecs ();
     int rc = store_commit (self->store);
+    metrics_commit (self->metrics, zclock_usecs () - commit_start);
     self->send_failures += outbox_release (self->outbox, rc == 0);
     if (rc == 0)
         self->commits++; /* held waiters have had their SUBMITTED */
@@ -1245,8 +1321,19 @@ s_recv (broker_t *self)
 {
     zmq_msg_t routing_id;
     zmq_msg_init (&routing_id);
-    int rc = ztask_msg_recv_frames (self->in, self->socket, ZMQ_DONTWAIT, &routing_id, &self->body);
+    /* The internal socket (the HTTP thread) is looked at when the public
+       one is empty, and every 64th message, so a busy fleet cannot
+       starve it. */
+    void *socket = self->socket;
+    int rc = -1;
+    if (self->internal && ++self->recv_turn % 64 == 0)
+        rc = ztask_msg_recv_frames (self->in, socket = self->internal, ZMQ_DONTWAIT, &routing_id, &self->body);
+    if (rc == -1)
+        rc = ztask_msg_recv_frames (self->in, socket = self->socket, ZMQ_DONTWAIT, &routing_id, &self->body);
+    if (rc == -1 && self->internal)
+        rc = ztask_msg_recv_frames (self->in, socket = self->internal, ZMQ_DONTWAIT, &routing_id, &self->body);
     peer_id_set (&self->from, zmq_msg_data (&routing_id), zmq_msg_size (&routing_id));
+    self->from.via = socket;
     zmq_msg_close (&routing_id);
     return rc;
 }
@@ -1444,6 +1531,7 @@ broker_new (const broker_config_t *config)
     zlistx_set_destructor (self->endpoints, (zlistx_destructor_fn *) zstr_free);
     self->in = ztask_msg_new ();
     self->out = ztask_msg_new ();
+    self->metrics = metrics_new ();
 
     self->store = store_open (config->store, config->sync);
     if (!self->store) {
@@ -1491,6 +1579,22 @@ broker_new (const broker_config_t *config)
         zlistx_add_end (self->endpoints, bound);
         zstr_free (&bound);
     }
+    if (config->http_listen) {
+        /* The HTTP thread's socket: inproc, so only this process reaches it. */
+        self->internal_router = zsock_new (ZMQ_ROUTER);
+        assert (self->internal_router);
+        self->internal = zsock_resolve (self->internal_router);
+        zsock_set_router_mandatory (self->internal_router, 1);
+        zsock_set_sndtimeo (self->internal_router, 0);
+        zsock_set_rcvtimeo (self->internal_router, 0);
+        self->internal_endpoint = zsys_sprintf ("inproc://ztaskd-http-%p", (void *) self);
+        if (zsock_bind (self->internal_router, "%s", self->internal_endpoint) < 0) {
+            ztask_log_error ("broker: cannot bind %s: %s", self->internal_endpoint, zmq_strerror (zmq_errno ()));
+            broker_destroy (&self);
+            return NULL;
+        }
+        zpoller_add (self->poller, self->internal_router);
+    }
     s_identify (self);
     /* Lead (recovering the unfinished tasks from the store) or stand by. */
     s_lead (self);
@@ -1509,6 +1613,9 @@ broker_destroy (broker_t **self_p)
     if (self) {
         zpoller_destroy (&self->poller);
         zsock_destroy (&self->router);
+        zsock_destroy (&self->internal_router);
+        zstr_free (&self->internal_endpoint);
+        metrics_destroy (&self->metrics);
         zactor_destroy (&self->auth);
         zcertstore_destroy (&self->client_keys);
         zcertstore_destroy (&self->worker_keys);
@@ -1548,4 +1655,10 @@ broker_endpoint (broker_t *self, size_t i)
     while (endpoint && i--)
         endpoint = (const char *) zlistx_next (self->endpoints);
     return endpoint;
+}
+
+const char *
+broker_internal_endpoint (broker_t *self)
+{
+    return self->internal_endpoint;
 }

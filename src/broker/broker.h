@@ -31,4 +31,9 @@ int broker_poll (broker_t *self, int timeout_ms);
 /* The i-th bound endpoint with its real port, or NULL. */
 const char *broker_endpoint (broker_t *self, size_t i);
 
+/* The inproc endpoint the HTTP thread connects a DEALER to (only with
+   http configured; else NULL): the ordinary protocol plus METRICS, with
+   every client right whether CURVE is on or not. */
+const char *broker_internal_endpoint (broker_t *self);
+
 #endif

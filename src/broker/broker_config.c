@@ -10,6 +10,7 @@
 #include <sys/stat.h>
 #include "ztask/client.h"
 
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +19,9 @@ static const char *const s_keys[] = { "log_format", "log_level",
                                       "endpoint", "store", "sync", "heartbeat_ms",
                                       "heartbeat_liveness", "max_attempts", "max_payload",
                                       "max_queued", "retention", "max_result", "user", "pid_file",
-                                      "curve", "name", "advertise", "lease_ms", NULL };
+                                      "curve", "name", "advertise", "lease_ms", "http", NULL };
 static const char *const s_curve_keys[] = { "secret", "allow", NULL };
+static const char *const s_http_keys[] = { "listen", "token_file", "web_root", NULL };
 
 static char *
 s_strdup (const char *text)
@@ -62,6 +64,11 @@ broker_config_free (broker_config_t *self)
     free (self->curve_allow);
     free (self->name);
     free (self->advertise);
+    free (self->http_listen);
+    if (self->http_token)
+        memset (self->http_token, 0, strlen (self->http_token));
+    free (self->http_token);
+    free (self->http_web_root);
     memset (self, 0, sizeof *self);
 }
 
@@ -168,13 +175,94 @@ s_curve (broker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
     return 0;
 }
 
+/* Reads the bearer token from file: a missing, empty, short or
+   world-readable file is an error (the token guards the actions). */
+static int
+s_http_token (broker_config_t *self, ztask_cfg_t *cfg, config_setting_t *at, const char *file)
+{
+    struct stat st;
+    FILE *handle = fopen (file, "r");
+    if (!handle)
+        return ztask_cfg_fail (cfg, at, "http.token_file: cannot read %s: %s", file, strerror (errno));
+    if (fstat (fileno (handle), &st) != 0 || !S_ISREG (st.st_mode)) {
+        fclose (handle);
+        return ztask_cfg_fail (cfg, at, "http.token_file: %s is not a regular file", file);
+    }
+    if (st.st_mode & S_IROTH) {
+        fclose (handle);
+        return ztask_cfg_fail (cfg, at, "http.token_file: %s is readable by every user: chmod o-r it (e.g. 0600)",
+                               file);
+    }
+    char token[BROKER_HTTP_TOKEN_MAX + 2];
+    size_t size = fread (token, 1, sizeof token - 1, handle);
+    fclose (handle);
+    token[size] = 0;
+    while (size && (token[size - 1] == '\n' || token[size - 1] == '\r' || token[size - 1] == ' '
+                    || token[size - 1] == '\t'))
+        token[--size] = 0;
+    int rc = 0;
+    if (size == 0)
+        rc = ztask_cfg_fail (cfg, at, "http.token_file: %s is empty (put a random token of %d to %d"
+                             " characters in it, e.g. 'openssl rand -hex 32')",
+                             file, BROKER_HTTP_TOKEN_MIN, BROKER_HTTP_TOKEN_MAX);
+    else if (size > BROKER_HTTP_TOKEN_MAX)
+        rc = ztask_cfg_fail (cfg, at, "http.token_file: the token in %s is over %d characters", file,
+                             BROKER_HTTP_TOKEN_MAX);
+    else if (size < BROKER_HTTP_TOKEN_MIN)
+        rc = ztask_cfg_fail (cfg, at, "http.token_file: the token in %s is shorter than %d characters", file,
+                             BROKER_HTTP_TOKEN_MIN);
+    else
+        for (size_t i = 0; i < size && rc == 0; i++)
+            if ((unsigned char) token[i] <= ' ' || (unsigned char) token[i] >= 127)
+                rc = ztask_cfg_fail (cfg, at, "http.token_file: the token in %s must be printable ASCII"
+                                     " without blanks", file);
+    if (rc == 0) {
+        free (self->http_token);
+        self->http_token = s_strdup (token);
+    }
+    memset (token, 0, sizeof token);
+    return rc;
+}
+
+/* http = { listen = "127.0.0.1:5580"; token_file = "..."; web_root = "..."; } */
+static int
+s_http (broker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
+{
+    config_setting_t *http = config_setting_get_member (root, "http");
+    if (!http)
+        return 0;
+    if (!config_setting_is_group (http))
+        return ztask_cfg_fail (cfg, http, "'http' must be a group: http = { listen = \"127.0.0.1:5580\"; };");
+    const char *listen = "127.0.0.1:5580", *token_file = NULL;
+    if (ztask_cfg_keys (cfg, http, s_http_keys) || ztask_cfg_string (cfg, http, "listen", &listen)
+        || ztask_cfg_string (cfg, http, "token_file", &token_file)
+        || s_optional_string (cfg, http, "web_root", &self->http_web_root))
+        return -1;
+    config_setting_t *at = config_setting_get_member (http, "listen");
+    const char *colon = strrchr (listen, ':');
+    char *end = NULL;
+    long port = colon ? strtol (colon + 1, &end, 10) : -1;
+    size_t host_size = colon ? (size_t) (colon - listen) : 0;
+    if (!colon || !host_size || host_size > 255 || !colon[1] || *end || port < 0 || port > 65535
+        || strspn (listen, "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ.-:[]") != strlen (listen))
+        return ztask_cfg_fail (cfg, at ? at : http,
+                               "http.listen must be HOST:PORT (PORT 0-65535, 0: any free port), e.g."
+                               " \"127.0.0.1:5580\", not \"%s\"", listen);
+    free (self->http_listen);
+    self->http_listen = s_strdup (listen);
+    if (token_file && s_http_token (self, cfg, config_setting_get_member (http, "token_file"), token_file))
+        return -1;
+    return 0;
+}
+
 int
 broker_config_parse (broker_config_t *self, ztask_cfg_t *cfg)
 {
     config_setting_t *root = config_root_setting (&cfg->cfg);
     if (ztask_cfg_keys (cfg, root, s_keys) || s_endpoints (self, cfg, root) || s_curve (self, cfg, root)
         || s_optional_string (cfg, root, "user", &self->user)
-        || s_optional_string (cfg, root, "pid_file", &self->pid_file) || s_leadership (self, cfg, root))
+        || s_optional_string (cfg, root, "pid_file", &self->pid_file) || s_leadership (self, cfg, root)
+        || s_http (self, cfg, root))
         return -1;
     const char *store = self->store, *sync = self->sync;
     if (ztask_cfg_string (cfg, root, "store", &store) || ztask_cfg_string (cfg, root, "sync", &sync))

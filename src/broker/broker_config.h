@@ -36,7 +36,16 @@ typedef struct {
     unsigned lease_ms;          /* a leader silent this long is replaced         */
     ztask_log_format_t log_format; /* log_format: text (default) or json         */
     ztask_log_level_t log_level; /* log_level: the least severe level written  */
+    /* http = { listen; token_file; web_root; } (docs/operations.md); off
+       when http_listen is NULL: */
+    char *http_listen;          /* "HOST:PORT" (port 0: any free one)            */
+    char *http_token;           /* the actions' bearer token, read from
+                                   token_file at load; NULL: actions are off     */
+    char *http_web_root;        /* the dashboard's files; NULL: the installed ones */
 } broker_config_t;
+
+#define BROKER_HTTP_TOKEN_MIN 16  /* shortest token accepted, in bytes        */
+#define BROKER_HTTP_TOKEN_MAX 256 /* longest                                   */
 
 /* Sets the defaults. */
 void broker_config_init (broker_config_t *self);

@@ -9,7 +9,8 @@
 #define HELD_MAX_KEPT (16 * 1024 * 1024) /* a larger buffer is given back after a release */
 
 /* Held records, back to back in one buffer, in the order put:
-   kind (1 byte), peer id size (1), peer id, then
+   kind (1 byte), peer id size (1), peer id, the socket it came on
+   (pointer), then
    KIND_SUBMITTED: corr (4), task id (8), flags (1);
    KIND_MESSAGE: header size (4), header, body size (4; UINT32_MAX: no
    body frame), body. */
@@ -70,6 +71,7 @@ s_put_peer (outbox_t *self, byte kind, const peer_id_t *peer)
     s_put (self, &kind, 1);
     s_put (self, &peer->size, 1);
     s_put (self, peer->data, peer->size);
+    s_put (self, &peer->via, sizeof peer->via);
 }
 
 void
@@ -103,11 +105,11 @@ outbox_size (outbox_t *self)
 
 /* Encodes and sends self->answer to peer. Returns 0 or -1. */
 static int
-s_send_answer (outbox_t *self, const byte *peer, size_t peer_size)
+s_send_answer (outbox_t *self, void *socket, const byte *peer, size_t peer_size)
 {
     size_t size = ztask_msg_encode_header (self->answer, self->header);
     assert (size); /* SUBMITTED and ERROR have no field that can be invalid */
-    return peer_send (self->socket, peer, peer_size, self->header, size, NULL, 0, false);
+    return peer_send (socket, peer, peer_size, self->header, size, NULL, 0, false);
 }
 
 size_t
@@ -119,6 +121,11 @@ outbox_release (outbox_t *self, bool committed)
         size_t peer_size = self->held[pos + 1];
         const byte *peer = self->held + pos + 2;
         pos += 2 + peer_size;
+        void *socket;
+        memcpy (&socket, self->held + pos, sizeof socket);
+        pos += sizeof socket;
+        if (!socket)
+            socket = self->socket;
         int rc = 0;
         if (kind == KIND_SUBMITTED) {
             uint32_t corr;
@@ -140,7 +147,7 @@ outbox_release (outbox_t *self, bool committed)
                                            " submit it again (with the same key) later");
             }
             m->corr = corr;
-            rc = s_send_answer (self, peer, peer_size);
+            rc = s_send_answer (self, socket, peer, peer_size);
         }
         else {
             uint32_t header_size, body_size;
@@ -152,7 +159,7 @@ outbox_release (outbox_t *self, bool committed)
             bool with_body = body_size != UINT32_MAX;
             pos += 4 + (with_body ? body_size : 0);
             if (committed)
-                rc = peer_send (self->socket, peer, peer_size, header, header_size, body,
+                rc = peer_send (socket, peer, peer_size, header, header_size, body,
                                 with_body ? body_size : 0, with_body);
         }
         if (rc != 0)

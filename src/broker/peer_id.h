@@ -4,13 +4,16 @@
 
 /*  peer_id - a peer's routing id on the broker's ROUTER socket, held by
     value so that answering a peer never allocates. libzmq's routing ids
-    are 1 to 255 bytes (5 when the peer sets none). */
+    are 1 to 255 bytes (5 when the peer sets none). via is the ROUTER it
+    came on (the public one, or the internal inproc one of the HTTP
+    thread): answers go back on it. */
 #ifndef ZTASK_PEER_ID_H_INCLUDED
 #define ZTASK_PEER_ID_H_INCLUDED
 
 #include <czmq.h>
 
 typedef struct {
+    void *via;        /* the libzmq ROUTER socket it came on */
     uint8_t size;     /* bytes used in data            */
     byte data[255];   /* the routing id                */
 } peer_id_t;
@@ -25,7 +28,7 @@ peer_id_set (peer_id_t *self, const void *data, size_t size)
 static inline bool
 peer_id_eq (const peer_id_t *a, const peer_id_t *b)
 {
-    return a->size == b->size && memcmp (a->data, b->data, a->size) == 0;
+    return a->via == b->via && a->size == b->size && memcmp (a->data, b->data, a->size) == 0;
 }
 
 /* Sends a message of up to three frames (peer, header, body if with_body)

@@ -26,6 +26,10 @@
 #define ZTASK_MSG_CANCEL 6
 #define ZTASK_MSG_LIST 7
 #define ZTASK_MSG_SUBMIT_WAIT 8 /* SUBMIT, then WAIT on the new task */
+/* Internal (the broker's own HTTP thread, on its inproc socket only): the
+   metrics snapshot; answered with METRICS, flags ZTASK_FLAG_RESULT and the
+   snapshot as body (src/broker/metrics.h). */
+#define ZTASK_MSG_METRICS 14
 /* Broker -> client: */
 #define ZTASK_MSG_SUBMITTED 20
 #define ZTASK_MSG_TASK_INFO 21
