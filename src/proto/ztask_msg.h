@@ -26,6 +26,12 @@
 #define ZTASK_MSG_CANCEL 6
 #define ZTASK_MSG_LIST 7
 #define ZTASK_MSG_SUBMIT_WAIT 8 /* SUBMIT, then WAIT on the new task */
+#define ZTASK_MSG_RETRY 9       /* requeue failed / cancelled tasks      */
+#define ZTASK_MSG_PURGE 10      /* delete finished tasks                 */
+#define ZTASK_MSG_PAUSE 11      /* stop dispatching a task type          */
+#define ZTASK_MSG_RESUME 12     /* dispatch a paused task type again     */
+#define ZTASK_MSG_HISTORY 13    /* a task's transitions                  */
+/* 14 is METRICS (the broker's internal socket only). */
 /* Broker -> client: */
 #define ZTASK_MSG_SUBMITTED 20
 #define ZTASK_MSG_TASK_INFO 21
@@ -103,7 +109,7 @@ typedef struct {
     uint32_t timeout_ms;
     uint32_t max_attempts;
     uint32_t heartbeat_ms;
-    uint32_t limit;                   /* LIST: most tasks to return           */
+    uint32_t limit;                   /* LIST, RETRY: most tasks              */
     uint64_t progress_done;
     uint64_t progress_total;
     int64_t created_ms, started_ms, finished_ms;
