@@ -355,6 +355,156 @@ s_test_hand_back (void)
     s_broker_stop ();
 }
 
+/* A JSON answer to a request already set up in msg. */
+static json_t *
+s_ask_json (zsock_t *client, ztask_msg_t *msg)
+{
+    s_send (client, msg);
+    if (s_expect (client, ZTASK_MSG_JSON, msg) != 0 || !msg->body)
+        return NULL;
+    return json_loadb ((const char *) zframe_data (msg->body), zframe_size (msg->body), 0, NULL);
+}
+
+/* The events of a task's history, space-separated, into buffer. */
+static const char *
+s_events (zsock_t *client, ztask_msg_t *msg, uint64_t id, char *buffer, size_t size)
+{
+    ztask_msg_reset (msg, ZTASK_MSG_HISTORY);
+    msg->task_id = id;
+    json_t *doc = s_ask_json (client, msg);
+    buffer[0] = 0;
+    size_t i, at = 0;
+    json_t *entry;
+    json_array_foreach (json_object_get (doc, "history"), i, entry)
+        at += (size_t) snprintf (buffer + at, size - at, "%s%s", at ? " " : "",
+                                 json_string_value (json_object_get (entry, "event")));
+    json_decref (doc);
+    return buffer;
+}
+
+/* RETRY, PAUSE, RESUME, PURGE and HISTORY on the wire: a failed task is
+   retried with fresh attempts and runs again; a paused type is not
+   dispatched to a free worker, across a restart, until resumed. */
+static void
+s_test_actions (void)
+{
+    s_broker_start (1000);
+    zsock_t *worker = s_peer (), *client = s_peer ();
+    ztask_msg_t *msg = ztask_msg_new ();
+    char events[512];
+    const char *plugins[] = { "mail", "sms", NULL };
+    s_register (worker, msg, "instance-a", plugins, NULL, 0);
+    s_expect (worker, ZTASK_MSG_REGISTERED, msg);
+    uint64_t id = s_submit (client, msg, "mail", NULL);
+    TAP_OK (s_expect (worker, ZTASK_MSG_TASK, msg) == 0 && msg->task_id == id, "actions: the task runs");
+    ztask_msg_reset (msg, ZTASK_MSG_RESULT);
+    msg->task_id = id;
+    msg->attempt = 1;
+    msg->status = ZTASK_RESULT_FAILED;
+    ztask_msg_strcpy (msg->error, "smtp down");
+    ztask_msg_set_body (msg, "", 0);
+    s_send (worker, msg);
+    s_expect (worker, ZTASK_MSG_RESULT_ACK, msg);
+    TAP_OK (s_status (client, msg, id) == 0 && msg->state == ZTASK_STATE_FAILED, "actions: and fails");
+    TAP_OK (streq (s_events (client, msg, id, events, sizeof events), "queued started failed"),
+            "history: queued started failed (%s)", events);
+
+    ztask_msg_reset (msg, ZTASK_MSG_RETRY);
+    msg->task_id = id + 100;
+    s_send (client, msg);
+    TAP_OK (s_expect (client, ZTASK_MSG_ERROR, msg) == 0 && msg->error_status == ZTASK_ERR_NOT_FOUND,
+            "retry: an unknown task is NOT_FOUND");
+    ztask_msg_reset (msg, ZTASK_MSG_RETRY);
+    msg->task_id = id;
+    json_t *doc = s_ask_json (client, msg);
+    TAP_OK (doc && json_integer_value (json_object_get (doc, "retried")) == 1, "retry: by id, answered retried 1");
+    json_decref (doc);
+    TAP_OK (s_expect (worker, ZTASK_MSG_TASK, msg) == 0 && msg->task_id == id && msg->attempt == 1,
+            "retry: it is dispatched again, as attempt 1");
+    ztask_msg_reset (msg, ZTASK_MSG_RETRY);
+    msg->task_id = id;
+    s_send (client, msg);
+    TAP_OK (s_expect (client, ZTASK_MSG_ERROR, msg) == 0 && msg->error_status == ZTASK_ERR_BAD_REQUEST
+                && strstr (msg->text, "is running"),
+            "retry: a running task is refused BAD_REQUEST (%s)", msg->text);
+    ztask_msg_reset (msg, ZTASK_MSG_RESULT);
+    msg->task_id = id;
+    msg->attempt = 1;
+    msg->status = ZTASK_RESULT_OK;
+    ztask_msg_set_body (msg, "sent", 4);
+    s_send (worker, msg);
+    s_expect (worker, ZTASK_MSG_RESULT_ACK, msg);
+    TAP_OK (streq (s_events (client, msg, id, events, sizeof events), "queued started failed retried started done"),
+            "history: ... retried started done (%s)", events);
+
+    /* Pause: a free worker does not get the paused type's task. */
+    ztask_msg_reset (msg, ZTASK_MSG_PAUSE);
+    ztask_msg_strcpy (msg->type, "mail");
+    doc = s_ask_json (client, msg);
+    TAP_OK (doc && json_is_true (json_object_get (doc, "paused")), "pause: answered paused true");
+    json_decref (doc);
+    uint64_t held = s_submit (client, msg, "mail", NULL);
+    uint64_t other = s_submit (client, msg, "sms", NULL);
+    TAP_OK (s_expect (worker, ZTASK_MSG_TASK, msg) == 0 && msg->task_id == other,
+            "pause: the free worker gets the other type's task, submitted later");
+    TAP_OK (s_status (client, msg, held) == 0 && msg->state == ZTASK_STATE_QUEUED,
+            "pause: the paused type's task is queued");
+    TAP_OK (s_type_stat (client, msg, "mail", "paused") == 0, "pause: (stats lists mail)");
+    json_t *stats = s_report (client, msg, ZTASK_MSG_STATS);
+    size_t i;
+    json_t *entry;
+    bool paused = false;
+    json_array_foreach (json_object_get (stats, "types"), i, entry)
+        if (streq (json_string_value (json_object_get (entry, "type")), "mail"))
+            paused = json_is_true (json_object_get (entry, "paused"));
+    json_decref (stats);
+    TAP_OK (paused, "pause: stats says mail is paused");
+
+    /* Across a restart: still paused. */
+    broker_destroy (&s_broker);
+    s_broker = broker_new (&s_config);
+    assert (s_broker);
+    zsock_destroy (&worker);
+    zsock_destroy (&client);
+    worker = s_peer ();
+    client = s_peer ();
+    s_register (worker, msg, "instance-b", plugins, NULL, 0);
+    s_expect (worker, ZTASK_MSG_REGISTERED, msg);
+    uint64_t after = s_submit (client, msg, "sms", NULL);
+    bool got_other = false;
+    for (int n = 0; n < 2 && s_expect (worker, ZTASK_MSG_TASK, msg) == 0; n++)
+        got_other |= msg->task_id == after;
+    TAP_OK (got_other && s_status (client, msg, held) == 0 && msg->state == ZTASK_STATE_QUEUED,
+            "pause: after a restart the paused task still waits, other tasks run");
+    ztask_msg_reset (msg, ZTASK_MSG_RESUME);
+    ztask_msg_strcpy (msg->type, "mail");
+    s_send (client, msg);
+    TAP_OK (s_expect (worker, ZTASK_MSG_TASK, msg) == 0 && msg->task_id == held,
+            "resume: the paused task goes at once to the free slot");
+
+    /* Purge: the done task goes, with its history. */
+    ztask_msg_reset (msg, ZTASK_MSG_PURGE);
+    msg->state = ZTASK_LIST_ANY;
+    s_send (client, msg);
+    TAP_OK (s_expect (client, ZTASK_MSG_ERROR, msg) == 0 && msg->error_status == ZTASK_ERR_BAD_REQUEST,
+            "purge: without a time: BAD_REQUEST");
+    ztask_msg_reset (msg, ZTASK_MSG_PURGE);
+    msg->state = ZTASK_STATE_DONE;
+    msg->finished_ms = zclock_time () + 1000;
+    doc = s_ask_json (client, msg);
+    TAP_OK (doc && json_integer_value (json_object_get (doc, "purged")) == 1, "purge: the done task");
+    json_decref (doc);
+    ztask_msg_reset (msg, ZTASK_MSG_HISTORY);
+    msg->task_id = id;
+    s_send (client, msg);
+    TAP_OK (s_expect (client, ZTASK_MSG_ERROR, msg) == 0 && msg->error_status == ZTASK_ERR_NOT_FOUND,
+            "purge: its history is gone with it");
+    ztask_msg_destroy (&msg);
+    zsock_destroy (&worker);
+    zsock_destroy (&client);
+    s_broker_stop ();
+}
+
 /* max_queued: a resubmit with a key the broker holds gets its task back
    however full the queue; tasks held back (a backoff, or waiting for
    their worker after a restart) count as queued. */
@@ -552,6 +702,7 @@ main (void)
     s_test_queue_full ();
     s_test_names ();
     s_test_wait_order ();
+    s_test_actions ();
     rmdir (s_dir);
     return tap_done ();
 }

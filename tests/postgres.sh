@@ -48,7 +48,7 @@ pg_sql "CREATE DATABASE future" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=future" >/dev/null 2>&1
 "$pg_bin/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U ztask -d future \
     -c "UPDATE ztask_meta SET value = '99' WHERE key = 'schema_version'" >/dev/null
-ztaskd_refuses "host=127.0.0.1 port=$PG_PORT user=ztask dbname=future" 'schema version 99; this ztaskd reads version 2: upgrade ztaskd' \
+ztaskd_refuses "host=127.0.0.1 port=$PG_PORT user=ztask dbname=future" 'schema version 99; this ztaskd reads version 3: upgrade ztaskd' \
     "a store of a newer ztask"
 
 # A store of the previous schema (version 1, before leadership): upgraded
@@ -58,6 +58,7 @@ pg_sql "CREATE DATABASE old" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=old" >/dev/null 2>&1
 old_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d old -c "$1"; }
 old_sql "DROP FUNCTION ztask_lead; DROP FUNCTION ztask_fence; DROP FUNCTION ztask_renew; DROP TABLE ztask_leader;
+         ALTER TABLE ztask_tasks DROP COLUMN history; DROP TABLE ztask_paused;
          UPDATE ztask_meta SET value = '1' WHERE key = 'schema_version';
          INSERT INTO ztask_tasks (id, type, priority, state, max_attempts, payload, created_ms)
          VALUES (1000000, 'echo', 4, 0, 3, 'from v1', 0)" >/dev/null
@@ -70,11 +71,13 @@ old_pid=$!
 PIDS="$PIDS $old_pid"
 wait_for "grep -q 'leads (term 1)' '$T/old.log'" 20
 ok $? "a store of schema version 1 is served"
-like "$(cat "$T/old.log")" "upgraded the ztask schema in database old .* from version 1 to 2" "  after upgrading it in place"
+like "$(cat "$T/old.log")" "upgraded the ztask schema in database old .* from version 1 to 3" "  after upgrading it in place"
 old_ep=$(grep -o 'listening on tcp://[0-9.:]*' "$T/old.log" | sed 's/listening on //')
 is "$("$ZTASK" -b "$old_ep" status --json 1000000 | tr -d ' \n' | grep -o '"state":"[a-z]*"')" '"state":"queued"' \
     "  with its queued task"
-is "$(old_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" 2 "  the store says version 2"
+is "$(old_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" 3 "  the store says version 3"
+is "$(old_sql "SELECT count(*) FROM ztask_tasks WHERE history = ''")" "$(old_sql "SELECT count(*) FROM ztask_tasks")" \
+    "  its tasks have an empty history"
 kill "$old_pid"; wait "$old_pid" 2>/dev/null
 
 # ---- a broker on PostgreSQL, and an outage of the database ----

@@ -964,6 +964,54 @@ s_test_random (uint64_t seed, int steps)
     free (ctx);
 }
 
+/* A paused type is never dispatched: a free worker with its plugin takes
+   the other types' tasks (work conservation among the rest), its tasks
+   wait in order; a resume places them at once, highest priority first;
+   a paused type is never forgotten. */
+static void
+s_test_pause (void)
+{
+    scheduler_t *sched = scheduler_new ();
+    task_type_t *a = scheduler_type (sched, "pa");
+    task_type_t *b = scheduler_type (sched, "pb");
+    task_type_t *types[] = { a, b };
+    scheduler_pause (sched, a, true);
+    sched_worker_t *w = s_worker (sched, types, 2, ALL_LEVELS, 2);
+    task_t *a1 = s_task (a, 3), *a2 = s_task (a, 9);
+    TAP_OK (scheduler_submit (sched, a1, false) == NULL && scheduler_submit (sched, a2, false) == NULL,
+            "pause: a paused type's tasks are queued though a slot is free");
+    TAP_OK (scheduler_assign (sched, w) == NULL, "pause: a free slot does not take them");
+    task_t *b1 = s_task (b, 0);
+    TAP_OK (scheduler_submit (sched, b1, false) == w, "pause: another type's task goes to the free slot at once");
+    task_t *b2 = s_task (b, 1);
+    scheduler_release (sched, b1);
+    TAP_OK (scheduler_submit (sched, b2, false) == w, "pause: ... and the next one, the paused ones still waiting");
+    TAP_OK (a->level[3].queued == 1 && a->level[9].queued == 1 && scheduler_queued (sched) == 2,
+            "pause: both paused tasks wait");
+    TAP_OK (scheduler_resumed (sched, a) == NULL, "pause: nothing placed while paused");
+    scheduler_pause (sched, a, false);
+    task_t *first = scheduler_resumed (sched, a);
+    TAP_OK (first == a2 && a2->worker == w, "resume: the priority 9 task goes first to the free slot");
+    TAP_OK (scheduler_resumed (sched, a) == NULL && a->level[3].queued == 1,
+            "resume: no free slot left: the other waits");
+    scheduler_release (sched, b2);
+    TAP_OK (scheduler_assign (sched, w) == a1, "resume: the freed slot takes it as any queued task");
+    task_destroy (&b1);
+    task_destroy (&b2);
+    s_end (sched, &a1);
+    s_end (sched, &a2);
+    s_worker_drop (sched, &w);
+    /* Lifetime: a paused type without tasks or workers stays; resumed, it goes. */
+    task_type_t *c = scheduler_type (sched, "pc");
+    scheduler_pause (sched, c, true);
+    scheduler_collect (sched);
+    TAP_OK (scheduler_type_lookup (sched, "pc") == c, "pause: a paused type with no task or worker is kept");
+    scheduler_pause (sched, c, false);
+    scheduler_collect (sched);
+    TAP_OK (scheduler_type_lookup (sched, "pc") == NULL, "resume: once resumed and unused, it is forgotten");
+    scheduler_destroy (&sched);
+}
+
 int
 main (void)
 {
@@ -976,6 +1024,7 @@ main (void)
     s_test_removal ();
     s_test_dequeue ();
     s_test_type_lifetime ();
+    s_test_pause ();
     s_test_random (UINT64_C (0x5eed2024), 4000);
     s_test_random (UINT64_C (0x2545f4914f6cdd1d), 4000);
     return tap_done ();

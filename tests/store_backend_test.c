@@ -50,6 +50,12 @@ s_collect (const store_row_t *row, void *arg)
                        && memcmp (row->payload, expected, row->payload_size) == 0;
 }
 
+static void
+s_collect_type (const char *type, void *arg)
+{
+    zlistx_add_end ((zlistx_t *) arg, (void *) type);
+}
+
 /* What a recovery of many rows gives: counts and whether it kept order. */
 typedef struct {
     size_t count, running;
@@ -82,6 +88,17 @@ s_insert (store_t *store, const char *key)
     snprintf (payload, sizeof payload, "payload-%" PRIu64, id);
     task_t *task = s_task (id, "echo", 5, payload, strlen (payload));
     store_insert (store, task, key);
+    return task;
+}
+
+static task_t *
+s_insert_type (store_t *store, const char *type)
+{
+    uint64_t id = store_next_id (store);
+    char payload[32];
+    snprintf (payload, sizeof payload, "payload-%" PRIu64, id);
+    task_t *task = s_task (id, type, 2, payload, strlen (payload));
+    store_insert (store, task, NULL);
     return task;
 }
 
@@ -204,6 +221,118 @@ main (int argc, char *argv[])
             "purge: only the finished tasks are gone");
     TAP_OK (store_find_key (store, "key-1") == 0, "purge: and their keys with them");
 
+    /* History: each write appends task->history; get reads it back. */
+    task_t *h = s_insert (store, NULL); /* no history: nothing appended */
+    h->history = "1\tqueued\t0\t\t\n";
+    store_requeued (store, h);
+    h->attempts = 1;
+    h->history = "2\tstarted\t1\tw-h\t\n";
+    store_started (store, h, "w-h");
+    h->history = "3\tfailed\t1\tw-h\tno luck\n";
+    store_finished (store, h, ZTASK_STATE_FAILED, "no luck", NULL, 0, 7000);
+    h->history = NULL;
+    TAP_OK (store_get (store, h->id, false, &row) == 0 && row.history
+                && streq (row.history, "1\tqueued\t0\t\t\n2\tstarted\t1\tw-h\t\n3\tfailed\t1\tw-h\tno luck\n"),
+            "history: each transition's entries appended in order, read back before the commit");
+    TAP_OK (store_commit (store) == 0, "history: commit");
+    /* A task inserted and ended in one round (one row in the batch). */
+    task_t *hb = s_insert (store, NULL);
+    hb->history = "4\tqueued\t0\t\t\n";
+    store_started (store, hb, "w-b"); /* (the insert had none: the first entry comes now) */
+    hb->history = "5\tcancelled\t0\t\tby a client\n";
+    store_finished (store, hb, ZTASK_STATE_CANCELLED, "by a client", NULL, 0, 7001);
+    hb->history = NULL;
+    TAP_OK (store_commit (store) == 0 && store_get (store, hb->id, false, &row) == 0
+                && streq (row.history, "4\tqueued\t0\t\t\n5\tcancelled\t0\t\tby a client\n")
+                && row.state == ZTASK_STATE_CANCELLED,
+            "history: of a task inserted and ended in the same round");
+
+    /* Retry: a failed task goes back to the queue, fresh, with its payload. */
+    memset (&rows, 0, sizeof rows);
+    h->history = "8\tretried\t0\t\tby an operator\n";
+    TAP_OK (store_retry (store, h, s_collect, &rows) == 0 && rows.count == 1 && rows.ids[0] == h->id
+                && rows.states[0] == ZTASK_STATE_QUEUED && rows.payload_ok[0],
+            "retry: the failed task's row comes back queued, with its payload");
+    TAP_OK (store_get (store, h->id, false, &row) == 0 && row.state == ZTASK_STATE_QUEUED && row.attempts == 0
+                && streq (row.error, "") && streq (row.worker, "") && row.finished_ms == 0 && row.started_ms == 0
+                && strstr (row.history, "retried\t0\t\tby an operator\n"),
+            "retry: attempts 0, no error, worker or times; recorded in the history");
+    memset (&rows, 0, sizeof rows);
+    TAP_OK (store_retry (store, h, s_collect, &rows) == -1 && rows.count == 0,
+            "retry: a queued task is not retried");
+    task_t *ghost = s_task (999999, "echo", 1, "", 0);
+    TAP_OK (store_retry (store, ghost, s_collect, &rows) == -1, "retry: nor an unknown one");
+    task_destroy (&ghost);
+    h->history = NULL;
+    TAP_OK (store_commit (store) == 0, "retry: commit");
+    memset (&rows, 0, sizeof rows);
+    TAP_OK (store_retry (store, hb, s_collect, &rows) == 0 && rows.count == 1 && store_commit (store) == 0,
+            "retry: a cancelled task is retried too");
+
+    /* Select: type filter, states, paging, finished since, oldest first. */
+    task_t *s1 = s_insert_type (store, "mail");
+    store_finished (store, s1, ZTASK_STATE_FAILED, "smtp down", NULL, 0, 8000);
+    task_t *s2 = s_insert_type (store, "mail");
+    store_finished (store, s2, ZTASK_STATE_FAILED, "smtp down", NULL, 0, 8100);
+    task_t *s3 = s_insert_type (store, "mail");
+    TAP_OK (store_commit (store) == 0, "select: three mail tasks stored");
+    store_filter_t filter = { 0, "mail", 0, 0, 10, false };
+    memset (&rows, 0, sizeof rows);
+    TAP_OK (store_select (store, &filter, s_collect, &rows) == 0 && rows.count == 3 && rows.ids[0] == s3->id
+                && rows.ids[2] == s1->id,
+            "select: by type, newest first");
+    filter.before_id = s3->id;
+    filter.limit = 1;
+    memset (&rows, 0, sizeof rows);
+    TAP_OK (store_select (store, &filter, s_collect, &rows) == 0 && rows.count == 1 && rows.ids[0] == s2->id,
+            "select: the page below an id");
+    store_filter_t failed = { 1u << ZTASK_STATE_FAILED, "mail", 0, 8050, 10, true };
+    memset (&rows, 0, sizeof rows);
+    TAP_OK (store_select (store, &failed, s_collect, &rows) == 0 && rows.count == 1 && rows.ids[0] == s2->id,
+            "select: failed, ended since a time");
+    failed.finished_from = 0;
+    memset (&rows, 0, sizeof rows);
+    TAP_OK (store_select (store, &failed, s_collect, &rows) == 0 && rows.count == 2 && rows.ids[0] == s1->id,
+            "select: oldest first");
+
+    /* Purge by state, type and time. */
+    TAP_OK (store_purge_tasks (store, 1u << ZTASK_STATE_DONE, "mail", 99999, 100) == 0,
+            "purge tasks: no done mail task");
+    TAP_OK (store_purge_tasks (store, 1u << ZTASK_STATE_FAILED, "other", 99999, 100) == 0,
+            "purge tasks: no failed task of another type");
+    TAP_OK (store_purge_tasks (store, 1u << ZTASK_STATE_FAILED, "mail", 8050, 100) == 1,
+            "purge tasks: the failed mail task that ended before the time");
+    TAP_OK (store_purge_tasks (store, 0, NULL, 99999, 100) == 1, "purge tasks: any finished state, any type");
+    TAP_OK (store_commit (store) == 0 && store_get (store, s1->id, false, &row) == -1
+                && store_get (store, s2->id, false, &row) == -1 && store_get (store, s3->id, false, &row) == 0,
+            "purge tasks: the queued task stays");
+
+    /* Paused types: stored, read back after a reopen. */
+    TAP_OK (store_pause (store, "mail", true) == 0 && store_pause (store, "mail", true) == 0
+                && store_pause (store, "sms", true) == 0 && store_pause (store, "sms", false) == 0
+                && store_commit (store) == 0,
+            "pause: mail paused (twice), sms paused and resumed");
+    store_close (&store);
+    store = store_open (location, "normal");
+    TAP_OK (store != NULL, "pause: reopen");
+    if (!store)
+        return tap_done ();
+    zlistx_t *paused = zlistx_new ();
+    zlistx_set_duplicator (paused, (zlistx_duplicator_fn *) strdup);
+    zlistx_set_destructor (paused, (zlistx_destructor_fn *) zstr_free);
+    TAP_OK (store_paused (store, s_collect_type, paused) == 0 && zlistx_size (paused) == 1
+                && streq ((char *) zlistx_first (paused), "mail"),
+            "pause: the paused set is read back");
+    zlistx_destroy (&paused);
+    TAP_OK (store_pause (store, "mail", false) == 0 && store_commit (store) == 0, "pause: mail resumed");
+    memset (&rows, 0, sizeof rows);
+    TAP_OK (store_recover (store, s_collect, &rows) == 0 && store_commit (store) == 0, "recover again");
+    task_destroy (&h);
+    task_destroy (&hb);
+    task_destroy (&s1);
+    task_destroy (&s2);
+    task_destroy (&s3);
+
     /* One round of many submits: more than one write of new tasks (the
        PostgreSQL store sends them 1,024 at a time) and more than one read
        of a recovery (10,000 at a time); some start, end or go back to the
@@ -257,9 +386,9 @@ main (int argc, char *argv[])
     tally_t tally = { 0, 0, 0, true, true };
     TAP_OK (store_recover (store, s_tally, &tally) == 0 && store_commit (store) == 0,
             "many: recover reads them");
-    TAP_OK (tally.count == unfinished + 2 && tally.running == running && tally.ordered && tally.payloads_ok,
+    TAP_OK (tally.count == unfinished + 5 && tally.running == running && tally.ordered && tally.payloads_ok,
             "many: every unfinished task once, oldest first, with its payload (%zu of %zu, %zu of %zu running)",
-            tally.count, unfinished + 2, tally.running, running);
+            tally.count, unfinished + 5, tally.running, running);
     TAP_OK (store_get (store, first + 16, false, &row) == 0 && row.state == ZTASK_STATE_QUEUED,
             "many: recover queues the running ones in the store");
 

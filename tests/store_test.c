@@ -325,7 +325,7 @@ s_test_tasks (void)
     TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks INDEXED BY tasks_key WHERE idem_key IS NOT NULL")
                     == 2,
             "tasks: only the 2 tasks with a key are in the key index");
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 2, "tasks: schema version 2");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 3, "tasks: schema version 3");
 
     /* Reopen: ids go on after the highest, not after the count. */
     store = store_open (path, "full");
@@ -503,11 +503,49 @@ s_test_upgrade (void)
         store_close (&store);
     }
     scheduler_destroy (&sched);
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 2, "upgrade: the store is at version 2");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 3, "upgrade: the store is at version 3");
     TAP_OK (s_query_int (path, "SELECT count(*) FROM sqlite_master WHERE name = 'tasks_key'") == 1
                 && s_query_int (path, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'sqlite_autoindex%'")
                        == 0,
             "upgrade: the partial key index replaces the UNIQUE column");
+    zstr_free (&path);
+}
+
+/* A version 2 store gains the history column (empty for its tasks) and
+   the paused types table; its tasks are intact. */
+static void
+s_test_upgrade_2 (void)
+{
+    char *path = s_path ("v2.db");
+    TAP_OK (s_exec (path,
+                    "PRAGMA journal_mode = WAL;"
+                    "CREATE TABLE tasks (id INTEGER PRIMARY KEY, type TEXT NOT NULL,"
+                    " priority INTEGER NOT NULL, state INTEGER NOT NULL,"
+                    " attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,"
+                    " timeout_ms INTEGER NOT NULL DEFAULT 0, idem_key TEXT,"
+                    " payload BLOB NOT NULL, result BLOB, error TEXT, worker TEXT,"
+                    " created_ms INTEGER NOT NULL, started_ms INTEGER, finished_ms INTEGER);"
+                    "CREATE UNIQUE INDEX tasks_key ON tasks (idem_key) WHERE idem_key IS NOT NULL;"
+                    "CREATE INDEX tasks_active ON tasks (id) WHERE state < 2;"
+                    "CREATE INDEX tasks_finished ON tasks (finished_ms) WHERE state >= 2;"
+                    "INSERT INTO tasks (id, type, priority, state, attempts, max_attempts, payload, error,"
+                    " created_ms, finished_ms) VALUES (4, 'echo', 5, 3, 3, 3, x'6869', 'bad', 1, 2);"
+                    "PRAGMA user_version = 2;")
+                == 0,
+            "upgrade 2: a version 2 store made");
+    store_t *store = store_open (path, "normal");
+    TAP_OK (store != NULL, "upgrade 2: it opens");
+    if (store) {
+        store_row_t row;
+        TAP_OK (store_get (store, 4, false, &row) == 0 && row.state == ZTASK_STATE_FAILED
+                    && streq (row.error, "bad") && row.history && streq (row.history, ""),
+                "upgrade 2: its failed task is there, with an empty history");
+        TAP_OK (store_pause (store, "echo", true) == 0 && store_commit (store) == 0,
+                "upgrade 2: a type can be paused");
+        store_close (&store);
+    }
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 3, "upgrade 2: the store is at version 3");
+    TAP_OK (s_query_int (path, "SELECT count(*) FROM paused_types") == 1, "upgrade 2: the paused type is stored");
     zstr_free (&path);
 }
 
@@ -642,6 +680,7 @@ main (void)
     s_test_tasks ();
     s_test_crash ();
     s_test_upgrade ();
+    s_test_upgrade_2 ();
     s_test_refused ();
     s_test_purge_and_list ();
     TAP_OK (s_remove_dir () == 0, "the temporary directory is removed");

@@ -255,6 +255,64 @@ int ztask_client_workers (ztask_client_t *self, char **json);
    task has ended. */
 int ztask_client_list (ztask_client_t *self, int state, unsigned limit, char **json);
 
+/* Which tasks ztask_client_list_filter lists. */
+typedef struct {
+    int state;             /* a ztask_state_t, or -1: any state              */
+    const char *type;      /* a task type, or NULL (or ""): any type         */
+    uint64_t before_id;    /* 0: the newest; else only tasks with a smaller
+                              id (the next page after the last id seen)     */
+    unsigned limit;        /* 1 to ZTASK_LIST_LIMIT_MAX                      */
+} ztask_list_opts_t;
+
+#define ZTASK_LIST_OPTS_INIT { -1, NULL, 0, 50 }
+
+/* As ztask_client_list, with a type filter and paging (opts NULL: the
+   defaults). The same JSON. */
+int ztask_client_list_filter (ztask_client_t *self, const ztask_list_opts_t *opts, char **json);
+
+/* ---- acting on tasks (docs/protocol.md: RETRY, PURGE, PAUSE, RESUME,
+   HISTORY). Each answer is JSON text in *json (free () it) when json is
+   not NULL. ---- */
+
+/* Requeues a failed or cancelled task with fresh attempts (0 used); it
+   runs again like a new task, with the same id, payload and settings.
+   *json: {"retried": 1, "ids": [id]}. An unknown id fails with
+   ZTASK_CLIENT_E_NOT_FOUND, a task that is queued, running or done with
+   ZTASK_CLIENT_E_REFUSED (the error says its state). */
+int ztask_client_retry (ztask_client_t *self, uint64_t id, char **json);
+
+/* Requeues, as ztask_client_retry, the failed (state ZTASK_STATE_FAILED),
+   cancelled (ZTASK_STATE_CANCELLED) or both (-1) tasks of type (NULL or
+   "": any) that ended at or after finished_since_ms (wall clock ms; 0:
+   any time), oldest first, at most limit (0: ZTASK_LIST_LIMIT_MAX) and
+   no more than the broker's queue has room for. *json: {"retried": N,
+   "ids": [...]}. */
+int ztask_client_retry_filter (ztask_client_t *self, int state, const char *type, int64_t finished_since_ms,
+                               unsigned limit, char **json);
+
+/* Deletes finished tasks (with their results and history): those in state
+   (ZTASK_STATE_DONE, _FAILED, _CANCELLED, or -1: all three) of type (NULL
+   or "": any) that ended before finished_before_ms (wall clock ms, > 0).
+   At most ZTASK_LIST_LIMIT_MAX a call: *purged (if not NULL) says how
+   many went; call again while it is ZTASK_LIST_LIMIT_MAX. */
+int ztask_client_purge (ztask_client_t *self, int state, const char *type, int64_t finished_before_ms,
+                        uint64_t *purged);
+
+/* Pauses a task type: none of its tasks is dispatched until it is
+   resumed; queued ones wait (nothing is lost), running ones finish. The
+   broker keeps the paused set in its store (it survives restarts and
+   failovers). *json: {"type": T, "paused": true}. Resume dispatches its
+   queued tasks at once ("paused": false). */
+int ztask_client_pause (ztask_client_t *self, const char *type, char **json);
+int ztask_client_resume (ztask_client_t *self, const char *type, char **json);
+
+/* A task's history, oldest first, as JSON:
+       {"id": 7, "history": [{"at_ms": ..., "event": "queued", "attempt": 0,
+                              "worker": "", "text": ""}, ...]}
+   event: queued, started, progress, requeued, done, failed, cancelled,
+   retried. An unknown id fails with ZTASK_CLIENT_E_NOT_FOUND. */
+int ztask_client_history (ztask_client_t *self, uint64_t id, char **json);
+
 void ztask_task_destroy (ztask_task_t **task_p);
 
 /* "queued", "running", "done", "failed", "cancelled". */

@@ -8,6 +8,7 @@
 #include "common/ztask_log.h"
 #include "delayed.h"
 #include "metrics.h"
+#include "history.h"
 #include "outbox.h"
 #include "reports.h"
 #include "scheduler.h"
@@ -86,6 +87,8 @@ struct broker {
     char *internal_endpoint;     /* inproc://ztaskd-http-...               */
     unsigned recv_turn;          /* receives since the internal socket was last looked at */
     metrics_t *metrics;          /* counters and histograms (/metrics)     */
+    char *note;                  /* history entries for the next store write (s_note) */
+    size_t note_max;
 };
 
 /* ---- keys ---- */
@@ -261,6 +264,10 @@ static void s_dispatch_worker (broker_t *self, broker_worker_t *worker);
 static int s_recover (broker_t *self);
 static void s_drop_state (broker_t *self, int status);
 static void s_lead (broker_t *self);
+static void s_note (broker_t *self, task_t *task, const char *event, const char *worker, const char *text);
+static void s_noted (task_t *task);
+static void s_milestone (broker_t *self, task_t *task, const char *worker);
+static int s_recover_paused (broker_t *self);
 
 /* Sends a task that the scheduler put on worker's slot. */
 static void
@@ -272,9 +279,12 @@ s_start (broker_t *self, broker_worker_t *worker, task_t *task)
     free (task->progress_text);
     task->progress_text = NULL;
     task->progress_done = task->progress_total = 0;
+    s_note (self, task, "started", worker->name, NULL);
     store_started (self->store, task, worker->name);
     broker_log_started (task, worker->name);
     metrics_started (self->metrics, task->type->name, task->priority, task->attempts == 1 ? task->started_ms - task->created_ms : -1, task->started_ms);
+    s_noted (task);
+    task->milestone = task->milestone_count = 0;
     ztask_msg_t *m = self->out;
     ztask_msg_reset (m, ZTASK_MSG_TASK);
     m->task_id = task->id;
@@ -316,9 +326,11 @@ s_finish (broker_t *self, task_t *task, const char *worker_name, int state, cons
 {
     task->state = (uint8_t) state;
     int64_t now = zclock_time ();
+    s_note (self, task, ztask_state_name ((ztask_state_t) state), worker_name, error);
     store_finished (self->store, task, state, error, result, result_size, now);
     broker_log_finished (task, worker_name, state, error);
     metrics_ended (self->metrics, task->type->name, task->priority, state, task->started_ms ? now - task->started_ms : -1, now);
+    s_noted (task);
     if (state == ZTASK_STATE_DONE)
         self->counters.done++;
     else
@@ -362,8 +374,10 @@ s_requeue (broker_t *self, task_t *task, const char *worker_name, const char *wh
         return;
     }
     broker_log_requeued (task, worker_name, why);
+    s_note (self, task, "requeued", worker_name, why);
     store_requeued (self->store, task);
     metrics_retried (self->metrics, task->type->name, task->priority);
+    s_noted (task);
     task->state = ZTASK_STATE_QUEUED;
     unsigned doublings = task->attempts > 7 ? 6 : task->attempts > 0 ? task->attempts - 1 : 0;
     int64_t backoff = (int64_t) BACKOFF_BASE_MS << doublings;
@@ -387,7 +401,11 @@ s_hand_back (broker_t *self, task_t *task, const char *worker_name, bool worker_
     broker_log_handed_back (task, worker_name, worker_left);
     if (task->attempts > 0)
         task->attempts--;
+    s_note (self, task, "requeued", worker_name,
+            worker_left ? "handed back: its worker left (no attempt used)"
+                        : "handed back: its worker did not run it (no attempt used)");
     store_requeued (self->store, task);
+    s_noted (task);
     if (worker_left)
         s_offer (self, task, true);
     else {
@@ -543,7 +561,9 @@ s_keep_running (broker_t *self, broker_worker_t *worker, ztask_msg_t *in)
             s_unqueue (self, task);
             if (scheduler_adopt (self->scheduler, &worker->sched, task) == 0) {
                 task->state = ZTASK_STATE_RUNNING;
+                s_note (self, task, "started", worker->name, "kept by its worker, which still ran it");
                 store_started (self->store, task, worker->name);
+                s_noted (task);
             }
             else
                 s_offer (self, task, true);
@@ -695,6 +715,7 @@ s_on_worker_progress (broker_t *self, broker_worker_t *worker, ztask_msg_t *in)
         free (task->progress_text);
         task->progress_text = strdup (in->text);
     }
+    s_milestone (self, task, worker->name);
     if (task->id >= self->uncommitted_from)
         return; /* not accepted yet: nothing may reach its waiters before SUBMITTED */
     for (waiter_t *w = task->waiters; w; w = w->next)
@@ -826,7 +847,10 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
     task->max_attempts = in->max_attempts ? in->max_attempts : self->config.max_attempts;
     task->timeout_ms = in->timeout_ms;
     task->created_ms = zclock_time ();
-    if (store_insert (self->store, task, in->key) != 0) {
+    s_note (self, task, "queued", NULL, NULL);
+    int inserted = store_insert (self->store, task, in->key);
+    s_noted (task);
+    if (inserted != 0) {
         task_destroy (&task);
         s_store_failed (self, in,
                         "the broker could not store the task: it was not accepted; submit it again (with the"
@@ -924,8 +948,9 @@ s_on_list (broker_t *self, ztask_msg_t *in)
     unsigned limit = in->limit < 1 ? 1 : in->limit > 10000 ? 10000 : in->limit;
     /* Queued and running rows are current in the store, except progress. */
     json_t *tasks = json_array ();
-    if (store_list (self->store, in->state == ZTASK_LIST_ANY ? -1 : in->state, limit, report_list_row, tasks)
-        != 0) {
+    store_filter_t filter = { in->state == ZTASK_LIST_ANY ? 0 : 1u << in->state, in->type, in->task_id, 0, limit,
+                              false };
+    if (store_select (self->store, &filter, report_list_row, tasks) != 0) {
         json_decref (tasks);
         s_store_failed (self, in, STORE_UNREADABLE);
         return;
@@ -1018,6 +1043,314 @@ s_on_metrics (broker_t *self, ztask_msg_t *in)
     data->snapshot_us = zclock_usecs () - start; /* shown by the next one */
 }
 
+/* ---- operators: history, retry, purge, pause (docs/protocol.md) ---- */
+
+#define MILESTONES_MAX 6     /* progress entries in the history, per attempt */
+#define ACTION_LIMIT 10000   /* tasks one RETRY or PURGE acts on, at most    */
+
+/* Points task->history at its milestones and an entry for this
+   transition, for the store write that follows (then s_noted). */
+static void
+s_note (broker_t *self, task_t *task, const char *event, const char *worker, const char *text)
+{
+    size_t kept = task->milestones ? strlen (task->milestones) : 0;
+    if (kept + HISTORY_ENTRY_MAX > self->note_max) {
+        self->note_max = kept + HISTORY_ENTRY_MAX;
+        free (self->note);
+        self->note = (char *) malloc (self->note_max);
+        assert (self->note);
+    }
+    if (kept)
+        memcpy (self->note, task->milestones, kept);
+    history_entry (self->note + kept, zclock_time (), event, task->attempts, worker, text);
+    task->history = self->note;
+}
+
+/* The store has the entries: the milestones are written. */
+static void
+s_noted (task_t *task)
+{
+    task->history = NULL;
+    free (task->milestones);
+    task->milestones = NULL;
+}
+
+/* A progress report: the first of an attempt and each quarter crossed
+   become history entries, kept with the task until its next transition
+   is written (no write of their own). */
+static void
+s_milestone (broker_t *self, task_t *task, const char *worker)
+{
+    (void) self;
+    unsigned quarter = 0;
+    if (task->progress_total)
+        quarter = task->progress_done >= task->progress_total
+                    ? 4
+                    : (unsigned) ((double) task->progress_done / (double) task->progress_total * 4);
+    if ((task->milestone && quarter + 1 <= task->milestone) || task->milestone_count >= MILESTONES_MAX)
+        return;
+    task->milestone = (uint8_t) (quarter + 1);
+    task->milestone_count++;
+    char text[ZTASK_STRING_MAX + 1], entry[HISTORY_ENTRY_MAX];
+    if (task->progress_total)
+        snprintf (text, sizeof text, "%" PRIu64 "/%" PRIu64 " %s", task->progress_done, task->progress_total,
+                  task->progress_text ? task->progress_text : "");
+    else
+        snprintf (text, sizeof text, "%s", task->progress_text ? task->progress_text : "");
+    size_t size = history_entry (entry, zclock_time (), "progress", task->attempts, worker, text);
+    size_t kept = task->milestones ? strlen (task->milestones) : 0;
+    char *grown = (char *) realloc (task->milestones, kept + size + 1);
+    assert (grown);
+    memcpy (grown + kept, entry, size + 1);
+    task->milestones = grown;
+}
+
+/* Sends a JSON answer once the round is committed (an action's effect is
+   then in the store). */
+static void
+s_send_json_after_commit (broker_t *self, ztask_msg_t *in, json_t *doc)
+{
+    char *text = json_dumps (doc, JSON_COMPACT);
+    json_decref (doc);
+    ztask_msg_reset (self->out, ZTASK_MSG_JSON);
+    self->out->corr = in->corr;
+    s_send_after_commit_body (self, &self->from, text ? text : "", text ? strlen (text) : 0);
+    free (text);
+}
+
+/* Who acted, for the history: the CURVE key when there is one. */
+static void
+s_actor (ztask_msg_t *in, const char *what, char *text, size_t size)
+{
+    if (in->user_id[0])
+        snprintf (text, size, "%s by an operator (key %.40s)", what, in->user_id);
+    else
+        snprintf (text, size, "%s by an operator", what);
+}
+
+static void
+s_on_history (broker_t *self, ztask_msg_t *in)
+{
+    store_row_t row;
+    int rc = store_get (self->store, in->task_id, false, &row);
+    if (rc == STORE_FAILED) {
+        s_store_failed (self, in, STORE_UNREADABLE);
+        return;
+    }
+    if (rc != 0) {
+        char text[64];
+        snprintf (text, sizeof text, "no task %" PRIu64, in->task_id);
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_NOT_FOUND, text);
+        return;
+    }
+    json_t *list = json_array ();
+    history_to_json (row.history, list);
+    task_t *task = s_task_lookup (self, in->task_id);
+    if (task && task->milestones)
+        history_to_json (task->milestones, list); /* not written yet */
+    s_send_json (self, in, json_pack ("{s:I, s:o}", "id", (json_int_t) in->task_id, "history", list));
+}
+
+/* A row store_retry read back: the task is live and queued again. */
+static void
+s_retried_row (const store_row_t *row, void *arg)
+{
+    broker_t *self = (broker_t *) arg;
+    task_type_t *type = scheduler_type (self->scheduler, row->type);
+    if (!type || row->priority >= TASK_PRIORITY_LEVELS) {
+        ztask_log_warning ("broker: retried task %" PRIu64 " has %s; it waits in the store for a restart", row->id,
+                      type ? "an invalid priority" : "a type over the limit of distinct types");
+        return;
+    }
+    task_t *task = task_new (row->id, type, row->priority, row->payload, row->payload_size);
+    task->max_attempts = row->max_attempts;
+    task->timeout_ms = row->timeout_ms;
+    task->created_ms = row->created_ms;
+    task_table_insert (self->tasks, task);
+    scheduler_task_added (self->scheduler, type);
+    s_offer (self, task, false);
+}
+
+/* Room for tasks in the queue (max_queued). */
+static size_t
+s_queue_room (broker_t *self)
+{
+    size_t queued = scheduler_queued (self->scheduler) + delayed_size (self->delayed);
+    return queued < self->config.max_queued ? self->config.max_queued - queued : 0;
+}
+
+/* Requeues one failed or cancelled task. Returns 0, -1 (not such a task
+   now), or STORE_FAILED. */
+static int
+s_retry_one (broker_t *self, ztask_msg_t *in, uint64_t id)
+{
+    task_t probe;
+    memset (&probe, 0, sizeof probe);
+    probe.id = id;
+    char text[128];
+    s_actor (in, "retried", text, sizeof text);
+    s_note (self, &probe, "retried", NULL, text);
+    int rc = store_retry (self->store, &probe, s_retried_row, self);
+    probe.history = NULL;
+    return rc;
+}
+
+static void
+s_on_retry (broker_t *self, ztask_msg_t *in)
+{
+    json_t *ids = json_array ();
+    if (in->task_id) {
+        store_row_t row;
+        int rc = store_get (self->store, in->task_id, false, &row);
+        char text[128];
+        if (rc == STORE_FAILED) {
+            json_decref (ids);
+            s_store_failed (self, in, STORE_UNREADABLE);
+            return;
+        }
+        if (rc != 0) {
+            json_decref (ids);
+            snprintf (text, sizeof text, "no task %" PRIu64, in->task_id);
+            s_send_error (self, &self->from, in->corr, ZTASK_ERR_NOT_FOUND, text);
+            return;
+        }
+        if (row.state != ZTASK_STATE_FAILED && row.state != ZTASK_STATE_CANCELLED) {
+            json_decref (ids);
+            snprintf (text, sizeof text, "task %" PRIu64 " is %s: only a failed or cancelled task is retried",
+                      in->task_id, ztask_state_name ((ztask_state_t) row.state));
+            s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST, text);
+            return;
+        }
+        if (s_queue_room (self) == 0) {
+            json_decref (ids);
+            s_send_error (self, &self->from, in->corr, ZTASK_ERR_QUEUE_FULL,
+                          "the broker holds max_queued tasks; retry again later");
+            return;
+        }
+        rc = s_retry_one (self, in, in->task_id);
+        if (rc == STORE_FAILED) {
+            json_decref (ids);
+            s_store_failed (self, in, "the broker could not write its store: nothing was retried");
+            return;
+        }
+        if (rc == 0)
+            json_array_append_new (ids, json_integer ((json_int_t) in->task_id));
+    }
+    else {
+        if (in->state != ZTASK_LIST_ANY && in->state != ZTASK_STATE_FAILED && in->state != ZTASK_STATE_CANCELLED) {
+            json_decref (ids);
+            s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST,
+                          "retry takes failed or cancelled tasks (state 3, 4 or 255 for both)");
+            return;
+        }
+        size_t room = s_queue_room (self);
+        unsigned limit = in->limit == 0 || in->limit > ACTION_LIMIT ? ACTION_LIMIT : in->limit;
+        if (limit > room)
+            limit = (unsigned) room;
+        store_filter_t filter = {
+            in->state == ZTASK_LIST_ANY ? (1u << ZTASK_STATE_FAILED) | (1u << ZTASK_STATE_CANCELLED)
+                                        : 1u << in->state,
+            in->type, 0, in->created_ms, limit, true
+        };
+        json_t *rows = json_array ();
+        if (limit && store_select (self->store, &filter, report_list_row, rows) != 0) {
+            json_decref (rows);
+            json_decref (ids);
+            s_store_failed (self, in, STORE_UNREADABLE);
+            return;
+        }
+        size_t i;
+        json_t *row;
+        json_array_foreach (rows, i, row) {
+            uint64_t id = (uint64_t) json_integer_value (json_object_get (row, "id"));
+            int rc = s_retry_one (self, in, id);
+            if (rc == STORE_FAILED) {
+                json_decref (rows);
+                json_decref (ids);
+                s_store_failed (self, in, "the broker could not write its store: nothing was retried");
+                return;
+            }
+            if (rc == 0)
+                json_array_append_new (ids, json_integer ((json_int_t) id));
+        }
+        json_decref (rows);
+    }
+    size_t retried = json_array_size (ids);
+    if (retried)
+        ztask_log_info ("broker: %zu task%s retried by an operator", retried, retried == 1 ? "" : "s");
+    s_send_json_after_commit (self, in, json_pack ("{s:I, s:o}", "retried", (json_int_t) retried, "ids", ids));
+}
+
+static void
+s_on_purge (broker_t *self, ztask_msg_t *in)
+{
+    char text[256];
+    const char *refusal = NULL;
+    if (in->state != ZTASK_LIST_ANY && (in->state < ZTASK_STATE_DONE || in->state > ZTASK_STATE_CANCELLED))
+        refusal = "purge takes finished tasks: state done (2), failed (3), cancelled (4) or 255 for all three";
+    else if (in->finished_ms <= 0)
+        refusal = "purge needs a time: the tasks that ended before it go";
+    else if (in->type[0])
+        refusal = s_name_refusal ("task type", in->type, text, sizeof text);
+    if (refusal) {
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST, refusal);
+        return;
+    }
+    int purged = store_purge_tasks (self->store, in->state == ZTASK_LIST_ANY ? 0 : 1u << in->state, in->type,
+                                    in->finished_ms, ACTION_LIMIT);
+    if (purged < 0) {
+        s_store_failed (self, in, "the broker could not write its store: nothing was purged");
+        return;
+    }
+    if (purged)
+        ztask_log_info ("broker: %d finished task%s purged by an operator", purged, purged == 1 ? "" : "s");
+    s_send_json_after_commit (self, in, json_pack ("{s:i}", "purged", purged));
+}
+
+static void
+s_on_pause (broker_t *self, ztask_msg_t *in, bool paused)
+{
+    char text[256];
+    const char *refusal = in->type[0] ? s_name_refusal ("task type", in->type, text, sizeof text)
+                                      : "task type is empty";
+    task_type_t *type = refusal ? NULL : scheduler_type (self->scheduler, in->type);
+    if (!refusal && !type)
+        refusal = "too many distinct task types";
+    if (refusal) {
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST, refusal);
+        return;
+    }
+    if (store_pause (self->store, in->type, paused) != 0) {
+        s_store_failed (self, in, "the broker could not write its store: nothing changed");
+        return;
+    }
+    if (type->paused != paused)
+        ztask_log_info ("broker: task type %s %s by an operator", type->name, paused ? "paused" : "resumed");
+    scheduler_pause (self->scheduler, type, paused);
+    task_t *task;
+    while (!paused && (task = scheduler_resumed (self->scheduler, type)))
+        s_start (self, (broker_worker_t *) task->worker, task);
+    s_send_json_after_commit (self, in, json_pack ("{s:s, s:b}", "type", in->type, "paused", paused));
+}
+
+/* store_type_fn: a paused type read back from the store. */
+static void
+s_paused_type (const char *name, void *arg)
+{
+    broker_t *self = (broker_t *) arg;
+    task_type_t *type = scheduler_type (self->scheduler, name);
+    if (type)
+        scheduler_pause (self->scheduler, type, true);
+}
+
+/* Reads the paused types back (at start, after an outage, on taking the
+   lead), before the tasks, so that none of theirs is dispatched. */
+static int
+s_recover_paused (broker_t *self)
+{
+    return store_paused (self->store, s_paused_type, self);
+}
+
 /* ---- the loop ---- */
 
 /* With CURVE on: may this peer's key send this command? Worker commands
@@ -1098,6 +1431,11 @@ s_handle (broker_t *self, ztask_msg_t *in)
     case ZTASK_MSG_WORKERS: s_on_workers (self, in); break;
     case ZTASK_MSG_CANCEL: s_on_cancel (self, in); break;
     case ZTASK_MSG_LIST: s_on_list (self, in); break;
+    case ZTASK_MSG_RETRY: s_on_retry (self, in); break;
+    case ZTASK_MSG_PURGE: s_on_purge (self, in); break;
+    case ZTASK_MSG_PAUSE: s_on_pause (self, in, true); break;
+    case ZTASK_MSG_RESUME: s_on_pause (self, in, false); break;
+    case ZTASK_MSG_HISTORY: s_on_history (self, in); break;
     default:
         /* Well-formed, but a broker-to-peer command: not ours to receive. */
         s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST,
@@ -1467,7 +1805,8 @@ s_recover_row (const store_row_t *row, void *arg)
 static int
 s_recover (broker_t *self)
 {
-    if (store_recover (self->store, s_recover_row, self) != 0 || store_commit (self->store) != 0)
+    if (s_recover_paused (self) != 0 || store_recover (self->store, s_recover_row, self) != 0
+        || store_commit (self->store) != 0)
         return -1;
     scheduler_collect (self->scheduler);
     self->uncommitted_from = store_peek_id (self->store);
@@ -1638,6 +1977,7 @@ broker_destroy (broker_t **self_p)
         task_table_destroy (&self->tasks);
         scheduler_destroy (&self->scheduler);
         store_close (&self->store);
+        free (self->note);
         zlistx_destroy (&self->endpoints);
         free (self->name);
         free (self->advertise);

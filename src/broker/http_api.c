@@ -12,24 +12,6 @@
 #include <errno.h>
 #include <jansson.h>
 
-/* The commands of issue 13's part A (docs/protocol.md); defined here
-   until this build's codec has them. */
-#ifndef ZTASK_MSG_RETRY
-#define ZTASK_MSG_RETRY 9
-#endif
-#ifndef ZTASK_MSG_PURGE
-#define ZTASK_MSG_PURGE 10
-#endif
-#ifndef ZTASK_MSG_PAUSE
-#define ZTASK_MSG_PAUSE 11
-#endif
-#ifndef ZTASK_MSG_RESUME
-#define ZTASK_MSG_RESUME 12
-#endif
-#ifndef ZTASK_MSG_HISTORY
-#define ZTASK_MSG_HISTORY 13
-#endif
-
 #define RETRY_LIMIT_DEFAULT 1000   /* tasks one filtered retry requeues, unless limit= says */
 #define LIST_LIMIT_DEFAULT 50      /* as `ztask list`                         */
 #define STATIC_FILE_MAX (4 * 1024 * 1024)

@@ -23,11 +23,12 @@ report_stats (scheduler_t *scheduler, worker_registry_t *workers, size_t retryin
             json_array_append_new (queued, json_integer ((json_int_t) t->level[l].queued));
             total += t->level[l].queued;
         }
-        json_array_append_new (types, json_pack ("{s:s, s:I, s:o, s:I, s:I, s:I, s:b}", "type", t->name,
+        json_array_append_new (types, json_pack ("{s:s, s:I, s:o, s:I, s:I, s:I, s:b, s:b}", "type", t->name,
                                                  "workers", (json_int_t) t->workers, "queued", queued,
                                                  "running", (json_int_t) t->running, "done",
                                                  (json_int_t) t->done, "failed", (json_int_t) t->failed,
-                                                 "waiting_for_plugin", total > 0 && t->workers == 0));
+                                                 "waiting_for_plugin", total > 0 && t->workers == 0,
+                                                 "paused", t->paused));
     }
     const broker_counters_t *c = counters;
     json_t *refused = json_pack ("{s:I, s:I, s:I, s:I, s:I}", "too_large", (json_int_t) c->refused.too_large,

@@ -98,7 +98,7 @@ s_type_maybe_unused (scheduler_t *self, task_type_t *type)
 static bool
 s_type_used (task_type_t *type)
 {
-    if (type->workers || type->tasks || type->running)
+    if (type->workers || type->tasks || type->running || type->paused)
         return true;
     for (int l = 0; l < TASK_PRIORITY_LEVELS; l++)
         if (type->level[l].queued)
@@ -419,7 +419,7 @@ scheduler_submit (scheduler_t *self, task_t *task, bool front)
     type_level_t *tl = &task->type->level[task->priority];
     /* Work-conserving invariant: a free eligible worker has nothing better
        to do, so the most specialised one takes the task now. */
-    for (size_t b = 0; b < tl->bucket_count; b++) {
+    for (size_t b = 0; b < tl->bucket_count && !task->type->paused; b++) {
         free_node_t *node = tl->buckets[b]->head;
         if (node) {
             s_take_slot (self, node->worker, task);
@@ -441,13 +441,43 @@ scheduler_assign (scheduler_t *self, sched_worker_t *worker)
         task_t *best = NULL;
         for (size_t t = 0; t < worker->type_count; t++) {
             task_t *head = worker->types[t]->level[l].head;
-            if (head && (!best || head->seq < best->seq))
+            if (head && !worker->types[t]->paused && (!best || head->seq < best->seq))
                 best = head;
         }
         if (best) {
             scheduler_dequeue (self, best);
             s_take_slot (self, worker, best);
             return best;
+        }
+    }
+    return NULL;
+}
+
+void
+scheduler_pause (scheduler_t *self, task_type_t *type, bool paused)
+{
+    type->paused = paused;
+    if (!paused)
+        s_type_maybe_unused (self, type);
+}
+
+task_t *
+scheduler_resumed (scheduler_t *self, task_type_t *type)
+{
+    if (type->paused)
+        return NULL;
+    for (int l = TASK_PRIORITY_LEVELS - 1; l >= 0; l--) {
+        type_level_t *tl = &type->level[l];
+        if (!tl->head)
+            continue;
+        for (size_t b = 0; b < tl->bucket_count; b++) {
+            free_node_t *node = tl->buckets[b]->head;
+            if (node) {
+                task_t *task = tl->head;
+                scheduler_dequeue (self, task);
+                s_take_slot (self, node->worker, task);
+                return task;
+            }
         }
     }
     return NULL;

@@ -45,6 +45,7 @@ struct task_type {
                                 the broker's own totals are cumulative) */
     size_t tasks;            /* the broker's live tasks of this type (any state) */
     bool unused_maybe;       /* on the list scheduler_collect checks           */
+    bool paused;             /* never dispatched (kept while paused, used or not) */
     type_level_t level[TASK_PRIORITY_LEVELS];
 };
 
@@ -125,6 +126,20 @@ void scheduler_release (scheduler_t *self, task_t *task);
 
 /* Removes a queued task from its queue (cancel). */
 void scheduler_dequeue (scheduler_t *self, task_t *task);
+
+/* Pauses or resumes a type: a paused type's tasks are queued, never
+   given to a slot (scheduler_submit queues them, scheduler_assign skips
+   the type). After a resume the caller calls scheduler_resumed until it
+   returns NULL. A paused type is never forgotten. */
+void scheduler_pause (scheduler_t *self, task_type_t *type, bool paused);
+
+/* After a resume: takes the best queued task of type that a free worker
+   can run (highest priority first, then the most specialised worker, as
+   scheduler_submit), puts it on that worker's slot and returns it (its
+   worker is task->worker), or NULL when none is left to place. Other
+   types' tasks never wait for a free slot, so these are the only ones a
+   free slot may now take. */
+task_t *scheduler_resumed (scheduler_t *self, task_type_t *type);
 
 /* Totals. */
 size_t scheduler_queued (scheduler_t *self);

@@ -5,6 +5,7 @@
 /*  store - the broker's durable record of tasks, on the backend that the
     `store` setting names. See store.h. */
 #include "store_backend.h"
+#include "ztask/client.h"
 
 struct store {
     const store_backend_ops_t *ops;
@@ -113,7 +114,8 @@ store_row_copy (store_row_t *row, byte **data_p, size_t *max)
 {
     size_t type_size = strlen (row->type) + 1, worker_size = strlen (row->worker) + 1;
     size_t error_size = strlen (row->error) + 1;
-    size_t size = type_size + worker_size + error_size + row->result_size;
+    size_t history_size = row->history ? strlen (row->history) + 1 : 0;
+    size_t size = type_size + worker_size + error_size + history_size + row->result_size;
     if (size > *max) {
         free (*data_p);
         *data_p = (byte *) malloc (size);
@@ -124,8 +126,11 @@ store_row_copy (store_row_t *row, byte **data_p, size_t *max)
     row->type = (const char *) memcpy (data, row->type, type_size);
     row->worker = (const char *) memcpy (data += type_size, row->worker, worker_size);
     row->error = (const char *) memcpy (data += worker_size, row->error, error_size);
+    data += error_size;
+    if (row->history)
+        row->history = (const char *) memcpy (data, row->history, history_size);
     if (row->result)
-        row->result = memcpy (data + error_size, row->result, row->result_size);
+        row->result = memcpy (data + history_size, row->result, row->result_size);
 }
 
 const char *
@@ -198,7 +203,40 @@ store_recover (store_t *self, store_row_fn *fn, void *arg)
 int
 store_list (store_t *self, int state, unsigned limit, store_row_fn *fn, void *arg)
 {
-    return self->ops->list (self->backend, state, limit, fn, arg);
+    store_filter_t filter = { state < 0 ? 0 : 1u << state, NULL, 0, 0, limit, false };
+    return self->ops->select (self->backend, &filter, fn, arg);
+}
+
+int
+store_select (store_t *self, const store_filter_t *filter, store_row_fn *fn, void *arg)
+{
+    return self->ops->select (self->backend, filter, fn, arg);
+}
+
+int
+store_retry (store_t *self, const task_t *task, store_row_fn *fn, void *arg)
+{
+    return self->ops->retry (self->backend, task, fn, arg);
+}
+
+int
+store_purge_tasks (store_t *self, unsigned states, const char *type, int64_t finished_before, int limit)
+{
+    if (!states)
+        states = (1u << ZTASK_STATE_DONE) | (1u << ZTASK_STATE_FAILED) | (1u << ZTASK_STATE_CANCELLED);
+    return self->ops->purge_tasks (self->backend, states, type && *type ? type : NULL, finished_before, limit);
+}
+
+int
+store_pause (store_t *self, const char *type, bool paused)
+{
+    return self->ops->pause (self->backend, type, paused);
+}
+
+int
+store_paused (store_t *self, store_type_fn *fn, void *arg)
+{
+    return self->ops->paused (self->backend, fn, arg);
 }
 
 int

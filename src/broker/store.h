@@ -30,10 +30,11 @@ typedef struct {
     const char *worker;          /* the worker of its last attempt              */
     const char *error;           /* why it failed or was cancelled              */
     int64_t created_ms, started_ms, finished_ms; /* wall clock; 0: not yet      */
-    const void *payload;         /* store_recover only                           */
+    const void *payload;         /* store_recover and store_retry only           */
     size_t payload_size;
     const void *result;          /* store_get with with_result only; else NULL  */
     size_t result_size;
+    const char *history;         /* store_get only (else NULL): see history.h   */
 } store_row_t;
 
 /* Called with each row a read returns. */
@@ -98,6 +99,10 @@ bool store_is_shared (store_t *self);
    failed), or STORE_FENCED. */
 int store_commit (store_t *self);
 
+/* Each write about a task (insert, started, requeued, finished, retry)
+   appends task->history (NULL: nothing) to the task's stored history,
+   in the same statement. */
+
 /* Records a new queued task. key may be NULL or "". */
 int store_insert (store_t *self, const task_t *task, const char *key);
 
@@ -127,7 +132,8 @@ int store_get (store_t *self, uint64_t id, bool with_result, store_row_t *row);
 
 /* Calls fn for each task that was queued or running, oldest first (with
    its payload; row->state tells which), then records the running ones as
-   queued. Returns 0 or -1. */
+   queued (a "requeued" history entry, STORE_RECOVERED_WHY). Returns 0 or -1. */
+#define STORE_RECOVERED_WHY "the broker restarted or took over (its worker may still run it)"
 int store_recover (store_t *self, store_row_fn *fn, void *arg);
 
 /* Calls fn for up to limit tasks, newest first; state < 0: any state.
@@ -137,5 +143,38 @@ int store_list (store_t *self, int state, unsigned limit, store_row_fn *fn, void
 /* Deletes up to `batch` finished tasks that ended before finished_before
    (wall clock ms). Returns how many, or -1. */
 int store_purge (store_t *self, int64_t finished_before, int batch);
+
+/* Which tasks a store_select reads. */
+typedef struct {
+    unsigned states;             /* bit n: tasks in state n; 0: any state       */
+    const char *type;            /* NULL or "": any type                         */
+    uint64_t before_id;          /* 0: from the newest; else only smaller ids    */
+    int64_t finished_from;       /* 0: any; else ended at or after (wall ms)     */
+    unsigned limit;              /* most rows                                    */
+    bool oldest_first;           /* ascending ids (else newest first)            */
+} store_filter_t;
+
+/* Calls fn for each task filter selects (without payload, result or
+   history). Returns 0 or -1. */
+int store_select (store_t *self, const store_filter_t *filter, store_row_fn *fn, void *arg);
+
+/* An operator's retry: a failed or cancelled task goes back to the queue
+   with 0 attempts, no error, result, worker or times of its last run;
+   task->history is appended (only id and history are read from task).
+   Calls fn with its row, payload included. Returns 0, -1 if there is no
+   failed or cancelled task id, or STORE_FAILED. */
+int store_retry (store_t *self, const task_t *task, store_row_fn *fn, void *arg);
+
+/* Deletes up to limit finished tasks in states (bits 2, 3, 4; 0: all
+   three) of type (NULL or "": any) that ended before finished_before,
+   those that ended first first. Returns how many, or -1. */
+int store_purge_tasks (store_t *self, unsigned states, const char *type, int64_t finished_before, int limit);
+
+/* Records that type is paused (or no longer). Returns 0 or -1. */
+int store_pause (store_t *self, const char *type, bool paused);
+
+/* Calls fn with each paused type. Returns 0 or -1. */
+typedef void (store_type_fn) (const char *type, void *arg);
+int store_paused (store_t *self, store_type_fn *fn, void *arg);
 
 #endif

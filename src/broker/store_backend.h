@@ -30,8 +30,13 @@ typedef struct {
                      size_t result_size, int64_t finished_ms);
     int (*get) (store_backend_t *self, uint64_t id, bool with_result, store_row_t *row);
     int (*recover) (store_backend_t *self, store_row_fn *fn, void *arg);
-    int (*list) (store_backend_t *self, int state, unsigned limit, store_row_fn *fn, void *arg);
     int (*purge) (store_backend_t *self, int64_t finished_before, int batch);
+    int (*select) (store_backend_t *self, const store_filter_t *filter, store_row_fn *fn, void *arg);
+    int (*retry) (store_backend_t *self, const task_t *task, store_row_fn *fn, void *arg);
+    int (*purge_tasks) (store_backend_t *self, unsigned states, const char *type, int64_t finished_before,
+                        int limit);
+    int (*pause) (store_backend_t *self, const char *type, bool paused);
+    int (*paused) (store_backend_t *self, store_type_fn *fn, void *arg);
     /* store_lead with held, the term this broker held last (0: none). */
     int (*lead) (store_backend_t *self, const char *name, const char *endpoint, unsigned lease_ms, uint64_t held,
                  store_leader_t *leader);

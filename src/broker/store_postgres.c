@@ -44,7 +44,7 @@
 
 #include <endian.h>
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define SCHEMA_LOCK "7236541926581302" /* pg_advisory_xact_lock key: "ztask schema" */
 
 /* What a store_row_t holds, in the order s_row reads it. */
@@ -149,53 +149,81 @@ static const char *s_schema_v2 =
     " END $$;"
     "UPDATE ztask_meta SET value = '2' WHERE key = 'schema_version';";
 
+/* Version 3: each task's history (history.h) in its row, appended by the
+   statement that records the transition; the paused task types. */
+static const char *s_schema_v3 =
+    "ALTER TABLE ztask_tasks ADD COLUMN history TEXT NOT NULL DEFAULT '';"
+    "CREATE TABLE ztask_paused (type TEXT PRIMARY KEY);"
+    "UPDATE ztask_meta SET value = '3' WHERE key = 'schema_version';";
+
 enum {
-    INSERT_BATCH, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, LIST, LIST_ANY, RECOVER, RECOVERED, PURGE,
-    MAX_ID, LEAD, FENCE, RESIGN, STATEMENTS
+    INSERT_BATCH, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, RECOVER, RECOVERED,
+    PURGE, MAX_ID, LEAD, FENCE, RESIGN, RETRY, PURGE_TASKS, PAUSE, RESUME, PAUSED, STATEMENTS
 };
+
+/* store_select's filter: $1 states (a bit per state; 0: any), $2 type
+   (NULL: any), $3 below this id (0: none), $4 ended at or after (0: any),
+   $5 limit. */
+#define SELECT_WHERE                                                                                \
+    " WHERE ($1::int4 = 0 OR ((1 << state::int4) & $1::int4) <> 0) AND ($2::text IS NULL OR type = $2)" \
+    " AND ($3::int8 = 0 OR id < $3) AND ($4::int8 = 0 OR finished_ms >= $4)"
 
 static const char *s_sql[STATEMENTS] = {
     /* The columns in the order of batch_column_t. */
     [INSERT_BATCH] = "INSERT INTO ztask_tasks (id, type, priority, state, attempts, max_attempts, timeout_ms,"
-                     " idem_key, payload, result, error, worker, created_ms, started_ms, finished_ms)"
+                     " idem_key, payload, result, error, worker, created_ms, started_ms, finished_ms, history)"
                      " SELECT * FROM unnest ($1::int8[], $2::text[], $3::int2[], $4::int2[], $5::int4[],"
                      " $6::int4[], $7::int8[], $8::text[], $9::bytea[], $10::bytea[], $11::text[], $12::text[],"
-                     " $13::int8[], $14::int8[], $15::int8[])",
+                     " $13::int8[], $14::int8[], $15::int8[], $16::text[])",
     [FIND_KEY] = "SELECT id FROM ztask_tasks WHERE idem_key = $1",
-    [STARTED] = "UPDATE ztask_tasks SET state = 1, attempts = $1, worker = $2, started_ms = $3 WHERE id = $4",
-    [REQUEUED] = "UPDATE ztask_tasks SET state = 0, attempts = $1 WHERE id = $2",
-    [FINISHED] = "UPDATE ztask_tasks SET state = $1, attempts = $2, error = $3, result = $4, finished_ms = $5"
-                 " WHERE id = $6",
-    [GET] = "SELECT " ROW_COLUMNS ", result FROM ztask_tasks WHERE id = $1",
-    [LIST] = "SELECT " ROW_COLUMNS " FROM ztask_tasks WHERE state = $1 ORDER BY id DESC LIMIT $2",
-    [LIST_ANY] = "SELECT " ROW_COLUMNS " FROM ztask_tasks ORDER BY id DESC LIMIT $1",
+    [STARTED] = "UPDATE ztask_tasks SET state = 1, attempts = $1, worker = $2, started_ms = $3,"
+                " history = history || $4 WHERE id = $5",
+    [REQUEUED] = "UPDATE ztask_tasks SET state = 0, attempts = $1, history = history || $2 WHERE id = $3",
+    [FINISHED] = "UPDATE ztask_tasks SET state = $1, attempts = $2, error = $3, result = $4, finished_ms = $5,"
+                 " history = history || $6 WHERE id = $7",
+    [GET] = "SELECT " ROW_COLUMNS ", result, history FROM ztask_tasks WHERE id = $1",
+    [SELECT_NEW] = "SELECT " ROW_COLUMNS " FROM ztask_tasks" SELECT_WHERE " ORDER BY id DESC LIMIT $5",
+    [SELECT_OLD] = "SELECT " ROW_COLUMNS " FROM ztask_tasks" SELECT_WHERE " ORDER BY id LIMIT $5",
     [RECOVER] = "SELECT " ROW_COLUMNS ", payload FROM ztask_tasks WHERE state < 2 AND id > $1"
                 " ORDER BY id LIMIT $2",
-    [RECOVERED] = "UPDATE ztask_tasks SET state = 0 WHERE state = 1",
+    [RECOVERED] = "UPDATE ztask_tasks SET state = 0,"
+                  " history = history || $1 || attempts || $2 || coalesce (worker, '') || $3 WHERE state = 1",
     [PURGE] = "DELETE FROM ztask_tasks WHERE id IN (SELECT id FROM ztask_tasks WHERE state >= 2"
               " AND finished_ms < $1 ORDER BY finished_ms LIMIT $2)",
     [MAX_ID] = "SELECT coalesce (max (id), 0) FROM ztask_tasks",
     [LEAD] = "SELECT is_leader, lterm, lholder, lendpoint FROM ztask_lead ($1, $2, $3, $4, $5)",
     [FENCE] = "SELECT ztask_fence ($1, $2)",
     [RESIGN] = "UPDATE ztask_leader SET expires = '-infinity' WHERE pool = $1 AND term = $2",
+    [RETRY] = "UPDATE ztask_tasks SET state = 0, attempts = 0, error = NULL, result = NULL, worker = NULL,"
+              " started_ms = NULL, finished_ms = NULL, history = history || $1 WHERE id = $2 AND state IN (3, 4)"
+              " RETURNING " ROW_COLUMNS ", payload",
+    [PURGE_TASKS] = "DELETE FROM ztask_tasks WHERE id IN (SELECT id FROM ztask_tasks WHERE state >= 2"
+                    " AND ((1 << state::int4) & $1::int4) <> 0 AND ($2::text IS NULL OR type = $2)"
+                    " AND finished_ms < $3 ORDER BY finished_ms LIMIT $4)",
+    [PAUSE] = "INSERT INTO ztask_paused (type) VALUES ($1) ON CONFLICT DO NOTHING",
+    [RESUME] = "DELETE FROM ztask_paused WHERE type = $1",
+    [PAUSED] = "SELECT type FROM ztask_paused",
 };
 
 static const char *s_statement_name[STATEMENTS] = {
     [INSERT_BATCH] = "ztask_insert", [FIND_KEY] = "ztask_find_key", [STARTED] = "ztask_started",
     [REQUEUED] = "ztask_requeued", [FINISHED] = "ztask_finished", [GET] = "ztask_get",
-    [LIST] = "ztask_list",       [LIST_ANY] = "ztask_list_any", [RECOVER] = "ztask_recover",
+    [SELECT_NEW] = "ztask_select_new", [SELECT_OLD] = "ztask_select_old", [RECOVER] = "ztask_recover",
     [RECOVERED] = "ztask_recovered", [PURGE] = "ztask_purge",   [MAX_ID] = "ztask_max_id",
     [LEAD] = "ztask_lead",       [FENCE] = "ztask_fence",       [RESIGN] = "ztask_resign",
+    [RETRY] = "ztask_retry",     [PURGE_TASKS] = "ztask_purge_tasks", [PAUSE] = "ztask_pause",
+    [RESUME] = "ztask_resume",   [PAUSED] = "ztask_paused",
 };
 
 /* The columns of INSERT_BATCH, one array parameter each. */
 typedef enum {
     COL_ID, COL_TYPE, COL_PRIORITY, COL_STATE, COL_ATTEMPTS, COL_MAX_ATTEMPTS, COL_TIMEOUT_MS, COL_KEY,
-    COL_PAYLOAD, COL_RESULT, COL_ERROR, COL_WORKER, COL_CREATED_MS, COL_STARTED_MS, COL_FINISHED_MS, COLUMNS
+    COL_PAYLOAD, COL_RESULT, COL_ERROR, COL_WORKER, COL_CREATED_MS, COL_STARTED_MS, COL_FINISHED_MS, COL_HISTORY,
+    COLUMNS
 } batch_column_t;
 
 /* Their element types (pg_type oids: int8 20, int2 21, int4 23, text 25, bytea 17). */
-static const uint32_t s_column_oid[COLUMNS] = { 20, 25, 21, 21, 23, 23, 20, 25, 17, 17, 25, 25, 20, 20, 20 };
+static const uint32_t s_column_oid[COLUMNS] = { 20, 25, 21, 21, 23, 23, 20, 25, 17, 17, 25, 25, 20, 20, 20, 25 };
 
 #define BATCH_ROWS_MAX 256           /* new tasks sent in one INSERT at most     */
 #define BATCH_BYTES_MAX (4 << 20)    /* ... and bytes of their strings, payloads */
@@ -214,7 +242,7 @@ typedef struct {
     uint32_t attempts, max_attempts, timeout_ms;
     uint8_t priority, state;
     bool started, finished;      /* started_ms, finished_ms are set; else NULL */
-    span_t type, key, payload, result, error, worker;
+    span_t type, key, payload, result, error, worker, history;
 } batch_row_t;
 
 /* Bytes that grow. */
@@ -591,8 +619,8 @@ s_schema_ready (store_backend_t *self)
         rc = -1;
     }
     else if (rc == 0 && !meta) {
-        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s", s_schema,
-                                  s_schema_v2);
+        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s%s", s_schema,
+                                  s_schema_v2, s_schema_v3);
         rc = s_exec_ok (self, sql);
         zstr_free (&sql);
         if (rc == 0)
@@ -601,10 +629,12 @@ s_schema_ready (store_backend_t *self)
     else if (rc == 0) {
         char *version = s_scalar (self, "SELECT value FROM ztask_meta WHERE key = 'schema_version'");
         int number = version ? atoi (version) : 0;
-        if (number == 1) {
-            rc = s_exec_ok (self, s_schema_v2);
+        if (number == 1 || number == 2) {
+            rc = number == 1 ? s_exec_ok (self, s_schema_v2) : 0;
             if (rc == 0)
-                ztask_log_info ("store: upgraded the ztask schema in %s from version 1 to %d", self->where,
+                rc = s_exec_ok (self, s_schema_v3);
+            if (rc == 0)
+                ztask_log_info ("store: upgraded the ztask schema in %s from version %d to %d", self->where, number,
                            SCHEMA_VERSION);
         }
         else if (number != SCHEMA_VERSION) {
@@ -796,6 +826,29 @@ s_span_text (store_backend_t *self, const char *text)
     return s_span (self, text, text ? strlen (text) : 0);
 }
 
+/* What a write appends to the task's history. */
+static const char *
+s_history (const task_t *task)
+{
+    return task->history ? task->history : "";
+}
+
+/* A copy of span's bytes with task's new history entries after them (the
+   old copy stays unused in the batch's data until it is sent). */
+static span_t
+s_span_append (store_backend_t *self, span_t span, const task_t *task)
+{
+    const char *more = s_history (task);
+    size_t old = span.size > 0 ? (size_t) span.size : 0, size = strlen (more);
+    if (!size)
+        return span;
+    span_t grown = { self->batch_data.size, (int64_t) (old + size) };
+    byte *at = s_buffer_grow (&self->batch_data, old + size); /* may move the data */
+    memcpy (at, self->batch_data.data + span.offset, old);
+    memcpy (at + old, more, size);
+    return grown;
+}
+
 /* The batch's row of task id, or NULL. */
 static batch_row_t *
 s_batch_find (store_backend_t *self, uint64_t id)
@@ -894,6 +947,7 @@ s_batch_send (store_backend_t *self)
         s_element_int (&col[COL_CREATED_MS], row->created_ms, 8, false);
         s_element_int (&col[COL_STARTED_MS], row->started_ms, 8, !row->started);
         s_element_int (&col[COL_FINISHED_MS], row->finished_ms, 8, !row->finished);
+        s_element_span (&col[COL_HISTORY], self, row->history);
     }
     self->batch_data.size = 0;
     const char *values[COLUMNS];
@@ -943,6 +997,7 @@ s_postgres_insert (store_backend_t *self, const task_t *task, const char *key)
     row->key = s_span_text (self, key);
     row->payload = s_span (self, task->payload, task->payload_size);
     row->result = row->error = row->worker = s_span (self, NULL, 0);
+    row->history = s_span_text (self, s_history (task));
     return 0;
 }
 
@@ -956,12 +1011,14 @@ s_postgres_started (store_backend_t *self, const task_t *task, const char *worke
         row->worker = s_span_text (self, worker);
         row->started = true;
         row->started_ms = task->started_ms;
+        row->history = s_span_append (self, row->history, task);
         return self->failed ? -1 : 0;
     }
     params_t p = { 0 };
     s_param_int (&p, task->attempts);
     s_param_text (&p, worker);
     s_param_int (&p, task->started_ms);
+    s_param_text (&p, s_history (task));
     s_param_int (&p, (int64_t) task->id);
     return s_write (self, STARTED, &p);
 }
@@ -973,10 +1030,12 @@ s_postgres_requeued (store_backend_t *self, const task_t *task)
     if (row) {
         row->state = ZTASK_STATE_QUEUED;
         row->attempts = task->attempts;
+        row->history = s_span_append (self, row->history, task);
         return self->failed ? -1 : 0;
     }
     params_t p = { 0 };
     s_param_int (&p, task->attempts);
+    s_param_text (&p, s_history (task));
     s_param_int (&p, (int64_t) task->id);
     return s_write (self, REQUEUED, &p);
 }
@@ -993,6 +1052,7 @@ s_postgres_finished (store_backend_t *self, const task_t *task, int state, const
         row->result = s_span (self, result, result_size);
         row->finished = true;
         row->finished_ms = finished_ms;
+        row->history = s_span_append (self, row->history, task);
         return self->failed ? -1 : 0;
     }
     params_t p = { 0 };
@@ -1004,6 +1064,7 @@ s_postgres_finished (store_backend_t *self, const task_t *task, int state, const
     else
         s_param_text (&p, NULL);
     s_param_int (&p, finished_ms);
+    s_param_text (&p, s_history (task));
     s_param_int (&p, (int64_t) task->id);
     return s_write (self, FINISHED, &p);
 }
@@ -1050,6 +1111,7 @@ s_postgres_get (store_backend_t *self, uint64_t id, bool with_result, store_row_
     s_row (result, 0, row);
     if (with_result)
         row->result = s_bytes (result, 0, &row->result_size);
+    row->history = s_text (result, 0, 13);
     store_row_copy (row, &self->row_data, &self->row_max); /* outlives the result */
     PQclear (result);
     return 0;
@@ -1093,24 +1155,93 @@ s_postgres_recover (store_backend_t *self, store_row_fn *fn, void *arg)
         }
         PQclear (result);
     }
-    return place < 0 ? -1 : s_write (self, RECOVERED, NULL);
+    if (place < 0)
+        return -1;
+    char at[64];
+    snprintf (at, sizeof at, "%" PRId64 "\trequeued\t", zclock_time ());
+    params_t p = { 0 };
+    s_param_text (&p, at);
+    s_param_text (&p, "\t");
+    s_param_text (&p, "\t" STORE_RECOVERED_WHY "\n");
+    return s_write (self, RECOVERED, &p);
 }
 
-static int
-s_postgres_list (store_backend_t *self, int state, unsigned limit, store_row_fn *fn, void *arg)
+/* Calls fn for each row of a read (s_row's columns; a 13th is the payload). */
+static void
+s_rows (PGresult *result, store_row_fn *fn, void *arg)
 {
-    params_t p = { 0 };
-    if (state >= 0)
-        s_param_int (&p, state);
-    s_param_int (&p, limit);
-    PGresult *result = s_read (self, state < 0 ? LIST_ANY : LIST, &p);
-    if (!result)
-        return -1;
     for (int i = 0; i < PQntuples (result); i++) {
         store_row_t row;
         s_row (result, i, &row);
+        if (PQnfields (result) > 12)
+            row.payload = s_bytes (result, i, &row.payload_size);
         fn (&row, arg);
     }
+}
+
+static int
+s_postgres_select (store_backend_t *self, const store_filter_t *filter, store_row_fn *fn, void *arg)
+{
+    params_t p = { 0 };
+    s_param_int (&p, filter->states);
+    s_param_text (&p, filter->type && *filter->type ? filter->type : NULL);
+    s_param_int (&p, (int64_t) filter->before_id);
+    s_param_int (&p, filter->finished_from);
+    s_param_int (&p, filter->limit);
+    PGresult *result = s_read (self, filter->oldest_first ? SELECT_OLD : SELECT_NEW, &p);
+    if (!result)
+        return -1;
+    s_rows (result, fn, arg);
+    PQclear (result);
+    return 0;
+}
+
+static int
+s_postgres_retry (store_backend_t *self, const task_t *task, store_row_fn *fn, void *arg)
+{
+    params_t p = { 0 };
+    s_param_text (&p, s_history (task));
+    s_param_int (&p, (int64_t) task->id);
+    PGresult *result = s_read (self, RETRY, &p);
+    if (!result)
+        return STORE_FAILED;
+    int rows = PQntuples (result);
+    s_rows (result, fn, arg);
+    PQclear (result);
+    return rows == 1 ? 0 : -1;
+}
+
+static int
+s_postgres_purge_tasks (store_backend_t *self, unsigned states, const char *type, int64_t finished_before,
+                        int limit)
+{
+    params_t p = { 0 };
+    s_param_int (&p, states);
+    s_param_text (&p, type);
+    s_param_int (&p, finished_before);
+    s_param_int (&p, limit);
+    PGresult *result = s_read (self, PURGE_TASKS, &p);
+    int purged = result ? atoi (PQcmdTuples (result)) : -1;
+    PQclear (result);
+    return purged;
+}
+
+static int
+s_postgres_pause (store_backend_t *self, const char *type, bool paused)
+{
+    params_t p = { 0 };
+    s_param_text (&p, type);
+    return s_write (self, paused ? PAUSE : RESUME, &p);
+}
+
+static int
+s_postgres_paused (store_backend_t *self, store_type_fn *fn, void *arg)
+{
+    PGresult *result = s_read (self, PAUSED, NULL);
+    if (!result)
+        return -1;
+    for (int i = 0; i < PQntuples (result); i++)
+        fn (s_text (result, i, 0), arg);
     PQclear (result);
     return 0;
 }
@@ -1128,8 +1259,12 @@ const store_backend_ops_t store_postgres = {
     .finished = s_postgres_finished,
     .get = s_postgres_get,
     .recover = s_postgres_recover,
-    .list = s_postgres_list,
     .purge = s_postgres_purge,
+    .select = s_postgres_select,
+    .retry = s_postgres_retry,
+    .purge_tasks = s_postgres_purge_tasks,
+    .pause = s_postgres_pause,
+    .paused = s_postgres_paused,
     .lead = s_postgres_lead,
     .resign = s_postgres_resign,
 };

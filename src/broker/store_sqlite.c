@@ -11,7 +11,7 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 2
+#define SCHEMA_VERSION 3
 #define S_STR(x) #x
 #define S_XSTR(x) S_STR (x)
 #define SET_SCHEMA_VERSION "PRAGMA user_version = " S_XSTR (SCHEMA_VERSION) ";"
@@ -37,23 +37,35 @@
     "  worker TEXT,"                               \
     "  created_ms INTEGER NOT NULL,"               \
     "  started_ms INTEGER,"                        \
-    "  finished_ms INTEGER);"
+    "  finished_ms INTEGER,"                       \
+    "  history TEXT NOT NULL DEFAULT '');"
 
 static const char *s_schema =
     TASKS_TABLE ("tasks")
     "CREATE UNIQUE INDEX IF NOT EXISTS tasks_key ON tasks (idem_key) WHERE idem_key IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS tasks_active ON tasks (id) WHERE state < 2;"
-    "CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (finished_ms) WHERE state >= 2;";
+    "CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (finished_ms) WHERE state >= 2;"
+    "CREATE TABLE IF NOT EXISTS paused_types (type TEXT PRIMARY KEY) WITHOUT ROWID;";
 
 /* Version 1 had a UNIQUE column (an index entry for every task, keyed or
    not) and its unfinished tasks indexed by state: rebuilt into version 2. */
 static const char *s_upgrade_1 =
     "BEGIN;"
     TASKS_TABLE ("tasks_v2")
-    "INSERT INTO tasks_v2 SELECT id, type, priority, state, attempts, max_attempts, timeout_ms,"
+    "INSERT INTO tasks_v2 (id, type, priority, state, attempts, max_attempts, timeout_ms, idem_key, payload,"
+    "  result, error, worker, created_ms, started_ms, finished_ms)"
+    " SELECT id, type, priority, state, attempts, max_attempts, timeout_ms,"
     "  idem_key, payload, result, error, worker, created_ms, started_ms, finished_ms FROM tasks;"
     "DROP TABLE tasks;"
     "ALTER TABLE tasks_v2 RENAME TO tasks;"
+    SET_SCHEMA_VERSION
+    "COMMIT;";
+
+/* Version 3: each task's history (history.h) in its row, and the paused
+   task types (the table is created by s_schema). */
+static const char *s_upgrade_2 =
+    "BEGIN;"
+    "ALTER TABLE tasks ADD COLUMN history TEXT NOT NULL DEFAULT '';"
     SET_SCHEMA_VERSION
     "COMMIT;";
 
@@ -62,19 +74,39 @@ static const char *s_upgrade_1 =
     "id, type, priority, state, attempts, max_attempts, timeout_ms, worker, error, created_ms,"   \
     " started_ms, finished_ms"
 
-enum { INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, LIST, LIST_ANY, PURGE, STATEMENTS };
+enum {
+    INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, PURGE, RETRY, RETRIED,
+    PURGE_TASKS, PAUSE, RESUME, PAUSED, STATEMENTS
+};
+
+/* store_select's filter: ?1 states (a bit per state; 0: any), ?2 type
+   (NULL: any), ?3 below this id (0: none), ?4 ended at or after (0: any),
+   ?5 limit. */
+#define SELECT_WHERE                                                                                \
+    " WHERE (?1 = 0 OR ((1 << state) & ?1) != 0) AND (?2 IS NULL OR type = ?2)"                    \
+    " AND (?3 = 0 OR id < ?3) AND (?4 = 0 OR finished_ms >= ?4)"
 
 static const char *s_sql[STATEMENTS] = {
     [INSERT] = "INSERT INTO tasks (id, type, priority, state, max_attempts, timeout_ms, idem_key,"
-               " payload, created_ms) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?)",
+               " payload, created_ms, history) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
     [FIND_KEY] = "SELECT id FROM tasks WHERE idem_key = ?",
-    [STARTED] = "UPDATE tasks SET state = 1, attempts = ?, worker = ?, started_ms = ? WHERE id = ?",
-    [REQUEUED] = "UPDATE tasks SET state = 0, attempts = ? WHERE id = ?",
-    [FINISHED] = "UPDATE tasks SET state = ?, attempts = ?, error = ?, result = ?, finished_ms = ?"
-                 " WHERE id = ?",
-    [GET] = "SELECT " ROW_COLUMNS ", result FROM tasks WHERE id = ?",
-    [LIST] = "SELECT " ROW_COLUMNS " FROM tasks WHERE state = ? ORDER BY id DESC LIMIT ?",
-    [LIST_ANY] = "SELECT " ROW_COLUMNS " FROM tasks ORDER BY id DESC LIMIT ?",
+    [STARTED] = "UPDATE tasks SET state = 1, attempts = ?, worker = ?, started_ms = ?, history = history || ?"
+                " WHERE id = ?",
+    [REQUEUED] = "UPDATE tasks SET state = 0, attempts = ?, history = history || ? WHERE id = ?",
+    [FINISHED] = "UPDATE tasks SET state = ?, attempts = ?, error = ?, result = ?, finished_ms = ?,"
+                 " history = history || ? WHERE id = ?",
+    [GET] = "SELECT " ROW_COLUMNS ", result, history FROM tasks WHERE id = ?",
+    [SELECT_NEW] = "SELECT " ROW_COLUMNS " FROM tasks" SELECT_WHERE " ORDER BY id DESC LIMIT ?5",
+    [SELECT_OLD] = "SELECT " ROW_COLUMNS " FROM tasks" SELECT_WHERE " ORDER BY id LIMIT ?5",
+    [RETRY] = "UPDATE tasks SET state = 0, attempts = 0, error = NULL, result = NULL, worker = NULL,"
+              " started_ms = NULL, finished_ms = NULL, history = history || ? WHERE id = ? AND state IN (3, 4)",
+    [RETRIED] = "SELECT " ROW_COLUMNS ", payload FROM tasks WHERE id = ?",
+    [PURGE_TASKS] = "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE state >= 2"
+                    " AND ((1 << state) & ?1) != 0 AND (?2 IS NULL OR type = ?2) AND finished_ms < ?3"
+                    " ORDER BY finished_ms LIMIT ?4)",
+    [PAUSE] = "INSERT OR IGNORE INTO paused_types (type) VALUES (?)",
+    [RESUME] = "DELETE FROM paused_types WHERE type = ?",
+    [PAUSED] = "SELECT type FROM paused_types",
     [PURGE] = "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE state >= 2"
               " AND finished_ms < ? LIMIT ?)",
 };
@@ -179,9 +211,19 @@ s_sqlite_open (const char *path, const char *sync)
         }
         user_version = SCHEMA_VERSION;
     }
+    if (user_version == 2) {
+        ztask_log_info ("store: upgrading %s from schema version 2 to %d (task history, paused types)", path,
+                   SCHEMA_VERSION);
+        if (s_exec (self, s_upgrade_2)) {
+            s_exec (self, "ROLLBACK");
+            s_sqlite_close (&self);
+            return NULL;
+        }
+        user_version = SCHEMA_VERSION;
+    }
     if (user_version != 0 && user_version != SCHEMA_VERSION) {
-        ztask_log_error ("store: %s has schema version %d; this ztaskd reads version %d", path,
-                    user_version, SCHEMA_VERSION);
+        ztask_log_error ("store: %s has schema version %d; this ztaskd reads version %d%s", path,
+                    user_version, SCHEMA_VERSION, user_version > SCHEMA_VERSION ? ": upgrade ztaskd" : "");
         s_sqlite_close (&self);
         return NULL;
     }
@@ -285,6 +327,13 @@ s_run (store_backend_t *self, sqlite3_stmt *stmt)
     return 0;
 }
 
+/* What a write appends to the task's history. */
+static const char *
+s_history (const task_t *task)
+{
+    return task->history ? task->history : "";
+}
+
 static int
 s_sqlite_insert (store_backend_t *self, const task_t *task, const char *key)
 {
@@ -303,6 +352,7 @@ s_sqlite_insert (store_backend_t *self, const task_t *task, const char *key)
     sqlite3_bind_blob (s, 7, task->payload_size ? (const void *) task->payload : "", (int) task->payload_size,
                        SQLITE_STATIC);
     sqlite3_bind_int64 (s, 8, task->created_ms);
+    sqlite3_bind_text (s, 9, s_history (task), -1, SQLITE_STATIC);
     return s_run (self, s);
 }
 
@@ -333,7 +383,8 @@ s_sqlite_started (store_backend_t *self, const task_t *task, const char *worker)
     sqlite3_bind_int64 (s, 1, task->attempts);
     sqlite3_bind_text (s, 2, worker, -1, SQLITE_STATIC);
     sqlite3_bind_int64 (s, 3, task->started_ms);
-    sqlite3_bind_int64 (s, 4, (sqlite3_int64) task->id);
+    sqlite3_bind_text (s, 4, s_history (task), -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 5, (sqlite3_int64) task->id);
     return s_run (self, s);
 }
 
@@ -344,7 +395,8 @@ s_sqlite_requeued (store_backend_t *self, const task_t *task)
         return -1;
     sqlite3_stmt *s = self->stmt[REQUEUED];
     sqlite3_bind_int64 (s, 1, task->attempts);
-    sqlite3_bind_int64 (s, 2, (sqlite3_int64) task->id);
+    sqlite3_bind_text (s, 2, s_history (task), -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 3, (sqlite3_int64) task->id);
     return s_run (self, s);
 }
 
@@ -366,7 +418,8 @@ s_sqlite_finished (store_backend_t *self, const task_t *task, int state, const c
     else
         sqlite3_bind_null (s, 4);
     sqlite3_bind_int64 (s, 5, finished_ms);
-    sqlite3_bind_int64 (s, 6, (sqlite3_int64) task->id);
+    sqlite3_bind_text (s, 6, s_history (task), -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 7, (sqlite3_int64) task->id);
     return s_run (self, s);
 }
 
@@ -420,6 +473,7 @@ s_sqlite_get (store_backend_t *self, uint64_t id, bool with_result, store_row_t 
     s_row (s, row);
     if (with_result)
         row->result = s_blob (s, &row->result_size);
+    row->history = s_column_text (s, 13);
     /* A copy, so the statement is reset at once: a statement left on its
        row would hold a read snapshot open and keep the WAL from being
        checkpointed. */
@@ -452,25 +506,112 @@ s_sqlite_recover (store_backend_t *self, store_row_fn *fn, void *arg)
         return -1;
     }
     /* "state < 2" lets SQLite use tasks_active rather than scan the table. */
-    return s_exec (self, "UPDATE tasks SET state = 0 WHERE state < 2 AND state = 1");
+    if (sqlite3_prepare_v2 (self->db, "UPDATE tasks SET state = 0, history = history || ? || attempts || ?"
+                                      " || coalesce (worker, '') || ? WHERE state < 2 AND state = 1",
+                            -1, &s, NULL) != SQLITE_OK) {
+        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        return -1;
+    }
+    char at[64];
+    snprintf (at, sizeof at, "%" PRId64 "\trequeued\t", zclock_time ());
+    sqlite3_bind_text (s, 1, at, -1, SQLITE_STATIC);
+    sqlite3_bind_text (s, 2, "\t", -1, SQLITE_STATIC);
+    sqlite3_bind_text (s, 3, "\t" STORE_RECOVERED_WHY "\n", -1, SQLITE_STATIC);
+    rc = s_begin (self) == 0 ? s_run (self, s) : -1;
+    sqlite3_finalize (s);
+    return rc;
 }
 
+/* Runs a prepared read, calling fn for each row (s_row's columns). */
 static int
-s_sqlite_list (store_backend_t *self, int state, unsigned limit, store_row_fn *fn, void *arg)
+s_rows (store_backend_t *self, sqlite3_stmt *s, store_row_fn *fn, void *arg)
 {
-    sqlite3_stmt *s = self->stmt[state < 0 ? LIST_ANY : LIST];
-    int column = 1;
-    if (state >= 0)
-        sqlite3_bind_int (s, column++, state);
-    sqlite3_bind_int64 (s, column, limit);
     int rc;
     while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
         store_row_t row;
         s_row (s, &row);
+        if (sqlite3_column_count (s) > 12)
+            row.payload = s_blob (s, &row.payload_size);
         fn (&row, arg);
     }
     sqlite3_reset (s);
     sqlite3_clear_bindings (s);
+    if (rc != SQLITE_DONE) {
+        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_sqlite_select (store_backend_t *self, const store_filter_t *filter, store_row_fn *fn, void *arg)
+{
+    sqlite3_stmt *s = self->stmt[filter->oldest_first ? SELECT_OLD : SELECT_NEW];
+    sqlite3_bind_int64 (s, 1, filter->states);
+    if (filter->type && *filter->type)
+        sqlite3_bind_text (s, 2, filter->type, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (s, 2);
+    sqlite3_bind_int64 (s, 3, (sqlite3_int64) filter->before_id);
+    sqlite3_bind_int64 (s, 4, filter->finished_from);
+    sqlite3_bind_int64 (s, 5, filter->limit);
+    return s_rows (self, s, fn, arg);
+}
+
+static int
+s_sqlite_retry (store_backend_t *self, const task_t *task, store_row_fn *fn, void *arg)
+{
+    if (s_begin (self))
+        return STORE_FAILED;
+    sqlite3_stmt *s = self->stmt[RETRY];
+    sqlite3_bind_text (s, 1, s_history (task), -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 2, (sqlite3_int64) task->id);
+    if (s_run (self, s) != 0)
+        return STORE_FAILED;
+    if (sqlite3_changes (self->db) != 1)
+        return -1;
+    s = self->stmt[RETRIED];
+    sqlite3_bind_int64 (s, 1, (sqlite3_int64) task->id);
+    return s_rows (self, s, fn, arg) == 0 ? 0 : STORE_FAILED;
+}
+
+static int
+s_sqlite_purge_tasks (store_backend_t *self, unsigned states, const char *type, int64_t finished_before,
+                      int limit)
+{
+    if (s_begin (self))
+        return -1;
+    sqlite3_stmt *s = self->stmt[PURGE_TASKS];
+    sqlite3_bind_int64 (s, 1, states);
+    if (type)
+        sqlite3_bind_text (s, 2, type, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (s, 2);
+    sqlite3_bind_int64 (s, 3, finished_before);
+    sqlite3_bind_int (s, 4, limit);
+    if (s_run (self, s) != 0)
+        return -1;
+    return sqlite3_changes (self->db);
+}
+
+static int
+s_sqlite_pause (store_backend_t *self, const char *type, bool paused)
+{
+    if (s_begin (self))
+        return -1;
+    sqlite3_stmt *s = self->stmt[paused ? PAUSE : RESUME];
+    sqlite3_bind_text (s, 1, type, -1, SQLITE_STATIC);
+    return s_run (self, s);
+}
+
+static int
+s_sqlite_paused (store_backend_t *self, store_type_fn *fn, void *arg)
+{
+    sqlite3_stmt *s = self->stmt[PAUSED];
+    int rc;
+    while ((rc = sqlite3_step (s)) == SQLITE_ROW)
+        fn (s_column_text (s, 0), arg);
+    sqlite3_reset (s);
     if (rc != SQLITE_DONE) {
         ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         return -1;
@@ -506,6 +647,10 @@ const store_backend_ops_t store_sqlite = {
     .finished = s_sqlite_finished,
     .get = s_sqlite_get,
     .recover = s_sqlite_recover,
-    .list = s_sqlite_list,
     .purge = s_sqlite_purge,
+    .select = s_sqlite_select,
+    .retry = s_sqlite_retry,
+    .purge_tasks = s_sqlite_purge_tasks,
+    .pause = s_sqlite_pause,
+    .paused = s_sqlite_paused,
 };

@@ -27,6 +27,7 @@ task_destroy (task_t **self_p)
     task_t *self = *self_p;
     if (self) {
         free (self->progress_text);
+        free (self->milestones);
         while (self->waiters) {
             waiter_t *next = self->waiters->next;
             free (self->waiters);

@@ -25,6 +25,11 @@ typedef struct task {
     waiter_t *waiters;           /* clients waiting for its end                  */
     char *progress_text;         /* last progress report; NULL until one comes  */
     uint64_t progress_done, progress_total;
+    char *milestones;            /* history entries of this attempt's progress,
+                                    written with its next transition; NULL: none */
+    const char *history;         /* entries the next store write appends
+                                    (the broker's buffer, only during that call;
+                                    NULL: none), see history.h */
     int64_t created_ms;          /* wall clock                                   */
     int64_t started_ms;
     int64_t due;                 /* held back until (monotonic ms), see delayed.h */
@@ -36,6 +41,8 @@ typedef struct task {
     uint8_t priority;            /* 0..9, higher first                           */
     uint8_t state;               /* ztask_state_t                                */
     bool cancelling;             /* a client cancelled it while it ran           */
+    uint8_t milestone;           /* progress quarters recorded this attempt + 1; 0: none */
+    uint8_t milestone_count;     /* milestones recorded this attempt             */
     byte payload[];              /* payload_size bytes                           */
 } task_t;
 

@@ -398,7 +398,9 @@ cli_output_stats (FILE *out, const json_t *stats)
         snprintf (running, sizeof running, "%" JSON_INTEGER_FORMAT, s_int (type, "running"));
         snprintf (done, sizeof done, "%" JSON_INTEGER_FORMAT, s_int (type, "done"));
         snprintf (failed, sizeof failed, "%" JSON_INTEGER_FORMAT, s_int (type, "failed"));
-        const char *note = json_is_true (json_object_get (type, "waiting_for_plugin"))
+        const char *note = json_is_true (json_object_get (type, "paused"))
+                               ? "paused: not dispatched until 'ztask resume'"
+                           : json_is_true (json_object_get (type, "waiting_for_plugin"))
                                ? "waiting for a plugin: no connected worker has it"
                                : "";
         char name[CELL_MAX];
@@ -543,6 +545,37 @@ cli_output_list (FILE *out, const json_t *list, const char *state)
                               worker, error };
         s_table_add (&table, row, NULL);
     }
+    s_table_print (&table, out);
+    s_table_free (&table);
+    return 0;
+}
+
+/* ---- history ---- */
+
+int
+cli_output_history (FILE *out, const json_t *doc)
+{
+    const json_t *history = json_object_get (doc, "history");
+    if (!json_is_array (history))
+        return -1;
+    table_t table;
+    s_table_init (&table, "llrll");
+    const char *header[] = { "AT", "EVENT", "ATTEMPT", "WORKER", "TEXT" };
+    s_table_add (&table, header, NULL);
+    size_t index;
+    const json_t *entry;
+    json_array_foreach (history, index, entry) {
+        char at[64], event[CELL_MAX], attempt[24], worker[CELL_MAX], text[CELL_MAX];
+        int64_t ms = (int64_t) s_int (entry, "at_ms");
+        s_time (ms, at, sizeof at);
+        snprintf (attempt, sizeof attempt, "%" JSON_INTEGER_FORMAT, s_int (entry, "attempt"));
+        const char *name = json_string_value (json_object_get (entry, "worker"));
+        cli_output_text (name && *name ? name : "-", worker, sizeof worker);
+        const char *row[] = { at, s_text (entry, "event", event, sizeof event), attempt, worker,
+                              s_text (entry, "text", text, sizeof text) };
+        s_table_add (&table, row, NULL);
+    }
+    fprintf (out, "history:\n");
     s_table_print (&table, out);
     s_table_free (&table);
     return 0;

@@ -72,6 +72,10 @@ int cli_output_workers (FILE *out, const json_t *workers);
    Returns 0, or -1 if the document does not have the expected shape. */
 int cli_output_list (FILE *out, const json_t *list, const char *state);
 
+/* A HISTORY document as a table (time, event, attempt, worker, text).
+   Returns 0, or -1 if it is not one. */
+int cli_output_history (FILE *out, const json_t *history);
+
 /* Priority levels as a short list: [0..9] "0-9", [9] "9", [0,5,9] "0,5,9",
    [0,1,2,7] "0-2,7". */
 void cli_output_levels (const json_t *levels, char *buffer, size_t size);

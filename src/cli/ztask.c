@@ -48,6 +48,8 @@
 #define ATTEMPTS_MAX 1000
 #define LIST_LIMIT_DEFAULT 50
 #define CERT_NAME_MAX 200
+#define ARGS_MAX 1000        /* task ids one 'ztask retry' takes           */
+#define AGE_MAX_MS (UINT64_C (100) * 365 * 86400000) /* --since, --before  */
 
 static void
 s_usage (FILE *out)
@@ -57,11 +59,24 @@ s_usage (FILE *out)
 "\n"
 "Commands:\n"
 "  submit TYPE [SUBMIT OPTIONS]  queue a task for plugin TYPE; prints its id\n"
-"  status ID                     state, progress, worker and times of a task\n"
+"  status ID [--history]         state, progress, worker and times of a task\n"
+"                                (--history: and each transition it went\n"
+"                                through)\n"
 "  result ID                     the result of a finished task, as raw bytes\n"
 "  cancel ID                     cancel a queued task, or stop a running one\n"
 "  list [LIST OPTIONS]           tasks, newest first: id, type, priority,\n"
 "                                state, attempts, worker, error\n"
+"  retry ID...                   requeue failed or cancelled tasks with fresh\n"
+"                                attempts (0 used)\n"
+"  retry --state STATE [--type T] [--since AGE] [--limit N]\n"
+"                                requeue the failed (or cancelled) tasks of\n"
+"                                type T that ended in the last AGE\n"
+"  purge --state STATE --before AGE [--type T]\n"
+"                                delete the tasks in STATE (done, failed,\n"
+"                                cancelled or finished: all three) that ended\n"
+"                                more than AGE ago, with their history\n"
+"  pause TYPE                    stop dispatching tasks of TYPE (they wait)\n"
+"  resume TYPE                   dispatch tasks of TYPE again\n"
 "  stats                         tasks by state and type (queued ones by\n"
 "                                priority), workers, slots\n"
 "  workers                       workers: plugins, priorities, slots, tasks\n"
@@ -85,6 +100,19 @@ s_usage (FILE *out)
 "      --state STATE    only tasks in STATE: queued, running, done, failed or\n"
 "                       cancelled (default: every state)\n"
 "      --limit N        the newest N tasks at most, 1-%d (default %d)\n"
+"      --type T         only tasks of type T\n"
+"      --before ID      only tasks with an id below ID (the next page)\n"
+"\n"
+"Retry and purge options:\n"
+"      --state STATE    retry: failed (the default with --type or --since)\n"
+"                       or cancelled; purge: done, failed, cancelled or\n"
+"                       finished (required)\n"
+"      --type T         only tasks of type T\n"
+"      --since AGE      retry: only tasks that ended within AGE (30s, 10m,\n"
+"                       1h, 7d)\n"
+"      --before AGE     purge: only tasks that ended more than AGE ago\n"
+"                       (required; 0s: every finished task)\n"
+"      --limit N        retry: N tasks at most (default and most: %d)\n"
 "\n"
 "Keygen options:\n"
 "  -o, --output DIR     where to write the two files (default: .)\n"
@@ -146,9 +174,13 @@ s_usage (FILE *out)
 "  printf 'some text' | ztask submit wordcount\n"
 "  ztask status 42 --json\n"
 "  ztask list --state failed --limit 10\n"
+"  ztask retry 42 43\n"
+"  ztask retry --state failed --type mail --since 1h\n"
+"  ztask purge --state finished --before 7d\n"
+"  ztask pause mail; ztask resume mail\n"
 "  ztask cancel 42\n"
 "  ztask keygen alice -o /etc/ztask\n",
-             ATTEMPTS_MAX, ZTASK_LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, ZTASK_DEFAULT_ENDPOINT);
+             ATTEMPTS_MAX, ZTASK_LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, ZTASK_LIST_LIMIT_MAX, ZTASK_DEFAULT_ENDPOINT);
 }
 
 typedef enum {
@@ -159,7 +191,11 @@ typedef enum {
     CMD_LIST,
     CMD_STATS,
     CMD_WORKERS,
-    CMD_KEYGEN
+    CMD_KEYGEN,
+    CMD_RETRY,
+    CMD_PURGE,
+    CMD_PAUSE,
+    CMD_RESUME
 } command_t;
 
 static const struct {
@@ -170,10 +206,15 @@ static const struct {
     const char *synopsis;
 } s_commands[] = {
     { "submit", CMD_SUBMIT, 1, "a TYPE: the plugin that runs the task", "ztask submit TYPE [OPTIONS]" },
-    { "status", CMD_STATUS, 1, "a task ID", "ztask status ID" },
+    { "status", CMD_STATUS, 1, "a task ID", "ztask status ID [--history]" },
     { "result", CMD_RESULT, 1, "a task ID", "ztask result ID" },
     { "cancel", CMD_CANCEL, 1, "a task ID", "ztask cancel ID" },
-    { "list", CMD_LIST, 0, NULL, "ztask list [--state STATE] [--limit N]" },
+    { "list", CMD_LIST, 0, NULL, "ztask list [--state STATE] [--type T] [--limit N] [--before ID]" },
+    { "retry", CMD_RETRY, 0, NULL,
+      "ztask retry ID... | ztask retry --state failed|cancelled [--type T] [--since AGE] [--limit N]" },
+    { "purge", CMD_PURGE, 0, NULL, "ztask purge --state done|failed|cancelled|finished --before AGE [--type T]" },
+    { "pause", CMD_PAUSE, 1, "a task TYPE", "ztask pause TYPE" },
+    { "resume", CMD_RESUME, 1, "a task TYPE", "ztask resume TYPE" },
     { "stats", CMD_STATS, 0, NULL, "ztask stats" },
     { "workers", CMD_WORKERS, 0, NULL, "ztask workers" },
     { "keygen", CMD_KEYGEN, 1, "a NAME for the certificate, e.g. broker, worker-1 or alice",
@@ -190,7 +231,7 @@ typedef struct {
     bool json;                  /* --json                                   */
     const char *cert;           /* --cert; NULL: $ZTASK_CERT                */
     const char *broker_cert;    /* --broker-cert; NULL: $ZTASK_BROKER_CERT  */
-    const char *args[1];        /* positional arguments                     */
+    const char *args[ARGS_MAX]; /* positional arguments                     */
     size_t arg_count;
     size_t args_max;            /* how many the command takes               */
     uint64_t id;                /* status, result, cancel: the task         */
@@ -202,6 +243,12 @@ typedef struct {
     unsigned limit;             /* list --limit                             */
     const char *output;         /* keygen -o; NULL: "."                     */
     bool force;                 /* keygen --force                           */
+    const char *state_text;     /* --state as given (checked per command)   */
+    const char *type;           /* list, retry, purge --type                */
+    const char *since;          /* retry --since                            */
+    const char *before;         /* list --before ID, purge --before AGE      */
+    bool history;               /* status --history                         */
+    bool limit_set;             /* --limit given                            */
 } cli_t;
 
 /* ---- messages ---- */
@@ -299,6 +346,10 @@ enum {
     OPT_CERT,
     OPT_BROKER_CERT,
     OPT_FORCE,
+    OPT_TYPE,
+    OPT_SINCE,
+    OPT_BEFORE,
+    OPT_HISTORY,
 };
 
 static const struct option s_options[] = {
@@ -319,6 +370,10 @@ static const struct option s_options[] = {
     { "broker-cert", required_argument, NULL, OPT_BROKER_CERT },
     { "output", required_argument, NULL, 'o' },
     { "force", no_argument, NULL, OPT_FORCE },
+    { "type", required_argument, NULL, OPT_TYPE },
+    { "since", required_argument, NULL, OPT_SINCE },
+    { "before", required_argument, NULL, OPT_BEFORE },
+    { "history", no_argument, NULL, OPT_HISTORY },
     { NULL, 0, NULL, 0 },
 };
 
@@ -365,11 +420,26 @@ s_set_request_timeout (cli_t *cli, const char *text)
 static command_t
 s_option_owner (int which)
 {
-    if (which == OPT_STATE || which == OPT_LIMIT)
+    if (which == OPT_STATE || which == OPT_LIMIT || which == OPT_TYPE || which == OPT_BEFORE)
         return CMD_LIST;
+    if (which == OPT_SINCE)
+        return CMD_RETRY;
+    if (which == OPT_HISTORY)
+        return CMD_STATUS;
     if (which == 'o' || which == OPT_FORCE)
         return CMD_KEYGEN;
     return CMD_SUBMIT;
+}
+
+/* Whether an option of command owner's may also follow command. */
+static bool
+s_option_shared (int which, command_t command)
+{
+    if (command == CMD_RETRY)
+        return which == OPT_STATE || which == OPT_TYPE || which == OPT_LIMIT;
+    if (command == CMD_PURGE)
+        return which == OPT_STATE || which == OPT_TYPE || which == OPT_BEFORE;
+    return false;
 }
 
 /* The entry of s_commands for command. */
@@ -391,6 +461,90 @@ s_parse_state (const char *text)
         if (strcmp (text, ztask_state_name ((ztask_state_t) state)) == 0)
             return state;
     return -1;
+}
+
+/* Parses an age for --since and --before: a number and a unit (30s,
+   10m, 1h, 7d; also ms), into milliseconds. Returns 0 or -1. */
+static int
+s_parse_age (const char *text, uint64_t *ms)
+{
+    size_t length = strlen (text);
+    if (length == 0 || (text[length - 1] >= '0' && text[length - 1] <= '9'))
+        return -1; /* a unit is required: "7" could be days or seconds */
+    if (text[length - 1] == 'd' && length >= 2 && text[length - 2] >= '0' && text[length - 2] <= '9') {
+        char number[24];
+        if (length - 1 >= sizeof number)
+            return -1;
+        memcpy (number, text, length - 1);
+        number[length - 1] = 0;
+        uint64_t days;
+        if (s_parse_uint (number, AGE_MAX_MS / 86400000, &days) != 0)
+            return -1;
+        *ms = days * 86400000;
+        return 0;
+    }
+    return s_parse_duration (text, 1000, AGE_MAX_MS, ms);
+}
+
+/* What the options of list, retry and purge mean together, checked
+   once the whole command line is read. Returns 0 or EXIT_USAGE. */
+static int
+s_check_actions (cli_t *cli)
+{
+    uint64_t ms;
+    if (cli->command == CMD_LIST || cli->command == CMD_SUBMIT || cli->command == CMD_STATUS) {
+        if (cli->state_text && (cli->state = s_parse_state (cli->state_text)) < 0)
+            return s_usage_error ("unknown state '%s' (use queued, running, done, failed or cancelled)",
+                                  cli->state_text);
+        uint64_t id;
+        if (cli->before && (s_parse_uint (cli->before, UINT64_MAX, &id) != 0 || id == 0))
+            return s_usage_error ("invalid --before '%s': give a task id (list the tasks below it)", cli->before);
+        return 0;
+    }
+    if (cli->command == CMD_RETRY) {
+        if (cli->state_text) {
+            cli->state = s_parse_state (cli->state_text);
+            if (cli->state != ZTASK_STATE_FAILED && cli->state != ZTASK_STATE_CANCELLED)
+                return s_usage_error ("retry --state takes failed or cancelled, not '%s'", cli->state_text);
+        }
+        bool filter = cli->state_text || cli->type || cli->since || cli->limit_set;
+        if (cli->arg_count && filter)
+            return s_usage_error ("retry takes task ids or --state/--type/--since/--limit, not both");
+        if (!cli->arg_count && !filter)
+            return s_usage_error ("retry needs task ids, or --state failed|cancelled to retry by filter: %s",
+                                  s_commands[s_command_index (CMD_RETRY)].synopsis);
+        if (filter && cli->state < 0)
+            cli->state = ZTASK_STATE_FAILED;
+        if (cli->since && (s_parse_age (cli->since, &ms) != 0 || ms == 0))
+            return s_usage_error ("invalid --since '%s': give an age with its unit, e.g. 30s, 10m, 1h or 7d",
+                                  cli->since);
+        for (size_t i = 0; i < cli->arg_count; i++) {
+            uint64_t id;
+            if (s_parse_id (cli->args[i], &id) != 0)
+                return EXIT_USAGE;
+        }
+        return 0;
+    }
+    if (cli->command == CMD_PURGE) {
+        if (!cli->state_text)
+            return s_usage_error ("purge needs --state done, failed, cancelled or finished (all three)");
+        if (strcmp (cli->state_text, "finished") == 0)
+            cli->state = -1;
+        else {
+            cli->state = s_parse_state (cli->state_text);
+            if (cli->state < ZTASK_STATE_DONE)
+                return s_usage_error ("purge --state takes done, failed, cancelled or finished, not '%s'",
+                                      cli->state_text);
+        }
+        if (!cli->before)
+            return s_usage_error ("purge needs --before AGE: the tasks that ended more than AGE ago go "
+                                  "(e.g. --before 7d; 0s: all of them)");
+        if (s_parse_age (cli->before, &ms) != 0)
+            return s_usage_error ("invalid --before '%s': give an age with its unit, e.g. 30s, 10m, 1h or 7d",
+                                  cli->before);
+        return 0;
+    }
+    return 0;
 }
 
 /* Handles one option; which is the getopt code; global: it came before
@@ -442,8 +596,8 @@ s_option (cli_t *cli, int which, const char *value, bool global)
     default:
         break;
     }
-    /* The rest belong to one command each. */
-    if (global || cli->command != s_option_owner (which))
+    /* The rest belong to one command each (a few are shared). */
+    if (global || (cli->command != s_option_owner (which) && !s_option_shared (which, cli->command)))
         return -2;
     switch (which) {
     case 'p':
@@ -473,14 +627,27 @@ s_option (cli_t *cli, int which, const char *value, bool global)
         cli->wait = true;
         return 0;
     case OPT_STATE:
-        cli->state = s_parse_state (value);
-        if (cli->state < 0)
-            return s_usage_error ("unknown state '%s' (use queued, running, done, failed or cancelled)", value);
+        cli->state_text = value; /* which states: the command's (s_check_state) */
         return 0;
     case OPT_LIMIT:
         if (s_parse_uint (value, ZTASK_LIST_LIMIT_MAX, &number) != 0 || number < 1)
             return s_usage_error ("invalid --limit '%s': give a number from 1 to %d", value, ZTASK_LIST_LIMIT_MAX);
         cli->limit = (unsigned) number;
+        cli->limit_set = true;
+        return 0;
+    case OPT_TYPE:
+        if (!ztask_name_valid (value, why, sizeof why))
+            return s_usage_error ("invalid --type: %s", why);
+        cli->type = value;
+        return 0;
+    case OPT_SINCE:
+        cli->since = value;
+        return 0;
+    case OPT_BEFORE:
+        cli->before = value;
+        return 0;
+    case OPT_HISTORY:
+        cli->history = true;
         return 0;
     case 'o':
         if (!*value)
@@ -576,11 +743,11 @@ s_command_line (cli_t *cli, int argc, char **argv)
         if (strcmp (cli->name, s_commands[i].name) == 0)
             break;
     if (i == COMMAND_COUNT)
-        return s_usage_error ("unknown command '%s' (commands: submit, status, result, cancel, list, stats, "
-                              "workers, keygen)",
+        return s_usage_error ("unknown command '%s' (commands: submit, status, result, cancel, list, retry, "
+                              "purge, pause, resume, stats, workers, keygen)",
                               cli->name);
     cli->command = s_commands[i].command;
-    cli->args_max = s_commands[i].args;
+    cli->args_max = s_commands[i].command == CMD_RETRY ? ARGS_MAX : s_commands[i].args;
     assert (cli->args_max <= sizeof cli->args / sizeof cli->args[0]);
     /* The command's own part: argv[optind] is the command, as argv[0]. */
     rc = s_parse (cli, argc - optind, argv + optind, false);
@@ -594,9 +761,10 @@ s_command_line (cli_t *cli, int argc, char **argv)
     if (takes_id && s_parse_id (cli->args[0], &cli->id) != 0)
         return EXIT_USAGE;
     char why[160];
-    if (cli->command == CMD_SUBMIT && !ztask_name_valid (cli->args[0], why, sizeof why))
+    if ((cli->command == CMD_SUBMIT || cli->command == CMD_PAUSE || cli->command == CMD_RESUME)
+        && !ztask_name_valid (cli->args[0], why, sizeof why))
         return s_usage_error ("invalid task type: %s", why);
-    return 0;
+    return s_check_actions (cli);
 }
 
 /* ---- talking to the broker ---- */
@@ -930,6 +1098,8 @@ s_submit (cli_t *cli, ztask_client_t *client, const char *payload, size_t size)
     return EXIT_OK;
 }
 
+static int s_history (cli_t *cli, ztask_client_t *client, json_t **history);
+
 static int
 s_status (cli_t *cli, ztask_client_t *client, bool result)
 {
@@ -937,17 +1107,170 @@ s_status (cli_t *cli, ztask_client_t *client, bool result)
     int rc = result ? ztask_client_result (client, cli->id, &task) : ztask_client_status (client, cli->id, &task);
     if (rc != 0)
         return s_failed (cli, client);
+    json_t *history = NULL;
+    if (!result && cli->history && (rc = s_history (cli, client, &history)) != 0) {
+        ztask_task_destroy (&task);
+        return rc;
+    }
     if (result)
         rc = s_show_outcome (cli, task);
     else if (cli->json) {
         json_t *json = cli_output_task_json (task, false);
+        if (history)
+            json_object_set (json, "history", json_object_get (history, "history"));
+        cli_output_json (stdout, json);
+        json_decref (json);
+    }
+    else {
+        cli_output_task (stdout, task);
+        if (history && cli_output_history (stdout, history) != 0) {
+            fprintf (stderr, "ztask: the broker sent a history in a form this ztask does not know (try --json)\n");
+            rc = EXIT_BROKER_FAILED;
+        }
+    }
+    json_decref (history);
+    ztask_task_destroy (&task);
+    return rc;
+}
+
+/* ---- acting on tasks ---- */
+
+/* Parses a JSON answer of libztask's into *json; 0 or an exit code. */
+static int
+s_parse_answer (const char *text, json_t **json)
+{
+    json_error_t error;
+    *json = json_loads (text, 0, &error);
+    if (!*json) {
+        fprintf (stderr, "ztask: the broker sent invalid JSON: %s (line %d)\n", error.text, error.line);
+        return EXIT_BROKER_FAILED;
+    }
+    return 0;
+}
+
+/* status --history: the task's HISTORY document. */
+static int
+s_history (cli_t *cli, ztask_client_t *client, json_t **history)
+{
+    char *text;
+    if (ztask_client_history (client, cli->id, &text) != 0)
+        return s_failed (cli, client);
+    int rc = s_parse_answer (text, history);
+    free (text);
+    return rc;
+}
+
+/* retry ID...: each task in turn (a failure is reported and the rest go
+   on; the exit code is the first failure's), or retry by filter. */
+static int
+s_retry (cli_t *cli, ztask_client_t *client)
+{
+    json_t *ids = json_array ();
+    int code = EXIT_OK;
+    if (cli->arg_count)
+        for (size_t i = 0; i < cli->arg_count; i++) {
+            uint64_t id;
+            s_parse_uint (cli->args[i], UINT64_MAX, &id); /* checked by s_check_actions */
+            if (ztask_client_retry (client, id, NULL) == 0)
+                json_array_append_new (ids, json_integer ((json_int_t) id));
+            else {
+                int rc = s_failed (cli, client);
+                if (code == EXIT_OK)
+                    code = rc;
+                if (rc == EXIT_INTERRUPTED || rc == EXIT_NO_BROKER || rc == EXIT_UNAVAILABLE)
+                    break; /* the rest would fail the same way */
+            }
+        }
+    else {
+        uint64_t since_ms = 0;
+        if (cli->since)
+            s_parse_age (cli->since, &since_ms);
+        int64_t since = cli->since ? zclock_time () - (int64_t) since_ms : 0;
+        char *text;
+        json_t *answer = NULL;
+        if (ztask_client_retry_filter (client, cli->state, cli->type, cli->since ? (since > 0 ? since : 1) : 0,
+                                       cli->limit_set ? cli->limit : 0, &text) != 0) {
+            json_decref (ids);
+            return s_failed (cli, client);
+        }
+        code = s_parse_answer (text, &answer);
+        free (text);
+        if (code != EXIT_OK) {
+            json_decref (ids);
+            return code;
+        }
+        json_t *got = json_object_get (answer, "ids");
+        if (json_is_array (got))
+            json_array_extend (ids, got);
+        json_decref (answer);
+    }
+    size_t count = json_array_size (ids);
+    if (cli->json) {
+        json_t *json = json_pack ("{s:I, s:O}", "retried", (json_int_t) count, "ids", ids);
+        cli_output_json (stdout, json);
+        json_decref (json);
+    }
+    else if (count || code == EXIT_OK) {
+        printf ("retried %zu task%s", count, count == 1 ? "" : "s");
+        size_t index;
+        json_t *id;
+        json_array_foreach (ids, index, id) {
+            printf ("%s%" JSON_INTEGER_FORMAT, index ? " " : ": ", json_integer_value (id));
+        }
+        printf ("\n");
+    }
+    json_decref (ids);
+    return code;
+}
+
+/* purge: asks until the broker purges fewer than a request's most. */
+static int
+s_purge (cli_t *cli, ztask_client_t *client)
+{
+    uint64_t age_ms = 0, total = 0, purged;
+    s_parse_age (cli->before, &age_ms); /* checked by s_check_actions */
+    int64_t before = zclock_time () - (int64_t) age_ms;
+    do {
+        if (ztask_client_purge (client, cli->state, cli->type, before > 0 ? before : 1, &purged) != 0) {
+            int rc = s_failed (cli, client);
+            if (total)
+                fprintf (stderr, "ztask: %" PRIu64 " tasks were purged before that\n", total);
+            return rc;
+        }
+        total += purged;
+    } while (purged >= ZTASK_LIST_LIMIT_MAX && !zsys_interrupted);
+    if (cli->json) {
+        json_t *json = json_pack ("{s:I}", "purged", (json_int_t) total);
         cli_output_json (stdout, json);
         json_decref (json);
     }
     else
-        cli_output_task (stdout, task);
-    ztask_task_destroy (&task);
-    return rc;
+        printf ("purged %" PRIu64 " task%s\n", total, total == 1 ? "" : "s");
+    return EXIT_OK;
+}
+
+/* pause TYPE, resume TYPE. */
+static int
+s_pause (cli_t *cli, ztask_client_t *client)
+{
+    bool pause = cli->command == CMD_PAUSE;
+    char *text;
+    int rc = pause ? ztask_client_pause (client, cli->args[0], &text) : ztask_client_resume (client, cli->args[0], &text);
+    if (rc != 0)
+        return s_failed (cli, client);
+    json_t *answer = NULL;
+    rc = s_parse_answer (text, &answer);
+    free (text);
+    if (rc != EXIT_OK)
+        return rc;
+    if (cli->json)
+        cli_output_json (stdout, answer);
+    else if (pause)
+        printf ("task type %s paused: its tasks wait until 'ztask resume %s'\n", cli->args[0], cli->args[0]);
+    else
+        printf ("task type %s resumed\n", cli->args[0]);
+    json_decref (answer);
+    return EXIT_OK;
 }
 
 /* cancel: says what became of the task; exit 0 when it is cancelled or
@@ -991,7 +1314,10 @@ s_broker_info (cli_t *cli, ztask_client_t *client)
         what = "a worker list";
     }
     else {
-        rc = ztask_client_list (client, cli->state, cli->limit, &text);
+        ztask_list_opts_t opts = { cli->state, cli->type, 0, cli->limit };
+        if (cli->before)
+            s_parse_uint (cli->before, UINT64_MAX, &opts.before_id); /* checked by s_check_actions */
+        rc = ztask_client_list_filter (client, &opts, &text);
         what = "a task list";
     }
     if (rc != 0)
@@ -1054,6 +1380,10 @@ main (int argc, char **argv)
     case CMD_STATS:
     case CMD_WORKERS: rc = s_broker_info (&cli, client); break;
     case CMD_KEYGEN: break; /* done above */
+    case CMD_RETRY: rc = s_retry (&cli, client); break;
+    case CMD_PURGE: rc = s_purge (&cli, client); break;
+    case CMD_PAUSE:
+    case CMD_RESUME: rc = s_pause (&cli, client); break;
     }
     ztask_client_destroy (&client);
     free (payload);

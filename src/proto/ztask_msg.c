@@ -14,7 +14,7 @@
 typedef struct {
     int command;
     const char *name;
-    const char *fields;
+    const char *fields;      /* '|': the fields after it may be missing (an older peer's header) */
     int body; /* 0 none, 1 required, 2 iff flags & ZTASK_FLAG_RESULT */
 } command_t;
 
@@ -26,9 +26,14 @@ static const command_t s_commands[64] = {
     [ZTASK_MSG_STATS] = { ZTASK_MSG_STATS, "STATS", "c", 0 },
     [ZTASK_MSG_WORKERS] = { ZTASK_MSG_WORKERS, "WORKERS", "c", 0 },
     [ZTASK_MSG_CANCEL] = { ZTASK_MSG_CANCEL, "CANCEL", "ci", 0 },
-    [ZTASK_MSG_LIST] = { ZTASK_MSG_LIST, "LIST", "cSn", 0 },
+    [ZTASK_MSG_LIST] = { ZTASK_MSG_LIST, "LIST", "cSn|Ti", 0 },
     [ZTASK_MSG_SUBMIT_WAIT] = { ZTASK_MSG_SUBMIT_WAIT, "SUBMIT_WAIT", "cTpomK", 1 },
     [ZTASK_MSG_METRICS] = { ZTASK_MSG_METRICS, "METRICS", "cf", 2 },
+    [ZTASK_MSG_RETRY] = { ZTASK_MSG_RETRY, "RETRY", "ciSTn1", 0 },
+    [ZTASK_MSG_PURGE] = { ZTASK_MSG_PURGE, "PURGE", "cST3", 0 },
+    [ZTASK_MSG_PAUSE] = { ZTASK_MSG_PAUSE, "PAUSE", "cT", 0 },
+    [ZTASK_MSG_RESUME] = { ZTASK_MSG_RESUME, "RESUME", "cT", 0 },
+    [ZTASK_MSG_HISTORY] = { ZTASK_MSG_HISTORY, "HISTORY", "ci", 0 },
     [ZTASK_MSG_SUBMITTED] = { ZTASK_MSG_SUBMITTED, "SUBMITTED", "cif", 0 },
     [ZTASK_MSG_TASK_INFO] = { ZTASK_MSG_TASK_INFO, "TASK_INFO", "cifTpSamdDXWE123", 2 },
     [ZTASK_MSG_PROGRESS] = { ZTASK_MSG_PROGRESS, "PROGRESS", "cidDX", 0 },
@@ -282,6 +287,8 @@ ztask_msg_encode_header (ztask_msg_t *self, byte *buffer)
     s_put_uint (&w, ZTASK_PROTO_VERSION, 1);
     s_put_uint (&w, (uint64_t) self->command, 1);
     for (const char *f = cmd->fields; *f; f++) {
+        if (*f == '|')
+            continue; /* written whole; only a reader takes a header without them */
         int bytes;
         void *number = s_number_field (self, *f, &bytes);
         char *string = s_string_field (self, *f);
@@ -415,6 +422,11 @@ ztask_msg_decode_header (ztask_msg_t *self, const byte *data, size_t size)
         return -2;
     }
     for (const char *f = cmd->fields; *f && !r.bad; f++) {
+        if (*f == '|') {
+            if (r.pos == r.size)
+                break; /* an older peer's header: the rest stay 0 / "" */
+            continue;
+        }
         int bytes;
         void *number = s_number_field (self, *f, &bytes);
         char *string = s_string_field (self, *f);

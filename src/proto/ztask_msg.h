@@ -26,6 +26,11 @@
 #define ZTASK_MSG_CANCEL 6
 #define ZTASK_MSG_LIST 7
 #define ZTASK_MSG_SUBMIT_WAIT 8 /* SUBMIT, then WAIT on the new task */
+#define ZTASK_MSG_RETRY 9       /* requeue failed / cancelled tasks      */
+#define ZTASK_MSG_PURGE 10      /* delete finished tasks                 */
+#define ZTASK_MSG_PAUSE 11      /* stop dispatching a task type          */
+#define ZTASK_MSG_RESUME 12     /* dispatch a paused task type again     */
+#define ZTASK_MSG_HISTORY 13    /* a task's transitions                  */
 /* Internal (the broker's own HTTP thread, on its inproc socket only): the
    metrics snapshot; answered with METRICS, flags ZTASK_FLAG_RESULT and the
    snapshot as body (src/broker/metrics.h). */
@@ -107,7 +112,7 @@ typedef struct {
     uint32_t timeout_ms;
     uint32_t max_attempts;
     uint32_t heartbeat_ms;
-    uint32_t limit;                   /* LIST: most tasks to return           */
+    uint32_t limit;                   /* LIST, RETRY: most tasks              */
     uint64_t progress_done;
     uint64_t progress_total;
     int64_t created_ms, started_ms, finished_ms;

@@ -315,6 +315,37 @@ main (int argc, char **argv)
     m->state = ZTASK_LIST_ANY;
     m->limit = 100;
     s_write ("list", ztask_msg_encode (m));
+    strcpy (m->type, "echo");
+    m->task_id = 500;
+    s_write ("list-page", ztask_msg_encode (m));
+
+    ztask_msg_reset (m, ZTASK_MSG_RETRY);
+    m->corr = 4;
+    m->state = 3 /* failed */;
+    strcpy (m->type, "echo");
+    m->limit = 10;
+    m->created_ms = 1700000000000;
+    s_write ("retry", ztask_msg_encode (m));
+
+    ztask_msg_reset (m, ZTASK_MSG_PURGE);
+    m->corr = 5;
+    m->state = ZTASK_LIST_ANY;
+    m->finished_ms = 1700000000000;
+    s_write ("purge", ztask_msg_encode (m));
+
+    int type_only[] = { ZTASK_MSG_PAUSE, ZTASK_MSG_RESUME };
+    for (size_t i = 0; i < sizeof type_only / sizeof type_only[0]; i++) {
+        ztask_msg_reset (m, type_only[i]);
+        m->corr = 6;
+        strcpy (m->type, "echo");
+        snprintf (name, sizeof name, "cmd-%d", type_only[i]);
+        s_write (name, ztask_msg_encode (m));
+    }
+
+    ztask_msg_reset (m, ZTASK_MSG_HISTORY);
+    m->corr = 8;
+    m->task_id = 77;
+    s_write ("history", ztask_msg_encode (m));
 
     ztask_msg_reset (m, ZTASK_MSG_SUBMITTED);
     m->corr = 7;

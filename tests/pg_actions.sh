@@ -1,0 +1,8 @@
+#!/bin/bash
+# tests/actions.sh (retry, purge, pause across a restart, history) on the
+# PostgreSQL store, in a server of this test's own.
+. "${top_srcdir:-.}/tests/lib.sh"
+. "${top_srcdir:-.}/tests/pg.sh"
+pg_start
+ZT_STORE=$PG_CONNINFO
+. "${top_srcdir:-.}/tests/actions.sh"
