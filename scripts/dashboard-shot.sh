@@ -81,6 +81,10 @@ while [ "$(date +%s)" -lt "$end" ]; do
     [ $((n % 15)) -eq 0 ] && submit thumbnail -p normal -d "IMG_$n.jpg"  # no worker has it
     sleep 0.3
 done
+# Long tasks still running when the page is taken, with their progress bars.
+for ms in 40000 55000 70000; do submit sleep -p low -d "$ms"; done
+submit sleep -p 2 -d 50000
+submit sleep -p high -d 30000
 # A paused type with work waiting (ztask pause, issue 13).
 "$ztask" pause wordcount >/dev/null 2>&1 || echo "dashboard-shot: ztask pause is not available; no paused type"
 for i in 1 2 3 4 5 6; do submit wordcount -p normal -d "$readme"; done
