@@ -268,6 +268,7 @@ static void s_note (broker_t *self, task_t *task, const char *event, const char 
 static void s_noted (task_t *task);
 static void s_milestone (broker_t *self, task_t *task, const char *worker);
 static int s_recover_paused (broker_t *self);
+static task_t *s_task_from_row (broker_t *self, const store_row_t *row, const char *otherwise);
 
 /* Sends a task that the scheduler put on worker's slot. */
 static void
@@ -1156,19 +1157,11 @@ static void
 s_retried_row (const store_row_t *row, void *arg)
 {
     broker_t *self = (broker_t *) arg;
-    task_type_t *type = scheduler_type (self->scheduler, row->type);
-    if (!type || row->priority >= TASK_PRIORITY_LEVELS) {
-        ztask_log_warning ("broker: retried task %" PRIu64 " has %s; it waits in the store for a restart", row->id,
-                      type ? "an invalid priority" : "a type over the limit of distinct types");
-        return;
+    task_t *task = s_task_from_row (self, row, "it waits in the store for a restart");
+    if (task) {
+        task->attempts = 0;
+        s_offer (self, task, false);
     }
-    task_t *task = task_new (row->id, type, row->priority, row->payload, row->payload_size);
-    task->max_attempts = row->max_attempts;
-    task->timeout_ms = row->timeout_ms;
-    task->created_ms = row->created_ms;
-    task_table_insert (self->tasks, task);
-    scheduler_task_added (self->scheduler, type);
-    s_offer (self, task, false);
 }
 
 /* Room for tasks in the queue (max_queued). */
@@ -1772,26 +1765,36 @@ s_curve_start (broker_t *self)
     return 0;
 }
 
-/* An unfinished task read back from the store at start. */
-static void
-s_recover_row (const store_row_t *row, void *arg)
+/* A stored task made live again (recovered or retried), or NULL after
+   logging why it stays in the store only. */
+static task_t *
+s_task_from_row (broker_t *self, const store_row_t *row, const char *otherwise)
 {
-    broker_t *self = (broker_t *) arg;
     task_type_t *type = scheduler_type (self->scheduler, row->type);
     if (!type || row->priority >= TASK_PRIORITY_LEVELS) {
-        ztask_log_warning ("broker: stored task %" PRIu64 " has %s; left in the store as it is", row->id,
-                      type ? "an invalid priority" : "a type over the limit of distinct types");
-        return;
+        ztask_log_warning ("broker: stored task %" PRIu64 " has %s; %s", row->id,
+                           type ? "an invalid priority" : "a type over the limit of distinct types", otherwise);
+        return NULL;
     }
     task_t *task = task_new (row->id, type, row->priority, row->payload, row->payload_size);
     task->attempts = row->attempts;
     task->max_attempts = row->max_attempts;
     task->timeout_ms = row->timeout_ms;
     task->created_ms = row->created_ms;
-    bool was_running = row->state == ZTASK_STATE_RUNNING;
     task_table_insert (self->tasks, task);
-    scheduler_task_added (self->scheduler, task->type);
-    if (was_running)
+    scheduler_task_added (self->scheduler, type);
+    return task;
+}
+
+/* An unfinished task read back from the store at start. */
+static void
+s_recover_row (const store_row_t *row, void *arg)
+{
+    broker_t *self = (broker_t *) arg;
+    task_t *task = s_task_from_row (self, row, "left in the store as it is");
+    if (!task)
+        return;
+    if (row->state == ZTASK_STATE_RUNNING)
         /* Its worker may still run it: give it time to reconnect and
            keep it before anyone else gets it. */
         delayed_add (self->delayed, task,
