@@ -869,6 +869,25 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
     s_offer (self, task, false);
 }
 
+/* Reads task in->task_id into row. Returns 0, or -1 after answering
+   NOT_FOUND or UNAVAILABLE. */
+static int
+s_read_row (broker_t *self, ztask_msg_t *in, bool with_result, store_row_t *row)
+{
+    int rc = store_get (self->store, in->task_id, with_result, row);
+    if (rc == STORE_FAILED) {
+        s_store_failed (self, in, STORE_UNREADABLE);
+        return -1;
+    }
+    if (rc != 0) {
+        char text[64];
+        snprintf (text, sizeof text, "no task %" PRIu64, in->task_id);
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_NOT_FOUND, text);
+        return -1;
+    }
+    return 0;
+}
+
 static void
 s_on_status (broker_t *self, ztask_msg_t *in, bool wait)
 {
@@ -888,17 +907,8 @@ s_on_status (broker_t *self, ztask_msg_t *in, bool wait)
     }
     store_row_t row;
     bool with_result = wait || (in->flags & ZTASK_FLAG_RESULT);
-    int rc = store_get (self->store, in->task_id, with_result, &row);
-    if (rc == STORE_FAILED) {
-        s_store_failed (self, in, STORE_UNREADABLE);
+    if (s_read_row (self, in, with_result, &row) != 0)
         return;
-    }
-    if (rc != 0) {
-        char text[64];
-        snprintf (text, sizeof text, "no task %" PRIu64, in->task_id);
-        s_send_error (self, &self->from, in->corr, ZTASK_ERR_NOT_FOUND, text);
-        return;
-    }
     s_row_info (self, &row, in->corr);
     s_send_body (self, &self->from, row.result, row.result_size);
 }
@@ -1133,17 +1143,8 @@ static void
 s_on_history (broker_t *self, ztask_msg_t *in)
 {
     store_row_t row;
-    int rc = store_get (self->store, in->task_id, false, &row);
-    if (rc == STORE_FAILED) {
-        s_store_failed (self, in, STORE_UNREADABLE);
+    if (s_read_row (self, in, false, &row) != 0)
         return;
-    }
-    if (rc != 0) {
-        char text[64];
-        snprintf (text, sizeof text, "no task %" PRIu64, in->task_id);
-        s_send_error (self, &self->from, in->corr, ZTASK_ERR_NOT_FOUND, text);
-        return;
-    }
     json_t *list = json_array ();
     history_to_json (row.history, list);
     task_t *task = s_task_lookup (self, in->task_id);
@@ -1194,17 +1195,9 @@ s_on_retry (broker_t *self, ztask_msg_t *in)
     json_t *ids = json_array ();
     if (in->task_id) {
         store_row_t row;
-        int rc = store_get (self->store, in->task_id, false, &row);
         char text[128];
-        if (rc == STORE_FAILED) {
+        if (s_read_row (self, in, false, &row) != 0) {
             json_decref (ids);
-            s_store_failed (self, in, STORE_UNREADABLE);
-            return;
-        }
-        if (rc != 0) {
-            json_decref (ids);
-            snprintf (text, sizeof text, "no task %" PRIu64, in->task_id);
-            s_send_error (self, &self->from, in->corr, ZTASK_ERR_NOT_FOUND, text);
             return;
         }
         if (row.state != ZTASK_STATE_FAILED && row.state != ZTASK_STATE_CANCELLED) {
@@ -1220,7 +1213,7 @@ s_on_retry (broker_t *self, ztask_msg_t *in)
                           "the broker holds max_queued tasks; retry again later");
             return;
         }
-        rc = s_retry_one (self, in, in->task_id);
+        int rc = s_retry_one (self, in, in->task_id);
         if (rc == STORE_FAILED) {
             json_decref (ids);
             s_store_failed (self, in, "the broker could not write its store: nothing was retried");
