@@ -31,8 +31,8 @@ main (void)
     zsock_set_rcvtimeo (client, 5000); /* a message that was sent arrives well within */
     assert (zsock_connect (client, "inproc://outbox-test") == 0);
     peer_id_t peer, gone;
-    peer_id_set (&peer, "client", 6);
-    peer_id_set (&gone, "nobody", 6);
+    peer_id_set (&peer, NULL, "client", 6);
+    peer_id_set (&gone, NULL, "nobody", 6);
 
     outbox_t *outbox = outbox_new (zsock_resolve (router));
     ztask_msg_t *msg = ztask_msg_new ();

@@ -1656,8 +1656,7 @@ s_recv (broker_t *self)
         rc = ztask_msg_recv_frames (self->in, socket = self->socket, ZMQ_DONTWAIT, &routing_id, &self->body);
     if (rc == -1 && self->internal)
         rc = ztask_msg_recv_frames (self->in, socket = self->internal, ZMQ_DONTWAIT, &routing_id, &self->body);
-    peer_id_set (&self->from, zmq_msg_data (&routing_id), zmq_msg_size (&routing_id));
-    self->from.via = socket;
+    peer_id_set (&self->from, socket, zmq_msg_data (&routing_id), zmq_msg_size (&routing_id));
     zmq_msg_close (&routing_id);
     return rc;
 }

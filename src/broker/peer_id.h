@@ -18,9 +18,11 @@ typedef struct {
     byte data[255];   /* the routing id                */
 } peer_id_t;
 
+/* via: the socket it came on; NULL: the broker's public one. */
 static inline void
-peer_id_set (peer_id_t *self, const void *data, size_t size)
+peer_id_set (peer_id_t *self, void *via, const void *data, size_t size)
 {
+    self->via = via;
     self->size = (uint8_t) (size > sizeof self->data ? sizeof self->data : size);
     memcpy (self->data, data, self->size);
 }
