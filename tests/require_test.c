@@ -446,6 +446,8 @@ static const constraint_case_t constraints[] = {
     { "render @ 01.x", "render@1.x", { "1.5", NULL, NULL, NULL }, { "0.5", NULL, NULL, NULL } },
     { "big model>=2", "big model>=2", { "2.1", NULL, NULL, NULL }, { "1", NULL, NULL, NULL } },
     { "a>b>=2", "a>b>=2", { "3", NULL, NULL, NULL }, { "1", NULL, NULL, NULL } },
+    { "a> = 2", "a> =2", { "2", NULL, NULL, NULL }, { "3", NULL, NULL, NULL } },
+    { "a<>=2", "a<>=2", { "3", NULL, NULL, NULL }, { "1", NULL, NULL, NULL } },
     { "ünïcode=1", "ünïcode=1", { "1.0", NULL, NULL, NULL }, { "1.1", NULL, NULL, NULL } },
 };
 

@@ -1051,8 +1051,12 @@ ztask_version_constraint_format (const ztask_version_constraint_t *constraint, c
     text[0] = 0;
     if (constraint->op < ZTASK_VERSION_EQ || constraint->op > ZTASK_VERSION_SERIES)
         return -1;
-    size_t used = 0;
-    if (!s_puts (text, size, &used, constraint->type) || !s_puts (text, size, &used, operators[constraint->op])
+    size_t used = 0, type_size = strlen (constraint->type);
+    /* "a> =1": a type that ends in '<' or '>' before '=' must not read as ">=" */
+    bool space = constraint->op == ZTASK_VERSION_EQ && type_size
+                 && (constraint->type[type_size - 1] == '<' || constraint->type[type_size - 1] == '>');
+    if (!s_puts (text, size, &used, constraint->type) || (space && !s_puts (text, size, &used, " "))
+        || !s_puts (text, size, &used, operators[constraint->op])
         || !s_puts (text, size, &used, constraint->version)
         || (constraint->op == ZTASK_VERSION_SERIES && !s_puts (text, size, &used, ".x"))) {
         text[0] = 0;
