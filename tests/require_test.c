@@ -313,8 +313,8 @@ s_check_set (void)
             "the first unmet requirement is named (%d)", unmet);
     lookup.labels = worker_gpu;
     lookup.calls = 0;
-    TAP_OK (ztask_require_match (a, s_lookup, &lookup) && lookup.calls == 5,
-            "a match looks each requirement's key up once (%d)", lookup.calls);
+    bool matched = ztask_require_match (a, s_lookup, &lookup);
+    TAP_OK (matched && lookup.calls == 5, "a match looks each requirement's key up once (%d lookups)", lookup.calls);
     ztask_require_destroy (&a);
     ztask_require_destroy (&b);
     TAP_OK (a == NULL && b == NULL, "destroy NULLs the pointer");
