@@ -11,7 +11,8 @@
 #   scripts/fuzz.sh seeds                 rewrite tests/fuzz/corpus/fuzz_msg (one message per command)
 #
 # Targets: fuzz_msg (the wire codec), fuzz_config (broker.cfg / worker.cfg parsing),
-#          fuzz_http (ztaskd's HTTP request handling and metrics text).
+#          fuzz_http (ztaskd's HTTP request handling and metrics text),
+#          fuzz_require (the requirement language: labels, plugin versions, resources).
 # Environment:
 #   FUZZ_CC         compiler (clang); it must support -fsanitize=fuzzer
 #   FUZZ_BUILD_DIR  binaries, scratch corpora, logs and crash files
@@ -40,7 +41,7 @@ B=${FUZZ_BUILD_DIR:-${top_builddir:+$top_builddir/fuzz-build}}
 B=${B:-./fuzz-build}
 CC=${FUZZ_CC:-clang}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-ALL_TARGETS="fuzz_msg fuzz_config fuzz_http"
+ALL_TARGETS="fuzz_msg fuzz_config fuzz_http fuzz_require"
 
 # Sources each target links, besides tests/fuzz/TARGET.c.
 sources () {
@@ -51,6 +52,7 @@ sources () {
         src/common/ztask_log.c ;;
     fuzz_http) echo src/broker/http_api.c src/broker/metrics.c src/common/task_json.c src/proto/ztask_msg.c \
         src/common/ztask_utf8.c src/common/ztask_names.c ;;
+    fuzz_require) echo src/common/ztask_require.c src/common/ztask_utf8.c ;;
     *) return 1 ;;
     esac
 }
@@ -129,6 +131,12 @@ EOF
         for w in GET POST HEAD /metrics /api/v1/ stats workers tasks series retry purge types pause resume \
             cancel state type limit before since Bearer http:// failed done any 1h 7d /../ //; do
             printf 'w_%s="%s"\n' "$(printf '%s' "$w" | tr -c 'a-zA-Z0-9' _)" "$w"
+        done
+        ;;
+    fuzz_require)
+        for w in " in (" " not in (" "!=" ">=" "<=" "@" ".x" "," ")" '\"' "-rc1" "+build" "zone" "gpu" \
+            "memory_mb" "1.10" "-0.5" "9007199254740993"; do
+            printf 'w_%s="%s"\n' "$(printf '%s' "$w" | od -An -tx1 | tr -dc '0-9a-f')" "$w"
         done
         ;;
     fuzz_config)
