@@ -167,14 +167,19 @@ s_round_trip (const frames_t *frames, bool routing)
     zmsg_t *encoded = ztask_msg_encode (s_first);
     if (!encoded)
         abort (); /* whatever decodes must encode */
-    /* One encoding per message: the frames come back unchanged. */
+    /* One encoding per message: the frames come back unchanged, except
+       that a header without a command's optional trailing fields (an
+       older peer's) comes back with them: it is then a prefix of the
+       encoded header. */
     if (zmsg_size (encoded) != frames->count)
         abort ();
-    size_t i = 0;
-    for (zframe_t *frame = zmsg_first (encoded); frame; frame = zmsg_next (encoded), i++)
-        if (zframe_size (frame) != frames->size[i]
+    size_t i = 0, header = routing ? 1 : 0;
+    for (zframe_t *frame = zmsg_first (encoded); frame; frame = zmsg_next (encoded), i++) {
+        bool grown = i == header && zframe_size (frame) > frames->size[i];
+        if ((zframe_size (frame) != frames->size[i] && !grown)
             || (frames->size[i] && memcmp (zframe_data (frame), frames->data[i], frames->size[i])))
             abort ();
+    }
 
     rc = ztask_msg_decode (s_second, &encoded, routing);
     if (rc != 0 || encoded)
