@@ -9,7 +9,7 @@
 #include "ztask/client.h"
 
 #include "common/ztask_names.h"
-#include "proto/ztask_msg.h"
+#include "proto/ztask_msg.h" /* ZTASK_STRING_MAX */
 
 #include <czmq.h>
 #include <ctype.h>
@@ -294,11 +294,11 @@ worker_config_facts (worker_label_t *labels)
         else if (i == 4)
             labels[i].value = zsys_sprintf ("%llu", memory_mb);
         else {
-            labels[i].value = zmalloc (ZTASK_STRING_MAX + 1);
-            /* Sendable whatever the system says: valid UTF-8, at most 255 bytes. */
-            ztask_msg_strcpy (labels[i].value, values[i]);
-            for (char *c = labels[i].value; *c; c++)
-                if ((unsigned char) *c < 0x20 || *c == 0x7F)
+            /* Sendable whatever the system says: at most 255 bytes of
+               printable ASCII (these are ASCII on every system we know). */
+            labels[i].value = strndup (values[i], ZTASK_STRING_MAX);
+            for (char *c = labels[i].value; c && *c; c++)
+                if ((unsigned char) *c < 0x20 || (unsigned char) *c >= 0x7F)
                     *c = '?';
         }
         assert (labels[i].key && labels[i].value);
