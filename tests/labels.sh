@@ -115,6 +115,18 @@ refused slots 'resources = { slots = 4; };' "resource 'slots' is reserved" "slot
 refused empty 'labels = { zone = ""; };' "invalid value of label 'zone': it is empty" "an empty label value"
 is "$(zt_worker_names)" "gpu1 plain" "no refused worker registered"
 
+# --- the sample configs (conf/worker-gpu.cfg, conf/worker-spot.cfg) load and register ---
+for sample in gpu spot; do
+    sed "s|^broker = .*|broker = \"$ZTASK_BROKER\";|" "$top_srcdir/conf/worker-$sample.cfg" > "$T/sample-$sample.cfg"
+    "$ZWORKER" -c "$T/sample-$sample.cfg" -f >>"$T/sample-$sample.log" 2>&1 &
+    PIDS="$PIDS $!"
+done
+wait_for "\"$ZTASK\" workers --json | grep -q '\"name\": \"spot-1\"' && \"$ZTASK\" workers --json | grep -q '\"name\": \"gpu-1\"'" 10
+doc=$("$ZTASK" workers --json)
+is "$(jget "$doc" '[W["gpu-1"]["labels"]["gpu_model"], W["gpu-1"]["labels"]["zone"], W["gpu-1"]["resources"]["gpu"]["total"]]')" \
+    '["a100", "eu-1", 2]' "conf/worker-gpu.cfg registers with its labels and resources"
+is "$(jget "$doc" 'W["spot-1"]["labels"]["tier"]')" "spot" "conf/worker-spot.cfg registers with tier = spot"
+
 # --- REGISTER on the wire: the broker's own checks ---
 hs () { printf '%02x' "$(printf '%s' "$1" | wc -c)"; printf '%s' "$1" | od -An -tx1 | tr -d ' \n'; }
 u64 () { printf '%016x' "$1"; }
