@@ -385,9 +385,11 @@ s_resources (worker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
         long long amount = config_setting_get_int64 (item);
         if (amount < 0)
             return ztask_cfg_fail (cfg, item, "resource '%s' is %lld; it must be 0 or more%s", name, amount,
-                                   type == CONFIG_TYPE_INT ? " (a number past 2147483647 needs an L suffix: "
-                                                             "4294967296L)"
-                                                           : "");
+                                   /* libconfig wraps a plain number past 2^31 - 1
+                                      round: a large negative one likely was */
+                                   type == CONFIG_TYPE_INT && amount < -1000000
+                                       ? " (a number past 2147483647 needs an L suffix: 4294967296L)"
+                                       : "");
         if ((unsigned long long) amount > WORKER_RESOURCE_AMOUNT_MAX)
             return ztask_cfg_fail (cfg, item, "resource '%s' is %lld; it must be at most %llu (2^53)", name, amount,
                                    WORKER_RESOURCE_AMOUNT_MAX);
