@@ -50,11 +50,11 @@ s_advertised_copy (broker_worker_t *worker, const ztask_msg_t *in)
         strings += strlen (in->labels[i].key) + strlen (in->labels[i].value) + 2;
     for (size_t i = 0; i < in->resource_count; i++)
         strings += strlen (in->resources[i].name) + 1;
-    size_t arrays = in->resource_count * sizeof (broker_resource_t) + in->label_count * sizeof (broker_label_t);
+    size_t arrays = in->resource_count * sizeof (broker_resource_t) + in->label_count * sizeof (ztask_label_t);
     char *block = (char *) malloc (arrays + strings + 1);
     assert (block);
     worker->resources = (broker_resource_t *) block;
-    worker->labels = (broker_label_t *) (block + in->resource_count * sizeof (broker_resource_t));
+    worker->labels = (ztask_label_t *) (block + in->resource_count * sizeof (broker_resource_t));
     char *text = block + arrays;
     for (size_t i = 0; i < in->resource_count; i++) {
         worker->resources[i].name = text;

@@ -10,13 +10,8 @@
 #define ZTASK_WORKER_REGISTRY_H_INCLUDED
 
 #include "scheduler.h"
+#include "common/ztask_require.h"
 #include "proto/ztask_msg.h"
-
-/* A label a worker advertised (REGISTER): key = value. */
-typedef struct {
-    const char *key;
-    const char *value;
-} broker_label_t;
 
 /* A resource a worker advertised (REGISTER), and how much of it it has. */
 typedef struct {
@@ -33,9 +28,11 @@ typedef struct {
     char instance[ZTASK_STRING_MAX + 1]; /* its process's id, "" if it sent none */
     ztask_msg_plugin_t *plugins; /* names and versions it registered     */
     size_t plugin_count;
-    broker_label_t *labels;      /* label_count, in the order it sent them
-                                    (its facts first); with resources and
-                                    their strings, one allocation         */
+    ztask_label_t *labels;       /* label_count, in the order it sent them
+                                    (its facts first; not sorted, as
+                                    ztask_require_match_labels wants);
+                                    with resources and their strings, one
+                                    allocation                           */
     size_t label_count;
     broker_resource_t *resources; /* resource_count (not slots)          */
     size_t resource_count;
