@@ -11,7 +11,10 @@
 #include "ztask/client.h"
 
 #include <czmq.h>
+#include <ctype.h>
 #include <stdlib.h>
+#include <sys/utsname.h>
+#include <unistd.h>
 
 /* Parses text as a broker config; returns 0 or -1 with error copied. */
 static int
@@ -221,6 +224,133 @@ s_test_worker_security (void)
 
 /* Worker: broker as one endpoint, a list, a comma-separated string, from
    $ZTASK_BROKER, and every mistake. */
+/* labels and resources, the facts, and every refusal (file:line). */
+static void
+s_test_worker_labels (void)
+{
+    worker_config_t w;
+    char error[2048];
+    TAP_OK (s_worker (ECHO_ONLY, &w, error) == 0, "a worker without labels or resources");
+    TAP_OK (w.label_count == WORKER_FACTS && w.resource_count == 0, "  has the facts only (%zu labels)",
+            w.label_count);
+    for (int i = 0; i < WORKER_FACTS; i++)
+        TAP_OK (w.labels[i].key && streq (w.labels[i].key, worker_fact_keys[i]) && w.labels[i].value
+                    && w.labels[i].value[0],
+                "  fact %d is %s = '%s'", i, worker_fact_keys[i], w.labels[i].value ? w.labels[i].value : "(null)");
+    char host[256] = "";
+    gethostname (host, sizeof host - 1);
+    TAP_OK (streq (w.labels[0].value, host), "  host is gethostname's");
+    struct utsname uts;
+    uname (&uts);
+    char os[sizeof uts.sysname];
+    for (size_t i = 0; i < sizeof os; i++)
+        os[i] = (char) tolower ((unsigned char) uts.sysname[i]);
+    TAP_OK (streq (w.labels[1].value, os), "  os is uname's sysname, lowercased (%s)", w.labels[1].value);
+    TAP_OK (streq (w.labels[2].value, uts.machine), "  arch is uname's machine (%s)", w.labels[2].value);
+    long cores = atol (w.labels[3].value);
+    TAP_OK (cores >= 1 && cores <= sysconf (_SC_NPROCESSORS_ONLN), "  cores is 1 to the online CPUs (%ld)", cores);
+    long long memory_mb = atoll (w.labels[4].value);
+    long long expect_mb = (long long) sysconf (_SC_PHYS_PAGES) * sysconf (_SC_PAGE_SIZE) / (1024 * 1024);
+    TAP_OK (memory_mb > 0 && memory_mb == expect_mb, "  memory_mb is the physical memory (%lld MiB)", memory_mb);
+    worker_config_free (&w);
+
+    const char *text = "labels = { zone = \"eu-1\"; gpu_model = \"a100\"; tier = \"spot\"; x.y-z_9 = \"\xc3\xa9t\xc3\xa9\"; };\n"
+                       "resources = { gpu = 2; memory_mb = 65536; cpu = 16; zero = 0; max = 9007199254740992L; };\n"
+                       "slots = 3;\n" ECHO_ONLY;
+    /* libconfig names allow no '.': x.y-z_9 is a path there. */
+    TAP_OK (s_worker (text, &w, error) == -1, "a label key with '.' cannot be written in libconfig");
+    worker_config_free (&w);
+    text = "labels = { zone = \"eu-1\"; gpu_model = \"a100\"; tier = \"spot\"; y-z_9 = \"\xc3\xa9t\xc3\xa9\"; };\n"
+           "resources = { gpu = 2; memory_mb = 65536; cpu = 16; zero = 0; max = 9007199254740992L; };\n"
+           "slots = 3;\n" ECHO_ONLY;
+    TAP_OK (s_worker (text, &w, error) == 0, "labels and resources are read (%s)", error);
+    TAP_OK (w.label_count == WORKER_FACTS + 4, "  4 labels after the facts");
+    TAP_OK (streq (w.labels[WORKER_FACTS].key, "zone") && streq (w.labels[WORKER_FACTS].value, "eu-1"),
+            "  zone = eu-1, first, in the config's order");
+    TAP_OK (streq (w.labels[WORKER_FACTS + 3].key, "y-z_9") && streq (w.labels[WORKER_FACTS + 3].value, "\xc3\xa9t\xc3\xa9"),
+            "  a key with '-' and '_', a UTF-8 value");
+    TAP_OK (w.resource_count == 5, "  5 resources");
+    TAP_OK (streq (w.resources[0].name, "gpu") && w.resources[0].amount == 2, "  gpu = 2");
+    TAP_OK (streq (w.resources[1].name, "memory_mb") && w.resources[1].amount == 65536,
+            "  memory_mb = 65536 (a resource may share a fact's name)");
+    TAP_OK (w.resources[3].amount == 0, "  0 is allowed");
+    TAP_OK (w.resources[4].amount == (1ULL << 53), "  2^53 is the largest");
+    TAP_OK (w.slots == 3, "  slots stays its own setting");
+    worker_config_free (&w);
+
+    char many[4096] = "labels = {";
+    for (int i = 0; i < WORKER_LABELS_MAX; i++)
+        snprintf (many + strlen (many), sizeof many - strlen (many), " k%d = \"v\";", i);
+    strcat (many, " };\n" ECHO_ONLY);
+    TAP_OK (s_worker (many, &w, error) == 0, "%d labels are allowed", WORKER_LABELS_MAX);
+    worker_config_free (&w);
+    char *more = strstr (many, " };");
+    snprintf (more, sizeof many - (size_t) (more - many), " k99 = \"v\"; };\n" ECHO_ONLY);
+    s_worker_refuses (many, "worker.cfg:1: 'labels' sets 33 labels; a worker sets at most 32", "33 labels");
+    strcpy (many, "resources = {");
+    for (int i = 0; i <= WORKER_RESOURCES_MAX; i++)
+        snprintf (many + strlen (many), sizeof many - strlen (many), " r%d = 1;", i);
+    strcat (many, " };\n" ECHO_ONLY);
+    s_worker_refuses (many, "worker.cfg:1: 'resources' sets 17 resources; a worker sets at most 16", "17 resources");
+
+    s_worker_refuses ("\nlabels = { zone = \"a\";\n zone = \"b\"; };\n" ECHO_ONLY,
+                      "worker.cfg:3: this key is set twice in its group", "a duplicate label");
+    s_worker_refuses ("\nresources = { gpu = 1;\n gpu = 2; };\n" ECHO_ONLY,
+                      "worker.cfg:3: this key is set twice in its group", "a duplicate resource");
+    s_worker_refuses ("labels = {\n Zone = \"a\"; };\n" ECHO_ONLY,
+                      "worker.cfg:2: invalid label key 'Zone': it must start with a lowercase letter a-z",
+                      "an uppercase label key");
+    s_worker_refuses ("labels = {\n zone9Z = \"a\"; };\n" ECHO_ONLY,
+                      "worker.cfg:2: invalid label key 'zone9Z': byte 6 is not one of a-z, 0-9", "an uppercase letter inside a key");
+    s_worker_refuses ("labels = {\n k234567890123456789012345678901234567890123456789012345678901234 = \"a\"; };\n" ECHO_ONLY,
+                      "worker.cfg:2: invalid label key 'k2345", "a 64-byte key");
+    s_worker_refuses ("labels = {\n zone = 1; };\n" ECHO_ONLY,
+                      "worker.cfg:2: label 'zone' must be a string in double quotes", "a number as a label");
+    s_worker_refuses ("labels = {\n zone = true; };\n" ECHO_ONLY, "worker.cfg:2: label 'zone' must be a string",
+                      "a boolean as a label");
+    s_worker_refuses ("labels = {\n zone = [\"a\"]; };\n" ECHO_ONLY, "worker.cfg:2: label 'zone' must be a string",
+                      "a list as a label");
+    s_worker_refuses ("labels = {\n zone = \"\"; };\n" ECHO_ONLY, "worker.cfg:2: invalid value of label 'zone': it is empty",
+                      "an empty label value");
+    s_worker_refuses ("labels = {\n zone = \"a\\x1b[31m\"; };\n" ECHO_ONLY,
+                      "worker.cfg:2: invalid value of label 'zone': it holds the control character U+001B",
+                      "a label value with a control character");
+    s_worker_refuses ("labels = {\n zone = \"\xff\"; };\n" ECHO_ONLY,
+                      "worker.cfg:2: invalid value of label 'zone': it is not valid UTF-8", "a label value not UTF-8");
+    char long_value[400];
+    snprintf (long_value, sizeof long_value, "labels = {\n zone = \"%0256d\"; };\n" ECHO_ONLY, 0);
+    s_worker_refuses (long_value, "worker.cfg:2: invalid value of label 'zone': it is longer than 255 bytes",
+                      "a 256-byte label value");
+    for (int i = 0; i < WORKER_FACTS; i++) {
+        char reserved[256], expect[128];
+        snprintf (reserved, sizeof reserved, "labels = {\n %s = \"x\"; };\n" ECHO_ONLY, worker_fact_keys[i]);
+        snprintf (expect, sizeof expect, "worker.cfg:2: label '%s' is reserved: the worker finds it itself",
+                  worker_fact_keys[i]);
+        s_worker_refuses (reserved, expect, "a reserved label (a fact)");
+    }
+    s_worker_refuses ("labels = \"zone=eu-1\";\n" ECHO_ONLY, "worker.cfg:1: 'labels' must be a group of strings",
+                      "labels as a string");
+    s_worker_refuses ("resources = (1, 2);\n" ECHO_ONLY, "worker.cfg:1: 'resources' must be a group of whole numbers",
+                      "resources as a list");
+    s_worker_refuses ("resources = {\n gpu = -2; };\n" ECHO_ONLY, "worker.cfg:2: resource 'gpu' is -2; it must be 0 or more",
+                      "a negative resource");
+    s_worker_refuses ("resources = {\n gpu = 3000000000; };\n" ECHO_ONLY,
+                      "needs an L suffix", "a number past 2^31 without L (libconfig wraps it)");
+    s_worker_refuses ("resources = {\n gpu = -3000000000L; };\n" ECHO_ONLY,
+                      "worker.cfg:2: resource 'gpu' is -3000000000; it must be 0 or more", "a negative L number");
+    s_worker_refuses ("resources = {\n gpu = 9007199254740993L; };\n" ECHO_ONLY,
+                      "worker.cfg:2: resource 'gpu' is 9007199254740993; it must be at most 9007199254740992",
+                      "a resource over 2^53");
+    s_worker_refuses ("resources = {\n gpu = 1.5; };\n" ECHO_ONLY, "worker.cfg:2: resource 'gpu' must be a whole number",
+                      "a fractional resource");
+    s_worker_refuses ("resources = {\n gpu = \"2\"; };\n" ECHO_ONLY, "worker.cfg:2: resource 'gpu' must be a whole number",
+                      "a string resource");
+    s_worker_refuses ("resources = {\n Gpu = 2; };\n" ECHO_ONLY, "worker.cfg:2: invalid resource name 'Gpu'",
+                      "an invalid resource name");
+    s_worker_refuses ("resources = {\n slots = 2; };\n" ECHO_ONLY, "worker.cfg:2: resource 'slots' is reserved",
+                      "slots as a resource");
+}
+
 static void
 s_test_worker_brokers (void)
 {
@@ -414,6 +544,7 @@ main (void)
 
     s_test_worker_brokers ();
     s_test_worker_security ();
+    s_test_worker_labels ();
 
     ztask_cfg_t cfg;
     TAP_OK (ztask_cfg_load (&cfg, "/nonexistent/ztask.cfg") == -1, "a missing file is an error");

@@ -61,7 +61,8 @@ static const spec_t s_spec[] = {
     { ZTASK_MSG_JSON, "JSON", 23, "corr u32", "JSON text" },
     { ZTASK_MSG_ERROR, "ERROR", 24, "corr u32, status u16, text string", "-" },
     { ZTASK_MSG_REGISTER, "REGISTER", 40,
-      "name string, host string, instance string, slots u16, priorities u16, plugins, running", "-" },
+      "name string, host string, instance string, slots u16, priorities u16, plugins, running, labels, resources",
+      "-" },
     { ZTASK_MSG_HEARTBEAT, "HEARTBEAT", 41, "-", "-" },
     { ZTASK_MSG_WORKER_PROGRESS, "WORKER_PROGRESS", 42,
       "task_id u64, attempt u32, progress_done u64, progress_total u64, progress_text string", "-" },
@@ -76,7 +77,7 @@ static const spec_t s_spec[] = {
 #define SPEC_COUNT (sizeof s_spec / sizeof s_spec[0])
 
 /* The field types of the document's "Framing" table. */
-typedef enum { T_U8, T_U16, T_U32, T_U64, T_I64, T_STRING, T_PLUGINS, T_RUNNING } type_t;
+typedef enum { T_U8, T_U16, T_U32, T_U64, T_I64, T_STRING, T_PLUGINS, T_RUNNING, T_LABELS, T_RESOURCES } type_t;
 
 /* Where a field the document names lives in ztask_msg_t: by name and type
    (ERROR's "status u16" is not RESULT's "status u8"). */
@@ -120,6 +121,8 @@ static const member_t s_members[] = {
     M ("instance", "string", T_STRING, instance),
     M ("plugins", "plugins", T_PLUGINS, plugins),
     M ("running", "running", T_RUNNING, running),
+    M ("labels", "labels", T_LABELS, labels),
+    M ("resources", "resources", T_RESOURCES, resources),
 };
 #undef M
 #define MEMBER_COUNT (sizeof s_members / sizeof s_members[0])
@@ -212,6 +215,20 @@ s_field_equal (const ztask_msg_t *a, const ztask_msg_t *b, const member_t *f)
             if (a->running[i].task_id != b->running[i].task_id || a->running[i].attempt != b->running[i].attempt)
                 return false;
         return true;
+    case T_LABELS:
+        if (a->label_count != b->label_count)
+            return false;
+        for (size_t i = 0; i < a->label_count; i++)
+            if (!streq (a->labels[i].key, b->labels[i].key) || !streq (a->labels[i].value, b->labels[i].value))
+                return false;
+        return true;
+    case T_RESOURCES:
+        if (a->resource_count != b->resource_count)
+            return false;
+        for (size_t i = 0; i < a->resource_count; i++)
+            if (!streq (a->resources[i].name, b->resources[i].name) || a->resources[i].amount != b->resources[i].amount)
+                return false;
+        return true;
     default: return s_number (a, f) == s_number (b, f);
     }
 }
@@ -224,6 +241,8 @@ s_field_clear (const ztask_msg_t *m, const member_t *f)
     case T_STRING: return s_string (m, f)[0] == 0;
     case T_PLUGINS: return m->plugin_count == 0;
     case T_RUNNING: return m->running_count == 0;
+    case T_LABELS: return m->label_count == 0;
+    case T_RESOURCES: return m->resource_count == 0;
     default: return s_number (m, f) == 0;
     }
 }
@@ -257,7 +276,8 @@ s_put_string (byte *at, const char *text)
 
 /* The header of m as docs/protocol.md lays it out ("Framing"): signature,
    version, command, then the fields in order, big-endian, strings with a
-   u8 length, plugins with a u8 count, running with a u16 count. */
+   u8 length, plugins with a u8 count, running with a u16 count, labels
+   and resources with a u8 count. */
 static size_t
 s_doc_encode (const ztask_msg_t *m, const spec_t *spec, const layout_t *layout, byte *buffer)
 {
@@ -287,6 +307,20 @@ s_doc_encode (const ztask_msg_t *m, const spec_t *spec, const layout_t *layout, 
             for (size_t r = 0; r < m->running_count; r++) {
                 n += s_put_number (buffer + n, m->running[r].task_id, 8);
                 n += s_put_number (buffer + n, m->running[r].attempt, 4);
+            }
+            break;
+        case T_LABELS:
+            buffer[n++] = (byte) m->label_count;
+            for (size_t l = 0; l < m->label_count; l++) {
+                n += s_put_string (buffer + n, m->labels[l].key);
+                n += s_put_string (buffer + n, m->labels[l].value);
+            }
+            break;
+        case T_RESOURCES:
+            buffer[n++] = (byte) m->resource_count;
+            for (size_t r = 0; r < m->resource_count; r++) {
+                n += s_put_string (buffer + n, m->resources[r].name);
+                n += s_put_number (buffer + n, m->resources[r].amount, 8);
             }
             break;
         }
@@ -361,6 +395,17 @@ s_fill (ztask_msg_t *m, int command)
     for (size_t i = 0; i < m->running_count; i++) {
         m->running[i].task_id = 0xF100000000000000ull + i * 0x0101010101ull;
         m->running[i].attempt = 0xFFFFFFFFu - (uint32_t) i;
+    }
+    m->label_count = ZTASK_LABELS_MAX;
+    for (size_t i = 0; i < m->label_count; i++) {
+        snprintf (m->labels[i].key, sizeof m->labels[i].key, "key.%zu", i);
+        snprintf (m->labels[i].value, sizeof m->labels[i].value, "v\xC3\xA4lue %zu", i);
+    }
+    strcpy (m->labels[0].value, s_long);
+    m->resource_count = ZTASK_RESOURCES_MAX;
+    for (size_t i = 0; i < m->resource_count; i++) {
+        snprintf (m->resources[i].name, sizeof m->resources[i].name, "res-%zu", i);
+        m->resources[i].amount = UINT64_MAX - i * 0x0102030405ull;
     }
     ztask_msg_set_body (m, s_body, sizeof s_body);
 }
@@ -526,6 +571,21 @@ s_round_trips (void)
     TAP_OK (msg == NULL, "encode refuses %d running tasks", ZTASK_RUNNING_MAX + 1);
     zmsg_destroy (&msg);
     s_fill (out, ZTASK_MSG_REGISTER);
+    out->label_count = ZTASK_LABELS_MAX + 1;
+    msg = ztask_msg_encode (out);
+    TAP_OK (msg == NULL, "encode refuses %d labels", ZTASK_LABELS_MAX + 1);
+    zmsg_destroy (&msg);
+    s_fill (out, ZTASK_MSG_REGISTER);
+    out->resource_count = ZTASK_RESOURCES_MAX + 1;
+    msg = ztask_msg_encode (out);
+    TAP_OK (msg == NULL, "encode refuses %d resources", ZTASK_RESOURCES_MAX + 1);
+    zmsg_destroy (&msg);
+    s_fill (out, ZTASK_MSG_REGISTER);
+    memset (out->labels[3].value, 'v', sizeof out->labels[3].value); /* 256 bytes, no NUL */
+    msg = ztask_msg_encode (out);
+    TAP_OK (msg == NULL, "encode refuses a label value longer than %d bytes", ZTASK_STRING_MAX);
+    zmsg_destroy (&msg);
+    s_fill (out, ZTASK_MSG_REGISTER);
     memset (out->instance, 'u', sizeof out->instance); /* 256 bytes, no NUL: encode reads at most that */
     msg = ztask_msg_encode (out);
     TAP_OK (msg == NULL, "encode refuses an instance longer than %d bytes", ZTASK_STRING_MAX);
@@ -597,14 +657,60 @@ s_layout (void)
     m->running[0].attempt = 3;
     m->running[1].task_id = 9;
     m->running[1].attempt = 0x01000001;
+    m->label_count = 2;
+    strcpy (m->labels[0].key, "zone");
+    strcpy (m->labels[0].value, "eu-1");
+    strcpy (m->labels[1].key, "os");
+    strcpy (m->labels[1].value, "linux");
+    m->resource_count = 1;
+    strcpy (m->resources[0].name, "gpu");
+    m->resources[0].amount = 0x0102030405060708ull;
     const byte reg[] = { 'Z', 'T', 1, 40,  1, 'w',  1, 'h',  3, 'u', '-', '1',  0, 2,  2, 1,  2,
                          4, 'e', 'c', 'h', 'o',  3, '1', '.', '0',  2, 's', 'l',  0,
                          0, 2,  1, 2, 3, 4, 5, 6, 7, 8,  0, 0, 0, 3,
-                         0, 0, 0, 0, 0, 0, 0, 9,  1, 0, 0, 1 };
+                         0, 0, 0, 0, 0, 0, 0, 9,  1, 0, 0, 1,
+                         2,  4, 'z', 'o', 'n', 'e',  4, 'e', 'u', '-', '1',  2, 'o', 's',  5, 'l', 'i', 'n', 'u', 'x',
+                         1,  3, 'g', 'p', 'u',  1, 2, 3, 4, 5, 6, 7, 8 };
     msg = ztask_msg_encode (m);
     n = s_header (msg, got, sizeof got);
     TAP_OK (n == sizeof reg && memcmp (got, reg, n) == 0, "REGISTER header bytes as documented");
     zmsg_destroy (&msg);
+    ztask_msg_t *reg_in = ztask_msg_new ();
+    TAP_OK (s_decode (reg_in, reg, sizeof reg, 0) == 0 && reg_in->label_count == 2
+                && streq (reg_in->labels[1].key, "os") && streq (reg_in->labels[1].value, "linux")
+                && reg_in->resource_count == 1 && streq (reg_in->resources[0].name, "gpu")
+                && reg_in->resources[0].amount == 0x0102030405060708ull,
+            "  and decodes with its labels and resources");
+    /* An older worker's REGISTER ends after running: no labels, no resources. */
+    size_t old_size = sizeof reg - 33;
+    TAP_OK (s_decode (reg_in, reg, old_size, 0) == 0 && reg_in->command == ZTASK_MSG_REGISTER
+                && reg_in->label_count == 0 && reg_in->resource_count == 0 && reg_in->running_count == 2
+                && reg_in->plugin_count == 2,
+            "REGISTER without labels and resources (an older worker's) decodes with none");
+    bool cut_bad = true;
+    for (size_t cut = old_size + 1; cut < sizeof reg; cut++)
+        if (s_decode (reg_in, reg, cut, 0) != -2) {
+            printf ("#   cut at %zu of %zu decodes\n", cut, sizeof reg);
+            cut_bad = false;
+        }
+    TAP_OK (cut_bad, "  but one cut anywhere inside them is malformed");
+    byte bad[sizeof reg];
+    memcpy (bad, reg, sizeof reg);
+    bad[old_size] = ZTASK_LABELS_MAX + 1;
+    TAP_OK (s_decode (reg_in, bad, sizeof bad, 0) == -2, "  as is a label count over %d", ZTASK_LABELS_MAX);
+    memcpy (bad, reg, sizeof reg);
+    bad[sizeof reg - 13] = ZTASK_RESOURCES_MAX + 1;
+    TAP_OK (s_decode (reg_in, bad, sizeof bad, 0) == -2, "  a resource count over %d", ZTASK_RESOURCES_MAX);
+    memcpy (bad, reg, sizeof reg);
+    bad[old_size + 2] = 0xFF; /* in "zone" */
+    TAP_OK (s_decode (reg_in, bad, sizeof bad, 0) == -2, "  a label key that is not UTF-8");
+    memcpy (bad, reg, sizeof reg);
+    bad[old_size + 7] = 0xC3; /* in "eu-1": a sequence cut short */
+    TAP_OK (s_decode (reg_in, bad, sizeof bad, 0) == -2, "  a label value that is not UTF-8");
+    memcpy (bad, reg, sizeof reg);
+    bad[sizeof reg - 11] = 0; /* "gpu" with a NUL */
+    TAP_OK (s_decode (reg_in, bad, sizeof bad, 0) == -2, "  a resource name with a NUL");
+    ztask_msg_destroy (&reg_in);
 
     ztask_msg_reset (m, ZTASK_MSG_CANCEL);
     m->corr = 9;
@@ -709,7 +815,7 @@ static const struct {
     { ZTASK_MSG_JSON, "5a54 01 17  01020304" },
     { ZTASK_MSG_ERROR, "5a54 01 18  01020304  0003  04 68616c66" },
     { ZTASK_MSG_REGISTER, "5a54 01 28  01 77  01 68  03 752d31  0004  0201  01 04 6563686f 03 312e30"
-                          "  0001 0000000000000009 00000001" },
+                          "  0001 0000000000000009 00000001  01 04 7a6f6e65 04 65752d31  01 03 677075 0000000000000002" },
     { ZTASK_MSG_HEARTBEAT, "5a54 01 29" },
     { ZTASK_MSG_WORKER_PROGRESS, "5a54 01 2a  1122334455667788  00000002  0000000000000005  000000000000000a"
                                  "  04 68616c66" },
@@ -760,7 +866,38 @@ s_golden_fill (ztask_msg_t *m, int command)
     m->running_count = 1;
     m->running[0].task_id = 9;
     m->running[0].attempt = 1;
+    m->label_count = 1;
+    strcpy (m->labels[0].key, "zone");
+    strcpy (m->labels[0].value, "eu-1");
+    m->resource_count = 1;
+    strcpy (m->resources[0].name, "gpu");
+    m->resources[0].amount = 2;
     ztask_msg_set_body (m, "hi", 2);
+}
+
+/* Bytes of a REGISTER's labels and resources (after running). */
+static size_t
+s_register_tail (const ztask_msg_t *m)
+{
+    size_t n = 2;
+    for (size_t i = 0; i < m->label_count; i++)
+        n += 2 + strlen (m->labels[i].key) + strlen (m->labels[i].value);
+    for (size_t i = 0; i < m->resource_count; i++)
+        n += 1 + strlen (m->resources[i].name) + 8;
+    return n;
+}
+
+/* Encodes a REGISTER with no labels or resources into header as an older
+   worker sends it: without their two (zero) counts. Returns its size. */
+static size_t
+s_register_old (ztask_msg_t *out, byte *header)
+{
+    assert (out->command == ZTASK_MSG_REGISTER && out->label_count == 0 && out->resource_count == 0);
+    zmsg_t *full = ztask_msg_encode (out);
+    size_t n = s_header (full, header, ZTASK_HEADER_MAX);
+    zmsg_destroy (&full);
+    assert (n >= 2 && header[n - 2] == 0 && header[n - 1] == 0);
+    return n - 2;
 }
 
 /* Hex digits (blanks ignored) into bytes; returns the count. */
@@ -996,6 +1133,7 @@ s_malformed (void)
         bool refused = true;
         for (size_t len = 0; len < n; len++)
             if (!(spec->command == ZTASK_MSG_LIST && len == 13) /* an older LIST: see above */
+                && !(spec->command == ZTASK_MSG_REGISTER && len == n - s_register_tail (out)) /* an older worker's */
                 && s_decode (in, header, len, bodies) != -2) {
                 printf ("#   %zu of %zu bytes accepted\n", len, n);
                 refused = false;
@@ -1084,7 +1222,8 @@ s_malformed (void)
     }
 
     /* Plugins. A REGISTER with name "w", host "", instance "", and an
-       empty running list (its last two bytes). */
+       empty running list (its last two bytes), as an older worker sends
+       it (without labels and resources: s_register_old). */
     ztask_msg_reset (out, ZTASK_MSG_REGISTER);
     strcpy (out->name, "w");
     out->slots = 1;
@@ -1092,9 +1231,7 @@ s_malformed (void)
     out->plugin_count = ZTASK_PLUGINS_MAX;
     for (size_t i = 0; i < out->plugin_count; i++)
         strcpy (out->plugins[i].name, "p");
-    full = ztask_msg_encode (out);
-    n = s_header (full, header, sizeof header);
-    zmsg_destroy (&full);
+    n = s_register_old (out, header);
     TAP_OK (s_decode (in, header, n, 0) == 0 && in->plugin_count == ZTASK_PLUGINS_MAX,
             "%d plugins decode", ZTASK_PLUGINS_MAX);
     size_t count_at = 4 + 2 + 1 + 1 + 2 + 2;
@@ -1115,9 +1252,7 @@ s_malformed (void)
 
     /* The instance string: checked like every string. */
     strcpy (out->instance, "u");
-    full = ztask_msg_encode (out);
-    n = s_header (full, header, sizeof header);
-    zmsg_destroy (&full);
+    n = s_register_old (out, header);
     size_t instance_at = 4 + 2 + 1;
     TAP_OK (header[instance_at] == 1 && header[instance_at + 1] == 'u' && s_decode (in, header, n, 0) == 0
                 && streq (in->instance, "u"),
@@ -1135,9 +1270,7 @@ s_malformed (void)
         out->running[i].task_id = i + 1;
         out->running[i].attempt = 1;
     }
-    full = ztask_msg_encode (out);
-    n = s_header (full, header, sizeof header);
-    zmsg_destroy (&full);
+    n = s_register_old (out, header);
     TAP_OK (s_decode (in, header, n, 0) == 0 && in->running_count == ZTASK_RUNNING_MAX
                 && in->running[ZTASK_RUNNING_MAX - 1].task_id == ZTASK_RUNNING_MAX,
             "%d running tasks decode", ZTASK_RUNNING_MAX);
@@ -1156,9 +1289,7 @@ s_malformed (void)
     TAP_OK (s_decode (in, header, n, 0) == 0, "  (restored, it decodes again)");
     /* Two running tasks, cut inside the second entry. */
     out->running_count = 2;
-    full = ztask_msg_encode (out);
-    n = s_header (full, header, sizeof header);
-    zmsg_destroy (&full);
+    n = s_register_old (out, header);
     TAP_OK (s_decode (in, header, n, 0) == 0 && in->running_count == 2, "2 running tasks decode");
     TAP_OK (s_decode (in, header, n - 4, 0) == -2, "  without the last attempt: malformed");
     TAP_OK (s_decode (in, header, n - 1, 0) == -2, "  cut one byte short: malformed");
@@ -1170,6 +1301,54 @@ s_malformed (void)
     header[n - 25] = 0;
     TAP_OK (s_decode (in, header, n - 24, 0) == 0 && in->running_count == 0,
             "  with the count 0 and the entries cut off: decodes, nothing running");
+
+    /* Labels: up to 64 of key and value strings; resources: up to 16 of
+       a name string and a u64. */
+    ztask_msg_reset (out, ZTASK_MSG_REGISTER);
+    strcpy (out->name, "w");
+    out->slots = 1;
+    out->priorities = 1;
+    out->plugin_count = 1;
+    strcpy (out->plugins[0].name, "p");
+    out->label_count = ZTASK_LABELS_MAX;
+    for (size_t i = 0; i < out->label_count; i++) {
+        strcpy (out->labels[i].key, "k");
+        strcpy (out->labels[i].value, "v");
+    }
+    out->resource_count = ZTASK_RESOURCES_MAX;
+    for (size_t i = 0; i < out->resource_count; i++) {
+        strcpy (out->resources[i].name, "r");
+        out->resources[i].amount = i;
+    }
+    full = ztask_msg_encode (out);
+    n = s_header (full, header, sizeof header);
+    zmsg_destroy (&full);
+    TAP_OK (s_decode (in, header, n, 0) == 0 && in->label_count == ZTASK_LABELS_MAX
+                && in->resource_count == ZTASK_RESOURCES_MAX && in->resources[15].amount == 15,
+            "%d labels and %d resources decode", ZTASK_LABELS_MAX, ZTASK_RESOURCES_MAX);
+    size_t resources_at = n - 10 * ZTASK_RESOURCES_MAX - 1, labels_at = resources_at - 4 * ZTASK_LABELS_MAX - 1;
+    TAP_OK (header[labels_at] == ZTASK_LABELS_MAX && header[resources_at] == ZTASK_RESOURCES_MAX,
+            "  (the counts are where expected, u8 each, after running)");
+    header[labels_at] = ZTASK_LABELS_MAX + 1;
+    TAP_OK (s_decode (in, header, n, 0) == -2, "a label count of %d: malformed", ZTASK_LABELS_MAX + 1);
+    header[labels_at] = 255;
+    TAP_OK (s_decode (in, header, n, 0) == -2, "a label count of 255: malformed");
+    header[labels_at] = ZTASK_LABELS_MAX;
+    header[resources_at] = ZTASK_RESOURCES_MAX + 1;
+    TAP_OK (s_decode (in, header, n, 0) == -2, "a resource count of %d: malformed", ZTASK_RESOURCES_MAX + 1);
+    header[resources_at] = ZTASK_RESOURCES_MAX;
+    TAP_OK (s_decode (in, header, n, 0) == 0, "  (restored, it decodes again)");
+    header[labels_at + 4] = 0x80; /* the first value "v" */
+    TAP_OK (s_decode (in, header, n, 0) == -2, "a label value that is not UTF-8: malformed");
+    header[labels_at + 4] = 'v';
+    header[labels_at + 2] = 0; /* the first key "k" */
+    TAP_OK (s_decode (in, header, n, 0) == -2, "a label key with a NUL: malformed");
+    header[labels_at + 2] = 'k';
+    TAP_OK (s_decode (in, header, labels_at, 0) == 0 && in->label_count == 0 && in->resource_count == 0,
+            "cut where the labels begin (an older worker): decodes, none");
+    TAP_OK (s_decode (in, header, labels_at + 1, 0) == -2, "cut after the label count: malformed");
+    TAP_OK (s_decode (in, header, resources_at, 0) == -2, "labels without the resources: malformed");
+    TAP_OK (s_decode (in, header, n - 1, 0) == -2, "cut inside the last amount: malformed");
 
     /* Versions. */
     TAP_OK (s_decode (in, "ZT\x02\x04\x00\x00\x00\x01", 8, 0) == -3, "version 2: -3");

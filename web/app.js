@@ -32,6 +32,8 @@
         progress[data-task-id=ID] a running task's progress (value, max
                                   attributes; no value when none reported),
                                   its text in .progress-text[data-task-id=ID]
+        .tag[data-label=KEY]      a label, "KEY=VALUE" (not host)
+        [data-resource=NAME]      a resource but slots, "USED/TOTAL"
       #failed-tasks tr[data-task-id=ID]       a failed task; its error in
                                   .error-text[data-task-id=ID]
         button[data-action=retry][data-task-id=ID]      (with a token)
@@ -422,6 +424,23 @@
                 });
                 meta.appendChild(el('span', { class: 'muted small' }, prText));
                 card.appendChild(meta);
+                // What it advertises: labels as tags (host is in the header),
+                // resources but slots (the dots above) as used/total.
+                var labels = w.labels || {}, resources = w.resources || {};
+                var tags = el('p', { class: 'meta labels' });
+                Object.keys(labels).forEach(function (k) {
+                    if (k === 'host' && labels[k] === w.host) return;
+                    tags.appendChild(el('span', { class: 'chip tag', 'data-label': k, title: 'label ' + k },
+                                        k + '=' + labels[k]));
+                });
+                Object.keys(resources).forEach(function (r) {
+                    if (r === 'slots') return;
+                    var res = resources[r] || {};
+                    tags.appendChild(el('span', { class: 'muted small', 'data-resource': r,
+                                                  title: r + ': ' + (res.used || 0) + ' used of ' + (res.total || 0) },
+                                        r + ' ' + num(res.used || 0) + '/' + num(res.total || 0)));
+                });
+                if (tags.childNodes.length) card.appendChild(tags);
                 var tasks = w.tasks || [];
                 if (tasks.length) {
                     var ul = el('ul', { class: 'running' });

@@ -507,6 +507,52 @@ s_name_refusal (const char *what, const char *name, char *text, size_t text_size
     return text;
 }
 
+/* Formats a refusal into text and returns it. */
+static const char *
+s_refusal_text (char *text, size_t text_size, const char *format, ...) __attribute__ ((format (printf, 3, 4)));
+static const char *
+s_refusal_text (char *text, size_t text_size, const char *format, ...)
+{
+    va_list args;
+    va_start (args, format);
+    vsnprintf (text, text_size, format, args);
+    va_end (args);
+    return text;
+}
+
+/* Why a REGISTER's labels and resources cannot be accepted, or NULL:
+   keys and names follow ztask_label_key_valid (so at most 63 bytes, safe
+   to quote), each once; values ztask_name_valid; "slots" is the slots
+   field, not a resource; an amount is at most 2^53 (exact in JSON). */
+static const char *
+s_advertised_refusal (ztask_msg_t *in, char *text, size_t text_size)
+{
+    char why[160];
+    for (size_t i = 0; i < in->label_count; i++) {
+        const ztask_msg_label_t *label = &in->labels[i];
+        if (!ztask_label_key_valid (label->key, why, sizeof why))
+            return s_refusal_text (text, text_size, "invalid label key: %s", why);
+        if (!ztask_name_valid (label->value, why, sizeof why))
+            return s_refusal_text (text, text_size, "invalid value of label '%.63s': %s", label->key, why);
+        for (size_t k = 0; k < i; k++)
+            if (streq (in->labels[k].key, label->key))
+                return s_refusal_text (text, text_size, "label '%.63s' is given twice", label->key);
+    }
+    for (size_t i = 0; i < in->resource_count; i++) {
+        const ztask_msg_resource_t *resource = &in->resources[i];
+        if (!ztask_label_key_valid (resource->name, why, sizeof why))
+            return s_refusal_text (text, text_size, "invalid resource name: %s", why);
+        if (streq (resource->name, "slots"))
+            return "resource 'slots' is reserved: it is the slots field";
+        if (resource->amount > (1ULL << 53))
+            return s_refusal_text (text, text_size, "resource '%.63s' is more than 2^53", resource->name);
+        for (size_t k = 0; k < i; k++)
+            if (streq (in->resources[k].name, resource->name))
+                return s_refusal_text (text, text_size, "resource '%.63s' is given twice", resource->name);
+    }
+    return NULL;
+}
+
 /* Why a REGISTER cannot be accepted, or NULL; fills types. */
 static const char *
 s_register_refusal (broker_t *self, ztask_msg_t *in, task_type_t **types, char *text, size_t text_size)
@@ -535,6 +581,8 @@ s_register_refusal (broker_t *self, ztask_msg_t *in, task_type_t **types, char *
             if (streq (in->plugins[k].name, in->plugins[i].name))
                 return "a plugin is named twice";
     }
+    if ((refusal = s_advertised_refusal (in, text, text_size)))
+        return refusal;
     /* Types valid until the round ends (scheduler_collect), whatever
        forgetting an earlier registration of this worker does meanwhile;
        types of a refused worker are collected then. */

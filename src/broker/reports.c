@@ -43,6 +43,13 @@ report_stats (scheduler_t *scheduler, worker_registry_t *workers, size_t retryin
                       (json_int_t) c->malformed, "refused", refused, "types", types);
 }
 
+/* One resource of the workers document: {total, used, free}. */
+static json_t *
+s_resource (json_int_t total, json_int_t used)
+{
+    return json_pack ("{s:I, s:I, s:I}", "total", total, "used", used, "free", total - used);
+}
+
 json_t *
 report_workers (worker_registry_t *workers)
 {
@@ -62,11 +69,20 @@ report_workers (worker_registry_t *workers)
                                                      (json_int_t) t->progress_done, "progress_total",
                                                      (json_int_t) t->progress_total, "progress_text",
                                                      t->progress_text ? t->progress_text : ""));
-        json_array_append_new (list, json_pack ("{s:s, s:s, s:o, s:o, s:I, s:I, s:b, s:o}", "name", w->name,
-                                                "host", w->host, "plugins", plugins, "priorities",
-                                                levels, "slots", (json_int_t) w->sched.slots, "busy",
-                                                (json_int_t) (w->sched.slots - w->sched.free),
-                                                "draining", w->sched.draining, "tasks", tasks));
+        json_t *labels = json_object (), *resources = json_object ();
+        for (size_t i = 0; i < w->label_count; i++)
+            json_object_set_new (labels, w->labels[i].key, json_string (w->labels[i].value));
+        /* Slots are a resource too, used by the running tasks. The others
+           are not held by tasks yet (docs/routing.md): used 0. */
+        json_int_t busy = (json_int_t) (w->sched.slots - w->sched.free);
+        json_object_set_new (resources, "slots", s_resource (w->sched.slots, busy));
+        for (size_t i = 0; i < w->resource_count; i++)
+            json_object_set_new (resources, w->resources[i].name, s_resource ((json_int_t) w->resources[i].total, 0));
+        json_array_append_new (list, json_pack ("{s:s, s:s, s:o, s:o, s:I, s:I, s:b, s:o, s:o, s:o}", "name",
+                                                w->name, "host", w->host, "plugins", plugins, "priorities",
+                                                levels, "slots", (json_int_t) w->sched.slots, "busy", busy,
+                                                "draining", w->sched.draining, "tasks", tasks, "labels", labels,
+                                                "resources", resources));
     }
     return json_pack ("{s:o}", "workers", list);
 }

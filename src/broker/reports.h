@@ -27,7 +27,8 @@ typedef struct {
 json_t *report_stats (scheduler_t *scheduler, worker_registry_t *workers, size_t retrying,
                       const broker_counters_t *counters);
 
-/* The workers document: each worker, its plugins, levels, slots and tasks. */
+/* The workers document: each worker, its plugins, levels, slots, tasks,
+   labels and resources (slots among them). */
 json_t *report_workers (worker_registry_t *workers);
 
 /* store_row_fn for ztask list: appends the row to the JSON array arg. */

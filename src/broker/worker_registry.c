@@ -35,8 +35,40 @@ s_worker_destroy (void **item)
 {
     broker_worker_t *worker = (broker_worker_t *) *item;
     free (worker->plugins);
+    free (worker->resources); /* and the labels: the same allocation */
     free (worker);
     *item = NULL;
+}
+
+/* Copies the labels and resources of in into one allocation: the two
+   arrays, then their strings. */
+static void
+s_advertised_copy (broker_worker_t *worker, const ztask_msg_t *in)
+{
+    size_t strings = 0;
+    for (size_t i = 0; i < in->label_count; i++)
+        strings += strlen (in->labels[i].key) + strlen (in->labels[i].value) + 2;
+    for (size_t i = 0; i < in->resource_count; i++)
+        strings += strlen (in->resources[i].name) + 1;
+    size_t arrays = in->resource_count * sizeof (broker_resource_t) + in->label_count * sizeof (ztask_label_t);
+    char *block = (char *) malloc (arrays + strings + 1);
+    assert (block);
+    worker->resources = (broker_resource_t *) block;
+    worker->labels = (ztask_label_t *) (block + in->resource_count * sizeof (broker_resource_t));
+    char *text = block + arrays;
+    for (size_t i = 0; i < in->resource_count; i++) {
+        worker->resources[i].name = text;
+        text = stpcpy (text, in->resources[i].name) + 1;
+        worker->resources[i].total = in->resources[i].amount;
+    }
+    for (size_t i = 0; i < in->label_count; i++) {
+        worker->labels[i].key = text;
+        text = stpcpy (text, in->labels[i].key) + 1;
+        worker->labels[i].value = text;
+        text = stpcpy (text, in->labels[i].value) + 1;
+    }
+    worker->resource_count = in->resource_count;
+    worker->label_count = in->label_count;
 }
 
 worker_registry_t *
@@ -82,6 +114,7 @@ worker_registry_add (worker_registry_t *self, const peer_id_t *peer, const ztask
     assert (worker->plugins);
     memcpy (worker->plugins, in->plugins, in->plugin_count * sizeof (ztask_msg_plugin_t));
     worker->plugin_count = in->plugin_count;
+    s_advertised_copy (worker, in);
     worker->heard_at = zclock_mono ();
     int rc = zhashx_insert (self->by_peer, &worker->peer, worker);
     assert (rc == 0); /* the caller forgot an earlier record of this peer */

@@ -10,7 +10,14 @@
 #define ZTASK_WORKER_REGISTRY_H_INCLUDED
 
 #include "scheduler.h"
+#include "common/ztask_require.h"
 #include "proto/ztask_msg.h"
+
+/* A resource a worker advertised (REGISTER), and how much of it it has. */
+typedef struct {
+    const char *name;
+    uint64_t total;
+} broker_resource_t;
 
 /* A registered worker; sched comes first so a sched_worker_t * is one. */
 typedef struct {
@@ -21,6 +28,14 @@ typedef struct {
     char instance[ZTASK_STRING_MAX + 1]; /* its process's id, "" if it sent none */
     ztask_msg_plugin_t *plugins; /* names and versions it registered     */
     size_t plugin_count;
+    ztask_label_t *labels;       /* label_count, in the order it sent them
+                                    (its facts first; not sorted, as
+                                    ztask_require_match_labels wants);
+                                    with resources and their strings, one
+                                    allocation                           */
+    size_t label_count;
+    broker_resource_t *resources; /* resource_count (not slots)          */
+    size_t resource_count;
     int64_t heard_at;            /* last message from it (monotonic ms)  */
     int64_t sent_at;             /* last message to it                   */
     const char *lost;            /* why it is to be removed, or NULL     */

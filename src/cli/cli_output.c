@@ -437,17 +437,63 @@ cli_output_levels (const json_t *levels, char *buffer, size_t size)
         snprintf (buffer, size, "-");
 }
 
-/* The detail lines for a worker's running tasks, or NULL. */
-static char *
-s_worker_tasks (const json_t *tasks)
+/* A worker's labels on one line, "    labels: os=linux zone=eu-1", but
+   host (its own column); nothing without labels. */
+static void
+s_worker_labels (FILE *out, const json_t *labels, const char *host)
 {
-    if (json_array_size (tasks) == 0)
-        return NULL;
+    const char *key;
+    const json_t *value;
+    bool any = false;
+    json_object_foreach ((json_t *) labels, key, value) {
+        const char *text = json_string_value (value);
+        if (!text || (strcmp (key, "host") == 0 && strcmp (text, host) == 0))
+            continue;
+        char key_text[CELL_MAX], value_text[CELL_MAX];
+        fprintf (out, "%s%s=%s", any ? " " : "    labels: ", cli_output_text (key, key_text, sizeof key_text),
+                 cli_output_text (text, value_text, sizeof value_text));
+        any = true;
+    }
+    if (any)
+        fputc ('\n', out);
+}
+
+/* A worker's resources, used/total, "    resources: slots 1/2, gpu 0/2";
+   nothing when slots (in BUSY/SLOTS already) are all it has. */
+static void
+s_worker_resources (FILE *out, const json_t *resources)
+{
+    if (json_object_size (resources) == 0
+        || (json_object_size (resources) == 1 && json_object_get (resources, "slots")))
+        return;
+    const char *name;
+    const json_t *resource;
+    bool any = false;
+    json_object_foreach ((json_t *) resources, name, resource) {
+        char name_text[CELL_MAX];
+        fprintf (out, "%s%s %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT, any ? ", " : "    resources: ",
+                 cli_output_text (name, name_text, sizeof name_text), s_int (resource, "used"),
+                 s_int (resource, "total"));
+        any = true;
+    }
+    fputc ('\n', out);
+}
+
+/* The detail lines of a worker: its labels, its resources and its running
+   tasks; NULL when there are none. */
+static char *
+s_worker_details (const json_t *worker, const char *host)
+{
+    const json_t *tasks = json_object_get (worker, "tasks");
     char *text = NULL;
     size_t size = 0;
     FILE *out = open_memstream (&text, &size);
     if (!out)
         return NULL;
+    if (json_is_object (json_object_get (worker, "labels")))
+        s_worker_labels (out, json_object_get (worker, "labels"), host);
+    if (json_is_object (json_object_get (worker, "resources")))
+        s_worker_resources (out, json_object_get (worker, "resources"));
     size_t index;
     const json_t *task;
     json_array_foreach (tasks, index, task) {
@@ -498,11 +544,12 @@ cli_output_workers (FILE *out, const json_t *workers)
                                          s_text (plugin, "name", plugin_name, sizeof plugin_name),
                                          s_text (plugin, "version", version, sizeof version));
         }
-        char *tasks = s_worker_tasks (json_object_get (worker, "tasks"));
+        const char *host_name = json_string_value (json_object_get (worker, "host"));
+        char *details = s_worker_details (worker, host_name ? host_name : "");
         const char *row[] = { s_text (worker, "name", name, sizeof name), s_text (worker, "host", host, sizeof host),
                               slots, levels, plugins };
-        s_table_add (&table, row, tasks);
-        free (tasks);
+        s_table_add (&table, row, details);
+        free (details);
     }
     s_table_print (&table, out);
     s_table_free (&table);

@@ -18,6 +18,9 @@ s_loaded (ztask_cfg_t *self, int ok)
         return 0;
     if (config_error_type (&self->cfg) == CONFIG_ERR_FILE_IO)
         snprintf (self->error, sizeof self->error, "%s: cannot read the file", self->file);
+    else if (config_error_text (&self->cfg) && strcmp (config_error_text (&self->cfg), "duplicate setting name") == 0)
+        snprintf (self->error, sizeof self->error, "%s:%d: this key is set twice in its group (duplicate setting name)",
+                  self->file, config_error_line (&self->cfg));
     else
         snprintf (self->error, sizeof self->error, "%s:%d: %s", self->file,
                   config_error_line (&self->cfg), config_error_text (&self->cfg));

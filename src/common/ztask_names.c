@@ -47,6 +47,37 @@ ztask_name_valid (const char *name, char *why, size_t why_size)
     return true;
 }
 
+bool
+ztask_label_key_valid (const char *key, char *why, size_t why_size)
+{
+    char unused[1];
+    if (!why) {
+        why = unused;
+        why_size = sizeof unused;
+    }
+    if (!key || !*key) {
+        snprintf (why, why_size, "it is empty");
+        return false;
+    }
+    if (!(key[0] >= 'a' && key[0] <= 'z')) {
+        snprintf (why, why_size, "it must start with a lowercase letter a-z");
+        return false;
+    }
+    size_t size = 0;
+    for (; key[size]; size++) {
+        char c = key[size];
+        if (size == ZTASK_LABEL_KEY_MAX) {
+            snprintf (why, why_size, "it is longer than %d bytes", ZTASK_LABEL_KEY_MAX);
+            return false;
+        }
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')) {
+            snprintf (why, why_size, "byte %zu is not one of a-z, 0-9, '_', '.' or '-'", size + 1);
+            return false;
+        }
+    }
+    return true;
+}
+
 const char *
 ztask_state_name (ztask_state_t state)
 {

@@ -27,4 +27,12 @@
    (byte 4)"; the reason never quotes the name itself. */
 bool ztask_name_valid (const char *name, char *why, size_t why_size);
 
+/* A label key or resource name (what a worker advertises, docs/routing.md)
+   is stricter: a lowercase ASCII letter, then up to 62 more of a-z, 0-9,
+   '_', '.' and '-' (so 1 to ZTASK_LABEL_KEY_MAX bytes). True if key is
+   one; otherwise false and why not in why, as for ztask_name_valid (the
+   reason never quotes the key). A label's value follows ztask_name_valid. */
+#define ZTASK_LABEL_KEY_MAX 63
+bool ztask_label_key_valid (const char *key, char *why, size_t why_size);
+
 #endif

@@ -10,7 +10,9 @@
 #include <string.h>
 
 
-/* Field codes: each command's fields, in wire order. */
+/* Field codes: each command's fields, in wire order (s_number_field and
+   s_string_field name the scalar codes; the lists are L plugins, R running
+   tasks, B labels and Q resources). */
 typedef struct {
     int command;
     const char *name;
@@ -39,7 +41,7 @@ static const command_t s_commands[64] = {
     [ZTASK_MSG_PROGRESS] = { ZTASK_MSG_PROGRESS, "PROGRESS", "cidDX", 0 },
     [ZTASK_MSG_JSON] = { ZTASK_MSG_JSON, "JSON", "c", 1 },
     [ZTASK_MSG_ERROR] = { ZTASK_MSG_ERROR, "ERROR", "ceX", 0 },
-    [ZTASK_MSG_REGISTER] = { ZTASK_MSG_REGISTER, "REGISTER", "NHUlPLR", 0 },
+    [ZTASK_MSG_REGISTER] = { ZTASK_MSG_REGISTER, "REGISTER", "NHUlPLR|BQ", 0 },
     [ZTASK_MSG_HEARTBEAT] = { ZTASK_MSG_HEARTBEAT, "HEARTBEAT", "", 0 },
     [ZTASK_MSG_WORKER_PROGRESS] = { ZTASK_MSG_WORKER_PROGRESS, "WORKER_PROGRESS", "iadDX", 0 },
     [ZTASK_MSG_RESULT] = { ZTASK_MSG_RESULT, "RESULT", "iarE", 1 },
@@ -91,7 +93,9 @@ ztask_msg_new (void)
     assert (self);
     self->plugins = (ztask_msg_plugin_t *) zmalloc (ZTASK_PLUGINS_MAX * sizeof (ztask_msg_plugin_t));
     self->running = (ztask_msg_running_t *) zmalloc (ZTASK_RUNNING_MAX * sizeof (ztask_msg_running_t));
-    assert (self->plugins && self->running);
+    self->labels = (ztask_msg_label_t *) zmalloc (ZTASK_LABELS_MAX * sizeof (ztask_msg_label_t));
+    self->resources = (ztask_msg_resource_t *) zmalloc (ZTASK_RESOURCES_MAX * sizeof (ztask_msg_resource_t));
+    assert (self->plugins && self->running && self->labels && self->resources);
     return self;
 }
 
@@ -105,6 +109,8 @@ ztask_msg_destroy (ztask_msg_t **self_p)
         zframe_destroy (&self->body);
         free (self->plugins);
         free (self->running);
+        free (self->labels);
+        free (self->resources);
         free (self);
         *self_p = NULL;
     }
@@ -122,6 +128,8 @@ ztask_msg_reset (ztask_msg_t *self, int command)
     self->worker[0] = self->text[0] = self->error[0] = self->instance[0] = 0;
     self->plugin_count = 0;
     self->running_count = 0;
+    self->label_count = 0;
+    self->resource_count = 0;
     self->command = command;
 }
 
@@ -280,7 +288,8 @@ size_t
 ztask_msg_encode_header (ztask_msg_t *self, byte *buffer)
 {
     const command_t *cmd = s_command (self->command);
-    if (!cmd || self->plugin_count > ZTASK_PLUGINS_MAX || self->running_count > ZTASK_RUNNING_MAX)
+    if (!cmd || self->plugin_count > ZTASK_PLUGINS_MAX || self->running_count > ZTASK_RUNNING_MAX
+        || self->label_count > ZTASK_LABELS_MAX || self->resource_count > ZTASK_RESOURCES_MAX)
         return 0;
     writer_t w = { buffer, 0, false };
     s_put (&w, "ZT", 2);
@@ -301,6 +310,20 @@ ztask_msg_encode_header (ztask_msg_t *self, byte *buffer)
             for (size_t i = 0; i < self->plugin_count; i++) {
                 s_put_string (&w, self->plugins[i].name);
                 s_put_string (&w, self->plugins[i].version);
+            }
+        }
+        else if (*f == 'B') {
+            s_put_uint (&w, self->label_count, 1);
+            for (size_t i = 0; i < self->label_count; i++) {
+                s_put_string (&w, self->labels[i].key);
+                s_put_string (&w, self->labels[i].value);
+            }
+        }
+        else if (*f == 'Q') {
+            s_put_uint (&w, self->resource_count, 1);
+            for (size_t i = 0; i < self->resource_count; i++) {
+                s_put_string (&w, self->resources[i].name);
+                s_put_uint (&w, self->resources[i].amount, 8);
             }
         }
         else {
@@ -441,6 +464,24 @@ ztask_msg_decode_header (ztask_msg_t *self, const byte *data, size_t size)
             for (size_t i = 0; i < self->plugin_count && !r.bad; i++) {
                 s_get_string (&r, self->plugins[i].name);
                 s_get_string (&r, self->plugins[i].version);
+            }
+        }
+        else if (*f == 'B') {
+            self->label_count = (size_t) s_get_uint (&r, 1);
+            if (self->label_count > ZTASK_LABELS_MAX)
+                r.bad = true;
+            for (size_t i = 0; i < self->label_count && !r.bad; i++) {
+                s_get_string (&r, self->labels[i].key);
+                s_get_string (&r, self->labels[i].value);
+            }
+        }
+        else if (*f == 'Q') {
+            self->resource_count = (size_t) s_get_uint (&r, 1);
+            if (self->resource_count > ZTASK_RESOURCES_MAX)
+                r.bad = true;
+            for (size_t i = 0; i < self->resource_count && !r.bad; i++) {
+                s_get_string (&r, self->resources[i].name);
+                self->resources[i].amount = s_get_uint (&r, 8);
             }
         }
         else {

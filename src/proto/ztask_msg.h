@@ -79,6 +79,8 @@
 #define ZTASK_STRING_MAX 255 /* longest string field, in bytes          */
 #define ZTASK_PLUGINS_MAX 64 /* most plugins a worker may register      */
 #define ZTASK_RUNNING_MAX 1024 /* most running tasks a REGISTER reports */
+#define ZTASK_LABELS_MAX 64  /* most labels a REGISTER carries          */
+#define ZTASK_RESOURCES_MAX 16 /* most resources a REGISTER carries     */
 #define ZTASK_LIST_ANY 255   /* LIST state: every state                 */
 #define ZTASK_HEADER_MAX 65536 /* largest header frame encoded or accepted */
 
@@ -86,6 +88,18 @@ typedef struct {
     char name[ZTASK_STRING_MAX + 1];
     char version[ZTASK_STRING_MAX + 1];
 } ztask_msg_plugin_t;
+
+/* A label a worker advertises (REGISTER): key = value. */
+typedef struct {
+    char key[ZTASK_STRING_MAX + 1];
+    char value[ZTASK_STRING_MAX + 1];
+} ztask_msg_label_t;
+
+/* A consumable resource a worker advertises (REGISTER): how much it has. */
+typedef struct {
+    uint64_t amount;
+    char name[ZTASK_STRING_MAX + 1];
+} ztask_msg_resource_t;
 
 /* A task a (re)registering worker is still running. */
 typedef struct {
@@ -129,6 +143,10 @@ typedef struct {
     ztask_msg_plugin_t *plugins;      /* plugin_count entries (REGISTER)      */
     size_t running_count;
     ztask_msg_running_t *running;     /* running_count entries (REGISTER)     */
+    size_t label_count;
+    ztask_msg_label_t *labels;        /* label_count entries (REGISTER)       */
+    size_t resource_count;
+    ztask_msg_resource_t *resources;  /* resource_count entries (REGISTER)    */
     zframe_t *body;                   /* payload, result or JSON; may be NULL */
 } ztask_msg_t;
 

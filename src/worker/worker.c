@@ -223,6 +223,19 @@ s_register (worker_t *self)
         ztask_msg_strcpy (m->plugins[i].name, plugin->name);
         ztask_msg_strcpy (m->plugins[i].version, plugin->version);
     }
+    /* What this worker is (the facts, then the config's labels) and has. */
+    _Static_assert (WORKER_FACTS + WORKER_LABELS_MAX <= ZTASK_LABELS_MAX, "a REGISTER holds every label");
+    _Static_assert (WORKER_RESOURCES_MAX <= ZTASK_RESOURCES_MAX, "a REGISTER holds every resource");
+    m->label_count = self->config->label_count;
+    for (size_t i = 0; i < self->config->label_count; i++) {
+        ztask_msg_strcpy (m->labels[i].key, self->config->labels[i].key);
+        ztask_msg_strcpy (m->labels[i].value, self->config->labels[i].value);
+    }
+    m->resource_count = self->config->resource_count;
+    for (size_t i = 0; i < self->config->resource_count; i++) {
+        ztask_msg_strcpy (m->resources[i].name, self->config->resources[i].name);
+        m->resources[i].amount = self->config->resources[i].amount;
+    }
     /* Tasks still running stay ours: the broker must not start them again. */
     m->running_count = 0;
     for (unsigned i = 0; i < self->config->slots && self->running; i++)

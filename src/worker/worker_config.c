@@ -8,15 +8,24 @@
 #include "slot.h"
 #include "ztask/client.h"
 
+#include "common/ztask_names.h"
+#include "proto/ztask_msg.h" /* ZTASK_STRING_MAX */
+
 #include <czmq.h>
+#include <ctype.h>
 #include <errno.h>
 #include <libgen.h>
+#include <sched.h>
+#include <sys/utsname.h>
+#include <unistd.h>
+
+const char *const worker_fact_keys[WORKER_FACTS + 1] = { "host", "os", "arch", "cores", "memory_mb", NULL };
 
 static const char *const s_keys[] = { "log_format", "log_level",
                                       "broker", "name", "slots", "priorities", "plugin_dir",
                                       "max_result", "isolation", "drain_timeout_ms", "user",
                                       "pid_file", "allow_insecure_plugins", "curve", "plugins",
-                                      NULL };
+                                      "labels", "resources", NULL };
 static const char *const s_plugin_keys[] = { "name", "file", "settings", NULL };
 static const char *const s_curve_keys[] = { "secret", "broker", NULL };
 
@@ -250,6 +259,147 @@ s_plugin (worker_config_t *self, ztask_cfg_t *cfg, config_setting_t *item, const
     return settings ? s_settings (cfg, settings, plugin->settings) : 0;
 }
 
+void
+worker_config_facts (worker_label_t *labels)
+{
+    char host[256] = "unknown";
+    if (gethostname (host, sizeof host - 1) != 0 || !host[0])
+        snprintf (host, sizeof host, "unknown");
+    host[sizeof host - 1] = 0;
+    struct utsname uts;
+    char os[sizeof uts.sysname] = "unknown", arch[sizeof uts.machine] = "unknown";
+    if (uname (&uts) == 0) {
+        snprintf (os, sizeof os, "%s", uts.sysname);
+        snprintf (arch, sizeof arch, "%s", uts.machine);
+        for (char *c = os; *c; c++)
+            *c = (char) tolower ((unsigned char) *c);
+    }
+    long cores = sysconf (_SC_NPROCESSORS_ONLN);
+#ifdef CPU_COUNT
+    /* The CPUs we may run on: fewer than online when an affinity mask
+       (taskset, a cgroup cpuset) leaves some out; what nproc prints. */
+    cpu_set_t set;
+    if (sched_getaffinity (0, sizeof set, &set) == 0 && CPU_COUNT (&set) > 0)
+        cores = CPU_COUNT (&set);
+#endif
+    long pages = sysconf (_SC_PHYS_PAGES), page_size = sysconf (_SC_PAGE_SIZE);
+    unsigned long long memory_mb = pages > 0 && page_size > 0
+                                     ? (unsigned long long) pages * (unsigned long long) page_size / (1024 * 1024)
+                                     : 0;
+    const char *values[WORKER_FACTS] = { host, os, arch, NULL, NULL };
+    for (int i = 0; i < WORKER_FACTS; i++) {
+        labels[i].key = strdup (worker_fact_keys[i]);
+        if (i == 3)
+            labels[i].value = zsys_sprintf ("%ld", cores > 0 ? cores : 1);
+        else if (i == 4)
+            labels[i].value = zsys_sprintf ("%llu", memory_mb);
+        else {
+            /* Sendable whatever the system says: at most 255 bytes of
+               printable ASCII (these are ASCII on every system we know). */
+            labels[i].value = strndup (values[i], ZTASK_STRING_MAX);
+            for (char *c = labels[i].value; c && *c; c++)
+                if ((unsigned char) *c < 0x20 || (unsigned char) *c >= 0x7F)
+                    *c = '?';
+        }
+        assert (labels[i].key && labels[i].value);
+    }
+}
+
+/* labels = { zone = "eu-1"; gpu_model = "a100"; }: strings, after the facts. */
+static int
+s_labels (worker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
+{
+    config_setting_t *group = config_setting_get_member (root, "labels");
+    if (!group)
+        return 0;
+    if (!config_setting_is_group (group))
+        return ztask_cfg_fail (cfg, group, "'labels' must be a group of strings: labels = { zone = \"eu-1\"; "
+                                           "gpu_model = \"a100\"; };");
+    int count = config_setting_length (group);
+    if (count > WORKER_LABELS_MAX)
+        return ztask_cfg_fail (cfg, group, "'labels' sets %d labels; a worker sets at most %d (the facts host, "
+                                           "os, arch, cores and memory_mb come on top)",
+                               count, WORKER_LABELS_MAX);
+    for (int i = 0; i < count; i++) {
+        config_setting_t *item = config_setting_get_elem (group, (unsigned) i);
+        const char *key = config_setting_name (item);
+        char why[160];
+        if (!ztask_label_key_valid (key, why, sizeof why))
+            return ztask_cfg_fail (cfg, item, "invalid label key '%s': %s (a label key is a-z, then up to 62 "
+                                              "of a-z, 0-9, '_', '.', '-')",
+                                   key ? key : "", why);
+        for (int f = 0; f < WORKER_FACTS; f++)
+            if (streq (key, worker_fact_keys[f]))
+                return ztask_cfg_fail (cfg, item, "label '%s' is reserved: the worker finds it itself and always "
+                                                  "sends it (host, os, arch, cores, memory_mb), so a config "
+                                                  "cannot set it",
+                                       key);
+        for (size_t k = WORKER_FACTS; k < self->label_count; k++)
+            if (streq (self->labels[k].key, key))
+                return ztask_cfg_fail (cfg, item, "label '%s' is set twice", key);
+        if (config_setting_type (item) != CONFIG_TYPE_STRING)
+            return ztask_cfg_fail (cfg, item, "label '%s' must be a string in double quotes: %s = \"...\";", key,
+                                   key);
+        const char *value = config_setting_get_string (item);
+        if (!ztask_name_valid (value, why, sizeof why))
+            return ztask_cfg_fail (cfg, item, "invalid value of label '%s': %s", key, why);
+        worker_label_t *label = &self->labels[self->label_count++];
+        label->key = strdup (key);
+        label->value = strdup (value);
+    }
+    return 0;
+}
+
+/* resources = { gpu = 2; memory_mb = 65536; }: whole numbers, 0 to 2^53. */
+static int
+s_resources (worker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
+{
+    config_setting_t *group = config_setting_get_member (root, "resources");
+    if (!group)
+        return 0;
+    if (!config_setting_is_group (group))
+        return ztask_cfg_fail (cfg, group, "'resources' must be a group of whole numbers: resources = { gpu = 2; "
+                                           "memory_mb = 65536; };");
+    int count = config_setting_length (group);
+    if (count > WORKER_RESOURCES_MAX)
+        return ztask_cfg_fail (cfg, group, "'resources' sets %d resources; a worker sets at most %d", count,
+                               WORKER_RESOURCES_MAX);
+    for (int i = 0; i < count; i++) {
+        config_setting_t *item = config_setting_get_elem (group, (unsigned) i);
+        const char *name = config_setting_name (item);
+        char why[160];
+        if (!ztask_label_key_valid (name, why, sizeof why))
+            return ztask_cfg_fail (cfg, item, "invalid resource name '%s': %s (a resource name is a-z, then up "
+                                              "to 62 of a-z, 0-9, '_', '.', '-')",
+                                   name ? name : "", why);
+        if (streq (name, "slots"))
+            return ztask_cfg_fail (cfg, item, "resource 'slots' is reserved: it is the 'slots' setting (slots = "
+                                              "N;), which every worker reports as a resource");
+        for (size_t k = 0; k < self->resource_count; k++)
+            if (streq (self->resources[k].name, name))
+                return ztask_cfg_fail (cfg, item, "resource '%s' is set twice", name);
+        int type = config_setting_type (item);
+        if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
+            return ztask_cfg_fail (cfg, item, "resource '%s' must be a whole number, 0 or more: %s = 2;", name,
+                                   name);
+        long long amount = config_setting_get_int64 (item);
+        if (amount < 0)
+            return ztask_cfg_fail (cfg, item, "resource '%s' is %lld; it must be 0 or more%s", name, amount,
+                                   /* libconfig wraps a plain number past 2^31 - 1
+                                      round: a large negative one likely was */
+                                   type == CONFIG_TYPE_INT && amount < -1000000
+                                       ? " (a number past 2147483647 needs an L suffix: 4294967296L)"
+                                       : "");
+        if ((unsigned long long) amount > WORKER_RESOURCE_AMOUNT_MAX)
+            return ztask_cfg_fail (cfg, item, "resource '%s' is %lld; it must be at most %llu (2^53)", name, amount,
+                                   WORKER_RESOURCE_AMOUNT_MAX);
+        worker_resource_t *resource = &self->resources[self->resource_count++];
+        resource->name = strdup (name);
+        resource->amount = (uint64_t) amount;
+    }
+    return 0;
+}
+
 /* isolation = "thread" | "process"; *isolation is left as it is when absent. */
 static int
 s_isolation (ztask_cfg_t *cfg, config_setting_t *root, int *isolation)
@@ -301,6 +451,10 @@ worker_config_parse (worker_config_t *self, ztask_cfg_t *cfg)
         || ztask_cfg_string (cfg, root, "user", &user) || ztask_cfg_string (cfg, root, "pid_file", &pid_file)
         || ztask_cfg_bool (cfg, root, "allow_insecure_plugins", &allow_insecure_plugins)
         || s_curve (self, cfg, root))
+        goto done;
+    worker_config_facts (self->labels);
+    self->label_count = WORKER_FACTS;
+    if (s_labels (self, cfg, root) || s_resources (self, cfg, root))
         goto done;
     if (strlen (name) > 255) {
         ztask_cfg_fail (cfg, config_setting_get_member (root, "name"), "'name' is longer than 255 bytes");
@@ -361,5 +515,11 @@ worker_config_free (worker_config_t *self)
         free (self->plugins[i].file);
         ztask_settings_destroy (&self->plugins[i].settings);
     }
+    for (size_t i = 0; i < self->label_count; i++) {
+        free (self->labels[i].key);
+        free (self->labels[i].value);
+    }
+    for (size_t i = 0; i < self->resource_count; i++)
+        free (self->resources[i].name);
     memset (self, 0, sizeof *self);
 }

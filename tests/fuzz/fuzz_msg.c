@@ -111,6 +111,14 @@ s_check_strings (const ztask_msg_t *m)
         s_check_string (m->plugins[i].name);
         s_check_string (m->plugins[i].version);
     }
+    if (m->label_count > ZTASK_LABELS_MAX || m->resource_count > ZTASK_RESOURCES_MAX)
+        abort ();
+    for (size_t i = 0; i < m->label_count; i++) {
+        s_check_string (m->labels[i].key);
+        s_check_string (m->labels[i].value);
+    }
+    for (size_t i = 0; i < m->resource_count; i++)
+        s_check_string (m->resources[i].name);
 }
 
 #define SAME(field) (a->field == b->field)
@@ -128,8 +136,14 @@ s_msg_eq (const ztask_msg_t *a, const ztask_msg_t *b)
     if (!(SAME_STR (type) && SAME_STR (key) && SAME_STR (name) && SAME_STR (host) && SAME_STR (worker)
           && SAME_STR (text) && SAME_STR (error) && SAME_STR (instance)))
         return false;
-    if (!SAME (plugin_count) || !SAME (running_count))
+    if (!SAME (plugin_count) || !SAME (running_count) || !SAME (label_count) || !SAME (resource_count))
         return false;
+    for (size_t i = 0; i < a->label_count; i++)
+        if (strcmp (a->labels[i].key, b->labels[i].key) || strcmp (a->labels[i].value, b->labels[i].value))
+            return false;
+    for (size_t i = 0; i < a->resource_count; i++)
+        if (strcmp (a->resources[i].name, b->resources[i].name) || a->resources[i].amount != b->resources[i].amount)
+            return false;
     for (size_t i = 0; i < a->plugin_count; i++)
         if (strcmp (a->plugins[i].name, b->plugins[i].name)
             || strcmp (a->plugins[i].version, b->plugins[i].version))
@@ -167,16 +181,17 @@ s_round_trip (const frames_t *frames, bool routing)
     zmsg_t *encoded = ztask_msg_encode (s_first);
     if (!encoded)
         abort (); /* whatever decodes must encode */
-    /* One encoding per message: the frames come back unchanged, except
-       that a header without a command's optional trailing fields (an
-       older peer's) comes back with them: it is then a prefix of the
-       encoded header. */
+    /* One encoding per message: the frames come back unchanged, but for
+       an older peer's header (LIST, REGISTER without their trailing
+       fields), which comes back with them, so the input is a prefix. */
     if (zmsg_size (encoded) != frames->count)
         abort ();
-    size_t i = 0, header = routing ? 1 : 0;
+    size_t i = 0;
+    size_t header_at = routing ? 1 : 0;
+    bool optional = s_first->command == ZTASK_MSG_LIST || s_first->command == ZTASK_MSG_REGISTER;
     for (zframe_t *frame = zmsg_first (encoded); frame; frame = zmsg_next (encoded), i++) {
-        bool grown = i == header && zframe_size (frame) > frames->size[i];
-        if ((zframe_size (frame) != frames->size[i] && !grown)
+        bool prefix = optional && i == header_at && zframe_size (frame) > frames->size[i];
+        if ((zframe_size (frame) != frames->size[i] && !prefix)
             || (frames->size[i] && memcmp (zframe_data (frame), frames->data[i], frames->size[i])))
             abort ();
     }
@@ -420,6 +435,32 @@ main (int argc, char **argv)
     s_write ("register", ztask_msg_encode (m));
     m->routing_id = zframe_new ("w1", 2);
     s_write ("register-routed", ztask_msg_encode (m));
+    zframe_destroy (&m->routing_id);
+    /* An older worker's REGISTER: it ends after running (no label and
+       resource counts). */
+    zmsg_t *old = ztask_msg_encode (m);
+    zframe_t *header = old ? zmsg_pop (old) : NULL;
+    if (header && zframe_size (header) > 2)
+        zmsg_addmem (old, zframe_data (header), zframe_size (header) - 2);
+    zframe_destroy (&header);
+    s_write ("register-old", old);
+    /* What workers advertise: the facts, labels and resources. */
+    const char *labels[][2] = { { "host", "box.example" }, { "os", "linux" }, { "arch", "x86_64" },
+                                { "cores", "16" }, { "memory_mb", "65536" }, { "zone", "eu-1" },
+                                { "gpu_model", "a100" }, { "tier", "spot" } };
+    m->label_count = sizeof labels / sizeof labels[0];
+    for (size_t i = 0; i < m->label_count; i++) {
+        ztask_msg_strcpy (m->labels[i].key, labels[i][0]);
+        ztask_msg_strcpy (m->labels[i].value, labels[i][1]);
+    }
+    m->resource_count = 3;
+    ztask_msg_strcpy (m->resources[0].name, "gpu");
+    m->resources[0].amount = 2;
+    ztask_msg_strcpy (m->resources[1].name, "memory_mb");
+    m->resources[1].amount = 65536;
+    ztask_msg_strcpy (m->resources[2].name, "big");
+    m->resources[2].amount = 1ULL << 53;
+    s_write ("register-labels", ztask_msg_encode (m));
 
     /* At the limits: 64 plugins, 1024 running tasks, 255-byte strings. */
     ztask_msg_reset (m, ZTASK_MSG_REGISTER);
@@ -439,6 +480,18 @@ main (int argc, char **argv)
         m->running[i].attempt = 1;
     }
     s_write ("register-max-running", ztask_msg_encode (m));
+    m->running_count = 0;
+    m->label_count = ZTASK_LABELS_MAX;
+    for (size_t i = 0; i < ZTASK_LABELS_MAX; i++) {
+        snprintf (m->labels[i].key, sizeof m->labels[i].key, "k%zu", i);
+        snprintf (m->labels[i].value, sizeof m->labels[i].value, "v%zu", i);
+    }
+    m->resource_count = ZTASK_RESOURCES_MAX;
+    for (size_t i = 0; i < ZTASK_RESOURCES_MAX; i++) {
+        snprintf (m->resources[i].name, sizeof m->resources[i].name, "r%zu", i);
+        m->resources[i].amount = UINT64_MAX - i;
+    }
+    s_write ("register-max-labels", ztask_msg_encode (m));
 
     char longest[ZTASK_STRING_MAX + 1];
     memset (longest, 'k', sizeof longest);
