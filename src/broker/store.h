@@ -30,6 +30,7 @@ typedef struct {
     const char *worker;          /* the worker of its last attempt              */
     const char *error;           /* why it failed or was cancelled              */
     int64_t created_ms, started_ms, finished_ms; /* wall clock; 0: not yet      */
+    int64_t due_ms;              /* a delayed task's due time (wall); 0: none   */
     const void *payload;         /* store_recover and store_retry only           */
     size_t payload_size;
     const void *result;          /* store_get with with_result only; else NULL  */
@@ -103,7 +104,8 @@ int store_commit (store_t *self);
    appends task->history (NULL: nothing) to the task's stored history,
    in the same statement. */
 
-/* Records a new queued task. key may be NULL or "". */
+/* Records a new task, queued or (task->state ZTASK_STATE_SCHEDULED) a
+   delayed one with its due time task->due_ms. key may be NULL or "". */
 int store_insert (store_t *self, const task_t *task, const char *key);
 
 /* store_find_key: the store could not be read. */
@@ -116,7 +118,7 @@ uint64_t store_find_key (store_t *self, const char *key);
 int store_started (store_t *self, const task_t *task, const char *worker);
 
 /* A running task went back to the queue (with its attempts: a hand-back
-   gives its attempt back). */
+   gives its attempt back), or a scheduled one fell due. */
 int store_requeued (store_t *self, const task_t *task);
 
 /* A task ended: state is ZTASK_STATE_DONE, _FAILED or _CANCELLED. */
@@ -130,7 +132,7 @@ int store_finished (store_t *self, const task_t *task, int state, const char *er
    if there is no such task, or STORE_FAILED. */
 int store_get (store_t *self, uint64_t id, bool with_result, store_row_t *row);
 
-/* Calls fn for each task that was queued or running, oldest first (with
+/* Calls fn for each task that was queued, running or scheduled, oldest first (with
    its payload; row->state tells which), then records the running ones as
    queued (a "requeued" history entry, STORE_RECOVERED_WHY). Returns 0 or -1. */
 #define STORE_RECOVERED_WHY "the broker restarted or took over (its worker may still run it)"
