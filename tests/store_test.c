@@ -614,8 +614,8 @@ s_test_upgrade_3 (void)
 }
 
 /* A scheduled task is stored with its due time, listed and recovered as
-   scheduled; it becomes queued (store_requeued), and is never purged as
-   finished. */
+   scheduled, never purged as finished; one whose due time has passed
+   reads (and is selected) as queued, with no write. */
 static void
 s_test_scheduled (void)
 {
@@ -630,15 +630,21 @@ s_test_scheduled (void)
     }
     task_t *later = s_task (sched, store_next_id (store), "echo", 5, "hi", 2);
     later->state = ZTASK_STATE_SCHEDULED;
-    later->due_ms = CREATED_MS + 3600000;
+    later->due_ms = zclock_time () + 3600000;
+    task_t *due = s_task (sched, store_next_id (store), "echo", 5, "hu", 2);
+    due->state = ZTASK_STATE_SCHEDULED;
+    due->due_ms = zclock_time () - 1;
     task_t *now = s_task (sched, store_next_id (store), "echo", 5, "ho", 2);
     TAP_OK (store_insert (store, later, "later") == 0 && store_insert (store, now, NULL) == 0
-                && store_commit (store) == 0,
-            "scheduled: a scheduled and a queued task stored");
+                && store_insert (store, due, NULL) == 0 && store_commit (store) == 0,
+            "scheduled: a scheduled, a queued and a scheduled task already due stored");
     store_row_t row;
     TAP_OK (store_get (store, later->id, false, &row) == 0 && row.state == ZTASK_STATE_SCHEDULED
-                && row.due_ms == CREATED_MS + 3600000,
+                && row.due_ms == later->due_ms,
             "scheduled: read back as scheduled, with its due time");
+    TAP_OK (store_get (store, due->id, false, &row) == 0 && row.state == ZTASK_STATE_QUEUED
+                && row.due_ms == due->due_ms,
+            "scheduled: the one already due reads as queued, with its due time");
     TAP_OK (store_get (store, now->id, false, &row) == 0 && row.state == ZTASK_STATE_QUEUED && row.due_ms == 0,
             "scheduled: the other as queued, due_ms 0");
     rows_t rows = { 0 };
@@ -646,6 +652,12 @@ s_test_scheduled (void)
     TAP_OK (store_select (store, &filter, s_rows_fn, &rows) == 0 && rows.count == 1 && rows.row.id == later->id
                 && rows.row.due_ms == later->due_ms,
             "scheduled: a select of state scheduled finds it alone");
+    rows = (rows_t) { 0 };
+    filter.states = 1u << ZTASK_STATE_QUEUED;
+    int selected = store_select (store, &filter, s_rows_fn, &rows);
+    TAP_OK (selected == 0 && rows.count == 2 && rows.row.id == due->id,
+            "scheduled: a select of state queued finds the queued one and the one due");
+    filter.states = 1u << ZTASK_STATE_SCHEDULED;
     TAP_OK (store_purge (store, INT64_MAX, 100) == 0 && store_purge_tasks (store, 0, NULL, INT64_MAX, 100) == 0
                 && store_commit (store) == 0,
             "scheduled: purges take no unfinished task");
@@ -654,21 +666,23 @@ s_test_scheduled (void)
     TAP_OK (store != NULL, "scheduled: opened again");
     rows_t recovered = { 0 };
     if (store) {
-        TAP_OK (store_recover (store, s_rows_fn, &recovered) == 0 && recovered.count == 2,
-                "scheduled: both are recovered");
+        TAP_OK (store_recover (store, s_rows_fn, &recovered) == 0 && recovered.count == 3,
+                "scheduled: all three are recovered");
         rows = (rows_t) { 0 };
         TAP_OK (store_select (store, &filter, s_rows_fn, &rows) == 0 && rows.count == 1
                     && rows.row.state == ZTASK_STATE_SCHEDULED,
                 "scheduled: still scheduled after the recovery");
-        later->state = ZTASK_STATE_QUEUED; /* fell due */
-        TAP_OK (store_requeued (store, later) == 0 && store_commit (store) == 0
-                    && store_get (store, later->id, false, &row) == 0 && row.state == ZTASK_STATE_QUEUED
-                    && row.due_ms == CREATED_MS + 3600000,
-                "scheduled: once due it is queued, keeping its due time");
+        later->attempts = 1;
+        later->started_ms = zclock_time ();
+        TAP_OK (store_started (store, later, "w") == 0 && store_commit (store) == 0
+                    && store_get (store, later->id, false, &row) == 0 && row.state == ZTASK_STATE_RUNNING
+                    && row.due_ms == later->due_ms,
+                "scheduled: started, it is running, keeping its due time");
         store_close (&store);
     }
     task_destroy (&later);
     task_destroy (&now);
+    task_destroy (&due);
     scheduler_destroy (&sched);
     zstr_free (&path);
 }

@@ -275,6 +275,7 @@ static void s_noted (task_t *task);
 static void s_milestone (broker_t *self, task_t *task, const char *worker);
 static int s_recover_paused (broker_t *self);
 static task_t *s_task_from_row (broker_t *self, const store_row_t *row, const char *otherwise);
+static void s_history_later (task_t *task, const char *event, const char *text);
 
 /* Sends a task that the scheduler put on worker's slot. */
 static void
@@ -1153,6 +1154,20 @@ s_milestone (broker_t *self, task_t *task, const char *worker)
     task->milestones = grown;
 }
 
+/* Keeps a history entry with the task until its next transition is
+   written (as a progress milestone is). */
+static void
+s_history_later (task_t *task, const char *event, const char *text)
+{
+    char entry[HISTORY_ENTRY_MAX];
+    size_t size = history_entry (entry, zclock_time (), event, task->attempts, NULL, text);
+    size_t kept = task->milestones ? strlen (task->milestones) : 0;
+    char *grown = (char *) realloc (task->milestones, kept + size + 1);
+    assert (grown);
+    memcpy (grown + kept, entry, size + 1);
+    task->milestones = grown;
+}
+
 /* Sends a JSON answer once the round is committed (an action's effect is
    then in the store). */
 static void
@@ -1677,11 +1692,12 @@ s_release_due (broker_t *self)
     task_t *task;
     for (int n = 0; n < RELEASE_MAX && (task = delayed_pop_due (self->delayed, now)); n++) {
         if (task->state == ZTASK_STATE_SCHEDULED) {
+            /* No write of its own: the store reads a scheduled row whose
+               due time has passed as queued (store.h), and the history
+               entry goes with the task's next write. */
             self->scheduled--;
             task->state = ZTASK_STATE_QUEUED;
-            s_note (self, task, "queued", NULL, "due");
-            store_requeued (self->store, task);
-            s_noted (task);
+            s_history_later (task, "queued", "due");
             s_offer (self, task, false);
         }
         else

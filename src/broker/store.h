@@ -18,7 +18,12 @@
 
 typedef struct store store_t;
 
-/* A stored task as the store reads it back. Strings are "" when absent;
+/* A scheduled task (a delayed one, ZTASK_STATE_SCHEDULED) is written once,
+   with its due time; when that time has passed the store reads it as
+   queued (state and filters alike), so falling due costs no write: a
+   million tasks due at once are queued by the broker in memory alone.
+
+   A stored task as the store reads it back. Strings are "" when absent;
    strings and bytes point into the store's buffers and stay valid until
    the next call on the store (or, in a store_row_fn, until it returns). */
 typedef struct {
@@ -118,7 +123,7 @@ uint64_t store_find_key (store_t *self, const char *key);
 int store_started (store_t *self, const task_t *task, const char *worker);
 
 /* A running task went back to the queue (with its attempts: a hand-back
-   gives its attempt back), or a scheduled one fell due. */
+   gives its attempt back). */
 int store_requeued (store_t *self, const task_t *task);
 
 /* A task ended: state is ZTASK_STATE_DONE, _FAILED or _CANCELLED. */

@@ -173,9 +173,10 @@ enum {
 
 /* store_select's filter: $1 states (a bit per state; 0: any), $2 type
    (NULL: any), $3 below this id (0: none), $4 ended at or after (0: any),
-   $5 limit. */
+   $5 limit; $6 now (wall ms): a scheduled task due by then is queued. */
 #define SELECT_WHERE                                                                                \
-    " WHERE ($1::int4 = 0 OR ((1 << state::int4) & $1::int4) <> 0) AND ($2::text IS NULL OR type = $2)" \
+    " WHERE ($1::int4 = 0 OR ((1 << (CASE WHEN state = 5 AND due_ms <= $6::int8 THEN 0 ELSE state END)::int4)" \
+    " & $1::int4) <> 0) AND ($2::text IS NULL OR type = $2)"                                          \
     " AND ($3::int8 = 0 OR id < $3) AND ($4::int8 = 0 OR finished_ms >= $4)"
 
 static const char *s_sql[STATEMENTS] = {
@@ -570,6 +571,8 @@ s_row (const PGresult *result, int i, store_row_t *row)
     row->started_ms = s_int (result, i, 10);
     row->finished_ms = s_int (result, i, 11);
     row->due_ms = s_int (result, i, 12);
+    if (row->state == ZTASK_STATE_SCHEDULED && row->due_ms <= zclock_time ())
+        row->state = ZTASK_STATE_QUEUED; /* due: see store.h */
 }
 
 /* Column 13, bytes ("" for NULL). */
@@ -1204,6 +1207,7 @@ s_postgres_select (store_backend_t *self, const store_filter_t *filter, store_ro
     s_param_int (&p, (int64_t) filter->before_id);
     s_param_int (&p, filter->finished_from);
     s_param_int (&p, filter->limit);
+    s_param_int (&p, zclock_time ());
     PGresult *result = s_read (self, filter->oldest_first ? SELECT_OLD : SELECT_NEW, &p);
     if (!result)
         return -1;

@@ -93,9 +93,10 @@ enum {
 
 /* store_select's filter: ?1 states (a bit per state; 0: any), ?2 type
    (NULL: any), ?3 below this id (0: none), ?4 ended at or after (0: any),
-   ?5 limit. */
+   ?5 limit; ?6 now (wall ms): a scheduled task due by then is queued. */
 #define SELECT_WHERE                                                                                \
-    " WHERE (?1 = 0 OR ((1 << state) & ?1) != 0) AND (?2 IS NULL OR type = ?2)"                    \
+    " WHERE (?1 = 0 OR ((1 << (CASE WHEN state = 5 AND due_ms <= ?6 THEN 0 ELSE state END)) & ?1) != 0)" \
+    " AND (?2 IS NULL OR type = ?2)"                                                               \
     " AND (?3 = 0 OR id < ?3) AND (?4 = 0 OR finished_ms >= ?4)"
 
 static const char *s_sql[STATEMENTS] = {
@@ -473,6 +474,8 @@ s_row (sqlite3_stmt *s, store_row_t *row)
     row->started_ms = sqlite3_column_int64 (s, 10);
     row->finished_ms = sqlite3_column_int64 (s, 11);
     row->due_ms = sqlite3_column_int64 (s, 12);
+    if (row->state == ZTASK_STATE_SCHEDULED && row->due_ms <= zclock_time ())
+        row->state = ZTASK_STATE_QUEUED; /* due: see store.h */
 }
 
 /* Column 13, a blob, as bytes and size ("" for NULL). */
@@ -581,6 +584,7 @@ s_sqlite_select (store_backend_t *self, const store_filter_t *filter, store_row_
     sqlite3_bind_int64 (s, 3, (sqlite3_int64) filter->before_id);
     sqlite3_bind_int64 (s, 4, filter->finished_from);
     sqlite3_bind_int64 (s, 5, filter->limit);
+    sqlite3_bind_int64 (s, 6, zclock_time ());
     return s_rows (self, s, fn, arg);
 }
 

@@ -98,8 +98,8 @@ s_usage (FILE *out)
 "      --in DUR         a delayed task: run it DUR from now (30s, 10m, 2h,\n"
 "                       1d); until then it is scheduled\n"
 "      --at TIME        a delayed task: run it at TIME, ISO 8601 in UTC\n"
-"                       (2026-12-03T03:00:00Z, also with .mmm) or with an\n"
-"                       offset (2026-12-03T05:00:00+02:00); a TIME in the\n"
+"                       (2027-01-04T03:00:00Z, also with .mmm) or with an\n"
+"                       offset (2027-01-04T05:00:00+02:00); a TIME in the\n"
 "                       past runs it now\n"
 "\n"
 "List options:\n"
@@ -178,7 +178,7 @@ s_usage (FILE *out)
 "Examples:\n"
 "  ztask submit sleep -p high -d 2000 --wait\n"
 "  ztask submit mail -d 'call Bob' --in 10m\n"
-"  ztask submit report --at 2026-12-03T03:00:00Z\n"
+"  ztask submit report --at 2027-01-04T03:00:00Z\n"
 "  printf 'some text' | ztask submit wordcount\n"
 "  ztask status 42 --json\n"
 "  ztask list --state failed --limit 10\n"
@@ -584,9 +584,9 @@ s_check_due (cli_t *cli)
     if (cli->at) {
         int64_t at;
         if (s_parse_at (cli->at, &at) != 0)
-            return s_usage_error ("invalid --at '%s': give a time in ISO 8601, in UTC (2026-12-03T03:00:00Z, "
+            return s_usage_error ("invalid --at '%s': give a time in ISO 8601, in UTC (2027-01-04T03:00:00Z, "
                                   "also with milliseconds: 03:00:00.250Z) or with an offset "
-                                  "(2026-12-03T05:00:00+02:00)",
+                                  "(2027-01-04T05:00:00+02:00)",
                                   cli->at);
         if (at > zclock_time () + (int64_t) AGE_MAX_MS)
             return s_usage_error ("invalid --at '%s': more than 100 years ahead", cli->at);
