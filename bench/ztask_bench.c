@@ -25,6 +25,17 @@
       burst   B1: -C client threads, each with its own DEALER, submit -n
               tasks in all (-c unacknowledged each); rate = accepted submits/s;
               with -b, broker memory per queued task beyond the payload.
+      delayed D1: delayed tasks. A burst as B1 (-C clients, -n tasks) of
+              tasks all due at the same instant, -D ms after the burst
+              starts: every -E-th task is of type -y (noop: the workers
+              run it), the others of a type no worker has
+              ("bench-delayed-idle": at their due time they become queued
+              and stay so). RESULT D1-accept: accept rate and, with -b,
+              broker memory per scheduled task beyond the payload (measured
+              before any is due). RESULT D1-lateness: once they are due and
+              the noop ones have run, each of those is asked for (STATUS)
+              and its lateness is started_ms - due_ms (the broker's clock):
+              p50/p99/max in microseconds (ms resolution).
       drain   B1 drain: waits until the broker has nothing queued or running
               (STATS) and checks it has finished -n tasks since it started;
               time from -t (wall clock, microseconds since the epoch: when
@@ -108,6 +119,10 @@ typedef struct {
     int64_t start_epoch_us;   /* -t: drain start (wall clock), 0: now        */
     bool api;                 /* -A: lat through ztask_client_*              */
     int http_port;            /* -H: the broker's HTTP port (rt: scrape it)  */
+    int64_t due_in_ms;        /* -D: delayed: due this long after the start  */
+    long every;               /* -E: delayed: every E-th task is measured    */
+    int64_t due_ms;           /* delayed: the tasks' due time (wall ms)      */
+    uint64_t *ids;            /* delayed: ids of the measured tasks, by seq / every */
 } opts_t;
 
 typedef struct {
@@ -177,8 +192,9 @@ s_send_submit (ztask_msg_t *out, zsock_t *sock, int command, const opts_t *o, lo
 {
     ztask_msg_reset (out, command);
     out->corr = (uint32_t) seq;
-    ztask_msg_strcpy (out->type, o->type);
+    ztask_msg_strcpy (out->type, o->every && seq % o->every ? "bench-delayed-idle" : o->type);
     out->priority = (uint8_t) o->priority;
+    out->due_ms = o->due_ms;
     s_payload (buf, o->payload, seq);
     ztask_msg_set_body (out, buf, (size_t) o->payload);
     return ztask_msg_send (out, sock);
@@ -288,6 +304,8 @@ s_default_workload (const char *mode)
         return "B1";
     if (streq (mode, "drain"))
         return "B1-drain";
+    if (streq (mode, "delayed"))
+        return "D1";
     if (streq (mode, "ready"))
         return "recovery";
     if (streq (mode, "failover"))
@@ -675,6 +693,8 @@ s_burst_client (void *arg)
         else if (rc == 0 && (in->command == ZTASK_MSG_SUBMITTED || in->command == ZTASK_MSG_ERROR)) {
             if (in->command == ZTASK_MSG_ERROR)
                 s_report_error (in, ++self->errors);
+            else if (o->ids && in->corr % o->every == 0)
+                o->ids[in->corr / o->every] = in->task_id; /* corr: the task's seq */
             acked++;
             unacked--;
         }
@@ -744,6 +764,79 @@ s_run_burst (const opts_t *o)
     free (clients);
     free (threads);
     return rc < 0 ? -1 : errors ? 1 : 0;
+}
+
+/* ---- D1: delayed tasks that fall due together ---- */
+
+static int
+s_run_delayed (const opts_t *options)
+{
+    opts_t d = *options;
+    if (!d.every)
+        d.every = 1000;
+    long measured = (d.tasks + d.every - 1) / d.every;
+    d.ids = (uint64_t *) calloc ((size_t) measured, sizeof (uint64_t));
+    assert (d.ids);
+    d.due_ms = s_wall_us () / 1000 + d.due_in_ms;
+    d.workload = "D1-accept";
+    int rc = s_run_burst (&d);
+    int64_t accepted_ms = s_wall_us () / 1000;
+    if (rc == 0 && accepted_ms >= d.due_ms) {
+        fprintf (stderr, "ztask-bench: delayed: the submits took longer than -D %lld ms: raise it\n",
+                 (long long) d.due_in_ms);
+        rc = 1;
+    }
+    zsock_t *sock = rc == 0 ? s_connect (&d) : NULL;
+    ztask_msg_t *in = ztask_msg_new (), *out = ztask_msg_new ();
+    stats_t stats = { 0 };
+    /* Until the measured ones have run (the others stay queued). */
+    while (rc == 0 && sock) {
+        if (s_stats (sock, in, out, &stats) != 0) {
+            rc = -1;
+            break;
+        }
+        if (stats.done + stats.failed >= measured)
+            break;
+        zclock_sleep (POLL_MS);
+    }
+    bench_samples_t lateness = { 0 };
+    size_t errors = 0;
+    for (long i = 0; rc == 0 && i < measured; i++) {
+        ztask_msg_reset (out, ZTASK_MSG_STATUS);
+        out->corr = (uint32_t) (i + 1);
+        out->task_id = d.ids[i];
+        if (ztask_msg_send (out, sock) != 0) {
+            rc = -1;
+            break;
+        }
+        int got;
+        while ((got = ztask_msg_recv (in, sock, false)) == 0 && in->corr != (uint32_t) (i + 1))
+            ;
+        if (got != 0) {
+            rc = -1;
+            break;
+        }
+        if (in->command != ZTASK_MSG_TASK_INFO || in->state != ZTASK_STATE_DONE || in->due_ms != d.due_ms
+            || in->started_ms < in->due_ms)
+            errors++;
+        else
+            bench_samples_add (&lateness, (in->started_ms - in->due_ms) * 1000);
+    }
+    if (rc == 0) {
+        char extra[160];
+        snprintf (extra, sizeof extra, "scheduled=%ld measured=%ld due_after_accept_ms=%lld", d.tasks, measured,
+                  (long long) (d.due_ms - accepted_ms));
+        opts_t r = d;
+        r.workload = "D1-lateness";
+        s_result (&r, (size_t) measured, (double) (s_wall_us () / 1000 - d.due_ms) / 1e3, &lateness, -1, errors,
+                  extra);
+    }
+    bench_samples_free (&lateness);
+    ztask_msg_destroy (&in);
+    ztask_msg_destroy (&out);
+    zsock_destroy (&sock);
+    free (d.ids);
+    return rc < 0 ? -1 : errors ? 1 : rc;
 }
 
 /* ---- B1 drain: until the broker has finished them ---- */
@@ -1148,13 +1241,14 @@ static void
 s_usage (void)
 {
     fprintf (stderr,
-             "usage: ztask-bench -m rt|submit|lat|burst|drain|idle|ready|failover|scrape [-e ENDPOINT[,ENDPOINT...]] [options]\n"
+             "usage: ztask-bench -m rt|submit|lat|burst|delayed|drain|idle|ready|failover|scrape [-e ENDPOINT[,ENDPOINT...]] [options]\n"
              "  -n TASKS (50000)     -c WINDOW (256)     -s PAYLOAD_BYTES (64)   -p PRIORITY (5)\n"
              "  -y TYPE (noop)       -C CLIENTS (4)      -M IDLE_WORKERS (1000)  -d IDLE_SECONDS (10)\n"
              "  -b BROKER_PID        -k WORKERS          -t START_EPOCH_US       -A (lat: libztask API)\n"
              "  -S SYSTEM (ztask)    -W WORKLOAD         -r REP (1)              -x 'KEY=VALUE ...'\n"
              "  -q QUEUE_CAP (10000: failover)  -T SECONDS (600): time limit, exit 124 past it\n"
              "  -H HTTP_PORT (rt: scrape /metrics at 10 Hz and poll the API; scrape: required)\n"
+             "  -D DUE_IN_MS (delayed: required)  -E EVERY (1000: delayed, every E-th task is measured)\n"
              "ENDPOINT defaults to $ZTASK_BROKER. See the comment at the top of bench/ztask_bench.c.\n");
     exit (1);
 }
@@ -1175,9 +1269,9 @@ int
 main (int argc, char **argv)
 {
     opts_t o = { NULL, getenv ("ZTASK_BROKER"), "ztask", NULL, "noop", NULL, 50000, 256, 64, 5, 4,
-                 1000, 10, 600, 0, 1, -1, 10000, 0, false, 0 };
+                 1000, 10, 600, 0, 1, -1, 10000, 0, false, 0, 0, 0, 0, NULL };
     int c;
-    while ((c = getopt (argc, argv, "m:e:S:W:y:x:n:c:s:p:C:M:d:T:b:r:k:q:t:H:Ah")) != -1) {
+    while ((c = getopt (argc, argv, "m:e:S:W:y:x:n:c:s:p:C:M:d:T:b:r:k:q:t:H:D:E:Ah")) != -1) {
         switch (c) {
         case 'm': o.mode = optarg; break;
         case 'e': o.endpoint = optarg; break;
@@ -1200,14 +1294,17 @@ main (int argc, char **argv)
         case 't': o.start_epoch_us = (int64_t) strtoll (optarg, NULL, 10); break;
         case 'A': o.api = true; break;
         case 'H': o.http_port = (int) s_number (optarg, 1, 65535); break;
+        case 'D': o.due_in_ms = (int64_t) s_number (optarg, 1, 86400000); break;
+        case 'E': o.every = s_number (optarg, 1, SEQ_MAX); break;
         default: s_usage ();
         }
     }
     if (optind != argc || !o.mode
         || !(streq (o.mode, "rt") || streq (o.mode, "submit") || streq (o.mode, "lat")
              || streq (o.mode, "burst") || streq (o.mode, "drain") || streq (o.mode, "idle")
-             || streq (o.mode, "ready") || streq (o.mode, "failover") || streq (o.mode, "scrape"))
-        || (streq (o.mode, "scrape") && !o.http_port))
+             || streq (o.mode, "ready") || streq (o.mode, "failover") || streq (o.mode, "scrape")
+             || streq (o.mode, "delayed"))
+        || (streq (o.mode, "scrape") && !o.http_port) || (streq (o.mode, "delayed") && !o.due_in_ms))
         s_usage ();
     if (!o.endpoint)
         o.endpoint = ZTASK_DEFAULT_ENDPOINT;
@@ -1247,6 +1344,8 @@ main (int argc, char **argv)
             rc = s_run_lat (&o, sock, in, out);
         else if (streq (o.mode, "burst"))
             rc = s_run_burst (&o);
+        else if (streq (o.mode, "delayed"))
+            rc = s_run_delayed (&o);
         else if (streq (o.mode, "drain"))
             rc = s_run_drain (&o, sock, in, out);
         else

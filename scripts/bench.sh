@@ -22,15 +22,19 @@
 # S1 (1; 0 skips bench_s1.sh), S1_ARGS (options for bench/s1_sched),
 # S1_REPS (REPS), RESULTS (where raw RESULT lines, commands, logs and the
 # table go; default bench-results/DATE in the build directory),
-# ROWS (which of ztask's parts run, default all: "W1 W2 W3 B1 drain scale
-# idle pg failover http"; B1 includes recovery, drain is B1-drain, pg is W2
+# D1_N (B1_N: delayed tasks in D1), D1_DUE_MS (150000: when they fall due,
+# after their submits start), D1_EVERY (1000: every so many is measured),
+# ROWS (which of ztask's parts run, default all: "W1 W2 W3 B1 drain delayed
+# scale idle pg failover http"; B1 includes recovery, drain is B1-drain,
+# delayed is D1-accept and D1-lateness, pg is W2
 # and B1 with recovery on PostgreSQL, failover the failover rows),
 # PG (1; 0 skips the PostgreSQL rows), PG_SYNCS ("normal full off": W2 on
 # PostgreSQL at these sync levels), LEASE_MS (3000: the HA brokers'
 # lease), KILLS (10: leader kills per repetition), KILL_EVERY (3: seconds
 # of load before each kill), FAILOVER_QUEUE (10000: the failover load
 # pauses while this many tasks are queued). QUICK=1
-# sets N=2000 N_LAT=200 B1_N=5000 REPS=1 IDLE_WORKERS=100 IDLE_SECONDS=2
+# sets N=2000 N_LAT=200 B1_N=5000 D1_N=5000 D1_DUE_MS=2000 D1_EVERY=50 REPS=1
+# IDLE_WORKERS=100 IDLE_SECONDS=2
 # S1_ARGS="--work 45" KILLS=2 KILL_EVERY=1 LEASE_MS=1000 PG_SYNCS=normal
 # unless they are set: CI uses it only to prove the benchmark still works,
 # never to judge speed. bench_peers.sh and bench_s1.sh get the same environment
@@ -108,7 +112,7 @@ function rank(w) {
     if (w == "W1" || w == "W1-http") return 1; if (w == "W2") return 2; if (w == "W3") return 3; if (w == "W3-lib") return 4
     if (w == "B1") return 5; if (w == "B1-drain") return 6; if (w == "recovery") return 7
     if (w ~ /^failover/) return 8; if (w ~ /^scale-/) return 9; if (w == "idle") return 10
-    if (w == "S1") return 11; if (w ~ /^metrics-snapshot/) return 12
+    if (w == "S1") return 11; if (w ~ /^metrics-snapshot/) return 12; if (w ~ /^D1/) return 6
     return 12
 }
 function fmt(v) { return v == "" ? "-" : (v >= 100 || v == int(v) ? sprintf("%.0f", v) : sprintf("%.2f", v)) }
@@ -132,13 +136,15 @@ function target(what, figure, ok) {
     } else if (w ~ /^metrics-snapshot/) {
         note(w, s, "broker us p50", r["broker_us_p50"]); note(w, s, "broker us max", r["broker_us_max"])
         note(w, s, "scrape p50 us", r["p50_us"])
+    } else if (w == "D1-lateness") {
+        note(w, s, "p50 ms", r["p50_us"] / 1000); note(w, s, "p99 ms", r["p99_us"] / 1000); note(w, s, "max ms", r["max_us"] / 1000)
     } else if (w == "failover") {
         note(w, s, "takeover s", r["takeover_s"]); lease_ms = r["lease_ms"]
     } else if ("rate" in r) {
-        note(w, s, w ~ /^(B1|scale-fill-.*|snapshot-fill-.*)$/ ? "accepted/s" : "tasks/s", r["rate"])
+        note(w, s, w ~ /^(B1|D1-accept|scale-fill-.*|snapshot-fill-.*)$/ ? "accepted/s" : "tasks/s", r["rate"])
     }
     if (w == "W2" && ("done_rate" in r)) note(w, s, "done/s", r["done_rate"])
-    if (w ~ /^(B1|scale-fill-.*)$/ && ("bytes_per_task" in r)) note(w, s, "B/task", r["bytes_per_task"])
+    if (w ~ /^(B1|D1-accept|scale-fill-.*)$/ && ("bytes_per_task" in r)) note(w, s, "B/task", r["bytes_per_task"])
     if (w ~ /^(W1|W2|B1)$/ && ("cpu_us_per_task" in r)) note(w, s, "srv us/task", r["cpu_us_per_task"])
     if (w == "W1" && ("all_cpu_us_per_task" in r)) note(w, s, "all us/task", r["all_cpu_us_per_task"])
     if (r["errors"] + 0 > 0) errors[w, s] += r["errors"]
@@ -177,6 +183,9 @@ END {
     print "recovery: serve s = start (SQLite: the restart; PostgreSQL: the killed leader'"'"'s lease ran out) until"
     print "it answers with them all queued; lease wait s = kill -> the lease'"'"'s end. failover: takeover s ="
     print "SIGKILL of the leader -> the first SUBMIT the other accepts (median = p50, max over every kill)."
+    print "D1: D1_N delayed tasks all due at one instant (B/task: broker RSS growth per scheduled task minus"
+    print "the payload); D1-lateness: started_ms - due_ms of every D1_EVERY-th (run by the workers; the"
+    print "rest become queued for a type no worker has), on the broker'"'"'s clock, ms resolution."
     print ""
     if (quick) {
         print "QUICK=1: tiny sizes that prove the benchmark runs; the targets are not judged."
@@ -191,6 +200,8 @@ END {
            has("B1", b, "accepted/s") && v != "" ? v >= get("B1", b, "accepted/s") : "")
     v = get("B1", "ztask-full", "B/task")
     target("B1 broker memory per queued task <= 300 B beyond payload", v == "" ? "" : fmt(v) " B", v == "" ? "" : v <= 300)
+    v = get("D1-accept", "ztask-full", "B/task")
+    target("D1 broker memory per scheduled task <= 300 B beyond payload", v == "" ? "" : fmt(v) " B", v == "" ? "" : v <= 300)
     v = get("W1", "ztask", "tasks/s")
     target("W1 >= 1.0x gearmand -t 0", has("W1", g, "tasks/s") ? sprintf("%.2fx", v / get("W1", g, "tasks/s")) : "", \
            has("W1", g, "tasks/s") && v != "" ? v >= get("W1", g, "tasks/s") : "")
@@ -276,7 +287,8 @@ fi
 
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
-    REPS=${REPS:-1} N=${N:-2000} N_LAT=${N_LAT:-200} B1_N=${B1_N:-5000}
+    REPS=${REPS:-1} N=${N:-2000} N_LAT=${N_LAT:-200} B1_N=${B1_N:-5000} D1_N=${D1_N:-5000} D1_DUE_MS=${D1_DUE_MS:-2000}
+    D1_EVERY=${D1_EVERY:-50}
     IDLE_WORKERS=${IDLE_WORKERS:-100} IDLE_SECONDS=${IDLE_SECONDS:-2} S1_ARGS=${S1_ARGS:---work 45}
     KILLS=${KILLS:-2} KILL_EVERY=${KILL_EVERY:-1} LEASE_MS=${LEASE_MS:-1000} PG_SYNCS=${PG_SYNCS:-normal}
 fi
@@ -285,6 +297,9 @@ N=${N:-50000}
 N_LAT=${N_LAT:-10000}
 B1_N=${B1_N:-1000000}
 SCALE_N=${SCALE_N:-$B1_N}
+D1_N=${D1_N:-$B1_N}            # delayed tasks, all due at one instant (D1)
+D1_DUE_MS=${D1_DUE_MS:-150000} # ... this long after their submits start (must outlast them)
+D1_EVERY=${D1_EVERY:-1000}     # every so many is run by the workers and measured
 IDLE_WORKERS=${IDLE_WORKERS:-1000}
 IDLE_SECONDS=${IDLE_SECONDS:-10}
 WORKERS=${WORKERS:-4}
@@ -295,7 +310,7 @@ LIMIT=${LIMIT:-600}
 PEERS=${PEERS:-} # bench_peers.sh reads it too: the peers to run
 S1=${S1:-1}
 S1_ARGS=${S1_ARGS:-} # options for bench/s1_sched, through bench_s1.sh
-ROWS=${ROWS:-W1 W2 W3 B1 drain scale idle pg failover http} # which of ztask's parts run
+ROWS=${ROWS:-W1 W2 W3 B1 drain delayed scale idle pg failover http} # which of ztask's parts run
 PG=${PG:-1}
 PG_SYNCS=${PG_SYNCS:-normal full off} # W2 on PostgreSQL at these sync levels
 LEASE_MS=${LEASE_MS:-3000}
@@ -577,6 +592,16 @@ for rep in $(seq "$REPS"); do
             fi
             stop_broker
         fi
+    fi
+
+    # D1: D1_N delayed tasks (sync=full), all due at one instant; the
+    # workers run every D1_EVERY-th (the rest are of a type no worker has):
+    # memory per scheduled task, and their lateness when all fall due.
+    if want delayed && start_broker delayed full; then
+        start_workers "$WORKERS" '"all"'
+        run "$rep" -m delayed -S ztask-full -n "$D1_N" -C "$B1_CLIENTS" -D "$D1_DUE_MS" -E "$D1_EVERY" \
+            -k "$WORKERS" "${common[@]}"
+        stop_broker
     fi
 
     # Scale: dispatch with 10, then SCALE_N, tasks queued at priority 0 that

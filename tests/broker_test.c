@@ -135,6 +135,27 @@ s_submit_attempts (zsock_t *client, ztask_msg_t *msg, const char *type, const ch
     return 0;
 }
 
+/* Submits a task due at due_ms (wall clock; 0: now); returns its id (0
+   if refused: msg holds the ERROR). */
+static uint64_t
+s_submit_due (zsock_t *client, ztask_msg_t *msg, const char *type, int64_t due_ms)
+{
+    static uint32_t corr = 100000;
+    ztask_msg_reset (msg, ZTASK_MSG_SUBMIT);
+    msg->corr = ++corr;
+    ztask_msg_strcpy (msg->type, type);
+    msg->priority = 4;
+    msg->due_ms = due_ms;
+    ztask_msg_set_body (msg, "p", 1);
+    s_send (client, msg);
+    for (int round = 0; round < ROUNDS_MAX; round++) {
+        broker_poll (s_broker, 5);
+        if ((zsock_events (client) & ZMQ_POLLIN) && ztask_msg_recv (msg, client, false) == 0)
+            return msg->command == ZTASK_MSG_SUBMITTED ? msg->task_id : 0;
+    }
+    return 0;
+}
+
 static uint64_t
 s_submit (zsock_t *client, ztask_msg_t *msg, const char *type, const char *key)
 {
@@ -263,6 +284,72 @@ s_test_register_after_restart (void)
             "restart: the task is done, on its first attempt");
     ztask_msg_destroy (&msg);
     zsock_destroy (&worker);
+    zsock_destroy (&client);
+    s_broker_stop ();
+}
+
+/* Delayed tasks: scheduled (not dispatched, not queued) until due, with a
+   free worker there; then queued and dispatched, not before their due
+   time; recovered as scheduled after a restart; cancelled like a queued
+   one; a bad due time refused. */
+static void
+s_test_delayed (void)
+{
+    s_broker_start (1000);
+    zsock_t *worker = s_peer (), *client = s_peer ();
+    ztask_msg_t *msg = ztask_msg_new ();
+    const char *plugins[] = { "echo", NULL };
+    s_register (worker, msg, "instance-d", plugins, NULL, 0);
+    TAP_OK (s_expect (worker, ZTASK_MSG_REGISTERED, msg) == 0, "delayed: a worker with two free slots");
+    int64_t hour = zclock_time () + 3600 * 1000;
+    uint64_t far = s_submit_due (client, msg, "echo", hour);
+    TAP_OK (far > 0, "delayed: a task due in an hour is accepted");
+    for (int i = 0; i < 20; i++)
+        broker_poll (s_broker, 5);
+    TAP_OK (!(zsock_events (worker) & ZMQ_POLLIN), "delayed: it is not dispatched to the free worker");
+    TAP_OK (s_status (client, msg, far) == 0 && msg->state == ZTASK_STATE_SCHEDULED && msg->due_ms == hour,
+            "delayed: STATUS says scheduled, with its due_ms");
+    json_t *stats = s_report (client, msg, ZTASK_MSG_STATS);
+    TAP_OK (stats && json_integer_value (json_object_get (stats, "scheduled")) == 1
+                && json_integer_value (json_object_get (stats, "queued")) == 0
+                && json_integer_value (json_object_get (stats, "retrying")) == 0,
+            "delayed: stats count it as scheduled, not queued or retrying");
+    json_decref (stats);
+
+    int64_t soon = zclock_time () + 200;
+    uint64_t id = s_submit_due (client, msg, "echo", soon);
+    TAP_OK (s_expect (worker, ZTASK_MSG_TASK, msg) == 0 && msg->task_id == id, "delayed: a task due soon is dispatched");
+    TAP_OK (s_status (client, msg, id) == 0 && msg->state == ZTASK_STATE_RUNNING && msg->started_ms >= soon
+                && msg->due_ms == soon,
+            "delayed: not before its due time");
+    uint64_t past = s_submit_due (client, msg, "echo", zclock_time () - 60000);
+    TAP_OK (s_expect (worker, ZTASK_MSG_TASK, msg) == 0 && msg->task_id == past,
+            "delayed: a due time in the past runs at once");
+    TAP_OK (s_status (client, msg, past) == 0 && msg->due_ms == 0, "delayed: as a task that was not delayed");
+    TAP_OK (s_submit_due (client, msg, "echo", -5) == 0 && msg->error_status == ZTASK_ERR_BAD_REQUEST,
+            "delayed: a negative due_ms is refused: %s", msg->text);
+    TAP_OK (s_submit_due (client, msg, "echo", INT64_MAX) == 0 && msg->error_status == ZTASK_ERR_BAD_REQUEST,
+            "delayed: one over 100 years ahead too: %s", msg->text);
+
+    /* A restart: the scheduled task comes back scheduled. */
+    zsock_destroy (&worker);
+    zsock_destroy (&client);
+    broker_destroy (&s_broker);
+    s_broker = broker_new (&s_config);
+    assert (s_broker);
+    client = s_peer ();
+    TAP_OK (s_status (client, msg, far) == 0 && msg->state == ZTASK_STATE_SCHEDULED && msg->due_ms == hour,
+            "delayed: after a restart it is scheduled, due at the same time");
+    ztask_msg_reset (msg, ZTASK_MSG_CANCEL);
+    msg->task_id = far;
+    s_send (client, msg);
+    TAP_OK (s_expect (client, ZTASK_MSG_TASK_INFO, msg) == 0 && msg->state == ZTASK_STATE_CANCELLED,
+            "delayed: CANCEL ends it cancelled");
+    stats = s_report (client, msg, ZTASK_MSG_STATS);
+    TAP_OK (stats && json_integer_value (json_object_get (stats, "scheduled")) == 0,
+            "delayed: and it is no longer counted");
+    json_decref (stats);
+    ztask_msg_destroy (&msg);
     zsock_destroy (&client);
     s_broker_stop ();
 }
@@ -703,6 +790,7 @@ main (void)
     s_test_names ();
     s_test_wait_order ();
     s_test_actions ();
+    s_test_delayed ();
     rmdir (s_dir);
     return tap_done ();
 }

@@ -31,7 +31,8 @@ typedef struct {
 
 static const spec_t s_spec[] = {
     { ZTASK_MSG_SUBMIT, "SUBMIT", 1,
-      "corr u32, type string, priority u8, timeout_ms u32, max_attempts u32, key string", "payload" },
+      "corr u32, type string, priority u8, timeout_ms u32, max_attempts u32, key string, due_ms i64 (0: now; left out when 0)",
+      "payload" },
     { ZTASK_MSG_STATUS, "STATUS", 2, "corr u32, task_id u64, flags u8 (1: include the result)", "-" },
     { ZTASK_MSG_WAIT, "WAIT", 3, "corr u32, task_id u64", "-" },
     { ZTASK_MSG_STATS, "STATS", 4, "corr u32", "-" },
@@ -54,7 +55,7 @@ static const spec_t s_spec[] = {
     { ZTASK_MSG_TASK_INFO, "TASK_INFO", 21,
       "corr u32, task_id u64, flags u8, type string, priority u8, state u8, attempts u32, max_attempts u32, "
       "progress_done u64, progress_total u64, progress_text string, worker string, error string, "
-      "created_ms i64, started_ms i64, finished_ms i64",
+      "created_ms i64, started_ms i64, finished_ms i64, due_ms i64 (left out when 0)",
       "result, iff flags & 1" },
     { ZTASK_MSG_PROGRESS, "PROGRESS", 22,
       "corr u32, task_id u64, progress_done u64, progress_total u64, progress_text string", "-" },
@@ -110,6 +111,7 @@ static const member_t s_members[] = {
     M ("created_ms", "i64", T_I64, created_ms),
     M ("started_ms", "i64", T_I64, started_ms),
     M ("finished_ms", "i64", T_I64, finished_ms),
+    M ("due_ms", "i64", T_I64, due_ms),
     M ("type", "string", T_STRING, type),
     M ("key", "string", T_STRING, key),
     M ("name", "string", T_STRING, name),
@@ -378,6 +380,7 @@ s_fill (ztask_msg_t *m, int command)
     m->created_ms = -1;
     m->started_ms = INT64_MIN;
     m->finished_ms = INT64_MAX;
+    m->due_ms = INT64_C (0x7EDCBA9876543210);
     strcpy (m->type, "sleep-\xC3\xBC");          /* ü */
     strcpy (m->key, s_long);
     strcpy (m->name, "w-\xE2\x82\xAC");          /* € */
@@ -738,6 +741,35 @@ s_layout (void)
                 && old->type[0] == 0 && old->task_id == 0,
             "LIST without type and task_id (an older client's) decodes with both unset");
     TAP_OK (s_decode (old, list, 14, 0) == -2, "  but one cut inside them is malformed");
+
+    /* SUBMIT and TASK_INFO: due_ms is left out when 0 (an older peer
+       reads the message), and a header without it is a task for now. */
+    const int submits[] = { ZTASK_MSG_SUBMIT, ZTASK_MSG_SUBMIT_WAIT, ZTASK_MSG_TASK_INFO };
+    for (size_t i = 0; i < 3; i++) {
+        ztask_msg_reset (m, submits[i]);
+        m->corr = 3;
+        strcpy (m->type, "echo");
+        m->due_ms = 0;
+        msg = ztask_msg_encode (m);
+        size_t without = s_header (msg, got, sizeof got);
+        zmsg_destroy (&msg);
+        byte short_header[512];
+        memcpy (short_header, got, without);
+        m->due_ms = 1700000000000;
+        msg = ztask_msg_encode (m);
+        n = s_header (msg, got, sizeof got);
+        zmsg_destroy (&msg);
+        const byte due[] = { 0, 0, 0x01, 0x8B, 0xCF, 0xE5, 0x68, 0x00 };
+        TAP_OK (n == without + 8 && memcmp (got, short_header, without) == 0 && memcmp (got + without, due, 8) == 0,
+                "%s: due_ms 0 is left out; another is 8 more bytes, big-endian",
+                ztask_msg_command_name (submits[i]));
+        bool body = submits[i] != ZTASK_MSG_TASK_INFO;
+        TAP_OK (s_decode (old, short_header, without, body) == 0 && old->command == submits[i] && old->due_ms == 0
+                    && streq (old->type, "echo"),
+                "  a header without it (an older client's) decodes with due_ms 0");
+        TAP_OK (s_decode (old, got, n, body) == 0 && old->due_ms == 1700000000000, "  and with it, due_ms comes back");
+        TAP_OK (s_decode (old, got, n - 3, body) == -2, "  but one cut inside it is malformed");
+    }
     ztask_msg_destroy (&old);
 
     const int acks[] = { ZTASK_MSG_RESULT_ACK, ZTASK_MSG_CANCEL_TASK };
@@ -787,21 +819,21 @@ s_layout (void)
    1122334455667788, attempt(s) 2, priority 9, state 1, flags 1, RESULT
    status 2, ERROR status 3, slots 4, priorities 0201, timeout_ms 30000
    (7530), max_attempts 3, heartbeat_ms 1000 (3e8), limit 50 (32),
-   progress 5 of 10, created -2, started 1, finished 256; strings type
+   progress 5 of 10, created -2, started 1, finished 256, due 512; strings type
    "echo", key "k", name "w", host "h", instance "u-1", worker "w1", text
    "half", error "e!"; plugins echo 1.0; running task 9 attempt 1. */
 static const struct {
     int command;
     const char *hex;
 } s_golden[] = {
-    { ZTASK_MSG_SUBMIT, "5a54 01 01  01020304  04 6563686f  09  00007530  00000003  01 6b" },
+    { ZTASK_MSG_SUBMIT, "5a54 01 01  01020304  04 6563686f  09  00007530  00000003  01 6b  0000000000000200" },
     { ZTASK_MSG_STATUS, "5a54 01 02  01020304  1122334455667788  01" },
     { ZTASK_MSG_WAIT, "5a54 01 03  01020304  1122334455667788" },
     { ZTASK_MSG_STATS, "5a54 01 04  01020304" },
     { ZTASK_MSG_WORKERS, "5a54 01 05  01020304" },
     { ZTASK_MSG_CANCEL, "5a54 01 06  01020304  1122334455667788" },
     { ZTASK_MSG_LIST, "5a54 01 07  01020304  01  00000032  04 6563686f  1122334455667788" },
-    { ZTASK_MSG_SUBMIT_WAIT, "5a54 01 08  01020304  04 6563686f  09  00007530  00000003  01 6b" },
+    { ZTASK_MSG_SUBMIT_WAIT, "5a54 01 08  01020304  04 6563686f  09  00007530  00000003  01 6b  0000000000000200" },
     { ZTASK_MSG_RETRY, "5a54 01 09  01020304  1122334455667788  01  04 6563686f  00000032  fffffffffffffffe" },
     { ZTASK_MSG_PURGE, "5a54 01 0a  01020304  01  04 6563686f  0000000000000100" },
     { ZTASK_MSG_PAUSE, "5a54 01 0b  01020304  04 6563686f" },
@@ -810,7 +842,7 @@ static const struct {
     { ZTASK_MSG_SUBMITTED, "5a54 01 14  01020304  1122334455667788  01" },
     { ZTASK_MSG_TASK_INFO, "5a54 01 15  01020304  1122334455667788  01  04 6563686f  09  01  00000002  00000003"
                            "  0000000000000005  000000000000000a  04 68616c66  02 7731  02 6521"
-                           "  fffffffffffffffe  0000000000000001  0000000000000100" },
+                           "  fffffffffffffffe  0000000000000001  0000000000000100  0000000000000200" },
     { ZTASK_MSG_PROGRESS, "5a54 01 16  01020304  1122334455667788  0000000000000005  000000000000000a  04 68616c66" },
     { ZTASK_MSG_JSON, "5a54 01 17  01020304" },
     { ZTASK_MSG_ERROR, "5a54 01 18  01020304  0003  04 68616c66" },
@@ -852,6 +884,7 @@ s_golden_fill (ztask_msg_t *m, int command)
     m->created_ms = -2;
     m->started_ms = 1;
     m->finished_ms = 256;
+    m->due_ms = 512;
     strcpy (m->type, "echo");
     strcpy (m->key, "k");
     strcpy (m->name, "w");
@@ -1134,6 +1167,9 @@ s_malformed (void)
         for (size_t len = 0; len < n; len++)
             if (!(spec->command == ZTASK_MSG_LIST && len == 13) /* an older LIST: see above */
                 && !(spec->command == ZTASK_MSG_REGISTER && len == n - s_register_tail (out)) /* an older worker's */
+                && !((spec->command == ZTASK_MSG_SUBMIT || spec->command == ZTASK_MSG_SUBMIT_WAIT
+                      || spec->command == ZTASK_MSG_TASK_INFO)
+                     && len == n - 8) /* without due_ms: see above */
                 && s_decode (in, header, len, bodies) != -2) {
                 printf ("#   %zu of %zu bytes accepted\n", len, n);
                 refused = false;

@@ -325,7 +325,7 @@ s_test_tasks (void)
     TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks INDEXED BY tasks_key WHERE idem_key IS NOT NULL")
                     == 2,
             "tasks: only the 2 tasks with a key are in the key index");
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 3, "tasks: schema version 3");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 4, "tasks: schema version 4");
 
     /* Reopen: ids go on after the highest, not after the count. */
     store = store_open (path, "full");
@@ -503,7 +503,7 @@ s_test_upgrade (void)
         store_close (&store);
     }
     scheduler_destroy (&sched);
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 3, "upgrade: the store is at version 3");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 4, "upgrade: the store is at version 4");
     TAP_OK (s_query_int (path, "SELECT count(*) FROM sqlite_master WHERE name = 'tasks_key'") == 1
                 && s_query_int (path, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'sqlite_autoindex%'")
                        == 0,
@@ -544,8 +544,146 @@ s_test_upgrade_2 (void)
                 "upgrade 2: a type can be paused");
         store_close (&store);
     }
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 3, "upgrade 2: the store is at version 3");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 4, "upgrade 2: the store is at version 4");
     TAP_OK (s_query_int (path, "SELECT count(*) FROM paused_types") == 1, "upgrade 2: the paused type is stored");
+    zstr_free (&path);
+}
+
+/* A row read back by s_scheduled_row. */
+typedef struct {
+    int count;
+    store_row_t row;             /* the last one (strings not kept)           */
+} rows_t;
+
+static void
+s_rows_fn (const store_row_t *row, void *arg)
+{
+    rows_t *rows = (rows_t *) arg;
+    rows->count++;
+    rows->row = *row;
+}
+
+/* A version 3 store (no due column; partial indexes by state < 2 and
+   >= 2) gains the due column, its indexes hold the states they serve
+   now, and its tasks are intact and recovered. */
+static void
+s_test_upgrade_3 (void)
+{
+    char *path = s_path ("v3.db");
+    TAP_OK (s_exec (path,
+                    "PRAGMA journal_mode = WAL;"
+                    "CREATE TABLE tasks (id INTEGER PRIMARY KEY, type TEXT NOT NULL,"
+                    " priority INTEGER NOT NULL, state INTEGER NOT NULL,"
+                    " attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,"
+                    " timeout_ms INTEGER NOT NULL DEFAULT 0, idem_key TEXT,"
+                    " payload BLOB NOT NULL, result BLOB, error TEXT, worker TEXT,"
+                    " created_ms INTEGER NOT NULL, started_ms INTEGER, finished_ms INTEGER,"
+                    " history TEXT NOT NULL DEFAULT '');"
+                    "CREATE UNIQUE INDEX tasks_key ON tasks (idem_key) WHERE idem_key IS NOT NULL;"
+                    "CREATE INDEX tasks_active ON tasks (id) WHERE state < 2;"
+                    "CREATE INDEX tasks_finished ON tasks (finished_ms) WHERE state >= 2;"
+                    "CREATE TABLE paused_types (type TEXT PRIMARY KEY) WITHOUT ROWID;"
+                    "INSERT INTO tasks (id, type, priority, state, attempts, max_attempts, payload, error,"
+                    " created_ms, finished_ms) VALUES (4, 'echo', 5, 3, 3, 3, x'6869', 'bad', 1, 2);"
+                    "INSERT INTO tasks (id, type, priority, state, max_attempts, payload, created_ms)"
+                    " VALUES (5, 'echo', 5, 0, 3, x'6869', 3);"
+                    "PRAGMA user_version = 3;")
+                == 0,
+            "upgrade 3: a version 3 store made");
+    store_t *store = store_open (path, "normal");
+    TAP_OK (store != NULL, "upgrade 3: it opens");
+    if (store) {
+        store_row_t row;
+        TAP_OK (store_get (store, 4, false, &row) == 0 && row.state == ZTASK_STATE_FAILED && row.due_ms == 0
+                    && streq (row.error, "bad"),
+                "upgrade 3: its failed task is there, due_ms 0");
+        rows_t rows = { 0 };
+        TAP_OK (store_recover (store, s_rows_fn, &rows) == 0 && rows.count == 1 && rows.row.id == 5
+                    && rows.row.state == ZTASK_STATE_QUEUED && rows.row.payload_size == 2,
+                "upgrade 3: its queued task is recovered");
+        store_close (&store);
+    }
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 4, "upgrade 3: the store is at version 4");
+    TAP_OK (s_query_text (path, "SELECT sql FROM sqlite_master WHERE name = 'tasks_active'",
+                          "CREATE INDEX tasks_active ON tasks (id) WHERE state IN (0, 1, 5)"),
+            "upgrade 3: tasks_active holds queued, running and scheduled tasks");
+    TAP_OK (s_query_text (path, "SELECT sql FROM sqlite_master WHERE name = 'tasks_finished'",
+                          "CREATE INDEX tasks_finished ON tasks (finished_ms) WHERE state IN (2, 3, 4)"),
+            "upgrade 3: tasks_finished holds the finished ones");
+    zstr_free (&path);
+}
+
+/* A scheduled task is stored with its due time, listed and recovered as
+   scheduled, never purged as finished; one whose due time has passed
+   reads (and is selected) as queued, with no write. */
+static void
+s_test_scheduled (void)
+{
+    char *path = s_path ("scheduled.db");
+    store_t *store = store_open (path, "normal");
+    scheduler_t *sched = scheduler_new ();
+    TAP_OK (store != NULL, "scheduled: a store");
+    if (!store) {
+        scheduler_destroy (&sched);
+        zstr_free (&path);
+        return;
+    }
+    task_t *later = s_task (sched, store_next_id (store), "echo", 5, "hi", 2);
+    later->state = ZTASK_STATE_SCHEDULED;
+    later->due_ms = zclock_time () + 3600000;
+    task_t *due = s_task (sched, store_next_id (store), "echo", 5, "hu", 2);
+    due->state = ZTASK_STATE_SCHEDULED;
+    due->due_ms = zclock_time () - 1;
+    task_t *now = s_task (sched, store_next_id (store), "echo", 5, "ho", 2);
+    TAP_OK (store_insert (store, later, "later") == 0 && store_insert (store, now, NULL) == 0
+                && store_insert (store, due, NULL) == 0 && store_commit (store) == 0,
+            "scheduled: a scheduled, a queued and a scheduled task already due stored");
+    store_row_t row;
+    TAP_OK (store_get (store, later->id, false, &row) == 0 && row.state == ZTASK_STATE_SCHEDULED
+                && row.due_ms == later->due_ms,
+            "scheduled: read back as scheduled, with its due time");
+    TAP_OK (store_get (store, due->id, false, &row) == 0 && row.state == ZTASK_STATE_QUEUED
+                && row.due_ms == due->due_ms,
+            "scheduled: the one already due reads as queued, with its due time");
+    TAP_OK (store_get (store, now->id, false, &row) == 0 && row.state == ZTASK_STATE_QUEUED && row.due_ms == 0,
+            "scheduled: the other as queued, due_ms 0");
+    rows_t rows = { 0 };
+    store_filter_t filter = { 1u << ZTASK_STATE_SCHEDULED, NULL, 0, 0, 10, false };
+    TAP_OK (store_select (store, &filter, s_rows_fn, &rows) == 0 && rows.count == 1 && rows.row.id == later->id
+                && rows.row.due_ms == later->due_ms,
+            "scheduled: a select of state scheduled finds it alone");
+    rows = (rows_t) { 0 };
+    filter.states = 1u << ZTASK_STATE_QUEUED;
+    int selected = store_select (store, &filter, s_rows_fn, &rows);
+    TAP_OK (selected == 0 && rows.count == 2 && rows.row.id == due->id,
+            "scheduled: a select of state queued finds the queued one and the one due");
+    filter.states = 1u << ZTASK_STATE_SCHEDULED;
+    TAP_OK (store_purge (store, INT64_MAX, 100) == 0 && store_purge_tasks (store, 0, NULL, INT64_MAX, 100) == 0
+                && store_commit (store) == 0,
+            "scheduled: purges take no unfinished task");
+    store_close (&store);
+    store = store_open (path, "normal");
+    TAP_OK (store != NULL, "scheduled: opened again");
+    rows_t recovered = { 0 };
+    if (store) {
+        TAP_OK (store_recover (store, s_rows_fn, &recovered) == 0 && recovered.count == 3,
+                "scheduled: all three are recovered");
+        rows = (rows_t) { 0 };
+        TAP_OK (store_select (store, &filter, s_rows_fn, &rows) == 0 && rows.count == 1
+                    && rows.row.state == ZTASK_STATE_SCHEDULED,
+                "scheduled: still scheduled after the recovery");
+        later->attempts = 1;
+        later->started_ms = zclock_time ();
+        TAP_OK (store_started (store, later, "w") == 0 && store_commit (store) == 0
+                    && store_get (store, later->id, false, &row) == 0 && row.state == ZTASK_STATE_RUNNING
+                    && row.due_ms == later->due_ms,
+                "scheduled: started, it is running, keeping its due time");
+        store_close (&store);
+    }
+    task_destroy (&later);
+    task_destroy (&now);
+    task_destroy (&due);
+    scheduler_destroy (&sched);
     zstr_free (&path);
 }
 
@@ -681,6 +819,8 @@ main (void)
     s_test_crash ();
     s_test_upgrade ();
     s_test_upgrade_2 ();
+    s_test_upgrade_3 ();
+    s_test_scheduled ();
     s_test_refused ();
     s_test_purge_and_list ();
     TAP_OK (s_remove_dir () == 0, "the temporary directory is removed");

@@ -517,7 +517,7 @@
                 row.appendChild(el('td', { class: 'nowrap' }, timeCell(t.created_ms)));
                 var cell = el('td', { class: 'actions' });
                 if (S.token && (t.state === 'failed' || t.state === 'cancelled')) cell.appendChild(actionButton('retry', t.id, 'Retry'));
-                if (S.token && (t.state === 'queued' || t.state === 'running')) cell.appendChild(actionButton('cancel', t.id, 'Cancel'));
+                if (S.token && (t.state === 'queued' || t.state === 'running' || t.state === 'scheduled')) cell.appendChild(actionButton('cancel', t.id, 'Cancel'));
                 row.appendChild(cell);
                 body.appendChild(row);
             });
@@ -615,7 +615,7 @@
         redraw($('task-actions'), function (box) {
             if (!S.token || t.missing) return;
             if (t.state === 'failed' || t.state === 'cancelled') box.appendChild(actionButton('retry', t.id, 'Retry'));
-            if (t.state === 'queued' || t.state === 'running') box.appendChild(actionButton('cancel', t.id, 'Cancel'));
+            if (t.state === 'queued' || t.state === 'running' || t.state === 'scheduled') box.appendChild(actionButton('cancel', t.id, 'Cancel'));
         });
         if (t.missing) { clear($('task-history')); $('history-empty').hidden = true; return; }
         redraw($('task-fields'), function (dl) {

@@ -75,7 +75,9 @@ typedef enum {
     ZTASK_STATE_RUNNING = 1,
     ZTASK_STATE_DONE = 2,
     ZTASK_STATE_FAILED = 3,
-    ZTASK_STATE_CANCELLED = 4
+    ZTASK_STATE_CANCELLED = 4,
+    ZTASK_STATE_SCHEDULED = 5    /* a delayed task waiting for its due time
+                                    (ztask_client_submit_at); then queued */
 } ztask_state_t;
 
 /* Kinds of failure (ztask_client_error_code). The values are stable. */
@@ -134,6 +136,8 @@ typedef struct {
     int64_t created_ms;      /* wall clock, milliseconds since the epoch     */
     int64_t started_ms;      /* 0 when not started                           */
     int64_t finished_ms;     /* 0 when not finished                          */
+    int64_t due_ms;          /* a delayed task's due time (wall clock ms);
+                                0: it was not delayed                        */
 } ztask_task_t;
 
 /* Called by ztask_client_wait as progress reports arrive; may be NULL. */
@@ -208,6 +212,21 @@ int ztask_client_error_code (ztask_client_t *self);
 int ztask_client_submit (ztask_client_t *self, const char *type, const void *payload,
                          size_t size, const ztask_submit_opts_t *opts, uint64_t *id);
 
+/* As ztask_client_submit and ztask_client_submit_wait, for a delayed
+   task: due_ms is when it may run (wall clock, milliseconds since the
+   epoch). Until then it is ZTASK_STATE_SCHEDULED: stored, never
+   dispatched; at its due time it is queued (and dispatched by priority
+   like any task, within 100 ms on a healthy broker). due_ms 0, or a time
+   already past, runs it now: the same as ztask_client_submit. A negative
+   due_ms, or one over 100 years ahead, fails with ZTASK_CLIENT_E_USAGE
+   (docs/scheduling.md). (New functions rather than a field of
+   ztask_submit_opts_t: callers allocate that struct, so it cannot grow.) */
+int ztask_client_submit_at (ztask_client_t *self, const char *type, const void *payload, size_t size,
+                            const ztask_submit_opts_t *opts, int64_t due_ms, uint64_t *id);
+int ztask_client_submit_wait_at (ztask_client_t *self, const char *type, const void *payload, size_t size,
+                                 const ztask_submit_opts_t *opts, int64_t due_ms, int timeout_ms,
+                                 ztask_progress_fn *progress, void *arg, uint64_t *id, ztask_task_t **task);
+
 /* The task's current state (without its result) or, with result, also its
    result bytes. */
 int ztask_client_status (ztask_client_t *self, uint64_t id, ztask_task_t **task);
@@ -233,7 +252,7 @@ int ztask_client_submit_wait (ztask_client_t *self, const char *type, const void
                               const ztask_submit_opts_t *opts, int timeout_ms, ztask_progress_fn *progress,
                               void *arg, uint64_t *id, ztask_task_t **task);
 
-/* Cancels a task. A queued task is cancelled at once: *task (if task is
+/* Cancels a task. A queued (or scheduled) task is cancelled at once: *task (if task is
    not NULL) comes back in state ZTASK_STATE_CANCELLED. A running task
    comes back still ZTASK_STATE_RUNNING while its worker stops it; it then
    ends cancelled (ztask_client_wait tells when). A task that had already
@@ -315,7 +334,7 @@ int ztask_client_history (ztask_client_t *self, uint64_t id, char **json);
 
 void ztask_task_destroy (ztask_task_t **task_p);
 
-/* "queued", "running", "done", "failed", "cancelled". */
+/* "queued", "running", "done", "failed", "cancelled", "scheduled". */
 const char *ztask_state_name (ztask_state_t state);
 
 /* Parses "low", "normal", "high" or a number 0-9; returns -1 if invalid. */

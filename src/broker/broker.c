@@ -36,6 +36,8 @@
 #define STORE_RETRY_SLOW_MS 10000 /* ... after a minute of trying          */
 #define STORE_RETRY_FAST_FOR_MS 60000
 #define STANDBY_POLL_MS 250  /* a standby looks at the lease this often   */
+#define RELEASE_MAX 4096     /* held tasks made queued in one round, at most */
+#define DUE_AHEAD_MAX_MS (100LL * 366 * 24 * 3600 * 1000) /* a due time 100 years ahead, at most */
 
 struct broker {
     broker_config_t config;
@@ -45,7 +47,9 @@ struct broker {
     store_t *store;
     scheduler_t *scheduler;
     worker_registry_t *workers;  /* registered workers                   */
-    delayed_t *delayed;          /* tasks waiting out a backoff          */
+    delayed_t *delayed;          /* tasks waiting out a backoff, and the
+                                    scheduled (delayed) ones until due    */
+    size_t scheduled;            /* of those, the scheduled ones         */
     task_table_t *tasks;         /* queued and running tasks by id; the
                                     table does not own them: s_finish and
                                     broker_destroy free them              */
@@ -233,6 +237,7 @@ s_task_info (broker_t *self, task_t *task, uint32_t corr)
         ztask_msg_strcpy (m->worker, ((broker_worker_t *) task->worker)->name);
     m->created_ms = task->created_ms;
     m->started_ms = task->started_ms;
+    m->due_ms = task->due_ms;
 }
 
 /* Fills self->out as TASK_INFO for a stored task; with its result as
@@ -254,6 +259,7 @@ s_row_info (broker_t *self, const store_row_t *row, uint32_t corr)
     m->created_ms = row->created_ms;
     m->started_ms = row->started_ms;
     m->finished_ms = row->finished_ms;
+    m->due_ms = row->due_ms;
     if (row->result)
         m->flags |= ZTASK_FLAG_RESULT;
 }
@@ -269,6 +275,7 @@ static void s_noted (task_t *task);
 static void s_milestone (broker_t *self, task_t *task, const char *worker);
 static int s_recover_paused (broker_t *self);
 static task_t *s_task_from_row (broker_t *self, const store_row_t *row, const char *otherwise);
+static void s_history_later (task_t *task, const char *event, const char *text);
 
 /* Sends a task that the scheduler put on worker's slot. */
 static void
@@ -415,10 +422,25 @@ s_hand_back (broker_t *self, task_t *task, const char *worker_name, bool worker_
     }
 }
 
+/* Holds a scheduled task (task->due_ms, wall clock) in the heap until it
+   is due. The heap runs on the monotonic clock: the wall clock due time
+   is turned into one now (at submit, at recovery), so a wall clock that
+   is set later does not move it; 1 ms more, so that it never starts
+   before its due time on the wall clock that stamps started_ms. */
+static void
+s_schedule (broker_t *self, task_t *task)
+{
+    int64_t ahead = task->due_ms - zclock_time ();
+    delayed_add (self->delayed, task, zclock_mono () + (ahead > 0 ? ahead + 1 : 0));
+    self->scheduled++;
+}
+
 /* Takes a task out of the queue or the backoff heap, wherever it waits. */
 static void
 s_unqueue (broker_t *self, task_t *task)
 {
+    if (task->state == ZTASK_STATE_SCHEDULED)
+        self->scheduled--;
     if (task->delayed_index)
         delayed_remove (self->delayed, task);
     else
@@ -781,6 +803,10 @@ s_submit_refusal (ztask_msg_t *in, char *text, size_t text_size)
         return "task type is empty";
     if (in->priority >= TASK_PRIORITY_LEVELS)
         return "priority must be 0 to 9";
+    if (in->due_ms < 0)
+        return "due_ms must be 0 (now) or a wall clock time in milliseconds since the epoch";
+    if (in->due_ms > zclock_time () + DUE_AHEAD_MAX_MS)
+        return "due_ms is more than 100 years ahead";
     const char *refusal = s_name_refusal ("task type", in->type, text, text_size);
     if (!refusal && in->key[0])
         refusal = s_name_refusal ("key", in->key, text, text_size);
@@ -896,7 +922,15 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
     task->max_attempts = in->max_attempts ? in->max_attempts : self->config.max_attempts;
     task->timeout_ms = in->timeout_ms;
     task->created_ms = zclock_time ();
-    s_note (self, task, "queued", NULL, NULL);
+    /* A due time still ahead: scheduled until then (a past one: now). */
+    bool delayed = in->due_ms > task->created_ms;
+    char due_text[64] = "";
+    if (delayed) {
+        task->state = ZTASK_STATE_SCHEDULED;
+        task->due_ms = in->due_ms;
+        snprintf (due_text, sizeof due_text, "due at %" PRId64 " ms", task->due_ms);
+    }
+    s_note (self, task, delayed ? "scheduled" : "queued", NULL, delayed ? due_text : NULL);
     int inserted = store_insert (self->store, task, in->key);
     s_noted (task);
     if (inserted != 0) {
@@ -914,7 +948,10 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
         task_add_waiter (task, &self->from, in->corr, self->commits + 1); /* a new task: room for it is certain */
         self->waiters++;
     }
-    s_offer (self, task, false);
+    if (delayed)
+        s_schedule (self, task);
+    else
+        s_offer (self, task, false);
 }
 
 /* Reads task in->task_id into row. Returns 0, or -1 after answering
@@ -965,7 +1002,7 @@ static void
 s_on_cancel (broker_t *self, ztask_msg_t *in)
 {
     task_t *task = s_task_lookup (self, in->task_id);
-    if (task && task->state == ZTASK_STATE_QUEUED) {
+    if (task && (task->state == ZTASK_STATE_QUEUED || task->state == ZTASK_STATE_SCHEDULED)) {
         s_unqueue (self, task);
         uint64_t id = task->id;
         s_finish (self, task, "", ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0, false);
@@ -1000,7 +1037,7 @@ s_send_json (broker_t *self, ztask_msg_t *in, json_t *doc)
 static void
 s_on_list (broker_t *self, ztask_msg_t *in)
 {
-    if (in->state != ZTASK_LIST_ANY && in->state > ZTASK_STATE_CANCELLED) {
+    if (in->state != ZTASK_LIST_ANY && in->state > ZTASK_STATE_SCHEDULED) {
         s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST, "unknown task state");
         return;
     }
@@ -1029,7 +1066,8 @@ s_broker_json (broker_t *self)
 static void
 s_on_stats (broker_t *self, ztask_msg_t *in)
 {
-    json_t *stats = report_stats (self->scheduler, self->workers, delayed_size (self->delayed), &self->counters);
+    json_t *stats = report_stats (self->scheduler, self->workers, delayed_size (self->delayed) - self->scheduled,
+                                  self->scheduled, &self->counters);
     json_object_set_new (stats, "store", json_pack ("{s:s, s:b}", "backend", store_backend_name (self->store),
                                                     "available", !self->store_down));
     json_object_set_new (stats, "broker", s_broker_json (self));
@@ -1066,7 +1104,7 @@ s_metrics_gauges (broker_t *self, metrics_data_t *d, int64_t now)
         d->slots += w->sched.slots;
         d->slots_free += w->sched.free;
     }
-    d->retrying = delayed_size (self->delayed);
+    d->retrying = delayed_size (self->delayed) - self->scheduled;
     d->malformed = self->counters.malformed;
     d->refused_too_large = self->counters.refused.too_large;
     d->refused_queue_full = self->counters.refused.queue_full;
@@ -1157,6 +1195,20 @@ s_milestone (broker_t *self, task_t *task, const char *worker)
     else
         snprintf (text, sizeof text, "%s", task->progress_text ? task->progress_text : "");
     size_t size = history_entry (entry, zclock_time (), "progress", task->attempts, worker, text);
+    size_t kept = task->milestones ? strlen (task->milestones) : 0;
+    char *grown = (char *) realloc (task->milestones, kept + size + 1);
+    assert (grown);
+    memcpy (grown + kept, entry, size + 1);
+    task->milestones = grown;
+}
+
+/* Keeps a history entry with the task until its next transition is
+   written (as a progress milestone is). */
+static void
+s_history_later (task_t *task, const char *event, const char *text)
+{
+    char entry[HISTORY_ENTRY_MAX];
+    size_t size = history_entry (entry, zclock_time (), event, task->attempts, NULL, text);
     size_t kept = task->milestones ? strlen (task->milestones) : 0;
     char *grown = (char *) realloc (task->milestones, kept + size + 1);
     assert (grown);
@@ -1527,6 +1579,7 @@ s_drop_state (broker_t *self, int status)
     self->tasks = task_table_new ();
     delayed_destroy (&self->delayed);
     self->delayed = delayed_new ();
+    self->scheduled = 0;
     scheduler_destroy (&self->scheduler);
     self->scheduler = scheduler_new ();
 }
@@ -1676,14 +1729,28 @@ s_tick (broker_t *self)
     }
 }
 
-/* Offers the tasks whose backoff has run out. */
+/* Offers the tasks whose backoff has run out (at the front of their
+   level), and queues the scheduled ones that fell due (at the back, as
+   new tasks): at most RELEASE_MAX a round, so that a million falling due
+   at once do not stall the loop (the next round comes at once). */
 static void
 s_release_due (broker_t *self)
 {
     int64_t now = zclock_mono ();
     task_t *task;
-    while ((task = delayed_pop_due (self->delayed, now)))
-        s_offer (self, task, true);
+    for (int n = 0; n < RELEASE_MAX && (task = delayed_pop_due (self->delayed, now)); n++) {
+        if (task->state == ZTASK_STATE_SCHEDULED) {
+            /* No write of its own: the store reads a scheduled row whose
+               due time has passed as queued (store.h), and the history
+               entry goes with the task's next write. */
+            self->scheduled--;
+            task->state = ZTASK_STATE_QUEUED;
+            s_history_later (task, "queued", "due");
+            s_offer (self, task, false);
+        }
+        else
+            s_offer (self, task, true);
+    }
 }
 
 /* Receives one message, if one is waiting, into self->in, from and body.
@@ -1834,11 +1901,16 @@ s_recover_row (const store_row_t *row, void *arg)
     task_t *task = s_task_from_row (self, row, "left in the store as it is");
     if (!task)
         return;
+    task->due_ms = row->due_ms;
     if (row->state == ZTASK_STATE_RUNNING)
         /* Its worker may still run it: give it time to reconnect and
            keep it before anyone else gets it. */
         delayed_add (self->delayed, task,
                      zclock_mono () + (int64_t) self->config.heartbeat_ms * self->config.heartbeat_liveness);
+    else if (row->state == ZTASK_STATE_SCHEDULED) {
+        task->state = ZTASK_STATE_SCHEDULED;
+        s_schedule (self, task); /* due already: queued in the next round */
+    }
     else
         s_offer (self, task, false);
 }

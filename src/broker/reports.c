@@ -7,7 +7,7 @@
 #include "ztask/client.h"
 
 json_t *
-report_stats (scheduler_t *scheduler, worker_registry_t *workers, size_t retrying,
+report_stats (scheduler_t *scheduler, worker_registry_t *workers, size_t retrying, size_t scheduled,
               const broker_counters_t *counters)
 {
     size_t slots = 0, free_slots = 0;
@@ -35,8 +35,9 @@ report_stats (scheduler_t *scheduler, worker_registry_t *workers, size_t retryin
                                  "queue_full", (json_int_t) c->refused.queue_full, "role",
                                  (json_int_t) c->refused.role, "version", (json_int_t) c->refused.version,
                                  "not_registered", (json_int_t) c->refused.not_registered);
-    return json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "queued",
-                      (json_int_t) scheduler_queued (scheduler), "retrying", (json_int_t) retrying, "running",
+    return json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "queued",
+                      (json_int_t) scheduler_queued (scheduler), "retrying", (json_int_t) retrying, "scheduled",
+                      (json_int_t) scheduled, "running",
                       (json_int_t) scheduler_running (scheduler), "done", (json_int_t) c->done, "failed",
                       (json_int_t) c->failed, "workers", (json_int_t) worker_registry_size (workers), "slots",
                       (json_int_t) slots, "slots_free", (json_int_t) free_slots, "malformed",
@@ -92,9 +93,9 @@ report_list_row (const store_row_t *row, void *arg)
 {
     json_array_append_new (
         (json_t *) arg,
-        json_pack ("{s:I, s:s, s:i, s:s, s:I, s:I, s:s, s:s, s:I, s:I}", "id", (json_int_t) row->id, "type",
+        json_pack ("{s:I, s:s, s:i, s:s, s:I, s:I, s:s, s:s, s:I, s:I, s:I}", "id", (json_int_t) row->id, "type",
                    row->type, "priority", row->priority, "state", ztask_state_name ((ztask_state_t) row->state),
                    "attempts", (json_int_t) row->attempts, "max_attempts", (json_int_t) row->max_attempts,
                    "worker", row->worker, "error", row->error, "created_ms", (json_int_t) row->created_ms,
-                   "finished_ms", (json_int_t) row->finished_ms));
+                   "finished_ms", (json_int_t) row->finished_ms, "due_ms", (json_int_t) row->due_ms));
 }

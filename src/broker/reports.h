@@ -23,8 +23,8 @@ typedef struct {
 } broker_counters_t;
 
 /* The stats document; retrying: tasks held back (backoff, or for their
-   worker after a restart). */
-json_t *report_stats (scheduler_t *scheduler, worker_registry_t *workers, size_t retrying,
+   worker after a restart); scheduled: delayed tasks not yet due. */
+json_t *report_stats (scheduler_t *scheduler, worker_registry_t *workers, size_t retrying, size_t scheduled,
                       const broker_counters_t *counters);
 
 /* The workers document: each worker, its plugins, levels, slots, tasks,

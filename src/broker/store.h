@@ -18,7 +18,12 @@
 
 typedef struct store store_t;
 
-/* A stored task as the store reads it back. Strings are "" when absent;
+/* A scheduled task (a delayed one, ZTASK_STATE_SCHEDULED) is written once,
+   with its due time; when that time has passed the store reads it as
+   queued (state and filters alike), so falling due costs no write: a
+   million tasks due at once are queued by the broker in memory alone.
+
+   A stored task as the store reads it back. Strings are "" when absent;
    strings and bytes point into the store's buffers and stay valid until
    the next call on the store (or, in a store_row_fn, until it returns). */
 typedef struct {
@@ -30,6 +35,7 @@ typedef struct {
     const char *worker;          /* the worker of its last attempt              */
     const char *error;           /* why it failed or was cancelled              */
     int64_t created_ms, started_ms, finished_ms; /* wall clock; 0: not yet      */
+    int64_t due_ms;              /* a delayed task's due time (wall); 0: none   */
     const void *payload;         /* store_recover and store_retry only           */
     size_t payload_size;
     const void *result;          /* store_get with with_result only; else NULL  */
@@ -103,7 +109,8 @@ int store_commit (store_t *self);
    appends task->history (NULL: nothing) to the task's stored history,
    in the same statement. */
 
-/* Records a new queued task. key may be NULL or "". */
+/* Records a new task, queued or (task->state ZTASK_STATE_SCHEDULED) a
+   delayed one with its due time task->due_ms. key may be NULL or "". */
 int store_insert (store_t *self, const task_t *task, const char *key);
 
 /* store_find_key: the store could not be read. */
@@ -130,7 +137,7 @@ int store_finished (store_t *self, const task_t *task, int state, const char *er
    if there is no such task, or STORE_FAILED. */
 int store_get (store_t *self, uint64_t id, bool with_result, store_row_t *row);
 
-/* Calls fn for each task that was queued or running, oldest first (with
+/* Calls fn for each task that was queued, running or scheduled, oldest first (with
    its payload; row->state tells which), then records the running ones as
    queued (a "requeued" history entry, STORE_RECOVERED_WHY). Returns 0 or -1. */
 #define STORE_RECOVERED_WHY "the broker restarted or took over (its worker may still run it)"

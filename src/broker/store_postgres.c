@@ -44,13 +44,13 @@
 
 #include <endian.h>
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 #define SCHEMA_LOCK "7236541926581302" /* pg_advisory_xact_lock key: "ztask schema" */
 
 /* What a store_row_t holds, in the order s_row reads it. */
 #define ROW_COLUMNS                                                                                \
     "id, type, priority, state, attempts, max_attempts, timeout_ms, worker, error, created_ms,"   \
-    " started_ms, finished_ms"
+    " started_ms, finished_ms, due_ms"
 
 static const char *s_schema =
     "CREATE TABLE ztask_meta ("
@@ -156,6 +156,16 @@ static const char *s_schema_v3 =
     "CREATE TABLE ztask_paused (type TEXT PRIMARY KEY);"
     "UPDATE ztask_meta SET value = '3' WHERE key = 'schema_version';";
 
+/* Version 4: delayed tasks: their due time, and state 5 (scheduled),
+   which is unfinished: the partial indexes hold the states they serve. */
+static const char *s_schema_v4 =
+    "ALTER TABLE ztask_tasks ADD COLUMN due_ms BIGINT;"
+    "DROP INDEX ztask_tasks_active;"
+    "DROP INDEX ztask_tasks_finished;"
+    "CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state IN (0, 1, 5);"
+    "CREATE INDEX ztask_tasks_finished ON ztask_tasks (finished_ms) WHERE state IN (2, 3, 4);"
+    "UPDATE ztask_meta SET value = '4' WHERE key = 'schema_version';";
+
 enum {
     INSERT_BATCH, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, RECOVER, RECOVERED,
     PURGE, MAX_ID, LEAD, FENCE, RESIGN, RETRY, PURGE_TASKS, PAUSE, RESUME, PAUSED, STATEMENTS
@@ -163,18 +173,20 @@ enum {
 
 /* store_select's filter: $1 states (a bit per state; 0: any), $2 type
    (NULL: any), $3 below this id (0: none), $4 ended at or after (0: any),
-   $5 limit. */
+   $5 limit; $6 now (wall ms): a scheduled task due by then is queued. */
 #define SELECT_WHERE                                                                                \
-    " WHERE ($1::int4 = 0 OR ((1 << state::int4) & $1::int4) <> 0) AND ($2::text IS NULL OR type = $2)" \
+    " WHERE ($1::int4 = 0 OR ((1 << (CASE WHEN state = 5 AND due_ms <= $6::int8 THEN 0 ELSE state END)::int4)" \
+    " & $1::int4) <> 0) AND ($2::text IS NULL OR type = $2)"                                          \
     " AND ($3::int8 = 0 OR id < $3) AND ($4::int8 = 0 OR finished_ms >= $4)"
 
 static const char *s_sql[STATEMENTS] = {
     /* The columns in the order of batch_column_t. */
     [INSERT_BATCH] = "INSERT INTO ztask_tasks (id, type, priority, state, attempts, max_attempts, timeout_ms,"
-                     " idem_key, payload, result, error, worker, created_ms, started_ms, finished_ms, history)"
+                     " idem_key, payload, result, error, worker, created_ms, started_ms, finished_ms, history,"
+                     " due_ms)"
                      " SELECT * FROM unnest ($1::int8[], $2::text[], $3::int2[], $4::int2[], $5::int4[],"
                      " $6::int4[], $7::int8[], $8::text[], $9::bytea[], $10::bytea[], $11::text[], $12::text[],"
-                     " $13::int8[], $14::int8[], $15::int8[], $16::text[])",
+                     " $13::int8[], $14::int8[], $15::int8[], $16::text[], $17::int8[])",
     [FIND_KEY] = "SELECT id FROM ztask_tasks WHERE idem_key = $1",
     [STARTED] = "UPDATE ztask_tasks SET state = 1, attempts = $1, worker = $2, started_ms = $3,"
                 " history = history || $4 WHERE id = $5",
@@ -184,11 +196,11 @@ static const char *s_sql[STATEMENTS] = {
     [GET] = "SELECT " ROW_COLUMNS ", result, history FROM ztask_tasks WHERE id = $1",
     [SELECT_NEW] = "SELECT " ROW_COLUMNS " FROM ztask_tasks" SELECT_WHERE " ORDER BY id DESC LIMIT $5",
     [SELECT_OLD] = "SELECT " ROW_COLUMNS " FROM ztask_tasks" SELECT_WHERE " ORDER BY id LIMIT $5",
-    [RECOVER] = "SELECT " ROW_COLUMNS ", payload FROM ztask_tasks WHERE state < 2 AND id > $1"
+    [RECOVER] = "SELECT " ROW_COLUMNS ", payload FROM ztask_tasks WHERE state IN (0, 1, 5) AND id > $1"
                 " ORDER BY id LIMIT $2",
     [RECOVERED] = "UPDATE ztask_tasks SET state = 0,"
                   " history = history || $1 || attempts || $2 || coalesce (worker, '') || $3 WHERE state = 1",
-    [PURGE] = "DELETE FROM ztask_tasks WHERE id IN (SELECT id FROM ztask_tasks WHERE state >= 2"
+    [PURGE] = "DELETE FROM ztask_tasks WHERE id IN (SELECT id FROM ztask_tasks WHERE state IN (2, 3, 4)"
               " AND finished_ms < $1 ORDER BY finished_ms LIMIT $2)",
     [MAX_ID] = "SELECT coalesce (max (id), 0) FROM ztask_tasks",
     [LEAD] = "SELECT is_leader, lterm, lholder, lendpoint FROM ztask_lead ($1, $2, $3, $4, $5)",
@@ -197,7 +209,7 @@ static const char *s_sql[STATEMENTS] = {
     [RETRY] = "UPDATE ztask_tasks SET state = 0, attempts = 0, error = NULL, result = NULL, worker = NULL,"
               " started_ms = NULL, finished_ms = NULL, history = history || $1 WHERE id = $2 AND state IN (3, 4)"
               " RETURNING " ROW_COLUMNS ", payload",
-    [PURGE_TASKS] = "DELETE FROM ztask_tasks WHERE id IN (SELECT id FROM ztask_tasks WHERE state >= 2"
+    [PURGE_TASKS] = "DELETE FROM ztask_tasks WHERE id IN (SELECT id FROM ztask_tasks WHERE state IN (2, 3, 4)"
                     " AND ((1 << state::int4) & $1::int4) <> 0 AND ($2::text IS NULL OR type = $2)"
                     " AND finished_ms < $3 ORDER BY finished_ms LIMIT $4)",
     [PAUSE] = "INSERT INTO ztask_paused (type) VALUES ($1) ON CONFLICT DO NOTHING",
@@ -219,11 +231,11 @@ static const char *s_statement_name[STATEMENTS] = {
 typedef enum {
     COL_ID, COL_TYPE, COL_PRIORITY, COL_STATE, COL_ATTEMPTS, COL_MAX_ATTEMPTS, COL_TIMEOUT_MS, COL_KEY,
     COL_PAYLOAD, COL_RESULT, COL_ERROR, COL_WORKER, COL_CREATED_MS, COL_STARTED_MS, COL_FINISHED_MS, COL_HISTORY,
-    COLUMNS
+    COL_DUE_MS, COLUMNS
 } batch_column_t;
 
 /* Their element types (pg_type oids: int8 20, int2 21, int4 23, text 25, bytea 17). */
-static const uint32_t s_column_oid[COLUMNS] = { 20, 25, 21, 21, 23, 23, 20, 25, 17, 17, 25, 25, 20, 20, 20, 25 };
+static const uint32_t s_column_oid[COLUMNS] = { 20, 25, 21, 21, 23, 23, 20, 25, 17, 17, 25, 25, 20, 20, 20, 25, 20 };
 
 #define BATCH_ROWS_MAX 256           /* new tasks sent in one INSERT at most     */
 #define BATCH_BYTES_MAX (4 << 20)    /* ... and bytes of their strings, payloads */
@@ -238,7 +250,7 @@ typedef struct {
 /* A new task's row as the batch's INSERT will write it. */
 typedef struct {
     uint64_t id;
-    int64_t created_ms, started_ms, finished_ms;
+    int64_t created_ms, started_ms, finished_ms, due_ms; /* due_ms 0: NULL */
     uint32_t attempts, max_attempts, timeout_ms;
     uint8_t priority, state;
     bool started, finished;      /* started_ms, finished_ms are set; else NULL */
@@ -558,14 +570,17 @@ s_row (const PGresult *result, int i, store_row_t *row)
     row->created_ms = s_int (result, i, 9);
     row->started_ms = s_int (result, i, 10);
     row->finished_ms = s_int (result, i, 11);
+    row->due_ms = s_int (result, i, 12);
+    if (row->state == ZTASK_STATE_SCHEDULED && row->due_ms <= zclock_time ())
+        row->state = ZTASK_STATE_QUEUED; /* due: see store.h */
 }
 
-/* Column 12, bytes ("" for NULL). */
+/* Column 13, bytes ("" for NULL). */
 static const void *
 s_bytes (const PGresult *result, int i, size_t *size)
 {
-    *size = (size_t) PQgetlength (result, i, 12);
-    return s_text (result, i, 12);
+    *size = (size_t) PQgetlength (result, i, 13);
+    return s_text (result, i, 13);
 }
 
 /* ---- opening ---- */
@@ -619,8 +634,8 @@ s_schema_ready (store_backend_t *self)
         rc = -1;
     }
     else if (rc == 0 && !meta) {
-        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s%s", s_schema,
-                                  s_schema_v2, s_schema_v3);
+        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s%s%s", s_schema,
+                                  s_schema_v2, s_schema_v3, s_schema_v4);
         rc = s_exec_ok (self, sql);
         zstr_free (&sql);
         if (rc == 0)
@@ -629,10 +644,12 @@ s_schema_ready (store_backend_t *self)
     else if (rc == 0) {
         char *version = s_scalar (self, "SELECT value FROM ztask_meta WHERE key = 'schema_version'");
         int number = version ? atoi (version) : 0;
-        if (number == 1 || number == 2) {
+        if (number >= 1 && number <= 3) {
             rc = number == 1 ? s_exec_ok (self, s_schema_v2) : 0;
-            if (rc == 0)
+            if (rc == 0 && number <= 2)
                 rc = s_exec_ok (self, s_schema_v3);
+            if (rc == 0)
+                rc = s_exec_ok (self, s_schema_v4);
             if (rc == 0)
                 ztask_log_info ("store: upgraded the ztask schema in %s from version %d to %d", self->where, number,
                            SCHEMA_VERSION);
@@ -948,6 +965,7 @@ s_batch_send (store_backend_t *self)
         s_element_int (&col[COL_STARTED_MS], row->started_ms, 8, !row->started);
         s_element_int (&col[COL_FINISHED_MS], row->finished_ms, 8, !row->finished);
         s_element_span (&col[COL_HISTORY], self, row->history);
+        s_element_int (&col[COL_DUE_MS], row->due_ms, 8, !row->due_ms);
     }
     self->batch_data.size = 0;
     const char *values[COLUMNS];
@@ -989,7 +1007,8 @@ s_postgres_insert (store_backend_t *self, const task_t *task, const char *key)
     memset (row, 0, sizeof *row);
     row->id = task->id;
     row->priority = task->priority;
-    row->state = ZTASK_STATE_QUEUED;
+    row->state = task->state == ZTASK_STATE_SCHEDULED ? ZTASK_STATE_SCHEDULED : ZTASK_STATE_QUEUED;
+    row->due_ms = task->due_ms;
     row->max_attempts = task->max_attempts;
     row->timeout_ms = task->timeout_ms;
     row->created_ms = task->created_ms;
@@ -1111,7 +1130,7 @@ s_postgres_get (store_backend_t *self, uint64_t id, bool with_result, store_row_
     s_row (result, 0, row);
     if (with_result)
         row->result = s_bytes (result, 0, &row->result_size);
-    row->history = s_text (result, 0, 13);
+    row->history = s_text (result, 0, 14);
     store_row_copy (row, &self->row_data, &self->row_max); /* outlives the result */
     PQclear (result);
     return 0;
@@ -1166,14 +1185,14 @@ s_postgres_recover (store_backend_t *self, store_row_fn *fn, void *arg)
     return s_write (self, RECOVERED, &p);
 }
 
-/* Calls fn for each row of a read (s_row's columns; a 13th is the payload). */
+/* Calls fn for each row of a read (s_row's columns; a 14th is the payload). */
 static void
 s_rows (PGresult *result, store_row_fn *fn, void *arg)
 {
     for (int i = 0; i < PQntuples (result); i++) {
         store_row_t row;
         s_row (result, i, &row);
-        if (PQnfields (result) > 12)
+        if (PQnfields (result) > 13)
             row.payload = s_bytes (result, i, &row.payload_size);
         fn (&row, arg);
     }
@@ -1188,6 +1207,7 @@ s_postgres_select (store_backend_t *self, const store_filter_t *filter, store_ro
     s_param_int (&p, (int64_t) filter->before_id);
     s_param_int (&p, filter->finished_from);
     s_param_int (&p, filter->limit);
+    s_param_int (&p, zclock_time ());
     PGresult *result = s_read (self, filter->oldest_first ? SELECT_OLD : SELECT_NEW, &p);
     if (!result)
         return -1;

@@ -11,14 +11,14 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 3
+#define SCHEMA_VERSION 4
 #define S_STR(x) #x
 #define S_XSTR(x) S_STR (x)
 #define SET_SCHEMA_VERSION "PRAGMA user_version = " S_XSTR (SCHEMA_VERSION) ";"
 
 /* Every index costs page writes on the hot path, so each holds only the
-   rows it serves: keys only for tasks that have one; unfinished tasks in
-   id order (a state change from queued to running rewrites the entry in
+   rows it serves: keys only for tasks that have one; unfinished tasks
+   (queued 0, running 1, scheduled 5) in id order (a state change from queued to running rewrites the entry in
    place); finished tasks in the order they ended (each new one goes at
    the end). */
 #define TASKS_TABLE(name)                          \
@@ -38,13 +38,14 @@
     "  created_ms INTEGER NOT NULL,"               \
     "  started_ms INTEGER,"                        \
     "  finished_ms INTEGER,"                       \
-    "  history TEXT NOT NULL DEFAULT '');"
+    "  history TEXT NOT NULL DEFAULT '',"          \
+    "  due_ms INTEGER);"
 
 static const char *s_schema =
     TASKS_TABLE ("tasks")
     "CREATE UNIQUE INDEX IF NOT EXISTS tasks_key ON tasks (idem_key) WHERE idem_key IS NOT NULL;"
-    "CREATE INDEX IF NOT EXISTS tasks_active ON tasks (id) WHERE state < 2;"
-    "CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (finished_ms) WHERE state >= 2;"
+    "CREATE INDEX IF NOT EXISTS tasks_active ON tasks (id) WHERE state IN (0, 1, 5);"
+    "CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (finished_ms) WHERE state IN (2, 3, 4);"
     "CREATE TABLE IF NOT EXISTS paused_types (type TEXT PRIMARY KEY) WITHOUT ROWID;";
 
 /* Version 1 had a UNIQUE column (an index entry for every task, keyed or
@@ -66,13 +67,24 @@ static const char *s_upgrade_1 =
 static const char *s_upgrade_2 =
     "BEGIN;"
     "ALTER TABLE tasks ADD COLUMN history TEXT NOT NULL DEFAULT '';"
+    "PRAGMA user_version = 3;"
+    "COMMIT;";
+
+/* Version 4: delayed tasks: their due time, and state 5 (scheduled), which
+   is unfinished: the two partial indexes are made again by s_schema with
+   the states they hold now. */
+static const char *s_upgrade_3 =
+    "BEGIN;"
+    "ALTER TABLE tasks ADD COLUMN due_ms INTEGER;"
+    "DROP INDEX IF EXISTS tasks_active;"
+    "DROP INDEX IF EXISTS tasks_finished;"
     SET_SCHEMA_VERSION
     "COMMIT;";
 
 /* What a store_row_t holds, in the order s_row reads it. */
 #define ROW_COLUMNS                                                                                \
     "id, type, priority, state, attempts, max_attempts, timeout_ms, worker, error, created_ms,"   \
-    " started_ms, finished_ms"
+    " started_ms, finished_ms, due_ms"
 
 enum {
     INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, PURGE, RETRY, RETRIED,
@@ -81,14 +93,15 @@ enum {
 
 /* store_select's filter: ?1 states (a bit per state; 0: any), ?2 type
    (NULL: any), ?3 below this id (0: none), ?4 ended at or after (0: any),
-   ?5 limit. */
+   ?5 limit; ?6 now (wall ms): a scheduled task due by then is queued. */
 #define SELECT_WHERE                                                                                \
-    " WHERE (?1 = 0 OR ((1 << state) & ?1) != 0) AND (?2 IS NULL OR type = ?2)"                    \
+    " WHERE (?1 = 0 OR ((1 << (CASE WHEN state = 5 AND due_ms <= ?6 THEN 0 ELSE state END)) & ?1) != 0)" \
+    " AND (?2 IS NULL OR type = ?2)"                                                               \
     " AND (?3 = 0 OR id < ?3) AND (?4 = 0 OR finished_ms >= ?4)"
 
 static const char *s_sql[STATEMENTS] = {
     [INSERT] = "INSERT INTO tasks (id, type, priority, state, max_attempts, timeout_ms, idem_key,"
-               " payload, created_ms, history) VALUES (?, ?, ?, 0, ?, ?, ?, ?, ?, ?)",
+               " payload, created_ms, history, due_ms) VALUES (?1, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?8, ?9, ?11)",
     [FIND_KEY] = "SELECT id FROM tasks WHERE idem_key = ?",
     [STARTED] = "UPDATE tasks SET state = 1, attempts = ?, worker = ?, started_ms = ?, history = history || ?"
                 " WHERE id = ?",
@@ -101,13 +114,13 @@ static const char *s_sql[STATEMENTS] = {
     [RETRY] = "UPDATE tasks SET state = 0, attempts = 0, error = NULL, result = NULL, worker = NULL,"
               " started_ms = NULL, finished_ms = NULL, history = history || ? WHERE id = ? AND state IN (3, 4)",
     [RETRIED] = "SELECT " ROW_COLUMNS ", payload FROM tasks WHERE id = ?",
-    [PURGE_TASKS] = "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE state >= 2"
+    [PURGE_TASKS] = "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE state IN (2, 3, 4)"
                     " AND ((1 << state) & ?1) != 0 AND (?2 IS NULL OR type = ?2) AND finished_ms < ?3"
                     " ORDER BY finished_ms LIMIT ?4)",
     [PAUSE] = "INSERT OR IGNORE INTO paused_types (type) VALUES (?)",
     [RESUME] = "DELETE FROM paused_types WHERE type = ?",
     [PAUSED] = "SELECT type FROM paused_types",
-    [PURGE] = "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE state >= 2"
+    [PURGE] = "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE state IN (2, 3, 4)"
               " AND finished_ms < ? LIMIT ?)",
 };
 
@@ -212,9 +225,17 @@ s_sqlite_open (const char *path, const char *sync)
         user_version = SCHEMA_VERSION;
     }
     if (user_version == 2) {
-        ztask_log_info ("store: upgrading %s from schema version 2 to %d (task history, paused types)", path,
-                   SCHEMA_VERSION);
+        ztask_log_info ("store: upgrading %s from schema version 2 to 3 (task history, paused types)", path);
         if (s_exec (self, s_upgrade_2)) {
+            s_exec (self, "ROLLBACK");
+            s_sqlite_close (&self);
+            return NULL;
+        }
+        user_version = 3;
+    }
+    if (user_version == 3) {
+        ztask_log_info ("store: upgrading %s from schema version 3 to %d (delayed tasks)", path, SCHEMA_VERSION);
+        if (s_exec (self, s_upgrade_3)) {
             s_exec (self, "ROLLBACK");
             s_sqlite_close (&self);
             return NULL;
@@ -353,6 +374,11 @@ s_sqlite_insert (store_backend_t *self, const task_t *task, const char *key)
                        SQLITE_STATIC);
     sqlite3_bind_int64 (s, 8, task->created_ms);
     sqlite3_bind_text (s, 9, s_history (task), -1, SQLITE_STATIC);
+    sqlite3_bind_int (s, 10, task->state == ZTASK_STATE_SCHEDULED ? ZTASK_STATE_SCHEDULED : ZTASK_STATE_QUEUED);
+    if (task->due_ms)
+        sqlite3_bind_int64 (s, 11, task->due_ms);
+    else
+        sqlite3_bind_null (s, 11);
     return s_run (self, s);
 }
 
@@ -447,14 +473,17 @@ s_row (sqlite3_stmt *s, store_row_t *row)
     row->created_ms = sqlite3_column_int64 (s, 9);
     row->started_ms = sqlite3_column_int64 (s, 10);
     row->finished_ms = sqlite3_column_int64 (s, 11);
+    row->due_ms = sqlite3_column_int64 (s, 12);
+    if (row->state == ZTASK_STATE_SCHEDULED && row->due_ms <= zclock_time ())
+        row->state = ZTASK_STATE_QUEUED; /* due: see store.h */
 }
 
-/* Column 12, a blob, as bytes and size ("" for NULL). */
+/* Column 13, a blob, as bytes and size ("" for NULL). */
 static const void *
 s_blob (sqlite3_stmt *s, size_t *size)
 {
-    const void *blob = sqlite3_column_blob (s, 12);
-    *size = blob ? (size_t) sqlite3_column_bytes (s, 12) : 0;
+    const void *blob = sqlite3_column_blob (s, 13);
+    *size = blob ? (size_t) sqlite3_column_bytes (s, 13) : 0;
     return blob ? blob : "";
 }
 
@@ -473,7 +502,7 @@ s_sqlite_get (store_backend_t *self, uint64_t id, bool with_result, store_row_t 
     s_row (s, row);
     if (with_result)
         row->result = s_blob (s, &row->result_size);
-    row->history = s_column_text (s, 13);
+    row->history = s_column_text (s, 14);
     /* A copy, so the statement is reset at once: a statement left on its
        row would hold a read snapshot open and keep the WAL from being
        checkpointed. */
@@ -488,7 +517,7 @@ s_sqlite_recover (store_backend_t *self, store_row_fn *fn, void *arg)
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2 (self->db, "SELECT " ROW_COLUMNS ", payload FROM tasks INDEXED BY tasks_active"
-                                      " WHERE state < 2 ORDER BY id",
+                                      " WHERE state IN (0, 1, 5) ORDER BY id",
                             -1, &s, NULL) != SQLITE_OK) {
         ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         return -1;
@@ -505,9 +534,9 @@ s_sqlite_recover (store_backend_t *self, store_row_fn *fn, void *arg)
         ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         return -1;
     }
-    /* "state < 2" lets SQLite use tasks_active rather than scan the table. */
+    /* "state IN (0, 1, 5)" lets SQLite use tasks_active rather than scan the table. */
     if (sqlite3_prepare_v2 (self->db, "UPDATE tasks SET state = 0, history = history || ? || attempts || ?"
-                                      " || coalesce (worker, '') || ? WHERE state < 2 AND state = 1",
+                                      " || coalesce (worker, '') || ? WHERE state IN (0, 1, 5) AND state = 1",
                             -1, &s, NULL) != SQLITE_OK) {
         ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         return -1;
@@ -530,7 +559,7 @@ s_rows (store_backend_t *self, sqlite3_stmt *s, store_row_fn *fn, void *arg)
     while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
         store_row_t row;
         s_row (s, &row);
-        if (sqlite3_column_count (s) > 12)
+        if (sqlite3_column_count (s) > 13)
             row.payload = s_blob (s, &row.payload_size);
         fn (&row, arg);
     }
@@ -555,6 +584,7 @@ s_sqlite_select (store_backend_t *self, const store_filter_t *filter, store_row_
     sqlite3_bind_int64 (s, 3, (sqlite3_int64) filter->before_id);
     sqlite3_bind_int64 (s, 4, filter->finished_from);
     sqlite3_bind_int64 (s, 5, filter->limit);
+    sqlite3_bind_int64 (s, 6, zclock_time ());
     return s_rows (self, s, fn, arg);
 }
 

@@ -33,6 +33,8 @@ typedef struct task {
     int64_t created_ms;          /* wall clock                                   */
     int64_t started_ms;
     int64_t due;                 /* held back until (monotonic ms), see delayed.h */
+    int64_t due_ms;              /* a delayed task's due time (wall clock ms,
+                                    as stored); 0: not delayed               */
     uint32_t delayed_index;      /* its place in the delayed heap + 1; 0: not held */
     uint32_t attempts;           /* attempts started                             */
     uint32_t max_attempts;

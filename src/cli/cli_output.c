@@ -170,6 +170,11 @@ cli_output_task (FILE *out, const ztask_task_t *task)
         fprintf (out, "  progress    %s\n", progress);
     s_time (task->created_ms, created, sizeof created);
     fprintf (out, "  created     %s\n", created);
+    if (task->due_ms > 0) {
+        char due[48];
+        s_time (task->due_ms, due, sizeof due);
+        fprintf (out, "  %s      %s\n", task->state == ZTASK_STATE_SCHEDULED ? "due at" : "was due", due);
+    }
     if (task->started_ms > 0) {
         s_time (task->started_ms, started, sizeof started);
         fprintf (out, "  started     %s\n", started);
@@ -362,8 +367,9 @@ cli_output_stats (FILE *out, const json_t *stats)
     s_stats_broker (out, json_object_get (stats, "broker"));
     fprintf (out,
              "tasks:    %" JSON_INTEGER_FORMAT " queued, %" JSON_INTEGER_FORMAT " running, "
-             "%" JSON_INTEGER_FORMAT " done, %" JSON_INTEGER_FORMAT " failed\n",
-             s_int (stats, "queued"), s_int (stats, "running"), s_int (stats, "done"), s_int (stats, "failed"));
+             "%" JSON_INTEGER_FORMAT " done, %" JSON_INTEGER_FORMAT " failed, %" JSON_INTEGER_FORMAT " scheduled\n",
+             s_int (stats, "queued"), s_int (stats, "running"), s_int (stats, "done"), s_int (stats, "failed"),
+             s_int (stats, "scheduled"));
     fprintf (out,
              "workers:  %" JSON_INTEGER_FORMAT " connected, %" JSON_INTEGER_FORMAT " slots "
              "(%" JSON_INTEGER_FORMAT " free)\n",

@@ -95,10 +95,16 @@ s_usage (FILE *out)
 "                       task that has it instead of a new one\n"
 "      --wait           wait for the task and print its result (progress\n"
 "                       shows on stderr when it is a terminal)\n"
+"      --in DUR         a delayed task: run it DUR from now (30s, 10m, 2h,\n"
+"                       1d); until then it is scheduled\n"
+"      --at TIME        a delayed task: run it at TIME, ISO 8601 in UTC\n"
+"                       (2027-01-04T03:00:00Z, also with .mmm) or with an\n"
+"                       offset (2027-01-04T05:00:00+02:00); a TIME in the\n"
+"                       past runs it now\n"
 "\n"
 "List options:\n"
-"      --state STATE    only tasks in STATE: queued, running, done, failed or\n"
-"                       cancelled (default: every state)\n"
+"      --state STATE    only tasks in STATE: queued, running, done, failed,\n"
+"                       cancelled or scheduled (default: every state)\n"
 "      --limit N        the newest N tasks at most, 1-%d (default %d)\n"
 "      --type T         only tasks of type T\n"
 "      --before ID      only tasks with an id below ID (the next page)\n"
@@ -171,6 +177,8 @@ s_usage (FILE *out)
 "\n"
 "Examples:\n"
 "  ztask submit sleep -p high -d 2000 --wait\n"
+"  ztask submit mail -d 'call Bob' --in 10m\n"
+"  ztask submit report --at 2027-01-04T03:00:00Z\n"
 "  printf 'some text' | ztask submit wordcount\n"
 "  ztask status 42 --json\n"
 "  ztask list --state failed --limit 10\n"
@@ -239,6 +247,9 @@ typedef struct {
     const char *data;           /* submit -d                                */
     const char *input;          /* submit -i                                */
     bool wait;                  /* submit --wait                            */
+    const char *in;             /* submit --in DUR                          */
+    const char *at;             /* submit --at TIME                         */
+    int64_t due_ms;             /* their due time (wall clock ms); 0: now   */
     int state;                  /* list --state; -1: every state            */
     unsigned limit;             /* list --limit                             */
     const char *output;         /* keygen -o; NULL: "."                     */
@@ -350,6 +361,8 @@ enum {
     OPT_SINCE,
     OPT_BEFORE,
     OPT_HISTORY,
+    OPT_IN,
+    OPT_AT,
 };
 
 static const struct option s_options[] = {
@@ -374,6 +387,8 @@ static const struct option s_options[] = {
     { "since", required_argument, NULL, OPT_SINCE },
     { "before", required_argument, NULL, OPT_BEFORE },
     { "history", no_argument, NULL, OPT_HISTORY },
+    { "in", required_argument, NULL, OPT_IN },
+    { "at", required_argument, NULL, OPT_AT },
     { NULL, 0, NULL, 0 },
 };
 
@@ -453,11 +468,11 @@ s_command_index (command_t command)
     return i;
 }
 
-/* A task state by name: "queued" ... "cancelled"; -1 if none. */
+/* A task state by name: "queued" ... "cancelled", "scheduled"; -1 if none. */
 static int
 s_parse_state (const char *text)
 {
-    for (int state = ZTASK_STATE_QUEUED; state <= ZTASK_STATE_CANCELLED; state++)
+    for (int state = ZTASK_STATE_QUEUED; state <= ZTASK_STATE_SCHEDULED; state++)
         if (strcmp (text, ztask_state_name ((ztask_state_t) state)) == 0)
             return state;
     return -1;
@@ -486,15 +501,114 @@ s_parse_age (const char *text, uint64_t *ms)
     return s_parse_duration (text, 1000, AGE_MAX_MS, ms);
 }
 
+/* Reads exactly count digits at *text into *value; 0 or -1. */
+static int
+s_digits (const char **text, int count, int *value)
+{
+    int number = 0;
+    for (int i = 0; i < count; i++, (*text)++) {
+        if (**text < '0' || **text > '9')
+            return -1;
+        number = number * 10 + (**text - '0');
+    }
+    *value = number;
+    return 0;
+}
+
+/* Days from 1970-01-01 to year-month-day (proleptic Gregorian; H. Hinnant's
+   days_from_civil), so that no time zone of this machine is involved. */
+static int64_t
+s_days_from_civil (int year, int month, int day)
+{
+    year -= month <= 2;
+    int64_t era = (year >= 0 ? year : year - 399) / 400;
+    int64_t yoe = year - era * 400;
+    int64_t doy = (153 * (month + (month > 2 ? -3 : 9)) + 2) / 5 + day - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+/* Parses --at: YYYY-MM-DDTHH:MM:SS[.mmm] then Z or +HH:MM / -HH:MM, into
+   wall clock milliseconds. Returns 0 or -1. */
+static int
+s_parse_at (const char *text, int64_t *ms)
+{
+    int year, month, day, hour, minute, second, milli = 0;
+    const char *p = text;
+    if (s_digits (&p, 4, &year) || *p++ != '-' || s_digits (&p, 2, &month) || *p++ != '-'
+        || s_digits (&p, 2, &day) || (*p != 'T' && *p != 't') || !*p++ || s_digits (&p, 2, &hour)
+        || *p++ != ':' || s_digits (&p, 2, &minute) || *p++ != ':' || s_digits (&p, 2, &second))
+        return -1;
+    if (*p == '.') {
+        p++;
+        if (s_digits (&p, 3, &milli))
+            return -1;
+    }
+    int offset_minutes = 0;
+    if (*p == 'Z' || *p == 'z')
+        p++;
+    else if (*p == '+' || *p == '-') {
+        int sign = *p++ == '-' ? -1 : 1, oh, om;
+        if (s_digits (&p, 2, &oh) || *p++ != ':' || s_digits (&p, 2, &om) || oh > 23 || om > 59)
+            return -1;
+        offset_minutes = sign * (oh * 60 + om);
+    }
+    else
+        return -1; /* a time without a zone would depend on this machine's */
+    static const int days_in[] = { 31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31 };
+    bool leap = (year % 4 == 0 && year % 100 != 0) || year % 400 == 0;
+    if (*p || year < 1970 || month < 1 || month > 12 || day < 1 || day > days_in[month - 1]
+        || (month == 2 && day == 29 && !leap) || hour > 23 || minute > 59 || second > 59)
+        return -1;
+    int64_t seconds = s_days_from_civil (year, month, day) * 86400 + hour * 3600 + minute * 60 + second
+                    - (int64_t) offset_minutes * 60;
+    *ms = seconds * 1000 + milli;
+    return 0;
+}
+
+/* submit --in / --at: the due time into cli->due_ms (0: now). Returns 0
+   or EXIT_USAGE. */
+static int
+s_check_due (cli_t *cli)
+{
+    cli->due_ms = 0;
+    if (cli->in && cli->at)
+        return s_usage_error ("give --in or --at, not both: --in counts from now, --at names the time");
+    if (cli->in) {
+        uint64_t ms;
+        if (s_parse_age (cli->in, &ms) != 0)
+            return s_usage_error ("invalid --in '%s': give a duration with its unit, e.g. 30s, 10m, 2h or 1d",
+                                  cli->in);
+        cli->due_ms = ms ? zclock_time () + (int64_t) ms : 0;
+    }
+    if (cli->at) {
+        int64_t at;
+        if (s_parse_at (cli->at, &at) != 0)
+            return s_usage_error ("invalid --at '%s': give a time in ISO 8601, in UTC (2027-01-04T03:00:00Z, "
+                                  "also with milliseconds: 03:00:00.250Z) or with an offset "
+                                  "(2027-01-04T05:00:00+02:00)",
+                                  cli->at);
+        if (at > zclock_time () + (int64_t) AGE_MAX_MS)
+            return s_usage_error ("invalid --at '%s': more than 100 years ahead", cli->at);
+        if (at <= zclock_time ())
+            fprintf (stderr, "ztask: --at is in the past: the task runs now\n");
+        else
+            cli->due_ms = at;
+    }
+    return 0;
+}
+
 /* What the options of list, retry and purge mean together, checked
    once the whole command line is read. Returns 0 or EXIT_USAGE. */
 static int
 s_check_actions (cli_t *cli)
 {
     uint64_t ms;
+    if (cli->command == CMD_SUBMIT && s_check_due (cli) != 0)
+        return EXIT_USAGE;
     if (cli->command == CMD_LIST || cli->command == CMD_SUBMIT || cli->command == CMD_STATUS) {
         if (cli->state_text && (cli->state = s_parse_state (cli->state_text)) < 0)
-            return s_usage_error ("unknown state '%s' (use queued, running, done, failed or cancelled)",
+            return s_usage_error ("unknown state '%s' (use queued, running, done, failed, cancelled or scheduled)",
                                   cli->state_text);
         uint64_t id;
         if (cli->before && (s_parse_uint (cli->before, UINT64_MAX, &id) != 0 || id == 0))
@@ -625,6 +739,12 @@ s_option (cli_t *cli, int which, const char *value, bool global)
         return 0;
     case OPT_WAIT:
         cli->wait = true;
+        return 0;
+    case OPT_IN:
+        cli->in = value;
+        return 0;
+    case OPT_AT:
+        cli->at = value;
         return 0;
     case OPT_STATE:
         cli->state_text = value; /* which states: the command's (s_check_state) */
@@ -1066,8 +1186,8 @@ s_submit_wait (cli_t *cli, ztask_client_t *client, const char *payload, size_t s
     bool terminal = isatty (STDERR_FILENO);
     ztask_task_t *task;
     uint64_t id;
-    int rc = ztask_client_submit_wait (client, cli->args[0], payload, size, &cli->opts, -1,
-                                       terminal ? s_on_progress : NULL, &progress, &id, &task);
+    int rc = ztask_client_submit_wait_at (client, cli->args[0], payload, size, &cli->opts, cli->due_ms, -1,
+                                          terminal ? s_on_progress : NULL, &progress, &id, &task);
     cli_progress_clear (&progress);
     if (rc != 0) {
         int code = s_failed (cli, client);
@@ -1086,7 +1206,7 @@ s_submit (cli_t *cli, ztask_client_t *client, const char *payload, size_t size)
     if (cli->wait)
         return s_submit_wait (cli, client, payload, size);
     uint64_t id;
-    if (ztask_client_submit (client, cli->args[0], payload, size, &cli->opts, &id) != 0)
+    if (ztask_client_submit_at (client, cli->args[0], payload, size, &cli->opts, cli->due_ms, &id) != 0)
         return s_failed (cli, client);
     if (cli->json) {
         json_t *json = json_pack ("{s:I}", "id", (json_int_t) id);

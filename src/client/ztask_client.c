@@ -910,6 +910,7 @@ s_task_new (ztask_msg_t *msg)
     task->created_ms = msg->created_ms;
     task->started_ms = msg->started_ms;
     task->finished_ms = msg->finished_ms;
+    task->due_ms = msg->due_ms;
     task->type = s_strdup (msg->type);
     task->progress_text = s_strdup (msg->text);
     task->worker = s_strdup (msg->worker);
@@ -940,12 +941,21 @@ s_task_info (ztask_client_t *self, uint64_t id, ztask_task_t **task_p)
     return *task_p ? 0 : s_fail (self, ZTASK_CLIENT_E_INTERNAL, "out of memory");
 }
 
+/* A due time 100 years ahead, at most (the broker refuses more). */
+#define DUE_AHEAD_MAX_MS (100LL * 366 * 24 * 3600 * 1000)
+
 /* Checks a submit's arguments and sets up self->request as command
-   (SUBMIT or SUBMIT_WAIT). */
+   (SUBMIT or SUBMIT_WAIT), due at due_ms (0: now). */
 static int
 s_submit_request (ztask_client_t *self, int command, const char *type, const void *payload, size_t size,
-                  const ztask_submit_opts_t *opts)
+                  const ztask_submit_opts_t *opts, int64_t due_ms)
 {
+    if (due_ms < 0)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE,
+                       "invalid due time %" PRId64 ": use 0 (now) or milliseconds since the epoch", due_ms);
+    if (due_ms > zclock_time () + DUE_AHEAD_MAX_MS)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid due time %" PRId64 ": more than 100 years ahead",
+                       due_ms);
     ztask_submit_opts_t defaults = ZTASK_SUBMIT_OPTS_INIT;
     if (!opts)
         opts = &defaults;
@@ -969,6 +979,7 @@ s_submit_request (ztask_client_t *self, int command, const char *type, const voi
     m->priority = (uint8_t) opts->priority;
     m->timeout_ms = opts->timeout_ms;
     m->max_attempts = opts->max_attempts;
+    m->due_ms = due_ms;
     ztask_msg_strcpy (m->key, opts->key);
     ztask_msg_set_body (m, payload, size);
     /* With a list of brokers, the request may go to a second one after
@@ -985,8 +996,15 @@ int
 ztask_client_submit (ztask_client_t *self, const char *type, const void *payload, size_t size,
                      const ztask_submit_opts_t *opts, uint64_t *id)
 {
+    return ztask_client_submit_at (self, type, payload, size, opts, 0, id);
+}
+
+int
+ztask_client_submit_at (ztask_client_t *self, const char *type, const void *payload, size_t size,
+                        const ztask_submit_opts_t *opts, int64_t due_ms, uint64_t *id)
+{
     s_begin (self);
-    if (s_submit_request (self, ZTASK_MSG_SUBMIT, type, payload, size, opts) != 0
+    if (s_submit_request (self, ZTASK_MSG_SUBMIT, type, payload, size, opts, due_ms) != 0
         || s_request (self, ZTASK_MSG_SUBMITTED) != 0)
         return -1;
     if (self->reply->task_id == 0)
@@ -1046,6 +1064,7 @@ s_report_progress (ztask_msg_t *msg, ztask_progress_fn *progress, void *arg)
     task.result = empty;
     task.created_ms = msg->created_ms;
     task.started_ms = msg->started_ms;
+    task.due_ms = msg->command == ZTASK_MSG_TASK_INFO ? msg->due_ms : 0;
     progress (&task, arg);
 }
 
@@ -1228,12 +1247,21 @@ ztask_client_submit_wait (ztask_client_t *self, const char *type, const void *pa
                           const ztask_submit_opts_t *opts, int timeout_ms, ztask_progress_fn *progress,
                           void *arg, uint64_t *id_p, ztask_task_t **task_p)
 {
+    return ztask_client_submit_wait_at (self, type, payload, size, opts, 0, timeout_ms, progress, arg, id_p,
+                                        task_p);
+}
+
+int
+ztask_client_submit_wait_at (ztask_client_t *self, const char *type, const void *payload, size_t size,
+                             const ztask_submit_opts_t *opts, int64_t due_ms, int timeout_ms,
+                             ztask_progress_fn *progress, void *arg, uint64_t *id_p, ztask_task_t **task_p)
+{
     s_begin (self);
     if (id_p)
         *id_p = 0;
     if (task_p)
         *task_p = NULL;
-    if (s_submit_request (self, ZTASK_MSG_SUBMIT_WAIT, type, payload, size, opts) != 0
+    if (s_submit_request (self, ZTASK_MSG_SUBMIT_WAIT, type, payload, size, opts, due_ms) != 0
         || s_request (self, ZTASK_MSG_SUBMITTED) != 0)
         return -1;
     uint64_t id = self->reply->task_id;
@@ -1323,7 +1351,7 @@ ztask_client_list (ztask_client_t *self, int state, unsigned limit, char **json)
     s_begin (self);
     assert (json);
     *json = NULL;
-    if (state != -1 && (state < ZTASK_STATE_QUEUED || state > ZTASK_STATE_CANCELLED))
+    if (state != -1 && (state < ZTASK_STATE_QUEUED || state > ZTASK_STATE_SCHEDULED))
         return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid state %d: use -1 (any) or a ztask_state_t", state);
     if (limit < 1 || limit > ZTASK_LIST_LIMIT_MAX)
         return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid limit %u: list 1 to %d tasks at a time", limit,
@@ -1345,7 +1373,7 @@ ztask_client_list_filter (ztask_client_t *self, const ztask_list_opts_t *opts, c
     *json = NULL;
     if (opts->type && *opts->type && s_check_name (self, opts->type, "task type") != 0)
         return -1;
-    if (opts->state != -1 && (opts->state < ZTASK_STATE_QUEUED || opts->state > ZTASK_STATE_CANCELLED))
+    if (opts->state != -1 && (opts->state < ZTASK_STATE_QUEUED || opts->state > ZTASK_STATE_SCHEDULED))
         return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid state %d: use -1 (any) or a ztask_state_t",
                        opts->state);
     if (opts->limit < 1 || opts->limit > ZTASK_LIST_LIMIT_MAX)

@@ -61,6 +61,7 @@ ztask_task_json (const ztask_task_t *task, bool with_result)
     json_object_set_new (json, "created_ms", json_integer (task->created_ms));
     json_object_set_new (json, "started_ms", json_integer (task->started_ms));
     json_object_set_new (json, "finished_ms", json_integer (task->finished_ms));
+    json_object_set_new (json, "due_ms", json_integer (task->due_ms));
     if (with_result) {
         json_object_set_new (json, "result_size", json_integer ((json_int_t) task->result_size));
         /* json_stringn refuses bytes that are not UTF-8. */

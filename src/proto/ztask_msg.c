@@ -16,20 +16,22 @@
 typedef struct {
     int command;
     const char *name;
-    const char *fields;      /* '|': the fields after it may be missing (an older peer's header) */
+    const char *fields;      /* '|': the fields after it may be missing (an older peer's header);
+                                '?': the same, and left out when they are all 0 / "", so that an
+                                older peer can read the message whenever they are unused */
     int body; /* 0 none, 1 required, 2 iff flags & ZTASK_FLAG_RESULT */
 } command_t;
 
 /* Indexed by command id (every id is below 64); name NULL: no such command. */
 static const command_t s_commands[64] = {
-    [ZTASK_MSG_SUBMIT] = { ZTASK_MSG_SUBMIT, "SUBMIT", "cTpomK", 1 },
+    [ZTASK_MSG_SUBMIT] = { ZTASK_MSG_SUBMIT, "SUBMIT", "cTpomK?4", 1 },
     [ZTASK_MSG_STATUS] = { ZTASK_MSG_STATUS, "STATUS", "cif", 0 },
     [ZTASK_MSG_WAIT] = { ZTASK_MSG_WAIT, "WAIT", "ci", 0 },
     [ZTASK_MSG_STATS] = { ZTASK_MSG_STATS, "STATS", "c", 0 },
     [ZTASK_MSG_WORKERS] = { ZTASK_MSG_WORKERS, "WORKERS", "c", 0 },
     [ZTASK_MSG_CANCEL] = { ZTASK_MSG_CANCEL, "CANCEL", "ci", 0 },
     [ZTASK_MSG_LIST] = { ZTASK_MSG_LIST, "LIST", "cSn|Ti", 0 },
-    [ZTASK_MSG_SUBMIT_WAIT] = { ZTASK_MSG_SUBMIT_WAIT, "SUBMIT_WAIT", "cTpomK", 1 },
+    [ZTASK_MSG_SUBMIT_WAIT] = { ZTASK_MSG_SUBMIT_WAIT, "SUBMIT_WAIT", "cTpomK?4", 1 },
     [ZTASK_MSG_METRICS] = { ZTASK_MSG_METRICS, "METRICS", "cf", 2 },
     [ZTASK_MSG_RETRY] = { ZTASK_MSG_RETRY, "RETRY", "ciSTn1", 0 },
     [ZTASK_MSG_PURGE] = { ZTASK_MSG_PURGE, "PURGE", "cST3", 0 },
@@ -37,7 +39,7 @@ static const command_t s_commands[64] = {
     [ZTASK_MSG_RESUME] = { ZTASK_MSG_RESUME, "RESUME", "cT", 0 },
     [ZTASK_MSG_HISTORY] = { ZTASK_MSG_HISTORY, "HISTORY", "ci", 0 },
     [ZTASK_MSG_SUBMITTED] = { ZTASK_MSG_SUBMITTED, "SUBMITTED", "cif", 0 },
-    [ZTASK_MSG_TASK_INFO] = { ZTASK_MSG_TASK_INFO, "TASK_INFO", "cifTpSamdDXWE123", 2 },
+    [ZTASK_MSG_TASK_INFO] = { ZTASK_MSG_TASK_INFO, "TASK_INFO", "cifTpSamdDXWE123?4", 2 },
     [ZTASK_MSG_PROGRESS] = { ZTASK_MSG_PROGRESS, "PROGRESS", "cidDX", 0 },
     [ZTASK_MSG_JSON] = { ZTASK_MSG_JSON, "JSON", "c", 1 },
     [ZTASK_MSG_ERROR] = { ZTASK_MSG_ERROR, "ERROR", "ceX", 0 },
@@ -258,6 +260,7 @@ s_number_field (ztask_msg_t *self, char code, int *bytes)
     case '1': *bytes = 8; return &self->created_ms;
     case '2': *bytes = 8; return &self->started_ms;
     case '3': *bytes = 8; return &self->finished_ms;
+    case '4': *bytes = 8; return &self->due_ms;
     default: return NULL;
     }
 }
@@ -284,6 +287,20 @@ s_store (void *field, int bytes, uint64_t value)
     }
 }
 
+/* True if every number and string field of fields is 0 / "". */
+static bool
+s_unused (ztask_msg_t *self, const char *fields)
+{
+    for (const char *f = fields; *f; f++) {
+        int bytes;
+        void *number = s_number_field (self, *f, &bytes);
+        char *string = s_string_field (self, *f);
+        if ((number && s_load (number, bytes)) || (string && *string) || (!number && !string))
+            return false;
+    }
+    return true;
+}
+
 size_t
 ztask_msg_encode_header (ztask_msg_t *self, byte *buffer)
 {
@@ -298,6 +315,11 @@ ztask_msg_encode_header (ztask_msg_t *self, byte *buffer)
     for (const char *f = cmd->fields; *f; f++) {
         if (*f == '|')
             continue; /* written whole; only a reader takes a header without them */
+        if (*f == '?') {
+            if (s_unused (self, f + 1))
+                break; /* the header an older peer reads */
+            continue;
+        }
         int bytes;
         void *number = s_number_field (self, *f, &bytes);
         char *string = s_string_field (self, *f);
@@ -445,7 +467,7 @@ ztask_msg_decode_header (ztask_msg_t *self, const byte *data, size_t size)
         return -2;
     }
     for (const char *f = cmd->fields; *f && !r.bad; f++) {
-        if (*f == '|') {
+        if (*f == '|' || *f == '?') {
             if (r.pos == r.size)
                 break; /* an older peer's header: the rest stay 0 / "" */
             continue;

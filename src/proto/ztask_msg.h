@@ -130,6 +130,8 @@ typedef struct {
     uint64_t progress_done;
     uint64_t progress_total;
     int64_t created_ms, started_ms, finished_ms;
+    int64_t due_ms;                   /* SUBMIT, TASK_INFO: wall clock ms when a
+                                         delayed task is due; 0: now / none  */
     /* Strings from here on (ztask_msg_reset clears only their first byte). */
     char type[ZTASK_STRING_MAX + 1];  /* task type (plugin name)              */
     char key[ZTASK_STRING_MAX + 1];   /* idempotency key                      */
