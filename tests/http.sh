@@ -69,6 +69,7 @@ for i in 1 2 3; do "$ZTASK" submit echo -d "hello $i" --wait >/dev/null; done
 hid1=$("$ZTASK" submit hold -p high)
 wait_for "zt_held $hid1" 10
 hid2=$("$ZTASK" submit hold -p high)
+"$ZTASK" submit report --in 1h >/dev/null # due in an hour: scheduled
 
 # --- /metrics ---
 is "$(status_of GET /metrics)" 200 "GET /metrics: 200"
@@ -88,6 +89,8 @@ is "$(metric 'ztask_tasks_started_total{type="echo",priority="5"}')" 3 "  starte
 is "$(metric 'ztask_run_seconds_count{type="echo"}')" 3 "  3 run times observed"
 is "$(metric 'ztask_tasks_queued{type="hold",priority="9"}')" 1 "a held task and one behind it: queued{hold,9} 1"
 is "$(metric 'ztask_tasks_running{type="hold"}')" 1 "  running{hold} 1"
+is "$(metric 'ztask_tasks_scheduled')" 1 "a task due in an hour: scheduled 1"
+is "$(metric 'ztask_tasks_queued{type="report",priority="5"}')" 0 "  and not queued"
 is "$(metric 'ztask_workers')" 2 "workers 2"
 is "$(metric 'ztask_slots')" 3 "slots 3"
 is "$(metric 'ztask_slots_free')" 2 "slots_free 2"

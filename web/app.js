@@ -326,7 +326,10 @@
         setNum('total-workers', st.workers);
         setNum('total-slots-free', st.slots_free);
         setNum('total-slots-total', st.slots);
-        $('total-retrying').textContent = st.retrying ? num(st.retrying) + ' waiting to retry' : '';
+        var later = [];
+        if (st.retrying) later.push(num(st.retrying) + ' waiting to retry');
+        if (st.scheduled) later.push(num(st.scheduled) + ' scheduled');
+        $('total-retrying').textContent = later.join(' · ');
         var b = st.broker || {}, store = st.store || {};
         $('broker-name').textContent = b.name || 'ztaskd';
         $('broker-role').textContent = b.role || '';

@@ -1105,6 +1105,7 @@ s_metrics_gauges (broker_t *self, metrics_data_t *d, int64_t now)
         d->slots_free += w->sched.free;
     }
     d->retrying = delayed_size (self->delayed) - self->scheduled;
+    d->scheduled = self->scheduled;
     d->malformed = self->counters.malformed;
     d->refused_too_large = self->counters.refused.too_large;
     d->refused_queue_full = self->counters.refused.queue_full;

@@ -398,6 +398,8 @@ metrics_render (const metrics_data_t *d, const char *store_file, zchunk_t *out)
     }
     s_head (out, "ztask_tasks_retrying", "gauge", "Tasks waiting out a retry backoff before they queue again.");
     s_printf (out, "ztask_tasks_retrying %" PRIu64 "\n", d->retrying);
+    s_head (out, "ztask_tasks_scheduled", "gauge", "Delayed tasks not yet due (ztask submit --in / --at).");
+    s_printf (out, "ztask_tasks_scheduled %" PRIu64 "\n", d->scheduled);
     s_head (out, "ztask_tasks_running", "gauge", "Tasks running, by type.");
     for (size_t i = 0; (t = s_type_at (d, i)); i++) {
         char type[2 * METRICS_TYPE_NAME_MAX + 2];

@@ -71,6 +71,7 @@ typedef struct {
     /* gauges and the broker's own counters, copied in at snapshot time */
     int64_t oldest_queued_ms[METRICS_LEVELS]; /* age of the oldest queued head; -1: none */
     uint64_t retrying;           /* tasks waiting out a backoff              */
+    uint64_t scheduled;          /* delayed tasks not yet due                */
     uint64_t workers, slots, slots_free;
     uint64_t malformed;
     int64_t snapshot_us;         /* broker time the previous snapshot took   */
