@@ -51,7 +51,9 @@ like "$(events "$id")" '^queued started( progress)+ failed retried started( prog
     "its history: queued, started, failed, retried, started, done"
 "$ZTASK" status "$id" --history > "$T/history.txt"
 like "$(cat "$T/history.txt")" 'retried +0 +- +retried by an operator' "  the human table names who retried it"
-like "$(grep -c '' "$T/history.txt")" '^[0-9]+$' "  (status --history prints a table)"
+like "$(cat "$T/history.txt")" 'AT +EVENT +ATTEMPT +WORKER +TEXT' "  status --history prints a table with its header"
+is "$(grep -cE '^[0-9]{4}-[0-9]{2}-[0-9]{2} [0-9:.]+ +[a-z]+ ' "$T/history.txt")" "$(events "$id" | wc -w)" \
+    "  and a row for each entry of the history"
 "$ZTASK" retry "$id" >/dev/null 2>"$T/err"; rc=$?
 is "$rc" 6 "retrying a done task is refused (exit 6)"
 like "$(cat "$T/err")" "is done: only a failed or cancelled task is retried" "  and says why"

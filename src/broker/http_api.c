@@ -341,6 +341,7 @@ s_task_doc (ztask_msg_t *m)
     task.created_ms = m->created_ms;
     task.started_ms = m->started_ms;
     task.finished_ms = m->finished_ms;
+    task.due_ms = m->due_ms;
     return ztask_task_json (&task, false);
 }
 
