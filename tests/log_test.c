@@ -290,22 +290,25 @@ s_test_text (void)
     ztask_log_error ("worker: caf\xe9");
     ztask_log_debug ("worker: off");
     ztask_log_task (ZTASK_LOG_LEVEL_WARNING, "task.failed", 4, "t", "w", 2, "worker: task %d failed", 4);
+    ztask_log_warning ("broker: task 5 failed: %s", "\x1b[2Jgone\r\nI: forged line");
     zsys_set_logstream (stderr);
     rewind (file);
-    char lines[5][512] = { { 0 } };
+    char lines[6][512] = { { 0 } };
     int count = 0;
-    while (count < 5 && fgets (lines[count], sizeof lines[count], file))
+    while (count < 6 && fgets (lines[count], sizeof lines[count], file))
         count++;
     fclose (file);
     /* "I: 26-12-03 07:01:02 text": the same but for the time. */
     for (int i = 0; i < count; i++)
         if (strlen (lines[i]) > 21)
             memset (lines[i] + 3, '-', 17);
-    TAP_OK (count == 5, "text mode: 5 lines (the debug one is off)");
+    TAP_OK (count == 6, "text mode: 6 lines (the debug one is off)");
     TAP_OK (streq (lines[0], lines[1]), "  ztask_log_info prints what zsys_info printed: %.*s", (int) strcspn (lines[1], "\n"), lines[1]);
     TAP_OK (streq (lines[2], lines[3]), "  ztask_log_error, bytes as they were, likewise");
     TAP_OK (strncmp (lines[4], "W: ", 3) == 0 && strstr (lines[4], " worker: task 4 failed\n"),
             "  a task line is its message alone");
+    TAP_OK (strstr (lines[5], " broker: task 5 failed: ?[2Jgone??I: forged line\n") != NULL,
+            "  control characters from the wire become '?': one line, no escape sequence");
 }
 
 /* ---- the config keys ---- */

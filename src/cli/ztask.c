@@ -646,7 +646,7 @@ s_check_actions (cli_t *cli)
             cli->state = -1;
         else {
             cli->state = s_parse_state (cli->state_text);
-            if (cli->state < ZTASK_STATE_DONE)
+            if (cli->state < ZTASK_STATE_DONE || cli->state > ZTASK_STATE_CANCELLED)
                 return s_usage_error ("purge --state takes done, failed, cancelled or finished, not '%s'",
                                       cli->state_text);
         }
@@ -1262,7 +1262,9 @@ s_parse_answer (const char *text, json_t **json)
     json_error_t error;
     *json = json_loads (text, 0, &error);
     if (!*json) {
-        fprintf (stderr, "ztask: the broker sent invalid JSON: %s (line %d)\n", error.text, error.line);
+        char clean[sizeof error.text]; /* error.text quotes the broker's bytes */
+        fprintf (stderr, "ztask: the broker sent invalid JSON: %s (line %d)\n",
+                 cli_output_text (error.text, clean, sizeof clean), error.line);
         return EXIT_BROKER_FAILED;
     }
     return 0;
@@ -1442,13 +1444,11 @@ s_broker_info (cli_t *cli, ztask_client_t *client)
     }
     if (rc != 0)
         return s_failed (cli, client);
-    json_error_t error;
-    json_t *json = json_loads (text, 0, &error);
+    json_t *json;
+    rc = s_parse_answer (text, &json);
     free (text);
-    if (!json) {
-        fprintf (stderr, "ztask: the broker sent invalid JSON: %s (line %d)\n", error.text, error.line);
-        return EXIT_BROKER_FAILED;
-    }
+    if (rc != 0)
+        return rc;
     if (cli->json)
         cli_output_json (stdout, json);
     else if (cli->command == CMD_STATS)

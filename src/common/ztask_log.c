@@ -270,8 +270,13 @@ s_write_json (ztask_log_level_t level, const char *event, const char *message, b
 }
 
 static void
-s_write_text (ztask_log_level_t level, const char *message)
+s_write_text (ztask_log_level_t level, char *message)
 {
+    /* Text from the wire (a plugin's error, a worker's name) must not
+       drive the terminal or split the line: control characters become '?'. */
+    for (char *c = message; *c; c++)
+        if ((unsigned char) *c < 0x20 || *c == 0x7F)
+            *c = '?';
     switch (level) {
     case ZTASK_LOG_LEVEL_ERROR: zsys_error ("%s", message); break;
     case ZTASK_LOG_LEVEL_WARNING: zsys_warning ("%s", message); break;
