@@ -56,6 +56,11 @@ is "$("$ZTASK" submit record -d 1 --in 2h --key remind-1)" "$k1" "a scheduled ta
 ok $? "cancel of a scheduled task succeeds"
 is "$(zt_field "$k1" state)" cancelled "  it is cancelled"
 like "$(json stats)" '"scheduled":1,' "  and no longer counted as scheduled"
+"$ZTASK" retry "$k1" >/dev/null
+ok $? "a cancelled scheduled task can be retried"
+wait_for "[ \"\$(zt_field $k1 state)\" = done ]" 30
+ok $? "  it runs now, not at its old due time"
+is "$(zt_field "$k1" due_ms)" 0 "  and no longer shows a due time"
 
 # ---- due in a second: it runs, once, not before its due time ----
 t0=$(date +%s%3N) # before the submit: the CLI makes due = its clock + 1 s

@@ -207,7 +207,7 @@ static const char *s_sql[STATEMENTS] = {
     [FENCE] = "SELECT ztask_fence ($1, $2)",
     [RESIGN] = "UPDATE ztask_leader SET expires = '-infinity' WHERE pool = $1 AND term = $2",
     [RETRY] = "UPDATE ztask_tasks SET state = 0, attempts = 0, error = NULL, result = NULL, worker = NULL,"
-              " started_ms = NULL, finished_ms = NULL, history = history || $1 WHERE id = $2 AND state IN (3, 4)"
+              " started_ms = NULL, finished_ms = NULL, due_ms = NULL, history = history || $1 WHERE id = $2 AND state IN (3, 4)"
               " RETURNING " ROW_COLUMNS ", payload",
     [PURGE_TASKS] = "DELETE FROM ztask_tasks WHERE id IN (SELECT id FROM ztask_tasks WHERE state IN (2, 3, 4)"
                     " AND ((1 << state::int4) & $1::int4) <> 0 AND ($2::text IS NULL OR type = $2)"

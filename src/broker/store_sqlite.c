@@ -112,7 +112,7 @@ static const char *s_sql[STATEMENTS] = {
     [SELECT_NEW] = "SELECT " ROW_COLUMNS " FROM tasks" SELECT_WHERE " ORDER BY id DESC LIMIT ?5",
     [SELECT_OLD] = "SELECT " ROW_COLUMNS " FROM tasks" SELECT_WHERE " ORDER BY id LIMIT ?5",
     [RETRY] = "UPDATE tasks SET state = 0, attempts = 0, error = NULL, result = NULL, worker = NULL,"
-              " started_ms = NULL, finished_ms = NULL, history = history || ? WHERE id = ? AND state IN (3, 4)",
+              " started_ms = NULL, finished_ms = NULL, due_ms = NULL, history = history || ? WHERE id = ? AND state IN (3, 4)",
     [RETRIED] = "SELECT " ROW_COLUMNS ", payload FROM tasks WHERE id = ?",
     [PURGE_TASKS] = "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE state IN (2, 3, 4)"
                     " AND ((1 << state) & ?1) != 0 AND (?2 IS NULL OR type = ?2) AND finished_ms < ?3"
