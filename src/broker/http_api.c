@@ -10,6 +10,7 @@
 #include "ztask/client.h"
 
 #include <errno.h>
+#include <sys/stat.h>
 #include <jansson.h>
 
 #define RETRY_LIMIT_DEFAULT 1000   /* tasks one filtered retry requeues, unless limit= says */
@@ -521,8 +522,17 @@ s_static_file (call_t *call, const char *file, const char *type)
         s_fail (call, 404, "no such file in the dashboard's web_root");
         return;
     }
-    char *body = (char *) malloc (STATIC_FILE_MAX);
-    size_t size = body ? fread (body, 1, STATIC_FILE_MAX, handle) : 0;
+    /* As large as the file, not as the largest allowed: a response's
+       buffer lives until a (maybe slow) client has read it. */
+    struct stat info;
+    if (fstat (fileno (handle), &info) != 0 || !S_ISREG (info.st_mode) || info.st_size > STATIC_FILE_MAX) {
+        fclose (handle);
+        s_fail (call, 500, "a dashboard file is not a regular file of at most 4 MiB");
+        return;
+    }
+    size_t want = (size_t) info.st_size;
+    char *body = (char *) malloc (want ? want : 1);
+    size_t size = body ? fread (body, 1, want, handle) : 0;
     fclose (handle);
     if (!body) {
         s_fail (call, 500, "out of memory");
