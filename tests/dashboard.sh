@@ -13,18 +13,18 @@
 # DevTools protocol on two pipes, Python's standard library only). Every
 # check waits for a condition in the page with a deadline; the broker's
 # state is held still by the hold fixture, not by timing.
-# Without chromium or python3 the test is skipped, except in CI (CI=true),
+# Without chromium, python3 or curl the test is skipped, except in CI (CI=true),
 # where that is a failure.
 . "${top_srcdir:-.}/tests/lib.sh"
 
 CDP="$top_srcdir/tests/cdp.py"
 CHROMIUM=${CHROMIUM:-$(command -v chromium || command -v chromium-browser || true)}
-if [ -z "$CHROMIUM" ] || ! command -v python3 >/dev/null; then
+if [ -z "$CHROMIUM" ] || ! command -v python3 >/dev/null || ! command -v curl >/dev/null; then
     if [ "${CI:-}" = true ]; then
-        echo "Bail out! chromium or python3 is missing: apt-get install chromium python3"
+        echo "Bail out! chromium, python3 or curl is missing: apt-get install chromium python3 curl"
         exit 1
     fi
-    echo "1..0 # SKIP chromium or python3 is missing (apt-get install chromium python3)"
+    echo "1..0 # SKIP chromium, python3 or curl is missing (apt-get install chromium python3 curl)"
     exit 0
 fi
 
