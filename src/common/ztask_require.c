@@ -1105,8 +1105,8 @@ ztask_resources_parse (const char *text, ztask_resources_t *resources, char *err
                 && memcmp (resources->items[i].name, text + name, name_size) == 0)
                 rc = s_fail (error, error_size, text, name, "the resource '%.*s' is asked for twice", (int) name_size,
                              text + name);
-        if (rc == 0 && resources->count == ZTASK_RESOURCES_MAX)
-            rc = s_fail (error, error_size, text, name, "at most %d resources per request", ZTASK_RESOURCES_MAX);
+        if (rc == 0 && resources->count == ZTASK_REQUEST_RESOURCES_MAX)
+            rc = s_fail (error, error_size, text, name, "at most %d resources per request", ZTASK_REQUEST_RESOURCES_MAX);
         at = s_skip_space (text, at);
         if (rc == 0 && text[at] != '=')
             rc = s_fail (error, error_size, text, at, "expected '=' after the resource name");
@@ -1156,7 +1156,7 @@ ztask_resources_format (const ztask_resources_t *resources, char *text, size_t s
         return -1;
     text[0] = 0;
     size_t used = 0;
-    for (size_t i = 0; i < resources->count && i < ZTASK_RESOURCES_MAX; i++) {
+    for (size_t i = 0; i < resources->count && i < ZTASK_REQUEST_RESOURCES_MAX; i++) {
         char amount[32];
         snprintf (amount, sizeof amount, "=%" PRIu64, resources->items[i].amount);
         if ((i > 0 && !s_puts (text, size, &used, ",")) || !s_puts (text, size, &used, resources->items[i].name)

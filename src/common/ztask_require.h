@@ -39,7 +39,7 @@
 #define ZTASK_REQUIRE_TEXT_MAX 255    /* bytes of one requirement text           */
 #define ZTASK_REQUIRE_KEY_MAX 63      /* bytes of a label key or resource name   */
 #define ZTASK_REQUIRE_SET_MAX 32      /* values in one `in (...)` set            */
-#define ZTASK_RESOURCES_MAX 16        /* resources in one request                */
+#define ZTASK_REQUEST_RESOURCES_MAX 16        /* resources in one request                */
 #define ZTASK_RESOURCES_TEXT_MAX 1023 /* bytes of one resource request text      */
 #define ZTASK_RESOURCE_AMOUNT_MAX 9007199254740992ULL /* 2^53                    */
 #define ZTASK_VERSION_TEXT_MAX 63     /* bytes of a constraint's version         */
@@ -165,12 +165,12 @@ typedef struct {
 
 /* A resource request, sorted by name, names unique. */
 typedef struct {
-    size_t count;                                /* 0 .. ZTASK_RESOURCES_MAX */
-    ztask_resource_t items[ZTASK_RESOURCES_MAX]; /* sorted by name           */
+    size_t count;                                /* 0 .. ZTASK_REQUEST_RESOURCES_MAX */
+    ztask_resource_t items[ZTASK_REQUEST_RESOURCES_MAX]; /* sorted by name           */
 } ztask_resources_t;
 
 /* Bytes that always hold a formatted request, with its NUL. */
-#define ZTASK_RESOURCES_FORMAT_SIZE (ZTASK_RESOURCES_MAX * (ZTASK_REQUIRE_KEY_MAX + 1 + 16 + 1) + 1)
+#define ZTASK_RESOURCES_FORMAT_SIZE (ZTASK_REQUEST_RESOURCES_MAX * (ZTASK_REQUIRE_KEY_MAX + 1 + 16 + 1) + 1)
 
 /* Parses `name=amount[,name=amount...]` (spaces around tokens allowed).
    0 and the request sorted by name, or -1 and "column N: ..." in error

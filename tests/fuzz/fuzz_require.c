@@ -89,7 +89,7 @@ s_check_resources (const char *line)
             s_fail ("a refused request is not empty", line, error);
         return;
     }
-    if (resources.count > ZTASK_RESOURCES_MAX)
+    if (resources.count > ZTASK_REQUEST_RESOURCES_MAX)
         s_fail ("too many resources", line, NULL);
     for (size_t i = 0; i < resources.count; i++) {
         if (resources.items[i].amount > ZTASK_RESOURCE_AMOUNT_MAX)
