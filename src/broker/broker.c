@@ -278,6 +278,14 @@ static task_t *s_task_from_row (broker_t *self, const store_row_t *row, const ch
 static void s_history_later (task_t *task, const char *event, const char *text);
 
 /* Sends a task that the scheduler put on worker's slot. */
+/* When a task's wait in the queue began (wall clock): its submit, or its
+   due time when it was delayed. */
+static int64_t
+s_queued_since (const task_t *task)
+{
+    return task->due_ms > task->created_ms ? task->due_ms : task->created_ms;
+}
+
 static void
 s_start (broker_t *self, broker_worker_t *worker, task_t *task)
 {
@@ -290,7 +298,8 @@ s_start (broker_t *self, broker_worker_t *worker, task_t *task)
     s_note (self, task, "started", worker->name, NULL);
     store_started (self->store, task, worker->name);
     broker_log_started (task, worker->name);
-    metrics_started (self->metrics, task->type->name, task->priority, task->attempts == 1 ? task->started_ms - task->created_ms : -1, task->started_ms);
+    metrics_started (self->metrics, task->type->name, task->priority,
+                     task->attempts == 1 ? task->started_ms - s_queued_since (task) : -1, task->started_ms);
     s_noted (task);
     task->milestone = task->milestone_count = 0;
     ztask_msg_t *m = self->out;
@@ -1094,7 +1103,7 @@ s_metrics_gauges (broker_t *self, metrics_data_t *d, int64_t now)
         for (int l = 0; l < TASK_PRIORITY_LEVELS; l++) {
             queued[l] = t->level[l].queued;
             total += queued[l];
-            heads[l] = t->level[l].head ? t->level[l].head->created_ms : 0;
+            heads[l] = t->level[l].head ? s_queued_since (t->level[l].head) : 0;
         }
         metrics_gauges_type (self->metrics, t->name, queued, t->running, total > 0 && t->workers == 0, heads, now);
     }
