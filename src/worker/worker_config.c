@@ -334,9 +334,6 @@ s_labels (worker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
                                                   "sends it (host, os, arch, cores, memory_mb), so a config "
                                                   "cannot set it",
                                        key);
-        for (size_t k = WORKER_FACTS; k < self->label_count; k++)
-            if (streq (self->labels[k].key, key))
-                return ztask_cfg_fail (cfg, item, "label '%s' is set twice", key);
         if (config_setting_type (item) != CONFIG_TYPE_STRING)
             return ztask_cfg_fail (cfg, item, "label '%s' must be a string in double quotes: %s = \"...\";", key,
                                    key);
@@ -375,9 +372,6 @@ s_resources (worker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
         if (streq (name, "slots"))
             return ztask_cfg_fail (cfg, item, "resource 'slots' is reserved: it is the 'slots' setting (slots = "
                                               "N;), which every worker reports as a resource");
-        for (size_t k = 0; k < self->resource_count; k++)
-            if (streq (self->resources[k].name, name))
-                return ztask_cfg_fail (cfg, item, "resource '%s' is set twice", name);
         int type = config_setting_type (item);
         if (type != CONFIG_TYPE_INT && type != CONFIG_TYPE_INT64)
             return ztask_cfg_fail (cfg, item, "resource '%s' must be a whole number, 0 or more: %s = 2;", name,
