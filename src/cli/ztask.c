@@ -606,7 +606,7 @@ s_check_actions (cli_t *cli)
     uint64_t ms;
     if (cli->command == CMD_SUBMIT && s_check_due (cli) != 0)
         return EXIT_USAGE;
-    if (cli->command == CMD_LIST || cli->command == CMD_SUBMIT || cli->command == CMD_STATUS) {
+    if (cli->command == CMD_LIST) {
         if (cli->state_text && (cli->state = s_parse_state (cli->state_text)) < 0)
             return s_usage_error ("unknown state '%s' (use queued, running, done, failed, cancelled or scheduled)",
                                   cli->state_text);

@@ -1348,18 +1348,8 @@ ztask_client_workers (ztask_client_t *self, char **json)
 int
 ztask_client_list (ztask_client_t *self, int state, unsigned limit, char **json)
 {
-    s_begin (self);
-    assert (json);
-    *json = NULL;
-    if (state != -1 && (state < ZTASK_STATE_QUEUED || state > ZTASK_STATE_SCHEDULED))
-        return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid state %d: use -1 (any) or a ztask_state_t", state);
-    if (limit < 1 || limit > ZTASK_LIST_LIMIT_MAX)
-        return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid limit %u: list 1 to %d tasks at a time", limit,
-                       ZTASK_LIST_LIMIT_MAX);
-    ztask_msg_reset (self->request, ZTASK_MSG_LIST);
-    self->request->state = state == -1 ? ZTASK_LIST_ANY : (uint8_t) state;
-    self->request->limit = limit;
-    return s_json (self, json);
+    ztask_list_opts_t opts = { state, NULL, 0, limit };
+    return ztask_client_list_filter (self, &opts, json);
 }
 
 int
