@@ -76,6 +76,40 @@ static const char *s_schema =
     "CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state < 2;"
     "CREATE INDEX ztask_tasks_finished ON ztask_tasks (finished_ms) WHERE state >= 2;";
 
+/* The leader election (docs/high-availability.md). Also in version 4,
+   which replaces the one a version 2 or 3 store may hold from before it
+   stopped waiting on the row a frozen leader holds. */
+#define LEAD_FUNCTION \
+    "CREATE OR REPLACE FUNCTION ztask_lead (p TEXT, me TEXT, ep TEXT, lease_ms INTEGER, held BIGINT)" \
+    " RETURNS TABLE (is_leader BOOLEAN, lterm BIGINT, lholder TEXT, lendpoint TEXT) LANGUAGE plpgsql AS $$" \
+    " DECLARE r ztask_leader%ROWTYPE;" \
+    " BEGIN" \
+    "  PERFORM set_config ('lock_timeout', '2000', true);" \
+    "  IF NOT EXISTS (SELECT 1 FROM ztask_leader WHERE pool = p) THEN" \
+    "   INSERT INTO ztask_leader VALUES (p, 0, '', '', 0, '-infinity') ON CONFLICT (pool) DO NOTHING;" \
+    "  END IF;" \
+    "  SELECT * INTO r FROM ztask_leader WHERE pool = p;" \
+    "  IF (held = 0 OR r.term <> held) AND r.expires > clock_timestamp ()" \
+    "     AND NOT (r.holder = me AND r.endpoint = ep AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a" \
+    "      WHERE a.pid = r.backend AND a.application_name = 'ztaskd')) THEN" \
+    "   RETURN QUERY SELECT false, r.term, r.holder, r.endpoint; RETURN;" \
+    "  END IF;" \
+    "  IF (held = 0 OR r.term <> held) AND r.backend <> 0 AND r.backend <> pg_backend_pid () THEN" \
+    "   PERFORM pg_terminate_backend (a.pid) FROM pg_stat_activity a" \
+    "    WHERE a.pid = r.backend AND a.application_name = 'ztaskd';" \
+    "  END IF;" \
+    "  UPDATE ztask_leader SET term = CASE WHEN held > 0 AND term = held THEN term ELSE term + 1 END," \
+    "   holder = me, endpoint = ep, backend = pg_backend_pid ()," \
+    "   expires = clock_timestamp () + lease_ms * INTERVAL '1 millisecond'" \
+    "   WHERE pool = p AND ((held > 0 AND term = held) OR expires <= clock_timestamp ()" \
+    "    OR (holder = me AND endpoint = ep AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a" \
+    "     WHERE a.pid = backend AND a.application_name = 'ztaskd')))" \
+    "   RETURNING * INTO r;" \
+    "  IF FOUND THEN RETURN QUERY SELECT true, r.term, r.holder, r.endpoint; RETURN; END IF;" \
+    "  SELECT * INTO r FROM ztask_leader WHERE pool = p;" \
+    "  RETURN QUERY SELECT false, r.term, r.holder, r.endpoint;" \
+    " END $$;"
+
 /* Version 2: leadership among the brokers sharing the store
    (docs/high-availability.md). One row per pool of brokers ("default"
    today; a partition of the fleet tomorrow): the term counts the leaders
@@ -105,35 +139,7 @@ static const char *s_schema_v2 =
     "  endpoint TEXT NOT NULL,"
     "  backend INTEGER NOT NULL,"
     "  expires TIMESTAMPTZ NOT NULL);"
-    "CREATE FUNCTION ztask_lead (p TEXT, me TEXT, ep TEXT, lease_ms INTEGER, held BIGINT)"
-    " RETURNS TABLE (is_leader BOOLEAN, lterm BIGINT, lholder TEXT, lendpoint TEXT) LANGUAGE plpgsql AS $$"
-    " DECLARE r ztask_leader%ROWTYPE;"
-    " BEGIN"
-    "  PERFORM set_config ('lock_timeout', '2000', true);"
-    "  IF NOT EXISTS (SELECT 1 FROM ztask_leader WHERE pool = p) THEN"
-    "   INSERT INTO ztask_leader VALUES (p, 0, '', '', 0, '-infinity') ON CONFLICT (pool) DO NOTHING;"
-    "  END IF;"
-    "  SELECT * INTO r FROM ztask_leader WHERE pool = p;"
-    "  IF (held = 0 OR r.term <> held) AND r.expires > clock_timestamp ()"
-    "     AND NOT (r.holder = me AND r.endpoint = ep AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a"
-    "      WHERE a.pid = r.backend AND a.application_name = 'ztaskd')) THEN"
-    "   RETURN QUERY SELECT false, r.term, r.holder, r.endpoint; RETURN;"
-    "  END IF;"
-    "  IF (held = 0 OR r.term <> held) AND r.backend <> 0 AND r.backend <> pg_backend_pid () THEN"
-    "   PERFORM pg_terminate_backend (a.pid) FROM pg_stat_activity a"
-    "    WHERE a.pid = r.backend AND a.application_name = 'ztaskd';"
-    "  END IF;"
-    "  UPDATE ztask_leader SET term = CASE WHEN held > 0 AND term = held THEN term ELSE term + 1 END,"
-    "   holder = me, endpoint = ep, backend = pg_backend_pid (),"
-    "   expires = clock_timestamp () + lease_ms * INTERVAL '1 millisecond'"
-    "   WHERE pool = p AND ((held > 0 AND term = held) OR expires <= clock_timestamp ()"
-    "    OR (holder = me AND endpoint = ep AND NOT EXISTS (SELECT 1 FROM pg_stat_activity a"
-    "     WHERE a.pid = backend AND a.application_name = 'ztaskd')))"
-    "   RETURNING * INTO r;"
-    "  IF FOUND THEN RETURN QUERY SELECT true, r.term, r.holder, r.endpoint; RETURN; END IF;"
-    "  SELECT * INTO r FROM ztask_leader WHERE pool = p;"
-    "  RETURN QUERY SELECT false, r.term, r.holder, r.endpoint;"
-    " END $$;"
+    LEAD_FUNCTION
     "CREATE FUNCTION ztask_fence (p TEXT, t BIGINT) RETURNS VOID LANGUAGE plpgsql AS $$"
     " BEGIN"
     "  PERFORM 1 FROM ztask_leader WHERE pool = p AND term = t FOR SHARE;"
@@ -164,6 +170,7 @@ static const char *s_schema_v4 =
     "DROP INDEX ztask_tasks_finished;"
     "CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state IN (0, 1, 5);"
     "CREATE INDEX ztask_tasks_finished ON ztask_tasks (finished_ms) WHERE state IN (2, 3, 4);"
+    LEAD_FUNCTION
     "UPDATE ztask_meta SET value = '4' WHERE key = 'schema_version';";
 
 enum {
