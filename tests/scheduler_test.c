@@ -28,7 +28,7 @@ s_worker (scheduler_t *sched, task_type_t **types, size_t type_count, uint16_t l
 {
     sched_worker_t *worker = (sched_worker_t *) zmalloc (sizeof (sched_worker_t));
     assert (worker);
-    scheduler_worker_add (sched, worker, types, type_count, levels, slots);
+    scheduler_worker_add (sched, worker, types, type_count, levels, slots, NULL);
     return worker;
 }
 
@@ -415,7 +415,7 @@ s_test_removal (void)
                 "removal: requeued task %zu waits, the other worker being busy", i);
     TAP_OK (scheduler_queued (sched) == 4 && a->level[5].queued == 3 && b->level[5].queued == 1,
             "removal: 4 queued");
-    TAP_OK (a->level[5].head == r1 && r1->next == r2 && r2->next == n1,
+    TAP_OK (a->plain->level[5].head == r1 && r1->next == r2 && r2->next == n1,
             "removal: requeued tasks are at the head of their level, oldest first");
     task_t *n3 = s_task (a, 5);
     TAP_OK (scheduler_submit (sched, n3, false) == NULL && lost->running == NULL,
@@ -446,7 +446,7 @@ s_test_removal (void)
     s_worker_drop (sched, &other);
     TAP_OK (a->workers == 0 && b->workers == 0, "removal: no workers left");
     while (scheduler_queued (sched)) {
-        task_t *left = a->level[5].head ? a->level[5].head : b->level[5].head;
+        task_t *left = a->plain->level[5].head ? a->plain->level[5].head : b->plain->level[5].head;
         if (!left)
             break;
         scheduler_dequeue (sched, left);
@@ -479,16 +479,16 @@ s_test_dequeue (void)
     TAP_OK (scheduler_queued (sched) == 5 && a->level[3].queued == 3, "dequeue: middle of a");
     scheduler_dequeue (sched, q[0]);
     task_destroy (&q[0]);
-    TAP_OK (scheduler_queued (sched) == 4 && a->level[3].queued == 2 && a->level[3].head == q[3],
+    TAP_OK (scheduler_queued (sched) == 4 && a->level[3].queued == 2 && a->plain->level[3].head == q[3],
             "dequeue: head of a");
     scheduler_dequeue (sched, q[4]);
     task_destroy (&q[4]);
-    TAP_OK (scheduler_queued (sched) == 3 && a->level[3].queued == 1 && a->level[3].tail == q[3]
+    TAP_OK (scheduler_queued (sched) == 3 && a->level[3].queued == 1 && a->plain->level[3].tail == q[3]
                 && q[3]->next == NULL,
             "dequeue: tail of a");
     scheduler_dequeue (sched, q[3]);
     task_destroy (&q[3]);
-    TAP_OK (a->level[3].queued == 0 && a->level[3].head == NULL && a->level[3].tail == NULL,
+    TAP_OK (a->level[3].queued == 0 && a->plain->level[3].head == NULL && a->plain->level[3].tail == NULL,
             "dequeue: a's level is empty");
     TAP_OK (scheduler_queued (sched) == 2 && scheduler_running (sched) == 1,
             "dequeue: 2 queued, 1 running");
@@ -508,35 +508,55 @@ s_test_dequeue (void)
 
 /* ---- randomized property test ---- */
 
+/* Workers have a zone (a or b), 0 to 2 GPUs (and then the label gpu), a
+   version of their plugins (1.0 or 2.0); a task asks one of R_KINDS
+   things; tasks of type e are under the limit "e" (1 at a time), tasks of
+   kind 6 under the limit "L" (2 at a time). The oracle decides each
+   choice by brute force over every task and worker. */
 #define R_TYPES 5
+#define R_KINDS 8
 #define R_WORKERS 10
 #define R_TASKS_MAX 400
 #define R_IDS_MAX 100000
 #define R_FAIL_SHOW 5
+#define R_LIMIT_L 2
+#define R_LIMIT_E 1
 
 /* A worker as the test sees it; sched first, as the broker embeds it. */
 typedef struct {
     sched_worker_t sched;
     unsigned types;          /* bit t: has type t                              */
     bool live;               /* added and not removed                          */
+    int zone;                /* 0: a, 1: b                                     */
+    uint64_t gpus;           /* resource gpu                                   */
+    int version;             /* of every plugin: 1 or 2                        */
+    ztask_label_t labels[2];
+    const char *versions[R_TYPES];
 } r_worker_t;
 
 typedef struct {
     scheduler_t *sched;
     task_type_t *types[R_TYPES];   /* a..e                                     */
+    sched_sig_t *sigs[R_TYPES][R_KINDS];
     r_worker_t workers[R_WORKERS]; /* live, or free for reuse                  */
     task_t *tasks[R_TASKS_MAX];    /* queued (worker NULL) or running          */
     size_t task_count;
     int64_t order[R_IDS_MAX];      /* expected rank within its level, by id    */
+    uint8_t kind[R_IDS_MAX];       /* what the task asks, by id                */
     int64_t back, front;           /* last ranks given at the back, the front  */
     uint64_t rand;                 /* xorshift state                           */
     int step;                      /* for failure messages                     */
-    size_t assigns, submits, removals, requeues; /* operations done            */
+    size_t assigns, submits, removals, requeues, reservations, unblocked, limited; /* operations done */
     size_t contested;              /* steps with a queued task and a free
                                       worker that cannot run it               */
+    bool outside[R_IDS_MAX];       /* by id: neither queued nor running yet
+                                      (being offered, or requeued soon)      */
     size_t fail_conserving, fail_slots, fail_eligible, fail_priority, fail_fifo, /* failed checks */
-        fail_special, fail_counts, fail_lists;
+        fail_special, fail_counts, fail_lists, fail_reserve, fail_limits;
 } r_ctx_t;
+
+static const char *s_r_kind_name[R_KINDS] = { "plain", "zone=a", "gpu", ">=2.0", "gpu=1", "gpu=2", "limit L",
+                                              "zone=b gpu=1" };
 
 static uint32_t
 s_rand (r_ctx_t *ctx, uint32_t n)
@@ -556,34 +576,150 @@ s_r_type_index (r_ctx_t *ctx, task_type_t *type)
     return -1;
 }
 
-static bool
-s_r_eligible (r_ctx_t *ctx, r_worker_t *worker, task_t *task)
+static uint64_t
+s_r_gpu_need (int kind)
 {
-    return (worker->types & (1u << s_r_type_index (ctx, task->type)))
-           && (worker->sched.levels & (1u << task->priority));
+    return kind == 4 || kind == 7 ? 1 : kind == 5 ? 2 : 0;
 }
 
-/* Specialisation class: fewer plugins, then fewer levels, is smaller. */
+/* Could worker ever run task: plugin, level, labels, version, totals. */
+static bool
+s_r_ever (r_ctx_t *ctx, r_worker_t *worker, task_t *task)
+{
+    int kind = ctx->kind[task->id];
+    if (!(worker->types & (1u << s_r_type_index (ctx, task->type)))
+        || !(worker->sched.levels & (1u << task->priority)))
+        return false;
+    switch (kind) {
+    case 1: return worker->zone == 0;
+    case 2: return worker->gpus > 0;
+    case 3: return worker->version == 2;
+    case 7: return worker->zone == 1 && worker->gpus >= 1;
+    default: return worker->gpus >= s_r_gpu_need (kind);
+    }
+}
+
+static uint64_t
+s_r_gpus_used (r_ctx_t *ctx, r_worker_t *worker)
+{
+    uint64_t used = 0;
+    for (task_t *task = worker->sched.running; task; task = task->next)
+        used += s_r_gpu_need (ctx->kind[task->id]);
+    return used;
+}
+
+/* ... and now, with what it has free (its slots aside). */
+static bool
+s_r_now (r_ctx_t *ctx, r_worker_t *worker, task_t *task)
+{
+    return s_r_ever (ctx, worker, task)
+           && worker->gpus - s_r_gpus_used (ctx, worker) >= s_r_gpu_need (ctx->kind[task->id]);
+}
+
+/* Running tasks of kind (or any kind, -1) of type index (or any, -1). */
+static size_t
+s_r_running (r_ctx_t *ctx, int kind, int type)
+{
+    size_t count = 0;
+    for (size_t i = 0; i < ctx->task_count; i++) {
+        task_t *task = ctx->tasks[i];
+        if (task->worker && (kind < 0 || ctx->kind[task->id] == kind)
+            && (type < 0 || s_r_type_index (ctx, task->type) == type))
+            count++;
+    }
+    return count;
+}
+
+static bool
+s_r_limits_ok (r_ctx_t *ctx, task_t *task)
+{
+    if (ctx->kind[task->id] == 6 && s_r_running (ctx, 6, -1) >= R_LIMIT_L)
+        return false;
+    return s_r_type_index (ctx, task->type) != 4 || s_r_running (ctx, -1, 4) < R_LIMIT_E;
+}
+
+/* In the free lists: a free slot, not kept for a signature. */
+static bool
+s_r_linked (r_worker_t *worker)
+{
+    return worker->live && worker->sched.free > 0 && !worker->sched.reserved;
+}
+
+/* The highest level at which the signature worker is kept for has a task
+   it serves (and may start), or -1. */
+static int
+s_r_kept_level (r_ctx_t *ctx, r_worker_t *worker)
+{
+    int level = -1;
+    for (size_t i = 0; i < ctx->task_count; i++) {
+        task_t *task = ctx->tasks[i];
+        if (!task->worker && !ctx->outside[task->id] && scheduler_task_sig (task) == worker->sched.reserved
+            && (worker->sched.levels & (1u << task->priority)) && s_r_limits_ok (ctx, task)
+            && task->priority > level)
+            level = task->priority;
+    }
+    return level;
+}
+
+/* Specialisation class: fewer plugins, then fewer levels, then fewer
+   kinds of resources, is smaller. */
 static int
 s_r_class (r_worker_t *worker)
 {
-    return (int) worker->sched.type_count * 100 + worker->sched.level_count;
+    return (int) worker->sched.type_count * 1000 + worker->sched.level_count * 10 + (worker->gpus > 0);
 }
 
-/* Brute force: the best queued task worker may run, or NULL. */
-static task_t *
-s_r_best (r_ctx_t *ctx, r_worker_t *worker)
+static bool
+s_r_older (r_ctx_t *ctx, task_t *a, task_t *b)
 {
+    return ctx->order[a->id] < ctx->order[b->id];
+}
+
+/* Brute force: what assign must do for worker: the task it takes, or NULL
+   with *keep set to the signature it must be kept for (or NULL). */
+static task_t *
+s_r_best (r_ctx_t *ctx, r_worker_t *worker, sched_sig_t **keep)
+{
+    *keep = NULL;
+    if (!worker->sched.free) {
+        *keep = worker->sched.reserved; /* unchanged */
+        return NULL;
+    }
+    sched_sig_t *kept = worker->sched.reserved;
+    int floor = kept ? s_r_kept_level (ctx, worker) : -1;
+    if (floor < 0)
+        kept = NULL;
+    for (int l = TASK_PRIORITY_LEVELS - 1; l > floor; l--) {
+        task_t *best = NULL;
+        bool big = false;
+        for (size_t i = 0; i < ctx->task_count; i++) {
+            task_t *task = ctx->tasks[i];
+            if (task->worker || task->priority != l || !s_r_limits_ok (ctx, task) || !s_r_ever (ctx, worker, task))
+                continue;
+            bool now = s_r_now (ctx, worker, task);
+            if (!now && (kept || scheduler_task_sig (task)->reserved))
+                continue;
+            if (!best || s_r_older (ctx, task, best))
+                best = task, big = !now;
+        }
+        if (best && big) {
+            *keep = scheduler_task_sig (best);
+            return NULL;
+        }
+        if (best)
+            return best;
+    }
+    if (!kept)
+        return NULL;
     task_t *best = NULL;
     for (size_t i = 0; i < ctx->task_count; i++) {
         task_t *task = ctx->tasks[i];
-        if (task->worker || !s_r_eligible (ctx, worker, task))
-            continue;
-        if (!best || task->priority > best->priority
-            || (task->priority == best->priority && ctx->order[task->id] < ctx->order[best->id]))
+        if (!task->worker && scheduler_task_sig (task) == kept && task->priority == floor
+            && (!best || s_r_older (ctx, task, best)))
             best = task;
     }
-    return best;
+    *keep = best && s_r_now (ctx, worker, best) ? NULL : kept;
+    return *keep ? NULL : best;
 }
 
 #define R_FAIL(ctx, counter, ...)                                                      \
@@ -600,25 +736,45 @@ static void
 s_r_fill (r_ctx_t *ctx, r_worker_t *worker)
 {
     while (true) {
-        task_t *expect = worker->sched.free ? s_r_best (ctx, worker) : NULL;
+        sched_sig_t *keep;
+        task_t *expect = s_r_best (ctx, worker, &keep);
         task_t *got = scheduler_assign (ctx->sched, &worker->sched);
         if (!got) {
             if (expect)
-                R_FAIL (ctx, fail_eligible, "assign gave nothing, task %" PRIu64 " was eligible",
-                        expect->id);
+                R_FAIL (ctx, fail_eligible, "assign gave nothing, task %" PRIu64 " was eligible", expect->id);
+            if (keep && worker->sched.reserved != keep)
+                R_FAIL (ctx, fail_reserve, "assign did not keep the worker for a big task");
+            if (!keep && worker->sched.reserved)
+                R_FAIL (ctx, fail_reserve, "assign kept the worker, no big task was first");
+            if (keep && worker->sched.reserved == keep && worker->sched.free)
+                ctx->reservations++;
             return;
         }
         ctx->assigns++;
-        if (got->worker != &worker->sched || !s_r_eligible (ctx, worker, got))
+        if (got->worker != &worker->sched || !s_r_ever (ctx, worker, got))
             R_FAIL (ctx, fail_eligible, "assign gave task %" PRIu64 " it cannot run", got->id);
         if (!expect)
-            R_FAIL (ctx, fail_eligible, "assign gave task %" PRIu64 ", none eligible", got->id);
+            R_FAIL (ctx, fail_eligible, "assign gave task %" PRIu64 " (%s), none eligible%s", got->id,
+                    s_r_kind_name[ctx->kind[got->id]], keep ? " (it should be kept)" : "");
         else if (got->priority != expect->priority)
             R_FAIL (ctx, fail_priority, "assign gave priority %d, %d was eligible", got->priority,
                     expect->priority);
         else if (got != expect)
-            R_FAIL (ctx, fail_fifo, "assign gave task %" PRIu64 " before task %" PRIu64, got->id,
-                    expect->id);
+            R_FAIL (ctx, fail_fifo, "assign gave task %" PRIu64 " before task %" PRIu64, got->id, expect->id);
+    }
+}
+
+/* Places what became possible (the broker calls it after every event). */
+static void
+s_r_unblocked (r_ctx_t *ctx)
+{
+    task_t *task;
+    while ((task = scheduler_unblocked (ctx->sched))) {
+        ctx->unblocked++;
+        r_worker_t *worker = (r_worker_t *) task->worker;
+        if (!worker || !worker->live || !s_r_ever (ctx, worker, task)
+            || worker->gpus < s_r_gpus_used (ctx, worker))
+            R_FAIL (ctx, fail_eligible, "unblocked placed task %" PRIu64 " where it cannot run", task->id);
     }
 }
 
@@ -627,27 +783,40 @@ static void
 s_r_offer (r_ctx_t *ctx, task_t *task, bool front)
 {
     r_worker_t *best = NULL;
-    for (int w = 0; w < R_WORKERS; w++) {
-        r_worker_t *worker = &ctx->workers[w];
-        if (worker->live && worker->sched.free && s_r_eligible (ctx, worker, task)
-            && (!best || s_r_class (worker) < s_r_class (best)))
-            best = worker;
+    ctx->outside[task->id] = true;
+    if (s_r_limits_ok (ctx, task)) {
+        for (int w = 0; w < R_WORKERS; w++) {
+            r_worker_t *worker = &ctx->workers[w];
+            if (s_r_linked (worker) && s_r_now (ctx, worker, task)
+                && (!best || s_r_class (worker) < s_r_class (best)))
+                best = worker;
+        }
+        /* A kept worker takes tasks above the priority it is kept for. */
+        for (int w = 0; w < R_WORKERS && !best; w++) {
+            r_worker_t *worker = &ctx->workers[w];
+            if (worker->live && worker->sched.reserved && worker->sched.free && s_r_now (ctx, worker, task)
+                && s_r_kept_level (ctx, worker) < task->priority)
+                best = worker;
+        }
     }
+    else
+        ctx->limited++;
     ctx->order[task->id] = front ? --ctx->front : ++ctx->back;
     r_worker_t *got = (r_worker_t *) scheduler_submit (ctx->sched, task, front);
+    ctx->outside[task->id] = false;
     ctx->submits++;
     if (!got) {
         if (best)
-            R_FAIL (ctx, fail_conserving, "task %" PRIu64 " queued with a free eligible worker",
-                    task->id);
+            R_FAIL (ctx, fail_conserving, "task %" PRIu64 " (%s) queued with a free eligible worker", task->id,
+                    s_r_kind_name[ctx->kind[task->id]]);
     }
-    else if (!best || !got->live || task->worker != &got->sched
-             || !s_r_eligible (ctx, got, task))
-        R_FAIL (ctx, fail_eligible, "task %" PRIu64 " given to a worker that cannot run it",
-                task->id);
-    else if (s_r_class (got) != s_r_class (best))
-        R_FAIL (ctx, fail_special, "task %" PRIu64 " given to class %d, %d was free", task->id,
-                s_r_class (got), s_r_class (best));
+    else if (!best || !got->live || task->worker != &got->sched || !s_r_ever (ctx, got, task)
+             || got->gpus < s_r_gpus_used (ctx, got))
+        R_FAIL (ctx, fail_eligible, "task %" PRIu64 " (%s) given to a worker that cannot run it", task->id,
+                s_r_kind_name[ctx->kind[task->id]]);
+    else if (!best->sched.reserved && s_r_class (got) != s_r_class (best))
+        R_FAIL (ctx, fail_special, "task %" PRIu64 " given to class %d, %d was free", task->id, s_r_class (got),
+                s_r_class (best));
 }
 
 static void
@@ -686,7 +855,18 @@ s_r_add_worker (r_ctx_t *ctx)
             list[count++] = ctx->types[t];
     worker->types = types;
     worker->live = true;
-    scheduler_worker_add (ctx->sched, &worker->sched, list, count, levels, 1 + s_rand (ctx, 3));
+    worker->zone = (int) s_rand (ctx, 2);
+    worker->gpus = s_rand (ctx, 3);
+    worker->version = 1 + (int) s_rand (ctx, 2);
+    worker->labels[0] = (ztask_label_t) { "zone", worker->zone ? "b" : "a" };
+    worker->labels[1] = (ztask_label_t) { "gpu", "yes" };
+    for (size_t t = 0; t < count; t++)
+        worker->versions[t] = worker->version == 2 ? "2.0" : "1.0";
+    const char *names[] = { "gpu" };
+    uint64_t totals[] = { worker->gpus };
+    sched_offer_t offer = { worker->versions, worker->labels, worker->gpus ? 2 : 1, names, totals,
+                            worker->gpus ? 1 : 0 };
+    scheduler_worker_add (ctx->sched, &worker->sched, list, count, levels, 1 + s_rand (ctx, 3), &offer);
     s_r_fill (ctx, worker);
 }
 
@@ -703,6 +883,8 @@ s_r_remove_worker (r_ctx_t *ctx)
     scheduler_worker_remove (ctx->sched, &worker->sched);
     worker->live = false;
     ctx->removals++;
+    if (worker->sched.reserved)
+        R_FAIL (ctx, fail_reserve, "a removed worker is still kept");
     task_t *orphans[R_TASKS_MAX];
     size_t orphan_count = 0;
     task_t *task;
@@ -710,8 +892,11 @@ s_r_remove_worker (r_ctx_t *ctx)
         scheduler_release (ctx->sched, task);
         if (task->worker || worker->sched.free)
             R_FAIL (ctx, fail_slots, "released task still linked or removed worker has slots");
+        ctx->outside[task->id] = true;
         orphans[orphan_count++] = task;
     }
+    if (worker->sched.resources)
+        R_FAIL (ctx, fail_slots, "a removed worker's resources outlive its tasks");
     for (size_t i = 0; i < orphan_count; i++) {
         s_r_offer (ctx, orphans[i], true);
         ctx->requeues++;
@@ -726,6 +911,9 @@ s_r_submit (r_ctx_t *ctx)
     /* Type 4 is rarer, so it is often queued with no worker for it. */
     uint32_t t = s_rand (ctx, 9);
     task_t *task = s_task (ctx->types[t < 8 ? t / 2 : 4], (uint8_t) s_rand (ctx, 10));
+    int kind = s_rand (ctx, 2) ? 0 : 1 + (int) s_rand (ctx, R_KINDS - 1);
+    ctx->kind[task->id] = (uint8_t) kind;
+    task->sig = ctx->sigs[s_r_type_index (ctx, task->type)][kind];
     ctx->tasks[ctx->task_count++] = task;
     s_r_offer (ctx, task, false);
 }
@@ -787,19 +975,26 @@ s_r_check (r_ctx_t *ctx)
         }
         queued++;
         level_queued[t][task->priority]++;
+        if (!s_r_limits_ok (ctx, task))
+            continue;
         for (int w = 0; w < R_WORKERS; w++) {
             r_worker_t *worker = &ctx->workers[w];
             if (!worker->live || worker->sched.free == 0)
                 continue;
-            if (s_r_eligible (ctx, worker, task))
-                R_FAIL (ctx, fail_conserving, "task %" PRIu64 " waits, worker %d has a free slot",
-                        task->id, w);
+            bool may = s_r_linked (worker) || s_r_kept_level (ctx, worker) < task->priority;
+            if (may && s_r_now (ctx, worker, task))
+                R_FAIL (ctx, fail_conserving, "task %" PRIu64 " (%s, %d) waits, worker %d has a free slot%s",
+                        task->id, s_r_kind_name[ctx->kind[task->id]], task->priority, w,
+                        worker->sched.reserved ? " (kept for a lower priority)" : "");
             else
                 free_ineligible = true;
         }
     }
     if (free_ineligible)
         ctx->contested++;
+    if (s_r_running (ctx, 6, -1) > R_LIMIT_L || s_r_running (ctx, -1, 4) > R_LIMIT_E)
+        R_FAIL (ctx, fail_limits, "a limit is exceeded: L %zu, e %zu", s_r_running (ctx, 6, -1),
+                s_r_running (ctx, -1, 4));
     for (int w = 0; w < R_WORKERS; w++) {
         r_worker_t *worker = &ctx->workers[w];
         if (!worker->live)
@@ -807,12 +1002,28 @@ s_r_check (r_ctx_t *ctx)
         size_t on_slots = 0;
         for (task_t *task = worker->sched.running; task; task = task->next) {
             on_slots++;
-            if (task->worker != &worker->sched || !s_r_eligible (ctx, worker, task))
+            if (task->worker != &worker->sched || !s_r_ever (ctx, worker, task))
                 R_FAIL (ctx, fail_slots, "worker %d runs a task it cannot run", w);
         }
         if (on_slots > worker->sched.slots || worker->sched.free + on_slots != worker->sched.slots)
             R_FAIL (ctx, fail_slots, "worker %d: %zu running, %u free, %u slots", w, on_slots,
                     worker->sched.free, worker->sched.slots);
+        uint64_t used = s_r_gpus_used (ctx, worker);
+        if (used > worker->gpus || (worker->gpus && worker->sched.resources[0].used != used))
+            R_FAIL (ctx, fail_slots, "worker %d: %" PRIu64 " of %" PRIu64 " GPUs used", w, used, worker->gpus);
+        sched_sig_t *kept = worker->sched.reserved;
+        if (kept) {
+            /* Kept for a signature that has a waiting task it could run
+               but has not the free GPUs for. */
+            task_t *waiting = NULL;
+            for (size_t i = 0; i < ctx->task_count && !waiting; i++)
+                if (!ctx->tasks[i]->worker && scheduler_task_sig (ctx->tasks[i]) == kept
+                    && (worker->sched.levels & (1u << ctx->tasks[i]->priority)))
+                    waiting = ctx->tasks[i];
+            if (kept->reserved != &worker->sched || !waiting || !s_r_ever (ctx, worker, waiting)
+                || (worker->sched.free && s_r_now (ctx, worker, waiting) && s_r_limits_ok (ctx, waiting)))
+                R_FAIL (ctx, fail_reserve, "worker %d kept for a signature without reason", w);
+        }
         for (int t = 0; t < R_TYPES; t++)
             if (worker->types & (1u << t))
                 type_workers[t]++;
@@ -826,18 +1037,30 @@ s_r_check (r_ctx_t *ctx)
             R_FAIL (ctx, fail_counts, "type %s: %zu workers %zu running, expected %zu %zu",
                     type->name, type->workers, type->running, type_workers[t], type_running[t]);
         for (int l = 0; l < TASK_PRIORITY_LEVELS; l++) {
-            type_level_t *tl = &type->level[l];
             size_t listed = 0;
-            task_t *prev = NULL;
-            for (task_t *task = tl->head; task && listed <= queued; task = task->next) {
-                if (task->prev != prev || task->worker || task->type != type || task->priority != l)
-                    R_FAIL (ctx, fail_lists, "type %s level %d: bad link", type->name, l);
-                prev = task;
-                listed++;
+            for (int k = 0; k < R_KINDS; k++) {
+                sched_sig_t *sig = ctx->sigs[t][k];
+                sig_level_t *sl = &sig->level[l];
+                size_t in_sig = 0;
+                task_t *prev = NULL;
+                for (task_t *task = sl->head; task && in_sig <= queued; task = task->next) {
+                    if (task->prev != prev || task->worker || scheduler_task_sig (task) != sig
+                        || task->priority != l || (prev && prev->seq >= task->seq))
+                        R_FAIL (ctx, fail_lists, "type %s level %d: bad link", type->name, l);
+                    prev = task;
+                    in_sig++;
+                }
+                if (sl->tail != prev || in_sig != sl->queued || (sl->queued > 0) != (sl->heap_index > 0))
+                    R_FAIL (ctx, fail_lists, "type %s level %d kind %d: bad list", type->name, l, k);
+                listed += in_sig;
             }
-            if (tl->tail != prev || listed != tl->queued || tl->queued != level_queued[t][l])
+            type_level_t *tl = &type->level[l];
+            if (listed != tl->queued || tl->queued != level_queued[t][l])
                 R_FAIL (ctx, fail_lists, "type %s level %d: %zu listed, %zu counted, %zu expected",
                         type->name, l, listed, tl->queued, level_queued[t][l]);
+            for (size_t i = 1; i < tl->heap_count; i++)
+                if (tl->heap[(i - 1) / 2]->level[l].head->seq > tl->heap[i]->level[l].head->seq)
+                    R_FAIL (ctx, fail_lists, "type %s level %d: heap out of order", type->name, l);
         }
     }
 }
@@ -865,13 +1088,15 @@ s_test_type_lifetime (void)
             "lifetime: used again in the same round, it is kept");
     task_t *task = s_task (a, 3);
     TAP_OK (scheduler_submit (sched, task, false) == second, "lifetime: and its tasks reach the new worker");
-    scheduler_task_added (sched, a);
+    task_t *live = s_task (a, 3); /* a live task of a, not queued */
+    scheduler_task_added (sched, live);
 
     /* Forgotten once nothing uses it, at the collect after. */
     s_worker_drop (sched, &second); /* ends the task too */
     scheduler_collect (sched);
     TAP_OK (scheduler_type_lookup (sched, "a") == a, "lifetime: a live task keeps its type");
-    scheduler_task_ended (sched, a, true);
+    scheduler_task_ended (sched, live, true);
+    task_destroy (&live);
     TAP_OK (a->done == 1 && a->tasks == 0, "lifetime: the ended task is counted");
     TAP_OK (scheduler_type_lookup (sched, "a") == a, "lifetime: not forgotten before the collect");
     scheduler_collect (sched);
@@ -892,8 +1117,25 @@ s_test_random (uint64_t seed, int steps)
     ctx->sched = scheduler_new ();
     ctx->rand = seed;
     const char *names[R_TYPES] = { "a", "b", "c", "d", "e" };
-    for (int t = 0; t < R_TYPES; t++)
+    assert (scheduler_limit_set (ctx->sched, "e", R_LIMIT_E) == 0);
+    assert (scheduler_limit_set (ctx->sched, "L", R_LIMIT_L) == 0);
+    for (int t = 0; t < R_TYPES; t++) {
         ctx->types[t] = scheduler_type (ctx->sched, names[t]);
+        char version[16];
+        snprintf (version, sizeof version, "%s>=2.0", names[t]);
+        const char *zone_a[] = { "zone=a" }, *gpu[] = { "gpu" }, *zone_b[] = { "zone = b" };
+        sched_needs_t needs[R_KINDS] = {
+            { NULL, 0, NULL, NULL, NULL },      { zone_a, 1, NULL, NULL, NULL },
+            { gpu, 1, NULL, NULL, NULL },       { NULL, 0, version, NULL, NULL },
+            { NULL, 0, NULL, "gpu=1", NULL },   { NULL, 0, NULL, "gpu = 2", NULL },
+            { NULL, 0, NULL, NULL, "L" },       { zone_b, 1, NULL, "gpu=1", NULL },
+        };
+        char error[256];
+        for (int k = 0; k < R_KINDS; k++) {
+            ctx->sigs[t][k] = scheduler_sig (ctx->sched, ctx->types[t], &needs[k], error, sizeof error);
+            assert (ctx->sigs[t][k]);
+        }
+    }
     for (ctx->step = 0; ctx->step < steps; ctx->step++) {
         uint32_t op = s_rand (ctx, 100);
         if (op < 6)
@@ -906,15 +1148,23 @@ s_test_random (uint64_t seed, int steps)
             s_r_release (ctx);
         else
             s_r_cancel (ctx);
+        s_r_unblocked (ctx);
         s_r_check (ctx);
     }
     printf ("# seed %" PRIx64 ": %d steps, %zu submits, %zu assigns, %zu removals, %zu requeues,"
-            " %zu tasks left\n",
-            seed, steps, ctx->submits, ctx->assigns, ctx->removals, ctx->requeues, ctx->task_count);
-    TAP_OK (ctx->assigns > 500 && ctx->removals > 50 && ctx->requeues > 20 && ctx->contested > 100,
-            "random %" PRIx64 ": the run exercised assigns, removals, requeues and free workers"
-            " beside queued tasks",
+            " %zu reservations, %zu unblocked, %zu over a limit, %zu tasks left\n",
+            seed, steps, ctx->submits, ctx->assigns, ctx->removals, ctx->requeues, ctx->reservations,
+            ctx->unblocked, ctx->limited, ctx->task_count);
+    TAP_OK (ctx->assigns > 500 && ctx->removals > 50 && ctx->requeues > 20 && ctx->contested > 100
+                && ctx->reservations > 5 && ctx->unblocked > 5 && ctx->limited > 20,
+            "random %" PRIx64 ": the run exercised assigns, removals, requeues, free workers"
+            " beside queued tasks, reservations, limits and unblocked tasks",
             seed);
+    TAP_OK (ctx->fail_reserve == 0,
+            "random %" PRIx64 ": a worker was kept exactly when a big task came first (%zu)", seed,
+            ctx->fail_reserve);
+    TAP_OK (ctx->fail_limits == 0, "random %" PRIx64 ": fleet limits never exceeded (%zu)", seed,
+            ctx->fail_limits);
     TAP_OK (ctx->fail_conserving == 0,
             "random %" PRIx64 ": work-conserving: no eligible task waited beside a free slot (%zu)",
             seed, ctx->fail_conserving);
@@ -988,11 +1238,11 @@ s_test_pause (void)
     TAP_OK (scheduler_submit (sched, b2, false) == w, "pause: ... and the next one, the paused ones still waiting");
     TAP_OK (a->level[3].queued == 1 && a->level[9].queued == 1 && scheduler_queued (sched) == 2,
             "pause: both paused tasks wait");
-    TAP_OK (scheduler_resumed (sched, a) == NULL, "pause: nothing placed while paused");
+    TAP_OK (scheduler_unblocked (sched) == NULL, "pause: nothing placed while paused");
     scheduler_pause (sched, a, false);
-    task_t *first = scheduler_resumed (sched, a);
+    task_t *first = scheduler_unblocked (sched);
     TAP_OK (first == a2 && a2->worker == w, "resume: the priority 9 task goes first to the free slot");
-    TAP_OK (scheduler_resumed (sched, a) == NULL && a->level[3].queued == 1,
+    TAP_OK (scheduler_unblocked (sched) == NULL && a->level[3].queued == 1,
             "resume: no free slot left: the other waits");
     scheduler_release (sched, b2);
     TAP_OK (scheduler_assign (sched, w) == a1, "resume: the freed slot takes it as any queued task");
@@ -1007,6 +1257,7 @@ s_test_pause (void)
     scheduler_collect (sched);
     TAP_OK (scheduler_type_lookup (sched, "pc") == c, "pause: a paused type with no task or worker is kept");
     scheduler_pause (sched, c, false);
+    TAP_OK (scheduler_unblocked (sched) == NULL, "resume: nothing to place");
     scheduler_collect (sched);
     TAP_OK (scheduler_type_lookup (sched, "pc") == NULL, "resume: once resumed and unused, it is forgotten");
     scheduler_destroy (&sched);
@@ -1027,5 +1278,6 @@ main (void)
     s_test_pause ();
     s_test_random (UINT64_C (0x5eed2024), 4000);
     s_test_random (UINT64_C (0x2545f4914f6cdd1d), 4000);
+    s_test_random (UINT64_C (0x9e3779b97f4a7c15), 4000);
     return tap_done ();
 }

@@ -368,7 +368,7 @@ s_finish (broker_t *self, task_t *task, const char *worker_name, int state, cons
             s_send_body (self, &w->peer, result ? result : "", result_size);
     }
     task_table_delete (self->tasks, task->id);
-    scheduler_task_ended (self->scheduler, task->type, state == ZTASK_STATE_DONE);
+    scheduler_task_ended (self->scheduler, task, state == ZTASK_STATE_DONE);
     task_destroy (&task);
 }
 
@@ -515,6 +515,16 @@ s_dispatch_worker (broker_t *self, broker_worker_t *worker)
     task_t *task;
     while (!worker->lost && (task = scheduler_assign (self->scheduler, &worker->sched)))
         s_start (self, worker, task);
+}
+
+/* Starts what became possible without a slot freeing (scheduler_unblocked):
+   a type resumed, a fleet limit with room again, a reservation dropped. */
+static void
+s_dispatch_unblocked (broker_t *self)
+{
+    task_t *task;
+    while ((task = scheduler_unblocked (self->scheduler)))
+        s_start (self, (broker_worker_t *) task->worker, task);
 }
 
 static void
@@ -684,8 +694,18 @@ s_on_register (broker_t *self, ztask_msg_t *in)
         s_worker_forget (self, old, orphans);
 
     broker_worker_t *worker = worker_registry_add (self->workers, &self->from, in);
-    scheduler_worker_add (self->scheduler, &worker->sched, types, in->plugin_count, in->priorities,
-                          in->slots);
+    const char *versions[ZTASK_PLUGINS_MAX], *resource_names[ZTASK_RESOURCES_MAX];
+    uint64_t resource_totals[ZTASK_RESOURCES_MAX];
+    for (size_t i = 0; i < worker->plugin_count; i++)
+        versions[i] = worker->plugins[i].version;
+    for (size_t i = 0; i < worker->resource_count; i++) {
+        resource_names[i] = worker->resources[i].name;
+        resource_totals[i] = worker->resources[i].total;
+    }
+    sched_offer_t offer = { versions, worker->labels, worker->label_count, resource_names, resource_totals,
+                            worker->resource_count };
+    scheduler_worker_add (self->scheduler, &worker->sched, types, in->plugin_count, in->priorities, in->slots,
+                          &offer);
     ztask_msg_reset (self->out, ZTASK_MSG_REGISTERED);
     self->out->heartbeat_ms = self->config.heartbeat_ms;
     s_send_to_worker (self, worker, NULL, 0);
@@ -950,7 +970,7 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
         return;
     }
     task_table_insert (self->tasks, task);
-    scheduler_task_added (self->scheduler, type);
+    scheduler_task_added (self->scheduler, task);
     metrics_submitted (self->metrics, type->name, task->priority, task->created_ms);
     outbox_submitted (self->outbox, &self->from, in->corr, task->id, 0);
     if (wait) {
@@ -1103,7 +1123,8 @@ s_metrics_gauges (broker_t *self, metrics_data_t *d, int64_t now)
         for (int l = 0; l < TASK_PRIORITY_LEVELS; l++) {
             queued[l] = t->level[l].queued;
             total += queued[l];
-            heads[l] = t->level[l].head ? s_queued_since (t->level[l].head) : 0;
+            task_t *oldest = scheduler_oldest (t, l);
+            heads[l] = oldest ? s_queued_since (oldest) : 0;
         }
         metrics_gauges_type (self->metrics, t->name, queued, t->running, total > 0 && t->workers == 0, heads, now);
     }
@@ -1423,9 +1444,7 @@ s_on_pause (broker_t *self, ztask_msg_t *in, bool paused)
     if (type->paused != paused)
         ztask_log_info ("broker: task type %s %s by an operator", type->name, paused ? "paused" : "resumed");
     scheduler_pause (self->scheduler, type, paused);
-    task_t *task;
-    while (!paused && (task = scheduler_resumed (self->scheduler, type)))
-        s_start (self, (broker_worker_t *) task->worker, task);
+    s_dispatch_unblocked (self);
     s_send_json_after_commit (self, in, json_pack ("{s:s, s:b}", "type", in->type, "paused", paused));
 }
 
@@ -1816,11 +1835,13 @@ broker_poll (broker_t *self, int timeout_ms)
         s_store_retry (self);
     s_release_due (self);
     s_reap (self);
+    s_dispatch_unblocked (self);
     s_commit (self);
     s_lead (self); /* between rounds: its transaction holds nothing else */
     if (zclock_mono () >= self->next_tick) {
         s_tick (self);
         s_reap (self);
+        s_dispatch_unblocked (self);
         s_commit (self);
     }
     /* No handler holds a type now: forget the ones nothing uses. */
@@ -1899,7 +1920,7 @@ s_task_from_row (broker_t *self, const store_row_t *row, const char *otherwise)
     task->timeout_ms = row->timeout_ms;
     task->created_ms = row->created_ms;
     task_table_insert (self->tasks, task);
-    scheduler_task_added (self->scheduler, type);
+    scheduler_task_added (self->scheduler, task);
     return task;
 }
 

@@ -2,37 +2,104 @@
  * License, v. 2.0. If a copy of the MPL was not distributed with this
  * file, You can obtain one at http://mozilla.org/MPL/2.0/. */
 
-/*  scheduler - matches queued tasks with free worker slots (docs/architecture.md).
+/*  scheduler - matches queued tasks with free worker slots (docs/architecture.md,
+    docs/routing.md).
 
-    Eligibility: a worker may run a task if it has the task's plugin and
-    serves its priority. A free slot takes the eligible queued task of the
-    highest priority, FIFO within a level across types. A new task goes to
-    the most specialised free worker (fewest plugins, then fewest priority
-    levels), then the one idle longest. Free slots are the credit: a worker
-    is never given more tasks than it has slots.
+    Eligibility: a worker may run a task if it has the task's plugin (in a
+    version the task accepts), serves its priority, has labels that meet
+    every requirement of the task and resources (totals) that cover its
+    request. It may run it now if it also has a free slot and the free
+    resources, and if no fleet-wide limit of the task is full.
 
-    Cost: queues are per (type, priority) and free workers are indexed per
-    (type, priority, specialisation), so a decision looks at the heads of at
-    most plugins x 10 queues, or the first non-empty of a handful of
-    specialisation buckets: never at the queued tasks or connected workers
-    one by one. No sockets here; the broker does the sending.
+    Order: a free slot takes the eligible queued task of the highest
+    priority, FIFO within a level across types and signatures. A new task
+    goes to the most specialised free worker that can run it now (fewest
+    plugins, then fewest priority levels, then fewest kinds of resources:
+    the GPU machine is kept for GPU work), then the one idle longest.
+
+    Big tasks do not starve: when the task a worker would take next (by
+    priority and FIFO) fits its totals but not what it has free now, the
+    worker is reserved for that task's signature and takes nothing else
+    until it fits (at most one reserved worker per signature).
+
+    Signatures: tasks that ask the same (requirements, version, resources,
+    limit) share one sched_sig_t, which holds their queue per priority
+    level; each (type, level) keeps a heap of its non-empty signatures by
+    the age of their oldest task. A decision looks at the heads of queues
+    and skips the signatures a worker cannot run: never at the queued
+    tasks one by one. No sockets here; the broker does the sending.
 */
 #ifndef ZTASK_SCHEDULER_H_INCLUDED
 #define ZTASK_SCHEDULER_H_INCLUDED
 
 #include "task.h"
+#include "common/ztask_require.h"
 
 typedef struct scheduler scheduler_t;
 typedef struct free_node free_node_t;
 typedef struct free_bucket free_bucket_t;
+typedef struct sched_sig sched_sig_t;
+typedef struct sched_limit sched_limit_t;
 
-/* One priority level of one task type: its queue and its free workers. */
+/* One priority level of one task type: its signatures with queued tasks
+   and its free workers. */
 typedef struct {
-    task_t *head, *tail;     /* queued tasks, oldest first                     */
-    size_t queued;
-    free_bucket_t **buckets; /* free eligible workers by specialisation, most specialised first */
+    size_t queued;           /* tasks queued at this level, all signatures   */
+    sched_sig_t **heap;      /* signatures with queued tasks at this level,
+                                min-heap by the seq of their oldest task    */
+    size_t heap_count, heap_max;
+    free_bucket_t **buckets; /* free workers with the plugin that serve the
+                                level, by specialisation, most specialised first */
     size_t bucket_count;
 } type_level_t;
+
+/* One priority level of a signature: its queue. */
+typedef struct {
+    task_t *head, *tail;     /* queued tasks, oldest first                   */
+    size_t queued;
+    size_t heap_index;       /* its place in the type level's heap + 1; 0: out */
+} sig_level_t;
+
+/* A fleet-wide limit (broker config `limits`): at most max tasks under it
+   run at once. A limit named like a task type limits that type. */
+struct sched_limit {
+    char *name;
+    uint32_t max;
+    uint32_t running;
+    sched_sig_t **sigs;      /* signatures that carry it by name             */
+    size_t sig_count, sig_max;
+    task_type_t *type;       /* the type it is named after, if that exists  */
+    bool pending;            /* was full and has room again                  */
+};
+
+/* What a task asks of the worker beyond its type and priority: requirement
+   texts, a plugin version constraint ("render>=1.2", for the task's own
+   type), a resource request ("gpu=1,memory_mb=16000") and a limit name.
+   Everything may be NULL / 0. */
+typedef struct {
+    const char *const *require;
+    size_t require_count;
+    const char *version;
+    const char *needs;
+    const char *limit;
+} sched_needs_t;
+
+/* Tasks of one type that ask the same; shared, owned by the scheduler. */
+struct sched_sig {
+    task_type_t *type;
+    char *key;               /* canonical needs, the intern key              */
+    ztask_require_t *require; /* NULL: none                                  */
+    bool has_version;
+    ztask_version_constraint_t version;
+    ztask_resources_t resources; /* count 0: none                           */
+    char *version_text;      /* canonical, or NULL                           */
+    char *needs_text;        /* canonical, or NULL                           */
+    sched_limit_t *limit;    /* the limit named by the tasks, or NULL        */
+    size_t tasks;            /* live tasks with this signature               */
+    sched_worker_t *reserved; /* the worker kept free for its next task      */
+    bool unused_maybe;
+    sig_level_t level[TASK_PRIORITY_LEVELS];
+};
 
 /* A task type (plugin name). Its counters are the scheduler's: read them,
    change them only through the functions below. */
@@ -46,8 +113,30 @@ struct task_type {
     size_t tasks;            /* the broker's live tasks of this type (any state) */
     bool unused_maybe;       /* on the list scheduler_collect checks           */
     bool paused;             /* never dispatched (kept while paused, used or not) */
+    bool pending;            /* resumed: its queued tasks may fit free slots */
+    sched_limit_t *limit;    /* the limit named after it, or NULL            */
+    sched_sig_t *plain;      /* its tasks that ask nothing more              */
+    sched_sig_t **sigs;      /* every signature of it, plain first           */
+    size_t sig_count, sig_max;
     type_level_t level[TASK_PRIORITY_LEVELS];
 };
+
+/* A resource of a worker: its total and what its running tasks hold. */
+typedef struct {
+    const char *name;        /* the caller's string, kept while the worker is */
+    uint64_t total, used;
+} sched_resource_t;
+
+/* What a worker offers beyond plugins, levels and slots (all the caller's
+   strings, kept as long as the worker is). */
+typedef struct {
+    const char *const *versions; /* its version of each plugin (type order), may be NULL */
+    const ztask_label_t *labels;  /* any order                                */
+    size_t label_count;
+    const char *const *resource_names;
+    const uint64_t *resource_totals;
+    size_t resource_count;
+} sched_offer_t;
 
 /* The scheduler's part of a worker; the broker embeds it in its record. */
 struct sched_worker {
@@ -61,6 +150,14 @@ struct sched_worker {
     size_t node_count;
     task_t *running;         /* tasks on its slots (linked with task->next)    */
     bool draining;           /* takes no new tasks (its slots free up unused)  */
+    const char **versions;   /* plugin versions, parallel to types (or NULL) */
+    ztask_label_t *labels;   /* sorted by key                                */
+    size_t label_count;
+    sched_resource_t *resources; /* sorted by name                           */
+    size_t resource_count;
+    sched_sig_t *reserved;   /* kept free for this signature's next task     */
+    bool pending;            /* on the scheduler's list to be offered tasks  */
+    sched_worker_t *pending_next;
 };
 
 scheduler_t *scheduler_new (void);
@@ -81,11 +178,32 @@ task_type_t *scheduler_type (scheduler_t *self, const char *name);
    pointer of its own. Cost: the number of such types. */
 void scheduler_collect (scheduler_t *self);
 
-/* A live task of type exists from now on (submitted or recovered). */
-void scheduler_task_added (scheduler_t *self, task_type_t *type);
-/* A live task of type has ended (done, or failed or cancelled): counted,
-   and the type is collected if nothing else uses it. */
-void scheduler_task_ended (scheduler_t *self, task_type_t *type, bool done);
+/* The signature of type's tasks that ask needs (NULL: nothing more, the
+   type's plain signature): the same pointer for the same needs however
+   written. NULL when a text is malformed, with "requirement 'TEXT':
+   column N: ..." (or "version constraint", "resources") in error, or when
+   the limit named is not configured, or when too many signatures exist.
+   Lifetime as types: kept while a task uses it, forgotten by
+   scheduler_collect only. */
+sched_sig_t *scheduler_sig (scheduler_t *self, task_type_t *type, const sched_needs_t *needs, char *error,
+                            size_t error_size);
+
+/* A live task exists from now on (submitted or recovered); its type and
+   sig (NULL: plain) are set. */
+void scheduler_task_added (scheduler_t *self, task_t *task);
+/* A live task has ended (done, or failed or cancelled): counted, and its
+   type and signature are collected if nothing else uses them. */
+void scheduler_task_ended (scheduler_t *self, task_t *task, bool done);
+
+/* ---- fleet-wide limits ---- */
+
+/* Sets the limit name to max (config, before any task): 0, or -1 when
+   there are too many limits. */
+int scheduler_limit_set (scheduler_t *self, const char *name, uint32_t max);
+sched_limit_t *scheduler_limit_lookup (scheduler_t *self, const char *name);
+/* First / next limit, in no particular order (statistics). */
+sched_limit_t *scheduler_limit_first (scheduler_t *self);
+sched_limit_t *scheduler_limit_next (scheduler_t *self);
 
 /* Type by name if it exists. */
 task_type_t *scheduler_type_lookup (scheduler_t *self, const char *name);
@@ -93,10 +211,20 @@ task_type_t *scheduler_type_lookup (scheduler_t *self, const char *name);
 task_type_t *scheduler_type_first (scheduler_t *self);
 task_type_t *scheduler_type_next (scheduler_t *self);
 
-/* Adds a worker with the given plugins (types), levels and slots, all free.
-   The caller then calls scheduler_assign until it returns NULL. */
+/* Adds a worker with the given plugins (types), levels and slots, all free,
+   and what else it offers (offer may be NULL: no versions, labels or
+   resources). The caller then calls scheduler_assign until it returns
+   NULL. */
 void scheduler_worker_add (scheduler_t *self, sched_worker_t *worker, task_type_t **types,
-                           size_t type_count, uint16_t levels, uint32_t slots);
+                           size_t type_count, uint16_t levels, uint32_t slots, const sched_offer_t *offer);
+
+/* Could worker ever run task (plugin, version, level, labels, resource
+   totals), whatever runs now? For "why is it waiting?". */
+bool scheduler_can_ever_run (const sched_worker_t *worker, const task_t *task);
+/* The signature of task (its plain one when it asks nothing more). */
+sched_sig_t *scheduler_task_sig (const task_t *task);
+/* The oldest queued task of type at level, or NULL. */
+task_t *scheduler_oldest (task_type_t *type, int level);
 
 /* Removes a worker; its running tasks stay on worker->running for the
    caller to requeue or finish (they are unlinked as the caller takes them).
@@ -129,17 +257,17 @@ void scheduler_dequeue (scheduler_t *self, task_t *task);
 
 /* Pauses or resumes a type: a paused type's tasks are queued, never
    given to a slot (scheduler_submit queues them, scheduler_assign skips
-   the type). After a resume the caller calls scheduler_resumed until it
+   the type). After a resume the caller calls scheduler_unblocked until it
    returns NULL. A paused type is never forgotten. */
 void scheduler_pause (scheduler_t *self, task_type_t *type, bool paused);
 
-/* After a resume: takes the best queued task of type that a free worker
-   can run (highest priority first, then the most specialised worker, as
-   scheduler_submit), puts it on that worker's slot and returns it (its
-   worker is task->worker), or NULL when none is left to place. Other
-   types' tasks never wait for a free slot, so these are the only ones a
-   free slot may now take. */
-task_t *scheduler_resumed (scheduler_t *self, task_type_t *type);
+/* Work that became possible without a slot of its own freeing: a type
+   resumed, a full limit with room again, a reservation dropped. Takes the
+   best such queued task that a free worker can run now, puts it on that
+   worker's slot and returns it (its worker is task->worker), or NULL when
+   nothing is left to place. The broker calls it until NULL after every
+   event that releases or dequeues a task and after a resume. */
+task_t *scheduler_unblocked (scheduler_t *self);
 
 /* Totals. */
 size_t scheduler_queued (scheduler_t *self);

@@ -13,6 +13,7 @@
 #define TASK_PRIORITY_LEVELS 10
 
 typedef struct task_type task_type_t;
+typedef struct sched_sig sched_sig_t;
 typedef struct sched_worker sched_worker_t;
 typedef struct waiter waiter_t;
 
@@ -20,6 +21,8 @@ typedef struct task {
     uint64_t id;                 /* store id, also the client-visible id        */
     uint64_t seq;                /* FIFO order across types within a priority   */
     task_type_t *type;           /* plugin that runs it                          */
+    sched_sig_t *sig;            /* what it asks of a worker (scheduler.h);
+                                    NULL: nothing beyond type and priority   */
     struct task *prev, *next;    /* queue links (queued) or worker's running list */
     sched_worker_t *worker;      /* worker running it (running)                  */
     waiter_t *waiters;           /* clients waiting for its end                  */
