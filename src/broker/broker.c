@@ -1710,6 +1710,19 @@ s_store_lost (broker_t *self)
     s_drop_state (self, ZTASK_ERR_UNAVAILABLE);
 }
 
+/* A scheduler with the fleet-wide limits of config. */
+static scheduler_t *
+s_scheduler_new (const broker_config_t *config)
+{
+    scheduler_t *scheduler = scheduler_new ();
+    for (size_t i = 0; i < config->limit_count; i++) {
+        int rc = scheduler_limit_set (scheduler, config->limits[i].name, config->limits[i].max);
+        assert (rc == 0); /* the config holds at most as many as the scheduler */
+        (void) rc;
+    }
+    return scheduler;
+}
+
 /* Lets go of every worker and task held in memory (the store has them);
    waiting clients get an ERROR status (UNAVAILABLE or NOT_LEADER). */
 static void
@@ -1736,7 +1749,7 @@ s_drop_state (broker_t *self, int status)
     self->delayed = delayed_new ();
     self->scheduled = 0;
     scheduler_destroy (&self->scheduler);
-    self->scheduler = scheduler_new ();
+    self->scheduler = s_scheduler_new (&self->config);
 }
 
 /* While the store is down: tries to reach it again, then to lead (and so
@@ -2166,7 +2179,7 @@ broker_new (const broker_config_t *config)
     broker_t *self = (broker_t *) zmalloc (sizeof (broker_t));
     assert (self);
     self->config = *config; /* shallow: the caller keeps config alive */
-    self->scheduler = scheduler_new ();
+    self->scheduler = s_scheduler_new (config);
     self->workers = worker_registry_new ();
     self->delayed = delayed_new ();
     self->tasks = task_table_new ();

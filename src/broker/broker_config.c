@@ -6,6 +6,7 @@
 #include "broker_config.h"
 #include "common/ztask_cert.h"
 #include "common/ztask_names.h"
+#include "common/ztask_require.h"
 
 #include <sys/stat.h>
 #include "ztask/client.h"
@@ -19,9 +20,11 @@ static const char *const s_keys[] = { "log_format", "log_level",
                                       "endpoint", "store", "sync", "heartbeat_ms",
                                       "heartbeat_liveness", "max_attempts", "max_payload",
                                       "max_queued", "retention", "max_result", "user", "pid_file",
-                                      "curve", "name", "advertise", "lease_ms", "http", NULL };
+                                      "curve", "name", "advertise", "lease_ms", "http", "limits",
+                                      "types", NULL };
 static const char *const s_curve_keys[] = { "secret", "allow", NULL };
 static const char *const s_http_keys[] = { "listen", "token_file", "web_root", NULL };
+static const char *const s_type_keys[] = { "require", "needs", "limit", NULL };
 
 static char *
 s_strdup (const char *text)
@@ -69,6 +72,19 @@ broker_config_free (broker_config_t *self)
         memset (self->http_token, 0, strlen (self->http_token));
     free (self->http_token);
     free (self->http_web_root);
+    for (size_t i = 0; i < self->limit_count; i++)
+        free (self->limits[i].name);
+    free (self->limits);
+    for (size_t i = 0; i < self->type_default_count; i++) {
+        broker_type_defaults_t *d = &self->type_defaults[i];
+        free (d->type);
+        for (size_t r = 0; r < d->require_count; r++)
+            free (d->require[r]);
+        free (d->require);
+        free (d->needs);
+        free (d->limit);
+    }
+    free (self->type_defaults);
     memset (self, 0, sizeof *self);
 }
 
@@ -255,6 +271,133 @@ s_http (broker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
     return 0;
 }
 
+const broker_type_defaults_t *
+broker_config_type (const broker_config_t *self, const char *type)
+{
+    for (size_t i = 0; i < self->type_default_count; i++)
+        if (strcmp (self->type_defaults[i].type, type) == 0)
+            return &self->type_defaults[i];
+    return NULL;
+}
+
+static bool
+s_has_limit (const broker_config_t *self, const char *name)
+{
+    for (size_t i = 0; i < self->limit_count; i++)
+        if (strcmp (self->limits[i].name, name) == 0)
+            return true;
+    return false;
+}
+
+/* limits = { render = 4; stripe-api = 2; } (libconfig names: a letter,
+   then letters, digits, '-' and '_'; libconfig itself refuses a name set
+   twice in a group). */
+static int
+s_limits (broker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
+{
+    config_setting_t *limits = config_setting_get_member (root, "limits");
+    if (!limits)
+        return 0;
+    if (!config_setting_is_group (limits))
+        return ztask_cfg_fail (cfg, limits, "'limits' must be a group: limits = { render = 4; stripe-api = 2; };");
+    int count = config_setting_length (limits);
+    if (count > BROKER_LIMITS_MAX)
+        return ztask_cfg_fail (cfg, limits, "at most %d limits (%d given)", BROKER_LIMITS_MAX, count);
+    self->limits = (broker_limit_t *) calloc ((size_t) count + 1, sizeof (broker_limit_t));
+    if (!self->limits)
+        abort ();
+    for (int i = 0; i < count; i++) {
+        config_setting_t *item = config_setting_get_elem (limits, (unsigned) i);
+        const char *name = config_setting_name (item);
+        if (config_setting_type (item) != CONFIG_TYPE_INT && config_setting_type (item) != CONFIG_TYPE_INT64)
+            return ztask_cfg_fail (cfg, item, "limit %s must be a whole number of tasks, e.g. %s = 4;", name, name);
+        long long max = config_setting_get_int64 (item);
+        if (max < 1 || max > BROKER_LIMIT_MAX)
+            return ztask_cfg_fail (cfg, item, "limit %s must be 1 to %d, not %lld", name, BROKER_LIMIT_MAX, max);
+        if (strlen (name) > ZTASK_REQUIRE_KEY_MAX)
+            return ztask_cfg_fail (cfg, item, "limit name %.64s... is longer than %d bytes", name,
+                                   ZTASK_REQUIRE_KEY_MAX);
+        self->limits[self->limit_count].name = s_strdup (name);
+        self->limits[self->limit_count].max = (unsigned) max;
+        self->limit_count++;
+    }
+    return 0;
+}
+
+/* types = { render = { require = ( "os=linux" ); needs = "gpu=1"; limit = "gpu"; }; } */
+static int
+s_type_defaults (broker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
+{
+    config_setting_t *types = config_setting_get_member (root, "types");
+    if (!types)
+        return 0;
+    if (!config_setting_is_group (types))
+        return ztask_cfg_fail (cfg, types, "'types' must be a group: types = { render = { needs = \"gpu=1\"; }; };");
+    int count = config_setting_length (types);
+    if (count > BROKER_TYPE_DEFAULTS_MAX)
+        return ztask_cfg_fail (cfg, types, "at most %d types (%d given)", BROKER_TYPE_DEFAULTS_MAX, count);
+    self->type_defaults = (broker_type_defaults_t *) calloc ((size_t) count + 1, sizeof (broker_type_defaults_t));
+    if (!self->type_defaults)
+        abort ();
+    char message[256];
+    for (int i = 0; i < count; i++) {
+        config_setting_t *group = config_setting_get_elem (types, (unsigned) i);
+        const char *type = config_setting_name (group);
+        if (!config_setting_is_group (group))
+            return ztask_cfg_fail (cfg, group, "types.%s must be a group: %s = { needs = \"gpu=1\"; };", type, type);
+        if (ztask_cfg_keys (cfg, group, s_type_keys))
+            return -1;
+        broker_type_defaults_t *d = &self->type_defaults[self->type_default_count++];
+        d->type = s_strdup (type);
+        const char *needs = NULL, *limit = NULL;
+        if (ztask_cfg_string (cfg, group, "needs", &needs) || ztask_cfg_string (cfg, group, "limit", &limit))
+            return -1;
+        if (needs) {
+            ztask_resources_t resources;
+            if (ztask_resources_parse (needs, &resources, message, sizeof message) == -1)
+                return ztask_cfg_fail (cfg, config_setting_get_member (group, "needs"), "types.%s.needs '%s': %s",
+                                       type, needs, message);
+            d->needs = s_strdup (needs);
+        }
+        if (limit) {
+            if (!s_has_limit (self, limit))
+                return ztask_cfg_fail (cfg, config_setting_get_member (group, "limit"),
+                                       "types.%s.limit: no limit named '%s' in 'limits'", type, limit);
+            d->limit = s_strdup (limit);
+        }
+        config_setting_t *require = config_setting_get_member (group, "require");
+        if (!require)
+            continue;
+        if (config_setting_type (require) == CONFIG_TYPE_STRING) {
+            d->require = (char **) calloc (1, sizeof (char *));
+            if (!d->require)
+                abort ();
+            d->require[d->require_count++] = s_strdup (config_setting_get_string (require));
+        }
+        else if (config_setting_is_list (require) || config_setting_is_array (require)) {
+            int length = config_setting_length (require);
+            if (length > ZTASK_REQUIRE_MAX)
+                return ztask_cfg_fail (cfg, require, "types.%s.require: at most %d requirements (%d given)", type,
+                                       ZTASK_REQUIRE_MAX, length);
+            d->require = (char **) calloc ((size_t) length + 1, sizeof (char *));
+            if (!d->require)
+                abort ();
+            for (int r = 0; r < length; r++) {
+                config_setting_t *elem = config_setting_get_elem (require, (unsigned) r);
+                if (config_setting_type (elem) != CONFIG_TYPE_STRING)
+                    return ztask_cfg_fail (cfg, elem, "types.%s.require: each requirement is a string", type);
+                d->require[d->require_count++] = s_strdup (config_setting_get_string (elem));
+            }
+        }
+        else
+            return ztask_cfg_fail (cfg, require, "types.%s.require must be a string or a list of strings", type);
+        for (size_t r = 0; r < d->require_count; r++)
+            if (ztask_require_canonical (d->require[r], NULL, 0, message, sizeof message) == -1)
+                return ztask_cfg_fail (cfg, require, "types.%s.require '%s': %s", type, d->require[r], message);
+    }
+    return 0;
+}
+
 int
 broker_config_parse (broker_config_t *self, ztask_cfg_t *cfg)
 {
@@ -262,7 +405,7 @@ broker_config_parse (broker_config_t *self, ztask_cfg_t *cfg)
     if (ztask_cfg_keys (cfg, root, s_keys) || s_endpoints (self, cfg, root) || s_curve (self, cfg, root)
         || s_optional_string (cfg, root, "user", &self->user)
         || s_optional_string (cfg, root, "pid_file", &self->pid_file) || s_leadership (self, cfg, root)
-        || s_http (self, cfg, root))
+        || s_http (self, cfg, root) || s_limits (self, cfg, root) || s_type_defaults (self, cfg, root))
         return -1;
     const char *store = self->store, *sync = self->sync;
     if (ztask_cfg_string (cfg, root, "store", &store) || ztask_cfg_string (cfg, root, "sync", &sync))

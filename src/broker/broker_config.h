@@ -11,6 +11,28 @@
 #include <stddef.h>
 
 #define BROKER_ENDPOINTS_MAX 8
+#define BROKER_LIMITS_MAX 1024        /* entries of `limits`                    */
+#define BROKER_LIMIT_MAX 1000000      /* the largest limit                      */
+#define BROKER_TYPE_DEFAULTS_MAX 1024 /* entries of `types`                     */
+
+/* limits = { render = 4; stripe-api = 2; }: at most max tasks at once
+   across the fleet, of the task type of that name or carrying that limit
+   name (--limit). */
+typedef struct {
+    char *name;
+    unsigned max;
+} broker_limit_t;
+
+/* types = { render = { require = ( "os=linux" ); needs = "gpu=1"; limit = "gpu-farm"; }; }:
+   what a type's tasks ask when they do not say (docs/routing.md). All
+   texts are checked at load. */
+typedef struct {
+    char *type;
+    char **require;             /* added to every task's own requirements    */
+    size_t require_count;
+    char *needs;                /* the resources of a task without --needs   */
+    char *limit;                /* the limit of a task without --limit       */
+} broker_type_defaults_t;
 
 typedef struct {
     char *endpoints[BROKER_ENDPOINTS_MAX]; /* ROUTER binds; "tcp://127.0.0.1:*" picks a port */
@@ -42,6 +64,10 @@ typedef struct {
     char *http_token;           /* the actions' bearer token, read from
                                    token_file at load; NULL: actions are off     */
     char *http_web_root;        /* the dashboard's files; NULL: the installed ones */
+    broker_limit_t *limits;     /* limits = { ... }                             */
+    size_t limit_count;
+    broker_type_defaults_t *type_defaults; /* types = { ... }                   */
+    size_t type_default_count;
 } broker_config_t;
 
 #define BROKER_HTTP_TOKEN_MIN 16  /* shortest token accepted, in bytes        */
@@ -58,5 +84,8 @@ int broker_config_parse (broker_config_t *self, ztask_cfg_t *cfg);
 int broker_config_load (broker_config_t *self, const char *file, char *error, size_t error_size);
 
 void broker_config_free (broker_config_t *self);
+
+/* The defaults of type's tasks, or NULL. */
+const broker_type_defaults_t *broker_config_type (const broker_config_t *self, const char *type);
 
 #endif

@@ -30,18 +30,22 @@ report_stats (scheduler_t *scheduler, worker_registry_t *workers, size_t retryin
                                                  "waiting_for_plugin", total > 0 && t->workers == 0,
                                                  "paused", t->paused));
     }
+    json_t *limits = json_array ();
+    for (sched_limit_t *l = scheduler_limit_first (scheduler); l; l = scheduler_limit_next (scheduler))
+        json_array_append_new (limits, json_pack ("{s:s, s:I, s:I}", "name", l->name, "max", (json_int_t) l->max,
+                                                  "running", (json_int_t) l->running));
     const broker_counters_t *c = counters;
     json_t *refused = json_pack ("{s:I, s:I, s:I, s:I, s:I}", "too_large", (json_int_t) c->refused.too_large,
                                  "queue_full", (json_int_t) c->refused.queue_full, "role",
                                  (json_int_t) c->refused.role, "version", (json_int_t) c->refused.version,
                                  "not_registered", (json_int_t) c->refused.not_registered);
-    return json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o}", "queued",
+    return json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:I, s:o, s:o, s:o}", "queued",
                       (json_int_t) scheduler_queued (scheduler), "retrying", (json_int_t) retrying, "scheduled",
                       (json_int_t) scheduled, "running",
                       (json_int_t) scheduler_running (scheduler), "done", (json_int_t) c->done, "failed",
                       (json_int_t) c->failed, "workers", (json_int_t) worker_registry_size (workers), "slots",
                       (json_int_t) slots, "slots_free", (json_int_t) free_slots, "malformed",
-                      (json_int_t) c->malformed, "refused", refused, "types", types);
+                      (json_int_t) c->malformed, "refused", refused, "types", types, "limits", limits);
 }
 
 /* One resource of the workers document: {total, used, free}. */

@@ -391,6 +391,19 @@ cli_output_stats (FILE *out, const json_t *stats)
              s_int (stats, "workers"), s_int (stats, "slots"), s_int (stats, "slots_free"));
     if (s_int (stats, "malformed") > 0)
         fprintf (out, "dropped:  %" JSON_INTEGER_FORMAT " malformed messages\n", s_int (stats, "malformed"));
+    const json_t *limits = json_object_get (stats, "limits");
+    if (json_array_size (limits) > 0) {
+        fprintf (out, "limits:  ");
+        size_t i;
+        const json_t *limit;
+        json_array_foreach (limits, i, limit) {
+            char name[CELL_MAX];
+            fprintf (out, "%s %s %" JSON_INTEGER_FORMAT "/%" JSON_INTEGER_FORMAT " running%s", i ? "," : "",
+                     s_text (limit, "name", name, sizeof name), s_int (limit, "running"), s_int (limit, "max"),
+                     s_int (limit, "running") >= s_int (limit, "max") ? " (full)" : "");
+        }
+        fputc ('\n', out);
+    }
     if (json_array_size (types) == 0) {
         fprintf (out, "\nno tasks submitted yet\n");
         return 0;
