@@ -14,6 +14,7 @@
 #include "scheduler.h"
 #include "store.h"
 #include "task_table.h"
+#include "type_defaults.h"
 #include "why_waiting.h"
 #include "worker_registry.h"
 #include "common/ztask_cert.h"
@@ -936,18 +937,21 @@ s_fit_error (char *error)
     return error;
 }
 
-/* The signature for what in asks of type's workers (NULL: nothing more,
-   or refused after answering BAD_REQUEST with the scheduler's reason). */
+/* The signature for what in asks of type's workers, completed by the
+   type's defaults from the config (NULL: nothing more), or -1 after
+   answering BAD_REQUEST with the scheduler's reason. */
 static int
 s_submit_sig (broker_t *self, ztask_msg_t *in, task_type_t *type, sched_sig_t **sig_p)
 {
-    const char *require[ZTASK_REQUIRES_MAX];
+    const char *require[ZTASK_REQUIRES_MAX], *all[TYPE_DEFAULTS_REQUIRE_MAX];
     for (size_t i = 0; i < in->require_count && i < ZTASK_REQUIRES_MAX; i++)
         require[i] = in->require[i];
     char version[2 * ZTASK_STRING_MAX + 2];
-    sched_needs_t needs = { require, in->require_count,
+    sched_needs_t given = { require, in->require_count,
                             s_version_constraint (type->name, in->version, version, sizeof version), in->needs,
                             in->limit_name };
+    sched_needs_t needs;
+    type_defaults_apply (broker_config_type (&self->config, type->name), &given, &needs, all);
     char error[2048];
     sched_sig_t *sig = scheduler_sig (self->scheduler, type, &needs, error, sizeof error);
     if (!sig) {
