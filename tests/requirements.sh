@@ -75,7 +75,8 @@ broker_start () {
     wait_for "[ \$(grep -c 'listening on tcp' '$T/broker.log') -gt $before ]" 10
 }
 
-zt_broker 'limits = { stripe-api = 1; };'
+zt_broker 'limits = { stripe-api = 1; };
+types = { report = { require = ( "os" ); needs = "cpu=1"; }; };'
 pin_endpoint
 
 # ---- malformed input: refused with the column of the fault ----
@@ -204,6 +205,14 @@ zt_release l1
 wait_for "zt_held $l2" 15
 ok $? "  once the first ends, the second runs"
 zt_release l2
+
+# ---- the config's defaults for a type (types = { report = ... }) ----
+r1=$("$ZTASK" submit report --require zone=eu-1)
+is "$(jf "$r1" '[t["require"], t["needs"]]')" '[["os", "zone=eu-1"], "cpu=1"]' \
+    "a type's default requirements are added to the task's, its needs apply when the task gives none"
+r2=$("$ZTASK" submit report --needs gpu=1)
+is "$(jf "$r2" '[t["require"], t["needs"]]')" '[["os"], "gpu=1"]' "  the task's own --needs stand"
+"$ZTASK" cancel "$r1" >/dev/null; "$ZTASK" cancel "$r2" >/dev/null
 
 # ---- no plugin ----
 n=$("$ZTASK" submit nosuch)
