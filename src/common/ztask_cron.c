@@ -1405,8 +1405,7 @@ s_local_next (const ztask_cron_t *cron, int64_t from, int64_t limit, int64_t *fo
     int hour = (int) (rest / 3600), minute = (int) (rest % 3600 / 60);
     uint16_t months = cron->months & S_MONTHS_ALL;
     for (;;) {
-        bool next_month = false;
-        if (!(months & (1u << month))) {
+        if (!(months & (1u << month))) { /* the next month of the field */
             uint16_t later = months & (uint16_t) ~((2u << month) - 1);
             if (later)
                 month = s_lowest (later);
@@ -1419,46 +1418,40 @@ s_local_next (const ztask_cron_t *cron, int64_t from, int64_t limit, int64_t *fo
                 return false;
         }
         int ndays = s_days_in_month (year, month);
-        if (day <= ndays) {
-            int64_t first = s_days_from_civil (year, month, 1);
-            uint32_t later = s_day_mask (cron, s_weekday (first), ndays) & ~((UINT32_C(1) << day) - 1);
-            if (later) {
-                int match = s_lowest (later);
-                if (match != day)
-                    day = match, hour = 0, minute = 0;
-                uint32_t hours = cron->hours & S_HOURS_ALL & ~((UINT32_C(1) << hour) - 1);
-                if (hours) {
-                    int h = s_lowest (hours);
-                    if (h != hour)
-                        hour = h, minute = 0;
-                    uint64_t minutes = cron->minutes & S_MINUTES_ALL & ~((UINT64_C(1) << minute) - 1);
-                    if (minutes) {
-                        int64_t result = (first + day - 1) * S_DAY + hour * 3600 + s_lowest (minutes) * 60;
-                        if (result > limit)
-                            return false;
-                        *found = result;
-                        return true;
-                    }
-                    if (++hour <= 23) {
-                        minute = 0;
-                        continue;
-                    }
+        int64_t first = s_days_from_civil (year, month, 1);
+        uint32_t matching = s_day_mask (cron, s_weekday (first), ndays) & ~((UINT32_C(1) << day) - 1);
+        if (matching) { /* a day of this month from `day` on */
+            int match = s_lowest (matching);
+            if (match != day)
+                day = match, hour = 0, minute = 0;
+            uint32_t hours = cron->hours & S_HOURS_ALL & ~((UINT32_C(1) << hour) - 1);
+            if (hours) {
+                int h = s_lowest (hours);
+                if (h != hour)
+                    hour = h, minute = 0;
+                uint64_t minutes = cron->minutes & S_MINUTES_ALL & ~((UINT64_C(1) << minute) - 1);
+                if (minutes) {
+                    int64_t result = (first + day - 1) * S_DAY + hour * 3600 + s_lowest (minutes) * 60;
+                    if (result > limit)
+                        return false;
+                    *found = result;
+                    return true;
                 }
-                day++, hour = 0, minute = 0; /* the next day, same month if it has one */
-                if (day <= ndays)
+                if (++hour <= 23) { /* no minute left in this hour */
+                    minute = 0;
                     continue;
+                }
             }
-            next_month = true;
+            if (++day <= ndays) { /* no hour left in this day */
+                hour = 0, minute = 0;
+                continue;
+            }
         }
-        else
-            next_month = true;
-        if (next_month) {
-            if (++month > 12)
-                month = 1, year++;
-            day = 1, hour = 0, minute = 0;
-            if (s_days_from_civil (year, month, 1) * S_DAY > limit)
-                return false;
-        }
+        if (++month > 12) /* no day left in this month */
+            month = 1, year++;
+        day = 1, hour = 0, minute = 0;
+        if (s_days_from_civil (year, month, 1) * S_DAY > limit)
+            return false;
     }
 }
 
