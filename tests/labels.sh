@@ -63,14 +63,14 @@ is "$(jget "$doc" 'sorted(W["gpu1"]["resources"])')" '["big", "cpu", "gpu", "mem
 is "$(jget "$doc" '[W["gpu1"]["slots"], W["gpu1"]["busy"], W["gpu1"]["draining"]]')" '[2, 0, false]' \
     "the fields from before are unchanged"
 
-# --- a running task holds a slot: slots used 1 (the others are not held yet) ---
+# --- a running task holds a slot: slots used 1; a task that asks no GPU holds none ---
 id=$("$ZTASK" submit hold)
 wait_for "zt_held $id" 15 || echo "# task $id did not start"
 wait_for "\"$ZTASK\" workers --json | grep -q '\"busy\": 1'" 10
 doc=$("$ZTASK" workers --json)
 is "$(jget "$doc" 'W["gpu1"]["resources"]["slots"]')" '{"total": 2, "used": 1, "free": 1}' \
     "a running task: slots used 1, free 1"
-is "$(jget "$doc" 'W["gpu1"]["resources"]["gpu"]["used"]')" 0 "  gpu used 0 (tasks do not ask for resources yet)"
+is "$(jget "$doc" 'W["gpu1"]["resources"]["gpu"]["used"]')" 0 "  gpu used 0 (the task asked for none)"
 
 out=$("$ZTASK" workers)
 line=$(printf '%s\n' "$out" | grep '^    labels: ')
