@@ -112,7 +112,8 @@ function rank(w) {
     if (w == "W1" || w == "W1-http") return 1; if (w == "W2") return 2; if (w == "W3") return 3; if (w == "W3-lib") return 4
     if (w == "B1") return 5; if (w == "B1-drain") return 6; if (w == "recovery") return 7
     if (w ~ /^failover/) return 8; if (w ~ /^scale-/) return 9; if (w == "idle") return 10
-    if (w == "S1") return 11; if (w ~ /^metrics-snapshot/) return 12; if (w ~ /^D1/) return 6
+    if (w == "S1" || w == "S2") return 11; if (w ~ /^metrics-snapshot/) return 12; if (w ~ /^D1/) return 6
+    if (w ~ /^dispatch-sigs-/) return 9
     return 12
 }
 function fmt(v) { return v == "" ? "-" : (v >= 100 || v == int(v) ? sprintf("%.0f", v) : sprintf("%.2f", v)) }
@@ -128,6 +129,12 @@ function target(what, figure, ok) {
     } else if (w == "S1") {
         note(w, s, "idle ms", r["idle_ms"]); note(w, s, "high p99 ms", r["high_wait_p99_ms"])
         note(w, s, "makespan/LB", r["makespan_ratio"])
+    } else if (w == "S2") {
+        note(w, s, "idle ms", r["idle_ms"]); note(w, s, "kept ms", r["idle_kept_ms"])
+        note(w, s, "high p99 ms", r["high_wait_p99_ms"]); note(w, s, "makespan/LB", r["makespan_ratio"])
+    } else if (w ~ /^dispatch-sigs-/) {
+        note(w, s, "ns/dispatch", r["ns_per_dispatch"]); if ("ratio" in r) note(w, s, "x 1 sig", r["ratio"])
+        note(w, s, "B/task", r["bytes_per_task"]); sigs_queued = r["queued"]
     } else if (w == "idle") {
         note(w, s, "cpu % core", r["cpu_pct"])
     } else if (w == "recovery") {
@@ -156,13 +163,13 @@ END {
     for (i = 2; i <= rows; i++) for (j = i; j > 1 && key[j - 1] > key[j]; j--) {
         t = key[j]; key[j] = key[j - 1]; key[j - 1] = t; t = order[j]; order[j] = order[j - 1]; order[j - 1] = t
     }
-    head = sprintf("%-20s %-16s %-12s %10s %10s %10s %4s", "workload", "system", "metric", "median", "min", "max", "reps")
+    head = sprintf("%-24s %-16s %-12s %10s %10s %10s %4s", "workload", "system", "metric", "median", "min", "max", "reps")
     for (i = 1; i <= npeers; i++) head = head sprintf(" %12s", "vs " peers[i])
     print head
     for (i = 1; i <= rows; i++) {
         split(order[i], p, SUBSEP); w = p[1]; s = p[2]; m = p[3]
         v = med(order[i])
-        line = sprintf("%-20s %-16s %-12s %10s %10s %10s %4d", w, s, m, fmt(v), fmt(lo), fmt(hi), cnt[order[i]])
+        line = sprintf("%-24s %-16s %-12s %10s %10s %10s %4d", w, s, m, fmt(v), fmt(lo), fmt(hi), cnt[order[i]])
         for (j = 1; j <= npeers; j++) {
             ratio = ""
             if (s ~ /^ztask/ && has(w, peers[j], m) && get(w, peers[j], m) > 0) ratio = sprintf("%.2fx", v / get(w, peers[j], m))
@@ -186,6 +193,12 @@ END {
     print "D1: D1_N delayed tasks all due at one instant (B/task: broker RSS growth per scheduled task minus"
     print "the payload); D1-lateness: started_ms - due_ms of every D1_EVERY-th (run by the workers; the"
     print "rest become queued for a type no worker has), on the broker'"'"'s clock, ms resolution."
+    print "dispatch-sigs-V (system ztask-sched: the scheduler alone, bench/dispatch_sigs.c): one dispatch"
+    print "(release + assign) with the queue full; plain: no requirement, 1: one signature, N: N signatures"
+    print "every worker can run, N-tenth: a worker can run a tenth of them. x 1 sig: ns against variant 1,"
+    print "batches interleaved in the same process; B/task: RSS growth per queued task minus the payload."
+    print "S2 (bench/s2_sched.c): mixed fleet (zones, GPUs, a limit); idle ms as S1'"'"'s, kept ms: slots a"
+    print "reservation held for a bigger task while a smaller one waited (by design, not counted in idle ms)."
     print ""
     if (quick) {
         print "QUICK=1: tiny sizes that prove the benchmark runs; the targets are not judged."
@@ -244,6 +257,19 @@ END {
         a = get("scale-W3-q" qlo, "ztask", "p50 us"); c = get("scale-W3-q" qhi, "ztask", "p50 us")
         if (a != "" && c != "") target(sprintf("scale: W3 p50 at %d queued <= 1.3x at %d", qhi, qlo), sprintf("%.2fx", c / a), c / a <= 1.3)
     } else target("scale: time per dispatch at 1M queued <= 1.3x at 10", "", "")
+    # dispatch-sigs: many signatures against one, measured in the same process
+    for (i = 1; i <= rows; i++) {
+        split(order[i], p, SUBSEP)
+        if (p[1] ~ /^dispatch-sigs-[0-9]+$/ && p[1] != "dispatch-sigs-1" && p[3] == "x 1 sig") {
+            v = get(p[1], "ztask-sched", "x 1 sig")
+            target(sprintf("dispatch: %s signatures, %s queued <= 1.3x one signature", substr(p[1], 15), sigs_queued), \
+                   sprintf("%.2fx (%s vs %s ns)", v, fmt(get(p[1], "ztask-sched", "ns/dispatch")), \
+                           fmt(get("dispatch-sigs-1", "ztask-sched", "ns/dispatch"))), v <= 1.3)
+        }
+        if (p[1] ~ /^dispatch-sigs-[0-9]+-tenth$/ && p[3] == "x 1 sig")
+            printf "  %-62s %-26s %s\n", sprintf("(the same when a worker can run a tenth of them)"), \
+                   sprintf("%.2fx", get(p[1], "ztask-sched", "x 1 sig")), "reference"
+    }
     v = get("idle", "ztask", "cpu % core")
     target("idle workers: broker CPU < 5% of a core", v == "" ? "" : fmt(v) "%", v == "" ? "" : v < 5)
     # The PostgreSQL store (issue 10, item 6).
@@ -269,6 +295,11 @@ END {
            v == "" ? "" : sprintf("%.2f s after the lease", v) (c != "" ? sprintf(", %.2f after the kill", v + c) : ""), \
            v == "" ? "" : v <= 10)
     print "  S1 (scheduling): the S1 rows; bench/s1_sched.c and scripts/bench_s1.sh define and judge them."
+    v = get("S2", "ztask", "idle ms")
+    target("S2 mixed fleet: slot idle while an eligible task fitted = 0", v == "" ? "" : fmt(v) " ms (res 2 ms)", v == "" ? "" : v == 0)
+    v = get("S2", "ztask", "makespan/LB")
+    if (v != "") printf "  %-62s %-26s %s\n", "(S2 makespan / lower bound; high-priority wait p99)", \
+                        sprintf("%.2fx; %s ms", v, fmt(get("S2", "ztask", "high p99 ms"))), "reference"
 }' "$1"
 }
 
@@ -291,6 +322,8 @@ if [ "$QUICK" = 1 ]; then
     D1_EVERY=${D1_EVERY:-50}
     IDLE_WORKERS=${IDLE_WORKERS:-100} IDLE_SECONDS=${IDLE_SECONDS:-2} S1_ARGS=${S1_ARGS:---work 45}
     KILLS=${KILLS:-2} KILL_EVERY=${KILL_EVERY:-1} LEASE_MS=${LEASE_MS:-1000} PG_SYNCS=${PG_SYNCS:-normal}
+    SIGS_QUEUED=${SIGS_QUEUED:-20000} SIGS_DISPATCHES=${SIGS_DISPATCHES:-10000} SIGS_REPS=${SIGS_REPS:-3}
+    S2_ARGS=${S2_ARGS:---work 45}
 fi
 REPS=${REPS:-3}
 N=${N:-50000}
@@ -310,7 +343,12 @@ LIMIT=${LIMIT:-600}
 PEERS=${PEERS:-} # bench_peers.sh reads it too: the peers to run
 S1=${S1:-1}
 S1_ARGS=${S1_ARGS:-} # options for bench/s1_sched, through bench_s1.sh
-ROWS=${ROWS:-W1 W2 W3 B1 drain delayed scale idle pg failover http} # which of ztask's parts run
+ROWS=${ROWS:-W1 W2 W3 B1 drain delayed scale dispatch-sigs idle pg failover http S2} # which of ztask's parts run
+SIGS=${SIGS:-1000}                   # dispatch-sigs: distinct signatures
+SIGS_QUEUED=${SIGS_QUEUED:-1000000}  # ... tasks queued
+SIGS_DISPATCHES=${SIGS_DISPATCHES:-100000} # ... dispatches per variant and repetition
+SIGS_REPS=${SIGS_REPS:-7}            # ... repetitions inside one run (the median is its figure)
+S2_ARGS=${S2_ARGS:-}                 # options for bench/s2_sched, through bench_s2.sh
 PG=${PG:-1}
 PG_SYNCS=${PG_SYNCS:-normal full off} # W2 on PostgreSQL at these sync levels
 LEASE_MS=${LEASE_MS:-3000}
@@ -324,7 +362,11 @@ ZTASKD=$top_builddir/ztaskd
 ZWORKER=$top_builddir/ztask-worker
 ZBENCH=$top_builddir/ztask-bench
 PLUGIN_DIR=$top_builddir/tests/fixtures/.libs
-for f in "$ZTASKD" "$ZWORKER" "$ZBENCH" "$PLUGIN_DIR/noop.so"; do
+want () { [[ " $ROWS " == *" $1 "* ]]; } # want PART: PART is in ROWS
+
+NEEDED=("$ZTASKD" "$ZWORKER" "$ZBENCH" "$PLUGIN_DIR/noop.so")
+want dispatch-sigs && NEEDED+=("$top_builddir/bench/dispatch_sigs")
+for f in "${NEEDED[@]}"; do
     [ -x "$f" ] || [ -f "$f" ] || { echo "bench.sh: $f is missing: run make bench" >&2; exit 2; }
 done
 
@@ -387,7 +429,6 @@ trap 'exit 130' INT TERM
 
 fail () { echo "bench.sh: FAILED: $*" >&2; FAILED=$((FAILED + 1)); }
 
-want () { [[ " $ROWS " == *" $1 "* ]]; } # want PART: PART is in ROWS
 
 # wait_count FILE PATTERN COUNT SECONDS: until FILE has COUNT lines matching PATTERN.
 wait_count () {
@@ -616,6 +657,20 @@ for rep in $(seq "$REPS"); do
             run "$rep" -m lat -W "scale-W3-q$k" -n "$N_LAT" -k "$WORKERS" -s "$PAYLOAD"
         done
         stop_broker
+    fi
+
+    # dispatch-sigs: the scheduler alone (no broker, no sockets): a
+    # dispatch with SIGS_QUEUED tasks queued over 1 signature, SIGS of
+    # them, and SIGS of which each worker can run a tenth.
+    if want dispatch-sigs; then
+        sigs_cmd=("$top_builddir/bench/dispatch_sigs" --queued "$SIGS_QUEUED" --sigs "$SIGS"
+                  --dispatches "$SIGS_DISPATCHES" --reps "$SIGS_REPS" --rep "$rep")
+        echo "${sigs_cmd[*]}" >> "$CMDS"
+        rc=0
+        out=$(timeout -k 10 "$LIMIT" "${sigs_cmd[@]}" 2> >(tee -a "$WORK/bench.log" >&2)) || rc=$?
+        printf '%s\n' "$out" | grep '^RESULT ' >> "$RAW" || true
+        printf '%s\n' "$out" | grep '^RESULT ' | sed 's/^/  /' >&2 || true
+        [ "$rc" -eq 0 ] || fail "bench/dispatch_sigs (exit $rc$([ "$rc" -eq 124 ] && echo ': time limit'))"
     fi
 
     # W1 with the operator's view open: the broker's HTTP endpoint on, a
