@@ -56,6 +56,8 @@ struct scheduler {
     uint64_t front_seq;      /* stamp for the next task requeued at the front */
     size_t queued;           /* tasks in all queues                        */
     size_t running;          /* tasks on worker slots                      */
+    size_t unfilled;         /* workers given a slot or resources back and
+                                not yet offered tasks (scheduler_assign)   */
 };
 
 static sched_sig_t *
@@ -819,6 +821,18 @@ s_unreserve (scheduler_t *self, sched_sig_t *sig, bool pending)
 /* ---- slots ---- */
 
 static void
+s_unfilled (scheduler_t *self, sched_worker_t *worker, bool unfilled)
+{
+    if (worker->unfilled == unfilled)
+        return;
+    worker->unfilled = unfilled;
+    if (unfilled)
+        self->unfilled++;
+    else
+        self->unfilled--;
+}
+
+static void
 s_worker_resources_free (sched_worker_t *worker)
 {
     free (worker->resources);
@@ -897,6 +911,7 @@ scheduler_release (scheduler_t *self, task_t *task)
     worker->free++;
     if (worker->free == 1 && s_linked (worker))
         s_worker_link (worker);
+    s_unfilled (self, worker, true);
 }
 
 int
@@ -979,11 +994,13 @@ scheduler_worker_add (scheduler_t *self, sched_worker_t *worker, task_type_t **t
             }
     }
     s_worker_link (worker);
+    s_unfilled (self, worker, true);
 }
 
 void
 scheduler_worker_remove (scheduler_t *self, sched_worker_t *worker)
 {
+    s_unfilled (self, worker, false);
     if (worker->reserved)
         s_unreserve (self, worker->reserved, false);
     if (s_linked (worker))
@@ -1164,7 +1181,14 @@ scheduler_submit (scheduler_t *self, task_t *task, bool front)
        to do, so the most specialised one takes the task now. (A worker
        kept for this signature has not the free resources yet, or it
        would have taken its oldest task.) */
-    if (!task->type->paused && !s_limits_full (sig)) {
+    /* A signature with tasks queued at this level has no free worker that
+       could run them (the same invariant, true whenever no worker awaits
+       its scheduler_assign and nothing awaits scheduler_unblocked): no
+       need to look, which keeps a burst of tasks that wait for a GPU from
+       scanning the free CPU workers for each. */
+    bool settled = !self->unfilled && !self->pending_workers && !self->pending_type_count
+                   && !self->pending_limit_count;
+    if (!task->type->paused && !s_limits_full (sig) && !(settled && sig->level[task->priority].queued)) {
         sched_worker_t *worker = s_free_worker (tl, sig);
         if (!worker)
             worker = s_kept_worker (self, task, sig);
@@ -1219,6 +1243,7 @@ s_take (scheduler_t *self, sched_worker_t *worker, sched_sig_t *sig, int level)
 task_t *
 scheduler_assign (scheduler_t *self, sched_worker_t *worker)
 {
+    s_unfilled (self, worker, false);
     if (worker->free == 0 || self->queued == 0 || worker->draining)
         return NULL;
     /* A kept worker takes tasks of a higher priority than the one it is

@@ -157,6 +157,7 @@ struct sched_worker {
     size_t resource_count;
     sched_sig_t *reserved;   /* kept free for this signature's next task     */
     bool pending;            /* on the scheduler's list to be offered tasks  */
+    bool unfilled;           /* has capacity back, not yet offered tasks     */
     sched_worker_t *pending_next;
 };
 
