@@ -776,11 +776,12 @@ for rep in $(seq "$REPS"); do
     want failover && pg_dropdb "failover_$rep"
 done
 
-# The peers and the scheduling workload, by their own scripts (same knobs).
-for script in bench_peers bench_s1; do
+# The peers and the scheduling workloads, by their own scripts (same knobs).
+for script in bench_peers bench_s1 bench_s2; do
     path=$top_srcdir/scripts/$script.sh
     if [ "$script" = bench_peers ] && [ "$PEERS" = 0 ]; then echo "== $script: skipped (PEERS=0)" >&2; continue; fi
     if [ "$script" = bench_s1 ] && [ "$S1" = 0 ]; then echo "== $script: skipped (S1=0)" >&2; continue; fi
+    if [ "$script" = bench_s2 ] && ! want S2; then echo "== $script: skipped (S2 not in ROWS)" >&2; continue; fi
     if [ ! -x "$path" ] || [ ! -s "$path" ]; then
         echo "== $script: scripts/$script.sh is missing or empty: skipped" >&2
         echo "# $script.sh missing or empty: skipped" >> "$CMDS"
@@ -789,9 +790,10 @@ for script in bench_peers bench_s1; do
     echo "== $script" >&2
     args=()
     [ "$script" = bench_s1 ] && read -r -a args <<< "$S1_ARGS"
+    [ "$script" = bench_s2 ] && read -r -a args <<< "$S2_ARGS"
     echo "RESULTS=$RESULTS/$script $path ${args[*]}" >> "$CMDS"
     rc=0
-    RESULTS=$RESULTS/$script S1_REPS=${S1_REPS:-$REPS} top_srcdir=$top_srcdir top_builddir=$top_builddir \
+    RESULTS=$RESULTS/$script S1_REPS=${S1_REPS:-$REPS} S2_REPS=${S2_REPS:-$REPS} top_srcdir=$top_srcdir top_builddir=$top_builddir \
         "$path" "${args[@]}" > "$RESULTS/$script.out" 2> >(tee "$RESULTS/$script.err" >&2) || rc=$?
     grep '^RESULT ' "$RESULTS/$script.out" >> "$RAW" || true
     grep -v '^RESULT ' "$RESULTS/$script.out" >&2 || true
