@@ -34,7 +34,10 @@
     again at the back with their own signature, so the queue stays at
     `queued` give or take a batch. The variants' batches are interleaved
     (one batch of each in turn), so that a noisy machine slows them alike
-    and their ratio holds. A repetition is --dispatches dispatches of each
+    and their ratio holds. Batches are long (10,000 dispatches) so that
+    what one variant leaves in the caches does not weigh on the next: with
+    batches of 1,000 and the N-tenth variant in between, the N variant's
+    ratio doubled. A repetition is --dispatches dispatches of each
     variant; the figure is the median over --reps repetitions (after one
     untimed warm-up repetition).
 
@@ -56,7 +59,7 @@
                       [--dispatches D] [--reps R] [--batch B] [--payload BYTES]
                       [--rep N] [--seed S] [--variants LIST]
 
-    Defaults: Q 1000000, N 1000, W 100, K 4, D 100000, R 7, B 1000,
+    Defaults: Q 1000000, N 1000, W 100, K 4, D 100000, R 7, B 10000,
     payload 64, variants "plain,1,N,N-tenth" (a comma list of plain, 1, N,
     N-tenth).
 */
@@ -314,7 +317,7 @@ s_size (const char *value, size_t lo, size_t hi)
 int
 main (int argc, char *argv[])
 {
-    options_t options = { 1000000, 1000, 100, 4, 100000, 1000, 64, 7, 1, 1 };
+    options_t options = { 1000000, 1000, 100, 4, 100000, 10000, 64, 7, 1, 1 };
     const char *variant_list = "plain,1,N,N-tenth";
     for (int a = 1; a < argc; a++) {
         if (a + 1 >= argc)
