@@ -254,6 +254,7 @@ typedef struct {
     int worker;
     int64_t from_us, to_us;
     double slot_us; /* slot-microseconds idle in it */
+    long task;      /* a task that could have started there when it began */
 } stretch_t;
 
 /* Keeps the SCHED_DIAGNOSE_COUNT largest stretches, largest first. */
@@ -388,7 +389,7 @@ s_by_need (const void *a, const void *b)
    within the free slots left (*free), the free resources and its limit's
    room. Takes what it counts from *free and the resources. */
 static int
-s_fit_count (sweep_t *sweep, int w, int lo, int hi, int *free, int *left, int *limit_left)
+s_fit_count (sweep_t *sweep, int w, int lo, int hi, int *free, int *left, int *limit_left, long *first)
 {
     const sched_run_t *run = sweep->run;
     int count = 0;
@@ -400,6 +401,8 @@ s_fit_count (sweep_t *sweep, int w, int lo, int hi, int *free, int *left, int *l
         if (task->limit >= 0 && limit_left[task->limit] <= 0)
             continue;
         if (s_need_sum (task) == 0) {
+            if (count == 0 && first)
+                *first = (long) sweep->waiting[k];
             count++, (*free)--;
             if (task->limit >= 0)
                 limit_left[task->limit]--;
@@ -418,6 +421,8 @@ s_fit_count (sweep_t *sweep, int w, int lo, int hi, int *free, int *left, int *l
             fits = task->needs[r] <= left[r];
         if (!fits)
             continue;
+        if (count == 0 && first)
+            *first = (long) sweep->candidates[k];
         count++, (*free)--;
         for (int r = 0; r < SCHED_RESOURCES; r++)
             left[r] -= task->needs[r];
@@ -445,9 +450,10 @@ s_check_claims (sweep_t *sweep)
             sweep->claim[s] = -1;
 }
 
-/* Idle and kept slots of worker w now. */
+/* Idle and kept slots of worker w now; *first: a task that could start
+   there (when *idle > 0). */
 static void
-s_worker_now (sweep_t *sweep, int w, int *idle, int *kept)
+s_worker_now (sweep_t *sweep, int w, int *idle, int *kept, long *first)
 {
     const sched_run_t *run = sweep->run;
     const sched_fleet_worker_t *worker = &run->workers[w];
@@ -495,11 +501,11 @@ s_worker_now (sweep_t *sweep, int w, int *idle, int *kept)
         }
     }
     if (level < 0) {
-        *idle = s_fit_count (sweep, w, 0, SCHED_PRIORITY_HIGH, &free, left, limit_left);
+        *idle = s_fit_count (sweep, w, 0, SCHED_PRIORITY_HIGH, &free, left, limit_left, first);
         return;
     }
-    *idle = s_fit_count (sweep, w, level + 1, SCHED_PRIORITY_HIGH, &free, left, limit_left);
-    *kept = s_fit_count (sweep, w, 0, level, &free, left, limit_left);
+    *idle = s_fit_count (sweep, w, level + 1, SCHED_PRIORITY_HIGH, &free, left, limit_left, first);
+    *kept = s_fit_count (sweep, w, 0, level, &free, left, limit_left, NULL);
 }
 
 /* Slot-microseconds idle while a task that could start waited (*idle_us)
@@ -510,7 +516,7 @@ s_worker_now (sweep_t *sweep, int w, int *idle, int *kept)
    count. worst (may be NULL) gets the worst idle stretches. */
 static void
 s_idle (const sched_run_t *self, view_t view, int64_t allow_us, bool skip_stalls, double *idle_us,
-        double *kept_us, stretch_t *worst)
+        double *kept_us, double *kept_by_worker, stretch_t *worst)
 {
     size_t stalls = skip_stalls ? self->stall_count : 0;
     event_t *events = (event_t *) malloc ((4 * self->count + 2 * stalls + 1) * sizeof (event_t));
@@ -545,7 +551,7 @@ s_idle (const sched_run_t *self, view_t view, int64_t allow_us, bool skip_stalls
     int stalled = 0;
     stretch_t stretch[SCHED_WORKERS_MAX];
     for (size_t w = 0; w < self->worker_count; w++)
-        stretch[w] = (stretch_t) { (int) w, 0, 0, 0 };
+        stretch[w] = (stretch_t) { (int) w, 0, 0, 0, -1 };
     for (size_t k = 0; k < n;) {
         int64_t at = events[k].at_us;
         for (; k < n && events[k].at_us == at; k++)
@@ -556,14 +562,19 @@ s_idle (const sched_run_t *self, view_t view, int64_t allow_us, bool skip_stalls
         s_check_claims (&sweep);
         for (size_t w = 0; w < self->worker_count; w++) {
             int idle = 0, kept = 0;
+            long first = -1;
             if (!stalled)
-                s_worker_now (&sweep, (int) w, &idle, &kept);
+                s_worker_now (&sweep, (int) w, &idle, &kept, &first);
             kept_total += (double) kept * (double) span;
+            if (kept_by_worker)
+                kept_by_worker[w] += (double) kept * (double) span;
             if (idle > 0) {
                 double slot_us = (double) idle * (double) span;
                 idle_total += slot_us;
-                if (stretch[w].slot_us == 0)
+                if (stretch[w].slot_us == 0) {
                     stretch[w].from_us = at;
+                    stretch[w].task = first;
+                }
                 stretch[w].to_us = events[k].at_us;
                 stretch[w].slot_us += slot_us;
             }
@@ -583,21 +594,6 @@ s_idle (const sched_run_t *self, view_t view, int64_t allow_us, bool skip_stalls
     *idle_us = idle_total;
     if (kept_us)
         *kept_us = kept_total;
-}
-
-/* The first task (in submission order) that worker w could run and that
-   waited at time at_us; -1 if none. */
-static long
-s_waiting_task (const sched_run_t *self, view_t view, int w, int64_t at_us, int64_t allow_us)
-{
-    for (size_t i = 0; i < self->count; i++) {
-        const sched_run_task_t *task = &self->tasks[i];
-        int64_t submit, start, end;
-        s_times (self, task, view, &submit, &start, &end);
-        if (!task->failed && sched_eligible (&self->workers[w], task) && submit + allow_us <= at_us && start > at_us)
-            return (long) i;
-    }
-    return -1;
 }
 
 /* Broker events (accept, start, finish of any task) strictly inside
@@ -821,7 +817,7 @@ size_t
 sched_report (const sched_run_t *self, const char *workload, const char *system, int rep, int64_t broker_cpu_us,
               size_t errors, const char *extra)
 {
-    bench_samples_t high = { 0 }, high_less_stalls = { 0 }, normal = { 0 }, gaps = { 0 };
+    bench_samples_t high = { 0 }, high_less_stalls = { 0 }, high_plain = { 0 }, normal = { 0 }, gaps = { 0 };
     int64_t last_end = self->t0_us;
     size_t wrong_worker = 0;
     for (size_t i = 0; i < self->count; i++) {
@@ -832,6 +828,9 @@ sched_report (const sched_run_t *self, const char *workload, const char *system,
             bench_samples_add (&high, task->start_us - task->submit_us);
             bench_samples_add (&high_less_stalls, task->start_us - task->submit_us
                                                     - sched_stalled_us (self, task->submit_us, task->start_us));
+            /* one that waits for no resource and no limit: only for a slot */
+            if (s_need_sum (task) == 0 && task->limit < 0)
+                bench_samples_add (&high_plain, task->start_us - task->submit_us);
         }
         else if (task->priority == SCHED_PRIORITY_NORMAL)
             bench_samples_add (&normal, task->start_us - task->submit_us);
@@ -842,9 +841,10 @@ sched_report (const sched_run_t *self, const char *workload, const char *system,
     stretch_t worst[SCHED_DIAGNOSE_COUNT + 1];
     memset (worst, 0, sizeof worst);
     double idle_raw, idle_with_stalls, idle, kept;
-    s_idle (self, VIEW_SLOTS, 0, false, &idle_raw, NULL, NULL);
-    s_idle (self, VIEW_SLOTS, allow_us, false, &idle_with_stalls, NULL, NULL);
-    s_idle (self, VIEW_SLOTS, allow_us, true, &idle, &kept, worst);
+    double kept_by_worker[SCHED_WORKERS_MAX] = { 0 };
+    s_idle (self, VIEW_SLOTS, 0, false, &idle_raw, NULL, NULL, NULL);
+    s_idle (self, VIEW_SLOTS, allow_us, false, &idle_with_stalls, NULL, NULL, NULL);
+    s_idle (self, VIEW_SLOTS, allow_us, true, &idle, &kept, kept_by_worker, worst);
     /* The broker's own view, at its millisecond resolution: a free slot it
        knew of while it held a queued task that could start there. */
     bool broker_view = self->wall_offset_us != 0;
@@ -852,7 +852,7 @@ sched_report (const sched_run_t *self, const char *workload, const char *system,
     memset (broker_worst, 0, sizeof broker_worst);
     double broker_idle = 0;
     if (broker_view)
-        s_idle (self, VIEW_BROKER, 1000, false, &broker_idle, NULL, broker_worst);
+        s_idle (self, VIEW_BROKER, 1000, false, &broker_idle, NULL, NULL, broker_worst);
     size_t stalls = 0;
     int64_t stalled_us = 0, longest_stall_us = 0, longest_stall_at = 0;
     for (size_t k = 0; k < self->stall_count; k++) {
@@ -877,14 +877,14 @@ sched_report (const sched_run_t *self, const char *workload, const char *system,
 
     char kind[64];
     for (int k = 0; k < SCHED_DIAGNOSE_COUNT && worst[k].slot_us > 0; k++) {
-        long i = s_waiting_task (self, VIEW_SLOTS, worst[k].worker, worst[k].from_us, allow_us);
+        long i = worst[k].task;
         printf ("# idle: %s %.3f-%.3f ms (machine stalls in the 50 ms before: %.1f ms), %.3f slot-ms "
                 "idle while",
                 self->workers[worst[k].worker].name, s_ms (self, worst[k].from_us), s_ms (self, worst[k].to_us),
                 (double) sched_stalled_us (self, worst[k].from_us - 50000, worst[k].from_us) / 1000.0,
                 worst[k].slot_us / 1000.0);
         if (i >= 0)
-            printf (" task #%ld (id %" PRIu64 ", %s %s, submitted %.3f ms, started %.3f ms on %s) waited\n", i,
+            printf (" task #%ld (id %" PRIu64 ", %s %s, submitted %.3f ms, started %.3f ms on %s) could start there\n", i,
                     self->tasks[i].id, s_kind (self, &self->tasks[i], kind, sizeof kind),
                     sched_priority_name (self->tasks[i].priority), s_ms (self, self->tasks[i].submit_us),
                     s_ms (self, self->tasks[i].start_us), self->workers[self->tasks[i].worker].name);
@@ -893,7 +893,7 @@ sched_report (const sched_run_t *self, const char *workload, const char *system,
     }
     for (int k = 0; broker_view && k < SCHED_DIAGNOSE_COUNT && broker_worst[k].slot_us > 0; k++) {
         const stretch_t *stretch = &broker_worst[k];
-        long i = s_waiting_task (self, VIEW_BROKER, stretch->worker, stretch->from_us, 1000);
+        long i = stretch->task;
         printf ("# broker idle: %s %.0f-%.0f ms, %.0f slot-ms: the broker had a free slot there and",
                 self->workers[stretch->worker].name, s_ms (self, stretch->from_us), s_ms (self, stretch->to_us),
                 stretch->slot_us / 1000.0);
@@ -904,7 +904,7 @@ sched_report (const sched_run_t *self, const char *workload, const char *system,
                     s_wall_ms (self, self->tasks[i].dispatched_ms), self->workers[self->tasks[i].worker].name);
         else
             printf (" work");
-        printf (" queued; it recorded %zu other events meanwhile\n",
+        printf (" queued that could start there; it recorded %zu other events meanwhile\n",
                 s_broker_events (self, stretch->from_us + 1000, stretch->to_us - 1000));
     }
     gap_t *by_gap = (gap_t *) malloc ((self->count + 1) * sizeof (gap_t));
@@ -926,6 +926,13 @@ sched_report (const sched_run_t *self, const char *workload, const char *system,
                 (double) sched_stalled_us (self, task->start_us - by_gap[k].gap_us, task->start_us) / 1000.0);
     }
     free (by_gap);
+    if (kept > 0) {
+        printf ("# kept (slots a reservation held for a bigger task while a smaller one could have started):");
+        for (size_t w = 0; w < self->worker_count; w++)
+            if (kept_by_worker[w] > 0)
+                printf (" %s %.1f slot-ms", self->workers[w].name, kept_by_worker[w] / 1000.0);
+        printf ("\n");
+    }
     if (wrong_worker)
         printf ("# %zu tasks ran on a worker the fleet says cannot run them\n", wrong_worker);
     if (stalls)
@@ -946,7 +953,7 @@ sched_report (const sched_run_t *self, const char *workload, const char *system,
               "idle_ms=%.1f idle_kept_ms=%.1f idle_in_stalls_ms=%.1f idle_raw_ms=%.1f res_ms=%g broker_idle_ms=%s "
               "stall_ms=%.1f stalls=%zu "
               "high_wait_p50_ms=%.3f high_wait_p99_ms=%.3f high_wait_max_ms=%.3f "
-              "high_wait_p99_less_stalls_ms=%.3f normal_wait_p50_ms=%.1f normal_wait_p99_ms=%.1f makespan_s=%.3f "
+              "high_wait_p99_less_stalls_ms=%.3f high_wait_p99_slot_only_ms=%.3f normal_wait_p50_ms=%.1f normal_wait_p99_ms=%.1f makespan_s=%.3f "
               "lower_bound_s=%.3f makespan_ratio=%.4f lb_all_slots_s=%.3f lb_slots_s=%.3f lb_resources_s=%.3f "
               "lb_limits_s=%.3f lb_arrival_s=%.3f gap_p50_us=%lld "
               "gap_p99_us=%lld gap_max_us=%lld high_n=%zu slots=%d wrong_worker=%zu%s%s",
@@ -956,6 +963,7 @@ sched_report (const sched_run_t *self, const char *workload, const char *system,
               (double) bench_samples_quantile (&high, 0.99) / 1000.0,
               (double) bench_samples_quantile (&high, 1.0) / 1000.0,
               (double) bench_samples_quantile (&high_less_stalls, 0.99) / 1000.0,
+              (double) bench_samples_quantile (&high_plain, 0.99) / 1000.0,
               (double) bench_samples_quantile (&normal, 0.50) / 1000.0,
               (double) bench_samples_quantile (&normal, 0.99) / 1000.0, makespan_us / 1e6, bound.bound_us / 1e6,
               bound.bound_us > 0 ? makespan_us / bound.bound_us : 0.0, bound.all_slots_us / 1e6,
@@ -968,6 +976,7 @@ sched_report (const sched_run_t *self, const char *workload, const char *system,
     free (gap_of);
     bench_samples_free (&high);
     bench_samples_free (&high_less_stalls);
+    bench_samples_free (&high_plain);
     bench_samples_free (&normal);
     bench_samples_free (&gaps);
     return wrong_worker;
