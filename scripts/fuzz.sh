@@ -12,7 +12,8 @@
 #
 # Targets: fuzz_msg (the wire codec), fuzz_config (broker.cfg / worker.cfg parsing),
 #          fuzz_http (ztaskd's HTTP request handling and metrics text),
-#          fuzz_require (the requirement language: labels, plugin versions, resources).
+#          fuzz_require (the requirement language: labels, plugin versions, resources),
+#          fuzz_cron (cron expressions, TZif zones and fire times).
 # Environment:
 #   FUZZ_CC         compiler (clang); it must support -fsanitize=fuzzer
 #   FUZZ_BUILD_DIR  binaries, scratch corpora, logs and crash files
@@ -41,7 +42,7 @@ B=${FUZZ_BUILD_DIR:-${top_builddir:+$top_builddir/fuzz-build}}
 B=${B:-./fuzz-build}
 CC=${FUZZ_CC:-clang}
 SECONDS_EACH=${FUZZ_SECONDS:-60}
-ALL_TARGETS="fuzz_msg fuzz_config fuzz_http fuzz_require"
+ALL_TARGETS="fuzz_msg fuzz_config fuzz_http fuzz_require fuzz_cron"
 
 # Sources each target links, besides tests/fuzz/TARGET.c.
 sources () {
@@ -49,10 +50,11 @@ sources () {
     fuzz_msg) echo src/proto/ztask_msg.c src/common/ztask_utf8.c ;;
     fuzz_config) echo src/common/ztask_cfg.c src/common/ztask_names.c src/common/ztask_utf8.c src/broker/broker_config.c \
         src/worker/worker_config.c src/common/ztask_endpoints.c src/plugin/ztask_host.c src/common/ztask_cert.c \
-        src/common/ztask_log.c ;;
+        src/common/ztask_log.c src/common/ztask_require.c ;;
     fuzz_http) echo src/broker/http_api.c src/broker/metrics.c src/common/task_json.c src/proto/ztask_msg.c \
         src/common/ztask_utf8.c src/common/ztask_names.c ;;
     fuzz_require) echo src/common/ztask_require.c src/common/ztask_utf8.c ;;
+    fuzz_cron) echo src/common/ztask_cron.c ;;
     *) return 1 ;;
     esac
 }
@@ -136,6 +138,13 @@ EOF
     fuzz_require)
         for w in " in (" " not in (" "!=" ">=" "<=" "@" ".x" "," ")" '\"' "-rc1" "+build" "zone" "gpu" \
             "memory_mb" "1.10" "-0.5" "9007199254740993"; do
+            printf 'w_%s="%s"\n' "$(printf '%s' "$w" | od -An -tx1 | tr -dc '0-9a-f')" "$w"
+        done
+        ;;
+    fuzz_cron)
+        for w in "*/" "*" "-" "," "/" " " "@daily" "@hourly" "@weekly" "@monthly" "@yearly" "@reboot" "jan" \
+            "dec" "sun" "mon" "fri" "sat" "59" "23" "31" "12" "7" "TZif" "TZif2" "<+03>-3" "EST5EDT" \
+            ",M3.2.0,M11.1.0" ",J60/2,J300/2" ",0/0,J365/25" "/-1" "/167" ":30" "<-02>2<-01>"; do
             printf 'w_%s="%s"\n' "$(printf '%s' "$w" | od -An -tx1 | tr -dc '0-9a-f')" "$w"
         done
         ;;

@@ -18,8 +18,8 @@ if [ "$rc" -eq 77 ]; then
     exit 0
 fi
 
-targets="fuzz_msg fuzz_config fuzz_http fuzz_require"
-echo "1..5"
+targets="fuzz_msg fuzz_config fuzz_http fuzz_require fuzz_cron"
+echo "1..6"
 if [ "$rc" -eq 0 ]; then echo "ok 1 - the fuzz targets build"
 else
     echo "not ok 1 - the fuzz targets build"

@@ -63,6 +63,18 @@ s_fake_ask (void *arg, ztask_msg_t *request, ztask_msg_t *reply)
         reply->state = request->command == ZTASK_MSG_CANCEL ? ZTASK_STATE_CANCELLED : ZTASK_STATE_QUEUED;
         ztask_msg_strcpy (reply->type, "echo");
         reply->priority = 5;
+        if (request->task_id == 43) { /* a task that asks something, and waits */
+            reply->require_count = 2;
+            ztask_msg_strcpy (reply->require[0], "os");
+            ztask_msg_strcpy (reply->require[1], "zone=eu-1");
+            ztask_msg_strcpy (reply->version, ">=1.2");
+            snprintf (reply->needs, sizeof reply->needs, "gpu=1");
+            ztask_msg_strcpy (reply->limit_name, "api");
+            if (request->flags & ZTASK_FLAG_WAITING) {
+                ztask_msg_strcpy (reply->waiting, "limit");
+                ztask_msg_strcpy (reply->waiting_text, "limit api is full: 1 of 1");
+            }
+        }
         break;
     case ZTASK_MSG_METRICS: {
         metrics_data_t *data = metrics_data (s_metrics);
@@ -185,6 +197,24 @@ s_test_tasks (void)
                 && json_is_object (json_object_get (doc, "progress")),
             "the task document of ztask status --json");
     TAP_OK (json_is_array (json_object_get (doc, "history")), "with a history list");
+    TAP_OK (json_array_size (json_object_get (doc, "require")) == 0
+                && streq (json_string_value (json_object_get (doc, "needs")), "")
+                && json_is_null (json_object_get (doc, "waiting")),
+            "  asking nothing: require [], needs \"\", waiting null");
+    json_decref (doc);
+    free (body);
+    TAP_OK (s_call ("GET", "/api/v1/tasks/43", NULL, NULL, NULL, &body) == 200, "GET tasks/43: 200");
+    doc = body ? json_loads (body, 0, NULL) : NULL;
+    json_t *require = json_object_get (doc, "require");
+    TAP_OK (json_array_size (require) == 2 && streq (json_string_value (json_array_get (require, 1)), "zone=eu-1")
+                && streq (json_string_value (json_object_get (doc, "version")), ">=1.2")
+                && streq (json_string_value (json_object_get (doc, "needs")), "gpu=1")
+                && streq (json_string_value (json_object_get (doc, "limit")), "api"),
+            "  what it asks: require, version, needs, limit");
+    TAP_OK (streq (json_string_value (json_object_get (json_object_get (doc, "waiting"), "code")), "limit")
+                && streq (json_string_value (json_object_get (json_object_get (doc, "waiting"), "text")),
+                          "limit api is full: 1 of 1"),
+            "  and why it waits, {code, text} (the API asked the broker, with STATUS's flag 2)");
     json_decref (doc);
     free (body);
     TAP_OK (s_status ("GET", "/api/v1/tasks/404", NULL) == 404, "unknown task: 404");

@@ -333,6 +333,57 @@ main (int argc, char *argv[])
     task_destroy (&s2);
     task_destroy (&s3);
 
+    /* What a task asks of its worker: stored as its signature has it
+       (canonical, requirements joined with newlines), read back before
+       and after the commit, kept through its transitions; a plain task
+       asks nothing. The first two are one round's batch (PostgreSQL: one
+       INSERT of arrays), the third is started in the same round. */
+    TAP_OK (scheduler_limit_set (s_sched, "stripe-api", 2) == 0, "needs: a limit");
+    const char *require[] = { "zone = eu-1", "gpu_model in (h100, a100)" };
+    sched_needs_t asks = { require, 2, "render>=01.2", "memory_mb=16000, gpu=1", "stripe-api" };
+    sched_needs_t limit_only = { NULL, 0, NULL, NULL, "stripe-api" };
+    char error[256];
+    task_t *n1 = s_task (store_next_id (store), "render", 2, "n", 1);
+    task_t *n2 = s_task (store_next_id (store), "mail", 2, "n", 1);
+    task_t *n3 = s_task (store_next_id (store), "mail", 2, "n", 1);
+    n1->sig = scheduler_sig (s_sched, n1->type, &asks, error, sizeof error);
+    n2->sig = scheduler_sig (s_sched, n2->type, &limit_only, error, sizeof error);
+    TAP_OK (n1->sig && n2->sig && store_insert (store, n1, NULL) == 0 && store_insert (store, n2, NULL) == 0
+                && store_insert (store, n3, NULL) == 0,
+            "needs: a task asking everything, one with a limit, a plain one");
+    n3->attempts = 1;
+    n3->started_ms = 5000;
+    TAP_OK (store_started (store, n3, "w-n") == 0, "needs: the plain one started in the same round");
+    TAP_OK (store_get (store, n1->id, false, &row) == 0 && streq (row.require, "gpu_model in(a100,h100)\nzone=eu-1")
+                && streq (row.version, "render>=1.2") && streq (row.needs, "gpu=1,memory_mb=16000")
+                && streq (row.limit, "stripe-api"),
+            "needs: read back before the commit, canonical");
+    TAP_OK (store_commit (store) == 0, "needs: commit");
+    TAP_OK (store_get (store, n1->id, false, &row) == 0 && streq (row.require, "gpu_model in(a100,h100)\nzone=eu-1")
+                && streq (row.version, "render>=1.2") && streq (row.needs, "gpu=1,memory_mb=16000")
+                && streq (row.limit, "stripe-api"),
+            "needs: and after it");
+    TAP_OK (store_get (store, n2->id, false, &row) == 0 && streq (row.require, "") && streq (row.version, "")
+                && streq (row.needs, "") && streq (row.limit, "stripe-api"),
+            "needs: the one with a limit only");
+    TAP_OK (store_get (store, n3->id, false, &row) == 0 && row.state == ZTASK_STATE_RUNNING && streq (row.require, "")
+                && streq (row.version, "") && streq (row.needs, "") && streq (row.limit, ""),
+            "needs: the plain one asks nothing");
+    n1->attempts = 1;
+    n1->started_ms = 5001;
+    TAP_OK (store_started (store, n1, "w-n") == 0
+                && store_finished (store, n1, ZTASK_STATE_DONE, NULL, "ok", 2, 6000) == 0
+                && store_finished (store, n2, ZTASK_STATE_CANCELLED, "cancelled", NULL, 0, 6000) == 0
+                && store_finished (store, n3, ZTASK_STATE_DONE, NULL, "ok", 2, 6000) == 0 && store_commit (store) == 0,
+            "needs: all three end");
+    TAP_OK (store_get (store, n1->id, true, &row) == 0 && row.state == ZTASK_STATE_DONE
+                && streq (row.needs, "gpu=1,memory_mb=16000") && streq (row.limit, "stripe-api")
+                && row.result_size == 2,
+            "needs: kept through the run, beside the result");
+    task_destroy (&n1);
+    task_destroy (&n2);
+    task_destroy (&n3);
+
     /* One round of many submits: more than one write of new tasks (the
        PostgreSQL store sends them 1,024 at a time) and more than one read
        of a recovery (10,000 at a time); some start, end or go back to the

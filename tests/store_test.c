@@ -325,7 +325,7 @@ s_test_tasks (void)
     TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks INDEXED BY tasks_key WHERE idem_key IS NOT NULL")
                     == 2,
             "tasks: only the 2 tasks with a key are in the key index");
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 4, "tasks: schema version 4");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 5, "tasks: schema version 5");
 
     /* Reopen: ids go on after the highest, not after the count. */
     store = store_open (path, "full");
@@ -503,7 +503,7 @@ s_test_upgrade (void)
         store_close (&store);
     }
     scheduler_destroy (&sched);
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 4, "upgrade: the store is at version 4");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 5, "upgrade: the store is at version 5");
     TAP_OK (s_query_int (path, "SELECT count(*) FROM sqlite_master WHERE name = 'tasks_key'") == 1
                 && s_query_int (path, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'sqlite_autoindex%'")
                        == 0,
@@ -544,7 +544,7 @@ s_test_upgrade_2 (void)
                 "upgrade 2: a type can be paused");
         store_close (&store);
     }
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 4, "upgrade 2: the store is at version 4");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 5, "upgrade 2: the store is at version 5");
     TAP_OK (s_query_int (path, "SELECT count(*) FROM paused_types") == 1, "upgrade 2: the paused type is stored");
     zstr_free (&path);
 }
@@ -603,13 +603,179 @@ s_test_upgrade_3 (void)
                 "upgrade 3: its queued task is recovered");
         store_close (&store);
     }
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 4, "upgrade 3: the store is at version 4");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 5, "upgrade 3: the store is at version 5");
+    TAP_OK (s_query_int (path, "SELECT count(*) FROM pragma_table_info ('tasks') WHERE name IN"
+                               " ('requirements', 'version_constraint', 'needs', 'limit_name')")
+                == 4,
+            "upgrade 3: and has the columns of version 5");
     TAP_OK (s_query_text (path, "SELECT sql FROM sqlite_master WHERE name = 'tasks_active'",
                           "CREATE INDEX tasks_active ON tasks (id) WHERE state IN (0, 1, 5)"),
             "upgrade 3: tasks_active holds queued, running and scheduled tasks");
     TAP_OK (s_query_text (path, "SELECT sql FROM sqlite_master WHERE name = 'tasks_finished'",
                           "CREATE INDEX tasks_finished ON tasks (finished_ms) WHERE state IN (2, 3, 4)"),
             "upgrade 3: tasks_finished holds the finished ones");
+    zstr_free (&path);
+}
+
+/* What the last row of a read asked (copied: the row's strings are the
+   store's). */
+typedef struct {
+    int count;
+    uint64_t id;
+    char require[256], version[64], needs[64], limit[64];
+} needs_rows_t;
+
+static void
+s_needs_fn (const store_row_t *row, void *arg)
+{
+    needs_rows_t *rows = (needs_rows_t *) arg;
+    rows->count++;
+    rows->id = row->id;
+    snprintf (rows->require, sizeof rows->require, "%s", row->require);
+    snprintf (rows->version, sizeof rows->version, "%s", row->version);
+    snprintf (rows->needs, sizeof rows->needs, "%s", row->needs);
+    snprintf (rows->limit, sizeof rows->limit, "%s", row->limit);
+}
+
+/* A version 4 store (no columns for what a task asks) gains them, NULL
+   for its tasks, which read back asking nothing and are recovered; a new
+   task that asks something is stored with it. */
+static void
+s_test_upgrade_4 (void)
+{
+    char *path = s_path ("v4.db");
+    TAP_OK (s_exec (path,
+                    "PRAGMA journal_mode = WAL;"
+                    "CREATE TABLE tasks (id INTEGER PRIMARY KEY, type TEXT NOT NULL,"
+                    " priority INTEGER NOT NULL, state INTEGER NOT NULL,"
+                    " attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,"
+                    " timeout_ms INTEGER NOT NULL DEFAULT 0, idem_key TEXT,"
+                    " payload BLOB NOT NULL, result BLOB, error TEXT, worker TEXT,"
+                    " created_ms INTEGER NOT NULL, started_ms INTEGER, finished_ms INTEGER,"
+                    " history TEXT NOT NULL DEFAULT '', due_ms INTEGER);"
+                    "CREATE UNIQUE INDEX tasks_key ON tasks (idem_key) WHERE idem_key IS NOT NULL;"
+                    "CREATE INDEX tasks_active ON tasks (id) WHERE state IN (0, 1, 5);"
+                    "CREATE INDEX tasks_finished ON tasks (finished_ms) WHERE state IN (2, 3, 4);"
+                    "CREATE TABLE paused_types (type TEXT PRIMARY KEY) WITHOUT ROWID;"
+                    "INSERT INTO tasks (id, type, priority, state, attempts, max_attempts, payload, error,"
+                    " created_ms, finished_ms) VALUES (4, 'echo', 5, 3, 3, 3, x'6869', 'bad', 1, 2);"
+                    "INSERT INTO tasks (id, type, priority, state, max_attempts, payload, created_ms, due_ms)"
+                    " VALUES (5, 'echo', 5, 5, 3, x'6869', 3, 4102444800000);"
+                    "PRAGMA user_version = 4;")
+                == 0,
+            "upgrade 4: a version 4 store made");
+    store_t *store = store_open (path, "normal");
+    TAP_OK (store != NULL, "upgrade 4: it opens");
+    if (store) {
+        store_row_t row;
+        TAP_OK (store_get (store, 4, false, &row) == 0 && row.state == ZTASK_STATE_FAILED && streq (row.error, "bad")
+                    && streq (row.require, "") && streq (row.version, "") && streq (row.needs, "")
+                    && streq (row.limit, ""),
+                "upgrade 4: its failed task is there, asking nothing");
+        rows_t rows = { 0 };
+        TAP_OK (store_recover (store, s_rows_fn, &rows) == 0 && rows.count == 1 && rows.row.id == 5
+                    && rows.row.state == ZTASK_STATE_SCHEDULED && rows.row.due_ms == 4102444800000,
+                "upgrade 4: its scheduled task is recovered with its due time");
+        scheduler_t *sched = scheduler_new ();
+        task_t *task = s_task (sched, store_next_id (store), "render", 5, "x", 1);
+        const char *require[] = { "zone = eu-1" };
+        sched_needs_t needs = { require, 1, NULL, "gpu=1", NULL };
+        char error[256];
+        task->sig = scheduler_sig (sched, task->type, &needs, error, sizeof error);
+        TAP_OK (task->sig && store_insert (store, task, NULL) == 0 && store_commit (store) == 0
+                    && store_get (store, task->id, false, &row) == 0 && streq (row.require, "zone=eu-1")
+                    && streq (row.needs, "gpu=1"),
+                "upgrade 4: a new task is stored with what it asks");
+        store_close (&store);
+        task_destroy (&task);
+        scheduler_destroy (&sched);
+    }
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 5, "upgrade 4: the store is at version 5");
+    TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks WHERE requirements IS NULL AND needs IS NULL"
+                               " AND version_constraint IS NULL AND limit_name IS NULL")
+                == 2,
+            "upgrade 4: the old tasks' new columns are NULL");
+    zstr_free (&path);
+}
+
+/* What a task asks of its worker is stored as its signature has it:
+   canonical texts, requirements joined with newlines, NULL columns for
+   what it does not ask; it reads back, is selected and recovered with
+   it, and keeps it through its transitions. */
+static void
+s_test_needs (void)
+{
+    char *path = s_path ("needs.db");
+    store_t *store = store_open (path, "normal");
+    scheduler_t *sched = scheduler_new ();
+    TAP_OK (store != NULL && scheduler_limit_set (sched, "stripe-api", 2) == 0, "needs: a store and a limit");
+    if (!store) {
+        scheduler_destroy (&sched);
+        zstr_free (&path);
+        return;
+    }
+    char error[256];
+    task_t *all = s_task (sched, store_next_id (store), "render", 5, "a", 1);
+    const char *require[] = { "zone = \"eu-1\"", "gpu_model in ( h100 , a100 )", "!spot" };
+    sched_needs_t needs = { require, 3, "render >= 01.2.0", " memory_mb = 16000 , gpu = 1", "stripe-api" };
+    all->sig = scheduler_sig (sched, all->type, &needs, error, sizeof error);
+    task_t *limit_only = s_task (sched, store_next_id (store), "mail", 5, "b", 1);
+    sched_needs_t limit = { NULL, 0, NULL, NULL, "stripe-api" };
+    limit_only->sig = scheduler_sig (sched, limit_only->type, &limit, error, sizeof error);
+    task_t *plain = s_task (sched, store_next_id (store), "mail", 5, "c", 1);
+    TAP_OK (all->sig && limit_only->sig, "needs: two signatures");
+    TAP_OK (store_insert (store, all, NULL) == 0 && store_insert (store, limit_only, NULL) == 0
+                && store_insert (store, plain, NULL) == 0,
+            "needs: three tasks stored");
+    store_row_t row;
+    TAP_OK (store_get (store, all->id, false, &row) == 0 && streq (row.require, "!spot\ngpu_model in(a100,h100)\nzone=eu-1")
+                && streq (row.version, "render>=1.2") && streq (row.needs, "gpu=1,memory_mb=16000")
+                && streq (row.limit, "stripe-api"),
+            "needs: read back in canonical form (before the commit)");
+    TAP_OK (store_commit (store) == 0, "needs: commit");
+    TAP_OK (store_get (store, limit_only->id, false, &row) == 0 && streq (row.require, "") && streq (row.version, "")
+                && streq (row.needs, "") && streq (row.limit, "stripe-api"),
+            "needs: a task with a limit only");
+    TAP_OK (store_get (store, plain->id, false, &row) == 0 && streq (row.require, "") && streq (row.limit, ""),
+            "needs: a plain task asks nothing");
+    all->attempts = 1;
+    all->started_ms = CREATED_MS + 10;
+    TAP_OK (store_started (store, all, "w-1") == 0
+                && store_finished (store, all, ZTASK_STATE_DONE, NULL, "ok", 2, CREATED_MS + 20) == 0
+                && store_commit (store) == 0 && store_get (store, all->id, true, &row) == 0
+                && row.state == ZTASK_STATE_DONE && streq (row.needs, "gpu=1,memory_mb=16000")
+                && row.result_size == 2 && memcmp (row.result, "ok", 2) == 0,
+            "needs: kept through its run, beside its result");
+    needs_rows_t rows = { 0 };
+    store_filter_t filter = { 1u << ZTASK_STATE_DONE, NULL, 0, 0, 10, false };
+    TAP_OK (store_select (store, &filter, s_needs_fn, &rows) == 0 && rows.count == 1
+                && streq (rows.version, "render>=1.2") && streq (rows.limit, "stripe-api"),
+            "needs: a select reads them");
+    store_close (&store);
+    store = store_open (path, "normal");
+    rows = (needs_rows_t) { 0 };
+    filter.states = 1u << ZTASK_STATE_QUEUED;
+    filter.oldest_first = true;
+    TAP_OK (store && store_select (store, &filter, s_needs_fn, &rows) == 0 && rows.count == 2
+                && rows.id == plain->id && streq (rows.limit, ""),
+            "needs: reopened, the queued two are there");
+    rows = (needs_rows_t) { 0 };
+    TAP_OK (store && store_recover (store, s_needs_fn, &rows) == 0 && rows.count == 2 && rows.id == plain->id,
+            "needs: and recovered");
+    rows = (needs_rows_t) { 0 };
+    filter.limit = 1;
+    TAP_OK (store && store_select (store, &filter, s_needs_fn, &rows) == 0 && rows.count == 1
+                && rows.id == limit_only->id && streq (rows.limit, "stripe-api") && streq (rows.require, ""),
+            "needs: the one with a limit recovered with it");
+    store_close (&store);
+    TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks WHERE requirements IS NULL AND version_constraint IS NULL"
+                               " AND needs IS NULL AND limit_name IS NULL")
+                == 1,
+            "needs: the plain task's columns are NULL");
+    task_destroy (&all);
+    task_destroy (&limit_only);
+    task_destroy (&plain);
+    scheduler_destroy (&sched);
     zstr_free (&path);
 }
 
@@ -820,6 +986,8 @@ main (void)
     s_test_upgrade ();
     s_test_upgrade_2 ();
     s_test_upgrade_3 ();
+    s_test_upgrade_4 ();
+    s_test_needs ();
     s_test_scheduled ();
     s_test_refused ();
     s_test_purge_and_list ();

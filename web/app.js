@@ -629,6 +629,12 @@
             add('Type', t.type);
             add('Priority', priorityLabel(t.priority));
             add('Attempts', t.attempts + ' of ' + t.max_attempts);
+            // What it asks of its worker (docs/routing.md), and why it waits.
+            if (Array.isArray(t.require) && t.require.length) add('Requires', t.require.join('; '));
+            if (t.version) add('Version', t.type + t.version);
+            add('Needs', t.needs);
+            add('Limit', t.limit);
+            if (t.state === 'queued' && t.waiting && t.waiting.text) add('Waiting', t.waiting.text);
             add('Worker', t.worker);
             add('Created', dateTime(t.created_ms), el('span', { class: 'muted' }, ' ' + ago(t.created_ms)));
             if (t.started_ms) add('Started', dateTime(t.started_ms), el('span', { class: 'muted' }, ' waited ' + duration(t.started_ms - t.created_ms)));

@@ -138,6 +138,23 @@ typedef struct {
     int64_t finished_ms;     /* 0 when not finished                          */
     int64_t due_ms;          /* a delayed task's due time (wall clock ms);
                                 0: it was not delayed                        */
+    /* What the task asks of its worker (ztask_request_t; canonical forms,
+       docs/routing.md). Never NULL: "" or no entry when it asks nothing. */
+    char **require;          /* require_count requirements on the worker's
+                                labels, all of which must hold              */
+    size_t require_count;
+    char *version;           /* constraint on its plugin's version, without
+                                the type: ">=1.2", "@1.x"; "": any version  */
+    char *needs;             /* resources it holds while it runs:
+                                "gpu=1,memory_mb=16000"; "": none            */
+    char *limit;             /* the fleet-wide limit it counts against; ""  */
+    /* Why a queued task waits (ztask_client_status; "" when it does not, or
+       when the broker is older): a code, one of "paused", "no_plugin",
+       "no_version", "no_priority", "requirement", "resources", "limit",
+       "reserved", "busy", and the same in words ("limit stripe-api is
+       full: 2 of 2"). */
+    char *waiting;
+    char *waiting_text;
 } ztask_task_t;
 
 /* Called by ztask_client_wait as progress reports arrive; may be NULL. */
@@ -227,8 +244,88 @@ int ztask_client_submit_wait_at (ztask_client_t *self, const char *type, const v
                                  const ztask_submit_opts_t *opts, int64_t due_ms, int timeout_ms,
                                  ztask_progress_fn *progress, void *arg, uint64_t *id, ztask_task_t **task);
 
+/* ---- what a task asks of the worker that runs it (docs/routing.md) ----
+
+   A request holds every option of a submit: those of ztask_submit_opts_t,
+   the due time of ztask_client_submit_at and what the task asks of its
+   worker: requirements on the worker's labels, a constraint on its
+   plugin's version, resources it holds while it runs, and the fleet-wide
+   limit it counts against. It is opaque, so that it can grow without
+   breaking callers (ztask_submit_opts_t cannot: callers allocate it).
+
+        ztask_request_t *request = ztask_request_new ();
+        ztask_request_set_priority (request, ZTASK_PRIORITY_HIGH);
+        ztask_request_add_require (request, "zone=eu-1");
+        ztask_request_add_require (request, "gpu_model in (a100,h100)");
+        ztask_request_set_version (request, ">=1.2");
+        ztask_request_set_needs (request, "gpu=1,memory_mb=16000");
+        ztask_request_set_limit (request, "render-farm");
+        if (ztask_client_submit_request (client, "render", data, size, request, &id) != 0)
+            fprintf (stderr, "%s\n", ztask_client_error (client));
+        ztask_request_destroy (&request);
+
+   The setters copy their strings and only store: they fail (-1) only for
+   a NULL request or argument, or when out of memory. The texts are checked
+   when the request is submitted: a text that cannot be sent (too long,
+   more than 16 requirements, a limit name that is not a name) fails the
+   submit with ZTASK_CLIENT_E_USAGE and nothing is sent; a text the
+   broker cannot parse, or a limit it does not have, fails it with
+   ZTASK_CLIENT_E_REFUSED and the broker's message, which gives the
+   column of the fault ("requirement 'zone in (a,': column 12: expected a
+   value or ')'"). A broker older than this library drops a submit that
+   asks any of these (the call times out): upgrade brokers first. A
+   request may be submitted any number of times, by any client. */
+typedef struct ztask_request ztask_request_t;
+
+/* A request with the defaults: ZTASK_PRIORITY_NORMAL, no timeout, the
+   broker's attempts, no key, now, nothing asked. NULL when out of memory. */
+ztask_request_t *ztask_request_new (void);
+void ztask_request_destroy (ztask_request_t **self_p);
+
+/* The options of ztask_submit_opts_t: priority (ZTASK_PRIORITY_MIN..MAX;
+   -1 if outside), per-attempt run time limit (0: none), attempts at most
+   (0: the broker's default), idempotency key (NULL or "": none). */
+int ztask_request_set_priority (ztask_request_t *self, int priority);
+int ztask_request_set_timeout (ztask_request_t *self, uint32_t timeout_ms);
+int ztask_request_set_attempts (ztask_request_t *self, uint32_t max_attempts);
+int ztask_request_set_key (ztask_request_t *self, const char *key);
+
+/* A delayed task, as ztask_client_submit_at: due_ms is when it may run
+   (wall clock ms; 0: now). */
+int ztask_request_set_due (ztask_request_t *self, int64_t due_ms);
+
+/* Adds a requirement on the worker's labels: "zone=eu-1", "tier!=spot",
+   "gpu_model in (a100,h100)", "os" (present), "!spot" (absent),
+   "cores>=8". All of them must hold; at most 16 (ZTASK_REQUIRES_MAX), of
+   at most 255 bytes each. */
+#define ZTASK_REQUIRES_MAX 16
+int ztask_request_add_require (ztask_request_t *self, const char *requirement);
+
+/* The plugin version the task accepts, as a constraint on its own type
+   without the type: ">=1.2", ">1.2", "<=2", "<2", "=1.4.2", "@1.x",
+   "@1.2.x" (NULL or "": any). */
+int ztask_request_set_version (ztask_request_t *self, const char *constraint);
+
+/* Resources the task holds while it runs: "gpu=1,memory_mb=16000" (NULL
+   or "": none; at most 1023 bytes). */
+int ztask_request_set_needs (ztask_request_t *self, const char *resources);
+
+/* A fleet-wide limit the task counts against (one of the broker's
+   `limits`; NULL or "": none): at most so many tasks under it run at
+   once, across all workers. */
+int ztask_request_set_limit (ztask_request_t *self, const char *limit);
+
+/* ztask_client_submit and ztask_client_submit_wait with a request (NULL:
+   the defaults). Everything else is as those functions say. */
+int ztask_client_submit_request (ztask_client_t *self, const char *type, const void *payload, size_t size,
+                                 const ztask_request_t *request, uint64_t *id);
+int ztask_client_submit_wait_request (ztask_client_t *self, const char *type, const void *payload, size_t size,
+                                      const ztask_request_t *request, int timeout_ms, ztask_progress_fn *progress,
+                                      void *arg, uint64_t *id, ztask_task_t **task);
+
 /* The task's current state (without its result) or, with result, also its
-   result bytes. */
+   result bytes. ztask_client_status also asks why a queued task waits
+   (task->waiting, task->waiting_text). */
 int ztask_client_status (ztask_client_t *self, uint64_t id, ztask_task_t **task);
 int ztask_client_result (ztask_client_t *self, uint64_t id, ztask_task_t **task);
 

@@ -14,6 +14,8 @@
 #include "scheduler.h"
 #include "store.h"
 #include "task_table.h"
+#include "type_defaults.h"
+#include "why_waiting.h"
 #include "worker_registry.h"
 #include "common/ztask_cert.h"
 #include "common/ztask_logfile.h"
@@ -217,6 +219,56 @@ s_send_after_commit (broker_t *self, const peer_id_t *peer)
     s_send_after_commit_body (self, peer, NULL, 0);
 }
 
+/* ---- what a task asks of its worker (docs/routing.md) ---- */
+
+/* A version constraint as TASK_INFO carries it: without the type (the
+   scheduler's and the store's "render>=1.2" is ">=1.2"). */
+static const char *
+s_version_without_type (const char *type, const char *version)
+{
+    size_t length = strlen (type);
+    return strncmp (version, type, length) == 0 ? version + length : version;
+}
+
+/* Fills out's routing fields from what task asks (its signature). */
+static void
+s_info_needs (ztask_msg_t *out, const task_t *task)
+{
+    const sched_sig_t *sig = task->sig;
+    if (!sig || sig == task->type->plain)
+        return;
+    size_t count = sig->require ? ztask_require_count (sig->require) : 0;
+    for (size_t i = 0; i < count && i < ZTASK_REQUIRES_MAX; i++)
+        ztask_msg_strcpy (out->require[out->require_count++], ztask_require_text (sig->require, i));
+    if (sig->version_text)
+        ztask_msg_strcpy (out->version, s_version_without_type (task->type->name, sig->version_text));
+    if (sig->needs_text)
+        snprintf (out->needs, sizeof out->needs, "%s", sig->needs_text);
+    if (sig->limit)
+        ztask_msg_strcpy (out->limit_name, sig->limit->name);
+}
+
+/* Fills out's routing fields from a stored row (its requirements are
+   joined with newlines). */
+static void
+s_row_needs (ztask_msg_t *out, const store_row_t *row)
+{
+    for (const char *at = row->require; *at && out->require_count < ZTASK_REQUIRES_MAX;) {
+        size_t length = strcspn (at, "\n");
+        if (length) {
+            char text[ZTASK_STRING_MAX + 1];
+            snprintf (text, sizeof text, "%.*s", (int) (length < ZTASK_STRING_MAX ? length : ZTASK_STRING_MAX), at);
+            ztask_msg_strcpy (out->require[out->require_count++], text);
+        }
+        at += length;
+        if (*at)
+            at++;
+    }
+    ztask_msg_strcpy (out->version, s_version_without_type (row->type, row->version));
+    snprintf (out->needs, sizeof out->needs, "%s", row->needs);
+    ztask_msg_strcpy (out->limit_name, row->limit);
+}
+
 /* Fills self->out as TASK_INFO for a live task. */
 static void
 s_task_info (broker_t *self, task_t *task, uint32_t corr)
@@ -238,6 +290,7 @@ s_task_info (broker_t *self, task_t *task, uint32_t corr)
     m->created_ms = task->created_ms;
     m->started_ms = task->started_ms;
     m->due_ms = task->due_ms;
+    s_info_needs (m, task);
 }
 
 /* Fills self->out as TASK_INFO for a stored task; with its result as
@@ -260,6 +313,7 @@ s_row_info (broker_t *self, const store_row_t *row, uint32_t corr)
     m->started_ms = row->started_ms;
     m->finished_ms = row->finished_ms;
     m->due_ms = row->due_ms;
+    s_row_needs (m, row);
     if (row->result)
         m->flags |= ZTASK_FLAG_RESULT;
 }
@@ -839,7 +893,73 @@ s_submit_refusal (ztask_msg_t *in, char *text, size_t text_size)
     const char *refusal = s_name_refusal ("task type", in->type, text, text_size);
     if (!refusal && in->key[0])
         refusal = s_name_refusal ("key", in->key, text, text_size);
+    if (!refusal && in->limit_name[0])
+        refusal = s_name_refusal ("limit name", in->limit_name, text, text_size);
     return refusal;
+}
+
+/* The constraint on type's plugin version as the scheduler reads it
+   ("render>=1.2"): the client's ">=1.2" after the type, or its text as it
+   is when that names the type itself; NULL for none. */
+static const char *
+s_version_constraint (const char *type, const char *version, char *buffer, size_t size)
+{
+    const char *at = version + strspn (version, " \t");
+    if (!*at)
+        return NULL;
+    if (!strchr ("<>=@", *at))
+        return version;
+    snprintf (buffer, size, "%s%s", type, version);
+    return buffer;
+}
+
+/* Makes error (from scheduler_sig) fit an ERROR's text: a long text it
+   quotes is shortened in the middle, so that the column after it stays. */
+static const char *
+s_fit_error (char *error)
+{
+    size_t length = strlen (error);
+    char *open = strchr (error, '\'');
+    char *close = open ? strstr (open + 1, "': ") : NULL;
+    if (length <= ZTASK_STRING_MAX || !close || close - open <= 64)
+        return error;
+    size_t cut = length - ZTASK_STRING_MAX + 3; /* bytes to drop, "..." added */
+    if ((size_t) (close - open - 1) < cut + 24)
+        cut = (size_t) (close - open - 1) - 24;
+    char *from = open + 1 + 20;
+    while (((unsigned char) *from & 0xC0) == 0x80)
+        from++; /* not inside a character */
+    char *to = from + cut;
+    while (((unsigned char) *to & 0xC0) == 0x80)
+        to++;
+    memcpy (from, "...", 3);
+    memmove (from + 3, to, strlen (to) + 1);
+    return error;
+}
+
+/* The signature for what in asks of type's workers, completed by the
+   type's defaults from the config (NULL: nothing more), or -1 after
+   answering BAD_REQUEST with the scheduler's reason. */
+static int
+s_submit_sig (broker_t *self, ztask_msg_t *in, task_type_t *type, sched_sig_t **sig_p)
+{
+    const char *require[ZTASK_REQUIRES_MAX], *all[TYPE_DEFAULTS_REQUIRE_MAX];
+    for (size_t i = 0; i < in->require_count && i < ZTASK_REQUIRES_MAX; i++)
+        require[i] = in->require[i];
+    char version[2 * ZTASK_STRING_MAX + 2];
+    sched_needs_t given = { require, in->require_count,
+                            s_version_constraint (type->name, in->version, version, sizeof version), in->needs,
+                            in->limit_name };
+    sched_needs_t needs;
+    type_defaults_apply (broker_config_type (&self->config, type->name), &given, &needs, all);
+    char error[2048];
+    sched_sig_t *sig = scheduler_sig (self->scheduler, type, &needs, error, sizeof error);
+    if (!sig) {
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST, s_fit_error (error));
+        return -1;
+    }
+    *sig_p = sig == type->plain ? NULL : sig;
+    return 0;
 }
 
 /* Why a new task cannot be accepted now (TOO_LARGE, QUEUE_FULL), or NULL. */
@@ -946,8 +1066,12 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
                       "too many distinct task types");
         return;
     }
+    sched_sig_t *sig;
+    if (s_submit_sig (self, in, type, &sig) != 0)
+        return;
     task_t *task = task_new (store_next_id (self->store), type, in->priority, zmq_msg_data (&self->body),
                              zmq_msg_size (&self->body));
+    task->sig = sig;
     task->max_attempts = in->max_attempts ? in->max_attempts : self->config.max_attempts;
     task->timeout_ms = in->timeout_ms;
     task->created_ms = zclock_time ();
@@ -1016,6 +1140,12 @@ s_on_status (broker_t *self, ztask_msg_t *in, bool wait)
     }
     if (task) {
         s_task_info (self, task, in->corr);
+        if (in->flags & ZTASK_FLAG_WAITING) {
+            why_waiting_t why;
+            why_waiting (self->scheduler, self->workers, task, &why);
+            ztask_msg_strcpy (self->out->waiting, why.code);
+            ztask_msg_strcpy (self->out->waiting_text, why.text);
+        }
         s_send (self, &self->from);
         return;
     }
@@ -1916,6 +2046,41 @@ s_curve_start (broker_t *self)
     return 0;
 }
 
+/* The signature of what a stored task asks (NULL: nothing more). What
+   no longer holds (a text this broker does not parse, a limit no longer
+   configured) is dropped with a warning, never the task: without its
+   limit if that is what went, else with its limit only, else plain. */
+static sched_sig_t *
+s_row_sig (broker_t *self, const store_row_t *row, task_type_t *type)
+{
+    if (!*row->require && !*row->version && !*row->needs && !*row->limit)
+        return NULL;
+    const char *require[ZTASK_REQUIRES_MAX];
+    char texts[STORE_REQUIRE_SIZE];
+    snprintf (texts, sizeof texts, "%s", row->require);
+    size_t count = 0;
+    for (char *save = NULL, *text = strtok_r (texts, "\n", &save); text && count < ZTASK_REQUIRES_MAX;
+         text = strtok_r (NULL, "\n", &save))
+        require[count++] = text;
+    sched_needs_t needs = { require, count, row->version, row->needs, row->limit };
+    char error[2048];
+    sched_sig_t *sig = scheduler_sig (self->scheduler, type, &needs, error, sizeof error);
+    if (!sig && *row->limit && !scheduler_limit_lookup (self->scheduler, row->limit)) {
+        ztask_log_warning ("broker: task %" PRIu64 " counts against limit '%s', which the config no longer has:"
+                           " recovered without it",
+                           row->id, row->limit);
+        needs.limit = NULL;
+        sig = scheduler_sig (self->scheduler, type, &needs, error, sizeof error);
+    }
+    if (!sig) {
+        ztask_log_warning ("broker: task %" PRIu64 " asks what this broker cannot read (%s): recovered %s",
+                           row->id, error, needs.limit ? "with its limit only" : "asking nothing of its worker");
+        sched_needs_t limit_only = { NULL, 0, NULL, NULL, needs.limit };
+        sig = needs.limit ? scheduler_sig (self->scheduler, type, &limit_only, error, sizeof error) : NULL;
+    }
+    return sig == type->plain ? NULL : sig;
+}
+
 /* A stored task made live again (recovered or retried), or NULL after
    logging why it stays in the store only. */
 static task_t *
@@ -1928,6 +2093,7 @@ s_task_from_row (broker_t *self, const store_row_t *row, const char *otherwise)
         return NULL;
     }
     task_t *task = task_new (row->id, type, row->priority, row->payload, row->payload_size);
+    task->sig = s_row_sig (self, row, type);
     task->attempts = row->attempts;
     task->max_attempts = row->max_attempts;
     task->timeout_ms = row->timeout_ms;

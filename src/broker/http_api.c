@@ -343,6 +343,16 @@ s_task_doc (ztask_msg_t *m)
     task.started_ms = m->started_ms;
     task.finished_ms = m->finished_ms;
     task.due_ms = m->due_ms;
+    char *require[ZTASK_REQUIRES_MAX];
+    for (size_t i = 0; i < m->require_count && i < ZTASK_REQUIRES_MAX; i++)
+        require[i] = m->require[i];
+    task.require = require;
+    task.require_count = m->require_count;
+    task.version = m->version;
+    task.needs = m->needs;
+    task.limit = m->limit_name;
+    task.waiting = m->waiting;
+    task.waiting_text = m->waiting_text;
     return ztask_task_json (&task, false);
 }
 
@@ -353,6 +363,7 @@ s_get_task (call_t *call, uint64_t id)
         return;
     s_request (call, ZTASK_MSG_STATUS);
     call->out->task_id = id;
+    call->out->flags = ZTASK_FLAG_WAITING; /* and why a queued task waits */
     if (s_ask (call) != 0)
         return;
     if (call->in->command != ZTASK_MSG_TASK_INFO) {

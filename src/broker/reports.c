@@ -77,12 +77,19 @@ report_workers (worker_registry_t *workers)
         json_t *labels = json_object (), *resources = json_object ();
         for (size_t i = 0; i < w->label_count; i++)
             json_object_set_new (labels, w->labels[i].key, json_string (w->labels[i].value));
-        /* Slots are a resource too, used by the running tasks. The others
-           are not held by tasks yet (docs/routing.md): used 0. */
+        /* Slots are a resource too, used by the running tasks; the others
+           are held by the running tasks that asked for them (the
+           scheduler's count). */
         json_int_t busy = (json_int_t) (w->sched.slots - w->sched.free);
         json_object_set_new (resources, "slots", s_resource (w->sched.slots, busy));
-        for (size_t i = 0; i < w->resource_count; i++)
-            json_object_set_new (resources, w->resources[i].name, s_resource ((json_int_t) w->resources[i].total, 0));
+        for (size_t i = 0; i < w->resource_count; i++) {
+            uint64_t used = 0;
+            for (size_t r = 0; r < w->sched.resource_count; r++)
+                if (streq (w->sched.resources[r].name, w->resources[i].name))
+                    used = w->sched.resources[r].used;
+            json_object_set_new (resources, w->resources[i].name,
+                                 s_resource ((json_int_t) w->resources[i].total, (json_int_t) used));
+        }
         json_array_append_new (list, json_pack ("{s:s, s:s, s:o, s:o, s:I, s:I, s:b, s:o, s:o, s:o}", "name",
                                                 w->name, "host", w->host, "plugins", plugins, "priorities",
                                                 levels, "slots", (json_int_t) w->sched.slots, "busy", busy,

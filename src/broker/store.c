@@ -5,6 +5,7 @@
 /*  store - the broker's durable record of tasks, on the backend that the
     `store` setting names. See store.h. */
 #include "store_backend.h"
+#include "scheduler.h" /* sched_sig_t: what a task asks */
 #include "ztask/client.h"
 
 struct store {
@@ -115,7 +116,11 @@ store_row_copy (store_row_t *row, byte **data_p, size_t *max)
     size_t type_size = strlen (row->type) + 1, worker_size = strlen (row->worker) + 1;
     size_t error_size = strlen (row->error) + 1;
     size_t history_size = row->history ? strlen (row->history) + 1 : 0;
-    size_t size = type_size + worker_size + error_size + history_size + row->result_size;
+    const char **texts[] = { &row->require, &row->version, &row->needs, &row->limit };
+    size_t texts_size = 0;
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
+        texts_size += strlen (*texts[i] ? *texts[i] : "") + 1;
+    size_t size = type_size + worker_size + error_size + history_size + texts_size + row->result_size;
     if (size > *max) {
         free (*data_p);
         *data_p = (byte *) malloc (size);
@@ -129,8 +134,40 @@ store_row_copy (store_row_t *row, byte **data_p, size_t *max)
     data += error_size;
     if (row->history)
         row->history = (const char *) memcpy (data, row->history, history_size);
+    data += history_size;
+    for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++) {
+        const char *text = *texts[i] ? *texts[i] : "";
+        size_t text_size = strlen (text) + 1;
+        *texts[i] = (const char *) memcpy (data, text, text_size);
+        data += text_size;
+    }
     if (row->result)
-        row->result = memcpy (data + history_size, row->result, row->result_size);
+        row->result = memcpy (data, row->result, row->result_size);
+}
+
+void
+store_needs_of (const task_t *task, store_needs_t *needs, char *buffer)
+{
+    memset (needs, 0, sizeof *needs);
+    const sched_sig_t *sig = task->sig;
+    if (!sig || sig == task->type->plain)
+        return;
+    size_t count = sig->require ? ztask_require_count (sig->require) : 0, used = 0;
+    for (size_t i = 0; i < count; i++) {
+        const char *text = ztask_require_text (sig->require, i);
+        size_t size = strlen (text);
+        if (used + size + 2 > STORE_REQUIRE_SIZE)
+            break; /* cannot be: 16 texts of 255 bytes at most */
+        if (used)
+            buffer[used++] = '\n';
+        memcpy (buffer + used, text, size);
+        used += size;
+    }
+    buffer[used] = 0;
+    needs->require = count ? buffer : NULL;
+    needs->version = sig->version_text;
+    needs->needs = sig->needs_text;
+    needs->limit = sig->limit ? sig->limit->name : NULL;
 }
 
 const char *

@@ -36,12 +36,22 @@ typedef struct {
     const char *error;           /* why it failed or was cancelled              */
     int64_t created_ms, started_ms, finished_ms; /* wall clock; 0: not yet      */
     int64_t due_ms;              /* a delayed task's due time (wall); 0: none   */
+    /* What it asks of its worker (docs/routing.md), as the scheduler's
+       signature had it when it was stored: canonical texts, "" for none. */
+    const char *require;         /* requirements, joined with newlines          */
+    const char *version;         /* plugin version constraint, "render>=1.2"    */
+    const char *needs;           /* resource request, "gpu=1,memory_mb=16000"   */
+    const char *limit;           /* fleet-wide limit name                       */
     const void *payload;         /* store_recover and store_retry only           */
     size_t payload_size;
     const void *result;          /* store_get with with_result only; else NULL  */
     size_t result_size;
     const char *history;         /* store_get only (else NULL): see history.h   */
 } store_row_t;
+
+/* Bytes that always hold a task's requirements joined with newlines, with
+   the NUL (16 of at most 255 bytes: ztask_require.h). */
+#define STORE_REQUIRE_SIZE (16 * 256)
 
 /* Called with each row a read returns. */
 typedef void (store_row_fn) (const store_row_t *row, void *arg);
@@ -110,7 +120,8 @@ int store_commit (store_t *self);
    in the same statement. */
 
 /* Records a new task, queued or (task->state ZTASK_STATE_SCHEDULED) a
-   delayed one with its due time task->due_ms. key may be NULL or "". */
+   delayed one with its due time task->due_ms, and what task->sig asks of
+   its worker (requirements, version, needs, limit). key may be NULL or "". */
 int store_insert (store_t *self, const task_t *task, const char *key);
 
 /* store_find_key: the store could not be read. */

@@ -48,6 +48,21 @@ typedef struct {
    the backend's statement or result. */
 void store_row_copy (store_row_t *row, byte **data, size_t *max);
 
+/* What a task asks of its worker, as a store writes it: NULL for each
+   part it does not ask (the column is NULL). */
+typedef struct {
+    const char *require;         /* the requirements' canonical texts, joined
+                                    with newlines (in buffer)                 */
+    const char *version;         /* "render>=1.2"                            */
+    const char *needs;           /* "gpu=1,memory_mb=16000"                  */
+    const char *limit;           /* the limit's name                          */
+} store_needs_t;
+
+/* Fills needs from task->sig (NULL, or its type's plain signature: every
+   part NULL); buffer (STORE_REQUIRE_SIZE bytes) holds the joined
+   requirements. */
+void store_needs_of (const task_t *task, store_needs_t *needs, char *buffer);
+
 extern const store_backend_ops_t store_sqlite;
 extern const store_backend_ops_t store_postgres;
 

@@ -44,13 +44,15 @@
 
 #include <endian.h>
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 #define SCHEMA_LOCK "7236541926581302" /* pg_advisory_xact_lock key: "ztask schema" */
 
-/* What a store_row_t holds, in the order s_row reads it. */
+/* What a store_row_t holds, in the order s_row reads it; the columns a
+   statement selects after them start at ROW_COLUMN_COUNT. */
 #define ROW_COLUMNS                                                                                \
     "id, type, priority, state, attempts, max_attempts, timeout_ms, worker, error, created_ms,"   \
-    " started_ms, finished_ms, due_ms"
+    " started_ms, finished_ms, due_ms, requirements, version_constraint, needs, limit_name"
+#define ROW_COLUMN_COUNT 17
 
 static const char *s_schema =
     "CREATE TABLE ztask_meta ("
@@ -173,6 +175,15 @@ static const char *s_schema_v4 =
     LEAD_FUNCTION
     "UPDATE ztask_meta SET value = '4' WHERE key = 'schema_version';";
 
+/* Version 5: what a task asks of its worker (docs/routing.md): its
+   requirements (canonical, joined with newlines), plugin version
+   constraint, resource request and limit name; NULL when it asks none.
+   (ztask_lead is as version 4 left it: a store at 2 or 3 gets it there.) */
+static const char *s_schema_v5 =
+    "ALTER TABLE ztask_tasks ADD COLUMN requirements TEXT, ADD COLUMN version_constraint TEXT,"
+    "  ADD COLUMN needs TEXT, ADD COLUMN limit_name TEXT;"
+    "UPDATE ztask_meta SET value = '5' WHERE key = 'schema_version';";
+
 enum {
     INSERT_BATCH, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, RECOVER, RECOVERED,
     PURGE, MAX_ID, LEAD, FENCE, RESIGN, RETRY, PURGE_TASKS, PAUSE, RESUME, PAUSED, STATEMENTS
@@ -190,10 +201,11 @@ static const char *s_sql[STATEMENTS] = {
     /* The columns in the order of batch_column_t. */
     [INSERT_BATCH] = "INSERT INTO ztask_tasks (id, type, priority, state, attempts, max_attempts, timeout_ms,"
                      " idem_key, payload, result, error, worker, created_ms, started_ms, finished_ms, history,"
-                     " due_ms)"
+                     " due_ms, requirements, version_constraint, needs, limit_name)"
                      " SELECT * FROM unnest ($1::int8[], $2::text[], $3::int2[], $4::int2[], $5::int4[],"
                      " $6::int4[], $7::int8[], $8::text[], $9::bytea[], $10::bytea[], $11::text[], $12::text[],"
-                     " $13::int8[], $14::int8[], $15::int8[], $16::text[], $17::int8[])",
+                     " $13::int8[], $14::int8[], $15::int8[], $16::text[], $17::int8[], $18::text[], $19::text[],"
+                     " $20::text[], $21::text[])",
     [FIND_KEY] = "SELECT id FROM ztask_tasks WHERE idem_key = $1",
     [STARTED] = "UPDATE ztask_tasks SET state = 1, attempts = $1, worker = $2, started_ms = $3,"
                 " history = history || $4 WHERE id = $5",
@@ -238,11 +250,12 @@ static const char *s_statement_name[STATEMENTS] = {
 typedef enum {
     COL_ID, COL_TYPE, COL_PRIORITY, COL_STATE, COL_ATTEMPTS, COL_MAX_ATTEMPTS, COL_TIMEOUT_MS, COL_KEY,
     COL_PAYLOAD, COL_RESULT, COL_ERROR, COL_WORKER, COL_CREATED_MS, COL_STARTED_MS, COL_FINISHED_MS, COL_HISTORY,
-    COL_DUE_MS, COLUMNS
+    COL_DUE_MS, COL_REQUIRE, COL_VERSION, COL_NEEDS, COL_LIMIT, COLUMNS
 } batch_column_t;
 
 /* Their element types (pg_type oids: int8 20, int2 21, int4 23, text 25, bytea 17). */
-static const uint32_t s_column_oid[COLUMNS] = { 20, 25, 21, 21, 23, 23, 20, 25, 17, 17, 25, 25, 20, 20, 20, 25, 20 };
+static const uint32_t s_column_oid[COLUMNS] = { 20, 25, 21, 21, 23, 23, 20, 25, 17, 17, 25, 25, 20, 20, 20, 25, 20,
+                                                25, 25, 25, 25 };
 
 #define BATCH_ROWS_MAX 256           /* new tasks sent in one INSERT at most     */
 #define BATCH_BYTES_MAX (4 << 20)    /* ... and bytes of their strings, payloads */
@@ -262,6 +275,7 @@ typedef struct {
     uint8_t priority, state;
     bool started, finished;      /* started_ms, finished_ms are set; else NULL */
     span_t type, key, payload, result, error, worker, history;
+    span_t require, version, needs, limit; /* what it asks of its worker */
 } batch_row_t;
 
 /* Bytes that grow. */
@@ -578,16 +592,20 @@ s_row (const PGresult *result, int i, store_row_t *row)
     row->started_ms = s_int (result, i, 10);
     row->finished_ms = s_int (result, i, 11);
     row->due_ms = s_int (result, i, 12);
+    row->require = s_text (result, i, 13);
+    row->version = s_text (result, i, 14);
+    row->needs = s_text (result, i, 15);
+    row->limit = s_text (result, i, 16);
     if (row->state == ZTASK_STATE_SCHEDULED && row->due_ms <= zclock_time ())
         row->state = ZTASK_STATE_QUEUED; /* due: see store.h */
 }
 
-/* Column 13, bytes ("" for NULL). */
+/* The column after the row's, bytes ("" for NULL). */
 static const void *
 s_bytes (const PGresult *result, int i, size_t *size)
 {
-    *size = (size_t) PQgetlength (result, i, 13);
-    return s_text (result, i, 13);
+    *size = (size_t) PQgetlength (result, i, ROW_COLUMN_COUNT);
+    return s_text (result, i, ROW_COLUMN_COUNT);
 }
 
 /* ---- opening ---- */
@@ -641,8 +659,8 @@ s_schema_ready (store_backend_t *self)
         rc = -1;
     }
     else if (rc == 0 && !meta) {
-        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s%s%s", s_schema,
-                                  s_schema_v2, s_schema_v3, s_schema_v4);
+        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s%s%s%s", s_schema,
+                                  s_schema_v2, s_schema_v3, s_schema_v4, s_schema_v5);
         rc = s_exec_ok (self, sql);
         zstr_free (&sql);
         if (rc == 0)
@@ -651,12 +669,14 @@ s_schema_ready (store_backend_t *self)
     else if (rc == 0) {
         char *version = s_scalar (self, "SELECT value FROM ztask_meta WHERE key = 'schema_version'");
         int number = version ? atoi (version) : 0;
-        if (number >= 1 && number <= 3) {
+        if (number >= 1 && number <= 4) {
             rc = number == 1 ? s_exec_ok (self, s_schema_v2) : 0;
             if (rc == 0 && number <= 2)
                 rc = s_exec_ok (self, s_schema_v3);
-            if (rc == 0)
+            if (rc == 0 && number <= 3)
                 rc = s_exec_ok (self, s_schema_v4);
+            if (rc == 0)
+                rc = s_exec_ok (self, s_schema_v5);
             if (rc == 0)
                 ztask_log_info ("store: upgraded the ztask schema in %s from version %d to %d", self->where, number,
                            SCHEMA_VERSION);
@@ -973,6 +993,10 @@ s_batch_send (store_backend_t *self)
         s_element_int (&col[COL_FINISHED_MS], row->finished_ms, 8, !row->finished);
         s_element_span (&col[COL_HISTORY], self, row->history);
         s_element_int (&col[COL_DUE_MS], row->due_ms, 8, !row->due_ms);
+        s_element_span (&col[COL_REQUIRE], self, row->require);
+        s_element_span (&col[COL_VERSION], self, row->version);
+        s_element_span (&col[COL_NEEDS], self, row->needs);
+        s_element_span (&col[COL_LIMIT], self, row->limit);
     }
     self->batch_data.size = 0;
     const char *values[COLUMNS];
@@ -1024,6 +1048,13 @@ s_postgres_insert (store_backend_t *self, const task_t *task, const char *key)
     row->payload = s_span (self, task->payload, task->payload_size);
     row->result = row->error = row->worker = s_span (self, NULL, 0);
     row->history = s_span_text (self, s_history (task));
+    store_needs_t needs;
+    char require[STORE_REQUIRE_SIZE];
+    store_needs_of (task, &needs, require);
+    row->require = s_span_text (self, needs.require);
+    row->version = s_span_text (self, needs.version);
+    row->needs = s_span_text (self, needs.needs);
+    row->limit = s_span_text (self, needs.limit);
     return 0;
 }
 
@@ -1137,7 +1168,7 @@ s_postgres_get (store_backend_t *self, uint64_t id, bool with_result, store_row_
     s_row (result, 0, row);
     if (with_result)
         row->result = s_bytes (result, 0, &row->result_size);
-    row->history = s_text (result, 0, 14);
+    row->history = s_text (result, 0, ROW_COLUMN_COUNT + 1);
     store_row_copy (row, &self->row_data, &self->row_max); /* outlives the result */
     PQclear (result);
     return 0;
@@ -1192,14 +1223,14 @@ s_postgres_recover (store_backend_t *self, store_row_fn *fn, void *arg)
     return s_write (self, RECOVERED, &p);
 }
 
-/* Calls fn for each row of a read (s_row's columns; a 14th is the payload). */
+/* Calls fn for each row of a read (s_row's columns; one more is the payload). */
 static void
 s_rows (PGresult *result, store_row_fn *fn, void *arg)
 {
     for (int i = 0; i < PQntuples (result); i++) {
         store_row_t row;
         s_row (result, i, &row);
-        if (PQnfields (result) > 13)
+        if (PQnfields (result) > ROW_COLUMN_COUNT)
             row.payload = s_bytes (result, i, &row.payload_size);
         fn (&row, arg);
     }

@@ -11,7 +11,7 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 4
+#define SCHEMA_VERSION 5
 #define S_STR(x) #x
 #define S_XSTR(x) S_STR (x)
 #define SET_SCHEMA_VERSION "PRAGMA user_version = " S_XSTR (SCHEMA_VERSION) ";"
@@ -39,7 +39,11 @@
     "  started_ms INTEGER,"                        \
     "  finished_ms INTEGER,"                       \
     "  history TEXT NOT NULL DEFAULT '',"          \
-    "  due_ms INTEGER);"
+    "  due_ms INTEGER,"                            \
+    "  requirements TEXT,"                         \
+    "  version_constraint TEXT,"                   \
+    "  needs TEXT,"                                \
+    "  limit_name TEXT);"
 
 static const char *s_schema =
     TASKS_TABLE ("tasks")
@@ -78,13 +82,27 @@ static const char *s_upgrade_3 =
     "ALTER TABLE tasks ADD COLUMN due_ms INTEGER;"
     "DROP INDEX IF EXISTS tasks_active;"
     "DROP INDEX IF EXISTS tasks_finished;"
+    "PRAGMA user_version = 4;"
+    "COMMIT;";
+
+/* Version 5: what a task asks of its worker (docs/routing.md): its
+   requirements (canonical, joined with newlines), plugin version
+   constraint, resource request and limit name; NULL when it asks none. */
+static const char *s_upgrade_4 =
+    "BEGIN;"
+    "ALTER TABLE tasks ADD COLUMN requirements TEXT;"
+    "ALTER TABLE tasks ADD COLUMN version_constraint TEXT;"
+    "ALTER TABLE tasks ADD COLUMN needs TEXT;"
+    "ALTER TABLE tasks ADD COLUMN limit_name TEXT;"
     SET_SCHEMA_VERSION
     "COMMIT;";
 
-/* What a store_row_t holds, in the order s_row reads it. */
+/* What a store_row_t holds, in the order s_row reads it; the columns a
+   statement selects after them start at ROW_COLUMN_COUNT. */
 #define ROW_COLUMNS                                                                                \
     "id, type, priority, state, attempts, max_attempts, timeout_ms, worker, error, created_ms,"   \
-    " started_ms, finished_ms, due_ms"
+    " started_ms, finished_ms, due_ms, requirements, version_constraint, needs, limit_name"
+#define ROW_COLUMN_COUNT 17
 
 enum {
     INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, PURGE, RETRY, RETRIED,
@@ -101,7 +119,8 @@ enum {
 
 static const char *s_sql[STATEMENTS] = {
     [INSERT] = "INSERT INTO tasks (id, type, priority, state, max_attempts, timeout_ms, idem_key,"
-               " payload, created_ms, history, due_ms) VALUES (?1, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?8, ?9, ?11)",
+               " payload, created_ms, history, due_ms, requirements, version_constraint, needs, limit_name)"
+               " VALUES (?1, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12, ?13, ?14, ?15)",
     [FIND_KEY] = "SELECT id FROM tasks WHERE idem_key = ?",
     [STARTED] = "UPDATE tasks SET state = 1, attempts = ?, worker = ?, started_ms = ?, history = history || ?"
                 " WHERE id = ?",
@@ -234,8 +253,18 @@ s_sqlite_open (const char *path, const char *sync)
         user_version = 3;
     }
     if (user_version == 3) {
-        ztask_log_info ("store: upgrading %s from schema version 3 to %d (delayed tasks)", path, SCHEMA_VERSION);
+        ztask_log_info ("store: upgrading %s from schema version 3 to 4 (delayed tasks)", path);
         if (s_exec (self, s_upgrade_3)) {
+            s_exec (self, "ROLLBACK");
+            s_sqlite_close (&self);
+            return NULL;
+        }
+        user_version = 4;
+    }
+    if (user_version == 4) {
+        ztask_log_info ("store: upgrading %s from schema version 4 to %d (what tasks ask of workers)", path,
+                        SCHEMA_VERSION);
+        if (s_exec (self, s_upgrade_4)) {
             s_exec (self, "ROLLBACK");
             s_sqlite_close (&self);
             return NULL;
@@ -379,6 +408,15 @@ s_sqlite_insert (store_backend_t *self, const task_t *task, const char *key)
         sqlite3_bind_int64 (s, 11, task->due_ms);
     else
         sqlite3_bind_null (s, 11);
+    store_needs_t needs;
+    char require[STORE_REQUIRE_SIZE];
+    store_needs_of (task, &needs, require);
+    const char *texts[] = { needs.require, needs.version, needs.needs, needs.limit };
+    for (int i = 0; i < 4; i++)
+        if (texts[i])
+            sqlite3_bind_text (s, 12 + i, texts[i], -1, SQLITE_STATIC);
+        else
+            sqlite3_bind_null (s, 12 + i);
     return s_run (self, s);
 }
 
@@ -474,16 +512,20 @@ s_row (sqlite3_stmt *s, store_row_t *row)
     row->started_ms = sqlite3_column_int64 (s, 10);
     row->finished_ms = sqlite3_column_int64 (s, 11);
     row->due_ms = sqlite3_column_int64 (s, 12);
+    row->require = s_column_text (s, 13);
+    row->version = s_column_text (s, 14);
+    row->needs = s_column_text (s, 15);
+    row->limit = s_column_text (s, 16);
     if (row->state == ZTASK_STATE_SCHEDULED && row->due_ms <= zclock_time ())
         row->state = ZTASK_STATE_QUEUED; /* due: see store.h */
 }
 
-/* Column 13, a blob, as bytes and size ("" for NULL). */
+/* The column after the row's, a blob, as bytes and size ("" for NULL). */
 static const void *
 s_blob (sqlite3_stmt *s, size_t *size)
 {
-    const void *blob = sqlite3_column_blob (s, 13);
-    *size = blob ? (size_t) sqlite3_column_bytes (s, 13) : 0;
+    const void *blob = sqlite3_column_blob (s, ROW_COLUMN_COUNT);
+    *size = blob ? (size_t) sqlite3_column_bytes (s, ROW_COLUMN_COUNT) : 0;
     return blob ? blob : "";
 }
 
@@ -502,7 +544,7 @@ s_sqlite_get (store_backend_t *self, uint64_t id, bool with_result, store_row_t 
     s_row (s, row);
     if (with_result)
         row->result = s_blob (s, &row->result_size);
-    row->history = s_column_text (s, 14);
+    row->history = s_column_text (s, ROW_COLUMN_COUNT + 1);
     /* A copy, so the statement is reset at once: a statement left on its
        row would hold a read snapshot open and keep the WAL from being
        checkpointed. */
@@ -559,7 +601,7 @@ s_rows (store_backend_t *self, sqlite3_stmt *s, store_row_fn *fn, void *arg)
     while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
         store_row_t row;
         s_row (s, &row);
-        if (sqlite3_column_count (s) > 13)
+        if (sqlite3_column_count (s) > ROW_COLUMN_COUNT)
             row.payload = s_blob (s, &row.payload_size);
         fn (&row, arg);
     }

@@ -162,6 +162,19 @@ cli_output_task (FILE *out, const ztask_task_t *task)
     fprintf (out, "  type        %s\n", cli_output_text (task->type, text, sizeof text));
     fprintf (out, "  priority    %d%s\n", task->priority, s_priority_name (task->priority));
     fprintf (out, "  attempts    %u of %u\n", task->attempts, task->max_attempts);
+    /* What it asks of its worker (docs/routing.md). */
+    for (size_t i = 0; task->require && i < task->require_count; i++)
+        fprintf (out, "  %s%s\n", i ? "            " : "requires    ",
+                 cli_output_text (task->require[i], text, sizeof text));
+    if (task->version && task->version[0]) {
+        char type[300];
+        fprintf (out, "  version     %s%s\n", cli_output_text (task->type, type, sizeof type),
+                 cli_output_text (task->version, text, sizeof text));
+    }
+    if (task->needs && task->needs[0])
+        fprintf (out, "  needs       %s\n", cli_output_text (task->needs, text, sizeof text));
+    if (task->limit && task->limit[0])
+        fprintf (out, "  limit       %s\n", cli_output_text (task->limit, text, sizeof text));
     if (task->worker[0])
         fprintf (out, "  worker      %s\n", cli_output_text (task->worker, text, sizeof text));
     s_progress (task->progress_done, task->progress_total, cli_output_text (task->progress_text, text, sizeof text),
@@ -192,6 +205,8 @@ cli_output_task (FILE *out, const ztask_task_t *task)
         fprintf (out, "  error       %s\n", cli_output_text (task->error, text, sizeof text));
     if (task->state == ZTASK_STATE_DONE)
         fprintf (out, "  result      see 'ztask result %" PRIu64 "'\n", task->id);
+    if (task->state == ZTASK_STATE_QUEUED && task->waiting_text && task->waiting_text[0])
+        fprintf (out, "  waiting     %s\n", cli_output_text (task->waiting_text, text, sizeof text));
 }
 
 int

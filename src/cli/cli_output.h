@@ -33,10 +33,12 @@ char *cli_output_clean (const void *data, size_t length, bool lines, char *buffe
 /* cli_output_clean of a string (NULL: ""), without lines. */
 const char *cli_output_text (const char *text, char *buffer, size_t size);
 
-/* A task as a JSON object: id, type, priority, state, attempts,
-   max_attempts, progress {done, total, text}, worker, error, created_ms,
-   started_ms, finished_ms; with_result adds result_size and either result
-   (when the bytes are UTF-8 text) or result_base64. */
+/* A task as a JSON object (src/common/task_json.h): id, type, priority,
+   state, attempts, max_attempts, progress {done, total, text}, worker,
+   error, created_ms, started_ms, finished_ms, due_ms, require, version,
+   needs, limit, waiting {code, text} or null; with_result adds
+   result_size and either result (when the bytes are UTF-8 text) or
+   result_base64. */
 json_t *cli_output_task_json (const ztask_task_t *task, bool with_result);
 
 /* Prints json indented by two spaces and a newline. Strings come out
@@ -45,9 +47,10 @@ json_t *cli_output_task_json (const ztask_task_t *task, bool with_result);
    terminal could otherwise act on. Returns 0 or -1. */
 int cli_output_json (FILE *out, const json_t *json);
 
-/* Prints a task for people: state, type, priority, attempts, progress,
-   worker, times, error, and how large the result is (every text
-   cleaned). */
+/* Prints a task for people: state, type, priority, attempts, what it
+   asks of its worker (requirements, version, needs, limit), progress,
+   worker, times, error, where the result is, and why a queued task waits
+   (every text cleaned). */
 void cli_output_task (FILE *out, const ztask_task_t *task);
 
 /* Writes the result bytes. Not to a terminal (a file, a pipe): exactly as

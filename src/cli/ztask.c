@@ -10,6 +10,7 @@
 #endif
 #include "cli/cli_output.h"
 #include "common/ztask_names.h"
+#include "common/ztask_require.h"
 #include "ztask/client.h"
 
 #include <assert.h>
@@ -101,6 +102,17 @@ s_usage (FILE *out)
 "                       (2027-01-04T03:00:00Z, also with .mmm) or with an\n"
 "                       offset (2027-01-04T05:00:00+02:00); a TIME in the\n"
 "                       past runs it now\n"
+"      --require REQ    run it only on a worker whose labels meet REQ:\n"
+"                       zone=eu-1, 'tier!=spot', 'gpu_model in (a100,h100)',\n"
+"                       'os not in (windows)', os (present), '!spot'\n"
+"                       (absent), 'cores>=8'; up to %d, all must hold\n"
+"      --needs RES      resources it holds while it runs, e.g.\n"
+"                       gpu=1,memory_mb=16000 (the worker must have them free)\n"
+"      --limit NAME     a fleet-wide limit of the broker's (its 'limits')\n"
+"                       that it counts against\n"
+"  TYPE may carry a constraint on the plugin's version: 'render>=1.2',\n"
+"  'render@1.x' (also >, <, <=, =; see docs/routing.md). A TYPE holding\n"
+"  <, >, = or @ is read so.\n"
 "\n"
 "List options:\n"
 "      --state STATE    only tasks in STATE: queued, running, done, failed,\n"
@@ -152,8 +164,10 @@ s_usage (FILE *out)
 "  1    the task failed or was cancelled (submit --wait, result); cancel:\n"
 "       the task had already ended (done or failed), nothing was cancelled\n"
 "  2    usage error: unknown command or option, bad value (a TYPE or KEY\n"
-"       with a control character: see Names), unreadable -i file,\n"
-"       unusable certificate; keygen: a file it would overwrite\n"
+"       with a control character: see Names; a --require, --needs or\n"
+"       version constraint that does not parse, with the column of the\n"
+"       fault), unreadable -i file, unusable certificate; keygen: a file\n"
+"       it would overwrite\n"
 "  3    the task has not finished yet (result)\n"
 "  4    no such task\n"
 "  5    no answer from the broker: not running, wrong endpoint, too slow, or\n"
@@ -179,6 +193,7 @@ s_usage (FILE *out)
 "  ztask submit sleep -p high -d 2000 --wait\n"
 "  ztask submit mail -d 'call Bob' --in 10m\n"
 "  ztask submit report --at 2027-01-04T03:00:00Z\n"
+"  ztask submit 'render>=1.2' --require zone=eu-1 --needs gpu=1 --limit farm\n"
 "  printf 'some text' | ztask submit wordcount\n"
 "  ztask status 42 --json\n"
 "  ztask list --state failed --limit 10\n"
@@ -188,7 +203,8 @@ s_usage (FILE *out)
 "  ztask pause mail; ztask resume mail\n"
 "  ztask cancel 42\n"
 "  ztask keygen alice -o /etc/ztask\n",
-             ATTEMPTS_MAX, ZTASK_LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, ZTASK_LIST_LIMIT_MAX, ZTASK_DEFAULT_ENDPOINT);
+             ATTEMPTS_MAX, ZTASK_REQUIRE_MAX, ZTASK_LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, ZTASK_LIST_LIMIT_MAX,
+             ZTASK_DEFAULT_ENDPOINT);
 }
 
 typedef enum {
@@ -213,7 +229,7 @@ static const struct {
     const char *args_name;
     const char *synopsis;
 } s_commands[] = {
-    { "submit", CMD_SUBMIT, 1, "a TYPE: the plugin that runs the task", "ztask submit TYPE [OPTIONS]" },
+    { "submit", CMD_SUBMIT, 1, "a TYPE: the plugin that runs the task", "ztask submit TYPE[>=VERSION] [OPTIONS]" },
     { "status", CMD_STATUS, 1, "a task ID", "ztask status ID [--history]" },
     { "result", CMD_RESULT, 1, "a task ID", "ztask result ID" },
     { "cancel", CMD_CANCEL, 1, "a task ID", "ztask cancel ID" },
@@ -250,6 +266,15 @@ typedef struct {
     const char *in;             /* submit --in DUR                          */
     const char *at;             /* submit --at TIME                         */
     int64_t due_ms;             /* their due time (wall clock ms); 0: now   */
+    const char *require[ZTASK_REQUIRE_MAX]; /* submit --require, as given   */
+    size_t require_count;
+    const char *needs;          /* submit --needs                           */
+    const char *limit_name;     /* submit --limit                           */
+    const char *task_type;      /* submit: the type (TYPE's text before its
+                                   version constraint, if it has one)       */
+    char type_buffer[256];      /* ... when it has one                      */
+    char version[256];          /* submit: TYPE's version constraint without
+                                   the type (">=1.2"); "": none             */
     int state;                  /* list --state; -1: every state            */
     unsigned limit;             /* list --limit                             */
     const char *output;         /* keygen -o; NULL: "."                     */
@@ -363,6 +388,8 @@ enum {
     OPT_HISTORY,
     OPT_IN,
     OPT_AT,
+    OPT_REQUIRE,
+    OPT_NEEDS,
 };
 
 static const struct option s_options[] = {
@@ -389,6 +416,8 @@ static const struct option s_options[] = {
     { "history", no_argument, NULL, OPT_HISTORY },
     { "in", required_argument, NULL, OPT_IN },
     { "at", required_argument, NULL, OPT_AT },
+    { "require", required_argument, NULL, OPT_REQUIRE },
+    { "needs", required_argument, NULL, OPT_NEEDS },
     { NULL, 0, NULL, 0 },
 };
 
@@ -454,6 +483,8 @@ s_option_shared (int which, command_t command)
         return which == OPT_STATE || which == OPT_TYPE || which == OPT_LIMIT;
     if (command == CMD_PURGE)
         return which == OPT_STATE || which == OPT_TYPE || which == OPT_BEFORE;
+    if (command == CMD_SUBMIT)
+        return which == OPT_LIMIT; /* the limit a task counts against */
     return false;
 }
 
@@ -598,13 +629,46 @@ s_check_due (cli_t *cli)
     return 0;
 }
 
+/* submit: what the task asks of its worker, parsed here as the broker
+   will (docs/routing.md), so that a fault is shown with its column before
+   anything is sent; TYPE's version constraint split off the type. Returns
+   0 or EXIT_USAGE. */
+static int
+s_check_routing (cli_t *cli)
+{
+    char error[256], text[1024];
+    for (size_t i = 0; i < cli->require_count; i++)
+        if (ztask_require_canonical (cli->require[i], NULL, 0, error, sizeof error) != 0)
+            return s_usage_error ("--require '%s': %s", cli_output_text (cli->require[i], text, sizeof text), error);
+    ztask_resources_t resources;
+    if (cli->needs && ztask_resources_parse (cli->needs, &resources, error, sizeof error) != 0)
+        return s_usage_error ("--needs '%s': %s", cli_output_text (cli->needs, text, sizeof text), error);
+    const char *type = cli->args[0];
+    cli->task_type = type;
+    if (strpbrk (type, "<>=@")) {
+        ztask_version_constraint_t constraint;
+        char canonical[ZTASK_VERSION_CONSTRAINT_TEXT_MAX + 1];
+        if (ztask_version_constraint_parse (type, &constraint, error, sizeof error) != 0)
+            return s_usage_error ("version constraint '%s': %s", cli_output_text (type, text, sizeof text), error);
+        size_t type_length = strlen (constraint.type);
+        if (ztask_version_constraint_format (&constraint, canonical, sizeof canonical) < 0
+            || strncmp (canonical, constraint.type, type_length) != 0
+            || strlen (canonical + type_length) >= sizeof cli->version)
+            return s_usage_error ("version constraint '%s': too long", cli_output_text (type, text, sizeof text));
+        snprintf (cli->type_buffer, sizeof cli->type_buffer, "%s", constraint.type);
+        snprintf (cli->version, sizeof cli->version, "%s", canonical + type_length);
+        cli->task_type = cli->type_buffer;
+    }
+    return 0;
+}
+
 /* What the options of list, retry and purge mean together, checked
    once the whole command line is read. Returns 0 or EXIT_USAGE. */
 static int
 s_check_actions (cli_t *cli)
 {
     uint64_t ms;
-    if (cli->command == CMD_SUBMIT && s_check_due (cli) != 0)
+    if (cli->command == CMD_SUBMIT && (s_check_due (cli) != 0 || s_check_routing (cli) != 0))
         return EXIT_USAGE;
     if (cli->command == CMD_LIST) {
         if (cli->state_text && (cli->state = s_parse_state (cli->state_text)) < 0)
@@ -746,10 +810,28 @@ s_option (cli_t *cli, int which, const char *value, bool global)
     case OPT_AT:
         cli->at = value;
         return 0;
+    case OPT_REQUIRE:
+        if (cli->require_count == ZTASK_REQUIRE_MAX)
+            return s_usage_error ("at most %d --require per task", ZTASK_REQUIRE_MAX);
+        cli->require[cli->require_count++] = value;
+        return 0;
+    case OPT_NEEDS:
+        if (cli->needs)
+            return s_usage_error ("give --needs once, with every resource: --needs gpu=1,memory_mb=16000");
+        cli->needs = value;
+        return 0;
     case OPT_STATE:
         cli->state_text = value; /* which states: the command's (s_check_state) */
         return 0;
     case OPT_LIMIT:
+        if (cli->command == CMD_SUBMIT) {
+            if (cli->limit_name)
+                return s_usage_error ("give --limit once: a task counts against one limit");
+            if (!ztask_name_valid (value, why, sizeof why))
+                return s_usage_error ("invalid --limit: %s", why);
+            cli->limit_name = value;
+            return 0;
+        }
         if (s_parse_uint (value, ZTASK_LIST_LIMIT_MAX, &number) != 0 || number < 1)
             return s_usage_error ("invalid --limit '%s': give a number from 1 to %d", value, ZTASK_LIST_LIMIT_MAX);
         cli->limit = (unsigned) number;
@@ -881,10 +963,14 @@ s_command_line (cli_t *cli, int argc, char **argv)
     if (takes_id && s_parse_id (cli->args[0], &cli->id) != 0)
         return EXIT_USAGE;
     char why[160];
-    if ((cli->command == CMD_SUBMIT || cli->command == CMD_PAUSE || cli->command == CMD_RESUME)
-        && !ztask_name_valid (cli->args[0], why, sizeof why))
+    if ((cli->command == CMD_PAUSE || cli->command == CMD_RESUME) && !ztask_name_valid (cli->args[0], why, sizeof why))
         return s_usage_error ("invalid task type: %s", why);
-    return s_check_actions (cli);
+    int rc2 = s_check_actions (cli);
+    if (rc2 != 0)
+        return rc2;
+    if (cli->command == CMD_SUBMIT && !ztask_name_valid (cli->task_type, why, sizeof why))
+        return s_usage_error ("invalid task type: %s", why);
+    return 0;
 }
 
 /* ---- talking to the broker ---- */
@@ -1179,15 +1265,15 @@ s_on_progress (const ztask_task_t *task, void *arg)
 
 /* submit --wait: one request, then the task's progress and outcome. */
 static int
-s_submit_wait (cli_t *cli, ztask_client_t *client, const char *payload, size_t size)
+s_submit_wait (cli_t *cli, ztask_client_t *client, const ztask_request_t *request, const char *payload, size_t size)
 {
     cli_progress_t progress;
     cli_progress_init (&progress, stderr);
     bool terminal = isatty (STDERR_FILENO);
     ztask_task_t *task;
     uint64_t id;
-    int rc = ztask_client_submit_wait_at (client, cli->args[0], payload, size, &cli->opts, cli->due_ms, -1,
-                                          terminal ? s_on_progress : NULL, &progress, &id, &task);
+    int rc = ztask_client_submit_wait_request (client, cli->task_type, payload, size, request, -1,
+                                               terminal ? s_on_progress : NULL, &progress, &id, &task);
     cli_progress_clear (&progress);
     if (rc != 0) {
         int code = s_failed (cli, client);
@@ -1200,13 +1286,47 @@ s_submit_wait (cli_t *cli, ztask_client_t *client, const char *payload, size_t s
     return rc;
 }
 
+/* The request of submit's options into *request_p. Returns 0, or an exit
+   code (out of memory). */
+static int
+s_request (cli_t *cli, ztask_request_t **request_p)
+{
+    ztask_request_t *request = ztask_request_new ();
+    bool ok = request && ztask_request_set_priority (request, cli->opts.priority) == 0
+              && ztask_request_set_timeout (request, cli->opts.timeout_ms) == 0
+              && ztask_request_set_attempts (request, cli->opts.max_attempts) == 0
+              && ztask_request_set_key (request, cli->opts.key) == 0
+              && ztask_request_set_due (request, cli->due_ms) == 0
+              && ztask_request_set_version (request, cli->version) == 0
+              && ztask_request_set_needs (request, cli->needs) == 0
+              && ztask_request_set_limit (request, cli->limit_name) == 0;
+    for (size_t i = 0; ok && i < cli->require_count; i++)
+        ok = ztask_request_add_require (request, cli->require[i]) == 0;
+    if (!ok) {
+        ztask_request_destroy (&request);
+        fprintf (stderr, "ztask: out of memory\n");
+        return EXIT_BROKER_FAILED;
+    }
+    *request_p = request;
+    return 0;
+}
+
 static int
 s_submit (cli_t *cli, ztask_client_t *client, const char *payload, size_t size)
 {
-    if (cli->wait)
-        return s_submit_wait (cli, client, payload, size);
+    ztask_request_t *request;
+    int rc = s_request (cli, &request);
+    if (rc != 0)
+        return rc;
+    if (cli->wait) {
+        rc = s_submit_wait (cli, client, request, payload, size);
+        ztask_request_destroy (&request);
+        return rc;
+    }
     uint64_t id;
-    if (ztask_client_submit_at (client, cli->args[0], payload, size, &cli->opts, cli->due_ms, &id) != 0)
+    rc = ztask_client_submit_request (client, cli->task_type, payload, size, request, &id);
+    ztask_request_destroy (&request);
+    if (rc != 0)
         return s_failed (cli, client);
     if (cli->json) {
         json_t *json = json_pack ("{s:I}", "id", (json_int_t) id);

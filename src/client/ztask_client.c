@@ -78,6 +78,7 @@
 #include "common/ztask_endpoints.h"
 #include "common/ztask_monitor.h"
 #include "common/ztask_names.h"
+#include "common/ztask_utf8.h"
 #include "client/auto_key.h"
 #include "proto/ztask_msg.h"
 
@@ -888,6 +889,14 @@ ztask_task_destroy (ztask_task_t **task_p)
         free (task->worker);
         free (task->error);
         free (task->result);
+        for (size_t i = 0; task->require && i < task->require_count; i++)
+            free (task->require[i]);
+        free (task->require);
+        free (task->version);
+        free (task->needs);
+        free (task->limit);
+        free (task->waiting);
+        free (task->waiting_text);
         free (task);
         *task_p = NULL;
     }
@@ -915,9 +924,22 @@ s_task_new (ztask_msg_t *msg)
     task->progress_text = s_strdup (msg->text);
     task->worker = s_strdup (msg->worker);
     task->error = s_strdup (msg->error);
+    task->version = s_strdup (msg->version);
+    task->needs = s_strdup (msg->needs);
+    task->limit = s_strdup (msg->limit_name);
+    task->waiting = s_strdup (msg->waiting);
+    task->waiting_text = s_strdup (msg->waiting_text);
+    task->require = (char **) calloc (msg->require_count + 1, sizeof (char *));
+    bool copied = task->require != NULL;
+    for (size_t i = 0; copied && i < msg->require_count; i++) {
+        task->require[i] = s_strdup (msg->require[i]);
+        copied = task->require[i] != NULL;
+        task->require_count = i + 1;
+    }
     task->result_size = msg->body ? zframe_size (msg->body) : 0;
     task->result = malloc (task->result_size + 1);
-    if (!task->type || !task->progress_text || !task->worker || !task->error || !task->result) {
+    if (!task->type || !task->progress_text || !task->worker || !task->error || !task->result || !copied
+        || !task->version || !task->needs || !task->limit || !task->waiting || !task->waiting_text) {
         ztask_task_destroy (&task);
         return NULL;
     }
@@ -944,21 +966,206 @@ s_task_info (ztask_client_t *self, uint64_t id, ztask_task_t **task_p)
 /* A due time 100 years ahead, at most (the broker refuses more). */
 #define DUE_AHEAD_MAX_MS (100LL * 366 * 24 * 3600 * 1000)
 
+/* ---- requests ---- */
+
+struct ztask_request {
+    ztask_submit_opts_t opts;   /* priority, timeout, attempts; key: its own copy */
+    int64_t due_ms;             /* 0: now                                    */
+    char **require;             /* require_count requirement texts           */
+    size_t require_count, require_max;
+    char *version;              /* NULL: any                                 */
+    char *needs;                /* NULL: none                                */
+    char *limit;                /* NULL: none                                */
+};
+
+ztask_request_t *
+ztask_request_new (void)
+{
+    ztask_request_t *self = (ztask_request_t *) calloc (1, sizeof (ztask_request_t));
+    if (self)
+        self->opts = (ztask_submit_opts_t) ZTASK_SUBMIT_OPTS_INIT;
+    return self;
+}
+
+void
+ztask_request_destroy (ztask_request_t **self_p)
+{
+    assert (self_p);
+    ztask_request_t *self = *self_p;
+    if (self) {
+        free ((char *) self->opts.key);
+        for (size_t i = 0; i < self->require_count; i++)
+            free (self->require[i]);
+        free (self->require);
+        free (self->version);
+        free (self->needs);
+        free (self->limit);
+        free (self);
+        *self_p = NULL;
+    }
+}
+
+/* Replaces *field with a copy of text (NULL or "": none). 0 or -1. */
+static int
+s_set_text (char **field, const char *text)
+{
+    char *copy = NULL;
+    if (text && *text && !(copy = strdup (text)))
+        return -1;
+    free (*field);
+    *field = copy;
+    return 0;
+}
+
+int
+ztask_request_set_priority (ztask_request_t *self, int priority)
+{
+    if (!self || priority < ZTASK_PRIORITY_MIN || priority > ZTASK_PRIORITY_MAX)
+        return -1;
+    self->opts.priority = priority;
+    return 0;
+}
+
+int
+ztask_request_set_timeout (ztask_request_t *self, uint32_t timeout_ms)
+{
+    if (!self)
+        return -1;
+    self->opts.timeout_ms = timeout_ms;
+    return 0;
+}
+
+int
+ztask_request_set_attempts (ztask_request_t *self, uint32_t max_attempts)
+{
+    if (!self)
+        return -1;
+    self->opts.max_attempts = max_attempts;
+    return 0;
+}
+
+int
+ztask_request_set_key (ztask_request_t *self, const char *key)
+{
+    return self ? s_set_text ((char **) &self->opts.key, key) : -1;
+}
+
+int
+ztask_request_set_due (ztask_request_t *self, int64_t due_ms)
+{
+    if (!self)
+        return -1;
+    self->due_ms = due_ms;
+    return 0;
+}
+
+int
+ztask_request_add_require (ztask_request_t *self, const char *requirement)
+{
+    if (!self || !requirement)
+        return -1;
+    if (self->require_count == self->require_max) {
+        /* Kept past the most a task takes, so that the submit can say how
+           many were given; bounded all the same. */
+        if (self->require_max >= 1024)
+            return -1;
+        size_t max = self->require_max ? self->require_max * 2 : 4;
+        char **grown = (char **) realloc (self->require, max * sizeof (char *));
+        if (!grown)
+            return -1;
+        self->require = grown;
+        self->require_max = max;
+    }
+    char *copy = strdup (requirement);
+    if (!copy)
+        return -1;
+    self->require[self->require_count++] = copy;
+    return 0;
+}
+
+int
+ztask_request_set_version (ztask_request_t *self, const char *constraint)
+{
+    return self ? s_set_text (&self->version, constraint) : -1;
+}
+
+int
+ztask_request_set_needs (ztask_request_t *self, const char *resources)
+{
+    return self ? s_set_text (&self->needs, resources) : -1;
+}
+
+int
+ztask_request_set_limit (ztask_request_t *self, const char *limit)
+{
+    return self ? s_set_text (&self->limit, limit) : -1;
+}
+
+/* Checks that text (what names it) can be sent in a field of max bytes:
+   that long at most, and UTF-8. What it says is the broker's to judge. */
+static int
+s_check_text (ztask_client_t *self, const char *text, size_t max, const char *what)
+{
+    size_t length = strlen (text);
+    if (length > max)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid %s: it is %zu bytes long; at most %zu go", what, length,
+                       max);
+    if (!ztask_utf8_valid (text, length))
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid %s: it is not UTF-8", what);
+    return 0;
+}
+
+/* Puts what request asks of the worker into the message m, after checking
+   that it can be sent. */
+static int
+s_submit_routing (ztask_client_t *self, const ztask_request_t *request, ztask_msg_t *m)
+{
+    if (request->require_count > ZTASK_REQUIRES_MAX)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "at most %d requirements per task (given %zu)", ZTASK_REQUIRES_MAX,
+                       request->require_count);
+    for (size_t i = 0; i < request->require_count; i++) {
+        char what[64];
+        snprintf (what, sizeof what, "requirement %zu", i + 1);
+        if (s_check_text (self, request->require[i], ZTASK_STRING_MAX, what) != 0)
+            return -1;
+        snprintf (m->require[i], sizeof m->require[i], "%s", request->require[i]);
+    }
+    m->require_count = request->require_count;
+    if (request->version) {
+        if (s_check_text (self, request->version, ZTASK_STRING_MAX, "version constraint") != 0)
+            return -1;
+        snprintf (m->version, sizeof m->version, "%s", request->version);
+    }
+    if (request->needs) {
+        if (s_check_text (self, request->needs, ZTASK_TEXT_MAX, "resource request") != 0)
+            return -1;
+        snprintf (m->needs, sizeof m->needs, "%s", request->needs);
+    }
+    if (request->limit) {
+        if (s_check_name (self, request->limit, "limit name") != 0)
+            return -1;
+        snprintf (m->limit_name, sizeof m->limit_name, "%s", request->limit);
+    }
+    return 0;
+}
+
 /* Checks a submit's arguments and sets up self->request as command
-   (SUBMIT or SUBMIT_WAIT), due at due_ms (0: now). */
+   (SUBMIT or SUBMIT_WAIT) from request. */
 static int
 s_submit_request (ztask_client_t *self, int command, const char *type, const void *payload, size_t size,
-                  const ztask_submit_opts_t *opts, int64_t due_ms)
+                  const ztask_request_t *request)
 {
+    ztask_request_t defaults = { ZTASK_SUBMIT_OPTS_INIT, 0, NULL, 0, 0, NULL, NULL, NULL };
+    if (!request)
+        request = &defaults;
+    const ztask_submit_opts_t *opts = &request->opts;
+    int64_t due_ms = request->due_ms;
     if (due_ms < 0)
         return s_fail (self, ZTASK_CLIENT_E_USAGE,
                        "invalid due time %" PRId64 ": use 0 (now) or milliseconds since the epoch", due_ms);
     if (due_ms > zclock_time () + DUE_AHEAD_MAX_MS)
         return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid due time %" PRId64 ": more than 100 years ahead",
                        due_ms);
-    ztask_submit_opts_t defaults = ZTASK_SUBMIT_OPTS_INIT;
-    if (!opts)
-        opts = &defaults;
     if (!type || !*type)
         return s_fail (self, ZTASK_CLIENT_E_USAGE,
                        "invalid task type: it is empty (name the plugin that runs the task)");
@@ -981,6 +1188,8 @@ s_submit_request (ztask_client_t *self, int command, const char *type, const voi
     m->max_attempts = opts->max_attempts;
     m->due_ms = due_ms;
     ztask_msg_strcpy (m->key, opts->key);
+    if (s_submit_routing (self, request, m) != 0)
+        return -1;
     ztask_msg_set_body (m, payload, size);
     /* With a list of brokers, the request may go to a second one after
        the first stored the task: a key makes the second find it. */
@@ -999,12 +1208,31 @@ ztask_client_submit (ztask_client_t *self, const char *type, const void *payload
     return ztask_client_submit_at (self, type, payload, size, opts, 0, id);
 }
 
+/* A request (on the stack, not to be destroyed) of opts (NULL: the
+   defaults) and due_ms, asking nothing more. */
+static ztask_request_t
+s_request_of (const ztask_submit_opts_t *opts, int64_t due_ms)
+{
+    ztask_request_t request = { ZTASK_SUBMIT_OPTS_INIT, due_ms, NULL, 0, 0, NULL, NULL, NULL };
+    if (opts)
+        request.opts = *opts;
+    return request;
+}
+
 int
 ztask_client_submit_at (ztask_client_t *self, const char *type, const void *payload, size_t size,
                         const ztask_submit_opts_t *opts, int64_t due_ms, uint64_t *id)
 {
+    ztask_request_t request = s_request_of (opts, due_ms);
+    return ztask_client_submit_request (self, type, payload, size, &request, id);
+}
+
+int
+ztask_client_submit_request (ztask_client_t *self, const char *type, const void *payload, size_t size,
+                             const ztask_request_t *request, uint64_t *id)
+{
     s_begin (self);
-    if (s_submit_request (self, ZTASK_MSG_SUBMIT, type, payload, size, opts, due_ms) != 0
+    if (s_submit_request (self, ZTASK_MSG_SUBMIT, type, payload, size, request) != 0
         || s_request (self, ZTASK_MSG_SUBMITTED) != 0)
         return -1;
     if (self->reply->task_id == 0)
@@ -1023,7 +1251,8 @@ s_status (ztask_client_t *self, uint64_t id, bool with_result, ztask_task_t **ta
         *task_p = NULL;
     ztask_msg_reset (self->request, ZTASK_MSG_STATUS);
     self->request->task_id = id;
-    self->request->flags = with_result ? ZTASK_FLAG_RESULT : 0;
+    /* Why a queued task waits, too: an older broker ignores the flag. */
+    self->request->flags = (with_result ? ZTASK_FLAG_RESULT : 0) | ZTASK_FLAG_WAITING;
     if (s_request (self, ZTASK_MSG_TASK_INFO) != 0)
         return -1;
     return s_task_info (self, id, task_p);
@@ -1065,6 +1294,9 @@ s_report_progress (ztask_msg_t *msg, ztask_progress_fn *progress, void *arg)
     task.created_ms = msg->created_ms;
     task.started_ms = msg->started_ms;
     task.due_ms = msg->command == ZTASK_MSG_TASK_INFO ? msg->due_ms : 0;
+    static char *no_requirements[1] = { NULL };
+    task.require = no_requirements;
+    task.version = task.needs = task.limit = task.waiting = task.waiting_text = empty;
     progress (&task, arg);
 }
 
@@ -1256,12 +1488,22 @@ ztask_client_submit_wait_at (ztask_client_t *self, const char *type, const void 
                              const ztask_submit_opts_t *opts, int64_t due_ms, int timeout_ms,
                              ztask_progress_fn *progress, void *arg, uint64_t *id_p, ztask_task_t **task_p)
 {
+    ztask_request_t request = s_request_of (opts, due_ms);
+    return ztask_client_submit_wait_request (self, type, payload, size, &request, timeout_ms, progress, arg, id_p,
+                                             task_p);
+}
+
+int
+ztask_client_submit_wait_request (ztask_client_t *self, const char *type, const void *payload, size_t size,
+                                  const ztask_request_t *request, int timeout_ms, ztask_progress_fn *progress,
+                                  void *arg, uint64_t *id_p, ztask_task_t **task_p)
+{
     s_begin (self);
     if (id_p)
         *id_p = 0;
     if (task_p)
         *task_p = NULL;
-    if (s_submit_request (self, ZTASK_MSG_SUBMIT_WAIT, type, payload, size, opts, due_ms) != 0
+    if (s_submit_request (self, ZTASK_MSG_SUBMIT_WAIT, type, payload, size, request) != 0
         || s_request (self, ZTASK_MSG_SUBMITTED) != 0)
         return -1;
     uint64_t id = self->reply->task_id;

@@ -62,6 +62,20 @@ ztask_task_json (const ztask_task_t *task, bool with_result)
     json_object_set_new (json, "started_ms", json_integer (task->started_ms));
     json_object_set_new (json, "finished_ms", json_integer (task->finished_ms));
     json_object_set_new (json, "due_ms", json_integer (task->due_ms));
+    /* What it asks of its worker (docs/routing.md), and why it waits. */
+    json_t *require = json_array ();
+    for (size_t i = 0; task->require && i < task->require_count; i++)
+        json_array_append_new (require, s_string (task->require[i]));
+    json_object_set_new (json, "require", require);
+    json_object_set_new (json, "version", s_string (task->version));
+    json_object_set_new (json, "needs", s_string (task->needs));
+    json_object_set_new (json, "limit", s_string (task->limit));
+    if (task->waiting && task->waiting[0])
+        json_object_set_new (json, "waiting",
+                             json_pack ("{s:o, s:o}", "code", s_string (task->waiting), "text",
+                                        s_string (task->waiting_text)));
+    else
+        json_object_set_new (json, "waiting", json_null ());
     if (with_result) {
         json_object_set_new (json, "result_size", json_integer ((json_int_t) task->result_size));
         /* json_stringn refuses bytes that are not UTF-8. */

@@ -4,7 +4,10 @@
 
 /*  task_json - a task as a JSON object: id, type, priority, state,
     attempts, max_attempts, progress {done, total, text}, worker, error,
-    created_ms, started_ms, finished_ms; with_result adds result_size and
+    created_ms, started_ms, finished_ms, due_ms; what it asks of its
+    worker: require (an array of requirements), version (">=1.2"), needs
+    ("gpu=1"), limit (each "" when none); waiting: why a queued task
+    waits, {code, text}, or null; with_result adds result_size and
     either result (when the bytes are UTF-8 text) or result_base64. The
     document of `ztask status --json` and of ztaskd's GET /api/v1/tasks/ID. */
 #ifndef ZTASK_TASK_JSON_H_INCLUDED

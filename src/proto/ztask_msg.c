@@ -12,7 +12,8 @@
 
 /* Field codes: each command's fields, in wire order (s_number_field and
    s_string_field name the scalar codes; the lists are L plugins, R running
-   tasks, B labels and Q resources). */
+   tasks, B labels, Q resources and G requirements; J is the one text field,
+   a string with a u16 length). */
 typedef struct {
     int command;
     const char *name;
@@ -24,14 +25,14 @@ typedef struct {
 
 /* Indexed by command id (every id is below 64); name NULL: no such command. */
 static const command_t s_commands[64] = {
-    [ZTASK_MSG_SUBMIT] = { ZTASK_MSG_SUBMIT, "SUBMIT", "cTpomK?4", 1 },
+    [ZTASK_MSG_SUBMIT] = { ZTASK_MSG_SUBMIT, "SUBMIT", "cTpomK?4?GVJM", 1 },
     [ZTASK_MSG_STATUS] = { ZTASK_MSG_STATUS, "STATUS", "cif", 0 },
     [ZTASK_MSG_WAIT] = { ZTASK_MSG_WAIT, "WAIT", "ci", 0 },
     [ZTASK_MSG_STATS] = { ZTASK_MSG_STATS, "STATS", "c", 0 },
     [ZTASK_MSG_WORKERS] = { ZTASK_MSG_WORKERS, "WORKERS", "c", 0 },
     [ZTASK_MSG_CANCEL] = { ZTASK_MSG_CANCEL, "CANCEL", "ci", 0 },
     [ZTASK_MSG_LIST] = { ZTASK_MSG_LIST, "LIST", "cSn|Ti", 0 },
-    [ZTASK_MSG_SUBMIT_WAIT] = { ZTASK_MSG_SUBMIT_WAIT, "SUBMIT_WAIT", "cTpomK?4", 1 },
+    [ZTASK_MSG_SUBMIT_WAIT] = { ZTASK_MSG_SUBMIT_WAIT, "SUBMIT_WAIT", "cTpomK?4?GVJM", 1 },
     [ZTASK_MSG_METRICS] = { ZTASK_MSG_METRICS, "METRICS", "cf", 2 },
     [ZTASK_MSG_RETRY] = { ZTASK_MSG_RETRY, "RETRY", "ciSTn1", 0 },
     [ZTASK_MSG_PURGE] = { ZTASK_MSG_PURGE, "PURGE", "cST3", 0 },
@@ -39,7 +40,7 @@ static const command_t s_commands[64] = {
     [ZTASK_MSG_RESUME] = { ZTASK_MSG_RESUME, "RESUME", "cT", 0 },
     [ZTASK_MSG_HISTORY] = { ZTASK_MSG_HISTORY, "HISTORY", "ci", 0 },
     [ZTASK_MSG_SUBMITTED] = { ZTASK_MSG_SUBMITTED, "SUBMITTED", "cif", 0 },
-    [ZTASK_MSG_TASK_INFO] = { ZTASK_MSG_TASK_INFO, "TASK_INFO", "cifTpSamdDXWE123?4", 2 },
+    [ZTASK_MSG_TASK_INFO] = { ZTASK_MSG_TASK_INFO, "TASK_INFO", "cifTpSamdDXWE123?4?GVJM?AY", 2 },
     [ZTASK_MSG_PROGRESS] = { ZTASK_MSG_PROGRESS, "PROGRESS", "cidDX", 0 },
     [ZTASK_MSG_JSON] = { ZTASK_MSG_JSON, "JSON", "c", 1 },
     [ZTASK_MSG_ERROR] = { ZTASK_MSG_ERROR, "ERROR", "ceX", 0 },
@@ -97,7 +98,8 @@ ztask_msg_new (void)
     self->running = (ztask_msg_running_t *) zmalloc (ZTASK_RUNNING_MAX * sizeof (ztask_msg_running_t));
     self->labels = (ztask_msg_label_t *) zmalloc (ZTASK_LABELS_MAX * sizeof (ztask_msg_label_t));
     self->resources = (ztask_msg_resource_t *) zmalloc (ZTASK_RESOURCES_MAX * sizeof (ztask_msg_resource_t));
-    assert (self->plugins && self->running && self->labels && self->resources);
+    self->require = (char (*)[ZTASK_STRING_MAX + 1]) zmalloc (ZTASK_REQUIRES_MAX * (ZTASK_STRING_MAX + 1));
+    assert (self->plugins && self->running && self->labels && self->resources && self->require);
     return self;
 }
 
@@ -113,6 +115,7 @@ ztask_msg_destroy (ztask_msg_t **self_p)
         free (self->running);
         free (self->labels);
         free (self->resources);
+        free (self->require);
         free (self);
         *self_p = NULL;
     }
@@ -128,6 +131,8 @@ ztask_msg_reset (ztask_msg_t *self, int command)
     memset (self, 0, offsetof (ztask_msg_t, type));
     self->type[0] = self->key[0] = self->name[0] = self->host[0] = 0;
     self->worker[0] = self->text[0] = self->error[0] = self->instance[0] = 0;
+    self->version[0] = self->limit_name[0] = self->waiting[0] = self->waiting_text[0] = self->needs[0] = 0;
+    self->require_count = 0;
     self->plugin_count = 0;
     self->running_count = 0;
     self->label_count = 0;
@@ -232,6 +237,10 @@ s_string_field (ztask_msg_t *self, char code)
     case 'X': return self->text;
     case 'E': return self->error;
     case 'U': return self->instance;
+    case 'V': return self->version;
+    case 'M': return self->limit_name;
+    case 'A': return self->waiting;
+    case 'Y': return self->waiting_text;
     default: return NULL;
     }
 }
@@ -287,11 +296,37 @@ s_store (void *field, int bytes, uint64_t value)
     }
 }
 
-/* True if every number and string field of fields is 0 / "". */
+/* A text field: a string of up to ZTASK_TEXT_MAX bytes, its length a u16. */
+static void
+s_put_text (writer_t *w, const char *s)
+{
+    size_t len = strnlen (s, ZTASK_TEXT_MAX + 1);
+    if (len > ZTASK_TEXT_MAX) {
+        w->overflow = true;
+        return;
+    }
+    s_put_uint (w, len, 2);
+    s_put (w, s, len);
+}
+
+/* True if every field of fields is 0 / "" / empty (the markers between
+   them aside). */
 static bool
 s_unused (ztask_msg_t *self, const char *fields)
 {
     for (const char *f = fields; *f; f++) {
+        if (*f == '?' || *f == '|')
+            continue;
+        if (*f == 'G') {
+            if (self->require_count)
+                return false;
+            continue;
+        }
+        if (*f == 'J') {
+            if (self->needs[0])
+                return false;
+            continue;
+        }
         int bytes;
         void *number = s_number_field (self, *f, &bytes);
         char *string = s_string_field (self, *f);
@@ -306,7 +341,8 @@ ztask_msg_encode_header (ztask_msg_t *self, byte *buffer)
 {
     const command_t *cmd = s_command (self->command);
     if (!cmd || self->plugin_count > ZTASK_PLUGINS_MAX || self->running_count > ZTASK_RUNNING_MAX
-        || self->label_count > ZTASK_LABELS_MAX || self->resource_count > ZTASK_RESOURCES_MAX)
+        || self->label_count > ZTASK_LABELS_MAX || self->resource_count > ZTASK_RESOURCES_MAX
+        || self->require_count > ZTASK_REQUIRES_MAX)
         return 0;
     writer_t w = { buffer, 0, false };
     s_put (&w, "ZT", 2);
@@ -348,6 +384,13 @@ ztask_msg_encode_header (ztask_msg_t *self, byte *buffer)
                 s_put_uint (&w, self->resources[i].amount, 8);
             }
         }
+        else if (*f == 'G') {
+            s_put_uint (&w, self->require_count, 1);
+            for (size_t i = 0; i < self->require_count; i++)
+                s_put_string (&w, self->require[i]);
+        }
+        else if (*f == 'J')
+            s_put_text (&w, self->needs);
         else {
             assert (*f == 'R');
             s_put_uint (&w, self->running_count, 2);
@@ -436,11 +479,13 @@ s_get_uint (reader_t *r, int bytes)
     return value;
 }
 
+/* A string of length_bytes' length (1: a string, 2: a text) at most max
+   bytes into field (max + 1 bytes). */
 static void
-s_get_string (reader_t *r, char *field)
+s_get_chars (reader_t *r, char *field, int length_bytes, size_t max)
 {
-    size_t len = (size_t) s_get_uint (r, 1);
-    if (r->bad || r->size - r->pos < len || !ztask_utf8_valid (r->data + r->pos, len)) {
+    size_t len = (size_t) s_get_uint (r, length_bytes);
+    if (r->bad || len > max || r->size - r->pos < len || !ztask_utf8_valid (r->data + r->pos, len)) {
         r->bad = true;
         field[0] = 0;
         return;
@@ -448,6 +493,12 @@ s_get_string (reader_t *r, char *field)
     memcpy (field, r->data + r->pos, len);
     field[len] = 0;
     r->pos += len;
+}
+
+static void
+s_get_string (reader_t *r, char *field)
+{
+    s_get_chars (r, field, 1, ZTASK_STRING_MAX);
 }
 
 int
@@ -506,6 +557,15 @@ ztask_msg_decode_header (ztask_msg_t *self, const byte *data, size_t size)
                 self->resources[i].amount = s_get_uint (&r, 8);
             }
         }
+        else if (*f == 'G') {
+            self->require_count = (size_t) s_get_uint (&r, 1);
+            if (self->require_count > ZTASK_REQUIRES_MAX)
+                r.bad = true;
+            for (size_t i = 0; i < self->require_count && !r.bad; i++)
+                s_get_string (&r, self->require[i]);
+        }
+        else if (*f == 'J')
+            s_get_chars (&r, self->needs, 2, ZTASK_TEXT_MAX);
         else {
             self->running_count = (size_t) s_get_uint (&r, 2);
             if (self->running_count > ZTASK_RUNNING_MAX)

@@ -75,12 +75,19 @@
    existing task. TASK_INFO flag: a body frame with the result follows. */
 #define ZTASK_FLAG_RESULT 1
 #define ZTASK_FLAG_EXISTING 1
+/* STATUS flag: say why a queued task waits (TASK_INFO's waiting fields);
+   an older client does not set it, and so never gets them. */
+#define ZTASK_FLAG_WAITING 2
 
 #define ZTASK_STRING_MAX 255 /* longest string field, in bytes          */
 #define ZTASK_PLUGINS_MAX 64 /* most plugins a worker may register      */
 #define ZTASK_RUNNING_MAX 1024 /* most running tasks a REGISTER reports */
 #define ZTASK_LABELS_MAX 64  /* most labels a REGISTER carries          */
 #define ZTASK_RESOURCES_MAX 16 /* most resources a REGISTER carries     */
+#define ZTASK_REQUIRES_MAX 16 /* most requirements a SUBMIT carries
+                                (ZTASK_REQUIRE_MAX of ztask_require.h) */
+#define ZTASK_TEXT_MAX 1023  /* longest text field (a resource request),
+                                in bytes (ZTASK_RESOURCES_TEXT_MAX)     */
 #define ZTASK_LIST_ANY 255   /* LIST state: every state                 */
 #define ZTASK_HEADER_MAX 65536 /* largest header frame encoded or accepted */
 
@@ -141,6 +148,19 @@ typedef struct {
     char text[ZTASK_STRING_MAX + 1];  /* progress or ERROR text               */
     char error[ZTASK_STRING_MAX + 1]; /* why a task failed                    */
     char instance[ZTASK_STRING_MAX + 1]; /* worker process's unique id (REGISTER) */
+    char version[ZTASK_STRING_MAX + 1]; /* SUBMIT, TASK_INFO: plugin version
+                                         constraint on the task's type, without
+                                         the type (">=1.2", "@1.x"); "": any */
+    char limit_name[ZTASK_STRING_MAX + 1]; /* SUBMIT, TASK_INFO: the fleet-wide
+                                         limit the task counts against; "": none */
+    char waiting[ZTASK_STRING_MAX + 1]; /* TASK_INFO: why a queued task waits,
+                                         as a code ("limit", "busy"...); "" */
+    char waiting_text[ZTASK_STRING_MAX + 1]; /* ... and in words             */
+    char needs[ZTASK_TEXT_MAX + 1];   /* SUBMIT, TASK_INFO: resources the task
+                                         asks for ("gpu=1,memory_mb=16000"); "" */
+    size_t require_count;
+    char (*require)[ZTASK_STRING_MAX + 1]; /* SUBMIT, TASK_INFO: require_count
+                                         requirement texts ("zone=eu-1")      */
     size_t plugin_count;
     ztask_msg_plugin_t *plugins;      /* plugin_count entries (REGISTER)      */
     size_t running_count;

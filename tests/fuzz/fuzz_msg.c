@@ -102,9 +102,14 @@ s_check_string (const char *field)
 static void
 s_check_strings (const ztask_msg_t *m)
 {
-    const char *fields[] = { m->type, m->key, m->name, m->host, m->worker, m->text, m->error, m->instance };
+    const char *fields[] = { m->type,    m->key,        m->name,    m->host,    m->worker,       m->text,
+                             m->error,   m->instance,   m->version, m->limit_name, m->waiting, m->waiting_text };
     for (size_t i = 0; i < sizeof fields / sizeof fields[0]; i++)
         s_check_string (fields[i]);
+    if (strnlen (m->needs, ZTASK_TEXT_MAX + 1) > ZTASK_TEXT_MAX || m->require_count > ZTASK_REQUIRES_MAX)
+        abort ();
+    for (size_t i = 0; i < m->require_count; i++)
+        s_check_string (m->require[i]);
     if (m->plugin_count > ZTASK_PLUGINS_MAX || m->running_count > ZTASK_RUNNING_MAX)
         abort ();
     for (size_t i = 0; i < m->plugin_count; i++) {
@@ -134,8 +139,14 @@ s_msg_eq (const ztask_msg_t *a, const ztask_msg_t *b)
           && SAME (started_ms) && SAME (finished_ms)))
         return false;
     if (!(SAME_STR (type) && SAME_STR (key) && SAME_STR (name) && SAME_STR (host) && SAME_STR (worker)
-          && SAME_STR (text) && SAME_STR (error) && SAME_STR (instance)))
+          && SAME_STR (text) && SAME_STR (error) && SAME_STR (instance) && SAME (due_ms) && SAME_STR (version)
+          && SAME_STR (limit_name) && SAME_STR (waiting) && SAME_STR (waiting_text) && SAME_STR (needs)))
         return false;
+    if (!SAME (require_count))
+        return false;
+    for (size_t i = 0; i < a->require_count; i++)
+        if (strcmp (a->require[i], b->require[i]))
+            return false;
     if (!SAME (plugin_count) || !SAME (running_count) || !SAME (label_count) || !SAME (resource_count))
         return false;
     for (size_t i = 0; i < a->label_count; i++)
@@ -185,8 +196,9 @@ s_round_trip (const frames_t *frames, bool routing)
        a header with optional trailing fields: an older peer's LIST or
        REGISTER comes back with them (the input is a prefix of the
        encoding), and a SUBMIT, SUBMIT_WAIT or TASK_INFO that spelt out
-       due_ms 0 comes back without it (the encoding is a prefix of the
-       input). */
+       optional trailing fields all 0 / empty (due_ms 0; no requirements,
+       version, needs or limit; no waiting) comes back without them (the
+       encoding is a prefix of the input). */
     if (zmsg_size (encoded) != frames->count)
         abort ();
     size_t i = 0;
@@ -322,6 +334,15 @@ main (int argc, char **argv)
     /* The same, as the broker's ROUTER receives it. */
     m->routing_id = zframe_new ("\0\x80\x00\x00\x29", 5);
     s_write ("submit-routed", ztask_msg_encode (m));
+    /* What a task asks of its worker (docs/routing.md). */
+    zframe_destroy (&m->routing_id);
+    m->require_count = 2;
+    ztask_msg_strcpy (m->require[0], "zone=eu-1");
+    ztask_msg_strcpy (m->require[1], "gpu_model in (a100,h100)");
+    ztask_msg_strcpy (m->version, ">=1.2");
+    snprintf (m->needs, sizeof m->needs, "gpu=1,memory_mb=16000");
+    ztask_msg_strcpy (m->limit_name, "stripe-api");
+    s_write ("submit-asks", ztask_msg_encode (m));
 
     ztask_msg_reset (m, ZTASK_MSG_STATUS);
     m->corr = 1;
@@ -402,6 +423,15 @@ main (int argc, char **argv)
     m->flags = 0; /* no result: no body frame */
     ztask_msg_strcpy (m->error, "plugin crashed");
     s_write ("task_info-nobody", ztask_msg_encode (m));
+    /* A queued task that asks something, and why it waits. */
+    m->state = 0;
+    m->error[0] = 0;
+    m->require_count = 1;
+    ztask_msg_strcpy (m->require[0], "zone=eu-1");
+    snprintf (m->needs, sizeof m->needs, "gpu=1");
+    ztask_msg_strcpy (m->waiting, "limit");
+    ztask_msg_strcpy (m->waiting_text, "limit stripe-api is full: 2 of 2");
+    s_write ("task_info-waiting", ztask_msg_encode (m));
 
     ztask_msg_reset (m, ZTASK_MSG_PROGRESS);
     m->corr = 4;
