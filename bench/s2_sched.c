@@ -240,14 +240,6 @@ s_submit (s2_t *self, ztask_client_t *client, size_t i)
     const task_class_t *klass = &s_classes[task->klass];
     char payload[16];
     int length = snprintf (payload, sizeof payload, "%u", task->ms);
-#ifndef ZTASK_REQUIRES_MAX /* a libztask without ztask_request_t: plain tasks only */
-    (void) klass;
-    ztask_submit_opts_t opts = ZTASK_SUBMIT_OPTS_INIT;
-    opts.priority = task->priority;
-    opts.max_attempts = 1;
-    task->submit_us = bench_now_us ();
-    int rc = ztask_client_submit (client, s_type_names[task->type], payload, (size_t) length, &opts, &task->id);
-#else
     ztask_request_t *request = ztask_request_new ();
     assert (request);
     ztask_request_set_priority (request, task->priority);
@@ -264,7 +256,6 @@ s_submit (s2_t *self, ztask_client_t *client, size_t i)
     int rc = ztask_client_submit_request (client, s_type_names[task->type], payload, (size_t) length, request,
                                           &task->id);
     ztask_request_destroy (&request);
-#endif
     if (rc != 0) {
         char why[512];
         snprintf (why, sizeof why, "submit: %s", ztask_client_error (client));
@@ -435,9 +426,6 @@ main (int argc, char *argv[])
     }
     if (!endpoint || self.work_s <= 0 || self.work_s > 1e6 || self.run.res_ms < 0 || wait_fleet_s < 0)
         s_usage ();
-#ifndef ZTASK_REQUIRES_MAX
-    self.plain = true;
-#endif
     zsys_init ();
     s_generate (&self);
     zactor_t *probe = sched_stall_probe_new (&self.run);
