@@ -5,8 +5,8 @@
 # no-op plugin (tests/fixtures/noop.la) on 127.0.0.1, runs every workload
 # REPS times with ztask-bench, stops exactly the processes it started (by
 # pid), then runs scripts/bench_peers.sh (gearmand, beanstalkd, zbroker: the
-# same workloads, same knobs) and scripts/bench_s1.sh (scheduling) when they
-# exist, and prints one table: median, min and max over the repetitions and
+# same workloads, same knobs), scripts/bench_s1.sh and scripts/bench_s2.sh
+# (scheduling) when they exist, and prints one table: median, min and max over the repetitions and
 # the ratio of each ztask figure to each peer's, then the issue's targets.
 #
 #   make bench                              full run (REPS=3, default sizes)
@@ -25,9 +25,13 @@
 # D1_N (B1_N: delayed tasks in D1), D1_DUE_MS (150000: when they fall due,
 # after their submits start), D1_EVERY (1000: every so many is measured),
 # ROWS (which of ztask's parts run, default all: "W1 W2 W3 B1 drain delayed
-# scale idle pg failover http"; B1 includes recovery, drain is B1-drain,
-# delayed is D1-accept and D1-lateness, pg is W2
-# and B1 with recovery on PostgreSQL, failover the failover rows),
+# scale dispatch-sigs idle pg failover http S2"; B1 includes recovery, drain
+# is B1-drain, delayed is D1-accept and D1-lateness, pg is W2
+# and B1 with recovery on PostgreSQL, failover the failover rows, S2 runs
+# bench_s2.sh), SIGS (1000: dispatch-sigs' signatures), SIGS_QUEUED
+# (1000000: its queued tasks), SIGS_DISPATCHES (100000: dispatches per
+# variant and repetition), SIGS_REPS (7: repetitions inside one run, whose
+# median is its figure), S2_ARGS (options for bench/s2_sched), S2_REPS (REPS),
 # PG (1; 0 skips the PostgreSQL rows), PG_SYNCS ("normal full off": W2 on
 # PostgreSQL at these sync levels), LEASE_MS (3000: the HA brokers'
 # lease), KILLS (10: leader kills per repetition), KILL_EVERY (3: seconds
@@ -36,8 +40,9 @@
 # sets N=2000 N_LAT=200 B1_N=5000 D1_N=5000 D1_DUE_MS=2000 D1_EVERY=50 REPS=1
 # IDLE_WORKERS=100 IDLE_SECONDS=2
 # S1_ARGS="--work 45" KILLS=2 KILL_EVERY=1 LEASE_MS=1000 PG_SYNCS=normal
+# SIGS_QUEUED=20000 SIGS_DISPATCHES=10000 SIGS_REPS=3 S2_ARGS="--work 45"
 # unless they are set: CI uses it only to prove the benchmark still works,
-# never to judge speed. bench_peers.sh and bench_s1.sh get the same environment
+# never to judge speed. bench_peers.sh, bench_s1.sh and bench_s2.sh get the same environment
 # (bench_peers.sh has its own QUICK).
 #
 # The PostgreSQL rows run on a server of the bench's own (initdb in a
@@ -56,6 +61,12 @@
 #            broker memory per queued task; B1-drain: 4 workers then run them all
 #   scale-W1-qK, scale-W3-qK: W1 and W3 at priority 5 with K tasks queued at
 #            priority 0 that the 4 workers (priorities 1-9) never take
+#   dispatch-sigs-V  the broker's scheduler alone (bench/dispatch_sigs.c, no
+#            sockets): ns per dispatch (release + assign) with SIGS_QUEUED
+#            tasks queued over V = plain (no requirement), 1 signature, SIGS
+#            signatures every worker can run, SIGS-tenth (each worker can run
+#            a tenth); 100 workers of 4 slots; x 1 sig: against variant 1 in
+#            the same process; memory per queued task
 #   idle     IDLE_WORKERS registered idle workers: broker CPU over IDLE_SECONDS
 #   W1-http  W1 with the broker's HTTP endpoint on, /metrics scraped at 10 Hz
 #            and the dashboard's API calls (stats, workers, tasks, series)
@@ -74,6 +85,10 @@
 #            4 workers given both; KILLS times: SIGKILL the leader, time
 #            until the other accepts a SUBMIT (takeover_s), restart the
 #            killed one (it stands by)
+#   S1, S2   scheduling quality (bench_s1.sh, bench_s2.sh): S1 on a fleet of
+#            plugin sets with a worker reserved for high tasks; S2 on a mixed
+#            fleet (zones a/b, GPU workers of gpu=2 and gpu=1, a limit api = 2)
+#            with tasks that require a zone, need gpu=1 or 2, carry the limit
 #
 # Exit status: non-zero if any run failed (errors > 0, a time limit, a
 # server that did not start).
@@ -112,7 +127,8 @@ function rank(w) {
     if (w == "W1" || w == "W1-http") return 1; if (w == "W2") return 2; if (w == "W3") return 3; if (w == "W3-lib") return 4
     if (w == "B1") return 5; if (w == "B1-drain") return 6; if (w == "recovery") return 7
     if (w ~ /^failover/) return 8; if (w ~ /^scale-/) return 9; if (w == "idle") return 10
-    if (w == "S1") return 11; if (w ~ /^metrics-snapshot/) return 12; if (w ~ /^D1/) return 6
+    if (w == "S1" || w == "S2") return 11; if (w ~ /^metrics-snapshot/) return 12; if (w ~ /^D1/) return 6
+    if (w ~ /^dispatch-sigs-/) return 9
     return 12
 }
 function fmt(v) { return v == "" ? "-" : (v >= 100 || v == int(v) ? sprintf("%.0f", v) : sprintf("%.2f", v)) }
@@ -128,6 +144,16 @@ function target(what, figure, ok) {
     } else if (w == "S1") {
         note(w, s, "idle ms", r["idle_ms"]); note(w, s, "high p99 ms", r["high_wait_p99_ms"])
         note(w, s, "makespan/LB", r["makespan_ratio"])
+    } else if (w == "S2") {
+        slot_ms = r["slots"] * r["makespan_s"] * 1000
+        note(w, s, "idle ms", r["idle_ms"]); note(w, s, "broker idle", r["broker_idle_ms"])
+        note(w, s, "idle % slots", slot_ms > 0 ? 100 * r["idle_ms"] / slot_ms : 0)
+        note(w, s, "kept ms", r["idle_kept_ms"]); note(w, s, "kept % slots", slot_ms > 0 ? 100 * r["idle_kept_ms"] / slot_ms : 0)
+        note(w, s, "high p99 ms", r["high_wait_p99_ms"]); note(w, s, "slot-only p99", r["high_wait_p99_slot_only_ms"])
+        note(w, s, "makespan/LB", r["makespan_ratio"])
+    } else if (w ~ /^dispatch-sigs-/) {
+        note(w, s, "ns/dispatch", r["ns_per_dispatch"]); if ("ratio" in r) note(w, s, "x 1 sig", r["ratio"])
+        note(w, s, "B/task", r["bytes_per_task"]); sigs_queued = r["queued"]
     } else if (w == "idle") {
         note(w, s, "cpu % core", r["cpu_pct"])
     } else if (w == "recovery") {
@@ -156,13 +182,13 @@ END {
     for (i = 2; i <= rows; i++) for (j = i; j > 1 && key[j - 1] > key[j]; j--) {
         t = key[j]; key[j] = key[j - 1]; key[j - 1] = t; t = order[j]; order[j] = order[j - 1]; order[j - 1] = t
     }
-    head = sprintf("%-20s %-16s %-12s %10s %10s %10s %4s", "workload", "system", "metric", "median", "min", "max", "reps")
+    head = sprintf("%-24s %-16s %-12s %10s %10s %10s %4s", "workload", "system", "metric", "median", "min", "max", "reps")
     for (i = 1; i <= npeers; i++) head = head sprintf(" %12s", "vs " peers[i])
     print head
     for (i = 1; i <= rows; i++) {
         split(order[i], p, SUBSEP); w = p[1]; s = p[2]; m = p[3]
         v = med(order[i])
-        line = sprintf("%-20s %-16s %-12s %10s %10s %10s %4d", w, s, m, fmt(v), fmt(lo), fmt(hi), cnt[order[i]])
+        line = sprintf("%-24s %-16s %-12s %10s %10s %10s %4d", w, s, m, fmt(v), fmt(lo), fmt(hi), cnt[order[i]])
         for (j = 1; j <= npeers; j++) {
             ratio = ""
             if (s ~ /^ztask/ && has(w, peers[j], m) && get(w, peers[j], m) > 0) ratio = sprintf("%.2fx", v / get(w, peers[j], m))
@@ -186,6 +212,14 @@ END {
     print "D1: D1_N delayed tasks all due at one instant (B/task: broker RSS growth per scheduled task minus"
     print "the payload); D1-lateness: started_ms - due_ms of every D1_EVERY-th (run by the workers; the"
     print "rest become queued for a type no worker has), on the broker'"'"'s clock, ms resolution."
+    print "dispatch-sigs-V (system ztask-sched: the scheduler alone, bench/dispatch_sigs.c): one dispatch"
+    print "(release + assign) with the queue full; plain: no requirement, 1: one signature, N: N signatures"
+    print "every worker can run, N-tenth: a worker can run a tenth of them. x 1 sig: ns against variant 1,"
+    print "batches interleaved in the same process; B/task: RSS growth per queued task minus the payload."
+    print "S2 (bench/s2_sched.c): S1 on a mixed fleet (zones, GPUs, a limit). idle ms: slot time idle while a"
+    print "waiting task could have started there (clients'"'"' clocks, 2 ms allowance, stalls out; broker idle: the"
+    print "broker'"'"'s ms timestamps); kept ms: idle slots a reservation held for a bigger task (by design, apart);"
+    print "% slots: of slots x makespan. slot-only p99: high tasks that ask no resource or limit."
     print ""
     if (quick) {
         print "QUICK=1: tiny sizes that prove the benchmark runs; the targets are not judged."
@@ -244,6 +278,19 @@ END {
         a = get("scale-W3-q" qlo, "ztask", "p50 us"); c = get("scale-W3-q" qhi, "ztask", "p50 us")
         if (a != "" && c != "") target(sprintf("scale: W3 p50 at %d queued <= 1.3x at %d", qhi, qlo), sprintf("%.2fx", c / a), c / a <= 1.3)
     } else target("scale: time per dispatch at 1M queued <= 1.3x at 10", "", "")
+    # dispatch-sigs: many signatures against one, measured in the same process
+    for (i = 1; i <= rows; i++) {
+        split(order[i], p, SUBSEP)
+        if (p[1] ~ /^dispatch-sigs-[0-9]+$/ && p[1] != "dispatch-sigs-1" && p[3] == "x 1 sig") {
+            v = get(p[1], "ztask-sched", "x 1 sig")
+            target(sprintf("dispatch: %s signatures, %s queued <= 1.3x one signature", substr(p[1], 15), sigs_queued), \
+                   sprintf("%.2fx (%s vs %s ns)", v, fmt(get(p[1], "ztask-sched", "ns/dispatch")), \
+                           fmt(get("dispatch-sigs-1", "ztask-sched", "ns/dispatch"))), v <= 1.3)
+        }
+        if (p[1] ~ /^dispatch-sigs-[0-9]+-tenth$/ && p[3] == "x 1 sig")
+            printf "  %-62s %-26s %s\n", sprintf("(the same when a worker can run a tenth of them)"), \
+                   sprintf("%.2fx", get(p[1], "ztask-sched", "x 1 sig")), "reference"
+    }
     v = get("idle", "ztask", "cpu % core")
     target("idle workers: broker CPU < 5% of a core", v == "" ? "" : fmt(v) "%", v == "" ? "" : v < 5)
     # The PostgreSQL store (issue 10, item 6).
@@ -269,6 +316,17 @@ END {
            v == "" ? "" : sprintf("%.2f s after the lease", v) (c != "" ? sprintf(", %.2f after the kill", v + c) : ""), \
            v == "" ? "" : v <= 10)
     print "  S1 (scheduling): the S1 rows; bench/s1_sched.c and scripts/bench_s1.sh define and judge them."
+    v = get("S2", "ztask", "idle % slots")
+    target("S2: slot idle while a task could start <= 0.1% of slot time", v == "" ? "" : \
+           sprintf("%s slot-ms, %.3f%%", fmt(get("S2", "ztask", "idle ms")), v), v == "" ? "" : v <= 0.1)
+    v = get("S2", "ztask", "makespan/LB")
+    if (v != "") {
+        printf "  %-62s %-26s %s\n", "(S2 makespan / lower bound)", sprintf("%.2fx", v), "reference"
+        printf "  %-62s %-26s %s\n", "(S2 slots kept idle by reservations, of all slot time)", \
+               sprintf("%.1f%%", get("S2", "ztask", "kept % slots")), "reference"
+        printf "  %-62s %-26s %s\n", "(S2 high wait p99: all; those that wait only for a slot)", \
+               sprintf("%s; %s ms", fmt(get("S2", "ztask", "high p99 ms")), fmt(get("S2", "ztask", "slot-only p99"))), "reference"
+    }
 }' "$1"
 }
 
@@ -291,6 +349,8 @@ if [ "$QUICK" = 1 ]; then
     D1_EVERY=${D1_EVERY:-50}
     IDLE_WORKERS=${IDLE_WORKERS:-100} IDLE_SECONDS=${IDLE_SECONDS:-2} S1_ARGS=${S1_ARGS:---work 45}
     KILLS=${KILLS:-2} KILL_EVERY=${KILL_EVERY:-1} LEASE_MS=${LEASE_MS:-1000} PG_SYNCS=${PG_SYNCS:-normal}
+    SIGS_QUEUED=${SIGS_QUEUED:-20000} SIGS_DISPATCHES=${SIGS_DISPATCHES:-10000} SIGS_REPS=${SIGS_REPS:-3}
+    S2_ARGS=${S2_ARGS:---work 45}
 fi
 REPS=${REPS:-3}
 N=${N:-50000}
@@ -310,7 +370,12 @@ LIMIT=${LIMIT:-600}
 PEERS=${PEERS:-} # bench_peers.sh reads it too: the peers to run
 S1=${S1:-1}
 S1_ARGS=${S1_ARGS:-} # options for bench/s1_sched, through bench_s1.sh
-ROWS=${ROWS:-W1 W2 W3 B1 drain delayed scale idle pg failover http} # which of ztask's parts run
+ROWS=${ROWS:-W1 W2 W3 B1 drain delayed scale dispatch-sigs idle pg failover http S2} # which of ztask's parts run
+SIGS=${SIGS:-1000}                   # dispatch-sigs: distinct signatures
+SIGS_QUEUED=${SIGS_QUEUED:-1000000}  # ... tasks queued
+SIGS_DISPATCHES=${SIGS_DISPATCHES:-100000} # ... dispatches per variant and repetition
+SIGS_REPS=${SIGS_REPS:-7}            # ... repetitions inside one run (the median is its figure)
+S2_ARGS=${S2_ARGS:-}                 # options for bench/s2_sched, through bench_s2.sh
 PG=${PG:-1}
 PG_SYNCS=${PG_SYNCS:-normal full off} # W2 on PostgreSQL at these sync levels
 LEASE_MS=${LEASE_MS:-3000}
@@ -324,7 +389,11 @@ ZTASKD=$top_builddir/ztaskd
 ZWORKER=$top_builddir/ztask-worker
 ZBENCH=$top_builddir/ztask-bench
 PLUGIN_DIR=$top_builddir/tests/fixtures/.libs
-for f in "$ZTASKD" "$ZWORKER" "$ZBENCH" "$PLUGIN_DIR/noop.so"; do
+want () { [[ " $ROWS " == *" $1 "* ]]; } # want PART: PART is in ROWS
+
+NEEDED=("$ZTASKD" "$ZWORKER" "$ZBENCH" "$PLUGIN_DIR/noop.so")
+want dispatch-sigs && NEEDED+=("$top_builddir/bench/dispatch_sigs")
+for f in "${NEEDED[@]}"; do
     [ -x "$f" ] || [ -f "$f" ] || { echo "bench.sh: $f is missing: run make bench" >&2; exit 2; }
 done
 
@@ -387,7 +456,6 @@ trap 'exit 130' INT TERM
 
 fail () { echo "bench.sh: FAILED: $*" >&2; FAILED=$((FAILED + 1)); }
 
-want () { [[ " $ROWS " == *" $1 "* ]]; } # want PART: PART is in ROWS
 
 # wait_count FILE PATTERN COUNT SECONDS: until FILE has COUNT lines matching PATTERN.
 wait_count () {
@@ -618,6 +686,20 @@ for rep in $(seq "$REPS"); do
         stop_broker
     fi
 
+    # dispatch-sigs: the scheduler alone (no broker, no sockets): a
+    # dispatch with SIGS_QUEUED tasks queued over 1 signature, SIGS of
+    # them, and SIGS of which each worker can run a tenth.
+    if want dispatch-sigs; then
+        sigs_cmd=("$top_builddir/bench/dispatch_sigs" --queued "$SIGS_QUEUED" --sigs "$SIGS"
+                  --dispatches "$SIGS_DISPATCHES" --reps "$SIGS_REPS" --rep "$rep")
+        echo "${sigs_cmd[*]}" >> "$CMDS"
+        rc=0
+        out=$(timeout -k 10 "$LIMIT" "${sigs_cmd[@]}" 2> >(tee -a "$WORK/bench.log" >&2)) || rc=$?
+        printf '%s\n' "$out" | grep '^RESULT ' >> "$RAW" || true
+        printf '%s\n' "$out" | grep '^RESULT ' | sed 's/^/  /' >&2 || true
+        [ "$rc" -eq 0 ] || fail "bench/dispatch_sigs (exit $rc$([ "$rc" -eq 124 ] && echo ': time limit'))"
+    fi
+
     # W1 with the operator's view open: the broker's HTTP endpoint on, a
     # scraper at 10 Hz and the dashboard's polling; then the cost of a
     # metrics snapshot with B1_N tasks queued (no worker takes them).
@@ -721,11 +803,12 @@ for rep in $(seq "$REPS"); do
     want failover && pg_dropdb "failover_$rep"
 done
 
-# The peers and the scheduling workload, by their own scripts (same knobs).
-for script in bench_peers bench_s1; do
+# The peers and the scheduling workloads, by their own scripts (same knobs).
+for script in bench_peers bench_s1 bench_s2; do
     path=$top_srcdir/scripts/$script.sh
     if [ "$script" = bench_peers ] && [ "$PEERS" = 0 ]; then echo "== $script: skipped (PEERS=0)" >&2; continue; fi
     if [ "$script" = bench_s1 ] && [ "$S1" = 0 ]; then echo "== $script: skipped (S1=0)" >&2; continue; fi
+    if [ "$script" = bench_s2 ] && ! want S2; then echo "== $script: skipped (S2 not in ROWS)" >&2; continue; fi
     if [ ! -x "$path" ] || [ ! -s "$path" ]; then
         echo "== $script: scripts/$script.sh is missing or empty: skipped" >&2
         echo "# $script.sh missing or empty: skipped" >> "$CMDS"
@@ -734,9 +817,10 @@ for script in bench_peers bench_s1; do
     echo "== $script" >&2
     args=()
     [ "$script" = bench_s1 ] && read -r -a args <<< "$S1_ARGS"
+    [ "$script" = bench_s2 ] && read -r -a args <<< "$S2_ARGS"
     echo "RESULTS=$RESULTS/$script $path ${args[*]}" >> "$CMDS"
     rc=0
-    RESULTS=$RESULTS/$script S1_REPS=${S1_REPS:-$REPS} top_srcdir=$top_srcdir top_builddir=$top_builddir \
+    RESULTS=$RESULTS/$script S1_REPS=${S1_REPS:-$REPS} S2_REPS=${S2_REPS:-$REPS} top_srcdir=$top_srcdir top_builddir=$top_builddir \
         "$path" "${args[@]}" > "$RESULTS/$script.out" 2> >(tee "$RESULTS/$script.err" >&2) || rc=$?
     grep '^RESULT ' "$RESULTS/$script.out" >> "$RAW" || true
     grep -v '^RESULT ' "$RESULTS/$script.out" >&2 || true

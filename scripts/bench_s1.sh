@@ -1,42 +1,55 @@
 #!/bin/bash
-# bench_s1.sh - workload S1, scheduling quality (issue 5): runs bench/s1_sched
-# through ztaskd and a heterogeneous fleet of ztask-workers, then through plain
-# ZeroMQ PUSH/PULL, and prints one RESULT line per run (plus "# " lines naming
-# the worst idle stretches and dispatch gaps).
+# bench_s1.sh - workloads S1 (scheduling quality, issue 5) and S2 (the same
+# on a mixed fleet, issue 12; scripts/bench_s2.sh runs this with
+# SCHED_WORKLOAD=S2): runs bench/s1_sched (bench/s2_sched) through ztaskd
+# and a heterogeneous fleet of ztask-workers, S1 also through plain ZeroMQ
+# PUSH/PULL, and prints one RESULT line per run (plus "# " lines naming the
+# worst idle stretches and dispatch gaps).
 #
 #   scripts/bench_s1.sh [S1_SCHED OPTIONS...]     e.g. --work 450 --seed 1
+#   scripts/bench_s2.sh [S2_SCHED OPTIONS...]
 #
 # Each ztask run gets a fresh ztaskd (temporary store, sync "normal", a port
-# it picks) and the workers `s1_sched --print-fleet` lists, loading
-# tests/fixtures/.libs/busy_{a,b,c}.so; the script stops exactly the processes
-# it started. Systems (S1_SYSTEMS, default all three):
+# it picks, and what `s2_sched --print-broker` says: the limit) and the
+# workers `s1_sched --print-fleet` (`s2_sched --print-fleet`) lists, loading
+# tests/fixtures/.libs/busy_{a,b,c}.so, with their labels and resources
+# (S2); the script stops exactly the processes it started. Systems
+# (S1_SYSTEMS, default all three):
 #   ztask       one worker reserved for high tasks (the fleet S1 is judged on)
 #   ztask-flat  the same fleet with that worker serving every level
 #   pushpull    the same slots, round robin, every slot runs every type
+# S2 (S2_SYSTEMS, default ztask):
+#   ztask       the mixed fleet, tasks asking for zones, GPUs, the api limit
+#   ztask-plain the same fleet and tasks asking nothing (a control run)
 # Environment: top_builddir, top_srcdir (as `make bench` sets them; default
-# this checkout), S1_SYSTEMS, S1_REPS (1), S1_TIMELINE_DIR (keep a per-task
-# timeline of each run there), S1_KEEP_LOGS (keep the temp dir with the logs).
+# this checkout), S1_SYSTEMS, S2_SYSTEMS, S1_REPS / S2_REPS (1),
+# S1_TIMELINE_DIR (keep a per-task timeline of each run there),
+# S1_KEEP_LOGS (keep the temp dir with the logs).
 # Exit: 0, 1 if a run failed, 77 if something is not built.
 set -u
 here=$(cd "$(dirname "$0")/.." && pwd)
 top_builddir=${top_builddir:-$here}
 top_srcdir=${top_srcdir:-$here}
-S1="$top_builddir/bench/s1_sched"
+WORKLOAD=${SCHED_WORKLOAD:-S1}
+case $WORKLOAD in
+S1) S1="$top_builddir/bench/s1_sched" SYSTEMS=${S1_SYSTEMS:-"ztask ztask-flat pushpull"} REPS=${S1_REPS:-1} ;;
+S2) S1="$top_builddir/bench/s2_sched" SYSTEMS=${S2_SYSTEMS:-ztask} REPS=${S2_REPS:-1} ;;
+*) echo "bench_s1: SCHED_WORKLOAD is S1 or S2, not '$WORKLOAD'" >&2; exit 2 ;;
+esac
+tool=$(basename "$S1")
 ZTASKD="$top_builddir/ztaskd"
 ZWORKER="$top_builddir/ztask-worker"
 FIXTURES="$top_builddir/tests/fixtures/.libs"
-SYSTEMS=${S1_SYSTEMS:-"ztask ztask-flat pushpull"}
-REPS=${S1_REPS:-1}
 
 for f in "$S1" "$ZTASKD" "$ZWORKER" "$FIXTURES/busy_a.so" "$FIXTURES/busy_b.so" "$FIXTURES/busy_c.so"; do
     if [ ! -x "$f" ] && [ ! -f "$f" ]; then
-        echo "bench_s1: $f is not built: make bench/s1_sched tests/fixtures/busy_a.la" \
+        echo "bench_s1: $f is not built: make bench/$tool tests/fixtures/busy_a.la" \
              "tests/fixtures/busy_b.la tests/fixtures/busy_c.la ztaskd ztask-worker" >&2
         exit 77
     fi
 done
 
-RUN=$(mktemp -d "${TMPDIR:-/tmp}/ztask-s1.XXXXXX")
+RUN=$(mktemp -d "${TMPDIR:-/tmp}/ztask-$WORKLOAD.XXXXXX")
 PIDS=""
 
 # Stops the processes this script started: SIGTERM, up to 10 s, then SIGKILL.
@@ -69,15 +82,18 @@ show_logs () {    # show_logs DIR: the tail of each log, as comments
     done
 }
 
-# start_fleet DIR FLEET: a broker and the fleet's workers; sets ENDPOINT, BROKER_PID.
+# start_fleet DIR [FLEET]: a broker and the fleet's workers; sets ENDPOINT, BROKER_PID.
 start_fleet () {
-    local dir=$1 fleet=$2 name slots levels plugins p deadline
+    local dir=$1 name slots levels rest word deadline
+    local -a fleet=()
+    [ -n "${2:-}" ] && fleet=(--fleet "$2")
     mkdir -p "$dir"
     cat >"$dir/broker.cfg" <<CFG
 endpoint = "tcp://127.0.0.1:![20000-32000]";
-store = "$dir/s1.db";
+store = "$dir/sched.db";
 sync = "normal";
 CFG
+    [ "$WORKLOAD" = S2 ] && "$S1" --print-broker >>"$dir/broker.cfg"
     "$ZTASKD" -c "$dir/broker.cfg" -f >"$dir/broker.log" 2>&1 &
     BROKER_PID=$!
     PIDS="$PIDS $BROKER_PID"
@@ -90,20 +106,29 @@ CFG
         sleep 0.05
     done
     ENDPOINT=$(grep -o 'listening on tcp://[0-9.:]*' "$dir/broker.log" | tail -1 | sed 's/listening on //')
-    while read -r name slots levels plugins; do
+    # NAME SLOTS all|high PLUGIN... [label:KEY=VALUE]... [resource:NAME=N]...
+    while read -r name slots levels rest; do
         [ "$levels" = high ] && levels='["high"]' || levels='"all"'
-        local list=""
-        for p in $plugins; do list="$list${list:+, }{ name = \"$p\"; file = \"$FIXTURES/$p.so\"; }"; done
-        cat >"$dir/$name.cfg" <<CFG
-broker = "$ENDPOINT";
-name = "$name";
-slots = $slots;
-priorities = $levels;
-plugins = ( $list );
-CFG
+        local list="" labels="" resources=""
+        for word in $rest; do
+            case $word in
+            label:*=*) word=${word#label:}; labels="$labels ${word%%=*} = \"${word#*=}\";" ;;
+            resource:*=*) word=${word#resource:}; resources="$resources ${word%%=*} = ${word#*=};" ;;
+            *) list="$list${list:+, }{ name = \"$word\"; file = \"$FIXTURES/$word.so\"; }" ;;
+            esac
+        done
+        {
+            echo "broker = \"$ENDPOINT\";"
+            echo "name = \"$name\";"
+            echo "slots = $slots;"
+            echo "priorities = $levels;"
+            [ -n "$labels" ] && echo "labels = {$labels };"
+            [ -n "$resources" ] && echo "resources = {$resources };"
+            echo "plugins = ( $list );"
+        } >"$dir/$name.cfg"
         "$ZWORKER" -c "$dir/$name.cfg" -f >"$dir/$name.log" 2>&1 &
         PIDS="$PIDS $!"
-    done < <("$S1" --print-fleet --fleet "$fleet")
+    done < <("$S1" --print-fleet "${fleet[@]}")
 }
 
 status=0
@@ -113,10 +138,23 @@ for rep in $(seq "$REPS"); do
         timeline=()
         if [ -n "${S1_TIMELINE_DIR:-}" ]; then
             mkdir -p "$S1_TIMELINE_DIR"
-            timeline=(--timeline "$S1_TIMELINE_DIR/S1-$system-$rep.txt")
+            timeline=(--timeline "$S1_TIMELINE_DIR/$WORKLOAD-$system-$rep.txt")
         fi
-        case $system in
-        ztask | ztask-flat)
+        case $WORKLOAD-$system in
+        S2-ztask | S2-ztask-plain)
+            plain=()
+            [ "$system" = ztask-plain ] && plain=(--plain)
+            if start_fleet "$dir"; then
+                "$S1" --broker "$ENDPOINT" --broker-pid "$BROKER_PID" --system "$system" --rep "$rep" \
+                    "${plain[@]}" "${timeline[@]}" "$@"
+                rc=$?
+            else
+                rc=1
+            fi
+            [ "$rc" -ne 0 ] && show_logs "$dir"
+            stop_started
+            ;;
+        S1-ztask | S1-ztask-flat)
             fleet=reserved
             [ "$system" = ztask-flat ] && fleet=flat
             if start_fleet "$dir" "$fleet"; then
@@ -129,12 +167,12 @@ for rep in $(seq "$REPS"); do
             [ "$rc" -ne 0 ] && show_logs "$dir"
             stop_started
             ;;
-        pushpull)
+        S1-pushpull)
             "$S1" --pushpull --system pushpull --rep "$rep" "${timeline[@]}" "$@"
             rc=$?
             ;;
         *)
-            echo "bench_s1: unknown system '$system' in S1_SYSTEMS" >&2
+            echo "bench_s1: unknown $WORKLOAD system '$system' in ${WORKLOAD}_SYSTEMS" >&2
             rc=1
             ;;
         esac
