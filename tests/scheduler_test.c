@@ -1058,9 +1058,23 @@ s_r_check (r_ctx_t *ctx)
             if (listed != tl->queued || tl->queued != level_queued[t][l])
                 R_FAIL (ctx, fail_lists, "type %s level %d: %zu listed, %zu counted, %zu expected",
                         type->name, l, listed, tl->queued, level_queued[t][l]);
-            for (size_t i = 1; i < tl->heap_count; i++)
-                if (tl->heap[(i - 1) / 2]->level[l].head->seq > tl->heap[i]->level[l].head->seq)
+            for (size_t i = 0; i < tl->heap_count; i++)
+                if ((i && tl->heap[(i - 1) / 2]->level[l].heap_key > tl->heap[i]->level[l].heap_key)
+                    || tl->heap[i]->level[l].heap_key > tl->heap[i]->level[l].head->seq)
                     R_FAIL (ctx, fail_lists, "type %s level %d: heap out of order", type->name, l);
+            /* The level's FIFO: every queued task, oldest first. */
+            size_t in_fifo = 0;
+            task_t *prev = NULL;
+            for (task_t *task = tl->head; task && in_fifo <= queued; task = task->fifo_next) {
+                if (task->fifo_prev != prev || task->worker || task->type != type || task->priority != l
+                    || (prev && prev->seq >= task->seq))
+                    R_FAIL (ctx, fail_lists, "type %s level %d: bad fifo link", type->name, l);
+                prev = task;
+                in_fifo++;
+            }
+            if (tl->tail != prev || in_fifo != tl->queued)
+                R_FAIL (ctx, fail_lists, "type %s level %d: %zu in the fifo, %zu queued", type->name, l, in_fifo,
+                        tl->queued);
         }
     }
 }

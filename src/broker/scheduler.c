@@ -228,6 +228,7 @@ scheduler_type (scheduler_t *self, const char *name)
     type->name = strdup (name);
     assert (type->name);
     type->plain = s_sig_alloc (type);
+    type->plain->any = true;
     type->plain->key = strdup ("");
     assert (type->plain->key);
     S_PUSH (type->sigs, type->sig_count, type->sig_max);
@@ -508,6 +509,7 @@ scheduler_sig (scheduler_t *self, task_type_t *type, const sched_needs_t *needs,
         assert (sig->version_text);
     }
     sig->resources = resources;
+    sig->any = !require && !has_version && !resources.count;
     if (resources.count) {
         sig->needs_text = strdup (needs_text);
         assert (sig->needs_text);
@@ -529,7 +531,7 @@ scheduler_sig (scheduler_t *self, task_type_t *type, const sched_needs_t *needs,
 static bool
 s_sig_any (const sched_sig_t *sig)
 {
-    return !sig->require && !sig->has_version && !sig->resources.count;
+    return sig->any;
 }
 
 static const char *
@@ -601,8 +603,7 @@ scheduler_can_ever_run (const sched_worker_t *worker, const task_t *task)
 task_t *
 scheduler_oldest (task_type_t *type, int level)
 {
-    type_level_t *tl = &type->level[level];
-    return tl->heap_count ? tl->heap[0]->level[level].head : NULL;
+    return type->level[level].head;
 }
 
 /* ---- the heap of signatures with queued tasks, per (type, level) ---- */
@@ -610,7 +611,7 @@ scheduler_oldest (task_type_t *type, int level)
 static uint64_t
 s_head_seq (const sched_sig_t *sig, int level)
 {
-    return sig->level[level].head->seq;
+    return sig->level[level].heap_key;
 }
 
 static void
@@ -1057,10 +1058,32 @@ s_enqueue (scheduler_t *self, task_t *task, bool front)
         sl->tail = task;
     }
     sl->queued++;
-    if (sl->queued == 1)
+    if (front) {
+        task->fifo_prev = NULL;
+        task->fifo_next = tl->head;
+        if (tl->head)
+            tl->head->fifo_prev = task;
+        else
+            tl->tail = task;
+        tl->head = task;
+    }
+    else {
+        task->fifo_next = NULL;
+        task->fifo_prev = tl->tail;
+        if (tl->tail)
+            tl->tail->fifo_next = task;
+        else
+            tl->head = task;
+        tl->tail = task;
+    }
+    if (sl->queued == 1) {
+        sl->heap_key = task->seq;
         s_heap_push (tl, sig, level);
-    else if (front)
+    }
+    else if (front) {
+        sl->heap_key = task->seq; /* smaller: restore the heap now */
         s_heap_up (tl, sl->heap_index - 1, level);
+    }
     tl->queued++;
     self->queued++;
 }
@@ -1073,7 +1096,15 @@ s_unqueue (scheduler_t *self, task_t *task)
     int level = task->priority;
     sig_level_t *sl = &sig->level[level];
     type_level_t *tl = &task->type->level[level];
-    bool was_head = sl->head == task;
+    if (task->fifo_prev)
+        task->fifo_prev->fifo_next = task->fifo_next;
+    else
+        tl->head = task->fifo_next;
+    if (task->fifo_next)
+        task->fifo_next->fifo_prev = task->fifo_prev;
+    else
+        tl->tail = task->fifo_prev;
+    task->fifo_prev = task->fifo_next = NULL;
     if (task->prev)
         task->prev->next = task->next;
     else
@@ -1086,8 +1117,8 @@ s_unqueue (scheduler_t *self, task_t *task)
     sl->queued--;
     if (sl->queued == 0)
         s_heap_remove (tl, sig, level);
-    else if (was_head)
-        s_heap_down (tl, sl->heap_index - 1, level);
+    /* else its key may now be below its oldest task's seq: still a lower
+       bound, set right when a search meets it (s_best_in_heap) */
     tl->queued--;
     self->queued--;
     if (sl->queued == 0)
@@ -1212,9 +1243,15 @@ s_best_in_heap (const sched_worker_t *worker, type_level_t *tl, int level, size_
 {
     while (i < tl->heap_count) {
         sched_sig_t *sig = tl->heap[i];
-        uint64_t seq = s_head_seq (sig, level);
-        if (*best && seq >= *best_seq)
-            return;
+        sig_level_t *sl = &sig->level[level];
+        if (*best && sl->heap_key >= *best_seq)
+            return; /* a lower bound of every seq below */
+        uint64_t seq = sl->head->seq;
+        if (sl->heap_key != seq) {
+            sl->heap_key = seq; /* stale: set it, put it in its place, look again */
+            s_heap_down (tl, i, level);
+            continue;
+        }
         if (!s_limits_full (sig) && s_sig_fits (worker, sig, false)) {
             if (s_sig_fits (worker, sig, true)) {
                 *best = sig, *best_seq = seq, *big = false;
@@ -1264,8 +1301,24 @@ scheduler_assign (scheduler_t *self, sched_worker_t *worker)
         bool big = false;
         for (size_t t = 0; t < worker->type_count; t++) {
             task_type_t *type = worker->types[t];
-            if (!type->paused && type->level[l].heap_count)
-                s_best_in_heap (worker, &type->level[l], l, 0, !kept, &best, &best_seq, &big);
+            type_level_t *tl = &type->level[l];
+            if (type->paused || !tl->head || (best && tl->head->seq >= best_seq))
+                continue;
+            /* The type's oldest task at this level first: when the worker
+               can run it (now, or keep itself for it), nothing of the type
+               is older; else search the signatures. */
+            sched_sig_t *sig = scheduler_task_sig (tl->head);
+            if (!s_limits_full (sig) && s_sig_fits (worker, sig, false)) {
+                if (s_sig_fits (worker, sig, true)) {
+                    best = sig, best_seq = tl->head->seq, big = false;
+                    continue;
+                }
+                if (!kept && !sig->reserved) {
+                    best = sig, best_seq = tl->head->seq, big = true;
+                    continue;
+                }
+            }
+            s_best_in_heap (worker, tl, l, 0, !kept, &best, &best_seq, &big);
         }
         if (best && big) {
             s_reserve (self, worker, best);

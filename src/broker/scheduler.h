@@ -24,10 +24,13 @@
 
     Signatures: tasks that ask the same (requirements, version, resources,
     limit) share one sched_sig_t, which holds their queue per priority
-    level; each (type, level) keeps a heap of its non-empty signatures by
-    the age of their oldest task. A decision looks at the heads of queues
-    and skips the signatures a worker cannot run: never at the queued
-    tasks one by one. No sockets here; the broker does the sending.
+    level; each (type, level) also keeps all its queued tasks in one FIFO
+    and a heap of its non-empty signatures by the age of their oldest
+    task. A free slot first looks at the oldest task of each of its types'
+    levels: when the worker can run it, that is the answer, whatever the
+    number of signatures. Otherwise it searches the heap in age order,
+    skipping the signatures the worker cannot run: never the queued tasks
+    one by one. No sockets here; the broker does the sending.
 */
 #ifndef ZTASK_SCHEDULER_H_INCLUDED
 #define ZTASK_SCHEDULER_H_INCLUDED
@@ -45,8 +48,12 @@ typedef struct sched_limit sched_limit_t;
    and its free workers. */
 typedef struct {
     size_t queued;           /* tasks queued at this level, all signatures   */
+    task_t *head, *tail;     /* those tasks, oldest first (fifo links)       */
     sched_sig_t **heap;      /* signatures with queued tasks at this level,
-                                min-heap by the seq of their oldest task    */
+                                min-heap by heap_key: the seq of their oldest
+                                task when last looked at, a lower bound of it
+                                (taking a signature's oldest task leaves its
+                                key as it is until a search meets it)       */
     size_t heap_count, heap_max;
     free_bucket_t **buckets; /* free workers with the plugin that serve the
                                 level, by specialisation, most specialised first */
@@ -58,6 +65,7 @@ typedef struct {
     task_t *head, *tail;     /* queued tasks, oldest first                   */
     size_t queued;
     size_t heap_index;       /* its place in the type level's heap + 1; 0: out */
+    uint64_t heap_key;       /* its key there: see type_level_t              */
 } sig_level_t;
 
 /* A fleet-wide limit (broker config `limits`): at most max tasks under it
@@ -84,21 +92,24 @@ typedef struct {
     const char *limit;
 } sched_needs_t;
 
-/* Tasks of one type that ask the same; shared, owned by the scheduler. */
+/* Tasks of one type that ask the same; shared, owned by the scheduler.
+   What dispatch reads comes first, so that it shares cache lines. */
 struct sched_sig {
     task_type_t *type;
-    char *key;               /* canonical needs, the intern key              */
     ztask_require_t *require; /* NULL: none                                  */
+    sched_limit_t *limit;    /* the limit named by the tasks, or NULL        */
+    sched_worker_t *reserved; /* the worker kept free for its next task      */
+    bool any;                /* asks nothing of a worker (no requirement,
+                                version or resource)                        */
     bool has_version;
-    ztask_version_constraint_t version;
-    ztask_resources_t resources; /* count 0: none                           */
+    bool unused_maybe;
+    size_t tasks;            /* live tasks with this signature               */
+    sig_level_t level[TASK_PRIORITY_LEVELS];
+    char *key;               /* canonical needs, the intern key              */
     char *version_text;      /* canonical, or NULL                           */
     char *needs_text;        /* canonical, or NULL                           */
-    sched_limit_t *limit;    /* the limit named by the tasks, or NULL        */
-    size_t tasks;            /* live tasks with this signature               */
-    sched_worker_t *reserved; /* the worker kept free for its next task      */
-    bool unused_maybe;
-    sig_level_t level[TASK_PRIORITY_LEVELS];
+    ztask_version_constraint_t version;
+    ztask_resources_t resources; /* count 0: none                           */
 };
 
 /* A task type (plugin name). Its counters are the scheduler's: read them,

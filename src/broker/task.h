@@ -24,6 +24,8 @@ typedef struct task {
     sched_sig_t *sig;            /* what it asks of a worker (scheduler.h);
                                     NULL: nothing beyond type and priority   */
     struct task *prev, *next;    /* queue links (queued) or worker's running list */
+    struct task *fifo_prev, *fifo_next; /* queued: its type and level's queue of
+                                    every signature, oldest first           */
     sched_worker_t *worker;      /* worker running it (running)                  */
     waiter_t *waiters;           /* clients waiting for its end                  */
     char *progress_text;         /* last progress report; NULL until one comes  */
