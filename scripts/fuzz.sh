@@ -54,7 +54,7 @@ sources () {
     fuzz_http) echo src/broker/http_api.c src/broker/metrics.c src/common/task_json.c src/proto/ztask_msg.c \
         src/common/ztask_utf8.c src/common/ztask_names.c ;;
     fuzz_require) echo src/common/ztask_require.c src/common/ztask_utf8.c ;;
-    fuzz_cron) echo src/common/ztask_cron.c ;;
+    fuzz_cron) echo src/common/ztask_cron.c src/common/ztask_utf8.c ;;
     *) return 1 ;;
     esac
 }
