@@ -343,6 +343,9 @@ s_task_doc (ztask_msg_t *m)
     task.started_ms = m->started_ms;
     task.finished_ms = m->finished_ms;
     task.due_ms = m->due_ms;
+    task.retry_min_ms = m->retry_min_ms;
+    task.retry_max_ms = m->retry_max_ms;
+    task.next_attempt_ms = m->next_attempt_ms;
     char *require[ZTASK_REQUIRES_MAX];
     for (size_t i = 0; i < m->require_count && i < ZTASK_REQUIRES_MAX; i++)
         require[i] = m->require[i];
