@@ -271,6 +271,19 @@ s_row_needs (ztask_msg_t *out, const store_row_t *row)
     ztask_msg_strcpy (out->limit_name, row->limit);
 }
 
+/* A task's retry policy into TASK_INFO m: left out (0) when it is the
+   default, so that an older client reads the TASK_INFO of every task
+   that neither has a policy of its own nor waits out a backoff (the
+   client shows 0 as the default). */
+static void
+s_info_retry (ztask_msg_t *m, uint32_t min_ms, uint32_t max_ms)
+{
+    if (min_ms && !(min_ms == ZTASK_RETRY_DEFAULT_MIN_MS && max_ms == ZTASK_RETRY_DEFAULT_MAX_MS)) {
+        m->retry_min_ms = min_ms;
+        m->retry_max_ms = max_ms;
+    }
+}
+
 /* Fills self->out as TASK_INFO for a live task. */
 static void
 s_task_info (broker_t *self, task_t *task, uint32_t corr)
@@ -292,8 +305,7 @@ s_task_info (broker_t *self, task_t *task, uint32_t corr)
     m->created_ms = task->created_ms;
     m->started_ms = task->started_ms;
     m->due_ms = task->due_ms;
-    m->retry_min_ms = task->retry_min_ms;
-    m->retry_max_ms = task->retry_max_ms;
+    s_info_retry (m, task->retry_min_ms, task->retry_max_ms);
     if (task->state == ZTASK_STATE_QUEUED && task->delayed_index)
         m->next_attempt_ms = task->next_attempt_ms; /* still waiting out its backoff */
     s_info_needs (m, task);
@@ -319,8 +331,7 @@ s_row_info (broker_t *self, const store_row_t *row, uint32_t corr)
     m->started_ms = row->started_ms;
     m->finished_ms = row->finished_ms;
     m->due_ms = row->due_ms;
-    m->retry_min_ms = row->retry_min_ms ? row->retry_min_ms : ZTASK_RETRY_DEFAULT_MIN_MS;
-    m->retry_max_ms = row->retry_min_ms ? row->retry_max_ms : ZTASK_RETRY_DEFAULT_MAX_MS;
+    s_info_retry (m, row->retry_min_ms, row->retry_max_ms);
     if (row->state == ZTASK_STATE_QUEUED && row->next_attempt_ms > zclock_time ())
         m->next_attempt_ms = row->next_attempt_ms;
     s_row_needs (m, row);

@@ -921,8 +921,9 @@ s_task_new (ztask_msg_t *msg)
     task->started_ms = msg->started_ms;
     task->finished_ms = msg->finished_ms;
     task->due_ms = msg->due_ms;
-    task->retry_min_ms = msg->retry_min_ms;
-    task->retry_max_ms = msg->retry_max_ms;
+    /* The broker leaves the default policy out (an older one has only it) */
+    task->retry_min_ms = msg->retry_min_ms ? msg->retry_min_ms : ZTASK_RETRY_DEFAULT_MIN_MS;
+    task->retry_max_ms = msg->retry_min_ms ? msg->retry_max_ms : ZTASK_RETRY_DEFAULT_MAX_MS;
     task->next_attempt_ms = msg->next_attempt_ms;
     task->type = s_strdup (msg->type);
     task->progress_text = s_strdup (msg->text);
