@@ -155,8 +155,8 @@ typedef struct {
        full: 2 of 2"). */
     char *waiting;
     char *waiting_text;
-    /* Its retry policy (ztask_request_set_retry_backoff; the broker's
-       default or its type's when it named none; 0 from an older broker),
+    /* Its retry policy (ztask_request_set_retry_backoff; its type's when
+       it named none, else the default 250 ms..10 s, also from an older broker),
        and when its next attempt is due while it waits out a backoff
        (wall clock ms; 0: it does not). */
     uint32_t retry_min_ms;
