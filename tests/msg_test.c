@@ -33,7 +33,8 @@ static const spec_t s_spec[] = {
     { ZTASK_MSG_SUBMIT, "SUBMIT", 1,
       "corr u32, type string, priority u8, timeout_ms u32, max_attempts u32, key string, due_ms i64 (0: now; left out "
       "when 0 and nothing follows), require requirements, version string, needs text, limit string (these four left "
-      "out when all are empty)",
+      "out when all are empty and nothing follows), retry_min_ms u32, retry_max_ms u32 (the retry policy MIN..MAX of "
+      "docs/scheduling.md; left out when both are 0: none given)",
       "payload" },
     { ZTASK_MSG_STATUS, "STATUS", 2, "corr u32, task_id u64, flags u8 (1: include the result; 2: why a queued task waits)", "-" },
     { ZTASK_MSG_WAIT, "WAIT", 3, "corr u32, task_id u64", "-" },
@@ -59,7 +60,9 @@ static const spec_t s_spec[] = {
       "progress_done u64, progress_total u64, progress_text string, worker string, error string, "
       "created_ms i64, started_ms i64, finished_ms i64, due_ms i64 (left out when 0 and nothing follows), "
       "require requirements, version string, needs text, limit string (left out when all are empty and nothing "
-      "follows), waiting string, waiting_text string (left out when both are empty)",
+      "follows), waiting string, waiting_text string (left out when both are empty and nothing follows), "
+      "retry_min_ms u32, retry_max_ms u32 (0: the default policy 250ms..10s), next_attempt_ms i64 (wall clock ms "
+      "when a task waiting out a retry backoff runs again; 0: none; these three left out when all are 0)",
       "result, iff flags & 1" },
     { ZTASK_MSG_PROGRESS, "PROGRESS", 22,
       "corr u32, task_id u64, progress_done u64, progress_total u64, progress_text string", "-" },
@@ -71,7 +74,8 @@ static const spec_t s_spec[] = {
     { ZTASK_MSG_HEARTBEAT, "HEARTBEAT", 41, "-", "-" },
     { ZTASK_MSG_WORKER_PROGRESS, "WORKER_PROGRESS", 42,
       "task_id u64, attempt u32, progress_done u64, progress_total u64, progress_text string", "-" },
-    { ZTASK_MSG_RESULT, "RESULT", 43, "task_id u64, attempt u32, status u8, error string", "result" },
+    { ZTASK_MSG_RESULT, "RESULT", 43, "task_id u64, attempt u32, status u8, error string, retry_after_ms u32 (RETRY: the wait the plugin "
+      "asked with ztask_retry_after; 0: the task's retry policy; left out when 0)", "result" },
     { ZTASK_MSG_GOODBYE, "GOODBYE", 44, "-", "-" },
     { ZTASK_MSG_DRAIN, "DRAIN", 45, "-", "-" },
     { ZTASK_MSG_REGISTERED, "REGISTERED", 60, "heartbeat_ms u32", "-" },
@@ -118,6 +122,10 @@ static const member_t s_members[] = {
     M ("started_ms", "i64", T_I64, started_ms),
     M ("finished_ms", "i64", T_I64, finished_ms),
     M ("due_ms", "i64", T_I64, due_ms),
+    M ("retry_min_ms", "u32", T_U32, retry_min_ms),
+    M ("retry_max_ms", "u32", T_U32, retry_max_ms),
+    M ("next_attempt_ms", "i64", T_I64, next_attempt_ms),
+    M ("retry_after_ms", "u32", T_U32, retry_after_ms),
     M ("type", "string", T_STRING, type),
     M ("key", "string", T_STRING, key),
     M ("name", "string", T_STRING, name),
@@ -417,6 +425,10 @@ s_fill (ztask_msg_t *m, int command)
     m->started_ms = INT64_MIN;
     m->finished_ms = INT64_MAX;
     m->due_ms = INT64_C (0x7EDCBA9876543210);
+    m->retry_min_ms = 0x0A0B0C0Du;
+    m->retry_max_ms = 0x1A1B1C1Du;
+    m->next_attempt_ms = INT64_C (0x6E5D4C3B2A190807);
+    m->retry_after_ms = 0x2A2B2C2Du;
     strcpy (m->type, "sleep-\xC3\xBC");          /* ü */
     strcpy (m->key, s_long);
     strcpy (m->name, "w-\xE2\x82\xAC");          /* € */
@@ -1124,11 +1136,17 @@ s_older_header (const ztask_msg_t *m, size_t len, size_t n)
     case ZTASK_MSG_LIST: return len == 13;
     case ZTASK_MSG_REGISTER: return len == n - s_register_tail (m);
     case ZTASK_MSG_SUBMIT:
-    case ZTASK_MSG_SUBMIT_WAIT: return len == n - s_routing_tail (m) || len == n - s_routing_tail (m) - 8;
-    case ZTASK_MSG_TASK_INFO: {
-        size_t waiting = n - s_waiting_tail (m);
-        return len == waiting || len == waiting - s_routing_tail (m) || len == waiting - s_routing_tail (m) - 8;
+    case ZTASK_MSG_SUBMIT_WAIT: {
+        size_t retry = n - 8; /* retry_min_ms, retry_max_ms */
+        return len == retry || len == retry - s_routing_tail (m) || len == retry - s_routing_tail (m) - 8;
     }
+    case ZTASK_MSG_TASK_INFO: {
+        size_t retry = n - 16; /* retry_min_ms, retry_max_ms, next_attempt_ms */
+        size_t waiting = retry - s_waiting_tail (m);
+        return len == retry || len == waiting || len == waiting - s_routing_tail (m)
+               || len == waiting - s_routing_tail (m) - 8;
+    }
+    case ZTASK_MSG_RESULT: return len == n - 4; /* retry_after_ms */
     default: return false;
     }
 }

@@ -325,7 +325,7 @@ s_test_tasks (void)
     TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks INDEXED BY tasks_key WHERE idem_key IS NOT NULL")
                     == 2,
             "tasks: only the 2 tasks with a key are in the key index");
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 5, "tasks: schema version 5");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 7, "tasks: schema version 7");
 
     /* Reopen: ids go on after the highest, not after the count. */
     store = store_open (path, "full");
@@ -503,7 +503,7 @@ s_test_upgrade (void)
         store_close (&store);
     }
     scheduler_destroy (&sched);
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 5, "upgrade: the store is at version 5");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 7, "upgrade: the store is at version 7");
     TAP_OK (s_query_int (path, "SELECT count(*) FROM sqlite_master WHERE name = 'tasks_key'") == 1
                 && s_query_int (path, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'sqlite_autoindex%'")
                        == 0,
@@ -544,7 +544,7 @@ s_test_upgrade_2 (void)
                 "upgrade 2: a type can be paused");
         store_close (&store);
     }
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 5, "upgrade 2: the store is at version 5");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 7, "upgrade 2: the store is at version 7");
     TAP_OK (s_query_int (path, "SELECT count(*) FROM paused_types") == 1, "upgrade 2: the paused type is stored");
     zstr_free (&path);
 }
@@ -603,7 +603,7 @@ s_test_upgrade_3 (void)
                 "upgrade 3: its queued task is recovered");
         store_close (&store);
     }
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 5, "upgrade 3: the store is at version 5");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 7, "upgrade 3: the store is at version 7");
     TAP_OK (s_query_int (path, "SELECT count(*) FROM pragma_table_info ('tasks') WHERE name IN"
                                " ('requirements', 'version_constraint', 'needs', 'limit_name')")
                 == 4,
@@ -690,11 +690,80 @@ s_test_upgrade_4 (void)
         task_destroy (&task);
         scheduler_destroy (&sched);
     }
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 5, "upgrade 4: the store is at version 5");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 7, "upgrade 4: the store is at version 7");
     TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks WHERE requirements IS NULL AND needs IS NULL"
                                " AND version_constraint IS NULL AND limit_name IS NULL")
                 == 2,
             "upgrade 4: the old tasks' new columns are NULL");
+    zstr_free (&path);
+}
+
+/* A version 5 store (no retry policy columns) gains them, NULL for its
+   tasks, which read back with no policy (the broker gives them the
+   default) and no pending attempt; a new task's policy and a requeued
+   task's next attempt are stored, and starting it clears the latter. The
+   same step takes a version 6 store (which adds a table of its own). */
+static void
+s_test_upgrade_5 (int version)
+{
+    char name[32];
+    snprintf (name, sizeof name, "v%d.db", version);
+    char *path = s_path (name);
+    char *sql = zsys_sprintf (
+        "PRAGMA journal_mode = WAL;"
+        "CREATE TABLE tasks (id INTEGER PRIMARY KEY, type TEXT NOT NULL,"
+        " priority INTEGER NOT NULL, state INTEGER NOT NULL,"
+        " attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,"
+        " timeout_ms INTEGER NOT NULL DEFAULT 0, idem_key TEXT,"
+        " payload BLOB NOT NULL, result BLOB, error TEXT, worker TEXT,"
+        " created_ms INTEGER NOT NULL, started_ms INTEGER, finished_ms INTEGER,"
+        " history TEXT NOT NULL DEFAULT '', due_ms INTEGER, requirements TEXT, version_constraint TEXT,"
+        " needs TEXT, limit_name TEXT);"
+        "CREATE UNIQUE INDEX tasks_key ON tasks (idem_key) WHERE idem_key IS NOT NULL;"
+        "CREATE INDEX tasks_active ON tasks (id) WHERE state IN (0, 1, 5);"
+        "CREATE INDEX tasks_finished ON tasks (finished_ms) WHERE state IN (2, 3, 4);"
+        "CREATE TABLE paused_types (type TEXT PRIMARY KEY) WITHOUT ROWID;"
+        "INSERT INTO tasks (id, type, priority, state, attempts, max_attempts, payload, created_ms)"
+        " VALUES (6, 'echo', 5, 0, 1, 3, x'6869', 1);"
+        "PRAGMA user_version = %d;",
+        version);
+    TAP_OK (s_exec (path, sql) == 0, "upgrade %d: a version %d store made", version, version);
+    zstr_free (&sql);
+    store_t *store = store_open (path, "normal");
+    TAP_OK (store != NULL, "upgrade %d: it opens", version);
+    if (store) {
+        rows_t rows = { 0 };
+        TAP_OK (store_recover (store, s_rows_fn, &rows) == 0 && rows.count == 1 && rows.row.id == 6
+                    && rows.row.retry_min_ms == 0 && rows.row.retry_max_ms == 0 && rows.row.next_attempt_ms == 0,
+                "upgrade %d: its queued task is recovered, without a policy or a pending attempt", version);
+        scheduler_t *sched = scheduler_new ();
+        task_t *task = s_task (sched, store_next_id (store), "render", 5, "x", 1);
+        task->retry_min_ms = 1000;
+        task->retry_max_ms = 3600000;
+        store_row_t row;
+        TAP_OK (store_insert (store, task, NULL) == 0 && store_commit (store) == 0
+                    && store_get (store, task->id, false, &row) == 0 && row.retry_min_ms == 1000
+                    && row.retry_max_ms == 3600000 && row.next_attempt_ms == 0,
+                "upgrade %d: a new task is stored with its retry policy", version);
+        task->attempts = 1;
+        task->next_attempt_ms = 4102444800000;
+        TAP_OK (store_started (store, task, "w") == 0 && store_requeued (store, task) == 0
+                    && store_commit (store) == 0 && store_get (store, task->id, false, &row) == 0
+                    && row.state == ZTASK_STATE_QUEUED && row.next_attempt_ms == 4102444800000,
+                "upgrade %d: a requeued task's next attempt is stored", version);
+        task->attempts = 2;
+        TAP_OK (store_started (store, task, "w") == 0 && store_commit (store) == 0
+                    && store_get (store, task->id, false, &row) == 0 && row.next_attempt_ms == 0,
+                "upgrade %d: starting it clears the next attempt", version);
+        store_close (&store);
+        task_destroy (&task);
+        scheduler_destroy (&sched);
+    }
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == 7, "upgrade %d: the store is at version 7", version);
+    TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks WHERE id = 6 AND retry_min_ms IS NULL"
+                               " AND retry_max_ms IS NULL AND next_attempt_ms IS NULL")
+                == 1,
+            "upgrade %d: the old task's new columns are NULL", version);
     zstr_free (&path);
 }
 
@@ -987,6 +1056,8 @@ main (void)
     s_test_upgrade_2 ();
     s_test_upgrade_3 ();
     s_test_upgrade_4 ();
+    s_test_upgrade_5 (5);
+    s_test_upgrade_5 (6);
     s_test_needs ();
     s_test_scheduled ();
     s_test_refused ();

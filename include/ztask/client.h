@@ -155,6 +155,13 @@ typedef struct {
        full: 2 of 2"). */
     char *waiting;
     char *waiting_text;
+    /* Its retry policy (ztask_request_set_retry_backoff; its type's when
+       it named none, else the default 250 ms..10 s, also from an older broker),
+       and when its next attempt is due while it waits out a backoff
+       (wall clock ms; 0: it does not). */
+    uint32_t retry_min_ms;
+    uint32_t retry_max_ms;
+    int64_t next_attempt_ms;
 } ztask_task_t;
 
 /* Called by ztask_client_wait as progress reports arrive; may be NULL. */
@@ -293,6 +300,14 @@ int ztask_request_set_key (ztask_request_t *self, const char *key);
 /* A delayed task, as ztask_client_submit_at: due_ms is when it may run
    (wall clock ms; 0: now). */
 int ztask_request_set_due (ztask_request_t *self, int64_t due_ms);
+
+/* The task's retry policy: after a failed attempt the next one waits
+   between min_ms and max_ms, growing exponentially with jitter
+   (docs/scheduling.md); 0, 0: the broker's (its type's, else 250 ms..10 s).
+   Returns -1 unless 1 <= min_ms <= max_ms <= 7 days (ZTASK_RETRY_BACKOFF_MAX_MS),
+   or both 0. */
+#define ZTASK_RETRY_BACKOFF_MAX_MS (7U * 24 * 3600 * 1000)
+int ztask_request_set_retry_backoff (ztask_request_t *self, uint32_t min_ms, uint32_t max_ms);
 
 /* Adds a requirement on the worker's labels: "zone=eu-1", "tier!=spot",
    "gpu_model in (a100,h100)", "os" (present), "!spot" (absent),

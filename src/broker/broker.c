@@ -20,6 +20,7 @@
 #include "common/ztask_cert.h"
 #include "common/ztask_logfile.h"
 #include "common/ztask_names.h"
+#include "common/ztask_retry.h"
 #include "proto/ztask_msg.h"
 #include "ztask/client.h"
 
@@ -28,8 +29,8 @@
 #define BATCH_MAX 1024  /* messages handled between two commits           */
 #define PURGE_BATCH 1000     /* finished tasks deleted per purge step      */
 #define PURGE_INTERVAL_MS 10000
-#define BACKOFF_BASE_MS 250  /* a requeued task waits 250 ms, 500 ms, ...  */
-#define BACKOFF_MAX_MS 10000
+#define BACKOFF_BASE_MS 250  /* a task handed back waits this long (retries
+                                follow the task's retry policy)       */
 #define MALFORMED_PEERS_MAX 1024   /* peers remembered for "logged once"  */
 #define MALFORMED_REPORT_MS 60000  /* summary of further malformed input  */
 #define IDENTITY_KEY_MAX (2 * 255 + 1)
@@ -52,6 +53,7 @@ struct broker {
     delayed_t *delayed;          /* tasks waiting out a backoff, and the
                                     scheduled (delayed) ones until due    */
     size_t scheduled;            /* of those, the scheduled ones         */
+    uint64_t retry_random;       /* state of the retry policies' jitter  */
     task_table_t *tasks;         /* queued and running tasks by id; the
                                     table does not own them: s_finish and
                                     broker_destroy free them              */
@@ -269,6 +271,19 @@ s_row_needs (ztask_msg_t *out, const store_row_t *row)
     ztask_msg_strcpy (out->limit_name, row->limit);
 }
 
+/* A task's retry policy into TASK_INFO m: left out (0) when it is the
+   default, so that an older client reads the TASK_INFO of every task
+   that neither has a policy of its own nor waits out a backoff (the
+   client shows 0 as the default). */
+static void
+s_info_retry (ztask_msg_t *m, uint32_t min_ms, uint32_t max_ms)
+{
+    if (min_ms && !(min_ms == ZTASK_RETRY_DEFAULT_MIN_MS && max_ms == ZTASK_RETRY_DEFAULT_MAX_MS)) {
+        m->retry_min_ms = min_ms;
+        m->retry_max_ms = max_ms;
+    }
+}
+
 /* Fills self->out as TASK_INFO for a live task. */
 static void
 s_task_info (broker_t *self, task_t *task, uint32_t corr)
@@ -290,6 +305,9 @@ s_task_info (broker_t *self, task_t *task, uint32_t corr)
     m->created_ms = task->created_ms;
     m->started_ms = task->started_ms;
     m->due_ms = task->due_ms;
+    s_info_retry (m, task->retry_min_ms, task->retry_max_ms);
+    if (task->state == ZTASK_STATE_QUEUED && task->delayed_index)
+        m->next_attempt_ms = task->next_attempt_ms; /* still waiting out its backoff */
     s_info_needs (m, task);
 }
 
@@ -313,6 +331,9 @@ s_row_info (broker_t *self, const store_row_t *row, uint32_t corr)
     m->started_ms = row->started_ms;
     m->finished_ms = row->finished_ms;
     m->due_ms = row->due_ms;
+    s_info_retry (m, row->retry_min_ms, row->retry_max_ms);
+    if (row->state == ZTASK_STATE_QUEUED && row->next_attempt_ms > zclock_time ())
+        m->next_attempt_ms = row->next_attempt_ms;
     s_row_needs (m, row);
     if (row->result)
         m->flags |= ZTASK_FLAG_RESULT;
@@ -346,6 +367,7 @@ s_start (broker_t *self, broker_worker_t *worker, task_t *task)
     task->attempts++;
     task->state = ZTASK_STATE_RUNNING;
     task->started_ms = zclock_time ();
+    task->next_attempt_ms = 0;
     free (task->progress_text);
     task->progress_text = NULL;
     task->progress_done = task->progress_total = 0;
@@ -426,12 +448,16 @@ s_finish (broker_t *self, task_t *task, const char *worker_name, int state, cons
     task_destroy (&task);
 }
 
-/* A running task comes back from a worker that is gone: after a short
-   backoff (so a task that kills workers cannot hog the front of the queue)
-   it goes back to the front of its level; it fails when its attempts are
-   used up, and ends cancelled if a client cancelled it meanwhile. */
+/* A running task's attempt failed (RETRY) or its worker is gone: after
+   the backoff of its retry policy (so a task that kills workers cannot
+   hog the front of the queue), or retry_after_ms when its plugin asked
+   for that wait (ztask_retry_after; 0: none asked; capped to
+   ZTASK_RETRY_AFTER_MAX_MS), it goes back to the front of its level; it
+   fails when its attempts are used up, and ends cancelled if a client
+   cancelled it meanwhile. The next attempt's due time is stored with it
+   (`ztask status` shows it; a restart keeps it). */
 static void
-s_requeue (broker_t *self, task_t *task, const char *worker_name, const char *why)
+s_requeue (broker_t *self, task_t *task, const char *worker_name, const char *why, uint32_t retry_after_ms)
 {
     if (task->cancelling) {
         s_finish (self, task, worker_name, ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0, false);
@@ -444,15 +470,21 @@ s_requeue (broker_t *self, task_t *task, const char *worker_name, const char *wh
         s_finish (self, task, worker_name, ZTASK_STATE_FAILED, error, NULL, 0, false);
         return;
     }
+    uint32_t delay = retry_after_ms
+                       ? (retry_after_ms < ZTASK_RETRY_AFTER_MAX_MS ? retry_after_ms : ZTASK_RETRY_AFTER_MAX_MS)
+                       : ztask_retry_delay (task->retry_min_ms, task->retry_max_ms, task->attempts,
+                                            &self->retry_random);
+    task->next_attempt_ms = zclock_time () + delay;
+    char text[ZTASK_STRING_MAX + 64];
+    snprintf (text, sizeof text, "%s; next attempt in %u ms%s", why, delay,
+              retry_after_ms ? " (the plugin asked)" : "");
     broker_log_requeued (task, worker_name, why);
-    s_note (self, task, "requeued", worker_name, why);
+    s_note (self, task, "requeued", worker_name, text);
     store_requeued (self->store, task);
     metrics_retried (self->metrics, task->type->name, task->priority);
     s_noted (task);
     task->state = ZTASK_STATE_QUEUED;
-    unsigned doublings = task->attempts > 7 ? 6 : task->attempts > 0 ? task->attempts - 1 : 0;
-    int64_t backoff = (int64_t) BACKOFF_BASE_MS << doublings;
-    delayed_add (self->delayed, task, zclock_mono () + (backoff < BACKOFF_MAX_MS ? backoff : BACKOFF_MAX_MS));
+    delayed_add (self->delayed, task, zclock_mono () + delay);
 }
 
 /* A running task that its worker handed back: it is leaving (GOODBYE),
@@ -472,6 +504,7 @@ s_hand_back (broker_t *self, task_t *task, const char *worker_name, bool worker_
     broker_log_handed_back (task, worker_name, worker_left);
     if (task->attempts > 0)
         task->attempts--;
+    task->next_attempt_ms = 0;
     s_note (self, task, "requeued", worker_name,
             worker_left ? "handed back: its worker left (no attempt used)"
                         : "handed back: its worker did not run it (no attempt used)");
@@ -543,7 +576,7 @@ s_worker_remove (broker_t *self, broker_worker_t *worker, const char *why, bool 
         if (handed_back)
             s_hand_back (self, task, name, true);
         else
-            s_requeue (self, task, name, reason);
+            s_requeue (self, task, name, reason, 0);
     zlistx_destroy (&orphans);
 }
 
@@ -769,7 +802,7 @@ s_on_register (broker_t *self, ztask_msg_t *in)
     snprintf (why, sizeof why, "worker %.40s reconnected without it", worker->name);
     for (task_t *task = (task_t *) zlistx_first (orphans); task; task = (task_t *) zlistx_next (orphans))
         if (!task->worker)
-            s_requeue (self, task, worker->name, why);
+            s_requeue (self, task, worker->name, why, 0);
     zlistx_destroy (&orphans);
     char kept_text[48] = "";
     if (kept)
@@ -825,7 +858,7 @@ s_on_result (broker_t *self, broker_worker_t *worker, ztask_msg_t *in)
     else if (task->cancelling)
         s_finish (self, task, worker->name, ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0, false);
     else if (in->status == ZTASK_RESULT_RETRY)
-        s_requeue (self, task, worker->name, in->error[0] ? in->error : "failed");
+        s_requeue (self, task, worker->name, in->error[0] ? in->error : "failed", in->retry_after_ms);
     else
         s_finish (self, task, worker->name, ZTASK_STATE_FAILED, in->error[0] ? in->error : "failed",
                   NULL, 0, true);
@@ -890,6 +923,14 @@ s_submit_refusal (ztask_msg_t *in, char *text, size_t text_size)
         return "due_ms must be 0 (now) or a wall clock time in milliseconds since the epoch";
     if (in->due_ms > zclock_time () + DUE_AHEAD_MAX_MS)
         return "due_ms is more than 100 years ahead";
+    if (in->retry_min_ms || in->retry_max_ms) {
+        char why[128];
+        if (ztask_retry_check (in->retry_min_ms, in->retry_max_ms, why, sizeof why) != 0) {
+            snprintf (text, text_size, "invalid retry backoff %u ms..%u ms: %s", in->retry_min_ms,
+                      in->retry_max_ms, why);
+            return text;
+        }
+    }
     const char *refusal = s_name_refusal ("task type", in->type, text, text_size);
     if (!refusal && in->key[0])
         refusal = s_name_refusal ("key", in->key, text, text_size);
@@ -1072,7 +1113,12 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
     task_t *task = task_new (store_next_id (self->store), type, in->priority, zmq_msg_data (&self->body),
                              zmq_msg_size (&self->body));
     task->sig = sig;
-    task->max_attempts = in->max_attempts ? in->max_attempts : self->config.max_attempts;
+    type_retry_t retry;
+    type_defaults_retry (broker_config_type (&self->config, type->name), in->retry_min_ms, in->retry_max_ms,
+                         in->max_attempts, self->config.max_attempts, &retry);
+    task->max_attempts = retry.max_attempts;
+    task->retry_min_ms = retry.retry_min_ms;
+    task->retry_max_ms = retry.retry_max_ms;
     task->timeout_ms = in->timeout_ms;
     task->created_ms = zclock_time ();
     /* A due time still ahead: scheduled until then (a past one: now). */
@@ -2098,6 +2144,10 @@ s_task_from_row (broker_t *self, const store_row_t *row, const char *otherwise)
     task->max_attempts = row->max_attempts;
     task->timeout_ms = row->timeout_ms;
     task->created_ms = row->created_ms;
+    /* a row stored before retry policies has the default one */
+    bool policy = row->retry_min_ms && ztask_retry_check (row->retry_min_ms, row->retry_max_ms, NULL, 0) == 0;
+    task->retry_min_ms = policy ? row->retry_min_ms : ZTASK_RETRY_DEFAULT_MIN_MS;
+    task->retry_max_ms = policy ? row->retry_max_ms : ZTASK_RETRY_DEFAULT_MAX_MS;
     task_table_insert (self->tasks, task);
     scheduler_task_added (self->scheduler, task);
     return task;
@@ -2111,6 +2161,7 @@ s_recover_row (const store_row_t *row, void *arg)
     task_t *task = s_task_from_row (self, row, "left in the store as it is");
     if (!task)
         return;
+    int64_t now = zclock_time ();
     task->due_ms = row->due_ms;
     if (row->state == ZTASK_STATE_RUNNING)
         /* Its worker may still run it: give it time to reconnect and
@@ -2120,6 +2171,18 @@ s_recover_row (const store_row_t *row, void *arg)
     else if (row->state == ZTASK_STATE_SCHEDULED) {
         task->state = ZTASK_STATE_SCHEDULED;
         s_schedule (self, task); /* due already: queued in the next round */
+    }
+    else if (row->next_attempt_ms > now) {
+        /* Still waiting out its retry backoff: the rest of it, on the
+           monotonic clock from now on (never longer than a wait the
+           broker could have set: a wall clock set back meanwhile does
+           not hold it longer). */
+        int64_t ahead = row->next_attempt_ms - now;
+        int64_t longest = ZTASK_RETRY_AFTER_MAX_MS > task->retry_max_ms ? ZTASK_RETRY_AFTER_MAX_MS : task->retry_max_ms;
+        if (ahead > longest)
+            ahead = longest;
+        task->next_attempt_ms = now + ahead;
+        delayed_add (self->delayed, task, zclock_mono () + ahead);
     }
     else
         s_offer (self, task, false);
@@ -2186,6 +2249,7 @@ broker_new (const broker_config_t *config)
     self->scheduler = s_scheduler_new (config);
     self->workers = worker_registry_new ();
     self->delayed = delayed_new ();
+    self->retry_random = (uint64_t) zclock_time () ^ ((uint64_t) getpid () << 32);
     self->tasks = task_table_new ();
     zmq_msg_init (&self->body);
     self->header = (byte *) malloc (ZTASK_HEADER_MAX);

@@ -7,6 +7,7 @@
 #include "common/ztask_cert.h"
 #include "common/ztask_names.h"
 #include "common/ztask_require.h"
+#include "common/ztask_retry.h"
 
 #include <sys/stat.h>
 #include "ztask/client.h"
@@ -24,7 +25,7 @@ static const char *const s_keys[] = { "log_format", "log_level",
                                       "types", NULL };
 static const char *const s_curve_keys[] = { "secret", "allow", NULL };
 static const char *const s_http_keys[] = { "listen", "token_file", "web_root", NULL };
-static const char *const s_type_keys[] = { "require", "needs", "limit", NULL };
+static const char *const s_type_keys[] = { "require", "needs", "limit", "retry_backoff", "attempts", NULL };
 
 static char *
 s_strdup (const char *text)
@@ -365,6 +366,15 @@ s_type_defaults (broker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root
                                        "types.%s.limit: no limit named '%s' in 'limits'", type, limit);
             d->limit = s_strdup (limit);
         }
+        const char *backoff = NULL;
+        long long attempts = 0;
+        if (ztask_cfg_string (cfg, group, "retry_backoff", &backoff)
+            || ztask_cfg_int (cfg, group, "attempts", 1, 1000, &attempts))
+            return -1;
+        if (backoff && ztask_retry_parse (backoff, &d->retry_min_ms, &d->retry_max_ms, message, sizeof message) != 0)
+            return ztask_cfg_fail (cfg, config_setting_get_member (group, "retry_backoff"),
+                                   "types.%s.retry_backoff '%s': %s", type, backoff, message);
+        d->attempts = (unsigned) attempts;
         config_setting_t *require = config_setting_get_member (group, "require");
         if (!require)
             continue;

@@ -9,6 +9,7 @@
 #include "common/ztask_cfg.h"
 
 #include <stddef.h>
+#include <stdint.h>
 
 #define BROKER_ENDPOINTS_MAX 8
 #define BROKER_LIMITS_MAX 1024        /* entries of `limits`                    */
@@ -23,15 +24,20 @@ typedef struct {
     unsigned max;
 } broker_limit_t;
 
-/* types = { render = { require = ( "os=linux" ); needs = "gpu=1"; limit = "gpu-farm"; }; }:
-   what a type's tasks ask when they do not say (docs/routing.md). All
-   texts are checked at load. */
+/* types = { render = { require = ( "os=linux" ); needs = "gpu=1"; limit = "gpu-farm";
+   retry_backoff = "1s..1h"; attempts = 5; }; }: what a type's tasks ask
+   when they do not say (docs/routing.md, docs/scheduling.md). All texts
+   are checked at load. */
 typedef struct {
     char *type;
     char **require;             /* added to every task's own requirements    */
     size_t require_count;
     char *needs;                /* the resources of a task without --needs   */
     char *limit;                /* the limit of a task without --limit       */
+    uint32_t retry_min_ms;      /* the retry policy of a task without
+                                   --retry-backoff (ztask_retry.h); 0: none  */
+    uint32_t retry_max_ms;
+    unsigned attempts;          /* attempts of a task without --attempts; 0: none */
 } broker_type_defaults_t;
 
 typedef struct {

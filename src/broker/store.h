@@ -42,6 +42,8 @@ typedef struct {
     const char *version;         /* plugin version constraint, "render>=1.2"    */
     const char *needs;           /* resource request, "gpu=1,memory_mb=16000"   */
     const char *limit;           /* fleet-wide limit name                       */
+    uint32_t retry_min_ms, retry_max_ms; /* retry policy; 0: the default        */
+    int64_t next_attempt_ms;     /* a requeued task's next attempt (wall); 0: none */
     const void *payload;         /* store_recover and store_retry only           */
     size_t payload_size;
     const void *result;          /* store_get with with_result only; else NULL  */
@@ -134,7 +136,8 @@ uint64_t store_find_key (store_t *self, const char *key);
 int store_started (store_t *self, const task_t *task, const char *worker);
 
 /* A running task went back to the queue (with its attempts: a hand-back
-   gives its attempt back). */
+   gives its attempt back), its next attempt due at task->next_attempt_ms
+   (0: none pending). */
 int store_requeued (store_t *self, const task_t *task);
 
 /* A task ended: state is ZTASK_STATE_DONE, _FAILED or _CANCELLED. */

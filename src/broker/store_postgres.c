@@ -44,15 +44,18 @@
 
 #include <endian.h>
 
-#define SCHEMA_VERSION 5
+/* The schema this ztaskd reads and writes (s_schema_ready brings older
+   ones up to it, one s_schema_vN step after the other). */
+#define SCHEMA_VERSION 7
 #define SCHEMA_LOCK "7236541926581302" /* pg_advisory_xact_lock key: "ztask schema" */
 
 /* What a store_row_t holds, in the order s_row reads it; the columns a
    statement selects after them start at ROW_COLUMN_COUNT. */
 #define ROW_COLUMNS                                                                                \
     "id, type, priority, state, attempts, max_attempts, timeout_ms, worker, error, created_ms,"   \
-    " started_ms, finished_ms, due_ms, requirements, version_constraint, needs, limit_name"
-#define ROW_COLUMN_COUNT 17
+    " started_ms, finished_ms, due_ms, requirements, version_constraint, needs, limit_name,"       \
+    " retry_min_ms, retry_max_ms, next_attempt_ms"
+#define ROW_COLUMN_COUNT 20
 
 static const char *s_schema =
     "CREATE TABLE ztask_meta ("
@@ -184,6 +187,15 @@ static const char *s_schema_v5 =
     "  ADD COLUMN needs TEXT, ADD COLUMN limit_name TEXT;"
     "UPDATE ztask_meta SET value = '5' WHERE key = 'schema_version';";
 
+/* Version 7: retry policies (docs/scheduling.md): a task's MIN..MAX and
+   when a requeued task's next attempt is due (NULL: none; a row upgraded
+   from before has the default policy). From version 5, or 6 (which adds
+   the schedules table, a table of its own). */
+static const char *s_schema_v7 =
+    "ALTER TABLE ztask_tasks ADD COLUMN retry_min_ms INTEGER, ADD COLUMN retry_max_ms INTEGER,"
+    "  ADD COLUMN next_attempt_ms BIGINT;"
+    "UPDATE ztask_meta SET value = '7' WHERE key = 'schema_version';";
+
 enum {
     INSERT_BATCH, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, RECOVER, RECOVERED,
     PURGE, MAX_ID, LEAD, FENCE, RESIGN, RETRY, PURGE_TASKS, PAUSE, RESUME, PAUSED, STATEMENTS
@@ -201,15 +213,17 @@ static const char *s_sql[STATEMENTS] = {
     /* The columns in the order of batch_column_t. */
     [INSERT_BATCH] = "INSERT INTO ztask_tasks (id, type, priority, state, attempts, max_attempts, timeout_ms,"
                      " idem_key, payload, result, error, worker, created_ms, started_ms, finished_ms, history,"
-                     " due_ms, requirements, version_constraint, needs, limit_name)"
+                     " due_ms, requirements, version_constraint, needs, limit_name, retry_min_ms, retry_max_ms,"
+                     " next_attempt_ms)"
                      " SELECT * FROM unnest ($1::int8[], $2::text[], $3::int2[], $4::int2[], $5::int4[],"
                      " $6::int4[], $7::int8[], $8::text[], $9::bytea[], $10::bytea[], $11::text[], $12::text[],"
                      " $13::int8[], $14::int8[], $15::int8[], $16::text[], $17::int8[], $18::text[], $19::text[],"
-                     " $20::text[], $21::text[])",
+                     " $20::text[], $21::text[], $22::int4[], $23::int4[], $24::int8[])",
     [FIND_KEY] = "SELECT id FROM ztask_tasks WHERE idem_key = $1",
     [STARTED] = "UPDATE ztask_tasks SET state = 1, attempts = $1, worker = $2, started_ms = $3,"
-                " history = history || $4 WHERE id = $5",
-    [REQUEUED] = "UPDATE ztask_tasks SET state = 0, attempts = $1, history = history || $2 WHERE id = $3",
+                " history = history || $4, next_attempt_ms = NULL WHERE id = $5",
+    [REQUEUED] = "UPDATE ztask_tasks SET state = 0, attempts = $1, history = history || $2,"
+                 " next_attempt_ms = NULLIF ($4::int8, 0) WHERE id = $3",
     [FINISHED] = "UPDATE ztask_tasks SET state = $1, attempts = $2, error = $3, result = $4, finished_ms = $5,"
                  " history = history || $6 WHERE id = $7",
     [GET] = "SELECT " ROW_COLUMNS ", result, history FROM ztask_tasks WHERE id = $1",
@@ -226,7 +240,8 @@ static const char *s_sql[STATEMENTS] = {
     [FENCE] = "SELECT ztask_fence ($1, $2)",
     [RESIGN] = "UPDATE ztask_leader SET expires = '-infinity' WHERE pool = $1 AND term = $2",
     [RETRY] = "UPDATE ztask_tasks SET state = 0, attempts = 0, error = NULL, result = NULL, worker = NULL,"
-              " started_ms = NULL, finished_ms = NULL, due_ms = NULL, history = history || $1 WHERE id = $2 AND state IN (3, 4)"
+              " started_ms = NULL, finished_ms = NULL, due_ms = NULL, next_attempt_ms = NULL, history = history || $1"
+              " WHERE id = $2 AND state IN (3, 4)"
               " RETURNING " ROW_COLUMNS ", payload",
     [PURGE_TASKS] = "DELETE FROM ztask_tasks WHERE id IN (SELECT id FROM ztask_tasks WHERE state IN (2, 3, 4)"
                     " AND ((1 << state::int4) & $1::int4) <> 0 AND ($2::text IS NULL OR type = $2)"
@@ -250,12 +265,13 @@ static const char *s_statement_name[STATEMENTS] = {
 typedef enum {
     COL_ID, COL_TYPE, COL_PRIORITY, COL_STATE, COL_ATTEMPTS, COL_MAX_ATTEMPTS, COL_TIMEOUT_MS, COL_KEY,
     COL_PAYLOAD, COL_RESULT, COL_ERROR, COL_WORKER, COL_CREATED_MS, COL_STARTED_MS, COL_FINISHED_MS, COL_HISTORY,
-    COL_DUE_MS, COL_REQUIRE, COL_VERSION, COL_NEEDS, COL_LIMIT, COLUMNS
+    COL_DUE_MS, COL_REQUIRE, COL_VERSION, COL_NEEDS, COL_LIMIT, COL_RETRY_MIN_MS, COL_RETRY_MAX_MS,
+    COL_NEXT_ATTEMPT_MS, COLUMNS
 } batch_column_t;
 
 /* Their element types (pg_type oids: int8 20, int2 21, int4 23, text 25, bytea 17). */
 static const uint32_t s_column_oid[COLUMNS] = { 20, 25, 21, 21, 23, 23, 20, 25, 17, 17, 25, 25, 20, 20, 20, 25, 20,
-                                                25, 25, 25, 25 };
+                                                25, 25, 25, 25, 23, 23, 20 };
 
 #define BATCH_ROWS_MAX 256           /* new tasks sent in one INSERT at most     */
 #define BATCH_BYTES_MAX (4 << 20)    /* ... and bytes of their strings, payloads */
@@ -271,7 +287,8 @@ typedef struct {
 typedef struct {
     uint64_t id;
     int64_t created_ms, started_ms, finished_ms, due_ms; /* due_ms 0: NULL */
-    uint32_t attempts, max_attempts, timeout_ms;
+    int64_t next_attempt_ms;     /* 0: NULL                                     */
+    uint32_t attempts, max_attempts, timeout_ms, retry_min_ms, retry_max_ms;
     uint8_t priority, state;
     bool started, finished;      /* started_ms, finished_ms are set; else NULL */
     span_t type, key, payload, result, error, worker, history;
@@ -596,6 +613,9 @@ s_row (const PGresult *result, int i, store_row_t *row)
     row->version = s_text (result, i, 14);
     row->needs = s_text (result, i, 15);
     row->limit = s_text (result, i, 16);
+    row->retry_min_ms = (uint32_t) s_int (result, i, 17);
+    row->retry_max_ms = (uint32_t) s_int (result, i, 18);
+    row->next_attempt_ms = s_int (result, i, 19);
     if (row->state == ZTASK_STATE_SCHEDULED && row->due_ms <= zclock_time ())
         row->state = ZTASK_STATE_QUEUED; /* due: see store.h */
 }
@@ -644,6 +664,13 @@ s_scalar (store_backend_t *self, const char *sql)
     return value;
 }
 
+/* Version 5 or 6 to 7 (s_schema_v7), in the caller's transaction. 0 or -1. */
+static int
+s_upgrade_to_7 (store_backend_t *self)
+{
+    return s_exec_ok (self, s_schema_v7);
+}
+
 /* Creates the schema, or checks the one there. */
 static int
 s_schema_ready (store_backend_t *self)
@@ -659,8 +686,8 @@ s_schema_ready (store_backend_t *self)
         rc = -1;
     }
     else if (rc == 0 && !meta) {
-        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s%s%s%s", s_schema,
-                                  s_schema_v2, s_schema_v3, s_schema_v4, s_schema_v5);
+        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s%s%s%s%s", s_schema,
+                                  s_schema_v2, s_schema_v3, s_schema_v4, s_schema_v5, s_schema_v7);
         rc = s_exec_ok (self, sql);
         zstr_free (&sql);
         if (rc == 0)
@@ -669,14 +696,16 @@ s_schema_ready (store_backend_t *self)
     else if (rc == 0) {
         char *version = s_scalar (self, "SELECT value FROM ztask_meta WHERE key = 'schema_version'");
         int number = version ? atoi (version) : 0;
-        if (number >= 1 && number <= 4) {
+        if (number >= 1 && number < SCHEMA_VERSION) {
             rc = number == 1 ? s_exec_ok (self, s_schema_v2) : 0;
             if (rc == 0 && number <= 2)
                 rc = s_exec_ok (self, s_schema_v3);
             if (rc == 0 && number <= 3)
                 rc = s_exec_ok (self, s_schema_v4);
-            if (rc == 0)
+            if (rc == 0 && number <= 4)
                 rc = s_exec_ok (self, s_schema_v5);
+            if (rc == 0 && number <= 6)
+                rc = s_upgrade_to_7 (self);
             if (rc == 0)
                 ztask_log_info ("store: upgraded the ztask schema in %s from version %d to %d", self->where, number,
                            SCHEMA_VERSION);
@@ -997,6 +1026,9 @@ s_batch_send (store_backend_t *self)
         s_element_span (&col[COL_VERSION], self, row->version);
         s_element_span (&col[COL_NEEDS], self, row->needs);
         s_element_span (&col[COL_LIMIT], self, row->limit);
+        s_element_int (&col[COL_RETRY_MIN_MS], row->retry_min_ms, 4, false);
+        s_element_int (&col[COL_RETRY_MAX_MS], row->retry_max_ms, 4, false);
+        s_element_int (&col[COL_NEXT_ATTEMPT_MS], row->next_attempt_ms, 8, !row->next_attempt_ms);
     }
     self->batch_data.size = 0;
     const char *values[COLUMNS];
@@ -1042,6 +1074,8 @@ s_postgres_insert (store_backend_t *self, const task_t *task, const char *key)
     row->due_ms = task->due_ms;
     row->max_attempts = task->max_attempts;
     row->timeout_ms = task->timeout_ms;
+    row->retry_min_ms = task->retry_min_ms;
+    row->retry_max_ms = task->retry_max_ms;
     row->created_ms = task->created_ms;
     row->type = s_span_text (self, task->type->name);
     row->key = s_span_text (self, key);
@@ -1065,6 +1099,7 @@ s_postgres_started (store_backend_t *self, const task_t *task, const char *worke
     if (row) {
         row->state = ZTASK_STATE_RUNNING;
         row->attempts = task->attempts;
+        row->next_attempt_ms = 0;
         row->worker = s_span_text (self, worker);
         row->started = true;
         row->started_ms = task->started_ms;
@@ -1087,6 +1122,7 @@ s_postgres_requeued (store_backend_t *self, const task_t *task)
     if (row) {
         row->state = ZTASK_STATE_QUEUED;
         row->attempts = task->attempts;
+        row->next_attempt_ms = task->next_attempt_ms;
         row->history = s_span_append (self, row->history, task);
         return self->failed ? -1 : 0;
     }
@@ -1094,6 +1130,7 @@ s_postgres_requeued (store_backend_t *self, const task_t *task)
     s_param_int (&p, task->attempts);
     s_param_text (&p, s_history (task));
     s_param_int (&p, (int64_t) task->id);
+    s_param_int (&p, task->next_attempt_ms);
     return s_write (self, REQUEUED, &p);
 }
 

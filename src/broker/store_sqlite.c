@@ -11,7 +11,9 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 5
+/* The schema this ztaskd reads and writes; each upgrade step below
+   (s_upgrade_N) brings one older version a step closer. */
+#define SCHEMA_VERSION 7
 #define S_STR(x) #x
 #define S_XSTR(x) S_STR (x)
 #define SET_SCHEMA_VERSION "PRAGMA user_version = " S_XSTR (SCHEMA_VERSION) ";"
@@ -43,7 +45,10 @@
     "  requirements TEXT,"                         \
     "  version_constraint TEXT,"                   \
     "  needs TEXT,"                                \
-    "  limit_name TEXT);"
+    "  limit_name TEXT,"                           \
+    "  retry_min_ms INTEGER,"                      \
+    "  retry_max_ms INTEGER,"                      \
+    "  next_attempt_ms INTEGER);"
 
 static const char *s_schema =
     TASKS_TABLE ("tasks")
@@ -94,15 +99,28 @@ static const char *s_upgrade_4 =
     "ALTER TABLE tasks ADD COLUMN version_constraint TEXT;"
     "ALTER TABLE tasks ADD COLUMN needs TEXT;"
     "ALTER TABLE tasks ADD COLUMN limit_name TEXT;"
-    SET_SCHEMA_VERSION
+    "PRAGMA user_version = 5;"
+    "COMMIT;";
+
+/* Version 7: retry policies (docs/scheduling.md): a task's MIN..MAX and
+   when a requeued task's next attempt is due (NULL: none; a row upgraded
+   from before has the default policy). From version 5, or 6 (which adds
+   the schedules table, a table of its own). */
+static const char *s_upgrade_retry =
+    "BEGIN;"
+    "ALTER TABLE tasks ADD COLUMN retry_min_ms INTEGER;"
+    "ALTER TABLE tasks ADD COLUMN retry_max_ms INTEGER;"
+    "ALTER TABLE tasks ADD COLUMN next_attempt_ms INTEGER;"
+    "PRAGMA user_version = 7;"
     "COMMIT;";
 
 /* What a store_row_t holds, in the order s_row reads it; the columns a
    statement selects after them start at ROW_COLUMN_COUNT. */
 #define ROW_COLUMNS                                                                                \
     "id, type, priority, state, attempts, max_attempts, timeout_ms, worker, error, created_ms,"   \
-    " started_ms, finished_ms, due_ms, requirements, version_constraint, needs, limit_name"
-#define ROW_COLUMN_COUNT 17
+    " started_ms, finished_ms, due_ms, requirements, version_constraint, needs, limit_name,"       \
+    " retry_min_ms, retry_max_ms, next_attempt_ms"
+#define ROW_COLUMN_COUNT 20
 
 enum {
     INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, PURGE, RETRY, RETRIED,
@@ -119,19 +137,23 @@ enum {
 
 static const char *s_sql[STATEMENTS] = {
     [INSERT] = "INSERT INTO tasks (id, type, priority, state, max_attempts, timeout_ms, idem_key,"
-               " payload, created_ms, history, due_ms, requirements, version_constraint, needs, limit_name)"
-               " VALUES (?1, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12, ?13, ?14, ?15)",
+               " payload, created_ms, history, due_ms, requirements, version_constraint, needs, limit_name,"
+               " retry_min_ms, retry_max_ms)"
+               " VALUES (?1, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
     [FIND_KEY] = "SELECT id FROM tasks WHERE idem_key = ?",
-    [STARTED] = "UPDATE tasks SET state = 1, attempts = ?, worker = ?, started_ms = ?, history = history || ?"
+    [STARTED] = "UPDATE tasks SET state = 1, attempts = ?, worker = ?, started_ms = ?, history = history || ?,"
+                " next_attempt_ms = NULL"
                 " WHERE id = ?",
-    [REQUEUED] = "UPDATE tasks SET state = 0, attempts = ?, history = history || ? WHERE id = ?",
+    [REQUEUED] = "UPDATE tasks SET state = 0, attempts = ?, history = history || ?, next_attempt_ms = ?4"
+                 " WHERE id = ?3",
     [FINISHED] = "UPDATE tasks SET state = ?, attempts = ?, error = ?, result = ?, finished_ms = ?,"
                  " history = history || ? WHERE id = ?",
     [GET] = "SELECT " ROW_COLUMNS ", result, history FROM tasks WHERE id = ?",
     [SELECT_NEW] = "SELECT " ROW_COLUMNS " FROM tasks" SELECT_WHERE " ORDER BY id DESC LIMIT ?5",
     [SELECT_OLD] = "SELECT " ROW_COLUMNS " FROM tasks" SELECT_WHERE " ORDER BY id LIMIT ?5",
     [RETRY] = "UPDATE tasks SET state = 0, attempts = 0, error = NULL, result = NULL, worker = NULL,"
-              " started_ms = NULL, finished_ms = NULL, due_ms = NULL, history = history || ? WHERE id = ? AND state IN (3, 4)",
+              " started_ms = NULL, finished_ms = NULL, due_ms = NULL, next_attempt_ms = NULL, history = history || ?"
+              " WHERE id = ? AND state IN (3, 4)",
     [RETRIED] = "SELECT " ROW_COLUMNS ", payload FROM tasks WHERE id = ?",
     [PURGE_TASKS] = "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE state IN (2, 3, 4)"
                     " AND ((1 << state) & ?1) != 0 AND (?2 IS NULL OR type = ?2) AND finished_ms < ?3"
@@ -179,6 +201,19 @@ s_has_tables (store_backend_t *self)
 
 static void s_sqlite_close (store_backend_t **self_p);
 static int s_sqlite_commit (store_backend_t *self);
+
+/* Version 5 or 6 to 7 (s_upgrade_retry): sets *user_version. 0 or -1. */
+static int
+s_upgrade_to_7 (store_backend_t *self, int *user_version)
+{
+    ztask_log_info ("store: upgrading %s from schema version %d to 7 (retry policies)", self->path, *user_version);
+    if (s_exec (self, s_upgrade_retry)) {
+        s_exec (self, "ROLLBACK");
+        return -1;
+    }
+    *user_version = 7;
+    return 0;
+}
 
 static store_backend_t *
 s_sqlite_open (const char *path, const char *sync)
@@ -262,14 +297,17 @@ s_sqlite_open (const char *path, const char *sync)
         user_version = 4;
     }
     if (user_version == 4) {
-        ztask_log_info ("store: upgrading %s from schema version 4 to %d (what tasks ask of workers)", path,
-                        SCHEMA_VERSION);
+        ztask_log_info ("store: upgrading %s from schema version 4 to 5 (what tasks ask of workers)", path);
         if (s_exec (self, s_upgrade_4)) {
             s_exec (self, "ROLLBACK");
             s_sqlite_close (&self);
             return NULL;
         }
-        user_version = SCHEMA_VERSION;
+        user_version = 5;
+    }
+    if ((user_version == 5 || user_version == 6) && s_upgrade_to_7 (self, &user_version) != 0) {
+        s_sqlite_close (&self);
+        return NULL;
     }
     if (user_version != 0 && user_version != SCHEMA_VERSION) {
         ztask_log_error ("store: %s has schema version %d; this ztaskd reads version %d%s", path,
@@ -417,6 +455,8 @@ s_sqlite_insert (store_backend_t *self, const task_t *task, const char *key)
             sqlite3_bind_text (s, 12 + i, texts[i], -1, SQLITE_STATIC);
         else
             sqlite3_bind_null (s, 12 + i);
+    sqlite3_bind_int64 (s, 16, task->retry_min_ms);
+    sqlite3_bind_int64 (s, 17, task->retry_max_ms);
     return s_run (self, s);
 }
 
@@ -461,6 +501,10 @@ s_sqlite_requeued (store_backend_t *self, const task_t *task)
     sqlite3_bind_int64 (s, 1, task->attempts);
     sqlite3_bind_text (s, 2, s_history (task), -1, SQLITE_STATIC);
     sqlite3_bind_int64 (s, 3, (sqlite3_int64) task->id);
+    if (task->next_attempt_ms)
+        sqlite3_bind_int64 (s, 4, task->next_attempt_ms);
+    else
+        sqlite3_bind_null (s, 4);
     return s_run (self, s);
 }
 
@@ -516,6 +560,9 @@ s_row (sqlite3_stmt *s, store_row_t *row)
     row->version = s_column_text (s, 14);
     row->needs = s_column_text (s, 15);
     row->limit = s_column_text (s, 16);
+    row->retry_min_ms = (uint32_t) sqlite3_column_int64 (s, 17);
+    row->retry_max_ms = (uint32_t) sqlite3_column_int64 (s, 18);
+    row->next_attempt_ms = sqlite3_column_int64 (s, 19);
     if (row->state == ZTASK_STATE_SCHEDULED && row->due_ms <= zclock_time ())
         row->state = ZTASK_STATE_QUEUED; /* due: see store.h */
 }

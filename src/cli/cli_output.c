@@ -9,6 +9,7 @@
 #include "cli_output.h"
 #include "common/task_json.h"
 #include "common/ztask_utf8.h"
+#include "common/ztask_retry.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -187,6 +188,20 @@ cli_output_task (FILE *out, const ztask_task_t *task)
         char due[48];
         s_time (task->due_ms, due, sizeof due);
         fprintf (out, "  %s      %s\n", task->state == ZTASK_STATE_SCHEDULED ? "due at" : "was due", due);
+    }
+    if (task->retry_min_ms) {
+        char policy[64];
+        ztask_retry_format (task->retry_min_ms, task->retry_max_ms, policy, sizeof policy);
+        fprintf (out, "  retry       %s (exponential, with jitter)\n", policy);
+    }
+    if (task->next_attempt_ms > 0) {
+        char next[48], in[32];
+        struct timespec now;
+        clock_gettime (CLOCK_REALTIME, &now);
+        int64_t ahead = task->next_attempt_ms - ((int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000);
+        s_time (task->next_attempt_ms, next, sizeof next);
+        s_duration (ahead > 0 ? ahead : 0, in, sizeof in);
+        fprintf (out, "  next try    %s (in %s, after a failed attempt)\n", next, in);
     }
     if (task->started_ms > 0) {
         s_time (task->started_ms, started, sizeof started);

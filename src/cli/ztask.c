@@ -11,6 +11,7 @@
 #include "cli/cli_output.h"
 #include "common/ztask_names.h"
 #include "common/ztask_require.h"
+#include "common/ztask_retry.h"
 #include "ztask/client.h"
 
 #include <assert.h>
@@ -91,7 +92,13 @@ s_usage (FILE *out)
 "                       or -i the payload is stdin, or empty on a terminal\n"
 "      --timeout DUR    run time limit per attempt: 500ms, 30s, 5m, 1h, or\n"
 "                       a number of seconds (default 0: no limit)\n"
-"      --attempts N     attempts at most, 1-%d (default: the broker's)\n"
+"      --attempts N     attempts at most, 1-%d (default: its type's in the\n"
+"                       broker's config, else the broker's max_attempts)\n"
+"      --retry-backoff MIN..MAX\n"
+"                       wait between a failed attempt and the next: from\n"
+"                       MIN, doubling each attempt, up to MAX, with jitter,\n"
+"                       e.g. 1s..1h (units ms, s, m, h, d; MAX at most 7d;\n"
+"                       default: its type's, else 250ms..10s)\n"
 "      --key KEY        idempotency key: submitting a key again returns the\n"
 "                       task that has it instead of a new one\n"
 "      --wait           wait for the task and print its result (progress\n"
@@ -193,6 +200,7 @@ s_usage (FILE *out)
 "  ztask submit sleep -p high -d 2000 --wait\n"
 "  ztask submit mail -d 'call Bob' --in 10m\n"
 "  ztask submit report --at 2027-01-04T03:00:00Z\n"
+"  ztask submit fetch -d https://example.com/feed --retry-backoff 1s..1h --attempts 10\n"
 "  ztask submit 'render>=1.2' --require zone=eu-1 --needs gpu=1 --limit farm\n"
 "  printf 'some text' | ztask submit wordcount\n"
 "  ztask status 42 --json\n"
@@ -270,6 +278,8 @@ typedef struct {
     size_t require_count;
     const char *needs;          /* submit --needs                           */
     const char *limit_name;     /* submit --limit                           */
+    uint32_t retry_min_ms;      /* submit --retry-backoff MIN..MAX; 0: none */
+    uint32_t retry_max_ms;
     const char *task_type;      /* submit: the type (TYPE's text before its
                                    version constraint, if it has one)       */
     char type_buffer[256];      /* ... when it has one                      */
@@ -390,6 +400,7 @@ enum {
     OPT_AT,
     OPT_REQUIRE,
     OPT_NEEDS,
+    OPT_RETRY_BACKOFF,
 };
 
 static const struct option s_options[] = {
@@ -418,6 +429,7 @@ static const struct option s_options[] = {
     { "at", required_argument, NULL, OPT_AT },
     { "require", required_argument, NULL, OPT_REQUIRE },
     { "needs", required_argument, NULL, OPT_NEEDS },
+    { "retry-backoff", required_argument, NULL, OPT_RETRY_BACKOFF },
     { NULL, 0, NULL, 0 },
 };
 
@@ -815,6 +827,12 @@ s_option (cli_t *cli, int which, const char *value, bool global)
             return s_usage_error ("at most %d --require per task", ZTASK_REQUIRE_MAX);
         cli->require[cli->require_count++] = value;
         return 0;
+    case OPT_RETRY_BACKOFF: {
+        char error[160];
+        if (ztask_retry_parse (value, &cli->retry_min_ms, &cli->retry_max_ms, error, sizeof error) != 0)
+            return s_usage_error ("invalid --retry-backoff '%s': %s", value, error);
+        return 0;
+    }
     case OPT_NEEDS:
         if (cli->needs)
             return s_usage_error ("give --needs once, with every resource: --needs gpu=1,memory_mb=16000");
@@ -1299,7 +1317,8 @@ s_request (cli_t *cli, ztask_request_t **request_p)
               && ztask_request_set_due (request, cli->due_ms) == 0
               && ztask_request_set_version (request, cli->version) == 0
               && ztask_request_set_needs (request, cli->needs) == 0
-              && ztask_request_set_limit (request, cli->limit_name) == 0;
+              && ztask_request_set_limit (request, cli->limit_name) == 0
+              && ztask_request_set_retry_backoff (request, cli->retry_min_ms, cli->retry_max_ms) == 0;
     for (size_t i = 0; ok && i < cli->require_count; i++)
         ok = ztask_request_add_require (request, cli->require[i]) == 0;
     if (!ok) {

@@ -78,6 +78,7 @@
 #include "common/ztask_endpoints.h"
 #include "common/ztask_monitor.h"
 #include "common/ztask_names.h"
+#include "common/ztask_retry.h"
 #include "common/ztask_utf8.h"
 #include "client/auto_key.h"
 #include "proto/ztask_msg.h"
@@ -920,6 +921,10 @@ s_task_new (ztask_msg_t *msg)
     task->started_ms = msg->started_ms;
     task->finished_ms = msg->finished_ms;
     task->due_ms = msg->due_ms;
+    /* The broker leaves the default policy out (an older one has only it) */
+    task->retry_min_ms = msg->retry_min_ms ? msg->retry_min_ms : ZTASK_RETRY_DEFAULT_MIN_MS;
+    task->retry_max_ms = msg->retry_min_ms ? msg->retry_max_ms : ZTASK_RETRY_DEFAULT_MAX_MS;
+    task->next_attempt_ms = msg->next_attempt_ms;
     task->type = s_strdup (msg->type);
     task->progress_text = s_strdup (msg->text);
     task->worker = s_strdup (msg->worker);
@@ -976,6 +981,8 @@ struct ztask_request {
     char *version;              /* NULL: any                                 */
     char *needs;                /* NULL: none                                */
     char *limit;                /* NULL: none                                */
+    uint32_t retry_min_ms;      /* retry policy; 0, 0: the broker's          */
+    uint32_t retry_max_ms;
 };
 
 ztask_request_t *
@@ -1056,6 +1063,16 @@ ztask_request_set_due (ztask_request_t *self, int64_t due_ms)
     if (!self)
         return -1;
     self->due_ms = due_ms;
+    return 0;
+}
+
+int
+ztask_request_set_retry_backoff (ztask_request_t *self, uint32_t min_ms, uint32_t max_ms)
+{
+    if (!self || ((min_ms || max_ms) && ztask_retry_check (min_ms, max_ms, NULL, 0) != 0))
+        return -1;
+    self->retry_min_ms = min_ms;
+    self->retry_max_ms = max_ms;
     return 0;
 }
 
@@ -1155,7 +1172,7 @@ static int
 s_submit_request (ztask_client_t *self, int command, const char *type, const void *payload, size_t size,
                   const ztask_request_t *request)
 {
-    ztask_request_t defaults = { ZTASK_SUBMIT_OPTS_INIT, 0, NULL, 0, 0, NULL, NULL, NULL };
+    ztask_request_t defaults = { ZTASK_SUBMIT_OPTS_INIT, 0, NULL, 0, 0, NULL, NULL, NULL, 0, 0 };
     if (!request)
         request = &defaults;
     const ztask_submit_opts_t *opts = &request->opts;
@@ -1187,6 +1204,8 @@ s_submit_request (ztask_client_t *self, int command, const char *type, const voi
     m->timeout_ms = opts->timeout_ms;
     m->max_attempts = opts->max_attempts;
     m->due_ms = due_ms;
+    m->retry_min_ms = request->retry_min_ms;
+    m->retry_max_ms = request->retry_max_ms;
     ztask_msg_strcpy (m->key, opts->key);
     if (s_submit_routing (self, request, m) != 0)
         return -1;
@@ -1213,7 +1232,7 @@ ztask_client_submit (ztask_client_t *self, const char *type, const void *payload
 static ztask_request_t
 s_request_of (const ztask_submit_opts_t *opts, int64_t due_ms)
 {
-    ztask_request_t request = { ZTASK_SUBMIT_OPTS_INIT, due_ms, NULL, 0, 0, NULL, NULL, NULL };
+    ztask_request_t request = { ZTASK_SUBMIT_OPTS_INIT, due_ms, NULL, 0, 0, NULL, NULL, NULL, 0, 0 };
     if (opts)
         request.opts = *opts;
     return request;
@@ -1740,3 +1759,5 @@ ztask_client_history (ztask_client_t *self, uint64_t id, char **json)
     self->request->task_id = id;
     return s_json (self, json);
 }
+
+_Static_assert (ZTASK_RETRY_BACKOFF_MAX_MS == ZTASK_RETRY_MAX_MS, "client.h and ztask_retry.h agree");

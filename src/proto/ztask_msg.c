@@ -25,14 +25,14 @@ typedef struct {
 
 /* Indexed by command id (every id is below 64); name NULL: no such command. */
 static const command_t s_commands[64] = {
-    [ZTASK_MSG_SUBMIT] = { ZTASK_MSG_SUBMIT, "SUBMIT", "cTpomK?4?GVJM", 1 },
+    [ZTASK_MSG_SUBMIT] = { ZTASK_MSG_SUBMIT, "SUBMIT", "cTpomK?4?GVJM?56", 1 },
     [ZTASK_MSG_STATUS] = { ZTASK_MSG_STATUS, "STATUS", "cif", 0 },
     [ZTASK_MSG_WAIT] = { ZTASK_MSG_WAIT, "WAIT", "ci", 0 },
     [ZTASK_MSG_STATS] = { ZTASK_MSG_STATS, "STATS", "c", 0 },
     [ZTASK_MSG_WORKERS] = { ZTASK_MSG_WORKERS, "WORKERS", "c", 0 },
     [ZTASK_MSG_CANCEL] = { ZTASK_MSG_CANCEL, "CANCEL", "ci", 0 },
     [ZTASK_MSG_LIST] = { ZTASK_MSG_LIST, "LIST", "cSn|Ti", 0 },
-    [ZTASK_MSG_SUBMIT_WAIT] = { ZTASK_MSG_SUBMIT_WAIT, "SUBMIT_WAIT", "cTpomK?4?GVJM", 1 },
+    [ZTASK_MSG_SUBMIT_WAIT] = { ZTASK_MSG_SUBMIT_WAIT, "SUBMIT_WAIT", "cTpomK?4?GVJM?56", 1 },
     [ZTASK_MSG_METRICS] = { ZTASK_MSG_METRICS, "METRICS", "cf", 2 },
     [ZTASK_MSG_RETRY] = { ZTASK_MSG_RETRY, "RETRY", "ciSTn1", 0 },
     [ZTASK_MSG_PURGE] = { ZTASK_MSG_PURGE, "PURGE", "cST3", 0 },
@@ -40,14 +40,14 @@ static const command_t s_commands[64] = {
     [ZTASK_MSG_RESUME] = { ZTASK_MSG_RESUME, "RESUME", "cT", 0 },
     [ZTASK_MSG_HISTORY] = { ZTASK_MSG_HISTORY, "HISTORY", "ci", 0 },
     [ZTASK_MSG_SUBMITTED] = { ZTASK_MSG_SUBMITTED, "SUBMITTED", "cif", 0 },
-    [ZTASK_MSG_TASK_INFO] = { ZTASK_MSG_TASK_INFO, "TASK_INFO", "cifTpSamdDXWE123?4?GVJM?AY", 2 },
+    [ZTASK_MSG_TASK_INFO] = { ZTASK_MSG_TASK_INFO, "TASK_INFO", "cifTpSamdDXWE123?4?GVJM?AY?567", 2 },
     [ZTASK_MSG_PROGRESS] = { ZTASK_MSG_PROGRESS, "PROGRESS", "cidDX", 0 },
     [ZTASK_MSG_JSON] = { ZTASK_MSG_JSON, "JSON", "c", 1 },
     [ZTASK_MSG_ERROR] = { ZTASK_MSG_ERROR, "ERROR", "ceX", 0 },
     [ZTASK_MSG_REGISTER] = { ZTASK_MSG_REGISTER, "REGISTER", "NHUlPLR|BQ", 0 },
     [ZTASK_MSG_HEARTBEAT] = { ZTASK_MSG_HEARTBEAT, "HEARTBEAT", "", 0 },
     [ZTASK_MSG_WORKER_PROGRESS] = { ZTASK_MSG_WORKER_PROGRESS, "WORKER_PROGRESS", "iadDX", 0 },
-    [ZTASK_MSG_RESULT] = { ZTASK_MSG_RESULT, "RESULT", "iarE", 1 },
+    [ZTASK_MSG_RESULT] = { ZTASK_MSG_RESULT, "RESULT", "iarE?8", 1 },
     [ZTASK_MSG_GOODBYE] = { ZTASK_MSG_GOODBYE, "GOODBYE", "", 0 },
     [ZTASK_MSG_DRAIN] = { ZTASK_MSG_DRAIN, "DRAIN", "", 0 },
     [ZTASK_MSG_REGISTERED] = { ZTASK_MSG_REGISTERED, "REGISTERED", "h", 0 },
@@ -270,6 +270,10 @@ s_number_field (ztask_msg_t *self, char code, int *bytes)
     case '2': *bytes = 8; return &self->started_ms;
     case '3': *bytes = 8; return &self->finished_ms;
     case '4': *bytes = 8; return &self->due_ms;
+    case '5': *bytes = 4; return &self->retry_min_ms;
+    case '6': *bytes = 4; return &self->retry_max_ms;
+    case '7': *bytes = 8; return &self->next_attempt_ms;
+    case '8': *bytes = 4; return &self->retry_after_ms;
     default: return NULL;
     }
 }

@@ -139,6 +139,12 @@ typedef struct {
     int64_t created_ms, started_ms, finished_ms;
     int64_t due_ms;                   /* SUBMIT, TASK_INFO: wall clock ms when a
                                          delayed task is due; 0: now / none  */
+    uint32_t retry_min_ms;            /* SUBMIT, TASK_INFO: the retry policy's */
+    uint32_t retry_max_ms;            /* MIN..MAX (ztask_retry.h); 0: none given */
+    int64_t next_attempt_ms;          /* TASK_INFO: wall clock ms when a task
+                                         waiting out a backoff runs again; 0 */
+    uint32_t retry_after_ms;          /* RESULT (RETRY): the plugin's wait before
+                                         the next attempt; 0: the policy's  */
     /* Strings from here on (ztask_msg_reset clears only their first byte). */
     char type[ZTASK_STRING_MAX + 1];  /* task type (plugin name)              */
     char key[ZTASK_STRING_MAX + 1];   /* idempotency key                      */
