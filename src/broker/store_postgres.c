@@ -44,7 +44,7 @@
 
 #include <endian.h>
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 6
 #define SCHEMA_LOCK "7236541926581302" /* pg_advisory_xact_lock key: "ztask schema" */
 
 /* What a store_row_t holds, in the order s_row reads it; the columns a
@@ -184,9 +184,29 @@ static const char *s_schema_v5 =
     "  ADD COLUMN needs TEXT, ADD COLUMN limit_name TEXT;"
     "UPDATE ztask_meta SET value = '5' WHERE key = 'schema_version';";
 
+/* Version 6: recurring schedules (docs/scheduling.md), one row each,
+   written when one is added, changed or fires (its last fire time). */
+static const char *s_schema_v6 =
+    "CREATE TABLE ztask_schedules ("
+    "  name TEXT PRIMARY KEY,"
+    "  cron TEXT NOT NULL,"
+    "  tz TEXT NOT NULL DEFAULT '',"
+    "  type TEXT NOT NULL,"
+    "  priority SMALLINT NOT NULL,"
+    "  payload BYTEA NOT NULL,"
+    "  max_attempts INTEGER NOT NULL DEFAULT 0,"
+    "  timeout_ms BIGINT NOT NULL DEFAULT 0,"
+    "  catchup TEXT NOT NULL DEFAULT 'skip' CHECK (catchup IN ('skip', 'once')),"
+    "  paused SMALLINT NOT NULL DEFAULT 0,"
+    "  source TEXT NOT NULL DEFAULT 'cli' CHECK (source IN ('cli', 'config')),"
+    "  created_ms BIGINT NOT NULL,"
+    "  last_fire_ms BIGINT);"
+    "UPDATE ztask_meta SET value = '6' WHERE key = 'schema_version';";
+
 enum {
     INSERT_BATCH, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, RECOVER, RECOVERED,
-    PURGE, MAX_ID, LEAD, FENCE, RESIGN, RETRY, PURGE_TASKS, PAUSE, RESUME, PAUSED, STATEMENTS
+    PURGE, MAX_ID, LEAD, FENCE, RESIGN, RETRY, PURGE_TASKS, PAUSE, RESUME, PAUSED,
+    SCHEDULE_PUT, SCHEDULE_REMOVE, SCHEDULES, STATEMENTS
 };
 
 /* store_select's filter: $1 states (a bit per state; 0: any), $2 type
@@ -234,6 +254,15 @@ static const char *s_sql[STATEMENTS] = {
     [PAUSE] = "INSERT INTO ztask_paused (type) VALUES ($1) ON CONFLICT DO NOTHING",
     [RESUME] = "DELETE FROM ztask_paused WHERE type = $1",
     [PAUSED] = "SELECT type FROM ztask_paused",
+    [SCHEDULE_PUT] = "INSERT INTO ztask_schedules (name, cron, tz, type, priority, payload, max_attempts,"
+                     " timeout_ms, catchup, paused, source, created_ms, last_fire_ms)"
+                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                     " ON CONFLICT (name) DO UPDATE SET cron = $2, tz = $3, type = $4, priority = $5,"
+                     " payload = $6, max_attempts = $7, timeout_ms = $8, catchup = $9, paused = $10,"
+                     " source = $11, created_ms = $12, last_fire_ms = $13",
+    [SCHEDULE_REMOVE] = "DELETE FROM ztask_schedules WHERE name = $1",
+    [SCHEDULES] = "SELECT name, cron, tz, type, priority, payload, max_attempts, timeout_ms, catchup, paused,"
+                  " source, created_ms, last_fire_ms FROM ztask_schedules ORDER BY name",
 };
 
 static const char *s_statement_name[STATEMENTS] = {
@@ -244,6 +273,8 @@ static const char *s_statement_name[STATEMENTS] = {
     [LEAD] = "ztask_lead",       [FENCE] = "ztask_fence",       [RESIGN] = "ztask_resign",
     [RETRY] = "ztask_retry",     [PURGE_TASKS] = "ztask_purge_tasks", [PAUSE] = "ztask_pause",
     [RESUME] = "ztask_resume",   [PAUSED] = "ztask_paused",
+    [SCHEDULE_PUT] = "ztask_schedule_put", [SCHEDULE_REMOVE] = "ztask_schedule_remove",
+    [SCHEDULES] = "ztask_schedules",
 };
 
 /* The columns of INSERT_BATCH, one array parameter each. */
@@ -310,7 +341,7 @@ static void s_resigned (store_backend_t *self);
 
 /* ---- a query's parameters ---- */
 
-#define PARAMS_MAX 8
+#define PARAMS_MAX 16
 
 typedef struct {
     int count;
@@ -644,6 +675,14 @@ s_scalar (store_backend_t *self, const char *sql)
     return value;
 }
 
+/* One step of the upgrade: version 5 to 6 (recurring schedules), in the
+   schema transaction. 0 or -1. */
+static int
+s_upgrade_to_6 (store_backend_t *self)
+{
+    return s_exec_ok (self, s_schema_v6);
+}
+
 /* Creates the schema, or checks the one there. */
 static int
 s_schema_ready (store_backend_t *self)
@@ -659,8 +698,8 @@ s_schema_ready (store_backend_t *self)
         rc = -1;
     }
     else if (rc == 0 && !meta) {
-        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s%s%s%s", s_schema,
-                                  s_schema_v2, s_schema_v3, s_schema_v4, s_schema_v5);
+        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s%s%s%s%s", s_schema,
+                                  s_schema_v2, s_schema_v3, s_schema_v4, s_schema_v5, s_schema_v6);
         rc = s_exec_ok (self, sql);
         zstr_free (&sql);
         if (rc == 0)
@@ -669,14 +708,16 @@ s_schema_ready (store_backend_t *self)
     else if (rc == 0) {
         char *version = s_scalar (self, "SELECT value FROM ztask_meta WHERE key = 'schema_version'");
         int number = version ? atoi (version) : 0;
-        if (number >= 1 && number <= 4) {
+        if (number >= 1 && number < SCHEMA_VERSION) {
             rc = number == 1 ? s_exec_ok (self, s_schema_v2) : 0;
             if (rc == 0 && number <= 2)
                 rc = s_exec_ok (self, s_schema_v3);
             if (rc == 0 && number <= 3)
                 rc = s_exec_ok (self, s_schema_v4);
-            if (rc == 0)
+            if (rc == 0 && number <= 4)
                 rc = s_exec_ok (self, s_schema_v5);
+            if (rc == 0 && number <= 5)
+                rc = s_upgrade_to_6 (self);
             if (rc == 0)
                 ztask_log_info ("store: upgraded the ztask schema in %s from version %d to %d", self->where, number,
                            SCHEMA_VERSION);
@@ -1304,6 +1345,66 @@ s_postgres_paused (store_backend_t *self, store_type_fn *fn, void *arg)
     return 0;
 }
 
+static int
+s_postgres_schedule_put (store_backend_t *self, const store_schedule_t *schedule)
+{
+    params_t p = { 0 };
+    s_param_text (&p, schedule->name);
+    s_param_text (&p, schedule->cron);
+    s_param_text (&p, schedule->tz ? schedule->tz : "");
+    s_param_text (&p, schedule->type);
+    s_param_int (&p, schedule->priority);
+    s_param_bytes (&p, schedule->payload, schedule->payload_size);
+    s_param_int (&p, schedule->max_attempts);
+    s_param_int (&p, schedule->timeout_ms);
+    s_param_text (&p, schedule->catchup == STORE_CATCHUP_ONCE ? "once" : "skip");
+    s_param_int (&p, schedule->paused ? 1 : 0);
+    s_param_text (&p, schedule->source == STORE_SOURCE_CONFIG ? "config" : "cli");
+    s_param_int (&p, schedule->created_ms);
+    if (schedule->last_fire_ms)
+        s_param_int (&p, schedule->last_fire_ms);
+    else
+        s_param_text (&p, NULL);
+    return s_write (self, SCHEDULE_PUT, &p);
+}
+
+static int
+s_postgres_schedule_remove (store_backend_t *self, const char *name)
+{
+    params_t p = { 0 };
+    s_param_text (&p, name);
+    return s_write (self, SCHEDULE_REMOVE, &p);
+}
+
+static int
+s_postgres_schedules (store_backend_t *self, store_schedule_fn *fn, void *arg)
+{
+    PGresult *result = s_read (self, SCHEDULES, NULL);
+    if (!result)
+        return -1;
+    for (int i = 0; i < PQntuples (result); i++) {
+        store_schedule_t schedule = {
+            .name = s_text (result, i, 0),
+            .cron = s_text (result, i, 1),
+            .tz = s_text (result, i, 2),
+            .type = s_text (result, i, 3),
+            .priority = (uint8_t) s_int (result, i, 4),
+            .payload = PQgetvalue (result, i, 5),
+            .payload_size = (size_t) PQgetlength (result, i, 5),
+            .max_attempts = (uint32_t) s_int (result, i, 6),
+            .timeout_ms = (uint32_t) s_int (result, i, 7),
+            .catchup = streq (s_text (result, i, 8), "once") ? STORE_CATCHUP_ONCE : STORE_CATCHUP_SKIP,
+            .paused = s_int (result, i, 9) != 0,
+            .source = streq (s_text (result, i, 10), "config") ? STORE_SOURCE_CONFIG : STORE_SOURCE_CLI,
+            .created_ms = s_int (result, i, 11),
+            .last_fire_ms = s_int (result, i, 12),
+        };
+        fn (&schedule, arg);
+    }
+    PQclear (result);
+    return 0;
+}
+
 const store_backend_ops_t store_postgres = {
     .name = "PostgreSQL",
     .open = s_postgres_open,
@@ -1323,6 +1424,9 @@ const store_backend_ops_t store_postgres = {
     .purge_tasks = s_postgres_purge_tasks,
     .pause = s_postgres_pause,
     .paused = s_postgres_paused,
+    .schedule_put = s_postgres_schedule_put,
+    .schedule_remove = s_postgres_schedule_remove,
+    .schedules = s_postgres_schedules,
     .lead = s_postgres_lead,
     .resign = s_postgres_resign,
 };
