@@ -58,7 +58,7 @@ ztaskd_refuses "host=127.0.0.1 port=$PG_PORT user=ztask dbname=future" "schema v
 pg_sql "CREATE DATABASE old" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=old" >/dev/null 2>&1
 old_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d old -c "$1"; }
-old_sql "DROP FUNCTION ztask_lead; DROP FUNCTION ztask_fence; DROP FUNCTION ztask_renew; DROP TABLE ztask_leader;
+old_sql "DROP TABLE ztask_schedules; DROP FUNCTION ztask_lead; DROP FUNCTION ztask_fence; DROP FUNCTION ztask_renew; DROP TABLE ztask_leader;
          ALTER TABLE ztask_tasks DROP COLUMN history; DROP TABLE ztask_paused;
          ALTER TABLE ztask_tasks DROP COLUMN due_ms;
          ALTER TABLE ztask_tasks DROP COLUMN requirements, DROP COLUMN version_constraint, DROP COLUMN needs,
@@ -92,7 +92,7 @@ kill "$old_pid"; wait "$old_pid" 2>/dev/null
 pg_sql "CREATE DATABASE v3" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=v3" >/dev/null 2>&1
 v3_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d v3 -c "$1"; }
-v3_sql "ALTER TABLE ztask_tasks DROP COLUMN due_ms;
+v3_sql "DROP TABLE ztask_schedules; ALTER TABLE ztask_tasks DROP COLUMN due_ms;
         ALTER TABLE ztask_tasks DROP COLUMN requirements, DROP COLUMN version_constraint, DROP COLUMN needs,
           DROP COLUMN limit_name;
         DROP INDEX ztask_tasks_active; DROP INDEX ztask_tasks_finished;
@@ -121,11 +121,11 @@ is "$(v3_sql "SELECT state, due_ms > 0 FROM ztask_tasks WHERE id = $delayed")" "
 kill "$v3_pid"; wait "$v3_pid" 2>/dev/null
 
 # A store of schema version 4 (before tasks asked anything of their
-# workers): upgraded in place to 5, its tasks asking nothing.
+# workers): upgraded in place to the current version, its tasks asking nothing.
 pg_sql "CREATE DATABASE v4" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=v4" >/dev/null 2>&1
 v4_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d v4 -c "$1"; }
-v4_sql "ALTER TABLE ztask_tasks DROP COLUMN requirements, DROP COLUMN version_constraint, DROP COLUMN needs,
+v4_sql "DROP TABLE ztask_schedules; ALTER TABLE ztask_tasks DROP COLUMN requirements, DROP COLUMN version_constraint, DROP COLUMN needs,
           DROP COLUMN limit_name;
         UPDATE ztask_meta SET value = '4' WHERE key = 'schema_version';
         INSERT INTO ztask_tasks (id, type, priority, state, max_attempts, payload, created_ms)
