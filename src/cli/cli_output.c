@@ -616,10 +616,9 @@ cli_output_schedules (FILE *out, const json_t *list)
         char name[CELL_MAX], cron[CELL_MAX], tz[CELL_MAX], type[CELL_MAX], next[CELL_MAX], state[64];
         const char *next_fire = json_string_value (json_object_get (schedule, "next_fire"));
         cli_output_text (next_fire ? next_fire : "-", next, sizeof next);
+        const char *source = json_string_value (json_object_get (schedule, "source"));
         snprintf (state, sizeof state, "%s%s", json_is_true (json_object_get (schedule, "paused")) ? "paused" : "active",
-                  json_object_get (schedule, "source")
-                          && strcmp (json_string_value (json_object_get (schedule, "source")) ?: "", "config") == 0
-                      ? " (config)" : "");
+                  source && strcmp (source, "config") == 0 ? " (config)" : "");
         const char *row[] = { s_text (schedule, "name", name, sizeof name), s_text (schedule, "cron", cron, sizeof cron),
                               s_text (schedule, "tz", tz, sizeof tz), s_text (schedule, "type", type, sizeof type),
                               next, state };
@@ -645,9 +644,8 @@ cli_output_schedule (FILE *out, const json_t *schedule)
              s_int (schedule, "priority"), s_int (schedule, "payload_size"));
     fprintf (out, "catchup:   %s\n", s_text (schedule, "catchup", text, sizeof text));
     fprintf (out, "state:     %s", json_is_true (json_object_get (schedule, "paused")) ? "paused" : "active");
-    fprintf (out, " (from the %s)\n",
-             strcmp (json_string_value (json_object_get (schedule, "source")) ?: "", "config") == 0
-                 ? "broker's config" : "command line");
+    const char *source = json_string_value (json_object_get (schedule, "source"));
+    fprintf (out, " (from the %s)\n", source && strcmp (source, "config") == 0 ? "broker's config" : "command line");
     const char *last = json_string_value (json_object_get (schedule, "last_fire"));
     fprintf (out, "last fire: %s\n", last ? cli_output_text (last, text, sizeof text) : "never");
     const json_t *next = json_object_get (schedule, "next");
