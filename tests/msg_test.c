@@ -54,6 +54,14 @@ static const spec_t s_spec[] = {
     { ZTASK_MSG_PAUSE, "PAUSE", 11, "corr u32, type string", "-" },
     { ZTASK_MSG_RESUME, "RESUME", 12, "corr u32, type string", "-" },
     { ZTASK_MSG_HISTORY, "HISTORY", 13, "corr u32, task_id u64", "-" },
+    { ZTASK_MSG_SCHEDULE_ADD, "SCHEDULE_ADD", 15,
+      "corr u32, name string, type string, priority u8, timeout_ms u32, max_attempts u32, cron string, tz string, "
+      "flags u8 (1: catchup once)",
+      "payload" },
+    { ZTASK_MSG_SCHEDULES, "SCHEDULES", 16, "corr u32, name string (\"\": every schedule)", "-" },
+    { ZTASK_MSG_SCHEDULE_PAUSE, "SCHEDULE_PAUSE", 17, "corr u32, name string", "-" },
+    { ZTASK_MSG_SCHEDULE_RESUME, "SCHEDULE_RESUME", 18, "corr u32, name string", "-" },
+    { ZTASK_MSG_SCHEDULE_REMOVE, "SCHEDULE_REMOVE", 19, "corr u32, name string", "-" },
     { ZTASK_MSG_SUBMITTED, "SUBMITTED", 20, "corr u32, task_id u64, flags u8 (1: existing task)", "-" },
     { ZTASK_MSG_TASK_INFO, "TASK_INFO", 21,
       "corr u32, task_id u64, flags u8, type string, priority u8, state u8, attempts u32, max_attempts u32, "
@@ -145,6 +153,8 @@ static const member_t s_members[] = {
     M ("limit", "string", T_STRING, limit_name),
     M ("waiting", "string", T_STRING, waiting),
     M ("waiting_text", "string", T_STRING, waiting_text),
+    M ("cron", "string", T_STRING, text),
+    M ("tz", "string", T_STRING, tz),
 };
 #undef M
 #define MEMBER_COUNT (sizeof s_members / sizeof s_members[0])
@@ -468,6 +478,7 @@ s_fill (ztask_msg_t *m, int command)
     strcpy (m->limit_name, "stripe-\xE2\x82\xAC");
     strcpy (m->waiting, "limit");
     strcpy (m->waiting_text, s_long);
+    strcpy (m->tz, "America/Argentina/Buenos_Aires");
     ztask_msg_set_body (m, s_body, sizeof s_body);
 }
 
@@ -1008,6 +1019,12 @@ static const struct {
     { ZTASK_MSG_PAUSE, "5a54 01 0b  01020304  04 6563686f" },
     { ZTASK_MSG_RESUME, "5a54 01 0c  01020304  04 6563686f" },
     { ZTASK_MSG_HISTORY, "5a54 01 0d  01020304  1122334455667788" },
+    { ZTASK_MSG_SCHEDULE_ADD, "5a54 01 0f  01020304  01 77  04 6563686f  09  00007530  00000003  04 68616c66"
+                              "  03 555443  01" },
+    { ZTASK_MSG_SCHEDULES, "5a54 01 10  01020304  01 77" },
+    { ZTASK_MSG_SCHEDULE_PAUSE, "5a54 01 11  01020304  01 77" },
+    { ZTASK_MSG_SCHEDULE_RESUME, "5a54 01 12  01020304  01 77" },
+    { ZTASK_MSG_SCHEDULE_REMOVE, "5a54 01 13  01020304  01 77" },
     { ZTASK_MSG_SUBMITTED, "5a54 01 14  01020304  1122334455667788  01" },
     { ZTASK_MSG_TASK_INFO, "5a54 01 15  01020304  1122334455667788  01  04 6563686f  09  01  00000002  00000003"
                            "  0000000000000005  000000000000000a  04 68616c66  02 7731  02 6521"
@@ -1063,6 +1080,7 @@ s_golden_fill (ztask_msg_t *m, int command)
     strcpy (m->worker, "w1");
     strcpy (m->text, "half");
     strcpy (m->error, "e!");
+    strcpy (m->tz, "UTC");
     m->plugin_count = 1;
     strcpy (m->plugins[0].name, "echo");
     strcpy (m->plugins[0].version, "1.0");

@@ -19,6 +19,9 @@
 #include <dirent.h>
 #include <signal.h>
 #include <sqlite3.h>
+
+/* The schema version this ztaskd writes (store_sqlite.c). */
+#define SCHEMA_NOW 7
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -325,7 +328,7 @@ s_test_tasks (void)
     TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks INDEXED BY tasks_key WHERE idem_key IS NOT NULL")
                     == 2,
             "tasks: only the 2 tasks with a key are in the key index");
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 7, "tasks: schema version 7");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == SCHEMA_NOW, "tasks: schema version %d", SCHEMA_NOW);
 
     /* Reopen: ids go on after the highest, not after the count. */
     store = store_open (path, "full");
@@ -503,7 +506,7 @@ s_test_upgrade (void)
         store_close (&store);
     }
     scheduler_destroy (&sched);
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 7, "upgrade: the store is at version 7");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == SCHEMA_NOW, "upgrade: the store is at version %d", SCHEMA_NOW);
     TAP_OK (s_query_int (path, "SELECT count(*) FROM sqlite_master WHERE name = 'tasks_key'") == 1
                 && s_query_int (path, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'sqlite_autoindex%'")
                        == 0,
@@ -544,7 +547,7 @@ s_test_upgrade_2 (void)
                 "upgrade 2: a type can be paused");
         store_close (&store);
     }
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 7, "upgrade 2: the store is at version 7");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == SCHEMA_NOW, "upgrade 2: the store is at version %d", SCHEMA_NOW);
     TAP_OK (s_query_int (path, "SELECT count(*) FROM paused_types") == 1, "upgrade 2: the paused type is stored");
     zstr_free (&path);
 }
@@ -603,7 +606,7 @@ s_test_upgrade_3 (void)
                 "upgrade 3: its queued task is recovered");
         store_close (&store);
     }
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 7, "upgrade 3: the store is at version 7");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == SCHEMA_NOW, "upgrade 3: the store is at version %d", SCHEMA_NOW);
     TAP_OK (s_query_int (path, "SELECT count(*) FROM pragma_table_info ('tasks') WHERE name IN"
                                " ('requirements', 'version_constraint', 'needs', 'limit_name')")
                 == 4,
@@ -640,6 +643,49 @@ s_needs_fn (const store_row_t *row, void *arg)
 /* A version 4 store (no columns for what a task asks) gains them, NULL
    for its tasks, which read back asking nothing and are recovered; a new
    task that asks something is stored with it. */
+/* A version 5 store (no schedules) gains the schedules table, and its
+   tasks are as they were. */
+static void
+s_test_upgrade_5 (void)
+{
+    char *path = s_path ("v5.db");
+    TAP_OK (s_exec (path,
+                    "PRAGMA journal_mode = WAL;"
+                    "CREATE TABLE tasks (id INTEGER PRIMARY KEY, type TEXT NOT NULL,"
+                    " priority INTEGER NOT NULL, state INTEGER NOT NULL,"
+                    " attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,"
+                    " timeout_ms INTEGER NOT NULL DEFAULT 0, idem_key TEXT,"
+                    " payload BLOB NOT NULL, result BLOB, error TEXT, worker TEXT,"
+                    " created_ms INTEGER NOT NULL, started_ms INTEGER, finished_ms INTEGER,"
+                    " history TEXT NOT NULL DEFAULT '', due_ms INTEGER, requirements TEXT,"
+                    " version_constraint TEXT, needs TEXT, limit_name TEXT);"
+                    "CREATE UNIQUE INDEX tasks_key ON tasks (idem_key) WHERE idem_key IS NOT NULL;"
+                    "CREATE INDEX tasks_active ON tasks (id) WHERE state IN (0, 1, 5);"
+                    "CREATE INDEX tasks_finished ON tasks (finished_ms) WHERE state IN (2, 3, 4);"
+                    "CREATE TABLE paused_types (type TEXT PRIMARY KEY) WITHOUT ROWID;"
+                    "INSERT INTO tasks (id, type, priority, state, max_attempts, payload, created_ms)"
+                    " VALUES (9, 'echo', 5, 0, 3, x'6869', 3);"
+                    "PRAGMA user_version = 5;")
+                == 0,
+            "upgrade 5: a version 5 store made");
+    store_t *store = store_open (path, "normal");
+    TAP_OK (store != NULL, "upgrade 5: it opens");
+    if (store) {
+        store_row_t row;
+        TAP_OK (store_get (store, 9, false, &row) == 0 && row.state == ZTASK_STATE_QUEUED, "upgrade 5: its task is there");
+        store_schedule_t schedule = { .name = "nightly", .cron = "0 3 * * *", .tz = "", .type = "report",
+                                      .priority = 5, .payload = "", .created_ms = 1 };
+        TAP_OK (store_schedule_put (store, &schedule) == 0 && store_commit (store) == 0,
+                "upgrade 5: a schedule can be stored");
+        store_close (&store);
+    }
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == SCHEMA_NOW, "upgrade 5: the store is at version %d",
+            SCHEMA_NOW);
+    TAP_OK (s_query_int (path, "SELECT count(*) FROM schedules WHERE catchup = 'skip' AND source = 'cli'") == 1,
+            "upgrade 5: the schedules table holds it");
+    zstr_free (&path);
+}
+
 static void
 s_test_upgrade_4 (void)
 {
@@ -690,7 +736,7 @@ s_test_upgrade_4 (void)
         task_destroy (&task);
         scheduler_destroy (&sched);
     }
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 7, "upgrade 4: the store is at version 7");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == SCHEMA_NOW, "upgrade 4: the store is at version %d", SCHEMA_NOW);
     TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks WHERE requirements IS NULL AND needs IS NULL"
                                " AND version_constraint IS NULL AND limit_name IS NULL")
                 == 2,
@@ -704,10 +750,10 @@ s_test_upgrade_4 (void)
    task's next attempt are stored, and starting it clears the latter. The
    same step takes a version 6 store (which adds a table of its own). */
 static void
-s_test_upgrade_5 (int version)
+s_test_upgrade_retry (int version)
 {
     char name[32];
-    snprintf (name, sizeof name, "v%d.db", version);
+    snprintf (name, sizeof name, "retry-v%d.db", version);
     char *path = s_path (name);
     char *sql = zsys_sprintf (
         "PRAGMA journal_mode = WAL;"
@@ -1056,8 +1102,9 @@ main (void)
     s_test_upgrade_2 ();
     s_test_upgrade_3 ();
     s_test_upgrade_4 ();
-    s_test_upgrade_5 (5);
-    s_test_upgrade_5 (6);
+    s_test_upgrade_5 ();
+    s_test_upgrade_retry (5);
+    s_test_upgrade_retry (6);
     s_test_needs ();
     s_test_scheduled ();
     s_test_refused ();

@@ -437,6 +437,30 @@ int ztask_client_purge (ztask_client_t *self, int state, const char *type, int64
 int ztask_client_pause (ztask_client_t *self, const char *type, char **json);
 int ztask_client_resume (ztask_client_t *self, const char *type, char **json);
 
+/* Recurring schedules (docs/scheduling.md). Adds schedule name
+   ([a-z0-9][a-z0-9._-]{0,63}) that submits a task of type with payload
+   and opts (priority, timeout, attempts; opts->key is not used: each fire
+   is keyed "NAME@<fire time>") at the times of the five-field cron
+   expression cron in time zone tz (NULL or "": UTC); flags
+   ZTASK_SCHEDULE_CATCHUP_ONCE: fires missed while no broker ran make one
+   fire (else they are skipped). *json (if not NULL): the schedule, with
+   its next fire times. A name the broker holds already is refused. */
+#define ZTASK_SCHEDULE_CATCHUP_ONCE 1
+int ztask_client_schedule_add (ztask_client_t *self, const char *name, const char *cron, const char *tz,
+                               const char *type, const void *payload, size_t size,
+                               const ztask_submit_opts_t *opts, int flags, char **json);
+
+/* The other schedule commands: ZTASK_SCHEDULE_LIST (name NULL: every
+   schedule, {"schedules": [...]}), _SHOW (one, with its next fire times),
+   _PAUSE, _RESUME (the schedule as JSON), _REMOVE ({"name": N,
+   "removed": true}). */
+#define ZTASK_SCHEDULE_LIST 0
+#define ZTASK_SCHEDULE_SHOW 1
+#define ZTASK_SCHEDULE_PAUSE 2
+#define ZTASK_SCHEDULE_RESUME 3
+#define ZTASK_SCHEDULE_REMOVE 4
+int ztask_client_schedule (ztask_client_t *self, int action, const char *name, char **json);
+
 /* A task's history, oldest first, as JSON:
        {"id": 7, "history": [{"at_ms": ..., "event": "queued", "attempt": 0,
                               "worker": "", "text": ""}, ...]}

@@ -187,10 +187,28 @@ static const char *s_schema_v5 =
     "  ADD COLUMN needs TEXT, ADD COLUMN limit_name TEXT;"
     "UPDATE ztask_meta SET value = '5' WHERE key = 'schema_version';";
 
+/* Version 6: recurring schedules (docs/scheduling.md), one row each,
+   written when one is added, changed or fires (its last fire time). */
+static const char *s_schema_v6 =
+    "CREATE TABLE ztask_schedules ("
+    "  name TEXT PRIMARY KEY,"
+    "  cron TEXT NOT NULL,"
+    "  tz TEXT NOT NULL DEFAULT '',"
+    "  type TEXT NOT NULL,"
+    "  priority SMALLINT NOT NULL,"
+    "  payload BYTEA NOT NULL,"
+    "  max_attempts INTEGER NOT NULL DEFAULT 0,"
+    "  timeout_ms BIGINT NOT NULL DEFAULT 0,"
+    "  catchup TEXT NOT NULL DEFAULT 'skip' CHECK (catchup IN ('skip', 'once')),"
+    "  paused SMALLINT NOT NULL DEFAULT 0,"
+    "  source TEXT NOT NULL DEFAULT 'cli' CHECK (source IN ('cli', 'config')),"
+    "  created_ms BIGINT NOT NULL,"
+    "  last_fire_ms BIGINT);"
+    "UPDATE ztask_meta SET value = '6' WHERE key = 'schema_version';";
+
 /* Version 7: retry policies (docs/scheduling.md): a task's MIN..MAX and
    when a requeued task's next attempt is due (NULL: none; a row upgraded
-   from before has the default policy). From version 5, or 6 (which adds
-   the schedules table, a table of its own). */
+   from before has the default policy). From version 6. */
 static const char *s_schema_v7 =
     "ALTER TABLE ztask_tasks ADD COLUMN retry_min_ms INTEGER, ADD COLUMN retry_max_ms INTEGER,"
     "  ADD COLUMN next_attempt_ms BIGINT;"
@@ -198,7 +216,8 @@ static const char *s_schema_v7 =
 
 enum {
     INSERT_BATCH, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, RECOVER, RECOVERED,
-    PURGE, MAX_ID, LEAD, FENCE, RESIGN, RETRY, PURGE_TASKS, PAUSE, RESUME, PAUSED, STATEMENTS
+    PURGE, MAX_ID, LEAD, FENCE, RESIGN, RETRY, PURGE_TASKS, PAUSE, RESUME, PAUSED,
+    SCHEDULE_PUT, SCHEDULE_REMOVE, SCHEDULES, STATEMENTS
 };
 
 /* store_select's filter: $1 states (a bit per state; 0: any), $2 type
@@ -249,6 +268,15 @@ static const char *s_sql[STATEMENTS] = {
     [PAUSE] = "INSERT INTO ztask_paused (type) VALUES ($1) ON CONFLICT DO NOTHING",
     [RESUME] = "DELETE FROM ztask_paused WHERE type = $1",
     [PAUSED] = "SELECT type FROM ztask_paused",
+    [SCHEDULE_PUT] = "INSERT INTO ztask_schedules (name, cron, tz, type, priority, payload, max_attempts,"
+                     " timeout_ms, catchup, paused, source, created_ms, last_fire_ms)"
+                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                     " ON CONFLICT (name) DO UPDATE SET cron = $2, tz = $3, type = $4, priority = $5,"
+                     " payload = $6, max_attempts = $7, timeout_ms = $8, catchup = $9, paused = $10,"
+                     " source = $11, created_ms = $12, last_fire_ms = $13",
+    [SCHEDULE_REMOVE] = "DELETE FROM ztask_schedules WHERE name = $1",
+    [SCHEDULES] = "SELECT name, cron, tz, type, priority, payload, max_attempts, timeout_ms, catchup, paused,"
+                  " source, created_ms, last_fire_ms FROM ztask_schedules ORDER BY name",
 };
 
 static const char *s_statement_name[STATEMENTS] = {
@@ -259,6 +287,8 @@ static const char *s_statement_name[STATEMENTS] = {
     [LEAD] = "ztask_lead",       [FENCE] = "ztask_fence",       [RESIGN] = "ztask_resign",
     [RETRY] = "ztask_retry",     [PURGE_TASKS] = "ztask_purge_tasks", [PAUSE] = "ztask_pause",
     [RESUME] = "ztask_resume",   [PAUSED] = "ztask_paused",
+    [SCHEDULE_PUT] = "ztask_schedule_put", [SCHEDULE_REMOVE] = "ztask_schedule_remove",
+    [SCHEDULES] = "ztask_schedules",
 };
 
 /* The columns of INSERT_BATCH, one array parameter each. */
@@ -327,7 +357,7 @@ static void s_resigned (store_backend_t *self);
 
 /* ---- a query's parameters ---- */
 
-#define PARAMS_MAX 8
+#define PARAMS_MAX 16
 
 typedef struct {
     int count;
@@ -664,7 +694,15 @@ s_scalar (store_backend_t *self, const char *sql)
     return value;
 }
 
-/* Version 5 or 6 to 7 (s_schema_v7), in the caller's transaction. 0 or -1. */
+/* One step of the upgrade: version 5 to 6 (recurring schedules), in the
+   schema transaction. 0 or -1. */
+static int
+s_upgrade_to_6 (store_backend_t *self)
+{
+    return s_exec_ok (self, s_schema_v6);
+}
+
+/* Version 6 to 7 (s_schema_v7), in the caller's transaction. 0 or -1. */
 static int
 s_upgrade_to_7 (store_backend_t *self)
 {
@@ -686,8 +724,8 @@ s_schema_ready (store_backend_t *self)
         rc = -1;
     }
     else if (rc == 0 && !meta) {
-        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s%s%s%s%s", s_schema,
-                                  s_schema_v2, s_schema_v3, s_schema_v4, s_schema_v5, s_schema_v7);
+        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s%s%s%s%s%s", s_schema,
+                                  s_schema_v2, s_schema_v3, s_schema_v4, s_schema_v5, s_schema_v6, s_schema_v7);
         rc = s_exec_ok (self, sql);
         zstr_free (&sql);
         if (rc == 0)
@@ -704,6 +742,8 @@ s_schema_ready (store_backend_t *self)
                 rc = s_exec_ok (self, s_schema_v4);
             if (rc == 0 && number <= 4)
                 rc = s_exec_ok (self, s_schema_v5);
+            if (rc == 0 && number <= 5)
+                rc = s_upgrade_to_6 (self);
             if (rc == 0 && number <= 6)
                 rc = s_upgrade_to_7 (self);
             if (rc == 0)
@@ -1341,6 +1381,66 @@ s_postgres_paused (store_backend_t *self, store_type_fn *fn, void *arg)
     return 0;
 }
 
+static int
+s_postgres_schedule_put (store_backend_t *self, const store_schedule_t *schedule)
+{
+    params_t p = { 0 };
+    s_param_text (&p, schedule->name);
+    s_param_text (&p, schedule->cron);
+    s_param_text (&p, schedule->tz ? schedule->tz : "");
+    s_param_text (&p, schedule->type);
+    s_param_int (&p, schedule->priority);
+    s_param_bytes (&p, schedule->payload, schedule->payload_size);
+    s_param_int (&p, schedule->max_attempts);
+    s_param_int (&p, schedule->timeout_ms);
+    s_param_text (&p, schedule->catchup == STORE_CATCHUP_ONCE ? "once" : "skip");
+    s_param_int (&p, schedule->paused ? 1 : 0);
+    s_param_text (&p, schedule->source == STORE_SOURCE_CONFIG ? "config" : "cli");
+    s_param_int (&p, schedule->created_ms);
+    if (schedule->last_fire_ms)
+        s_param_int (&p, schedule->last_fire_ms);
+    else
+        s_param_text (&p, NULL);
+    return s_write (self, SCHEDULE_PUT, &p);
+}
+
+static int
+s_postgres_schedule_remove (store_backend_t *self, const char *name)
+{
+    params_t p = { 0 };
+    s_param_text (&p, name);
+    return s_write (self, SCHEDULE_REMOVE, &p);
+}
+
+static int
+s_postgres_schedules (store_backend_t *self, store_schedule_fn *fn, void *arg)
+{
+    PGresult *result = s_read (self, SCHEDULES, NULL);
+    if (!result)
+        return -1;
+    for (int i = 0; i < PQntuples (result); i++) {
+        store_schedule_t schedule = {
+            .name = s_text (result, i, 0),
+            .cron = s_text (result, i, 1),
+            .tz = s_text (result, i, 2),
+            .type = s_text (result, i, 3),
+            .priority = (uint8_t) s_int (result, i, 4),
+            .payload = PQgetvalue (result, i, 5),
+            .payload_size = (size_t) PQgetlength (result, i, 5),
+            .max_attempts = (uint32_t) s_int (result, i, 6),
+            .timeout_ms = (uint32_t) s_int (result, i, 7),
+            .catchup = streq (s_text (result, i, 8), "once") ? STORE_CATCHUP_ONCE : STORE_CATCHUP_SKIP,
+            .paused = s_int (result, i, 9) != 0,
+            .source = streq (s_text (result, i, 10), "config") ? STORE_SOURCE_CONFIG : STORE_SOURCE_CLI,
+            .created_ms = s_int (result, i, 11),
+            .last_fire_ms = s_int (result, i, 12),
+        };
+        fn (&schedule, arg);
+    }
+    PQclear (result);
+    return 0;
+}
+
 const store_backend_ops_t store_postgres = {
     .name = "PostgreSQL",
     .open = s_postgres_open,
@@ -1360,6 +1460,9 @@ const store_backend_ops_t store_postgres = {
     .purge_tasks = s_postgres_purge_tasks,
     .pause = s_postgres_pause,
     .paused = s_postgres_paused,
+    .schedule_put = s_postgres_schedule_put,
+    .schedule_remove = s_postgres_schedule_remove,
+    .schedules = s_postgres_schedules,
     .lead = s_postgres_lead,
     .resign = s_postgres_resign,
 };

@@ -50,12 +50,31 @@
     "  retry_max_ms INTEGER,"                      \
     "  next_attempt_ms INTEGER);"
 
+/* Recurring schedules (version 6): one row each, written when one is
+   added, changed or fires (its last fire time). */
+#define SCHEDULES_TABLE                                                     \
+    "CREATE TABLE IF NOT EXISTS schedules ("                                 \
+    "  name TEXT PRIMARY KEY,"                                               \
+    "  cron TEXT NOT NULL,"                                                  \
+    "  tz TEXT NOT NULL DEFAULT '',"                                         \
+    "  type TEXT NOT NULL,"                                                  \
+    "  priority INTEGER NOT NULL,"                                           \
+    "  payload BLOB NOT NULL,"                                               \
+    "  max_attempts INTEGER NOT NULL DEFAULT 0,"                             \
+    "  timeout_ms INTEGER NOT NULL DEFAULT 0,"                               \
+    "  catchup TEXT NOT NULL DEFAULT 'skip' CHECK (catchup IN ('skip', 'once')),"   \
+    "  paused INTEGER NOT NULL DEFAULT 0,"                                   \
+    "  source TEXT NOT NULL DEFAULT 'cli' CHECK (source IN ('cli', 'config')),"    \
+    "  created_ms INTEGER NOT NULL,"                                         \
+    "  last_fire_ms INTEGER) WITHOUT ROWID;"
+
 static const char *s_schema =
     TASKS_TABLE ("tasks")
     "CREATE UNIQUE INDEX IF NOT EXISTS tasks_key ON tasks (idem_key) WHERE idem_key IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS tasks_active ON tasks (id) WHERE state IN (0, 1, 5);"
     "CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (finished_ms) WHERE state IN (2, 3, 4);"
-    "CREATE TABLE IF NOT EXISTS paused_types (type TEXT PRIMARY KEY) WITHOUT ROWID;";
+    "CREATE TABLE IF NOT EXISTS paused_types (type TEXT PRIMARY KEY) WITHOUT ROWID;"
+    SCHEDULES_TABLE;
 
 /* Version 1 had a UNIQUE column (an index entry for every task, keyed or
    not) and its unfinished tasks indexed by state: rebuilt into version 2. */
@@ -114,6 +133,13 @@ static const char *s_upgrade_retry =
     "PRAGMA user_version = 7;"
     "COMMIT;";
 
+/* Version 6: recurring schedules (docs/scheduling.md). */
+static const char *s_upgrade_5 =
+    "BEGIN;"
+    SCHEDULES_TABLE
+    "PRAGMA user_version = 6;"
+    "COMMIT;";
+
 /* What a store_row_t holds, in the order s_row reads it; the columns a
    statement selects after them start at ROW_COLUMN_COUNT. */
 #define ROW_COLUMNS                                                                                \
@@ -124,7 +150,7 @@ static const char *s_upgrade_retry =
 
 enum {
     INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, PURGE, RETRY, RETRIED,
-    PURGE_TASKS, PAUSE, RESUME, PAUSED, STATEMENTS
+    PURGE_TASKS, PAUSE, RESUME, PAUSED, SCHEDULE_PUT, SCHEDULE_REMOVE, SCHEDULES, STATEMENTS
 };
 
 /* store_select's filter: ?1 states (a bit per state; 0: any), ?2 type
@@ -161,6 +187,12 @@ static const char *s_sql[STATEMENTS] = {
     [PAUSE] = "INSERT OR IGNORE INTO paused_types (type) VALUES (?)",
     [RESUME] = "DELETE FROM paused_types WHERE type = ?",
     [PAUSED] = "SELECT type FROM paused_types",
+    [SCHEDULE_PUT] = "INSERT OR REPLACE INTO schedules (name, cron, tz, type, priority, payload, max_attempts,"
+                     " timeout_ms, catchup, paused, source, created_ms, last_fire_ms)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [SCHEDULE_REMOVE] = "DELETE FROM schedules WHERE name = ?",
+    [SCHEDULES] = "SELECT name, cron, tz, type, priority, payload, max_attempts, timeout_ms, catchup, paused,"
+                  " source, created_ms, last_fire_ms FROM schedules ORDER BY name",
     [PURGE] = "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE state IN (2, 3, 4)"
               " AND finished_ms < ? LIMIT ?)",
 };
@@ -212,6 +244,20 @@ s_upgrade_to_7 (store_backend_t *self, int *user_version)
         return -1;
     }
     *user_version = 7;
+    return 0;
+}
+
+/* One step of the upgrade: version 5 to 6 (recurring schedules). 0 and
+   *version 6, or -1 (rolled back). */
+static int
+s_upgrade_to_6 (store_backend_t *self, const char *path, int *version)
+{
+    ztask_log_info ("store: upgrading %s from schema version 5 to 6 (recurring schedules)", path);
+    if (s_exec (self, s_upgrade_5)) {
+        s_exec (self, "ROLLBACK");
+        return -1;
+    }
+    *version = 6;
     return 0;
 }
 
@@ -305,7 +351,11 @@ s_sqlite_open (const char *path, const char *sync)
         }
         user_version = 5;
     }
-    if ((user_version == 5 || user_version == 6) && s_upgrade_to_7 (self, &user_version) != 0) {
+    if (user_version == 5 && s_upgrade_to_6 (self, path, &user_version) != 0) {
+        s_sqlite_close (&self);
+        return NULL;
+    }
+    if (user_version == 6 && s_upgrade_to_7 (self, &user_version) != 0) {
         s_sqlite_close (&self);
         return NULL;
     }
@@ -739,6 +789,77 @@ s_sqlite_paused (store_backend_t *self, store_type_fn *fn, void *arg)
 }
 
 static int
+s_sqlite_schedule_put (store_backend_t *self, const store_schedule_t *schedule)
+{
+    if (s_begin (self))
+        return -1;
+    sqlite3_stmt *s = self->stmt[SCHEDULE_PUT];
+    sqlite3_bind_text (s, 1, schedule->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text (s, 2, schedule->cron, -1, SQLITE_STATIC);
+    sqlite3_bind_text (s, 3, schedule->tz ? schedule->tz : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text (s, 4, schedule->type, -1, SQLITE_STATIC);
+    sqlite3_bind_int (s, 5, schedule->priority);
+    sqlite3_bind_blob (s, 6, schedule->payload_size ? schedule->payload : "", (int) schedule->payload_size,
+                       SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 7, schedule->max_attempts);
+    sqlite3_bind_int64 (s, 8, schedule->timeout_ms);
+    sqlite3_bind_text (s, 9, schedule->catchup == STORE_CATCHUP_ONCE ? "once" : "skip", -1, SQLITE_STATIC);
+    sqlite3_bind_int (s, 10, schedule->paused);
+    sqlite3_bind_text (s, 11, schedule->source == STORE_SOURCE_CONFIG ? "config" : "cli", -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 12, schedule->created_ms);
+    if (schedule->last_fire_ms)
+        sqlite3_bind_int64 (s, 13, schedule->last_fire_ms);
+    else
+        sqlite3_bind_null (s, 13);
+    return s_run (self, s);
+}
+
+static int
+s_sqlite_schedule_remove (store_backend_t *self, const char *name)
+{
+    if (s_begin (self))
+        return -1;
+    sqlite3_stmt *s = self->stmt[SCHEDULE_REMOVE];
+    sqlite3_bind_text (s, 1, name, -1, SQLITE_STATIC);
+    return s_run (self, s);
+}
+
+static int
+s_sqlite_schedules (store_backend_t *self, store_schedule_fn *fn, void *arg)
+{
+    sqlite3_stmt *s = self->stmt[SCHEDULES];
+    int rc;
+    while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+        /* The blob first, then its size (sqlite3_column_bytes' advice). */
+        const void *payload = sqlite3_column_blob (s, 5);
+        size_t payload_size = (size_t) sqlite3_column_bytes (s, 5);
+        store_schedule_t schedule = {
+            .name = s_column_text (s, 0),
+            .cron = s_column_text (s, 1),
+            .tz = s_column_text (s, 2),
+            .type = s_column_text (s, 3),
+            .priority = (uint8_t) sqlite3_column_int (s, 4),
+            .payload = payload,
+            .payload_size = payload_size,
+            .max_attempts = (uint32_t) sqlite3_column_int64 (s, 6),
+            .timeout_ms = (uint32_t) sqlite3_column_int64 (s, 7),
+            .catchup = streq (s_column_text (s, 8), "once") ? STORE_CATCHUP_ONCE : STORE_CATCHUP_SKIP,
+            .paused = sqlite3_column_int (s, 9) != 0,
+            .source = streq (s_column_text (s, 10), "config") ? STORE_SOURCE_CONFIG : STORE_SOURCE_CLI,
+            .created_ms = sqlite3_column_int64 (s, 11),
+            .last_fire_ms = sqlite3_column_int64 (s, 12),
+        };
+        fn (&schedule, arg);
+    }
+    sqlite3_reset (s);
+    if (rc != SQLITE_DONE) {
+        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return 0;
+}
+
+static int
 s_sqlite_purge (store_backend_t *self, int64_t finished_before, int batch)
 {
     if (s_begin (self))
@@ -772,4 +893,7 @@ const store_backend_ops_t store_sqlite = {
     .purge_tasks = s_sqlite_purge_tasks,
     .pause = s_sqlite_pause,
     .paused = s_sqlite_paused,
+    .schedule_put = s_sqlite_schedule_put,
+    .schedule_remove = s_sqlite_schedule_remove,
+    .schedules = s_sqlite_schedules,
 };

@@ -79,6 +79,7 @@
 #include "common/ztask_monitor.h"
 #include "common/ztask_names.h"
 #include "common/ztask_retry.h"
+#include "common/ztask_cron.h"
 #include "common/ztask_utf8.h"
 #include "client/auto_key.h"
 #include "proto/ztask_msg.h"
@@ -1747,6 +1748,68 @@ int
 ztask_client_resume (ztask_client_t *self, const char *type, char **json)
 {
     return s_pause (self, ZTASK_MSG_RESUME, type, json);
+}
+
+/* A schedule's name: [a-z0-9][a-z0-9._-]{0,63}. */
+static int
+s_check_schedule_name (ztask_client_t *self, const char *name)
+{
+    char why[160];
+    if (!ztask_schedule_name_valid (name ? name : "", why, sizeof why))
+        return s_fail (self, ZTASK_CLIENT_E_USAGE,
+                       "invalid schedule name: %s (a-z or 0-9, then up to 63 of a-z, 0-9, '.', '_', '-')", why);
+    return 0;
+}
+
+int
+ztask_client_schedule_add (ztask_client_t *self, const char *name, const char *cron, const char *tz,
+                           const char *type, const void *payload, size_t size, const ztask_submit_opts_t *opts,
+                           int flags, char **json)
+{
+    s_begin (self);
+    if (json)
+        *json = NULL;
+    if (s_check_schedule_name (self, name) != 0 || s_check_name (self, type ? type : "", "task type") != 0)
+        return -1;
+    char why[512];
+    ztask_cron_t compiled;
+    if (ztask_cron_parse (cron ? cron : "", &compiled, why, sizeof why) != 0)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "cron: %s", why);
+    if (tz && strlen (tz) > ZTASK_STRING_MAX)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "tz: a zone name is at most %d bytes", ZTASK_TZ_NAME_MAX);
+    int priority = opts ? opts->priority : ZTASK_PRIORITY_NORMAL;
+    if (priority < ZTASK_PRIORITY_MIN || priority > ZTASK_PRIORITY_MAX)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "priority must be %d to %d", ZTASK_PRIORITY_MIN,
+                       ZTASK_PRIORITY_MAX);
+    ztask_msg_t *m = self->request;
+    ztask_msg_reset (m, ZTASK_MSG_SCHEDULE_ADD);
+    ztask_msg_strcpy (m->name, name);
+    ztask_msg_strcpy (m->type, type);
+    ztask_msg_strcpy (m->text, cron);
+    ztask_msg_strcpy (m->tz, tz ? tz : "");
+    m->priority = (uint8_t) priority;
+    m->timeout_ms = opts ? opts->timeout_ms : 0;
+    m->max_attempts = opts ? opts->max_attempts : 0;
+    m->flags = (flags & ZTASK_SCHEDULE_CATCHUP_ONCE) ? ZTASK_FLAG_CATCHUP_ONCE : 0;
+    ztask_msg_set_body (m, payload ? payload : "", payload ? size : 0);
+    return s_action (self, json);
+}
+
+int
+ztask_client_schedule (ztask_client_t *self, int action, const char *name, char **json)
+{
+    s_begin (self);
+    if (json)
+        *json = NULL;
+    static const int commands[] = { ZTASK_MSG_SCHEDULES, ZTASK_MSG_SCHEDULES, ZTASK_MSG_SCHEDULE_PAUSE,
+                                    ZTASK_MSG_SCHEDULE_RESUME, ZTASK_MSG_SCHEDULE_REMOVE };
+    if (action < ZTASK_SCHEDULE_LIST || action > ZTASK_SCHEDULE_REMOVE)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "unknown schedule action %d", action);
+    if (action != ZTASK_SCHEDULE_LIST && s_check_schedule_name (self, name) != 0)
+        return -1;
+    ztask_msg_reset (self->request, commands[action]);
+    ztask_msg_strcpy (self->request->name, action == ZTASK_SCHEDULE_LIST ? "" : name);
+    return s_action (self, json);
 }
 
 int

@@ -39,6 +39,11 @@ static const command_t s_commands[64] = {
     [ZTASK_MSG_PAUSE] = { ZTASK_MSG_PAUSE, "PAUSE", "cT", 0 },
     [ZTASK_MSG_RESUME] = { ZTASK_MSG_RESUME, "RESUME", "cT", 0 },
     [ZTASK_MSG_HISTORY] = { ZTASK_MSG_HISTORY, "HISTORY", "ci", 0 },
+    [ZTASK_MSG_SCHEDULE_ADD] = { ZTASK_MSG_SCHEDULE_ADD, "SCHEDULE_ADD", "cNTpomXZf", 1 },
+    [ZTASK_MSG_SCHEDULES] = { ZTASK_MSG_SCHEDULES, "SCHEDULES", "cN", 0 },
+    [ZTASK_MSG_SCHEDULE_PAUSE] = { ZTASK_MSG_SCHEDULE_PAUSE, "SCHEDULE_PAUSE", "cN", 0 },
+    [ZTASK_MSG_SCHEDULE_RESUME] = { ZTASK_MSG_SCHEDULE_RESUME, "SCHEDULE_RESUME", "cN", 0 },
+    [ZTASK_MSG_SCHEDULE_REMOVE] = { ZTASK_MSG_SCHEDULE_REMOVE, "SCHEDULE_REMOVE", "cN", 0 },
     [ZTASK_MSG_SUBMITTED] = { ZTASK_MSG_SUBMITTED, "SUBMITTED", "cif", 0 },
     [ZTASK_MSG_TASK_INFO] = { ZTASK_MSG_TASK_INFO, "TASK_INFO", "cifTpSamdDXWE123?4?GVJM?AY?567", 2 },
     [ZTASK_MSG_PROGRESS] = { ZTASK_MSG_PROGRESS, "PROGRESS", "cidDX", 0 },
@@ -132,6 +137,7 @@ ztask_msg_reset (ztask_msg_t *self, int command)
     self->type[0] = self->key[0] = self->name[0] = self->host[0] = 0;
     self->worker[0] = self->text[0] = self->error[0] = self->instance[0] = 0;
     self->version[0] = self->limit_name[0] = self->waiting[0] = self->waiting_text[0] = self->needs[0] = 0;
+    self->tz[0] = 0;
     self->require_count = 0;
     self->plugin_count = 0;
     self->running_count = 0;
@@ -241,6 +247,7 @@ s_string_field (ztask_msg_t *self, char code)
     case 'M': return self->limit_name;
     case 'A': return self->waiting;
     case 'Y': return self->waiting_text;
+    case 'Z': return self->tz;
     default: return NULL;
     }
 }
