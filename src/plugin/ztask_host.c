@@ -87,10 +87,13 @@ ztask_set_error (ztask_ctx_t *ctx, int retry, const char *format, ...)
 void
 ztask_retry_after (ztask_ctx_t *ctx, uint64_t ms, const char *format, ...)
 {
-    va_list args;
-    va_start (args, format);
-    vsnprintf (ctx->error, sizeof ctx->error, format ? format : "", args);
-    va_end (args);
+    ctx->error[0] = 0;
+    if (format) {
+        va_list args;
+        va_start (args, format);
+        vsnprintf (ctx->error, sizeof ctx->error, format, args);
+        va_end (args);
+    }
     ctx->retry = 1;
     ctx->error_set = true;
     /* 0 on the wire is "the policy's": a wait of 0 is sent as 1 ms */
