@@ -389,7 +389,8 @@ s_by_need (const void *a, const void *b)
    within the free slots left (*free), the free resources and its limit's
    room. Takes what it counts from *free and the resources. */
 static int
-s_fit_count (sweep_t *sweep, int w, int lo, int hi, int *free, int *left, int *limit_left, long *first)
+s_fit_count (sweep_t *sweep, int w, int lo, int hi, int *free, int *left, int *limit_left, long *first,
+             unsigned avoid)
 {
     const sched_run_t *run = sweep->run;
     int count = 0;
@@ -397,6 +398,11 @@ s_fit_count (sweep_t *sweep, int w, int lo, int hi, int *free, int *left, int *l
     for (size_t k = 0; k < sweep->waiting_count && *free > 0; k++) {
         const sched_run_task_t *task = &run->tasks[sweep->waiting[k]];
         if (task->priority < lo || task->priority > hi || !sched_eligible (&run->workers[w], task))
+            continue;
+        bool avoided = false;
+        for (int r = 0; r < SCHED_RESOURCES && !avoided; r++)
+            avoided = (avoid & (1u << r)) && task->needs[r] > 0;
+        if (avoided)
             continue;
         if (task->limit >= 0 && limit_left[task->limit] <= 0)
             continue;
@@ -489,6 +495,7 @@ s_worker_now (sweep_t *sweep, int w, int *idle, int *kept, long *first)
     for (size_t l = 0; l < run->limit_count; l++)
         limit_left[l] = run->limit_max[l] - sweep->limit_running[l];
     int level = -1; /* the level the worker is kept for */
+    unsigned avoid = 0; /* the resources it is kept for */
     if (held >= 0) {
         for (size_t k = 0; k < sweep->waiting_count && level < 0; k++) {
             const sched_run_task_t *task = &run->tasks[sweep->waiting[k]];
@@ -497,15 +504,25 @@ s_worker_now (sweep_t *sweep, int w, int *idle, int *kept, long *first)
                 if (s_fits_now (sweep, w, task))
                     break;
                 level = task->priority;
+                for (int r = 0; r < SCHED_RESOURCES; r++)
+                    if (task->needs[r] > 0)
+                        avoid |= 1u << r;
             }
         }
     }
     if (level < 0) {
-        *idle = s_fit_count (sweep, w, 0, SCHED_PRIORITY_HIGH, &free, left, limit_left, first);
+        *idle = s_fit_count (sweep, w, 0, SCHED_PRIORITY_HIGH, &free, left, limit_left, first, 0);
         return;
     }
-    *idle = s_fit_count (sweep, w, level + 1, SCHED_PRIORITY_HIGH, &free, left, limit_left, first);
-    *kept = s_fit_count (sweep, w, 0, level, &free, left, limit_left, NULL);
+    *idle = s_fit_count (sweep, w, level + 1, SCHED_PRIORITY_HIGH, &free, left, limit_left, first, 0);
+    /* Kept, it still runs, on all but its last free slot, tasks that need
+       none of the resources it is kept for: those slots idle are idle. */
+    if (free >= 2) {
+        int spare = free - 1;
+        *idle += s_fit_count (sweep, w, 0, level, &spare, left, limit_left, *idle ? NULL : first, avoid);
+        free = spare + 1;
+    }
+    *kept = s_fit_count (sweep, w, 0, level, &free, left, limit_left, NULL, 0);
 }
 
 /* Slot-microseconds idle while a task that could start waited (*idle_us)
