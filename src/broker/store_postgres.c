@@ -44,15 +44,15 @@
 
 #include <endian.h>
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 8 /* the one place it changes; each step below names its own */
 #define SCHEMA_LOCK "7236541926581302" /* pg_advisory_xact_lock key: "ztask schema" */
 
 /* What a store_row_t holds, in the order s_row reads it; the columns a
    statement selects after them start at ROW_COLUMN_COUNT. */
 #define ROW_COLUMNS                                                                                \
     "id, type, priority, state, attempts, max_attempts, timeout_ms, worker, error, created_ms,"   \
-    " started_ms, finished_ms, due_ms, requirements, version_constraint, needs, limit_name"
-#define ROW_COLUMN_COUNT 17
+    " started_ms, finished_ms, due_ms, requirements, version_constraint, needs, limit_name, parents"
+#define ROW_COLUMN_COUNT 18
 
 static const char *s_schema =
     "CREATE TABLE ztask_meta ("
@@ -184,6 +184,16 @@ static const char *s_schema_v5 =
     "  ADD COLUMN needs TEXT, ADD COLUMN limit_name TEXT;"
     "UPDATE ztask_meta SET value = '5' WHERE key = 'schema_version';";
 
+/* Version 8 (dependencies, docs/scheduling.md): a task's parents ("3,4",
+   "any:3,4"; NULL: none), and state 6 (blocked), which is unfinished: the
+   active index holds it too. */
+#define DEPS_SCHEMA_VERSION 8
+static const char *s_schema_deps =
+    "ALTER TABLE ztask_tasks ADD COLUMN parents TEXT;"
+    "DROP INDEX ztask_tasks_active;"
+    "CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state IN (0, 1, 5, 6);"
+    "UPDATE ztask_meta SET value = '8' WHERE key = 'schema_version';";
+
 enum {
     INSERT_BATCH, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, RECOVER, RECOVERED,
     PURGE, MAX_ID, LEAD, FENCE, RESIGN, RETRY, PURGE_TASKS, PAUSE, RESUME, PAUSED, STATEMENTS
@@ -201,11 +211,11 @@ static const char *s_sql[STATEMENTS] = {
     /* The columns in the order of batch_column_t. */
     [INSERT_BATCH] = "INSERT INTO ztask_tasks (id, type, priority, state, attempts, max_attempts, timeout_ms,"
                      " idem_key, payload, result, error, worker, created_ms, started_ms, finished_ms, history,"
-                     " due_ms, requirements, version_constraint, needs, limit_name)"
+                     " due_ms, requirements, version_constraint, needs, limit_name, parents)"
                      " SELECT * FROM unnest ($1::int8[], $2::text[], $3::int2[], $4::int2[], $5::int4[],"
                      " $6::int4[], $7::int8[], $8::text[], $9::bytea[], $10::bytea[], $11::text[], $12::text[],"
                      " $13::int8[], $14::int8[], $15::int8[], $16::text[], $17::int8[], $18::text[], $19::text[],"
-                     " $20::text[], $21::text[])",
+                     " $20::text[], $21::text[], $22::text[])",
     [FIND_KEY] = "SELECT id FROM ztask_tasks WHERE idem_key = $1",
     [STARTED] = "UPDATE ztask_tasks SET state = 1, attempts = $1, worker = $2, started_ms = $3,"
                 " history = history || $4 WHERE id = $5",
@@ -215,7 +225,7 @@ static const char *s_sql[STATEMENTS] = {
     [GET] = "SELECT " ROW_COLUMNS ", result, history FROM ztask_tasks WHERE id = $1",
     [SELECT_NEW] = "SELECT " ROW_COLUMNS " FROM ztask_tasks" SELECT_WHERE " ORDER BY id DESC LIMIT $5",
     [SELECT_OLD] = "SELECT " ROW_COLUMNS " FROM ztask_tasks" SELECT_WHERE " ORDER BY id LIMIT $5",
-    [RECOVER] = "SELECT " ROW_COLUMNS ", payload FROM ztask_tasks WHERE state IN (0, 1, 5) AND id > $1"
+    [RECOVER] = "SELECT " ROW_COLUMNS ", payload FROM ztask_tasks WHERE state IN (0, 1, 5, 6) AND id > $1"
                 " ORDER BY id LIMIT $2",
     [RECOVERED] = "UPDATE ztask_tasks SET state = 0,"
                   " history = history || $1 || attempts || $2 || coalesce (worker, '') || $3 WHERE state = 1",
@@ -250,12 +260,12 @@ static const char *s_statement_name[STATEMENTS] = {
 typedef enum {
     COL_ID, COL_TYPE, COL_PRIORITY, COL_STATE, COL_ATTEMPTS, COL_MAX_ATTEMPTS, COL_TIMEOUT_MS, COL_KEY,
     COL_PAYLOAD, COL_RESULT, COL_ERROR, COL_WORKER, COL_CREATED_MS, COL_STARTED_MS, COL_FINISHED_MS, COL_HISTORY,
-    COL_DUE_MS, COL_REQUIRE, COL_VERSION, COL_NEEDS, COL_LIMIT, COLUMNS
+    COL_DUE_MS, COL_REQUIRE, COL_VERSION, COL_NEEDS, COL_LIMIT, COL_PARENTS, COLUMNS
 } batch_column_t;
 
 /* Their element types (pg_type oids: int8 20, int2 21, int4 23, text 25, bytea 17). */
 static const uint32_t s_column_oid[COLUMNS] = { 20, 25, 21, 21, 23, 23, 20, 25, 17, 17, 25, 25, 20, 20, 20, 25, 20,
-                                                25, 25, 25, 25 };
+                                                25, 25, 25, 25, 25 };
 
 #define BATCH_ROWS_MAX 256           /* new tasks sent in one INSERT at most     */
 #define BATCH_BYTES_MAX (4 << 20)    /* ... and bytes of their strings, payloads */
@@ -276,6 +286,7 @@ typedef struct {
     bool started, finished;      /* started_ms, finished_ms are set; else NULL */
     span_t type, key, payload, result, error, worker, history;
     span_t require, version, needs, limit; /* what it asks of its worker */
+    span_t parents;              /* its parents (store_parents_text)         */
 } batch_row_t;
 
 /* Bytes that grow. */
@@ -596,6 +607,7 @@ s_row (const PGresult *result, int i, store_row_t *row)
     row->version = s_text (result, i, 14);
     row->needs = s_text (result, i, 15);
     row->limit = s_text (result, i, 16);
+    row->parents = s_text (result, i, 17);
     if (row->state == ZTASK_STATE_SCHEDULED && row->due_ms <= zclock_time ())
         row->state = ZTASK_STATE_QUEUED; /* due: see store.h */
 }
@@ -644,6 +656,14 @@ s_scalar (store_backend_t *self, const char *sql)
     return value;
 }
 
+/* The dependencies step: a schema at version 5 goes to DEPS_SCHEMA_VERSION
+   (in the caller's transaction). Returns 0 or -1. */
+static int
+s_upgrade_step_deps (store_backend_t *self, int version)
+{
+    return version == 5 ? s_exec_ok (self, s_schema_deps) : 0;
+}
+
 /* Creates the schema, or checks the one there. */
 static int
 s_schema_ready (store_backend_t *self)
@@ -659,8 +679,8 @@ s_schema_ready (store_backend_t *self)
         rc = -1;
     }
     else if (rc == 0 && !meta) {
-        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s%s%s%s", s_schema,
-                                  s_schema_v2, s_schema_v3, s_schema_v4, s_schema_v5);
+        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s%s%s%s%s", s_schema,
+                                  s_schema_v2, s_schema_v3, s_schema_v4, s_schema_v5, s_schema_deps);
         rc = s_exec_ok (self, sql);
         zstr_free (&sql);
         if (rc == 0)
@@ -669,14 +689,16 @@ s_schema_ready (store_backend_t *self)
     else if (rc == 0) {
         char *version = s_scalar (self, "SELECT value FROM ztask_meta WHERE key = 'schema_version'");
         int number = version ? atoi (version) : 0;
-        if (number >= 1 && number <= 4) {
+        if (number >= 1 && number <= 5) {
             rc = number == 1 ? s_exec_ok (self, s_schema_v2) : 0;
             if (rc == 0 && number <= 2)
                 rc = s_exec_ok (self, s_schema_v3);
             if (rc == 0 && number <= 3)
                 rc = s_exec_ok (self, s_schema_v4);
-            if (rc == 0)
+            if (rc == 0 && number <= 4)
                 rc = s_exec_ok (self, s_schema_v5);
+            if (rc == 0)
+                rc = s_upgrade_step_deps (self, number <= 5 ? 5 : number);
             if (rc == 0)
                 ztask_log_info ("store: upgraded the ztask schema in %s from version %d to %d", self->where, number,
                            SCHEMA_VERSION);
@@ -997,6 +1019,7 @@ s_batch_send (store_backend_t *self)
         s_element_span (&col[COL_VERSION], self, row->version);
         s_element_span (&col[COL_NEEDS], self, row->needs);
         s_element_span (&col[COL_LIMIT], self, row->limit);
+        s_element_span (&col[COL_PARENTS], self, row->parents);
     }
     self->batch_data.size = 0;
     const char *values[COLUMNS];
@@ -1038,7 +1061,8 @@ s_postgres_insert (store_backend_t *self, const task_t *task, const char *key)
     memset (row, 0, sizeof *row);
     row->id = task->id;
     row->priority = task->priority;
-    row->state = task->state == ZTASK_STATE_SCHEDULED ? ZTASK_STATE_SCHEDULED : ZTASK_STATE_QUEUED;
+    row->state = task->state == ZTASK_STATE_SCHEDULED || task->state == ZTASK_STATE_BLOCKED ? task->state
+                                                                                            : ZTASK_STATE_QUEUED;
     row->due_ms = task->due_ms;
     row->max_attempts = task->max_attempts;
     row->timeout_ms = task->timeout_ms;
@@ -1055,6 +1079,8 @@ s_postgres_insert (store_backend_t *self, const task_t *task, const char *key)
     row->version = s_span_text (self, needs.version);
     row->needs = s_span_text (self, needs.needs);
     row->limit = s_span_text (self, needs.limit);
+    char parents[STORE_PARENTS_SIZE];
+    row->parents = s_span_text (self, store_parents_text (task, parents));
     return 0;
 }
 

@@ -11,14 +11,14 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 5
+#define SCHEMA_VERSION 8 /* the one place it changes; each step below names its own */
 #define S_STR(x) #x
 #define S_XSTR(x) S_STR (x)
 #define SET_SCHEMA_VERSION "PRAGMA user_version = " S_XSTR (SCHEMA_VERSION) ";"
 
 /* Every index costs page writes on the hot path, so each holds only the
    rows it serves: keys only for tasks that have one; unfinished tasks
-   (queued 0, running 1, scheduled 5) in id order (a state change from queued to running rewrites the entry in
+   (queued 0, running 1, scheduled 5, blocked 6) in id order (a state change from queued to running rewrites the entry in
    place); finished tasks in the order they ended (each new one goes at
    the end). */
 #define TASKS_TABLE(name)                          \
@@ -43,12 +43,13 @@
     "  requirements TEXT,"                         \
     "  version_constraint TEXT,"                   \
     "  needs TEXT,"                                \
-    "  limit_name TEXT);"
+    "  limit_name TEXT,"                           \
+    "  parents TEXT);"
 
 static const char *s_schema =
     TASKS_TABLE ("tasks")
     "CREATE UNIQUE INDEX IF NOT EXISTS tasks_key ON tasks (idem_key) WHERE idem_key IS NOT NULL;"
-    "CREATE INDEX IF NOT EXISTS tasks_active ON tasks (id) WHERE state IN (0, 1, 5);"
+    "CREATE INDEX IF NOT EXISTS tasks_active ON tasks (id) WHERE state IN (0, 1, 5, 6);"
     "CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (finished_ms) WHERE state IN (2, 3, 4);"
     "CREATE TABLE IF NOT EXISTS paused_types (type TEXT PRIMARY KEY) WITHOUT ROWID;";
 
@@ -94,15 +95,28 @@ static const char *s_upgrade_4 =
     "ALTER TABLE tasks ADD COLUMN version_constraint TEXT;"
     "ALTER TABLE tasks ADD COLUMN needs TEXT;"
     "ALTER TABLE tasks ADD COLUMN limit_name TEXT;"
-    SET_SCHEMA_VERSION
+    "PRAGMA user_version = 5;"
+    "COMMIT;";
+
+/* Version 8 (dependencies, docs/scheduling.md): a task's parents ("3,4",
+   "any:3,4"; NULL: none), and state 6 (blocked), which is unfinished: the
+   two partial indexes are made again by s_schema with the states they
+   hold now. */
+#define DEPS_SCHEMA_VERSION 8
+static const char *s_upgrade_deps =
+    "BEGIN;"
+    "ALTER TABLE tasks ADD COLUMN parents TEXT;"
+    "DROP INDEX IF EXISTS tasks_active;"
+    "DROP INDEX IF EXISTS tasks_finished;"
+    "PRAGMA user_version = " S_XSTR (DEPS_SCHEMA_VERSION) ";"
     "COMMIT;";
 
 /* What a store_row_t holds, in the order s_row reads it; the columns a
    statement selects after them start at ROW_COLUMN_COUNT. */
 #define ROW_COLUMNS                                                                                \
     "id, type, priority, state, attempts, max_attempts, timeout_ms, worker, error, created_ms,"   \
-    " started_ms, finished_ms, due_ms, requirements, version_constraint, needs, limit_name"
-#define ROW_COLUMN_COUNT 17
+    " started_ms, finished_ms, due_ms, requirements, version_constraint, needs, limit_name, parents"
+#define ROW_COLUMN_COUNT 18
 
 enum {
     INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, PURGE, RETRY, RETRIED,
@@ -119,8 +133,8 @@ enum {
 
 static const char *s_sql[STATEMENTS] = {
     [INSERT] = "INSERT INTO tasks (id, type, priority, state, max_attempts, timeout_ms, idem_key,"
-               " payload, created_ms, history, due_ms, requirements, version_constraint, needs, limit_name)"
-               " VALUES (?1, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12, ?13, ?14, ?15)",
+               " payload, created_ms, history, due_ms, requirements, version_constraint, needs, limit_name, parents)"
+               " VALUES (?1, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12, ?13, ?14, ?15, ?16)",
     [FIND_KEY] = "SELECT id FROM tasks WHERE idem_key = ?",
     [STARTED] = "UPDATE tasks SET state = 1, attempts = ?, worker = ?, started_ms = ?, history = history || ?"
                 " WHERE id = ?",
@@ -179,6 +193,23 @@ s_has_tables (store_backend_t *self)
 
 static void s_sqlite_close (store_backend_t **self_p);
 static int s_sqlite_commit (store_backend_t *self);
+
+/* The dependencies step: a store at version 5 goes to
+   DEPS_SCHEMA_VERSION (*user_version follows). Returns 0, or -1 after
+   logging why (rolled back). */
+static int
+s_upgrade_step_deps (store_backend_t *self, const char *path, int *user_version)
+{
+    if (*user_version != 5)
+        return 0;
+    ztask_log_info ("store: upgrading %s from schema version 5 to %d (dependencies)", path, DEPS_SCHEMA_VERSION);
+    if (s_exec (self, s_upgrade_deps)) {
+        s_exec (self, "ROLLBACK");
+        return -1;
+    }
+    *user_version = DEPS_SCHEMA_VERSION;
+    return 0;
+}
 
 static store_backend_t *
 s_sqlite_open (const char *path, const char *sync)
@@ -262,14 +293,17 @@ s_sqlite_open (const char *path, const char *sync)
         user_version = 4;
     }
     if (user_version == 4) {
-        ztask_log_info ("store: upgrading %s from schema version 4 to %d (what tasks ask of workers)", path,
-                        SCHEMA_VERSION);
+        ztask_log_info ("store: upgrading %s from schema version 4 to 5 (what tasks ask of workers)", path);
         if (s_exec (self, s_upgrade_4)) {
             s_exec (self, "ROLLBACK");
             s_sqlite_close (&self);
             return NULL;
         }
-        user_version = SCHEMA_VERSION;
+        user_version = 5;
+    }
+    if (s_upgrade_step_deps (self, path, &user_version) != 0) {
+        s_sqlite_close (&self);
+        return NULL;
     }
     if (user_version != 0 && user_version != SCHEMA_VERSION) {
         ztask_log_error ("store: %s has schema version %d; this ztaskd reads version %d%s", path,
@@ -403,7 +437,8 @@ s_sqlite_insert (store_backend_t *self, const task_t *task, const char *key)
                        SQLITE_STATIC);
     sqlite3_bind_int64 (s, 8, task->created_ms);
     sqlite3_bind_text (s, 9, s_history (task), -1, SQLITE_STATIC);
-    sqlite3_bind_int (s, 10, task->state == ZTASK_STATE_SCHEDULED ? ZTASK_STATE_SCHEDULED : ZTASK_STATE_QUEUED);
+    sqlite3_bind_int (s, 10, task->state == ZTASK_STATE_SCHEDULED || task->state == ZTASK_STATE_BLOCKED
+                                 ? task->state : ZTASK_STATE_QUEUED);
     if (task->due_ms)
         sqlite3_bind_int64 (s, 11, task->due_ms);
     else
@@ -417,6 +452,12 @@ s_sqlite_insert (store_backend_t *self, const task_t *task, const char *key)
             sqlite3_bind_text (s, 12 + i, texts[i], -1, SQLITE_STATIC);
         else
             sqlite3_bind_null (s, 12 + i);
+    char parents_buffer[STORE_PARENTS_SIZE];
+    const char *parents = store_parents_text (task, parents_buffer);
+    if (parents)
+        sqlite3_bind_text (s, 16, parents, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (s, 16);
     return s_run (self, s);
 }
 
@@ -516,6 +557,7 @@ s_row (sqlite3_stmt *s, store_row_t *row)
     row->version = s_column_text (s, 14);
     row->needs = s_column_text (s, 15);
     row->limit = s_column_text (s, 16);
+    row->parents = s_column_text (s, 17);
     if (row->state == ZTASK_STATE_SCHEDULED && row->due_ms <= zclock_time ())
         row->state = ZTASK_STATE_QUEUED; /* due: see store.h */
 }
@@ -559,7 +601,7 @@ s_sqlite_recover (store_backend_t *self, store_row_fn *fn, void *arg)
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2 (self->db, "SELECT " ROW_COLUMNS ", payload FROM tasks INDEXED BY tasks_active"
-                                      " WHERE state IN (0, 1, 5) ORDER BY id",
+                                      " WHERE state IN (0, 1, 5, 6) ORDER BY id",
                             -1, &s, NULL) != SQLITE_OK) {
         ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         return -1;
@@ -576,9 +618,9 @@ s_sqlite_recover (store_backend_t *self, store_row_fn *fn, void *arg)
         ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         return -1;
     }
-    /* "state IN (0, 1, 5)" lets SQLite use tasks_active rather than scan the table. */
+    /* "state IN (0, 1, 5, 6)" lets SQLite use tasks_active rather than scan the table. */
     if (sqlite3_prepare_v2 (self->db, "UPDATE tasks SET state = 0, history = history || ? || attempts || ?"
-                                      " || coalesce (worker, '') || ? WHERE state IN (0, 1, 5) AND state = 1",
+                                      " || coalesce (worker, '') || ? WHERE state IN (0, 1, 5, 6) AND state = 1",
                             -1, &s, NULL) != SQLITE_OK) {
         ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         return -1;
