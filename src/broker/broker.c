@@ -404,7 +404,7 @@ s_parents_body (broker_t *self, const task_t *task, ztask_msg_t *m)
             bytes = read ? row.result : "";
             length = read ? row.result_size : 0;
             m->parent_sizes[i - 1] = (uint32_t) length;
-            m->parent_count = i;
+            m->parent_size_count = i;
         }
         if (size + length > self->parents_body_max) {
             self->parents_body_max = (size + length) * 2;

@@ -331,7 +331,7 @@ s_unused (ztask_msg_t *self, const char *fields)
             continue;
         }
         if (*f == 'F' || *f == 'Z') {
-            if (self->parent_count)
+            if (*f == 'F' ? self->parent_count || self->after_any : self->parent_size_count)
                 return false;
             continue;
         }
@@ -350,7 +350,8 @@ ztask_msg_encode_header (ztask_msg_t *self, byte *buffer)
     const command_t *cmd = s_command (self->command);
     if (!cmd || self->plugin_count > ZTASK_PLUGINS_MAX || self->running_count > ZTASK_RUNNING_MAX
         || self->label_count > ZTASK_LABELS_MAX || self->resource_count > ZTASK_RESOURCES_MAX
-        || self->require_count > ZTASK_REQUIRES_MAX || self->parent_count > ZTASK_PARENTS_MAX)
+        || self->require_count > ZTASK_REQUIRES_MAX || self->parent_count > ZTASK_PARENTS_MAX
+        || self->parent_size_count > ZTASK_PARENTS_MAX)
         return 0;
     writer_t w = { buffer, 0, false };
     s_put (&w, "ZT", 2);
@@ -408,8 +409,8 @@ ztask_msg_encode_header (ztask_msg_t *self, byte *buffer)
             }
         }
         else if (*f == 'Z') {
-            s_put_uint (&w, self->parent_count, 1);
-            for (size_t i = 0; i < self->parent_count; i++)
+            s_put_uint (&w, self->parent_size_count, 1);
+            for (size_t i = 0; i < self->parent_size_count; i++)
                 s_put_uint (&w, self->parent_sizes[i], 4);
         }
         else {
@@ -598,10 +599,10 @@ ztask_msg_decode_header (ztask_msg_t *self, const byte *data, size_t size)
             }
         }
         else if (*f == 'Z') {
-            self->parent_count = (size_t) s_get_uint (&r, 1);
-            if (self->parent_count > ZTASK_PARENTS_MAX)
+            self->parent_size_count = (size_t) s_get_uint (&r, 1);
+            if (self->parent_size_count > ZTASK_PARENTS_MAX)
                 r.bad = true;
-            for (size_t i = 0; i < self->parent_count && !r.bad; i++)
+            for (size_t i = 0; i < self->parent_size_count && !r.bad; i++)
                 self->parent_sizes[i] = (uint32_t) s_get_uint (&r, 4);
         }
         else {

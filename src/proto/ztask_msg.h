@@ -153,8 +153,8 @@ typedef struct {
     uint8_t after_any;                /* SUBMIT, TASK_INFO: 1: the task runs once
                                          its parents ended, whatever their
                                          states; 0: once all are done      */
-    size_t parent_count;              /* SUBMIT, TASK_INFO: parents; TASK:
-                                         parents' results after the payload */
+    size_t parent_count;              /* SUBMIT, TASK_INFO: parents            */
+    size_t parent_size_count;         /* TASK: parents' results after the payload */
     uint32_t parent_sizes[ZTASK_PARENTS_MAX]; /* TASK: each parent's result size,
                                          the results following the payload in
                                          the body, in this order           */

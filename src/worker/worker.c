@@ -498,7 +498,7 @@ s_on_task (worker_t *self, ztask_msg_t *in)
         return;
     }
     uint64_t results = 0;
-    for (size_t i = 0; i < in->parent_count; i++)
+    for (size_t i = 0; i < in->parent_size_count; i++)
         results += in->parent_sizes[i];
     if (results > zmq_msg_size (&self->body)) {
         ztask_log_warning ("worker: task %" PRIu64 " came with parents' results larger than its body: failed",
@@ -521,7 +521,7 @@ s_on_task (worker_t *self, ztask_msg_t *in)
     self->running[index].cancelled = false;
     ztask_log_task (ZTASK_LOG_LEVEL_DEBUG, "task.started", in->task_id, in->type, self->config->name, in->attempt,
                     "worker: task %" PRIu64 " (%s) attempt %u started", in->task_id, in->type, in->attempt);
-    slot_start (slot, module, in->task_id, in->attempt, in->parent_sizes, in->parent_count, &self->body,
+    slot_start (slot, module, in->task_id, in->attempt, in->parent_sizes, in->parent_size_count, &self->body,
                 in->timeout_ms);
 }
 
