@@ -48,7 +48,7 @@ pg_sql "CREATE DATABASE future" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=future" >/dev/null 2>&1
 "$pg_bin/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U ztask -d future \
     -c "UPDATE ztask_meta SET value = '99' WHERE key = 'schema_version'" >/dev/null
-ztaskd_refuses "host=127.0.0.1 port=$PG_PORT user=ztask dbname=future" 'schema version 99; this ztaskd reads version 5: upgrade ztaskd' \
+ztaskd_refuses "host=127.0.0.1 port=$PG_PORT user=ztask dbname=future" 'schema version 99; this ztaskd reads version 8: upgrade ztaskd' \
     "a store of a newer ztask"
 
 # A store of the previous schema (version 1, before leadership): upgraded
@@ -61,7 +61,7 @@ old_sql "DROP FUNCTION ztask_lead; DROP FUNCTION ztask_fence; DROP FUNCTION ztas
          ALTER TABLE ztask_tasks DROP COLUMN history; DROP TABLE ztask_paused;
          ALTER TABLE ztask_tasks DROP COLUMN due_ms;
          ALTER TABLE ztask_tasks DROP COLUMN requirements, DROP COLUMN version_constraint, DROP COLUMN needs,
-           DROP COLUMN limit_name;
+           DROP COLUMN limit_name, DROP COLUMN parents;
          DROP INDEX ztask_tasks_active; DROP INDEX ztask_tasks_finished;
          CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state < 2;
          CREATE INDEX ztask_tasks_finished ON ztask_tasks (finished_ms) WHERE state >= 2;
@@ -77,23 +77,23 @@ old_pid=$!
 PIDS="$PIDS $old_pid"
 wait_for "grep -q 'leads (term 1)' '$T/old.log'" 20
 ok $? "a store of schema version 1 is served"
-like "$(cat "$T/old.log")" "upgraded the ztask schema in database old .* from version 1 to 5" "  after upgrading it in place"
+like "$(cat "$T/old.log")" "upgraded the ztask schema in database old .* from version 1 to 8" "  after upgrading it in place"
 old_ep=$(grep -o 'listening on tcp://[0-9.:]*' "$T/old.log" | sed 's/listening on //')
 is "$("$ZTASK" -b "$old_ep" status --json 1000000 | tr -d ' \n' | grep -o '"state":"[a-z]*"')" '"state":"queued"' \
     "  with its queued task"
-is "$(old_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" 5 "  the store says version 5"
+is "$(old_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" 8 "  the store says version 8"
 is "$(old_sql "SELECT count(*) FROM ztask_tasks WHERE history = ''")" "$(old_sql "SELECT count(*) FROM ztask_tasks")" \
     "  its tasks have an empty history"
 kill "$old_pid"; wait "$old_pid" 2>/dev/null
 
 # A store of schema version 3 (before delayed tasks: no due_ms, the partial
-# indexes by state < 2 and >= 2): upgraded in place to 5.
+# indexes by state < 2 and >= 2): upgraded in place to 8.
 pg_sql "CREATE DATABASE v3" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=v3" >/dev/null 2>&1
 v3_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d v3 -c "$1"; }
 v3_sql "ALTER TABLE ztask_tasks DROP COLUMN due_ms;
         ALTER TABLE ztask_tasks DROP COLUMN requirements, DROP COLUMN version_constraint, DROP COLUMN needs,
-          DROP COLUMN limit_name;
+          DROP COLUMN limit_name, DROP COLUMN parents;
         DROP INDEX ztask_tasks_active; DROP INDEX ztask_tasks_finished;
         CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state < 2;
         CREATE INDEX ztask_tasks_finished ON ztask_tasks (finished_ms) WHERE state >= 2;
@@ -106,11 +106,11 @@ v3_pid=$!
 PIDS="$PIDS $v3_pid"
 wait_for "grep -q 'leads (term 1)' '$T/v3.log'" 20
 ok $? "a store of schema version 3 is served"
-like "$(cat "$T/v3.log")" "upgraded the ztask schema in database v3 .* from version 3 to 5" "  after upgrading it in place"
+like "$(cat "$T/v3.log")" "upgraded the ztask schema in database v3 .* from version 3 to 8" "  after upgrading it in place"
 v3_ep=$(grep -o 'listening on tcp://[0-9.:]*' "$T/v3.log" | sed 's/listening on //')
 is "$("$ZTASK" -b "$v3_ep" status --json 1000000 | tr -d ' \n' | grep -o '"state":"[a-z]*"')" '"state":"queued"' \
     "  with its queued task"
-is "$(v3_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" 5 "  the store says version 5"
+is "$(v3_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" 8 "  the store says version 8"
 like "$(v3_sql "SELECT indexdef FROM pg_indexes WHERE indexname = 'ztask_tasks_active'")" "WHERE \(state = ANY" \
     "  its index of unfinished tasks holds the scheduled ones too"
 delayed=$("$ZTASK" -b "$v3_ep" submit echo -d later --in 1h)
@@ -120,12 +120,14 @@ is "$(v3_sql "SELECT state, due_ms > 0 FROM ztask_tasks WHERE id = $delayed")" "
 kill "$v3_pid"; wait "$v3_pid" 2>/dev/null
 
 # A store of schema version 4 (before tasks asked anything of their
-# workers): upgraded in place to 5, its tasks asking nothing.
+# workers): upgraded in place to 8, its tasks asking nothing.
 pg_sql "CREATE DATABASE v4" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=v4" >/dev/null 2>&1
 v4_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d v4 -c "$1"; }
 v4_sql "ALTER TABLE ztask_tasks DROP COLUMN requirements, DROP COLUMN version_constraint, DROP COLUMN needs,
-          DROP COLUMN limit_name;
+          DROP COLUMN limit_name, DROP COLUMN parents;
+        DROP INDEX ztask_tasks_active;
+        CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state IN (0, 1, 5);
         UPDATE ztask_meta SET value = '4' WHERE key = 'schema_version';
         INSERT INTO ztask_tasks (id, type, priority, state, max_attempts, payload, created_ms)
         VALUES (1000000, 'echo', 4, 0, 3, 'from v4', 0)" >/dev/null
@@ -135,16 +137,45 @@ v4_pid=$!
 PIDS="$PIDS $v4_pid"
 wait_for "grep -q 'leads (term 1)' '$T/v4.log'" 20
 ok $? "a store of schema version 4 is served"
-like "$(cat "$T/v4.log")" "upgraded the ztask schema in database v4 .* from version 4 to 5" "  after upgrading it in place"
+like "$(cat "$T/v4.log")" "upgraded the ztask schema in database v4 .* from version 4 to 8" "  after upgrading it in place"
 v4_ep=$(grep -o 'listening on tcp://[0-9.:]*' "$T/v4.log" | sed 's/listening on //')
 status=$("$ZTASK" -b "$v4_ep" status --json 1000000 | tr -d ' \n')
 like "$status" '"state":"queued"' "  with its queued task"
 like "$status" '"require":\[\],"version":"","needs":"","limit":""' "  which asks nothing of its worker"
-is "$(v4_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" 5 "  the store says version 5"
+is "$(v4_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" 8 "  the store says version 8"
 asks=$("$ZTASK" -b "$v4_ep" submit echo -d later --in 1h --require 'zone = eu-1' --require os --needs 'gpu=1')
 is "$(v4_sql "SELECT requirements, needs, limit_name IS NULL FROM ztask_tasks WHERE id = $asks")" "os
 zone=eu-1|gpu=1|t" "  a new task is stored with what it asks"
 kill "$v4_pid"; wait "$v4_pid" 2>/dev/null
+
+# A store of schema version 5 (before dependencies: no parents column, the
+# index of unfinished tasks without state 6): upgraded in place to 8.
+pg_sql "CREATE DATABASE v5" >/dev/null
+"$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=v5" >/dev/null 2>&1
+v5_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d v5 -c "$1"; }
+v5_sql "ALTER TABLE ztask_tasks DROP COLUMN parents;
+        DROP INDEX ztask_tasks_active;
+        CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state IN (0, 1, 5);
+        UPDATE ztask_meta SET value = '5' WHERE key = 'schema_version';
+        INSERT INTO ztask_tasks (id, type, priority, state, max_attempts, payload, created_ms)
+        VALUES (1000000, 'echo', 4, 0, 3, 'from v5', 0)" >/dev/null
+sed "s/dbname=old/dbname=v5/" "$T/old.cfg" > "$T/v5.cfg"
+"$ZTASKD" -c "$T/v5.cfg" -f >"$T/v5.log" 2>&1 &
+v5_pid=$!
+PIDS="$PIDS $v5_pid"
+wait_for "grep -q 'leads (term 1)' '$T/v5.log'" 20
+ok $? "a store of schema version 5 is served"
+like "$(cat "$T/v5.log")" "upgraded the ztask schema in database v5 .* from version 5 to 8" "  after upgrading it in place"
+v5_ep=$(grep -o 'listening on tcp://[0-9.:]*' "$T/v5.log" | sed 's/listening on //')
+status=$("$ZTASK" -b "$v5_ep" status --json 1000000 | tr -d ' \n')
+like "$status" '"state":"queued".*"parents":\[\]' "  with its queued task, without parents"
+is "$(v5_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" 8 "  the store says version 8"
+like "$(v5_sql "SELECT indexdef FROM pg_indexes WHERE indexname = 'ztask_tasks_active'")" "6\]" \
+    "  its index of unfinished tasks holds the blocked ones too"
+child=$("$ZTASK" -b "$v5_ep" submit echo -d child --after 1000000)
+is "$(v5_sql "SELECT state, parents FROM ztask_tasks WHERE id = $child")" "6|1000000" \
+    "  a task after the queued one is stored blocked, with its parent"
+kill "$v5_pid"; wait "$v5_pid" 2>/dev/null
 
 # ---- a broker on PostgreSQL, and an outage of the database ----
 pg_sql "CREATE DATABASE broker" >/dev/null

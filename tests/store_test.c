@@ -46,6 +46,9 @@ s_task (scheduler_t *sched, uint64_t id, const char *type, uint8_t priority, con
     return task;
 }
 
+/* The schema version a store is upgraded to (dependencies: 8). */
+#define STORE_SCHEMA 8
+
 /* Runs a query returning one integer through a connection of our own. */
 static int64_t
 s_query_int (const char *path, const char *sql)
@@ -325,7 +328,7 @@ s_test_tasks (void)
     TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks INDEXED BY tasks_key WHERE idem_key IS NOT NULL")
                     == 2,
             "tasks: only the 2 tasks with a key are in the key index");
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 5, "tasks: schema version 5");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == STORE_SCHEMA, "tasks: schema version %d", STORE_SCHEMA);
 
     /* Reopen: ids go on after the highest, not after the count. */
     store = store_open (path, "full");
@@ -503,7 +506,8 @@ s_test_upgrade (void)
         store_close (&store);
     }
     scheduler_destroy (&sched);
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 5, "upgrade: the store is at version 5");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == STORE_SCHEMA, "upgrade: the store is at version %d",
+            STORE_SCHEMA);
     TAP_OK (s_query_int (path, "SELECT count(*) FROM sqlite_master WHERE name = 'tasks_key'") == 1
                 && s_query_int (path, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'sqlite_autoindex%'")
                        == 0,
@@ -544,7 +548,8 @@ s_test_upgrade_2 (void)
                 "upgrade 2: a type can be paused");
         store_close (&store);
     }
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 5, "upgrade 2: the store is at version 5");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == STORE_SCHEMA, "upgrade 2: the store is at version %d",
+            STORE_SCHEMA);
     TAP_OK (s_query_int (path, "SELECT count(*) FROM paused_types") == 1, "upgrade 2: the paused type is stored");
     zstr_free (&path);
 }
@@ -603,14 +608,15 @@ s_test_upgrade_3 (void)
                 "upgrade 3: its queued task is recovered");
         store_close (&store);
     }
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 5, "upgrade 3: the store is at version 5");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == STORE_SCHEMA, "upgrade 3: the store is at version %d",
+            STORE_SCHEMA);
     TAP_OK (s_query_int (path, "SELECT count(*) FROM pragma_table_info ('tasks') WHERE name IN"
                                " ('requirements', 'version_constraint', 'needs', 'limit_name')")
                 == 4,
             "upgrade 3: and has the columns of version 5");
     TAP_OK (s_query_text (path, "SELECT sql FROM sqlite_master WHERE name = 'tasks_active'",
-                          "CREATE INDEX tasks_active ON tasks (id) WHERE state IN (0, 1, 5)"),
-            "upgrade 3: tasks_active holds queued, running and scheduled tasks");
+                          "CREATE INDEX tasks_active ON tasks (id) WHERE state IN (0, 1, 5, 6)"),
+            "upgrade 3: tasks_active holds queued, running, scheduled and blocked tasks");
     TAP_OK (s_query_text (path, "SELECT sql FROM sqlite_master WHERE name = 'tasks_finished'",
                           "CREATE INDEX tasks_finished ON tasks (finished_ms) WHERE state IN (2, 3, 4)"),
             "upgrade 3: tasks_finished holds the finished ones");
@@ -690,7 +696,8 @@ s_test_upgrade_4 (void)
         task_destroy (&task);
         scheduler_destroy (&sched);
     }
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 5, "upgrade 4: the store is at version 5");
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == STORE_SCHEMA, "upgrade 4: the store is at version %d",
+            STORE_SCHEMA);
     TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks WHERE requirements IS NULL AND needs IS NULL"
                                " AND version_constraint IS NULL AND limit_name IS NULL")
                 == 2,
@@ -782,6 +789,138 @@ s_test_needs (void)
 /* A scheduled task is stored with its due time, listed and recovered as
    scheduled, never purged as finished; one whose due time has passed
    reads (and is selected) as queued, with no write. */
+/* What store_recover gave for one task: its state and parents text. */
+typedef struct {
+    uint64_t id;
+    int state;                   /* -1: not recovered */
+    char parents[STORE_PARENTS_SIZE];
+    size_t count;
+} recovered_t;
+
+static void
+s_recovered_fn (const store_row_t *row, void *arg)
+{
+    recovered_t *r = (recovered_t *) arg;
+    r->count++;
+    if (row->id == r->id) {
+        r->state = row->state;
+        snprintf (r->parents, sizeof r->parents, "%s", row->parents ? row->parents : "(null)");
+    }
+}
+
+/* A version 5 store (no parents column; the active index without state
+   6) gains the column, NULL for its tasks, which read back without
+   parents; a blocked task stored then is recovered blocked. */
+static void
+s_test_upgrade_5 (void)
+{
+    char *path = s_path ("v5.db");
+    TAP_OK (s_exec (path,
+                    "PRAGMA journal_mode = WAL;"
+                    "CREATE TABLE tasks (id INTEGER PRIMARY KEY, type TEXT NOT NULL,"
+                    " priority INTEGER NOT NULL, state INTEGER NOT NULL,"
+                    " attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,"
+                    " timeout_ms INTEGER NOT NULL DEFAULT 0, idem_key TEXT,"
+                    " payload BLOB NOT NULL, result BLOB, error TEXT, worker TEXT,"
+                    " created_ms INTEGER NOT NULL, started_ms INTEGER, finished_ms INTEGER,"
+                    " history TEXT NOT NULL DEFAULT '', due_ms INTEGER, requirements TEXT,"
+                    " version_constraint TEXT, needs TEXT, limit_name TEXT);"
+                    "CREATE UNIQUE INDEX tasks_key ON tasks (idem_key) WHERE idem_key IS NOT NULL;"
+                    "CREATE INDEX tasks_active ON tasks (id) WHERE state IN (0, 1, 5);"
+                    "CREATE INDEX tasks_finished ON tasks (finished_ms) WHERE state IN (2, 3, 4);"
+                    "CREATE TABLE paused_types (type TEXT PRIMARY KEY) WITHOUT ROWID;"
+                    "INSERT INTO tasks (id, type, priority, state, attempts, max_attempts, payload, result,"
+                    " created_ms, finished_ms) VALUES (4, 'echo', 5, 2, 1, 3, x'6869', x'6f6b', 1, 2);"
+                    "INSERT INTO tasks (id, type, priority, state, max_attempts, payload, created_ms)"
+                    " VALUES (5, 'echo', 5, 0, 3, x'6869', 3);"
+                    "PRAGMA user_version = 5;")
+                == 0,
+            "upgrade 5: a version 5 store made");
+    store_t *store = store_open (path, "normal");
+    TAP_OK (store != NULL, "upgrade 5: it opens");
+    if (store) {
+        store_row_t row;
+        TAP_OK (store_get (store, 4, true, &row) == 0 && row.state == ZTASK_STATE_DONE && streq (row.parents, "")
+                    && row.result_size == 2,
+                "upgrade 5: its done task is there, without parents");
+        recovered_t r = { 5, -1, "", 0 };
+        TAP_OK (store_recover (store, s_recovered_fn, &r) == 0 && r.count == 1 && r.state == ZTASK_STATE_QUEUED
+                    && streq (r.parents, ""),
+                "upgrade 5: its queued task is recovered, without parents");
+        scheduler_t *sched = scheduler_new ();
+        task_t *task = s_task (sched, store_next_id (store), "echo", 5, "x", 1);
+        const uint64_t parents[] = { 4, 5 };
+        task_set_parents (task, parents, 2, false);
+        task->state = ZTASK_STATE_BLOCKED;
+        TAP_OK (store_insert (store, task, NULL) == 0 && store_commit (store) == 0
+                    && store_get (store, task->id, false, &row) == 0 && row.state == ZTASK_STATE_BLOCKED
+                    && streq (row.parents, "4,5"),
+                "upgrade 5: a blocked task is stored with its parents");
+        recovered_t b = { task->id, -1, "", 0 };
+        TAP_OK (store_recover (store, s_recovered_fn, &b) == 0 && b.count == 2 && b.state == ZTASK_STATE_BLOCKED
+                    && streq (b.parents, "4,5"),
+                "upgrade 5: and recovered blocked, with them (the active index holds state 6)");
+        store_close (&store);
+        task_destroy (&task);
+        scheduler_destroy (&sched);
+    }
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == STORE_SCHEMA, "upgrade 5: the store is at version %d",
+            STORE_SCHEMA);
+    TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks WHERE parents IS NULL") == 2,
+            "upgrade 5: the old tasks' parents are NULL");
+    zstr_free (&path);
+}
+
+/* Blocked tasks: stored with their parents ("any:" for --after-any),
+   listed by state 6, made queued by store_requeued, recovered with their
+   parents whatever their state. */
+static void
+s_test_parents (void)
+{
+    char *path = s_path ("parents.db");
+    store_t *store = store_open (path, "normal");
+    scheduler_t *sched = scheduler_new ();
+    TAP_OK (store != NULL, "parents: a store");
+    if (!store) {
+        scheduler_destroy (&sched);
+        zstr_free (&path);
+        return;
+    }
+    task_t *parent = s_task (sched, store_next_id (store), "echo", 5, "p", 1);
+    task_t *child = s_task (sched, store_next_id (store), "echo", 5, "c", 1);
+    const uint64_t ids[] = { parent->id, 12345678901234ull };
+    task_set_parents (child, ids, 2, true);
+    child->state = ZTASK_STATE_BLOCKED;
+    TAP_OK (store_insert (store, parent, NULL) == 0 && store_insert (store, child, "child") == 0
+                && store_commit (store) == 0,
+            "parents: a parent and its blocked child stored");
+    char want[64];
+    snprintf (want, sizeof want, "any:%" PRIu64 ",12345678901234", parent->id);
+    store_row_t row;
+    TAP_OK (store_get (store, child->id, false, &row) == 0 && row.state == ZTASK_STATE_BLOCKED
+                && streq (row.parents, want),
+            "parents: the child reads back blocked, with its parents (%s)", want);
+    TAP_OK (store_get (store, parent->id, false, &row) == 0 && streq (row.parents, ""),
+            "parents: the parent has none");
+    rows_t rows = { 0 };
+    store_filter_t blocked = { 1u << ZTASK_STATE_BLOCKED, NULL, 0, 0, 10, false };
+    TAP_OK (store_select (store, &blocked, s_rows_fn, &rows) == 0 && rows.count == 1 && rows.row.id == child->id,
+            "parents: a select of state blocked finds the child only");
+    recovered_t r = { child->id, -1, "", 0 };
+    TAP_OK (store_recover (store, s_recovered_fn, &r) == 0 && r.count == 2 && r.state == ZTASK_STATE_BLOCKED
+                && streq (r.parents, want),
+            "parents: both are recovered, the child blocked with its parents");
+    TAP_OK (store_requeued (store, child) == 0 && store_commit (store) == 0
+                && store_get (store, child->id, false, &row) == 0 && row.state == ZTASK_STATE_QUEUED
+                && streq (row.parents, want),
+            "parents: released, it is queued and keeps its parents");
+    store_close (&store);
+    task_destroy (&parent);
+    task_destroy (&child);
+    scheduler_destroy (&sched);
+    zstr_free (&path);
+}
+
 static void
 s_test_scheduled (void)
 {
@@ -989,6 +1128,8 @@ main (void)
     s_test_upgrade_4 ();
     s_test_needs ();
     s_test_scheduled ();
+    s_test_upgrade_5 ();
+    s_test_parents ();
     s_test_refused ();
     s_test_purge_and_list ();
     TAP_OK (s_remove_dir () == 0, "the temporary directory is removed");
