@@ -1026,6 +1026,8 @@ s_layout (void)
             "  decodes with them");
     TAP_OK (s_decode (old, got, bare, 1) == 0 && old->parent_size_count == 0, "  a TASK without them has none");
     TAP_OK (s_decode (old, got, n - 1, 1) == -2, "  one cut inside them is malformed");
+    got[bare] = 0;
+    TAP_OK (s_decode (old, got, bare + 1, 1) == -2, "  a count of 0 (never sent: they are left out) is malformed");
     ztask_msg_destroy (&old);
 
     const int acks[] = { ZTASK_MSG_RESULT_ACK, ZTASK_MSG_CANCEL_TASK };

@@ -599,8 +599,9 @@ ztask_msg_decode_header (ztask_msg_t *self, const byte *data, size_t size)
             }
         }
         else if (*f == 'Z') {
+            /* Left out when there are none: a count of 0 is never sent. */
             self->parent_size_count = (size_t) s_get_uint (&r, 1);
-            if (self->parent_size_count > ZTASK_PARENTS_MAX)
+            if (self->parent_size_count == 0 || self->parent_size_count > ZTASK_PARENTS_MAX)
                 r.bad = true;
             for (size_t i = 0; i < self->parent_size_count && !r.bad; i++)
                 self->parent_sizes[i] = (uint32_t) s_get_uint (&r, 4);
