@@ -67,7 +67,12 @@
 
     Every task is a no-op ("noop" plugin, tests/fixtures/noop.c): the
     payload is "<seq>|" padded with '.' to -s bytes and the result must come
-    back equal to it; anything else counts as an error. -T bounds the run:
+    back equal to it; anything else counts as an error. -R SIGS: every
+    task requires "memory_mb>=K", K = seq % SIGS + 1, so the tasks of a run
+    spread over SIGS requirement signatures (docs/routing.md) that every
+    worker of a machine with SIGS MiB or more meets (memory_mb is a fact
+    each worker sends); the requirement goes in the SUBMIT's require field,
+    as ztask_request_add_require puts it there (scale-sigs rows). -T bounds the run:
     past it the program prints why and exits 124. -H PORT with rt: a
     thread scrapes /metrics on the broker's HTTP port at 10 Hz and asks
     the API what the dashboard asks (stats, workers, tasks, series) once a
@@ -122,6 +127,7 @@ typedef struct {
     int64_t due_in_ms;        /* -D: delayed: due this long after the start  */
     long every;               /* -E: delayed: every E-th task is measured    */
     int64_t due_ms;           /* delayed: the tasks' due time (wall ms)      */
+    long sigs;                /* -R: requirement signatures cycled; 0: none  */
     uint64_t *ids;            /* delayed: ids of the measured tasks, by seq / every */
 } opts_t;
 
@@ -195,6 +201,10 @@ s_send_submit (ztask_msg_t *out, zsock_t *sock, int command, const opts_t *o, lo
     ztask_msg_strcpy (out->type, o->every && seq % o->every ? "bench-delayed-idle" : o->type);
     out->priority = (uint8_t) o->priority;
     out->due_ms = o->due_ms;
+    if (o->sigs) {
+        snprintf (out->require[0], sizeof out->require[0], "memory_mb>=%ld", seq % o->sigs + 1);
+        out->require_count = 1;
+    }
     s_payload (buf, o->payload, seq);
     ztask_msg_set_body (out, buf, (size_t) o->payload);
     return ztask_msg_send (out, sock);
@@ -1249,6 +1259,7 @@ s_usage (void)
              "  -q QUEUE_CAP (10000: failover)  -T SECONDS (600): time limit, exit 124 past it\n"
              "  -H HTTP_PORT (rt: scrape /metrics at 10 Hz and poll the API; scrape: required)\n"
              "  -D DUE_IN_MS (delayed: required)  -E EVERY (1000: delayed, every E-th task is measured)\n"
+             "  -R SIGS: each task requires memory_mb>=K, K = seq %% SIGS + 1 (SIGS signatures)\n"
              "ENDPOINT defaults to $ZTASK_BROKER. See the comment at the top of bench/ztask_bench.c.\n");
     exit (1);
 }
@@ -1269,9 +1280,9 @@ int
 main (int argc, char **argv)
 {
     opts_t o = { NULL, getenv ("ZTASK_BROKER"), "ztask", NULL, "noop", NULL, 50000, 256, 64, 5, 4,
-                 1000, 10, 600, 0, 1, -1, 10000, 0, false, 0, 0, 0, 0, NULL };
+                 1000, 10, 600, 0, 1, -1, 10000, 0, false, 0, 0, 0, 0, 0, NULL };
     int c;
-    while ((c = getopt (argc, argv, "m:e:S:W:y:x:n:c:s:p:C:M:d:T:b:r:k:q:t:H:D:E:Ah")) != -1) {
+    while ((c = getopt (argc, argv, "m:e:S:W:y:x:n:c:s:p:C:M:d:T:b:r:k:q:t:H:D:E:R:Ah")) != -1) {
         switch (c) {
         case 'm': o.mode = optarg; break;
         case 'e': o.endpoint = optarg; break;
@@ -1296,6 +1307,7 @@ main (int argc, char **argv)
         case 'H': o.http_port = (int) s_number (optarg, 1, 65535); break;
         case 'D': o.due_in_ms = (int64_t) s_number (optarg, 1, 86400000); break;
         case 'E': o.every = s_number (optarg, 1, SEQ_MAX); break;
+        case 'R': o.sigs = s_number (optarg, 1, 1000000); break;
         default: s_usage ();
         }
     }

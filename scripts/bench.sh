@@ -25,13 +25,14 @@
 # D1_N (B1_N: delayed tasks in D1), D1_DUE_MS (150000: when they fall due,
 # after their submits start), D1_EVERY (1000: every so many is measured),
 # ROWS (which of ztask's parts run, default all: "W1 W2 W3 B1 drain delayed
-# scale dispatch-sigs idle pg failover http S2"; B1 includes recovery, drain
+# scale scale-sigs dispatch-sigs idle pg failover http S2"; B1 includes recovery, drain
 # is B1-drain, delayed is D1-accept and D1-lateness, pg is W2
 # and B1 with recovery on PostgreSQL, failover the failover rows, S2 runs
 # bench_s2.sh), SIGS (1000: dispatch-sigs' signatures), SIGS_QUEUED
 # (1000000: its queued tasks), SIGS_DISPATCHES (100000: dispatches per
 # variant and repetition), SIGS_REPS (7: repetitions inside one run, whose
-# median is its figure), S2_ARGS (options for bench/s2_sched), S2_REPS (REPS),
+# median is its figure), SIGS_ALT (3: scale-sigs' alternating W1 pairs per
+# repetition; it uses SIGS signatures and SCALE_N queued), S2_ARGS (options for bench/s2_sched), S2_REPS (REPS),
 # PG (1; 0 skips the PostgreSQL rows), PG_SYNCS ("normal full off": W2 on
 # PostgreSQL at these sync levels), LEASE_MS (3000: the HA brokers'
 # lease), KILLS (10: leader kills per repetition), KILL_EVERY (3: seconds
@@ -40,7 +41,7 @@
 # sets N=2000 N_LAT=200 B1_N=5000 D1_N=5000 D1_DUE_MS=2000 D1_EVERY=50 REPS=1
 # IDLE_WORKERS=100 IDLE_SECONDS=2
 # S1_ARGS="--work 45" KILLS=2 KILL_EVERY=1 LEASE_MS=1000 PG_SYNCS=normal
-# SIGS_QUEUED=20000 SIGS_DISPATCHES=10000 SIGS_REPS=3 S2_ARGS="--work 45"
+# SIGS_QUEUED=20000 SIGS_DISPATCHES=10000 SIGS_REPS=3 SIGS_ALT=1 S2_ARGS="--work 45"
 # unless they are set: CI uses it only to prove the benchmark still works,
 # never to judge speed. bench_peers.sh, bench_s1.sh and bench_s2.sh get the same environment
 # (bench_peers.sh has its own QUICK).
@@ -61,6 +62,12 @@
 #            broker memory per queued task; B1-drain: 4 workers then run them all
 #   scale-W1-qK, scale-W3-qK: W1 and W3 at priority 5 with K tasks queued at
 #            priority 0 that the 4 workers (priorities 1-9) never take
+#   scale-sigs-W1-S  the same W1 through the broker, every task requiring
+#            memory_mb>=K (K cycling 1..S, which every worker meets), with
+#            SCALE_N tasks queued at priority 0 over the same S signatures
+#            (scale-sigs-fill-S); S = 1 and SIGS on two brokers filled once,
+#            W1 runs alternating between them SIGS_ALT times; scale-sigs-x1-S:
+#            time and broker CPU per task against S = 1, pair by pair
 #   dispatch-sigs-V  the broker's scheduler alone (bench/dispatch_sigs.c, no
 #            sockets): ns per dispatch (release + assign) with SIGS_QUEUED
 #            tasks queued over V = plain (no requirement), 1 signature, SIGS
@@ -129,6 +136,7 @@ function rank(w) {
     if (w ~ /^failover/) return 8; if (w ~ /^scale-/) return 9; if (w == "idle") return 10
     if (w == "S1" || w == "S2") return 11; if (w ~ /^metrics-snapshot/) return 12; if (w ~ /^D1/) return 6
     if (w ~ /^dispatch-sigs-/) return 9
+    if (w ~ /^scale-sigs-/) return 9
     return 12
 }
 function fmt(v) { return v == "" ? "-" : (v >= 100 || v == int(v) ? sprintf("%.0f", v) : sprintf("%.2f", v)) }
@@ -151,6 +159,8 @@ function target(what, figure, ok) {
         note(w, s, "kept ms", r["idle_kept_ms"]); note(w, s, "kept % slots", slot_ms > 0 ? 100 * r["idle_kept_ms"] / slot_ms : 0)
         note(w, s, "high p99 ms", r["high_wait_p99_ms"]); note(w, s, "slot-only p99", r["high_wait_p99_slot_only_ms"])
         note(w, s, "makespan/LB", r["makespan_ratio"])
+    } else if (w ~ /^scale-sigs-x1-/) {
+        note(w, s, "x 1 sig", r["ratio"]); note(w, s, "srv x 1 sig", r["cpu_ratio"]); scale_sigs_queued = r["queued"]
     } else if (w ~ /^dispatch-sigs-/) {
         note(w, s, "ns/dispatch", r["ns_per_dispatch"]); if ("ratio" in r) note(w, s, "x 1 sig", r["ratio"])
         note(w, s, "B/task", r["bytes_per_task"]); sigs_queued = r["queued"]
@@ -167,11 +177,11 @@ function target(what, figure, ok) {
     } else if (w == "failover") {
         note(w, s, "takeover s", r["takeover_s"]); lease_ms = r["lease_ms"]
     } else if ("rate" in r) {
-        note(w, s, w ~ /^(B1|D1-accept|scale-fill-.*|snapshot-fill-.*)$/ ? "accepted/s" : "tasks/s", r["rate"])
+        note(w, s, w ~ /^(B1|D1-accept|scale-fill-.*|scale-sigs-fill-.*|snapshot-fill-.*)$/ ? "accepted/s" : "tasks/s", r["rate"])
     }
     if (w == "W2" && ("done_rate" in r)) note(w, s, "done/s", r["done_rate"])
-    if (w ~ /^(B1|D1-accept|scale-fill-.*)$/ && ("bytes_per_task" in r)) note(w, s, "B/task", r["bytes_per_task"])
-    if (w ~ /^(W1|W2|B1)$/ && ("cpu_us_per_task" in r)) note(w, s, "srv us/task", r["cpu_us_per_task"])
+    if (w ~ /^(B1|D1-accept|scale-fill-.*|scale-sigs-fill-.*)$/ && ("bytes_per_task" in r)) note(w, s, "B/task", r["bytes_per_task"])
+    if (w ~ /^(W1|W2|B1|scale-sigs-W1-.*)$/ && ("cpu_us_per_task" in r)) note(w, s, "srv us/task", r["cpu_us_per_task"])
     if (w == "W1" && ("all_cpu_us_per_task" in r)) note(w, s, "all us/task", r["all_cpu_us_per_task"])
     if (r["errors"] + 0 > 0) errors[w, s] += r["errors"]
 }
@@ -216,6 +226,9 @@ END {
     print "(release + assign) with the queue full; plain: no requirement, 1: one signature, N: N signatures"
     print "every worker can run, N-tenth: a worker can run a tenth of them. x 1 sig: ns against variant 1,"
     print "batches interleaved in the same process; B/task: RSS growth per queued task minus the payload."
+    print "scale-sigs-W1-S: W1, every task requiring memory_mb>=K (K = 1..S, every worker meets it), while"
+    print "SCALE_N tasks over the same S signatures wait at priority 0 (scale-sigs-fill-S); scale-sigs-x1-S: time"
+    print "(x 1 sig) and broker CPU (srv x 1 sig) per task against S = 1, each W1 pair run back to back."
     print "S2 (bench/s2_sched.c): S1 on a mixed fleet (zones, GPUs, a limit). idle ms: slot time idle while a"
     print "waiting task could have started there (clients'"'"' clocks, 2 ms allowance, stalls out; broker idle: the"
     print "broker'"'"'s ms timestamps); kept ms: idle slots a reservation held for a bigger task (by design, apart);"
@@ -291,6 +304,18 @@ END {
             printf "  %-62s %-26s %s\n", sprintf("(the same when a worker can run a tenth of them)"), \
                    sprintf("%.2fx", get(p[1], "ztask-sched", "x 1 sig")), "reference"
     }
+    # scale-sigs: the same through the broker, W1 pairs back to back
+    for (i = 1; i <= rows; i++) {
+        split(order[i], p, SUBSEP)
+        if (p[1] ~ /^scale-sigs-x1-[0-9]+$/ && p[1] != "scale-sigs-x1-1" && p[3] == "x 1 sig") {
+            k = substr(p[1], 15); v = get(p[1], "ztask", "x 1 sig")
+            target(sprintf("dispatch: %s signatures, %s queued <= 1.3x one signature (end to end)", k, scale_sigs_queued), \
+                   sprintf("%.2fx (%s vs %s/s)", v, fmt(get("scale-sigs-W1-" k, "ztask", "tasks/s")), \
+                           fmt(get("scale-sigs-W1-1", "ztask", "tasks/s"))), v <= 1.3)
+            printf "  %-62s %-26s %s\n", "(the same in broker CPU per task)", \
+                   sprintf("%.2fx", get(p[1], "ztask", "srv x 1 sig")), "reference"
+        }
+    }
     v = get("idle", "ztask", "cpu % core")
     target("idle workers: broker CPU < 5% of a core", v == "" ? "" : fmt(v) "%", v == "" ? "" : v < 5)
     # The PostgreSQL store (issue 10, item 6).
@@ -350,6 +375,7 @@ if [ "$QUICK" = 1 ]; then
     IDLE_WORKERS=${IDLE_WORKERS:-100} IDLE_SECONDS=${IDLE_SECONDS:-2} S1_ARGS=${S1_ARGS:---work 45}
     KILLS=${KILLS:-2} KILL_EVERY=${KILL_EVERY:-1} LEASE_MS=${LEASE_MS:-1000} PG_SYNCS=${PG_SYNCS:-normal}
     SIGS_QUEUED=${SIGS_QUEUED:-20000} SIGS_DISPATCHES=${SIGS_DISPATCHES:-10000} SIGS_REPS=${SIGS_REPS:-3}
+    SIGS_ALT=${SIGS_ALT:-1}
     S2_ARGS=${S2_ARGS:---work 45}
 fi
 REPS=${REPS:-3}
@@ -370,11 +396,12 @@ LIMIT=${LIMIT:-600}
 PEERS=${PEERS:-} # bench_peers.sh reads it too: the peers to run
 S1=${S1:-1}
 S1_ARGS=${S1_ARGS:-} # options for bench/s1_sched, through bench_s1.sh
-ROWS=${ROWS:-W1 W2 W3 B1 drain delayed scale dispatch-sigs idle pg failover http S2} # which of ztask's parts run
+ROWS=${ROWS:-W1 W2 W3 B1 drain delayed scale scale-sigs dispatch-sigs idle pg failover http S2} # which of ztask's parts run
 SIGS=${SIGS:-1000}                   # dispatch-sigs: distinct signatures
 SIGS_QUEUED=${SIGS_QUEUED:-1000000}  # ... tasks queued
 SIGS_DISPATCHES=${SIGS_DISPATCHES:-100000} # ... dispatches per variant and repetition
 SIGS_REPS=${SIGS_REPS:-7}            # ... repetitions inside one run (the median is its figure)
+SIGS_ALT=${SIGS_ALT:-3}              # scale-sigs: W1 pairs (1, SIGS signatures) per repetition
 S2_ARGS=${S2_ARGS:-}                 # options for bench/s2_sched, through bench_s2.sh
 PG=${PG:-1}
 PG_SYNCS=${PG_SYNCS:-normal full off} # W2 on PostgreSQL at these sync levels
@@ -684,6 +711,45 @@ for rep in $(seq "$REPS"); do
             run "$rep" -m lat -W "scale-W3-q$k" -n "$N_LAT" -k "$WORKERS" -s "$PAYLOAD"
         done
         stop_broker
+    fi
+
+    # scale-sigs: W1 through the broker with every task carrying one of S
+    # requirement signatures (memory_mb>=K, K = 1..S: every worker meets
+    # it), SCALE_N tasks queued at priority 0 over the same S, which the
+    # workers (1-9) never take. S = 1 and S = SIGS on two brokers, each
+    # filled once with 4 workers of its own; then SIGS_ALT pairs of W1 runs,
+    # one on each, back to back, so that machine noise hits both alike; the
+    # ratio of each pair is a RESULT line of its own.
+    if want scale-sigs; then
+        sigs_ok=1
+        for s in 1 "$SIGS"; do
+            if start_broker "sigs-$s" normal; then
+                POOL_PID[sigs-$s]=$BROKER_PID POOL_EP[sigs-$s]=$EP
+                start_workers "$WORKERS" '"1-9"'
+                run "$rep" -m burst -W "scale-sigs-fill-$s" -p 0 -R "$s" -n "$SCALE_N" -C "$B1_CLIENTS" -k "$WORKERS" "${common[@]}"
+            else
+                sigs_ok=0
+            fi
+        done
+        for ((alt = 1; sigs_ok && alt <= SIGS_ALT; alt++)); do
+            declare -A sigs_line=()
+            for s in 1 "$SIGS"; do
+                BROKER_PID=${POOL_PID[sigs-$s]} EP=${POOL_EP[sigs-$s]}
+                run "$rep" -m rt -W "scale-sigs-W1-$s" -R "$s" -n "$N" -k "$WORKERS" "${common[@]}"
+                sigs_line[$s]=$(tail -1 "$RAW" | grep " workload=scale-sigs-W1-$s " || true)
+            done
+            if [ -n "${sigs_line[1]}" ] && [ -n "${sigs_line[$SIGS]}" ]; then
+                result=$(awk -v a="${sigs_line[1]}" -v b="${sigs_line[$SIGS]}" -v q="$SCALE_N" -v rep="$rep" -v alt="$alt" -v k="$SIGS" '
+                    function val(line, key,    n, f, i) { n = split(line, f, " "); for (i = 1; i <= n; i++) if (index(f[i], key "=") == 1) return substr(f[i], length(key) + 2); return "" }
+                    BEGIN {
+                        cpu = val(a, "cpu_us_per_task") + 0 > 0 && val(b, "cpu_us_per_task") != "" ? sprintf(" cpu_ratio=%.3f", val(b, "cpu_us_per_task") / val(a, "cpu_us_per_task")) : ""
+                        printf "RESULT system=ztask workload=scale-sigs-x1-%s rep=%s n=%s pair=%s queued=%s errors=0 ratio=%.3f%s\n", \
+                            k, rep, val(b, "n"), alt, q, val(a, "rate") / val(b, "rate"), cpu
+                    }')
+                echo "$result" >> "$RAW"; echo "  $result" >&2
+            fi
+        done
+        stop_pool
     fi
 
     # dispatch-sigs: the scheduler alone (no broker, no sockets): a

@@ -161,7 +161,7 @@ group "truncated headers" "$T/truncated"
 : > "$T/extended"
 for c in $CMDS; do
     msg "$c" "${HDR[$c]}00" >> "$T/extended"
-    msg "$c" "${HDR[$c]}ffffffff" >> "$T/extended"
+    msg "$c" "${HDR[$c]}ffffffffff" >> "$T/extended"  # past every optional field (RESULT's retry_after_ms is 4)
 done
 group "extended headers" "$T/extended"
 

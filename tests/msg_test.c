@@ -33,7 +33,9 @@ static const spec_t s_spec[] = {
     { ZTASK_MSG_SUBMIT, "SUBMIT", 1,
       "corr u32, type string, priority u8, timeout_ms u32, max_attempts u32, key string, due_ms i64 (0: now; left out "
       "when 0 and nothing follows), require requirements, version string, needs text, limit string (these four left "
-      "out when all are empty and nothing follows), parents parents (left out when there are none)",
+      "out when all are empty and nothing follows), retry_min_ms u32, retry_max_ms u32 (the retry policy MIN..MAX of "
+      "docs/scheduling.md; left out when both are 0: none given and nothing follows), parents parents (left out when "
+      "there are none)",
       "payload" },
     { ZTASK_MSG_STATUS, "STATUS", 2, "corr u32, task_id u64, flags u8 (1: include the result; 2: why a queued task waits)", "-" },
     { ZTASK_MSG_WAIT, "WAIT", 3, "corr u32, task_id u64", "-" },
@@ -53,6 +55,14 @@ static const spec_t s_spec[] = {
     { ZTASK_MSG_PAUSE, "PAUSE", 11, "corr u32, type string", "-" },
     { ZTASK_MSG_RESUME, "RESUME", 12, "corr u32, type string", "-" },
     { ZTASK_MSG_HISTORY, "HISTORY", 13, "corr u32, task_id u64", "-" },
+    { ZTASK_MSG_SCHEDULE_ADD, "SCHEDULE_ADD", 15,
+      "corr u32, name string, type string, priority u8, timeout_ms u32, max_attempts u32, cron string, tz string, "
+      "flags u8 (1: catchup once)",
+      "payload" },
+    { ZTASK_MSG_SCHEDULES, "SCHEDULES", 16, "corr u32, name string (\"\": every schedule)", "-" },
+    { ZTASK_MSG_SCHEDULE_PAUSE, "SCHEDULE_PAUSE", 17, "corr u32, name string", "-" },
+    { ZTASK_MSG_SCHEDULE_RESUME, "SCHEDULE_RESUME", 18, "corr u32, name string", "-" },
+    { ZTASK_MSG_SCHEDULE_REMOVE, "SCHEDULE_REMOVE", 19, "corr u32, name string", "-" },
     { ZTASK_MSG_SUBMITTED, "SUBMITTED", 20, "corr u32, task_id u64, flags u8 (1: existing task)", "-" },
     { ZTASK_MSG_TASK_INFO, "TASK_INFO", 21,
       "corr u32, task_id u64, flags u8, type string, priority u8, state u8, attempts u32, max_attempts u32, "
@@ -60,7 +70,9 @@ static const spec_t s_spec[] = {
       "created_ms i64, started_ms i64, finished_ms i64, due_ms i64 (left out when 0 and nothing follows), "
       "require requirements, version string, needs text, limit string (left out when all are empty and nothing "
       "follows), waiting string, waiting_text string (left out when both are empty and nothing follows), "
-      "parents parents (left out when there are none)",
+      "retry_min_ms u32, retry_max_ms u32 (0: the default policy 250ms..10s), next_attempt_ms i64 (wall clock ms "
+      "when a task waiting out a retry backoff runs again; 0: none; these three left out when all are 0 and nothing "
+      "follows), parents parents (left out when there are none)",
       "result, iff flags & 1" },
     { ZTASK_MSG_PROGRESS, "PROGRESS", 22,
       "corr u32, task_id u64, progress_done u64, progress_total u64, progress_text string", "-" },
@@ -72,7 +84,8 @@ static const spec_t s_spec[] = {
     { ZTASK_MSG_HEARTBEAT, "HEARTBEAT", 41, "-", "-" },
     { ZTASK_MSG_WORKER_PROGRESS, "WORKER_PROGRESS", 42,
       "task_id u64, attempt u32, progress_done u64, progress_total u64, progress_text string", "-" },
-    { ZTASK_MSG_RESULT, "RESULT", 43, "task_id u64, attempt u32, status u8, error string", "result" },
+    { ZTASK_MSG_RESULT, "RESULT", 43, "task_id u64, attempt u32, status u8, error string, retry_after_ms u32 (RETRY: the wait the plugin "
+      "asked with ztask_retry_after; 0: the task's retry policy; left out when 0)", "result" },
     { ZTASK_MSG_GOODBYE, "GOODBYE", 44, "-", "-" },
     { ZTASK_MSG_DRAIN, "DRAIN", 45, "-", "-" },
     { ZTASK_MSG_REGISTERED, "REGISTERED", 60, "heartbeat_ms u32", "-" },
@@ -121,6 +134,10 @@ static const member_t s_members[] = {
     M ("started_ms", "i64", T_I64, started_ms),
     M ("finished_ms", "i64", T_I64, finished_ms),
     M ("due_ms", "i64", T_I64, due_ms),
+    M ("retry_min_ms", "u32", T_U32, retry_min_ms),
+    M ("retry_max_ms", "u32", T_U32, retry_max_ms),
+    M ("next_attempt_ms", "i64", T_I64, next_attempt_ms),
+    M ("retry_after_ms", "u32", T_U32, retry_after_ms),
     M ("type", "string", T_STRING, type),
     M ("key", "string", T_STRING, key),
     M ("name", "string", T_STRING, name),
@@ -142,6 +159,8 @@ static const member_t s_members[] = {
     M ("waiting_text", "string", T_STRING, waiting_text),
     M ("parents", "parents", T_PARENTS, parents),
     M ("parent_sizes", "sizes", T_SIZES, parent_sizes),
+    M ("cron", "string", T_STRING, text),
+    M ("tz", "string", T_STRING, tz),
 };
 #undef M
 #define MEMBER_COUNT (sizeof s_members / sizeof s_members[0])
@@ -451,6 +470,10 @@ s_fill (ztask_msg_t *m, int command)
     m->started_ms = INT64_MIN;
     m->finished_ms = INT64_MAX;
     m->due_ms = INT64_C (0x7EDCBA9876543210);
+    m->retry_min_ms = 0x0A0B0C0Du;
+    m->retry_max_ms = 0x1A1B1C1Du;
+    m->next_attempt_ms = INT64_C (0x6E5D4C3B2A190807);
+    m->retry_after_ms = 0x2A2B2C2Du;
     strcpy (m->type, "sleep-\xC3\xBC");          /* ü */
     strcpy (m->key, s_long);
     strcpy (m->name, "w-\xE2\x82\xAC");          /* € */
@@ -500,6 +523,7 @@ s_fill (ztask_msg_t *m, int command)
     m->parent_size_count = ZTASK_PARENTS_MAX;
     for (size_t i = 0; i < m->parent_size_count; i++)
         m->parent_sizes[i] = 0xFFFFFFFFu - (uint32_t) i * 0x01010101u;
+    strcpy (m->tz, "America/Argentina/Buenos_Aires");
     ztask_msg_set_body (m, s_body, sizeof s_body);
 }
 
@@ -982,10 +1006,11 @@ s_layout (void)
     msg = ztask_msg_encode (m);
     n = s_header (msg, got, sizeof got);
     zmsg_destroy (&msg);
-    const byte parents_tail[] = { 0, 0, 0, 0, 0, 0, 0, 0,  0,  0,  0, 0,  0,  1, 2,  0, 0, 0, 0, 0, 0, 0, 7,  0,
-                                  1, 2, 3, 4, 5, 6, 7, 8,  0 };
+    const byte parents_tail[] = { 0, 0, 0, 0, 0, 0, 0, 0,  0,  0,  0, 0,  0,  0, 0, 0, 0,  0, 0, 0, 0,  1, 2,
+                                  0, 0, 0, 0, 0, 0, 0, 7,  0,  1, 2, 3, 4, 5, 6, 7, 8,  0 };
     TAP_OK (n == bare + sizeof parents_tail && memcmp (got + bare, parents_tail, sizeof parents_tail) == 0,
-            "SUBMIT with parents: due_ms 0 and the empty routing fields, then after_any, the count, ids and states");
+            "SUBMIT with parents: due_ms 0, the empty routing fields and retry policy, then after_any, the count, "
+            "ids and states");
     TAP_OK (s_decode (old, got, n, 1) == 0 && old->parent_count == 2 && old->after_any == 1
                 && old->parents[0].task_id == 7 && old->parents[1].task_id == 0x0102030405060708ull,
             "  decodes with them");
@@ -1101,6 +1126,12 @@ static const struct {
     { ZTASK_MSG_PAUSE, "5a54 01 0b  01020304  04 6563686f" },
     { ZTASK_MSG_RESUME, "5a54 01 0c  01020304  04 6563686f" },
     { ZTASK_MSG_HISTORY, "5a54 01 0d  01020304  1122334455667788" },
+    { ZTASK_MSG_SCHEDULE_ADD, "5a54 01 0f  01020304  01 77  04 6563686f  09  00007530  00000003  04 68616c66"
+                              "  03 555443  01" },
+    { ZTASK_MSG_SCHEDULES, "5a54 01 10  01020304  01 77" },
+    { ZTASK_MSG_SCHEDULE_PAUSE, "5a54 01 11  01020304  01 77" },
+    { ZTASK_MSG_SCHEDULE_RESUME, "5a54 01 12  01020304  01 77" },
+    { ZTASK_MSG_SCHEDULE_REMOVE, "5a54 01 13  01020304  01 77" },
     { ZTASK_MSG_SUBMITTED, "5a54 01 14  01020304  1122334455667788  01" },
     { ZTASK_MSG_TASK_INFO, "5a54 01 15  01020304  1122334455667788  01  04 6563686f  09  01  00000002  00000003"
                            "  0000000000000005  000000000000000a  04 68616c66  02 7731  02 6521"
@@ -1156,6 +1187,7 @@ s_golden_fill (ztask_msg_t *m, int command)
     strcpy (m->worker, "w1");
     strcpy (m->text, "half");
     strcpy (m->error, "e!");
+    strcpy (m->tz, "UTC");
     m->plugin_count = 1;
     strcpy (m->plugins[0].name, "echo");
     strcpy (m->plugins[0].version, "1.0");
@@ -1246,13 +1278,18 @@ s_older_header (const ztask_msg_t *m, size_t len, size_t n)
     case ZTASK_MSG_SUBMIT:
     case ZTASK_MSG_SUBMIT_WAIT: {
         size_t parents = n - s_parents_tail (m);
-        return len == parents || len == parents - s_routing_tail (m) || len == parents - s_routing_tail (m) - 8;
+        size_t retry = parents - 8; /* retry_min_ms, retry_max_ms */
+        return len == parents || len == retry || len == retry - s_routing_tail (m)
+               || len == retry - s_routing_tail (m) - 8;
     }
     case ZTASK_MSG_TASK_INFO: {
-        size_t waiting = n - s_parents_tail (m) - s_waiting_tail (m);
-        return len == n - s_parents_tail (m) || len == waiting || len == waiting - s_routing_tail (m)
+        size_t parents = n - s_parents_tail (m);
+        size_t retry = parents - 16; /* retry_min_ms, retry_max_ms, next_attempt_ms */
+        size_t waiting = retry - s_waiting_tail (m);
+        return len == parents || len == retry || len == waiting || len == waiting - s_routing_tail (m)
                || len == waiting - s_routing_tail (m) - 8;
     }
+    case ZTASK_MSG_RESULT: return len == n - 4; /* retry_after_ms */
     default: return false;
     }
 }

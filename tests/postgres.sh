@@ -5,6 +5,7 @@
 # and the broker serving again by itself once the database is back).
 . "${top_srcdir:-.}/tests/lib.sh"
 . "${top_srcdir:-.}/tests/pg.sh"
+SCHEMA_NOW=8 # the schema version this ztaskd writes (store_postgres.c)
 pg_start
 
 # ---- the promises of store.h, on PostgreSQL ----
@@ -48,7 +49,7 @@ pg_sql "CREATE DATABASE future" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=future" >/dev/null 2>&1
 "$pg_bin/psql" -X -q -h 127.0.0.1 -p "$PG_PORT" -U ztask -d future \
     -c "UPDATE ztask_meta SET value = '99' WHERE key = 'schema_version'" >/dev/null
-ztaskd_refuses "host=127.0.0.1 port=$PG_PORT user=ztask dbname=future" 'schema version 99; this ztaskd reads version 8: upgrade ztaskd' \
+ztaskd_refuses "host=127.0.0.1 port=$PG_PORT user=ztask dbname=future" "schema version 99; this ztaskd reads version $SCHEMA_NOW: upgrade ztaskd" \
     "a store of a newer ztask"
 
 # A store of the previous schema (version 1, before leadership): upgraded
@@ -57,11 +58,11 @@ ztaskd_refuses "host=127.0.0.1 port=$PG_PORT user=ztask dbname=future" 'schema v
 pg_sql "CREATE DATABASE old" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=old" >/dev/null 2>&1
 old_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d old -c "$1"; }
-old_sql "DROP FUNCTION ztask_lead; DROP FUNCTION ztask_fence; DROP FUNCTION ztask_renew; DROP TABLE ztask_leader;
+old_sql "DROP TABLE ztask_schedules; DROP FUNCTION ztask_lead; DROP FUNCTION ztask_fence; DROP FUNCTION ztask_renew; DROP TABLE ztask_leader;
          ALTER TABLE ztask_tasks DROP COLUMN history; DROP TABLE ztask_paused;
          ALTER TABLE ztask_tasks DROP COLUMN due_ms;
          ALTER TABLE ztask_tasks DROP COLUMN requirements, DROP COLUMN version_constraint, DROP COLUMN needs,
-           DROP COLUMN limit_name, DROP COLUMN parents;
+           DROP COLUMN limit_name, DROP COLUMN retry_min_ms, DROP COLUMN retry_max_ms, DROP COLUMN next_attempt_ms, DROP COLUMN parents;
          DROP INDEX ztask_tasks_active; DROP INDEX ztask_tasks_finished;
          CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state < 2;
          CREATE INDEX ztask_tasks_finished ON ztask_tasks (finished_ms) WHERE state >= 2;
@@ -77,11 +78,11 @@ old_pid=$!
 PIDS="$PIDS $old_pid"
 wait_for "grep -q 'leads (term 1)' '$T/old.log'" 20
 ok $? "a store of schema version 1 is served"
-like "$(cat "$T/old.log")" "upgraded the ztask schema in database old .* from version 1 to 8" "  after upgrading it in place"
+like "$(cat "$T/old.log")" "upgraded the ztask schema in database old .* from version 1 to $SCHEMA_NOW" "  after upgrading it in place"
 old_ep=$(grep -o 'listening on tcp://[0-9.:]*' "$T/old.log" | sed 's/listening on //')
 is "$("$ZTASK" -b "$old_ep" status --json 1000000 | tr -d ' \n' | grep -o '"state":"[a-z]*"')" '"state":"queued"' \
     "  with its queued task"
-is "$(old_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" 8 "  the store says version 8"
+is "$(old_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" $SCHEMA_NOW "  the store says version $SCHEMA_NOW"
 is "$(old_sql "SELECT count(*) FROM ztask_tasks WHERE history = ''")" "$(old_sql "SELECT count(*) FROM ztask_tasks")" \
     "  its tasks have an empty history"
 kill "$old_pid"; wait "$old_pid" 2>/dev/null
@@ -91,9 +92,9 @@ kill "$old_pid"; wait "$old_pid" 2>/dev/null
 pg_sql "CREATE DATABASE v3" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=v3" >/dev/null 2>&1
 v3_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d v3 -c "$1"; }
-v3_sql "ALTER TABLE ztask_tasks DROP COLUMN due_ms;
+v3_sql "DROP TABLE ztask_schedules; ALTER TABLE ztask_tasks DROP COLUMN due_ms;
         ALTER TABLE ztask_tasks DROP COLUMN requirements, DROP COLUMN version_constraint, DROP COLUMN needs,
-          DROP COLUMN limit_name, DROP COLUMN parents;
+          DROP COLUMN limit_name, DROP COLUMN retry_min_ms, DROP COLUMN retry_max_ms, DROP COLUMN next_attempt_ms, DROP COLUMN parents;
         DROP INDEX ztask_tasks_active; DROP INDEX ztask_tasks_finished;
         CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state < 2;
         CREATE INDEX ztask_tasks_finished ON ztask_tasks (finished_ms) WHERE state >= 2;
@@ -106,11 +107,11 @@ v3_pid=$!
 PIDS="$PIDS $v3_pid"
 wait_for "grep -q 'leads (term 1)' '$T/v3.log'" 20
 ok $? "a store of schema version 3 is served"
-like "$(cat "$T/v3.log")" "upgraded the ztask schema in database v3 .* from version 3 to 8" "  after upgrading it in place"
+like "$(cat "$T/v3.log")" "upgraded the ztask schema in database v3 .* from version 3 to $SCHEMA_NOW" "  after upgrading it in place"
 v3_ep=$(grep -o 'listening on tcp://[0-9.:]*' "$T/v3.log" | sed 's/listening on //')
 is "$("$ZTASK" -b "$v3_ep" status --json 1000000 | tr -d ' \n' | grep -o '"state":"[a-z]*"')" '"state":"queued"' \
     "  with its queued task"
-is "$(v3_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" 8 "  the store says version 8"
+is "$(v3_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" $SCHEMA_NOW "  the store says version $SCHEMA_NOW"
 like "$(v3_sql "SELECT indexdef FROM pg_indexes WHERE indexname = 'ztask_tasks_active'")" "WHERE \(state = ANY" \
     "  its index of unfinished tasks holds the scheduled ones too"
 delayed=$("$ZTASK" -b "$v3_ep" submit echo -d later --in 1h)
@@ -120,12 +121,12 @@ is "$(v3_sql "SELECT state, due_ms > 0 FROM ztask_tasks WHERE id = $delayed")" "
 kill "$v3_pid"; wait "$v3_pid" 2>/dev/null
 
 # A store of schema version 4 (before tasks asked anything of their
-# workers): upgraded in place to 8, its tasks asking nothing.
+# workers): upgraded in place to the current version, its tasks asking nothing.
 pg_sql "CREATE DATABASE v4" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=v4" >/dev/null 2>&1
 v4_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d v4 -c "$1"; }
-v4_sql "ALTER TABLE ztask_tasks DROP COLUMN requirements, DROP COLUMN version_constraint, DROP COLUMN needs,
-          DROP COLUMN limit_name, DROP COLUMN parents;
+v4_sql "DROP TABLE ztask_schedules; ALTER TABLE ztask_tasks DROP COLUMN requirements, DROP COLUMN version_constraint, DROP COLUMN needs,
+          DROP COLUMN limit_name, DROP COLUMN retry_min_ms, DROP COLUMN retry_max_ms, DROP COLUMN next_attempt_ms, DROP COLUMN parents;
         DROP INDEX ztask_tasks_active;
         CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state IN (0, 1, 5);
         UPDATE ztask_meta SET value = '4' WHERE key = 'schema_version';
@@ -137,23 +138,24 @@ v4_pid=$!
 PIDS="$PIDS $v4_pid"
 wait_for "grep -q 'leads (term 1)' '$T/v4.log'" 20
 ok $? "a store of schema version 4 is served"
-like "$(cat "$T/v4.log")" "upgraded the ztask schema in database v4 .* from version 4 to 8" "  after upgrading it in place"
+like "$(cat "$T/v4.log")" "upgraded the ztask schema in database v4 .* from version 4 to $SCHEMA_NOW" "  after upgrading it in place"
 v4_ep=$(grep -o 'listening on tcp://[0-9.:]*' "$T/v4.log" | sed 's/listening on //')
 status=$("$ZTASK" -b "$v4_ep" status --json 1000000 | tr -d ' \n')
 like "$status" '"state":"queued"' "  with its queued task"
 like "$status" '"require":\[\],"version":"","needs":"","limit":""' "  which asks nothing of its worker"
-is "$(v4_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" 8 "  the store says version 8"
+is "$(v4_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" $SCHEMA_NOW "  the store says version $SCHEMA_NOW"
+is "$(v4_sql "SELECT to_regclass ('ztask_schedules') IS NOT NULL")" t "  and has the schedules table (version 6)"
 asks=$("$ZTASK" -b "$v4_ep" submit echo -d later --in 1h --require 'zone = eu-1' --require os --needs 'gpu=1')
 is "$(v4_sql "SELECT requirements, needs, limit_name IS NULL FROM ztask_tasks WHERE id = $asks")" "os
 zone=eu-1|gpu=1|t" "  a new task is stored with what it asks"
 kill "$v4_pid"; wait "$v4_pid" 2>/dev/null
 
-# A store of schema version 5 (before dependencies: no parents column, the
-# index of unfinished tasks without state 6): upgraded in place to 8.
+# A store of schema version 5 (before retry policies): upgraded in place
+# to the current version, its tasks with the default policy and no pending attempt.
 pg_sql "CREATE DATABASE v5" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=v5" >/dev/null 2>&1
 v5_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d v5 -c "$1"; }
-v5_sql "ALTER TABLE ztask_tasks DROP COLUMN parents;
+v5_sql "DROP TABLE ztask_schedules; ALTER TABLE ztask_tasks DROP COLUMN retry_min_ms, DROP COLUMN retry_max_ms, DROP COLUMN next_attempt_ms, DROP COLUMN parents;
         DROP INDEX ztask_tasks_active;
         CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state IN (0, 1, 5);
         UPDATE ztask_meta SET value = '5' WHERE key = 'schema_version';
@@ -165,17 +167,45 @@ v5_pid=$!
 PIDS="$PIDS $v5_pid"
 wait_for "grep -q 'leads (term 1)' '$T/v5.log'" 20
 ok $? "a store of schema version 5 is served"
-like "$(cat "$T/v5.log")" "upgraded the ztask schema in database v5 .* from version 5 to 8" "  after upgrading it in place"
+like "$(cat "$T/v5.log")" "upgraded the ztask schema in database v5 .* from version 5 to $SCHEMA_NOW" "  after upgrading it in place"
 v5_ep=$(grep -o 'listening on tcp://[0-9.:]*' "$T/v5.log" | sed 's/listening on //')
 status=$("$ZTASK" -b "$v5_ep" status --json 1000000 | tr -d ' \n')
-like "$status" '"state":"queued".*"parents":\[\]' "  with its queued task, without parents"
-is "$(v5_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" 8 "  the store says version 8"
-like "$(v5_sql "SELECT indexdef FROM pg_indexes WHERE indexname = 'ztask_tasks_active'")" "6\]" \
-    "  its index of unfinished tasks holds the blocked ones too"
-child=$("$ZTASK" -b "$v5_ep" submit echo -d child --after 1000000)
-is "$(v5_sql "SELECT state, parents FROM ztask_tasks WHERE id = $child")" "6|1000000" \
-    "  a task after the queued one is stored blocked, with its parent"
+like "$status" '"retry_backoff":\{"min_ms":250,"max_ms":10000\},"next_attempt_ms":0' \
+    "  its queued task has the default retry policy and no pending attempt"
+is "$(v5_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" $SCHEMA_NOW "  the store says version $SCHEMA_NOW"
+policy=$("$ZTASK" -b "$v5_ep" submit echo -d later --in 1h --retry-backoff 1s..1h)
+is "$(v5_sql "SELECT retry_min_ms, retry_max_ms FROM ztask_tasks WHERE id = $policy")" "1000|3600000" \
+    "  a new task is stored with its retry policy"
 kill "$v5_pid"; wait "$v5_pid" 2>/dev/null
+
+# A store of schema version 7 (before dependencies: no parents column, the
+# index of unfinished tasks without state 6): upgraded in place to 8.
+pg_sql "CREATE DATABASE v7" >/dev/null
+"$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=v7" >/dev/null 2>&1
+v7_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d v7 -c "$1"; }
+v7_sql "ALTER TABLE ztask_tasks DROP COLUMN parents;
+        DROP INDEX ztask_tasks_active;
+        CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state IN (0, 1, 5);
+        UPDATE ztask_meta SET value = '7' WHERE key = 'schema_version';
+        INSERT INTO ztask_tasks (id, type, priority, state, max_attempts, payload, created_ms)
+        VALUES (1000000, 'echo', 4, 0, 3, 'from v7', 0)" >/dev/null
+sed "s/dbname=old/dbname=v7/" "$T/old.cfg" > "$T/v7.cfg"
+"$ZTASKD" -c "$T/v7.cfg" -f >"$T/v7.log" 2>&1 &
+v7_pid=$!
+PIDS="$PIDS $v7_pid"
+wait_for "grep -q 'leads (term 1)' '$T/v7.log'" 20
+ok $? "a store of schema version 7 is served"
+like "$(cat "$T/v7.log")" "upgraded the ztask schema in database v7 .* from version 7 to 8" "  after upgrading it in place"
+v7_ep=$(grep -o 'listening on tcp://[0-9.:]*' "$T/v7.log" | sed 's/listening on //')
+status=$("$ZTASK" -b "$v7_ep" status --json 1000000 | tr -d ' \n')
+like "$status" '"state":"queued".*"parents":\[\]' "  with its queued task, without parents"
+is "$(v7_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" 8 "  the store says version 8"
+like "$(v7_sql "SELECT indexdef FROM pg_indexes WHERE indexname = 'ztask_tasks_active'")" "6\]" \
+    "  its index of unfinished tasks holds the blocked ones too"
+child=$("$ZTASK" -b "$v7_ep" submit echo -d child --after 1000000)
+is "$(v7_sql "SELECT state, parents FROM ztask_tasks WHERE id = $child")" "6|1000000" \
+    "  a task after the queued one is stored blocked, with its parent"
+kill "$v7_pid"; wait "$v7_pid" 2>/dev/null
 
 # ---- a broker on PostgreSQL, and an outage of the database ----
 pg_sql "CREATE DATABASE broker" >/dev/null

@@ -546,7 +546,7 @@ typedef struct {
     int64_t back, front;           /* last ranks given at the back, the front  */
     uint64_t rand;                 /* xorshift state                           */
     int step;                      /* for failure messages                     */
-    size_t assigns, submits, removals, requeues, reservations, unblocked, limited; /* operations done */
+    size_t assigns, submits, removals, requeues, reservations, unblocked, limited, spared; /* operations done */
     size_t contested;              /* steps with a queued task and a free
                                       worker that cannot run it               */
     bool outside[R_IDS_MAX];       /* by id: neither queued nor running yet
@@ -675,6 +675,31 @@ s_r_older (r_ctx_t *ctx, task_t *a, task_t *b)
     return ctx->order[a->id] < ctx->order[b->id];
 }
 
+/* A kept worker with a slot to spare takes the best task at or below the
+   kept priority floor that needs no GPU (every kept signature needs GPUs). */
+static task_t *
+s_r_spare (r_ctx_t *ctx, r_worker_t *worker, int floor)
+{
+    if (worker->sched.free < 2)
+        return NULL;
+    for (int l = floor; l >= 0; l--) {
+        task_t *best = NULL;
+        for (size_t i = 0; i < ctx->task_count; i++) {
+            task_t *task = ctx->tasks[i];
+            if (task->worker || task->priority != l || s_r_gpu_need (ctx->kind[task->id])
+                || !s_r_limits_ok (ctx, task) || !s_r_now (ctx, worker, task))
+                continue;
+            if (!best || s_r_older (ctx, task, best))
+                best = task;
+        }
+        if (best) {
+            ctx->spared++;
+            return best;
+        }
+    }
+    return NULL;
+}
+
 /* Brute force: what assign must do for worker: the task it takes, or NULL
    with *keep set to the signature it must be kept for (or NULL). */
 static task_t *
@@ -704,7 +729,7 @@ s_r_best (r_ctx_t *ctx, r_worker_t *worker, sched_sig_t **keep)
         }
         if (best && big) {
             *keep = scheduler_task_sig (best);
-            return NULL;
+            return s_r_spare (ctx, worker, l);
         }
         if (best)
             return best;
@@ -718,8 +743,10 @@ s_r_best (r_ctx_t *ctx, r_worker_t *worker, sched_sig_t **keep)
             && (!best || s_r_older (ctx, task, best)))
             best = task;
     }
-    *keep = best && s_r_now (ctx, worker, best) ? NULL : kept;
-    return *keep ? NULL : best;
+    if (best && s_r_now (ctx, worker, best))
+        return best;
+    *keep = kept;
+    return s_r_spare (ctx, worker, floor);
 }
 
 #define R_FAIL(ctx, counter, ...)                                                      \
@@ -795,7 +822,8 @@ s_r_offer (r_ctx_t *ctx, task_t *task, bool front)
         for (int w = 0; w < R_WORKERS && !best; w++) {
             r_worker_t *worker = &ctx->workers[w];
             if (worker->live && worker->sched.reserved && worker->sched.free && s_r_now (ctx, worker, task)
-                && s_r_kept_level (ctx, worker) < task->priority)
+                && (s_r_kept_level (ctx, worker) < task->priority
+                    || (worker->sched.free >= 2 && !s_r_gpu_need (ctx->kind[task->id]))))
                 best = worker;
         }
     }
@@ -981,7 +1009,8 @@ s_r_check (r_ctx_t *ctx)
             r_worker_t *worker = &ctx->workers[w];
             if (!worker->live || worker->sched.free == 0)
                 continue;
-            bool may = s_r_linked (worker) || s_r_kept_level (ctx, worker) < task->priority;
+            bool may = s_r_linked (worker) || s_r_kept_level (ctx, worker) < task->priority
+                       || (worker->sched.free >= 2 && !s_r_gpu_need (ctx->kind[task->id]));
             if (may && s_r_now (ctx, worker, task))
                 R_FAIL (ctx, fail_conserving, "task %" PRIu64 " (%s, %d) waits, worker %d has a free slot%s",
                         task->id, s_r_kind_name[ctx->kind[task->id]], task->priority, w,
@@ -1166,13 +1195,13 @@ s_test_random (uint64_t seed, int steps)
         s_r_check (ctx);
     }
     printf ("# seed %" PRIx64 ": %d steps, %zu submits, %zu assigns, %zu removals, %zu requeues,"
-            " %zu reservations, %zu unblocked, %zu over a limit, %zu tasks left\n",
+            " %zu reservations, %zu spared slots of kept workers, %zu unblocked, %zu over a limit, %zu tasks left\n",
             seed, steps, ctx->submits, ctx->assigns, ctx->removals, ctx->requeues, ctx->reservations,
-            ctx->unblocked, ctx->limited, ctx->task_count);
+            ctx->spared, ctx->unblocked, ctx->limited, ctx->task_count);
     TAP_OK (ctx->assigns > 500 && ctx->removals > 50 && ctx->requeues > 20 && ctx->contested > 100
-                && ctx->reservations > 5 && ctx->unblocked > 5 && ctx->limited > 20,
+                && ctx->reservations > 5 && ctx->unblocked > 5 && ctx->limited > 20 && ctx->spared > 0,
             "random %" PRIx64 ": the run exercised assigns, removals, requeues, free workers"
-            " beside queued tasks, reservations, limits and unblocked tasks",
+            " beside queued tasks, reservations, kept workers' spare slots, limits and unblocked tasks",
             seed);
     TAP_OK (ctx->fail_reserve == 0,
             "random %" PRIx64 ": a worker was kept exactly when a big task came first (%zu)", seed,

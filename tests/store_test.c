@@ -19,6 +19,9 @@
 #include <dirent.h>
 #include <signal.h>
 #include <sqlite3.h>
+
+/* The schema version this ztaskd writes (store_sqlite.c). */
+#define SCHEMA_NOW 8
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -45,9 +48,6 @@ s_task (scheduler_t *sched, uint64_t id, const char *type, uint8_t priority, con
     task->created_ms = CREATED_MS + (int64_t) id;
     return task;
 }
-
-/* The schema version a store is upgraded to (dependencies: 8). */
-#define STORE_SCHEMA 8
 
 /* Runs a query returning one integer through a connection of our own. */
 static int64_t
@@ -328,7 +328,7 @@ s_test_tasks (void)
     TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks INDEXED BY tasks_key WHERE idem_key IS NOT NULL")
                     == 2,
             "tasks: only the 2 tasks with a key are in the key index");
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == STORE_SCHEMA, "tasks: schema version %d", STORE_SCHEMA);
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == SCHEMA_NOW, "tasks: schema version %d", SCHEMA_NOW);
 
     /* Reopen: ids go on after the highest, not after the count. */
     store = store_open (path, "full");
@@ -506,8 +506,7 @@ s_test_upgrade (void)
         store_close (&store);
     }
     scheduler_destroy (&sched);
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == STORE_SCHEMA, "upgrade: the store is at version %d",
-            STORE_SCHEMA);
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == SCHEMA_NOW, "upgrade: the store is at version %d", SCHEMA_NOW);
     TAP_OK (s_query_int (path, "SELECT count(*) FROM sqlite_master WHERE name = 'tasks_key'") == 1
                 && s_query_int (path, "SELECT count(*) FROM sqlite_master WHERE name LIKE 'sqlite_autoindex%'")
                        == 0,
@@ -548,8 +547,7 @@ s_test_upgrade_2 (void)
                 "upgrade 2: a type can be paused");
         store_close (&store);
     }
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == STORE_SCHEMA, "upgrade 2: the store is at version %d",
-            STORE_SCHEMA);
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == SCHEMA_NOW, "upgrade 2: the store is at version %d", SCHEMA_NOW);
     TAP_OK (s_query_int (path, "SELECT count(*) FROM paused_types") == 1, "upgrade 2: the paused type is stored");
     zstr_free (&path);
 }
@@ -608,8 +606,7 @@ s_test_upgrade_3 (void)
                 "upgrade 3: its queued task is recovered");
         store_close (&store);
     }
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == STORE_SCHEMA, "upgrade 3: the store is at version %d",
-            STORE_SCHEMA);
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == SCHEMA_NOW, "upgrade 3: the store is at version %d", SCHEMA_NOW);
     TAP_OK (s_query_int (path, "SELECT count(*) FROM pragma_table_info ('tasks') WHERE name IN"
                                " ('requirements', 'version_constraint', 'needs', 'limit_name')")
                 == 4,
@@ -646,6 +643,49 @@ s_needs_fn (const store_row_t *row, void *arg)
 /* A version 4 store (no columns for what a task asks) gains them, NULL
    for its tasks, which read back asking nothing and are recovered; a new
    task that asks something is stored with it. */
+/* A version 5 store (no schedules) gains the schedules table, and its
+   tasks are as they were. */
+static void
+s_test_upgrade_5 (void)
+{
+    char *path = s_path ("v5.db");
+    TAP_OK (s_exec (path,
+                    "PRAGMA journal_mode = WAL;"
+                    "CREATE TABLE tasks (id INTEGER PRIMARY KEY, type TEXT NOT NULL,"
+                    " priority INTEGER NOT NULL, state INTEGER NOT NULL,"
+                    " attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,"
+                    " timeout_ms INTEGER NOT NULL DEFAULT 0, idem_key TEXT,"
+                    " payload BLOB NOT NULL, result BLOB, error TEXT, worker TEXT,"
+                    " created_ms INTEGER NOT NULL, started_ms INTEGER, finished_ms INTEGER,"
+                    " history TEXT NOT NULL DEFAULT '', due_ms INTEGER, requirements TEXT,"
+                    " version_constraint TEXT, needs TEXT, limit_name TEXT);"
+                    "CREATE UNIQUE INDEX tasks_key ON tasks (idem_key) WHERE idem_key IS NOT NULL;"
+                    "CREATE INDEX tasks_active ON tasks (id) WHERE state IN (0, 1, 5);"
+                    "CREATE INDEX tasks_finished ON tasks (finished_ms) WHERE state IN (2, 3, 4);"
+                    "CREATE TABLE paused_types (type TEXT PRIMARY KEY) WITHOUT ROWID;"
+                    "INSERT INTO tasks (id, type, priority, state, max_attempts, payload, created_ms)"
+                    " VALUES (9, 'echo', 5, 0, 3, x'6869', 3);"
+                    "PRAGMA user_version = 5;")
+                == 0,
+            "upgrade 5: a version 5 store made");
+    store_t *store = store_open (path, "normal");
+    TAP_OK (store != NULL, "upgrade 5: it opens");
+    if (store) {
+        store_row_t row;
+        TAP_OK (store_get (store, 9, false, &row) == 0 && row.state == ZTASK_STATE_QUEUED, "upgrade 5: its task is there");
+        store_schedule_t schedule = { .name = "nightly", .cron = "0 3 * * *", .tz = "", .type = "report",
+                                      .priority = 5, .payload = "", .created_ms = 1 };
+        TAP_OK (store_schedule_put (store, &schedule) == 0 && store_commit (store) == 0,
+                "upgrade 5: a schedule can be stored");
+        store_close (&store);
+    }
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == SCHEMA_NOW, "upgrade 5: the store is at version %d",
+            SCHEMA_NOW);
+    TAP_OK (s_query_int (path, "SELECT count(*) FROM schedules WHERE catchup = 'skip' AND source = 'cli'") == 1,
+            "upgrade 5: the schedules table holds it");
+    zstr_free (&path);
+}
+
 static void
 s_test_upgrade_4 (void)
 {
@@ -696,12 +736,81 @@ s_test_upgrade_4 (void)
         task_destroy (&task);
         scheduler_destroy (&sched);
     }
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == STORE_SCHEMA, "upgrade 4: the store is at version %d",
-            STORE_SCHEMA);
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == SCHEMA_NOW, "upgrade 4: the store is at version %d", SCHEMA_NOW);
     TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks WHERE requirements IS NULL AND needs IS NULL"
                                " AND version_constraint IS NULL AND limit_name IS NULL")
                 == 2,
             "upgrade 4: the old tasks' new columns are NULL");
+    zstr_free (&path);
+}
+
+/* A version 5 store (no retry policy columns) gains them, NULL for its
+   tasks, which read back with no policy (the broker gives them the
+   default) and no pending attempt; a new task's policy and a requeued
+   task's next attempt are stored, and starting it clears the latter. The
+   same step takes a version 6 store (which adds a table of its own). */
+static void
+s_test_upgrade_retry (int version)
+{
+    char name[32];
+    snprintf (name, sizeof name, "retry-v%d.db", version);
+    char *path = s_path (name);
+    char *sql = zsys_sprintf (
+        "PRAGMA journal_mode = WAL;"
+        "CREATE TABLE tasks (id INTEGER PRIMARY KEY, type TEXT NOT NULL,"
+        " priority INTEGER NOT NULL, state INTEGER NOT NULL,"
+        " attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,"
+        " timeout_ms INTEGER NOT NULL DEFAULT 0, idem_key TEXT,"
+        " payload BLOB NOT NULL, result BLOB, error TEXT, worker TEXT,"
+        " created_ms INTEGER NOT NULL, started_ms INTEGER, finished_ms INTEGER,"
+        " history TEXT NOT NULL DEFAULT '', due_ms INTEGER, requirements TEXT, version_constraint TEXT,"
+        " needs TEXT, limit_name TEXT);"
+        "CREATE UNIQUE INDEX tasks_key ON tasks (idem_key) WHERE idem_key IS NOT NULL;"
+        "CREATE INDEX tasks_active ON tasks (id) WHERE state IN (0, 1, 5);"
+        "CREATE INDEX tasks_finished ON tasks (finished_ms) WHERE state IN (2, 3, 4);"
+        "CREATE TABLE paused_types (type TEXT PRIMARY KEY) WITHOUT ROWID;"
+        "INSERT INTO tasks (id, type, priority, state, attempts, max_attempts, payload, created_ms)"
+        " VALUES (6, 'echo', 5, 0, 1, 3, x'6869', 1);"
+        "PRAGMA user_version = %d;",
+        version);
+    TAP_OK (s_exec (path, sql) == 0, "upgrade %d: a version %d store made", version, version);
+    zstr_free (&sql);
+    store_t *store = store_open (path, "normal");
+    TAP_OK (store != NULL, "upgrade %d: it opens", version);
+    if (store) {
+        rows_t rows = { 0 };
+        TAP_OK (store_recover (store, s_rows_fn, &rows) == 0 && rows.count == 1 && rows.row.id == 6
+                    && rows.row.retry_min_ms == 0 && rows.row.retry_max_ms == 0 && rows.row.next_attempt_ms == 0,
+                "upgrade %d: its queued task is recovered, without a policy or a pending attempt", version);
+        scheduler_t *sched = scheduler_new ();
+        task_t *task = s_task (sched, store_next_id (store), "render", 5, "x", 1);
+        task->retry_min_ms = 1000;
+        task->retry_max_ms = 3600000;
+        store_row_t row;
+        TAP_OK (store_insert (store, task, NULL) == 0 && store_commit (store) == 0
+                    && store_get (store, task->id, false, &row) == 0 && row.retry_min_ms == 1000
+                    && row.retry_max_ms == 3600000 && row.next_attempt_ms == 0,
+                "upgrade %d: a new task is stored with its retry policy", version);
+        task->attempts = 1;
+        task->next_attempt_ms = 4102444800000;
+        TAP_OK (store_started (store, task, "w") == 0 && store_requeued (store, task) == 0
+                    && store_commit (store) == 0 && store_get (store, task->id, false, &row) == 0
+                    && row.state == ZTASK_STATE_QUEUED && row.next_attempt_ms == 4102444800000,
+                "upgrade %d: a requeued task's next attempt is stored", version);
+        task->attempts = 2;
+        TAP_OK (store_started (store, task, "w") == 0 && store_commit (store) == 0
+                    && store_get (store, task->id, false, &row) == 0 && row.next_attempt_ms == 0,
+                "upgrade %d: starting it clears the next attempt", version);
+        store_close (&store);
+        task_destroy (&task);
+        scheduler_destroy (&sched);
+    }
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == SCHEMA_NOW, "upgrade %d: the store is at version %d", version,
+            SCHEMA_NOW);
+    TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks WHERE id = 6 AND retry_min_ms IS NULL"
+                               " AND retry_max_ms IS NULL AND next_attempt_ms IS NULL")
+                == 1,
+            "upgrade %d: the old task's new columns are NULL", version);
     zstr_free (&path);
 }
 
@@ -808,13 +917,13 @@ s_recovered_fn (const store_row_t *row, void *arg)
     }
 }
 
-/* A version 5 store (no parents column; the active index without state
+/* A version 7 store (no parents column; the active index without state
    6) gains the column, NULL for its tasks, which read back without
    parents; a blocked task stored then is recovered blocked. */
 static void
-s_test_upgrade_5 (void)
+s_test_upgrade_7 (void)
 {
-    char *path = s_path ("v5.db");
+    char *path = s_path ("v7.db");
     TAP_OK (s_exec (path,
                     "PRAGMA journal_mode = WAL;"
                     "CREATE TABLE tasks (id INTEGER PRIMARY KEY, type TEXT NOT NULL,"
@@ -824,7 +933,8 @@ s_test_upgrade_5 (void)
                     " payload BLOB NOT NULL, result BLOB, error TEXT, worker TEXT,"
                     " created_ms INTEGER NOT NULL, started_ms INTEGER, finished_ms INTEGER,"
                     " history TEXT NOT NULL DEFAULT '', due_ms INTEGER, requirements TEXT,"
-                    " version_constraint TEXT, needs TEXT, limit_name TEXT);"
+                    " version_constraint TEXT, needs TEXT, limit_name TEXT, retry_min_ms INTEGER,"
+                    " retry_max_ms INTEGER, next_attempt_ms INTEGER);"
                     "CREATE UNIQUE INDEX tasks_key ON tasks (idem_key) WHERE idem_key IS NOT NULL;"
                     "CREATE INDEX tasks_active ON tasks (id) WHERE state IN (0, 1, 5);"
                     "CREATE INDEX tasks_finished ON tasks (finished_ms) WHERE state IN (2, 3, 4);"
@@ -833,20 +943,20 @@ s_test_upgrade_5 (void)
                     " created_ms, finished_ms) VALUES (4, 'echo', 5, 2, 1, 3, x'6869', x'6f6b', 1, 2);"
                     "INSERT INTO tasks (id, type, priority, state, max_attempts, payload, created_ms)"
                     " VALUES (5, 'echo', 5, 0, 3, x'6869', 3);"
-                    "PRAGMA user_version = 5;")
+                    "PRAGMA user_version = 7;")
                 == 0,
-            "upgrade 5: a version 5 store made");
+            "upgrade 7: a version 7 store made");
     store_t *store = store_open (path, "normal");
-    TAP_OK (store != NULL, "upgrade 5: it opens");
+    TAP_OK (store != NULL, "upgrade 7: it opens");
     if (store) {
         store_row_t row;
         TAP_OK (store_get (store, 4, true, &row) == 0 && row.state == ZTASK_STATE_DONE && streq (row.parents, "")
                     && row.result_size == 2,
-                "upgrade 5: its done task is there, without parents");
+                "upgrade 7: its done task is there, without parents");
         recovered_t r = { 5, -1, "", 0 };
         TAP_OK (store_recover (store, s_recovered_fn, &r) == 0 && r.count == 1 && r.state == ZTASK_STATE_QUEUED
                     && streq (r.parents, ""),
-                "upgrade 5: its queued task is recovered, without parents");
+                "upgrade 7: its queued task is recovered, without parents");
         scheduler_t *sched = scheduler_new ();
         task_t *task = s_task (sched, store_next_id (store), "echo", 5, "x", 1);
         const uint64_t parents[] = { 4, 5 };
@@ -855,19 +965,19 @@ s_test_upgrade_5 (void)
         TAP_OK (store_insert (store, task, NULL) == 0 && store_commit (store) == 0
                     && store_get (store, task->id, false, &row) == 0 && row.state == ZTASK_STATE_BLOCKED
                     && streq (row.parents, "4,5"),
-                "upgrade 5: a blocked task is stored with its parents");
+                "upgrade 7: a blocked task is stored with its parents");
         recovered_t b = { task->id, -1, "", 0 };
         TAP_OK (store_recover (store, s_recovered_fn, &b) == 0 && b.count == 2 && b.state == ZTASK_STATE_BLOCKED
                     && streq (b.parents, "4,5"),
-                "upgrade 5: and recovered blocked, with them (the active index holds state 6)");
+                "upgrade 7: and recovered blocked, with them (the active index holds state 6)");
         store_close (&store);
         task_destroy (&task);
         scheduler_destroy (&sched);
     }
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == STORE_SCHEMA, "upgrade 5: the store is at version %d",
-            STORE_SCHEMA);
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == SCHEMA_NOW, "upgrade 7: the store is at version %d",
+            SCHEMA_NOW);
     TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks WHERE parents IS NULL") == 2,
-            "upgrade 5: the old tasks' parents are NULL");
+            "upgrade 7: the old tasks' parents are NULL");
     zstr_free (&path);
 }
 
@@ -1126,9 +1236,12 @@ main (void)
     s_test_upgrade_2 ();
     s_test_upgrade_3 ();
     s_test_upgrade_4 ();
+    s_test_upgrade_5 ();
+    s_test_upgrade_retry (5);
+    s_test_upgrade_retry (6);
     s_test_needs ();
     s_test_scheduled ();
-    s_test_upgrade_5 ();
+    s_test_upgrade_7 ();
     s_test_parents ();
     s_test_refused ();
     s_test_purge_and_list ();

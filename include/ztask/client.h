@@ -157,6 +157,13 @@ typedef struct {
        full: 2 of 2"). */
     char *waiting;
     char *waiting_text;
+    /* Its retry policy (ztask_request_set_retry_backoff; its type's when
+       it named none, else the default 250 ms..10 s, also from an older broker),
+       and when its next attempt is due while it waits out a backoff
+       (wall clock ms; 0: it does not). */
+    uint32_t retry_min_ms;
+    uint32_t retry_max_ms;
+    int64_t next_attempt_ms;
     /* Its parents (ztask_request_set_after), in the order given: their ids
        and states as the broker knew them (a ztask_state_t, or -1: ended,
        not read, as for a finished task); NULL and 0 when it has none. A
@@ -305,6 +312,14 @@ int ztask_request_set_key (ztask_request_t *self, const char *key);
    (wall clock ms; 0: now). */
 int ztask_request_set_due (ztask_request_t *self, int64_t due_ms);
 
+/* The task's retry policy: after a failed attempt the next one waits
+   between min_ms and max_ms, growing exponentially with jitter
+   (docs/scheduling.md); 0, 0: the broker's (its type's, else 250 ms..10 s).
+   Returns -1 unless 1 <= min_ms <= max_ms <= 7 days (ZTASK_RETRY_BACKOFF_MAX_MS),
+   or both 0. */
+#define ZTASK_RETRY_BACKOFF_MAX_MS (7U * 24 * 3600 * 1000)
+int ztask_request_set_retry_backoff (ztask_request_t *self, uint32_t min_ms, uint32_t max_ms);
+
 /* Adds a requirement on the worker's labels: "zone=eu-1", "tier!=spot",
    "gpu_model in (a100,h100)", "os" (present), "!spot" (absent),
    "cores>=8". All of them must hold; at most 16 (ZTASK_REQUIRES_MAX), of
@@ -443,6 +458,30 @@ int ztask_client_purge (ztask_client_t *self, int state, const char *type, int64
    queued tasks at once ("paused": false). */
 int ztask_client_pause (ztask_client_t *self, const char *type, char **json);
 int ztask_client_resume (ztask_client_t *self, const char *type, char **json);
+
+/* Recurring schedules (docs/scheduling.md). Adds schedule name
+   ([a-z0-9][a-z0-9._-]{0,63}) that submits a task of type with payload
+   and opts (priority, timeout, attempts; opts->key is not used: each fire
+   is keyed "NAME@<fire time>") at the times of the five-field cron
+   expression cron in time zone tz (NULL or "": UTC); flags
+   ZTASK_SCHEDULE_CATCHUP_ONCE: fires missed while no broker ran make one
+   fire (else they are skipped). *json (if not NULL): the schedule, with
+   its next fire times. A name the broker holds already is refused. */
+#define ZTASK_SCHEDULE_CATCHUP_ONCE 1
+int ztask_client_schedule_add (ztask_client_t *self, const char *name, const char *cron, const char *tz,
+                               const char *type, const void *payload, size_t size,
+                               const ztask_submit_opts_t *opts, int flags, char **json);
+
+/* The other schedule commands: ZTASK_SCHEDULE_LIST (name NULL: every
+   schedule, {"schedules": [...]}), _SHOW (one, with its next fire times),
+   _PAUSE, _RESUME (the schedule as JSON), _REMOVE ({"name": N,
+   "removed": true}). */
+#define ZTASK_SCHEDULE_LIST 0
+#define ZTASK_SCHEDULE_SHOW 1
+#define ZTASK_SCHEDULE_PAUSE 2
+#define ZTASK_SCHEDULE_RESUME 3
+#define ZTASK_SCHEDULE_REMOVE 4
+int ztask_client_schedule (ztask_client_t *self, int action, const char *name, char **json);
 
 /* A task's history, oldest first, as JSON:
        {"id": 7, "history": [{"at_ms": ..., "event": "queued", "attempt": 0,

@@ -42,9 +42,7 @@ extern "C" {
    changes incompatibly (the worker refuses the plugin); the minor when
    something is added (older plugins keep loading). */
 #define ZTASK_ABI_MAJOR 1
-#define ZTASK_ABI_MINOR 0
-#undef ZTASK_ABI_MINOR
-#define ZTASK_ABI_MINOR 1 /* dependencies: ztask_parent_count, ztask_parent_result (h-deps bump) */
+#define ZTASK_ABI_MINOR 2 /* 1: ztask_retry_after; 2: ztask_parent_count, ztask_parent_result */
 #define ZTASK_ABI_VERSION ((uint32_t) ((ZTASK_ABI_MAJOR << 16) | ZTASK_ABI_MINOR))
 
 /* The one symbol the worker looks up in a plugin file. */
@@ -111,6 +109,15 @@ int ztask_set_result (ztask_ctx_t *ctx, const void *data, size_t size);
    failure); retry == 0 fails the task at once. */
 void ztask_set_error (ztask_ctx_t *ctx, int retry, const char *format, ...) ZTASK_PRINTF (3, 4);
 
+/* Fails this attempt as one to retry after ms milliseconds (instead of
+   the task's retry policy's backoff), with the error text reason: a rate
+   limit's Retry-After, a downstream service known to be back at a time.
+   run must then return ZTASK_FAILED (the call sets what ztask_set_error
+   (ctx, 1, ...) sets, and the wait). The broker caps the wait at 24 hours;
+   ms 0 retries as soon as possible. The attempt still counts: when the
+   task has used its attempts it fails. New in plugin ABI 1.1. */
+void ztask_retry_after (ztask_ctx_t *ctx, uint64_t ms, const char *format, ...) ZTASK_PRINTF (3, 4);
+
 /* Reports progress: done out of total (total 0: unknown) and a short text
    (may be NULL). Cheap: the worker forwards at most a few updates a second. */
 void ztask_progress (ztask_ctx_t *ctx, uint64_t done, uint64_t total, const char *text);
@@ -124,7 +131,7 @@ int ztask_cancelled (ztask_ctx_t *ctx);
    the order they were given at submit); *size gets its length. NULL when
    i is out of range; a parent that left no result (it failed, with
    --after-any, or the store no longer holds it) gives a zero-length
-   buffer. The buffers stay valid until run returns. ABI minor 1. */
+   buffer. The buffers stay valid until run returns. ABI minor 2. */
 size_t ztask_parent_count (ztask_ctx_t *ctx);
 const void *ztask_parent_result (ztask_ctx_t *ctx, size_t i, size_t *size);
 

@@ -12,6 +12,7 @@
 #include "outbox.h"
 #include "reports.h"
 #include "scheduler.h"
+#include "schedules.h"
 #include "store.h"
 #include "task_table.h"
 #include "type_defaults.h"
@@ -20,6 +21,7 @@
 #include "common/ztask_cert.h"
 #include "common/ztask_logfile.h"
 #include "common/ztask_names.h"
+#include "common/ztask_retry.h"
 #include "proto/ztask_msg.h"
 #include "ztask/client.h"
 
@@ -28,8 +30,8 @@
 #define BATCH_MAX 1024  /* messages handled between two commits           */
 #define PURGE_BATCH 1000     /* finished tasks deleted per purge step      */
 #define PURGE_INTERVAL_MS 10000
-#define BACKOFF_BASE_MS 250  /* a requeued task waits 250 ms, 500 ms, ...  */
-#define BACKOFF_MAX_MS 10000
+#define BACKOFF_BASE_MS 250  /* a task handed back waits this long (retries
+                                follow the task's retry policy)       */
 #define MALFORMED_PEERS_MAX 1024   /* peers remembered for "logged once"  */
 #define MALFORMED_REPORT_MS 60000  /* summary of further malformed input  */
 #define IDENTITY_KEY_MAX (2 * 255 + 1)
@@ -40,6 +42,9 @@
 #define STANDBY_POLL_MS 250  /* a standby looks at the lease this often   */
 #define RELEASE_MAX 4096     /* held tasks made queued in one round, at most */
 #define DUE_AHEAD_MAX_MS (100LL * 366 * 24 * 3600 * 1000) /* a due time 100 years ahead, at most */
+#define FIRES_MAX 256        /* schedule fires submitted in one round, at most */
+#define SCHEDULES_MAX 100000 /* schedules a broker holds, at most            */
+#define SCHEDULE_NEXT 3      /* fire times ztask schedule show lists          */
 
 struct broker {
     broker_config_t config;
@@ -59,6 +64,7 @@ struct broker {
     bool releasing;              /* s_release_children is at work        */
     byte *parents_body;          /* a TASK's payload and parents' results */
     size_t parents_body_max;
+    uint64_t retry_random;       /* state of the retry policies' jitter  */
     task_table_t *tasks;         /* queued and running tasks by id; the
                                     table does not own them: s_finish and
                                     broker_destroy free them              */
@@ -102,6 +108,12 @@ struct broker {
     metrics_t *metrics;          /* counters and histograms (/metrics)     */
     char *note;                  /* history entries for the next store write (s_note) */
     size_t note_max;
+    /* Recurring schedules (docs/scheduling.md): */
+    schedules_t *schedules;      /* held while leading, with their next fires */
+    ztask_msg_t *fire;           /* the SUBMIT a fire makes                  */
+    int64_t now_offset_ms;       /* ZTASK_TEST_NOW_OFFSET_MS: tests only      */
+    int fire_status;             /* the ERROR a fire's SUBMIT got; 0: none   */
+    char fire_refusal[ZTASK_STRING_MAX + 1]; /* ... and its text             */
 };
 
 /* ---- keys ---- */
@@ -163,6 +175,8 @@ s_encode (broker_t *self, const void **body, size_t *body_size, bool *with_body)
 static int
 s_send_body (broker_t *self, const peer_id_t *peer, const void *body, size_t body_size)
 {
+    if (!peer->size)
+        return 0; /* the broker itself (a schedule's fire): nothing to send */
     bool with_body;
     size_t size = s_encode (self, &body, &body_size, &with_body);
     if (!size)
@@ -190,6 +204,11 @@ s_send_error (broker_t *self, const peer_id_t *peer, uint32_t corr, int status, 
     case ZTASK_ERR_NOT_REGISTERED: self->counters.refused.not_registered++; break;
     default: break;
     }
+    if (!peer->size) { /* a schedule's fire, refused: s_fire_due logs why */
+        self->fire_status = status;
+        snprintf (self->fire_refusal, sizeof self->fire_refusal, "%s", text);
+        return;
+    }
     ztask_msg_reset (self->out, ZTASK_MSG_ERROR);
     self->out->corr = corr;
     self->out->error_status = (uint16_t) status;
@@ -214,6 +233,8 @@ s_send_to_worker (broker_t *self, broker_worker_t *worker, const void *body, siz
 static void
 s_send_after_commit_body (broker_t *self, const peer_id_t *peer, const void *body, size_t body_size)
 {
+    if (!peer->size)
+        return; /* the broker itself (a schedule's fire) */
     bool with_body;
     size_t size = s_encode (self, &body, &body_size, &with_body);
     if (size)
@@ -322,6 +343,19 @@ s_info_parents (broker_t *self, ztask_msg_t *m, const task_t *task)
     }
 }
 
+/* A task's retry policy into TASK_INFO m: left out (0) when it is the
+   default, so that an older client reads the TASK_INFO of every task
+   that neither has a policy of its own nor waits out a backoff (the
+   client shows 0 as the default). */
+static void
+s_info_retry (ztask_msg_t *m, uint32_t min_ms, uint32_t max_ms)
+{
+    if (min_ms && !(min_ms == ZTASK_RETRY_DEFAULT_MIN_MS && max_ms == ZTASK_RETRY_DEFAULT_MAX_MS)) {
+        m->retry_min_ms = min_ms;
+        m->retry_max_ms = max_ms;
+    }
+}
+
 /* Fills self->out as TASK_INFO for a live task. */
 static void
 s_task_info (broker_t *self, task_t *task, uint32_t corr)
@@ -343,6 +377,9 @@ s_task_info (broker_t *self, task_t *task, uint32_t corr)
     m->created_ms = task->created_ms;
     m->started_ms = task->started_ms;
     m->due_ms = task->due_ms;
+    s_info_retry (m, task->retry_min_ms, task->retry_max_ms);
+    if (task->state == ZTASK_STATE_QUEUED && task->delayed_index)
+        m->next_attempt_ms = task->next_attempt_ms; /* still waiting out its backoff */
     s_info_needs (m, task);
     s_info_parents (self, m, task);
 }
@@ -367,6 +404,9 @@ s_row_info (broker_t *self, const store_row_t *row, uint32_t corr)
     m->started_ms = row->started_ms;
     m->finished_ms = row->finished_ms;
     m->due_ms = row->due_ms;
+    s_info_retry (m, row->retry_min_ms, row->retry_max_ms);
+    if (row->state == ZTASK_STATE_QUEUED && row->next_attempt_ms > zclock_time ())
+        m->next_attempt_ms = row->next_attempt_ms;
     s_row_needs (m, row);
     m->parent_count = s_parse_parents (row->parents, &m->after_any, NULL);
     s_parse_parents (row->parents, &m->after_any, m->parents);
@@ -432,6 +472,7 @@ s_start (broker_t *self, broker_worker_t *worker, task_t *task)
     task->attempts++;
     task->state = ZTASK_STATE_RUNNING;
     task->started_ms = zclock_time ();
+    task->next_attempt_ms = 0;
     free (task->progress_text);
     task->progress_text = NULL;
     task->progress_done = task->progress_total = 0;
@@ -614,12 +655,16 @@ s_finish (broker_t *self, task_t *task, const char *worker_name, int state, cons
     s_release_children (self);
 }
 
-/* A running task comes back from a worker that is gone: after a short
-   backoff (so a task that kills workers cannot hog the front of the queue)
-   it goes back to the front of its level; it fails when its attempts are
-   used up, and ends cancelled if a client cancelled it meanwhile. */
+/* A running task's attempt failed (RETRY) or its worker is gone: after
+   the backoff of its retry policy (so a task that kills workers cannot
+   hog the front of the queue), or retry_after_ms when its plugin asked
+   for that wait (ztask_retry_after; 0: none asked; capped to
+   ZTASK_RETRY_AFTER_MAX_MS), it goes back to the front of its level; it
+   fails when its attempts are used up, and ends cancelled if a client
+   cancelled it meanwhile. The next attempt's due time is stored with it
+   (`ztask status` shows it; a restart keeps it). */
 static void
-s_requeue (broker_t *self, task_t *task, const char *worker_name, const char *why)
+s_requeue (broker_t *self, task_t *task, const char *worker_name, const char *why, uint32_t retry_after_ms)
 {
     if (task->cancelling) {
         s_finish (self, task, worker_name, ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0, false);
@@ -632,15 +677,21 @@ s_requeue (broker_t *self, task_t *task, const char *worker_name, const char *wh
         s_finish (self, task, worker_name, ZTASK_STATE_FAILED, error, NULL, 0, false);
         return;
     }
+    uint32_t delay = retry_after_ms
+                       ? (retry_after_ms < ZTASK_RETRY_AFTER_MAX_MS ? retry_after_ms : ZTASK_RETRY_AFTER_MAX_MS)
+                       : ztask_retry_delay (task->retry_min_ms, task->retry_max_ms, task->attempts,
+                                            &self->retry_random);
+    task->next_attempt_ms = zclock_time () + delay;
+    char text[ZTASK_STRING_MAX + 64];
+    snprintf (text, sizeof text, "%s; next attempt in %u ms%s", why, delay,
+              retry_after_ms ? " (the plugin asked)" : "");
     broker_log_requeued (task, worker_name, why);
-    s_note (self, task, "requeued", worker_name, why);
+    s_note (self, task, "requeued", worker_name, text);
     store_requeued (self->store, task);
     metrics_retried (self->metrics, task->type->name, task->priority);
     s_noted (task);
     task->state = ZTASK_STATE_QUEUED;
-    unsigned doublings = task->attempts > 7 ? 6 : task->attempts > 0 ? task->attempts - 1 : 0;
-    int64_t backoff = (int64_t) BACKOFF_BASE_MS << doublings;
-    delayed_add (self->delayed, task, zclock_mono () + (backoff < BACKOFF_MAX_MS ? backoff : BACKOFF_MAX_MS));
+    delayed_add (self->delayed, task, zclock_mono () + delay);
 }
 
 /* A running task that its worker handed back: it is leaving (GOODBYE),
@@ -660,6 +711,7 @@ s_hand_back (broker_t *self, task_t *task, const char *worker_name, bool worker_
     broker_log_handed_back (task, worker_name, worker_left);
     if (task->attempts > 0)
         task->attempts--;
+    task->next_attempt_ms = 0;
     s_note (self, task, "requeued", worker_name,
             worker_left ? "handed back: its worker left (no attempt used)"
                         : "handed back: its worker did not run it (no attempt used)");
@@ -735,7 +787,7 @@ s_worker_remove (broker_t *self, broker_worker_t *worker, const char *why, bool 
         if (handed_back)
             s_hand_back (self, task, name, true);
         else
-            s_requeue (self, task, name, reason);
+            s_requeue (self, task, name, reason, 0);
     zlistx_destroy (&orphans);
 }
 
@@ -961,7 +1013,7 @@ s_on_register (broker_t *self, ztask_msg_t *in)
     snprintf (why, sizeof why, "worker %.40s reconnected without it", worker->name);
     for (task_t *task = (task_t *) zlistx_first (orphans); task; task = (task_t *) zlistx_next (orphans))
         if (!task->worker)
-            s_requeue (self, task, worker->name, why);
+            s_requeue (self, task, worker->name, why, 0);
     zlistx_destroy (&orphans);
     char kept_text[48] = "";
     if (kept)
@@ -1017,7 +1069,7 @@ s_on_result (broker_t *self, broker_worker_t *worker, ztask_msg_t *in)
     else if (task->cancelling)
         s_finish (self, task, worker->name, ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0, false);
     else if (in->status == ZTASK_RESULT_RETRY)
-        s_requeue (self, task, worker->name, in->error[0] ? in->error : "failed");
+        s_requeue (self, task, worker->name, in->error[0] ? in->error : "failed", in->retry_after_ms);
     else
         s_finish (self, task, worker->name, ZTASK_STATE_FAILED, in->error[0] ? in->error : "failed",
                   NULL, 0, true);
@@ -1092,6 +1144,14 @@ s_submit_refusal (ztask_msg_t *in, char *text, size_t text_size)
                 snprintf (text, text_size, "parent %" PRIu64 " is given twice", in->parents[i].task_id);
                 return text;
             }
+    }
+    if (in->retry_min_ms || in->retry_max_ms) {
+        char why[128];
+        if (ztask_retry_check (in->retry_min_ms, in->retry_max_ms, why, sizeof why) != 0) {
+            snprintf (text, text_size, "invalid retry backoff %u ms..%u ms: %s", in->retry_min_ms,
+                      in->retry_max_ms, why);
+            return text;
+        }
     }
     const char *refusal = s_name_refusal ("task type", in->type, text, text_size);
     if (!refusal && in->key[0])
@@ -1318,7 +1378,12 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
     task_t *task = task_new (store_next_id (self->store), type, in->priority, zmq_msg_data (&self->body),
                              zmq_msg_size (&self->body));
     task->sig = sig;
-    task->max_attempts = in->max_attempts ? in->max_attempts : self->config.max_attempts;
+    type_retry_t retry;
+    type_defaults_retry (broker_config_type (&self->config, type->name), in->retry_min_ms, in->retry_max_ms,
+                         in->max_attempts, self->config.max_attempts, &retry);
+    task->max_attempts = retry.max_attempts;
+    task->retry_min_ms = retry.retry_min_ms;
+    task->retry_max_ms = retry.retry_max_ms;
     task->timeout_ms = in->timeout_ms;
     task->created_ms = zclock_time ();
     /* A due time still ahead: scheduled until then (a past one: now). */
@@ -1879,6 +1944,194 @@ s_recover_paused (broker_t *self)
     return store_paused (self->store, s_paused_type, self);
 }
 
+/* ---- recurring schedules (docs/scheduling.md) ---- */
+
+/* The broker's wall clock for schedules, in seconds: with
+   ZTASK_TEST_NOW_OFFSET_MS (tests only), moved by that much. */
+static int64_t
+s_schedule_now (broker_t *self)
+{
+    int64_t ms = zclock_time () + self->now_offset_ms;
+    return ms >= 0 ? ms / 1000 : (ms - 999) / 1000;
+}
+
+/* The schedule in->name names, or NULL after answering BAD_REQUEST (not
+   a schedule name) or NOT_FOUND. */
+static schedule_t *
+s_schedule_named (broker_t *self, ztask_msg_t *in)
+{
+    char why[160], text[256];
+    if (!ztask_schedule_name_valid (in->name, why, sizeof why)) {
+        snprintf (text, sizeof text, "invalid schedule name: %s (a-z or 0-9, then up to 63 of a-z, 0-9, '.', '_', '-')",
+                  why);
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST, text);
+        return NULL;
+    }
+    schedule_t *schedule = schedules_lookup (self->schedules, in->name);
+    if (!schedule) {
+        snprintf (text, sizeof text, "no schedule %.64s", in->name);
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_NOT_FOUND, text);
+    }
+    return schedule;
+}
+
+static void
+s_on_schedule_add (broker_t *self, ztask_msg_t *in)
+{
+    char why[160], text[600];
+    const char *refusal = NULL;
+    int status = ZTASK_ERR_BAD_REQUEST;
+    if (!ztask_schedule_name_valid (in->name, why, sizeof why))
+        refusal = s_refusal_text (text, sizeof text,
+                                  "invalid schedule name: %s (a-z or 0-9, then up to 63 of a-z, 0-9, '.', '_', '-')",
+                                  why);
+    else if (!in->type[0])
+        refusal = "task type is empty";
+    else if (in->priority >= TASK_PRIORITY_LEVELS)
+        refusal = "priority must be 0 to 9";
+    else if ((refusal = s_name_refusal ("task type", in->type, text, sizeof text)))
+        ;
+    else if (schedules_lookup (self->schedules, in->name))
+        refusal = s_refusal_text (text, sizeof text, "schedule %s exists already: remove it first", in->name);
+    else if (schedules_size (self->schedules) >= SCHEDULES_MAX)
+        refusal = s_refusal_text (text, sizeof text, "the broker holds %d schedules, its limit", SCHEDULES_MAX);
+    else if (zmq_msg_size (&self->body) > self->config.max_payload) {
+        status = ZTASK_ERR_TOO_LARGE;
+        refusal = s_refusal_text (text, sizeof text, "payload of %zu bytes is over the broker's max_payload of %zu",
+                                  zmq_msg_size (&self->body), self->config.max_payload);
+    }
+    if (refusal) {
+        s_send_error (self, &self->from, in->corr, status, refusal);
+        return;
+    }
+    int64_t now = s_schedule_now (self);
+    store_schedule_t def = { .name = in->name, .cron = in->text, .tz = in->tz, .type = in->type,
+                             .priority = in->priority,
+                             .catchup = in->flags & ZTASK_FLAG_CATCHUP_ONCE ? STORE_CATCHUP_ONCE : STORE_CATCHUP_SKIP,
+                             .source = STORE_SOURCE_CLI, .max_attempts = in->max_attempts,
+                             .timeout_ms = in->timeout_ms, .payload = zmq_msg_data (&self->body),
+                             .payload_size = zmq_msg_size (&self->body), .created_ms = now * 1000 };
+    schedule_t *schedule = schedules_put (self->schedules, &def, now, why, sizeof why);
+    if (!schedule) {
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST, why);
+        return;
+    }
+    if (store_schedule_put (self->store, &schedule->def) != 0) {
+        schedules_remove (self->schedules, in->name);
+        s_store_failed (self, in, "the broker could not write its store: the schedule was not added");
+        return;
+    }
+    ztask_log_info ("broker: schedule %s (%s%s%s) added by an operator", in->name, in->text, in->tz[0] ? ", " : "",
+                    in->tz);
+    s_send_json_after_commit (self, in, schedules_json (schedule, now, SCHEDULE_NEXT));
+}
+
+/* SCHEDULES: every schedule (name ""), or one with its next fire times. */
+static void
+s_on_schedules (broker_t *self, ztask_msg_t *in)
+{
+    int64_t now = s_schedule_now (self);
+    if (in->name[0]) {
+        schedule_t *schedule = s_schedule_named (self, in);
+        if (schedule)
+            s_send_json (self, in, schedules_json (schedule, now, SCHEDULE_NEXT));
+        return;
+    }
+    json_t *list = json_array ();
+    schedule_t **all = schedules_sorted (self->schedules);
+    for (size_t i = 0; i < schedules_size (self->schedules); i++)
+        json_array_append_new (list, schedules_json (all[i], now, 0));
+    free (all);
+    s_send_json (self, in, json_pack ("{s:o}", "schedules", list));
+}
+
+static void
+s_on_schedule_pause (broker_t *self, ztask_msg_t *in, bool paused)
+{
+    schedule_t *schedule = s_schedule_named (self, in);
+    if (!schedule)
+        return;
+    int64_t now = s_schedule_now (self);
+    bool was = schedule->def.paused;
+    schedules_pause (self->schedules, schedule, paused, now);
+    if (store_schedule_put (self->store, &schedule->def) != 0) {
+        schedules_pause (self->schedules, schedule, was, now);
+        s_store_failed (self, in, "the broker could not write its store: nothing changed");
+        return;
+    }
+    if (was != paused)
+        ztask_log_info ("broker: schedule %s %s by an operator", in->name, paused ? "paused" : "resumed");
+    s_send_json_after_commit (self, in, schedules_json (schedule, now, 0));
+}
+
+static void
+s_on_schedule_remove (broker_t *self, ztask_msg_t *in)
+{
+    schedule_t *schedule = s_schedule_named (self, in);
+    if (!schedule)
+        return;
+    if (schedule->def.source == STORE_SOURCE_CONFIG) {
+        char text[256];
+        snprintf (text, sizeof text,
+                  "schedule %.64s is declared in the broker's config: remove it there (ztask schedule pause stops it now)",
+                  in->name);
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST, text);
+        return;
+    }
+    if (store_schedule_remove (self->store, in->name) != 0) {
+        s_store_failed (self, in, "the broker could not write its store: nothing changed");
+        return;
+    }
+    ztask_log_info ("broker: schedule %s removed by an operator", in->name);
+    schedules_remove (self->schedules, in->name);
+    s_send_json_after_commit (self, in, json_pack ("{s:s, s:b}", "name", in->name, "removed", true));
+}
+
+/* Submits the task of each schedule due, as a SUBMIT from the broker
+   itself (the same checks, defaults and key path as a client's), keyed
+   NAME@<fire time>: a fire that a restart or a failover repeats finds its
+   task and makes no second one. The task and the schedule's new last
+   fire time are written in the same round, so commit together. */
+static void
+s_fire_due (broker_t *self)
+{
+    if (!self->leading || self->store_down)
+        return;
+    int64_t now = s_schedule_now (self), fire_time;
+    schedule_t *schedule;
+    for (int n = 0; n < FIRES_MAX && (schedule = schedules_due (self->schedules, now, &fire_time)); n++) {
+        const store_schedule_t *d = &schedule->def;
+        ztask_msg_t *fire = self->fire;
+        ztask_msg_reset (fire, ZTASK_MSG_SUBMIT);
+        ztask_msg_strcpy (fire->type, d->type);
+        fire->priority = d->priority;
+        fire->timeout_ms = d->timeout_ms;
+        fire->max_attempts = d->max_attempts;
+        schedules_key (d->name, fire_time, fire->key, sizeof fire->key);
+        zmq_msg_close (&self->body);
+        zmq_msg_init_size (&self->body, d->payload_size);
+        if (d->payload_size)
+            memcpy (zmq_msg_data (&self->body), d->payload, d->payload_size);
+        memset (&self->from, 0, sizeof self->from); /* the broker itself: no answers */
+        self->fire_status = 0;
+        self->fire_refusal[0] = 0;
+        uint64_t next_id = store_peek_id (self->store);
+        s_on_submit (self, fire, false);
+        if (self->fire_status == ZTASK_ERR_UNAVAILABLE)
+            return; /* the store failed: this fire is tried again once it is back */
+        if (self->fire_status)
+            ztask_log_warning ("broker: schedule %s: its fire %s was refused: %s", d->name, fire->key,
+                               self->fire_refusal);
+        else if (store_peek_id (self->store) != next_id)
+            ztask_log_info ("broker: schedule %s fired: task %" PRIu64 " (key %s)", d->name, next_id, fire->key);
+        else
+            ztask_log_info ("broker: schedule %s: its fire %s had its task already", d->name, fire->key);
+        schedules_fired (self->schedules, schedule, fire_time, now);
+        if (store_schedule_put (self->store, &schedule->def) != 0)
+            return; /* the round's commit fails too: all is read back */
+    }
+}
+
 /* ---- the loop ---- */
 
 /* With CURVE on: may this peer's key send this command? Worker commands
@@ -1964,6 +2217,11 @@ s_handle (broker_t *self, ztask_msg_t *in)
     case ZTASK_MSG_PAUSE: s_on_pause (self, in, true); break;
     case ZTASK_MSG_RESUME: s_on_pause (self, in, false); break;
     case ZTASK_MSG_HISTORY: s_on_history (self, in); break;
+    case ZTASK_MSG_SCHEDULE_ADD: s_on_schedule_add (self, in); break;
+    case ZTASK_MSG_SCHEDULES: s_on_schedules (self, in); break;
+    case ZTASK_MSG_SCHEDULE_PAUSE: s_on_schedule_pause (self, in, true); break;
+    case ZTASK_MSG_SCHEDULE_RESUME: s_on_schedule_pause (self, in, false); break;
+    case ZTASK_MSG_SCHEDULE_REMOVE: s_on_schedule_remove (self, in); break;
     default:
         /* Well-formed, but a broker-to-peer command: not ours to receive. */
         s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST,
@@ -2039,6 +2297,8 @@ s_drop_state (broker_t *self, int status)
     self->ready_count = 0;
     scheduler_destroy (&self->scheduler);
     self->scheduler = s_scheduler_new (&self->config);
+    schedules_destroy (&self->schedules); /* read back with the tasks */
+    self->schedules = schedules_new ();
 }
 
 /* While the store is down: tries to reach it again, then to lead (and so
@@ -2238,6 +2498,12 @@ broker_poll (broker_t *self, int timeout_ms)
 {
     int64_t due = delayed_next_due (self->delayed);
     int64_t next = due >= 0 && due < self->next_tick ? due : self->next_tick;
+    int64_t fire = self->leading && !self->store_down ? schedules_next_due (self->schedules) : -1;
+    if (fire >= 0) { /* a wall-clock second, on the monotonic clock */
+        int64_t at = zclock_mono () + fire * 1000 - (zclock_time () + self->now_offset_ms);
+        if (at < next)
+            next = at;
+    }
     if (!self->store_down && self->next_lead < next)
         next = self->next_lead;
     int64_t wait = next - zclock_mono ();
@@ -2262,6 +2528,7 @@ broker_poll (broker_t *self, int timeout_ms)
     if (self->store_down)
         s_store_retry (self);
     s_release_due (self);
+    s_fire_due (self);
     s_reap (self);
     s_dispatch_unblocked (self);
     s_commit (self);
@@ -2393,6 +2660,10 @@ s_task_from_row (broker_t *self, const store_row_t *row, const char *otherwise)
         if (count)
             task_set_parents (task, ids, count, after_any);
     }
+    /* a row stored before retry policies has the default one */
+    bool policy = row->retry_min_ms && ztask_retry_check (row->retry_min_ms, row->retry_max_ms, NULL, 0) == 0;
+    task->retry_min_ms = policy ? row->retry_min_ms : ZTASK_RETRY_DEFAULT_MIN_MS;
+    task->retry_max_ms = policy ? row->retry_max_ms : ZTASK_RETRY_DEFAULT_MAX_MS;
     task_table_insert (self->tasks, task);
     scheduler_task_added (self->scheduler, task);
     return task;
@@ -2406,6 +2677,7 @@ s_recover_row (const store_row_t *row, void *arg)
     task_t *task = s_task_from_row (self, row, "left in the store as it is");
     if (!task)
         return;
+    int64_t now = zclock_time ();
     task->due_ms = row->due_ms;
     if (row->state == ZTASK_STATE_RUNNING)
         /* Its worker may still run it: give it time to reconnect and
@@ -2421,6 +2693,18 @@ s_recover_row (const store_row_t *row, void *arg)
         task->state = ZTASK_STATE_BLOCKED;
         self->blocked++;
         s_ready_add (self, task->id);
+    }
+    else if (row->next_attempt_ms > now) {
+        /* Still waiting out its retry backoff: the rest of it, on the
+           monotonic clock from now on (never longer than a wait the
+           broker could have set: a wall clock set back meanwhile does
+           not hold it longer). */
+        int64_t ahead = row->next_attempt_ms - now;
+        int64_t longest = ZTASK_RETRY_AFTER_MAX_MS > task->retry_max_ms ? ZTASK_RETRY_AFTER_MAX_MS : task->retry_max_ms;
+        if (ahead > longest)
+            ahead = longest;
+        task->next_attempt_ms = now + ahead;
+        delayed_add (self->delayed, task, zclock_mono () + ahead);
     }
     else
         s_offer (self, task, false);
@@ -2468,13 +2752,17 @@ static int
 s_recover (broker_t *self)
 {
     if (s_recover_paused (self) != 0 || store_recover (self->store, s_recover_row, self) != 0
-        || s_recover_blocked (self) != 0 || store_commit (self->store) != 0)
+        || s_recover_blocked (self) != 0
+        || schedules_load (self->schedules, self->store, &self->config, s_schedule_now (self)) != 0
+        || store_commit (self->store) != 0)
         return -1;
     scheduler_collect (self->scheduler);
     self->uncommitted_from = store_peek_id (self->store);
     if (task_table_size (self->tasks))
         ztask_log_info ("broker: recovered %zu unfinished tasks from the %s store", task_table_size (self->tasks),
                    store_backend_name (self->store));
+    if (schedules_size (self->schedules))
+        ztask_log_info ("broker: %zu recurring schedules held", schedules_size (self->schedules));
     return 0;
 }
 
@@ -2523,6 +2811,7 @@ broker_new (const broker_config_t *config)
     self->scheduler = s_scheduler_new (config);
     self->workers = worker_registry_new ();
     self->delayed = delayed_new ();
+    self->retry_random = (uint64_t) zclock_time () ^ ((uint64_t) getpid () << 32);
     self->tasks = task_table_new ();
     zmq_msg_init (&self->body);
     self->header = (byte *) malloc (ZTASK_HEADER_MAX);
@@ -2533,6 +2822,14 @@ broker_new (const broker_config_t *config)
     self->in = ztask_msg_new ();
     self->out = ztask_msg_new ();
     self->metrics = metrics_new ();
+    self->schedules = schedules_new ();
+    self->fire = ztask_msg_new ();
+    const char *offset = getenv ("ZTASK_TEST_NOW_OFFSET_MS"); /* tests only: docs/scheduling.md */
+    if (offset && *offset) {
+        self->now_offset_ms = strtoll (offset, NULL, 10);
+        ztask_log_warning ("broker: ZTASK_TEST_NOW_OFFSET_MS is set: schedules see the clock %" PRId64
+                           " ms off (for tests only)", self->now_offset_ms);
+    }
 
     self->store = store_open (config->store, config->sync);
     if (!self->store) {
@@ -2647,6 +2944,8 @@ broker_destroy (broker_t **self_p)
         free (self->advertise);
         ztask_msg_destroy (&self->in);
         ztask_msg_destroy (&self->out);
+        ztask_msg_destroy (&self->fire);
+        schedules_destroy (&self->schedules);
         free (self);
         *self_p = NULL;
     }

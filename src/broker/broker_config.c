@@ -5,8 +5,10 @@
 /*  broker_config - ztaskd's settings. */
 #include "broker_config.h"
 #include "common/ztask_cert.h"
+#include "common/ztask_cron.h"
 #include "common/ztask_names.h"
 #include "common/ztask_require.h"
+#include "common/ztask_retry.h"
 
 #include <sys/stat.h>
 #include "ztask/client.h"
@@ -21,10 +23,12 @@ static const char *const s_keys[] = { "log_format", "log_level",
                                       "heartbeat_liveness", "max_attempts", "max_payload",
                                       "max_queued", "retention", "max_result", "user", "pid_file",
                                       "curve", "name", "advertise", "lease_ms", "http", "limits",
-                                      "types", NULL };
+                                      "types", "schedules", NULL };
 static const char *const s_curve_keys[] = { "secret", "allow", NULL };
 static const char *const s_http_keys[] = { "listen", "token_file", "web_root", NULL };
-static const char *const s_type_keys[] = { "require", "needs", "limit", NULL };
+static const char *const s_type_keys[] = { "require", "needs", "limit", "retry_backoff", "attempts", NULL };
+static const char *const s_schedule_keys[] = { "name", "cron", "tz", "type", "priority", "payload", "catchup",
+                                               "max_attempts", "timeout_ms", NULL };
 
 static char *
 s_strdup (const char *text)
@@ -85,6 +89,15 @@ broker_config_free (broker_config_t *self)
         free (d->limit);
     }
     free (self->type_defaults);
+    for (size_t i = 0; i < self->schedule_count; i++) {
+        broker_schedule_t *d = &self->schedules[i];
+        free (d->name);
+        free (d->cron);
+        free (d->tz);
+        free (d->type);
+        free (d->payload);
+    }
+    free (self->schedules);
     memset (self, 0, sizeof *self);
 }
 
@@ -365,6 +378,15 @@ s_type_defaults (broker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root
                                        "types.%s.limit: no limit named '%s' in 'limits'", type, limit);
             d->limit = s_strdup (limit);
         }
+        const char *backoff = NULL;
+        long long attempts = 0;
+        if (ztask_cfg_string (cfg, group, "retry_backoff", &backoff)
+            || ztask_cfg_int (cfg, group, "attempts", 1, 1000, &attempts))
+            return -1;
+        if (backoff && ztask_retry_parse (backoff, &d->retry_min_ms, &d->retry_max_ms, message, sizeof message) != 0)
+            return ztask_cfg_fail (cfg, config_setting_get_member (group, "retry_backoff"),
+                                   "types.%s.retry_backoff '%s': %s", type, backoff, message);
+        d->attempts = (unsigned) attempts;
         config_setting_t *require = config_setting_get_member (group, "require");
         if (!require)
             continue;
@@ -398,6 +420,91 @@ s_type_defaults (broker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root
     return 0;
 }
 
+/* One string member of schedules[i]: required (else "" when absent). */
+static int
+s_schedule_string (ztask_cfg_t *cfg, config_setting_t *group, int i, const char *key, bool required, char **field)
+{
+    const char *value = NULL;
+    if (ztask_cfg_string (cfg, group, key, &value))
+        return -1;
+    if (!value && required)
+        return ztask_cfg_fail (cfg, group, "schedules[%d].%s is missing", i, key);
+    *field = s_strdup (value ? value : "");
+    return 0;
+}
+
+/* schedules = ( { name = "nightly"; cron = "0 3 * * *"; type = "report"; ... } ) */
+static int
+s_schedules (broker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
+{
+    config_setting_t *list = config_setting_get_member (root, "schedules");
+    if (!list)
+        return 0;
+    if (!config_setting_is_list (list))
+        return ztask_cfg_fail (cfg, list, "'schedules' must be a list of groups: schedules = ( { name = \"nightly\";"
+                                          " cron = \"0 3 * * *\"; type = \"report\"; } );");
+    int count = config_setting_length (list);
+    if (count > BROKER_SCHEDULES_MAX)
+        return ztask_cfg_fail (cfg, list, "at most %d schedules (%d given)", BROKER_SCHEDULES_MAX, count);
+    self->schedules = (broker_schedule_t *) calloc ((size_t) count + 1, sizeof (broker_schedule_t));
+    if (!self->schedules)
+        abort ();
+    char message[512];
+    for (int i = 0; i < count; i++) {
+        config_setting_t *group = config_setting_get_elem (list, (unsigned) i);
+        if (!config_setting_is_group (group))
+            return ztask_cfg_fail (cfg, group, "schedules[%d] must be a group: { name = \"nightly\"; cron = \"0 3 * * *\";"
+                                               " type = \"report\"; }", i);
+        if (ztask_cfg_keys (cfg, group, s_schedule_keys))
+            return -1;
+        broker_schedule_t *s = &self->schedules[self->schedule_count++];
+        if (s_schedule_string (cfg, group, i, "name", true, &s->name)
+            || s_schedule_string (cfg, group, i, "cron", true, &s->cron)
+            || s_schedule_string (cfg, group, i, "type", true, &s->type)
+            || s_schedule_string (cfg, group, i, "tz", false, &s->tz)
+            || s_schedule_string (cfg, group, i, "payload", false, &s->payload))
+            return -1;
+        if (!ztask_schedule_name_valid (s->name, message, sizeof message))
+            return ztask_cfg_fail (cfg, config_setting_get_member (group, "name"), "schedules[%d].name: %s", i,
+                                   message);
+        for (size_t j = 0; j + 1 < self->schedule_count; j++)
+            if (strcmp (self->schedules[j].name, s->name) == 0)
+                return ztask_cfg_fail (cfg, config_setting_get_member (group, "name"),
+                                       "schedules[%d].name: '%s' is already schedules[%zu]'s name", i, s->name, j);
+        ztask_cron_t cron;
+        if (ztask_cron_parse (s->cron, &cron, message, sizeof message) != 0)
+            return ztask_cfg_fail (cfg, config_setting_get_member (group, "cron"), "schedules[%d].cron: %s", i,
+                                   message);
+        ztask_tz_t *tz = ztask_tz_load (s->tz, message, sizeof message);
+        if (!tz)
+            return ztask_cfg_fail (cfg, config_setting_get_member (group, "tz"), "schedules[%d].tz: %s", i, message);
+        ztask_tz_destroy (&tz);
+        if (!ztask_name_valid (s->type, message, sizeof message))
+            return ztask_cfg_fail (cfg, config_setting_get_member (group, "type"), "schedules[%d].type: %s", i,
+                                   message);
+        const char *priority = NULL, *catchup = NULL;
+        if (ztask_cfg_string (cfg, group, "priority", &priority) || ztask_cfg_string (cfg, group, "catchup", &catchup))
+            return -1;
+        int level = priority ? ztask_priority_parse (priority) : ZTASK_PRIORITY_NORMAL;
+        if (level < 0)
+            return ztask_cfg_fail (cfg, config_setting_get_member (group, "priority"),
+                                   "schedules[%d].priority: '%s' is not a priority (0-9, low, normal, high)", i,
+                                   priority);
+        s->priority = (unsigned) level;
+        if (catchup && strcmp (catchup, "skip") && strcmp (catchup, "once"))
+            return ztask_cfg_fail (cfg, config_setting_get_member (group, "catchup"),
+                                   "schedules[%d].catchup must be \"skip\" or \"once\", not \"%s\"", i, catchup);
+        s->catchup_once = catchup && strcmp (catchup, "once") == 0;
+        long long attempts = 0, timeout = 0;
+        if (ztask_cfg_int (cfg, group, "max_attempts", 0, 1000, &attempts)
+            || ztask_cfg_int (cfg, group, "timeout_ms", 0, UINT32_MAX, &timeout))
+            return -1;
+        s->max_attempts = (unsigned) attempts;
+        s->timeout_ms = (unsigned) timeout;
+    }
+    return 0;
+}
+
 int
 broker_config_parse (broker_config_t *self, ztask_cfg_t *cfg)
 {
@@ -405,7 +512,8 @@ broker_config_parse (broker_config_t *self, ztask_cfg_t *cfg)
     if (ztask_cfg_keys (cfg, root, s_keys) || s_endpoints (self, cfg, root) || s_curve (self, cfg, root)
         || s_optional_string (cfg, root, "user", &self->user)
         || s_optional_string (cfg, root, "pid_file", &self->pid_file) || s_leadership (self, cfg, root)
-        || s_http (self, cfg, root) || s_limits (self, cfg, root) || s_type_defaults (self, cfg, root))
+        || s_http (self, cfg, root) || s_limits (self, cfg, root) || s_type_defaults (self, cfg, root)
+        || s_schedules (self, cfg, root))
         return -1;
     const char *store = self->store, *sync = self->sync;
     if (ztask_cfg_string (cfg, root, "store", &store) || ztask_cfg_string (cfg, root, "sync", &sync))

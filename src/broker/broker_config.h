@@ -8,7 +8,9 @@
 
 #include "common/ztask_cfg.h"
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #define BROKER_ENDPOINTS_MAX 8
 #define BROKER_LIMITS_MAX 1024        /* entries of `limits`                    */
@@ -23,16 +25,38 @@ typedef struct {
     unsigned max;
 } broker_limit_t;
 
-/* types = { render = { require = ( "os=linux" ); needs = "gpu=1"; limit = "gpu-farm"; }; }:
-   what a type's tasks ask when they do not say (docs/routing.md). All
-   texts are checked at load. */
+/* types = { render = { require = ( "os=linux" ); needs = "gpu=1"; limit = "gpu-farm";
+   retry_backoff = "1s..1h"; attempts = 5; }; }: what a type's tasks ask
+   when they do not say (docs/routing.md, docs/scheduling.md). All texts
+   are checked at load. */
 typedef struct {
     char *type;
     char **require;             /* added to every task's own requirements    */
     size_t require_count;
     char *needs;                /* the resources of a task without --needs   */
     char *limit;                /* the limit of a task without --limit       */
+    uint32_t retry_min_ms;      /* the retry policy of a task without
+                                   --retry-backoff (ztask_retry.h); 0: none  */
+    uint32_t retry_max_ms;
+    unsigned attempts;          /* attempts of a task without --attempts; 0: none */
 } broker_type_defaults_t;
+
+/* schedules = ( { name = "nightly-report"; cron = "0 3 * * *"; tz = "Europe/Paris";
+   type = "report"; priority = "normal"; payload = "..."; catchup = "once"; } ):
+   recurring schedules the broker holds while they are in its config
+   (docs/scheduling.md). Checked at load: name, cron and zone. */
+#define BROKER_SCHEDULES_MAX 1024
+typedef struct {
+    char *name;                 /* [a-z0-9][a-z0-9._-]{0,63}                  */
+    char *cron;                 /* a valid expression                         */
+    char *tz;                   /* a zone that loads; "" : UTC                */
+    char *type;                 /* the task type each fire submits            */
+    unsigned priority;          /* 0-9                                        */
+    char *payload;              /* "" when none                               */
+    bool catchup_once;          /* catchup = "once" (default "skip")          */
+    unsigned max_attempts;      /* 0: the broker's max_attempts               */
+    unsigned timeout_ms;        /* 0: none                                    */
+} broker_schedule_t;
 
 typedef struct {
     char *endpoints[BROKER_ENDPOINTS_MAX]; /* ROUTER binds; "tcp://127.0.0.1:*" picks a port */
@@ -68,6 +92,8 @@ typedef struct {
     size_t limit_count;
     broker_type_defaults_t *type_defaults; /* types = { ... }                   */
     size_t type_default_count;
+    broker_schedule_t *schedules; /* schedules = ( ... )                       */
+    size_t schedule_count;
 } broker_config_t;
 
 #define BROKER_HTTP_TOKEN_MIN 16  /* shortest token accepted, in bytes        */

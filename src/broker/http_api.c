@@ -7,6 +7,7 @@
 #include "metrics.h"
 #include "common/task_json.h"
 #include "common/ztask_names.h"
+#include "common/ztask_retry.h"
 #include "ztask/client.h"
 
 #include <errno.h>
@@ -343,6 +344,9 @@ s_task_doc (ztask_msg_t *m)
     task.started_ms = m->started_ms;
     task.finished_ms = m->finished_ms;
     task.due_ms = m->due_ms;
+    task.retry_min_ms = m->retry_min_ms ? m->retry_min_ms : ZTASK_RETRY_DEFAULT_MIN_MS; /* left out: the default */
+    task.retry_max_ms = m->retry_min_ms ? m->retry_max_ms : ZTASK_RETRY_DEFAULT_MAX_MS;
+    task.next_attempt_ms = m->next_attempt_ms;
     char *require[ZTASK_REQUIRES_MAX];
     for (size_t i = 0; i < m->require_count && i < ZTASK_REQUIRES_MAX; i++)
         require[i] = m->require[i];

@@ -77,6 +77,8 @@ s_put_peer (outbox_t *self, byte kind, const peer_id_t *peer)
 void
 outbox_submitted (outbox_t *self, const peer_id_t *peer, uint32_t corr, uint64_t task_id, uint8_t flags)
 {
+    if (!peer->size)
+        return; /* the broker itself (a schedule's fire): nobody to tell */
     s_put_peer (self, KIND_SUBMITTED, peer);
     s_put (self, &corr, 4);
     s_put (self, &task_id, 8);

@@ -1160,6 +1160,34 @@ s_free_worker (type_level_t *tl, const sched_sig_t *sig)
     return NULL;
 }
 
+/* Does sig ask for none of the resources kept asks for? Such a task may
+   run on a worker kept for kept without delaying it, if a slot is left. */
+static bool
+s_disjoint (const sched_sig_t *sig, const sched_sig_t *kept)
+{
+    size_t i = 0, k = 0;
+    while (i < sig->resources.count && k < kept->resources.count) {
+        const ztask_resource_t *a = &sig->resources.items[i], *b = &kept->resources.items[k];
+        int order = strcmp (a->name, b->name);
+        if (order == 0 && a->amount && b->amount)
+            return false;
+        if (order <= 0)
+            i++;
+        if (order >= 0)
+            k++;
+    }
+    return true;
+}
+
+/* May worker, kept for a signature, take a task of sig at level now?
+   Above the priority it is kept for, yes; at or below it, only while it
+   keeps a slot free and none of the resources for that signature. */
+static bool
+s_spare (const sched_worker_t *worker, const sched_sig_t *sig, int level, int kept_level)
+{
+    return level > kept_level || (worker->free >= 2 && s_disjoint (sig, worker->reserved));
+}
+
 /* The priority its reservation holds worker for: the highest level at
    which its signature has a task that it serves; -1 when none (or the
    signature cannot start: paused, or over its limit). */
@@ -1176,8 +1204,9 @@ s_kept_level (const sched_worker_t *worker)
 }
 
 /* A reservation holds a worker back from tasks of its own priority and
-   below only: the most specialised kept worker that can run task now and
-   is kept for a lower priority, or NULL. Cost: the kept workers. */
+   below only, and from those only its last slot and the resources it is
+   kept for (s_spare): the most specialised kept worker that can run task
+   now, or NULL. Cost: the kept workers. */
 static sched_worker_t *
 s_kept_worker (scheduler_t *self, const task_t *task, const sched_sig_t *sig)
 {
@@ -1185,7 +1214,7 @@ s_kept_worker (scheduler_t *self, const task_t *task, const sched_sig_t *sig)
     for (size_t i = 0; i < self->kept_count; i++) {
         sched_worker_t *worker = self->kept[i];
         if (worker->free == 0 || worker->draining || !(worker->levels & (1u << task->priority))
-            || s_kept_level (worker) >= task->priority)
+            || !s_spare (worker, sig, task->priority, s_kept_level (worker)))
             continue;
         bool has = false;
         for (size_t t = 0; t < worker->type_count && !has; t++)
@@ -1239,7 +1268,7 @@ scheduler_submit (scheduler_t *self, task_t *task, bool front)
    run: a subtree is pruned once its root is no older than the best. */
 static void
 s_best_in_heap (const sched_worker_t *worker, type_level_t *tl, int level, size_t i, bool may_keep,
-                sched_sig_t **best, uint64_t *best_seq, bool *big)
+                const sched_sig_t *spare, sched_sig_t **best, uint64_t *best_seq, bool *big)
 {
     while (i < tl->heap_count) {
         sched_sig_t *sig = tl->heap[i];
@@ -1252,7 +1281,7 @@ s_best_in_heap (const sched_worker_t *worker, type_level_t *tl, int level, size_
             s_heap_down (tl, i, level);
             continue;
         }
-        if (!s_limits_full (sig) && s_sig_fits (worker, sig, false)) {
+        if (!s_limits_full (sig) && (!spare || s_disjoint (sig, spare)) && s_sig_fits (worker, sig, false)) {
             if (s_sig_fits (worker, sig, true)) {
                 *best = sig, *best_seq = seq, *big = false;
                 return;
@@ -1262,7 +1291,7 @@ s_best_in_heap (const sched_worker_t *worker, type_level_t *tl, int level, size_
                 return;
             }
         }
-        s_best_in_heap (worker, tl, level, 2 * i + 1, may_keep, best, best_seq, big);
+        s_best_in_heap (worker, tl, level, 2 * i + 1, may_keep, spare, best, best_seq, big);
         i = 2 * i + 2; /* the right child, without recursion */
     }
 }
@@ -1277,28 +1306,20 @@ s_take (scheduler_t *self, sched_worker_t *worker, sched_sig_t *sig, int level)
     return task;
 }
 
-task_t *
-scheduler_assign (scheduler_t *self, sched_worker_t *worker)
+/* The best signature for worker at the highest of the levels from hi
+   down to lo (those it serves) that has one: the oldest task it can run
+   now or, with may_keep, could run but has not the free resources for
+   and that no worker is kept for (*big); only signatures disjoint from
+   spare when it is not NULL. NULL when none. */
+static sched_sig_t *
+s_best (sched_worker_t *worker, int hi, int lo, bool may_keep, const sched_sig_t *spare, int *level, bool *big)
 {
-    s_unfilled (self, worker, false);
-    if (worker->free == 0 || self->queued == 0 || worker->draining)
-        return NULL;
-    /* A kept worker takes tasks of a higher priority than the one it is
-       kept for, then that one once it fits; a reservation that has
-       nothing left to hold it for (no task, paused, over its limit) is
-       dropped. */
-    sched_sig_t *kept = worker->reserved;
-    int floor = s_kept_level (worker);
-    if (kept && floor < 0) {
-        s_unreserve (self, kept, false);
-        kept = NULL;
-    }
-    for (int l = TASK_PRIORITY_LEVELS - 1; l > floor; l--) {
+    for (int l = hi; l >= lo; l--) {
         if (!(worker->levels & (1u << l)))
             continue;
         sched_sig_t *best = NULL;
         uint64_t best_seq = 0;
-        bool big = false;
+        *big = false;
         for (size_t t = 0; t < worker->type_count; t++) {
             task_type_t *type = worker->types[t];
             type_level_t *tl = &type->level[l];
@@ -1308,30 +1329,63 @@ scheduler_assign (scheduler_t *self, sched_worker_t *worker)
                can run it (now, or keep itself for it), nothing of the type
                is older; else search the signatures. */
             sched_sig_t *sig = scheduler_task_sig (tl->head);
-            if (!s_limits_full (sig) && s_sig_fits (worker, sig, false)) {
+            if (!s_limits_full (sig) && (!spare || s_disjoint (sig, spare)) && s_sig_fits (worker, sig, false)) {
                 if (s_sig_fits (worker, sig, true)) {
-                    best = sig, best_seq = tl->head->seq, big = false;
+                    best = sig, best_seq = tl->head->seq, *big = false;
                     continue;
                 }
-                if (!kept && !sig->reserved) {
-                    best = sig, best_seq = tl->head->seq, big = true;
+                if (may_keep && !sig->reserved) {
+                    best = sig, best_seq = tl->head->seq, *big = true;
                     continue;
                 }
             }
-            s_best_in_heap (worker, tl, l, 0, !kept, &best, &best_seq, &big);
+            s_best_in_heap (worker, tl, l, 0, may_keep, spare, &best, &best_seq, big);
         }
-        if (best && big) {
-            s_reserve (self, worker, best);
-            return NULL;
+        if (best) {
+            *level = l;
+            return best;
         }
-        if (best)
-            return s_take (self, worker, best, l);
     }
-    if (!kept || !s_sig_fits (worker, kept, true))
-        return NULL; /* kept free until it fits */
-    task_t *task = s_take (self, worker, kept, floor);
-    s_unreserve (self, kept, false); /* the next of its tasks may fit elsewhere */
-    return task;
+    return NULL;
+}
+
+task_t *
+scheduler_assign (scheduler_t *self, sched_worker_t *worker)
+{
+    s_unfilled (self, worker, false);
+    if (worker->free == 0 || self->queued == 0 || worker->draining)
+        return NULL;
+    /* A kept worker takes tasks of a higher priority than the one it is
+       kept for, then that one once it fits, and meanwhile, while it has a
+       slot to spare, tasks that need none of the resources it is kept
+       for; a reservation that has nothing left to hold it for (no task,
+       paused, over its limit) is dropped. */
+    sched_sig_t *kept = worker->reserved;
+    int floor = s_kept_level (worker);
+    if (kept && floor < 0) {
+        s_unreserve (self, kept, false);
+        kept = NULL;
+    }
+    int level;
+    bool big;
+    sched_sig_t *best = s_best (worker, TASK_PRIORITY_LEVELS - 1, floor + 1, !kept, NULL, &level, &big);
+    if (best && big) {
+        s_reserve (self, worker, best); /* then it may spare a slot, below */
+        kept = best;
+        floor = level;
+    }
+    else if (best)
+        return s_take (self, worker, best, level);
+    if (!kept)
+        return NULL;
+    if (s_sig_fits (worker, kept, true)) {
+        task_t *task = s_take (self, worker, kept, floor);
+        s_unreserve (self, kept, false); /* the next of its tasks may fit elsewhere */
+        return task;
+    }
+    if (worker->free >= 2 && (best = s_best (worker, floor, 0, false, kept, &level, &big)))
+        return s_take (self, worker, best, level);
+    return NULL; /* kept free until it fits */
 }
 
 void

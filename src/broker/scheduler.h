@@ -19,8 +19,10 @@
 
     Big tasks do not starve: when the task a worker would take next (by
     priority and FIFO) fits its totals but not what it has free now, the
-    worker is reserved for that task's signature and takes nothing else
-    until it fits (at most one reserved worker per signature).
+    worker is kept (reserved) for that task's signature until it fits (at
+    most one kept worker per signature). Meanwhile it takes tasks of a
+    higher priority, and, while it has two free slots or more, tasks that
+    ask for none of the resources it is kept for.
 
     Signatures: tasks that ask the same (requirements, version, resources,
     limit) share one sched_sig_t, which holds their queue per priority

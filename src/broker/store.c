@@ -289,6 +289,24 @@ store_paused (store_t *self, store_type_fn *fn, void *arg)
 }
 
 int
+store_schedule_put (store_t *self, const store_schedule_t *schedule)
+{
+    return self->ops->schedule_put (self->backend, schedule);
+}
+
+int
+store_schedule_remove (store_t *self, const char *name)
+{
+    return self->ops->schedule_remove (self->backend, name);
+}
+
+int
+store_schedules (store_t *self, store_schedule_fn *fn, void *arg)
+{
+    return self->ops->schedules (self->backend, fn, arg);
+}
+
+int
 store_purge (store_t *self, int64_t finished_before, int batch)
 {
     return self->ops->purge (self->backend, finished_before, batch);

@@ -42,6 +42,8 @@ typedef struct {
     const char *version;         /* plugin version constraint, "render>=1.2"    */
     const char *needs;           /* resource request, "gpu=1,memory_mb=16000"   */
     const char *limit;           /* fleet-wide limit name                       */
+    uint32_t retry_min_ms, retry_max_ms; /* retry policy; 0: the default        */
+    int64_t next_attempt_ms;     /* a requeued task's next attempt (wall); 0: none */
     /* Its parents (dependencies): "" for none, else their ids joined with
        commas, after "any:" when it runs whatever their states ("any:3,4"). */
     const char *parents;
@@ -139,7 +141,8 @@ uint64_t store_find_key (store_t *self, const char *key);
 int store_started (store_t *self, const task_t *task, const char *worker);
 
 /* A running task went back to the queue (with its attempts: a hand-back
-   gives its attempt back). */
+   gives its attempt back), its next attempt due at task->next_attempt_ms
+   (0: none pending). */
 int store_requeued (store_t *self, const task_t *task);
 
 /* A task ended: state is ZTASK_STATE_DONE, _FAILED or _CANCELLED. */
@@ -204,5 +207,42 @@ int store_pause (store_t *self, const char *type, bool paused);
 /* Calls fn with each paused type. Returns 0 or -1. */
 typedef void (store_type_fn) (const char *type, void *arg);
 int store_paused (store_t *self, store_type_fn *fn, void *arg);
+
+/* ---- recurring schedules (docs/scheduling.md) ---- */
+
+#define STORE_CATCHUP_SKIP 0     /* missed fires are skipped               */
+#define STORE_CATCHUP_ONCE 1     /* missed fires make one fire             */
+#define STORE_SOURCE_CLI 0       /* added with ztask schedule add          */
+#define STORE_SOURCE_CONFIG 1    /* declared in the broker's config        */
+
+/* A stored schedule. Strings are never NULL ("" when absent); as for
+   store_row_t, what a read gives points into the store's buffers. */
+typedef struct {
+    const char *name;            /* [a-z0-9][a-z0-9._-]{0,63}               */
+    const char *cron;            /* the expression as given                 */
+    const char *tz;              /* zone name; "": UTC                       */
+    const char *type;            /* the task type each fire submits          */
+    uint8_t priority;
+    uint8_t catchup;             /* STORE_CATCHUP_*                          */
+    uint8_t source;              /* STORE_SOURCE_*                           */
+    bool paused;
+    uint32_t max_attempts, timeout_ms; /* of each task; 0: the defaults     */
+    const void *payload;
+    size_t payload_size;
+    int64_t created_ms;          /* wall clock                              */
+    int64_t last_fire_ms;        /* the last fire time (wall ms); 0: never   */
+} store_schedule_t;
+
+typedef void (store_schedule_fn) (const store_schedule_t *schedule, void *arg);
+
+/* Adds or replaces (by name) a schedule, in the round's transaction (so a
+   fire's task and its new last fire time commit together). 0 or -1. */
+int store_schedule_put (store_t *self, const store_schedule_t *schedule);
+
+/* Deletes a schedule. 0 (also when there was none) or -1. */
+int store_schedule_remove (store_t *self, const char *name);
+
+/* Calls fn for each schedule, by name. 0 or -1. */
+int store_schedules (store_t *self, store_schedule_fn *fn, void *arg);
 
 #endif

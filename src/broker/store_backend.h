@@ -37,6 +37,9 @@ typedef struct {
                         int limit);
     int (*pause) (store_backend_t *self, const char *type, bool paused);
     int (*paused) (store_backend_t *self, store_type_fn *fn, void *arg);
+    int (*schedule_put) (store_backend_t *self, const store_schedule_t *schedule);
+    int (*schedule_remove) (store_backend_t *self, const char *name);
+    int (*schedules) (store_backend_t *self, store_schedule_fn *fn, void *arg);
     /* store_lead with held, the term this broker held last (0: none). */
     int (*lead) (store_backend_t *self, const char *name, const char *endpoint, unsigned lease_ms, uint64_t held,
                  store_leader_t *leader);

@@ -44,15 +44,18 @@
 
 #include <endian.h>
 
-#define SCHEMA_VERSION 8 /* the one place it changes; each step below names its own */
+/* The schema this ztaskd reads and writes (s_schema_ready brings older
+   ones up to it, one s_schema_vN step after the other). */
+#define SCHEMA_VERSION 8
 #define SCHEMA_LOCK "7236541926581302" /* pg_advisory_xact_lock key: "ztask schema" */
 
 /* What a store_row_t holds, in the order s_row reads it; the columns a
    statement selects after them start at ROW_COLUMN_COUNT. */
 #define ROW_COLUMNS                                                                                \
     "id, type, priority, state, attempts, max_attempts, timeout_ms, worker, error, created_ms,"   \
-    " started_ms, finished_ms, due_ms, requirements, version_constraint, needs, limit_name, parents"
-#define ROW_COLUMN_COUNT 18
+    " started_ms, finished_ms, due_ms, requirements, version_constraint, needs, limit_name,"       \
+    " retry_min_ms, retry_max_ms, next_attempt_ms, parents"
+#define ROW_COLUMN_COUNT 21
 
 static const char *s_schema =
     "CREATE TABLE ztask_meta ("
@@ -184,9 +187,36 @@ static const char *s_schema_v5 =
     "  ADD COLUMN needs TEXT, ADD COLUMN limit_name TEXT;"
     "UPDATE ztask_meta SET value = '5' WHERE key = 'schema_version';";
 
+/* Version 6: recurring schedules (docs/scheduling.md), one row each,
+   written when one is added, changed or fires (its last fire time). */
+static const char *s_schema_v6 =
+    "CREATE TABLE ztask_schedules ("
+    "  name TEXT PRIMARY KEY,"
+    "  cron TEXT NOT NULL,"
+    "  tz TEXT NOT NULL DEFAULT '',"
+    "  type TEXT NOT NULL,"
+    "  priority SMALLINT NOT NULL,"
+    "  payload BYTEA NOT NULL,"
+    "  max_attempts INTEGER NOT NULL DEFAULT 0,"
+    "  timeout_ms BIGINT NOT NULL DEFAULT 0,"
+    "  catchup TEXT NOT NULL DEFAULT 'skip' CHECK (catchup IN ('skip', 'once')),"
+    "  paused SMALLINT NOT NULL DEFAULT 0,"
+    "  source TEXT NOT NULL DEFAULT 'cli' CHECK (source IN ('cli', 'config')),"
+    "  created_ms BIGINT NOT NULL,"
+    "  last_fire_ms BIGINT);"
+    "UPDATE ztask_meta SET value = '6' WHERE key = 'schema_version';";
+
+/* Version 7: retry policies (docs/scheduling.md): a task's MIN..MAX and
+   when a requeued task's next attempt is due (NULL: none; a row upgraded
+   from before has the default policy). From version 6. */
+static const char *s_schema_v7 =
+    "ALTER TABLE ztask_tasks ADD COLUMN retry_min_ms INTEGER, ADD COLUMN retry_max_ms INTEGER,"
+    "  ADD COLUMN next_attempt_ms BIGINT;"
+    "UPDATE ztask_meta SET value = '7' WHERE key = 'schema_version';";
+
 /* Version 8 (dependencies, docs/scheduling.md): a task's parents ("3,4",
    "any:3,4"; NULL: none), and state 6 (blocked), which is unfinished: the
-   active index holds it too. */
+   active index holds it too. From version 7. */
 #define DEPS_SCHEMA_VERSION 8
 static const char *s_schema_deps =
     "ALTER TABLE ztask_tasks ADD COLUMN parents TEXT;"
@@ -196,7 +226,8 @@ static const char *s_schema_deps =
 
 enum {
     INSERT_BATCH, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, RECOVER, RECOVERED,
-    PURGE, MAX_ID, LEAD, FENCE, RESIGN, RETRY, PURGE_TASKS, PAUSE, RESUME, PAUSED, STATEMENTS
+    PURGE, MAX_ID, LEAD, FENCE, RESIGN, RETRY, PURGE_TASKS, PAUSE, RESUME, PAUSED,
+    SCHEDULE_PUT, SCHEDULE_REMOVE, SCHEDULES, STATEMENTS
 };
 
 /* store_select's filter: $1 states (a bit per state; 0: any), $2 type
@@ -211,15 +242,17 @@ static const char *s_sql[STATEMENTS] = {
     /* The columns in the order of batch_column_t. */
     [INSERT_BATCH] = "INSERT INTO ztask_tasks (id, type, priority, state, attempts, max_attempts, timeout_ms,"
                      " idem_key, payload, result, error, worker, created_ms, started_ms, finished_ms, history,"
-                     " due_ms, requirements, version_constraint, needs, limit_name, parents)"
+                     " due_ms, requirements, version_constraint, needs, limit_name, retry_min_ms, retry_max_ms,"
+                     " next_attempt_ms, parents)"
                      " SELECT * FROM unnest ($1::int8[], $2::text[], $3::int2[], $4::int2[], $5::int4[],"
                      " $6::int4[], $7::int8[], $8::text[], $9::bytea[], $10::bytea[], $11::text[], $12::text[],"
                      " $13::int8[], $14::int8[], $15::int8[], $16::text[], $17::int8[], $18::text[], $19::text[],"
-                     " $20::text[], $21::text[], $22::text[])",
+                     " $20::text[], $21::text[], $22::int4[], $23::int4[], $24::int8[], $25::text[])",
     [FIND_KEY] = "SELECT id FROM ztask_tasks WHERE idem_key = $1",
     [STARTED] = "UPDATE ztask_tasks SET state = 1, attempts = $1, worker = $2, started_ms = $3,"
-                " history = history || $4 WHERE id = $5",
-    [REQUEUED] = "UPDATE ztask_tasks SET state = 0, attempts = $1, history = history || $2 WHERE id = $3",
+                " history = history || $4, next_attempt_ms = NULL WHERE id = $5",
+    [REQUEUED] = "UPDATE ztask_tasks SET state = 0, attempts = $1, history = history || $2,"
+                 " next_attempt_ms = NULLIF ($4::int8, 0) WHERE id = $3",
     [FINISHED] = "UPDATE ztask_tasks SET state = $1, attempts = $2, error = $3, result = $4, finished_ms = $5,"
                  " history = history || $6 WHERE id = $7",
     [GET] = "SELECT " ROW_COLUMNS ", result, history FROM ztask_tasks WHERE id = $1",
@@ -236,7 +269,8 @@ static const char *s_sql[STATEMENTS] = {
     [FENCE] = "SELECT ztask_fence ($1, $2)",
     [RESIGN] = "UPDATE ztask_leader SET expires = '-infinity' WHERE pool = $1 AND term = $2",
     [RETRY] = "UPDATE ztask_tasks SET state = 0, attempts = 0, error = NULL, result = NULL, worker = NULL,"
-              " started_ms = NULL, finished_ms = NULL, due_ms = NULL, history = history || $1 WHERE id = $2 AND state IN (3, 4)"
+              " started_ms = NULL, finished_ms = NULL, due_ms = NULL, next_attempt_ms = NULL, history = history || $1"
+              " WHERE id = $2 AND state IN (3, 4)"
               " RETURNING " ROW_COLUMNS ", payload",
     [PURGE_TASKS] = "DELETE FROM ztask_tasks WHERE id IN (SELECT id FROM ztask_tasks WHERE state IN (2, 3, 4)"
                     " AND ((1 << state::int4) & $1::int4) <> 0 AND ($2::text IS NULL OR type = $2)"
@@ -244,6 +278,15 @@ static const char *s_sql[STATEMENTS] = {
     [PAUSE] = "INSERT INTO ztask_paused (type) VALUES ($1) ON CONFLICT DO NOTHING",
     [RESUME] = "DELETE FROM ztask_paused WHERE type = $1",
     [PAUSED] = "SELECT type FROM ztask_paused",
+    [SCHEDULE_PUT] = "INSERT INTO ztask_schedules (name, cron, tz, type, priority, payload, max_attempts,"
+                     " timeout_ms, catchup, paused, source, created_ms, last_fire_ms)"
+                     " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+                     " ON CONFLICT (name) DO UPDATE SET cron = $2, tz = $3, type = $4, priority = $5,"
+                     " payload = $6, max_attempts = $7, timeout_ms = $8, catchup = $9, paused = $10,"
+                     " source = $11, created_ms = $12, last_fire_ms = $13",
+    [SCHEDULE_REMOVE] = "DELETE FROM ztask_schedules WHERE name = $1",
+    [SCHEDULES] = "SELECT name, cron, tz, type, priority, payload, max_attempts, timeout_ms, catchup, paused,"
+                  " source, created_ms, last_fire_ms FROM ztask_schedules ORDER BY name",
 };
 
 static const char *s_statement_name[STATEMENTS] = {
@@ -254,18 +297,21 @@ static const char *s_statement_name[STATEMENTS] = {
     [LEAD] = "ztask_lead",       [FENCE] = "ztask_fence",       [RESIGN] = "ztask_resign",
     [RETRY] = "ztask_retry",     [PURGE_TASKS] = "ztask_purge_tasks", [PAUSE] = "ztask_pause",
     [RESUME] = "ztask_resume",   [PAUSED] = "ztask_paused",
+    [SCHEDULE_PUT] = "ztask_schedule_put", [SCHEDULE_REMOVE] = "ztask_schedule_remove",
+    [SCHEDULES] = "ztask_schedules",
 };
 
 /* The columns of INSERT_BATCH, one array parameter each. */
 typedef enum {
     COL_ID, COL_TYPE, COL_PRIORITY, COL_STATE, COL_ATTEMPTS, COL_MAX_ATTEMPTS, COL_TIMEOUT_MS, COL_KEY,
     COL_PAYLOAD, COL_RESULT, COL_ERROR, COL_WORKER, COL_CREATED_MS, COL_STARTED_MS, COL_FINISHED_MS, COL_HISTORY,
-    COL_DUE_MS, COL_REQUIRE, COL_VERSION, COL_NEEDS, COL_LIMIT, COL_PARENTS, COLUMNS
+    COL_DUE_MS, COL_REQUIRE, COL_VERSION, COL_NEEDS, COL_LIMIT, COL_RETRY_MIN_MS, COL_RETRY_MAX_MS,
+    COL_NEXT_ATTEMPT_MS, COL_PARENTS, COLUMNS
 } batch_column_t;
 
 /* Their element types (pg_type oids: int8 20, int2 21, int4 23, text 25, bytea 17). */
 static const uint32_t s_column_oid[COLUMNS] = { 20, 25, 21, 21, 23, 23, 20, 25, 17, 17, 25, 25, 20, 20, 20, 25, 20,
-                                                25, 25, 25, 25, 25 };
+                                                25, 25, 25, 25, 23, 23, 20, 25 };
 
 #define BATCH_ROWS_MAX 256           /* new tasks sent in one INSERT at most     */
 #define BATCH_BYTES_MAX (4 << 20)    /* ... and bytes of their strings, payloads */
@@ -281,7 +327,8 @@ typedef struct {
 typedef struct {
     uint64_t id;
     int64_t created_ms, started_ms, finished_ms, due_ms; /* due_ms 0: NULL */
-    uint32_t attempts, max_attempts, timeout_ms;
+    int64_t next_attempt_ms;     /* 0: NULL                                     */
+    uint32_t attempts, max_attempts, timeout_ms, retry_min_ms, retry_max_ms;
     uint8_t priority, state;
     bool started, finished;      /* started_ms, finished_ms are set; else NULL */
     span_t type, key, payload, result, error, worker, history;
@@ -321,7 +368,7 @@ static void s_resigned (store_backend_t *self);
 
 /* ---- a query's parameters ---- */
 
-#define PARAMS_MAX 8
+#define PARAMS_MAX 16
 
 typedef struct {
     int count;
@@ -607,7 +654,10 @@ s_row (const PGresult *result, int i, store_row_t *row)
     row->version = s_text (result, i, 14);
     row->needs = s_text (result, i, 15);
     row->limit = s_text (result, i, 16);
-    row->parents = s_text (result, i, 17);
+    row->retry_min_ms = (uint32_t) s_int (result, i, 17);
+    row->retry_max_ms = (uint32_t) s_int (result, i, 18);
+    row->next_attempt_ms = s_int (result, i, 19);
+    row->parents = s_text (result, i, 20);
     if (row->state == ZTASK_STATE_SCHEDULED && row->due_ms <= zclock_time ())
         row->state = ZTASK_STATE_QUEUED; /* due: see store.h */
 }
@@ -656,12 +706,27 @@ s_scalar (store_backend_t *self, const char *sql)
     return value;
 }
 
-/* The dependencies step: a schema at version 5 goes to DEPS_SCHEMA_VERSION
+/* One step of the upgrade: version 5 to 6 (recurring schedules), in the
+   schema transaction. 0 or -1. */
+static int
+s_upgrade_to_6 (store_backend_t *self)
+{
+    return s_exec_ok (self, s_schema_v6);
+}
+
+/* Version 6 to 7 (s_schema_v7), in the caller's transaction. 0 or -1. */
+static int
+s_upgrade_to_7 (store_backend_t *self)
+{
+    return s_exec_ok (self, s_schema_v7);
+}
+
+/* The dependencies step: a schema at version 7 goes to DEPS_SCHEMA_VERSION
    (in the caller's transaction). Returns 0 or -1. */
 static int
 s_upgrade_step_deps (store_backend_t *self, int version)
 {
-    return version == 5 ? s_exec_ok (self, s_schema_deps) : 0;
+    return version == 7 ? s_exec_ok (self, s_schema_deps) : 0;
 }
 
 /* Creates the schema, or checks the one there. */
@@ -679,8 +744,9 @@ s_schema_ready (store_backend_t *self)
         rc = -1;
     }
     else if (rc == 0 && !meta) {
-        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s%s%s%s%s", s_schema,
-                                  s_schema_v2, s_schema_v3, s_schema_v4, s_schema_v5, s_schema_deps);
+        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s%s%s%s%s%s%s", s_schema,
+                                  s_schema_v2, s_schema_v3, s_schema_v4, s_schema_v5, s_schema_v6, s_schema_v7,
+                                  s_schema_deps);
         rc = s_exec_ok (self, sql);
         zstr_free (&sql);
         if (rc == 0)
@@ -689,7 +755,7 @@ s_schema_ready (store_backend_t *self)
     else if (rc == 0) {
         char *version = s_scalar (self, "SELECT value FROM ztask_meta WHERE key = 'schema_version'");
         int number = version ? atoi (version) : 0;
-        if (number >= 1 && number <= 5) {
+        if (number >= 1 && number < SCHEMA_VERSION) {
             rc = number == 1 ? s_exec_ok (self, s_schema_v2) : 0;
             if (rc == 0 && number <= 2)
                 rc = s_exec_ok (self, s_schema_v3);
@@ -697,8 +763,12 @@ s_schema_ready (store_backend_t *self)
                 rc = s_exec_ok (self, s_schema_v4);
             if (rc == 0 && number <= 4)
                 rc = s_exec_ok (self, s_schema_v5);
+            if (rc == 0 && number <= 5)
+                rc = s_upgrade_to_6 (self);
+            if (rc == 0 && number <= 6)
+                rc = s_upgrade_to_7 (self);
             if (rc == 0)
-                rc = s_upgrade_step_deps (self, number <= 5 ? 5 : number);
+                rc = s_upgrade_step_deps (self, number <= 7 ? 7 : number);
             if (rc == 0)
                 ztask_log_info ("store: upgraded the ztask schema in %s from version %d to %d", self->where, number,
                            SCHEMA_VERSION);
@@ -1019,6 +1089,9 @@ s_batch_send (store_backend_t *self)
         s_element_span (&col[COL_VERSION], self, row->version);
         s_element_span (&col[COL_NEEDS], self, row->needs);
         s_element_span (&col[COL_LIMIT], self, row->limit);
+        s_element_int (&col[COL_RETRY_MIN_MS], row->retry_min_ms, 4, false);
+        s_element_int (&col[COL_RETRY_MAX_MS], row->retry_max_ms, 4, false);
+        s_element_int (&col[COL_NEXT_ATTEMPT_MS], row->next_attempt_ms, 8, !row->next_attempt_ms);
         s_element_span (&col[COL_PARENTS], self, row->parents);
     }
     self->batch_data.size = 0;
@@ -1066,6 +1139,8 @@ s_postgres_insert (store_backend_t *self, const task_t *task, const char *key)
     row->due_ms = task->due_ms;
     row->max_attempts = task->max_attempts;
     row->timeout_ms = task->timeout_ms;
+    row->retry_min_ms = task->retry_min_ms;
+    row->retry_max_ms = task->retry_max_ms;
     row->created_ms = task->created_ms;
     row->type = s_span_text (self, task->type->name);
     row->key = s_span_text (self, key);
@@ -1091,6 +1166,7 @@ s_postgres_started (store_backend_t *self, const task_t *task, const char *worke
     if (row) {
         row->state = ZTASK_STATE_RUNNING;
         row->attempts = task->attempts;
+        row->next_attempt_ms = 0;
         row->worker = s_span_text (self, worker);
         row->started = true;
         row->started_ms = task->started_ms;
@@ -1113,6 +1189,7 @@ s_postgres_requeued (store_backend_t *self, const task_t *task)
     if (row) {
         row->state = ZTASK_STATE_QUEUED;
         row->attempts = task->attempts;
+        row->next_attempt_ms = task->next_attempt_ms;
         row->history = s_span_append (self, row->history, task);
         return self->failed ? -1 : 0;
     }
@@ -1120,6 +1197,7 @@ s_postgres_requeued (store_backend_t *self, const task_t *task)
     s_param_int (&p, task->attempts);
     s_param_text (&p, s_history (task));
     s_param_int (&p, (int64_t) task->id);
+    s_param_int (&p, task->next_attempt_ms);
     return s_write (self, REQUEUED, &p);
 }
 
@@ -1330,6 +1408,66 @@ s_postgres_paused (store_backend_t *self, store_type_fn *fn, void *arg)
     return 0;
 }
 
+static int
+s_postgres_schedule_put (store_backend_t *self, const store_schedule_t *schedule)
+{
+    params_t p = { 0 };
+    s_param_text (&p, schedule->name);
+    s_param_text (&p, schedule->cron);
+    s_param_text (&p, schedule->tz ? schedule->tz : "");
+    s_param_text (&p, schedule->type);
+    s_param_int (&p, schedule->priority);
+    s_param_bytes (&p, schedule->payload, schedule->payload_size);
+    s_param_int (&p, schedule->max_attempts);
+    s_param_int (&p, schedule->timeout_ms);
+    s_param_text (&p, schedule->catchup == STORE_CATCHUP_ONCE ? "once" : "skip");
+    s_param_int (&p, schedule->paused ? 1 : 0);
+    s_param_text (&p, schedule->source == STORE_SOURCE_CONFIG ? "config" : "cli");
+    s_param_int (&p, schedule->created_ms);
+    if (schedule->last_fire_ms)
+        s_param_int (&p, schedule->last_fire_ms);
+    else
+        s_param_text (&p, NULL);
+    return s_write (self, SCHEDULE_PUT, &p);
+}
+
+static int
+s_postgres_schedule_remove (store_backend_t *self, const char *name)
+{
+    params_t p = { 0 };
+    s_param_text (&p, name);
+    return s_write (self, SCHEDULE_REMOVE, &p);
+}
+
+static int
+s_postgres_schedules (store_backend_t *self, store_schedule_fn *fn, void *arg)
+{
+    PGresult *result = s_read (self, SCHEDULES, NULL);
+    if (!result)
+        return -1;
+    for (int i = 0; i < PQntuples (result); i++) {
+        store_schedule_t schedule = {
+            .name = s_text (result, i, 0),
+            .cron = s_text (result, i, 1),
+            .tz = s_text (result, i, 2),
+            .type = s_text (result, i, 3),
+            .priority = (uint8_t) s_int (result, i, 4),
+            .payload = PQgetvalue (result, i, 5),
+            .payload_size = (size_t) PQgetlength (result, i, 5),
+            .max_attempts = (uint32_t) s_int (result, i, 6),
+            .timeout_ms = (uint32_t) s_int (result, i, 7),
+            .catchup = streq (s_text (result, i, 8), "once") ? STORE_CATCHUP_ONCE : STORE_CATCHUP_SKIP,
+            .paused = s_int (result, i, 9) != 0,
+            .source = streq (s_text (result, i, 10), "config") ? STORE_SOURCE_CONFIG : STORE_SOURCE_CLI,
+            .created_ms = s_int (result, i, 11),
+            .last_fire_ms = s_int (result, i, 12),
+        };
+        fn (&schedule, arg);
+    }
+    PQclear (result);
+    return 0;
+}
+
 const store_backend_ops_t store_postgres = {
     .name = "PostgreSQL",
     .open = s_postgres_open,
@@ -1349,6 +1487,9 @@ const store_backend_ops_t store_postgres = {
     .purge_tasks = s_postgres_purge_tasks,
     .pause = s_postgres_pause,
     .paused = s_postgres_paused,
+    .schedule_put = s_postgres_schedule_put,
+    .schedule_remove = s_postgres_schedule_remove,
+    .schedules = s_postgres_schedules,
     .lead = s_postgres_lead,
     .resign = s_postgres_resign,
 };

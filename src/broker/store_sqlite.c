@@ -11,7 +11,9 @@
 
 #include <sqlite3.h>
 
-#define SCHEMA_VERSION 8 /* the one place it changes; each step below names its own */
+/* The schema this ztaskd reads and writes; each upgrade step below
+   (s_upgrade_N) brings one older version a step closer. */
+#define SCHEMA_VERSION 8
 #define S_STR(x) #x
 #define S_XSTR(x) S_STR (x)
 #define SET_SCHEMA_VERSION "PRAGMA user_version = " S_XSTR (SCHEMA_VERSION) ";"
@@ -44,14 +46,36 @@
     "  version_constraint TEXT,"                   \
     "  needs TEXT,"                                \
     "  limit_name TEXT,"                           \
+    "  retry_min_ms INTEGER,"                      \
+    "  retry_max_ms INTEGER,"                      \
+    "  next_attempt_ms INTEGER,"                   \
     "  parents TEXT);"
+
+/* Recurring schedules (version 6): one row each, written when one is
+   added, changed or fires (its last fire time). */
+#define SCHEDULES_TABLE                                                     \
+    "CREATE TABLE IF NOT EXISTS schedules ("                                 \
+    "  name TEXT PRIMARY KEY,"                                               \
+    "  cron TEXT NOT NULL,"                                                  \
+    "  tz TEXT NOT NULL DEFAULT '',"                                         \
+    "  type TEXT NOT NULL,"                                                  \
+    "  priority INTEGER NOT NULL,"                                           \
+    "  payload BLOB NOT NULL,"                                               \
+    "  max_attempts INTEGER NOT NULL DEFAULT 0,"                             \
+    "  timeout_ms INTEGER NOT NULL DEFAULT 0,"                               \
+    "  catchup TEXT NOT NULL DEFAULT 'skip' CHECK (catchup IN ('skip', 'once')),"   \
+    "  paused INTEGER NOT NULL DEFAULT 0,"                                   \
+    "  source TEXT NOT NULL DEFAULT 'cli' CHECK (source IN ('cli', 'config')),"    \
+    "  created_ms INTEGER NOT NULL,"                                         \
+    "  last_fire_ms INTEGER) WITHOUT ROWID;"
 
 static const char *s_schema =
     TASKS_TABLE ("tasks")
     "CREATE UNIQUE INDEX IF NOT EXISTS tasks_key ON tasks (idem_key) WHERE idem_key IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS tasks_active ON tasks (id) WHERE state IN (0, 1, 5, 6);"
     "CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (finished_ms) WHERE state IN (2, 3, 4);"
-    "CREATE TABLE IF NOT EXISTS paused_types (type TEXT PRIMARY KEY) WITHOUT ROWID;";
+    "CREATE TABLE IF NOT EXISTS paused_types (type TEXT PRIMARY KEY) WITHOUT ROWID;"
+    SCHEDULES_TABLE;
 
 /* Version 1 had a UNIQUE column (an index entry for every task, keyed or
    not) and its unfinished tasks indexed by state: rebuilt into version 2. */
@@ -98,10 +122,29 @@ static const char *s_upgrade_4 =
     "PRAGMA user_version = 5;"
     "COMMIT;";
 
+/* Version 7: retry policies (docs/scheduling.md): a task's MIN..MAX and
+   when a requeued task's next attempt is due (NULL: none; a row upgraded
+   from before has the default policy). From version 5, or 6 (which adds
+   the schedules table, a table of its own). */
+static const char *s_upgrade_retry =
+    "BEGIN;"
+    "ALTER TABLE tasks ADD COLUMN retry_min_ms INTEGER;"
+    "ALTER TABLE tasks ADD COLUMN retry_max_ms INTEGER;"
+    "ALTER TABLE tasks ADD COLUMN next_attempt_ms INTEGER;"
+    "PRAGMA user_version = 7;"
+    "COMMIT;";
+
+/* Version 6: recurring schedules (docs/scheduling.md). */
+static const char *s_upgrade_5 =
+    "BEGIN;"
+    SCHEDULES_TABLE
+    "PRAGMA user_version = 6;"
+    "COMMIT;";
+
 /* Version 8 (dependencies, docs/scheduling.md): a task's parents ("3,4",
    "any:3,4"; NULL: none), and state 6 (blocked), which is unfinished: the
    two partial indexes are made again by s_schema with the states they
-   hold now. */
+   hold now. From version 7. */
 #define DEPS_SCHEMA_VERSION 8
 static const char *s_upgrade_deps =
     "BEGIN;"
@@ -115,12 +158,13 @@ static const char *s_upgrade_deps =
    statement selects after them start at ROW_COLUMN_COUNT. */
 #define ROW_COLUMNS                                                                                \
     "id, type, priority, state, attempts, max_attempts, timeout_ms, worker, error, created_ms,"   \
-    " started_ms, finished_ms, due_ms, requirements, version_constraint, needs, limit_name, parents"
-#define ROW_COLUMN_COUNT 18
+    " started_ms, finished_ms, due_ms, requirements, version_constraint, needs, limit_name,"       \
+    " retry_min_ms, retry_max_ms, next_attempt_ms, parents"
+#define ROW_COLUMN_COUNT 21
 
 enum {
     INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, PURGE, RETRY, RETRIED,
-    PURGE_TASKS, PAUSE, RESUME, PAUSED, STATEMENTS
+    PURGE_TASKS, PAUSE, RESUME, PAUSED, SCHEDULE_PUT, SCHEDULE_REMOVE, SCHEDULES, STATEMENTS
 };
 
 /* store_select's filter: ?1 states (a bit per state; 0: any), ?2 type
@@ -133,19 +177,23 @@ enum {
 
 static const char *s_sql[STATEMENTS] = {
     [INSERT] = "INSERT INTO tasks (id, type, priority, state, max_attempts, timeout_ms, idem_key,"
-               " payload, created_ms, history, due_ms, requirements, version_constraint, needs, limit_name, parents)"
-               " VALUES (?1, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12, ?13, ?14, ?15, ?16)",
+               " payload, created_ms, history, due_ms, requirements, version_constraint, needs, limit_name,"
+               " retry_min_ms, retry_max_ms, parents)"
+               " VALUES (?1, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     [FIND_KEY] = "SELECT id FROM tasks WHERE idem_key = ?",
-    [STARTED] = "UPDATE tasks SET state = 1, attempts = ?, worker = ?, started_ms = ?, history = history || ?"
+    [STARTED] = "UPDATE tasks SET state = 1, attempts = ?, worker = ?, started_ms = ?, history = history || ?,"
+                " next_attempt_ms = NULL"
                 " WHERE id = ?",
-    [REQUEUED] = "UPDATE tasks SET state = 0, attempts = ?, history = history || ? WHERE id = ?",
+    [REQUEUED] = "UPDATE tasks SET state = 0, attempts = ?, history = history || ?, next_attempt_ms = ?4"
+                 " WHERE id = ?3",
     [FINISHED] = "UPDATE tasks SET state = ?, attempts = ?, error = ?, result = ?, finished_ms = ?,"
                  " history = history || ? WHERE id = ?",
     [GET] = "SELECT " ROW_COLUMNS ", result, history FROM tasks WHERE id = ?",
     [SELECT_NEW] = "SELECT " ROW_COLUMNS " FROM tasks" SELECT_WHERE " ORDER BY id DESC LIMIT ?5",
     [SELECT_OLD] = "SELECT " ROW_COLUMNS " FROM tasks" SELECT_WHERE " ORDER BY id LIMIT ?5",
     [RETRY] = "UPDATE tasks SET state = 0, attempts = 0, error = NULL, result = NULL, worker = NULL,"
-              " started_ms = NULL, finished_ms = NULL, due_ms = NULL, history = history || ? WHERE id = ? AND state IN (3, 4)",
+              " started_ms = NULL, finished_ms = NULL, due_ms = NULL, next_attempt_ms = NULL, history = history || ?"
+              " WHERE id = ? AND state IN (3, 4)",
     [RETRIED] = "SELECT " ROW_COLUMNS ", payload FROM tasks WHERE id = ?",
     [PURGE_TASKS] = "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE state IN (2, 3, 4)"
                     " AND ((1 << state) & ?1) != 0 AND (?2 IS NULL OR type = ?2) AND finished_ms < ?3"
@@ -153,6 +201,12 @@ static const char *s_sql[STATEMENTS] = {
     [PAUSE] = "INSERT OR IGNORE INTO paused_types (type) VALUES (?)",
     [RESUME] = "DELETE FROM paused_types WHERE type = ?",
     [PAUSED] = "SELECT type FROM paused_types",
+    [SCHEDULE_PUT] = "INSERT OR REPLACE INTO schedules (name, cron, tz, type, priority, payload, max_attempts,"
+                     " timeout_ms, catchup, paused, source, created_ms, last_fire_ms)"
+                     " VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)",
+    [SCHEDULE_REMOVE] = "DELETE FROM schedules WHERE name = ?",
+    [SCHEDULES] = "SELECT name, cron, tz, type, priority, payload, max_attempts, timeout_ms, catchup, paused,"
+                  " source, created_ms, last_fire_ms FROM schedules ORDER BY name",
     [PURGE] = "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE state IN (2, 3, 4)"
               " AND finished_ms < ? LIMIT ?)",
 };
@@ -194,15 +248,42 @@ s_has_tables (store_backend_t *self)
 static void s_sqlite_close (store_backend_t **self_p);
 static int s_sqlite_commit (store_backend_t *self);
 
-/* The dependencies step: a store at version 5 goes to
+/* Version 5 or 6 to 7 (s_upgrade_retry): sets *user_version. 0 or -1. */
+static int
+s_upgrade_to_7 (store_backend_t *self, int *user_version)
+{
+    ztask_log_info ("store: upgrading %s from schema version %d to 7 (retry policies)", self->path, *user_version);
+    if (s_exec (self, s_upgrade_retry)) {
+        s_exec (self, "ROLLBACK");
+        return -1;
+    }
+    *user_version = 7;
+    return 0;
+}
+
+/* One step of the upgrade: version 5 to 6 (recurring schedules). 0 and
+   *version 6, or -1 (rolled back). */
+static int
+s_upgrade_to_6 (store_backend_t *self, const char *path, int *version)
+{
+    ztask_log_info ("store: upgrading %s from schema version 5 to 6 (recurring schedules)", path);
+    if (s_exec (self, s_upgrade_5)) {
+        s_exec (self, "ROLLBACK");
+        return -1;
+    }
+    *version = 6;
+    return 0;
+}
+
+/* The dependencies step: a store at version 7 goes to
    DEPS_SCHEMA_VERSION (*user_version follows). Returns 0, or -1 after
    logging why (rolled back). */
 static int
 s_upgrade_step_deps (store_backend_t *self, const char *path, int *user_version)
 {
-    if (*user_version != 5)
+    if (*user_version != 7)
         return 0;
-    ztask_log_info ("store: upgrading %s from schema version 5 to %d (dependencies)", path, DEPS_SCHEMA_VERSION);
+    ztask_log_info ("store: upgrading %s from schema version 7 to %d (dependencies)", path, DEPS_SCHEMA_VERSION);
     if (s_exec (self, s_upgrade_deps)) {
         s_exec (self, "ROLLBACK");
         return -1;
@@ -300,6 +381,14 @@ s_sqlite_open (const char *path, const char *sync)
             return NULL;
         }
         user_version = 5;
+    }
+    if (user_version == 5 && s_upgrade_to_6 (self, path, &user_version) != 0) {
+        s_sqlite_close (&self);
+        return NULL;
+    }
+    if (user_version == 6 && s_upgrade_to_7 (self, &user_version) != 0) {
+        s_sqlite_close (&self);
+        return NULL;
     }
     if (s_upgrade_step_deps (self, path, &user_version) != 0) {
         s_sqlite_close (&self);
@@ -452,12 +541,14 @@ s_sqlite_insert (store_backend_t *self, const task_t *task, const char *key)
             sqlite3_bind_text (s, 12 + i, texts[i], -1, SQLITE_STATIC);
         else
             sqlite3_bind_null (s, 12 + i);
+    sqlite3_bind_int64 (s, 16, task->retry_min_ms);
+    sqlite3_bind_int64 (s, 17, task->retry_max_ms);
     char parents_buffer[STORE_PARENTS_SIZE];
     const char *parents = store_parents_text (task, parents_buffer);
     if (parents)
-        sqlite3_bind_text (s, 16, parents, -1, SQLITE_STATIC);
+        sqlite3_bind_text (s, 18, parents, -1, SQLITE_STATIC);
     else
-        sqlite3_bind_null (s, 16);
+        sqlite3_bind_null (s, 18);
     return s_run (self, s);
 }
 
@@ -502,6 +593,10 @@ s_sqlite_requeued (store_backend_t *self, const task_t *task)
     sqlite3_bind_int64 (s, 1, task->attempts);
     sqlite3_bind_text (s, 2, s_history (task), -1, SQLITE_STATIC);
     sqlite3_bind_int64 (s, 3, (sqlite3_int64) task->id);
+    if (task->next_attempt_ms)
+        sqlite3_bind_int64 (s, 4, task->next_attempt_ms);
+    else
+        sqlite3_bind_null (s, 4);
     return s_run (self, s);
 }
 
@@ -557,7 +652,10 @@ s_row (sqlite3_stmt *s, store_row_t *row)
     row->version = s_column_text (s, 14);
     row->needs = s_column_text (s, 15);
     row->limit = s_column_text (s, 16);
-    row->parents = s_column_text (s, 17);
+    row->retry_min_ms = (uint32_t) sqlite3_column_int64 (s, 17);
+    row->retry_max_ms = (uint32_t) sqlite3_column_int64 (s, 18);
+    row->next_attempt_ms = sqlite3_column_int64 (s, 19);
+    row->parents = s_column_text (s, 20);
     if (row->state == ZTASK_STATE_SCHEDULED && row->due_ms <= zclock_time ())
         row->state = ZTASK_STATE_QUEUED; /* due: see store.h */
 }
@@ -734,6 +832,77 @@ s_sqlite_paused (store_backend_t *self, store_type_fn *fn, void *arg)
 }
 
 static int
+s_sqlite_schedule_put (store_backend_t *self, const store_schedule_t *schedule)
+{
+    if (s_begin (self))
+        return -1;
+    sqlite3_stmt *s = self->stmt[SCHEDULE_PUT];
+    sqlite3_bind_text (s, 1, schedule->name, -1, SQLITE_STATIC);
+    sqlite3_bind_text (s, 2, schedule->cron, -1, SQLITE_STATIC);
+    sqlite3_bind_text (s, 3, schedule->tz ? schedule->tz : "", -1, SQLITE_STATIC);
+    sqlite3_bind_text (s, 4, schedule->type, -1, SQLITE_STATIC);
+    sqlite3_bind_int (s, 5, schedule->priority);
+    sqlite3_bind_blob (s, 6, schedule->payload_size ? schedule->payload : "", (int) schedule->payload_size,
+                       SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 7, schedule->max_attempts);
+    sqlite3_bind_int64 (s, 8, schedule->timeout_ms);
+    sqlite3_bind_text (s, 9, schedule->catchup == STORE_CATCHUP_ONCE ? "once" : "skip", -1, SQLITE_STATIC);
+    sqlite3_bind_int (s, 10, schedule->paused);
+    sqlite3_bind_text (s, 11, schedule->source == STORE_SOURCE_CONFIG ? "config" : "cli", -1, SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 12, schedule->created_ms);
+    if (schedule->last_fire_ms)
+        sqlite3_bind_int64 (s, 13, schedule->last_fire_ms);
+    else
+        sqlite3_bind_null (s, 13);
+    return s_run (self, s);
+}
+
+static int
+s_sqlite_schedule_remove (store_backend_t *self, const char *name)
+{
+    if (s_begin (self))
+        return -1;
+    sqlite3_stmt *s = self->stmt[SCHEDULE_REMOVE];
+    sqlite3_bind_text (s, 1, name, -1, SQLITE_STATIC);
+    return s_run (self, s);
+}
+
+static int
+s_sqlite_schedules (store_backend_t *self, store_schedule_fn *fn, void *arg)
+{
+    sqlite3_stmt *s = self->stmt[SCHEDULES];
+    int rc;
+    while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+        /* The blob first, then its size (sqlite3_column_bytes' advice). */
+        const void *payload = sqlite3_column_blob (s, 5);
+        size_t payload_size = (size_t) sqlite3_column_bytes (s, 5);
+        store_schedule_t schedule = {
+            .name = s_column_text (s, 0),
+            .cron = s_column_text (s, 1),
+            .tz = s_column_text (s, 2),
+            .type = s_column_text (s, 3),
+            .priority = (uint8_t) sqlite3_column_int (s, 4),
+            .payload = payload,
+            .payload_size = payload_size,
+            .max_attempts = (uint32_t) sqlite3_column_int64 (s, 6),
+            .timeout_ms = (uint32_t) sqlite3_column_int64 (s, 7),
+            .catchup = streq (s_column_text (s, 8), "once") ? STORE_CATCHUP_ONCE : STORE_CATCHUP_SKIP,
+            .paused = sqlite3_column_int (s, 9) != 0,
+            .source = streq (s_column_text (s, 10), "config") ? STORE_SOURCE_CONFIG : STORE_SOURCE_CLI,
+            .created_ms = sqlite3_column_int64 (s, 11),
+            .last_fire_ms = sqlite3_column_int64 (s, 12),
+        };
+        fn (&schedule, arg);
+    }
+    sqlite3_reset (s);
+    if (rc != SQLITE_DONE) {
+        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return 0;
+}
+
+static int
 s_sqlite_purge (store_backend_t *self, int64_t finished_before, int batch)
 {
     if (s_begin (self))
@@ -767,4 +936,7 @@ const store_backend_ops_t store_sqlite = {
     .purge_tasks = s_sqlite_purge_tasks,
     .pause = s_sqlite_pause,
     .paused = s_sqlite_paused,
+    .schedule_put = s_sqlite_schedule_put,
+    .schedule_remove = s_sqlite_schedule_remove,
+    .schedules = s_sqlite_schedules,
 };

@@ -56,6 +56,10 @@ typedef struct task {
     int64_t due;                 /* held back until (monotonic ms), see delayed.h */
     int64_t due_ms;              /* a delayed task's due time (wall clock ms,
                                     as stored); 0: not delayed               */
+    int64_t next_attempt_ms;     /* a requeued task's next attempt (wall clock
+                                    ms, as stored); 0: none pending          */
+    uint32_t retry_min_ms;       /* retry policy MIN..MAX (ztask_retry.h)     */
+    uint32_t retry_max_ms;
     uint32_t delayed_index;      /* its place in the delayed heap + 1; 0: not held */
     uint32_t attempts;           /* attempts started                             */
     uint32_t max_attempts;

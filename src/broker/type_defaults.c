@@ -4,6 +4,7 @@
 
 /*  type_defaults - a task's needs completed by its type's. See type_defaults.h. */
 #include "type_defaults.h"
+#include "common/ztask_retry.h"
 
 static bool
 s_empty (const char *text)
@@ -32,4 +33,25 @@ type_defaults_apply (const broker_type_defaults_t *defaults, const sched_needs_t
         out->needs = defaults->needs;
     if (s_empty (given->limit))
         out->limit = defaults->limit;
+}
+
+void
+type_defaults_retry (const broker_type_defaults_t *defaults, uint32_t retry_min_ms, uint32_t retry_max_ms,
+                     uint32_t max_attempts, uint32_t default_attempts, type_retry_t *out)
+{
+    out->retry_min_ms = ZTASK_RETRY_DEFAULT_MIN_MS;
+    out->retry_max_ms = ZTASK_RETRY_DEFAULT_MAX_MS;
+    out->max_attempts = default_attempts;
+    if (retry_min_ms || retry_max_ms) {
+        out->retry_min_ms = retry_min_ms;
+        out->retry_max_ms = retry_max_ms;
+    }
+    else if (defaults && defaults->retry_min_ms) {
+        out->retry_min_ms = defaults->retry_min_ms;
+        out->retry_max_ms = defaults->retry_max_ms;
+    }
+    if (max_attempts)
+        out->max_attempts = max_attempts;
+    else if (defaults && defaults->attempts)
+        out->max_attempts = defaults->attempts;
 }

@@ -14,6 +14,18 @@
 #include "broker_config.h"
 #include "scheduler.h"
 
+/* A task's retry policy and attempts: what it asked (0: nothing), else
+   its type's defaults (NULL: none), else the default policy
+   (ZTASK_RETRY_DEFAULT_MIN_MS..MAX) and default_attempts (the broker's
+   max_attempts). */
+typedef struct {
+    uint32_t retry_min_ms, retry_max_ms;
+    uint32_t max_attempts;
+} type_retry_t;
+
+void type_defaults_retry (const broker_type_defaults_t *defaults, uint32_t retry_min_ms, uint32_t retry_max_ms,
+                          uint32_t max_attempts, uint32_t default_attempts, type_retry_t *out);
+
 /* Room type_defaults_apply needs for the requirement pointers. */
 #define TYPE_DEFAULTS_REQUIRE_MAX (2 * ZTASK_REQUIRE_MAX)
 

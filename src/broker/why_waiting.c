@@ -136,8 +136,8 @@ why_waiting (scheduler_t *sched, worker_registry_t *workers, const task_t *task,
     }
     if (!with_version) {
         if (with_plugin)
-            s_say (why, "no_version", "no connected worker has plugin %s (%zu worker%s have other versions)",
-                   sig->version_text, with_plugin, s_plural (with_plugin));
+            s_say (why, "no_version", "no connected worker has plugin %s (%zu worker%s %s other versions)",
+                   sig->version_text, with_plugin, s_plural (with_plugin), with_plugin == 1 ? "has" : "have");
         else
             s_say (why, "no_plugin", "no connected worker has plugin %s",
                    sig->has_version ? sig->version_text : type->name);

@@ -9,6 +9,7 @@
 #include "cli_output.h"
 #include "common/task_json.h"
 #include "common/ztask_utf8.h"
+#include "common/ztask_retry.h"
 
 #include <assert.h>
 #include <inttypes.h>
@@ -212,6 +213,20 @@ cli_output_task (FILE *out, const ztask_task_t *task)
         char due[48];
         s_time (task->due_ms, due, sizeof due);
         fprintf (out, "  %s      %s\n", task->state == ZTASK_STATE_SCHEDULED ? "due at" : "was due", due);
+    }
+    if (task->retry_min_ms) {
+        char policy[64];
+        ztask_retry_format (task->retry_min_ms, task->retry_max_ms, policy, sizeof policy);
+        fprintf (out, "  retry       %s (exponential, with jitter)\n", policy);
+    }
+    if (task->next_attempt_ms > 0) {
+        char next[48], in[32];
+        struct timespec now;
+        clock_gettime (CLOCK_REALTIME, &now);
+        int64_t ahead = task->next_attempt_ms - ((int64_t) now.tv_sec * 1000 + now.tv_nsec / 1000000);
+        s_time (task->next_attempt_ms, next, sizeof next);
+        s_duration (ahead > 0 ? ahead : 0, in, sizeof in);
+        fprintf (out, "  next try    %s (in %s, after a failed attempt)\n", next, in);
     }
     if (task->started_ms > 0) {
         s_time (task->started_ms, started, sizeof started);
@@ -612,6 +627,79 @@ cli_output_workers (FILE *out, const json_t *workers)
     }
     s_table_print (&table, out);
     s_table_free (&table);
+    return 0;
+}
+
+/* ---- schedules ---- */
+
+int
+cli_output_schedules (FILE *out, const json_t *list)
+{
+    const json_t *schedules = json_object_get (list, "schedules");
+    if (!json_is_object (list) || !json_is_array (schedules))
+        return -1;
+    if (json_array_size (schedules) == 0) {
+        fprintf (out, "no schedules\n");
+        return 0;
+    }
+    table_t table;
+    s_table_init (&table, "llllll");
+    const char *header[] = { "NAME", "CRON", "TZ", "TYPE", "NEXT (UTC)", "STATE" };
+    s_table_add (&table, header, NULL);
+    size_t index;
+    const json_t *schedule;
+    json_array_foreach (schedules, index, schedule) {
+        if (!json_is_object (schedule)) {
+            s_table_free (&table);
+            return -1;
+        }
+        char name[CELL_MAX], cron[CELL_MAX], tz[CELL_MAX], type[CELL_MAX], next[CELL_MAX], state[64];
+        const char *next_fire = json_string_value (json_object_get (schedule, "next_fire"));
+        cli_output_text (next_fire ? next_fire : "-", next, sizeof next);
+        const char *source = json_string_value (json_object_get (schedule, "source"));
+        snprintf (state, sizeof state, "%s%s", json_is_true (json_object_get (schedule, "paused")) ? "paused" : "active",
+                  source && strcmp (source, "config") == 0 ? " (config)" : "");
+        const char *row[] = { s_text (schedule, "name", name, sizeof name), s_text (schedule, "cron", cron, sizeof cron),
+                              s_text (schedule, "tz", tz, sizeof tz), s_text (schedule, "type", type, sizeof type),
+                              next, state };
+        s_table_add (&table, row, NULL);
+    }
+    s_table_print (&table, out);
+    s_table_free (&table);
+    return 0;
+}
+
+int
+cli_output_schedule (FILE *out, const json_t *schedule)
+{
+    if (!json_is_object (schedule) || !json_is_string (json_object_get (schedule, "name")))
+        return -1;
+    char text[CELL_MAX];
+    fprintf (out, "name:      %s\n", s_text (schedule, "name", text, sizeof text));
+    fprintf (out, "cron:      %s", s_text (schedule, "cron", text, sizeof text));
+    fprintf (out, " (%s)\n", s_text (schedule, "cron_canonical", text, sizeof text));
+    fprintf (out, "tz:        %s\n", s_text (schedule, "tz", text, sizeof text));
+    fprintf (out, "type:      %s", s_text (schedule, "type", text, sizeof text));
+    fprintf (out, ", priority %" JSON_INTEGER_FORMAT ", payload %" JSON_INTEGER_FORMAT " bytes\n",
+             s_int (schedule, "priority"), s_int (schedule, "payload_size"));
+    fprintf (out, "catchup:   %s\n", s_text (schedule, "catchup", text, sizeof text));
+    fprintf (out, "state:     %s", json_is_true (json_object_get (schedule, "paused")) ? "paused" : "active");
+    const char *source = json_string_value (json_object_get (schedule, "source"));
+    fprintf (out, " (from the %s)\n", source && strcmp (source, "config") == 0 ? "broker's config" : "command line");
+    const char *last = json_string_value (json_object_get (schedule, "last_fire"));
+    fprintf (out, "last fire: %s\n", last ? cli_output_text (last, text, sizeof text) : "never");
+    const json_t *next = json_object_get (schedule, "next");
+    size_t index;
+    const json_t *fire;
+    if (json_is_array (next)) {
+        fprintf (out, "next fires:%s\n", json_array_size (next) ? "" : " none");
+        json_array_foreach (next, index, fire) {
+            char utc[CELL_MAX], local[CELL_MAX], abbreviation[CELL_MAX];
+            fprintf (out, "  %s", s_text (fire, "local", local, sizeof local));
+            fprintf (out, " %s", s_text (fire, "abbreviation", abbreviation, sizeof abbreviation));
+            fprintf (out, "  = %s\n", s_text (fire, "utc", utc, sizeof utc));
+        }
+    }
     return 0;
 }
 

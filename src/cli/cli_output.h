@@ -75,6 +75,13 @@ int cli_output_workers (FILE *out, const json_t *workers);
    Returns 0, or -1 if the document does not have the expected shape. */
 int cli_output_list (FILE *out, const json_t *list, const char *state);
 
+/* The broker's schedule list ({"schedules": [...]}, docs/scheduling.md)
+   as a table: NAME CRON TZ TYPE NEXT (UTC) STATE; and one schedule, with
+   its next fire times in its zone and in UTC. 0, or -1 if the document
+   does not have the expected shape. */
+int cli_output_schedules (FILE *out, const json_t *list);
+int cli_output_schedule (FILE *out, const json_t *schedule);
+
 /* A HISTORY document as a table (time, event, attempt, worker, text).
    Returns 0, or -1 if it is not one. */
 int cli_output_history (FILE *out, const json_t *history);

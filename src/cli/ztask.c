@@ -10,7 +10,9 @@
 #endif
 #include "cli/cli_output.h"
 #include "common/ztask_names.h"
+#include "common/ztask_cron.h"
 #include "common/ztask_require.h"
+#include "common/ztask_retry.h"
 #include "ztask/client.h"
 
 #include <assert.h>
@@ -83,6 +85,16 @@ s_usage (FILE *out)
 "  workers                       workers: plugins, priorities, slots, tasks\n"
 "  keygen NAME [-o DIR]          a new CURVE certificate: DIR/NAME.key (public)\n"
 "                                and DIR/NAME.key_secret (secret, mode 0600)\n"
+"  schedule add NAME --cron EXPR [--tz ZONE] [--catchup skip|once] TYPE\n"
+"           [-p P] [-d DATA | -i FILE] [--timeout DUR] [--attempts N]\n"
+"                                a recurring schedule: a task of TYPE at the\n"
+"                                times of a five-field cron expression in\n"
+"                                ZONE (default UTC), keyed NAME@<fire time>\n"
+"  schedule list                 the schedules: cron, zone, next fire, state\n"
+"  schedule show NAME            one schedule and its next 3 fire times\n"
+"  schedule pause NAME           stop its fires; resume NAME starts them again\n"
+"  schedule resume NAME          (from the next fire after now)\n"
+"  schedule remove NAME          delete a schedule\n"
 "\n"
 "Submit options:\n"
 "  -p, --priority P     low, normal (the default), high, or 0-9 (9 goes first)\n"
@@ -91,7 +103,13 @@ s_usage (FILE *out)
 "                       or -i the payload is stdin, or empty on a terminal\n"
 "      --timeout DUR    run time limit per attempt: 500ms, 30s, 5m, 1h, or\n"
 "                       a number of seconds (default 0: no limit)\n"
-"      --attempts N     attempts at most, 1-%d (default: the broker's)\n"
+"      --attempts N     attempts at most, 1-%d (default: its type's in the\n"
+"                       broker's config, else the broker's max_attempts)\n"
+"      --retry-backoff MIN..MAX\n"
+"                       wait between a failed attempt and the next: from\n"
+"                       MIN, doubling each attempt, up to MAX, with jitter,\n"
+"                       e.g. 1s..1h (units ms, s, m, h, d; MAX at most 7d;\n"
+"                       default: its type's, else 250ms..10s)\n"
 "      --key KEY        idempotency key: submitting a key again returns the\n"
 "                       task that has it instead of a new one\n"
 "      --wait           wait for the task and print its result (progress\n"
@@ -117,6 +135,13 @@ s_usage (FILE *out)
 "  TYPE may carry a constraint on the plugin's version: 'render>=1.2',\n"
 "  'render@1.x' (also >, <, <=, =; see docs/routing.md). A TYPE holding\n"
 "  <, >, = or @ is read so.\n"
+"\n"
+"Schedule options (schedule add; and -p, -d, -i, --timeout, --attempts):\n"
+"      --cron EXPR      minute hour day-of-month month day-of-week, with\n"
+"                       names, ranges, steps, or @daily, @hourly...\n"
+"      --tz ZONE        a tz database zone: Europe/Paris (default: UTC)\n"
+"      --catchup MODE   fires missed while no broker ran: skip them (the\n"
+"                       default) or fire once\n"
 "\n"
 "List options:\n"
 "      --state STATE    only tasks in STATE: queued, running, done, failed,\n"
@@ -197,6 +222,7 @@ s_usage (FILE *out)
 "  ztask submit sleep -p high -d 2000 --wait\n"
 "  ztask submit mail -d 'call Bob' --in 10m\n"
 "  ztask submit report --at 2027-01-04T03:00:00Z\n"
+"  ztask submit fetch -d https://example.com/feed --retry-backoff 1s..1h --attempts 10\n"
 "  ztask submit 'render>=1.2' --require zone=eu-1 --needs gpu=1 --limit farm\n"
 "  printf 'some text' | ztask submit wordcount\n"
 "  ztask status 42 --json\n"
@@ -205,6 +231,7 @@ s_usage (FILE *out)
 "  ztask retry --state failed --type mail --since 1h\n"
 "  ztask purge --state finished --before 7d\n"
 "  ztask pause mail; ztask resume mail\n"
+"  ztask schedule add nightly --cron '0 3 * * *' --tz Europe/Paris report -d '{}'\n"
 "  ztask cancel 42\n"
 "  ztask keygen alice -o /etc/ztask\n",
              ATTEMPTS_MAX, ZTASK_REQUIRE_MAX, ZTASK_PARENTS_MAX, ZTASK_LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, ZTASK_LIST_LIMIT_MAX,
@@ -223,7 +250,8 @@ typedef enum {
     CMD_RETRY,
     CMD_PURGE,
     CMD_PAUSE,
-    CMD_RESUME
+    CMD_RESUME,
+    CMD_SCHEDULE
 } command_t;
 
 static const struct {
@@ -245,6 +273,9 @@ static const struct {
     { "resume", CMD_RESUME, 1, "a task TYPE", "ztask resume TYPE" },
     { "stats", CMD_STATS, 0, NULL, "ztask stats" },
     { "workers", CMD_WORKERS, 0, NULL, "ztask workers" },
+    { "schedule", CMD_SCHEDULE, 1, "add, list, show, pause, resume or remove",
+      "ztask schedule add NAME --cron EXPR [--tz ZONE] [--catchup skip|once] TYPE [OPTIONS] | "
+      "ztask schedule list | ztask schedule show|pause|resume|remove NAME" },
     { "keygen", CMD_KEYGEN, 1, "a NAME for the certificate, e.g. broker, worker-1 or alice",
       "ztask keygen NAME [-o DIR] [--force]" },
 };
@@ -274,6 +305,8 @@ typedef struct {
     size_t require_count;
     const char *needs;          /* submit --needs                           */
     const char *limit_name;     /* submit --limit                           */
+    uint32_t retry_min_ms;      /* submit --retry-backoff MIN..MAX; 0: none */
+    uint32_t retry_max_ms;
     uint64_t after[ZTASK_PARENTS_MAX]; /* submit --after / --after-any       */
     size_t after_count;
     int after_mode;             /* 0: none given, 1: --after, 2: --after-any */
@@ -292,6 +325,9 @@ typedef struct {
     const char *before;         /* list --before ID, purge --before AGE      */
     bool history;               /* status --history                         */
     bool limit_set;             /* --limit given                            */
+    const char *cron;           /* schedule add --cron                      */
+    const char *tz;             /* schedule add --tz                        */
+    const char *catchup;        /* schedule add --catchup                   */
 } cli_t;
 
 /* ---- messages ---- */
@@ -397,6 +433,10 @@ enum {
     OPT_AT,
     OPT_REQUIRE,
     OPT_NEEDS,
+    OPT_RETRY_BACKOFF,
+    OPT_CRON,
+    OPT_TZ,
+    OPT_CATCHUP,
     OPT_AFTER,
     OPT_AFTER_ANY,
 };
@@ -427,6 +467,10 @@ static const struct option s_options[] = {
     { "at", required_argument, NULL, OPT_AT },
     { "require", required_argument, NULL, OPT_REQUIRE },
     { "needs", required_argument, NULL, OPT_NEEDS },
+    { "retry-backoff", required_argument, NULL, OPT_RETRY_BACKOFF },
+    { "cron", required_argument, NULL, OPT_CRON },
+    { "tz", required_argument, NULL, OPT_TZ },
+    { "catchup", required_argument, NULL, OPT_CATCHUP },
     { "after", required_argument, NULL, OPT_AFTER },
     { "after-any", required_argument, NULL, OPT_AFTER_ANY },
     { NULL, 0, NULL, 0 },
@@ -483,6 +527,8 @@ s_option_owner (int which)
         return CMD_STATUS;
     if (which == 'o' || which == OPT_FORCE)
         return CMD_KEYGEN;
+    if (which == OPT_CRON || which == OPT_TZ || which == OPT_CATCHUP)
+        return CMD_SCHEDULE;
     return CMD_SUBMIT;
 }
 
@@ -496,6 +542,8 @@ s_option_shared (int which, command_t command)
         return which == OPT_STATE || which == OPT_TYPE || which == OPT_BEFORE;
     if (command == CMD_SUBMIT)
         return which == OPT_LIMIT; /* the limit a task counts against */
+    if (command == CMD_SCHEDULE) /* what each fire's task is */
+        return which == 'p' || which == 'd' || which == 'i' || which == OPT_ATTEMPTS;
     return false;
 }
 
@@ -743,7 +791,7 @@ s_check_actions (cli_t *cli)
 static int
 s_option (cli_t *cli, int which, const char *value, bool global)
 {
-    bool after_submit = !global && cli->command == CMD_SUBMIT;
+    bool after_submit = !global && (cli->command == CMD_SUBMIT || cli->command == CMD_SCHEDULE);
     uint64_t number;
     char why[160];
     switch (which) {
@@ -846,6 +894,12 @@ s_option (cli_t *cli, int which, const char *value, bool global)
             at += length + 1;
         }
         return 0;
+    case OPT_RETRY_BACKOFF: {
+        char error[160];
+        if (ztask_retry_parse (value, &cli->retry_min_ms, &cli->retry_max_ms, error, sizeof error) != 0)
+            return s_usage_error ("invalid --retry-backoff '%s': %s", value, error);
+        return 0;
+    }
     case OPT_NEEDS:
         if (cli->needs)
             return s_usage_error ("give --needs once, with every resource: --needs gpu=1,memory_mb=16000");
@@ -889,6 +943,17 @@ s_option (cli_t *cli, int which, const char *value, bool global)
         return 0;
     case OPT_FORCE:
         cli->force = true;
+        return 0;
+    case OPT_CRON:
+        cli->cron = value;
+        return 0;
+    case OPT_TZ:
+        cli->tz = value;
+        return 0;
+    case OPT_CATCHUP:
+        if (strcmp (value, "skip") && strcmp (value, "once"))
+            return s_usage_error ("invalid --catchup '%s': use skip or once", value);
+        cli->catchup = value;
         return 0;
     default:
         return -2;
@@ -949,6 +1014,49 @@ s_parse (cli_t *cli, int argc, char **argv, bool global)
     return 0;
 }
 
+/* schedule SUB [NAME] [TYPE]: the subcommand, its arguments and options,
+   and (add) the cron expression and the zone, checked here before
+   anything is sent. */
+static int
+s_check_schedule (cli_t *cli)
+{
+    static const char *const subs[] = { "add", "list", "show", "pause", "resume", "remove", NULL };
+    const char *sub = cli->args[0];
+    size_t i = 0;
+    while (subs[i] && strcmp (subs[i], sub))
+        i++;
+    if (!subs[i])
+        return s_usage_error ("unknown schedule command '%s' (use add, list, show, pause, resume or remove)", sub);
+    bool add = i == 0, list = i == 1;
+    size_t want = add ? 3 : list ? 1 : 2;
+    if (cli->arg_count != want)
+        return s_usage_error ("%s", add ? "usage: ztask schedule add NAME --cron EXPR [--tz ZONE] [--catchup skip|once] TYPE [OPTIONS]"
+                                   : list ? "usage: ztask schedule list"
+                                          : "usage: ztask schedule show|pause|resume|remove NAME");
+    if (!add && (cli->cron || cli->tz || cli->catchup || cli->data || cli->input || cli->opts.max_attempts
+                 || cli->opts.timeout_ms || cli->opts.priority != ZTASK_PRIORITY_NORMAL))
+        return s_usage_error ("only 'schedule add' takes --cron, --tz, --catchup and task options");
+    char why[512];
+    if (!list && !ztask_schedule_name_valid (cli->args[1], why, sizeof why))
+        return s_usage_error ("invalid schedule name: %s (a-z or 0-9, then up to 63 of a-z, 0-9, '.', '_', '-')", why);
+    if (!add)
+        return 0;
+    if (!cli->cron)
+        return s_usage_error ("schedule add needs --cron EXPR, e.g. --cron '0 3 * * *'");
+    ztask_cron_t cron;
+    if (ztask_cron_parse (cli->cron, &cron, why, sizeof why) != 0)
+        return s_usage_error ("--cron '%s': %s", cli->cron, why);
+    if (cli->tz && *cli->tz) {
+        ztask_tz_t *tz = ztask_tz_load (cli->tz, why, sizeof why);
+        if (!tz)
+            return s_usage_error ("--tz: %s", why);
+        ztask_tz_destroy (&tz);
+    }
+    if (!ztask_name_valid (cli->args[2], why, sizeof why))
+        return s_usage_error ("invalid task type: %s", why);
+    return 0;
+}
+
 /* Parses the whole command line into cli. Returns 0, -1 (help or
    version printed), or an exit code. */
 static int
@@ -977,10 +1085,12 @@ s_command_line (cli_t *cli, int argc, char **argv)
             break;
     if (i == COMMAND_COUNT)
         return s_usage_error ("unknown command '%s' (commands: submit, status, result, cancel, list, retry, "
-                              "purge, pause, resume, stats, workers, keygen)",
+                              "purge, pause, resume, stats, workers, schedule, keygen)",
                               cli->name);
     cli->command = s_commands[i].command;
-    cli->args_max = s_commands[i].command == CMD_RETRY ? ARGS_MAX : s_commands[i].args;
+    cli->args_max = s_commands[i].command == CMD_RETRY ? ARGS_MAX
+                  : s_commands[i].command == CMD_SCHEDULE ? 3 /* add NAME TYPE */
+                  : s_commands[i].args;
     assert (cli->args_max <= sizeof cli->args / sizeof cli->args[0]);
     /* The command's own part: argv[optind] is the command, as argv[0]. */
     rc = s_parse (cli, argc - optind, argv + optind, false);
@@ -996,6 +1106,8 @@ s_command_line (cli_t *cli, int argc, char **argv)
     char why[160];
     if ((cli->command == CMD_PAUSE || cli->command == CMD_RESUME) && !ztask_name_valid (cli->args[0], why, sizeof why))
         return s_usage_error ("invalid task type: %s", why);
+    if (cli->command == CMD_SCHEDULE && (rc = s_check_schedule (cli)) != 0)
+        return rc;
     int rc2 = s_check_actions (cli);
     if (rc2 != 0)
         return rc2;
@@ -1331,6 +1443,7 @@ s_request (cli_t *cli, ztask_request_t **request_p)
               && ztask_request_set_version (request, cli->version) == 0
               && ztask_request_set_needs (request, cli->needs) == 0
               && ztask_request_set_limit (request, cli->limit_name) == 0
+              && ztask_request_set_retry_backoff (request, cli->retry_min_ms, cli->retry_max_ms) == 0
               && ztask_request_set_after (request, cli->after, cli->after_count, cli->after_mode == 2) == 0;
     for (size_t i = 0; ok && i < cli->require_count; i++)
         ok = ztask_request_add_require (request, cli->require[i]) == 0;
@@ -1617,6 +1730,59 @@ s_broker_info (cli_t *cli, ztask_client_t *client)
     return EXIT_OK;
 }
 
+/* schedule add|list|show|pause|resume|remove. */
+static int
+s_schedule (cli_t *cli, ztask_client_t *client, const char *payload, size_t size)
+{
+    static const char *const subs[] = { "list", "show", "pause", "resume", "remove" };
+    const char *sub = cli->args[0];
+    char *text = NULL;
+    int rc, action = -1;
+    if (strcmp (sub, "add") == 0) {
+        rc = ztask_client_schedule_add (client, cli->args[1], cli->cron, cli->tz, cli->args[2], payload, size,
+                                        &cli->opts,
+                                        cli->catchup && strcmp (cli->catchup, "once") == 0
+                                            ? ZTASK_SCHEDULE_CATCHUP_ONCE : 0,
+                                        &text);
+    }
+    else {
+        for (int i = 0; i < 5; i++)
+            if (strcmp (sub, subs[i]) == 0)
+                action = i;
+        rc = ztask_client_schedule (client, action, cli->arg_count > 1 ? cli->args[1] : NULL, &text);
+    }
+    if (rc != 0)
+        return s_failed (cli, client);
+    json_t *answer = NULL;
+    rc = s_parse_answer (text, &answer);
+    free (text);
+    if (rc != EXIT_OK)
+        return rc;
+    if (cli->json)
+        cli_output_json (stdout, answer);
+    else if (action == ZTASK_SCHEDULE_LIST)
+        rc = cli_output_schedules (stdout, answer);
+    else if (action == ZTASK_SCHEDULE_REMOVE)
+        printf ("schedule %s removed\n", cli->args[1]);
+    else {
+        if (action == ZTASK_SCHEDULE_PAUSE)
+            printf ("schedule %s paused: it does not fire until 'ztask schedule resume %s'\n", cli->args[1],
+                    cli->args[1]);
+        else if (action == ZTASK_SCHEDULE_RESUME)
+            printf ("schedule %s resumed\n", cli->args[1]);
+        else if (action < 0)
+            printf ("schedule %s added\n", cli->args[1]);
+        if (action < 0 || action == ZTASK_SCHEDULE_SHOW)
+            rc = cli_output_schedule (stdout, answer);
+    }
+    json_decref (answer);
+    if (rc != 0) {
+        fprintf (stderr, "ztask: the broker sent a schedule in a form this ztask does not know (try --json)\n");
+        return EXIT_BROKER_FAILED;
+    }
+    return EXIT_OK;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1636,7 +1802,8 @@ main (int argc, char **argv)
        handler, after which Ctrl-C would only interrupt a read on stdin. */
     char *payload = NULL;
     size_t size = 0;
-    if (cli.command == CMD_SUBMIT && (rc = s_payload (&cli, &payload, &size)) != 0)
+    bool schedule_add = cli.command == CMD_SCHEDULE && strcmp (cli.args[0], "add") == 0;
+    if ((cli.command == CMD_SUBMIT || schedule_add) && (rc = s_payload (&cli, &payload, &size)) != 0)
         return rc;
     ztask_client_t *client = NULL;
     if ((rc = s_client (&cli, &client)) != 0) {
@@ -1656,6 +1823,7 @@ main (int argc, char **argv)
     case CMD_PURGE: rc = s_purge (&cli, client); break;
     case CMD_PAUSE:
     case CMD_RESUME: rc = s_pause (&cli, client); break;
+    case CMD_SCHEDULE: rc = s_schedule (&cli, client, payload, size); break;
     }
     ztask_client_destroy (&client);
     free (payload);

@@ -78,6 +78,8 @@
 #include "common/ztask_endpoints.h"
 #include "common/ztask_monitor.h"
 #include "common/ztask_names.h"
+#include "common/ztask_retry.h"
+#include "common/ztask_cron.h"
 #include "common/ztask_utf8.h"
 #include "client/auto_key.h"
 #include "proto/ztask_msg.h"
@@ -922,6 +924,10 @@ s_task_new (ztask_msg_t *msg)
     task->started_ms = msg->started_ms;
     task->finished_ms = msg->finished_ms;
     task->due_ms = msg->due_ms;
+    /* The broker leaves the default policy out (an older one has only it) */
+    task->retry_min_ms = msg->retry_min_ms ? msg->retry_min_ms : ZTASK_RETRY_DEFAULT_MIN_MS;
+    task->retry_max_ms = msg->retry_min_ms ? msg->retry_max_ms : ZTASK_RETRY_DEFAULT_MAX_MS;
+    task->next_attempt_ms = msg->next_attempt_ms;
     task->type = s_strdup (msg->type);
     task->progress_text = s_strdup (msg->text);
     task->worker = s_strdup (msg->worker);
@@ -989,6 +995,8 @@ struct ztask_request {
     char *version;              /* NULL: any                                 */
     char *needs;                /* NULL: none                                */
     char *limit;                /* NULL: none                                */
+    uint32_t retry_min_ms;      /* retry policy; 0, 0: the broker's          */
+    uint32_t retry_max_ms;
     uint64_t *after;            /* after_count parent ids; NULL: none         */
     size_t after_count;
     bool after_any;
@@ -1073,6 +1081,16 @@ ztask_request_set_due (ztask_request_t *self, int64_t due_ms)
     if (!self)
         return -1;
     self->due_ms = due_ms;
+    return 0;
+}
+
+int
+ztask_request_set_retry_backoff (ztask_request_t *self, uint32_t min_ms, uint32_t max_ms)
+{
+    if (!self || ((min_ms || max_ms) && ztask_retry_check (min_ms, max_ms, NULL, 0) != 0))
+        return -1;
+    self->retry_min_ms = min_ms;
+    self->retry_max_ms = max_ms;
     return 0;
 }
 
@@ -1201,7 +1219,7 @@ static int
 s_submit_request (ztask_client_t *self, int command, const char *type, const void *payload, size_t size,
                   const ztask_request_t *request)
 {
-    ztask_request_t defaults = { ZTASK_SUBMIT_OPTS_INIT, 0, NULL, 0, 0, NULL, NULL, NULL, NULL, 0, false };
+    ztask_request_t defaults = { ZTASK_SUBMIT_OPTS_INIT, 0, NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL, 0, false };
     if (!request)
         request = &defaults;
     const ztask_submit_opts_t *opts = &request->opts;
@@ -1233,6 +1251,8 @@ s_submit_request (ztask_client_t *self, int command, const char *type, const voi
     m->timeout_ms = opts->timeout_ms;
     m->max_attempts = opts->max_attempts;
     m->due_ms = due_ms;
+    m->retry_min_ms = request->retry_min_ms;
+    m->retry_max_ms = request->retry_max_ms;
     ztask_msg_strcpy (m->key, opts->key);
     if (s_submit_routing (self, request, m) != 0)
         return -1;
@@ -1259,7 +1279,7 @@ ztask_client_submit (ztask_client_t *self, const char *type, const void *payload
 static ztask_request_t
 s_request_of (const ztask_submit_opts_t *opts, int64_t due_ms)
 {
-    ztask_request_t request = { ZTASK_SUBMIT_OPTS_INIT, due_ms, NULL, 0, 0, NULL, NULL, NULL, NULL, 0, false };
+    ztask_request_t request = { ZTASK_SUBMIT_OPTS_INIT, due_ms, NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL, 0, false };
     if (opts)
         request.opts = *opts;
     return request;
@@ -1776,6 +1796,68 @@ ztask_client_resume (ztask_client_t *self, const char *type, char **json)
     return s_pause (self, ZTASK_MSG_RESUME, type, json);
 }
 
+/* A schedule's name: [a-z0-9][a-z0-9._-]{0,63}. */
+static int
+s_check_schedule_name (ztask_client_t *self, const char *name)
+{
+    char why[160];
+    if (!ztask_schedule_name_valid (name ? name : "", why, sizeof why))
+        return s_fail (self, ZTASK_CLIENT_E_USAGE,
+                       "invalid schedule name: %s (a-z or 0-9, then up to 63 of a-z, 0-9, '.', '_', '-')", why);
+    return 0;
+}
+
+int
+ztask_client_schedule_add (ztask_client_t *self, const char *name, const char *cron, const char *tz,
+                           const char *type, const void *payload, size_t size, const ztask_submit_opts_t *opts,
+                           int flags, char **json)
+{
+    s_begin (self);
+    if (json)
+        *json = NULL;
+    if (s_check_schedule_name (self, name) != 0 || s_check_name (self, type ? type : "", "task type") != 0)
+        return -1;
+    char why[512];
+    ztask_cron_t compiled;
+    if (ztask_cron_parse (cron ? cron : "", &compiled, why, sizeof why) != 0)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "cron: %s", why);
+    if (tz && strlen (tz) > ZTASK_STRING_MAX)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "tz: a zone name is at most %d bytes", ZTASK_TZ_NAME_MAX);
+    int priority = opts ? opts->priority : ZTASK_PRIORITY_NORMAL;
+    if (priority < ZTASK_PRIORITY_MIN || priority > ZTASK_PRIORITY_MAX)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "priority must be %d to %d", ZTASK_PRIORITY_MIN,
+                       ZTASK_PRIORITY_MAX);
+    ztask_msg_t *m = self->request;
+    ztask_msg_reset (m, ZTASK_MSG_SCHEDULE_ADD);
+    ztask_msg_strcpy (m->name, name);
+    ztask_msg_strcpy (m->type, type);
+    ztask_msg_strcpy (m->text, cron);
+    ztask_msg_strcpy (m->tz, tz ? tz : "");
+    m->priority = (uint8_t) priority;
+    m->timeout_ms = opts ? opts->timeout_ms : 0;
+    m->max_attempts = opts ? opts->max_attempts : 0;
+    m->flags = (flags & ZTASK_SCHEDULE_CATCHUP_ONCE) ? ZTASK_FLAG_CATCHUP_ONCE : 0;
+    ztask_msg_set_body (m, payload ? payload : "", payload ? size : 0);
+    return s_action (self, json);
+}
+
+int
+ztask_client_schedule (ztask_client_t *self, int action, const char *name, char **json)
+{
+    s_begin (self);
+    if (json)
+        *json = NULL;
+    static const int commands[] = { ZTASK_MSG_SCHEDULES, ZTASK_MSG_SCHEDULES, ZTASK_MSG_SCHEDULE_PAUSE,
+                                    ZTASK_MSG_SCHEDULE_RESUME, ZTASK_MSG_SCHEDULE_REMOVE };
+    if (action < ZTASK_SCHEDULE_LIST || action > ZTASK_SCHEDULE_REMOVE)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "unknown schedule action %d", action);
+    if (action != ZTASK_SCHEDULE_LIST && s_check_schedule_name (self, name) != 0)
+        return -1;
+    ztask_msg_reset (self->request, commands[action]);
+    ztask_msg_strcpy (self->request->name, action == ZTASK_SCHEDULE_LIST ? "" : name);
+    return s_action (self, json);
+}
+
 int
 ztask_client_history (ztask_client_t *self, uint64_t id, char **json)
 {
@@ -1786,3 +1868,5 @@ ztask_client_history (ztask_client_t *self, uint64_t id, char **json)
     self->request->task_id = id;
     return s_json (self, json);
 }
+
+_Static_assert (ZTASK_RETRY_BACKOFF_MAX_MS == ZTASK_RETRY_MAX_MS, "client.h and ztask_retry.h agree");

@@ -62,6 +62,12 @@ ztask_task_json (const ztask_task_t *task, bool with_result)
     json_object_set_new (json, "started_ms", json_integer (task->started_ms));
     json_object_set_new (json, "finished_ms", json_integer (task->finished_ms));
     json_object_set_new (json, "due_ms", json_integer (task->due_ms));
+    /* Its retry policy, and when a task waiting out a backoff runs again
+       (0: it does not wait; docs/scheduling.md). */
+    json_object_set_new (json, "retry_backoff",
+                         json_pack ("{s:I, s:I}", "min_ms", (json_int_t) task->retry_min_ms, "max_ms",
+                                    (json_int_t) task->retry_max_ms));
+    json_object_set_new (json, "next_attempt_ms", json_integer (task->next_attempt_ms));
     /* What it asks of its worker (docs/routing.md), and why it waits. */
     json_t *require = json_array ();
     for (size_t i = 0; task->require && i < task->require_count; i++)

@@ -4,7 +4,9 @@
 
 /*  task_json - a task as a JSON object: id, type, priority, state,
     attempts, max_attempts, progress {done, total, text}, worker, error,
-    created_ms, started_ms, finished_ms, due_ms; what it asks of its
+    created_ms, started_ms, finished_ms, due_ms; retry_backoff {min_ms,
+    max_ms} and next_attempt_ms (when a task waiting out a retry backoff
+    runs again; 0: it does not wait); what it asks of its
     worker: require (an array of requirements), version (">=1.2"), needs
     ("gpu=1"), limit (each "" when none); waiting: why a queued task
     waits, {code, text}, or null; with_result adds result_size and

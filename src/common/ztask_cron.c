@@ -25,6 +25,7 @@
     start the jump from the previous offset decides what a skipped or
     repeated stretch of local time does (cronie's rules). */
 #include "ztask_cron.h"
+#include "ztask_utf8.h"
 
 #include <assert.h>
 #include <errno.h>
@@ -205,16 +206,6 @@ s_lower (int c)
     return c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c;
 }
 
-/* The 1-based column of byte at: characters (UTF-8 lead bytes) before it, plus 1. */
-static size_t
-s_column (const char *text, size_t at)
-{
-    size_t column = 1;
-    for (size_t i = 0; i < at && text[i]; i++)
-        if (((unsigned char) text[i] & 0xC0) != 0x80)
-            column++;
-    return column;
-}
 
 /* Writes "FIELD field, column N: WHAT" into error and returns -1. */
 static int
@@ -223,7 +214,7 @@ s_field_fail (char *error, size_t error_size, const char *text, size_t at, const
 {
     if (!error || !error_size)
         return -1;
-    int n = snprintf (error, error_size, "%s field, column %zu: ", field->name, s_column (text, at));
+    int n = snprintf (error, error_size, "%s field, column %zu: ", field->name, ztask_utf8_column (text, at));
     if (n >= 0 && (size_t) n < error_size) {
         va_list args;
         va_start (args, format);
@@ -402,14 +393,14 @@ s_parse_macro (const char *text, size_t at, ztask_cron_t *cron, char *error, siz
         s_error (error, error_size,
                  "column %zu: @reboot is not supported: a schedule fires at times of day, not when the broker "
                  "starts",
-                 s_column (text, at));
+                 ztask_utf8_column (text, at));
         return -1;
     }
     for (size_t i = 0; i < sizeof s_macros / sizeof s_macros[0]; i++)
         if (s_word_is (name, length, s_macros[i][0])) {
             if (text[rest]) {
                 s_error (error, error_size, "column %zu: expected nothing after @%s (a macro is the whole expression)",
-                         s_column (text, rest), s_macros[i][0]);
+                         ztask_utf8_column (text, rest), s_macros[i][0]);
                 return -1;
             }
             return s_parse (s_macros[i][1], cron, error, error_size);
@@ -421,12 +412,12 @@ s_parse_macro (const char *text, size_t at, ztask_cron_t *cron, char *error, siz
         s_error (error, error_size,
                  "column %zu: unknown macro '@%.*s' (expected @yearly, @annually, @monthly, @weekly, @daily, "
                  "@midnight or @hourly)",
-                 s_column (text, at), (int) length, name);
+                 ztask_utf8_column (text, at), (int) length, name);
     else
         s_error (error, error_size,
                  "column %zu: expected a macro after '@' (@yearly, @annually, @monthly, @weekly, @daily, "
                  "@midnight or @hourly)",
-                 s_column (text, at));
+                 ztask_utf8_column (text, at));
     return -1;
 }
 

@@ -78,6 +78,36 @@ ztask_label_key_valid (const char *key, char *why, size_t why_size)
     return true;
 }
 
+bool
+ztask_schedule_name_valid (const char *name, char *why, size_t why_size)
+{
+    char unused[1];
+    if (!why) {
+        why = unused;
+        why_size = sizeof unused;
+    }
+    if (!name || !*name) {
+        snprintf (why, why_size, "it is empty");
+        return false;
+    }
+    if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9'))) {
+        snprintf (why, why_size, "it must start with a lowercase letter a-z or a digit 0-9");
+        return false;
+    }
+    for (size_t size = 0; name[size]; size++) {
+        char c = name[size];
+        if (size == ZTASK_SCHEDULE_NAME_MAX) {
+            snprintf (why, why_size, "it is longer than %d bytes", ZTASK_SCHEDULE_NAME_MAX);
+            return false;
+        }
+        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')) {
+            snprintf (why, why_size, "byte %zu is not one of a-z, 0-9, '.', '_' or '-'", size + 1);
+            return false;
+        }
+    }
+    return true;
+}
+
 const char *
 ztask_state_name (ztask_state_t state)
 {

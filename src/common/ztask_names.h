@@ -35,4 +35,12 @@ bool ztask_name_valid (const char *name, char *why, size_t why_size);
 #define ZTASK_LABEL_KEY_MAX 63
 bool ztask_label_key_valid (const char *key, char *why, size_t why_size);
 
+/* A schedule's name (docs/scheduling.md): a lowercase ASCII letter or a
+   digit, then up to 63 more of a-z, 0-9, '.', '_' and '-' (so 1 to
+   ZTASK_SCHEDULE_NAME_MAX bytes): it goes into each fire's key, into
+   file names and URLs. True if name is one; otherwise false and why not
+   in why (the reason never quotes the name). */
+#define ZTASK_SCHEDULE_NAME_MAX 64
+bool ztask_schedule_name_valid (const char *name, char *why, size_t why_size);
+
 #endif

@@ -10,6 +10,7 @@
     sorted, are copied into one allocation: the header, an array of
     s_requirement_t, the value pointers of the sets, then the strings. */
 #include "ztask_require.h"
+#include "ztask_utf8.h"
 #include "common/ztask_utf8.h"
 
 #include <assert.h>
@@ -107,16 +108,6 @@ s_skip_space (const char *text, size_t at)
     return at;
 }
 
-/* The 1-based column of byte at: characters (UTF-8 lead bytes) before it, plus 1. */
-static size_t
-s_column (const char *text, size_t at)
-{
-    size_t column = 1;
-    for (size_t i = 0; i < at && text[i]; i++)
-        if (((unsigned char) text[i] & 0xC0) != 0x80)
-            column++;
-    return column;
-}
 
 /* Writes "column N: WHAT" into error and returns -1. */
 static int
@@ -124,7 +115,7 @@ s_fail (char *error, size_t error_size, const char *text, size_t at, const char 
 {
     if (!error || !error_size)
         return -1;
-    int n = snprintf (error, error_size, "column %zu: ", s_column (text, at));
+    int n = snprintf (error, error_size, "column %zu: ", ztask_utf8_column (text, at));
     if (n >= 0 && (size_t) n < error_size) {
         va_list args;
         va_start (args, format);
@@ -254,7 +245,7 @@ s_parse_value (const char *text, size_t size, size_t *at, s_parsed_t *p, const c
         for (;;) {
             if (i >= size)
                 return s_fail (error, error_size, text, i, "expected '\"' to close the value opened at column %zu",
-                               s_column (text, open));
+                               ztask_utf8_column (text, open));
             if (text[i] == '"') {
                 i++;
                 break;

@@ -74,3 +74,13 @@ ztask_utf8_is_control (uint32_t cp)
 {
     return cp < 0x20 || (cp >= 0x7F && cp <= 0x9F);
 }
+
+size_t
+ztask_utf8_column (const char *text, size_t at)
+{
+    size_t column = 1;
+    for (size_t i = 0; i < at && text[i]; i++)
+        if (((unsigned char) text[i] & 0xC0) != 0x80)
+            column++;
+    return column;
+}

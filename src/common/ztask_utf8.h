@@ -22,6 +22,10 @@ size_t ztask_utf8_next (const void *data, size_t size, uint32_t *cp);
 /* True if data[0..size) is well-formed UTF-8 without a NUL byte. */
 bool ztask_utf8_valid (const void *data, size_t size);
 
+/* The 1-based column of byte at in text, for error messages: the
+   characters (UTF-8 lead bytes) before it, plus 1; stops at a NUL. */
+size_t ztask_utf8_column (const char *text, size_t at);
+
 /* True if cp is a control character: C0 (U+0000-U+001F), DEL (U+007F)
    or C1 (U+0080-U+009F). */
 bool ztask_utf8_is_control (uint32_t cp);

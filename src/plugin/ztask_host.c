@@ -4,6 +4,7 @@
 
 /*  ztask_host - the worker side of the plugin API. */
 #include "ztask_host.h"
+#include "common/ztask_retry.h"
 #include "common/ztask_log.h"
 
 #include <czmq.h>
@@ -108,7 +109,24 @@ ztask_set_error (ztask_ctx_t *ctx, int retry, const char *format, ...)
     vsnprintf (ctx->error, sizeof ctx->error, format, args);
     va_end (args);
     ctx->retry = retry != 0;
+    ctx->retry_after_ms = 0;
     ctx->error_set = true;
+}
+
+void
+ztask_retry_after (ztask_ctx_t *ctx, uint64_t ms, const char *format, ...)
+{
+    ctx->error[0] = 0;
+    if (format) {
+        va_list args;
+        va_start (args, format);
+        vsnprintf (ctx->error, sizeof ctx->error, format, args);
+        va_end (args);
+    }
+    ctx->retry = 1;
+    ctx->error_set = true;
+    /* 0 on the wire is "the policy's": a wait of 0 is sent as 1 ms */
+    ctx->retry_after_ms = ms < 1 ? 1 : ms > ZTASK_RETRY_AFTER_MAX_MS ? ZTASK_RETRY_AFTER_MAX_MS : (uint32_t) ms;
 }
 
 void

@@ -28,6 +28,8 @@ struct ztask_ctx {
     const char *result_refused;  /* why set_result failed, or NULL            */
     bool error_set;
     int retry;                   /* the plugin says a retry could help        */
+    uint32_t retry_after_ms;     /* ... after this wait (ztask_retry_after,
+                                    capped; 0: the task's retry policy)  */
     char error[256];
     atomic_int cancelled;        /* set by the worker's messaging thread      */
     ztask_progress_sink_fn *progress_fn;

@@ -13,7 +13,7 @@
 /* Field codes: each command's fields, in wire order (s_number_field and
    s_string_field name the scalar codes; the lists are L plugins, R running
    tasks, B labels, Q resources, G requirements, F parents (the mode, then
-   ids and states) and Z parents' result sizes; J is the one text field,
+   ids and states) and z parents' result sizes; J is the one text field,
    a string with a u16 length). */
 typedef struct {
     int command;
@@ -26,33 +26,38 @@ typedef struct {
 
 /* Indexed by command id (every id is below 64); name NULL: no such command. */
 static const command_t s_commands[64] = {
-    [ZTASK_MSG_SUBMIT] = { ZTASK_MSG_SUBMIT, "SUBMIT", "cTpomK?4?GVJM?F", 1 },
+    [ZTASK_MSG_SUBMIT] = { ZTASK_MSG_SUBMIT, "SUBMIT", "cTpomK?4?GVJM?56?F", 1 },
     [ZTASK_MSG_STATUS] = { ZTASK_MSG_STATUS, "STATUS", "cif", 0 },
     [ZTASK_MSG_WAIT] = { ZTASK_MSG_WAIT, "WAIT", "ci", 0 },
     [ZTASK_MSG_STATS] = { ZTASK_MSG_STATS, "STATS", "c", 0 },
     [ZTASK_MSG_WORKERS] = { ZTASK_MSG_WORKERS, "WORKERS", "c", 0 },
     [ZTASK_MSG_CANCEL] = { ZTASK_MSG_CANCEL, "CANCEL", "ci", 0 },
     [ZTASK_MSG_LIST] = { ZTASK_MSG_LIST, "LIST", "cSn|Ti", 0 },
-    [ZTASK_MSG_SUBMIT_WAIT] = { ZTASK_MSG_SUBMIT_WAIT, "SUBMIT_WAIT", "cTpomK?4?GVJM?F", 1 },
+    [ZTASK_MSG_SUBMIT_WAIT] = { ZTASK_MSG_SUBMIT_WAIT, "SUBMIT_WAIT", "cTpomK?4?GVJM?56?F", 1 },
     [ZTASK_MSG_METRICS] = { ZTASK_MSG_METRICS, "METRICS", "cf", 2 },
     [ZTASK_MSG_RETRY] = { ZTASK_MSG_RETRY, "RETRY", "ciSTn1", 0 },
     [ZTASK_MSG_PURGE] = { ZTASK_MSG_PURGE, "PURGE", "cST3", 0 },
     [ZTASK_MSG_PAUSE] = { ZTASK_MSG_PAUSE, "PAUSE", "cT", 0 },
     [ZTASK_MSG_RESUME] = { ZTASK_MSG_RESUME, "RESUME", "cT", 0 },
     [ZTASK_MSG_HISTORY] = { ZTASK_MSG_HISTORY, "HISTORY", "ci", 0 },
+    [ZTASK_MSG_SCHEDULE_ADD] = { ZTASK_MSG_SCHEDULE_ADD, "SCHEDULE_ADD", "cNTpomXZf", 1 },
+    [ZTASK_MSG_SCHEDULES] = { ZTASK_MSG_SCHEDULES, "SCHEDULES", "cN", 0 },
+    [ZTASK_MSG_SCHEDULE_PAUSE] = { ZTASK_MSG_SCHEDULE_PAUSE, "SCHEDULE_PAUSE", "cN", 0 },
+    [ZTASK_MSG_SCHEDULE_RESUME] = { ZTASK_MSG_SCHEDULE_RESUME, "SCHEDULE_RESUME", "cN", 0 },
+    [ZTASK_MSG_SCHEDULE_REMOVE] = { ZTASK_MSG_SCHEDULE_REMOVE, "SCHEDULE_REMOVE", "cN", 0 },
     [ZTASK_MSG_SUBMITTED] = { ZTASK_MSG_SUBMITTED, "SUBMITTED", "cif", 0 },
-    [ZTASK_MSG_TASK_INFO] = { ZTASK_MSG_TASK_INFO, "TASK_INFO", "cifTpSamdDXWE123?4?GVJM?AY?F", 2 },
+    [ZTASK_MSG_TASK_INFO] = { ZTASK_MSG_TASK_INFO, "TASK_INFO", "cifTpSamdDXWE123?4?GVJM?AY?567?F", 2 },
     [ZTASK_MSG_PROGRESS] = { ZTASK_MSG_PROGRESS, "PROGRESS", "cidDX", 0 },
     [ZTASK_MSG_JSON] = { ZTASK_MSG_JSON, "JSON", "c", 1 },
     [ZTASK_MSG_ERROR] = { ZTASK_MSG_ERROR, "ERROR", "ceX", 0 },
     [ZTASK_MSG_REGISTER] = { ZTASK_MSG_REGISTER, "REGISTER", "NHUlPLR|BQ", 0 },
     [ZTASK_MSG_HEARTBEAT] = { ZTASK_MSG_HEARTBEAT, "HEARTBEAT", "", 0 },
     [ZTASK_MSG_WORKER_PROGRESS] = { ZTASK_MSG_WORKER_PROGRESS, "WORKER_PROGRESS", "iadDX", 0 },
-    [ZTASK_MSG_RESULT] = { ZTASK_MSG_RESULT, "RESULT", "iarE", 1 },
+    [ZTASK_MSG_RESULT] = { ZTASK_MSG_RESULT, "RESULT", "iarE?8", 1 },
     [ZTASK_MSG_GOODBYE] = { ZTASK_MSG_GOODBYE, "GOODBYE", "", 0 },
     [ZTASK_MSG_DRAIN] = { ZTASK_MSG_DRAIN, "DRAIN", "", 0 },
     [ZTASK_MSG_REGISTERED] = { ZTASK_MSG_REGISTERED, "REGISTERED", "h", 0 },
-    [ZTASK_MSG_TASK] = { ZTASK_MSG_TASK, "TASK", "iaTpo?Z", 1 },
+    [ZTASK_MSG_TASK] = { ZTASK_MSG_TASK, "TASK", "iaTpo?z", 1 },
     [ZTASK_MSG_RESULT_ACK] = { ZTASK_MSG_RESULT_ACK, "RESULT_ACK", "ia", 0 },
     [ZTASK_MSG_CANCEL_TASK] = { ZTASK_MSG_CANCEL_TASK, "CANCEL_TASK", "ia", 0 },
 };
@@ -135,6 +140,7 @@ ztask_msg_reset (ztask_msg_t *self, int command)
     self->type[0] = self->key[0] = self->name[0] = self->host[0] = 0;
     self->worker[0] = self->text[0] = self->error[0] = self->instance[0] = 0;
     self->version[0] = self->limit_name[0] = self->waiting[0] = self->waiting_text[0] = self->needs[0] = 0;
+    self->tz[0] = 0;
     self->require_count = 0;
     self->plugin_count = 0;
     self->running_count = 0;
@@ -244,6 +250,7 @@ s_string_field (ztask_msg_t *self, char code)
     case 'M': return self->limit_name;
     case 'A': return self->waiting;
     case 'Y': return self->waiting_text;
+    case 'Z': return self->tz;
     default: return NULL;
     }
 }
@@ -273,6 +280,10 @@ s_number_field (ztask_msg_t *self, char code, int *bytes)
     case '2': *bytes = 8; return &self->started_ms;
     case '3': *bytes = 8; return &self->finished_ms;
     case '4': *bytes = 8; return &self->due_ms;
+    case '5': *bytes = 4; return &self->retry_min_ms;
+    case '6': *bytes = 4; return &self->retry_max_ms;
+    case '7': *bytes = 8; return &self->next_attempt_ms;
+    case '8': *bytes = 4; return &self->retry_after_ms;
     default: return NULL;
     }
 }
@@ -330,7 +341,7 @@ s_unused (ztask_msg_t *self, const char *fields)
                 return false;
             continue;
         }
-        if (*f == 'F' || *f == 'Z') {
+        if (*f == 'F' || *f == 'z') {
             if (*f == 'F' ? self->parent_count || self->after_any : self->parent_size_count)
                 return false;
             continue;
@@ -408,7 +419,7 @@ ztask_msg_encode_header (ztask_msg_t *self, byte *buffer)
                 s_put_uint (&w, self->parents[i].state, 1);
             }
         }
-        else if (*f == 'Z') {
+        else if (*f == 'z') {
             s_put_uint (&w, self->parent_size_count, 1);
             for (size_t i = 0; i < self->parent_size_count; i++)
                 s_put_uint (&w, self->parent_sizes[i], 4);
@@ -598,7 +609,7 @@ ztask_msg_decode_header (ztask_msg_t *self, const byte *data, size_t size)
                 self->parents[i].state = (uint8_t) s_get_uint (&r, 1);
             }
         }
-        else if (*f == 'Z') {
+        else if (*f == 'z') {
             /* Left out when there are none: a count of 0 is never sent. */
             self->parent_size_count = (size_t) s_get_uint (&r, 1);
             if (self->parent_size_count == 0 || self->parent_size_count > ZTASK_PARENTS_MAX)

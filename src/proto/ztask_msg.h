@@ -35,6 +35,12 @@
    metrics snapshot; answered with METRICS, flags ZTASK_FLAG_RESULT and the
    snapshot as body (src/broker/metrics.h). */
 #define ZTASK_MSG_METRICS 14
+/* Recurring schedules (docs/scheduling.md); each answered with JSON: */
+#define ZTASK_MSG_SCHEDULE_ADD 15    /* a new schedule                     */
+#define ZTASK_MSG_SCHEDULES 16       /* list them, or show one (name)      */
+#define ZTASK_MSG_SCHEDULE_PAUSE 17  /* stop a schedule's fires            */
+#define ZTASK_MSG_SCHEDULE_RESUME 18 /* ... and start them again           */
+#define ZTASK_MSG_SCHEDULE_REMOVE 19 /* delete a schedule                  */
 /* Broker -> client: */
 #define ZTASK_MSG_SUBMITTED 20
 #define ZTASK_MSG_TASK_INFO 21
@@ -78,6 +84,9 @@
 /* STATUS flag: say why a queued task waits (TASK_INFO's waiting fields);
    an older client does not set it, and so never gets them. */
 #define ZTASK_FLAG_WAITING 2
+/* SCHEDULE_ADD flag: missed fires make one fire (catchup "once"; without
+   it, "skip"). */
+#define ZTASK_FLAG_CATCHUP_ONCE 1
 
 #define ZTASK_STRING_MAX 255 /* longest string field, in bytes          */
 #define ZTASK_PLUGINS_MAX 64 /* most plugins a worker may register      */
@@ -150,6 +159,12 @@ typedef struct {
     int64_t created_ms, started_ms, finished_ms;
     int64_t due_ms;                   /* SUBMIT, TASK_INFO: wall clock ms when a
                                          delayed task is due; 0: now / none  */
+    uint32_t retry_min_ms;            /* SUBMIT, TASK_INFO: the retry policy's */
+    uint32_t retry_max_ms;            /* MIN..MAX (ztask_retry.h); 0: none given */
+    int64_t next_attempt_ms;          /* TASK_INFO: wall clock ms when a task
+                                         waiting out a backoff runs again; 0 */
+    uint32_t retry_after_ms;          /* RESULT (RETRY): the plugin's wait before
+                                         the next attempt; 0: the policy's  */
     uint8_t after_any;                /* SUBMIT, TASK_INFO: 1: the task runs once
                                          its parents ended, whatever their
                                          states; 0: once all are done      */
@@ -175,6 +190,8 @@ typedef struct {
     char waiting[ZTASK_STRING_MAX + 1]; /* TASK_INFO: why a queued task waits,
                                          as a code ("limit", "busy"...); "" */
     char waiting_text[ZTASK_STRING_MAX + 1]; /* ... and in words             */
+    char tz[ZTASK_STRING_MAX + 1];    /* SCHEDULE_ADD: the schedule's time zone;
+                                         "": UTC (the cron expression is text) */
     char needs[ZTASK_TEXT_MAX + 1];   /* SUBMIT, TASK_INFO: resources the task
                                          asks for ("gpu=1,memory_mb=16000"); "" */
     size_t require_count;

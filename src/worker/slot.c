@@ -19,7 +19,8 @@
 
         'P' progress  u64 done, u64 total, text (0-255 bytes, no NUL)
         'D' done      i32 rc, i32 retry, u8 has_result, u32 error size,
-                      error (0-255 bytes), result (the rest)
+                      u32 retry after (ms; 0: none), error (0-255 bytes),
+                      result (the rest)
 
     The child touches no ZeroMQ socket and leaves with _exit, so none of the
     worker's czmq state is used or torn down in it. The thread reads the
@@ -48,7 +49,7 @@
 #define RECORD_PROGRESS 'P'
 #define RECORD_DONE 'D'
 #define PROGRESS_FIXED 16   /* done, total                            */
-#define DONE_FIXED 13       /* rc, retry, has_result, error size      */
+#define DONE_FIXED 17       /* rc, retry, has_result, error size, retry after */
 #define TEXT_MAX 255        /* progress text and error, in records    */
 
 static const char s_timed_out[] = "timed out";
@@ -110,6 +111,7 @@ s_publish_progress (slot_t *self, uint64_t done, uint64_t total, const char *tex
     event.total = total;
     ztask_msg_strcpy (event.text, text ? text : "");
     event.status = 0;
+    event.retry_after_ms = 0;
     event.error[0] = 0;
     event.result = NULL;
     event.result_size = 0;
@@ -235,6 +237,7 @@ s_child (slot_t *self, int fd, pid_t worker)
     memcpy (head + 4, &retry, 4);
     head[8] = has_result;
     memcpy (head + 9, &error_size, 4);
+    memcpy (head + 13, &self->ctx.retry_after_ms, 4);
     memcpy (head + DONE_FIXED, self->ctx.error, error_size);
     s_child_send (self, RECORD_DONE, head, DONE_FIXED + error_size, self->ctx.result,
                   has_result ? self->ctx.result_size : 0);
@@ -284,6 +287,7 @@ s_child_record (slot_t *self)
     memcpy (&rc, body, 4);
     memcpy (&retry, body + 4, 4);
     memcpy (&error_size, body + 9, 4);
+    memcpy (&self->ctx.retry_after_ms, body + 13, 4);
     bool has_result = body[8] != 0;
     if (error_size > TEXT_MAX || DONE_FIXED + error_size > size)
         return -1;
@@ -456,6 +460,7 @@ s_publish_done (slot_t *self)
     event.task_id = self->ctx.task_id;
     event.attempt = self->ctx.attempt;
     event.done = event.total = 0;
+    event.retry_after_ms = 0;
     event.text[0] = 0;
     pthread_mutex_lock (&self->lock);
     const char *why = self->cancel_why;
@@ -485,6 +490,8 @@ s_publish_done (slot_t *self)
     else {
         memcpy (event.error, self->ctx.error, sizeof event.error); /* NUL-terminated */
         event.status = self->ctx.retry ? ZTASK_RESULT_RETRY : ZTASK_RESULT_FAILED;
+        if (self->ctx.retry)
+            event.retry_after_ms = self->ctx.retry_after_ms;
     }
     /* The result changes hands: no copy of it. */
     event.result = self->ctx.result;

@@ -45,6 +45,7 @@ typedef struct {
     /* SLOT_DONE: status is a ZTASK_RESULT_*; result (malloc'd, or NULL)
        becomes the report's to free */
     int status;
+    uint32_t retry_after_ms;  /* RETRY: the plugin's wait (ztask_retry_after); 0: none */
     char error[256];
     void *result;
     size_t result_size;

@@ -57,6 +57,7 @@ struct pending_result {
     uint64_t task_id;
     uint32_t attempt;
     uint8_t status;
+    uint32_t retry_after_ms; /* RETRY: the plugin's wait; 0: the policy's */
     char error[ZTASK_STRING_MAX + 1];
     void *result;           /* owned (malloc); NULL: none                */
     size_t result_size;
@@ -259,6 +260,7 @@ s_send_result (worker_t *self, pending_result_t *pending)
     m->task_id = pending->task_id;
     m->attempt = pending->attempt;
     m->status = pending->status;
+    m->retry_after_ms = pending->retry_after_ms;
     memcpy (m->error, pending->error, sizeof m->error);
     s_send_body (self, pending->result, pending->result_size);
 }
@@ -432,8 +434,8 @@ s_on_registered (worker_t *self)
 /* Sends a result and keeps it until the broker acknowledges it. result
    (malloc'd, may be NULL) is taken over. */
 static void
-s_result (worker_t *self, uint64_t task_id, uint32_t attempt, int status, const char *error,
-          void *result, size_t size)
+s_result (worker_t *self, uint64_t task_id, uint32_t attempt, int status, uint32_t retry_after_ms,
+          const char *error, void *result, size_t size)
 {
     pending_result_t *pending = (pending_result_t *) malloc (sizeof (pending_result_t));
     assert (pending);
@@ -441,6 +443,7 @@ s_result (worker_t *self, uint64_t task_id, uint32_t attempt, int status, const 
     pending->task_id = task_id;
     pending->attempt = attempt;
     pending->status = (uint8_t) status;
+    pending->retry_after_ms = status == ZTASK_RESULT_RETRY ? retry_after_ms : 0;
     ztask_msg_strcpy (pending->error, error);
     pending->result = result;
     pending->result_size = result ? size : 0;
@@ -494,7 +497,7 @@ s_on_task (worker_t *self, ztask_msg_t *in)
         snprintf (error, sizeof error, "worker %s has no plugin '%s'", self->config->name, in->type);
         ztask_log_task (ZTASK_LOG_LEVEL_WARNING, "task.handed_back", in->task_id, in->type, self->config->name,
                         in->attempt, "worker: task %" PRIu64 " handed back: %s", in->task_id, error);
-        s_result (self, in->task_id, in->attempt, ZTASK_RESULT_RETRY, error, NULL, 0);
+        s_result (self, in->task_id, in->attempt, ZTASK_RESULT_RETRY, 0, error, NULL, 0);
         return;
     }
     uint64_t results = 0;
@@ -503,7 +506,7 @@ s_on_task (worker_t *self, ztask_msg_t *in)
     if (results > zmq_msg_size (&self->body)) {
         ztask_log_warning ("worker: task %" PRIu64 " came with parents' results larger than its body: failed",
                            in->task_id);
-        s_result (self, in->task_id, in->attempt, ZTASK_RESULT_FAILED,
+        s_result (self, in->task_id, in->attempt, ZTASK_RESULT_FAILED, 0,
                   "the broker sent parents' results larger than the task's body", NULL, 0);
         return;
     }
@@ -511,7 +514,7 @@ s_on_task (worker_t *self, ztask_msg_t *in)
         ztask_log_task (ZTASK_LOG_LEVEL_WARNING, "task.handed_back", in->task_id, in->type, self->config->name,
                         in->attempt, "worker: task %" PRIu64 " arrived %s; handed back", in->task_id,
                         slot ? "while draining" : "with every slot busy");
-        s_result (self, in->task_id, in->attempt, ZTASK_RESULT_HANDED_BACK,
+        s_result (self, in->task_id, in->attempt, ZTASK_RESULT_HANDED_BACK, 0,
                   slot ? "the worker is stopping" : "no free slot", NULL, 0);
         return;
     }
@@ -631,8 +634,8 @@ s_on_slot_report (void *arg, slot_t *slot, slot_event_t *event)
                 s_log_end (self, &self->running[i], event);
                 self->running[i].task_id = 0;
             }
-        s_result (self, event->task_id, event->attempt, event->status, event->error, event->result,
-                  event->result_size);
+        s_result (self, event->task_id, event->attempt, event->status, event->retry_after_ms, event->error,
+                  event->result, event->result_size);
     }
     pthread_mutex_unlock (&self->lock);
 }
