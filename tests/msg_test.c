@@ -34,7 +34,8 @@ static const spec_t s_spec[] = {
       "corr u32, type string, priority u8, timeout_ms u32, max_attempts u32, key string, due_ms i64 (0: now; left out "
       "when 0 and nothing follows), require requirements, version string, needs text, limit string (these four left "
       "out when all are empty and nothing follows), retry_min_ms u32, retry_max_ms u32 (the retry policy MIN..MAX of "
-      "docs/scheduling.md; left out when both are 0: none given)",
+      "docs/scheduling.md; left out when both are 0: none given and nothing follows), parents parents (left out when "
+      "there are none)",
       "payload" },
     { ZTASK_MSG_STATUS, "STATUS", 2, "corr u32, task_id u64, flags u8 (1: include the result; 2: why a queued task waits)", "-" },
     { ZTASK_MSG_WAIT, "WAIT", 3, "corr u32, task_id u64", "-" },
@@ -70,7 +71,8 @@ static const spec_t s_spec[] = {
       "require requirements, version string, needs text, limit string (left out when all are empty and nothing "
       "follows), waiting string, waiting_text string (left out when both are empty and nothing follows), "
       "retry_min_ms u32, retry_max_ms u32 (0: the default policy 250ms..10s), next_attempt_ms i64 (wall clock ms "
-      "when a task waiting out a retry backoff runs again; 0: none; these three left out when all are 0)",
+      "when a task waiting out a retry backoff runs again; 0: none; these three left out when all are 0 and nothing "
+      "follows), parents parents (left out when there are none)",
       "result, iff flags & 1" },
     { ZTASK_MSG_PROGRESS, "PROGRESS", 22,
       "corr u32, task_id u64, progress_done u64, progress_total u64, progress_text string", "-" },
@@ -87,7 +89,8 @@ static const spec_t s_spec[] = {
     { ZTASK_MSG_GOODBYE, "GOODBYE", 44, "-", "-" },
     { ZTASK_MSG_DRAIN, "DRAIN", 45, "-", "-" },
     { ZTASK_MSG_REGISTERED, "REGISTERED", 60, "heartbeat_ms u32", "-" },
-    { ZTASK_MSG_TASK, "TASK", 61, "task_id u64, attempt u32, type string, priority u8, timeout_ms u32", "payload" },
+    { ZTASK_MSG_TASK, "TASK", 61, "task_id u64, attempt u32, type string, priority u8, timeout_ms u32, "
+      "parent_sizes sizes (left out when there are none)", "payload" },
     { ZTASK_MSG_RESULT_ACK, "RESULT_ACK", 62, "task_id u64, attempt u32", "-" },
     { ZTASK_MSG_CANCEL_TASK, "CANCEL_TASK", 63, "task_id u64, attempt u32", "-" },
 };
@@ -95,7 +98,8 @@ static const spec_t s_spec[] = {
 
 /* The field types of the document's "Framing" table. */
 typedef enum {
-    T_U8, T_U16, T_U32, T_U64, T_I64, T_STRING, T_PLUGINS, T_RUNNING, T_LABELS, T_RESOURCES, T_REQUIREMENTS, T_TEXT
+    T_U8, T_U16, T_U32, T_U64, T_I64, T_STRING, T_PLUGINS, T_RUNNING, T_LABELS, T_RESOURCES, T_REQUIREMENTS, T_TEXT,
+    T_PARENTS, T_SIZES
 } type_t;
 
 /* Where a field the document names lives in ztask_msg_t: by name and type
@@ -153,6 +157,8 @@ static const member_t s_members[] = {
     M ("limit", "string", T_STRING, limit_name),
     M ("waiting", "string", T_STRING, waiting),
     M ("waiting_text", "string", T_STRING, waiting_text),
+    M ("parents", "parents", T_PARENTS, parents),
+    M ("parent_sizes", "sizes", T_SIZES, parent_sizes),
     M ("cron", "string", T_STRING, text),
     M ("tz", "string", T_STRING, tz),
 };
@@ -240,6 +246,20 @@ s_field_equal (const ztask_msg_t *a, const ztask_msg_t *b, const member_t *f)
             if (!streq (a->require[i], b->require[i]))
                 return false;
         return true;
+    case T_PARENTS:
+        if (a->parent_count != b->parent_count || a->after_any != b->after_any)
+            return false;
+        for (size_t i = 0; i < a->parent_count; i++)
+            if (a->parents[i].task_id != b->parents[i].task_id || a->parents[i].state != b->parents[i].state)
+                return false;
+        return true;
+    case T_SIZES:
+        if (a->parent_size_count != b->parent_size_count)
+            return false;
+        for (size_t i = 0; i < a->parent_size_count; i++)
+            if (a->parent_sizes[i] != b->parent_sizes[i])
+                return false;
+        return true;
     case T_PLUGINS:
         if (a->plugin_count != b->plugin_count)
             return false;
@@ -281,6 +301,8 @@ s_field_clear (const ztask_msg_t *m, const member_t *f)
     case T_STRING:
     case T_TEXT: return s_string (m, f)[0] == 0;
     case T_REQUIREMENTS: return m->require_count == 0;
+    case T_PARENTS: return m->parent_count == 0 && m->after_any == 0;
+    case T_SIZES: return m->parent_size_count == 0;
     case T_PLUGINS: return m->plugin_count == 0;
     case T_RUNNING: return m->running_count == 0;
     case T_LABELS: return m->label_count == 0;
@@ -348,6 +370,19 @@ s_doc_encode (const ztask_msg_t *m, const spec_t *spec, const layout_t *layout, 
             buffer[n++] = (byte) m->require_count;
             for (size_t r = 0; r < m->require_count; r++)
                 n += s_put_string (buffer + n, m->require[r]);
+            break;
+        case T_PARENTS:
+            buffer[n++] = m->after_any;
+            buffer[n++] = (byte) m->parent_count;
+            for (size_t p = 0; p < m->parent_count; p++) {
+                n += s_put_number (buffer + n, m->parents[p].task_id, 8);
+                buffer[n++] = m->parents[p].state;
+            }
+            break;
+        case T_SIZES:
+            buffer[n++] = (byte) m->parent_size_count;
+            for (size_t p = 0; p < m->parent_size_count; p++)
+                n += s_put_number (buffer + n, m->parent_sizes[p], 4);
             break;
         case T_PLUGINS:
             buffer[n++] = (byte) m->plugin_count;
@@ -478,6 +513,16 @@ s_fill (ztask_msg_t *m, int command)
     strcpy (m->limit_name, "stripe-\xE2\x82\xAC");
     strcpy (m->waiting, "limit");
     strcpy (m->waiting_text, s_long);
+    m->after_any = 1;
+    m->parent_count = ZTASK_PARENTS_MAX;
+    for (size_t i = 0; i < m->parent_count; i++) {
+        m->parents[i].task_id = 0xA000000000000000ull + i * 0x0102030405ull;
+        m->parents[i].state = (uint8_t) (i % 7);
+    }
+    m->parents[1].state = ZTASK_PARENT_ENDED;
+    m->parent_size_count = ZTASK_PARENTS_MAX;
+    for (size_t i = 0; i < m->parent_size_count; i++)
+        m->parent_sizes[i] = 0xFFFFFFFFu - (uint32_t) i * 0x01010101u;
     strcpy (m->tz, "America/Argentina/Buenos_Aires");
     ztask_msg_set_body (m, s_body, sizeof s_body);
 }
@@ -946,6 +991,68 @@ s_layout (void)
     TAP_OK (s_decode (old, got, n - 26, 0) == 0 && old->waiting[0] == 0, "  a header without them decodes without");
     TAP_OK (s_decode (old, got, n - 1, 0) == -2 && s_decode (old, got, n - 20, 0) == -2,
             "  one cut inside them is malformed");
+
+    /* SUBMIT: parents (dependencies) come last, after the routing fields
+       (written empty), and only when there are some. */
+    ztask_msg_reset (m, ZTASK_MSG_SUBMIT);
+    strcpy (m->type, "echo");
+    msg = ztask_msg_encode (m);
+    bare = s_header (msg, got, sizeof got);
+    zmsg_destroy (&msg);
+    m->after_any = 1;
+    m->parent_count = 2;
+    m->parents[0].task_id = 7;
+    m->parents[1].task_id = 0x0102030405060708ull;
+    msg = ztask_msg_encode (m);
+    n = s_header (msg, got, sizeof got);
+    zmsg_destroy (&msg);
+    const byte parents_tail[] = { 0, 0, 0, 0, 0, 0, 0, 0,  0,  0,  0, 0,  0,  0, 0, 0, 0,  0, 0, 0, 0,  1, 2,
+                                  0, 0, 0, 0, 0, 0, 0, 7,  0,  1, 2, 3, 4, 5, 6, 7, 8,  0 };
+    TAP_OK (n == bare + sizeof parents_tail && memcmp (got + bare, parents_tail, sizeof parents_tail) == 0,
+            "SUBMIT with parents: due_ms 0, the empty routing fields and retry policy, then after_any, the count, "
+            "ids and states");
+    TAP_OK (s_decode (old, got, n, 1) == 0 && old->parent_count == 2 && old->after_any == 1
+                && old->parents[0].task_id == 7 && old->parents[1].task_id == 0x0102030405060708ull,
+            "  decodes with them");
+    TAP_OK (s_decode (old, got, n - 20, 1) == 0 && old->parent_count == 0 && old->after_any == 0,
+            "  a header without them (an older client's) has none");
+    bool parents_cut = true;
+    for (size_t cut = n - 19; cut < n; cut++)
+        parents_cut = parents_cut && s_decode (old, got, cut, 1) == -2;
+    TAP_OK (parents_cut, "  one cut inside them is malformed");
+    byte bad_parents[512];
+    memcpy (bad_parents, got, n);
+    bad_parents[n - 20] = 2;
+    TAP_OK (s_decode (old, bad_parents, n, 1) == -2, "  after_any other than 0 or 1 is malformed");
+    memcpy (bad_parents, got, n);
+    bad_parents[n - 19] = ZTASK_PARENTS_MAX + 1;
+    TAP_OK (s_decode (old, bad_parents, n, 1) == -2, "  as is a count over %d", ZTASK_PARENTS_MAX);
+    m->parent_count = ZTASK_PARENTS_MAX + 1;
+    msg = ztask_msg_encode (m);
+    TAP_OK (msg == NULL, "  encode refuses %d parents", ZTASK_PARENTS_MAX + 1);
+    zmsg_destroy (&msg);
+
+    /* TASK: the parents' result sizes, only when there are some. */
+    ztask_msg_reset (m, ZTASK_MSG_TASK);
+    strcpy (m->type, "echo");
+    msg = ztask_msg_encode (m);
+    bare = s_header (msg, got, sizeof got);
+    zmsg_destroy (&msg);
+    m->parent_size_count = 2;
+    m->parent_sizes[0] = 5;
+    m->parent_sizes[1] = 0x01020304;
+    msg = ztask_msg_encode (m);
+    n = s_header (msg, got, sizeof got);
+    zmsg_destroy (&msg);
+    const byte sizes_tail[] = { 2,  0, 0, 0, 5,  1, 2, 3, 4 };
+    TAP_OK (n == bare + sizeof sizes_tail && memcmp (got + bare, sizes_tail, sizeof sizes_tail) == 0,
+            "TASK with parents' results: the count, then each size (u32)");
+    TAP_OK (s_decode (old, got, n, 1) == 0 && old->parent_size_count == 2 && old->parent_sizes[1] == 0x01020304,
+            "  decodes with them");
+    TAP_OK (s_decode (old, got, bare, 1) == 0 && old->parent_size_count == 0, "  a TASK without them has none");
+    TAP_OK (s_decode (old, got, n - 1, 1) == -2, "  one cut inside them is malformed");
+    got[bare] = 0;
+    TAP_OK (s_decode (old, got, bare + 1, 1) == -2, "  a count of 0 (never sent: they are left out) is malformed");
     ztask_msg_destroy (&old);
 
     const int acks[] = { ZTASK_MSG_RESULT_ACK, ZTASK_MSG_CANCEL_TASK };
@@ -1145,6 +1252,20 @@ s_waiting_tail (const ztask_msg_t *m)
     return 2 + strlen (m->waiting) + strlen (m->waiting_text);
 }
 
+/* Bytes of a SUBMIT's or TASK_INFO's parents, and of a TASK's parents'
+   result sizes. */
+static size_t
+s_parents_tail (const ztask_msg_t *m)
+{
+    return 2 + m->parent_count * 9;
+}
+
+static size_t
+s_sizes_tail (const ztask_msg_t *m)
+{
+    return 1 + m->parent_size_count * 4;
+}
+
 /* True if a header of m's command cut to len of its n bytes is one an
    older peer sends (it ends where optional fields begin). */
 static bool
@@ -1153,15 +1274,19 @@ s_older_header (const ztask_msg_t *m, size_t len, size_t n)
     switch (m->command) {
     case ZTASK_MSG_LIST: return len == 13;
     case ZTASK_MSG_REGISTER: return len == n - s_register_tail (m);
+    case ZTASK_MSG_TASK: return len == n - s_sizes_tail (m);
     case ZTASK_MSG_SUBMIT:
     case ZTASK_MSG_SUBMIT_WAIT: {
-        size_t retry = n - 8; /* retry_min_ms, retry_max_ms */
-        return len == retry || len == retry - s_routing_tail (m) || len == retry - s_routing_tail (m) - 8;
+        size_t parents = n - s_parents_tail (m);
+        size_t retry = parents - 8; /* retry_min_ms, retry_max_ms */
+        return len == parents || len == retry || len == retry - s_routing_tail (m)
+               || len == retry - s_routing_tail (m) - 8;
     }
     case ZTASK_MSG_TASK_INFO: {
-        size_t retry = n - 16; /* retry_min_ms, retry_max_ms, next_attempt_ms */
+        size_t parents = n - s_parents_tail (m);
+        size_t retry = parents - 16; /* retry_min_ms, retry_max_ms, next_attempt_ms */
         size_t waiting = retry - s_waiting_tail (m);
-        return len == retry || len == waiting || len == waiting - s_routing_tail (m)
+        return len == parents || len == retry || len == waiting || len == waiting - s_routing_tail (m)
                || len == waiting - s_routing_tail (m) - 8;
     }
     case ZTASK_MSG_RESULT: return len == n - 4; /* retry_after_ms */

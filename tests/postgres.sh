@@ -5,7 +5,7 @@
 # and the broker serving again by itself once the database is back).
 . "${top_srcdir:-.}/tests/lib.sh"
 . "${top_srcdir:-.}/tests/pg.sh"
-SCHEMA_NOW=7 # the schema version this ztaskd writes (store_postgres.c)
+SCHEMA_NOW=8 # the schema version this ztaskd writes (store_postgres.c)
 pg_start
 
 # ---- the promises of store.h, on PostgreSQL ----
@@ -62,7 +62,7 @@ old_sql "DROP TABLE ztask_schedules; DROP FUNCTION ztask_lead; DROP FUNCTION zta
          ALTER TABLE ztask_tasks DROP COLUMN history; DROP TABLE ztask_paused;
          ALTER TABLE ztask_tasks DROP COLUMN due_ms;
          ALTER TABLE ztask_tasks DROP COLUMN requirements, DROP COLUMN version_constraint, DROP COLUMN needs,
-           DROP COLUMN limit_name, DROP COLUMN retry_min_ms, DROP COLUMN retry_max_ms, DROP COLUMN next_attempt_ms;
+           DROP COLUMN limit_name, DROP COLUMN retry_min_ms, DROP COLUMN retry_max_ms, DROP COLUMN next_attempt_ms, DROP COLUMN parents;
          DROP INDEX ztask_tasks_active; DROP INDEX ztask_tasks_finished;
          CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state < 2;
          CREATE INDEX ztask_tasks_finished ON ztask_tasks (finished_ms) WHERE state >= 2;
@@ -88,13 +88,13 @@ is "$(old_sql "SELECT count(*) FROM ztask_tasks WHERE history = ''")" "$(old_sql
 kill "$old_pid"; wait "$old_pid" 2>/dev/null
 
 # A store of schema version 3 (before delayed tasks: no due_ms, the partial
-# indexes by state < 2 and >= 2): upgraded in place to 5.
+# indexes by state < 2 and >= 2): upgraded in place to 8.
 pg_sql "CREATE DATABASE v3" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=v3" >/dev/null 2>&1
 v3_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d v3 -c "$1"; }
 v3_sql "DROP TABLE ztask_schedules; ALTER TABLE ztask_tasks DROP COLUMN due_ms;
         ALTER TABLE ztask_tasks DROP COLUMN requirements, DROP COLUMN version_constraint, DROP COLUMN needs,
-          DROP COLUMN limit_name, DROP COLUMN retry_min_ms, DROP COLUMN retry_max_ms, DROP COLUMN next_attempt_ms;
+          DROP COLUMN limit_name, DROP COLUMN retry_min_ms, DROP COLUMN retry_max_ms, DROP COLUMN next_attempt_ms, DROP COLUMN parents;
         DROP INDEX ztask_tasks_active; DROP INDEX ztask_tasks_finished;
         CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state < 2;
         CREATE INDEX ztask_tasks_finished ON ztask_tasks (finished_ms) WHERE state >= 2;
@@ -126,7 +126,9 @@ pg_sql "CREATE DATABASE v4" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=v4" >/dev/null 2>&1
 v4_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d v4 -c "$1"; }
 v4_sql "DROP TABLE ztask_schedules; ALTER TABLE ztask_tasks DROP COLUMN requirements, DROP COLUMN version_constraint, DROP COLUMN needs,
-          DROP COLUMN limit_name, DROP COLUMN retry_min_ms, DROP COLUMN retry_max_ms, DROP COLUMN next_attempt_ms;
+          DROP COLUMN limit_name, DROP COLUMN retry_min_ms, DROP COLUMN retry_max_ms, DROP COLUMN next_attempt_ms, DROP COLUMN parents;
+        DROP INDEX ztask_tasks_active;
+        CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state IN (0, 1, 5);
         UPDATE ztask_meta SET value = '4' WHERE key = 'schema_version';
         INSERT INTO ztask_tasks (id, type, priority, state, max_attempts, payload, created_ms)
         VALUES (1000000, 'echo', 4, 0, 3, 'from v4', 0)" >/dev/null
@@ -149,11 +151,13 @@ zone=eu-1|gpu=1|t" "  a new task is stored with what it asks"
 kill "$v4_pid"; wait "$v4_pid" 2>/dev/null
 
 # A store of schema version 5 (before retry policies): upgraded in place
-# to 7, its tasks with the default policy and no pending attempt.
+# to the current version, its tasks with the default policy and no pending attempt.
 pg_sql "CREATE DATABASE v5" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=v5" >/dev/null 2>&1
 v5_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d v5 -c "$1"; }
-v5_sql "DROP TABLE ztask_schedules; ALTER TABLE ztask_tasks DROP COLUMN retry_min_ms, DROP COLUMN retry_max_ms, DROP COLUMN next_attempt_ms;
+v5_sql "DROP TABLE ztask_schedules; ALTER TABLE ztask_tasks DROP COLUMN retry_min_ms, DROP COLUMN retry_max_ms, DROP COLUMN next_attempt_ms, DROP COLUMN parents;
+        DROP INDEX ztask_tasks_active;
+        CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state IN (0, 1, 5);
         UPDATE ztask_meta SET value = '5' WHERE key = 'schema_version';
         INSERT INTO ztask_tasks (id, type, priority, state, max_attempts, payload, created_ms)
         VALUES (1000000, 'echo', 4, 0, 3, 'from v5', 0)" >/dev/null
@@ -163,16 +167,45 @@ v5_pid=$!
 PIDS="$PIDS $v5_pid"
 wait_for "grep -q 'leads (term 1)' '$T/v5.log'" 20
 ok $? "a store of schema version 5 is served"
-like "$(cat "$T/v5.log")" "upgraded the ztask schema in database v5 .* from version 5 to 7" "  after upgrading it in place"
+like "$(cat "$T/v5.log")" "upgraded the ztask schema in database v5 .* from version 5 to $SCHEMA_NOW" "  after upgrading it in place"
 v5_ep=$(grep -o 'listening on tcp://[0-9.:]*' "$T/v5.log" | sed 's/listening on //')
 status=$("$ZTASK" -b "$v5_ep" status --json 1000000 | tr -d ' \n')
 like "$status" '"retry_backoff":\{"min_ms":250,"max_ms":10000\},"next_attempt_ms":0' \
     "  its queued task has the default retry policy and no pending attempt"
-is "$(v5_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" 7 "  the store says version 7"
+is "$(v5_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" $SCHEMA_NOW "  the store says version $SCHEMA_NOW"
 policy=$("$ZTASK" -b "$v5_ep" submit echo -d later --in 1h --retry-backoff 1s..1h)
 is "$(v5_sql "SELECT retry_min_ms, retry_max_ms FROM ztask_tasks WHERE id = $policy")" "1000|3600000" \
     "  a new task is stored with its retry policy"
 kill "$v5_pid"; wait "$v5_pid" 2>/dev/null
+
+# A store of schema version 7 (before dependencies: no parents column, the
+# index of unfinished tasks without state 6): upgraded in place to 8.
+pg_sql "CREATE DATABASE v7" >/dev/null
+"$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=v7" >/dev/null 2>&1
+v7_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d v7 -c "$1"; }
+v7_sql "ALTER TABLE ztask_tasks DROP COLUMN parents;
+        DROP INDEX ztask_tasks_active;
+        CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state IN (0, 1, 5);
+        UPDATE ztask_meta SET value = '7' WHERE key = 'schema_version';
+        INSERT INTO ztask_tasks (id, type, priority, state, max_attempts, payload, created_ms)
+        VALUES (1000000, 'echo', 4, 0, 3, 'from v7', 0)" >/dev/null
+sed "s/dbname=old/dbname=v7/" "$T/old.cfg" > "$T/v7.cfg"
+"$ZTASKD" -c "$T/v7.cfg" -f >"$T/v7.log" 2>&1 &
+v7_pid=$!
+PIDS="$PIDS $v7_pid"
+wait_for "grep -q 'leads (term 1)' '$T/v7.log'" 20
+ok $? "a store of schema version 7 is served"
+like "$(cat "$T/v7.log")" "upgraded the ztask schema in database v7 .* from version 7 to 8" "  after upgrading it in place"
+v7_ep=$(grep -o 'listening on tcp://[0-9.:]*' "$T/v7.log" | sed 's/listening on //')
+status=$("$ZTASK" -b "$v7_ep" status --json 1000000 | tr -d ' \n')
+like "$status" '"state":"queued".*"parents":\[\]' "  with its queued task, without parents"
+is "$(v7_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" 8 "  the store says version 8"
+like "$(v7_sql "SELECT indexdef FROM pg_indexes WHERE indexname = 'ztask_tasks_active'")" "6\]" \
+    "  its index of unfinished tasks holds the blocked ones too"
+child=$("$ZTASK" -b "$v7_ep" submit echo -d child --after 1000000)
+is "$(v7_sql "SELECT state, parents FROM ztask_tasks WHERE id = $child")" "6|1000000" \
+    "  a task after the queued one is stored blocked, with its parent"
+kill "$v7_pid"; wait "$v7_pid" 2>/dev/null
 
 # ---- a broker on PostgreSQL, and an outage of the database ----
 pg_sql "CREATE DATABASE broker" >/dev/null

@@ -21,7 +21,7 @@
 #include <sqlite3.h>
 
 /* The schema version this ztaskd writes (store_sqlite.c). */
-#define SCHEMA_NOW 7
+#define SCHEMA_NOW 8
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -612,8 +612,8 @@ s_test_upgrade_3 (void)
                 == 4,
             "upgrade 3: and has the columns of version 5");
     TAP_OK (s_query_text (path, "SELECT sql FROM sqlite_master WHERE name = 'tasks_active'",
-                          "CREATE INDEX tasks_active ON tasks (id) WHERE state IN (0, 1, 5)"),
-            "upgrade 3: tasks_active holds queued, running and scheduled tasks");
+                          "CREATE INDEX tasks_active ON tasks (id) WHERE state IN (0, 1, 5, 6)"),
+            "upgrade 3: tasks_active holds queued, running, scheduled and blocked tasks");
     TAP_OK (s_query_text (path, "SELECT sql FROM sqlite_master WHERE name = 'tasks_finished'",
                           "CREATE INDEX tasks_finished ON tasks (finished_ms) WHERE state IN (2, 3, 4)"),
             "upgrade 3: tasks_finished holds the finished ones");
@@ -805,7 +805,8 @@ s_test_upgrade_retry (int version)
         task_destroy (&task);
         scheduler_destroy (&sched);
     }
-    TAP_OK (s_query_int (path, "PRAGMA user_version") == 7, "upgrade %d: the store is at version 7", version);
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == SCHEMA_NOW, "upgrade %d: the store is at version %d", version,
+            SCHEMA_NOW);
     TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks WHERE id = 6 AND retry_min_ms IS NULL"
                                " AND retry_max_ms IS NULL AND next_attempt_ms IS NULL")
                 == 1,
@@ -897,6 +898,139 @@ s_test_needs (void)
 /* A scheduled task is stored with its due time, listed and recovered as
    scheduled, never purged as finished; one whose due time has passed
    reads (and is selected) as queued, with no write. */
+/* What store_recover gave for one task: its state and parents text. */
+typedef struct {
+    uint64_t id;
+    int state;                   /* -1: not recovered */
+    char parents[STORE_PARENTS_SIZE];
+    size_t count;
+} recovered_t;
+
+static void
+s_recovered_fn (const store_row_t *row, void *arg)
+{
+    recovered_t *r = (recovered_t *) arg;
+    r->count++;
+    if (row->id == r->id) {
+        r->state = row->state;
+        snprintf (r->parents, sizeof r->parents, "%s", row->parents ? row->parents : "(null)");
+    }
+}
+
+/* A version 7 store (no parents column; the active index without state
+   6) gains the column, NULL for its tasks, which read back without
+   parents; a blocked task stored then is recovered blocked. */
+static void
+s_test_upgrade_7 (void)
+{
+    char *path = s_path ("v7.db");
+    TAP_OK (s_exec (path,
+                    "PRAGMA journal_mode = WAL;"
+                    "CREATE TABLE tasks (id INTEGER PRIMARY KEY, type TEXT NOT NULL,"
+                    " priority INTEGER NOT NULL, state INTEGER NOT NULL,"
+                    " attempts INTEGER NOT NULL DEFAULT 0, max_attempts INTEGER NOT NULL,"
+                    " timeout_ms INTEGER NOT NULL DEFAULT 0, idem_key TEXT,"
+                    " payload BLOB NOT NULL, result BLOB, error TEXT, worker TEXT,"
+                    " created_ms INTEGER NOT NULL, started_ms INTEGER, finished_ms INTEGER,"
+                    " history TEXT NOT NULL DEFAULT '', due_ms INTEGER, requirements TEXT,"
+                    " version_constraint TEXT, needs TEXT, limit_name TEXT, retry_min_ms INTEGER,"
+                    " retry_max_ms INTEGER, next_attempt_ms INTEGER);"
+                    "CREATE UNIQUE INDEX tasks_key ON tasks (idem_key) WHERE idem_key IS NOT NULL;"
+                    "CREATE INDEX tasks_active ON tasks (id) WHERE state IN (0, 1, 5);"
+                    "CREATE INDEX tasks_finished ON tasks (finished_ms) WHERE state IN (2, 3, 4);"
+                    "CREATE TABLE paused_types (type TEXT PRIMARY KEY) WITHOUT ROWID;"
+                    "INSERT INTO tasks (id, type, priority, state, attempts, max_attempts, payload, result,"
+                    " created_ms, finished_ms) VALUES (4, 'echo', 5, 2, 1, 3, x'6869', x'6f6b', 1, 2);"
+                    "INSERT INTO tasks (id, type, priority, state, max_attempts, payload, created_ms)"
+                    " VALUES (5, 'echo', 5, 0, 3, x'6869', 3);"
+                    "PRAGMA user_version = 7;")
+                == 0,
+            "upgrade 7: a version 7 store made");
+    store_t *store = store_open (path, "normal");
+    TAP_OK (store != NULL, "upgrade 7: it opens");
+    if (store) {
+        store_row_t row;
+        TAP_OK (store_get (store, 4, true, &row) == 0 && row.state == ZTASK_STATE_DONE && streq (row.parents, "")
+                    && row.result_size == 2,
+                "upgrade 7: its done task is there, without parents");
+        recovered_t r = { 5, -1, "", 0 };
+        TAP_OK (store_recover (store, s_recovered_fn, &r) == 0 && r.count == 1 && r.state == ZTASK_STATE_QUEUED
+                    && streq (r.parents, ""),
+                "upgrade 7: its queued task is recovered, without parents");
+        scheduler_t *sched = scheduler_new ();
+        task_t *task = s_task (sched, store_next_id (store), "echo", 5, "x", 1);
+        const uint64_t parents[] = { 4, 5 };
+        task_set_parents (task, parents, 2, false);
+        task->state = ZTASK_STATE_BLOCKED;
+        TAP_OK (store_insert (store, task, NULL) == 0 && store_commit (store) == 0
+                    && store_get (store, task->id, false, &row) == 0 && row.state == ZTASK_STATE_BLOCKED
+                    && streq (row.parents, "4,5"),
+                "upgrade 7: a blocked task is stored with its parents");
+        recovered_t b = { task->id, -1, "", 0 };
+        TAP_OK (store_recover (store, s_recovered_fn, &b) == 0 && b.count == 2 && b.state == ZTASK_STATE_BLOCKED
+                    && streq (b.parents, "4,5"),
+                "upgrade 7: and recovered blocked, with them (the active index holds state 6)");
+        store_close (&store);
+        task_destroy (&task);
+        scheduler_destroy (&sched);
+    }
+    TAP_OK (s_query_int (path, "PRAGMA user_version") == SCHEMA_NOW, "upgrade 7: the store is at version %d",
+            SCHEMA_NOW);
+    TAP_OK (s_query_int (path, "SELECT count(*) FROM tasks WHERE parents IS NULL") == 2,
+            "upgrade 7: the old tasks' parents are NULL");
+    zstr_free (&path);
+}
+
+/* Blocked tasks: stored with their parents ("any:" for --after-any),
+   listed by state 6, made queued by store_requeued, recovered with their
+   parents whatever their state. */
+static void
+s_test_parents (void)
+{
+    char *path = s_path ("parents.db");
+    store_t *store = store_open (path, "normal");
+    scheduler_t *sched = scheduler_new ();
+    TAP_OK (store != NULL, "parents: a store");
+    if (!store) {
+        scheduler_destroy (&sched);
+        zstr_free (&path);
+        return;
+    }
+    task_t *parent = s_task (sched, store_next_id (store), "echo", 5, "p", 1);
+    task_t *child = s_task (sched, store_next_id (store), "echo", 5, "c", 1);
+    const uint64_t ids[] = { parent->id, 12345678901234ull };
+    task_set_parents (child, ids, 2, true);
+    child->state = ZTASK_STATE_BLOCKED;
+    TAP_OK (store_insert (store, parent, NULL) == 0 && store_insert (store, child, "child") == 0
+                && store_commit (store) == 0,
+            "parents: a parent and its blocked child stored");
+    char want[64];
+    snprintf (want, sizeof want, "any:%" PRIu64 ",12345678901234", parent->id);
+    store_row_t row;
+    TAP_OK (store_get (store, child->id, false, &row) == 0 && row.state == ZTASK_STATE_BLOCKED
+                && streq (row.parents, want),
+            "parents: the child reads back blocked, with its parents (%s)", want);
+    TAP_OK (store_get (store, parent->id, false, &row) == 0 && streq (row.parents, ""),
+            "parents: the parent has none");
+    rows_t rows = { 0 };
+    store_filter_t blocked = { 1u << ZTASK_STATE_BLOCKED, NULL, 0, 0, 10, false };
+    TAP_OK (store_select (store, &blocked, s_rows_fn, &rows) == 0 && rows.count == 1 && rows.row.id == child->id,
+            "parents: a select of state blocked finds the child only");
+    recovered_t r = { child->id, -1, "", 0 };
+    TAP_OK (store_recover (store, s_recovered_fn, &r) == 0 && r.count == 2 && r.state == ZTASK_STATE_BLOCKED
+                && streq (r.parents, want),
+            "parents: both are recovered, the child blocked with its parents");
+    TAP_OK (store_requeued (store, child) == 0 && store_commit (store) == 0
+                && store_get (store, child->id, false, &row) == 0 && row.state == ZTASK_STATE_QUEUED
+                && streq (row.parents, want),
+            "parents: released, it is queued and keeps its parents");
+    store_close (&store);
+    task_destroy (&parent);
+    task_destroy (&child);
+    scheduler_destroy (&sched);
+    zstr_free (&path);
+}
+
 static void
 s_test_scheduled (void)
 {
@@ -1107,6 +1241,8 @@ main (void)
     s_test_upgrade_retry (6);
     s_test_needs ();
     s_test_scheduled ();
+    s_test_upgrade_7 ();
+    s_test_parents ();
     s_test_refused ();
     s_test_purge_and_list ();
     TAP_OK (s_remove_dir () == 0, "the temporary directory is removed");

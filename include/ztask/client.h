@@ -76,8 +76,10 @@ typedef enum {
     ZTASK_STATE_DONE = 2,
     ZTASK_STATE_FAILED = 3,
     ZTASK_STATE_CANCELLED = 4,
-    ZTASK_STATE_SCHEDULED = 5    /* a delayed task waiting for its due time
+    ZTASK_STATE_SCHEDULED = 5,   /* a delayed task waiting for its due time
                                     (ztask_client_submit_at); then queued */
+    ZTASK_STATE_BLOCKED = 6      /* waiting for its parents to end
+                                    (ztask_request_set_after)              */
 } ztask_state_t;
 
 /* Kinds of failure (ztask_client_error_code). The values are stable. */
@@ -162,6 +164,15 @@ typedef struct {
     uint32_t retry_min_ms;
     uint32_t retry_max_ms;
     int64_t next_attempt_ms;
+    /* Its parents (ztask_request_set_after), in the order given: their ids
+       and states as the broker knew them (a ztask_state_t, or -1: ended,
+       not read, as for a finished task); NULL and 0 when it has none. A
+       blocked task waits for those of its parents not yet ended. */
+    uint64_t *parents;
+    int *parent_states;
+    size_t parent_count;
+    int after_any;           /* 1: it runs once its parents ended, whatever
+                                their states; 0: once all are done         */
 } ztask_task_t;
 
 /* Called by ztask_client_wait as progress reports arrive; may be NULL. */
@@ -329,6 +340,17 @@ int ztask_request_set_needs (ztask_request_t *self, const char *resources);
    `limits`; NULL or "": none): at most so many tasks under it run at
    once, across all workers. */
 int ztask_request_set_limit (ztask_request_t *self, const char *limit);
+
+/* Dependencies (docs/scheduling.md): the task waits in state
+   ZTASK_STATE_BLOCKED until its count parents (ids of tasks that exist)
+   ended. With any 0 it runs once every parent is done and is cancelled
+   ("parent N failed") as soon as one fails or is cancelled; with any 1 it
+   runs once all ended, whatever their states. At most ZTASK_PARENTS_MAX
+   parents; count 0 takes them away. A plugin reads its parents' results
+   with ztask_parent_result (plugin.h). Returns 0 or -1 (too many, no
+   memory). */
+#define ZTASK_PARENTS_MAX 64
+int ztask_request_set_after (ztask_request_t *self, const uint64_t *ids, size_t count, int any);
 
 /* ztask_client_submit and ztask_client_submit_wait with a request (NULL:
    the defaults). Everything else is as those functions say. */

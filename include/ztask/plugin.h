@@ -42,7 +42,7 @@ extern "C" {
    changes incompatibly (the worker refuses the plugin); the minor when
    something is added (older plugins keep loading). */
 #define ZTASK_ABI_MAJOR 1
-#define ZTASK_ABI_MINOR 1 /* 1: ztask_retry_after */
+#define ZTASK_ABI_MINOR 2 /* 1: ztask_retry_after; 2: ztask_parent_count, ztask_parent_result */
 #define ZTASK_ABI_VERSION ((uint32_t) ((ZTASK_ABI_MAJOR << 16) | ZTASK_ABI_MINOR))
 
 /* The one symbol the worker looks up in a plugin file. */
@@ -125,6 +125,15 @@ void ztask_progress (ztask_ctx_t *ctx, uint64_t done, uint64_t total, const char
 /* Non-zero once the task has been cancelled or has timed out: a long run
    should check it and return ZTASK_FAILED soon after. */
 int ztask_cancelled (ztask_ctx_t *ctx);
+
+/* Dependencies (a task submitted with --after, docs/scheduling.md): how
+   many parents the task has, and parent i's result (0 <= i < count, in
+   the order they were given at submit); *size gets its length. NULL when
+   i is out of range; a parent that left no result (it failed, with
+   --after-any, or the store no longer holds it) gives a zero-length
+   buffer. The buffers stay valid until run returns. ABI minor 2. */
+size_t ztask_parent_count (ztask_ctx_t *ctx);
+const void *ztask_parent_result (ztask_ctx_t *ctx, size_t i, size_t *size);
 
 /* Task id and attempt number (1 for the first run). */
 uint64_t ztask_task_id (ztask_ctx_t *ctx);

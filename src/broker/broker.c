@@ -57,6 +57,13 @@ struct broker {
     delayed_t *delayed;          /* tasks waiting out a backoff, and the
                                     scheduled (delayed) ones until due    */
     size_t scheduled;            /* of those, the scheduled ones         */
+    size_t blocked;              /* tasks waiting for their parents      */
+    uint64_t *ready;             /* blocked tasks whose parents changed:
+                                    ready_count ids (s_release_children) */
+    size_t ready_count, ready_max;
+    bool releasing;              /* s_release_children is at work        */
+    byte *parents_body;          /* a TASK's payload and parents' results */
+    size_t parents_body_max;
     uint64_t retry_random;       /* state of the retry policies' jitter  */
     task_table_t *tasks;         /* queued and running tasks by id; the
                                     table does not own them: s_finish and
@@ -290,6 +297,52 @@ s_row_needs (ztask_msg_t *out, const store_row_t *row)
     ztask_msg_strcpy (out->limit_name, row->limit);
 }
 
+/* ---- dependencies (docs/scheduling.md) ---- */
+
+/* Reads a stored parents text ("3,4", "any:3,4"; store.h) into parents
+   (at most ZTASK_PARENTS_MAX; NULL: only counts) with state
+   ZTASK_PARENT_ENDED; *after_any says which rule. Returns the count. */
+static size_t
+s_parse_parents (const char *text, uint8_t *after_any, ztask_msg_parent_t *parents)
+{
+    *after_any = 0;
+    if (!text || !*text)
+        return 0;
+    if (strncmp (text, "any:", 4) == 0) {
+        *after_any = 1;
+        text += 4;
+    }
+    size_t count = 0;
+    while (*text && count < ZTASK_PARENTS_MAX) {
+        char *end;
+        uint64_t id = strtoull (text, &end, 10);
+        if (end == text)
+            break; /* not a number: the rest is not read */
+        if (parents) {
+            parents[count].task_id = id;
+            parents[count].state = ZTASK_PARENT_ENDED;
+        }
+        count++;
+        text = *end == ',' ? end + 1 : end;
+    }
+    return count;
+}
+
+/* A live task's parents into m, each with its state if it is live. */
+static void
+s_info_parents (broker_t *self, ztask_msg_t *m, const task_t *task)
+{
+    if (!task->deps || !task->deps->parent_count)
+        return;
+    m->after_any = task->deps->after_any;
+    m->parent_count = task->deps->parent_count;
+    for (size_t i = 0; i < m->parent_count; i++) {
+        m->parents[i].task_id = task->deps->parents[i];
+        task_t *parent = task_table_lookup (self->tasks, task->deps->parents[i]);
+        m->parents[i].state = parent ? parent->state : ZTASK_PARENT_ENDED;
+    }
+}
+
 /* A task's retry policy into TASK_INFO m: left out (0) when it is the
    default, so that an older client reads the TASK_INFO of every task
    that neither has a policy of its own nor waits out a backoff (the
@@ -328,6 +381,7 @@ s_task_info (broker_t *self, task_t *task, uint32_t corr)
     if (task->state == ZTASK_STATE_QUEUED && task->delayed_index)
         m->next_attempt_ms = task->next_attempt_ms; /* still waiting out its backoff */
     s_info_needs (m, task);
+    s_info_parents (self, m, task);
 }
 
 /* Fills self->out as TASK_INFO for a stored task; with its result as
@@ -354,6 +408,8 @@ s_row_info (broker_t *self, const store_row_t *row, uint32_t corr)
     if (row->state == ZTASK_STATE_QUEUED && row->next_attempt_ms > zclock_time ())
         m->next_attempt_ms = row->next_attempt_ms;
     s_row_needs (m, row);
+    m->parent_count = s_parse_parents (row->parents, &m->after_any, NULL);
+    s_parse_parents (row->parents, &m->after_any, m->parents);
     if (row->result)
         m->flags |= ZTASK_FLAG_RESULT;
 }
@@ -370,6 +426,36 @@ static void s_milestone (broker_t *self, task_t *task, const char *worker);
 static int s_recover_paused (broker_t *self);
 static task_t *s_task_from_row (broker_t *self, const store_row_t *row, const char *otherwise);
 static void s_history_later (task_t *task, const char *event, const char *text);
+
+/* A child's TASK body into self->parents_body: its payload, then each
+   parent's result as the store holds it (a parent's result read when the
+   task starts; one the store no longer has is empty), their sizes into
+   m. Returns the body's size. */
+static size_t
+s_parents_body (broker_t *self, const task_t *task, ztask_msg_t *m)
+{
+    size_t size = 0;
+    for (uint32_t i = 0; i <= task->deps->parent_count && i <= ZTASK_PARENTS_MAX; i++) {
+        store_row_t row;
+        const void *bytes = task->payload;
+        size_t length = task->payload_size;
+        if (i > 0) {
+            bool read = store_get (self->store, task->deps->parents[i - 1], true, &row) == 0 && row.result;
+            bytes = read ? row.result : "";
+            length = read ? row.result_size : 0;
+            m->parent_sizes[i - 1] = (uint32_t) length;
+            m->parent_size_count = i;
+        }
+        if (size + length > self->parents_body_max) {
+            self->parents_body_max = (size + length) * 2;
+            self->parents_body = (byte *) realloc (self->parents_body, self->parents_body_max);
+            assert (self->parents_body);
+        }
+        memcpy (self->parents_body + size, bytes, length);
+        size += length;
+    }
+    return size;
+}
 
 /* Sends a task that the scheduler put on worker's slot. */
 /* When a task's wait in the queue began (wall clock): its submit, or its
@@ -404,7 +490,12 @@ s_start (broker_t *self, broker_worker_t *worker, task_t *task)
     ztask_msg_strcpy (m->type, task->type->name);
     m->priority = task->priority;
     m->timeout_ms = task->timeout_ms;
-    s_send_to_worker (self, worker, task->payload, task->payload_size);
+    if (task->deps && task->deps->parent_count) {
+        size_t size = s_parents_body (self, task, m);
+        s_send_to_worker (self, worker, self->parents_body, size);
+    }
+    else
+        s_send_to_worker (self, worker, task->payload, task->payload_size);
     /* A failed send marks the worker lost; the reaper requeues the task. */
 }
 
@@ -416,6 +507,100 @@ s_offer (broker_t *self, task_t *task, bool front)
     broker_worker_t *worker = (broker_worker_t *) scheduler_submit (self->scheduler, task, front);
     if (worker)
         s_start (self, worker, task);
+}
+
+/* ---- dependencies ---- */
+
+static void s_finish (broker_t *self, task_t *task, const char *worker_name, int state, const char *error,
+                      const void *result, size_t result_size, bool at_once);
+
+/* Puts a blocked task on the list s_release_children goes through. */
+static void
+s_ready_add (broker_t *self, uint64_t id)
+{
+    if (self->ready_count == self->ready_max) {
+        self->ready_max = self->ready_max ? self->ready_max * 2 : 64;
+        self->ready = (uint64_t *) realloc (self->ready, self->ready_max * sizeof (uint64_t));
+        assert (self->ready);
+    }
+    self->ready[self->ready_count++] = id;
+}
+
+/* parent ended in state: each blocked child waiting for it has one parent
+   fewer to wait for, and goes on the ready list when it may run or must
+   be cancelled (children that ended meanwhile are skipped). */
+static void
+s_parent_ended (broker_t *self, task_t *parent, int state)
+{
+    for (uint32_t i = 0; i < parent->deps->child_count; i++) {
+        task_t *child = task_table_lookup (self->tasks, parent->deps->children[i]);
+        if (!child || child->state != ZTASK_STATE_BLOCKED || !child->deps || !child->deps->pending)
+            continue;
+        task_deps_t *deps = child->deps;
+        deps->pending--;
+        if (state != ZTASK_STATE_DONE && !deps->failed_parent) {
+            deps->failed_parent = parent->id;
+            deps->failed_state = (uint8_t) state;
+        }
+        if (deps->pending == 0 || (deps->failed_parent && !deps->after_any))
+            s_ready_add (self, child->id);
+    }
+}
+
+/* A child whose parents all ended (and none failed, or it runs after any
+   end): queued, unless its payload and its parents' results would not fit
+   in a TASK (the broker's max_payload), when it fails saying so. */
+static void
+s_child_ready (broker_t *self, task_t *child)
+{
+    size_t total = child->payload_size;
+    for (uint32_t i = 0; i < child->deps->parent_count; i++) {
+        store_row_t row;
+        if (store_get (self->store, child->deps->parents[i], true, &row) == 0 && row.result)
+            total += row.result_size;
+    }
+    if (total > self->config.max_payload) {
+        char error[ZTASK_STRING_MAX + 1];
+        snprintf (error, sizeof error,
+                  "its payload and its parents' results are %zu bytes, over the broker's max_payload of %zu",
+                  total, self->config.max_payload);
+        s_finish (self, child, "", ZTASK_STATE_FAILED, error, NULL, 0, false);
+        return;
+    }
+    child->state = ZTASK_STATE_QUEUED;
+    s_note (self, child, "queued", NULL, child->deps->failed_parent ? "its parents ended" : "its parents are done");
+    store_requeued (self->store, child);
+    s_noted (child);
+    s_offer (self, child, false);
+}
+
+/* Goes through the ready list until it is empty (ending a child there
+   may put its own children on it: a loop, not a recursion, however long
+   a chain). */
+static void
+s_release_children (broker_t *self)
+{
+    if (self->releasing)
+        return;
+    self->releasing = true;
+    while (self->ready_count) {
+        task_t *child = task_table_lookup (self->tasks, self->ready[--self->ready_count]);
+        if (!child || child->state != ZTASK_STATE_BLOCKED)
+            continue;
+        task_deps_t *deps = child->deps;
+        if (deps->failed_parent && !deps->after_any) {
+            self->blocked--;
+            char error[64];
+            snprintf (error, sizeof error, "parent %" PRIu64 " %s", deps->failed_parent,
+                      deps->failed_state == ZTASK_STATE_CANCELLED ? "was cancelled" : "failed");
+            s_finish (self, child, "", ZTASK_STATE_CANCELLED, error, NULL, 0, false);
+        }
+        else if (deps->pending == 0) {
+            self->blocked--;
+            s_child_ready (self, child);
+        }
+    }
+    self->releasing = false;
 }
 
 /* Ends a task that is no longer queued or running (its last attempt ran
@@ -462,9 +647,12 @@ s_finish (broker_t *self, task_t *task, const char *worker_name, int state, cons
         else
             s_send_body (self, &w->peer, result ? result : "", result_size);
     }
+    if (task->deps && task->deps->child_count)
+        s_parent_ended (self, task, state);
     task_table_delete (self->tasks, task->id);
     scheduler_task_ended (self->scheduler, task, state == ZTASK_STATE_DONE);
     task_destroy (&task);
+    s_release_children (self);
 }
 
 /* A running task's attempt failed (RETRY) or its worker is gone: after
@@ -554,6 +742,10 @@ s_schedule (broker_t *self, task_t *task)
 static void
 s_unqueue (broker_t *self, task_t *task)
 {
+    if (task->state == ZTASK_STATE_BLOCKED) {
+        self->blocked--; /* it waits in no queue */
+        return;
+    }
     if (task->state == ZTASK_STATE_SCHEDULED)
         self->scheduled--;
     if (task->delayed_index)
@@ -942,6 +1134,17 @@ s_submit_refusal (ztask_msg_t *in, char *text, size_t text_size)
         return "due_ms must be 0 (now) or a wall clock time in milliseconds since the epoch";
     if (in->due_ms > zclock_time () + DUE_AHEAD_MAX_MS)
         return "due_ms is more than 100 years ahead";
+    if (in->parent_count && in->due_ms)
+        return "a task with parents (--after) cannot have a due time as well (not supported yet)";
+    for (size_t i = 0; i < in->parent_count; i++) {
+        if (!in->parents[i].task_id)
+            return "parent id 0: no task has it";
+        for (size_t j = 0; j < i; j++)
+            if (in->parents[j].task_id == in->parents[i].task_id) {
+                snprintf (text, text_size, "parent %" PRIu64 " is given twice", in->parents[i].task_id);
+                return text;
+            }
+    }
     if (in->retry_min_ms || in->retry_max_ms) {
         char why[128];
         if (ztask_retry_check (in->retry_min_ms, in->retry_max_ms, why, sizeof why) != 0) {
@@ -1033,8 +1236,10 @@ s_capacity_refusal (broker_t *self, int *status, char *text, size_t text_size)
                   size, self->config.max_payload);
         return text;
     }
-    /* Tasks waiting out a backoff are queued tasks too. */
-    if (scheduler_queued (self->scheduler) + delayed_size (self->delayed) >= self->config.max_queued) {
+    /* Tasks waiting out a backoff are queued tasks too, and so are blocked
+       ones as far as this limit goes. */
+    if (scheduler_queued (self->scheduler) + delayed_size (self->delayed) + self->blocked
+        >= self->config.max_queued) {
         *status = ZTASK_ERR_QUEUE_FULL;
         return "the broker holds max_queued tasks; submit again later";
     }
@@ -1074,6 +1279,42 @@ s_store_failed (broker_t *self, ztask_msg_t *in, const char *text)
 {
     s_send_error (self, &self->from, in->corr, ZTASK_ERR_UNAVAILABLE, text);
     self->next_lead = 0;
+}
+
+/* What in's parents say (each must be a task the store holds): how many
+   have not ended (live tasks) into *pending, the first that ended but not
+   done into *failed (its state into *failed_state). Returns 0, or -1 after
+   answering (an unknown parent: BAD_REQUEST). */
+static int
+s_submit_parents (broker_t *self, ztask_msg_t *in, uint32_t *pending, uint64_t *failed, uint8_t *failed_state)
+{
+    *pending = 0;
+    *failed = 0;
+    for (size_t i = 0; i < in->parent_count; i++) {
+        uint64_t id = in->parents[i].task_id;
+        if (task_table_lookup (self->tasks, id)) {
+            (*pending)++;
+            continue;
+        }
+        store_row_t row;
+        int rc = store_get (self->store, id, false, &row);
+        if (rc == STORE_FAILED) {
+            s_store_failed (self, in, STORE_UNREADABLE);
+            return -1;
+        }
+        if (rc != 0) {
+            char text[128];
+            snprintf (text, sizeof text, "no task %" PRIu64 ": a parent (--after) must be a task the broker holds",
+                      id);
+            s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST, text);
+            return -1;
+        }
+        if (row.state != ZTASK_STATE_DONE && !*failed) {
+            *failed = id;
+            *failed_state = row.state;
+        }
+    }
+    return 0;
 }
 
 /* SUBMIT, and SUBMIT_WAIT (wait): the client also waits for the task's
@@ -1126,6 +1367,11 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
                       "too many distinct task types");
         return;
     }
+    uint32_t pending = 0;
+    uint64_t failed_parent = 0;
+    uint8_t failed_state = 0;
+    if (in->parent_count && s_submit_parents (self, in, &pending, &failed_parent, &failed_state) != 0)
+        return;
     sched_sig_t *sig;
     if (s_submit_sig (self, in, type, &sig) != 0)
         return;
@@ -1148,7 +1394,21 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
         task->due_ms = in->due_ms;
         snprintf (due_text, sizeof due_text, "due at %" PRId64 " ms", task->due_ms);
     }
-    s_note (self, task, delayed ? "scheduled" : "queued", NULL, delayed ? due_text : NULL);
+    if (in->parent_count) {
+        uint64_t ids[ZTASK_PARENTS_MAX];
+        for (size_t i = 0; i < in->parent_count; i++)
+            ids[i] = in->parents[i].task_id;
+        task_set_parents (task, ids, in->parent_count, in->after_any);
+        task->deps->pending = pending;
+        task->deps->failed_parent = failed_parent;
+        task->deps->failed_state = failed_state;
+        if (pending && !(failed_parent && !in->after_any))
+            task->state = ZTASK_STATE_BLOCKED;
+        snprintf (due_text, sizeof due_text, "waits for %u of its %zu parents", pending, in->parent_count);
+    }
+    bool blocked = task->state == ZTASK_STATE_BLOCKED;
+    s_note (self, task, delayed ? "scheduled" : blocked ? "blocked" : "queued", NULL,
+            delayed || blocked ? due_text : NULL);
     int inserted = store_insert (self->store, task, in->key);
     s_noted (task);
     if (inserted != 0) {
@@ -1168,6 +1428,21 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
     }
     if (delayed)
         s_schedule (self, task);
+    else if (blocked) {
+        self->blocked++;
+        for (uint32_t i = 0; i < task->deps->parent_count; i++) {
+            task_t *parent = task_table_lookup (self->tasks, task->deps->parents[i]);
+            if (parent)
+                task_add_child (parent, task->id);
+        }
+    }
+    else if (task->deps) {
+        /* Its parents ended already: it runs, or is cancelled, now. */
+        task->state = ZTASK_STATE_BLOCKED;
+        self->blocked++;
+        s_ready_add (self, task->id);
+        s_release_children (self);
+    }
     else
         s_offer (self, task, false);
 }
@@ -1205,6 +1480,12 @@ s_on_status (broker_t *self, ztask_msg_t *in, bool wait)
     }
     if (task) {
         s_task_info (self, task, in->corr);
+        for (size_t i = 0; i < self->out->parent_count; i++) {
+            store_row_t row; /* an ended parent: how it ended */
+            if (self->out->parents[i].state == ZTASK_PARENT_ENDED
+                && store_get (self->store, self->out->parents[i].task_id, false, &row) == 0)
+                self->out->parents[i].state = row.state;
+        }
         if (in->flags & ZTASK_FLAG_WAITING) {
             why_waiting_t why;
             why_waiting (self->scheduler, self->workers, task, &why);
@@ -1226,7 +1507,8 @@ static void
 s_on_cancel (broker_t *self, ztask_msg_t *in)
 {
     task_t *task = s_task_lookup (self, in->task_id);
-    if (task && (task->state == ZTASK_STATE_QUEUED || task->state == ZTASK_STATE_SCHEDULED)) {
+    if (task && (task->state == ZTASK_STATE_QUEUED || task->state == ZTASK_STATE_SCHEDULED
+                 || task->state == ZTASK_STATE_BLOCKED)) {
         s_unqueue (self, task);
         uint64_t id = task->id;
         s_finish (self, task, "", ZTASK_STATE_CANCELLED, "cancelled by a client", NULL, 0, false);
@@ -1261,7 +1543,7 @@ s_send_json (broker_t *self, ztask_msg_t *in, json_t *doc)
 static void
 s_on_list (broker_t *self, ztask_msg_t *in)
 {
-    if (in->state != ZTASK_LIST_ANY && in->state > ZTASK_STATE_SCHEDULED) {
+    if (in->state != ZTASK_LIST_ANY && in->state > ZTASK_STATE_BLOCKED) {
         s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST, "unknown task state");
         return;
     }
@@ -1292,6 +1574,7 @@ s_on_stats (broker_t *self, ztask_msg_t *in)
 {
     json_t *stats = report_stats (self->scheduler, self->workers, delayed_size (self->delayed) - self->scheduled,
                                   self->scheduled, &self->counters);
+    json_object_set_new (stats, "blocked", json_integer ((json_int_t) self->blocked));
     json_object_set_new (stats, "store", json_pack ("{s:s, s:b}", "backend", store_backend_name (self->store),
                                                     "available", !self->store_down));
     json_object_set_new (stats, "broker", s_broker_json (self));
@@ -2010,6 +2293,8 @@ s_drop_state (broker_t *self, int status)
     delayed_destroy (&self->delayed);
     self->delayed = delayed_new ();
     self->scheduled = 0;
+    self->blocked = 0;
+    self->ready_count = 0;
     scheduler_destroy (&self->scheduler);
     self->scheduler = s_scheduler_new (&self->config);
     schedules_destroy (&self->schedules); /* read back with the tasks */
@@ -2365,6 +2650,16 @@ s_task_from_row (broker_t *self, const store_row_t *row, const char *otherwise)
     task->max_attempts = row->max_attempts;
     task->timeout_ms = row->timeout_ms;
     task->created_ms = row->created_ms;
+    if (row->parents && *row->parents) {
+        ztask_msg_parent_t parents[ZTASK_PARENTS_MAX];
+        uint8_t after_any;
+        size_t count = s_parse_parents (row->parents, &after_any, parents);
+        uint64_t ids[ZTASK_PARENTS_MAX];
+        for (size_t i = 0; i < count; i++)
+            ids[i] = parents[i].task_id;
+        if (count)
+            task_set_parents (task, ids, count, after_any);
+    }
     /* a row stored before retry policies has the default one */
     bool policy = row->retry_min_ms && ztask_retry_check (row->retry_min_ms, row->retry_max_ms, NULL, 0) == 0;
     task->retry_min_ms = policy ? row->retry_min_ms : ZTASK_RETRY_DEFAULT_MIN_MS;
@@ -2393,6 +2688,12 @@ s_recover_row (const store_row_t *row, void *arg)
         task->state = ZTASK_STATE_SCHEDULED;
         s_schedule (self, task); /* due already: queued in the next round */
     }
+    else if (row->state == ZTASK_STATE_BLOCKED && task->deps) {
+        /* Its parents are looked at once every task is back (s_recover). */
+        task->state = ZTASK_STATE_BLOCKED;
+        self->blocked++;
+        s_ready_add (self, task->id);
+    }
     else if (row->next_attempt_ms > now) {
         /* Still waiting out its retry backoff: the rest of it, on the
            monotonic clock from now on (never longer than a wait the
@@ -2409,12 +2710,49 @@ s_recover_row (const store_row_t *row, void *arg)
         s_offer (self, task, false);
 }
 
+/* The blocked tasks recovered (on the ready list): each waits again for
+   its parents that are back as live tasks, and sees how the others ended
+   (while no broker ran, too); those with nothing left to wait for run or
+   are cancelled now. Returns 0 or -1 (the store failed). */
+static int
+s_recover_blocked (broker_t *self)
+{
+    size_t count = self->ready_count;
+    for (size_t r = 0; r < count; r++) {
+        task_t *child = task_table_lookup (self->tasks, self->ready[r]);
+        if (!child || child->state != ZTASK_STATE_BLOCKED)
+            continue;
+        task_deps_t *deps = child->deps;
+        deps->pending = 0;
+        for (uint32_t i = 0; i < deps->parent_count; i++) {
+            task_t *parent = task_table_lookup (self->tasks, deps->parents[i]);
+            if (parent) {
+                task_add_child (parent, child->id);
+                deps->pending++;
+                continue;
+            }
+            store_row_t row;
+            int rc = store_get (self->store, deps->parents[i], false, &row);
+            if (rc == STORE_FAILED)
+                return -1;
+            if ((rc != 0 || row.state != ZTASK_STATE_DONE) && !deps->failed_parent) {
+                deps->failed_parent = deps->parents[i]; /* gone from the store: not known done */
+                deps->failed_state = rc == 0 ? row.state : ZTASK_STATE_FAILED;
+            }
+        }
+    }
+    /* Those still waiting stay blocked (s_release_children skips them). */
+    s_release_children (self);
+    return 0;
+}
+
 /* Reads the unfinished tasks back from the store (at start, and when the
    store is back after an outage). */
 static int
 s_recover (broker_t *self)
 {
     if (s_recover_paused (self) != 0 || store_recover (self->store, s_recover_row, self) != 0
+        || s_recover_blocked (self) != 0
         || schedules_load (self->schedules, self->store, &self->config, s_schedule_now (self)) != 0
         || store_commit (self->store) != 0)
         return -1;
@@ -2582,6 +2920,8 @@ broker_destroy (broker_t **self_p)
         zhashx_destroy (&self->malformed_peers);
         outbox_destroy (&self->outbox);
         free (self->header);
+        free (self->ready);
+        free (self->parents_body);
         zmq_msg_close (&self->body);
         /* Workers before tasks: tasks point at their workers' slots. */
         for (broker_worker_t *w = worker_registry_first (self->workers); w;

@@ -227,12 +227,12 @@ s_duration (const char *text, int64_t *ms)
 static int
 s_state (const char *text, uint8_t *state)
 {
-    static const char *const names[] = { "queued", "running", "done", "failed", "cancelled", "scheduled" };
+    static const char *const names[] = { "queued", "running", "done", "failed", "cancelled", "scheduled", "blocked" };
     if (streq (text, "any")) {
         *state = ZTASK_LIST_ANY;
         return 0;
     }
-    for (uint8_t i = 0; i < 6; i++)
+    for (uint8_t i = 0; i < 7; i++)
         if (streq (text, names[i])) {
             *state = i;
             return 0;

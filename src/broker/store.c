@@ -116,7 +116,7 @@ store_row_copy (store_row_t *row, byte **data_p, size_t *max)
     size_t type_size = strlen (row->type) + 1, worker_size = strlen (row->worker) + 1;
     size_t error_size = strlen (row->error) + 1;
     size_t history_size = row->history ? strlen (row->history) + 1 : 0;
-    const char **texts[] = { &row->require, &row->version, &row->needs, &row->limit };
+    const char **texts[] = { &row->require, &row->version, &row->needs, &row->limit, &row->parents };
     size_t texts_size = 0;
     for (size_t i = 0; i < sizeof texts / sizeof texts[0]; i++)
         texts_size += strlen (*texts[i] ? *texts[i] : "") + 1;
@@ -143,6 +143,18 @@ store_row_copy (store_row_t *row, byte **data_p, size_t *max)
     }
     if (row->result)
         row->result = memcpy (data, row->result, row->result_size);
+}
+
+const char *
+store_parents_text (const task_t *task, char *buffer)
+{
+    if (!task->deps || !task->deps->parent_count)
+        return NULL;
+    size_t at = (size_t) snprintf (buffer, STORE_PARENTS_SIZE, "%s", task->deps->after_any ? "any:" : "");
+    for (uint32_t i = 0; i < task->deps->parent_count && i < 64; i++)
+        at += (size_t) snprintf (buffer + at, STORE_PARENTS_SIZE - at, "%s%" PRIu64, i ? "," : "",
+                                 task->deps->parents[i]);
+    return buffer;
 }
 
 void

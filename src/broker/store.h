@@ -44,6 +44,9 @@ typedef struct {
     const char *limit;           /* fleet-wide limit name                       */
     uint32_t retry_min_ms, retry_max_ms; /* retry policy; 0: the default        */
     int64_t next_attempt_ms;     /* a requeued task's next attempt (wall); 0: none */
+    /* Its parents (dependencies): "" for none, else their ids joined with
+       commas, after "any:" when it runs whatever their states ("any:3,4"). */
+    const char *parents;
     const void *payload;         /* store_recover and store_retry only           */
     size_t payload_size;
     const void *result;          /* store_get with with_result only; else NULL  */
@@ -122,8 +125,10 @@ int store_commit (store_t *self);
    in the same statement. */
 
 /* Records a new task, queued or (task->state ZTASK_STATE_SCHEDULED) a
-   delayed one with its due time task->due_ms, and what task->sig asks of
-   its worker (requirements, version, needs, limit). key may be NULL or "". */
+   delayed one with its due time task->due_ms, or (ZTASK_STATE_BLOCKED)
+   one waiting for its parents (task->deps), and what task->sig asks of
+   its worker (requirements, version, needs, limit). key may be NULL or "".
+   A blocked task that may run is made queued by store_requeued. */
 int store_insert (store_t *self, const task_t *task, const char *key);
 
 /* store_find_key: the store could not be read. */
@@ -151,7 +156,12 @@ int store_finished (store_t *self, const task_t *task, int state, const char *er
    if there is no such task, or STORE_FAILED. */
 int store_get (store_t *self, uint64_t id, bool with_result, store_row_t *row);
 
-/* Calls fn for each task that was queued, running or scheduled, oldest first (with
+/* The text of task's parents as row->parents has it, into buffer
+   (STORE_PARENTS_SIZE bytes); NULL when it has none. */
+#define STORE_PARENTS_SIZE (64 * 21 + 8)
+const char *store_parents_text (const task_t *task, char *buffer);
+
+/* Calls fn for each task that was queued, running, scheduled or blocked, oldest first (with
    its payload; row->state tells which), then records the running ones as
    queued (a "requeued" history entry, STORE_RECOVERED_WHY). Returns 0 or -1. */
 #define STORE_RECOVERED_WHY "the broker restarted or took over (its worker may still run it)"

@@ -46,7 +46,7 @@
 
 /* The schema this ztaskd reads and writes (s_schema_ready brings older
    ones up to it, one s_schema_vN step after the other). */
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 #define SCHEMA_LOCK "7236541926581302" /* pg_advisory_xact_lock key: "ztask schema" */
 
 /* What a store_row_t holds, in the order s_row reads it; the columns a
@@ -54,8 +54,8 @@
 #define ROW_COLUMNS                                                                                \
     "id, type, priority, state, attempts, max_attempts, timeout_ms, worker, error, created_ms,"   \
     " started_ms, finished_ms, due_ms, requirements, version_constraint, needs, limit_name,"       \
-    " retry_min_ms, retry_max_ms, next_attempt_ms"
-#define ROW_COLUMN_COUNT 20
+    " retry_min_ms, retry_max_ms, next_attempt_ms, parents"
+#define ROW_COLUMN_COUNT 21
 
 static const char *s_schema =
     "CREATE TABLE ztask_meta ("
@@ -214,6 +214,16 @@ static const char *s_schema_v7 =
     "  ADD COLUMN next_attempt_ms BIGINT;"
     "UPDATE ztask_meta SET value = '7' WHERE key = 'schema_version';";
 
+/* Version 8 (dependencies, docs/scheduling.md): a task's parents ("3,4",
+   "any:3,4"; NULL: none), and state 6 (blocked), which is unfinished: the
+   active index holds it too. From version 7. */
+#define DEPS_SCHEMA_VERSION 8
+static const char *s_schema_deps =
+    "ALTER TABLE ztask_tasks ADD COLUMN parents TEXT;"
+    "DROP INDEX ztask_tasks_active;"
+    "CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state IN (0, 1, 5, 6);"
+    "UPDATE ztask_meta SET value = '8' WHERE key = 'schema_version';";
+
 enum {
     INSERT_BATCH, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, RECOVER, RECOVERED,
     PURGE, MAX_ID, LEAD, FENCE, RESIGN, RETRY, PURGE_TASKS, PAUSE, RESUME, PAUSED,
@@ -233,11 +243,11 @@ static const char *s_sql[STATEMENTS] = {
     [INSERT_BATCH] = "INSERT INTO ztask_tasks (id, type, priority, state, attempts, max_attempts, timeout_ms,"
                      " idem_key, payload, result, error, worker, created_ms, started_ms, finished_ms, history,"
                      " due_ms, requirements, version_constraint, needs, limit_name, retry_min_ms, retry_max_ms,"
-                     " next_attempt_ms)"
+                     " next_attempt_ms, parents)"
                      " SELECT * FROM unnest ($1::int8[], $2::text[], $3::int2[], $4::int2[], $5::int4[],"
                      " $6::int4[], $7::int8[], $8::text[], $9::bytea[], $10::bytea[], $11::text[], $12::text[],"
                      " $13::int8[], $14::int8[], $15::int8[], $16::text[], $17::int8[], $18::text[], $19::text[],"
-                     " $20::text[], $21::text[], $22::int4[], $23::int4[], $24::int8[])",
+                     " $20::text[], $21::text[], $22::int4[], $23::int4[], $24::int8[], $25::text[])",
     [FIND_KEY] = "SELECT id FROM ztask_tasks WHERE idem_key = $1",
     [STARTED] = "UPDATE ztask_tasks SET state = 1, attempts = $1, worker = $2, started_ms = $3,"
                 " history = history || $4, next_attempt_ms = NULL WHERE id = $5",
@@ -248,7 +258,7 @@ static const char *s_sql[STATEMENTS] = {
     [GET] = "SELECT " ROW_COLUMNS ", result, history FROM ztask_tasks WHERE id = $1",
     [SELECT_NEW] = "SELECT " ROW_COLUMNS " FROM ztask_tasks" SELECT_WHERE " ORDER BY id DESC LIMIT $5",
     [SELECT_OLD] = "SELECT " ROW_COLUMNS " FROM ztask_tasks" SELECT_WHERE " ORDER BY id LIMIT $5",
-    [RECOVER] = "SELECT " ROW_COLUMNS ", payload FROM ztask_tasks WHERE state IN (0, 1, 5) AND id > $1"
+    [RECOVER] = "SELECT " ROW_COLUMNS ", payload FROM ztask_tasks WHERE state IN (0, 1, 5, 6) AND id > $1"
                 " ORDER BY id LIMIT $2",
     [RECOVERED] = "UPDATE ztask_tasks SET state = 0,"
                   " history = history || $1 || attempts || $2 || coalesce (worker, '') || $3 WHERE state = 1",
@@ -296,12 +306,12 @@ typedef enum {
     COL_ID, COL_TYPE, COL_PRIORITY, COL_STATE, COL_ATTEMPTS, COL_MAX_ATTEMPTS, COL_TIMEOUT_MS, COL_KEY,
     COL_PAYLOAD, COL_RESULT, COL_ERROR, COL_WORKER, COL_CREATED_MS, COL_STARTED_MS, COL_FINISHED_MS, COL_HISTORY,
     COL_DUE_MS, COL_REQUIRE, COL_VERSION, COL_NEEDS, COL_LIMIT, COL_RETRY_MIN_MS, COL_RETRY_MAX_MS,
-    COL_NEXT_ATTEMPT_MS, COLUMNS
+    COL_NEXT_ATTEMPT_MS, COL_PARENTS, COLUMNS
 } batch_column_t;
 
 /* Their element types (pg_type oids: int8 20, int2 21, int4 23, text 25, bytea 17). */
 static const uint32_t s_column_oid[COLUMNS] = { 20, 25, 21, 21, 23, 23, 20, 25, 17, 17, 25, 25, 20, 20, 20, 25, 20,
-                                                25, 25, 25, 25, 23, 23, 20 };
+                                                25, 25, 25, 25, 23, 23, 20, 25 };
 
 #define BATCH_ROWS_MAX 256           /* new tasks sent in one INSERT at most     */
 #define BATCH_BYTES_MAX (4 << 20)    /* ... and bytes of their strings, payloads */
@@ -323,6 +333,7 @@ typedef struct {
     bool started, finished;      /* started_ms, finished_ms are set; else NULL */
     span_t type, key, payload, result, error, worker, history;
     span_t require, version, needs, limit; /* what it asks of its worker */
+    span_t parents;              /* its parents (store_parents_text)         */
 } batch_row_t;
 
 /* Bytes that grow. */
@@ -646,6 +657,7 @@ s_row (const PGresult *result, int i, store_row_t *row)
     row->retry_min_ms = (uint32_t) s_int (result, i, 17);
     row->retry_max_ms = (uint32_t) s_int (result, i, 18);
     row->next_attempt_ms = s_int (result, i, 19);
+    row->parents = s_text (result, i, 20);
     if (row->state == ZTASK_STATE_SCHEDULED && row->due_ms <= zclock_time ())
         row->state = ZTASK_STATE_QUEUED; /* due: see store.h */
 }
@@ -709,6 +721,14 @@ s_upgrade_to_7 (store_backend_t *self)
     return s_exec_ok (self, s_schema_v7);
 }
 
+/* The dependencies step: a schema at version 7 goes to DEPS_SCHEMA_VERSION
+   (in the caller's transaction). Returns 0 or -1. */
+static int
+s_upgrade_step_deps (store_backend_t *self, int version)
+{
+    return version == 7 ? s_exec_ok (self, s_schema_deps) : 0;
+}
+
 /* Creates the schema, or checks the one there. */
 static int
 s_schema_ready (store_backend_t *self)
@@ -724,8 +744,9 @@ s_schema_ready (store_backend_t *self)
         rc = -1;
     }
     else if (rc == 0 && !meta) {
-        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s%s%s%s%s%s", s_schema,
-                                  s_schema_v2, s_schema_v3, s_schema_v4, s_schema_v5, s_schema_v6, s_schema_v7);
+        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s%s%s%s%s%s%s", s_schema,
+                                  s_schema_v2, s_schema_v3, s_schema_v4, s_schema_v5, s_schema_v6, s_schema_v7,
+                                  s_schema_deps);
         rc = s_exec_ok (self, sql);
         zstr_free (&sql);
         if (rc == 0)
@@ -746,6 +767,8 @@ s_schema_ready (store_backend_t *self)
                 rc = s_upgrade_to_6 (self);
             if (rc == 0 && number <= 6)
                 rc = s_upgrade_to_7 (self);
+            if (rc == 0)
+                rc = s_upgrade_step_deps (self, number <= 7 ? 7 : number);
             if (rc == 0)
                 ztask_log_info ("store: upgraded the ztask schema in %s from version %d to %d", self->where, number,
                            SCHEMA_VERSION);
@@ -1069,6 +1092,7 @@ s_batch_send (store_backend_t *self)
         s_element_int (&col[COL_RETRY_MIN_MS], row->retry_min_ms, 4, false);
         s_element_int (&col[COL_RETRY_MAX_MS], row->retry_max_ms, 4, false);
         s_element_int (&col[COL_NEXT_ATTEMPT_MS], row->next_attempt_ms, 8, !row->next_attempt_ms);
+        s_element_span (&col[COL_PARENTS], self, row->parents);
     }
     self->batch_data.size = 0;
     const char *values[COLUMNS];
@@ -1110,7 +1134,8 @@ s_postgres_insert (store_backend_t *self, const task_t *task, const char *key)
     memset (row, 0, sizeof *row);
     row->id = task->id;
     row->priority = task->priority;
-    row->state = task->state == ZTASK_STATE_SCHEDULED ? ZTASK_STATE_SCHEDULED : ZTASK_STATE_QUEUED;
+    row->state = task->state == ZTASK_STATE_SCHEDULED || task->state == ZTASK_STATE_BLOCKED ? task->state
+                                                                                            : ZTASK_STATE_QUEUED;
     row->due_ms = task->due_ms;
     row->max_attempts = task->max_attempts;
     row->timeout_ms = task->timeout_ms;
@@ -1129,6 +1154,8 @@ s_postgres_insert (store_backend_t *self, const task_t *task, const char *key)
     row->version = s_span_text (self, needs.version);
     row->needs = s_span_text (self, needs.needs);
     row->limit = s_span_text (self, needs.limit);
+    char parents[STORE_PARENTS_SIZE];
+    row->parents = s_span_text (self, store_parents_text (task, parents));
     return 0;
 }
 

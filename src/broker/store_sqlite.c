@@ -13,14 +13,14 @@
 
 /* The schema this ztaskd reads and writes; each upgrade step below
    (s_upgrade_N) brings one older version a step closer. */
-#define SCHEMA_VERSION 7
+#define SCHEMA_VERSION 8
 #define S_STR(x) #x
 #define S_XSTR(x) S_STR (x)
 #define SET_SCHEMA_VERSION "PRAGMA user_version = " S_XSTR (SCHEMA_VERSION) ";"
 
 /* Every index costs page writes on the hot path, so each holds only the
    rows it serves: keys only for tasks that have one; unfinished tasks
-   (queued 0, running 1, scheduled 5) in id order (a state change from queued to running rewrites the entry in
+   (queued 0, running 1, scheduled 5, blocked 6) in id order (a state change from queued to running rewrites the entry in
    place); finished tasks in the order they ended (each new one goes at
    the end). */
 #define TASKS_TABLE(name)                          \
@@ -48,7 +48,8 @@
     "  limit_name TEXT,"                           \
     "  retry_min_ms INTEGER,"                      \
     "  retry_max_ms INTEGER,"                      \
-    "  next_attempt_ms INTEGER);"
+    "  next_attempt_ms INTEGER,"                   \
+    "  parents TEXT);"
 
 /* Recurring schedules (version 6): one row each, written when one is
    added, changed or fires (its last fire time). */
@@ -71,7 +72,7 @@
 static const char *s_schema =
     TASKS_TABLE ("tasks")
     "CREATE UNIQUE INDEX IF NOT EXISTS tasks_key ON tasks (idem_key) WHERE idem_key IS NOT NULL;"
-    "CREATE INDEX IF NOT EXISTS tasks_active ON tasks (id) WHERE state IN (0, 1, 5);"
+    "CREATE INDEX IF NOT EXISTS tasks_active ON tasks (id) WHERE state IN (0, 1, 5, 6);"
     "CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (finished_ms) WHERE state IN (2, 3, 4);"
     "CREATE TABLE IF NOT EXISTS paused_types (type TEXT PRIMARY KEY) WITHOUT ROWID;"
     SCHEDULES_TABLE;
@@ -140,13 +141,26 @@ static const char *s_upgrade_5 =
     "PRAGMA user_version = 6;"
     "COMMIT;";
 
+/* Version 8 (dependencies, docs/scheduling.md): a task's parents ("3,4",
+   "any:3,4"; NULL: none), and state 6 (blocked), which is unfinished: the
+   two partial indexes are made again by s_schema with the states they
+   hold now. From version 7. */
+#define DEPS_SCHEMA_VERSION 8
+static const char *s_upgrade_deps =
+    "BEGIN;"
+    "ALTER TABLE tasks ADD COLUMN parents TEXT;"
+    "DROP INDEX IF EXISTS tasks_active;"
+    "DROP INDEX IF EXISTS tasks_finished;"
+    "PRAGMA user_version = " S_XSTR (DEPS_SCHEMA_VERSION) ";"
+    "COMMIT;";
+
 /* What a store_row_t holds, in the order s_row reads it; the columns a
    statement selects after them start at ROW_COLUMN_COUNT. */
 #define ROW_COLUMNS                                                                                \
     "id, type, priority, state, attempts, max_attempts, timeout_ms, worker, error, created_ms,"   \
     " started_ms, finished_ms, due_ms, requirements, version_constraint, needs, limit_name,"       \
-    " retry_min_ms, retry_max_ms, next_attempt_ms"
-#define ROW_COLUMN_COUNT 20
+    " retry_min_ms, retry_max_ms, next_attempt_ms, parents"
+#define ROW_COLUMN_COUNT 21
 
 enum {
     INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, PURGE, RETRY, RETRIED,
@@ -164,8 +178,8 @@ enum {
 static const char *s_sql[STATEMENTS] = {
     [INSERT] = "INSERT INTO tasks (id, type, priority, state, max_attempts, timeout_ms, idem_key,"
                " payload, created_ms, history, due_ms, requirements, version_constraint, needs, limit_name,"
-               " retry_min_ms, retry_max_ms)"
-               " VALUES (?1, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12, ?13, ?14, ?15, ?16, ?17)",
+               " retry_min_ms, retry_max_ms, parents)"
+               " VALUES (?1, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
     [FIND_KEY] = "SELECT id FROM tasks WHERE idem_key = ?",
     [STARTED] = "UPDATE tasks SET state = 1, attempts = ?, worker = ?, started_ms = ?, history = history || ?,"
                 " next_attempt_ms = NULL"
@@ -258,6 +272,23 @@ s_upgrade_to_6 (store_backend_t *self, const char *path, int *version)
         return -1;
     }
     *version = 6;
+    return 0;
+}
+
+/* The dependencies step: a store at version 7 goes to
+   DEPS_SCHEMA_VERSION (*user_version follows). Returns 0, or -1 after
+   logging why (rolled back). */
+static int
+s_upgrade_step_deps (store_backend_t *self, const char *path, int *user_version)
+{
+    if (*user_version != 7)
+        return 0;
+    ztask_log_info ("store: upgrading %s from schema version 7 to %d (dependencies)", path, DEPS_SCHEMA_VERSION);
+    if (s_exec (self, s_upgrade_deps)) {
+        s_exec (self, "ROLLBACK");
+        return -1;
+    }
+    *user_version = DEPS_SCHEMA_VERSION;
     return 0;
 }
 
@@ -356,6 +387,10 @@ s_sqlite_open (const char *path, const char *sync)
         return NULL;
     }
     if (user_version == 6 && s_upgrade_to_7 (self, &user_version) != 0) {
+        s_sqlite_close (&self);
+        return NULL;
+    }
+    if (s_upgrade_step_deps (self, path, &user_version) != 0) {
         s_sqlite_close (&self);
         return NULL;
     }
@@ -491,7 +526,8 @@ s_sqlite_insert (store_backend_t *self, const task_t *task, const char *key)
                        SQLITE_STATIC);
     sqlite3_bind_int64 (s, 8, task->created_ms);
     sqlite3_bind_text (s, 9, s_history (task), -1, SQLITE_STATIC);
-    sqlite3_bind_int (s, 10, task->state == ZTASK_STATE_SCHEDULED ? ZTASK_STATE_SCHEDULED : ZTASK_STATE_QUEUED);
+    sqlite3_bind_int (s, 10, task->state == ZTASK_STATE_SCHEDULED || task->state == ZTASK_STATE_BLOCKED
+                                 ? task->state : ZTASK_STATE_QUEUED);
     if (task->due_ms)
         sqlite3_bind_int64 (s, 11, task->due_ms);
     else
@@ -507,6 +543,12 @@ s_sqlite_insert (store_backend_t *self, const task_t *task, const char *key)
             sqlite3_bind_null (s, 12 + i);
     sqlite3_bind_int64 (s, 16, task->retry_min_ms);
     sqlite3_bind_int64 (s, 17, task->retry_max_ms);
+    char parents_buffer[STORE_PARENTS_SIZE];
+    const char *parents = store_parents_text (task, parents_buffer);
+    if (parents)
+        sqlite3_bind_text (s, 18, parents, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (s, 18);
     return s_run (self, s);
 }
 
@@ -613,6 +655,7 @@ s_row (sqlite3_stmt *s, store_row_t *row)
     row->retry_min_ms = (uint32_t) sqlite3_column_int64 (s, 17);
     row->retry_max_ms = (uint32_t) sqlite3_column_int64 (s, 18);
     row->next_attempt_ms = sqlite3_column_int64 (s, 19);
+    row->parents = s_column_text (s, 20);
     if (row->state == ZTASK_STATE_SCHEDULED && row->due_ms <= zclock_time ())
         row->state = ZTASK_STATE_QUEUED; /* due: see store.h */
 }
@@ -656,7 +699,7 @@ s_sqlite_recover (store_backend_t *self, store_row_fn *fn, void *arg)
 {
     sqlite3_stmt *s = NULL;
     if (sqlite3_prepare_v2 (self->db, "SELECT " ROW_COLUMNS ", payload FROM tasks INDEXED BY tasks_active"
-                                      " WHERE state IN (0, 1, 5) ORDER BY id",
+                                      " WHERE state IN (0, 1, 5, 6) ORDER BY id",
                             -1, &s, NULL) != SQLITE_OK) {
         ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         return -1;
@@ -673,9 +716,9 @@ s_sqlite_recover (store_backend_t *self, store_row_fn *fn, void *arg)
         ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         return -1;
     }
-    /* "state IN (0, 1, 5)" lets SQLite use tasks_active rather than scan the table. */
+    /* "state IN (0, 1, 5, 6)" lets SQLite use tasks_active rather than scan the table. */
     if (sqlite3_prepare_v2 (self->db, "UPDATE tasks SET state = 0, history = history || ? || attempts || ?"
-                                      " || coalesce (worker, '') || ? WHERE state IN (0, 1, 5) AND state = 1",
+                                      " || coalesce (worker, '') || ? WHERE state IN (0, 1, 5, 6) AND state = 1",
                             -1, &s, NULL) != SQLITE_OK) {
         ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         return -1;

@@ -28,6 +28,11 @@ task_destroy (task_t **self_p)
     if (self) {
         free (self->progress_text);
         free (self->milestones);
+        if (self->deps) {
+            free (self->deps->parents);
+            free (self->deps->children);
+            free (self->deps);
+        }
         while (self->waiters) {
             waiter_t *next = self->waiters->next;
             free (self->waiters);
@@ -55,4 +60,41 @@ task_add_waiter (task_t *self, const peer_id_t *peer, uint32_t corr, uint64_t he
     waiter->next = self->waiters;
     self->waiters = waiter;
     return 0;
+}
+
+static task_deps_t *
+s_deps (task_t *self)
+{
+    if (!self->deps) {
+        self->deps = (task_deps_t *) calloc (1, sizeof (task_deps_t));
+        assert (self->deps);
+    }
+    return self->deps;
+}
+
+void
+task_set_parents (task_t *self, const uint64_t *parents, size_t parent_count, bool after_any)
+{
+    assert (parent_count > 0 && parent_count <= UINT32_MAX);
+    task_deps_t *deps = s_deps (self);
+    free (deps->parents);
+    deps->parents = (uint64_t *) malloc (parent_count * sizeof (uint64_t));
+    assert (deps->parents);
+    memcpy (deps->parents, parents, parent_count * sizeof (uint64_t));
+    deps->parent_count = (uint32_t) parent_count;
+    deps->after_any = after_any;
+}
+
+void
+task_add_child (task_t *self, uint64_t child_id)
+{
+    task_deps_t *deps = s_deps (self);
+    if (deps->child_count == deps->child_max) {
+        uint32_t max = deps->child_max ? deps->child_max * 2 : 4;
+        uint64_t *grown = (uint64_t *) realloc (deps->children, max * sizeof (uint64_t));
+        assert (grown);
+        deps->children = grown;
+        deps->child_max = max;
+    }
+    deps->children[deps->child_count++] = child_id;
 }

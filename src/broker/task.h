@@ -17,6 +17,21 @@ typedef struct sched_sig sched_sig_t;
 typedef struct sched_worker sched_worker_t;
 typedef struct waiter waiter_t;
 
+/* A task's dependencies (docs/scheduling.md), allocated only for a task
+   that has parents or waiting children: a task without either costs one
+   pointer. */
+typedef struct {
+    uint64_t *parents;           /* parent_count parent ids, as submitted    */
+    uint64_t *children;          /* child_count ids of blocked tasks waiting
+                                    for this one (some may have ended since) */
+    uint32_t parent_count;
+    uint32_t pending;            /* parents not ended yet (blocked)           */
+    uint32_t child_count, child_max;
+    uint64_t failed_parent;      /* a parent that failed or was cancelled; 0 */
+    uint8_t failed_state;        /* ... its state                             */
+    bool after_any;              /* runs once all ended, whatever their states */
+} task_deps_t;
+
 typedef struct task {
     uint64_t id;                 /* store id, also the client-visible id        */
     uint64_t seq;                /* FIFO order across types within a priority   */
@@ -28,6 +43,7 @@ typedef struct task {
                                     every signature, oldest first           */
     sched_worker_t *worker;      /* worker running it (running)                  */
     waiter_t *waiters;           /* clients waiting for its end                  */
+    task_deps_t *deps;           /* its parents and waiting children; NULL: none */
     char *progress_text;         /* last progress report; NULL until one comes  */
     uint64_t progress_done, progress_total;
     char *milestones;            /* history entries of this attempt's progress,
@@ -70,6 +86,12 @@ struct waiter {
 /* A queued task of priority with a copy of payload. */
 task_t *task_new (uint64_t id, task_type_t *type, uint8_t priority, const void *payload, size_t size);
 void task_destroy (task_t **self_p);
+
+/* Gives task parent_count parents (ids), after_any as task_deps_t says. */
+void task_set_parents (task_t *self, const uint64_t *parents, size_t parent_count, bool after_any);
+
+/* Records that the blocked task child_id waits for self. */
+void task_add_child (task_t *self, uint64_t child_id);
 
 #define TASK_WAITERS_MAX 1024 /* clients waiting for one task, at most */
 

@@ -176,6 +176,31 @@ cli_output_task (FILE *out, const ztask_task_t *task)
         fprintf (out, "  needs       %s\n", cli_output_text (task->needs, text, sizeof text));
     if (task->limit && task->limit[0])
         fprintf (out, "  limit       %s\n", cli_output_text (task->limit, text, sizeof text));
+    if (task->parent_count && task->parents) {
+        /* Its parents with their states; a blocked task waits for those
+           not ended yet. */
+        fprintf (out, "  after       %s", task->after_any ? "any end of " : "");
+        size_t waiting = 0;
+        for (size_t i = 0; i < task->parent_count; i++) {
+            int state = task->parent_states ? task->parent_states[i] : -1;
+            fprintf (out, "%s%" PRIu64 " (%s)", i ? ", " : "", task->parents[i],
+                     state < 0 ? "ended" : ztask_state_name ((ztask_state_t) state));
+            if (state >= 0 && state != ZTASK_STATE_DONE && state != ZTASK_STATE_FAILED
+                && state != ZTASK_STATE_CANCELLED)
+                waiting++;
+        }
+        fprintf (out, "\n");
+        if (task->state == ZTASK_STATE_BLOCKED) {
+            fprintf (out, "  waits for  ");
+            for (size_t i = 0; i < task->parent_count; i++) {
+                int state = task->parent_states ? task->parent_states[i] : -1;
+                if (state >= 0 && state != ZTASK_STATE_DONE && state != ZTASK_STATE_FAILED
+                    && state != ZTASK_STATE_CANCELLED)
+                    fprintf (out, " %" PRIu64, task->parents[i]);
+            }
+            fprintf (out, " (%zu of %zu)\n", waiting, task->parent_count);
+        }
+    }
     if (task->worker[0])
         fprintf (out, "  worker      %s\n", cli_output_text (task->worker, text, sizeof text));
     s_progress (task->progress_done, task->progress_total, cli_output_text (task->progress_text, text, sizeof text),

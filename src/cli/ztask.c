@@ -128,6 +128,10 @@ s_usage (FILE *out)
 "                       gpu=1,memory_mb=16000 (the worker must have them free)\n"
 "      --limit NAME     a fleet-wide limit of the broker's (its 'limits')\n"
 "                       that it counts against\n"
+"      --after ID[,ID]  run it once all these tasks (parents, up to %d) are\n"
+"                       done; blocked until then, cancelled if one fails\n"
+"      --after-any ID[,ID] the same, but run once they all ended, whatever\n"
+"                       their states\n"
 "  TYPE may carry a constraint on the plugin's version: 'render>=1.2',\n"
 "  'render@1.x' (also >, <, <=, =; see docs/routing.md). A TYPE holding\n"
 "  <, >, = or @ is read so.\n"
@@ -141,7 +145,7 @@ s_usage (FILE *out)
 "\n"
 "List options:\n"
 "      --state STATE    only tasks in STATE: queued, running, done, failed,\n"
-"                       cancelled or scheduled (default: every state)\n"
+"                       cancelled, scheduled or blocked (default: every state)\n"
 "      --limit N        the newest N tasks at most, 1-%d (default %d)\n"
 "      --type T         only tasks of type T\n"
 "      --before ID      only tasks with an id below ID (the next page)\n"
@@ -230,7 +234,7 @@ s_usage (FILE *out)
 "  ztask schedule add nightly --cron '0 3 * * *' --tz Europe/Paris report -d '{}'\n"
 "  ztask cancel 42\n"
 "  ztask keygen alice -o /etc/ztask\n",
-             ATTEMPTS_MAX, ZTASK_REQUIRE_MAX, ZTASK_LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, ZTASK_LIST_LIMIT_MAX,
+             ATTEMPTS_MAX, ZTASK_REQUIRE_MAX, ZTASK_PARENTS_MAX, ZTASK_LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, ZTASK_LIST_LIMIT_MAX,
              ZTASK_DEFAULT_ENDPOINT);
 }
 
@@ -303,6 +307,9 @@ typedef struct {
     const char *limit_name;     /* submit --limit                           */
     uint32_t retry_min_ms;      /* submit --retry-backoff MIN..MAX; 0: none */
     uint32_t retry_max_ms;
+    uint64_t after[ZTASK_PARENTS_MAX]; /* submit --after / --after-any       */
+    size_t after_count;
+    int after_mode;             /* 0: none given, 1: --after, 2: --after-any */
     const char *task_type;      /* submit: the type (TYPE's text before its
                                    version constraint, if it has one)       */
     char type_buffer[256];      /* ... when it has one                      */
@@ -430,6 +437,8 @@ enum {
     OPT_CRON,
     OPT_TZ,
     OPT_CATCHUP,
+    OPT_AFTER,
+    OPT_AFTER_ANY,
 };
 
 static const struct option s_options[] = {
@@ -462,6 +471,8 @@ static const struct option s_options[] = {
     { "cron", required_argument, NULL, OPT_CRON },
     { "tz", required_argument, NULL, OPT_TZ },
     { "catchup", required_argument, NULL, OPT_CATCHUP },
+    { "after", required_argument, NULL, OPT_AFTER },
+    { "after-any", required_argument, NULL, OPT_AFTER_ANY },
     { NULL, 0, NULL, 0 },
 };
 
@@ -551,7 +562,7 @@ s_command_index (command_t command)
 static int
 s_parse_state (const char *text)
 {
-    for (int state = ZTASK_STATE_QUEUED; state <= ZTASK_STATE_SCHEDULED; state++)
+    for (int state = ZTASK_STATE_QUEUED; state <= ZTASK_STATE_BLOCKED; state++)
         if (strcmp (text, ztask_state_name ((ztask_state_t) state)) == 0)
             return state;
     return -1;
@@ -862,6 +873,26 @@ s_option (cli_t *cli, int which, const char *value, bool global)
         if (cli->require_count == ZTASK_REQUIRE_MAX)
             return s_usage_error ("at most %d --require per task", ZTASK_REQUIRE_MAX);
         cli->require[cli->require_count++] = value;
+        return 0;
+    case OPT_AFTER:
+    case OPT_AFTER_ANY:
+        if (cli->after_mode && cli->after_mode != (which == OPT_AFTER ? 1 : 2))
+            return s_usage_error ("give --after or --after-any, not both: one rule holds for all parents");
+        cli->after_mode = which == OPT_AFTER ? 1 : 2;
+        for (const char *at = value;;) {
+            char id_text[32];
+            size_t length = strcspn (at, ",");
+            snprintf (id_text, sizeof id_text, "%.*s", (int) (length < 31 ? length : 31), at);
+            if (s_parse_uint (id_text, UINT64_MAX, &number) != 0 || number < 1 || length > 20)
+                return s_usage_error ("invalid %s '%s': give task ids separated by commas, e.g. 12,13",
+                                      which == OPT_AFTER ? "--after" : "--after-any", value);
+            if (cli->after_count == ZTASK_PARENTS_MAX)
+                return s_usage_error ("too many parents: a task waits for at most %d", ZTASK_PARENTS_MAX);
+            cli->after[cli->after_count++] = number;
+            if (!at[length])
+                break;
+            at += length + 1;
+        }
         return 0;
     case OPT_RETRY_BACKOFF: {
         char error[160];
@@ -1412,7 +1443,8 @@ s_request (cli_t *cli, ztask_request_t **request_p)
               && ztask_request_set_version (request, cli->version) == 0
               && ztask_request_set_needs (request, cli->needs) == 0
               && ztask_request_set_limit (request, cli->limit_name) == 0
-              && ztask_request_set_retry_backoff (request, cli->retry_min_ms, cli->retry_max_ms) == 0;
+              && ztask_request_set_retry_backoff (request, cli->retry_min_ms, cli->retry_max_ms) == 0
+              && ztask_request_set_after (request, cli->after, cli->after_count, cli->after_mode == 2) == 0;
     for (size_t i = 0; ok && i < cli->require_count; i++)
         ok = ztask_request_add_require (request, cli->require[i]) == 0;
     if (!ok) {
@@ -1524,7 +1556,7 @@ s_retry (cli_t *cli, ztask_client_t *client)
     int code = EXIT_OK;
     if (cli->arg_count)
         for (size_t i = 0; i < cli->arg_count; i++) {
-            uint64_t id;
+            uint64_t id = 0;
             s_parse_uint (cli->args[i], UINT64_MAX, &id); /* checked by s_check_actions */
             if (ztask_client_retry (client, id, NULL) == 0)
                 json_array_append_new (ids, json_integer ((json_int_t) id));

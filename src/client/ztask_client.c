@@ -899,6 +899,8 @@ ztask_task_destroy (ztask_task_t **task_p)
         free (task->limit);
         free (task->waiting);
         free (task->waiting_text);
+        free (task->parents);
+        free (task->parent_states);
         free (task);
         *task_p = NULL;
     }
@@ -942,6 +944,17 @@ s_task_new (ztask_msg_t *msg)
         copied = task->require[i] != NULL;
         task->require_count = i + 1;
     }
+    if (msg->parent_count) {
+        task->parents = (uint64_t *) calloc (msg->parent_count, sizeof (uint64_t));
+        task->parent_states = (int *) calloc (msg->parent_count, sizeof (int));
+        copied = copied && task->parents && task->parent_states;
+        for (size_t i = 0; copied && i < msg->parent_count; i++) {
+            task->parents[i] = msg->parents[i].task_id;
+            task->parent_states[i] = msg->parents[i].state == ZTASK_PARENT_ENDED ? -1 : msg->parents[i].state;
+        }
+        task->parent_count = msg->parent_count;
+        task->after_any = msg->after_any;
+    }
     task->result_size = msg->body ? zframe_size (msg->body) : 0;
     task->result = malloc (task->result_size + 1);
     if (!task->type || !task->progress_text || !task->worker || !task->error || !task->result || !copied
@@ -984,6 +997,9 @@ struct ztask_request {
     char *limit;                /* NULL: none                                */
     uint32_t retry_min_ms;      /* retry policy; 0, 0: the broker's          */
     uint32_t retry_max_ms;
+    uint64_t *after;            /* after_count parent ids; NULL: none         */
+    size_t after_count;
+    bool after_any;
 };
 
 ztask_request_t *
@@ -1008,6 +1024,7 @@ ztask_request_destroy (ztask_request_t **self_p)
         free (self->version);
         free (self->needs);
         free (self->limit);
+        free (self->after);
         free (self);
         *self_p = NULL;
     }
@@ -1102,6 +1119,25 @@ ztask_request_add_require (ztask_request_t *self, const char *requirement)
 }
 
 int
+ztask_request_set_after (ztask_request_t *self, const uint64_t *ids, size_t count, int any)
+{
+    if (!self || count > ZTASK_PARENTS_MAX || (count && !ids))
+        return -1;
+    uint64_t *copy = NULL;
+    if (count) {
+        copy = (uint64_t *) malloc (count * sizeof (uint64_t));
+        if (!copy)
+            return -1;
+        memcpy (copy, ids, count * sizeof (uint64_t));
+    }
+    free (self->after);
+    self->after = copy;
+    self->after_count = count;
+    self->after_any = any != 0;
+    return 0;
+}
+
+int
 ztask_request_set_version (ztask_request_t *self, const char *constraint)
 {
     return self ? s_set_text (&self->version, constraint) : -1;
@@ -1149,6 +1185,16 @@ s_submit_routing (ztask_client_t *self, const ztask_request_t *request, ztask_ms
         snprintf (m->require[i], sizeof m->require[i], "%s", request->require[i]);
     }
     m->require_count = request->require_count;
+    if (request->after_count > ZTASK_PARENTS_MAX)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "at most %d parents per task (given %zu)", ZTASK_PARENTS_MAX,
+                       request->after_count);
+    for (size_t i = 0; i < request->after_count; i++) {
+        if (!request->after[i])
+            return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid parent id 0");
+        m->parents[i].task_id = request->after[i];
+    }
+    m->parent_count = request->after_count;
+    m->after_any = request->after_any && request->after_count;
     if (request->version) {
         if (s_check_text (self, request->version, ZTASK_STRING_MAX, "version constraint") != 0)
             return -1;
@@ -1173,7 +1219,7 @@ static int
 s_submit_request (ztask_client_t *self, int command, const char *type, const void *payload, size_t size,
                   const ztask_request_t *request)
 {
-    ztask_request_t defaults = { ZTASK_SUBMIT_OPTS_INIT, 0, NULL, 0, 0, NULL, NULL, NULL, 0, 0 };
+    ztask_request_t defaults = { ZTASK_SUBMIT_OPTS_INIT, 0, NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL, 0, false };
     if (!request)
         request = &defaults;
     const ztask_submit_opts_t *opts = &request->opts;
@@ -1233,7 +1279,7 @@ ztask_client_submit (ztask_client_t *self, const char *type, const void *payload
 static ztask_request_t
 s_request_of (const ztask_submit_opts_t *opts, int64_t due_ms)
 {
-    ztask_request_t request = { ZTASK_SUBMIT_OPTS_INIT, due_ms, NULL, 0, 0, NULL, NULL, NULL, 0, 0 };
+    ztask_request_t request = { ZTASK_SUBMIT_OPTS_INIT, due_ms, NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL, 0, false };
     if (opts)
         request.opts = *opts;
     return request;
@@ -1625,7 +1671,7 @@ ztask_client_list_filter (ztask_client_t *self, const ztask_list_opts_t *opts, c
     *json = NULL;
     if (opts->type && *opts->type && s_check_name (self, opts->type, "task type") != 0)
         return -1;
-    if (opts->state != -1 && (opts->state < ZTASK_STATE_QUEUED || opts->state > ZTASK_STATE_SCHEDULED))
+    if (opts->state != -1 && (opts->state < ZTASK_STATE_QUEUED || opts->state > ZTASK_STATE_BLOCKED))
         return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid state %d: use -1 (any) or a ztask_state_t",
                        opts->state);
     if (opts->limit < 1 || opts->limit > ZTASK_LIST_LIMIT_MAX)

@@ -82,6 +82,20 @@ ztask_task_json (const ztask_task_t *task, bool with_result)
                                         s_string (task->waiting_text)));
     else
         json_object_set_new (json, "waiting", json_null ());
+    /* Dependencies: its parents and, while it is blocked, the ones it
+       still waits for (those not ended). */
+    json_t *parents = json_array (), *waiting_for = json_array ();
+    for (size_t i = 0; task->parents && i < task->parent_count; i++) {
+        int state = task->parent_states ? task->parent_states[i] : -1;
+        json_array_append_new (parents, json_pack ("{s:I, s:s}", "id", (json_int_t) task->parents[i], "state",
+                                                   state < 0 ? "ended" : ztask_state_name ((ztask_state_t) state)));
+        if (task->state == ZTASK_STATE_BLOCKED && state >= 0 && state != ZTASK_STATE_DONE
+            && state != ZTASK_STATE_FAILED && state != ZTASK_STATE_CANCELLED)
+            json_array_append_new (waiting_for, json_integer ((json_int_t) task->parents[i]));
+    }
+    json_object_set_new (json, "parents", parents);
+    json_object_set_new (json, "after_any", json_boolean (task->after_any));
+    json_object_set_new (json, "waiting_for", waiting_for);
     if (with_result) {
         json_object_set_new (json, "result_size", json_integer ((json_int_t) task->result_size));
         /* json_stringn refuses bytes that are not UTF-8. */

@@ -118,6 +118,7 @@ ztask_state_name (ztask_state_t state)
     case ZTASK_STATE_FAILED: return "failed";
     case ZTASK_STATE_CANCELLED: return "cancelled";
     case ZTASK_STATE_SCHEDULED: return "scheduled";
+    case ZTASK_STATE_BLOCKED: return "blocked";
     default: return "unknown";
     }
 }

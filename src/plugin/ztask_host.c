@@ -36,6 +36,35 @@ ztask_ctx_init (ztask_ctx_t *ctx, uint64_t task_id, unsigned attempt, const void
 }
 
 void
+ztask_ctx_set_parents (ztask_ctx_t *ctx, const uint32_t *sizes, size_t count)
+{
+    ctx->parent_sizes = sizes;
+    ctx->parent_count = count;
+}
+
+size_t
+ztask_parent_count (ztask_ctx_t *ctx)
+{
+    return ctx->parent_count;
+}
+
+const void *
+ztask_parent_result (ztask_ctx_t *ctx, size_t i, size_t *size)
+{
+    if (i >= ctx->parent_count) {
+        if (size)
+            *size = 0;
+        return NULL;
+    }
+    const char *at = (const char *) ctx->payload + ctx->payload_size;
+    for (size_t j = 0; j < i; j++)
+        at += ctx->parent_sizes[j];
+    if (size)
+        *size = ctx->parent_sizes[i];
+    return at;
+}
+
+void
 ztask_ctx_clear (ztask_ctx_t *ctx)
 {
     free (ctx->result);

@@ -20,6 +20,8 @@ struct ztask_ctx {
     unsigned attempt;
     const void *payload;         /* not owned                                 */
     size_t payload_size;
+    size_t parent_count;         /* parents' results, after the payload     */
+    const uint32_t *parent_sizes; /* parent_count sizes; not owned          */
     size_t result_max;           /* largest result accepted                   */
     void *result;                /* owned; NULL until set                     */
     size_t result_size;
@@ -37,6 +39,9 @@ struct ztask_ctx {
 /* Prepares ctx for one run of a task (payload is borrowed). */
 void ztask_ctx_init (ztask_ctx_t *ctx, uint64_t task_id, unsigned attempt, const void *payload,
                      size_t payload_size, size_t result_max);
+/* The task's parents' results: count of them follow the payload, of
+   sizes (borrowed) each. */
+void ztask_ctx_set_parents (ztask_ctx_t *ctx, const uint32_t *sizes, size_t count);
 /* Frees the result. */
 void ztask_ctx_clear (ztask_ctx_t *ctx);
 

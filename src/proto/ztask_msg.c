@@ -12,7 +12,8 @@
 
 /* Field codes: each command's fields, in wire order (s_number_field and
    s_string_field name the scalar codes; the lists are L plugins, R running
-   tasks, B labels, Q resources and G requirements; J is the one text field,
+   tasks, B labels, Q resources, G requirements, F parents (the mode, then
+   ids and states) and z parents' result sizes; J is the one text field,
    a string with a u16 length). */
 typedef struct {
     int command;
@@ -25,14 +26,14 @@ typedef struct {
 
 /* Indexed by command id (every id is below 64); name NULL: no such command. */
 static const command_t s_commands[64] = {
-    [ZTASK_MSG_SUBMIT] = { ZTASK_MSG_SUBMIT, "SUBMIT", "cTpomK?4?GVJM?56", 1 },
+    [ZTASK_MSG_SUBMIT] = { ZTASK_MSG_SUBMIT, "SUBMIT", "cTpomK?4?GVJM?56?F", 1 },
     [ZTASK_MSG_STATUS] = { ZTASK_MSG_STATUS, "STATUS", "cif", 0 },
     [ZTASK_MSG_WAIT] = { ZTASK_MSG_WAIT, "WAIT", "ci", 0 },
     [ZTASK_MSG_STATS] = { ZTASK_MSG_STATS, "STATS", "c", 0 },
     [ZTASK_MSG_WORKERS] = { ZTASK_MSG_WORKERS, "WORKERS", "c", 0 },
     [ZTASK_MSG_CANCEL] = { ZTASK_MSG_CANCEL, "CANCEL", "ci", 0 },
     [ZTASK_MSG_LIST] = { ZTASK_MSG_LIST, "LIST", "cSn|Ti", 0 },
-    [ZTASK_MSG_SUBMIT_WAIT] = { ZTASK_MSG_SUBMIT_WAIT, "SUBMIT_WAIT", "cTpomK?4?GVJM?56", 1 },
+    [ZTASK_MSG_SUBMIT_WAIT] = { ZTASK_MSG_SUBMIT_WAIT, "SUBMIT_WAIT", "cTpomK?4?GVJM?56?F", 1 },
     [ZTASK_MSG_METRICS] = { ZTASK_MSG_METRICS, "METRICS", "cf", 2 },
     [ZTASK_MSG_RETRY] = { ZTASK_MSG_RETRY, "RETRY", "ciSTn1", 0 },
     [ZTASK_MSG_PURGE] = { ZTASK_MSG_PURGE, "PURGE", "cST3", 0 },
@@ -45,7 +46,7 @@ static const command_t s_commands[64] = {
     [ZTASK_MSG_SCHEDULE_RESUME] = { ZTASK_MSG_SCHEDULE_RESUME, "SCHEDULE_RESUME", "cN", 0 },
     [ZTASK_MSG_SCHEDULE_REMOVE] = { ZTASK_MSG_SCHEDULE_REMOVE, "SCHEDULE_REMOVE", "cN", 0 },
     [ZTASK_MSG_SUBMITTED] = { ZTASK_MSG_SUBMITTED, "SUBMITTED", "cif", 0 },
-    [ZTASK_MSG_TASK_INFO] = { ZTASK_MSG_TASK_INFO, "TASK_INFO", "cifTpSamdDXWE123?4?GVJM?AY?567", 2 },
+    [ZTASK_MSG_TASK_INFO] = { ZTASK_MSG_TASK_INFO, "TASK_INFO", "cifTpSamdDXWE123?4?GVJM?AY?567?F", 2 },
     [ZTASK_MSG_PROGRESS] = { ZTASK_MSG_PROGRESS, "PROGRESS", "cidDX", 0 },
     [ZTASK_MSG_JSON] = { ZTASK_MSG_JSON, "JSON", "c", 1 },
     [ZTASK_MSG_ERROR] = { ZTASK_MSG_ERROR, "ERROR", "ceX", 0 },
@@ -56,7 +57,7 @@ static const command_t s_commands[64] = {
     [ZTASK_MSG_GOODBYE] = { ZTASK_MSG_GOODBYE, "GOODBYE", "", 0 },
     [ZTASK_MSG_DRAIN] = { ZTASK_MSG_DRAIN, "DRAIN", "", 0 },
     [ZTASK_MSG_REGISTERED] = { ZTASK_MSG_REGISTERED, "REGISTERED", "h", 0 },
-    [ZTASK_MSG_TASK] = { ZTASK_MSG_TASK, "TASK", "iaTpo", 1 },
+    [ZTASK_MSG_TASK] = { ZTASK_MSG_TASK, "TASK", "iaTpo?z", 1 },
     [ZTASK_MSG_RESULT_ACK] = { ZTASK_MSG_RESULT_ACK, "RESULT_ACK", "ia", 0 },
     [ZTASK_MSG_CANCEL_TASK] = { ZTASK_MSG_CANCEL_TASK, "CANCEL_TASK", "ia", 0 },
 };
@@ -104,7 +105,8 @@ ztask_msg_new (void)
     self->labels = (ztask_msg_label_t *) zmalloc (ZTASK_LABELS_MAX * sizeof (ztask_msg_label_t));
     self->resources = (ztask_msg_resource_t *) zmalloc (ZTASK_RESOURCES_MAX * sizeof (ztask_msg_resource_t));
     self->require = (char (*)[ZTASK_STRING_MAX + 1]) zmalloc (ZTASK_REQUIRES_MAX * (ZTASK_STRING_MAX + 1));
-    assert (self->plugins && self->running && self->labels && self->resources && self->require);
+    self->parents = (ztask_msg_parent_t *) zmalloc (ZTASK_PARENTS_MAX * sizeof (ztask_msg_parent_t));
+    assert (self->plugins && self->running && self->labels && self->resources && self->require && self->parents);
     return self;
 }
 
@@ -121,6 +123,7 @@ ztask_msg_destroy (ztask_msg_t **self_p)
         free (self->labels);
         free (self->resources);
         free (self->require);
+        free (self->parents);
         free (self);
         *self_p = NULL;
     }
@@ -338,6 +341,11 @@ s_unused (ztask_msg_t *self, const char *fields)
                 return false;
             continue;
         }
+        if (*f == 'F' || *f == 'z') {
+            if (*f == 'F' ? self->parent_count || self->after_any : self->parent_size_count)
+                return false;
+            continue;
+        }
         int bytes;
         void *number = s_number_field (self, *f, &bytes);
         char *string = s_string_field (self, *f);
@@ -353,7 +361,8 @@ ztask_msg_encode_header (ztask_msg_t *self, byte *buffer)
     const command_t *cmd = s_command (self->command);
     if (!cmd || self->plugin_count > ZTASK_PLUGINS_MAX || self->running_count > ZTASK_RUNNING_MAX
         || self->label_count > ZTASK_LABELS_MAX || self->resource_count > ZTASK_RESOURCES_MAX
-        || self->require_count > ZTASK_REQUIRES_MAX)
+        || self->require_count > ZTASK_REQUIRES_MAX || self->parent_count > ZTASK_PARENTS_MAX
+        || self->parent_size_count > ZTASK_PARENTS_MAX)
         return 0;
     writer_t w = { buffer, 0, false };
     s_put (&w, "ZT", 2);
@@ -402,6 +411,19 @@ ztask_msg_encode_header (ztask_msg_t *self, byte *buffer)
         }
         else if (*f == 'J')
             s_put_text (&w, self->needs);
+        else if (*f == 'F') {
+            s_put_uint (&w, self->after_any, 1);
+            s_put_uint (&w, self->parent_count, 1);
+            for (size_t i = 0; i < self->parent_count; i++) {
+                s_put_uint (&w, self->parents[i].task_id, 8);
+                s_put_uint (&w, self->parents[i].state, 1);
+            }
+        }
+        else if (*f == 'z') {
+            s_put_uint (&w, self->parent_size_count, 1);
+            for (size_t i = 0; i < self->parent_size_count; i++)
+                s_put_uint (&w, self->parent_sizes[i], 4);
+        }
         else {
             assert (*f == 'R');
             s_put_uint (&w, self->running_count, 2);
@@ -577,6 +599,24 @@ ztask_msg_decode_header (ztask_msg_t *self, const byte *data, size_t size)
         }
         else if (*f == 'J')
             s_get_chars (&r, self->needs, 2, ZTASK_TEXT_MAX);
+        else if (*f == 'F') {
+            self->after_any = (uint8_t) s_get_uint (&r, 1);
+            self->parent_count = (size_t) s_get_uint (&r, 1);
+            if (self->after_any > 1 || self->parent_count > ZTASK_PARENTS_MAX)
+                r.bad = true;
+            for (size_t i = 0; i < self->parent_count && !r.bad; i++) {
+                self->parents[i].task_id = s_get_uint (&r, 8);
+                self->parents[i].state = (uint8_t) s_get_uint (&r, 1);
+            }
+        }
+        else if (*f == 'z') {
+            /* Left out when there are none: a count of 0 is never sent. */
+            self->parent_size_count = (size_t) s_get_uint (&r, 1);
+            if (self->parent_size_count == 0 || self->parent_size_count > ZTASK_PARENTS_MAX)
+                r.bad = true;
+            for (size_t i = 0; i < self->parent_size_count && !r.bad; i++)
+                self->parent_sizes[i] = (uint32_t) s_get_uint (&r, 4);
+        }
         else {
             self->running_count = (size_t) s_get_uint (&r, 2);
             if (self->running_count > ZTASK_RUNNING_MAX)

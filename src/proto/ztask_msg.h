@@ -97,6 +97,9 @@
                                 (ZTASK_REQUIRE_MAX of ztask_require.h) */
 #define ZTASK_TEXT_MAX 1023  /* longest text field (a resource request),
                                 in bytes (ZTASK_RESOURCES_TEXT_MAX)     */
+#define ZTASK_PARENTS_MAX 64 /* most parents a task waits for (SUBMIT)
+                                and parents' results a TASK carries  */
+#define ZTASK_PARENT_ENDED 255 /* TASK_INFO parent state: ended, not read */
 #define ZTASK_LIST_ANY 255   /* LIST state: every state                 */
 #define ZTASK_HEADER_MAX 65536 /* largest header frame encoded or accepted */
 
@@ -122,6 +125,14 @@ typedef struct {
     uint64_t task_id;
     uint32_t attempt;
 } ztask_msg_running_t;
+
+/* A task's parent (dependencies, docs/scheduling.md): SUBMIT gives the
+   ids (state 0); TASK_INFO adds each one's state as the broker knows it
+   (ZTASK_PARENT_ENDED when it did not read it). */
+typedef struct {
+    uint64_t task_id;
+    uint8_t state;
+} ztask_msg_parent_t;
 
 /* All fields of all commands; each command uses the ones docs/protocol.md
    lists for it. Strings are NUL-terminated and contain no NUL. */
@@ -154,6 +165,14 @@ typedef struct {
                                          waiting out a backoff runs again; 0 */
     uint32_t retry_after_ms;          /* RESULT (RETRY): the plugin's wait before
                                          the next attempt; 0: the policy's  */
+    uint8_t after_any;                /* SUBMIT, TASK_INFO: 1: the task runs once
+                                         its parents ended, whatever their
+                                         states; 0: once all are done      */
+    size_t parent_count;              /* SUBMIT, TASK_INFO: parents            */
+    size_t parent_size_count;         /* TASK: parents' results after the payload */
+    uint32_t parent_sizes[ZTASK_PARENTS_MAX]; /* TASK: each parent's result size,
+                                         the results following the payload in
+                                         the body, in this order           */
     /* Strings from here on (ztask_msg_reset clears only their first byte). */
     char type[ZTASK_STRING_MAX + 1];  /* task type (plugin name)              */
     char key[ZTASK_STRING_MAX + 1];   /* idempotency key                      */
@@ -178,6 +197,7 @@ typedef struct {
     size_t require_count;
     char (*require)[ZTASK_STRING_MAX + 1]; /* SUBMIT, TASK_INFO: require_count
                                          requirement texts ("zone=eu-1")      */
+    ztask_msg_parent_t *parents;      /* SUBMIT, TASK_INFO: parent_count entries */
     size_t plugin_count;
     ztask_msg_plugin_t *plugins;      /* plugin_count entries (REGISTER)      */
     size_t running_count;

@@ -71,6 +71,7 @@ struct slot {
        thread's until the task's end (but ctx.cancelled, an atomic): */
     ztask_module_t *module;  /* plugin running the task                */
     zmq_msg_t payload;       /* the task's, as received                */
+    uint32_t parent_sizes[ZTASK_PARENTS_MAX]; /* its parents' results after it */
     ztask_ctx_t ctx;
     uint32_t timeout_ms;
     int rc;                  /* what run returned (thread)             */
@@ -587,13 +588,19 @@ slot_destroy (slot_t **self_p)
 
 void
 slot_start (slot_t *self, ztask_module_t *module, uint64_t task_id, uint32_t attempt,
-            zmq_msg_t *payload, uint32_t timeout_ms)
+            const uint32_t *parent_sizes, size_t parent_count, zmq_msg_t *payload, uint32_t timeout_ms)
 {
     ztask_ctx_clear (&self->ctx);
     zmq_msg_move (&self->payload, payload); /* closes the last task's */
     self->module = module;
+    /* The body: the payload, then the parents' results (the worker
+       checked that their sizes fit in it). */
+    size_t results = 0;
+    for (size_t i = 0; i < parent_count && i < ZTASK_PARENTS_MAX; i++)
+        results += (self->parent_sizes[i] = parent_sizes[i]);
     ztask_ctx_init (&self->ctx, task_id, attempt, zmq_msg_data (&self->payload),
-                    zmq_msg_size (&self->payload), self->max_result);
+                    zmq_msg_size (&self->payload) - results, self->max_result);
+    ztask_ctx_set_parents (&self->ctx, self->parent_sizes, parent_count);
     self->ctx.progress_fn = s_progress;
     self->ctx.progress_arg = self;
     self->timeout_ms = timeout_ms;

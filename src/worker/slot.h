@@ -71,7 +71,10 @@ void slot_destroy (slot_t **self_p);
 /* Starts a task: hands it to the slot's thread, which begins at the next
    slot_kick. payload's content moves to the slot (payload is left an
    empty message). timeout_ms 0: no limit. */
+/* parent_sizes (parent_count, copied): the task's parents' results follow
+   its payload in payload, of these sizes (dependencies). */
 void slot_start (slot_t *self, ztask_module_t *module, uint64_t task_id, uint32_t attempt,
+                 const uint32_t *parent_sizes, size_t parent_count,
                  zmq_msg_t *payload, uint32_t timeout_ms);
 
 /* Wakes the slot's thread if slot_start gave it a task since the last

@@ -500,6 +500,16 @@ s_on_task (worker_t *self, ztask_msg_t *in)
         s_result (self, in->task_id, in->attempt, ZTASK_RESULT_RETRY, 0, error, NULL, 0);
         return;
     }
+    uint64_t results = 0;
+    for (size_t i = 0; i < in->parent_size_count; i++)
+        results += in->parent_sizes[i];
+    if (results > zmq_msg_size (&self->body)) {
+        ztask_log_warning ("worker: task %" PRIu64 " came with parents' results larger than its body: failed",
+                           in->task_id);
+        s_result (self, in->task_id, in->attempt, ZTASK_RESULT_FAILED, 0,
+                  "the broker sent parents' results larger than the task's body", NULL, 0);
+        return;
+    }
     if (!slot || self->draining) {
         ztask_log_task (ZTASK_LOG_LEVEL_WARNING, "task.handed_back", in->task_id, in->type, self->config->name,
                         in->attempt, "worker: task %" PRIu64 " arrived %s; handed back", in->task_id,
@@ -514,7 +524,8 @@ s_on_task (worker_t *self, ztask_msg_t *in)
     self->running[index].cancelled = false;
     ztask_log_task (ZTASK_LOG_LEVEL_DEBUG, "task.started", in->task_id, in->type, self->config->name, in->attempt,
                     "worker: task %" PRIu64 " (%s) attempt %u started", in->task_id, in->type, in->attempt);
-    slot_start (slot, module, in->task_id, in->attempt, &self->body, in->timeout_ms);
+    slot_start (slot, module, in->task_id, in->attempt, in->parent_sizes, in->parent_size_count, &self->body,
+                in->timeout_ms);
 }
 
 static void
