@@ -26,13 +26,15 @@ refuse 'types = { hold = { require = ( "zone in (a," ); }; };' "types.hold.requi
     "a default requirement with an error"
 refuse 'types = { hold = { limit = "nope"; }; };' ".*no limit named 'nope'" "a default limit not in limits"
 refuse 'types = { hold = { gpus = 1; }; };' "unknown setting 'gpus'" "an unknown key in a type's defaults"
+refuse 'types = { hold = { needs = "slots=2"; }; };' "types.hold.needs 'slots=2': every task takes one slot" \
+    "a default that asks for slots"
 
 # --- a limit on a type: one at a time across two workers with 4 slots ---
 zt_broker 'limits = { hold = 1; };'
 zt_worker w1 2 '"all"' hold echo
 zt_worker w2 2 '"all"' hold echo
 a=$("$ZTASK" submit hold -d a)
-wait_for "zt_held $a" 15 || echo "# task $a did not start"
+wait_for "zt_held $a" 15 || { echo "Bail out! task $a did not start"; exit 1; }
 b=$("$ZTASK" submit hold -d b)
 c=$("$ZTASK" submit hold -d c)
 # The broker decides at submit: what is not running now is queued.

@@ -114,6 +114,11 @@ same_json "$api" "$cli"; ok $? "GET /api/v1/tasks/1 = ztask status --json 1, plu
 api=$(body_of GET "/api/v1/tasks/$sid" | python3 -c 'import json,sys; d=json.load(sys.stdin); d.pop("history"); print(json.dumps(d))')
 cli=$("$ZTASK" status --json "$sid")
 same_json "$api" "$cli"; ok $? "  and for a scheduled task (its due_ms too)"
+bid=$("$ZTASK" submit echo -d child --after "$hid1,1") # blocked: hid1 is held
+api=$(body_of GET "/api/v1/tasks/$bid" | python3 -c 'import json,sys; d=json.load(sys.stdin); d.pop("history"); print(json.dumps(d))')
+cli=$("$ZTASK" status --json "$bid")
+same_json "$api" "$cli"; ok $? "  and for a blocked task (its parents too)"
+like "$(printf '%s' "$api" | tr -d ' ')" "\"parents\":\\[\\{[^]]*\"id\":$hid1" "  whose parents name the held task"
 like "$(body_of GET /api/v1/series)" '^\{"bucket_s":10,"now_ms":[0-9]+,"buckets":\[' "GET /api/v1/series"
 is "$(status_of GET /api/v1/tasks/999999)" 404 "an unknown task: 404"
 is "$(status_of GET /api/v1/tasks/abc)" 400 "a bad task id: 400"

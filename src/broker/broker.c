@@ -426,12 +426,14 @@ static void s_milestone (broker_t *self, task_t *task, const char *worker);
 static int s_recover_paused (broker_t *self);
 static task_t *s_task_from_row (broker_t *self, const store_row_t *row, const char *otherwise);
 static void s_history_later (task_t *task, const char *event, const char *text);
+static void s_requeue (broker_t *self, task_t *task, const char *worker_name, const char *why,
+                       uint32_t retry_after_ms);
 
 /* A child's TASK body into self->parents_body: its payload, then each
    parent's result as the store holds it (a parent's result read when the
    task starts; one the store no longer has is empty), their sizes into
-   m. Returns the body's size. */
-static size_t
+   m. Returns the body's size, or -1 when the store could not be read. */
+static ssize_t
 s_parents_body (broker_t *self, const task_t *task, ztask_msg_t *m)
 {
     size_t size = 0;
@@ -440,7 +442,10 @@ s_parents_body (broker_t *self, const task_t *task, ztask_msg_t *m)
         const void *bytes = task->payload;
         size_t length = task->payload_size;
         if (i > 0) {
-            bool read = store_get (self->store, task->deps->parents[i - 1], true, &row) == 0 && row.result;
+            int rc = store_get (self->store, task->deps->parents[i - 1], true, &row);
+            if (rc == STORE_FAILED)
+                return -1;
+            bool read = rc == 0 && row.result;
             bytes = read ? row.result : "";
             length = read ? row.result_size : 0;
             m->parent_sizes[i - 1] = (uint32_t) length;
@@ -454,7 +459,7 @@ s_parents_body (broker_t *self, const task_t *task, ztask_msg_t *m)
         memcpy (self->parents_body + size, bytes, length);
         size += length;
     }
-    return size;
+    return (ssize_t) size;
 }
 
 /* Sends a task that the scheduler put on worker's slot. */
@@ -491,8 +496,17 @@ s_start (broker_t *self, broker_worker_t *worker, task_t *task)
     m->priority = task->priority;
     m->timeout_ms = task->timeout_ms;
     if (task->deps && task->deps->parent_count) {
-        size_t size = s_parents_body (self, task, m);
-        s_send_to_worker (self, worker, self->parents_body, size);
+        ssize_t size = s_parents_body (self, task, m);
+        if (size < 0) {
+            /* Never run a child on results it could not read: the attempt
+               fails before it is sent and the task waits out its backoff
+               (the store is checked again meanwhile). */
+            self->next_lead = 0;
+            scheduler_release (self->scheduler, task);
+            s_requeue (self, task, worker->name, "its parents' results could not be read from the store", 0);
+            return;
+        }
+        s_send_to_worker (self, worker, self->parents_body, (size_t) size);
     }
     else
         s_send_to_worker (self, worker, task->payload, task->payload_size);
@@ -1204,7 +1218,8 @@ s_fit_error (char *error)
    type's defaults from the config (NULL: nothing more), or -1 after
    answering BAD_REQUEST with the scheduler's reason. */
 static int
-s_submit_sig (broker_t *self, ztask_msg_t *in, task_type_t *type, sched_sig_t **sig_p)
+s_submit_sig (broker_t *self, ztask_msg_t *in, task_type_t *type, const broker_type_defaults_t *defaults,
+              sched_sig_t **sig_p)
 {
     const char *require[ZTASK_REQUIRES_MAX], *all[TYPE_DEFAULTS_REQUIRE_MAX];
     for (size_t i = 0; i < in->require_count && i < ZTASK_REQUIRES_MAX; i++)
@@ -1214,7 +1229,7 @@ s_submit_sig (broker_t *self, ztask_msg_t *in, task_type_t *type, sched_sig_t **
                             s_version_constraint (type->name, in->version, version, sizeof version), in->needs,
                             in->limit_name };
     sched_needs_t needs;
-    type_defaults_apply (broker_config_type (&self->config, type->name), &given, &needs, all);
+    type_defaults_apply (defaults, &given, &needs, all);
     char error[2048];
     sched_sig_t *sig = scheduler_sig (self->scheduler, type, &needs, error, sizeof error);
     if (!sig) {
@@ -1372,14 +1387,18 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
     uint8_t failed_state = 0;
     if (in->parent_count && s_submit_parents (self, in, &pending, &failed_parent, &failed_state) != 0)
         return;
+    /* A scan of the config's types (at most 1024), once a submit, and none
+       at all when the config has none. */
+    const broker_type_defaults_t *defaults
+        = self->config.type_default_count ? broker_config_type (&self->config, type->name) : NULL;
     sched_sig_t *sig;
-    if (s_submit_sig (self, in, type, &sig) != 0)
+    if (s_submit_sig (self, in, type, defaults, &sig) != 0)
         return;
     task_t *task = task_new (store_next_id (self->store), type, in->priority, zmq_msg_data (&self->body),
                              zmq_msg_size (&self->body));
     task->sig = sig;
     type_retry_t retry;
-    type_defaults_retry (broker_config_type (&self->config, type->name), in->retry_min_ms, in->retry_max_ms,
+    type_defaults_retry (defaults, in->retry_min_ms, in->retry_max_ms,
                          in->max_attempts, self->config.max_attempts, &retry);
     task->max_attempts = retry.max_attempts;
     task->retry_min_ms = retry.retry_min_ms;

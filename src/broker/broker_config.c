@@ -370,6 +370,11 @@ s_type_defaults (broker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root
             if (ztask_resources_parse (needs, &resources, message, sizeof message) == -1)
                 return ztask_cfg_fail (cfg, config_setting_get_member (group, "needs"), "types.%s.needs '%s': %s",
                                        type, needs, message);
+            for (size_t r = 0; r < resources.count; r++)
+                if (strcmp (resources.items[r].name, "slots") == 0) /* as scheduler_sig refuses it */
+                    return ztask_cfg_fail (cfg, config_setting_get_member (group, "needs"),
+                                           "types.%s.needs '%s': every task takes one slot; slots cannot be asked for",
+                                           type, needs);
             d->needs = s_strdup (needs);
         }
         if (limit) {

@@ -357,6 +357,16 @@ s_task_doc (ztask_msg_t *m)
     task.limit = m->limit_name;
     task.waiting = m->waiting;
     task.waiting_text = m->waiting_text;
+    uint64_t parents[ZTASK_PARENTS_MAX];
+    int parent_states[ZTASK_PARENTS_MAX];
+    for (size_t i = 0; i < m->parent_count && i < ZTASK_PARENTS_MAX; i++) {
+        parents[i] = m->parents[i].task_id;
+        parent_states[i] = m->parents[i].state == ZTASK_PARENT_ENDED ? -1 : m->parents[i].state;
+    }
+    task.parents = parents;
+    task.parent_states = parent_states;
+    task.parent_count = m->parent_count < ZTASK_PARENTS_MAX ? m->parent_count : ZTASK_PARENTS_MAX;
+    task.after_any = m->after_any;
     return ztask_task_json (&task, false);
 }
 

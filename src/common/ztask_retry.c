@@ -44,7 +44,10 @@ s_parse_bound (const char *text, const char *end, uint64_t *ms)
             uint64_t number = 0;
             for (size_t d = 0; d < digits; d++)
                 number = number * 10 + (uint64_t) (text[d] - '0');
-            *ms = number * s_units[i].ms; /* at most 10^12 days in ms: no overflow */
+            /* Past the largest policy, say so rather than wrap: any such
+               amount is as refused as the next (MAX is at most 7d). */
+            *ms = number > ZTASK_RETRY_MAX_MS / s_units[i].ms ? (uint64_t) ZTASK_RETRY_MAX_MS + 1
+                                                              : number * s_units[i].ms;
             return 0;
         }
     return -1;

@@ -170,9 +170,6 @@ typedef struct {
                                          states; 0: once all are done      */
     size_t parent_count;              /* SUBMIT, TASK_INFO: parents            */
     size_t parent_size_count;         /* TASK: parents' results after the payload */
-    uint32_t parent_sizes[ZTASK_PARENTS_MAX]; /* TASK: each parent's result size,
-                                         the results following the payload in
-                                         the body, in this order           */
     /* Strings from here on (ztask_msg_reset clears only their first byte). */
     char type[ZTASK_STRING_MAX + 1];  /* task type (plugin name)              */
     char key[ZTASK_STRING_MAX + 1];   /* idempotency key                      */
@@ -198,6 +195,10 @@ typedef struct {
     char (*require)[ZTASK_STRING_MAX + 1]; /* SUBMIT, TASK_INFO: require_count
                                          requirement texts ("zone=eu-1")      */
     ztask_msg_parent_t *parents;      /* SUBMIT, TASK_INFO: parent_count entries */
+    uint32_t parent_sizes[ZTASK_PARENTS_MAX]; /* TASK: parent_size_count results'
+                                         sizes, following the payload in the
+                                         body in this order (not cleared by
+                                         ztask_msg_reset: the count is)    */
     size_t plugin_count;
     ztask_msg_plugin_t *plugins;      /* plugin_count entries (REGISTER)      */
     size_t running_count;
