@@ -195,9 +195,10 @@ s_round_trip (const frames_t *frames, bool routing)
     /* One encoding per message: the frames come back unchanged, but for
        a header with optional trailing fields: an older peer's LIST or
        REGISTER comes back with them (the input is a prefix of the
-       encoding), and a SUBMIT, SUBMIT_WAIT or TASK_INFO that spelt out
-       optional trailing fields all 0 / empty (due_ms 0; no requirements,
-       version, needs or limit; no waiting) comes back without them (the
+       encoding), and a SUBMIT, SUBMIT_WAIT, TASK_INFO or RESULT that
+       spelt out optional trailing fields all 0 / empty (due_ms 0; no
+       requirements, version, needs or limit; no waiting; no retry policy
+       or parents; RESULT's retry_after_ms 0) comes back without them (the
        encoding is a prefix of the input). */
     if (zmsg_size (encoded) != frames->count)
         abort ();
@@ -205,7 +206,8 @@ s_round_trip (const frames_t *frames, bool routing)
     size_t header_at = routing ? 1 : 0;
     int c = s_first->command;
     bool grows = c == ZTASK_MSG_LIST || c == ZTASK_MSG_REGISTER;
-    bool shrinks = c == ZTASK_MSG_SUBMIT || c == ZTASK_MSG_SUBMIT_WAIT || c == ZTASK_MSG_TASK_INFO;
+    bool shrinks = c == ZTASK_MSG_SUBMIT || c == ZTASK_MSG_SUBMIT_WAIT || c == ZTASK_MSG_TASK_INFO
+                   || c == ZTASK_MSG_RESULT;
     for (zframe_t *frame = zmsg_first (encoded); frame; frame = zmsg_next (encoded), i++) {
         size_t size = zframe_size (frame), given = frames->size[i];
         bool header = i == header_at;
