@@ -21,7 +21,7 @@
 #include <sqlite3.h>
 
 /* The schema version this ztaskd writes (store_sqlite.c). */
-#define SCHEMA_NOW 8
+#define SCHEMA_NOW 9
 #include <sys/wait.h>
 #include <unistd.h>
 

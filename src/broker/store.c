@@ -306,6 +306,48 @@ store_schedules (store_t *self, store_schedule_fn *fn, void *arg)
     return self->ops->schedules (self->backend, fn, arg);
 }
 
+uint64_t
+store_batch_of (const task_t *task)
+{
+    return task->deps && !task->deps->batch_then ? task->deps->batch_id : 0;
+}
+
+int
+store_batch_insert (store_t *self, const store_batch_t *batch)
+{
+    return self->ops->batch_insert (self->backend, batch);
+}
+
+uint64_t
+store_batch_find_key (store_t *self, const char *key)
+{
+    return self->ops->batch_find_key (self->backend, key);
+}
+
+int
+store_batch_get (store_t *self, uint64_t id, store_batch_t *batch)
+{
+    return self->ops->batch_get (self->backend, id, batch);
+}
+
+int
+store_batch_tasks (store_t *self, uint64_t id, store_row_fn *fn, void *arg)
+{
+    return self->ops->batch_tasks (self->backend, id, fn, arg);
+}
+
+int
+store_batches_waiting (store_t *self, store_batch_fn *fn, void *arg)
+{
+    return self->ops->batches_waiting (self->backend, fn, arg);
+}
+
+int
+store_set_payload (store_t *self, const task_t *task)
+{
+    return self->ops->set_payload (self->backend, task);
+}
+
 int
 store_purge (store_t *self, int64_t finished_before, int batch)
 {

@@ -47,6 +47,7 @@ typedef struct {
     /* Its parents (dependencies): "" for none, else their ids joined with
        commas, after "any:" when it runs whatever their states ("any:3,4"). */
     const char *parents;
+    uint64_t batch_id;           /* the batch it belongs to (its first task's id); 0: none */
     const void *payload;         /* store_recover and store_retry only           */
     size_t payload_size;
     const void *result;          /* store_get with with_result only; else NULL  */
@@ -244,5 +245,50 @@ int store_schedule_remove (store_t *self, const char *name);
 
 /* Calls fn for each schedule, by name. 0 or -1. */
 int store_schedules (store_t *self, store_schedule_fn *fn, void *arg);
+
+/* ---- batches (docs/scheduling.md) ----
+   A batch's tasks are inserted as any task, each with its batch id (the
+   id of its first task, store_batch_of); its row is written in the same
+   round, so the tasks and the batch commit together or not at all. */
+
+typedef struct {
+    uint64_t id;                 /* its first task's id                       */
+    uint32_t size;               /* how many tasks it was submitted with      */
+    uint64_t then_id;            /* the task that runs once every one ended
+                                    (blocked until then); 0: none            */
+    int64_t created_ms;          /* wall clock                                */
+    const char *key;             /* its idempotency key; "" for none          */
+    /* store_batch_get only: its tasks the store holds, by state
+       (ztask_state_t; a scheduled one past its due time as queued). Their
+       sum is below size once some were purged. */
+    uint32_t counts[7];          /* indexed by ztask_state_t, queued 0 .. blocked 6 */
+} store_batch_t;
+
+/* The batch task belongs to (its tasks' batch_id column), 0 for none:
+   the then task is not one of its tasks. */
+uint64_t store_batch_of (const task_t *task);
+
+/* Records a batch (its tasks are inserted one by one). 0 or -1. */
+int store_batch_insert (store_t *self, const store_batch_t *batch);
+
+/* The batch holding an idempotency key, 0 if none, or STORE_KEY_FAILED. */
+uint64_t store_batch_find_key (store_t *self, const char *key);
+
+/* Reads batch id with its counts. Returns 0, -1 if there is none, or
+   STORE_FAILED. */
+int store_batch_get (store_t *self, uint64_t id, store_batch_t *batch);
+
+/* Calls fn with each task of batch id the store holds, in id order (id,
+   state and error only). Returns 0 or -1. */
+int store_batch_tasks (store_t *self, uint64_t id, store_row_fn *fn, void *arg);
+
+/* Calls fn with each batch whose then task is still blocked (counts are
+   not read). Returns 0 or -1. */
+typedef void (store_batch_fn) (const store_batch_t *batch, void *arg);
+int store_batches_waiting (store_t *self, store_batch_fn *fn, void *arg);
+
+/* A blocked task's payload becomes task->payload (a batch's then task
+   gets its summary when it may run). Returns 0 or -1. */
+int store_set_payload (store_t *self, const task_t *task);
 
 #endif

@@ -40,6 +40,12 @@ typedef struct {
     int (*schedule_put) (store_backend_t *self, const store_schedule_t *schedule);
     int (*schedule_remove) (store_backend_t *self, const char *name);
     int (*schedules) (store_backend_t *self, store_schedule_fn *fn, void *arg);
+    int (*batch_insert) (store_backend_t *self, const store_batch_t *batch);
+    uint64_t (*batch_find_key) (store_backend_t *self, const char *key);
+    int (*batch_get) (store_backend_t *self, uint64_t id, store_batch_t *batch);
+    int (*batch_tasks) (store_backend_t *self, uint64_t id, store_row_fn *fn, void *arg);
+    int (*batches_waiting) (store_backend_t *self, store_batch_fn *fn, void *arg);
+    int (*set_payload) (store_backend_t *self, const task_t *task);
     /* store_lead with held, the term this broker held last (0: none). */
     int (*lead) (store_backend_t *self, const char *name, const char *endpoint, unsigned lease_ms, uint64_t held,
                  store_leader_t *leader);

@@ -13,7 +13,7 @@
 
 /* The schema this ztaskd reads and writes; each upgrade step below
    (s_upgrade_N) brings one older version a step closer. */
-#define SCHEMA_VERSION 8
+#define SCHEMA_VERSION 9
 #define S_STR(x) #x
 #define S_XSTR(x) S_STR (x)
 #define SET_SCHEMA_VERSION "PRAGMA user_version = " S_XSTR (SCHEMA_VERSION) ";"
@@ -49,7 +49,19 @@
     "  retry_min_ms INTEGER,"                      \
     "  retry_max_ms INTEGER,"                      \
     "  next_attempt_ms INTEGER,"                   \
-    "  parents TEXT);"
+    "  parents TEXT,"                              \
+    "  batch_id INTEGER);"
+
+/* Batches (version 9): one row each, written with its tasks; id is its
+   first task's id; then_id the task that runs once every one ended. */
+#define BATCHES_TABLE                                                       \
+    "CREATE TABLE IF NOT EXISTS batches ("                                   \
+    "  id INTEGER PRIMARY KEY,"                                              \
+    "  size INTEGER NOT NULL,"                                               \
+    "  then_id INTEGER,"                                                     \
+    "  created_ms INTEGER NOT NULL,"                                         \
+    "  idem_key TEXT);"                                                      \
+    "CREATE UNIQUE INDEX IF NOT EXISTS batches_key ON batches (idem_key) WHERE idem_key IS NOT NULL;"
 
 /* Recurring schedules (version 6): one row each, written when one is
    added, changed or fires (its last fire time). */
@@ -74,8 +86,10 @@ static const char *s_schema =
     "CREATE UNIQUE INDEX IF NOT EXISTS tasks_key ON tasks (idem_key) WHERE idem_key IS NOT NULL;"
     "CREATE INDEX IF NOT EXISTS tasks_active ON tasks (id) WHERE state IN (0, 1, 5, 6);"
     "CREATE INDEX IF NOT EXISTS tasks_finished ON tasks (finished_ms) WHERE state IN (2, 3, 4);"
+    "CREATE INDEX IF NOT EXISTS tasks_batch ON tasks (batch_id) WHERE batch_id IS NOT NULL;"
     "CREATE TABLE IF NOT EXISTS paused_types (type TEXT PRIMARY KEY) WITHOUT ROWID;"
-    SCHEDULES_TABLE;
+    SCHEDULES_TABLE
+    BATCHES_TABLE;
 
 /* Version 1 had a UNIQUE column (an index entry for every task, keyed or
    not) and its unfinished tasks indexed by state: rebuilt into version 2. */
@@ -154,17 +168,26 @@ static const char *s_upgrade_deps =
     "PRAGMA user_version = " S_XSTR (DEPS_SCHEMA_VERSION) ";"
     "COMMIT;";
 
+/* Version 9 (batches, docs/scheduling.md): the batch a task belongs to
+   (NULL: none); the batches table and the index are made by s_schema. */
+static const char *s_upgrade_batches =
+    "BEGIN;"
+    "ALTER TABLE tasks ADD COLUMN batch_id INTEGER;"
+    "PRAGMA user_version = 9;"
+    "COMMIT;";
+
 /* What a store_row_t holds, in the order s_row reads it; the columns a
    statement selects after them start at ROW_COLUMN_COUNT. */
 #define ROW_COLUMNS                                                                                \
     "id, type, priority, state, attempts, max_attempts, timeout_ms, worker, error, created_ms,"   \
     " started_ms, finished_ms, due_ms, requirements, version_constraint, needs, limit_name,"       \
-    " retry_min_ms, retry_max_ms, next_attempt_ms, parents"
-#define ROW_COLUMN_COUNT 21
+    " retry_min_ms, retry_max_ms, next_attempt_ms, parents, batch_id"
+#define ROW_COLUMN_COUNT 22
 
 enum {
     INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, PURGE, RETRY, RETRIED,
-    PURGE_TASKS, PAUSE, RESUME, PAUSED, SCHEDULE_PUT, SCHEDULE_REMOVE, SCHEDULES, STATEMENTS
+    PURGE_TASKS, PAUSE, RESUME, PAUSED, SCHEDULE_PUT, SCHEDULE_REMOVE, SCHEDULES, BATCH_INSERT, BATCH_FIND_KEY,
+    BATCH_GET, BATCH_COUNTS, BATCH_TASKS, BATCHES_WAITING, SET_PAYLOAD, STATEMENTS
 };
 
 /* store_select's filter: ?1 states (a bit per state; 0: any), ?2 type
@@ -178,8 +201,8 @@ enum {
 static const char *s_sql[STATEMENTS] = {
     [INSERT] = "INSERT INTO tasks (id, type, priority, state, max_attempts, timeout_ms, idem_key,"
                " payload, created_ms, history, due_ms, requirements, version_constraint, needs, limit_name,"
-               " retry_min_ms, retry_max_ms, parents)"
-               " VALUES (?1, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18)",
+               " retry_min_ms, retry_max_ms, parents, batch_id)"
+               " VALUES (?1, ?2, ?3, ?10, ?4, ?5, ?6, ?7, ?8, ?9, ?11, ?12, ?13, ?14, ?15, ?16, ?17, ?18, ?19)",
     [FIND_KEY] = "SELECT id FROM tasks WHERE idem_key = ?",
     [STARTED] = "UPDATE tasks SET state = 1, attempts = ?, worker = ?, started_ms = ?, history = history || ?,"
                 " next_attempt_ms = NULL"
@@ -207,6 +230,16 @@ static const char *s_sql[STATEMENTS] = {
     [SCHEDULE_REMOVE] = "DELETE FROM schedules WHERE name = ?",
     [SCHEDULES] = "SELECT name, cron, tz, type, priority, payload, max_attempts, timeout_ms, catchup, paused,"
                   " source, created_ms, last_fire_ms FROM schedules ORDER BY name",
+    [BATCH_INSERT] = "INSERT INTO batches (id, size, then_id, created_ms, idem_key) VALUES (?, ?, ?, ?, ?)",
+    [BATCH_FIND_KEY] = "SELECT id FROM batches WHERE idem_key = ?",
+    [BATCH_GET] = "SELECT id, size, then_id, created_ms, idem_key FROM batches WHERE id = ?",
+    /* a scheduled task past its due time counts as queued (store.h) */
+    [BATCH_COUNTS] = "SELECT CASE WHEN state = 5 AND due_ms <= ?2 THEN 0 ELSE state END, count(*) FROM tasks"
+                     " WHERE batch_id = ?1 GROUP BY 1",
+    [BATCH_TASKS] = "SELECT id, state, error FROM tasks WHERE batch_id = ? ORDER BY id",
+    [BATCHES_WAITING] = "SELECT b.id, b.size, b.then_id, b.created_ms, b.idem_key FROM batches b"
+                        " JOIN tasks t ON t.id = b.then_id WHERE t.state = 6",
+    [SET_PAYLOAD] = "UPDATE tasks SET payload = ? WHERE id = ?",
     [PURGE] = "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE state IN (2, 3, 4)"
               " AND finished_ms < ? LIMIT ?)",
 };
@@ -394,6 +427,15 @@ s_sqlite_open (const char *path, const char *sync)
         s_sqlite_close (&self);
         return NULL;
     }
+    if (user_version == DEPS_SCHEMA_VERSION) {
+        ztask_log_info ("store: upgrading %s from schema version 8 to 9 (batches)", path);
+        if (s_exec (self, s_upgrade_batches)) {
+            s_exec (self, "ROLLBACK");
+            s_sqlite_close (&self);
+            return NULL;
+        }
+        user_version = 9;
+    }
     if (user_version != 0 && user_version != SCHEMA_VERSION) {
         ztask_log_error ("store: %s has schema version %d; this ztaskd reads version %d%s", path,
                     user_version, SCHEMA_VERSION, user_version > SCHEMA_VERSION ? ": upgrade ztaskd" : "");
@@ -549,6 +591,11 @@ s_sqlite_insert (store_backend_t *self, const task_t *task, const char *key)
         sqlite3_bind_text (s, 18, parents, -1, SQLITE_STATIC);
     else
         sqlite3_bind_null (s, 18);
+    uint64_t batch_id = store_batch_of (task);
+    if (batch_id)
+        sqlite3_bind_int64 (s, 19, (sqlite3_int64) batch_id);
+    else
+        sqlite3_bind_null (s, 19);
     return s_run (self, s);
 }
 
@@ -656,6 +703,7 @@ s_row (sqlite3_stmt *s, store_row_t *row)
     row->retry_max_ms = (uint32_t) sqlite3_column_int64 (s, 18);
     row->next_attempt_ms = sqlite3_column_int64 (s, 19);
     row->parents = s_column_text (s, 20);
+    row->batch_id = (uint64_t) sqlite3_column_int64 (s, 21);
     if (row->state == ZTASK_STATE_SCHEDULED && row->due_ms <= zclock_time ())
         row->state = ZTASK_STATE_QUEUED; /* due: see store.h */
 }
@@ -903,6 +951,143 @@ s_sqlite_schedules (store_backend_t *self, store_schedule_fn *fn, void *arg)
 }
 
 static int
+s_sqlite_batch_insert (store_backend_t *self, const store_batch_t *batch)
+{
+    if (s_begin (self))
+        return -1;
+    sqlite3_stmt *s = self->stmt[BATCH_INSERT];
+    sqlite3_bind_int64 (s, 1, (sqlite3_int64) batch->id);
+    sqlite3_bind_int64 (s, 2, batch->size);
+    if (batch->then_id)
+        sqlite3_bind_int64 (s, 3, (sqlite3_int64) batch->then_id);
+    else
+        sqlite3_bind_null (s, 3);
+    sqlite3_bind_int64 (s, 4, batch->created_ms);
+    if (batch->key && *batch->key)
+        sqlite3_bind_text (s, 5, batch->key, -1, SQLITE_STATIC);
+    else
+        sqlite3_bind_null (s, 5);
+    return s_run (self, s);
+}
+
+static uint64_t
+s_sqlite_batch_find_key (store_backend_t *self, const char *key)
+{
+    sqlite3_stmt *s = self->stmt[BATCH_FIND_KEY];
+    sqlite3_bind_text (s, 1, key, -1, SQLITE_STATIC);
+    uint64_t id = 0;
+    int rc = sqlite3_step (s);
+    if (rc == SQLITE_ROW)
+        id = (uint64_t) sqlite3_column_int64 (s, 0);
+    else if (rc != SQLITE_DONE) {
+        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        id = STORE_KEY_FAILED;
+    }
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
+    return id;
+}
+
+/* A batches row (id, size, then_id, created_ms, idem_key) into batch;
+   the key points into the statement's row. */
+static void
+s_batch_row (sqlite3_stmt *s, store_batch_t *batch)
+{
+    memset (batch, 0, sizeof *batch);
+    batch->id = (uint64_t) sqlite3_column_int64 (s, 0);
+    batch->size = (uint32_t) sqlite3_column_int64 (s, 1);
+    batch->then_id = (uint64_t) sqlite3_column_int64 (s, 2);
+    batch->created_ms = sqlite3_column_int64 (s, 3);
+    batch->key = s_column_text (s, 4);
+}
+
+static int
+s_sqlite_batch_get (store_backend_t *self, uint64_t id, store_batch_t *batch)
+{
+    sqlite3_stmt *s = self->stmt[BATCH_GET];
+    sqlite3_bind_int64 (s, 1, (sqlite3_int64) id);
+    int rc = sqlite3_step (s);
+    if (rc == SQLITE_ROW) {
+        s_batch_row (s, batch);
+        batch->key = ""; /* not kept past the reset */
+    }
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
+    if (rc != SQLITE_ROW) {
+        if (rc != SQLITE_DONE)
+            ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        return rc == SQLITE_DONE ? -1 : STORE_FAILED;
+    }
+    s = self->stmt[BATCH_COUNTS];
+    sqlite3_bind_int64 (s, 1, (sqlite3_int64) id);
+    sqlite3_bind_int64 (s, 2, zclock_time ());
+    while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+        int state = sqlite3_column_int (s, 0);
+        if (state >= 0 && state < 7)
+            batch->counts[state] = (uint32_t) sqlite3_column_int64 (s, 1);
+    }
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
+    if (rc != SQLITE_DONE) {
+        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        return STORE_FAILED;
+    }
+    return 0;
+}
+
+static int
+s_sqlite_batch_tasks (store_backend_t *self, uint64_t id, store_row_fn *fn, void *arg)
+{
+    sqlite3_stmt *s = self->stmt[BATCH_TASKS];
+    sqlite3_bind_int64 (s, 1, (sqlite3_int64) id);
+    int rc;
+    while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+        store_row_t row = { .id = (uint64_t) sqlite3_column_int64 (s, 0),
+                            .state = (uint8_t) sqlite3_column_int (s, 1),
+                            .error = s_column_text (s, 2),
+                            .batch_id = id };
+        fn (&row, arg);
+    }
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
+    if (rc != SQLITE_DONE) {
+        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_sqlite_batches_waiting (store_backend_t *self, store_batch_fn *fn, void *arg)
+{
+    sqlite3_stmt *s = self->stmt[BATCHES_WAITING];
+    int rc;
+    while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
+        store_batch_t batch;
+        s_batch_row (s, &batch);
+        fn (&batch, arg);
+    }
+    sqlite3_reset (s);
+    if (rc != SQLITE_DONE) {
+        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        return -1;
+    }
+    return 0;
+}
+
+static int
+s_sqlite_set_payload (store_backend_t *self, const task_t *task)
+{
+    if (s_begin (self))
+        return -1;
+    sqlite3_stmt *s = self->stmt[SET_PAYLOAD];
+    sqlite3_bind_blob (s, 1, task->payload_size ? (const void *) task->payload : "", (int) task->payload_size,
+                       SQLITE_STATIC);
+    sqlite3_bind_int64 (s, 2, (sqlite3_int64) task->id);
+    return s_run (self, s);
+}
+
+static int
 s_sqlite_purge (store_backend_t *self, int64_t finished_before, int batch)
 {
     if (s_begin (self))
@@ -939,4 +1124,10 @@ const store_backend_ops_t store_sqlite = {
     .schedule_put = s_sqlite_schedule_put,
     .schedule_remove = s_sqlite_schedule_remove,
     .schedules = s_sqlite_schedules,
+    .batch_insert = s_sqlite_batch_insert,
+    .batch_find_key = s_sqlite_batch_find_key,
+    .batch_get = s_sqlite_batch_get,
+    .batch_tasks = s_sqlite_batch_tasks,
+    .batches_waiting = s_sqlite_batches_waiting,
+    .set_payload = s_sqlite_set_payload,
 };

@@ -62,8 +62,8 @@ task_add_waiter (task_t *self, const peer_id_t *peer, uint32_t corr, uint64_t he
     return 0;
 }
 
-static task_deps_t *
-s_deps (task_t *self)
+task_deps_t *
+task_deps (task_t *self)
 {
     if (!self->deps) {
         self->deps = (task_deps_t *) calloc (1, sizeof (task_deps_t));
@@ -72,11 +72,23 @@ s_deps (task_t *self)
     return self->deps;
 }
 
+task_t *
+task_set_payload (task_t *self, const void *payload, size_t size)
+{
+    assert (size <= UINT32_MAX);
+    task_t *grown = (task_t *) realloc (self, sizeof (task_t) + size);
+    assert (grown);
+    grown->payload_size = (uint32_t) size;
+    if (size)
+        memcpy (grown->payload, payload, size);
+    return grown;
+}
+
 void
 task_set_parents (task_t *self, const uint64_t *parents, size_t parent_count, bool after_any)
 {
     assert (parent_count > 0 && parent_count <= UINT32_MAX);
-    task_deps_t *deps = s_deps (self);
+    task_deps_t *deps = task_deps (self);
     free (deps->parents);
     deps->parents = (uint64_t *) malloc (parent_count * sizeof (uint64_t));
     assert (deps->parents);
@@ -88,7 +100,7 @@ task_set_parents (task_t *self, const uint64_t *parents, size_t parent_count, bo
 void
 task_add_child (task_t *self, uint64_t child_id)
 {
-    task_deps_t *deps = s_deps (self);
+    task_deps_t *deps = task_deps (self);
     if (deps->child_count == deps->child_max) {
         uint32_t max = deps->child_max ? deps->child_max * 2 : 4;
         uint64_t *grown = (uint64_t *) realloc (deps->children, max * sizeof (uint64_t));

@@ -30,6 +30,10 @@ typedef struct {
     uint64_t failed_parent;      /* a parent that failed or was cancelled; 0 */
     uint8_t failed_state;        /* ... its state                             */
     bool after_any;              /* runs once all ended, whatever their states */
+    bool batch_then;             /* it is batch_id's then task, which waits for
+                                    (pending counts) the batch's tasks     */
+    uint64_t batch_id;           /* the batch it belongs to (or, batch_then,
+                                    runs after); 0: none                   */
 } task_deps_t;
 
 typedef struct task {
@@ -89,6 +93,14 @@ void task_destroy (task_t **self_p);
 
 /* Gives task parent_count parents (ids), after_any as task_deps_t says. */
 void task_set_parents (task_t *self, const uint64_t *parents, size_t parent_count, bool after_any);
+
+/* self with a copy of payload in place of its own: self is reallocated
+   (the old pointer is invalid), so no queue, heap or worker may hold it
+   (a blocked task, in the task table only). */
+task_t *task_set_payload (task_t *self, const void *payload, size_t size);
+
+/* Its dependencies, allocated if it had none. */
+task_deps_t *task_deps (task_t *self);
 
 /* Records that the blocked task child_id waits for self. */
 void task_add_child (task_t *self, uint64_t child_id);

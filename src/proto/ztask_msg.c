@@ -45,6 +45,8 @@ static const command_t s_commands[64] = {
     [ZTASK_MSG_SCHEDULE_PAUSE] = { ZTASK_MSG_SCHEDULE_PAUSE, "SCHEDULE_PAUSE", "cN", 0 },
     [ZTASK_MSG_SCHEDULE_RESUME] = { ZTASK_MSG_SCHEDULE_RESUME, "SCHEDULE_RESUME", "cN", 0 },
     [ZTASK_MSG_SCHEDULE_REMOVE] = { ZTASK_MSG_SCHEDULE_REMOVE, "SCHEDULE_REMOVE", "cN", 0 },
+    [ZTASK_MSG_BATCH] = { ZTASK_MSG_BATCH, "BATCH", "cnTpomK?GVJM?56", 1 },
+    [ZTASK_MSG_BATCH_STATUS] = { ZTASK_MSG_BATCH_STATUS, "BATCH_STATUS", "ci", 0 },
     [ZTASK_MSG_SUBMITTED] = { ZTASK_MSG_SUBMITTED, "SUBMITTED", "cif", 0 },
     [ZTASK_MSG_TASK_INFO] = { ZTASK_MSG_TASK_INFO, "TASK_INFO", "cifTpSamdDXWE123?4?GVJM?AY?567?F", 2 },
     [ZTASK_MSG_PROGRESS] = { ZTASK_MSG_PROGRESS, "PROGRESS", "cidDX", 0 },
@@ -441,6 +443,62 @@ ztask_msg_has_body (ztask_msg_t *self)
 {
     const command_t *cmd = s_command (self->command);
     return cmd && (cmd->body == 1 || (cmd->body == 2 && (self->flags & ZTASK_FLAG_RESULT)));
+}
+
+static void
+s_put_u32 (zchunk_t *chunk, size_t value)
+{
+    byte bytes[4] = { (byte) (value >> 24), (byte) (value >> 16), (byte) (value >> 8), (byte) value };
+    zchunk_extend (chunk, bytes, 4);
+}
+
+int
+ztask_msg_batch_append (ztask_msg_t *member, const void *payload, size_t size, zchunk_t *body)
+{
+    static __thread byte buffer[ZTASK_HEADER_MAX];
+    size_t header = member->command == ZTASK_MSG_SUBMIT && size <= UINT32_MAX
+                  ? ztask_msg_encode_header (member, buffer) : 0;
+    if (!header)
+        return -1;
+    s_put_u32 (body, header);
+    zchunk_extend (body, buffer, header);
+    s_put_u32 (body, size);
+    if (size)
+        zchunk_extend (body, payload, size);
+    return 0;
+}
+
+/* The u32 at body + *at, advanced past; -1 if it does not fit. */
+static int64_t
+s_get_u32 (const byte *body, size_t size, size_t *at)
+{
+    if (size - *at < 4)
+        return -1;
+    const byte *p = body + *at;
+    *at += 4;
+    return ((int64_t) p[0] << 24) | ((int64_t) p[1] << 16) | ((int64_t) p[2] << 8) | p[3];
+}
+
+int
+ztask_msg_batch_next (ztask_msg_t *member, const byte *body, size_t size, size_t *at, const byte **payload,
+                      size_t *payload_size)
+{
+    if (*at == size)
+        return 0;
+    int64_t header = s_get_u32 (body, size, at);
+    if (header < 0 || (size_t) header > size - *at)
+        return -2;
+    int rc = ztask_msg_decode_header (member, body + *at, (size_t) header);
+    *at += (size_t) header;
+    if (rc != 0 || member->command != ZTASK_MSG_SUBMIT)
+        return -2;
+    int64_t length = s_get_u32 (body, size, at);
+    if (length < 0 || (size_t) length > size - *at)
+        return -2;
+    *payload = body + *at;
+    *payload_size = (size_t) length;
+    *at += (size_t) length;
+    return 1;
 }
 
 zmsg_t *

@@ -41,6 +41,10 @@
 #define ZTASK_MSG_SCHEDULE_PAUSE 17  /* stop a schedule's fires            */
 #define ZTASK_MSG_SCHEDULE_RESUME 18 /* ... and start them again           */
 #define ZTASK_MSG_SCHEDULE_REMOVE 19 /* delete a schedule                  */
+/* Batches (docs/scheduling.md): many tasks accepted in one commit or none,
+   and the batch's counts; each answered with JSON. */
+#define ZTASK_MSG_BATCH 25
+#define ZTASK_MSG_BATCH_STATUS 26
 /* Broker -> client: */
 #define ZTASK_MSG_SUBMITTED 20
 #define ZTASK_MSG_TASK_INFO 21
@@ -102,6 +106,8 @@
 #define ZTASK_PARENT_ENDED 255 /* TASK_INFO parent state: ended, not read */
 #define ZTASK_LIST_ANY 255   /* LIST state: every state                 */
 #define ZTASK_HEADER_MAX 65536 /* largest header frame encoded or accepted */
+#define ZTASK_BATCH_MAX 1000000 /* most tasks a BATCH may carry (a broker's
+                                max_batch is at most this)            */
 
 typedef struct {
     char name[ZTASK_STRING_MAX + 1];
@@ -255,6 +261,21 @@ zmsg_t *ztask_msg_encode (ztask_msg_t *self);
 /* Encodes and sends, frame by frame. Returns 0, or -1 with zmq_errno ()
    EINVAL for an invalid field, else libzmq's reason. */
 int ztask_msg_send (ztask_msg_t *self, zsock_t *sock);
+
+/* A BATCH's body (docs/protocol.md) is its tasks one after the other,
+   each a u32 header size, a SUBMIT header frame, a u32 payload size and
+   the payload. */
+
+/* Appends member (a SUBMIT) and its payload to a BATCH body. Returns 0,
+   or -1 for an invalid field (as ztask_msg_encode_header). */
+int ztask_msg_batch_append (ztask_msg_t *member, const void *payload, size_t size, zchunk_t *body);
+
+/* Reads the task at *at (advanced past it) of a BATCH body into member,
+   its payload into *payload and *payload_size (pointing into body).
+   Returns 1 (a task), 0 (the body's end) or -2 (malformed: a size past
+   the end, a header that is not a SUBMIT). */
+int ztask_msg_batch_next (ztask_msg_t *member, const byte *body, size_t size, size_t *at, const byte **payload,
+                          size_t *payload_size);
 
 /* Sets the body (copied). */
 void ztask_msg_set_body (ztask_msg_t *self, const void *data, size_t size);
