@@ -483,6 +483,56 @@ int ztask_client_schedule_add (ztask_client_t *self, const char *name, const cha
 #define ZTASK_SCHEDULE_REMOVE 4
 int ztask_client_schedule (ztask_client_t *self, int action, const char *name, char **json);
 
+/* Batches (docs/scheduling.md): many tasks that the broker accepts in one
+   commit or not at all, with an optional then task that runs once every
+   one of them ended, whatever their states, with the batch's summary as
+   its payload.
+
+        ztask_batch_t *batch = ztask_batch_new ();
+        for (i = 0; i < n; i++)
+            ztask_client_batch_add (client, batch, "resize", images[i], sizes[i], NULL);
+        ztask_client_batch_then (client, batch, "report", NULL);
+        if (ztask_client_submit_batch (client, batch, &batch_id, &then_id) == 0)
+            ... task i of the batch has id batch_id + i ...
+        ztask_batch_destroy (&batch);
+*/
+typedef struct ztask_batch ztask_batch_t;
+
+ztask_batch_t *ztask_batch_new (void);
+void ztask_batch_destroy (ztask_batch_t **self_p);
+
+/* How many tasks the batch holds. */
+size_t ztask_batch_size (ztask_batch_t *self);
+
+/* Adds a task to batch, checked as ztask_client_submit_request checks it
+   (errors in self's ztask_client_error). A task of a batch has no key of
+   its own (the batch may have one). Returns 0 or -1. */
+int ztask_client_batch_add (ztask_client_t *self, ztask_batch_t *batch, const char *type, const void *payload,
+                            size_t size, const ztask_request_t *request);
+
+/* The batch's then task: of type, with request's priority, timeout,
+   attempts, retry policy and what it asks of its worker (no key, due time
+   or parents: it runs when the batch ended). Its payload is the summary:
+   {"batch", "size", "done", "failed", "cancelled", "purged", "listed",
+   "tasks": [{"id", "state", "error"}...]}. Returns 0 or -1. */
+int ztask_client_batch_then (ztask_client_t *self, ztask_batch_t *batch, const char *type,
+                             const ztask_request_t *request);
+
+/* The batch's idempotency key: a batch sent again with a key the broker
+   holds returns that batch. Returns 0, or -1 (an invalid key). */
+int ztask_batch_set_key (ztask_batch_t *self, const char *key);
+
+/* Submits the batch: every task is accepted in one commit, or none (an
+   ERROR names the task it refused). *batch_id: the batch's id, which is
+   its first task's; task i has id *batch_id + i. *then_id: the then task's
+   id (0: none). Either pointer may be NULL. Returns 0 or -1. */
+int ztask_client_submit_batch (ztask_client_t *self, ztask_batch_t *batch, uint64_t *batch_id, uint64_t *then_id);
+
+/* A batch's counts: {"batch", "size", "created_ms", "counts": {state: n},
+   "ended", "purged", "then": {"id", "state"} or null}. Returns 0 or -1
+   (ZTASK_CLIENT_E_NOT_FOUND: no such batch). */
+int ztask_client_batch_status (ztask_client_t *self, uint64_t batch_id, char **json);
+
 /* A task's history, oldest first, as JSON:
        {"id": 7, "history": [{"at_ms": ..., "event": "queued", "attempt": 0,
                               "worker": "", "text": ""}, ...]}

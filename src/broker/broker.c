@@ -5,6 +5,7 @@
 /*  broker - ztaskd's server. See broker.h and docs/protocol.md. */
 #include "broker.h"
 #include "broker_log.h"
+#include "batches.h"
 #include "common/ztask_log.h"
 #include "delayed.h"
 #include "metrics.h"
@@ -45,6 +46,17 @@
 #define FIRES_MAX 256        /* schedule fires submitted in one round, at most */
 #define SCHEDULES_MAX 100000 /* schedules a broker holds, at most            */
 #define SCHEDULE_NEXT 3      /* fire times ztask schedule show lists          */
+
+/* What a checked submit will be (s_submit_plan). */
+typedef struct {
+    task_type_t *type;
+    sched_sig_t *sig;
+    const broker_type_defaults_t *defaults; /* its type's, from the config; NULL */
+    uint32_t pending;            /* its parents not ended yet (a batch's then
+                                    task: the batch's tasks)                */
+    uint64_t failed_parent;      /* the first that ended but not done; 0    */
+    uint8_t failed_state;        /* ... its state                           */
+} submit_plan_t;
 
 struct broker {
     broker_config_t config;
@@ -111,8 +123,15 @@ struct broker {
     /* Recurring schedules (docs/scheduling.md): */
     schedules_t *schedules;      /* held while leading, with their next fires */
     ztask_msg_t *fire;           /* the SUBMIT a fire makes                  */
+    ztask_msg_t *member;         /* a BATCH's task being read                */
+    submit_plan_t *plans;        /* a BATCH's tasks, checked (plans_max)     */
+    task_t **batch_tasks;        /* ... and stored, not yet placed           */
+    size_t plans_max;
+    batch_waits_t *batch_waits;  /* while recovering: then tasks waiting     */
     int64_t now_offset_ms;       /* ZTASK_TEST_NOW_OFFSET_MS: tests only      */
     int fire_status;             /* the ERROR a fire's SUBMIT got; 0: none   */
+    size_t batch_task;           /* the batch task being checked (1: the first),
+                                    named in each refusal; 0: none         */
     char fire_refusal[ZTASK_STRING_MAX + 1]; /* ... and its text             */
 };
 
@@ -212,7 +231,13 @@ s_send_error (broker_t *self, const peer_id_t *peer, uint32_t corr, int status, 
     ztask_msg_reset (self->out, ZTASK_MSG_ERROR);
     self->out->corr = corr;
     self->out->error_status = (uint16_t) status;
-    ztask_msg_strcpy (self->out->text, text);
+    if (self->batch_task) {
+        char named[ZTASK_STRING_MAX + 1];
+        snprintf (named, sizeof named, "batch task %zu: %s", self->batch_task, text);
+        ztask_msg_strcpy (self->out->text, named);
+    }
+    else
+        ztask_msg_strcpy (self->out->text, text);
     s_send (self, peer);
 }
 
@@ -418,6 +443,9 @@ s_row_info (broker_t *self, const store_row_t *row, uint32_t corr)
 
 static void s_dispatch_worker (broker_t *self, broker_worker_t *worker);
 static int s_recover (broker_t *self);
+static void s_store_lost (broker_t *self);
+static void s_send_json (broker_t *self, ztask_msg_t *in, json_t *doc);
+static void s_send_json_after_commit (broker_t *self, ztask_msg_t *in, json_t *doc);
 static void s_drop_state (broker_t *self, int status);
 static void s_lead (broker_t *self);
 static void s_note (broker_t *self, task_t *task, const char *event, const char *worker, const char *text);
@@ -564,9 +592,38 @@ s_parent_ended (broker_t *self, task_t *parent, int state)
 /* A child whose parents all ended (and none failed, or it runs after any
    end): queued, unless its payload and its parents' results would not fit
    in a TASK (the broker's max_payload), when it fails saying so. */
+/* A batch's then task whose tasks all ended: its payload becomes the
+   batch's summary (batches.h). Returns it (moved in memory), or NULL
+   when the store could not be read: it stays blocked, and is released
+   when the broker next reads its state back (the store is looked at
+   now). */
+static task_t *
+s_then_summary (broker_t *self, task_t *then)
+{
+    store_batch_t batch;
+    size_t size = 0;
+    char *summary = NULL;
+    if (store_batch_get (self->store, then->deps->batch_id, &batch) == 0)
+        summary = batch_summary (self->store, batch.id, batch.size, self->config.max_payload, &size);
+    if (!summary) {
+        ztask_log_error ("broker: the summary of batch %" PRIu64 " could not be read: its then task %" PRIu64
+                         " waits for the store", then->deps->batch_id, then->id);
+        self->next_lead = 0;
+        return NULL;
+    }
+    task_table_delete (self->tasks, then->id);
+    then = task_set_payload (then, summary, size);
+    task_table_insert (self->tasks, then);
+    free (summary);
+    store_set_payload (self->store, then);
+    return then;
+}
+
 static void
 s_child_ready (broker_t *self, task_t *child)
 {
+    if (child->deps->batch_then && !(child = s_then_summary (self, child)))
+        return;
     size_t total = child->payload_size;
     for (uint32_t i = 0; i < child->deps->parent_count; i++) {
         store_row_t row;
@@ -1240,25 +1297,33 @@ s_submit_sig (broker_t *self, ztask_msg_t *in, task_type_t *type, const broker_t
     return 0;
 }
 
-/* Why a new task cannot be accepted now (TOO_LARGE, QUEUE_FULL), or NULL. */
+/* Why a payload of size bytes cannot be accepted (TOO_LARGE), or NULL. */
 static const char *
-s_capacity_refusal (broker_t *self, int *status, char *text, size_t text_size)
+s_payload_refusal (broker_t *self, size_t size, int *status, char *text, size_t text_size)
 {
-    size_t size = zmq_msg_size (&self->body);
-    if (size > self->config.max_payload) {
-        *status = ZTASK_ERR_TOO_LARGE;
-        snprintf (text, text_size, "payload of %zu bytes is over the broker's max_payload of %zu",
-                  size, self->config.max_payload);
-        return text;
-    }
+    if (size <= self->config.max_payload)
+        return NULL;
+    *status = ZTASK_ERR_TOO_LARGE;
+    snprintf (text, text_size, "payload of %zu bytes is over the broker's max_payload of %zu", size,
+              self->config.max_payload);
+    return text;
+}
+
+/* Why count new tasks cannot be accepted now (QUEUE_FULL), or NULL. */
+static const char *
+s_room_refusal (broker_t *self, size_t count, int *status, char *text, size_t text_size)
+{
     /* Tasks waiting out a backoff are queued tasks too, and so are blocked
        ones as far as this limit goes. */
-    if (scheduler_queued (self->scheduler) + delayed_size (self->delayed) + self->blocked
-        >= self->config.max_queued) {
-        *status = ZTASK_ERR_QUEUE_FULL;
+    size_t held = scheduler_queued (self->scheduler) + delayed_size (self->delayed) + self->blocked;
+    if (held + count <= self->config.max_queued)
+        return NULL;
+    *status = ZTASK_ERR_QUEUE_FULL;
+    if (count == 1)
         return "the broker holds max_queued tasks; submit again later";
-    }
-    return NULL;
+    snprintf (text, text_size, "the broker holds %zu tasks; %zu more would be over its max_queued of %zu",
+              held, count, self->config.max_queued);
+    return text;
 }
 
 /* Makes the sender of in wait for task's end (held: its SUBMITTED answer
@@ -1332,6 +1397,122 @@ s_submit_parents (broker_t *self, ztask_msg_t *in, uint32_t *pending, uint64_t *
     return 0;
 }
 
+/* The rest of the checks of in (a SUBMIT that s_submit_refusal let
+   through) as a new task: its type, its parents, what it asks of its
+   worker. Returns 0 with plan filled, or -1 after answering. */
+static int
+s_submit_plan (broker_t *self, ztask_msg_t *in, submit_plan_t *plan)
+{
+    memset (plan, 0, sizeof *plan);
+    plan->type = scheduler_type (self->scheduler, in->type);
+    if (!plan->type) {
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST, "too many distinct task types");
+        return -1;
+    }
+    if (in->parent_count
+        && s_submit_parents (self, in, &plan->pending, &plan->failed_parent, &plan->failed_state) != 0)
+        return -1;
+    /* A scan of the config's types (at most 1024), once a submit, and none
+       at all when the config has none. */
+    plan->defaults = self->config.type_default_count ? broker_config_type (&self->config, plan->type->name) : NULL;
+    return s_submit_sig (self, in, plan->type, plan->defaults, &plan->sig);
+}
+
+/* Makes the task that in and plan describe, with payload, and stores it
+   (in the round's transaction); batch_id: the batch it belongs to (0:
+   none). Returns it, in the task table but not yet placed (s_place), or
+   NULL when the store failed (nothing answered). */
+static task_t *
+s_submit_store (broker_t *self, ztask_msg_t *in, const submit_plan_t *plan, const void *payload, size_t size,
+                uint64_t batch_id, bool then)
+{
+    task_t *task = task_new (store_next_id (self->store), plan->type, in->priority, payload, size);
+    task->sig = plan->sig;
+    type_retry_t retry;
+    type_defaults_retry (plan->defaults, in->retry_min_ms, in->retry_max_ms, in->max_attempts,
+                         self->config.max_attempts, &retry);
+    task->max_attempts = retry.max_attempts;
+    task->retry_min_ms = retry.retry_min_ms;
+    task->retry_max_ms = retry.retry_max_ms;
+    task->timeout_ms = in->timeout_ms;
+    task->created_ms = zclock_time ();
+    if (batch_id)
+        task_deps (task)->batch_id = batch_id;
+    /* A due time still ahead: scheduled until then (a past one: now). */
+    bool delayed = in->due_ms > task->created_ms;
+    char due_text[64] = "";
+    if (delayed) {
+        task->state = ZTASK_STATE_SCHEDULED;
+        task->due_ms = in->due_ms;
+        snprintf (due_text, sizeof due_text, "due at %" PRId64 " ms", task->due_ms);
+    }
+    if (in->parent_count) {
+        uint64_t ids[ZTASK_PARENTS_MAX];
+        for (size_t i = 0; i < in->parent_count; i++)
+            ids[i] = in->parents[i].task_id;
+        task_set_parents (task, ids, in->parent_count, in->after_any);
+        task->deps->pending = plan->pending;
+        task->deps->failed_parent = plan->failed_parent;
+        task->deps->failed_state = plan->failed_state;
+        if (plan->pending && !(plan->failed_parent && !in->after_any))
+            task->state = ZTASK_STATE_BLOCKED;
+        snprintf (due_text, sizeof due_text, "waits for %u of its %zu parents", plan->pending, in->parent_count);
+    }
+    if (then) {
+        /* The batch's then task: blocked until every task of the batch
+           ended (each has it as a child), whatever their states. */
+        task_deps_t *deps = task_deps (task);
+        deps->batch_then = true;
+        deps->after_any = true;
+        deps->pending = plan->pending;
+        task->state = ZTASK_STATE_BLOCKED;
+        snprintf (due_text, sizeof due_text, "waits for the %u tasks of batch %" PRIu64, plan->pending, batch_id);
+    }
+    bool blocked = task->state == ZTASK_STATE_BLOCKED;
+    s_note (self, task, delayed ? "scheduled" : blocked ? "blocked" : "queued", NULL,
+            delayed || blocked ? due_text : NULL);
+    int inserted = store_insert (self->store, task, in->key);
+    s_noted (task);
+    if (inserted != 0) {
+        task_destroy (&task);
+        return NULL;
+    }
+    task_table_insert (self->tasks, task);
+    scheduler_task_added (self->scheduler, task);
+    metrics_submitted (self->metrics, plan->type->name, task->priority, task->created_ms);
+    return task;
+}
+
+/* Places a task s_submit_store made: held until due, blocked until its
+   parents end, or offered (and perhaps started). A task whose parents
+   ended already runs, or is cancelled, at once: task may be gone from the
+   table (and freed) on return. */
+static void
+s_place (broker_t *self, task_t *task)
+{
+    if (task->state == ZTASK_STATE_SCHEDULED)
+        s_schedule (self, task);
+    else if (task->state == ZTASK_STATE_BLOCKED) {
+        self->blocked++;
+        for (uint32_t i = 0; i < task->deps->parent_count; i++) {
+            task_t *parent = task_table_lookup (self->tasks, task->deps->parents[i]);
+            if (parent)
+                task_add_child (parent, task->id);
+        }
+    }
+    else if (task->deps && task->deps->parent_count) {
+        task->state = ZTASK_STATE_BLOCKED;
+        self->blocked++;
+        s_ready_add (self, task->id);
+        s_release_children (self);
+    }
+    else
+        s_offer (self, task, false);
+}
+
+#define STORE_NOT_STORED                                                                                     \
+    "the broker could not store the task: it was not accepted; submit it again (with the same key) later"
+
 /* SUBMIT, and SUBMIT_WAIT (wait): the client also waits for the task's
    end, as with a WAIT sent with the same corr. */
 static void
@@ -1367,7 +1548,9 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
         }
         return;
     }
-    refusal = s_capacity_refusal (self, &status, text, sizeof text);
+    refusal = s_payload_refusal (self, zmq_msg_size (&self->body), &status, text, sizeof text);
+    if (!refusal)
+        refusal = s_room_refusal (self, 1, &status, text, sizeof text);
     if (!refusal && wait && self->waiters >= WAITERS_MAX) {
         status = ZTASK_ERR_QUEUE_FULL;
         refusal = "the broker holds its limit of waiting requests; submit again later";
@@ -1376,94 +1559,241 @@ s_on_submit (broker_t *self, ztask_msg_t *in, bool wait)
         s_send_error (self, &self->from, in->corr, status, refusal);
         return;
     }
-    task_type_t *type = scheduler_type (self->scheduler, in->type);
-    if (!type) {
-        s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST,
-                      "too many distinct task types");
+    submit_plan_t plan;
+    if (s_submit_plan (self, in, &plan) != 0)
+        return;
+    task_t *task
+        = s_submit_store (self, in, &plan, zmq_msg_data (&self->body), zmq_msg_size (&self->body), 0, false);
+    if (!task) {
+        s_store_failed (self, in, STORE_NOT_STORED);
         return;
     }
-    uint32_t pending = 0;
-    uint64_t failed_parent = 0;
-    uint8_t failed_state = 0;
-    if (in->parent_count && s_submit_parents (self, in, &pending, &failed_parent, &failed_state) != 0)
-        return;
-    /* A scan of the config's types (at most 1024), once a submit, and none
-       at all when the config has none. */
-    const broker_type_defaults_t *defaults
-        = self->config.type_default_count ? broker_config_type (&self->config, type->name) : NULL;
-    sched_sig_t *sig;
-    if (s_submit_sig (self, in, type, defaults, &sig) != 0)
-        return;
-    task_t *task = task_new (store_next_id (self->store), type, in->priority, zmq_msg_data (&self->body),
-                             zmq_msg_size (&self->body));
-    task->sig = sig;
-    type_retry_t retry;
-    type_defaults_retry (defaults, in->retry_min_ms, in->retry_max_ms,
-                         in->max_attempts, self->config.max_attempts, &retry);
-    task->max_attempts = retry.max_attempts;
-    task->retry_min_ms = retry.retry_min_ms;
-    task->retry_max_ms = retry.retry_max_ms;
-    task->timeout_ms = in->timeout_ms;
-    task->created_ms = zclock_time ();
-    /* A due time still ahead: scheduled until then (a past one: now). */
-    bool delayed = in->due_ms > task->created_ms;
-    char due_text[64] = "";
-    if (delayed) {
-        task->state = ZTASK_STATE_SCHEDULED;
-        task->due_ms = in->due_ms;
-        snprintf (due_text, sizeof due_text, "due at %" PRId64 " ms", task->due_ms);
-    }
-    if (in->parent_count) {
-        uint64_t ids[ZTASK_PARENTS_MAX];
-        for (size_t i = 0; i < in->parent_count; i++)
-            ids[i] = in->parents[i].task_id;
-        task_set_parents (task, ids, in->parent_count, in->after_any);
-        task->deps->pending = pending;
-        task->deps->failed_parent = failed_parent;
-        task->deps->failed_state = failed_state;
-        if (pending && !(failed_parent && !in->after_any))
-            task->state = ZTASK_STATE_BLOCKED;
-        snprintf (due_text, sizeof due_text, "waits for %u of its %zu parents", pending, in->parent_count);
-    }
-    bool blocked = task->state == ZTASK_STATE_BLOCKED;
-    s_note (self, task, delayed ? "scheduled" : blocked ? "blocked" : "queued", NULL,
-            delayed || blocked ? due_text : NULL);
-    int inserted = store_insert (self->store, task, in->key);
-    s_noted (task);
-    if (inserted != 0) {
-        task_destroy (&task);
-        s_store_failed (self, in,
-                        "the broker could not store the task: it was not accepted; submit it again (with the"
-                        " same key) later");
-        return;
-    }
-    task_table_insert (self->tasks, task);
-    scheduler_task_added (self->scheduler, task);
-    metrics_submitted (self->metrics, type->name, task->priority, task->created_ms);
     outbox_submitted (self->outbox, &self->from, in->corr, task->id, 0);
     if (wait) {
         task_add_waiter (task, &self->from, in->corr, self->commits + 1); /* a new task: room for it is certain */
         self->waiters++;
     }
-    if (delayed)
-        s_schedule (self, task);
-    else if (blocked) {
-        self->blocked++;
-        for (uint32_t i = 0; i < task->deps->parent_count; i++) {
-            task_t *parent = task_table_lookup (self->tasks, task->deps->parents[i]);
-            if (parent)
-                task_add_child (parent, task->id);
+    s_place (self, task);
+}
+
+/* ---- batches ---- */
+
+/* A write failed halfway through something that must commit whole (a
+   batch): nothing of the round is kept; the answers it held are refused,
+   and the broker reads its state back from the store, as after a failed
+   commit. */
+static void
+s_round_failed (broker_t *self)
+{
+    store_rollback (self->store);
+    self->send_failures += outbox_release (self->outbox, false);
+    self->uncommitted_from = store_peek_id (self->store);
+    s_store_lost (self);
+}
+
+/* Room for count plans and stored tasks of a batch. */
+static void
+s_batch_room (broker_t *self, size_t count)
+{
+    if (count <= self->plans_max)
+        return;
+    free (self->plans);
+    free (self->batch_tasks);
+    self->plans = (submit_plan_t *) malloc (count * sizeof (submit_plan_t));
+    self->batch_tasks = (task_t **) malloc (count * sizeof (task_t *));
+    assert (self->plans && self->batch_tasks);
+    self->plans_max = count;
+}
+
+/* Why BATCH in cannot be taken, before its tasks are read, or NULL. */
+static const char *
+s_batch_refusal (broker_t *self, ztask_msg_t *in, int *status, char *text, size_t text_size)
+{
+    if (in->key[0])
+        return s_name_refusal ("batch key", in->key, text, text_size);
+    if (in->limit == 0)
+        return "a batch needs at least one task";
+    if (in->limit > self->config.max_batch) {
+        snprintf (text, text_size, "a batch of %u tasks is over the broker's max_batch of %zu", in->limit,
+                  self->config.max_batch);
+        return text;
+    }
+    return s_room_refusal (self, in->limit + (in->type[0] != 0), status, text, text_size);
+}
+
+/* Checks each task of BATCH in (s_submit_refusal, payload, plan) into
+   self->plans. Returns 0, or -1 after answering (naming the task). */
+static int
+s_batch_check (broker_t *self, ztask_msg_t *in)
+{
+    const byte *body = (const byte *) zmq_msg_data (&self->body), *payload;
+    size_t size = zmq_msg_size (&self->body), at = 0, payload_size, count = 0;
+    ztask_msg_t *member = self->member;
+    char text[256];
+    int rc;
+    s_batch_room (self, in->limit);
+    while ((rc = ztask_msg_batch_next (member, body, size, &at, &payload, &payload_size)) == 1
+           && count < in->limit) {
+        self->batch_task = ++count;
+        member->corr = in->corr;
+        int status = ZTASK_ERR_BAD_REQUEST;
+        const char *refusal = member->key[0] ? "a task of a batch has no key of its own (give the batch one)"
+                                             : s_submit_refusal (member, text, sizeof text);
+        if (!refusal)
+            refusal = s_payload_refusal (self, payload_size, &status, text, sizeof text);
+        if (refusal)
+            s_send_error (self, &self->from, in->corr, status, refusal);
+        if (refusal || s_submit_plan (self, member, &self->plans[count - 1]) != 0) {
+            self->batch_task = 0;
+            return -1;
         }
     }
-    else if (task->deps) {
-        /* Its parents ended already: it runs, or is cancelled, now. */
-        task->state = ZTASK_STATE_BLOCKED;
-        self->blocked++;
-        s_ready_add (self, task->id);
-        s_release_children (self);
+    self->batch_task = 0;
+    if (rc == -2 || rc == 1 || count != in->limit) {
+        snprintf (text, sizeof text, "the batch's body %s (task %zu of the %u it announces)",
+                  rc == -2 ? "is malformed" : rc == 1 ? "holds more tasks than it announces" : "ends early",
+                  count + (rc != 0), in->limit);
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST, text);
+        return -1;
     }
-    else
-        s_offer (self, task, false);
+    return 0;
+}
+
+/* Stores the checked tasks of BATCH in into self->batch_tasks (the batch's
+   id: the first's), its then task (then_plan; NULL: none) into *then_task,
+   and its row into batch. Returns 0, or -1 when the store failed. */
+static int
+s_batch_store (broker_t *self, ztask_msg_t *in, const submit_plan_t *then_plan, store_batch_t *batch,
+               task_t **then_task)
+{
+    const byte *body = (const byte *) zmq_msg_data (&self->body), *payload;
+    size_t size = zmq_msg_size (&self->body), at = 0, payload_size;
+    batch->id = store_peek_id (self->store);
+    batch->then_id = then_plan ? batch->id + in->limit : 0;
+    for (uint32_t i = 0; i < in->limit; i++) {
+        int rc = ztask_msg_batch_next (self->member, body, size, &at, &payload, &payload_size);
+        assert (rc == 1); /* s_batch_check read it */
+        task_t *task = s_submit_store (self, self->member, &self->plans[i], payload, payload_size, batch->id, false);
+        if (!task)
+            return -1;
+        if (then_plan)
+            task_add_child (task, batch->then_id);
+        self->batch_tasks[i] = task;
+    }
+    *then_task = NULL;
+    if (then_plan) {
+        char key[ZTASK_STRING_MAX + 1];
+        snprintf (key, sizeof key, "%s", in->key);
+        in->key[0] = 0; /* the batch's, not the then task's */
+        assert (store_peek_id (self->store) == batch->then_id);
+        *then_task = s_submit_store (self, in, then_plan, "", 0, batch->id, true);
+        snprintf (in->key, sizeof in->key, "%s", key);
+        if (!*then_task)
+            return -1;
+    }
+    batch->size = in->limit;
+    batch->created_ms = self->batch_tasks[0]->created_ms;
+    batch->key = in->key;
+    return store_batch_insert (self->store, batch);
+}
+
+/* BATCH: in's body holds its tasks (ztask_msg_batch_next), in's own
+   fields its then task (type "": none) and its key. Every task is checked
+   before any is stored, and all are stored in this round's transaction:
+   they commit together, or (a write failed) nothing of the round does. */
+static void
+s_on_batch (broker_t *self, ztask_msg_t *in)
+{
+    int status = ZTASK_ERR_BAD_REQUEST;
+    char text[256];
+    const char *refusal = s_batch_refusal (self, in, &status, text, sizeof text);
+    if (refusal) {
+        s_send_error (self, &self->from, in->corr, status, refusal);
+        return;
+    }
+    /* A key the broker holds returns its batch. */
+    uint64_t existing = in->key[0] ? store_batch_find_key (self->store, in->key) : 0;
+    if (existing == STORE_KEY_FAILED) {
+        s_store_failed (self, in, STORE_UNREADABLE);
+        return;
+    }
+    if (existing) {
+        store_batch_t batch;
+        if (store_batch_get (self->store, existing, &batch) != 0)
+            s_store_failed (self, in, STORE_UNREADABLE);
+        else
+            s_send_json_after_commit (self, in, batch_answer (&batch, true));
+        return;
+    }
+    submit_plan_t then_plan;
+    if (in->type[0]) {
+        /* The then task: a SUBMIT's checks, on the fields a BATCH has. */
+        char key[ZTASK_STRING_MAX + 1];
+        snprintf (key, sizeof key, "%s", in->key);
+        in->key[0] = 0;
+        refusal = s_submit_refusal (in, text, sizeof text);
+        snprintf (in->key, sizeof in->key, "%s", key);
+        if (refusal) {
+            snprintf (text, sizeof text, "then task: %s", refusal);
+            s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST, text);
+            return;
+        }
+        if (s_submit_plan (self, in, &then_plan) != 0)
+            return;
+        then_plan.pending = in->limit;
+    }
+    if (s_batch_check (self, in) != 0)
+        return;
+    store_batch_t batch = { 0 };
+    task_t *then = NULL;
+    if (s_batch_store (self, in, in->type[0] ? &then_plan : NULL, &batch, &then) != 0) {
+        s_round_failed (self);
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_UNAVAILABLE,
+                      "the broker could not store the batch: none of its tasks was accepted; submit it again"
+                      " (with the same key) later");
+        return;
+    }
+    /* The then task first (counted blocked), so that tasks of the batch
+       that end at once (a parent failed) count down its wait. */
+    if (then)
+        s_place (self, then);
+    for (uint32_t i = 0; i < in->limit; i++)
+        s_place (self, self->batch_tasks[i]);
+    ztask_log_info ("broker: batch %" PRIu64 " of %u tasks accepted%s", batch.id, batch.size,
+                    then ? ", with a then task" : "");
+    s_send_json_after_commit (self, in, batch_answer (&batch, false));
+}
+
+/* BATCH_STATUS: the counts of batch in->task_id. */
+static void
+s_on_batch_status (broker_t *self, ztask_msg_t *in)
+{
+    store_batch_t batch;
+    int rc = store_batch_get (self->store, in->task_id, &batch);
+    if (rc == STORE_FAILED) {
+        s_store_failed (self, in, STORE_UNREADABLE);
+        return;
+    }
+    if (rc != 0) {
+        char text[128];
+        snprintf (text, sizeof text, "no batch %" PRIu64 " (a batch's id is its first task's)", in->task_id);
+        s_send_error (self, &self->from, in->corr, ZTASK_ERR_NOT_FOUND, text);
+        return;
+    }
+    int then_state = -1;
+    if (batch.then_id) {
+        task_t *then = task_table_lookup (self->tasks, batch.then_id);
+        store_row_t row;
+        if (then)
+            then_state = then->state;
+        else if ((rc = store_get (self->store, batch.then_id, false, &row)) == 0)
+            then_state = row.state;
+        else if (rc == STORE_FAILED) {
+            s_store_failed (self, in, STORE_UNREADABLE);
+            return;
+        }
+    }
+    s_send_json (self, in, batch_status (&batch, then_state));
 }
 
 /* Reads task in->task_id into row. Returns 0, or -1 after answering
@@ -2241,6 +2571,8 @@ s_handle (broker_t *self, ztask_msg_t *in)
     case ZTASK_MSG_SCHEDULE_PAUSE: s_on_schedule_pause (self, in, true); break;
     case ZTASK_MSG_SCHEDULE_RESUME: s_on_schedule_pause (self, in, false); break;
     case ZTASK_MSG_SCHEDULE_REMOVE: s_on_schedule_remove (self, in); break;
+    case ZTASK_MSG_BATCH: s_on_batch (self, in); break;
+    case ZTASK_MSG_BATCH_STATUS: s_on_batch_status (self, in); break;
     default:
         /* Well-formed, but a broker-to-peer command: not ours to receive. */
         s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST,
@@ -2698,6 +3030,21 @@ s_recover_row (const store_row_t *row, void *arg)
         return;
     int64_t now = zclock_time ();
     task->due_ms = row->due_ms;
+    /* A task of a batch whose then task waits: the then task waits for it
+       again; a waiting then task: for its batch's live tasks
+       (s_recover_blocked counts them once all are back). */
+    uint64_t then_id = batch_waits_task (self->batch_waits, row->batch_id), batch_id;
+    uint32_t live;
+    if (then_id) {
+        task_deps (task)->batch_id = row->batch_id;
+        task_add_child (task, then_id);
+    }
+    else if (row->state == ZTASK_STATE_BLOCKED && batch_waits_then (self->batch_waits, row->id, &batch_id, &live)) {
+        task_deps_t *deps = task_deps (task);
+        deps->batch_id = batch_id;
+        deps->batch_then = true;
+        deps->after_any = true;
+    }
     if (row->state == ZTASK_STATE_RUNNING)
         /* Its worker may still run it: give it time to reconnect and
            keep it before anyone else gets it. */
@@ -2743,6 +3090,9 @@ s_recover_blocked (broker_t *self)
             continue;
         task_deps_t *deps = child->deps;
         deps->pending = 0;
+        uint64_t batch_id;
+        if (deps->batch_then)
+            batch_waits_then (self->batch_waits, child->id, &batch_id, &deps->pending);
         for (uint32_t i = 0; i < deps->parent_count; i++) {
             task_t *parent = task_table_lookup (self->tasks, deps->parents[i]);
             if (parent) {
@@ -2770,8 +3120,11 @@ s_recover_blocked (broker_t *self)
 static int
 s_recover (broker_t *self)
 {
-    if (s_recover_paused (self) != 0 || store_recover (self->store, s_recover_row, self) != 0
-        || s_recover_blocked (self) != 0
+    self->batch_waits = batch_waits_load (self->store);
+    int rc = !self->batch_waits || s_recover_paused (self) != 0
+          || store_recover (self->store, s_recover_row, self) != 0 || s_recover_blocked (self) != 0;
+    batch_waits_destroy (&self->batch_waits);
+    if (rc
         || schedules_load (self->schedules, self->store, &self->config, s_schedule_now (self)) != 0
         || store_commit (self->store) != 0)
         return -1;
@@ -2843,6 +3196,7 @@ broker_new (const broker_config_t *config)
     self->metrics = metrics_new ();
     self->schedules = schedules_new ();
     self->fire = ztask_msg_new ();
+    self->member = ztask_msg_new ();
     const char *offset = getenv ("ZTASK_TEST_NOW_OFFSET_MS"); /* tests only: docs/scheduling.md */
     if (offset && *offset) {
         self->now_offset_ms = strtoll (offset, NULL, 10);
@@ -2964,6 +3318,9 @@ broker_destroy (broker_t **self_p)
         ztask_msg_destroy (&self->in);
         ztask_msg_destroy (&self->out);
         ztask_msg_destroy (&self->fire);
+        ztask_msg_destroy (&self->member);
+        free (self->plans);
+        free (self->batch_tasks);
         schedules_destroy (&self->schedules);
         free (self);
         *self_p = NULL;

@@ -9,6 +9,7 @@
 #include "common/ztask_names.h"
 #include "common/ztask_require.h"
 #include "common/ztask_retry.h"
+#include "proto/ztask_msg.h"
 
 #include <sys/stat.h>
 #include "ztask/client.h"
@@ -21,7 +22,7 @@
 static const char *const s_keys[] = { "log_format", "log_level",
                                       "endpoint", "store", "sync", "heartbeat_ms",
                                       "heartbeat_liveness", "max_attempts", "max_payload",
-                                      "max_queued", "retention", "max_result", "user", "pid_file",
+                                      "max_queued", "max_batch", "retention", "max_result", "user", "pid_file",
                                       "curve", "name", "advertise", "lease_ms", "http", "limits",
                                       "types", "schedules", NULL };
 static const char *const s_curve_keys[] = { "secret", "allow", NULL };
@@ -52,6 +53,7 @@ broker_config_init (broker_config_t *self)
     self->max_attempts = 3;
     self->max_payload = 1024 * 1024;
     self->max_queued = 10 * 1000 * 1000;
+    self->max_batch = 100 * 1000;
     self->retention_s = 7 * 24 * 3600;
     self->max_result = 1024 * 1024;
     self->lease_ms = 3000;
@@ -529,12 +531,14 @@ broker_config_parse (broker_config_t *self, ztask_cfg_t *cfg)
     long long heartbeat = self->heartbeat_ms, liveness = self->heartbeat_liveness,
               attempts = self->max_attempts, payload = (long long) self->max_payload,
               queued = (long long) self->max_queued, retention = self->retention_s,
+              batch = (long long) self->max_batch,
               result = (long long) self->max_result;
     if (ztask_cfg_int (cfg, root, "heartbeat_ms", 50, 60000, &heartbeat)
         || ztask_cfg_int (cfg, root, "heartbeat_liveness", 2, 100, &liveness)
         || ztask_cfg_int (cfg, root, "max_attempts", 1, 1000, &attempts)
         || ztask_cfg_int (cfg, root, "max_payload", 0, 256LL * 1024 * 1024, &payload)
         || ztask_cfg_int (cfg, root, "max_queued", 1, 1000LL * 1000 * 1000, &queued)
+        || ztask_cfg_int (cfg, root, "max_batch", 1, ZTASK_BATCH_MAX, &batch)
         || ztask_cfg_int (cfg, root, "retention", 0, 3650LL * 24 * 3600, &retention)
         || ztask_cfg_int (cfg, root, "max_result", 0, 256LL * 1024 * 1024, &result))
         return -1;
@@ -550,6 +554,7 @@ broker_config_parse (broker_config_t *self, ztask_cfg_t *cfg)
     self->max_attempts = (unsigned) attempts;
     self->max_payload = (size_t) payload;
     self->max_queued = (size_t) queued;
+    self->max_batch = (size_t) batch;
     self->retention_s = (unsigned) retention;
     self->max_result = (size_t) result;
     return 0;

@@ -306,6 +306,12 @@ store_schedules (store_t *self, store_schedule_fn *fn, void *arg)
     return self->ops->schedules (self->backend, fn, arg);
 }
 
+void
+store_rollback (store_t *self)
+{
+    self->ops->rollback (self->backend);
+}
+
 uint64_t
 store_batch_of (const task_t *task)
 {

@@ -121,6 +121,10 @@ bool store_is_shared (store_t *self);
    failed), or STORE_FENCED. */
 int store_commit (store_t *self);
 
+/* Drops the open transaction, if any: nothing of the round is written
+   (a batch failed halfway). The broker then reads its state back. */
+void store_rollback (store_t *self);
+
 /* Each write about a task (insert, started, requeued, finished, retry)
    appends task->history (NULL: nothing) to the task's stored history,
    in the same statement. */

@@ -22,6 +22,7 @@ typedef struct {
        cannot be read). */
     uint64_t (*max_id) (store_backend_t *self);
     int (*commit) (store_backend_t *self);
+    void (*rollback) (store_backend_t *self);
     int (*insert) (store_backend_t *self, const task_t *task, const char *key);
     uint64_t (*find_key) (store_backend_t *self, const char *key);
     int (*started) (store_backend_t *self, const task_t *task, const char *worker);

@@ -528,6 +528,15 @@ s_sqlite_commit (store_backend_t *self)
     return 0;
 }
 
+static void
+s_sqlite_rollback (store_backend_t *self)
+{
+    if (!self->in_transaction)
+        return;
+    self->in_transaction = false;
+    s_exec (self, "ROLLBACK");
+}
+
 /* Runs a prepared statement that returns no rows, then resets it. */
 static int
 s_run (store_backend_t *self, sqlite3_stmt *stmt)
@@ -1124,6 +1133,7 @@ const store_backend_ops_t store_sqlite = {
     .schedule_put = s_sqlite_schedule_put,
     .schedule_remove = s_sqlite_schedule_remove,
     .schedules = s_sqlite_schedules,
+    .rollback = s_sqlite_rollback,
     .batch_insert = s_sqlite_batch_insert,
     .batch_find_key = s_sqlite_batch_find_key,
     .batch_get = s_sqlite_batch_get,

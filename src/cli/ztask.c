@@ -8,6 +8,7 @@
 #if HAVE_CONFIG_H
 #include <config.h>
 #endif
+#include "cli/cli_batch.h"
 #include "cli/cli_output.h"
 #include "common/ztask_names.h"
 #include "common/ztask_cron.h"
@@ -95,6 +96,12 @@ s_usage (FILE *out)
 "  schedule pause NAME           stop its fires; resume NAME starts them again\n"
 "  schedule resume NAME          (from the next fire after now)\n"
 "  schedule remove NAME          delete a schedule\n"
+"  batch submit FILE [--then TYPE] [--key KEY] [SUBMIT OPTIONS]\n"
+"                                the tasks of FILE (one 'TYPE PAYLOAD' a\n"
+"                                line, or a JSON array), accepted all or\n"
+"                                none; prints the batch id (its first task's:\n"
+"                                task N of the file has id ID+N-1)\n"
+"  batch status ID               a batch's tasks by state, and its then task\n"
 "\n"
 "Submit options:\n"
 "  -p, --priority P     low, normal (the default), high, or 0-9 (9 goes first)\n"
@@ -135,6 +142,14 @@ s_usage (FILE *out)
 "  TYPE may carry a constraint on the plugin's version: 'render>=1.2',\n"
 "  'render@1.x' (also >, <, <=, =; see docs/routing.md). A TYPE holding\n"
 "  <, >, = or @ is read so.\n"
+"\n"
+"Batch options (batch submit; and -p, --timeout, --attempts,\n"
+"--retry-backoff, --in, --at, --require, --needs, --limit for every task):\n"
+"      --then TYPE      a task of TYPE that runs once every task of the\n"
+"                       batch ended (whatever their states), with the\n"
+"                       batch's summary (ids, states, errors) as payload\n"
+"      --key KEY        the batch's idempotency key: submitting it again\n"
+"                       returns the batch that has it\n"
 "\n"
 "Schedule options (schedule add; and -p, -d, -i, --timeout, --attempts):\n"
 "      --cron EXPR      minute hour day-of-month month day-of-week, with\n"
@@ -232,6 +247,7 @@ s_usage (FILE *out)
 "  ztask purge --state finished --before 7d\n"
 "  ztask pause mail; ztask resume mail\n"
 "  ztask schedule add nightly --cron '0 3 * * *' --tz Europe/Paris report -d '{}'\n"
+"  ztask batch submit images.txt --then report; ztask batch status 1200\n"
 "  ztask cancel 42\n"
 "  ztask keygen alice -o /etc/ztask\n",
              ATTEMPTS_MAX, ZTASK_REQUIRE_MAX, ZTASK_PARENTS_MAX, ZTASK_LIST_LIMIT_MAX, LIST_LIMIT_DEFAULT, ZTASK_LIST_LIMIT_MAX,
@@ -251,7 +267,8 @@ typedef enum {
     CMD_PURGE,
     CMD_PAUSE,
     CMD_RESUME,
-    CMD_SCHEDULE
+    CMD_SCHEDULE,
+    CMD_BATCH
 } command_t;
 
 static const struct {
@@ -276,6 +293,8 @@ static const struct {
     { "schedule", CMD_SCHEDULE, 1, "add, list, show, pause, resume or remove",
       "ztask schedule add NAME --cron EXPR [--tz ZONE] [--catchup skip|once] TYPE [OPTIONS] | "
       "ztask schedule list | ztask schedule show|pause|resume|remove NAME" },
+    { "batch", CMD_BATCH, 2, "submit FILE, or status ID",
+      "ztask batch submit FILE [--then TYPE] [--key KEY] [OPTIONS] | ztask batch status ID" },
     { "keygen", CMD_KEYGEN, 1, "a NAME for the certificate, e.g. broker, worker-1 or alice",
       "ztask keygen NAME [-o DIR] [--force]" },
 };
@@ -328,6 +347,7 @@ typedef struct {
     const char *cron;           /* schedule add --cron                      */
     const char *tz;             /* schedule add --tz                        */
     const char *catchup;        /* schedule add --catchup                   */
+    const char *then;           /* batch submit --then TYPE                 */
 } cli_t;
 
 /* ---- messages ---- */
@@ -439,6 +459,7 @@ enum {
     OPT_CATCHUP,
     OPT_AFTER,
     OPT_AFTER_ANY,
+    OPT_THEN,
 };
 
 static const struct option s_options[] = {
@@ -473,6 +494,7 @@ static const struct option s_options[] = {
     { "catchup", required_argument, NULL, OPT_CATCHUP },
     { "after", required_argument, NULL, OPT_AFTER },
     { "after-any", required_argument, NULL, OPT_AFTER_ANY },
+    { "then", required_argument, NULL, OPT_THEN },
     { NULL, 0, NULL, 0 },
 };
 
@@ -529,6 +551,8 @@ s_option_owner (int which)
         return CMD_KEYGEN;
     if (which == OPT_CRON || which == OPT_TZ || which == OPT_CATCHUP)
         return CMD_SCHEDULE;
+    if (which == OPT_THEN)
+        return CMD_BATCH;
     return CMD_SUBMIT;
 }
 
@@ -542,6 +566,10 @@ s_option_shared (int which, command_t command)
         return which == OPT_STATE || which == OPT_TYPE || which == OPT_BEFORE;
     if (command == CMD_SUBMIT)
         return which == OPT_LIMIT; /* the limit a task counts against */
+    if (command == CMD_BATCH) /* what every task of the batch is */
+        return which == 'p' || which == OPT_TIMEOUT || which == OPT_ATTEMPTS || which == OPT_KEY
+               || which == OPT_RETRY_BACKOFF || which == OPT_IN || which == OPT_AT || which == OPT_REQUIRE
+               || which == OPT_NEEDS || which == OPT_LIMIT;
     if (command == CMD_SCHEDULE) /* what each fire's task is */
         return which == 'p' || which == 'd' || which == 'i' || which == OPT_ATTEMPTS;
     return false;
@@ -791,7 +819,8 @@ s_check_actions (cli_t *cli)
 static int
 s_option (cli_t *cli, int which, const char *value, bool global)
 {
-    bool after_submit = !global && (cli->command == CMD_SUBMIT || cli->command == CMD_SCHEDULE);
+    bool after_submit
+        = !global && (cli->command == CMD_SUBMIT || cli->command == CMD_SCHEDULE || cli->command == CMD_BATCH);
     uint64_t number;
     char why[160];
     switch (which) {
@@ -909,7 +938,7 @@ s_option (cli_t *cli, int which, const char *value, bool global)
         cli->state_text = value; /* which states: the command's (s_check_state) */
         return 0;
     case OPT_LIMIT:
-        if (cli->command == CMD_SUBMIT) {
+        if (cli->command == CMD_SUBMIT || cli->command == CMD_BATCH) {
             if (cli->limit_name)
                 return s_usage_error ("give --limit once: a task counts against one limit");
             if (!ztask_name_valid (value, why, sizeof why))
@@ -949,6 +978,11 @@ s_option (cli_t *cli, int which, const char *value, bool global)
         return 0;
     case OPT_TZ:
         cli->tz = value;
+        return 0;
+    case OPT_THEN:
+        if (!ztask_name_valid (value, why, sizeof why))
+            return s_usage_error ("invalid --then task type: %s", why);
+        cli->then = value;
         return 0;
     case OPT_CATCHUP:
         if (strcmp (value, "skip") && strcmp (value, "once"))
@@ -1057,6 +1091,39 @@ s_check_schedule (cli_t *cli)
     return 0;
 }
 
+/* batch submit FILE | batch status ID, with the options each takes;
+   what every task of a submitted batch asks of its worker is checked
+   here (docs/routing.md), so that a fault shows its column. */
+static int
+s_check_batch (cli_t *cli)
+{
+    const char *sub = cli->args[0];
+    bool submit = strcmp (sub, "submit") == 0;
+    if (!submit && strcmp (sub, "status"))
+        return s_usage_error ("unknown batch command '%s' (use submit or status)", sub);
+    if (!submit) {
+        if (cli->then || cli->opts.key || cli->in || cli->at || cli->require_count || cli->needs || cli->limit_name
+            || cli->opts.max_attempts || cli->opts.timeout_ms || cli->retry_min_ms
+            || cli->opts.priority != ZTASK_PRIORITY_NORMAL)
+            return s_usage_error ("'batch status' takes no task options");
+        uint64_t id;
+        if (s_parse_uint (cli->args[1], UINT64_MAX, &id) != 0 || id == 0)
+            return s_usage_error ("invalid batch id '%s': the number 'ztask batch submit' printed", cli->args[1]);
+        cli->id = id;
+        return 0;
+    }
+    if (s_check_due (cli) != 0)
+        return EXIT_USAGE;
+    char error[256], text[1024];
+    for (size_t i = 0; i < cli->require_count; i++)
+        if (ztask_require_canonical (cli->require[i], NULL, 0, error, sizeof error) != 0)
+            return s_usage_error ("--require '%s': %s", cli_output_text (cli->require[i], text, sizeof text), error);
+    ztask_resources_t resources;
+    if (cli->needs && ztask_resources_parse (cli->needs, &resources, error, sizeof error) != 0)
+        return s_usage_error ("--needs '%s': %s", cli_output_text (cli->needs, text, sizeof text), error);
+    return 0;
+}
+
 /* Parses the whole command line into cli. Returns 0, -1 (help or
    version printed), or an exit code. */
 static int
@@ -1085,7 +1152,7 @@ s_command_line (cli_t *cli, int argc, char **argv)
             break;
     if (i == COMMAND_COUNT)
         return s_usage_error ("unknown command '%s' (commands: submit, status, result, cancel, list, retry, "
-                              "purge, pause, resume, stats, workers, schedule, keygen)",
+                              "purge, pause, resume, stats, workers, schedule, batch, keygen)",
                               cli->name);
     cli->command = s_commands[i].command;
     cli->args_max = s_commands[i].command == CMD_RETRY ? ARGS_MAX
@@ -1107,6 +1174,8 @@ s_command_line (cli_t *cli, int argc, char **argv)
     if ((cli->command == CMD_PAUSE || cli->command == CMD_RESUME) && !ztask_name_valid (cli->args[0], why, sizeof why))
         return s_usage_error ("invalid task type: %s", why);
     if (cli->command == CMD_SCHEDULE && (rc = s_check_schedule (cli)) != 0)
+        return rc;
+    if (cli->command == CMD_BATCH && (rc = s_check_batch (cli)) != 0)
         return rc;
     int rc2 = s_check_actions (cli);
     if (rc2 != 0)
@@ -1783,6 +1852,72 @@ s_schedule (cli_t *cli, ztask_client_t *client, const char *payload, size_t size
     return EXIT_OK;
 }
 
+/* batch submit FILE | batch status ID. */
+static int
+s_batch (cli_t *cli, ztask_client_t *client)
+{
+    char *text = NULL;
+    json_t *answer = NULL;
+    int rc;
+    if (strcmp (cli->args[0], "status") == 0) {
+        if (ztask_client_batch_status (client, cli->id, &text) != 0)
+            return s_failed (cli, client);
+        rc = s_parse_answer (text, &answer);
+        free (text);
+        if (rc != EXIT_OK)
+            return rc;
+        if (cli->json)
+            cli_output_json (stdout, answer);
+        else if (cli_batch_print_status (stdout, answer) != 0) {
+            json_decref (answer);
+            fprintf (stderr, "ztask: the broker sent a batch in a form this ztask does not know (try --json)\n");
+            return EXIT_BROKER_FAILED;
+        }
+        json_decref (answer);
+        return EXIT_OK;
+    }
+    const cli_batch_defaults_t defaults = { cli->opts.priority, cli->opts.timeout_ms, cli->opts.max_attempts,
+                                            cli->due_ms, cli->require, cli->require_count, cli->needs,
+                                            cli->limit_name, cli->retry_min_ms, cli->retry_max_ms };
+    ztask_batch_t *batch = ztask_batch_new ();
+    char error[1024];
+    if (!batch) {
+        fprintf (stderr, "ztask: out of memory\n");
+        return EXIT_BROKER_FAILED;
+    }
+    if (cli_batch_read (cli->args[1], client, batch, &defaults, error, sizeof error) != 0) {
+        ztask_batch_destroy (&batch);
+        return s_usage_error ("%s", error);
+    }
+    if (cli->opts.key)
+        ztask_batch_set_key (batch, cli->opts.key); /* checked as --key */
+    if (cli->then && ztask_client_batch_then (client, batch, cli->then, NULL) != 0) {
+        ztask_batch_destroy (&batch);
+        return s_failed (cli, client);
+    }
+    uint64_t batch_id, then_id;
+    size_t size = ztask_batch_size (batch);
+    rc = ztask_client_submit_batch (client, batch, &batch_id, &then_id);
+    ztask_batch_destroy (&batch);
+    if (rc != 0)
+        return s_failed (cli, client);
+    if (cli->json) {
+        answer = json_pack ("{s:I, s:I, s:o}", "batch", (json_int_t) batch_id, "size", (json_int_t) size, "then",
+                            then_id ? json_integer ((json_int_t) then_id) : json_null ());
+        cli_output_json (stdout, answer);
+        json_decref (answer);
+    }
+    else {
+        printf ("%" PRIu64 "\n", batch_id);
+        if (isatty (STDERR_FILENO))
+            fprintf (stderr, "batch %" PRIu64 ": %zu tasks, ids %" PRIu64 "-%" PRIu64 "%s", batch_id, size, batch_id,
+                     batch_id + size - 1, then_id ? "" : "\n");
+        if (then_id && isatty (STDERR_FILENO))
+            fprintf (stderr, "; then task %" PRIu64 "\n", then_id);
+    }
+    return EXIT_OK;
+}
+
 int
 main (int argc, char **argv)
 {
@@ -1824,6 +1959,7 @@ main (int argc, char **argv)
     case CMD_PAUSE:
     case CMD_RESUME: rc = s_pause (&cli, client); break;
     case CMD_SCHEDULE: rc = s_schedule (&cli, client, payload, size); break;
+    case CMD_BATCH: rc = s_batch (&cli, client); break;
     }
     ztask_client_destroy (&client);
     free (payload);

@@ -85,6 +85,7 @@
 #include "proto/ztask_msg.h"
 
 #include <errno.h>
+#include <jansson.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -1870,3 +1871,180 @@ ztask_client_history (ztask_client_t *self, uint64_t id, char **json)
 }
 
 _Static_assert (ZTASK_RETRY_BACKOFF_MAX_MS == ZTASK_RETRY_MAX_MS, "client.h and ztask_retry.h agree");
+
+/* ---- batches ---- */
+
+struct ztask_batch {
+    zchunk_t *body;              /* the BATCH body: its tasks, encoded       */
+    size_t size;                 /* how many                                 */
+    ztask_msg_t *then;           /* the then task's fields; type "": none    */
+    char key[ZTASK_STRING_MAX + 1];
+};
+
+ztask_batch_t *
+ztask_batch_new (void)
+{
+    ztask_batch_t *self = (ztask_batch_t *) calloc (1, sizeof (ztask_batch_t));
+    if (!self)
+        return NULL;
+    self->body = zchunk_new (NULL, 4096);
+    self->then = ztask_msg_new ();
+    if (!self->body || !self->then)
+        ztask_batch_destroy (&self);
+    return self;
+}
+
+void
+ztask_batch_destroy (ztask_batch_t **self_p)
+{
+    if (!self_p || !*self_p)
+        return;
+    ztask_batch_t *self = *self_p;
+    zchunk_destroy (&self->body);
+    ztask_msg_destroy (&self->then);
+    free (self);
+    *self_p = NULL;
+}
+
+size_t
+ztask_batch_size (ztask_batch_t *self)
+{
+    return self ? self->size : 0;
+}
+
+int
+ztask_batch_set_key (ztask_batch_t *self, const char *key)
+{
+    if (!self || !key || strlen (key) > ZTASK_STRING_MAX || (*key && !ztask_name_valid (key, NULL, 0))) {
+        errno = EINVAL;
+        return -1;
+    }
+    snprintf (self->key, sizeof self->key, "%s", key);
+    return 0;
+}
+
+/* A batch's task or then task, checked and set up in self->request as a
+   SUBMIT (without a key of its own). */
+static int
+s_batch_request (ztask_client_t *self, ztask_batch_t *batch, const char *type, const void *payload, size_t size,
+                 const ztask_request_t *request)
+{
+    if (!batch)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "no batch");
+    if (request && request->opts.key && *request->opts.key)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "a task of a batch has no key of its own (give the batch one)");
+    if (s_submit_request (self, ZTASK_MSG_SUBMIT, type, payload, size, request) != 0)
+        return -1;
+    self->request->key[0] = 0; /* a key made up for failover: the batch has one */
+    return 0;
+}
+
+int
+ztask_client_batch_add (ztask_client_t *self, ztask_batch_t *batch, const char *type, const void *payload,
+                        size_t size, const ztask_request_t *request)
+{
+    s_begin (self);
+    if (batch && batch->size >= ZTASK_BATCH_MAX)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "a batch holds at most %d tasks", ZTASK_BATCH_MAX);
+    if (s_batch_request (self, batch, type, payload, size, request) != 0)
+        return -1;
+    zframe_destroy (&self->request->body); /* the payload goes into the batch's body */
+    if (ztask_msg_batch_append (self->request, payload, size, batch->body) != 0)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "the task does not fit in a message");
+    batch->size++;
+    return 0;
+}
+
+int
+ztask_client_batch_then (ztask_client_t *self, ztask_batch_t *batch, const char *type,
+                         const ztask_request_t *request)
+{
+    s_begin (self);
+    if (request && (request->due_ms || request->after_count))
+        return s_fail (self, ZTASK_CLIENT_E_USAGE,
+                       "a then task runs once its batch ended: it has no due time or parents of its own");
+    if (s_batch_request (self, batch, type, NULL, 0, request) != 0)
+        return -1;
+    ztask_msg_t *m = self->request, *then = batch->then;
+    ztask_msg_reset (then, ZTASK_MSG_BATCH);
+    ztask_msg_strcpy (then->type, m->type);
+    then->priority = m->priority;
+    then->timeout_ms = m->timeout_ms;
+    then->max_attempts = m->max_attempts;
+    then->retry_min_ms = m->retry_min_ms;
+    then->retry_max_ms = m->retry_max_ms;
+    then->require_count = m->require_count;
+    memcpy (then->require, m->require, m->require_count * sizeof m->require[0]);
+    ztask_msg_strcpy (then->version, m->version);
+    snprintf (then->needs, sizeof then->needs, "%s", m->needs);
+    ztask_msg_strcpy (then->limit_name, m->limit_name);
+    return 0;
+}
+
+int
+ztask_client_submit_batch (ztask_client_t *self, ztask_batch_t *batch, uint64_t *batch_id, uint64_t *then_id)
+{
+    s_begin (self);
+    if (!batch || batch->size == 0)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "a batch needs at least one task");
+    ztask_msg_t *m = self->request;
+    ztask_msg_reset (m, ZTASK_MSG_BATCH);
+    ztask_msg_t *then = batch->then;
+    if (then->command == ZTASK_MSG_BATCH) {
+        ztask_msg_strcpy (m->type, then->type);
+        m->priority = then->priority;
+        m->timeout_ms = then->timeout_ms;
+        m->max_attempts = then->max_attempts;
+        m->retry_min_ms = then->retry_min_ms;
+        m->retry_max_ms = then->retry_max_ms;
+        m->require_count = then->require_count;
+        memcpy (m->require, then->require, then->require_count * sizeof then->require[0]);
+        ztask_msg_strcpy (m->version, then->version);
+        snprintf (m->needs, sizeof m->needs, "%s", then->needs);
+        ztask_msg_strcpy (m->limit_name, then->limit_name);
+    }
+    m->limit = (uint32_t) batch->size;
+    ztask_msg_strcpy (m->key, batch->key);
+    /* With a list of brokers, a batch sent again to a second one after
+       the first stored it: a key makes the second find it. */
+    if (!m->key[0] && s_failover (self)) {
+        if (auto_key_make (self->auto_key) != 0)
+            return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "cannot make an idempotency key: %s", strerror (errno));
+        ztask_msg_strcpy (m->key, self->auto_key);
+    }
+    ztask_msg_set_body (m, zchunk_data (batch->body), zchunk_size (batch->body));
+    char *text = NULL;
+    if (s_json (self, &text) != 0)
+        return -1;
+    json_error_t error;
+    json_t *doc = json_loads (text, 0, &error);
+    free (text);
+    json_int_t id = 0, then_task = 0;
+    json_t *then_value = doc ? json_object_get (doc, "then") : NULL;
+    if (!doc || json_unpack (doc, "{s:I}", "batch", &id) != 0 || id <= 0) {
+        json_decref (doc);
+        return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "the broker at %s sent a batch answer without its id",
+                       s_endpoint (self));
+    }
+    if (json_is_integer (then_value))
+        then_task = json_integer_value (then_value);
+    json_decref (doc);
+    if (batch_id)
+        *batch_id = (uint64_t) id;
+    if (then_id)
+        *then_id = (uint64_t) then_task;
+    return 0;
+}
+
+int
+ztask_client_batch_status (ztask_client_t *self, uint64_t batch_id, char **json)
+{
+    s_begin (self);
+    assert (json);
+    *json = NULL;
+    if (batch_id == 0)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "invalid batch id 0");
+    ztask_msg_reset (self->request, ZTASK_MSG_BATCH_STATUS);
+    self->request->task_id = batch_id;
+    return s_json (self, json);
+}
