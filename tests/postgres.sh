@@ -5,7 +5,7 @@
 # and the broker serving again by itself once the database is back).
 . "${top_srcdir:-.}/tests/lib.sh"
 . "${top_srcdir:-.}/tests/pg.sh"
-SCHEMA_NOW=8 # the schema version this ztaskd writes (store_postgres.c)
+SCHEMA_NOW=9 # the schema version this ztaskd writes (store_postgres.c)
 pg_start
 
 # ---- the promises of store.h, on PostgreSQL ----
@@ -58,7 +58,8 @@ ztaskd_refuses "host=127.0.0.1 port=$PG_PORT user=ztask dbname=future" "schema v
 pg_sql "CREATE DATABASE old" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=old" >/dev/null 2>&1
 old_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d old -c "$1"; }
-old_sql "DROP TABLE ztask_schedules; DROP FUNCTION ztask_lead; DROP FUNCTION ztask_fence; DROP FUNCTION ztask_renew; DROP TABLE ztask_leader;
+old_sql "DROP TABLE ztask_batches; ALTER TABLE ztask_tasks DROP COLUMN batch_id;
+         DROP TABLE ztask_schedules; DROP FUNCTION ztask_lead; DROP FUNCTION ztask_fence; DROP FUNCTION ztask_renew; DROP TABLE ztask_leader;
          ALTER TABLE ztask_tasks DROP COLUMN history; DROP TABLE ztask_paused;
          ALTER TABLE ztask_tasks DROP COLUMN due_ms;
          ALTER TABLE ztask_tasks DROP COLUMN requirements, DROP COLUMN version_constraint, DROP COLUMN needs,
@@ -92,7 +93,8 @@ kill "$old_pid"; wait "$old_pid" 2>/dev/null
 pg_sql "CREATE DATABASE v3" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=v3" >/dev/null 2>&1
 v3_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d v3 -c "$1"; }
-v3_sql "DROP TABLE ztask_schedules; ALTER TABLE ztask_tasks DROP COLUMN due_ms;
+v3_sql "DROP TABLE ztask_batches; ALTER TABLE ztask_tasks DROP COLUMN batch_id;
+        DROP TABLE ztask_schedules; ALTER TABLE ztask_tasks DROP COLUMN due_ms;
         ALTER TABLE ztask_tasks DROP COLUMN requirements, DROP COLUMN version_constraint, DROP COLUMN needs,
           DROP COLUMN limit_name, DROP COLUMN retry_min_ms, DROP COLUMN retry_max_ms, DROP COLUMN next_attempt_ms, DROP COLUMN parents;
         DROP INDEX ztask_tasks_active; DROP INDEX ztask_tasks_finished;
@@ -125,7 +127,8 @@ kill "$v3_pid"; wait "$v3_pid" 2>/dev/null
 pg_sql "CREATE DATABASE v4" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=v4" >/dev/null 2>&1
 v4_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d v4 -c "$1"; }
-v4_sql "DROP TABLE ztask_schedules; ALTER TABLE ztask_tasks DROP COLUMN requirements, DROP COLUMN version_constraint, DROP COLUMN needs,
+v4_sql "DROP TABLE ztask_batches; ALTER TABLE ztask_tasks DROP COLUMN batch_id;
+        DROP TABLE ztask_schedules; ALTER TABLE ztask_tasks DROP COLUMN requirements, DROP COLUMN version_constraint, DROP COLUMN needs,
           DROP COLUMN limit_name, DROP COLUMN retry_min_ms, DROP COLUMN retry_max_ms, DROP COLUMN next_attempt_ms, DROP COLUMN parents;
         DROP INDEX ztask_tasks_active;
         CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state IN (0, 1, 5);
@@ -155,7 +158,8 @@ kill "$v4_pid"; wait "$v4_pid" 2>/dev/null
 pg_sql "CREATE DATABASE v5" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=v5" >/dev/null 2>&1
 v5_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d v5 -c "$1"; }
-v5_sql "DROP TABLE ztask_schedules; ALTER TABLE ztask_tasks DROP COLUMN retry_min_ms, DROP COLUMN retry_max_ms, DROP COLUMN next_attempt_ms, DROP COLUMN parents;
+v5_sql "DROP TABLE ztask_batches; ALTER TABLE ztask_tasks DROP COLUMN batch_id;
+        DROP TABLE ztask_schedules; ALTER TABLE ztask_tasks DROP COLUMN retry_min_ms, DROP COLUMN retry_max_ms, DROP COLUMN next_attempt_ms, DROP COLUMN parents;
         DROP INDEX ztask_tasks_active;
         CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state IN (0, 1, 5);
         UPDATE ztask_meta SET value = '5' WHERE key = 'schema_version';
@@ -179,11 +183,13 @@ is "$(v5_sql "SELECT retry_min_ms, retry_max_ms FROM ztask_tasks WHERE id = $pol
 kill "$v5_pid"; wait "$v5_pid" 2>/dev/null
 
 # A store of schema version 7 (before dependencies: no parents column, the
-# index of unfinished tasks without state 6): upgraded in place to 8.
+# index of unfinished tasks without state 6): upgraded in place to the
+# current version.
 pg_sql "CREATE DATABASE v7" >/dev/null
 "$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=v7" >/dev/null 2>&1
 v7_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d v7 -c "$1"; }
-v7_sql "ALTER TABLE ztask_tasks DROP COLUMN parents;
+v7_sql "DROP TABLE ztask_batches; ALTER TABLE ztask_tasks DROP COLUMN batch_id;
+        ALTER TABLE ztask_tasks DROP COLUMN parents;
         DROP INDEX ztask_tasks_active;
         CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state IN (0, 1, 5);
         UPDATE ztask_meta SET value = '7' WHERE key = 'schema_version';
@@ -195,17 +201,52 @@ v7_pid=$!
 PIDS="$PIDS $v7_pid"
 wait_for "grep -q 'leads (term 1)' '$T/v7.log'" 20
 ok $? "a store of schema version 7 is served"
-like "$(cat "$T/v7.log")" "upgraded the ztask schema in database v7 .* from version 7 to 8" "  after upgrading it in place"
+like "$(cat "$T/v7.log")" "upgraded the ztask schema in database v7 .* from version 7 to $SCHEMA_NOW" "  after upgrading it in place"
 v7_ep=$(grep -o 'listening on tcp://[0-9.:]*' "$T/v7.log" | sed 's/listening on //')
 status=$("$ZTASK" -b "$v7_ep" status --json 1000000 | tr -d ' \n')
 like "$status" '"state":"queued".*"parents":\[\]' "  with its queued task, without parents"
-is "$(v7_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" 8 "  the store says version 8"
+is "$(v7_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" $SCHEMA_NOW "  the store says version $SCHEMA_NOW"
 like "$(v7_sql "SELECT indexdef FROM pg_indexes WHERE indexname = 'ztask_tasks_active'")" "6\]" \
     "  its index of unfinished tasks holds the blocked ones too"
 child=$("$ZTASK" -b "$v7_ep" submit echo -d child --after 1000000)
 is "$(v7_sql "SELECT state, parents FROM ztask_tasks WHERE id = $child")" "6|1000000" \
     "  a task after the queued one is stored blocked, with its parent"
 kill "$v7_pid"; wait "$v7_pid" 2>/dev/null
+
+# A store of schema version 8 (before batches: no batch_id column, no
+# ztask_batches): upgraded in place to 9, its tasks of no batch. (What
+# the batches' statements do on that schema is store_backend_test's, above:
+# a new store is made by the same step.)
+pg_sql "CREATE DATABASE v8" >/dev/null
+"$top_builddir/tests/store_backend_test" "host=127.0.0.1 port=$PG_PORT user=ztask dbname=v8" >/dev/null 2>&1
+v8_sql () { "$pg_bin/psql" -X -q -A -t -h 127.0.0.1 -p "$PG_PORT" -U ztask -d v8 -c "$1"; }
+v8_sql "DROP TABLE ztask_batches; ALTER TABLE ztask_tasks DROP COLUMN batch_id;
+        UPDATE ztask_meta SET value = '8' WHERE key = 'schema_version';
+        INSERT INTO ztask_tasks (id, type, priority, state, max_attempts, payload, created_ms)
+        VALUES (1000000, 'echo', 4, 0, 3, 'from v8', 0), (1000001, 'echo', 4, 6, 3, 'blocked in v8', 0);
+        UPDATE ztask_tasks SET parents = '1000000' WHERE id = 1000001" >/dev/null
+is "$(v8_sql "SELECT count(*) FROM information_schema.columns WHERE table_name = 'ztask_tasks' AND column_name = 'batch_id'")" 0 \
+    "a store of schema version 8 has no batch_id column"
+sed "s/dbname=old/dbname=v8/" "$T/old.cfg" > "$T/v8.cfg"
+"$ZTASKD" -c "$T/v8.cfg" -f >"$T/v8.log" 2>&1 &
+v8_pid=$!
+PIDS="$PIDS $v8_pid"
+wait_for "grep -q 'leads (term 1)' '$T/v8.log'" 20
+ok $? "a store of schema version 8 is served"
+like "$(cat "$T/v8.log")" "upgraded the ztask schema in database v8 .* from version 8 to 9" "  after upgrading it in place"
+v8_ep=$(grep -o 'listening on tcp://[0-9.:]*' "$T/v8.log" | sed 's/listening on //')
+like "$("$ZTASK" -b "$v8_ep" status --json 1000000 | tr -d ' \n')" '"state":"queued"' "  with its queued task"
+like "$("$ZTASK" -b "$v8_ep" status --json 1000001 | tr -d ' \n')" '"state":"blocked".*"waiting_for":\[1000000\]' \
+    "  and its blocked one, after it"
+is "$(v8_sql "SELECT value FROM ztask_meta WHERE key = 'schema_version'")" 9 "  the store says version 9"
+is "$(v8_sql "SELECT count(*) FROM ztask_tasks WHERE batch_id IS NOT NULL")" 0 "  its tasks belong to no batch"
+is "$(v8_sql "SELECT to_regclass ('ztask_batches') IS NOT NULL, to_regclass ('ztask_batches_key') IS NOT NULL,
+               to_regclass ('ztask_tasks_batch') IS NOT NULL")" "t|t|t" \
+    "  it has the batches table, its key index and the index of tasks by batch"
+new=$("$ZTASK" -b "$v8_ep" submit echo -d 'after the upgrade')
+is "$(v8_sql "SELECT state, batch_id IS NULL FROM ztask_tasks WHERE id = ${new:-0}")" "0|t" \
+    "  a new task is stored (the insert writes the new column)"
+kill "$v8_pid"; wait "$v8_pid" 2>/dev/null
 
 # ---- a broker on PostgreSQL, and an outage of the database ----
 pg_sql "CREATE DATABASE broker" >/dev/null

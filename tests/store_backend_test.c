@@ -32,6 +32,7 @@ typedef struct {
     uint8_t states[16];
     size_t payload_sizes[16];
     bool payload_ok[16];         /* the payload is "payload-<id>" */
+    uint64_t batch_ids[16];
 } rows_t;
 
 static void
@@ -44,6 +45,7 @@ s_collect (const store_row_t *row, void *arg)
     rows->ids[i] = row->id;
     rows->states[i] = row->state;
     rows->payload_sizes[i] = row->payload_size;
+    rows->batch_ids[i] = row->batch_id;
     char expected[32];
     snprintf (expected, sizeof expected, "payload-%" PRIu64, row->id);
     rows->payload_ok[i] = row->payload && row->payload_size == strlen (expected)
@@ -78,6 +80,86 @@ s_tally (const store_row_t *row, void *arg)
     tally->count++;
     if (row->state == ZTASK_STATE_RUNNING)
         tally->running++;
+}
+
+/* What store_batch_tasks gives, kept past its callback. */
+typedef struct {
+    int count;
+    uint64_t ids[8], batch_ids[8];
+    uint8_t states[8];
+    char errors[8][32];
+} batch_rows_t;
+
+static void
+s_collect_batch_task (const store_row_t *row, void *arg)
+{
+    batch_rows_t *rows = (batch_rows_t *) arg;
+    if (rows->count == 8)
+        return;
+    int i = rows->count++;
+    rows->ids[i] = row->id;
+    rows->batch_ids[i] = row->batch_id;
+    rows->states[i] = row->state;
+    snprintf (rows->errors[i], sizeof rows->errors[i], "%s", row->error ? row->error : "(null)");
+}
+
+/* What store_batches_waiting gives, kept past its callback. */
+typedef struct {
+    int count;
+    uint64_t ids[4], then_ids[4];
+    uint32_t sizes[4];
+    int64_t created_ms[4];
+    char keys[4][32];
+} batches_t;
+
+static void
+s_collect_batch (const store_batch_t *batch, void *arg)
+{
+    batches_t *batches = (batches_t *) arg;
+    if (batches->count == 4)
+        return;
+    int i = batches->count++;
+    batches->ids[i] = batch->id;
+    batches->then_ids[i] = batch->then_id;
+    batches->sizes[i] = batch->size;
+    batches->created_ms[i] = batch->created_ms;
+    snprintf (batches->keys[i], sizeof batches->keys[i], "%s", batch->key ? batch->key : "(null)");
+}
+
+/* What a recovery gives of the batch test's tasks (ids[i]), by id. */
+typedef struct {
+    uint64_t ids[4];
+    bool seen[4];
+    uint8_t states[4];
+    uint64_t batch_ids[4];
+    char payloads[4][32];
+} recovered_t;
+
+static void
+s_collect_recovered (const store_row_t *row, void *arg)
+{
+    recovered_t *found = (recovered_t *) arg;
+    for (int i = 0; i < 4; i++)
+        if (found->ids[i] == row->id) {
+            found->seen[i] = true;
+            found->states[i] = row->state;
+            found->batch_ids[i] = row->batch_id;
+            snprintf (found->payloads[i], sizeof found->payloads[i], "%.*s", (int) row->payload_size,
+                      row->payload ? (const char *) row->payload : "");
+        }
+}
+
+/* A task of batch batch_id (then: its then task, blocked). */
+static task_t *
+s_batch_task (store_t *store, uint64_t batch_id, bool then)
+{
+    uint64_t id = store_next_id (store);
+    task_t *task = s_task (id, "batchy", 3, "member", 6);
+    task_deps (task)->batch_id = batch_id ? batch_id : id;
+    task_deps (task)->batch_then = then;
+    if (then)
+        task->state = ZTASK_STATE_BLOCKED;
+    return task;
 }
 
 static task_t *
@@ -442,6 +524,153 @@ main (int argc, char *argv[])
             tally.count, unfinished + 5, tally.running, running);
     TAP_OK (store_get (store, first + 16, false, &row) == 0 && row.state == ZTASK_STATE_QUEUED,
             "many: recover queues the running ones in the store");
+
+    /* Batches: A of five tasks (one started in its round, one scheduled
+       for later, one already due) with a key and a then task whose
+       payload is set in the round it is inserted; B of one task, no key,
+       its then task's payload set in a later round. */
+    task_t *m1 = s_batch_task (store, 0, false);
+    uint64_t a = m1->id;
+    task_t *m2 = s_batch_task (store, a, false);
+    task_t *m3 = s_batch_task (store, a, false);
+    task_t *m4 = s_batch_task (store, a, false);
+    m4->state = ZTASK_STATE_SCHEDULED;
+    m4->due_ms = 4102444800000; /* 2100 */
+    task_t *m5 = s_batch_task (store, a, false);
+    m5->state = ZTASK_STATE_SCHEDULED;
+    m5->due_ms = 1000; /* due: read as queued */
+    task_t *th = s_batch_task (store, a, true);
+    task_t *b1 = s_batch_task (store, 0, false);
+    uint64_t b = b1->id;
+    task_t *thb = s_batch_task (store, b, true);
+    TAP_OK (store_batch_of (m1) == a && store_batch_of (m5) == a && store_batch_of (th) == 0
+                && store_batch_of (b1) == b && store_batch_of (thb) == 0,
+            "batch: its tasks belong to it, its then task does not");
+    store_batch_t batch_a = { .id = a, .size = 5, .then_id = th->id, .created_ms = 1234, .key = "batch-a" };
+    store_batch_t batch_b = { .id = b, .size = 1, .then_id = thb->id, .created_ms = 1235, .key = "" };
+    rc = store_insert (store, m1, NULL) | store_insert (store, m2, NULL) | store_insert (store, m3, NULL)
+       | store_insert (store, m4, NULL) | store_insert (store, m5, NULL);
+    rc |= store_batch_insert (store, &batch_a); /* between its tasks and its then task */
+    rc |= store_insert (store, th, NULL) | store_insert (store, b1, NULL) | store_insert (store, thb, NULL);
+    rc |= store_batch_insert (store, &batch_b);
+    TAP_OK (rc == 0, "batch: two batches' tasks and rows written");
+    th = task_set_payload (th, "summary-a", 9);
+    TAP_OK (store_set_payload (store, th) == 0, "batch: a then task's payload set in the round of its insert");
+    m1->attempts = 1;
+    m1->started_ms = 9001;
+    TAP_OK (store_started (store, m1, "w-b") == 0, "batch: a task started in the same round");
+    store_batch_t got;
+    TAP_OK (store_batch_find_key (store, "batch-a") == a, "batch: its key is found before the commit");
+    TAP_OK (store_batch_get (store, a, &got) == 0 && got.id == a && got.size == 5 && got.then_id == th->id
+                && got.created_ms == 1234 && got.counts[ZTASK_STATE_QUEUED] == 3
+                && got.counts[ZTASK_STATE_RUNNING] == 1 && got.counts[ZTASK_STATE_SCHEDULED] == 1
+                && got.counts[ZTASK_STATE_DONE] == 0 && got.counts[ZTASK_STATE_BLOCKED] == 0,
+            "batch: read back before the commit, counted by state (the due one as queued)");
+    TAP_OK (store_commit (store) == 0, "batch: commit");
+    TAP_OK (store_batch_find_key (store, "batch-a") == a && store_batch_find_key (store, "batch-b") == 0
+                && store_batch_find_key (store, "") == 0,
+            "batch: its key is held; another, or none, finds nothing");
+    TAP_OK (store_batch_get (store, 999999, &got) == -1, "batch: an unknown batch is not found");
+    TAP_OK (store_get (store, m2->id, false, &row) == 0 && row.batch_id == a && store_get (store, th->id, false, &row) == 0
+                && row.batch_id == 0 && row.state == ZTASK_STATE_BLOCKED && store_get (store, b, false, &row) == 0
+                && row.batch_id == b && store_get (store, first, false, &row) == 0 && row.batch_id == 0,
+            "batch: get reads a task's batch (none for a then task or a task of no batch)");
+    store_filter_t batchy = { 0, "batchy", 0, 0, 16, true };
+    memset (&rows, 0, sizeof rows);
+    TAP_OK (store_select (store, &batchy, s_collect, &rows) == 0 && rows.count == 8 && rows.ids[0] == a
+                && rows.batch_ids[0] == a && rows.batch_ids[4] == a && rows.batch_ids[5] == 0 && rows.batch_ids[6] == b
+                && rows.batch_ids[7] == 0,
+            "batch: select reads each task's batch");
+    batches_t waiting = { 0 };
+    TAP_OK (store_batches_waiting (store, s_collect_batch, &waiting) == 0 && waiting.count == 2
+                && waiting.ids[0] == a && waiting.then_ids[0] == th->id && waiting.sizes[0] == 5
+                && waiting.created_ms[0] == 1234 && streq (waiting.keys[0], "batch-a") && waiting.ids[1] == b
+                && waiting.then_ids[1] == thb->id && waiting.sizes[1] == 1 && streq (waiting.keys[1], ""),
+            "batch: both wait for their then tasks, with their rows");
+
+    /* A's tasks end (done, failed, cancelled; the due one runs and is
+       done); B's then task gets its payload; A's then task may run. */
+    store_finished (store, m1, ZTASK_STATE_DONE, NULL, "r", 1, 9100);
+    m2->attempts = 3;
+    store_finished (store, m2, ZTASK_STATE_FAILED, "boom", NULL, 0, 9101);
+    store_finished (store, m3, ZTASK_STATE_CANCELLED, "by a client", NULL, 0, 9102);
+    m5->attempts = 1;
+    m5->started_ms = 9003;
+    store_started (store, m5, "w-b");
+    store_finished (store, m5, ZTASK_STATE_DONE, NULL, "r", 1, 9103);
+    thb = task_set_payload (thb, "summary-b", 9);
+    TAP_OK (store_set_payload (store, thb) == 0, "batch: a then task's payload set in a later round");
+    TAP_OK (store_requeued (store, th) == 0, "batch: A's then task queued");
+    memset (&waiting, 0, sizeof waiting);
+    TAP_OK (store_batches_waiting (store, s_collect_batch, &waiting) == 0 && waiting.count == 1
+                && waiting.ids[0] == b,
+            "batch: once its then task is queued A no longer waits (read before the commit)");
+    TAP_OK (store_commit (store) == 0, "batch: commit the ends");
+    memset (&got, 0, sizeof got);
+    TAP_OK (store_batch_get (store, a, &got) == 0 && got.counts[ZTASK_STATE_DONE] == 2
+                && got.counts[ZTASK_STATE_FAILED] == 1 && got.counts[ZTASK_STATE_CANCELLED] == 1
+                && got.counts[ZTASK_STATE_SCHEDULED] == 1 && got.counts[ZTASK_STATE_QUEUED] == 0
+                && got.counts[ZTASK_STATE_RUNNING] == 0 && got.counts[ZTASK_STATE_BLOCKED] == 0,
+            "batch: counts after the ends");
+    batch_rows_t members = { 0 };
+    TAP_OK (store_batch_tasks (store, a, s_collect_batch_task, &members) == 0 && members.count == 5
+                && members.ids[0] == m1->id && members.ids[1] == m2->id && members.ids[2] == m3->id
+                && members.ids[3] == m4->id && members.ids[4] == m5->id,
+            "batch: its tasks, in id order, without its then task");
+    TAP_OK (members.states[0] == ZTASK_STATE_DONE && members.states[1] == ZTASK_STATE_FAILED
+                && members.states[2] == ZTASK_STATE_CANCELLED && members.states[3] == ZTASK_STATE_SCHEDULED
+                && members.states[4] == ZTASK_STATE_DONE && streq (members.errors[0], "")
+                && streq (members.errors[1], "boom") && streq (members.errors[2], "by a client")
+                && streq (members.errors[4], "") && members.batch_ids[0] == a && members.batch_ids[4] == a,
+            "batch: each with its state and error");
+    memset (&members, 0, sizeof members);
+    TAP_OK (store_batch_tasks (store, 999999, s_collect_batch_task, &members) == 0 && members.count == 0,
+            "batch: an unknown batch has no tasks");
+    memset (&rows, 0, sizeof rows);
+    TAP_OK (store_retry (store, m2, s_collect, &rows) == 0 && rows.count == 1 && rows.batch_ids[0] == a
+                && store_commit (store) == 0,
+            "batch: retry reads the task's batch");
+
+    /* A second batch with A's key is refused (on PostgreSQL its round
+       rolls back; on SQLite the failed statement alone, as for a task). */
+    task_t *dup_member = s_batch_task (store, 0, false);
+    store_batch_t dup_batch = { .id = dup_member->id, .size = 1, .created_ms = 1236, .key = "batch-a" };
+    rc = store_insert (store, dup_member, NULL) | store_batch_insert (store, &dup_batch);
+    rc |= store_commit (store);
+    TAP_OK (rc != 0 && store_batch_find_key (store, "batch-a") == a && store_batch_get (store, dup_member->id, &got) == -1,
+            "batch: a second batch with a held key is refused");
+    store_commit (store);
+    task_destroy (&dup_member);
+
+    /* Reopen: recovery reads the batch of each unfinished task and the
+       then tasks' payloads. */
+    store_close (&store);
+    store = store_open (location, "normal");
+    TAP_OK (store != NULL, "batch: reopen");
+    if (!store)
+        return tap_done ();
+    recovered_t found = { .ids = { th->id, thb->id, m2->id, m4->id } };
+    TAP_OK (store_recover (store, s_collect_recovered, &found) == 0 && store_commit (store) == 0
+                && found.seen[0] && found.seen[1] && found.seen[2] && found.seen[3],
+            "batch: recover reads A's then task, B's, A's retried and scheduled tasks");
+    TAP_OK (found.states[0] == ZTASK_STATE_QUEUED && found.batch_ids[0] == 0 && streq (found.payloads[0], "summary-a"),
+            "batch: A's then task queued, of no batch, with the payload set in its round (%s)", found.payloads[0]);
+    TAP_OK (found.states[1] == ZTASK_STATE_BLOCKED && found.batch_ids[1] == 0 && streq (found.payloads[1], "summary-b"),
+            "batch: B's then task blocked, with the payload set later (%s)", found.payloads[1]);
+    TAP_OK (found.states[2] == ZTASK_STATE_QUEUED && found.batch_ids[2] == a && streq (found.payloads[2], "member")
+                && found.states[3] == ZTASK_STATE_SCHEDULED && found.batch_ids[3] == a,
+            "batch: A's tasks with their batch");
+    memset (&waiting, 0, sizeof waiting);
+    TAP_OK (store_batches_waiting (store, s_collect_batch, &waiting) == 0 && waiting.count == 1 && waiting.ids[0] == b,
+            "batch: reopen: B still waits");
+    task_destroy (&m1);
+    task_destroy (&m2);
+    task_destroy (&m3);
+    task_destroy (&m4);
+    task_destroy (&m5);
+    task_destroy (&th);
+    task_destroy (&b1);
+    task_destroy (&thb);
 
     store_close (&store);
     task_destroy (&t1);

@@ -20,11 +20,12 @@
     statement for the server to run) when the batch is full (256 rows:
     the server inserts them while the broker reads the rest of the
     round), before any read or any statement that is not about one task
-    of an earlier batch, and at the commit, in the round's transaction
-    and before the fence. A start, requeue or end of a task still in the
-    batch changes its row there: a task submitted and dispatched in the
-    same round is one INSERT, no UPDATE. The UPDATEs of older tasks are
-    sent one by one as they happen.
+    of an earlier batch (or a batch's row, in a table of its own), and at
+    the commit, in the round's transaction and before the fence. A start,
+    requeue, end or new payload of a task still in the batch changes its
+    row there: a task submitted and dispatched in the same round is one
+    INSERT, no UPDATE. The UPDATEs of older tasks are sent one by one as
+    they happen.
 
     Recovery reads the unfinished tasks RECOVER_BATCH rows at a time (by
     id, from where the last batch ended), so that a million queued tasks
@@ -46,7 +47,7 @@
 
 /* The schema this ztaskd reads and writes (s_schema_ready brings older
    ones up to it, one s_schema_vN step after the other). */
-#define SCHEMA_VERSION 8
+#define SCHEMA_VERSION 9
 #define SCHEMA_LOCK "7236541926581302" /* pg_advisory_xact_lock key: "ztask schema" */
 
 /* What a store_row_t holds, in the order s_row reads it; the columns a
@@ -54,8 +55,8 @@
 #define ROW_COLUMNS                                                                                \
     "id, type, priority, state, attempts, max_attempts, timeout_ms, worker, error, created_ms,"   \
     " started_ms, finished_ms, due_ms, requirements, version_constraint, needs, limit_name,"       \
-    " retry_min_ms, retry_max_ms, next_attempt_ms, parents"
-#define ROW_COLUMN_COUNT 21
+    " retry_min_ms, retry_max_ms, next_attempt_ms, parents, batch_id"
+#define ROW_COLUMN_COUNT 22
 
 static const char *s_schema =
     "CREATE TABLE ztask_meta ("
@@ -224,10 +225,28 @@ static const char *s_schema_deps =
     "CREATE INDEX ztask_tasks_active ON ztask_tasks (id) WHERE state IN (0, 1, 5, 6);"
     "UPDATE ztask_meta SET value = '8' WHERE key = 'schema_version';";
 
+/* Version 9 (batches, docs/scheduling.md): the batch a task belongs to
+   (its first task's id; NULL: none), indexed where it has one; the
+   batches, one row each, written in the round of their tasks: id is the
+   first task's id, then_id the task that runs once every one ended, the
+   idempotency key unique where there is one. From version 8. */
+static const char *s_schema_batches =
+    "ALTER TABLE ztask_tasks ADD COLUMN batch_id BIGINT;"
+    "CREATE INDEX ztask_tasks_batch ON ztask_tasks (batch_id) WHERE batch_id IS NOT NULL;"
+    "CREATE TABLE ztask_batches ("
+    "  id BIGINT PRIMARY KEY,"
+    "  size INTEGER NOT NULL,"
+    "  then_id BIGINT,"
+    "  created_ms BIGINT NOT NULL,"
+    "  idem_key TEXT);"
+    "CREATE UNIQUE INDEX ztask_batches_key ON ztask_batches (idem_key) WHERE idem_key IS NOT NULL;"
+    "UPDATE ztask_meta SET value = '9' WHERE key = 'schema_version';";
+
 enum {
     INSERT_BATCH, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, RECOVER, RECOVERED,
     PURGE, MAX_ID, LEAD, FENCE, RESIGN, RETRY, PURGE_TASKS, PAUSE, RESUME, PAUSED,
-    SCHEDULE_PUT, SCHEDULE_REMOVE, SCHEDULES, STATEMENTS
+    SCHEDULE_PUT, SCHEDULE_REMOVE, SCHEDULES, BATCH_INSERT, BATCH_FIND_KEY, BATCH_GET, BATCH_TASKS,
+    BATCHES_WAITING, SET_PAYLOAD, STATEMENTS
 };
 
 /* store_select's filter: $1 states (a bit per state; 0: any), $2 type
@@ -243,11 +262,11 @@ static const char *s_sql[STATEMENTS] = {
     [INSERT_BATCH] = "INSERT INTO ztask_tasks (id, type, priority, state, attempts, max_attempts, timeout_ms,"
                      " idem_key, payload, result, error, worker, created_ms, started_ms, finished_ms, history,"
                      " due_ms, requirements, version_constraint, needs, limit_name, retry_min_ms, retry_max_ms,"
-                     " next_attempt_ms, parents)"
+                     " next_attempt_ms, parents, batch_id)"
                      " SELECT * FROM unnest ($1::int8[], $2::text[], $3::int2[], $4::int2[], $5::int4[],"
                      " $6::int4[], $7::int8[], $8::text[], $9::bytea[], $10::bytea[], $11::text[], $12::text[],"
                      " $13::int8[], $14::int8[], $15::int8[], $16::text[], $17::int8[], $18::text[], $19::text[],"
-                     " $20::text[], $21::text[], $22::int4[], $23::int4[], $24::int8[], $25::text[])",
+                     " $20::text[], $21::text[], $22::int4[], $23::int4[], $24::int8[], $25::text[], $26::int8[])",
     [FIND_KEY] = "SELECT id FROM ztask_tasks WHERE idem_key = $1",
     [STARTED] = "UPDATE ztask_tasks SET state = 1, attempts = $1, worker = $2, started_ms = $3,"
                 " history = history || $4, next_attempt_ms = NULL WHERE id = $5",
@@ -287,6 +306,19 @@ static const char *s_sql[STATEMENTS] = {
     [SCHEDULE_REMOVE] = "DELETE FROM ztask_schedules WHERE name = $1",
     [SCHEDULES] = "SELECT name, cron, tz, type, priority, payload, max_attempts, timeout_ms, catchup, paused,"
                   " source, created_ms, last_fire_ms FROM ztask_schedules ORDER BY name",
+    [BATCH_INSERT] = "INSERT INTO ztask_batches (id, size, then_id, created_ms, idem_key) VALUES ($1, $2, $3, $4, $5)",
+    [BATCH_FIND_KEY] = "SELECT id FROM ztask_batches WHERE idem_key = $1",
+    /* The batch's row once for each state its tasks are in (with how
+       many), or once with a NULL state when the store holds none; $2 now
+       (wall ms): a scheduled task due by then counts as queued. */
+    [BATCH_GET] = "SELECT b.id, b.size, b.then_id, b.created_ms, b.idem_key, c.state, c.tasks FROM ztask_batches b"
+                  " LEFT JOIN (SELECT CASE WHEN state = 5 AND due_ms <= $2::int8 THEN 0 ELSE state END AS state,"
+                  " count(*) AS tasks FROM ztask_tasks WHERE batch_id = $1 GROUP BY 1) c ON true WHERE b.id = $1",
+    [BATCH_TASKS] = "SELECT id, CASE WHEN state = 5 AND due_ms <= $2::int8 THEN 0 ELSE state END, error"
+                    " FROM ztask_tasks WHERE batch_id = $1 ORDER BY id",
+    [BATCHES_WAITING] = "SELECT b.id, b.size, b.then_id, b.created_ms, b.idem_key FROM ztask_batches b"
+                        " JOIN ztask_tasks t ON t.id = b.then_id WHERE t.state = 6 ORDER BY b.id",
+    [SET_PAYLOAD] = "UPDATE ztask_tasks SET payload = $1 WHERE id = $2",
 };
 
 static const char *s_statement_name[STATEMENTS] = {
@@ -298,7 +330,10 @@ static const char *s_statement_name[STATEMENTS] = {
     [RETRY] = "ztask_retry",     [PURGE_TASKS] = "ztask_purge_tasks", [PAUSE] = "ztask_pause",
     [RESUME] = "ztask_resume",   [PAUSED] = "ztask_paused",
     [SCHEDULE_PUT] = "ztask_schedule_put", [SCHEDULE_REMOVE] = "ztask_schedule_remove",
-    [SCHEDULES] = "ztask_schedules",
+    [SCHEDULES] = "ztask_schedules", [BATCH_INSERT] = "ztask_batch_insert",
+    [BATCH_FIND_KEY] = "ztask_batch_find_key", [BATCH_GET] = "ztask_batch_get",
+    [BATCH_TASKS] = "ztask_batch_tasks", [BATCHES_WAITING] = "ztask_batches_waiting",
+    [SET_PAYLOAD] = "ztask_set_payload",
 };
 
 /* The columns of INSERT_BATCH, one array parameter each. */
@@ -306,12 +341,12 @@ typedef enum {
     COL_ID, COL_TYPE, COL_PRIORITY, COL_STATE, COL_ATTEMPTS, COL_MAX_ATTEMPTS, COL_TIMEOUT_MS, COL_KEY,
     COL_PAYLOAD, COL_RESULT, COL_ERROR, COL_WORKER, COL_CREATED_MS, COL_STARTED_MS, COL_FINISHED_MS, COL_HISTORY,
     COL_DUE_MS, COL_REQUIRE, COL_VERSION, COL_NEEDS, COL_LIMIT, COL_RETRY_MIN_MS, COL_RETRY_MAX_MS,
-    COL_NEXT_ATTEMPT_MS, COL_PARENTS, COLUMNS
+    COL_NEXT_ATTEMPT_MS, COL_PARENTS, COL_BATCH_ID, COLUMNS
 } batch_column_t;
 
 /* Their element types (pg_type oids: int8 20, int2 21, int4 23, text 25, bytea 17). */
 static const uint32_t s_column_oid[COLUMNS] = { 20, 25, 21, 21, 23, 23, 20, 25, 17, 17, 25, 25, 20, 20, 20, 25, 20,
-                                                25, 25, 25, 25, 23, 23, 20, 25 };
+                                                25, 25, 25, 25, 23, 23, 20, 25, 20 };
 
 #define BATCH_ROWS_MAX 256           /* new tasks sent in one INSERT at most     */
 #define BATCH_BYTES_MAX (4 << 20)    /* ... and bytes of their strings, payloads */
@@ -328,6 +363,7 @@ typedef struct {
     uint64_t id;
     int64_t created_ms, started_ms, finished_ms, due_ms; /* due_ms 0: NULL */
     int64_t next_attempt_ms;     /* 0: NULL                                     */
+    uint64_t batch_id;           /* the batch it belongs to; 0: NULL            */
     uint32_t attempts, max_attempts, timeout_ms, retry_min_ms, retry_max_ms;
     uint8_t priority, state;
     bool started, finished;      /* started_ms, finished_ms are set; else NULL */
@@ -358,6 +394,7 @@ struct store_backend {
     pg_lease_t *lease;           /* renews the lease while leading      */
     byte *row_data;              /* store_get's strings and result      */
     size_t row_max;
+    char *batch_key;             /* store_batch_get's key                */
     batch_row_t *batch;          /* new tasks not sent yet, by id       */
     size_t batch_rows, batch_max;
     buffer_t batch_data;         /* their strings and payloads          */
@@ -516,14 +553,17 @@ s_begin (store_backend_t *self)
 static int s_batch_send (store_backend_t *self);
 
 /* Queues a write in the round's transaction. Only the change of one task
-   outside the batch (a task the batch does not hold) may overtake the
-   batch: anything else sends the batch first. */
+   outside the batch (a task the batch does not hold) and a batch's row
+   (ztask_batches: nothing in the batch reads or writes it) may overtake
+   the batch: anything else sends the batch first. */
 static int
 s_write (store_backend_t *self, int statement, const params_t *params)
 {
     if (s_begin (self) != 0)
         return -1;
-    if (statement != STARTED && statement != REQUEUED && statement != FINISHED && s_batch_send (self) != 0)
+    bool overtakes = statement == STARTED || statement == REQUEUED || statement == FINISHED
+                  || statement == SET_PAYLOAD || statement == BATCH_INSERT;
+    if (!overtakes && s_batch_send (self) != 0)
         return -1;
     return s_send (self, statement, params);
 }
@@ -658,6 +698,7 @@ s_row (const PGresult *result, int i, store_row_t *row)
     row->retry_max_ms = (uint32_t) s_int (result, i, 18);
     row->next_attempt_ms = s_int (result, i, 19);
     row->parents = s_text (result, i, 20);
+    row->batch_id = (uint64_t) s_int (result, i, 21);
     if (row->state == ZTASK_STATE_SCHEDULED && row->due_ms <= zclock_time ())
         row->state = ZTASK_STATE_QUEUED; /* due: see store.h */
 }
@@ -744,9 +785,9 @@ s_schema_ready (store_backend_t *self)
         rc = -1;
     }
     else if (rc == 0 && !meta) {
-        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s%s%s%s%s%s%s", s_schema,
-                                  s_schema_v2, s_schema_v3, s_schema_v4, s_schema_v5, s_schema_v6, s_schema_v7,
-                                  s_schema_deps);
+        char *sql = zsys_sprintf ("%sINSERT INTO ztask_meta VALUES ('schema_version', '1');%s%s%s%s%s%s%s%s",
+                                  s_schema, s_schema_v2, s_schema_v3, s_schema_v4, s_schema_v5, s_schema_v6,
+                                  s_schema_v7, s_schema_deps, s_schema_batches);
         rc = s_exec_ok (self, sql);
         zstr_free (&sql);
         if (rc == 0)
@@ -769,6 +810,8 @@ s_schema_ready (store_backend_t *self)
                 rc = s_upgrade_to_7 (self);
             if (rc == 0)
                 rc = s_upgrade_step_deps (self, number <= 7 ? 7 : number);
+            if (rc == 0 && number <= DEPS_SCHEMA_VERSION)
+                rc = s_exec_ok (self, s_schema_batches);
             if (rc == 0)
                 ztask_log_info ("store: upgraded the ztask schema in %s from version %d to %d", self->where, number,
                            SCHEMA_VERSION);
@@ -860,6 +903,7 @@ s_postgres_close (store_backend_t **self_p)
         zstr_free (&self->where);
         free (self->location);
         free (self->row_data);
+        zstr_free (&self->batch_key);
         free (self->batch);
         free (self->batch_data.data);
         for (int c = 0; c < COLUMNS; c++)
@@ -1093,6 +1137,7 @@ s_batch_send (store_backend_t *self)
         s_element_int (&col[COL_RETRY_MAX_MS], row->retry_max_ms, 4, false);
         s_element_int (&col[COL_NEXT_ATTEMPT_MS], row->next_attempt_ms, 8, !row->next_attempt_ms);
         s_element_span (&col[COL_PARENTS], self, row->parents);
+        s_element_int (&col[COL_BATCH_ID], (int64_t) row->batch_id, 8, !row->batch_id);
     }
     self->batch_data.size = 0;
     const char *values[COLUMNS];
@@ -1156,6 +1201,7 @@ s_postgres_insert (store_backend_t *self, const task_t *task, const char *key)
     row->limit = s_span_text (self, needs.limit);
     char parents[STORE_PARENTS_SIZE];
     row->parents = s_span_text (self, store_parents_text (task, parents));
+    row->batch_id = store_batch_of (task);
     return 0;
 }
 
@@ -1468,6 +1514,127 @@ s_postgres_schedules (store_backend_t *self, store_schedule_fn *fn, void *arg)
     return 0;
 }
 
+/* ---- batches ---- */
+
+static int
+s_postgres_batch_insert (store_backend_t *self, const store_batch_t *batch)
+{
+    params_t p = { 0 };
+    s_param_int (&p, (int64_t) batch->id);
+    s_param_int (&p, batch->size);
+    if (batch->then_id)
+        s_param_int (&p, (int64_t) batch->then_id);
+    else
+        s_param_text (&p, NULL);
+    s_param_int (&p, batch->created_ms);
+    s_param_text (&p, batch->key && *batch->key ? batch->key : NULL);
+    return s_write (self, BATCH_INSERT, &p);
+}
+
+static uint64_t
+s_postgres_batch_find_key (store_backend_t *self, const char *key)
+{
+    params_t p = { 0 };
+    s_param_text (&p, key);
+    PGresult *result = s_read (self, BATCH_FIND_KEY, &p);
+    if (!result)
+        return STORE_KEY_FAILED;
+    uint64_t id = PQntuples (result) == 1 ? (uint64_t) s_int (result, 0, 0) : 0;
+    PQclear (result);
+    return id;
+}
+
+/* A ztask_batches row (id, size, then_id, created_ms, idem_key) of a
+   result into batch; the key points into the result. */
+static void
+s_batch_row (const PGresult *result, int i, store_batch_t *batch)
+{
+    memset (batch, 0, sizeof *batch);
+    batch->id = (uint64_t) s_int (result, i, 0);
+    batch->size = (uint32_t) s_int (result, i, 1);
+    batch->then_id = (uint64_t) s_int (result, i, 2);
+    batch->created_ms = s_int (result, i, 3);
+    batch->key = s_text (result, i, 4);
+}
+
+static int
+s_postgres_batch_get (store_backend_t *self, uint64_t id, store_batch_t *batch)
+{
+    params_t p = { 0 };
+    s_param_int (&p, (int64_t) id);
+    s_param_int (&p, zclock_time ());
+    PGresult *result = s_read (self, BATCH_GET, &p);
+    if (!result)
+        return STORE_FAILED;
+    int rows = PQntuples (result);
+    if (rows == 0) {
+        PQclear (result);
+        return -1;
+    }
+    s_batch_row (result, 0, batch);
+    /* Its key outlives the result, until the next batch_get. */
+    zstr_free (&self->batch_key);
+    self->batch_key = strdup (batch->key);
+    assert (self->batch_key);
+    batch->key = self->batch_key;
+    for (int i = 0; i < rows; i++) {
+        int64_t state = s_int (result, i, 5);
+        if (!PQgetisnull (result, i, 5) && state >= 0 && state < 7)
+            batch->counts[state] = (uint32_t) s_int (result, i, 6);
+    }
+    PQclear (result);
+    return 0;
+}
+
+static int
+s_postgres_batch_tasks (store_backend_t *self, uint64_t id, store_row_fn *fn, void *arg)
+{
+    params_t p = { 0 };
+    s_param_int (&p, (int64_t) id);
+    s_param_int (&p, zclock_time ());
+    PGresult *result = s_read (self, BATCH_TASKS, &p);
+    if (!result)
+        return -1;
+    for (int i = 0; i < PQntuples (result); i++) {
+        store_row_t row = { .id = (uint64_t) s_int (result, i, 0),
+                            .state = (uint8_t) s_int (result, i, 1),
+                            .error = s_text (result, i, 2),
+                            .batch_id = id };
+        fn (&row, arg);
+    }
+    PQclear (result);
+    return 0;
+}
+
+static int
+s_postgres_batches_waiting (store_backend_t *self, store_batch_fn *fn, void *arg)
+{
+    PGresult *result = s_read (self, BATCHES_WAITING, NULL);
+    if (!result)
+        return -1;
+    for (int i = 0; i < PQntuples (result); i++) {
+        store_batch_t batch;
+        s_batch_row (result, i, &batch);
+        fn (&batch, arg);
+    }
+    PQclear (result);
+    return 0;
+}
+
+static int
+s_postgres_set_payload (store_backend_t *self, const task_t *task)
+{
+    batch_row_t *row = s_batch_find (self, task->id);
+    if (row) {
+        row->payload = s_span (self, task->payload, task->payload_size); /* inserted this round */
+        return self->failed ? -1 : 0;
+    }
+    params_t p = { 0 };
+    s_param_bytes (&p, task->payload, task->payload_size);
+    s_param_int (&p, (int64_t) task->id);
+    return s_write (self, SET_PAYLOAD, &p);
+}
+
 const store_backend_ops_t store_postgres = {
     .name = "PostgreSQL",
     .open = s_postgres_open,
@@ -1490,6 +1657,12 @@ const store_backend_ops_t store_postgres = {
     .schedule_put = s_postgres_schedule_put,
     .schedule_remove = s_postgres_schedule_remove,
     .schedules = s_postgres_schedules,
+    .batch_insert = s_postgres_batch_insert,
+    .batch_find_key = s_postgres_batch_find_key,
+    .batch_get = s_postgres_batch_get,
+    .batch_tasks = s_postgres_batch_tasks,
+    .batches_waiting = s_postgres_batches_waiting,
+    .set_payload = s_postgres_set_payload,
     .lead = s_postgres_lead,
     .resign = s_postgres_resign,
 };
