@@ -261,7 +261,8 @@ typedef struct {
     uint64_t then_id;            /* the task that runs once every one ended
                                     (blocked until then); 0: none            */
     int64_t created_ms;          /* wall clock                                */
-    const char *key;             /* its idempotency key; "" for none          */
+    const char *key;             /* its idempotency key; "" for none (what a
+                                    read gives may be "" whatever it is)   */
     /* store_batch_get only: its tasks the store holds, by state
        (ztask_state_t; a scheduled one past its due time as queued). Their
        sum is below size once some were purged. */

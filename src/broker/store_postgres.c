@@ -637,6 +637,19 @@ s_postgres_commit (store_backend_t *self)
     return fenced ? STORE_FENCED : failed ? -1 : 0;
 }
 
+static void
+s_postgres_rollback (store_backend_t *self)
+{
+    self->batch_rows = 0; /* rows never sent */
+    self->batch_data.size = 0;
+    if (!self->in_transaction)
+        return;
+    self->in_transaction = false;
+    if (PQstatus (self->conn) == CONNECTION_OK)
+        s_sync (self, "ROLLBACK");
+    self->failed = self->fenced = false;
+}
+
 /* ---- reading rows ---- */
 
 /* A binary integer column (int2, int4 or int8); 0 for NULL. */
@@ -1641,6 +1654,7 @@ const store_backend_ops_t store_postgres = {
     .close = s_postgres_close,
     .max_id = s_postgres_max_id,
     .commit = s_postgres_commit,
+    .rollback = s_postgres_rollback,
     .insert = s_postgres_insert,
     .find_key = s_postgres_find_key,
     .started = s_postgres_started,

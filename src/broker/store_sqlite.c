@@ -236,9 +236,10 @@ static const char *s_sql[STATEMENTS] = {
     /* a scheduled task past its due time counts as queued (store.h) */
     [BATCH_COUNTS] = "SELECT CASE WHEN state = 5 AND due_ms <= ?2 THEN 0 ELSE state END, count(*) FROM tasks"
                      " WHERE batch_id = ?1 GROUP BY 1",
-    [BATCH_TASKS] = "SELECT id, state, error FROM tasks WHERE batch_id = ? ORDER BY id",
+    [BATCH_TASKS] = "SELECT id, CASE WHEN state = 5 AND due_ms <= ?2 THEN 0 ELSE state END, error FROM tasks"
+                    " WHERE batch_id = ?1 ORDER BY id",
     [BATCHES_WAITING] = "SELECT b.id, b.size, b.then_id, b.created_ms, b.idem_key FROM batches b"
-                        " JOIN tasks t ON t.id = b.then_id WHERE t.state = 6",
+                        " JOIN tasks t ON t.id = b.then_id WHERE t.state = 6 ORDER BY b.id",
     [SET_PAYLOAD] = "UPDATE tasks SET payload = ? WHERE id = ?",
     [PURGE] = "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE state IN (2, 3, 4)"
               " AND finished_ms < ? LIMIT ?)",
@@ -1049,6 +1050,7 @@ s_sqlite_batch_tasks (store_backend_t *self, uint64_t id, store_row_fn *fn, void
 {
     sqlite3_stmt *s = self->stmt[BATCH_TASKS];
     sqlite3_bind_int64 (s, 1, (sqlite3_int64) id);
+    sqlite3_bind_int64 (s, 2, zclock_time ());
     int rc;
     while ((rc = sqlite3_step (s)) == SQLITE_ROW) {
         store_row_t row = { .id = (uint64_t) sqlite3_column_int64 (s, 0),
