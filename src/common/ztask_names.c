@@ -109,6 +109,15 @@ ztask_state_name (ztask_state_t state)
 }
 
 int
+ztask_state_parse (const char *text)
+{
+    for (int state = ZTASK_STATE_QUEUED; text && state <= ZTASK_STATE_BLOCKED; state++)
+        if (strcmp (text, ztask_state_name ((ztask_state_t) state)) == 0)
+            return state;
+    return -1;
+}
+
+int
 ztask_priority_parse (const char *text)
 {
     if (!text)
