@@ -97,10 +97,8 @@ typedef sched_run_task_t task_t;
 typedef struct {
     sched_run_t run;                  /* fleet, tasks, clocks, stalls (sched_common.h) */
     const char *fleet_name;           /* "reserved" or "flat"                        */
-    uint64_t seed;                    /* workload seed                               */
-    double work_s;                    /* slot-seconds of work asked for              */
+    sched_options_t options;          /* the shared flags: seed, work, broker pid... */
     size_t errors;                    /* tasks that failed, errors from the broker   */
-    int broker_pid;                   /* ztaskd's pid for its CPU time; 0: unknown   */
     int64_t broker_cpu_us;            /* its CPU time over the run; -1: unknown      */
 } s1_t;
 
@@ -114,8 +112,8 @@ typedef struct {
 static void
 s_generate (s1_t *self)
 {
-    uint64_t state = self->seed;
-    double horizon_us = self->work_s / 24.0 * 0.9 * 1e6;
+    uint64_t state = self->options.seed;
+    double horizon_us = self->options.work_s / 24.0 * 0.9 * 1e6;
     double work_ms = 0;
     const int arriving[2] = { PRIORITY_HIGH, PRIORITY_NORMAL };
     for (int k = 0; k < 2; k++)
@@ -126,7 +124,7 @@ s_generate (s1_t *self)
             sched_add_task (&self->run, type, arriving[k], (int64_t) at, ms);
             work_ms += ms;
         }
-    while (work_ms < self->work_s * 1000) {
+    while (work_ms < self->options.work_s * 1000) {
         int type = sched_pick (&state, s_type_weights, TYPE_COUNT);
         unsigned ms = sched_duration_ms (&state, SHORTEST_MS, LONGEST_MS);
         sched_add_task (&self->run, type, PRIORITY_LOW, 0, ms);
@@ -326,7 +324,7 @@ s_run_ztask (s1_t *self, const char *endpoint, int wait_fleet_s)
         fprintf (stderr, "s1_sched: cannot connect to %s\n", endpoint);
     else if (s_wait_fleet (self, sock, msg, wait_fleet_s) == 0) {
         size_t next = 0, finished = 0;
-        int64_t cpu_before = self->broker_pid ? bench_process_cpu_us (self->broker_pid) : -1;
+        int64_t cpu_before = self->options.broker_pid ? bench_process_cpu_us (self->options.broker_pid) : -1;
         self->run.t0_us = bench_now_us ();
         struct timespec wall;
         clock_gettime (CLOCK_REALTIME, &wall);
@@ -355,7 +353,7 @@ s_run_ztask (s1_t *self, const char *endpoint, int wait_fleet_s)
             }
         }
         rc = finished == self->run.count ? 0 : -1;
-        int64_t cpu_after = self->broker_pid ? bench_process_cpu_us (self->broker_pid) : -1;
+        int64_t cpu_after = self->options.broker_pid ? bench_process_cpu_us (self->options.broker_pid) : -1;
         if (cpu_before >= 0 && cpu_after >= 0)
             self->broker_cpu_us = cpu_after - cpu_before;
     }
@@ -508,7 +506,7 @@ static void
 s_report (s1_t *self, const char *system, int rep)
 {
     char extra[128];
-    snprintf (extra, sizeof extra, "fleet=%s seed=%" PRIu64, self->fleet_name, self->seed);
+    snprintf (extra, sizeof extra, "fleet=%s seed=%" PRIu64, self->fleet_name, self->options.seed);
     sched_report (&self->run, "S1", system, rep, self->broker_cpu_us, self->errors, extra);
 }
 
@@ -535,53 +533,21 @@ main (int argc, char *argv[])
     self.run.type_names = s_type_names;
     self.run.type_count = TYPE_COUNT;
     self.fleet_name = "reserved";
-    self.seed = 1;
-    self.work_s = 450;
-    self.run.res_ms = 2;
+    sched_options_init (&self.options, &self.run);
     self.broker_cpu_us = -1;
-    const char *endpoint = NULL, *system = NULL;
     bool pushpull = false, print_fleet = false;
-    int rep = 1, wait_fleet_s = 30;
     for (int a = 1; a < argc; a++) {
         const char *flag = argv[a];
-        if (streq (flag, "--pushpull")) {
+        if (streq (flag, "--pushpull"))
             pushpull = true;
-            continue;
-        }
-        if (streq (flag, "--print-fleet")) {
+        else if (streq (flag, "--print-fleet"))
             print_fleet = true;
-            continue;
-        }
-        if (a + 1 >= argc)
-            s_usage ();
-        const char *value = argv[++a];
-        char *end = NULL;
-        if (streq (flag, "--broker"))
-            endpoint = value;
-        else if (streq (flag, "--system"))
-            system = value;
-        else if (streq (flag, "--timeline"))
-            self.run.timeline = value;
-        else if (streq (flag, "--fleet") && (streq (value, "reserved") || streq (value, "flat")))
-            self.fleet_name = value;
-        else if (streq (flag, "--seed"))
-            self.seed = strtoull (value, &end, 10);
-        else if (streq (flag, "--work"))
-            self.work_s = strtod (value, &end);
-        else if (streq (flag, "--res-ms"))
-            self.run.res_ms = strtod (value, &end);
-        else if (streq (flag, "--rep"))
-            rep = (int) strtol (value, &end, 10);
-        else if (streq (flag, "--broker-pid"))
-            self.broker_pid = (int) strtol (value, &end, 10);
-        else if (streq (flag, "--wait-fleet"))
-            wait_fleet_s = (int) strtol (value, &end, 10);
-        else
-            s_usage ();
-        if (end && (*end || end == value))
+        else if (streq (flag, "--fleet") && a + 1 < argc && (streq (argv[a + 1], "reserved") || streq (argv[a + 1], "flat")))
+            self.fleet_name = argv[++a];
+        else if (sched_options_parse (&self.options, &self.run, argc, argv, &a) != 1)
             s_usage ();
     }
-    if (self.work_s <= 0 || self.work_s > 1e6 || self.run.res_ms < 0 || wait_fleet_s < 0)
+    if (sched_options_check (&self.options, &self.run) != 0)
         s_usage ();
     if (streq (self.fleet_name, "flat"))
         self.run.workers[FLEET_SIZE - 1].levels = LEVELS_ALL;
@@ -596,16 +562,17 @@ main (int argc, char *argv[])
         }
         return 0;
     }
+    const char *endpoint = self.options.endpoint;
     if (!endpoint == !pushpull)
         s_usage ();
     zsys_init ();
     s_generate (&self);
     zactor_t *probe = sched_stall_probe_new (&self.run);
-    int rc = pushpull ? s_run_pushpull (&self) : s_run_ztask (&self, endpoint, wait_fleet_s);
+    int rc = pushpull ? s_run_pushpull (&self) : s_run_ztask (&self, endpoint, self.options.wait_fleet_s);
     zactor_destroy (&probe);
     self.errors += sched_fail_unfinished (&self.run);
     if (rc == 0 || self.run.t0_us)
-        s_report (&self, system ? system : pushpull ? "pushpull" : "ztask", rep);
+        s_report (&self, self.options.system ? self.options.system : pushpull ? "pushpull" : "ztask", self.options.rep);
     free (self.run.tasks);
     free (self.run.stalls);
     return rc == 0 && self.errors == 0 ? 0 : 1;

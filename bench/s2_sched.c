@@ -121,11 +121,9 @@ static const sched_fleet_worker_t s_fleet[] = {
 
 typedef struct {
     sched_run_t run;        /* fleet, tasks, clocks, stalls (sched_common.h) */
-    uint64_t seed;          /* workload seed                                 */
-    double work_s;          /* slot-seconds of work asked for                */
+    sched_options_t options; /* the shared flags: seed, work, broker pid... */
     bool plain;             /* submit without requirements (control run)     */
     size_t errors;          /* tasks that failed, errors from the broker     */
-    int broker_pid;         /* ztaskd's pid for its CPU time; 0: unknown     */
     int64_t broker_cpu_us;  /* its CPU time over the run; -1: unknown        */
 } s2_t;
 
@@ -137,16 +135,16 @@ typedef struct {
 static void
 s_generate (s2_t *self)
 {
-    uint64_t state = self->seed;
+    uint64_t state = self->options.seed;
     double shares[CLASS_COUNT];
     for (int c = 0; c < CLASS_COUNT; c++)
         shares[c] = s_classes[c].share;
-    double horizon_us = self->work_s / 24.0 * 0.9 * 1e6;
+    double horizon_us = self->options.work_s / 24.0 * 0.9 * 1e6;
     double work_ms = 0;
     const int arriving[2] = { SCHED_PRIORITY_HIGH, SCHED_PRIORITY_NORMAL };
     for (int k = 0; k <= 2; k++) {
         double at = 100e3 + sched_uniform (&state) * 200e3;
-        while (k < 2 ? at < horizon_us : work_ms < self->work_s * 1000) {
+        while (k < 2 ? at < horizon_us : work_ms < self->options.work_s * 1000) {
             int type = sched_pick (&state, s_type_weights, TYPE_COUNT);
             unsigned ms = sched_duration_ms (&state, SHORTEST_MS, LONGEST_MS);
             int c = sched_pick (&state, shares, CLASS_COUNT);
@@ -308,7 +306,7 @@ s_run (s2_t *self, const char *endpoint, int wait_fleet_s)
     ztask_client_set_timeout (client, 10000);
     int rc = -1;
     if (s_wait_fleet (self, client, wait_fleet_s) == 0) {
-        int64_t cpu_before = self->broker_pid ? bench_process_cpu_us (self->broker_pid) : -1;
+        int64_t cpu_before = self->options.broker_pid ? bench_process_cpu_us (self->options.broker_pid) : -1;
         self->run.t0_us = bench_now_us ();
         struct timespec wall;
         clock_gettime (CLOCK_REALTIME, &wall);
@@ -321,7 +319,7 @@ s_run (s2_t *self, const char *endpoint, int wait_fleet_s)
         }
         for (size_t i = 0; i < self->run.count && !zsys_interrupted; i++)
             s_collect (self, client, i);
-        int64_t cpu_after = self->broker_pid ? bench_process_cpu_us (self->broker_pid) : -1;
+        int64_t cpu_after = self->options.broker_pid ? bench_process_cpu_us (self->options.broker_pid) : -1;
         if (cpu_before >= 0 && cpu_after >= 0)
             self->broker_cpu_us = cpu_after - cpu_before;
         rc = zsys_interrupted ? -1 : 0;
@@ -377,12 +375,8 @@ main (int argc, char *argv[])
     self.run.limit_max[LIMIT_API] = API_MAX;
     self.run.limit_count = 1;
     self.run.resource_names = s_resource_names;
-    self.run.res_ms = 2;
-    self.seed = 1;
-    self.work_s = 450;
+    sched_options_init (&self.options, &self.run);
     self.broker_cpu_us = -1;
-    const char *endpoint = NULL, *system = NULL;
-    int rep = 1, wait_fleet_s = 30;
     for (int a = 1; a < argc; a++) {
         const char *flag = argv[a];
         if (streq (flag, "--print-fleet")) {
@@ -393,43 +387,17 @@ main (int argc, char *argv[])
             printf ("limits = { %s = %d; };\n", s_limit_names[LIMIT_API], API_MAX);
             return 0;
         }
-        if (streq (flag, "--plain")) {
+        if (streq (flag, "--plain"))
             self.plain = true;
-            continue;
-        }
-        if (a + 1 >= argc)
-            s_usage ();
-        const char *value = argv[++a];
-        char *end = NULL;
-        if (streq (flag, "--broker"))
-            endpoint = value;
-        else if (streq (flag, "--system"))
-            system = value;
-        else if (streq (flag, "--timeline"))
-            self.run.timeline = value;
-        else if (streq (flag, "--seed"))
-            self.seed = strtoull (value, &end, 10);
-        else if (streq (flag, "--work"))
-            self.work_s = strtod (value, &end);
-        else if (streq (flag, "--res-ms"))
-            self.run.res_ms = strtod (value, &end);
-        else if (streq (flag, "--rep"))
-            rep = (int) strtol (value, &end, 10);
-        else if (streq (flag, "--broker-pid"))
-            self.broker_pid = (int) strtol (value, &end, 10);
-        else if (streq (flag, "--wait-fleet"))
-            wait_fleet_s = (int) strtol (value, &end, 10);
-        else
-            s_usage ();
-        if (end && (*end || end == value))
+        else if (sched_options_parse (&self.options, &self.run, argc, argv, &a) != 1)
             s_usage ();
     }
-    if (!endpoint || self.work_s <= 0 || self.work_s > 1e6 || self.run.res_ms < 0 || wait_fleet_s < 0)
+    if (!self.options.endpoint || sched_options_check (&self.options, &self.run) != 0)
         s_usage ();
     zsys_init ();
     s_generate (&self);
     zactor_t *probe = sched_stall_probe_new (&self.run);
-    int rc = s_run (&self, endpoint, wait_fleet_s);
+    int rc = s_run (&self, self.options.endpoint, self.options.wait_fleet_s);
     zactor_destroy (&probe);
     self.errors += sched_fail_unfinished (&self.run);
     if (self.run.t0_us) {
@@ -437,11 +405,11 @@ main (int argc, char *argv[])
         size_t counts[CLASS_COUNT] = { 0 };
         for (size_t i = 0; i < self.run.count; i++)
             counts[self.run.tasks[i].klass]++;
-        int length = snprintf (extra, sizeof extra, "fleet=mixed seed=%" PRIu64 " asks=%s", self.seed,
+        int length = snprintf (extra, sizeof extra, "fleet=mixed seed=%" PRIu64 " asks=%s", self.options.seed,
                                self.plain ? "none" : "classes");
         for (int c = 0; c < CLASS_COUNT && length < (int) sizeof extra; c++)
             length += snprintf (extra + length, sizeof extra - (size_t) length, " n_%s=%zu", s_class_names[c], counts[c]);
-        if (sched_report (&self.run, "S2", system ? system : self.plain ? "ztask-plain" : "ztask", rep,
+        if (sched_report (&self.run, "S2", self.options.system ? self.options.system : self.plain ? "ztask-plain" : "ztask", self.options.rep,
                           self.broker_cpu_us, self.errors, extra) > 0 && !self.plain)
             rc = -1;
     }

@@ -122,6 +122,62 @@ sched_priority_name (int priority)
     return priority == SCHED_PRIORITY_HIGH ? "high" : priority == SCHED_PRIORITY_NORMAL ? "normal" : "low";
 }
 
+/* ---- the flags S1 and S2 share ---- */
+
+void
+sched_options_init (sched_options_t *self, sched_run_t *run)
+{
+    memset (self, 0, sizeof *self);
+    self->seed = 1;
+    self->work_s = 450;
+    self->rep = 1;
+    self->wait_fleet_s = 30;
+    run->res_ms = 2;
+    run->timeline = NULL;
+}
+
+int
+sched_options_parse (sched_options_t *self, sched_run_t *run, int argc, char *argv[], int *index)
+{
+    static const char *const flags[] = { "--broker", "--system",     "--timeline",   "--seed",      "--work",
+                                         "--res-ms", "--rep",        "--broker-pid", "--wait-fleet" };
+    const char *flag = argv[*index];
+    size_t f = 0;
+    while (f < sizeof flags / sizeof flags[0] && !streq (flag, flags[f]))
+        f++;
+    if (f == sizeof flags / sizeof flags[0])
+        return 0;
+    if (*index + 1 >= argc)
+        return -1;
+    const char *value = argv[++*index];
+    char *end = NULL;
+    if (streq (flag, "--broker"))
+        self->endpoint = value;
+    else if (streq (flag, "--system"))
+        self->system = value;
+    else if (streq (flag, "--timeline"))
+        run->timeline = value;
+    else if (streq (flag, "--seed"))
+        self->seed = strtoull (value, &end, 10);
+    else if (streq (flag, "--work"))
+        self->work_s = strtod (value, &end);
+    else if (streq (flag, "--res-ms"))
+        run->res_ms = strtod (value, &end);
+    else if (streq (flag, "--rep"))
+        self->rep = (int) strtol (value, &end, 10);
+    else if (streq (flag, "--broker-pid"))
+        self->broker_pid = (int) strtol (value, &end, 10);
+    else if (streq (flag, "--wait-fleet"))
+        self->wait_fleet_s = (int) strtol (value, &end, 10);
+    return end && (*end || end == value) ? -1 : 1;
+}
+
+int
+sched_options_check (const sched_options_t *self, const sched_run_t *run)
+{
+    return self->work_s <= 0 || self->work_s > 1e6 || run->res_ms < 0 || self->wait_fleet_s < 0 ? -1 : 0;
+}
+
 /* ---- running ---- */
 
 static void

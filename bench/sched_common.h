@@ -137,6 +137,32 @@ bool sched_eligible (const sched_fleet_worker_t *worker, const sched_run_task_t 
 int sched_worker_index (const sched_run_t *self, const char *name);
 const char *sched_priority_name (int priority);
 
+/* ---- the flags S1 and S2 share ---- */
+
+/* What a workload's command line says, beyond its own flags. */
+typedef struct {
+    const char *endpoint;  /* --broker ENDPOINT; NULL: not given                  */
+    const char *system;    /* --system NAME (RESULT's system=); NULL: the default */
+    uint64_t seed;         /* --seed N: the workload's seed (1)                   */
+    double work_s;         /* --work S: slot-seconds of work asked for (450)      */
+    int rep;               /* --rep N: RESULT's rep= (1)                          */
+    int wait_fleet_s;      /* --wait-fleet S: how long to wait for the workers (30) */
+    int broker_pid;        /* --broker-pid PID: ztaskd's, for its CPU time; 0: unknown */
+} sched_options_t;
+
+/* Sets the defaults, also those of run's flags (--res-ms 2, --timeline none). */
+void sched_options_init (sched_options_t *self, sched_run_t *run);
+/* Parses the shared flag at argv[*index] and its value (--broker, --system,
+   --timeline, --seed, --work, --res-ms, --rep, --broker-pid, --wait-fleet)
+   into self or run, and moves *index onto the value: 1. A flag not among
+   them: 0 (*index unchanged). A shared flag without a value, or with a
+   value that is not a whole number (a number for --work and --res-ms):
+   -1. */
+int sched_options_parse (sched_options_t *self, sched_run_t *run, int argc, char *argv[], int *index);
+/* After the flags: 0 when the values are in range (--work above 0 and at
+   most 1e6, --res-ms and --wait-fleet not negative), else -1. */
+int sched_options_check (const sched_options_t *self, const sched_run_t *run);
+
 /* ---- running ---- */
 
 /* The stall probe: a thread that sleeps to a deadline every millisecond

@@ -50,9 +50,10 @@ sources () {
     fuzz_msg) echo src/proto/ztask_msg.c src/common/ztask_utf8.c ;;
     fuzz_config) echo src/common/ztask_cfg.c src/common/ztask_names.c src/common/ztask_utf8.c src/broker/broker_config.c \
         src/worker/worker_config.c src/common/ztask_endpoints.c src/plugin/ztask_host.c src/common/ztask_cert.c \
-        src/common/ztask_log.c src/common/ztask_require.c src/common/ztask_retry.c src/common/ztask_cron.c ;;
+        src/common/ztask_log.c src/common/ztask_require.c src/common/ztask_retry.c src/common/ztask_duration.c \
+        src/common/ztask_cron.c ;;
     fuzz_http) echo src/broker/http_api.c src/broker/metrics.c src/common/task_json.c src/proto/ztask_msg.c \
-        src/common/ztask_utf8.c src/common/ztask_names.c ;;
+        src/common/ztask_utf8.c src/common/ztask_names.c src/common/ztask_duration.c ;;
     fuzz_require) echo src/common/ztask_require.c src/common/ztask_utf8.c ;;
     fuzz_cron) echo src/common/ztask_cron.c src/common/ztask_utf8.c ;;
     *) return 1 ;;

@@ -181,6 +181,9 @@ s_test_tasks (void)
                 && s_last->task_id == 99,
             "state, limit, type and before go into LIST");
     TAP_OK (s_status ("GET", "/api/v1/tasks", "state=bogus") == 400, "unknown state: 400");
+    TAP_OK (s_status ("GET", "/api/v1/tasks", "state=blocked") == 200 && s_last->state == ZTASK_STATE_BLOCKED,
+            "state blocked (the names of ztask_state_parse, as ztask list --state)");
+    TAP_OK (s_status ("GET", "/api/v1/tasks", "state=Failed") == 400, "a state in another case: 400");
     TAP_OK (s_status ("GET", "/api/v1/tasks", "limit=0") == 400, "limit 0: 400");
     TAP_OK (s_status ("GET", "/api/v1/tasks", "limit=10001") == 400, "limit over 10000: 400");
     TAP_OK (s_status ("GET", "/api/v1/tasks", "limit=-1") == 400, "negative limit: 400");
@@ -267,6 +270,12 @@ s_test_actions (void)
     TAP_OK (s_call ("POST", "/api/v1/retry", "state=done", BEARER, NULL, NULL) == 400, "retry of done tasks: 400");
     TAP_OK (s_call ("POST", "/api/v1/retry", "since=1y", BEARER, NULL, NULL) == 400, "since 1y: 400");
     TAP_OK (s_call ("POST", "/api/v1/retry", "since=h", BEARER, NULL, NULL) == 400, "since without a number: 400");
+    TAP_OK (s_call ("POST", "/api/v1/retry", "since=90", BEARER, NULL, NULL) == 400,
+            "since without a unit: 400 (as ztask --since)");
+    TAP_OK (s_call ("POST", "/api/v1/retry", "since=36501d", BEARER, NULL, NULL) == 400, "since over 100 years: 400");
+    TAP_OK (s_call ("POST", "/api/v1/retry", "since=1500ms", BEARER, NULL, NULL) == 200
+                && zclock_time () - s_last->created_ms >= 1500 && zclock_time () - s_last->created_ms < 60000,
+            "since in ms (ztask_duration.h)");
     TAP_OK (s_call ("POST", "/api/v1/purge", "state=failed&before=7d", BEARER, NULL, NULL) == 200
                 && s_last->command == 10 && s_last->state == ZTASK_STATE_FAILED
                 && zclock_time () - s_last->finished_ms >= 7 * 86400000LL,
@@ -274,6 +283,12 @@ s_test_actions (void)
     TAP_OK (s_call ("POST", "/api/v1/purge", "state=failed", BEARER, NULL, NULL) == 400, "purge without before: 400");
     TAP_OK (s_call ("POST", "/api/v1/purge", "state=queued&before=1d", BEARER, NULL, NULL) == 400,
             "purge of queued tasks: 400");
+    TAP_OK (s_call ("POST", "/api/v1/purge", "state=scheduled&before=1d", BEARER, NULL, NULL) == 400
+                && s_call ("POST", "/api/v1/purge", "state=blocked&before=1d", BEARER, NULL, NULL) == 400,
+            "purge of scheduled or blocked tasks: 400 (as ztask purge)");
+    TAP_OK (s_call ("POST", "/api/v1/purge", "state=any&before=0s", BEARER, NULL, NULL) == 200
+                && s_last->state == ZTASK_LIST_ANY,
+            "purge of any finished state, before 0s");
     TAP_OK (s_call ("POST", "/api/v1/types/echo/pause", NULL, BEARER, NULL, NULL) == 200 && s_last->command == 11
                 && streq (s_last->type, "echo"),
             "pause: PAUSE 11 with the type");

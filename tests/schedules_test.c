@@ -142,6 +142,22 @@ main (void)
     long_name[64] = 'a';
     long_name[65] = 0;
     TAP_OK (!ztask_schedule_name_valid (long_name, why, sizeof why), "65 is not: %s", why);
+    TAP_OK (!ztask_schedule_name_valid ("a@b", why, sizeof why)
+                && strcmp (why, "byte 2 is not one of a-z, 0-9, '_', '.' or '-'") == 0,
+            "a byte outside the set is named: %s", why);
+    TAP_OK (!ztask_schedule_name_valid ("_x", why, sizeof why)
+                && strcmp (why, "it must start with a lowercase letter a-z or a digit 0-9") == 0,
+            "so is a bad first byte: %s", why);
+    /* Label keys follow the same rule but for a digit first and 63 bytes. */
+    TAP_OK (ztask_label_key_valid ("zone-1.a_b", NULL, 0) && !ztask_label_key_valid ("9", why, sizeof why)
+                && strcmp (why, "it must start with a lowercase letter a-z") == 0,
+            "a label key may not start with a digit: %s", why);
+    long_name[63] = 0;
+    TAP_OK (ztask_label_key_valid (long_name, NULL, 0), "a label key of 63 bytes is fine");
+    long_name[63] = 'a';
+    long_name[64] = 0;
+    TAP_OK (!ztask_label_key_valid (long_name, why, sizeof why) && strcmp (why, "it is longer than 63 bytes") == 0,
+            "64 is not: %s", why);
 
     /* ---- the store, and the config over it ---- */
     char path[] = "/tmp/schedules_test.XXXXXX";

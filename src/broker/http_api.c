@@ -6,6 +6,7 @@
 #include "http_api.h"
 #include "metrics.h"
 #include "common/task_json.h"
+#include "common/ztask_duration.h"
 #include "common/ztask_names.h"
 #include "common/ztask_retry.h"
 #include "ztask/client.h"
@@ -201,43 +202,28 @@ s_number (const char *text, uint64_t max, uint64_t *value)
     return 0;
 }
 
-/* "90", "90s", "15m", "2h", "7d": milliseconds. */
+/* An age, "90s", "15m", "2h", "7d" (ztask_duration.h: the unit is
+   required, as for ztask --since), at most 100 years: milliseconds. */
 static int
 s_duration (const char *text, int64_t *ms)
 {
-    if (!text || !*text)
+    uint64_t value;
+    if (ztask_duration_parse (text, 0, ZTASK_AGE_MAX_MS, &value) != 0)
         return -1;
-    size_t digits = strspn (text, "0123456789");
-    if (digits == 0 || digits > 9 || (text[digits] && text[digits + 1]))
-        return -1;
-    int64_t n = strtoll (text, NULL, 10), unit;
-    switch (text[digits]) {
-    case 0:
-    case 's': unit = 1000; break;
-    case 'm': unit = 60 * 1000; break;
-    case 'h': unit = 3600 * 1000; break;
-    case 'd': unit = 24 * 3600 * 1000; break;
-    default: return -1;
-    }
-    *ms = n * unit;
+    *ms = (int64_t) value;
     return 0;
 }
 
-/* A state name (or "any"): the LIST / RETRY / PURGE state field. */
+/* A state name (ztask_state_parse) or "any": the LIST / RETRY / PURGE
+   state field. */
 static int
 s_state (const char *text, uint8_t *state)
 {
-    static const char *const names[] = { "queued", "running", "done", "failed", "cancelled", "scheduled", "blocked" };
-    if (streq (text, "any")) {
-        *state = ZTASK_LIST_ANY;
-        return 0;
-    }
-    for (uint8_t i = 0; i < 7; i++)
-        if (streq (text, names[i])) {
-            *state = i;
-            return 0;
-        }
-    return -1;
+    int value = streq (text, "any") ? ZTASK_LIST_ANY : ztask_state_parse (text);
+    if (value < 0)
+        return -1;
+    *state = (uint8_t) value;
+    return 0;
 }
 
 static int
@@ -302,7 +288,7 @@ s_get_tasks (call_t *call)
     const char *state = s_arg (r, "state"), *limit = s_arg (r, "limit"), *before = s_arg (r, "before");
     uint64_t n;
     if (state && s_state (state, &call->out->state)) {
-        s_fail (call, 400, "state must be queued, running, done, failed, cancelled or any");
+        s_fail (call, 400, "state must be queued, running, done, failed, cancelled, scheduled, blocked or any");
         return;
     }
     if (limit) {
@@ -467,7 +453,7 @@ s_retry_filter (call_t *call)
     int64_t ms;
     if (since) {
         if (s_duration (since, &ms)) {
-            s_fail (call, 400, "since must be a duration such as 90s, 15m, 2h or 7d");
+            s_fail (call, 400, "since must be a duration with its unit such as 90s, 15m, 2h or 7d");
             return;
         }
         call->out->created_ms = zclock_time () - ms;
@@ -498,7 +484,9 @@ s_purge (call_t *call)
     const char *state = s_arg (r, "state"), *before = s_arg (r, "before");
     if (state) {
         uint8_t value;
-        if (s_state (state, &value) || value == ZTASK_STATE_QUEUED || value == ZTASK_STATE_RUNNING) {
+        if (s_state (state, &value)
+            || (value != ZTASK_STATE_DONE && value != ZTASK_STATE_FAILED && value != ZTASK_STATE_CANCELLED
+                && value != ZTASK_LIST_ANY)) {
             s_fail (call, 400, "state must be done, failed, cancelled or any");
             return;
         }
@@ -506,7 +494,7 @@ s_purge (call_t *call)
     }
     int64_t ms;
     if (!before || s_duration (before, &ms)) {
-        s_fail (call, 400, "before is required: a duration such as 7d (tasks finished longer ago go)");
+        s_fail (call, 400, "before is required: a duration with its unit such as 7d (tasks finished longer ago go)");
         return;
     }
     call->out->finished_ms = zclock_time () - ms;

@@ -12,6 +12,7 @@
 #include "cli/cli_output.h"
 #include "common/ztask_names.h"
 #include "common/ztask_cron.h"
+#include "common/ztask_duration.h"
 #include "common/ztask_require.h"
 #include "common/ztask_retry.h"
 #include "ztask/client.h"
@@ -53,7 +54,7 @@
 #define LIST_LIMIT_DEFAULT 50
 #define CERT_NAME_MAX 200
 #define ARGS_MAX 1000        /* task ids one 'ztask retry' takes           */
-#define AGE_MAX_MS (UINT64_C (100) * 365 * 86400000) /* --since, --before  */
+#define AGE_MAX_MS ZTASK_AGE_MAX_MS /* --since, --before, --in, --at */
 
 static void
 s_usage (FILE *out)
@@ -389,38 +390,6 @@ s_parse_uint (const char *text, uint64_t max, uint64_t *value)
     return 0;
 }
 
-/* Parses a duration "500ms", "30s", "5m", "1h", or a bare number in
-   unit_ms, into milliseconds at most max_ms. Returns 0 or -1. */
-static int
-s_parse_duration (const char *text, uint64_t unit_ms, uint64_t max_ms, uint64_t *ms)
-{
-    static const struct {
-        const char *suffix;
-        uint64_t ms;
-    } units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 } };
-    size_t digits = strspn (text, "0123456789");
-    if (digits == 0 || digits > 19)
-        return -1;
-    const char *suffix = text + digits;
-    if (*suffix) {
-        size_t i;
-        for (i = 0; i < sizeof units / sizeof units[0]; i++)
-            if (strcmp (suffix, units[i].suffix) == 0)
-                break;
-        if (i == sizeof units / sizeof units[0])
-            return -1;
-        unit_ms = units[i].ms;
-    }
-    char number[20];
-    memcpy (number, text, digits);
-    number[digits] = 0;
-    uint64_t count;
-    if (s_parse_uint (number, max_ms / unit_ms, &count) != 0)
-        return -1;
-    *ms = count * unit_ms;
-    return 0;
-}
-
 /* A task id: a positive decimal number. */
 static int
 s_parse_id (const char *text, uint64_t *id)
@@ -530,7 +499,7 @@ static int
 s_set_request_timeout (cli_t *cli, const char *text)
 {
     uint64_t ms;
-    if (s_parse_duration (text, 1, INT_MAX, &ms) != 0 || ms == 0)
+    if (ztask_duration_parse (text, 1, INT_MAX, &ms) != 0 || ms == 0)
         return s_usage_error ("invalid timeout '%s': give milliseconds (e.g. -t 2000) or a duration (2s)",
                               text);
     cli->request_timeout_ms = (int) ms;
@@ -586,37 +555,13 @@ s_command_index (command_t command)
     return i;
 }
 
-/* A task state by name: "queued" ... "cancelled", "scheduled"; -1 if none. */
-static int
-s_parse_state (const char *text)
-{
-    for (int state = ZTASK_STATE_QUEUED; state <= ZTASK_STATE_BLOCKED; state++)
-        if (strcmp (text, ztask_state_name ((ztask_state_t) state)) == 0)
-            return state;
-    return -1;
-}
-
-/* Parses an age for --since and --before: a number and a unit (30s,
-   10m, 1h, 7d; also ms), into milliseconds. Returns 0 or -1. */
+/* Parses an age for --since, --before and --in: a number and its unit
+   (ms, s, m, h, d: ztask_duration.h), at most 100 years, into
+   milliseconds. Returns 0 or -1. */
 static int
 s_parse_age (const char *text, uint64_t *ms)
 {
-    size_t length = strlen (text);
-    if (length == 0 || (text[length - 1] >= '0' && text[length - 1] <= '9'))
-        return -1; /* a unit is required: "7" could be days or seconds */
-    if (text[length - 1] == 'd' && length >= 2 && text[length - 2] >= '0' && text[length - 2] <= '9') {
-        char number[24];
-        if (length - 1 >= sizeof number)
-            return -1;
-        memcpy (number, text, length - 1);
-        number[length - 1] = 0;
-        uint64_t days;
-        if (s_parse_uint (number, AGE_MAX_MS / 86400000, &days) != 0)
-            return -1;
-        *ms = days * 86400000;
-        return 0;
-    }
-    return s_parse_duration (text, 1000, AGE_MAX_MS, ms);
+    return ztask_duration_parse (text, 0, AGE_MAX_MS, ms) == 0 ? 0 : -1;
 }
 
 /* Reads exactly count digits at *text into *value; 0 or -1. */
@@ -758,8 +703,9 @@ s_check_actions (cli_t *cli)
     if (cli->command == CMD_SUBMIT && (s_check_due (cli) != 0 || s_check_routing (cli) != 0))
         return EXIT_USAGE;
     if (cli->command == CMD_LIST) {
-        if (cli->state_text && (cli->state = s_parse_state (cli->state_text)) < 0)
-            return s_usage_error ("unknown state '%s' (use queued, running, done, failed, cancelled or scheduled)",
+        if (cli->state_text && (cli->state = ztask_state_parse (cli->state_text)) < 0)
+            return s_usage_error ("unknown state '%s' (use queued, running, done, failed, cancelled, scheduled "
+                                  "or blocked)",
                                   cli->state_text);
         uint64_t id;
         if (cli->before && (s_parse_uint (cli->before, UINT64_MAX, &id) != 0 || id == 0))
@@ -768,7 +714,7 @@ s_check_actions (cli_t *cli)
     }
     if (cli->command == CMD_RETRY) {
         if (cli->state_text) {
-            cli->state = s_parse_state (cli->state_text);
+            cli->state = ztask_state_parse (cli->state_text);
             if (cli->state != ZTASK_STATE_FAILED && cli->state != ZTASK_STATE_CANCELLED)
                 return s_usage_error ("retry --state takes failed or cancelled, not '%s'", cli->state_text);
         }
@@ -796,7 +742,7 @@ s_check_actions (cli_t *cli)
         if (strcmp (cli->state_text, "finished") == 0)
             cli->state = -1;
         else {
-            cli->state = s_parse_state (cli->state_text);
+            cli->state = ztask_state_parse (cli->state_text);
             if (cli->state < ZTASK_STATE_DONE || cli->state > ZTASK_STATE_CANCELLED)
                 return s_usage_error ("purge --state takes done, failed, cancelled or finished, not '%s'",
                                       cli->state_text);
@@ -834,7 +780,7 @@ s_option (cli_t *cli, int which, const char *value, bool global)
     case OPT_TIMEOUT:
         if (!after_submit)
             return s_set_request_timeout (cli, value);
-        if (s_parse_duration (value, 1000, UINT32_MAX, &number) != 0)
+        if (ztask_duration_parse (value, 1000, UINT32_MAX, &number) != 0)
             return s_usage_error ("invalid --timeout '%s': use e.g. 500ms, 30s, 5m, 1h or a number of "
                                   "seconds (at most 49 days)",
                                   value);

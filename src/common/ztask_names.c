@@ -47,27 +47,30 @@ ztask_name_valid (const char *name, char *why, size_t why_size)
     return true;
 }
 
-bool
-ztask_label_key_valid (const char *key, char *why, size_t why_size)
+/* The rule label keys and schedule names share: an ASCII word of a-z,
+   0-9, '_', '.' and '-', 1 to max bytes, starting with a lowercase letter
+   (or, if digit_first, a digit). */
+static bool
+s_word_valid (const char *word, bool digit_first, size_t max, char *why, size_t why_size)
 {
     char unused[1];
     if (!why) {
         why = unused;
         why_size = sizeof unused;
     }
-    if (!key || !*key) {
+    if (!word || !*word) {
         snprintf (why, why_size, "it is empty");
         return false;
     }
-    if (!(key[0] >= 'a' && key[0] <= 'z')) {
-        snprintf (why, why_size, "it must start with a lowercase letter a-z");
+    if (!((word[0] >= 'a' && word[0] <= 'z') || (digit_first && word[0] >= '0' && word[0] <= '9'))) {
+        snprintf (why, why_size, digit_first ? "it must start with a lowercase letter a-z or a digit 0-9"
+                                             : "it must start with a lowercase letter a-z");
         return false;
     }
-    size_t size = 0;
-    for (; key[size]; size++) {
-        char c = key[size];
-        if (size == ZTASK_LABEL_KEY_MAX) {
-            snprintf (why, why_size, "it is longer than %d bytes", ZTASK_LABEL_KEY_MAX);
+    for (size_t size = 0; word[size]; size++) {
+        char c = word[size];
+        if (size == max) {
+            snprintf (why, why_size, "it is longer than %zu bytes", max);
             return false;
         }
         if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')) {
@@ -79,33 +82,15 @@ ztask_label_key_valid (const char *key, char *why, size_t why_size)
 }
 
 bool
+ztask_label_key_valid (const char *key, char *why, size_t why_size)
+{
+    return s_word_valid (key, false, ZTASK_LABEL_KEY_MAX, why, why_size);
+}
+
+bool
 ztask_schedule_name_valid (const char *name, char *why, size_t why_size)
 {
-    char unused[1];
-    if (!why) {
-        why = unused;
-        why_size = sizeof unused;
-    }
-    if (!name || !*name) {
-        snprintf (why, why_size, "it is empty");
-        return false;
-    }
-    if (!((name[0] >= 'a' && name[0] <= 'z') || (name[0] >= '0' && name[0] <= '9'))) {
-        snprintf (why, why_size, "it must start with a lowercase letter a-z or a digit 0-9");
-        return false;
-    }
-    for (size_t size = 0; name[size]; size++) {
-        char c = name[size];
-        if (size == ZTASK_SCHEDULE_NAME_MAX) {
-            snprintf (why, why_size, "it is longer than %d bytes", ZTASK_SCHEDULE_NAME_MAX);
-            return false;
-        }
-        if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_' || c == '.' || c == '-')) {
-            snprintf (why, why_size, "byte %zu is not one of a-z, 0-9, '.', '_' or '-'", size + 1);
-            return false;
-        }
-    }
-    return true;
+    return s_word_valid (name, true, ZTASK_SCHEDULE_NAME_MAX, why, why_size);
 }
 
 const char *
@@ -121,6 +106,15 @@ ztask_state_name (ztask_state_t state)
     case ZTASK_STATE_BLOCKED: return "blocked";
     default: return "unknown";
     }
+}
+
+int
+ztask_state_parse (const char *text)
+{
+    for (int state = ZTASK_STATE_QUEUED; text && state <= ZTASK_STATE_BLOCKED; state++)
+        if (strcmp (text, ztask_state_name ((ztask_state_t) state)) == 0)
+            return state;
+    return -1;
 }
 
 int

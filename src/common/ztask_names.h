@@ -43,4 +43,11 @@ bool ztask_label_key_valid (const char *key, char *why, size_t why_size);
 #define ZTASK_SCHEDULE_NAME_MAX 64
 bool ztask_schedule_name_valid (const char *name, char *why, size_t why_size);
 
+/* A task state by its name, as ztask_state_name writes it: "queued",
+   "running", "done", "failed", "cancelled", "scheduled", "blocked"
+   (exactly, lower case). Returns the ztask_state_t, or -1 for any other
+   text or NULL. What the CLI's --state and the HTTP API's state= take
+   (each then narrows it to what its command allows). */
+int ztask_state_parse (const char *text);
+
 #endif

@@ -4,16 +4,10 @@
 
 /*  ztask_retry - retry policies. See ztask_retry.h. */
 #include "ztask_retry.h"
+#include "ztask_duration.h"
 
-#include <inttypes.h>
 #include <stdio.h>
 #include <string.h>
-
-static const struct {
-    const char *suffix;
-    uint64_t ms;
-} s_units[] = { { "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "d", 86400000 } };
-#define UNIT_COUNT (sizeof s_units / sizeof s_units[0])
 
 int
 ztask_retry_check (uint64_t min_ms, uint64_t max_ms, char *error, size_t error_size)
@@ -29,28 +23,16 @@ ztask_retry_check (uint64_t min_ms, uint64_t max_ms, char *error, size_t error_s
     return -1;
 }
 
-/* One bound: digits and a unit, up to end. 0 or -1. */
+/* One bound: digits and a unit (ztask_duration.h), up to end. 0 or -1.
+   Past the largest policy, say so rather than refuse the form: any such
+   amount is as refused as the next (MAX is at most 7d). */
 static int
 s_parse_bound (const char *text, const char *end, uint64_t *ms)
 {
-    size_t length = (size_t) (end - text);
-    size_t digits = strspn (text, "0123456789");
-    if (digits == 0 || digits > length || digits > 12)
-        return -1;
-    const char *suffix = text + digits;
-    size_t suffix_length = length - digits;
-    for (size_t i = 0; i < UNIT_COUNT; i++)
-        if (strlen (s_units[i].suffix) == suffix_length && memcmp (suffix, s_units[i].suffix, suffix_length) == 0) {
-            uint64_t number = 0;
-            for (size_t d = 0; d < digits; d++)
-                number = number * 10 + (uint64_t) (text[d] - '0');
-            /* Past the largest policy, say so rather than wrap: any such
-               amount is as refused as the next (MAX is at most 7d). */
-            *ms = number > ZTASK_RETRY_MAX_MS / s_units[i].ms ? (uint64_t) ZTASK_RETRY_MAX_MS + 1
-                                                              : number * s_units[i].ms;
-            return 0;
-        }
-    return -1;
+    int rc = ztask_duration_parse_span (text, (size_t) (end - text), 0, ZTASK_RETRY_MAX_MS, ms);
+    if (rc == -2)
+        *ms = (uint64_t) ZTASK_RETRY_MAX_MS + 1;
+    return rc == -1 ? -1 : 0;
 }
 
 int
@@ -71,22 +53,12 @@ ztask_retry_parse (const char *text, uint32_t *min_ms, uint32_t *max_ms, char *e
     return 0;
 }
 
-/* ms in the largest unit that divides it. */
-static void
-s_format_bound (uint32_t ms, char *text, size_t text_size)
-{
-    size_t i = UNIT_COUNT - 1;
-    while (i > 0 && (ms == 0 || ms % s_units[i].ms != 0))
-        i--;
-    snprintf (text, text_size, "%" PRIu64 "%s", (uint64_t) ms / s_units[i].ms, s_units[i].suffix);
-}
-
 void
 ztask_retry_format (uint32_t min_ms, uint32_t max_ms, char *text, size_t text_size)
 {
     char min[32], max[32];
-    s_format_bound (min_ms, min, sizeof min);
-    s_format_bound (max_ms, max, sizeof max);
+    ztask_duration_format (min_ms, min, sizeof min);
+    ztask_duration_format (max_ms, max, sizeof max);
     snprintf (text, text_size, "%s..%s", min, max);
 }
 
