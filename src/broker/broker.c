@@ -1613,6 +1613,12 @@ s_batch_refusal (broker_t *self, ztask_msg_t *in, int *status, char *text, size_
         return s_name_refusal ("batch key", in->key, text, text_size);
     if (in->limit == 0)
         return "a batch needs at least one task";
+    if (zmq_msg_size (&self->body) > self->config.max_batch_bytes) {
+        *status = ZTASK_ERR_TOO_LARGE;
+        snprintf (text, text_size, "a batch of %zu bytes is over the broker's max_batch_bytes of %zu",
+                  zmq_msg_size (&self->body), self->config.max_batch_bytes);
+        return text;
+    }
     if (in->limit > self->config.max_batch) {
         snprintf (text, text_size, "a batch of %u tasks is over the broker's max_batch of %zu", in->limit,
                   self->config.max_batch);
@@ -3227,7 +3233,10 @@ broker_new (const broker_config_t *config)
        disconnected, and sees no answer), never buffered whole; up to that,
        it gets a TOO_LARGE answer. */
     size_t largest = config->max_payload > config->max_result ? config->max_payload : config->max_result;
-    zsock_set_maxmsgsize (self->router, (int) (2 * largest + 65536 + 1024));
+    largest = 2 * largest + 65536 + 1024;
+    if (largest < config->max_batch_bytes + 65536) /* a BATCH holds many tasks */
+        largest = config->max_batch_bytes + 65536;
+    zsock_set_maxmsgsize (self->router, (int) largest); /* at most 1 GiB + 64 KiB */
     zsock_set_router_mandatory (self->router, 1);
     zsock_set_sndtimeo (self->router, 0); /* a full peer never blocks the loop */
     zsock_set_rcvtimeo (self->router, 0); /* the loop drains without blocking */

@@ -22,7 +22,7 @@
 static const char *const s_keys[] = { "log_format", "log_level",
                                       "endpoint", "store", "sync", "heartbeat_ms",
                                       "heartbeat_liveness", "max_attempts", "max_payload",
-                                      "max_queued", "max_batch", "retention", "max_result", "user", "pid_file",
+                                      "max_queued", "max_batch", "max_batch_bytes", "retention", "max_result", "user", "pid_file",
                                       "curve", "name", "advertise", "lease_ms", "http", "limits",
                                       "types", "schedules", NULL };
 static const char *const s_curve_keys[] = { "secret", "allow", NULL };
@@ -54,6 +54,7 @@ broker_config_init (broker_config_t *self)
     self->max_payload = 1024 * 1024;
     self->max_queued = 10 * 1000 * 1000;
     self->max_batch = 100 * 1000;
+    self->max_batch_bytes = 64 * 1024 * 1024;
     self->retention_s = 7 * 24 * 3600;
     self->max_result = 1024 * 1024;
     self->lease_ms = 3000;
@@ -531,7 +532,7 @@ broker_config_parse (broker_config_t *self, ztask_cfg_t *cfg)
     long long heartbeat = self->heartbeat_ms, liveness = self->heartbeat_liveness,
               attempts = self->max_attempts, payload = (long long) self->max_payload,
               queued = (long long) self->max_queued, retention = self->retention_s,
-              batch = (long long) self->max_batch,
+              batch = (long long) self->max_batch, batch_bytes = (long long) self->max_batch_bytes,
               result = (long long) self->max_result;
     if (ztask_cfg_int (cfg, root, "heartbeat_ms", 50, 60000, &heartbeat)
         || ztask_cfg_int (cfg, root, "heartbeat_liveness", 2, 100, &liveness)
@@ -539,6 +540,7 @@ broker_config_parse (broker_config_t *self, ztask_cfg_t *cfg)
         || ztask_cfg_int (cfg, root, "max_payload", 0, 256LL * 1024 * 1024, &payload)
         || ztask_cfg_int (cfg, root, "max_queued", 1, 1000LL * 1000 * 1000, &queued)
         || ztask_cfg_int (cfg, root, "max_batch", 1, ZTASK_BATCH_MAX, &batch)
+        || ztask_cfg_int (cfg, root, "max_batch_bytes", 1024 * 1024, 1024LL * 1024 * 1024, &batch_bytes)
         || ztask_cfg_int (cfg, root, "retention", 0, 3650LL * 24 * 3600, &retention)
         || ztask_cfg_int (cfg, root, "max_result", 0, 256LL * 1024 * 1024, &result))
         return -1;
@@ -555,6 +557,7 @@ broker_config_parse (broker_config_t *self, ztask_cfg_t *cfg)
     self->max_payload = (size_t) payload;
     self->max_queued = (size_t) queued;
     self->max_batch = (size_t) batch;
+    self->max_batch_bytes = (size_t) batch_bytes;
     self->retention_s = (unsigned) retention;
     self->max_result = (size_t) result;
     return 0;

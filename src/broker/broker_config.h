@@ -70,6 +70,7 @@ typedef struct {
     size_t max_result;          /* largest result accepted from a worker, bytes  */
     size_t max_queued;          /* submits beyond this get QUEUE_FULL            */
     size_t max_batch;           /* most tasks in one batch (BATCH)               */
+    size_t max_batch_bytes;     /* largest BATCH message (its tasks, encoded)    */
     unsigned retention_s;       /* finished tasks are deleted after this; 0: kept */
     char *user;                 /* switch to this user after start; NULL: stay  */
     char *pid_file;             /* write and lock the pid here; NULL: none       */

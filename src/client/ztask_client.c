@@ -2014,8 +2014,17 @@ ztask_client_submit_batch (ztask_client_t *self, ztask_batch_t *batch, uint64_t 
     }
     ztask_msg_set_body (m, zchunk_data (batch->body), zchunk_size (batch->body));
     char *text = NULL;
-    if (s_json (self, &text) != 0)
-        return -1;
+    if (s_json (self, &text) != 0) {
+        size_t size = zchunk_size (batch->body);
+        if (self->code != ZTASK_CLIENT_E_UNREACHABLE || size <= 2 * 1024 * 1024)
+            return -1;
+        /* A broker cuts off a message over its limit: it never answers. */
+        char error[ERROR_MAX];
+        snprintf (error, sizeof error, "%s", self->error);
+        return s_fail (self, ZTASK_CLIENT_E_UNREACHABLE,
+                       "%.400s (the batch is %zu MiB: a broker drops a batch over its max_batch_bytes, 64 MiB by"
+                       " default, without an answer)", error, size >> 20);
+    }
     json_error_t error;
     json_t *doc = json_loads (text, 0, &error);
     free (text);
