@@ -19,6 +19,10 @@
     encoded frames must be the input frames byte for byte. Any difference
     aborts.
 
+    A BATCH that decodes has its body read task by task
+    (ztask_msg_batch_next): each task must lie inside the body, and,
+    appended again (ztask_msg_batch_append), read back the same.
+
     The input is also fed, as a C string, to ztask_msg_strcpy, which must
     keep a prefix of at most ZTASK_STRING_MAX bytes that does not cut a
     UTF-8 sequence.
@@ -166,6 +170,8 @@ s_msg_eq (const ztask_msg_t *a, const ztask_msg_t *b)
     return s_frame_eq (a->routing_id, b->routing_id) && s_frame_eq (a->body, b->body);
 }
 
+static void s_batch_body (const ztask_msg_t *batch);
+
 static ztask_msg_t *s_first;  /* decoded from the input                 */
 static ztask_msg_t *s_second; /* decoded from the first one, re-encoded */
 
@@ -207,7 +213,7 @@ s_round_trip (const frames_t *frames, bool routing)
     int c = s_first->command;
     bool grows = c == ZTASK_MSG_LIST || c == ZTASK_MSG_REGISTER;
     bool shrinks = c == ZTASK_MSG_SUBMIT || c == ZTASK_MSG_SUBMIT_WAIT || c == ZTASK_MSG_TASK_INFO
-                   || c == ZTASK_MSG_RESULT;
+                   || c == ZTASK_MSG_RESULT || c == ZTASK_MSG_BATCH;
     for (zframe_t *frame = zmsg_first (encoded); frame; frame = zmsg_next (encoded), i++) {
         size_t size = zframe_size (frame), given = frames->size[i];
         bool header = i == header_at;
@@ -222,6 +228,42 @@ s_round_trip (const frames_t *frames, bool routing)
     if (rc != 0 || encoded)
         abort ();
     if (!s_msg_eq (s_first, s_second))
+        abort ();
+    s_batch_body (s_first);
+}
+
+static ztask_msg_t *s_member;  /* a BATCH's task                         */
+static ztask_msg_t *s_again;   /* ... appended again and read back       */
+
+/* Reads the body of a BATCH task by task (see the header comment). */
+static void
+s_batch_body (const ztask_msg_t *batch)
+{
+    if (batch->command != ZTASK_MSG_BATCH || !batch->body)
+        return;
+    const byte *body = zframe_data (batch->body), *payload;
+    size_t size = zframe_size (batch->body), at = 0, payload_size;
+    int rc;
+    while ((rc = ztask_msg_batch_next (s_member, body, size, &at, &payload, &payload_size)) == 1) {
+        if (at > size || payload < body || payload_size > size || payload - body > (ptrdiff_t) (size - payload_size))
+            abort ();
+        if (s_member->command != ZTASK_MSG_SUBMIT)
+            abort ();
+        s_check_strings (s_member);
+        zchunk_t *chunk = zchunk_new (NULL, 64);
+        if (!chunk || ztask_msg_batch_append (s_member, payload, payload_size, chunk) != 0)
+            abort (); /* whatever decodes must encode */
+        size_t again_at = 0, again_size;
+        const byte *again_payload;
+        if (ztask_msg_batch_next (s_again, zchunk_data (chunk), zchunk_size (chunk), &again_at, &again_payload,
+                                  &again_size)
+                != 1
+            || again_at != zchunk_size (chunk) || again_size != payload_size
+            || (payload_size && memcmp (again_payload, payload, payload_size)) || !s_msg_eq (s_member, s_again))
+            abort ();
+        zchunk_destroy (&chunk);
+    }
+    if (rc != 0 && rc != -2)
         abort ();
 }
 
@@ -264,6 +306,8 @@ LLVMFuzzerTestOneInput (const uint8_t *data, size_t size)
     if (!s_first) {
         s_first = ztask_msg_new ();
         s_second = ztask_msg_new ();
+        s_member = ztask_msg_new ();
+        s_again = ztask_msg_new ();
         /* A NULL message is malformed, not a crash. */
         zmsg_t *none = NULL;
         if (ztask_msg_decode (s_first, &none, false) != -2)
@@ -345,6 +389,30 @@ main (int argc, char **argv)
     snprintf (m->needs, sizeof m->needs, "gpu=1,memory_mb=16000");
     ztask_msg_strcpy (m->limit_name, "stripe-api");
     s_write ("submit-asks", ztask_msg_encode (m));
+
+    /* A batch of two tasks, with a then task and a key. */
+    zchunk_t *tasks = zchunk_new (NULL, 256);
+    ztask_msg_reset (m, ZTASK_MSG_SUBMIT);
+    ztask_msg_strcpy (m->type, "resize");
+    m->priority = 5;
+    ztask_msg_batch_append (m, "photos/1.jpg", 12, tasks);
+    m->require_count = 1;
+    ztask_msg_strcpy (m->require[0], "zone=eu-1");
+    m->due_ms = 1800000000000;
+    ztask_msg_batch_append (m, "", 0, tasks);
+    ztask_msg_reset (m, ZTASK_MSG_BATCH);
+    m->corr = 9;
+    m->limit = 2;
+    ztask_msg_strcpy (m->type, "report");
+    m->priority = 7;
+    ztask_msg_strcpy (m->key, "thumbs-1");
+    ztask_msg_set_body (m, zchunk_data (tasks), zchunk_size (tasks));
+    zchunk_destroy (&tasks);
+    s_write ("batch", ztask_msg_encode (m));
+    ztask_msg_reset (m, ZTASK_MSG_BATCH_STATUS);
+    m->corr = 10;
+    m->task_id = 1200;
+    s_write ("batch-status", ztask_msg_encode (m));
 
     ztask_msg_reset (m, ZTASK_MSG_STATUS);
     m->corr = 1;
