@@ -63,6 +63,10 @@ static const spec_t s_spec[] = {
     { ZTASK_MSG_SCHEDULE_PAUSE, "SCHEDULE_PAUSE", 17, "corr u32, name string", "-" },
     { ZTASK_MSG_SCHEDULE_RESUME, "SCHEDULE_RESUME", 18, "corr u32, name string", "-" },
     { ZTASK_MSG_SCHEDULE_REMOVE, "SCHEDULE_REMOVE", 19, "corr u32, name string", "-" },
+    { ZTASK_MSG_BATCH, "BATCH", 25,
+      "corr u32, limit u32 (how many tasks it holds), type string (the then task's; \"\": none), priority u8, timeout_ms u32, max_attempts u32, key string (the batch's), require requirements, version string, needs text, limit string (these four left out when all are empty and nothing follows), retry_min_ms u32, retry_max_ms u32 (left out when both are 0)",
+      "tasks" },
+    { ZTASK_MSG_BATCH_STATUS, "BATCH_STATUS", 26, "corr u32, task_id u64 (the batch's id)", "-" },
     { ZTASK_MSG_SUBMITTED, "SUBMITTED", 20, "corr u32, task_id u64, flags u8 (1: existing task)", "-" },
     { ZTASK_MSG_TASK_INFO, "TASK_INFO", 21,
       "corr u32, task_id u64, flags u8, type string, priority u8, state u8, attempts u32, max_attempts u32, "
@@ -1132,6 +1136,9 @@ static const struct {
     { ZTASK_MSG_SCHEDULE_PAUSE, "5a54 01 11  01020304  01 77" },
     { ZTASK_MSG_SCHEDULE_RESUME, "5a54 01 12  01020304  01 77" },
     { ZTASK_MSG_SCHEDULE_REMOVE, "5a54 01 13  01020304  01 77" },
+    { ZTASK_MSG_BATCH, "5a54 01 19  01020304  00000032  04 6563686f  09  00007530  00000003  01 6b"
+                       "  01 09 7a6f6e653d65752d31  05 3e3d312e32  0005 6770753d31  03 617069" },
+    { ZTASK_MSG_BATCH_STATUS, "5a54 01 1a  01020304  1122334455667788" },
     { ZTASK_MSG_SUBMITTED, "5a54 01 14  01020304  1122334455667788  01" },
     { ZTASK_MSG_TASK_INFO, "5a54 01 15  01020304  1122334455667788  01  04 6563686f  09  01  00000002  00000003"
                            "  0000000000000005  000000000000000a  04 68616c66  02 7731  02 6521"
@@ -1290,6 +1297,10 @@ s_older_header (const ztask_msg_t *m, size_t len, size_t n)
                || len == waiting - s_routing_tail (m) - 8;
     }
     case ZTASK_MSG_RESULT: return len == n - 4; /* retry_after_ms */
+    case ZTASK_MSG_BATCH: {
+        size_t retry = n - 8; /* retry_min_ms, retry_max_ms */
+        return len == retry || len == retry - s_routing_tail (m);
+    }
     default: return false;
     }
 }
@@ -1501,7 +1512,7 @@ s_malformed (void)
     TAP_OK (s_decode (in, "zt\x01\x04\x00\x00\x00\x01", 8, 0) == -2, "  (it is case-sensitive)");
     TAP_OK (s_decode (in, "ZT\x01\x04\x00\x00\x00\x01", 8, 0) == 0, "  the same with ZT decodes");
 
-    const int unknown[] = { 0, 8, 19, 25, 39, 46, 59, 64, 255 };
+    const int unknown[] = { 0, 8, 19, 27, 39, 46, 59, 64, 255 };
     bool all = true;
     for (size_t i = 0; i < sizeof unknown / sizeof unknown[0]; i++) {
         byte h[] = { 'Z', 'T', 1, (byte) unknown[i], 0, 0, 0, 1 };
@@ -1843,6 +1854,64 @@ s_names (void)
     TAP_OK (streq (ztask_msg_error_name (999), "unknown error"), "  unknown error for others");
 }
 
+/* A BATCH's body: tasks appended, read back in order; every cut, a
+   header that is not a SUBMIT and sizes past the end are malformed. */
+static void
+s_batch_bodies (void)
+{
+    ztask_msg_t *m = ztask_msg_new (), *in = ztask_msg_new ();
+    zchunk_t *body = zchunk_new (NULL, 64);
+    ztask_msg_reset (m, ZTASK_MSG_SUBMIT);
+    strcpy (m->type, "resize");
+    TAP_OK (ztask_msg_batch_append (m, "a.jpg", 5, body) == 0, "batch: a task appended");
+    strcpy (m->type, "report");
+    m->priority = 9;
+    TAP_OK (ztask_msg_batch_append (m, "", 0, body) == 0, "  and one with an empty payload");
+    ztask_msg_reset (m, ZTASK_MSG_STATUS);
+    TAP_OK (ztask_msg_batch_append (m, "", 0, body) == -1, "  a STATUS is not a task of a batch");
+    const byte *data = zchunk_data (body), *payload;
+    size_t size = zchunk_size (body), at = 0, payload_size;
+    TAP_OK (ztask_msg_batch_next (in, data, size, &at, &payload, &payload_size) == 1 && streq (in->type, "resize")
+                && payload_size == 5 && memcmp (payload, "a.jpg", 5) == 0,
+            "  the first reads back with its payload");
+    TAP_OK (ztask_msg_batch_next (in, data, size, &at, &payload, &payload_size) == 1 && streq (in->type, "report")
+                && in->priority == 9 && payload_size == 0,
+            "  the second too");
+    TAP_OK (ztask_msg_batch_next (in, data, size, &at, &payload, &payload_size) == 0 && at == size,
+            "  then the end");
+    bool cut = true;
+    for (size_t len = 1; len < size; len++) {
+        size_t pos = 0;
+        int rc;
+        while ((rc = ztask_msg_batch_next (in, data, len, &pos, &payload, &payload_size)) == 1)
+            ;
+        bool boundary = len == 4 + 4 + (size_t) data[3] + 5; /* the first task whole */
+        if (boundary ? rc != 0 : rc != -2)
+            cut = false;
+    }
+    TAP_OK (cut, "  cut anywhere but between tasks: malformed");
+    byte huge[] = { 0xFF, 0xFF, 0xFF, 0xFF, 'Z', 'T' };
+    size_t pos = 0;
+    TAP_OK (ztask_msg_batch_next (in, huge, sizeof huge, &pos, &payload, &payload_size) == -2,
+            "  a header size past the end: malformed");
+    zchunk_t *status = zchunk_new (NULL, 64);
+    ztask_msg_reset (m, ZTASK_MSG_STATUS);
+    m->task_id = 1;
+    byte header[ZTASK_HEADER_MAX];
+    size_t n = ztask_msg_encode_header (m, header);
+    byte length[4] = { 0, 0, 0, (byte) n };
+    zchunk_extend (status, length, 4);
+    zchunk_extend (status, header, n);
+    zchunk_extend (status, "\0\0\0\0", 4);
+    pos = 0;
+    TAP_OK (ztask_msg_batch_next (in, zchunk_data (status), zchunk_size (status), &pos, &payload, &payload_size) == -2,
+            "  a STATUS header inside: malformed");
+    zchunk_destroy (&status);
+    zchunk_destroy (&body);
+    ztask_msg_destroy (&m);
+    ztask_msg_destroy (&in);
+}
+
 int
 main (void)
 {
@@ -1863,5 +1932,6 @@ main (void)
     s_malformed ();
     s_strcpy ();
     s_names ();
+    s_batch_bodies ();
     return tap_done ();
 }
