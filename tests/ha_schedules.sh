@@ -93,7 +93,7 @@ settle () {
         || echo "# the probe submit to $1 was not accepted"
 }
 
-# check TERM TICK CFGTICK BACK HELD: the store's fire times of each schedule.
+# check WHEN TICK CFGTICK BACK HELD: the store's fire times of each schedule.
 check () {
     is "$(keys tick)" "$2" "$1: tick (catchup once) fired at $2"
     is "$(keys cfgtick)" "$3" "$1: cfgtick (config, catchup skip) fired at $3"
