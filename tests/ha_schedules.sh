@@ -16,8 +16,9 @@
 #   a killed,      03:15 ... 03:30 pass with no broker: at 03:32:30 b
 #   b started      leads; tick and back (once) fire once, keyed 03:30;
 #                  cfgtick (skip) does not fire
-#   b killed       just before 03:35 (on its clock); a takes over after
-#                  it, within the 60 s grace, and fires 03:35 late
+#   b killed       before 03:35 (its clock near 03:33); a takes over with
+#                  its clock past 03:35, within the 60 s grace, and fires
+#                  03:35 late: a fire the killed leader never made is made
 #
 # Then for each schedule the store holds exactly the tasks of the fire
 # times listed above (keys NAME@<fire time>; psql on the store): none
@@ -90,7 +91,7 @@ probes=0
 settle () {
     probes=$((probes + 1))
     "$ZTASK" -b "$(ep_of "$1")" submit record -d 1 --key "probe-$probes" 2>&1 | grep -Eq '^[0-9]+$' \
-        || echo "# the probe submit to $1 was not accepted"
+        || ok 1 "the probe submit to $1 is accepted"
 }
 
 # check WHEN TICK CFGTICK BACK HELD: the store's fire times of each schedule.
