@@ -110,6 +110,20 @@ main (void)
     TAP_OK (s->next_fire == -1 && s->heap_index == SIZE_MAX, "paused: out of the heap");
     schedules_pause (self, s, false, s_at (2030, 1, 5, 12, 0, 0));
     TAP_OK (s->next_fire == s_at (2030, 1, 6, 3, 0, 0), "resumed: the next fire after now, none caught up");
+    /* The resume goes into the stored schedule: a broker that reads it
+       back later (a restart, a takeover) does not catch up either. */
+    def = s_def ("resumed", "0 3 * * *", "", STORE_CATCHUP_ONCE, t0);
+    def.last_fire_ms = s_at (2030, 1, 1, 3, 0, 0) * 1000;
+    s = schedules_put (self, &def, s_at (2030, 1, 1, 3, 0, 5), error, sizeof error);
+    schedules_pause (self, s, true, s_at (2030, 1, 1, 4, 0, 0));
+    schedules_pause (self, s, false, s_at (2030, 1, 3, 12, 0, 0));
+    TAP_OK (s->next_fire == s_at (2030, 1, 4, 3, 0, 0) && s->def.created_ms == s_at (2030, 1, 3, 12, 0, 0) * 1000,
+            "resumed (catchup once) after missing two nights: the next fire after now, the resume kept");
+    schedules_t *other = schedules_new ();
+    schedule_t *taken = schedules_put (other, &s->def, s_at (2030, 1, 3, 12, 30, 0), error, sizeof error);
+    TAP_OK (taken && taken->next_fire == s_at (2030, 1, 4, 3, 0, 0) && taken->due == taken->next_fire,
+            "  another broker that reads it back plans the same: nothing caught up");
+    schedules_destroy (&other);
 
     /* ---- the heap drains in due order ---- */
     int64_t last = INT64_MIN, now = s_at (2031, 1, 1, 0, 0, 0);

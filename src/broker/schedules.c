@@ -141,6 +141,17 @@ s_plan (schedules_t *self, schedule_t *s, int64_t anchor, int64_t now)
     s_heap_add (self, s);
 }
 
+/* What s's next fire is planned after: its last fire time, or the time
+   it was added or last resumed (def.created_ms), whichever is later, so
+   that a broker that reads it back (a restart, a takeover) does not catch
+   up fires that were missed while it was paused. */
+static int64_t
+s_anchor (const schedule_t *s)
+{
+    int64_t ms = s->def.last_fire_ms > s->def.created_ms ? s->def.last_fire_ms : s->def.created_ms;
+    return ms / 1000;
+}
+
 /* ---- the class ---- */
 
 static void
@@ -247,8 +258,7 @@ schedules_put (schedules_t *self, const store_schedule_t *def, int64_t now, char
     s->heap_index = SIZE_MAX;
     schedules_remove (self, def->name);
     zhashx_insert (self->by_name, s->def.name, s);
-    int64_t anchor = s->def.last_fire_ms ? s->def.last_fire_ms / 1000 : s->def.created_ms / 1000;
-    s_plan (self, s, anchor, now);
+    s_plan (self, s, s_anchor (s), now);
     return s;
 }
 
@@ -275,7 +285,9 @@ schedules_pause (schedules_t *self, schedule_t *schedule, bool paused, int64_t n
     if (schedule->def.paused == paused)
         return;
     schedule->def.paused = paused;
-    s_plan (self, schedule, now, now);
+    if (!paused) /* stored with it: planned from here after a restart too */
+        schedule->def.created_ms = now * 1000;
+    s_plan (self, schedule, s_anchor (schedule), now);
 }
 
 int64_t

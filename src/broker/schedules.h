@@ -51,7 +51,8 @@ void schedules_destroy (schedules_t **self_p);
 
 /* Adds def (copied; replaces a schedule of the same name), compiling its
    cron and loading its zone, and plans its next fire from its last fire
-   time (else its creation time) with its catchup as of now. Returns the
+   time or def.created_ms (when it was added or last resumed), whichever
+   is later, with its catchup as of now. Returns the
    schedule, or NULL with the reason in error ("cron: hour field, column
    3: ...", "tz: time zone 'X': unknown ..."). */
 schedule_t *schedules_put (schedules_t *self, const store_schedule_t *def, int64_t now, char *error,
@@ -63,7 +64,9 @@ schedule_t *schedules_lookup (schedules_t *self, const char *name);
 int schedules_remove (schedules_t *self, const char *name);
 
 /* Pauses (no fire until resumed) or resumes (the next fire after now:
-   fires missed while paused are not caught up). */
+   fires missed while paused are not caught up). A resume sets
+   def.created_ms to now, so that a broker that reads the schedule back
+   (a restart, a takeover) plans from there too: the caller stores def. */
 void schedules_pause (schedules_t *self, schedule_t *schedule, bool paused, int64_t now);
 
 /* The time the first schedule is due (wall seconds), or -1 when none is. */

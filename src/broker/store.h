@@ -234,7 +234,9 @@ typedef struct {
     uint32_t max_attempts, timeout_ms; /* of each task; 0: the defaults     */
     const void *payload;
     size_t payload_size;
-    int64_t created_ms;          /* wall clock                              */
+    int64_t created_ms;          /* wall clock: when it was added or last
+                                    resumed (fires are planned after the
+                                    later of this and last_fire_ms)         */
     int64_t last_fire_ms;        /* the last fire time (wall ms); 0: never   */
 } store_schedule_t;
 
