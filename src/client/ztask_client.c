@@ -995,12 +995,16 @@ struct ztask_request {
     bool after_any;
 };
 
+/* A request that asks nothing but the defaults (ZTASK_SUBMIT_OPTS_INIT),
+   as ztask_request_new makes one. */
+#define REQUEST_DEFAULTS { .opts = ZTASK_SUBMIT_OPTS_INIT }
+
 ztask_request_t *
 ztask_request_new (void)
 {
-    ztask_request_t *self = (ztask_request_t *) calloc (1, sizeof (ztask_request_t));
+    ztask_request_t *self = (ztask_request_t *) malloc (sizeof (ztask_request_t));
     if (self)
-        self->opts = (ztask_submit_opts_t) ZTASK_SUBMIT_OPTS_INIT;
+        *self = (ztask_request_t) REQUEST_DEFAULTS;
     return self;
 }
 
@@ -1212,7 +1216,7 @@ static int
 s_submit_request (ztask_client_t *self, int command, const char *type, const void *payload, size_t size,
                   const ztask_request_t *request)
 {
-    ztask_request_t defaults = { ZTASK_SUBMIT_OPTS_INIT, 0, NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL, 0, false };
+    static const ztask_request_t defaults = REQUEST_DEFAULTS;
     if (!request)
         request = &defaults;
     const ztask_submit_opts_t *opts = &request->opts;
@@ -1272,7 +1276,8 @@ ztask_client_submit (ztask_client_t *self, const char *type, const void *payload
 static ztask_request_t
 s_request_of (const ztask_submit_opts_t *opts, int64_t due_ms)
 {
-    ztask_request_t request = { ZTASK_SUBMIT_OPTS_INIT, due_ms, NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL, 0, false };
+    ztask_request_t request = REQUEST_DEFAULTS;
+    request.due_ms = due_ms;
     if (opts)
         request.opts = *opts;
     return request;
