@@ -1017,8 +1017,8 @@ s_check_schedule (cli_t *cli)
                  || cli->opts.timeout_ms || cli->opts.priority != ZTASK_PRIORITY_NORMAL))
         return s_usage_error ("only 'schedule add' takes --cron, --tz, --catchup and task options");
     char why[512];
-    if (!list && !ztask_schedule_name_valid (cli->args[1], why, sizeof why))
-        return s_usage_error ("invalid schedule name: %s (a-z or 0-9, then up to 63 of a-z, 0-9, '.', '_', '-')", why);
+    if (!list && ztask_schedule_name_check (cli->args[1], why, sizeof why) != 0)
+        return s_usage_error ("%s", why);
     if (!add)
         return 0;
     if (!cli->cron)

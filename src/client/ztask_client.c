@@ -1781,10 +1781,9 @@ ztask_client_resume (ztask_client_t *self, const char *type, char **json)
 static int
 s_check_schedule_name (ztask_client_t *self, const char *name)
 {
-    char why[160];
-    if (!ztask_schedule_name_valid (name ? name : "", why, sizeof why))
-        return s_fail (self, ZTASK_CLIENT_E_USAGE,
-                       "invalid schedule name: %s (a-z or 0-9, then up to 63 of a-z, 0-9, '.', '_', '-')", why);
+    char error[256];
+    if (ztask_schedule_name_check (name ? name : "", error, sizeof error) != 0)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "%s", error);
     return 0;
 }
 
