@@ -10,6 +10,8 @@
     docs/protocol.md from $top_srcdir (default: the current directory). */
 #include "tap.h"
 #include "proto/ztask_msg.h"
+#include "proto/ztask_task_view.h"
+#include "common/ztask_retry.h"
 
 #include <czmq.h>
 #include <stddef.h>
@@ -1854,6 +1856,75 @@ s_names (void)
     TAP_OK (streq (ztask_msg_error_name (999), "unknown error"), "  unknown error for others");
 }
 
+/* A TASK_INFO as the task libztask, its progress reports and ztaskd's
+   HTTP API see (ztask_task_view.h): each field where it belongs. */
+static void
+s_task_view (void)
+{
+    ztask_msg_t *m = ztask_msg_new ();
+    ztask_msg_reset (m, ZTASK_MSG_TASK_INFO);
+    m->task_id = 42;
+    m->priority = 7;
+    m->state = ZTASK_STATE_BLOCKED;
+    m->attempt = 2;
+    m->max_attempts = 3;
+    m->progress_done = 5;
+    m->progress_total = 10;
+    m->created_ms = 1000;
+    m->started_ms = 2000;
+    m->finished_ms = 3000;
+    m->due_ms = 4000;
+    m->next_attempt_ms = 5000;
+    m->after_any = 1;
+    strcpy (m->type, "resize");
+    strcpy (m->text, "half way");
+    strcpy (m->worker, "w-1");
+    strcpy (m->error, "timed out");
+    strcpy (m->version, ">=1.2");
+    strcpy (m->needs, "gpu=1");
+    strcpy (m->limit_name, "stripe");
+    strcpy (m->waiting, "limit");
+    strcpy (m->waiting_text, "limit stripe is full");
+    m->require_count = 2;
+    strcpy (m->require[0], "zone=eu-1");
+    strcpy (m->require[1], "cores>=8");
+    m->parent_count = 2;
+    m->parents[0] = (ztask_msg_parent_t) { 7, ZTASK_STATE_RUNNING };
+    m->parents[1] = (ztask_msg_parent_t) { 8, ZTASK_PARENT_ENDED };
+    ztask_task_view_t view;
+    const ztask_task_t *t = ztask_task_view (&view, m);
+    TAP_OK (t->id == 42 && t->priority == 7 && t->state == ZTASK_STATE_BLOCKED && t->attempts == 2
+                && t->max_attempts == 3 && t->progress_done == 5 && t->progress_total == 10,
+            "task view: id, priority, state, attempts and progress");
+    TAP_OK (t->created_ms == 1000 && t->started_ms == 2000 && t->finished_ms == 3000 && t->due_ms == 4000
+                && t->next_attempt_ms == 5000,
+            "  its times (due_ms, next_attempt_ms too)");
+    TAP_OK (streq (t->type, "resize") && streq (t->progress_text, "half way") && streq (t->worker, "w-1")
+                && streq (t->error, "timed out") && streq (t->version, ">=1.2") && streq (t->needs, "gpu=1")
+                && streq (t->limit, "stripe") && streq (t->waiting, "limit")
+                && streq (t->waiting_text, "limit stripe is full"),
+            "  its strings");
+    TAP_OK (t->require_count == 2 && streq (t->require[0], "zone=eu-1") && streq (t->require[1], "cores>=8")
+                && t->require[2] == NULL,
+            "  its requirements, NULL-ended");
+    TAP_OK (t->parent_count == 2 && t->parents[0] == 7 && t->parent_states[0] == ZTASK_STATE_RUNNING
+                && t->parents[1] == 8 && t->parent_states[1] == -1 && t->after_any == 1,
+            "  its parents, an ended one as -1, and after_any");
+    TAP_OK (t->retry_min_ms == ZTASK_RETRY_DEFAULT_MIN_MS && t->retry_max_ms == ZTASK_RETRY_DEFAULT_MAX_MS,
+            "  no retry policy in the message: the default one");
+    TAP_OK (t->result_size == 0 && t->result && streq ((const char *) t->result, ""), "  no result (it is the body)");
+    m->retry_min_ms = 1000;
+    m->retry_max_ms = 60000;
+    m->parent_count = 0;
+    m->require_count = 0;
+    t = ztask_task_view (&view, m);
+    TAP_OK (t->retry_min_ms == 1000 && t->retry_max_ms == 60000, "  a retry policy in the message: that one");
+    TAP_OK (t->parents == NULL && t->parent_states == NULL && t->parent_count == 0 && t->require_count == 0
+                && t->require && t->require[0] == NULL,
+            "  no parents: NULL; no requirements: an empty list");
+    ztask_msg_destroy (&m);
+}
+
 /* A BATCH's body: tasks appended, read back in order; every cut, a
    header that is not a SUBMIT and sizes past the end are malformed. */
 static void
@@ -1932,6 +2003,7 @@ main (void)
     s_malformed ();
     s_strcpy ();
     s_names ();
+    s_task_view ();
     s_batch_bodies ();
     return tap_done ();
 }

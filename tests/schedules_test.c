@@ -162,6 +162,11 @@ main (void)
     TAP_OK (!ztask_schedule_name_valid ("_x", why, sizeof why)
                 && strcmp (why, "it must start with a lowercase letter a-z or a digit 0-9") == 0,
             "so is a bad first byte: %s", why);
+    TAP_OK (ztask_schedule_name_check ("nightly", error, sizeof error) == 0
+                && ztask_schedule_name_check ("_x", error, sizeof error) == -1
+                && strcmp (error, "invalid schedule name: it must start with a lowercase letter a-z or a digit 0-9 "
+                                  "(a-z or 0-9, then up to 63 of a-z, 0-9, '.', '_', '-')") == 0,
+            "the one refusal text (CLI, libztask, broker, config): %s", error);
     /* Label keys follow the same rule but for a digit first and 63 bytes. */
     TAP_OK (ztask_label_key_valid ("zone-1.a_b", NULL, 0) && !ztask_label_key_valid ("9", why, sizeof why)
                 && strcmp (why, "it must start with a lowercase letter a-z") == 0,

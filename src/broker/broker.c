@@ -2315,10 +2315,8 @@ s_schedule_now (broker_t *self)
 static schedule_t *
 s_schedule_named (broker_t *self, ztask_msg_t *in)
 {
-    char why[160], text[256];
-    if (!ztask_schedule_name_valid (in->name, why, sizeof why)) {
-        snprintf (text, sizeof text, "invalid schedule name: %s (a-z or 0-9, then up to 63 of a-z, 0-9, '.', '_', '-')",
-                  why);
+    char text[256];
+    if (ztask_schedule_name_check (in->name, text, sizeof text) != 0) {
         s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST, text);
         return NULL;
     }
@@ -2336,10 +2334,8 @@ s_on_schedule_add (broker_t *self, ztask_msg_t *in)
     char why[160], text[600];
     const char *refusal = NULL;
     int status = ZTASK_ERR_BAD_REQUEST;
-    if (!ztask_schedule_name_valid (in->name, why, sizeof why))
-        refusal = s_refusal_text (text, sizeof text,
-                                  "invalid schedule name: %s (a-z or 0-9, then up to 63 of a-z, 0-9, '.', '_', '-')",
-                                  why);
+    if (ztask_schedule_name_check (in->name, text, sizeof text) != 0)
+        refusal = text;
     else if (!in->type[0])
         refusal = "task type is empty";
     else if (in->priority >= TASK_PRIORITY_LEVELS)

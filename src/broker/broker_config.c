@@ -472,7 +472,7 @@ s_schedules (broker_config_t *self, ztask_cfg_t *cfg, config_setting_t *root)
             || s_schedule_string (cfg, group, i, "tz", false, &s->tz)
             || s_schedule_string (cfg, group, i, "payload", false, &s->payload))
             return -1;
-        if (!ztask_schedule_name_valid (s->name, message, sizeof message))
+        if (ztask_schedule_name_check (s->name, message, sizeof message) != 0)
             return ztask_cfg_fail (cfg, config_setting_get_member (group, "name"), "schedules[%d].name: %s", i,
                                    message);
         for (size_t j = 0; j + 1 < self->schedule_count; j++)

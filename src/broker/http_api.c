@@ -8,7 +8,7 @@
 #include "common/task_json.h"
 #include "common/ztask_duration.h"
 #include "common/ztask_names.h"
-#include "common/ztask_retry.h"
+#include "proto/ztask_task_view.h"
 #include "ztask/client.h"
 
 #include <errno.h>
@@ -314,46 +314,8 @@ s_get_tasks (call_t *call)
 static json_t *
 s_task_doc (ztask_msg_t *m)
 {
-    ztask_task_t task = { 0 };
-    task.id = m->task_id;
-    task.type = m->type;
-    task.priority = m->priority;
-    task.state = (ztask_state_t) m->state;
-    task.attempts = m->attempt;
-    task.max_attempts = m->max_attempts;
-    task.progress_done = m->progress_done;
-    task.progress_total = m->progress_total;
-    task.progress_text = m->text;
-    task.worker = m->worker;
-    task.error = m->error;
-    task.created_ms = m->created_ms;
-    task.started_ms = m->started_ms;
-    task.finished_ms = m->finished_ms;
-    task.due_ms = m->due_ms;
-    task.retry_min_ms = m->retry_min_ms ? m->retry_min_ms : ZTASK_RETRY_DEFAULT_MIN_MS; /* left out: the default */
-    task.retry_max_ms = m->retry_min_ms ? m->retry_max_ms : ZTASK_RETRY_DEFAULT_MAX_MS;
-    task.next_attempt_ms = m->next_attempt_ms;
-    char *require[ZTASK_REQUIRES_MAX];
-    for (size_t i = 0; i < m->require_count && i < ZTASK_REQUIRES_MAX; i++)
-        require[i] = m->require[i];
-    task.require = require;
-    task.require_count = m->require_count;
-    task.version = m->version;
-    task.needs = m->needs;
-    task.limit = m->limit_name;
-    task.waiting = m->waiting;
-    task.waiting_text = m->waiting_text;
-    uint64_t parents[ZTASK_PARENTS_MAX];
-    int parent_states[ZTASK_PARENTS_MAX];
-    for (size_t i = 0; i < m->parent_count && i < ZTASK_PARENTS_MAX; i++) {
-        parents[i] = m->parents[i].task_id;
-        parent_states[i] = m->parents[i].state == ZTASK_PARENT_ENDED ? -1 : m->parents[i].state;
-    }
-    task.parents = parents;
-    task.parent_states = parent_states;
-    task.parent_count = m->parent_count < ZTASK_PARENTS_MAX ? m->parent_count : ZTASK_PARENTS_MAX;
-    task.after_any = m->after_any;
-    return ztask_task_json (&task, false);
+    ztask_task_view_t view;
+    return ztask_task_json (ztask_task_view (&view, m), false);
 }
 
 static void

@@ -1017,8 +1017,8 @@ s_check_schedule (cli_t *cli)
                  || cli->opts.timeout_ms || cli->opts.priority != ZTASK_PRIORITY_NORMAL))
         return s_usage_error ("only 'schedule add' takes --cron, --tz, --catchup and task options");
     char why[512];
-    if (!list && !ztask_schedule_name_valid (cli->args[1], why, sizeof why))
-        return s_usage_error ("invalid schedule name: %s (a-z or 0-9, then up to 63 of a-z, 0-9, '.', '_', '-')", why);
+    if (!list && ztask_schedule_name_check (cli->args[1], why, sizeof why) != 0)
+        return s_usage_error ("%s", why);
     if (!add)
         return 0;
     if (!cli->cron)
@@ -1550,16 +1550,36 @@ s_parse_answer (const char *text, json_t **json)
     return 0;
 }
 
+/* The JSON answer (text, freed here) of a libztask call that returned
+   rc: 0 and the document in *json, or an exit code when the call failed
+   (said as s_failed says it) or the answer is not JSON. */
+static int
+s_json_answer (cli_t *cli, ztask_client_t *client, int rc, char *text, json_t **json)
+{
+    *json = NULL;
+    if (rc != 0)
+        return s_failed (cli, client);
+    rc = s_parse_answer (text, json);
+    free (text);
+    return rc;
+}
+
+/* A JSON answer the broker sent that this ztask cannot show as text:
+   says so (what: "a task list") and returns the exit code. */
+static int
+s_unknown_form (const char *what)
+{
+    fprintf (stderr, "ztask: the broker sent %s in a form this ztask does not know (try --json)\n", what);
+    return EXIT_BROKER_FAILED;
+}
+
 /* status --history: the task's HISTORY document. */
 static int
 s_history (cli_t *cli, ztask_client_t *client, json_t **history)
 {
-    char *text;
-    if (ztask_client_history (client, cli->id, &text) != 0)
-        return s_failed (cli, client);
-    int rc = s_parse_answer (text, history);
-    free (text);
-    return rc;
+    char *text = NULL;
+    int rc = ztask_client_history (client, cli->id, &text);
+    return s_json_answer (cli, client, rc, text, history);
 }
 
 /* retry ID...: each task in turn (a failure is reported and the rest go
@@ -1588,15 +1608,11 @@ s_retry (cli_t *cli, ztask_client_t *client)
         if (cli->since)
             s_parse_age (cli->since, &since_ms);
         int64_t since = cli->since ? zclock_time () - (int64_t) since_ms : 0;
-        char *text;
-        json_t *answer = NULL;
-        if (ztask_client_retry_filter (client, cli->state, cli->type, cli->since ? (since > 0 ? since : 1) : 0,
-                                       cli->limit_set ? cli->limit : 0, &text) != 0) {
-            json_decref (ids);
-            return s_failed (cli, client);
-        }
-        code = s_parse_answer (text, &answer);
-        free (text);
+        char *text = NULL;
+        json_t *answer;
+        int rc = ztask_client_retry_filter (client, cli->state, cli->type, cli->since ? (since > 0 ? since : 1) : 0,
+                                            cli->limit_set ? cli->limit : 0, &text);
+        code = s_json_answer (cli, client, rc, text, &answer);
         if (code != EXIT_OK) {
             json_decref (ids);
             return code;
@@ -1656,14 +1672,10 @@ static int
 s_pause (cli_t *cli, ztask_client_t *client)
 {
     bool pause = cli->command == CMD_PAUSE;
-    char *text;
+    char *text = NULL;
     int rc = pause ? ztask_client_pause (client, cli->args[0], &text) : ztask_client_resume (client, cli->args[0], &text);
-    if (rc != 0)
-        return s_failed (cli, client);
-    json_t *answer = NULL;
-    rc = s_parse_answer (text, &answer);
-    free (text);
-    if (rc != EXIT_OK)
+    json_t *answer;
+    if ((rc = s_json_answer (cli, client, rc, text, &answer)) != EXIT_OK)
         return rc;
     if (cli->json)
         cli_output_json (stdout, answer);
@@ -1704,7 +1716,7 @@ s_cancel (cli_t *cli, ztask_client_t *client)
 static int
 s_broker_info (cli_t *cli, ztask_client_t *client)
 {
-    char *text;
+    char *text = NULL;
     int rc;
     const char *what;
     if (cli->command == CMD_STATS) {
@@ -1722,12 +1734,8 @@ s_broker_info (cli_t *cli, ztask_client_t *client)
         rc = ztask_client_list_filter (client, &opts, &text);
         what = "a task list";
     }
-    if (rc != 0)
-        return s_failed (cli, client);
     json_t *json;
-    rc = s_parse_answer (text, &json);
-    free (text);
-    if (rc != 0)
+    if ((rc = s_json_answer (cli, client, rc, text, &json)) != EXIT_OK)
         return rc;
     if (cli->json)
         cli_output_json (stdout, json);
@@ -1738,11 +1746,7 @@ s_broker_info (cli_t *cli, ztask_client_t *client)
     else
         rc = cli_output_list (stdout, json, cli->state < 0 ? NULL : ztask_state_name ((ztask_state_t) cli->state));
     json_decref (json);
-    if (rc != 0) {
-        fprintf (stderr, "ztask: the broker sent %s in a form this ztask does not know (try --json)\n", what);
-        return EXIT_BROKER_FAILED;
-    }
-    return EXIT_OK;
+    return rc != 0 ? s_unknown_form (what) : EXIT_OK;
 }
 
 /* schedule add|list|show|pause|resume|remove. */
@@ -1766,12 +1770,8 @@ s_schedule (cli_t *cli, ztask_client_t *client, const char *payload, size_t size
                 action = i;
         rc = ztask_client_schedule (client, action, cli->arg_count > 1 ? cli->args[1] : NULL, &text);
     }
-    if (rc != 0)
-        return s_failed (cli, client);
-    json_t *answer = NULL;
-    rc = s_parse_answer (text, &answer);
-    free (text);
-    if (rc != EXIT_OK)
+    json_t *answer;
+    if ((rc = s_json_answer (cli, client, rc, text, &answer)) != EXIT_OK)
         return rc;
     if (cli->json)
         cli_output_json (stdout, answer);
@@ -1791,11 +1791,7 @@ s_schedule (cli_t *cli, ztask_client_t *client, const char *payload, size_t size
             rc = cli_output_schedule (stdout, answer);
     }
     json_decref (answer);
-    if (rc != 0) {
-        fprintf (stderr, "ztask: the broker sent a schedule in a form this ztask does not know (try --json)\n");
-        return EXIT_BROKER_FAILED;
-    }
-    return EXIT_OK;
+    return rc != 0 ? s_unknown_form ("a schedule") : EXIT_OK;
 }
 
 /* batch submit FILE | batch status ID. */

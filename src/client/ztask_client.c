@@ -83,6 +83,7 @@
 #include "common/ztask_utf8.h"
 #include "client/auto_key.h"
 #include "proto/ztask_msg.h"
+#include "proto/ztask_task_view.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -907,54 +908,45 @@ ztask_task_destroy (ztask_task_t **task_p)
     }
 }
 
-/* A new task from a TASK_INFO message, or NULL when out of memory. */
+/* A new task from a TASK_INFO message (ztask_task_view.h says which
+   field is which), its own copy, or NULL when out of memory. */
 static ztask_task_t *
 s_task_new (ztask_msg_t *msg)
 {
     ztask_task_t *task = (ztask_task_t *) calloc (1, sizeof (ztask_task_t));
     if (!task)
         return NULL;
-    task->id = msg->task_id;
-    task->priority = msg->priority;
-    task->state = (ztask_state_t) msg->state;
-    task->attempts = msg->attempt;
-    task->max_attempts = msg->max_attempts;
-    task->progress_done = msg->progress_done;
-    task->progress_total = msg->progress_total;
-    task->created_ms = msg->created_ms;
-    task->started_ms = msg->started_ms;
-    task->finished_ms = msg->finished_ms;
-    task->due_ms = msg->due_ms;
-    /* The broker leaves the default policy out (an older one has only it) */
-    task->retry_min_ms = msg->retry_min_ms ? msg->retry_min_ms : ZTASK_RETRY_DEFAULT_MIN_MS;
-    task->retry_max_ms = msg->retry_min_ms ? msg->retry_max_ms : ZTASK_RETRY_DEFAULT_MAX_MS;
-    task->next_attempt_ms = msg->next_attempt_ms;
-    task->type = s_strdup (msg->type);
-    task->progress_text = s_strdup (msg->text);
-    task->worker = s_strdup (msg->worker);
-    task->error = s_strdup (msg->error);
-    task->version = s_strdup (msg->version);
-    task->needs = s_strdup (msg->needs);
-    task->limit = s_strdup (msg->limit_name);
-    task->waiting = s_strdup (msg->waiting);
-    task->waiting_text = s_strdup (msg->waiting_text);
-    task->require = (char **) calloc (msg->require_count + 1, sizeof (char *));
+    ztask_task_view_t view;
+    const ztask_task_t *from = ztask_task_view (&view, msg);
+    *task = *from; /* then its own copy of each string and array */
+    task->type = s_strdup (from->type);
+    task->progress_text = s_strdup (from->progress_text);
+    task->worker = s_strdup (from->worker);
+    task->error = s_strdup (from->error);
+    task->version = s_strdup (from->version);
+    task->needs = s_strdup (from->needs);
+    task->limit = s_strdup (from->limit);
+    task->waiting = s_strdup (from->waiting);
+    task->waiting_text = s_strdup (from->waiting_text);
+    task->require_count = task->parent_count = 0;
+    task->parents = NULL;
+    task->parent_states = NULL;
+    task->require = (char **) calloc (from->require_count + 1, sizeof (char *));
     bool copied = task->require != NULL;
-    for (size_t i = 0; copied && i < msg->require_count; i++) {
-        task->require[i] = s_strdup (msg->require[i]);
+    for (size_t i = 0; copied && i < from->require_count; i++) {
+        task->require[i] = s_strdup (from->require[i]);
         copied = task->require[i] != NULL;
         task->require_count = i + 1;
     }
-    if (msg->parent_count) {
-        task->parents = (uint64_t *) calloc (msg->parent_count, sizeof (uint64_t));
-        task->parent_states = (int *) calloc (msg->parent_count, sizeof (int));
+    if (from->parent_count) {
+        task->parents = (uint64_t *) calloc (from->parent_count, sizeof (uint64_t));
+        task->parent_states = (int *) calloc (from->parent_count, sizeof (int));
         copied = copied && task->parents && task->parent_states;
-        for (size_t i = 0; copied && i < msg->parent_count; i++) {
-            task->parents[i] = msg->parents[i].task_id;
-            task->parent_states[i] = msg->parents[i].state == ZTASK_PARENT_ENDED ? -1 : msg->parents[i].state;
+        if (copied) {
+            memcpy (task->parents, from->parents, from->parent_count * sizeof (uint64_t));
+            memcpy (task->parent_states, from->parent_states, from->parent_count * sizeof (int));
         }
-        task->parent_count = msg->parent_count;
-        task->after_any = msg->after_any;
+        task->parent_count = from->parent_count;
     }
     task->result_size = msg->body ? zframe_size (msg->body) : 0;
     task->result = malloc (task->result_size + 1);
@@ -1003,12 +995,16 @@ struct ztask_request {
     bool after_any;
 };
 
+/* A request that asks nothing but the defaults (ZTASK_SUBMIT_OPTS_INIT),
+   as ztask_request_new makes one. */
+#define REQUEST_DEFAULTS { .opts = ZTASK_SUBMIT_OPTS_INIT }
+
 ztask_request_t *
 ztask_request_new (void)
 {
-    ztask_request_t *self = (ztask_request_t *) calloc (1, sizeof (ztask_request_t));
+    ztask_request_t *self = (ztask_request_t *) malloc (sizeof (ztask_request_t));
     if (self)
-        self->opts = (ztask_submit_opts_t) ZTASK_SUBMIT_OPTS_INIT;
+        *self = (ztask_request_t) REQUEST_DEFAULTS;
     return self;
 }
 
@@ -1220,7 +1216,7 @@ static int
 s_submit_request (ztask_client_t *self, int command, const char *type, const void *payload, size_t size,
                   const ztask_request_t *request)
 {
-    ztask_request_t defaults = { ZTASK_SUBMIT_OPTS_INIT, 0, NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL, 0, false };
+    static const ztask_request_t defaults = REQUEST_DEFAULTS;
     if (!request)
         request = &defaults;
     const ztask_submit_opts_t *opts = &request->opts;
@@ -1280,7 +1276,8 @@ ztask_client_submit (ztask_client_t *self, const char *type, const void *payload
 static ztask_request_t
 s_request_of (const ztask_submit_opts_t *opts, int64_t due_ms)
 {
-    ztask_request_t request = { ZTASK_SUBMIT_OPTS_INIT, due_ms, NULL, 0, 0, NULL, NULL, NULL, 0, 0, NULL, 0, false };
+    ztask_request_t request = REQUEST_DEFAULTS;
+    request.due_ms = due_ms;
     if (opts)
         request.opts = *opts;
     return request;
@@ -1338,33 +1335,16 @@ ztask_client_result (ztask_client_t *self, uint64_t id, ztask_task_t **task_p)
 }
 
 /* Calls progress with what a PROGRESS message says (or a TASK_INFO for a
-   task that has not ended). Only id, state and the progress fields are
-   known; the strings are "" rather than NULL. */
+   task that has not ended). A PROGRESS carries only the id and the
+   progress fields: the task is then running, its other fields 0 or "". */
 static void
 s_report_progress (ztask_msg_t *msg, ztask_progress_fn *progress, void *arg)
 {
-    static char empty[1] = "";
-    ztask_task_t task;
-    memset (&task, 0, sizeof task);
-    task.id = msg->task_id;
-    task.state = msg->command == ZTASK_MSG_TASK_INFO ? (ztask_state_t) msg->state : ZTASK_STATE_RUNNING;
-    task.priority = msg->priority;
-    task.attempts = msg->attempt;
-    task.max_attempts = msg->max_attempts;
-    task.progress_done = msg->progress_done;
-    task.progress_total = msg->progress_total;
-    task.progress_text = msg->text;
-    task.type = msg->command == ZTASK_MSG_TASK_INFO ? msg->type : empty;
-    task.worker = msg->command == ZTASK_MSG_TASK_INFO ? msg->worker : empty;
-    task.error = empty;
-    task.result = empty;
-    task.created_ms = msg->created_ms;
-    task.started_ms = msg->started_ms;
-    task.due_ms = msg->command == ZTASK_MSG_TASK_INFO ? msg->due_ms : 0;
-    static char *no_requirements[1] = { NULL };
-    task.require = no_requirements;
-    task.version = task.needs = task.limit = task.waiting = task.waiting_text = empty;
-    progress (&task, arg);
+    ztask_task_view_t view;
+    ztask_task_t *task = ztask_task_view (&view, msg);
+    if (msg->command != ZTASK_MSG_TASK_INFO)
+        task->state = ZTASK_STATE_RUNNING;
+    progress (task, arg);
 }
 
 /* Handles a message answering a wait on task id (self->reply: PROGRESS
@@ -1801,10 +1781,9 @@ ztask_client_resume (ztask_client_t *self, const char *type, char **json)
 static int
 s_check_schedule_name (ztask_client_t *self, const char *name)
 {
-    char why[160];
-    if (!ztask_schedule_name_valid (name ? name : "", why, sizeof why))
-        return s_fail (self, ZTASK_CLIENT_E_USAGE,
-                       "invalid schedule name: %s (a-z or 0-9, then up to 63 of a-z, 0-9, '.', '_', '-')", why);
+    char error[256];
+    if (ztask_schedule_name_check (name ? name : "", error, sizeof error) != 0)
+        return s_fail (self, ZTASK_CLIENT_E_USAGE, "%s", error);
     return 0;
 }
 

@@ -93,6 +93,17 @@ ztask_schedule_name_valid (const char *name, char *why, size_t why_size)
     return s_word_valid (name, true, ZTASK_SCHEDULE_NAME_MAX, why, why_size);
 }
 
+int
+ztask_schedule_name_check (const char *name, char *error, size_t error_size)
+{
+    char why[120];
+    if (ztask_schedule_name_valid (name, why, sizeof why))
+        return 0;
+    snprintf (error, error_size, "invalid schedule name: %s (a-z or 0-9, then up to 63 of a-z, 0-9, '.', '_', '-')",
+              why);
+    return -1;
+}
+
 const char *
 ztask_state_name (ztask_state_t state)
 {

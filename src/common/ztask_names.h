@@ -43,6 +43,13 @@ bool ztask_label_key_valid (const char *key, char *why, size_t why_size);
 #define ZTASK_SCHEDULE_NAME_MAX 64
 bool ztask_schedule_name_valid (const char *name, char *why, size_t why_size);
 
+/* The same, saying it in the one text every place that refuses a
+   schedule name gives (the CLI, libztask, the broker, its config):
+   returns 0 if name is one; otherwise -1 and in error "invalid schedule
+   name: WHY (a-z or 0-9, then up to 63 of a-z, 0-9, '.', '_', '-')"
+   (at most 200 bytes). */
+int ztask_schedule_name_check (const char *name, char *error, size_t error_size);
+
 /* A task state by its name, as ztask_state_name writes it: "queued",
    "running", "done", "failed", "cancelled", "scheduled", "blocked"
    (exactly, lower case). Returns the ztask_state_t, or -1 for any other
