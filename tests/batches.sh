@@ -84,7 +84,7 @@ state_is "$((j + 1))" done
 ok $? "  its tasks run"
 before=$(count)
 again=$("$ZTASK" batch submit "$T/tasks.json" --key nightly-1 --json | tr -d ' \n')
-like "$again" "^\{\"batch\":$j,\"size\":2,\"then\":null\}$" "the same key again returns the same batch"
+like "$again" "^\{\"batch\":$j,\"then\":null,\"existing\":true\}$" "the same key again returns the same batch"
 is "$(count)" "$before" "  and stores no task"
 
 # ---- all or none ----
@@ -136,6 +136,51 @@ ok $? "a batch of 30 with a then task ends"
 is "$(result "$((m + 30))")" \
     "{\"batch\":$m,\"size\":30,\"done\":29,\"failed\":1,\"cancelled\":0,\"purged\":0,\"listed\":\"not done\",\"tasks\":[{\"id\":$((m + 29)),\"state\":\"failed\",\"error\":\"failed as asked\"}]}" \
     "  its summary lists only the task not done: the whole list is over max_payload"
+
+# ---- the then task: its options, cancel and retry ----
+printf 'hold c1\nparents c2\n' > "$T/two.txt"
+c=$("$ZTASK" batch submit "$T/two.txt" --then echo -p high --attempts 2)
+cthen=$((c + 2))
+is "$(zt_field "$cthen" priority)" 9 "the then task takes -p"
+is "$(zt_field "$cthen" max_attempts)" 2 "  and --attempts"
+wait_for "zt_held $c" 20
+ok $? "  a task of its batch runs"
+out=$("$ZTASK" retry "$((c + 1))" 2>&1)
+"$ZTASK" cancel "$cthen" >/dev/null
+is "$(zt_field "$cthen" state)" cancelled "a blocked then task can be cancelled"
+out=$("$ZTASK" retry "$cthen" 2>&1); rc=$?
+is "$rc" 6 "  and is not retried while its batch has tasks not ended"
+like "$out" "task $cthen is the then task of batch $c, which has 1 tasks not ended" "  saying so"
+zt_release c1
+state_is "$c" done
+ok $? "  once they all ended"
+"$ZTASK" retry "$cthen" >/dev/null
+state_is "$cthen" done
+ok $? "  it is retried, and runs"
+like "$(result "$cthen")" "^\{\"batch\":$c,\"size\":2,\"done\":2," "  with the batch's summary read then"
+
+# A task of a batch retried while the then task waits: the then task
+# waits for it again.
+printf 'hold d1\nhold d2\n' > "$T/retry.txt"
+d=$("$ZTASK" batch submit "$T/retry.txt" --then echo)
+dthen=$((d + 2))
+wait_for "zt_held $d && zt_held $((d + 1))" 20
+ok $? "a batch's two tasks run"
+"$ZTASK" cancel "$d" >/dev/null
+state_is "$d" cancelled
+ok $? "  the first is cancelled"
+"$ZTASK" retry "$d" >/dev/null
+like "$(zt_field "$d" state)" '^(queued|running)$' "  and retried"
+zt_release d2
+state_is "$((d + 1))" done
+ok $? "  the second ends"
+wait_for "[ \"\$(grep -c '^$d ' '$HOLD_LOG')\" -ge 2 ]" 20
+ok $? "  the retried first runs again"
+is "$(zt_field "$dthen" state)" blocked "  the then task waits for it"
+zt_release d1
+state_is "$dthen" done
+ok $? "  and runs once it ended"
+like "$(result "$dthen")" '"done":2,"failed":0,"cancelled":0,' "  its summary counts the retried task done"
 
 # ---- kill -9 mid-batch ----
 printf 'hold k1\nhold k2\nparents k3\n' > "$T/kill.txt"

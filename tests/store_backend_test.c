@@ -630,6 +630,9 @@ main (int argc, char *argv[])
     TAP_OK (store_retry (store, m2, s_collect, &rows) == 0 && rows.count == 1 && rows.batch_ids[0] == a
                 && store_commit (store) == 0,
             "batch: retry reads the task's batch");
+    TAP_OK (store_batch_of_then (store, th->id) == a && store_batch_of_then (store, thb->id) == b
+                && store_batch_of_then (store, m1->id) == 0 && store_batch_of_then (store, 999999) == 0,
+            "batch: a then task's batch is found (none for another task)");
 
     /* A second batch with A's key is refused (on PostgreSQL its round
        rolls back; on SQLite the failed statement alone, as for a task). */
@@ -663,6 +666,23 @@ main (int argc, char *argv[])
     memset (&waiting, 0, sizeof waiting);
     TAP_OK (store_batches_waiting (store, s_collect_batch, &waiting) == 0 && waiting.count == 1 && waiting.ids[0] == b,
             "batch: reopen: B still waits");
+
+    /* Retention: a batch whose tasks are all gone goes with them; one
+       with a task left stays. */
+    task_t *c1 = s_batch_task (store, 0, false);
+    uint64_t c = c1->id;
+    store_batch_t batch_c = { .id = c, .size = 1, .created_ms = 1237, .key = "batch-c" };
+    store_insert (store, c1, NULL);
+    store_batch_insert (store, &batch_c);
+    store_finished (store, c1, ZTASK_STATE_DONE, NULL, "r", 1, 9200);
+    TAP_OK (store_commit (store) == 0 && store_batch_get (store, c, &got) == 0, "batch: C, done, is stored");
+    TAP_OK (store_purge (store, INT64_C (1) << 62, 1000) >= 1 && store_commit (store) == 0,
+            "batch: the retention purge runs");
+    TAP_OK (store_batch_get (store, c, &got) == -1 && store_batch_find_key (store, "batch-c") == 0,
+            "batch: C's row went with its task (and its key is free)");
+    TAP_OK (store_batch_get (store, a, &got) == 0 && store_batch_get (store, b, &got) == 0,
+            "batch: A and B, with tasks left, stay");
+    task_destroy (&c1);
     task_destroy (&m1);
     task_destroy (&m2);
     task_destroy (&m3);

@@ -525,8 +525,15 @@ int ztask_batch_set_key (ztask_batch_t *self, const char *key);
 /* Submits the batch: every task is accepted in one commit, or none (an
    ERROR names the task it refused). *batch_id: the batch's id, which is
    its first task's; task i has id *batch_id + i. *then_id: the then task's
-   id (0: none). Either pointer may be NULL. Returns 0 or -1. */
+   id (0: none). Either pointer may be NULL. The wait for the answer is
+   the client's timeout plus 10 us a task (storing them takes the broker
+   about that). Returns 0 or -1. */
 int ztask_client_submit_batch (ztask_client_t *self, ztask_batch_t *batch, uint64_t *batch_id, uint64_t *then_id);
+
+/* After ztask_client_submit_batch: 1 when the broker held the batch's
+   key already and answered with that batch (nothing new was stored; its
+   size may differ from this one's), else 0. */
+int ztask_batch_existing (ztask_batch_t *self);
 
 /* A batch's counts: {"batch", "size", "created_ms", "counts": {state: n},
    "ended", "purged", "then": {"id", "state"} or null}. Returns 0 or -1

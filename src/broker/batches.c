@@ -40,11 +40,15 @@ batch_status (const store_batch_t *batch, int then_state)
 
 /* ---- the summary ---- */
 
+/* What a summary holds while the batch's tasks are read, once. Each list
+   is kept while it fits in the budget (its size estimated on the high
+   side: an error's every byte may be escaped as \u00XX). */
 typedef struct {
-    json_t *tasks;               /* the entries listed                     */
+    json_t *all;                 /* every task; NULL once over the budget   */
+    json_t *not_done;            /* the tasks not done, as many as fit      */
+    size_t all_bytes, not_done_bytes, budget;
     uint32_t counts[7];
-    bool all;                    /* list done tasks too                    */
-    bool any;                    /* list any                               */
+    uint32_t omitted;            /* tasks not done left out of not_done     */
 } summary_t;
 
 static void
@@ -53,54 +57,70 @@ s_summary_row (const store_row_t *row, void *arg)
     summary_t *summary = (summary_t *) arg;
     if (row->state < 7)
         summary->counts[row->state]++;
-    if (!summary->any || (!summary->all && row->state == ZTASK_STATE_DONE))
+    bool done = row->state == ZTASK_STATE_DONE;
+    size_t error = row->error ? strlen (row->error) : 0;
+    size_t bytes = 48 + (error ? 12 + 6 * error : 0);
+    if (summary->all && summary->all_bytes + bytes > summary->budget) {
+        json_decref (summary->all);
+        summary->all = NULL;
+    }
+    bool listed = !done && summary->not_done_bytes + bytes <= summary->budget;
+    if (!done && !listed)
+        summary->omitted++;
+    if (!summary->all && !listed)
         return;
     json_t *entry = json_pack ("{s:I, s:s}", "id", (json_int_t) row->id, "state",
                                ztask_state_name ((ztask_state_t) row->state));
-    if (row->error && *row->error)
+    if (error)
         json_object_set_new (entry, "error", json_string (row->error));
-    json_array_append_new (summary->tasks, entry);
-}
-
-/* The summary listing every task (level 0), those not done (1) or none
-   (2); NULL if the store failed. */
-static char *
-s_summary (store_t *store, uint64_t batch_id, uint32_t batch_size, int level)
-{
-    summary_t summary = { json_array (), { 0 }, level == 0, level < 2 };
-    if (store_batch_tasks (store, batch_id, s_summary_row, &summary) != 0) {
-        json_decref (summary.tasks);
-        return NULL;
+    if (summary->all) {
+        json_array_append (summary->all, entry);
+        summary->all_bytes += bytes;
     }
-    uint32_t held = 0;
-    for (int state = 0; state < 7; state++)
-        held += summary.counts[state];
-    static const char *const listed[] = { "all", "not done", "none" };
-    json_t *doc = json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:o}", "batch", (json_int_t) batch_id, "size",
-                             (json_int_t) batch_size, "done", (json_int_t) summary.counts[ZTASK_STATE_DONE],
-                             "failed", (json_int_t) summary.counts[ZTASK_STATE_FAILED], "cancelled",
-                             (json_int_t) summary.counts[ZTASK_STATE_CANCELLED], "purged",
-                             (json_int_t) (batch_size > held ? batch_size - held : 0), "listed", listed[level],
-                             "tasks", summary.tasks);
-    char *text = json_dumps (doc, JSON_COMPACT);
-    json_decref (doc);
-    assert (text);
-    return text;
+    if (listed) {
+        json_array_append (summary->not_done, entry);
+        summary->not_done_bytes += bytes;
+    }
+    json_decref (entry);
 }
 
 char *
 batch_summary (store_t *store, uint64_t batch_id, uint32_t batch_size, size_t max, size_t *size)
 {
-    for (int level = 0; level < 3; level++) {
-        char *text = s_summary (store, batch_id, batch_size, level);
-        if (!text)
-            return NULL;
-        *size = strlen (text);
-        if (*size <= max || level == 2)
-            return text; /* the counts alone are about 150 bytes */
-        free (text);
+    summary_t summary = { json_array (), json_array (), 0, 0, max > 200 ? max - 200 : 0, { 0 }, 0 };
+    if (store_batch_tasks (store, batch_id, s_summary_row, &summary) != 0) {
+        json_decref (summary.all);
+        json_decref (summary.not_done);
+        return NULL;
     }
-    return NULL;
+    uint32_t held = 0;
+    for (int state = 0; state < 7; state++)
+        held += summary.counts[state];
+    const char *listed = summary.all ? "all" : summary.omitted ? "some" : "not done";
+    json_t *doc = json_pack ("{s:I, s:I, s:I, s:I, s:I, s:I, s:s, s:O}", "batch", (json_int_t) batch_id, "size",
+                             (json_int_t) batch_size, "done", (json_int_t) summary.counts[ZTASK_STATE_DONE],
+                             "failed", (json_int_t) summary.counts[ZTASK_STATE_FAILED], "cancelled",
+                             (json_int_t) summary.counts[ZTASK_STATE_CANCELLED], "purged",
+                             (json_int_t) (batch_size > held ? batch_size - held : 0), "listed", listed,
+                             "tasks", summary.all ? summary.all : summary.not_done);
+    if (summary.omitted && !summary.all)
+        json_object_set_new (doc, "omitted", json_integer (summary.omitted));
+    json_decref (summary.all);
+    json_decref (summary.not_done);
+    char *text = json_dumps (doc, JSON_COMPACT);
+    json_decref (doc);
+    assert (text);
+    *size = strlen (text);
+    if (*size > max) { /* a max_payload of a few hundred bytes: the counts only */
+        free (text);
+        text = NULL;
+        json_t *counts = json_pack ("{s:I, s:I, s:s}", "batch", (json_int_t) batch_id, "size",
+                                    (json_int_t) batch_size, "listed", "none");
+        text = json_dumps (counts, JSON_COMPACT);
+        json_decref (counts);
+        *size = strlen (text);
+    }
+    return text;
 }
 
 /* ---- recovery ---- */

@@ -23,7 +23,7 @@ json_t *batch_status (const store_batch_t *batch, int then_state);
 
 /* The then task's payload: a JSON text (malloc'd, *size bytes, at most
    max) with the batch's counts and, as far as max allows, its tasks
-   (docs/scheduling.md says which). NULL when the store could not be
+   (docs/scheduling.md says which), read once. NULL when the store could not be
    read. */
 char *batch_summary (store_t *store, uint64_t batch_id, uint32_t batch_size, size_t max, size_t *size);
 

@@ -46,6 +46,9 @@
 #define FIRES_MAX 256        /* schedule fires submitted in one round, at most */
 #define SCHEDULES_MAX 100000 /* schedules a broker holds, at most            */
 #define SCHEDULE_NEXT 3      /* fire times ztask schedule show lists          */
+#define BATCH_THEN_TASK SIZE_MAX /* batch_task: the then task is being checked */
+#define BATCH_PARENTS_MAX 10000 /* parents a batch's tasks name in all, at most:
+                                   each is read from the store at submit   */
 
 /* What a checked submit will be (s_submit_plan). */
 typedef struct {
@@ -130,6 +133,10 @@ struct broker {
     batch_waits_t *batch_waits;  /* while recovering: then tasks waiting     */
     int64_t now_offset_ms;       /* ZTASK_TEST_NOW_OFFSET_MS: tests only      */
     int fire_status;             /* the ERROR a fire's SUBMIT got; 0: none   */
+    uint64_t retry_then;         /* the task being retried is the then task of
+                                    this batch (s_retried_row); 0: not one */
+    bool round_failed;           /* a read the round's writes need failed:
+                                    s_commit rolls the round back          */
     size_t batch_task;           /* the batch task being checked (1: the first),
                                     named in each refusal; 0: none         */
     char fire_refusal[ZTASK_STRING_MAX + 1]; /* ... and its text             */
@@ -233,7 +240,10 @@ s_send_error (broker_t *self, const peer_id_t *peer, uint32_t corr, int status, 
     self->out->error_status = (uint16_t) status;
     if (self->batch_task) {
         char named[ZTASK_STRING_MAX + 1];
-        snprintf (named, sizeof named, "batch task %zu: %s", self->batch_task, text);
+        if (self->batch_task == BATCH_THEN_TASK)
+            snprintf (named, sizeof named, "then task: %s", text);
+        else
+            snprintf (named, sizeof named, "batch task %zu: %s", self->batch_task, text);
         ztask_msg_strcpy (self->out->text, named);
     }
     else
@@ -594,9 +604,9 @@ s_parent_ended (broker_t *self, task_t *parent, int state)
    in a TASK (the broker's max_payload), when it fails saying so. */
 /* A batch's then task whose tasks all ended: its payload becomes the
    batch's summary (batches.h). Returns it (moved in memory), or NULL
-   when the store could not be read: it stays blocked, and is released
-   when the broker next reads its state back (the store is looked at
-   now). */
+   when the store could not be read: then the round is rolled back (its
+   last task's end too, which its worker sends again) and the broker reads
+   its state back, which releases it again. */
 static task_t *
 s_then_summary (broker_t *self, task_t *then)
 {
@@ -608,7 +618,7 @@ s_then_summary (broker_t *self, task_t *then)
     if (!summary) {
         ztask_log_error ("broker: the summary of batch %" PRIu64 " could not be read: its then task %" PRIu64
                          " waits for the store", then->deps->batch_id, then->id);
-        self->next_lead = 0;
+        self->round_failed = true;
         return NULL;
     }
     task_table_delete (self->tasks, then->id);
@@ -1624,7 +1634,14 @@ s_batch_refusal (broker_t *self, ztask_msg_t *in, int *status, char *text, size_
                   self->config.max_batch);
         return text;
     }
-    return s_room_refusal (self, in->limit + (in->type[0] != 0), status, text, text_size);
+    /* Each task takes at least its two sizes and a header's 4 bytes:
+       room for the count is not made before the body could hold it. */
+    if (in->limit > zmq_msg_size (&self->body) / 12) {
+        snprintf (text, text_size, "the batch's body of %zu bytes cannot hold the %u tasks it announces",
+                  zmq_msg_size (&self->body), in->limit);
+        return text;
+    }
+    return NULL;
 }
 
 /* Checks each task of BATCH in (s_submit_refusal, payload, plan) into
@@ -1637,14 +1654,18 @@ s_batch_check (broker_t *self, ztask_msg_t *in)
     ztask_msg_t *member = self->member;
     char text[256];
     int rc;
+    size_t parents = 0;
     s_batch_room (self, in->limit);
     while ((rc = ztask_msg_batch_next (member, body, size, &at, &payload, &payload_size)) == 1
            && count < in->limit) {
         self->batch_task = ++count;
         member->corr = in->corr;
         int status = ZTASK_ERR_BAD_REQUEST;
+        parents += member->parent_count;
         const char *refusal = member->key[0] ? "a task of a batch has no key of its own (give the batch one)"
-                                             : s_submit_refusal (member, text, sizeof text);
+                            : parents > BATCH_PARENTS_MAX
+                                ? "the batch's tasks name more than 10000 parents (--after) in all"
+                                : s_submit_refusal (member, text, sizeof text);
         if (!refusal)
             refusal = s_payload_refusal (self, payload_size, &status, text, sizeof text);
         if (refusal)
@@ -1717,7 +1738,7 @@ s_on_batch (broker_t *self, ztask_msg_t *in)
         s_send_error (self, &self->from, in->corr, status, refusal);
         return;
     }
-    /* A key the broker holds returns its batch. */
+    /* A key the broker holds returns its batch, however full the queue. */
     uint64_t existing = in->key[0] ? store_batch_find_key (self->store, in->key) : 0;
     if (existing == STORE_KEY_FAILED) {
         s_store_failed (self, in, STORE_UNREADABLE);
@@ -1731,6 +1752,11 @@ s_on_batch (broker_t *self, ztask_msg_t *in)
             s_send_json_after_commit (self, in, batch_answer (&batch, true));
         return;
     }
+    refusal = s_room_refusal (self, in->limit + (in->type[0] != 0), &status, text, sizeof text);
+    if (refusal) {
+        s_send_error (self, &self->from, in->corr, status, refusal);
+        return;
+    }
     submit_plan_t then_plan;
     if (in->type[0]) {
         /* The then task: a SUBMIT's checks, on the fields a BATCH has. */
@@ -1739,12 +1765,12 @@ s_on_batch (broker_t *self, ztask_msg_t *in)
         in->key[0] = 0;
         refusal = s_submit_refusal (in, text, sizeof text);
         snprintf (in->key, sizeof in->key, "%s", key);
-        if (refusal) {
-            snprintf (text, sizeof text, "then task: %s", refusal);
-            s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST, text);
-            return;
-        }
-        if (s_submit_plan (self, in, &then_plan) != 0)
+        self->batch_task = BATCH_THEN_TASK;
+        if (refusal)
+            s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST, refusal);
+        int planned = refusal ? -1 : s_submit_plan (self, in, &then_plan);
+        self->batch_task = 0;
+        if (planned != 0)
             return;
         then_plan.pending = in->limit;
     }
@@ -1766,7 +1792,7 @@ s_on_batch (broker_t *self, ztask_msg_t *in)
     for (uint32_t i = 0; i < in->limit; i++)
         s_place (self, self->batch_tasks[i]);
     ztask_log_info ("broker: batch %" PRIu64 " of %u tasks accepted%s", batch.id, batch.size,
-                    then ? ", with a then task" : "");
+                    batch.then_id ? ", with a then task" : "");
     s_send_json_after_commit (self, in, batch_answer (&batch, false));
 }
 
@@ -2117,16 +2143,45 @@ s_on_history (broker_t *self, ztask_msg_t *in)
     s_send_json (self, in, json_pack ("{s:I, s:o}", "id", (json_int_t) in->task_id, "history", list));
 }
 
-/* A row store_retry read back: the task is live and queued again. */
+/* A retried task of a batch whose then task still waits: the then task
+   waits for it again, as after a restart (its count is read back then). */
+static void
+s_retried_batch_task (broker_t *self, task_t *task, uint64_t batch_id)
+{
+    store_batch_t batch;
+    if (store_batch_get (self->store, batch_id, &batch) != 0 || !batch.then_id)
+        return;
+    task_t *then = task_table_lookup (self->tasks, batch.then_id);
+    if (!then || then->state != ZTASK_STATE_BLOCKED || !then->deps || !then->deps->batch_then)
+        return;
+    task_deps (task)->batch_id = batch_id;
+    task_add_child (task, then->id);
+    then->deps->pending++;
+}
+
+/* A row store_retry read back: the task is live and queued again. A
+   batch's then task runs on a summary read anew (its tasks all ended:
+   s_retry_one made sure). */
 static void
 s_retried_row (const store_row_t *row, void *arg)
 {
     broker_t *self = (broker_t *) arg;
     task_t *task = s_task_from_row (self, row, "it waits in the store for a restart");
-    if (task) {
-        task->attempts = 0;
-        s_offer (self, task, false);
+    if (!task)
+        return;
+    task->attempts = 0;
+    if (row->batch_id)
+        s_retried_batch_task (self, task, row->batch_id);
+    if (self->retry_then) {
+        task_deps_t *deps = task_deps (task);
+        deps->batch_then = true;
+        deps->batch_id = self->retry_then;
+        task_t *summed = s_then_summary (self, task);
+        if (!summed)
+            return; /* the round is rolled back */
+        task = summed;
     }
+    s_offer (self, task, false);
 }
 
 /* Room for tasks in the queue (max_queued). */
@@ -2139,17 +2194,38 @@ s_queue_room (broker_t *self)
 
 /* Requeues one failed or cancelled task. Returns 0, -1 (not such a task
    now), or STORE_FAILED. */
+/* Retries task id (failed or cancelled). Returns 0, -1 (no such failed or
+   cancelled task), -2 (a batch's then task whose batch has tasks that
+   have not ended: not retried, why in text) or STORE_FAILED. */
 static int
-s_retry_one (broker_t *self, ztask_msg_t *in, uint64_t id)
+s_retry_one (broker_t *self, ztask_msg_t *in, uint64_t id, char *text, size_t text_size)
 {
+    uint64_t batch_id = store_batch_of_then (self->store, id);
+    if (batch_id == STORE_KEY_FAILED)
+        return STORE_FAILED;
+    store_batch_t batch;
+    if (batch_id) {
+        int rc = store_batch_get (self->store, batch_id, &batch);
+        if (rc != 0)
+            return STORE_FAILED;
+        uint32_t live = batch.counts[ZTASK_STATE_QUEUED] + batch.counts[ZTASK_STATE_RUNNING]
+                      + batch.counts[ZTASK_STATE_SCHEDULED] + batch.counts[ZTASK_STATE_BLOCKED];
+        if (live) {
+            snprintf (text, text_size, "task %" PRIu64 " is the then task of batch %" PRIu64 ", which has %u tasks"
+                      " not ended: retry it once they have", id, batch_id, live);
+            return -2;
+        }
+    }
+    self->retry_then = batch_id;
     task_t probe;
     memset (&probe, 0, sizeof probe);
     probe.id = id;
-    char text[128];
-    s_actor (in, "retried", text, sizeof text);
-    s_note (self, &probe, "retried", NULL, text);
+    char actor[128];
+    s_actor (in, "retried", actor, sizeof actor);
+    s_note (self, &probe, "retried", NULL, actor);
     int rc = store_retry (self->store, &probe, s_retried_row, self);
     probe.history = NULL;
+    self->retry_then = 0;
     return rc;
 }
 
@@ -2177,10 +2253,15 @@ s_on_retry (broker_t *self, ztask_msg_t *in)
                           "the broker holds max_queued tasks; retry again later");
             return;
         }
-        int rc = s_retry_one (self, in, in->task_id);
+        int rc = s_retry_one (self, in, in->task_id, text, sizeof text);
         if (rc == STORE_FAILED) {
             json_decref (ids);
             s_store_failed (self, in, "the broker could not write its store: nothing was retried");
+            return;
+        }
+        if (rc == -2) {
+            json_decref (ids);
+            s_send_error (self, &self->from, in->corr, ZTASK_ERR_BAD_REQUEST, text);
             return;
         }
         if (rc == 0)
@@ -2213,7 +2294,8 @@ s_on_retry (broker_t *self, ztask_msg_t *in)
         json_t *row;
         json_array_foreach (rows, i, row) {
             uint64_t id = (uint64_t) json_integer_value (json_object_get (row, "id"));
-            int rc = s_retry_one (self, in, id);
+            char text[256];
+            int rc = s_retry_one (self, in, id, text, sizeof text); /* -2: left as it is */
             if (rc == STORE_FAILED) {
                 json_decref (rows);
                 json_decref (ids);
@@ -2728,6 +2810,11 @@ s_commit (broker_t *self)
 {
     if (self->store_down)
         return;
+    if (self->round_failed) {
+        self->round_failed = false;
+        s_round_failed (self);
+        return;
+    }
     int64_t commit_start = zclock_usecs ();
     int rc = store_commit (self->store);
     metrics_commit (self->metrics, zclock_usecs () - commit_start);

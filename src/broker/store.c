@@ -348,6 +348,12 @@ store_batches_waiting (store_t *self, store_batch_fn *fn, void *arg)
     return self->ops->batches_waiting (self->backend, fn, arg);
 }
 
+uint64_t
+store_batch_of_then (store_t *self, uint64_t task_id)
+{
+    return self->ops->batch_of_then (self->backend, task_id);
+}
+
 int
 store_set_payload (store_t *self, const task_t *task)
 {

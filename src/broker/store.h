@@ -177,7 +177,8 @@ int store_recover (store_t *self, store_row_fn *fn, void *arg);
 int store_list (store_t *self, int state, unsigned limit, store_row_fn *fn, void *arg);
 
 /* Deletes up to `batch` finished tasks that ended before finished_before
-   (wall clock ms). Returns how many, or -1. */
+   (wall clock ms), and as many batches made before then whose tasks are
+   all gone. Returns how many tasks, or -1. */
 int store_purge (store_t *self, int64_t finished_before, int batch);
 
 /* Which tasks a store_select reads. */
@@ -293,6 +294,9 @@ int store_batch_tasks (store_t *self, uint64_t id, store_row_fn *fn, void *arg);
    not read). Returns 0 or -1. */
 typedef void (store_batch_fn) (const store_batch_t *batch, void *arg);
 int store_batches_waiting (store_t *self, store_batch_fn *fn, void *arg);
+
+/* The batch whose then task is task_id, 0 if none, or STORE_KEY_FAILED. */
+uint64_t store_batch_of_then (store_t *self, uint64_t task_id);
 
 /* A blocked task's payload becomes task->payload (a batch's then task
    gets its summary when it may run). Returns 0 or -1. */

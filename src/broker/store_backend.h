@@ -47,6 +47,7 @@ typedef struct {
     int (*batch_tasks) (store_backend_t *self, uint64_t id, store_row_fn *fn, void *arg);
     int (*batches_waiting) (store_backend_t *self, store_batch_fn *fn, void *arg);
     int (*set_payload) (store_backend_t *self, const task_t *task);
+    uint64_t (*batch_of_then) (store_backend_t *self, uint64_t task_id);
     /* store_lead with held, the term this broker held last (0: none). */
     int (*lead) (store_backend_t *self, const char *name, const char *endpoint, unsigned lease_ms, uint64_t held,
                  store_leader_t *leader);

@@ -240,13 +240,14 @@ static const char *s_schema_batches =
     "  created_ms BIGINT NOT NULL,"
     "  idem_key TEXT);"
     "CREATE UNIQUE INDEX ztask_batches_key ON ztask_batches (idem_key) WHERE idem_key IS NOT NULL;"
+    "CREATE INDEX ztask_batches_then ON ztask_batches (then_id) WHERE then_id IS NOT NULL;"
     "UPDATE ztask_meta SET value = '9' WHERE key = 'schema_version';";
 
 enum {
     INSERT_BATCH, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, RECOVER, RECOVERED,
     PURGE, MAX_ID, LEAD, FENCE, RESIGN, RETRY, PURGE_TASKS, PAUSE, RESUME, PAUSED,
     SCHEDULE_PUT, SCHEDULE_REMOVE, SCHEDULES, BATCH_INSERT, BATCH_FIND_KEY, BATCH_GET, BATCH_TASKS,
-    BATCHES_WAITING, SET_PAYLOAD, STATEMENTS
+    BATCHES_WAITING, SET_PAYLOAD, BATCH_OF_THEN, PURGE_BATCHES, STATEMENTS
 };
 
 /* store_select's filter: $1 states (a bit per state; 0: any), $2 type
@@ -319,6 +320,11 @@ static const char *s_sql[STATEMENTS] = {
     [BATCHES_WAITING] = "SELECT b.id, b.size, b.then_id, b.created_ms, b.idem_key FROM ztask_batches b"
                         " JOIN ztask_tasks t ON t.id = b.then_id WHERE t.state = 6 ORDER BY b.id",
     [SET_PAYLOAD] = "UPDATE ztask_tasks SET payload = $1 WHERE id = $2",
+    [BATCH_OF_THEN] = "SELECT id FROM ztask_batches WHERE then_id = $1",
+    /* batches made before the cut-off whose tasks and then task are all gone */
+    [PURGE_BATCHES] = "DELETE FROM ztask_batches WHERE id IN (SELECT b.id FROM ztask_batches b"
+                      " WHERE b.created_ms < $1 AND NOT EXISTS (SELECT 1 FROM ztask_tasks t WHERE t.batch_id = b.id)"
+                      " AND (b.then_id IS NULL OR NOT EXISTS (SELECT 1 FROM ztask_tasks t WHERE t.id = b.then_id)) LIMIT $2)",
 };
 
 static const char *s_statement_name[STATEMENTS] = {
@@ -333,7 +339,8 @@ static const char *s_statement_name[STATEMENTS] = {
     [SCHEDULES] = "ztask_schedules", [BATCH_INSERT] = "ztask_batch_insert",
     [BATCH_FIND_KEY] = "ztask_batch_find_key", [BATCH_GET] = "ztask_batch_get",
     [BATCH_TASKS] = "ztask_batch_tasks", [BATCHES_WAITING] = "ztask_batches_waiting",
-    [SET_PAYLOAD] = "ztask_set_payload",
+    [SET_PAYLOAD] = "ztask_set_payload", [BATCH_OF_THEN] = "ztask_batch_of_then",
+    [PURGE_BATCHES] = "ztask_purge_batches",
 };
 
 /* The columns of INSERT_BATCH, one array parameter each. */
@@ -1298,7 +1305,24 @@ s_postgres_purge (store_backend_t *self, int64_t finished_before, int batch)
     PGresult *result = s_read (self, PURGE, &p);
     int purged = result ? atoi (PQcmdTuples (result)) : -1;
     PQclear (result);
+    result = purged < 0 ? NULL : s_read (self, PURGE_BATCHES, &p);
+    if (!result)
+        return -1;
+    PQclear (result);
     return purged;
+}
+
+static uint64_t
+s_postgres_batch_of_then (store_backend_t *self, uint64_t task_id)
+{
+    params_t p = { 0 };
+    s_param_int (&p, (int64_t) task_id);
+    PGresult *result = s_read (self, BATCH_OF_THEN, &p);
+    if (!result)
+        return STORE_KEY_FAILED;
+    uint64_t id = PQntuples (result) == 1 ? (uint64_t) s_int (result, 0, 0) : 0;
+    PQclear (result);
+    return id;
 }
 
 /* ---- reads ---- */
@@ -1673,6 +1697,7 @@ const store_backend_ops_t store_postgres = {
     .schedules = s_postgres_schedules,
     .batch_insert = s_postgres_batch_insert,
     .batch_find_key = s_postgres_batch_find_key,
+    .batch_of_then = s_postgres_batch_of_then,
     .batch_get = s_postgres_batch_get,
     .batch_tasks = s_postgres_batch_tasks,
     .batches_waiting = s_postgres_batches_waiting,

@@ -61,7 +61,8 @@
     "  then_id INTEGER,"                                                     \
     "  created_ms INTEGER NOT NULL,"                                         \
     "  idem_key TEXT);"                                                      \
-    "CREATE UNIQUE INDEX IF NOT EXISTS batches_key ON batches (idem_key) WHERE idem_key IS NOT NULL;"
+    "CREATE UNIQUE INDEX IF NOT EXISTS batches_key ON batches (idem_key) WHERE idem_key IS NOT NULL;" \
+    "CREATE INDEX IF NOT EXISTS batches_then ON batches (then_id) WHERE then_id IS NOT NULL;"
 
 /* Recurring schedules (version 6): one row each, written when one is
    added, changed or fires (its last fire time). */
@@ -187,7 +188,7 @@ static const char *s_upgrade_batches =
 enum {
     INSERT, FIND_KEY, STARTED, REQUEUED, FINISHED, GET, SELECT_NEW, SELECT_OLD, PURGE, RETRY, RETRIED,
     PURGE_TASKS, PAUSE, RESUME, PAUSED, SCHEDULE_PUT, SCHEDULE_REMOVE, SCHEDULES, BATCH_INSERT, BATCH_FIND_KEY,
-    BATCH_GET, BATCH_COUNTS, BATCH_TASKS, BATCHES_WAITING, SET_PAYLOAD, STATEMENTS
+    BATCH_GET, BATCH_COUNTS, BATCH_TASKS, BATCHES_WAITING, SET_PAYLOAD, BATCH_OF_THEN, PURGE_BATCHES, STATEMENTS
 };
 
 /* store_select's filter: ?1 states (a bit per state; 0: any), ?2 type
@@ -241,6 +242,11 @@ static const char *s_sql[STATEMENTS] = {
     [BATCHES_WAITING] = "SELECT b.id, b.size, b.then_id, b.created_ms, b.idem_key FROM batches b"
                         " JOIN tasks t ON t.id = b.then_id WHERE t.state = 6 ORDER BY b.id",
     [SET_PAYLOAD] = "UPDATE tasks SET payload = ? WHERE id = ?",
+    [BATCH_OF_THEN] = "SELECT id FROM batches WHERE then_id = ?",
+    /* batches made before the cut-off whose tasks and then task are all gone */
+    [PURGE_BATCHES] = "DELETE FROM batches WHERE id IN (SELECT b.id FROM batches b"
+                      " WHERE b.created_ms < ?1 AND NOT EXISTS (SELECT 1 FROM tasks t WHERE t.batch_id = b.id)"
+                      " AND (b.then_id IS NULL OR NOT EXISTS (SELECT 1 FROM tasks t WHERE t.id = b.then_id)) LIMIT ?2)",
     [PURGE] = "DELETE FROM tasks WHERE id IN (SELECT id FROM tasks WHERE state IN (2, 3, 4)"
               " AND finished_ms < ? LIMIT ?)",
 };
@@ -1108,7 +1114,29 @@ s_sqlite_purge (store_backend_t *self, int64_t finished_before, int batch)
     sqlite3_bind_int (s, 2, batch);
     if (s_run (self, s) != 0)
         return -1;
-    return sqlite3_changes (self->db);
+    int purged = sqlite3_changes (self->db);
+    s = self->stmt[PURGE_BATCHES];
+    sqlite3_bind_int64 (s, 1, finished_before);
+    sqlite3_bind_int (s, 2, batch);
+    return s_run (self, s) != 0 ? -1 : purged;
+}
+
+static uint64_t
+s_sqlite_batch_of_then (store_backend_t *self, uint64_t task_id)
+{
+    sqlite3_stmt *s = self->stmt[BATCH_OF_THEN];
+    sqlite3_bind_int64 (s, 1, (sqlite3_int64) task_id);
+    uint64_t id = 0;
+    int rc = sqlite3_step (s);
+    if (rc == SQLITE_ROW)
+        id = (uint64_t) sqlite3_column_int64 (s, 0);
+    else if (rc != SQLITE_DONE) {
+        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
+        id = STORE_KEY_FAILED;
+    }
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
+    return id;
 }
 
 const store_backend_ops_t store_sqlite = {
@@ -1142,4 +1170,5 @@ const store_backend_ops_t store_sqlite = {
     .batch_tasks = s_sqlite_batch_tasks,
     .batches_waiting = s_sqlite_batches_waiting,
     .set_payload = s_sqlite_set_payload,
+    .batch_of_then = s_sqlite_batch_of_then,
 };

@@ -1833,29 +1833,49 @@ s_batch (cli_t *cli, ztask_client_t *client)
     }
     if (cli->opts.key)
         ztask_batch_set_key (batch, cli->opts.key); /* checked as --key */
-    if (cli->then && ztask_client_batch_then (client, batch, cli->then, NULL) != 0) {
-        ztask_batch_destroy (&batch);
-        return s_failed (cli, client);
+    if (cli->then) {
+        /* The then task takes the options of its own kind: priority,
+           timeout, attempts and retry policy (not what the batch's tasks
+           ask of their workers, nor their due time). */
+        ztask_request_t *then = ztask_request_new ();
+        bool ok = then && ztask_request_set_priority (then, cli->opts.priority) == 0
+                  && ztask_request_set_timeout (then, cli->opts.timeout_ms) == 0
+                  && ztask_request_set_attempts (then, cli->opts.max_attempts) == 0
+                  && ztask_request_set_retry_backoff (then, cli->retry_min_ms, cli->retry_max_ms) == 0;
+        rc = ok ? ztask_client_batch_then (client, batch, cli->then, then) : -1;
+        ztask_request_destroy (&then);
+        if (rc != 0) {
+            ztask_batch_destroy (&batch);
+            return ok ? s_failed (cli, client) : EXIT_BROKER_FAILED;
+        }
     }
     uint64_t batch_id, then_id;
     size_t size = ztask_batch_size (batch);
     rc = ztask_client_submit_batch (client, batch, &batch_id, &then_id);
+    bool existing = ztask_batch_existing (batch);
     ztask_batch_destroy (&batch);
     if (rc != 0)
         return s_failed (cli, client);
     if (cli->json) {
-        answer = json_pack ("{s:I, s:I, s:o}", "batch", (json_int_t) batch_id, "size", (json_int_t) size, "then",
-                            then_id ? json_integer ((json_int_t) then_id) : json_null ());
+        answer = json_pack ("{s:I, s:o, s:b}", "batch", (json_int_t) batch_id, "then",
+                            then_id ? json_integer ((json_int_t) then_id) : json_null (), "existing", existing);
+        if (!existing)
+            json_object_set_new (answer, "size", json_integer ((json_int_t) size));
         cli_output_json (stdout, answer);
         json_decref (answer);
     }
     else {
         printf ("%" PRIu64 "\n", batch_id);
-        if (isatty (STDERR_FILENO))
-            fprintf (stderr, "batch %" PRIu64 ": %zu tasks, ids %" PRIu64 "-%" PRIu64 "%s", batch_id, size, batch_id,
-                     batch_id + size - 1, then_id ? "" : "\n");
-        if (then_id && isatty (STDERR_FILENO))
-            fprintf (stderr, "; then task %" PRIu64 "\n", then_id);
+        if (existing)
+            fprintf (stderr, "ztask: the broker holds batch %" PRIu64 " with key %s already: nothing new was"
+                             " stored ('ztask batch status %" PRIu64 "')\n", batch_id, cli->opts.key, batch_id);
+        else if (isatty (STDERR_FILENO)) {
+            fprintf (stderr, "batch %" PRIu64 ": %zu tasks, ids %" PRIu64 "-%" PRIu64, batch_id, size, batch_id,
+                     batch_id + size - 1);
+            if (then_id)
+                fprintf (stderr, ", then task %" PRIu64, then_id);
+            fputs ("\n", stderr);
+        }
     }
     return EXIT_OK;
 }

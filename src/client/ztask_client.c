@@ -1858,7 +1858,12 @@ struct ztask_batch {
     size_t size;                 /* how many                                 */
     ztask_msg_t *then;           /* the then task's fields; type "": none    */
     char key[ZTASK_STRING_MAX + 1];
+    bool existing;               /* the last submit found the key's batch    */
 };
+
+/* The time a broker may take to store a batch of count tasks, beyond an
+   answer's usual time: 10 us a task (it stores about 60,000 a second). */
+#define BATCH_US_PER_TASK 10
 
 ztask_batch_t *
 ztask_batch_new (void)
@@ -1889,6 +1894,12 @@ size_t
 ztask_batch_size (ztask_batch_t *self)
 {
     return self ? self->size : 0;
+}
+
+int
+ztask_batch_existing (ztask_batch_t *self)
+{
+    return self && self->existing;
 }
 
 int
@@ -1993,9 +2004,16 @@ ztask_client_submit_batch (ztask_client_t *self, ztask_batch_t *batch, uint64_t 
     }
     ztask_msg_set_body (m, zchunk_data (batch->body), zchunk_size (batch->body));
     char *text = NULL;
-    if (s_json (self, &text) != 0) {
+    int timeout_ms = self->timeout_ms;
+    if (timeout_ms >= 0) {
+        int64_t longer = (int64_t) timeout_ms + (int64_t) (batch->size * BATCH_US_PER_TASK / 1000);
+        self->timeout_ms = longer > INT_MAX ? INT_MAX : (int) longer;
+    }
+    int rc = s_json (self, &text);
+    self->timeout_ms = timeout_ms;
+    if (rc != 0) {
         size_t size = zchunk_size (batch->body);
-        if (self->code != ZTASK_CLIENT_E_UNREACHABLE || size <= 2 * 1024 * 1024)
+        if (self->code != ZTASK_CLIENT_E_UNREACHABLE || size <= 64 * 1024 * 1024)
             return -1;
         /* A broker cuts off a message over its limit: it never answers. */
         char error[ERROR_MAX];
@@ -2009,6 +2027,7 @@ ztask_client_submit_batch (ztask_client_t *self, ztask_batch_t *batch, uint64_t 
     free (text);
     json_int_t id = 0, then_task = 0;
     json_t *then_value = doc ? json_object_get (doc, "then") : NULL;
+    batch->existing = doc && json_is_true (json_object_get (doc, "existing"));
     if (!doc || json_unpack (doc, "{s:I}", "batch", &id) != 0 || id <= 0) {
         json_decref (doc);
         return s_fail (self, ZTASK_CLIENT_E_INTERNAL, "the broker at %s sent a batch answer without its id",
