@@ -53,7 +53,7 @@ sources () {
         src/common/ztask_log.c src/common/ztask_require.c src/common/ztask_retry.c src/common/ztask_duration.c \
         src/common/ztask_cron.c ;;
     fuzz_http) echo src/broker/http_api.c src/broker/metrics.c src/common/task_json.c src/proto/ztask_msg.c \
-        src/common/ztask_utf8.c src/common/ztask_names.c src/common/ztask_duration.c ;;
+        src/common/ztask_utf8.c src/common/ztask_names.c src/common/ztask_duration.c src/proto/ztask_task_view.c ;;
     fuzz_require) echo src/common/ztask_require.c src/common/ztask_utf8.c ;;
     fuzz_cron) echo src/common/ztask_cron.c src/common/ztask_utf8.c ;;
     *) return 1 ;;

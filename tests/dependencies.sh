@@ -120,8 +120,19 @@ is "$rc" 2 "--after and --after-any together are refused"
 out=$("$ZTASK" submit parents --after 12x 2>&1); rc=$?
 is "$rc" 2 "a parent id that is not a number is refused"
 like "$out" "invalid --after '12x'" "  saying which"
-out=$("$ZTASK" submit parents --after "$a" --in 1h 2>&1); rc=$?
-is "$rc" 6 "parents and a due time together are refused (not supported yet)"
+
+# ---- parents and a due time ----
+dp=$("$ZTASK" submit hold)
+dc=$("$ZTASK" submit parents -d later --after "$dp" --in 1h)
+is "$(zt_field "$dc" state)" blocked "a child with parents and --in 1h is blocked first"
+zt_release "$dp"
+state_is "$dc" scheduled
+ok $? "  once its parent is done it is scheduled, not run"
+like "$("$ZTASK" status "$dc" --history --json | tr -d ' \n')" \
+    '"event":"scheduled","attempt":0,"worker":"","text":"itsparentsaredone;dueat[0-9]+ms"' "  its history says so"
+dn=$("$ZTASK" submit parents -d now-due --after "$dp" --at 2020-01-01T00:00:00Z 2>/dev/null)
+state_is "$dn" done
+ok $? "a child of a done parent with a due time past runs at once"
 
 # ---- kill -9 while a child is blocked ----
 r=$("$ZTASK" submit hold)
@@ -138,6 +149,7 @@ PIDS="$PIDS $BROKER_PID"
 wait_for "[ \$(grep -c 'listening on tcp' '$T/broker.log') -ge 2 ]" 10
 ok $? "the broker is killed (kill -9) and started again"
 is "$(zt_field "$rc1" state)" blocked "  the child is still blocked after the restart"
+is "$(zt_field "$dc" state)" scheduled "  the child released to its due time is still scheduled"
 like "$(json stats)" '"blocked":1' "  and counted as blocked"
 wait_for "[ \"\$(zt_field $r state)\" = running ]" 20
 ok $? "  its parent runs again on the worker that kept it"

@@ -4,7 +4,9 @@
 # arrives and the broker serves on.
 . "${top_srcdir:-.}/tests/lib.sh"
 
-zt_broker "max_queued = 3; max_payload = 1000;"
+# max_batch_bytes at its least, so that the socket's limit is the one
+# max_payload sets (2 x 1000 + 64 KiB + 1 KiB) but for the batches' 1 MiB.
+zt_broker "max_queued = 3; max_payload = 1000; max_batch_bytes = 1048576;"
 for n in 1 2 3; do "$ZTASK" submit wordcount -d "$n" >/dev/null; done
 err=$("$ZTASK" submit wordcount -d 4 2>&1)
 is $? 6 "a submit beyond max_queued is refused (exit 6)"

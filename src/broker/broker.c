@@ -454,6 +454,7 @@ s_row_info (broker_t *self, const store_row_t *row, uint32_t corr)
 static void s_dispatch_worker (broker_t *self, broker_worker_t *worker);
 static int s_recover (broker_t *self);
 static void s_store_lost (broker_t *self);
+static void s_schedule (broker_t *self, task_t *task);
 static void s_send_json (broker_t *self, ztask_msg_t *in, json_t *doc);
 static void s_send_json_after_commit (broker_t *self, ztask_msg_t *in, json_t *doc);
 static void s_drop_state (broker_t *self, int status);
@@ -648,8 +649,21 @@ s_child_ready (broker_t *self, task_t *child)
         s_finish (self, child, "", ZTASK_STATE_FAILED, error, NULL, 0, false);
         return;
     }
+    const char *why = child->deps->failed_parent ? "its parents ended" : "its parents are done";
+    if (child->due_ms > zclock_time ()) {
+        /* It has a due time still ahead (--after with --in / --at):
+           scheduled until then. */
+        child->state = ZTASK_STATE_SCHEDULED;
+        char text[96];
+        snprintf (text, sizeof text, "%s; due at %" PRId64 " ms", why, child->due_ms);
+        s_note (self, child, "scheduled", NULL, text);
+        store_requeued (self->store, child);
+        s_noted (child);
+        s_schedule (self, child);
+        return;
+    }
     child->state = ZTASK_STATE_QUEUED;
-    s_note (self, child, "queued", NULL, child->deps->failed_parent ? "its parents ended" : "its parents are done");
+    s_note (self, child, "queued", NULL, why);
     store_requeued (self->store, child);
     s_noted (child);
     s_offer (self, child, false);
@@ -1215,8 +1229,6 @@ s_submit_refusal (ztask_msg_t *in, char *text, size_t text_size)
         return "due_ms must be 0 (now) or a wall clock time in milliseconds since the epoch";
     if (in->due_ms > zclock_time () + DUE_AHEAD_MAX_MS)
         return "due_ms is more than 100 years ahead";
-    if (in->parent_count && in->due_ms)
-        return "a task with parents (--after) cannot have a due time as well (not supported yet)";
     for (size_t i = 0; i < in->parent_count; i++) {
         if (!in->parents[i].task_id)
             return "parent id 0: no task has it";
@@ -1457,6 +1469,8 @@ s_submit_store (broker_t *self, ztask_msg_t *in, const submit_plan_t *plan, cons
         snprintf (due_text, sizeof due_text, "due at %" PRId64 " ms", task->due_ms);
     }
     if (in->parent_count) {
+        /* Blocked first; scheduled once its parents are done, if its due
+           time is still ahead then (s_child_ready). */
         uint64_t ids[ZTASK_PARENTS_MAX];
         for (size_t i = 0; i < in->parent_count; i++)
             ids[i] = in->parents[i].task_id;
@@ -1500,9 +1514,7 @@ s_submit_store (broker_t *self, ztask_msg_t *in, const submit_plan_t *plan, cons
 static void
 s_place (broker_t *self, task_t *task)
 {
-    if (task->state == ZTASK_STATE_SCHEDULED)
-        s_schedule (self, task);
-    else if (task->state == ZTASK_STATE_BLOCKED) {
+    if (task->state == ZTASK_STATE_BLOCKED) {
         self->blocked++;
         for (uint32_t i = 0; i < task->deps->parent_count; i++) {
             task_t *parent = task_table_lookup (self->tasks, task->deps->parents[i]);
@@ -1511,11 +1523,14 @@ s_place (broker_t *self, task_t *task)
         }
     }
     else if (task->deps && task->deps->parent_count) {
+        /* Its parents ended already (it may have a due time too). */
         task->state = ZTASK_STATE_BLOCKED;
         self->blocked++;
         s_ready_add (self, task->id);
         s_release_children (self);
     }
+    else if (task->state == ZTASK_STATE_SCHEDULED)
+        s_schedule (self, task);
     else
         s_offer (self, task, false);
 }

@@ -271,7 +271,7 @@ static const char *s_sql[STATEMENTS] = {
     [FIND_KEY] = "SELECT id FROM ztask_tasks WHERE idem_key = $1",
     [STARTED] = "UPDATE ztask_tasks SET state = 1, attempts = $1, worker = $2, started_ms = $3,"
                 " history = history || $4, next_attempt_ms = NULL WHERE id = $5",
-    [REQUEUED] = "UPDATE ztask_tasks SET state = 0, attempts = $1, history = history || $2,"
+    [REQUEUED] = "UPDATE ztask_tasks SET state = $5, attempts = $1, history = history || $2,"
                  " next_attempt_ms = NULLIF ($4::int8, 0) WHERE id = $3",
     [FINISHED] = "UPDATE ztask_tasks SET state = $1, attempts = $2, error = $3, result = $4, finished_ms = $5,"
                  " history = history || $6 WHERE id = $7",
@@ -1251,9 +1251,11 @@ s_postgres_started (store_backend_t *self, const task_t *task, const char *worke
 static int
 s_postgres_requeued (store_backend_t *self, const task_t *task)
 {
+    /* a released child with a due time ahead is scheduled */
+    int state = task->state == ZTASK_STATE_SCHEDULED ? ZTASK_STATE_SCHEDULED : ZTASK_STATE_QUEUED;
     batch_row_t *row = s_batch_find (self, task->id);
     if (row) {
-        row->state = ZTASK_STATE_QUEUED;
+        row->state = (uint8_t) state;
         row->attempts = task->attempts;
         row->next_attempt_ms = task->next_attempt_ms;
         row->history = s_span_append (self, row->history, task);
@@ -1264,6 +1266,7 @@ s_postgres_requeued (store_backend_t *self, const task_t *task)
     s_param_text (&p, s_history (task));
     s_param_int (&p, (int64_t) task->id);
     s_param_int (&p, task->next_attempt_ms);
+    s_param_int (&p, state);
     return s_write (self, REQUEUED, &p);
 }
 

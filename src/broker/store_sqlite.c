@@ -208,7 +208,7 @@ static const char *s_sql[STATEMENTS] = {
     [STARTED] = "UPDATE tasks SET state = 1, attempts = ?, worker = ?, started_ms = ?, history = history || ?,"
                 " next_attempt_ms = NULL"
                 " WHERE id = ?",
-    [REQUEUED] = "UPDATE tasks SET state = 0, attempts = ?, history = history || ?, next_attempt_ms = ?4"
+    [REQUEUED] = "UPDATE tasks SET state = ?5, attempts = ?1, history = history || ?2, next_attempt_ms = ?4"
                  " WHERE id = ?3",
     [FINISHED] = "UPDATE tasks SET state = ?, attempts = ?, error = ?, result = ?, finished_ms = ?,"
                  " history = history || ? WHERE id = ?",
@@ -660,6 +660,8 @@ s_sqlite_requeued (store_backend_t *self, const task_t *task)
         sqlite3_bind_int64 (s, 4, task->next_attempt_ms);
     else
         sqlite3_bind_null (s, 4);
+    /* a released child with a due time ahead is scheduled */
+    sqlite3_bind_int (s, 5, task->state == ZTASK_STATE_SCHEDULED ? ZTASK_STATE_SCHEDULED : ZTASK_STATE_QUEUED);
     return s_run (self, s);
 }
 
