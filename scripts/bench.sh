@@ -184,7 +184,7 @@ function target(what, figure, ok) {
     } else if (w ~ /^chain-link/) {
         note(w, s, "us/link", r["per_link_us"]); note(w, s, "x plain", r["ratio"])
         note(w, s, "accept x", r["accept_ratio"]); chain_n = r["n"]
-        if ("cpu_us_per_task" in r) note(w, s, "srv us/link", r["cpu_us_per_task"])
+        if ("srv_us_per_link" in r) note(w, s, "srv us/link", r["srv_us_per_link"])
     } else if (w ~ /^chain/) {
         note(w, s, "tasks/s", r["rate"]); note(w, s, "accepted/s", r["accept_rate"])
         if ("cpu_us_per_task" in r) note(w, s, "srv us/task", r["cpu_us_per_task"])
@@ -240,7 +240,8 @@ END {
     print "time), 1 worker of 1 slot, sync=normal; tasks/s: first submit -> last done; chain-plain: the"
     print "same tasks without parents; chain-link: us/link = (chain - plain) / CHAIN_N, x plain = chain /"
     print "plain, accept x = chained submits'"'"' accept rate / plain ones'"'"'. -held: the type paused while they are"
-    print "submitted, timed from its resume (srv us/task then: the run only)."
+    print "submitted, timed from its resume (srv us/task then: the run only). srv us/link: the broker'"'"'s"
+    print "extra CPU per link. Differences of a few tens of us are within the noise of a shared machine."
     print "dispatch-sigs-V (system ztask-sched: the scheduler alone, bench/dispatch_sigs.c): one dispatch"
     print "(release + assign) with the queue full; plain: no requirement, 1: one signature, N: N signatures"
     print "every worker can run, N-tenth: a worker can run a tenth of them. x 1 sig: ns against variant 1,"
