@@ -40,7 +40,7 @@
               another through libztask's client
               (ztask_client_submit_request), each after the one before
               (ztask_request_set_after), against a reference of the same
-              -n tasks without parents submitted the same way first; run
+              -n tasks without parents submitted the same way; run
               by the broker's workers (meant for one worker of one slot:
               -k 1). Each is timed from its first submit until its last
               task is done (ztask_client_wait on it; STATS must then show
@@ -51,7 +51,8 @@
               plain, per_link_us = that / -n, ratio = chain / plain,
               accept_ratio = the chained submits' accept rate / the plain
               ones', srv_us_per_link = the broker's extra CPU per link
-              (with -b).
+              (with -b). The reference runs first with an odd -r, second
+              with an even one.
               Then the same three lines with "-held": the type paused
               (PAUSE) while the tasks are submitted, timed from its RESUME,
               so that the workers' part is measured alone (every child
@@ -1016,23 +1017,26 @@ s_run_chain (const opts_t *o, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out)
     char *buf = (char *) malloc ((size_t) o->payload + 1);
     assert (buf);
     /* Unmeasured plain tasks first (the type, the worker and the
-       client's connection warm); then each reference before its chain. */
+       client's connection warm); then each pair, the reference first in
+       odd repetitions (-r) and second in even ones, so that the median
+       of several is not biased by the order (the store grows, the WAL
+       is checkpointed, the machine's load drifts). */
     opts_t warm = *o;
     warm.tasks = WARMUP;
-    chain_phase_t warmup, plain, chain, plain_held, chain_held;
+    chain_phase_t warmup, pairs[2][2]; /* [held][linked] */
     int rc = s_chain_phase (&warm, client, sock, in, out, false, false, buf, &warmup);
-    if (rc == 0)
-        rc = s_chain_phase (o, client, sock, in, out, false, false, buf, &plain);
-    if (rc == 0)
-        rc = s_chain_phase (o, client, sock, in, out, true, false, buf, &chain);
-    if (rc == 0)
-        rc = s_chain_phase (o, client, sock, in, out, false, true, buf, &plain_held);
-    if (rc == 0)
-        rc = s_chain_phase (o, client, sock, in, out, true, true, buf, &chain_held);
-    size_t errors = rc == 0 ? warmup.errors + plain.errors + chain.errors + plain_held.errors + chain_held.errors : 0;
+    size_t errors = warmup.errors;
+    for (int held = 0; held < 2; held++)
+        for (int i = 0; i < 2; i++) {
+            bool linked = o->rep % 2 ? i == 1 : i == 0;
+            if (rc == 0)
+                rc = s_chain_phase (o, client, sock, in, out, linked, held, buf, &pairs[held][linked]);
+            if (rc == 0)
+                errors += pairs[held][linked].errors;
+        }
     if (rc == 0) {
-        s_chain_results (o, "", &plain, &chain);
-        s_chain_results (o, "-held", &plain_held, &chain_held);
+        s_chain_results (o, "", &pairs[0][0], &pairs[0][1]);
+        s_chain_results (o, "-held", &pairs[1][0], &pairs[1][1]);
     }
     free (buf);
     ztask_client_destroy (&client);
