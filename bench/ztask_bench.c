@@ -36,6 +36,28 @@
               the noop ones have run, each of those is asked for (STATUS)
               and its lateness is started_ms - due_ms (the broker's clock):
               p50/p99/max in microseconds (ms resolution).
+      chain   a dependency chain: -n tasks (type -y) submitted one after
+              another through libztask's client
+              (ztask_client_submit_request), each after the one before
+              (ztask_request_set_after), against a reference of the same
+              -n tasks without parents submitted the same way; run
+              by the broker's workers (meant for one worker of one slot:
+              -k 1). Each is timed from its first submit until its last
+              task is done (ztask_client_wait on it; STATS must then show
+              all -n done, none failed); RESULT chain-plain and chain, with
+              accept_s / accept_rate (first submit .. last SUBMITTED) and
+              pending_at_accept (STATS blocked + queued then: how far the
+              worker was behind); RESULT chain-link: seconds = chain -
+              plain, per_link_us = that / -n, ratio = chain / plain,
+              accept_ratio = the chained submits' accept rate / the plain
+              ones', srv_us_per_link = the broker's extra CPU per link
+              (with -b). The reference runs first with an odd -r, second
+              with an even one.
+              Then the same three lines with "-held": the type paused
+              (PAUSE) while the tasks are submitted, timed from its RESUME,
+              so that the workers' part is measured alone (every child
+              blocked when its parent ends). 100 unmeasured plain tasks
+              come first.
       drain   B1 drain: waits until the broker has nothing queued or running
               (STATS) and checks it has finished -n tasks since it started;
               time from -t (wall clock, microseconds since the epoch: when
@@ -101,6 +123,7 @@
 #define POLL_MS 10                  /* STATS polling interval while waiting    */
 #define IDLE_PLUGIN "bench-idle"    /* a type no client submits               */
 #define ANSWER_MS 30000             /* a broker silent this long has failed   */
+#define CHAIN_SOCKETS 16384         /* chain: libzmq sockets allowed (main)    */
 
 typedef struct {
     const char *mode;         /* rt, submit, lat, burst, drain, idle         */
@@ -132,7 +155,7 @@ typedef struct {
 } opts_t;
 
 typedef struct {
-    long queued, retrying, running, done, failed, workers;
+    long queued, retrying, running, blocked, done, failed, workers;
 } stats_t;
 
 /* ---- helpers ---- */
@@ -220,6 +243,16 @@ s_result_ok (const ztask_msg_t *in, const opts_t *o, long seq, char *buf)
     return memcmp (zframe_data (in->body), buf, (size_t) o->payload) == 0;
 }
 
+/* The same for a task as libztask's client returns it. */
+static bool
+s_task_ok (const ztask_task_t *task, const opts_t *o, long seq, char *buf)
+{
+    if (task->state != ZTASK_STATE_DONE || task->result_size != (size_t) o->payload)
+        return false;
+    s_payload (buf, o->payload, seq);
+    return memcmp (task->result, buf, (size_t) o->payload) == 0;
+}
+
 static void
 s_report_error (const ztask_msg_t *in, size_t errors)
 {
@@ -257,6 +290,7 @@ s_stats (zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out, stats_t *stats)
     stats->queued = (long) json_integer_value (json_object_get (root, "queued"));
     stats->retrying = (long) json_integer_value (json_object_get (root, "retrying"));
     stats->running = (long) json_integer_value (json_object_get (root, "running"));
+    stats->blocked = (long) json_integer_value (json_object_get (root, "blocked"));
     stats->done = (long) json_integer_value (json_object_get (root, "done"));
     stats->failed = (long) json_integer_value (json_object_get (root, "failed"));
     stats->workers = (long) json_integer_value (json_object_get (root, "workers"));
@@ -295,7 +329,7 @@ s_wait_idle (zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out, stats_t *stats)
     while (true) {
         if (s_stats (sock, in, out, stats) != 0)
             return -1;
-        if (stats->queued == 0 && stats->retrying == 0 && stats->running == 0)
+        if (stats->queued == 0 && stats->retrying == 0 && stats->running == 0 && stats->blocked == 0)
             return 0;
         zclock_sleep (POLL_MS);
     }
@@ -316,6 +350,8 @@ s_default_workload (const char *mode)
         return "B1-drain";
     if (streq (mode, "delayed"))
         return "D1";
+    if (streq (mode, "chain"))
+        return "chain";
     if (streq (mode, "ready"))
         return "recovery";
     if (streq (mode, "failover"))
@@ -849,6 +885,164 @@ s_run_delayed (const opts_t *options)
     return rc < 0 ? -1 : errors ? 1 : rc;
 }
 
+/* ---- chain: a dependency chain against the same tasks without one ---- */
+
+typedef struct {
+    double seconds;             /* first submit (held: the resume) .. the
+                                   last task done                            */
+    double accept_s;            /* first submit .. the last SUBMITTED        */
+    long pending_at_accept;     /* blocked + queued then                     */
+    int64_t cpu_us;             /* the broker's CPU over the phase; -1       */
+    size_t errors;
+} chain_phase_t;
+
+/* One phase of the chain mode: o->tasks tasks submitted one after another
+   through libztask's client (each after the one before when linked), then
+   a wait for the last one; the broker's STATS must then show them all
+   done. held: the type is paused while they are submitted, and timed
+   from its resume. Returns 0, or -1 when the broker could not be reached
+   or refused. */
+static int
+s_chain_phase (const opts_t *o, ztask_client_t *client, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out,
+               bool linked, bool held, char *buf, chain_phase_t *phase)
+{
+    memset (phase, 0, sizeof *phase);
+    stats_t before, after, mid;
+    if (s_wait_idle (sock, in, out, &before) != 0)
+        return -1;
+    if (held && ztask_client_pause (client, o->type, NULL) != 0) {
+        fprintf (stderr, "ztask-bench: chain: pause %s: %s\n", o->type, ztask_client_error (client));
+        return -1;
+    }
+    ztask_request_t *request = ztask_request_new ();
+    assert (request);
+    ztask_request_set_priority (request, o->priority);
+    uint64_t last = 0;
+    int rc = 0;
+    int64_t cpu0 = s_cpu (o), t0 = bench_now_us ();
+    for (long seq = 0; seq < o->tasks && rc == 0; seq++) {
+        if (linked && last)
+            ztask_request_set_after (request, &last, 1, 0);
+        s_payload (buf, o->payload, seq);
+        if (ztask_client_submit_request (client, o->type, buf, (size_t) o->payload, request, &last) != 0) {
+            fprintf (stderr, "ztask-bench: chain: submit %ld: %s\n", seq, ztask_client_error (client));
+            rc = -1;
+        }
+    }
+    int64_t t_accepted = bench_now_us ();
+    ztask_request_destroy (&request);
+    /* How many wait when the last submit is accepted: with the worker
+       running, how far it was behind (one STATS round trip; it runs on
+       meanwhile). */
+    if (rc == 0 && s_stats (sock, in, out, &mid) != 0)
+        rc = -1;
+    phase->pending_at_accept = rc == 0 ? mid.blocked + mid.queued : 0;
+    int64_t t_start = t0;
+    if (held) {
+        cpu0 = s_cpu (o);
+        t_start = bench_now_us ();
+        if (ztask_client_resume (client, o->type, NULL) != 0) {
+            fprintf (stderr, "ztask-bench: chain: resume %s: %s\n", o->type, ztask_client_error (client));
+            return -1;
+        }
+    }
+    if (rc != 0)
+        return -1;
+    ztask_task_t *task = NULL;
+    if (ztask_client_wait (client, last, -1, &task) != 0) {
+        fprintf (stderr, "ztask-bench: chain: waiting for task %llu: %s\n", (unsigned long long) last,
+                 ztask_client_error (client));
+        return -1;
+    }
+    int64_t t_done = bench_now_us ();
+    if (!s_task_ok (task, o, o->tasks - 1, buf)) {
+        fprintf (stderr, "ztask-bench: chain: the last task %llu ended %s%s%s\n", (unsigned long long) last,
+                 ztask_state_name (task->state), *task->error ? ": " : "", task->error);
+        phase->errors++;
+    }
+    ztask_task_destroy (&task);
+    /* The last one done: every other one should be too (a child runs
+       after its parent; one slot runs plain tasks in order). If some
+       still ran, the phase lasted until they ended. */
+    if (s_wait_idle (sock, in, out, &after) != 0)
+        return -1;
+    if (after.done - before.done != o->tasks || after.failed != before.failed) {
+        fprintf (stderr, "ztask-bench: chain: of %ld tasks %ld done, %ld failed\n", o->tasks,
+                 after.done - before.done, after.failed - before.failed);
+        t_done = bench_now_us ();
+        phase->errors++;
+    }
+    phase->cpu_us = cpu0 >= 0 ? s_cpu (o) - cpu0 : -1;
+    phase->seconds = (double) (t_done - t_start) / 1e6;
+    phase->accept_s = (double) (t_accepted - t0) / 1e6;
+    return 0;
+}
+
+/* The RESULT lines of a chain and its reference: each, then per link. */
+static void
+s_chain_results (const opts_t *o, const char *suffix, const chain_phase_t *plain, const chain_phase_t *chain)
+{
+    char workload[64], extra[192];
+    opts_t r = *o;
+    r.workload = workload;
+    const chain_phase_t *phases[] = { plain, chain };
+    for (int i = 0; i < 2; i++) {
+        snprintf (workload, sizeof workload, "chain%s%s", i ? "" : "-plain", suffix);
+        snprintf (extra, sizeof extra, "accept_s=%.3f accept_rate=%.0f pending_at_accept=%ld", phases[i]->accept_s,
+                  (double) o->tasks / phases[i]->accept_s, phases[i]->pending_at_accept);
+        s_result (&r, (size_t) o->tasks, phases[i]->seconds, NULL, phases[i]->cpu_us, phases[i]->errors, extra);
+    }
+    /* What the chain cost beyond the same tasks unlinked, per link, and
+       the broker's CPU likewise (srv_us_per_link; either may come out
+       below 0 when the difference is within the noise); accept_ratio:
+       the chained submits' accept rate over the plain ones'. */
+    snprintf (workload, sizeof workload, "chain-link%s", suffix);
+    int used = snprintf (extra, sizeof extra, "per_link_us=%.1f ratio=%.3f accept_ratio=%.3f",
+                         (chain->seconds - plain->seconds) * 1e6 / (double) o->tasks, chain->seconds / plain->seconds,
+                         chain->accept_s > 0 ? plain->accept_s / chain->accept_s : 0);
+    if (chain->cpu_us >= 0 && plain->cpu_us >= 0)
+        snprintf (extra + used, sizeof extra - (size_t) used, " srv_us_per_link=%.1f",
+                  (double) (chain->cpu_us - plain->cpu_us) / (double) o->tasks);
+    s_result (&r, (size_t) o->tasks, chain->seconds - plain->seconds, NULL, -1, plain->errors + chain->errors,
+              extra);
+}
+
+static int
+s_run_chain (const opts_t *o, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out)
+{
+    ztask_client_t *client = ztask_client_new (o->endpoint);
+    if (!client)
+        return -1;
+    ztask_client_set_timeout (client, o->time_limit * 1000);
+    char *buf = (char *) malloc ((size_t) o->payload + 1);
+    assert (buf);
+    /* Unmeasured plain tasks first (the type, the worker and the
+       client's connection warm); then each pair, the reference first in
+       odd repetitions (-r) and second in even ones, so that the median
+       of several is not biased by the order (the store grows, the WAL
+       is checkpointed, the machine's load drifts). */
+    opts_t warm = *o;
+    warm.tasks = WARMUP;
+    chain_phase_t warmup, pairs[2][2]; /* [held][linked] */
+    int rc = s_chain_phase (&warm, client, sock, in, out, false, false, buf, &warmup);
+    size_t errors = warmup.errors;
+    for (int held = 0; held < 2; held++)
+        for (int i = 0; i < 2; i++) {
+            bool linked = o->rep % 2 ? i == 1 : i == 0;
+            if (rc == 0)
+                rc = s_chain_phase (o, client, sock, in, out, linked, held, buf, &pairs[held][linked]);
+            if (rc == 0)
+                errors += pairs[held][linked].errors;
+        }
+    if (rc == 0) {
+        s_chain_results (o, "", &pairs[0][0], &pairs[0][1]);
+        s_chain_results (o, "-held", &pairs[1][0], &pairs[1][1]);
+    }
+    free (buf);
+    ztask_client_destroy (&client);
+    return rc < 0 ? -1 : errors ? 1 : 0;
+}
+
 /* ---- B1 drain: until the broker has finished them ---- */
 
 static int
@@ -1251,7 +1445,7 @@ static void
 s_usage (void)
 {
     fprintf (stderr,
-             "usage: ztask-bench -m rt|submit|lat|burst|delayed|drain|idle|ready|failover|scrape [-e ENDPOINT[,ENDPOINT...]] [options]\n"
+             "usage: ztask-bench -m rt|submit|lat|burst|delayed|chain|drain|idle|ready|failover|scrape [-e ENDPOINT[,ENDPOINT...]] [options]\n"
              "  -n TASKS (50000)     -c WINDOW (256)     -s PAYLOAD_BYTES (64)   -p PRIORITY (5)\n"
              "  -y TYPE (noop)       -C CLIENTS (4)      -M IDLE_WORKERS (1000)  -d IDLE_SECONDS (10)\n"
              "  -b BROKER_PID        -k WORKERS          -t START_EPOCH_US       -A (lat: libztask API)\n"
@@ -1315,7 +1509,7 @@ main (int argc, char **argv)
         || !(streq (o.mode, "rt") || streq (o.mode, "submit") || streq (o.mode, "lat")
              || streq (o.mode, "burst") || streq (o.mode, "drain") || streq (o.mode, "idle")
              || streq (o.mode, "ready") || streq (o.mode, "failover") || streq (o.mode, "scrape")
-             || streq (o.mode, "delayed"))
+             || streq (o.mode, "delayed") || streq (o.mode, "chain"))
         || (streq (o.mode, "scrape") && !o.http_port) || (streq (o.mode, "delayed") && !o.due_in_ms))
         s_usage ();
     if (!o.endpoint)
@@ -1326,14 +1520,24 @@ main (int argc, char **argv)
     zsys_handler_set (NULL); /* the default dispositions: a signal ends the run */
     signal (SIGALRM, s_on_alarm);
     alarm ((unsigned) o.time_limit);
-    if (streq (o.mode, "idle")) {
-        /* Two descriptors per socket (its TCP connection and its mailbox). */
+    if (streq (o.mode, "idle") || streq (o.mode, "chain")) {
+        /* idle: two descriptors per socket (its TCP connection and its
+           mailbox). chain: libztask's client makes a handshake monitor
+           (two inproc sockets) for every request and closes it after;
+           libzmq's reaper thread frees closed sockets later, and on a
+           busy machine thousands of back-to-back requests can outrun it
+           past czmq's default of 1024 sockets (zsock_new then aborts):
+           room for CHAIN_SOCKETS of them. */
         struct rlimit limit;
         if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
             limit.rlim_cur = limit.rlim_max;
             setrlimit (RLIMIT_NOFILE, &limit);
         }
-        zsys_set_max_sockets ((size_t) o.sockets + 64);
+        size_t sockets = streq (o.mode, "idle") ? (size_t) o.sockets + 64 : CHAIN_SOCKETS;
+        if (streq (o.mode, "chain") && getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY
+            && limit.rlim_cur < sockets + 64)
+            sockets = limit.rlim_cur > 1088 ? (size_t) limit.rlim_cur - 64 : 1024;
+        zsys_set_max_sockets (sockets);
     }
 
     ztask_msg_t *in = ztask_msg_new (), *out = ztask_msg_new ();
@@ -1358,6 +1562,8 @@ main (int argc, char **argv)
             rc = s_run_burst (&o);
         else if (streq (o.mode, "delayed"))
             rc = s_run_delayed (&o);
+        else if (streq (o.mode, "chain"))
+            rc = s_run_chain (&o, sock, in, out);
         else if (streq (o.mode, "drain"))
             rc = s_run_drain (&o, sock, in, out);
         else

@@ -24,9 +24,10 @@
 # table go; default bench-results/DATE in the build directory),
 # D1_N (B1_N: delayed tasks in D1), D1_DUE_MS (150000: when they fall due,
 # after their submits start), D1_EVERY (1000: every so many is measured),
+# CHAIN_N (10000: links of the dependency chain),
 # ROWS (which of ztask's parts run, default all: "W1 W2 W3 B1 drain delayed
-# scale scale-sigs dispatch-sigs idle pg failover http S2"; B1 includes recovery, drain
-# is B1-drain, delayed is D1-accept and D1-lateness, pg is W2
+# chain scale scale-sigs dispatch-sigs idle pg failover http S2"; B1 includes recovery, drain
+# is B1-drain, delayed is D1-accept and D1-lateness, chain the chain rows, pg is W2
 # and B1 with recovery on PostgreSQL, failover the failover rows, S2 runs
 # bench_s2.sh), SIGS (1000: dispatch-sigs' signatures), SIGS_QUEUED
 # (1000000: its queued tasks), SIGS_DISPATCHES (100000: dispatches per
@@ -38,7 +39,7 @@
 # lease), KILLS (10: leader kills per repetition), KILL_EVERY (3: seconds
 # of load before each kill), FAILOVER_QUEUE (10000: the failover load
 # pauses while this many tasks are queued). QUICK=1
-# sets N=2000 N_LAT=200 B1_N=5000 D1_N=5000 D1_DUE_MS=2000 D1_EVERY=50 REPS=1
+# sets N=2000 N_LAT=200 B1_N=5000 D1_N=5000 D1_DUE_MS=2000 D1_EVERY=50 CHAIN_N=1000 REPS=1
 # IDLE_WORKERS=100 IDLE_SECONDS=2
 # S1_ARGS="--work 45" KILLS=2 KILL_EVERY=1 LEASE_MS=1000 PG_SYNCS=normal
 # SIGS_QUEUED=20000 SIGS_DISPATCHES=10000 SIGS_REPS=3 SIGS_ALT=1 S2_ARGS="--work 45"
@@ -60,6 +61,12 @@
 #   W3       one task at a time, 1 worker (W3-lib: through libztask's client API)
 #   B1       B1_N tasks from 4 clients, no worker, sync=full: accept rate and
 #            broker memory per queued task; B1-drain: 4 workers then run them all
+#   chain    CHAIN_N noop tasks, each submitted (libztask, one client, one
+#            after another) after the one before, 1 worker of 1 slot,
+#            sync=normal: first submit -> last done, against the same tasks
+#            unlinked (chain-plain); chain-link: (chain - plain) / CHAIN_N.
+#            -held: the same with the type paused while they are
+#            submitted, timed from its resume (the release path alone)
 #   scale-W1-qK, scale-W3-qK: W1 and W3 at priority 5 with K tasks queued at
 #            priority 0 that the 4 workers (priorities 1-9) never take
 #   scale-sigs-W1-S  the same W1 through the broker, every task requiring
@@ -134,7 +141,7 @@ function rank(w) {
     if (w == "W1" || w == "W1-http") return 1; if (w == "W2") return 2; if (w == "W3") return 3; if (w == "W3-lib") return 4
     if (w == "B1") return 5; if (w == "B1-drain") return 6; if (w == "recovery") return 7
     if (w ~ /^failover/) return 8; if (w ~ /^scale-/) return 9; if (w == "idle") return 10
-    if (w == "S1" || w == "S2") return 11; if (w ~ /^metrics-snapshot/) return 12; if (w ~ /^D1/) return 6
+    if (w == "S1" || w == "S2") return 11; if (w ~ /^metrics-snapshot/) return 12; if (w ~ /^D1/ || w ~ /^chain/) return 6
     if (w ~ /^dispatch-sigs-/) return 9
     if (w ~ /^scale-sigs-/) return 9
     return 12
@@ -174,6 +181,13 @@ function target(what, figure, ok) {
         note(w, s, "scrape p50 us", r["p50_us"])
     } else if (w == "D1-lateness") {
         note(w, s, "p50 ms", r["p50_us"] / 1000); note(w, s, "p99 ms", r["p99_us"] / 1000); note(w, s, "max ms", r["max_us"] / 1000)
+    } else if (w ~ /^chain-link/) {
+        note(w, s, "us/link", r["per_link_us"]); note(w, s, "x plain", r["ratio"])
+        note(w, s, "accept x", r["accept_ratio"]); chain_n = r["n"]
+        if ("srv_us_per_link" in r) note(w, s, "srv us/link", r["srv_us_per_link"])
+    } else if (w ~ /^chain/) {
+        note(w, s, "tasks/s", r["rate"]); note(w, s, "accepted/s", r["accept_rate"])
+        if ("cpu_us_per_task" in r) note(w, s, "srv us/task", r["cpu_us_per_task"])
     } else if (w == "failover") {
         note(w, s, "takeover s", r["takeover_s"]); lease_ms = r["lease_ms"]
     } else if ("rate" in r) {
@@ -222,6 +236,12 @@ END {
     print "D1: D1_N delayed tasks all due at one instant (B/task: broker RSS growth per scheduled task minus"
     print "the payload); D1-lateness: started_ms - due_ms of every D1_EVERY-th (run by the workers; the"
     print "rest become queued for a type no worker has), on the broker'"'"'s clock, ms resolution."
+    print "chain: CHAIN_N noop tasks, each submitted after the one before (libztask, one client, one at a"
+    print "time), 1 worker of 1 slot, sync=normal; tasks/s: first submit -> last done; chain-plain: the"
+    print "same tasks without parents; chain-link: us/link = (chain - plain) / CHAIN_N, x plain = chain /"
+    print "plain, accept x = chained submits'"'"' accept rate / plain ones'"'"'. -held: the type paused while they are"
+    print "submitted, timed from its resume (srv us/task then: the run only). srv us/link: the broker'"'"'s"
+    print "extra CPU per link. Differences of a few tens of us are within the noise of a shared machine."
     print "dispatch-sigs-V (system ztask-sched: the scheduler alone, bench/dispatch_sigs.c): one dispatch"
     print "(release + assign) with the queue full; plain: no requirement, 1: one signature, N: N signatures"
     print "every worker can run, N-tenth: a worker can run a tenth of them. x 1 sig: ns against variant 1,"
@@ -316,6 +336,13 @@ END {
                    sprintf("%.2fx", get(p[1], "ztask", "srv x 1 sig")), "reference"
         }
     }
+    v = get("chain-link", "ztask", "us/link")
+    if (v != "") {
+        printf "  %-62s %-26s %s\n", sprintf("(dependency chain of %d: overhead per link, submits overlapped)", chain_n), \
+               sprintf("%s us, %.2fx", fmt(v), get("chain-link", "ztask", "x plain")), "reference"
+        printf "  %-62s %-26s %s\n", "(the same, all submitted before the type is resumed)", \
+               sprintf("%s us, %.2fx", fmt(get("chain-link-held", "ztask", "us/link")), get("chain-link-held", "ztask", "x plain")), "reference"
+    }
     v = get("idle", "ztask", "cpu % core")
     target("idle workers: broker CPU < 5% of a core", v == "" ? "" : fmt(v) "%", v == "" ? "" : v < 5)
     # The PostgreSQL store (issue 10, item 6).
@@ -371,7 +398,7 @@ fi
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
     REPS=${REPS:-1} N=${N:-2000} N_LAT=${N_LAT:-200} B1_N=${B1_N:-5000} D1_N=${D1_N:-5000} D1_DUE_MS=${D1_DUE_MS:-2000}
-    D1_EVERY=${D1_EVERY:-50}
+    D1_EVERY=${D1_EVERY:-50} CHAIN_N=${CHAIN_N:-1000}
     IDLE_WORKERS=${IDLE_WORKERS:-100} IDLE_SECONDS=${IDLE_SECONDS:-2} S1_ARGS=${S1_ARGS:---work 45}
     KILLS=${KILLS:-2} KILL_EVERY=${KILL_EVERY:-1} LEASE_MS=${LEASE_MS:-1000} PG_SYNCS=${PG_SYNCS:-normal}
     SIGS_QUEUED=${SIGS_QUEUED:-20000} SIGS_DISPATCHES=${SIGS_DISPATCHES:-10000} SIGS_REPS=${SIGS_REPS:-3}
@@ -386,6 +413,7 @@ SCALE_N=${SCALE_N:-$B1_N}
 D1_N=${D1_N:-$B1_N}            # delayed tasks, all due at one instant (D1)
 D1_DUE_MS=${D1_DUE_MS:-150000} # ... this long after their submits start (must outlast them)
 D1_EVERY=${D1_EVERY:-1000}     # every so many is run by the workers and measured
+CHAIN_N=${CHAIN_N:-10000}      # chain: links (one worker runs them)
 IDLE_WORKERS=${IDLE_WORKERS:-1000}
 IDLE_SECONDS=${IDLE_SECONDS:-10}
 WORKERS=${WORKERS:-4}
@@ -396,7 +424,7 @@ LIMIT=${LIMIT:-600}
 PEERS=${PEERS:-} # bench_peers.sh reads it too: the peers to run
 S1=${S1:-1}
 S1_ARGS=${S1_ARGS:-} # options for bench/s1_sched, through bench_s1.sh
-ROWS=${ROWS:-W1 W2 W3 B1 drain delayed scale scale-sigs dispatch-sigs idle pg failover http S2} # which of ztask's parts run
+ROWS=${ROWS:-W1 W2 W3 B1 drain delayed chain scale scale-sigs dispatch-sigs idle pg failover http S2} # which of ztask's parts run
 SIGS=${SIGS:-1000}                   # dispatch-sigs: distinct signatures
 SIGS_QUEUED=${SIGS_QUEUED:-1000000}  # ... tasks queued
 SIGS_DISPATCHES=${SIGS_DISPATCHES:-100000} # ... dispatches per variant and repetition
@@ -642,7 +670,7 @@ fi
     echo "ztask: $(git -C "$top_srcdir" describe --always --dirty 2>/dev/null || echo unknown), libzmq $(pkg-config --modversion libzmq 2>/dev/null), czmq $(pkg-config --modversion libczmq 2>/dev/null), sqlite $(pkg-config --modversion sqlite3 2>/dev/null)"
     [ "$PG_READY" = 1 ] && echo "postgresql: $("$pg_bin/postgres" --version | sed 's/^postgres //'), stock settings (fsync on, synchronous_commit per ztask's sync), data on $(df -hT "$PG_WORK" | awk 'NR == 2 {print $2 " on " $1}')"
     echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "REPS=$REPS N=$N N_LAT=$N_LAT B1_N=$B1_N SCALE_N=$SCALE_N IDLE_WORKERS=$IDLE_WORKERS IDLE_SECONDS=$IDLE_SECONDS WORKERS=$WORKERS WINDOW=$WINDOW PAYLOAD=$PAYLOAD LIMIT=$LIMIT QUICK=$QUICK"
+    echo "REPS=$REPS N=$N N_LAT=$N_LAT B1_N=$B1_N CHAIN_N=$CHAIN_N SCALE_N=$SCALE_N IDLE_WORKERS=$IDLE_WORKERS IDLE_SECONDS=$IDLE_SECONDS WORKERS=$WORKERS WINDOW=$WINDOW PAYLOAD=$PAYLOAD LIMIT=$LIMIT QUICK=$QUICK"
     echo "ROWS=$ROWS"
     echo "PG=$PG PG_READY=$PG_READY PG_SYNCS=$PG_SYNCS LEASE_MS=$LEASE_MS KILLS=$KILLS KILL_EVERY=$KILL_EVERY FAILOVER_QUEUE=$FAILOVER_QUEUE"
     [ "$QUICK" = 1 ] && echo "QUICK=1: tiny sizes, proves the benchmark works; never judge speed by it"
@@ -696,6 +724,16 @@ for rep in $(seq "$REPS"); do
         start_workers "$WORKERS" '"all"'
         run "$rep" -m delayed -S ztask-full -n "$D1_N" -C "$B1_CLIENTS" -D "$D1_DUE_MS" -E "$D1_EVERY" \
             -k "$WORKERS" "${common[@]}"
+        stop_broker
+    fi
+
+    # chain: CHAIN_N noop tasks, each after the one before, submitted
+    # one after another through libztask by one client, run by one worker
+    # of 1 slot (sync=normal), against the same tasks without parents;
+    # then both again with the type paused while they are submitted.
+    if want chain && start_broker chain normal; then
+        start_workers 1 '"all"'
+        run "$rep" -m chain -n "$CHAIN_N" -k 1 -s "$PAYLOAD"
         stop_broker
     fi
 
