@@ -123,7 +123,6 @@
 #define POLL_MS 10                  /* STATS polling interval while waiting    */
 #define IDLE_PLUGIN "bench-idle"    /* a type no client submits               */
 #define ANSWER_MS 30000             /* a broker silent this long has failed   */
-#define CHAIN_SOCKETS 16384         /* chain: libzmq sockets allowed (main)    */
 
 typedef struct {
     const char *mode;         /* rt, submit, lat, burst, drain, idle         */
@@ -1520,24 +1519,14 @@ main (int argc, char **argv)
     zsys_handler_set (NULL); /* the default dispositions: a signal ends the run */
     signal (SIGALRM, s_on_alarm);
     alarm ((unsigned) o.time_limit);
-    if (streq (o.mode, "idle") || streq (o.mode, "chain")) {
-        /* idle: two descriptors per socket (its TCP connection and its
-           mailbox). chain: libztask's client makes a handshake monitor
-           (two inproc sockets) for every request and closes it after;
-           libzmq's reaper thread frees closed sockets later, and on a
-           busy machine thousands of back-to-back requests can outrun it
-           past czmq's default of 1024 sockets (zsock_new then aborts):
-           room for CHAIN_SOCKETS of them. */
+    if (streq (o.mode, "idle")) {
+        /* two descriptors per socket (its TCP connection and its mailbox) */
         struct rlimit limit;
         if (getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur < limit.rlim_max) {
             limit.rlim_cur = limit.rlim_max;
             setrlimit (RLIMIT_NOFILE, &limit);
         }
-        size_t sockets = streq (o.mode, "idle") ? (size_t) o.sockets + 64 : CHAIN_SOCKETS;
-        if (streq (o.mode, "chain") && getrlimit (RLIMIT_NOFILE, &limit) == 0 && limit.rlim_cur != RLIM_INFINITY
-            && limit.rlim_cur < sockets + 64)
-            sockets = limit.rlim_cur > 1088 ? (size_t) limit.rlim_cur - 64 : 1024;
-        zsys_set_max_sockets (sockets);
+        zsys_set_max_sockets ((size_t) o.sockets + 64);
     }
 
     ztask_msg_t *in = ztask_msg_new (), *out = ztask_msg_new ();

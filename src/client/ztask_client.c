@@ -288,8 +288,11 @@ s_curve_load (ztask_client_t *self, const char *secret_file, const char *broker_
     return 0;
 }
 
-/* Watches the DEALER's handshakes (see the top of this file). Without a
-   monitor the client works the same, only its timeouts say less. */
+/* Watches the DEALER's handshakes (see the top of this file), for as long
+   as the DEALER lives: a monitor per request would make and close two
+   sockets a request, which libzmq reaps later, so that a busy client
+   could run past czmq's socket limit. Without a monitor the client works
+   the same, only its timeouts say less. */
 static void
 s_monitor_start (ztask_client_t *self)
 {
@@ -323,6 +326,7 @@ s_open (ztask_client_t *self)
         zcert_apply (self->cert, self->dealer);
         zsock_set_curve_serverkey (self->dealer, self->broker_keys[key]);
     }
+    s_monitor_start (self); /* before the connect: its handshake is watched */
     return zsock_connect (self->dealer, "%s", s_endpoint (self)) == 0 ? 0 : -1;
 }
 
@@ -552,9 +556,14 @@ s_start (ztask_client_t *self)
     return rc == 0 ? 0 : -1;
 }
 
-/* s_receive's loop, with the monitor (if any) running. */
+/* Receives until a message answering the current request arrives or the
+   deadline (monotonic ms; < 0: none) passes, watching the handshakes
+   meanwhile. Returns RECEIVED_ANSWER with the message in self->reply,
+   RECEIVED_STANDBY (the same, an ERROR NOT_LEADER), RECEIVED_NOTHING at
+   the deadline, or RECEIVED_ERROR with the error set (another ERROR
+   answer, a malformed message, an interrupt). */
 static int
-s_receive_until (ztask_client_t *self, int64_t deadline)
+s_receive (ztask_client_t *self, int64_t deadline)
 {
     zmq_pollitem_t items[2] = {
         { zsock_resolve (self->dealer), 0, ZMQ_POLLIN, 0 },
@@ -619,20 +628,7 @@ s_receive_until (ztask_client_t *self, int64_t deadline)
     }
 }
 
-/* Receives until a message answering the current request arrives or the
-   deadline (monotonic ms; < 0: none) passes, watching the handshakes
-   meanwhile. Returns RECEIVED_ANSWER with the message in self->reply,
-   RECEIVED_STANDBY (the same, an ERROR NOT_LEADER), RECEIVED_NOTHING at
-   the deadline, or RECEIVED_ERROR with the error set (another ERROR
-   answer, a malformed message, an interrupt). */
-static int
-s_receive (ztask_client_t *self, int64_t deadline)
-{
-    s_monitor_start (self);
-    int rc = s_receive_until (self, deadline);
-    s_monitor_stop (self);
-    return rc;
-}
+
 
 static int
 s_no_answer (ztask_client_t *self, int timeout_ms)
