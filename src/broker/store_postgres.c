@@ -1315,17 +1315,24 @@ s_postgres_purge (store_backend_t *self, int64_t finished_before, int batch)
     return purged;
 }
 
+/* The id a read of one row selects, 0 if none, or STORE_KEY_FAILED. */
 static uint64_t
-s_postgres_batch_of_then (store_backend_t *self, uint64_t task_id)
+s_id_of (store_backend_t *self, int statement, const params_t *params)
 {
-    params_t p = { 0 };
-    s_param_int (&p, (int64_t) task_id);
-    PGresult *result = s_read (self, BATCH_OF_THEN, &p);
+    PGresult *result = s_read (self, statement, params);
     if (!result)
         return STORE_KEY_FAILED;
     uint64_t id = PQntuples (result) == 1 ? (uint64_t) s_int (result, 0, 0) : 0;
     PQclear (result);
     return id;
+}
+
+static uint64_t
+s_postgres_batch_of_then (store_backend_t *self, uint64_t task_id)
+{
+    params_t p = { 0 };
+    s_param_int (&p, (int64_t) task_id);
+    return s_id_of (self, BATCH_OF_THEN, &p);
 }
 
 /* ---- reads ---- */
@@ -1335,12 +1342,7 @@ s_postgres_find_key (store_backend_t *self, const char *key)
 {
     params_t p = { 0 };
     s_param_text (&p, key);
-    PGresult *result = s_read (self, FIND_KEY, &p);
-    if (!result)
-        return STORE_KEY_FAILED;
-    uint64_t id = PQntuples (result) == 1 ? (uint64_t) s_int (result, 0, 0) : 0;
-    PQclear (result);
-    return id;
+    return s_id_of (self, FIND_KEY, &p);
 }
 
 static int
@@ -1576,12 +1578,7 @@ s_postgres_batch_find_key (store_backend_t *self, const char *key)
 {
     params_t p = { 0 };
     s_param_text (&p, key);
-    PGresult *result = s_read (self, BATCH_FIND_KEY, &p);
-    if (!result)
-        return STORE_KEY_FAILED;
-    uint64_t id = PQntuples (result) == 1 ? (uint64_t) s_int (result, 0, 0) : 0;
-    PQclear (result);
-    return id;
+    return s_id_of (self, BATCH_FIND_KEY, &p);
 }
 
 /* A ztask_batches row (id, size, then_id, created_ms, idem_key) of a

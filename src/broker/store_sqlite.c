@@ -615,11 +615,11 @@ s_sqlite_insert (store_backend_t *self, const task_t *task, const char *key)
     return s_run (self, s);
 }
 
+/* The id a bound statement selects, 0 if none, or STORE_KEY_FAILED; the
+   statement is reset. */
 static uint64_t
-s_sqlite_find_key (store_backend_t *self, const char *key)
+s_id_of (store_backend_t *self, sqlite3_stmt *s)
 {
-    sqlite3_stmt *s = self->stmt[FIND_KEY];
-    sqlite3_bind_text (s, 1, key, -1, SQLITE_STATIC);
     uint64_t id = 0;
     int rc = sqlite3_step (s);
     if (rc == SQLITE_ROW)
@@ -631,6 +631,14 @@ s_sqlite_find_key (store_backend_t *self, const char *key)
     sqlite3_reset (s);
     sqlite3_clear_bindings (s);
     return id;
+}
+
+static uint64_t
+s_sqlite_find_key (store_backend_t *self, const char *key)
+{
+    sqlite3_stmt *s = self->stmt[FIND_KEY];
+    sqlite3_bind_text (s, 1, key, -1, SQLITE_STATIC);
+    return s_id_of (self, s);
 }
 
 static int
@@ -993,17 +1001,7 @@ s_sqlite_batch_find_key (store_backend_t *self, const char *key)
 {
     sqlite3_stmt *s = self->stmt[BATCH_FIND_KEY];
     sqlite3_bind_text (s, 1, key, -1, SQLITE_STATIC);
-    uint64_t id = 0;
-    int rc = sqlite3_step (s);
-    if (rc == SQLITE_ROW)
-        id = (uint64_t) sqlite3_column_int64 (s, 0);
-    else if (rc != SQLITE_DONE) {
-        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
-        id = STORE_KEY_FAILED;
-    }
-    sqlite3_reset (s);
-    sqlite3_clear_bindings (s);
-    return id;
+    return s_id_of (self, s);
 }
 
 /* A batches row (id, size, then_id, created_ms, idem_key) into batch;
@@ -1128,17 +1126,7 @@ s_sqlite_batch_of_then (store_backend_t *self, uint64_t task_id)
 {
     sqlite3_stmt *s = self->stmt[BATCH_OF_THEN];
     sqlite3_bind_int64 (s, 1, (sqlite3_int64) task_id);
-    uint64_t id = 0;
-    int rc = sqlite3_step (s);
-    if (rc == SQLITE_ROW)
-        id = (uint64_t) sqlite3_column_int64 (s, 0);
-    else if (rc != SQLITE_DONE) {
-        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
-        id = STORE_KEY_FAILED;
-    }
-    sqlite3_reset (s);
-    sqlite3_clear_bindings (s);
-    return id;
+    return s_id_of (self, s);
 }
 
 const store_backend_ops_t store_sqlite = {
