@@ -58,6 +58,24 @@
               so that the workers' part is measured alone (every child
               blocked when its parent ends). 100 unmeasured plain tasks
               come first.
+      batch   a batch (docs/scheduling.md, "Batches"): -n tasks of a type
+              no worker has ("bench-batch-idle"), -s byte payloads, built
+              through libztask (ztask_client_batch_add; build_s: the
+              client's side alone) and handed over with
+              ztask_client_submit_batch: seconds = from that call to its
+              answer (the client encodes and sends the batch; the broker
+              reads and checks every task, stores them all in one
+              transaction and commits). ztask_client_batch_status must
+              then count all -n queued, and STATS -n more queued than
+              before. RESULT batch: rate = -n / seconds, with -b the
+              broker's CPU per task over the submit and its RSS growth
+              per task beyond the payload: peak_bytes_per_task at the
+              answer (the batch's message still counted), bytes_per_task
+              once the checks are answered (what it keeps). Then the same
+              again with a then task (ztask_client_batch_then, type
+              "bench-batch-then"): RESULT batch-then, whose status must
+              show the then task blocked. -W names the first; the second
+              is its name with "-then".
       drain   B1 drain: waits until the broker has nothing queued or running
               (STATS) and checks it has finished -n tasks since it started;
               time from -t (wall clock, microseconds since the epoch: when
@@ -122,6 +140,8 @@
 #define SEQ_MAX 0x7fffff00L         /* tasks per run: corr keeps seq below it  */
 #define POLL_MS 10                  /* STATS polling interval while waiting    */
 #define IDLE_PLUGIN "bench-idle"    /* a type no client submits               */
+#define BATCH_TYPE "bench-batch-idle" /* batch: a type no worker has          */
+#define BATCH_THEN "bench-batch-then" /* batch: its then task's type          */
 #define ANSWER_MS 30000             /* a broker silent this long has failed   */
 
 typedef struct {
@@ -351,6 +371,8 @@ s_default_workload (const char *mode)
         return "D1";
     if (streq (mode, "chain"))
         return "chain";
+    if (streq (mode, "batch"))
+        return "batch";
     if (streq (mode, "ready"))
         return "recovery";
     if (streq (mode, "failover"))
@@ -1042,6 +1064,135 @@ s_run_chain (const opts_t *o, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out)
     return rc < 0 ? -1 : errors ? 1 : 0;
 }
 
+/* ---- batch: many tasks accepted in one commit ---- */
+
+/* The count of state in a batch status document's "counts"; -1 if absent. */
+static long
+s_batch_count (json_t *status, const char *state)
+{
+    json_t *value = json_object_get (json_object_get (status, "counts"), state);
+    return json_is_integer (value) ? (long) json_integer_value (value) : -1;
+}
+
+/* One batch of o->tasks tasks (with a then task when then): built, timed
+   from ztask_client_submit_batch's call to its answer, then checked. Its
+   RESULT line under workload. Returns 0, 1 (the broker's counts are not
+   what they should be) or -1 (refused, or no answer). */
+static int
+s_batch_phase (const opts_t *o, ztask_client_t *client, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out,
+               bool then, const char *workload, char *buf)
+{
+    stats_t before, after;
+    if (s_stats (sock, in, out, &before) != 0)
+        return -1;
+    ztask_batch_t *batch = ztask_batch_new ();
+    ztask_request_t *request = ztask_request_new ();
+    assert (batch && request);
+    ztask_request_set_priority (request, o->priority);
+    int64_t t_build = bench_now_us ();
+    int rc = 0;
+    for (long seq = 0; seq < o->tasks && rc == 0; seq++) {
+        s_payload (buf, o->payload, seq);
+        if (ztask_client_batch_add (client, batch, BATCH_TYPE, buf, (size_t) o->payload, request) != 0) {
+            fprintf (stderr, "ztask-bench: batch: task %ld: %s\n", seq, ztask_client_error (client));
+            rc = -1;
+        }
+    }
+    if (rc == 0 && then && ztask_client_batch_then (client, batch, BATCH_THEN, request) != 0) {
+        fprintf (stderr, "ztask-bench: batch: then task: %s\n", ztask_client_error (client));
+        rc = -1;
+    }
+    double build_s = (double) (bench_now_us () - t_build) / 1e6;
+    uint64_t batch_id = 0, then_id = 0;
+    int64_t rss0 = o->broker_pid > 0 ? bench_process_rss (o->broker_pid) : -1;
+    int64_t cpu0 = s_cpu (o), t0 = bench_now_us ();
+    if (rc == 0 && ztask_client_submit_batch (client, batch, &batch_id, &then_id) != 0) {
+        fprintf (stderr, "ztask-bench: batch of %ld: %s\n", o->tasks, ztask_client_error (client));
+        rc = -1;
+    }
+    int64_t t1 = bench_now_us (), cpu1 = s_cpu (o);
+    int64_t rss1 = o->broker_pid > 0 ? bench_process_rss (o->broker_pid) : -1;
+    ztask_batch_destroy (&batch);
+    ztask_request_destroy (&request);
+    if (rc != 0)
+        return -1;
+    /* Every task of it queued, by the batch's own counts and by STATS. */
+    size_t errors = 0;
+    char *text = NULL;
+    if (ztask_client_batch_status (client, batch_id, &text) != 0) {
+        fprintf (stderr, "ztask-bench: batch %llu status: %s\n", (unsigned long long) batch_id,
+                 ztask_client_error (client));
+        return -1;
+    }
+    json_t *status = json_loads (text, 0, NULL);
+    free (text);
+    long size = status ? (long) json_integer_value (json_object_get (status, "size")) : -1;
+    long queued = status ? s_batch_count (status, "queued") : -1;
+    const char *then_state = status ? json_string_value (json_object_get (json_object_get (status, "then"), "state"))
+                                    : NULL;
+    if (size != o->tasks || queued != o->tasks) {
+        fprintf (stderr, "ztask-bench: batch %llu: size %ld, %ld queued; expected %ld of each\n",
+                 (unsigned long long) batch_id, size, queued, o->tasks);
+        errors++;
+    }
+    if (then && (!then_id || !then_state || !streq (then_state, "blocked"))) {
+        fprintf (stderr, "ztask-bench: batch %llu: its then task %llu is %s, not blocked\n",
+                 (unsigned long long) batch_id, (unsigned long long) then_id, then_state ? then_state : "missing");
+        errors++;
+    }
+    json_decref (status);
+    if (s_stats (sock, in, out, &after) != 0)
+        return -1;
+    if (after.queued - before.queued != o->tasks || after.blocked - before.blocked != (then ? 1 : 0)) {
+        fprintf (stderr, "ztask-bench: batch: STATS counts %ld more queued and %ld more blocked, expected %ld and %d\n",
+                 after.queued - before.queued, after.blocked - before.blocked, o->tasks, then ? 1 : 0);
+        errors++;
+    }
+    /* The broker's memory at the answer holds the batch's message too
+       (peak); once the checks are answered, what it keeps. */
+    int64_t rss2 = o->broker_pid > 0 ? bench_process_rss (o->broker_pid) : -1;
+    char extra[320];
+    int used = snprintf (extra, sizeof extra, "build_s=%.3f batch=%llu then=%llu queued_before=%ld", build_s,
+                         (unsigned long long) batch_id, (unsigned long long) then_id, before.queued);
+    if (rss0 >= 0 && rss1 >= 0 && rss2 >= 0)
+        snprintf (extra + used, sizeof extra - (size_t) used,
+                  " rss_before_kb=%lld rss_answer_kb=%lld rss_after_kb=%lld peak_bytes_per_task=%.0f"
+                  " bytes_per_task=%.0f",
+                  (long long) rss0 / 1024, (long long) rss1 / 1024, (long long) rss2 / 1024,
+                  (double) (rss1 - rss0) / (double) o->tasks - o->payload,
+                  (double) (rss2 - rss0) / (double) o->tasks - o->payload);
+    opts_t r = *o;
+    r.workload = workload;
+    s_result (&r, (size_t) o->tasks, (double) (t1 - t0) / 1e6, NULL, cpu0 >= 0 ? cpu1 - cpu0 : -1, errors, extra);
+    return errors ? 1 : 0;
+}
+
+/* batch: one batch, then one with a then task (their tasks stay queued:
+   no worker has their type). */
+static int
+s_run_batch (const opts_t *o, zsock_t *sock, ztask_msg_t *in, ztask_msg_t *out)
+{
+    ztask_client_t *client = ztask_client_new (o->endpoint);
+    if (!client)
+        return -1;
+    ztask_client_set_timeout (client, o->time_limit * 1000);
+    char *buf = (char *) malloc ((size_t) o->payload + 1);
+    assert (buf);
+    /* The client's connection up before anything is timed. */
+    char *text = NULL;
+    int rc = ztask_client_stats (client, &text) == 0 ? 0 : -1;
+    if (rc != 0)
+        fprintf (stderr, "ztask-bench: batch: stats: %s\n", ztask_client_error (client));
+    free (text);
+    char then_workload[80];
+    snprintf (then_workload, sizeof then_workload, "%s-then", o->workload);
+    int first = rc == 0 ? s_batch_phase (o, client, sock, in, out, false, o->workload, buf) : -1;
+    int second = first >= 0 ? s_batch_phase (o, client, sock, in, out, true, then_workload, buf) : -1;
+    free (buf);
+    ztask_client_destroy (&client);
+    return first < 0 || second < 0 ? -1 : first || second ? 1 : 0;
+}
+
 /* ---- B1 drain: until the broker has finished them ---- */
 
 static int
@@ -1444,7 +1595,7 @@ static void
 s_usage (void)
 {
     fprintf (stderr,
-             "usage: ztask-bench -m rt|submit|lat|burst|delayed|chain|drain|idle|ready|failover|scrape [-e ENDPOINT[,ENDPOINT...]] [options]\n"
+             "usage: ztask-bench -m rt|submit|lat|burst|delayed|chain|batch|drain|idle|ready|failover|scrape [-e ENDPOINT[,ENDPOINT...]] [options]\n"
              "  -n TASKS (50000)     -c WINDOW (256)     -s PAYLOAD_BYTES (64)   -p PRIORITY (5)\n"
              "  -y TYPE (noop)       -C CLIENTS (4)      -M IDLE_WORKERS (1000)  -d IDLE_SECONDS (10)\n"
              "  -b BROKER_PID        -k WORKERS          -t START_EPOCH_US       -A (lat: libztask API)\n"
@@ -1508,7 +1659,7 @@ main (int argc, char **argv)
         || !(streq (o.mode, "rt") || streq (o.mode, "submit") || streq (o.mode, "lat")
              || streq (o.mode, "burst") || streq (o.mode, "drain") || streq (o.mode, "idle")
              || streq (o.mode, "ready") || streq (o.mode, "failover") || streq (o.mode, "scrape")
-             || streq (o.mode, "delayed") || streq (o.mode, "chain"))
+             || streq (o.mode, "delayed") || streq (o.mode, "chain") || streq (o.mode, "batch"))
         || (streq (o.mode, "scrape") && !o.http_port) || (streq (o.mode, "delayed") && !o.due_in_ms))
         s_usage ();
     if (!o.endpoint)
@@ -1553,6 +1704,8 @@ main (int argc, char **argv)
             rc = s_run_delayed (&o);
         else if (streq (o.mode, "chain"))
             rc = s_run_chain (&o, sock, in, out);
+        else if (streq (o.mode, "batch"))
+            rc = s_run_batch (&o, sock, in, out);
         else if (streq (o.mode, "drain"))
             rc = s_run_drain (&o, sock, in, out);
         else

@@ -24,10 +24,12 @@
 # table go; default bench-results/DATE in the build directory),
 # D1_N (B1_N: delayed tasks in D1), D1_DUE_MS (150000: when they fall due,
 # after their submits start), D1_EVERY (1000: every so many is measured),
-# CHAIN_N (10000: links of the dependency chain),
+# CHAIN_N (10000: links of the dependency chain), BATCH_N (100000: tasks
+# of one batch; over 100,000 the brokers get max_batch = BATCH_N),
 # ROWS (which of ztask's parts run, default all: "W1 W2 W3 B1 drain delayed
-# chain scale scale-sigs dispatch-sigs idle pg failover http S2"; B1 includes recovery, drain
-# is B1-drain, delayed is D1-accept and D1-lateness, chain the chain rows, pg is W2
+# chain batch scale scale-sigs dispatch-sigs idle pg failover http S2"; B1 includes recovery, drain
+# is B1-drain, delayed is D1-accept and D1-lateness, chain the chain rows, batch
+# the batch rows (on PostgreSQL too unless PG=0), pg is W2
 # and B1 with recovery on PostgreSQL, failover the failover rows, S2 runs
 # bench_s2.sh), SIGS (1000: dispatch-sigs' signatures), SIGS_QUEUED
 # (1000000: its queued tasks), SIGS_DISPATCHES (100000: dispatches per
@@ -39,7 +41,7 @@
 # lease), KILLS (10: leader kills per repetition), KILL_EVERY (3: seconds
 # of load before each kill), FAILOVER_QUEUE (10000: the failover load
 # pauses while this many tasks are queued). QUICK=1
-# sets N=2000 N_LAT=200 B1_N=5000 D1_N=5000 D1_DUE_MS=2000 D1_EVERY=50 CHAIN_N=1000 REPS=1
+# sets N=2000 N_LAT=200 B1_N=5000 D1_N=5000 D1_DUE_MS=2000 D1_EVERY=50 CHAIN_N=1000 BATCH_N=10000 REPS=1
 # IDLE_WORKERS=100 IDLE_SECONDS=2
 # S1_ARGS="--work 45" KILLS=2 KILL_EVERY=1 LEASE_MS=1000 PG_SYNCS=normal
 # SIGS_QUEUED=20000 SIGS_DISPATCHES=10000 SIGS_REPS=3 SIGS_ALT=1 S2_ARGS="--work 45"
@@ -67,6 +69,10 @@
 #            unlinked (chain-plain); chain-link: (chain - plain) / CHAIN_N.
 #            -held: the same with the type paused while they are
 #            submitted, timed from its resume (the release path alone)
+#   batch    one batch of BATCH_N tasks of a type no worker has (libztask:
+#            ztask_client_batch_add, ztask_client_submit_batch), no worker,
+#            sync=full: the call -> its answer (accepted in one commit),
+#            then all checked queued; batch-then: the same with a then task
 #   scale-W1-qK, scale-W3-qK: W1 and W3 at priority 5 with K tasks queued at
 #            priority 0 that the 4 workers (priorities 1-9) never take
 #   scale-sigs-W1-S  the same W1 through the broker, every task requiring
@@ -92,7 +98,7 @@
 #   PostgreSQL (system ztask-pg: sync=normal, ztask-pg-full: sync=full,
 #            ztask-pg-off: sync=off):
 #   W2, B1   as above on a PostgreSQL store (W2 at each sync level, B1
-#            sync=full); B1's pool has a standby, and
+#            and batch sync=full); B1's pool has a standby, and
 #   recovery its leader is killed with B1_N queued: the lease's end -> the
 #            standby serves them (lease_wait_s: kill -> the lease's end)
 #   failover W2's load (ztask-bench -m failover) on a pool of two brokers,
@@ -142,6 +148,7 @@ function rank(w) {
     if (w == "B1") return 5; if (w == "B1-drain") return 6; if (w == "recovery") return 7
     if (w ~ /^failover/) return 8; if (w ~ /^scale-/) return 9; if (w == "idle") return 10
     if (w == "S1" || w == "S2") return 11; if (w ~ /^metrics-snapshot/) return 12; if (w ~ /^D1/ || w ~ /^chain/) return 6
+    if (w ~ /^batch/) return 6
     if (w ~ /^dispatch-sigs-/) return 9
     if (w ~ /^scale-sigs-/) return 9
     return 12
@@ -188,11 +195,18 @@ function target(what, figure, ok) {
     } else if (w ~ /^chain/) {
         note(w, s, "tasks/s", r["rate"]); note(w, s, "accepted/s", r["accept_rate"])
         if ("cpu_us_per_task" in r) note(w, s, "srv us/task", r["cpu_us_per_task"])
+    } else if (w ~ /^batch/) {
+        note(w, s, "accept s", r["seconds"]); note(w, s, "accepted/s", r["rate"]); batch_n = r["n"]
+        if ((s, r["rep"]) in b1_rate) note(w, s, "x B1", r["rate"] / b1_rate[s, r["rep"]])
+        note(w, s, "build ms", r["build_s"] * 1000)
+        if ("bytes_per_task" in r) { note(w, s, "B/task", r["bytes_per_task"]); note(w, s, "peak B/task", r["peak_bytes_per_task"]) }
+        if ("cpu_us_per_task" in r) note(w, s, "srv us/task", r["cpu_us_per_task"])
     } else if (w == "failover") {
         note(w, s, "takeover s", r["takeover_s"]); lease_ms = r["lease_ms"]
     } else if ("rate" in r) {
         note(w, s, w ~ /^(B1|D1-accept|scale-fill-.*|scale-sigs-fill-.*|snapshot-fill-.*)$/ ? "accepted/s" : "tasks/s", r["rate"])
     }
+    if (w == "B1" && r["rate"] + 0 > 0) b1_rate[s, r["rep"]] = r["rate"] # batch: x B1 of the same repetition
     if (w == "W2" && ("done_rate" in r)) note(w, s, "done/s", r["done_rate"])
     if (w ~ /^(B1|D1-accept|scale-fill-.*|scale-sigs-fill-.*)$/ && ("bytes_per_task" in r)) note(w, s, "B/task", r["bytes_per_task"])
     if (w ~ /^(W1|W2|B1|scale-sigs-W1-.*)$/ && ("cpu_us_per_task" in r)) note(w, s, "srv us/task", r["cpu_us_per_task"])
@@ -242,6 +256,10 @@ END {
     print "plain, accept x = chained submits'"'"' accept rate / plain ones'"'"'. -held: the type paused while they are"
     print "submitted, timed from its resume (srv us/task then: the run only). srv us/link: the broker'"'"'s"
     print "extra CPU per link. Differences of a few tens of us are within the noise of a shared machine."
+    print "batch: one batch of BATCH_N tasks (libztask, a type no worker has, no worker, sync=full): accept s ="
+    print "ztask_client_submit_batch'"'"'s call -> its answer (all stored in one commit); x B1: its accept rate /"
+    print "B1'"'"'s (one by one, pipelined) in the same repetition and system; build ms: the client building it; B/task:"
+    print "broker RSS kept per task minus the payload (peak: at the answer, the message counted). -then: with a then task."
     print "dispatch-sigs-V (system ztask-sched: the scheduler alone, bench/dispatch_sigs.c): one dispatch"
     print "(release + assign) with the queue full; plain: no requirement, 1: one signature, N: N signatures"
     print "every worker can run, N-tenth: a worker can run a tenth of them. x 1 sig: ns against variant 1,"
@@ -343,6 +361,18 @@ END {
         printf "  %-62s %-26s %s\n", "(the same, all submitted before the type is resumed)", \
                sprintf("%s us, %.2fx", fmt(get("chain-link-held", "ztask", "us/link")), get("chain-link-held", "ztask", "x plain")), "reference"
     }
+    # Batches (issue 14): a 100,000-task batch accepted in a few seconds (taken as <= 3 s).
+    for (i = 1; i <= 2; i++) {
+        s = i == 1 ? "ztask-full" : "ztask-pg-full"; v = get("batch", s, "accept s")
+        if (v == "") { if (i == 1) target("a 100000-task batch accepted in <= 3 s, SQLite sync=full", "", ""); continue }
+        c = get("batch", s, "x B1")
+        what = sprintf("a %d-task batch accepted in <= 3 s, %s sync=full", batch_n, i == 1 ? "SQLite" : "PostgreSQL")
+        figure = sprintf("%.2f s (%s/s)", v, fmt(get("batch", s, "accepted/s")))
+        if (batch_n >= 100000) target(what, figure, v <= 3); else printf "  %-62s %-26s %s\n", "(" what ")", figure, "reference"
+        if (c != "") printf "  %-62s %-26s %s\n", sprintf("(its accept rate / B1'"'"'s one by one, %s, same run)", i == 1 ? "SQLite" : "PostgreSQL"), sprintf("%.2fx", c), "reference"
+        c = get("batch-then", s, "accept s")
+        if (c != "") printf "  %-62s %-26s %s\n", "(the same batch with a then task)", sprintf("%.2f s", c), "reference"
+    }
     v = get("idle", "ztask", "cpu % core")
     target("idle workers: broker CPU < 5% of a core", v == "" ? "" : fmt(v) "%", v == "" ? "" : v < 5)
     # The PostgreSQL store (issue 10, item 6).
@@ -398,7 +428,7 @@ fi
 QUICK=${QUICK:-0}
 if [ "$QUICK" = 1 ]; then
     REPS=${REPS:-1} N=${N:-2000} N_LAT=${N_LAT:-200} B1_N=${B1_N:-5000} D1_N=${D1_N:-5000} D1_DUE_MS=${D1_DUE_MS:-2000}
-    D1_EVERY=${D1_EVERY:-50} CHAIN_N=${CHAIN_N:-1000}
+    D1_EVERY=${D1_EVERY:-50} CHAIN_N=${CHAIN_N:-1000} BATCH_N=${BATCH_N:-10000}
     IDLE_WORKERS=${IDLE_WORKERS:-100} IDLE_SECONDS=${IDLE_SECONDS:-2} S1_ARGS=${S1_ARGS:---work 45}
     KILLS=${KILLS:-2} KILL_EVERY=${KILL_EVERY:-1} LEASE_MS=${LEASE_MS:-1000} PG_SYNCS=${PG_SYNCS:-normal}
     SIGS_QUEUED=${SIGS_QUEUED:-20000} SIGS_DISPATCHES=${SIGS_DISPATCHES:-10000} SIGS_REPS=${SIGS_REPS:-3}
@@ -414,6 +444,7 @@ D1_N=${D1_N:-$B1_N}            # delayed tasks, all due at one instant (D1)
 D1_DUE_MS=${D1_DUE_MS:-150000} # ... this long after their submits start (must outlast them)
 D1_EVERY=${D1_EVERY:-1000}     # every so many is run by the workers and measured
 CHAIN_N=${CHAIN_N:-10000}      # chain: links (one worker runs them)
+BATCH_N=${BATCH_N:-100000}     # batch: tasks of one batch (max_batch raised to it when over 100,000)
 IDLE_WORKERS=${IDLE_WORKERS:-1000}
 IDLE_SECONDS=${IDLE_SECONDS:-10}
 WORKERS=${WORKERS:-4}
@@ -424,7 +455,7 @@ LIMIT=${LIMIT:-600}
 PEERS=${PEERS:-} # bench_peers.sh reads it too: the peers to run
 S1=${S1:-1}
 S1_ARGS=${S1_ARGS:-} # options for bench/s1_sched, through bench_s1.sh
-ROWS=${ROWS:-W1 W2 W3 B1 drain delayed chain scale scale-sigs dispatch-sigs idle pg failover http S2} # which of ztask's parts run
+ROWS=${ROWS:-W1 W2 W3 B1 drain delayed chain batch scale scale-sigs dispatch-sigs idle pg failover http S2} # which of ztask's parts run
 SIGS=${SIGS:-1000}                   # dispatch-sigs: distinct signatures
 SIGS_QUEUED=${SIGS_QUEUED:-1000000}  # ... tasks queued
 SIGS_DISPATCHES=${SIGS_DISPATCHES:-100000} # ... dispatches per variant and repetition
@@ -445,6 +476,8 @@ ZWORKER=$top_builddir/ztask-worker
 ZBENCH=$top_builddir/ztask-bench
 PLUGIN_DIR=$top_builddir/tests/fixtures/.libs
 want () { [[ " $ROWS " == *" $1 "* ]]; } # want PART: PART is in ROWS
+BATCH_CFG= # the batch rows' brokers: room for a batch over the default max_batch
+if [ "$BATCH_N" -gt 100000 ] 2>/dev/null; then BATCH_CFG="max_batch = $BATCH_N; max_batch_bytes = 1073741824;"; fi
 
 NEEDED=("$ZTASKD" "$ZWORKER" "$ZBENCH" "$PLUGIN_DIR/noop.so")
 want dispatch-sigs && NEEDED+=("$top_builddir/bench/dispatch_sigs")
@@ -645,7 +678,7 @@ run () {
 }
 
 # The PostgreSQL server of the PostgreSQL rows.
-if [ "$PG" != 0 ] && (want pg || want failover); then
+if [ "$PG" != 0 ] && (want pg || want failover || want batch); then
     if ! pg_have; then
         if [ "${CI:-}" = true ]; then
             fail "PostgreSQL's server binaries are missing (CI=true): apt-get install postgresql"
@@ -670,7 +703,7 @@ fi
     echo "ztask: $(git -C "$top_srcdir" describe --always --dirty 2>/dev/null || echo unknown), libzmq $(pkg-config --modversion libzmq 2>/dev/null), czmq $(pkg-config --modversion libczmq 2>/dev/null), sqlite $(pkg-config --modversion sqlite3 2>/dev/null)"
     [ "$PG_READY" = 1 ] && echo "postgresql: $("$pg_bin/postgres" --version | sed 's/^postgres //'), stock settings (fsync on, synchronous_commit per ztask's sync), data on $(df -hT "$PG_WORK" | awk 'NR == 2 {print $2 " on " $1}')"
     echo "load average at start: $(cut -d' ' -f1-3 /proc/loadavg)"
-    echo "REPS=$REPS N=$N N_LAT=$N_LAT B1_N=$B1_N CHAIN_N=$CHAIN_N SCALE_N=$SCALE_N IDLE_WORKERS=$IDLE_WORKERS IDLE_SECONDS=$IDLE_SECONDS WORKERS=$WORKERS WINDOW=$WINDOW PAYLOAD=$PAYLOAD LIMIT=$LIMIT QUICK=$QUICK"
+    echo "REPS=$REPS N=$N N_LAT=$N_LAT B1_N=$B1_N CHAIN_N=$CHAIN_N BATCH_N=$BATCH_N SCALE_N=$SCALE_N IDLE_WORKERS=$IDLE_WORKERS IDLE_SECONDS=$IDLE_SECONDS WORKERS=$WORKERS WINDOW=$WINDOW PAYLOAD=$PAYLOAD LIMIT=$LIMIT QUICK=$QUICK"
     echo "ROWS=$ROWS"
     echo "PG=$PG PG_READY=$PG_READY PG_SYNCS=$PG_SYNCS LEASE_MS=$LEASE_MS KILLS=$KILLS KILL_EVERY=$KILL_EVERY FAILOVER_QUEUE=$FAILOVER_QUEUE"
     [ "$QUICK" = 1 ] && echo "QUICK=1: tiny sizes, proves the benchmark works; never judge speed by it"
@@ -734,6 +767,14 @@ for rep in $(seq "$REPS"); do
     if want chain && start_broker chain normal; then
         start_workers 1 '"all"'
         run "$rep" -m chain -n "$CHAIN_N" -k 1 -s "$PAYLOAD"
+        stop_broker
+    fi
+
+    # batch: one batch of BATCH_N tasks of a type no worker has, then one
+    # with a then task, through libztask, into a broker with no worker
+    # (sync=full, as B1): the time from the call to its answer.
+    if want batch && BROKER_EXTRA_CFG=$BATCH_CFG start_broker batch full; then
+        run "$rep" -m batch -S ztask-full -n "$BATCH_N" -k 0 -s "$PAYLOAD"
         stop_broker
     fi
 
@@ -830,7 +871,7 @@ for rep in $(seq "$REPS"); do
         stop_broker
     fi
 
-    [ "$PG_READY" = 1 ] && (want pg || want failover) || continue
+    [ "$PG_READY" = 1 ] && (want pg || want failover || want batch) || continue
     echo "== ztask on PostgreSQL, repetition $rep of $REPS" >&2
 
     # W2 on PostgreSQL, sync=normal, full and off.
@@ -865,6 +906,13 @@ for rep in $(seq "$REPS"); do
         stop_pool
     fi
     want pg && pg_dropdb "burst_$rep"
+
+    # batch on PostgreSQL (sync=full), after B1 there (x B1 compares them).
+    if want batch && pg_db "batch_$rep" && BROKER_EXTRA_CFG=$BATCH_CFG start_broker pg-batch full "$PG_STORE"; then
+        run "$rep" -m batch -S ztask-pg-full -n "$BATCH_N" -k 0 -s "$PAYLOAD"
+        stop_broker
+    fi
+    want batch && pg_dropdb "batch_$rep"
 
     # Failover: KILLS leader kills under W2's load on a pool of two.
     if want failover && pg_db "failover_$rep" && pool_pair "fa$rep" "fb$rep" "$PG_STORE" normal; then

@@ -6,7 +6,8 @@
 #   4. `make bench BENCH_FLAGS=--quick PEERS=0`: proves the benchmark still
 #      builds and runs (ztask's workloads and S1, tiny sizes, no peer), never
 #      judges speed: it passes on exit 0 with ztask rows for W1, W2, W3, B1,
-#      W1-http and metrics-snapshot (the HTTP endpoint under a scraper).
+#      D1, recovery, failover, chain, batch, W1-http and metrics-snapshot (the
+#      HTTP endpoint under a scraper), and PostgreSQL rows for W2, B1 and batch.
 # Needs a configured, built tree (scripts/test.sh makes one). Ends with
 # "N passed, N failed" over the four stages.
 set -u
@@ -90,12 +91,13 @@ RESULTS="$tmp/bench" LIMIT=60 timeout -k 10 300 make bench BENCH_FLAGS=--quick P
 rc=$?
 seconds=$(( $(date +%s) - start ))
 missing=""
-for w in W1 W2 W3 B1 D1-accept D1-lateness recovery failover W1-http metrics-snapshot-q5000 W2:ztask-pg B1:ztask-pg-full; do
+for w in W1 W2 W3 B1 D1-accept D1-lateness recovery failover chain chain-link batch batch-then W1-http \
+         metrics-snapshot-q5000 W2:ztask-pg B1:ztask-pg-full batch:ztask-pg-full batch-then:ztask-pg-full; do
     awk -v w="${w%%:*}" -v s="${w#*:}" '$1 == w && $2 ~ (s == w ? "^ztask" : "^" s "$") { found = 1 } END { exit !found }' \
         "$tmp/bench/table.txt" 2>/dev/null || missing="$missing $w"
 done
 if [ "$rc" -eq 0 ] && [ -z "$missing" ]; then
-    echo "hardening: bench: make bench --quick (PEERS=0) ran in ${seconds} s, ztask rows for W1 W2 W3 B1 D1 recovery failover W1-http metrics-snapshot, PostgreSQL rows for W2 B1"
+    echo "hardening: bench: make bench --quick (PEERS=0) ran in ${seconds} s, ztask rows for W1 W2 W3 B1 D1 recovery failover chain batch W1-http metrics-snapshot, PostgreSQL rows for W2 B1 batch"
     count "bench (quick)" 1 0
 else
     echo "hardening: bench: make bench --quick (PEERS=0) exit $rc after ${seconds} s${missing:+, no ztask row for$missing}"
