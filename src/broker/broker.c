@@ -1720,6 +1720,8 @@ s_batch_store (broker_t *self, ztask_msg_t *in, const submit_plan_t *then_plan, 
             return -1;
         if (then_plan)
             task_add_child (task, batch->then_id);
+        else if (!task->deps->parent_count)
+            task_deps_drop (task); /* its batch id is stored: nothing waits for it */
         self->batch_tasks[i] = task;
     }
     *then_task = NULL;
@@ -1744,7 +1746,7 @@ s_batch_store (broker_t *self, ztask_msg_t *in, const submit_plan_t *then_plan, 
    before any is stored, and all are stored in this round's transaction:
    they commit together, or (a write failed) nothing of the round does. */
 static void
-s_on_batch (broker_t *self, ztask_msg_t *in)
+s_batch (broker_t *self, ztask_msg_t *in)
 {
     int status = ZTASK_ERR_BAD_REQUEST;
     char text[256];
@@ -1809,6 +1811,19 @@ s_on_batch (broker_t *self, ztask_msg_t *in)
     ztask_log_info ("broker: batch %" PRIu64 " of %u tasks accepted%s", batch.id, batch.size,
                     batch.then_id ? ", with a then task" : "");
     s_send_json_after_commit (self, in, batch_answer (&batch, false));
+}
+
+static void
+s_on_batch (broker_t *self, ztask_msg_t *in)
+{
+    s_batch (self, in);
+    if (self->plans_max > 4096) { /* a large batch's room is not kept */
+        free (self->plans);
+        free (self->batch_tasks);
+        self->plans = NULL;
+        self->batch_tasks = NULL;
+        self->plans_max = 0;
+    }
 }
 
 /* BATCH_STATUS: the counts of batch in->task_id. */

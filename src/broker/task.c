@@ -85,6 +85,18 @@ task_set_payload (task_t *self, const void *payload, size_t size)
 }
 
 void
+task_deps_drop (task_t *self)
+{
+    if (!self->deps)
+        return;
+    assert (!self->deps->parent_count && !self->deps->child_count);
+    free (self->deps->parents);
+    free (self->deps->children);
+    free (self->deps);
+    self->deps = NULL;
+}
+
+void
 task_set_parents (task_t *self, const uint64_t *parents, size_t parent_count, bool after_any)
 {
     assert (parent_count > 0 && parent_count <= UINT32_MAX);
@@ -102,7 +114,7 @@ task_add_child (task_t *self, uint64_t child_id)
 {
     task_deps_t *deps = task_deps (self);
     if (deps->child_count == deps->child_max) {
-        uint32_t max = deps->child_max ? deps->child_max * 2 : 4;
+        uint32_t max = deps->child_max ? deps->child_max * 2 : 1; /* most have one (a batch's then task) */
         uint64_t *grown = (uint64_t *) realloc (deps->children, max * sizeof (uint64_t));
         assert (grown);
         deps->children = grown;

@@ -102,6 +102,10 @@ task_t *task_set_payload (task_t *self, const void *payload, size_t size);
 /* Its dependencies, allocated if it had none. */
 task_deps_t *task_deps (task_t *self);
 
+/* Frees its dependencies (a task of a batch without a then task, once
+   stored with its batch id: it has no parents or children). */
+void task_deps_drop (task_t *self);
+
 /* Records that the blocked task child_id waits for self. */
 void task_add_child (task_t *self, uint64_t child_id);
 
