@@ -254,10 +254,12 @@ store_exec "UPDATE $TASKS SET requirements = 'zone in (' WHERE id = $y" >/dev/nu
 sed -i 's/^limits = .*$//' "$T/broker.cfg"
 broker_start
 ok $? "restarted with the limit gone from the config, and task $y's stored requirement broken"
-like "$(cat "$T/broker.log")" "task $x counts against limit 'stripe-api', which the config no longer has: recovered without it" \
-    "  the broker says it recovers task $x without its limit"
-like "$(cat "$T/broker.log")" "task $y asks what this broker cannot read \(requirement 'zone in \(': column" \
-    "  and task $y without what it cannot read"
+# The broker logs them while it recovers, which may end after its
+# "listening" line: wait for the lines themselves.
+wait_for "grep -qF \"task $x counts against limit 'stripe-api', which the config no longer has: recovered without it\" '$T/broker.log'" 20
+ok $? "  the broker says it recovers task $x without its limit"
+wait_for "grep -qF \"task $y asks what this broker cannot read (requirement 'zone in (': column\" '$T/broker.log'" 20
+ok $? "  and task $y without what it cannot read"
 is "$(jf "$x" '[t["state"], t["require"], t["limit"]]')" '["queued", ["os"], ""]' \
     "  task $x is queued, with its requirement, without the limit"
 is "$(jf "$y" '[t["state"], t["require"], t["needs"]]')" '["queued", [], ""]' "  task $y is queued, asking nothing"
