@@ -550,5 +550,50 @@ main (void)
     TAP_OK (ztask_cfg_load (&cfg, "/nonexistent/ztask.cfg") == -1, "a missing file is an error");
     TAP_CONTAINS (cfg.error, "/nonexistent/ztask.cfg: cannot read the file", "naming the file");
     ztask_cfg_free (&cfg);
+
+    /* @include: libconfig's scanner would exit the process on a directory;
+       a regular file is read, in an included file too. */
+    char dir[] = "/tmp/ztask-config-test.XXXXXX";
+    TAP_OK (mkdtemp (dir) != NULL, "include: a temporary directory");
+    char main_cfg[128], part[128], deeper[128];
+    snprintf (main_cfg, sizeof main_cfg, "%s/broker.cfg", dir);
+    snprintf (part, sizeof part, "%s/part.cfg", dir);
+    snprintf (deeper, sizeof deeper, "%s/deeper.cfg", dir);
+    FILE *f = fopen (part, "w");
+    fputs ("max_queued = 42;\n@include \"deeper.cfg\"\n", f);
+    fclose (f);
+    f = fopen (deeper, "w");
+    fputs ("max_attempts = 9;\n", f);
+    fclose (f);
+    f = fopen (main_cfg, "w");
+    fputs ("# the rest is in two files\n@include \"part.cfg\"\n", f);
+    fclose (f);
+    broker_config_init (&b);
+    TAP_OK (ztask_cfg_load (&cfg, main_cfg) == 0 && broker_config_parse (&b, &cfg) == 0 && b.max_queued == 42
+                && b.max_attempts == 9,
+            "include: settings from an included file, and from one it includes");
+    broker_config_free (&b);
+    ztask_cfg_free (&cfg);
+    f = fopen (main_cfg, "w");
+    fputs ("max_queued = 1;\n  @include \".\"\n", f);
+    fclose (f);
+    TAP_OK (ztask_cfg_load (&cfg, main_cfg) == -1, "include: a directory is refused (the process goes on)");
+    TAP_CONTAINS (cfg.error, "broker.cfg:2: @include \".\": not a regular file", "  naming the line");
+    ztask_cfg_free (&cfg);
+    f = fopen (deeper, "w");
+    fputs ("@include \"/\"\n", f);
+    fclose (f);
+    f = fopen (main_cfg, "w");
+    fputs ("@include \"part.cfg\"\n", f);
+    fclose (f);
+    TAP_OK (ztask_cfg_load (&cfg, main_cfg) == -1, "include: so is one in an included file");
+    TAP_CONTAINS (cfg.error, "deeper.cfg:1: @include \"/\": not a regular file", "  naming that file");
+    ztask_cfg_free (&cfg);
+    TAP_OK (ztask_cfg_load_string (&cfg, "@include \"/tmp\"\n", "s.cfg") == -1, "include: and in a string");
+    ztask_cfg_free (&cfg);
+    unlink (main_cfg);
+    unlink (part);
+    unlink (deeper);
+    rmdir (dir);
     return tap_done ();
 }

@@ -10,6 +10,99 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+
+/* libconfig (1.5) reads an @include'd file with a flex scanner that
+   ends the process when a read fails (exit 2, "input in flex scanner
+   failed"): an @include of a directory would stop ztaskd without a word.
+   So every @include is looked at first, in the included files too: what
+   is there must be a regular file (one that is not there is libconfig's
+   to report). A line inside a comment block is looked at as well. */
+#define INCLUDE_DEPTH_MAX 10 /* libconfig's own limit */
+#define INCLUDE_TEXT_MAX (16 * 1024 * 1024) /* larger files are not looked into */
+
+static int s_check_includes (ztask_cfg_t *self, const char *text, const char *dir, const char *name, int depth);
+
+/* The regular file at path, whole and NUL-terminated, or NULL. */
+static char *
+s_read_text (const char *path)
+{
+    struct stat info;
+    if (stat (path, &info) != 0 || !S_ISREG (info.st_mode) || info.st_size > INCLUDE_TEXT_MAX)
+        return NULL;
+    FILE *file = fopen (path, "rb");
+    char *text = file ? (char *) malloc ((size_t) info.st_size + 1) : NULL;
+    size_t size = text ? fread (text, 1, (size_t) info.st_size, file) : 0;
+    if (text)
+        text[size] = 0;
+    if (file)
+        fclose (file);
+    return text;
+}
+
+/* The @include at the start of the line at at, if any: its file's name
+   into path. Returns 1, or 0 (none, or one libconfig is to refuse). */
+static int
+s_include_path (const char *at, char *path, size_t size)
+{
+    at += strspn (at, " \t");
+    if (strncmp (at, "@include", 8) != 0)
+        return 0;
+    at += 8;
+    at += strspn (at, " \t");
+    if (*at++ != '"')
+        return 0;
+    size_t length = 0;
+    while (*at && *at != '"' && *at != '\n') {
+        if (*at == '\\' && at[1] && at[1] != '\n')
+            at++;
+        if (length + 1 < size)
+            path[length++] = *at;
+        at++;
+    }
+    path[length] = 0;
+    return *at == '"';
+}
+
+/* An @include of path on line of name, taken from dir (NULL: as it is). */
+static int
+s_check_include (ztask_cfg_t *self, const char *path, const char *dir, const char *name, int line, int depth)
+{
+    char full[4096];
+    if (path[0] == '/' || !dir)
+        snprintf (full, sizeof full, "%s", path);
+    else
+        snprintf (full, sizeof full, "%s/%s", dir, path);
+    struct stat info;
+    if (stat (full, &info) != 0)
+        return 0;
+    if (!S_ISREG (info.st_mode)) {
+        snprintf (self->error, sizeof self->error, "%s:%d: @include \"%.300s\": not a regular file", name, line,
+                  path);
+        return -1;
+    }
+    char *text = depth + 1 < INCLUDE_DEPTH_MAX ? s_read_text (full) : NULL;
+    if (!text)
+        return 0;
+    int rc = s_check_includes (self, text, dir, full, depth + 1); /* libconfig: from the same directory */
+    free (text);
+    return rc;
+}
+
+static int
+s_check_includes (ztask_cfg_t *self, const char *text, const char *dir, const char *name, int depth)
+{
+    int line = 1;
+    for (const char *at = text; at && *at; line++) {
+        char path[1024];
+        if (s_include_path (at, path, sizeof path) && s_check_include (self, path, dir, name, line, depth) != 0)
+            return -1;
+        at = strchr (at, '\n');
+        if (at)
+            at++;
+    }
+    return 0;
+}
 
 static int
 s_loaded (ztask_cfg_t *self, int ok)
@@ -41,6 +134,11 @@ ztask_cfg_load (ztask_cfg_t *self, const char *file)
     }
     snprintf (self->file, sizeof self->file, "%s", file);
     self->error[0] = 0;
+    char *text = s_read_text (file);
+    int checked = text ? s_check_includes (self, text, config_get_include_dir (&self->cfg), file, 0) : 0;
+    free (text);
+    if (checked != 0)
+        return -1;
     return s_loaded (self, config_read_file (&self->cfg, file));
 }
 
@@ -50,6 +148,8 @@ ztask_cfg_load_string (ztask_cfg_t *self, const char *text, const char *name)
     config_init (&self->cfg);
     snprintf (self->file, sizeof self->file, "%s", name);
     self->error[0] = 0;
+    if (s_check_includes (self, text, NULL, name, 0) != 0)
+        return -1;
     return s_loaded (self, config_read_string (&self->cfg, text));
 }
 
