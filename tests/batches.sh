@@ -192,13 +192,7 @@ zt_release k1
 state_is "$k" done
 state_is "$((k + 2))" done
 ok $? "  two of its three tasks are done before the kill"
-{ kill -9 "$BROKER_PID"; wait "$BROKER_PID"; } 2>/dev/null
-zt_forget "$BROKER_PID"
-echo "---- restart" >>"$T/broker.log"
-"$ZTASKD" -c "$T/broker.cfg" -f >>"$T/broker.log" 2>&1 &
-BROKER_PID=$!
-PIDS="$PIDS $BROKER_PID"
-wait_for "[ \$(grep -c 'listening on tcp' '$T/broker.log') -ge 2 ]" 10
+zt_broker_restart
 ok $? "the broker is killed (kill -9) and started again"
 is "$(zt_field "$kthen" state)" blocked "  the then task is still blocked"
 like "$(json batch status "$k")" '"done":2,' "  the batch's two done tasks are still done"

@@ -115,13 +115,7 @@ like "$out" "option --in is for 'submit', not 'list'" "  $out"
 # testing nothing.
 restart=$("$ZTASK" submit record -d 1 --in 10s --key restart-1)
 is "$(zt_field "$restart" state)" scheduled "a task due in 10 s is scheduled before the kill"
-{ kill -9 "$BROKER_PID"; wait "$BROKER_PID"; } 2>/dev/null
-zt_forget "$BROKER_PID"
-echo "---- restart" >>"$T/broker.log"
-"$ZTASKD" -c "$T/broker.cfg" -f >>"$T/broker.log" 2>&1 &
-BROKER_PID=$!
-PIDS="$PIDS $BROKER_PID"
-wait_for "[ \$(grep -c 'listening on tcp' '$T/broker.log') -ge 2 ]" 10
+zt_broker_restart
 ok $? "the broker is killed (kill -9) with tasks scheduled and started again"
 is "$(zt_field "$far" state)" scheduled "  the task due in an hour is still scheduled"
 like "$(json stats)" '"scheduled":[12],' "  and counted as scheduled"

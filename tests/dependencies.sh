@@ -140,13 +140,7 @@ rc1=$("$ZTASK" submit parents -d after-restart --after "$r")
 wait_for "zt_held $r" 20
 ok $? "a parent runs and its child is blocked before the kill"
 is "$(zt_field "$rc1" state)" blocked "  (blocked)"
-{ kill -9 "$BROKER_PID"; wait "$BROKER_PID"; } 2>/dev/null
-zt_forget "$BROKER_PID"
-echo "---- restart" >>"$T/broker.log"
-"$ZTASKD" -c "$T/broker.cfg" -f >>"$T/broker.log" 2>&1 &
-BROKER_PID=$!
-PIDS="$PIDS $BROKER_PID"
-wait_for "[ \$(grep -c 'listening on tcp' '$T/broker.log') -ge 2 ]" 10
+zt_broker_restart
 ok $? "the broker is killed (kill -9) and started again"
 is "$(zt_field "$rc1" state)" blocked "  the child is still blocked after the restart"
 is "$(zt_field "$dc" state)" scheduled "  the child released to its due time is still scheduled"

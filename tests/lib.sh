@@ -107,6 +107,20 @@ CFG
     export ZTASK_BROKER
 }
 
+# zt_broker_restart: kills the broker with SIGKILL and starts it again on
+# the same config (and store); succeeds once it listens again.
+zt_broker_restart () {
+    { kill -9 "$BROKER_PID"; wait "$BROKER_PID"; } 2>/dev/null
+    zt_forget "$BROKER_PID"
+    local before
+    before=$(grep -c 'listening on tcp' "$T/broker.log")
+    echo "---- restart" >>"$T/broker.log"
+    "$ZTASKD" -c "$T/broker.cfg" -f >>"$T/broker.log" 2>&1 &
+    BROKER_PID=$!
+    PIDS="$PIDS $BROKER_PID"
+    wait_for "[ \$(grep -c 'listening on tcp' '$T/broker.log') -gt $before ]" 10
+}
+
 # The hold fixture (tests/fixtures/hold.c): a task that runs until the test
 # releases it. Its release files live in $HOLD_DIR, and every execution is
 # logged to $HOLD_LOG as "TASKID ATTEMPT".

@@ -544,18 +544,25 @@ s_sqlite_rollback (store_backend_t *self)
     s_exec (self, "ROLLBACK");
 }
 
-/* Runs a prepared statement that returns no rows, then resets it. */
+/* Resets a statement whose last step gave rc (its bindings cleared);
+   0 if it ran to its end, else -1 after logging why. */
 static int
-s_run (store_backend_t *self, sqlite3_stmt *stmt)
+s_rows_done (store_backend_t *self, sqlite3_stmt *s, int rc)
 {
-    int rc = sqlite3_step (stmt);
-    sqlite3_reset (stmt);
-    sqlite3_clear_bindings (stmt);
+    sqlite3_reset (s);
+    sqlite3_clear_bindings (s);
     if (rc != SQLITE_DONE) {
         ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
         return -1;
     }
     return 0;
+}
+
+/* Runs a prepared statement that returns no rows, then resets it. */
+static int
+s_run (store_backend_t *self, sqlite3_stmt *stmt)
+{
+    return s_rows_done (self, stmt, sqlite3_step (stmt));
 }
 
 /* What a write appends to the task's history. */
@@ -819,13 +826,7 @@ s_rows (store_backend_t *self, sqlite3_stmt *s, store_row_fn *fn, void *arg)
             row.payload = s_blob (s, &row.payload_size);
         fn (&row, arg);
     }
-    sqlite3_reset (s);
-    sqlite3_clear_bindings (s);
-    if (rc != SQLITE_DONE) {
-        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
-        return -1;
-    }
-    return 0;
+    return s_rows_done (self, s, rc);
 }
 
 static int
@@ -897,12 +898,7 @@ s_sqlite_paused (store_backend_t *self, store_type_fn *fn, void *arg)
     int rc;
     while ((rc = sqlite3_step (s)) == SQLITE_ROW)
         fn (s_column_text (s, 0), arg);
-    sqlite3_reset (s);
-    if (rc != SQLITE_DONE) {
-        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
-        return -1;
-    }
-    return 0;
+    return s_rows_done (self, s, rc);
 }
 
 static int
@@ -968,12 +964,7 @@ s_sqlite_schedules (store_backend_t *self, store_schedule_fn *fn, void *arg)
         };
         fn (&schedule, arg);
     }
-    sqlite3_reset (s);
-    if (rc != SQLITE_DONE) {
-        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
-        return -1;
-    }
-    return 0;
+    return s_rows_done (self, s, rc);
 }
 
 static int
@@ -1042,13 +1033,7 @@ s_sqlite_batch_get (store_backend_t *self, uint64_t id, store_batch_t *batch)
         if (state >= 0 && state < 7)
             batch->counts[state] = (uint32_t) sqlite3_column_int64 (s, 1);
     }
-    sqlite3_reset (s);
-    sqlite3_clear_bindings (s);
-    if (rc != SQLITE_DONE) {
-        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
-        return STORE_FAILED;
-    }
-    return 0;
+    return s_rows_done (self, s, rc) != 0 ? STORE_FAILED : 0;
 }
 
 static int
@@ -1065,13 +1050,7 @@ s_sqlite_batch_tasks (store_backend_t *self, uint64_t id, store_row_fn *fn, void
                             .batch_id = id };
         fn (&row, arg);
     }
-    sqlite3_reset (s);
-    sqlite3_clear_bindings (s);
-    if (rc != SQLITE_DONE) {
-        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
-        return -1;
-    }
-    return 0;
+    return s_rows_done (self, s, rc);
 }
 
 static int
@@ -1084,12 +1063,7 @@ s_sqlite_batches_waiting (store_backend_t *self, store_batch_fn *fn, void *arg)
         s_batch_row (s, &batch);
         fn (&batch, arg);
     }
-    sqlite3_reset (s);
-    if (rc != SQLITE_DONE) {
-        ztask_log_error ("store: %s: %s", self->path, sqlite3_errmsg (self->db));
-        return -1;
-    }
-    return 0;
+    return s_rows_done (self, s, rc);
 }
 
 static int

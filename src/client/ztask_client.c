@@ -1941,6 +1941,24 @@ ztask_client_batch_add (ztask_client_t *self, ztask_batch_t *batch, const char *
     return 0;
 }
 
+/* Copies the fields of a then task (a BATCH's own) from one message to
+   another. */
+static void
+s_then_fields (ztask_msg_t *to, const ztask_msg_t *from)
+{
+    ztask_msg_strcpy (to->type, from->type);
+    to->priority = from->priority;
+    to->timeout_ms = from->timeout_ms;
+    to->max_attempts = from->max_attempts;
+    to->retry_min_ms = from->retry_min_ms;
+    to->retry_max_ms = from->retry_max_ms;
+    to->require_count = from->require_count;
+    memcpy (to->require, from->require, from->require_count * sizeof from->require[0]);
+    ztask_msg_strcpy (to->version, from->version);
+    snprintf (to->needs, sizeof to->needs, "%s", from->needs);
+    ztask_msg_strcpy (to->limit_name, from->limit_name);
+}
+
 int
 ztask_client_batch_then (ztask_client_t *self, ztask_batch_t *batch, const char *type,
                          const ztask_request_t *request)
@@ -1951,19 +1969,8 @@ ztask_client_batch_then (ztask_client_t *self, ztask_batch_t *batch, const char 
                        "a then task runs once its batch ended: it has no due time or parents of its own");
     if (s_batch_request (self, batch, type, NULL, 0, request) != 0)
         return -1;
-    ztask_msg_t *m = self->request, *then = batch->then;
-    ztask_msg_reset (then, ZTASK_MSG_BATCH);
-    ztask_msg_strcpy (then->type, m->type);
-    then->priority = m->priority;
-    then->timeout_ms = m->timeout_ms;
-    then->max_attempts = m->max_attempts;
-    then->retry_min_ms = m->retry_min_ms;
-    then->retry_max_ms = m->retry_max_ms;
-    then->require_count = m->require_count;
-    memcpy (then->require, m->require, m->require_count * sizeof m->require[0]);
-    ztask_msg_strcpy (then->version, m->version);
-    snprintf (then->needs, sizeof then->needs, "%s", m->needs);
-    ztask_msg_strcpy (then->limit_name, m->limit_name);
+    ztask_msg_reset (batch->then, ZTASK_MSG_BATCH);
+    s_then_fields (batch->then, self->request);
     return 0;
 }
 
@@ -1975,20 +1982,8 @@ ztask_client_submit_batch (ztask_client_t *self, ztask_batch_t *batch, uint64_t 
         return s_fail (self, ZTASK_CLIENT_E_USAGE, "a batch needs at least one task");
     ztask_msg_t *m = self->request;
     ztask_msg_reset (m, ZTASK_MSG_BATCH);
-    ztask_msg_t *then = batch->then;
-    if (then->command == ZTASK_MSG_BATCH) {
-        ztask_msg_strcpy (m->type, then->type);
-        m->priority = then->priority;
-        m->timeout_ms = then->timeout_ms;
-        m->max_attempts = then->max_attempts;
-        m->retry_min_ms = then->retry_min_ms;
-        m->retry_max_ms = then->retry_max_ms;
-        m->require_count = then->require_count;
-        memcpy (m->require, then->require, then->require_count * sizeof then->require[0]);
-        ztask_msg_strcpy (m->version, then->version);
-        snprintf (m->needs, sizeof m->needs, "%s", then->needs);
-        ztask_msg_strcpy (m->limit_name, then->limit_name);
-    }
+    if (batch->then->command == ZTASK_MSG_BATCH)
+        s_then_fields (m, batch->then);
     m->limit = (uint32_t) batch->size;
     ztask_msg_strcpy (m->key, batch->key);
     /* With a list of brokers, a batch sent again to a second one after
